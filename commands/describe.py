@@ -1,0 +1,45 @@
+"""Small shared views of chart objects for templates (plain data, no Slack types)."""
+
+from __future__ import annotations
+
+from otp_bot.store.domain.chart import accountable_human
+from otp_bot.store.domain.metrics import MetricRow
+from otp_bot.store.models import Holder, Seat
+
+STATUS_EMOJI = {"green": ":large_green_circle:", "yellow": ":large_yellow_circle:", "red": ":red_circle:", "none": ":white_circle:"}
+TREND = {"up": "↑", "down": "↓", "flat": "→", None: " "}
+
+
+def holder_text(holder: Holder | None) -> str:
+    if holder is None:
+        return "vacant"
+    if holder.kind == "agent":
+        return f"{holder.name} (agent)"
+    return f"{holder.name} (human)"
+
+
+def seat_holder_text(seat: Seat) -> str:
+    if seat.status == "retired":
+        return "retired"
+    if seat.holder is None:
+        return "vacant" if seat.status != "planned" else "planned, not yet filled"
+    return holder_text(seat.holder)
+
+
+def accountable_text(seat: Seat) -> str | None:
+    human = accountable_human(seat.holder)
+    if seat.holder is not None and seat.holder.kind == "agent" and human is not None:
+        return human.name
+    return None
+
+
+def metric_line(row: MetricRow) -> dict[str, str]:
+    latest = row.latest
+    return {
+        "emoji": STATUS_EMOJI[row.status],
+        "name": row.metric.name,
+        "id": row.metric.id,
+        "value": row.show(latest.value) if latest else "no value yet",
+        "goal": row.goal.describe(row.metric.unit),
+        "on_track": "" if latest is None else ("on track" if latest.on_track else "off track"),
+    }

@@ -1,0 +1,34 @@
+"""/otp kpi <metric> <value> [note] [--period P]"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from otp_bot.commands import blocks
+from otp_bot.commands.dispatch import command
+from otp_bot.commands.parser import Usage, parse_args
+from otp_bot.commands.render import render
+from otp_bot.commands.reply import Reply
+from otp_bot.store.domain import periods
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart import get_metric
+from otp_bot.store.domain.goals import format_value
+from otp_bot.store.domain.metrics import goal_of, record_value
+
+
+@command("kpi", "kpi <metric> <value> [note] [--period 2026-W47]", "record this period's value for a metric of a seat you hold",
+         aliases=("record", "value"))
+def kpi_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
+    args = parse_args(tokens, options={"period"}, flags={"correct"})
+    if len(args.words) < 2:
+        raise Usage("name the metric and the value, e.g. `kpi early-flags 4`")
+    metric_id, value, *note = args.words
+    period = args.options.get("period")
+    recorded = record_value(session, actor, metric_id, value, period=str(period) if period else None,
+                            note=" ".join(note) or None, correction=bool(args.options.get("correct")))
+    row = recorded.value
+    metric = get_metric(session, row.metric_id)
+    text = render("kpi.j2", metric=metric, value=format_value(row.value, metric.unit),
+                  period=periods.label(row.period_start, metric.cadence), on_track=recorded.on_track,
+                  goal=goal_of(metric).describe(metric.unit), correction=row.is_correction)
+    return Reply(text=text, blocks=[blocks.section(text)])

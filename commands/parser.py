@@ -1,0 +1,70 @@
+"""The /otp grammar: split the text, pick the subcommand, read its options.
+
+Anything malformed raises `Usage`, which the dispatcher turns into a short usage line
+and the closest valid command: never a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+
+from otp_bot.store.domain.errors import Invalid
+
+
+class Usage(Invalid):
+    """The command text did not fit the grammar."""
+
+
+@dataclass
+class Args:
+    words: list[str]
+    options: dict[str, str | bool] = field(default_factory=dict)
+
+    def int_option(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.options.get(name)
+        if raw is None:
+            return default
+        if raw is True or not str(raw).lstrip("-").isdigit():
+            raise Usage(f"--{name} takes a number from {low} to {high}")
+        value = int(str(raw))
+        if not low <= value <= high:
+            raise Usage(f"--{name} takes a number from {low} to {high}")
+        return value
+
+
+def tokenize(text: str) -> list[str]:
+    # Slack sends smart quotes when people type quotes on phones and Macs.
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
+    try:
+        return shlex.split(text)
+    except ValueError:
+        # An apostrophe ("what's") is not a quote left open: fall back to plain words.
+        return text.split()
+
+
+def parse_args(tokens: list[str], *, options: set[str], flags: set[str] = frozenset()) -> Args:
+    """Split `--name value`, `--name=value` and `--flag` from positional words."""
+    args = Args(words=[])
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.startswith("--") and len(tok) > 2:
+            name, eq, value = tok[2:].partition("=")
+            name = name.lower()
+            if name in flags and not eq:
+                args.options[name] = True
+            elif name in options:
+                if not eq:
+                    if i + 1 >= len(tokens):
+                        raise Usage(f"--{name} needs a value")
+                    i += 1
+                    value = tokens[i]
+                args.options[name] = value
+            else:
+                known = ", ".join(f"--{o}" for o in sorted(options | set(flags))) or "none"
+                raise Usage(f"unknown option --{name} (options here: {known})")
+        else:
+            args.words.append(tok)
+        i += 1
+    return args

@@ -1,0 +1,53 @@
+"""Rendering: the one mrkdwn escape, and the Jinja environment that applies it.
+
+Every `{{ value }}` in a template is escaped for Slack mrkdwn unless it is `Mrkdwn`
+(already-built markup), so a seat titled `<!channel>` cannot ping a channel and
+`<http://evil|bank>` cannot disguise a link.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+class Mrkdwn(str):
+    """A string that is already safe mrkdwn; the renderer passes it through."""
+
+
+def escape(value: Any) -> Mrkdwn:
+    """Slack's rule: escape exactly &, < and >; nothing else."""
+    if isinstance(value, Mrkdwn):
+        return value
+    return Mrkdwn(str(value).translate(_ESCAPES))
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else escape(value)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("otp_bot.templates", ""),
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    env.filters["pad"] = lambda s, n: str(s)[:n].ljust(n)
+    return env
+
+
+def render(template: str, **context: Any) -> Mrkdwn:
+    return Mrkdwn(environment().get_template(template).render(**context).strip())
+
+
+def truncate(text: str, limit: int, suffix: str = "…") -> str:
+    return text if len(text) <= limit else text[: max(0, limit - len(suffix))] + suffix

@@ -1,0 +1,103 @@
+"""/otp scorecard [seat] [--weeks N] [--page N]"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from otp_bot.commands import blocks
+from otp_bot.commands.describe import STATUS_EMOJI, TREND, seat_holder_text
+from otp_bot.commands.dispatch import command
+from otp_bot.commands.parser import Usage, parse_args
+from otp_bot.commands.render import render, truncate
+from otp_bot.commands.reply import Reply
+from otp_bot.store.domain import periods
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart import get_org, get_seat, seat_tree
+from otp_bot.store.domain.metrics import DEFAULT_WEEKS, MetricRow, metric_rows
+from otp_bot.store.models import Seat
+
+SEATS_PER_PAGE = 12
+NAME_WIDTH = 26
+MARK = {True: "✓", False: "✗", None: "·"}
+# Emoji codes do not render inside a code block; the characters do.
+STATUS_GLYPH = {"green": "🟢", "yellow": "🟡", "red": "🔴", "none": "⚪"}
+
+
+def _row(row: MetricRow) -> dict[str, str]:
+    latest = row.latest
+    return {
+        "name": truncate(row.metric.name, NAME_WIDTH).ljust(NAME_WIDTH),
+        "goal": truncate(row.goal.describe(row.metric.unit), 14).ljust(14),
+        "cells": " ".join(MARK[c.on_track] for c in row.cells),
+        "latest": (row.show(latest.value) if latest else "—").rjust(9),
+        "avg": row.show(row.average).rjust(9),
+        "trend": TREND[row.trend],
+        "status": STATUS_GLYPH[row.status],
+        "cadence": "" if row.metric.cadence == "weekly" else " (monthly)",
+    }
+
+
+def _seat_view(seat: Seat, rows: list[MetricRow]) -> dict[str, object]:
+    ordered = sorted(rows, key=lambda r: (not r.off_track, r.metric.position))
+    return {
+        "seat": seat,
+        "holder": seat_holder_text(seat),
+        "rows": [_row(r) for r in ordered],
+        "statuses": " ".join(STATUS_EMOJI[r.status] for r in ordered),
+        "off_track": sum(1 for r in rows if r.off_track),
+        "header": "oldest → this week".ljust(2 * len(ordered[0].cells) - 1) if ordered else "",
+    }
+
+
+@command("scorecard", "scorecard [seat] [--weeks N] [--page N]",
+         "metrics by seat over the last weeks, each on or off track", aliases=("scores", "kpis", "sc"))
+def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
+    args = parse_args(tokens, options={"weeks", "page"})
+    weeks = args.int_option("weeks", DEFAULT_WEEKS, 1, 52)
+    if len(args.words) > 1:
+        raise Usage("name at most one seat")
+    org = get_org(session)
+    today = periods.today(org.timezone)
+    if args.words:
+        root = get_seat(session, args.words[0])
+        seats = [n.seat for n in seat_tree(session, root)]
+        scope = f"{root.title} and below" if len(seats) > 1 else root.title
+    else:
+        seats = [n.seat for n in seat_tree(session)]
+        scope = org.name
+    seats = [s for s in seats if s.metrics]
+    pages = max(1, -(-len(seats) // SEATS_PER_PAGE))
+    page = args.int_option("page", 1, 1, pages)
+    shown = seats[(page - 1) * SEATS_PER_PAGE: page * SEATS_PER_PAGE]
+    rows = metric_rows(session, [m for s in shown for m in s.metrics], weeks=weeks, today=today)
+    by_seat: dict[str, list[MetricRow]] = {}
+    for r in rows:
+        by_seat.setdefault(r.metric.seat_id, []).append(r)
+    views = [_seat_view(s, by_seat.get(s.id, [])) for s in shown]
+    # Seats with something off track come first: that is what the review is for.
+    views.sort(key=lambda v: -int(v["off_track"] > 0))
+    window = periods.window(today, "weekly", weeks)
+    context = {
+        "scope": scope,
+        "weeks": weeks,
+        "first": periods.label(window[0], "weekly"),
+        "last": periods.label(window[-1], "weekly"),
+        "views": views,
+        "off_track": sum(1 for r in rows if r.off_track),
+        "metrics": len(rows),
+        "page": page,
+        "pages": pages,
+        "seat_count": len(seats),
+    }
+    text = render("scorecard.j2", **context)
+    budget = blocks.BlockBudget()
+    budget.add(blocks.header(truncate(f"Scorecard: {scope}", 150)))
+    budget.add(blocks.context(render("scorecard_summary.j2", **context)))
+    placed = 0
+    for view in views:
+        if not budget.add(blocks.section(render("scorecard_seat.j2", view=view))):
+            break
+        placed += 1
+    if placed < len(views) or pages > 1:
+        budget.close(render("scorecard_more.j2", left=len(views) - placed, **context))
+    return Reply(text=text, blocks=budget.blocks)

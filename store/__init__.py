@@ -1,0 +1,1 @@
+"""The system of record: models, migrations, and the domain rules over them."""

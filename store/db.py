@@ -1,0 +1,134 @@
+"""Engines, sessions and migrations.
+
+`Database` is the one way in: `with db.session() as s:` is a unit of work that commits
+on success and rolls back on any exception, so a failed command writes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_SQLITE_FILE = "otp.db"
+
+
+class StoreSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OTP_", env_file=".env", extra="ignore")
+
+    database_url: str = ""
+
+    def resolved_url(self) -> str:
+        return self.database_url or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside one writer.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA busy_timeout = 10000")
+    cur.close()
+
+
+def _sqlite_begin_immediate(conn) -> None:
+    # pysqlite's own BEGIN is deferred: two writers can both read, then one fails on
+    # upgrade to a write lock. Taking the write lock up front makes writers queue instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_db_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "connect")
+        def _no_pysqlite_transactions(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("otp_bot.store") / "migrations"))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+class MigrationsPending(RuntimeError):
+    pass
+
+
+class Database:
+    def __init__(self, url: str | None = None, *, auto_migrate: bool | None = None) -> None:
+        self.url = url or StoreSettings().resolved_url()
+        self.engine = create_db_engine(self.url)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        # The embedded SQLite migrates itself on first use; a shared server is migrated
+        # on purpose, by `otp db upgrade`, so two processes never race a schema change.
+        self._auto_migrate = self.is_sqlite if auto_migrate is None else auto_migrate
+        self._ready = False
+        self._lock = threading.Lock()
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def upgrade(self) -> None:
+        command.upgrade(alembic_config(self.engine), "head")
+        self._ready = True
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    def ensure_ready(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            if self.current_revision() != self.head_revision():
+                if not self._auto_migrate:
+                    raise MigrationsPending(
+                        f"the database at {self.safe_url} is not migrated to the current schema; "
+                        "run `otp db upgrade`"
+                    )
+                self.upgrade()
+            self._ready = True
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        self.ensure_ready()
+        with self._factory() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

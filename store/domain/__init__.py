@@ -1,0 +1,1 @@
+"""The domain layer: every rule of the product, as functions that take a session."""

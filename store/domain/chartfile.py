@@ -1,0 +1,384 @@
+"""The chart file: its schema, and loading it with every error located.
+
+`load_chart(path)` returns a validated `ChartSpec` or raises `ChartErrors` listing every
+problem as `file: path: what is wrong`, all at once. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from otp_bot.store.domain import formula as formulas
+from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.goals import parse_goal
+from otp_bot.store.models import AGGREGATIONS, CADENCES, UNITS
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SlackId = Annotated[str, StringConstraints(pattern=r"^[UWCGDS][A-Z0-9]{2,31}$")]
+UNIT_ALIASES = {"%": "percent", "pct": "percent", "count": "number", "$": "currency", "usd": "currency",
+                "min": "minutes", "yes/no": "yesno", "bool": "yesno", "boolean": "yesno"}
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrgSpec(Spec):
+    name: Text
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name like America/New_York") from None
+        return value
+
+
+class HolderSpec(Spec):
+    id: Id
+    name: Text
+    kind: Literal["human", "agent"]
+    slack_user: SlackId | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    supervisor: Id | None = None
+
+
+class MetricSpec(Spec):
+    id: Id
+    name: Text
+    unit: str = "number"
+    goal: str
+    cadence: Literal[CADENCES] = "weekly"  # type: ignore[valid-type]
+    aggregation: Literal[AGGREGATIONS] = "last"  # type: ignore[valid-type]
+    formula: str | None = None
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any) -> str:
+        unit = UNIT_ALIASES.get(str(value).strip().lower(), str(value).strip().lower())
+        if unit not in UNITS:
+            raise ValueError(f"unknown unit {value!r}; use one of {', '.join(UNITS)}")
+        return unit
+
+    @field_validator("goal", mode="before")
+    @classmethod
+    def _goal(cls, value: Any, info) -> str:
+        try:
+            return parse_goal(str(value), info.data.get("unit", "number")).to_text()
+        except Invalid as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("formula")
+    @classmethod
+    def _formula(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                formulas.validate(value)
+            except Invalid as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+
+class SeatSpec(Spec):
+    id: Id
+    title: Text
+    holder: Id | None = None
+    reports_to: Id | None = None
+    status: Literal["active", "vacant", "planned", "retired"] | None = None
+    customer_facing: bool = False
+    aliases: list[Text] = Field(default_factory=list)
+    accountabilities: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(default_factory=list)
+    owns: list[Text] = Field(default_factory=list)
+    does_not_own: list[Text] = Field(default_factory=list)
+    metrics: list[MetricSpec] = Field(default_factory=list)
+
+    @property
+    def effective_status(self) -> str:
+        return self.status or ("active" if self.holder else "vacant")
+
+
+class ApprovalSpec(Spec):
+    seats: list[Id] = Field(min_length=1)
+    kinds: list[Text] = Field(default_factory=list)
+    channel: SlackId | None = None
+    approvers: list[Id] = Field(default_factory=list)
+    usergroup: SlackId | None = None
+    required: Annotated[int, Field(ge=1, le=5)] = 1
+
+
+class PolicySpec(Spec):
+    name: Id
+    hold_kind: Text | None = None
+    while_flag: Text | None = None
+    winner: Id | None = None
+    description: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScheduleSpec(Spec):
+    name: Id | None = None
+    post: Text
+    channel: SlackId
+    cron: Text
+    timezone: str | None = None
+    holidays: list[str] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.name or self.post
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"cron {value!r} needs five fields: minute hour day month day-of-week")
+        return value
+
+    _zone = field_validator("timezone")(OrgSpec._known_zone.__func__)  # type: ignore[attr-defined]
+
+
+class ChartSpec(Spec):
+    org: OrgSpec
+    holders: list[HolderSpec] = Field(default_factory=list)
+    seats: list[SeatSpec] = Field(default_factory=list)
+    approvals: list[ApprovalSpec] = Field(default_factory=list)
+    policies: list[PolicySpec] = Field(default_factory=list)
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+
+
+class ChartErrors(Invalid):
+    """Every problem found in a chart file, each as (location, message)."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}" for loc, msg in problems]
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{source} was not imported ({count}; nothing was written):\n" + "\n".join(lines))
+
+
+def location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def normalize_topic(text: str) -> str:
+    """Lower case, single spaces, no punctuation: the form uniqueness of `owns` is checked on."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
+    """Cross-references and invariants pydantic's per-field checks cannot see."""
+    problems: list[tuple[str, str]] = []
+    holders = {h.id: h for h in chart.holders}
+    seats = {s.id: s for s in chart.seats}
+
+    def duplicates(kind: str, ids: list[str]) -> None:
+        for key, n in Counter(ids).items():
+            if n > 1:
+                idx = [i for i, x in enumerate(ids) if x == key][1]
+                problems.append((f"{kind}[{idx}].id", f"duplicate id {key!r}: ids are unique"))
+
+    duplicates("holders", [h.id for h in chart.holders])
+    duplicates("seats", [s.id for s in chart.seats])
+    for field in ("slack_user", "email"):
+        seen: dict[str, int] = {}
+        for i, h in enumerate(chart.holders):
+            value = getattr(h, field)
+            if value and value.lower() in seen:
+                problems.append((f"holders[{i}].{field}", f"{value!r} is already used by holders[{seen[value.lower()]}]"))
+            elif value:
+                seen[value.lower()] = i
+
+    for i, h in enumerate(chart.holders):
+        where = f"holders[{i}]"
+        if h.kind == "agent" and not h.supervisor:
+            problems.append((f"{where}.supervisor", f"agent {h.id!r} needs an accountable human supervisor"))
+        if h.supervisor:
+            sup = holders.get(h.supervisor)
+            if sup is None:
+                problems.append((f"{where}.supervisor", f"unknown holder {h.supervisor!r}"))
+            elif sup.kind != "human":
+                problems.append((f"{where}.supervisor", f"{h.supervisor!r} is an agent; a supervisor must be a human"))
+
+    metric_where: dict[str, str] = {}
+    metric_specs: dict[str, MetricSpec] = {}
+    owners: dict[str, str] = {}
+    for i, s in enumerate(chart.seats):
+        where = f"seats[{i}]"
+        if s.holder and s.holder not in holders:
+            problems.append((f"{where}.holder", f"unknown holder {s.holder!r}"))
+        if s.status == "active" and not s.holder:
+            problems.append((f"{where}.status", "an active seat needs a holder; make it `vacant` or name a holder"))
+        if s.status in ("vacant", "retired") and s.holder:
+            problems.append((f"{where}.holder", f"a {s.status} seat has no holder; remove `holder` or change `status`"))
+        if s.reports_to:
+            if s.reports_to == s.id:
+                problems.append((f"{where}.reports_to", "a seat cannot report to itself"))
+            elif s.reports_to not in seats:
+                problems.append((f"{where}.reports_to", f"unknown seat {s.reports_to!r}"))
+        for j, topic in enumerate(s.owns):
+            key = normalize_topic(topic)
+            if key in owners and owners[key] != s.id:
+                problems.append((f"{where}.owns[{j}]", f"{topic!r} is already owned by seat {owners[key]!r}: one function, one seat"))
+            owners.setdefault(key, s.id)
+        for j, m in enumerate(s.metrics):
+            mwhere = f"{where}.metrics[{j}]"
+            if m.id in metric_where:
+                problems.append((f"{mwhere}.id", f"duplicate metric id {m.id!r} (also {metric_where[m.id]})"))
+            metric_where.setdefault(m.id, mwhere)
+            metric_specs.setdefault(m.id, m)
+
+    # Reporting lines must be acyclic: walk up from every seat.
+    reported: set[str] = set()
+    for i, s in enumerate(chart.seats):
+        path, cur = [s.id], seats.get(s.reports_to or "")
+        while cur is not None and cur.id not in path:
+            path.append(cur.id)
+            cur = seats.get(cur.reports_to or "")
+        if cur is not None and cur.id == s.id:
+            cycle = " -> ".join(path + [s.id])
+            if frozenset(path) not in reported:
+                reported.add(frozenset(path))
+                problems.append((f"seats[{i}].reports_to", f"reporting lines form a loop: {cycle}"))
+
+    for mid, m in metric_specs.items():
+        if not m.formula:
+            continue
+        for ref in formulas.references(m.formula):
+            if ref not in metric_specs:
+                problems.append((f"{metric_where[mid]}.formula", f"unknown metric {ref!r}"))
+            elif metric_specs[ref].cadence != m.cadence:
+                problems.append((f"{metric_where[mid]}.formula", f"{ref!r} is {metric_specs[ref].cadence}; a formula combines metrics of one cadence"))
+    # Formula cycles.
+    graph = {mid: [r for r in formulas.references(m.formula or "") if r in metric_specs] for mid, m in metric_specs.items()}
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                problems.append((f"{metric_where[node]}.formula", "formulas refer to each other in a loop: " + " -> ".join(trail[trail.index(nxt):] + [node, nxt]) if nxt in trail else f"formula refers to itself via {nxt!r}"))
+            elif nxt not in state:
+                visit(nxt, trail + [node])
+        state[node] = 2
+
+    for mid in graph:
+        if mid not in state:
+            visit(mid, [])
+
+    for i, a in enumerate(chart.approvals):
+        for j, sid in enumerate(a.seats):
+            if sid not in seats:
+                problems.append((f"approvals[{i}].seats[{j}]", f"unknown seat {sid!r}"))
+        for j, hid in enumerate(a.approvers):
+            if hid not in holders:
+                problems.append((f"approvals[{i}].approvers[{j}]", f"unknown holder {hid!r}"))
+            elif holders[hid].kind != "human":
+                problems.append((f"approvals[{i}].approvers[{j}]", f"{hid!r} is an agent; only humans approve"))
+        if not a.approvers and not a.usergroup:
+            problems.append((f"approvals[{i}]", "name `approvers` (holders) or a Slack `usergroup`"))
+        elif a.approvers and a.required > len(a.approvers) and not a.usergroup:
+            problems.append((f"approvals[{i}].required", f"{a.required} approvals required but only {len(a.approvers)} approvers named"))
+    duplicates("policies", [p.name for p in chart.policies])
+    for i, p in enumerate(chart.policies):
+        if p.winner and p.winner not in seats:
+            problems.append((f"policies[{i}].winner", f"unknown seat {p.winner!r}"))
+    keys = [s.key for s in chart.schedules]
+    for key, n in Counter(keys).items():
+        if n > 1:
+            problems.append((f"schedules[{keys.index(key)}]", f"two schedules are called {key!r}; give each a distinct `name`"))
+    return problems
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; a chart file must not."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ChartErrors(source, [(where, f"not valid YAML: {problem}")]) from None
+
+
+def validate_chart(data: Any, source: str) -> ChartSpec:
+    if not isinstance(data, dict):
+        raise ChartErrors(source, [("", "expected a mapping with `org`, `holders`, `seats`, ...")])
+    try:
+        chart = ChartSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check its spelling)"
+            elif err["type"] == "string_pattern_mismatch" and err["loc"][-1] in ("id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers") or err["type"] == "string_pattern_mismatch" and isinstance(err["loc"][-1], int):
+                msg = f"{err['input']!r} is not a valid id: lower-case letters, digits, '-', '_' or '.'"
+            elif err["type"] == "string_pattern_mismatch":
+                msg = f"{err['input']!r} is not valid here"
+            problems.append((location(err["loc"]), msg))
+        raise ChartErrors(source, problems) from None
+    if problems := semantic_problems(chart):
+        raise ChartErrors(source, problems)
+    return chart
+
+
+def load_chart(path: str | Path) -> ChartSpec:
+    return load_chart_with_report(path)[0]
+
+
+def load_chart_with_report(path: str | Path) -> tuple[ChartSpec, list[str]]:
+    """Load a chart file or an OTP platform OOS file; the report lists what OOS could not map."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ChartErrors(source, [("", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChartErrors(source, [("", f"cannot be read: {exc}")]) from None
+    if path.suffix.lower() == ".json" or path.name.lower().endswith(".oos.md") or _looks_like_oos(text):
+        from otp_bot.store.domain.oos import convert_oos_text
+
+        return convert_oos_text(text, source)
+    return validate_chart(parse_yaml(text, source), source), []
+
+
+def _looks_like_oos(text: str) -> bool:
+    head = text.lstrip()[:4000]
+    return head.startswith("---") and "entities:" in head
+
+
+def dump_chart(chart: ChartSpec) -> str:
+    data = chart.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)

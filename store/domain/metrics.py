@@ -1,0 +1,246 @@
+"""The scorecard: recording values and judging them against goals.
+
+Values are never overwritten. Within a period, values are combined by the metric's
+aggregation (last, sum, avg, min, max); a correction row restarts its period, so the
+history shows both what was said and what was corrected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit, formula, periods
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart import get_metric, get_org
+from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.goals import Goal, format_value, parse_value
+from otp_bot.store.models import Metric, MetricValue
+
+DEFAULT_WEEKS = 13
+STATUS_WINDOW = 3
+_AGGREGATE = {
+    "last": lambda xs: xs[-1],
+    "sum": sum,
+    "avg": statistics.fmean,
+    "min": min,
+    "max": max,
+}
+
+
+def goal_of(metric: Metric) -> Goal:
+    return Goal(metric.goal_op, metric.goal_value, metric.goal_high)
+
+
+# ---------------------------------------------------------------- recording
+
+@dataclass
+class Recorded:
+    value: MetricValue
+    created: bool  # False when the idempotency key had been seen: nothing new was written
+    on_track: bool | None
+
+
+def can_record(session: Session, actor: Actor, metric: Metric) -> None:
+    if actor.operator:
+        return
+    if actor.holder_id is None:
+        raise Forbidden("you are not on the chart, so you can read but not record values",
+                        hint="ask an operator to add your Slack user to the chart file")
+    if metric.seat.holder_id != actor.holder_id:
+        holder = metric.seat.holder.name if metric.seat.holder else "nobody (the seat is vacant)"
+        raise Forbidden(f"`{metric.id}` belongs to seat `{metric.seat_id}`, held by {holder}; "
+                        "you can record values only for seats you hold")
+
+
+def record_value(
+    session: Session,
+    actor: Actor,
+    metric_id: str,
+    value: str | float,
+    *,
+    period: str | dt.date | None = None,
+    source: str = "manual",
+    note: str | None = None,
+    key: str | None = None,
+    correction: bool = False,
+) -> Recorded:
+    metric = get_metric(session, metric_id)
+    can_record(session, actor, metric)
+    if metric.seat.status == "retired":
+        raise Invalid(f"seat `{metric.seat_id}` is retired: its history is kept, and it takes no new values")
+    if metric.formula:
+        raise Invalid(f"`{metric.id}` is computed from {metric.formula}; record values for those metrics instead")
+    number = parse_value(value, metric.unit) if isinstance(value, str) else float(value)
+    if metric.unit == "yesno" and number not in (0.0, 1.0):
+        raise Invalid(f"`{metric.id}` is a yes/no metric: record yes or no")
+    if note is not None and len(note) > 2000:
+        raise Invalid("a note is at most 2,000 characters")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise Invalid("an idempotency key is 1 to 200 characters")
+    tz = get_org(session).timezone
+    if isinstance(period, dt.date):
+        start = periods.period_start(period, metric.cadence)
+    else:
+        start = periods.parse(period or "", metric.cadence, tz)
+    if start > periods.period_start(periods.today(tz), metric.cadence):
+        raise Invalid(f"{periods.label(start, metric.cadence)} has not started yet; values are recorded for past or current periods")
+
+    if key is not None:
+        existing = session.scalar(select(MetricValue).where(
+            MetricValue.metric_id == metric.id, MetricValue.period_start == start, MetricValue.idem_key == key))
+        if existing is not None:
+            return Recorded(existing, False, goal_of(metric).met_by(existing.value))
+    row = MetricValue(metric_id=metric.id, period_start=start, value=number, is_correction=correction, source=source,
+                      entered_by=actor.audit_name, note=note, idem_key=key,
+                      recorded_at=dt.datetime.now(dt.UTC))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor.audit_name, "metric.value" + (".corrected" if correction else ".recorded"),
+                 f"metric:{metric.id}", period=start.isoformat(), value=number, source=source, note=note)
+    return Recorded(row, True, goal_of(metric).met_by(number))
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass
+class Cell:
+    period: dt.date
+    value: float | None
+    on_track: bool | None
+
+
+@dataclass
+class MetricRow:
+    metric: Metric
+    goal: Goal
+    cells: list[Cell]
+    status: str  # green, yellow, red, none
+    trend: str | None  # up, down, flat
+    average: float | None
+
+    @property
+    def latest(self) -> Cell | None:
+        return next((c for c in reversed(self.cells) if c.value is not None), None)
+
+    @property
+    def off_track(self) -> bool:
+        latest = self.latest
+        return latest is not None and latest.on_track is False
+
+    def show(self, value: float | None) -> str:
+        return format_value(value, self.metric.unit)
+
+    @property
+    def improving(self) -> bool | None:
+        better = self.goal.higher_is_better
+        if better is None or self.trend in (None, "flat"):
+            return None
+        return (self.trend == "up") == better
+
+
+def _with_formula_inputs(session: Session, metrics: Sequence[Metric]) -> dict[str, Metric]:
+    wanted = {m.id: m for m in metrics}
+    todo = [m for m in metrics if m.formula]
+    while todo:
+        for ref in formula.references(todo.pop().formula or ""):
+            if ref not in wanted and (m := session.get(Metric, ref)) is not None:
+                wanted[ref] = m
+                if m.formula:
+                    todo.append(m)
+    return wanted
+
+
+def period_values(session: Session, metrics: Iterable[Metric], since: dt.date) -> dict[tuple[str, dt.date], float]:
+    """Aggregated value per (metric, period) from `since` on; formula metrics computed."""
+    by_id = _with_formula_inputs(session, list(metrics))
+    raw: dict[tuple[str, dt.date], list[float]] = defaultdict(list)
+    ids = [mid for mid, m in by_id.items() if not m.formula]
+    for chunk in range(0, len(ids), 500):
+        rows = session.execute(
+            select(MetricValue.metric_id, MetricValue.period_start, MetricValue.value, MetricValue.is_correction)
+            .where(MetricValue.metric_id.in_(ids[chunk:chunk + 500]), MetricValue.period_start >= since)
+            .order_by(MetricValue.id)
+        )
+        for metric_id, start, value, is_correction in rows:
+            bucket = raw[(metric_id, start)]
+            if is_correction:
+                bucket.clear()
+            bucket.append(value)
+    out = {k: _AGGREGATE[by_id[k[0]].aggregation](v) for k, v in raw.items() if v}
+    for m in _formula_order(by_id):
+        starts = {start for (mid, start) in out if mid in formula.references(m.formula or "")}
+        for start in starts:
+            inputs = {ref: out.get((ref, start)) for ref in formula.references(m.formula or "")}
+            result = formula.evaluate(m.formula or "", inputs)
+            if result is not None:
+                out[(m.id, start)] = result
+    return out
+
+
+def _formula_order(by_id: dict[str, Metric]) -> list[Metric]:
+    done: list[Metric] = []
+    seen: set[str] = set()
+
+    def visit(m: Metric) -> None:
+        if m.id in seen:
+            return
+        seen.add(m.id)
+        for ref in formula.references(m.formula or ""):
+            if ref in by_id:
+                visit(by_id[ref])
+        if m.formula:
+            done.append(m)
+
+    for m in by_id.values():
+        visit(m)
+    return done
+
+
+def metric_rows(session: Session, metrics: Sequence[Metric], *, weeks: int = DEFAULT_WEEKS,
+                today: dt.date | None = None) -> list[MetricRow]:
+    if not 1 <= weeks <= 52:
+        raise Invalid("--weeks takes a number from 1 to 52")
+    today = today or periods.today(get_org(session).timezone)
+    windows = {m.id: periods.window(today, m.cadence, weeks if m.cadence == "weekly" else max(1, -(-weeks // 4)))
+               for m in metrics}
+    since = min((w[0] for w in windows.values()), default=today)
+    values = period_values(session, metrics, since)
+    rows = []
+    for m in metrics:
+        goal = goal_of(m)
+        cells = []
+        for start in windows[m.id]:
+            value = values.get((m.id, start))
+            cells.append(Cell(start, value, None if value is None else goal.met_by(value)))
+        rows.append(_summarise(m, goal, cells))
+    return rows
+
+
+def _summarise(metric: Metric, goal: Goal, cells: list[Cell]) -> MetricRow:
+    known = [c for c in cells if c.value is not None]
+    # A current period with nothing yet is "not reported yet", not a miss.
+    recent = cells[:-1] if cells and cells[-1].value is None else cells
+    recent = recent[-STATUS_WINDOW:]
+    if not known or all(c.value is None for c in recent):
+        status = "none"
+    else:
+        misses = sum(1 for c in recent if c.on_track is not True)
+        status = "green" if misses == 0 else "yellow" if misses == 1 else "red"
+    trend = None
+    if len(known) >= 2:
+        a, b = known[-2].value, known[-1].value
+        trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
+    average = statistics.fmean(c.value for c in known) if known else None
+    return MetricRow(metric, goal, cells, status, trend, average)
+
+
+def current_rows(session: Session, metrics: Sequence[Metric], today: dt.date | None = None) -> list[MetricRow]:
+    """Just enough history for status: what App Home and who-owns show."""
+    return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today)
