@@ -327,11 +327,13 @@ def _reassign(session: Session, seat: Seat, holder_id: str | None, now: dt.datet
     if seat.holder_id == holder_id:
         return
     if seat.holder_id is not None:
-        open_holding = session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None)))
+        with session.no_autoflush:  # the seat's new status must not reach the database before its new holder
+            open_holding = session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None)))
         if open_holding is not None:
             open_holding.ended_at = now
-            session.flush()
     seat.holder_id = holder_id
-    session.flush()  # the seat row must exist before its holding refers to it
+    # Flush the closed holding and the seat row before the new holding: the partial unique
+    # index allows one open holding per seat, and the holding refers to the seat.
+    session.flush()
     if holder_id is not None:
         session.add(SeatHolding(seat_id=seat.id, holder_id=holder_id, started_at=now))

@@ -31,18 +31,20 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class OrgSpec(Spec):
-    name: Text
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
+def _known_zone(value: str | None) -> str | None:
+    if value is not None:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r}; use an IANA name like America/New_York") from None
-        return value
+    return value
+
+
+class OrgSpec(Spec):
+    name: Text
+    timezone: str = "UTC"
+
+    _zone = field_validator("timezone")(_known_zone)
 
 
 class HolderSpec(Spec):
@@ -145,7 +147,7 @@ class ScheduleSpec(Spec):
             raise ValueError(f"cron {value!r} needs five fields: minute hour day month day-of-week")
         return value
 
-    _zone = field_validator("timezone")(OrgSpec._known_zone.__func__)  # type: ignore[attr-defined]
+    _zone = field_validator("timezone")(_known_zone)
 
 
 class ChartSpec(Spec):
@@ -243,8 +245,10 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
             metric_specs.setdefault(m.id, m)
 
     # Reporting lines must be acyclic: walk up from every seat.
-    reported: set[str] = set()
+    reported: set[frozenset[str]] = set()
     for i, s in enumerate(chart.seats):
+        if s.reports_to == s.id:
+            continue
         path, cur = [s.id], seats.get(s.reports_to or "")
         while cur is not None and cur.id not in path:
             path.append(cur.id)
@@ -331,22 +335,61 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ChartErrors(source, [(where, f"not valid YAML: {problem}")]) from None
 
 
+def _message(err: Any) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check its spelling)"
+    if err["type"] == "string_pattern_mismatch":
+        field = next((p for p in reversed(err["loc"]) if isinstance(p, str)), "")
+        if field in _ID_FIELDS:
+            return f"{err['input']!r} is not a valid id: lower-case letters, digits, '-', '_' or '.'"
+        return f"{err['input']!r} is not valid here"
+    return msg
+
+
+_ID_FIELDS = {"id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers"}
+_SECTIONS = {"holders": HolderSpec, "seats": SeatSpec, "approvals": ApprovalSpec, "policies": PolicySpec, "schedules": ScheduleSpec}
+
+
+def _salvage(model: type[Spec], raw: Any, bad: set[str]) -> Spec | None:
+    """Keep what validated of a broken item, so cross-reference checks still see it."""
+    if not isinstance(raw, dict):
+        return None
+    good = {k: v for k, v in raw.items() if k in model.model_fields and k not in bad}
+    if model is SeatSpec:
+        good["metrics"] = [m for m in (_try(MetricSpec, m) for m in raw.get("metrics") or [] if isinstance(raw.get("metrics"), list)) if m]
+        for key in ("aliases", "accountabilities", "owns", "does_not_own"):
+            if not isinstance(good.get(key, []), list):
+                good.pop(key)
+    return model.model_construct(**good)
+
+
+def _try(model: type[Spec], raw: Any) -> Spec | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return _salvage(model, raw, {str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+
+
 def validate_chart(data: Any, source: str) -> ChartSpec:
     if not isinstance(data, dict):
         raise ChartErrors(source, [("", "expected a mapping with `org`, `holders`, `seats`, ...")])
     try:
         chart = ChartSpec.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (check its spelling)"
-            elif err["type"] == "string_pattern_mismatch" and err["loc"][-1] in ("id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers") or err["type"] == "string_pattern_mismatch" and isinstance(err["loc"][-1], int):
-                msg = f"{err['input']!r} is not a valid id: lower-case letters, digits, '-', '_' or '.'"
-            elif err["type"] == "string_pattern_mismatch":
-                msg = f"{err['input']!r} is not valid here"
-            problems.append((location(err["loc"]), msg))
+        problems = [(location(err["loc"]), _message(err)) for err in exc.errors()]
+        # Report cross-reference problems too, in the same run, from the parts that did validate.
+        sections = {}
+        for name, model in _SECTIONS.items():
+            raw = data.get(name)
+            items = [_try(model, item) for item in raw] if isinstance(raw, list) else []
+            sections[name] = [item for item in items if item is not None]
+        org = data.get("org") if isinstance(data.get("org"), dict) else {}
+        partial = ChartSpec.model_construct(org=OrgSpec.model_construct(**org), **sections)
+        try:
+            problems += [p for p in semantic_problems(partial) if p[0] not in {loc for loc, _ in problems}]
+        except Exception:  # noqa: BLE001 - salvaged parts may be too broken to cross-check; field errors stand
+            pass
         raise ChartErrors(source, problems) from None
     if problems := semantic_problems(chart):
         raise ChartErrors(source, problems)

@@ -1,0 +1,359 @@
+"""The OOS importer: pure conversion from the OTP platform's format to a validated chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otp_bot.store.domain.chartfile import ChartErrors, ChartSpec, dump_chart, load_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.oos import convert_oos_file, convert_oos_text
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SAMPLE_MD = EXAMPLES / "otp-platform.oos.md"
+SAMPLE_JSON = EXAMPLES / "otp-platform.oos.json"
+
+
+def doc(agents: list[dict[str, Any]] | None = None, humans: list[dict[str, Any]] | None = None,
+        **top: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"organization": "Acme", "entities": {}}
+    data["entities"]["humans"] = humans if humans is not None else [{"id": "HMN-001", "name": "Bo", "role": "COO"}]
+    data["entities"]["agents"] = agents if agents is not None else []
+    data.update(top)
+    return data
+
+
+def agent(n: int, name: str, role: str, **fields: Any) -> dict[str, Any]:
+    return {"id": f"AGT-{n:03d}", "name": name, "role": role, "escalates_to": "HMN-001", **fields}
+
+
+def convert(data: dict[str, Any]) -> tuple[ChartSpec, list[str]]:
+    return convert_oos_text(json.dumps(data), "t.oos.json")
+
+
+def problems(data: dict[str, Any] | str) -> list[tuple[str, str]]:
+    text = data if isinstance(data, str) else json.dumps(data)
+    with pytest.raises(ChartErrors) as info:
+        convert_oos_text(text, "t.oos.json")
+    return info.value.problems
+
+
+def seat(chart: ChartSpec, seat_id: str):
+    return next(s for s in chart.seats if s.id == seat_id)
+
+
+def holder(chart: ChartSpec, holder_id: str):
+    return next(h for h in chart.holders if h.id == holder_id)
+
+
+# -- the samples ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[ChartSpec, list[str]]:
+    return convert_oos_file(SAMPLE_MD)
+
+
+def test_both_samples_give_the_same_chart_and_report(sample):
+    assert convert_oos_file(SAMPLE_JSON) == sample
+
+
+def test_sample_is_a_valid_chart_file_once_dumped(sample):
+    chart, _ = sample
+    assert validate_chart(parse_yaml(dump_chart(chart), "dump"), "dump") == chart
+
+
+def test_load_chart_reads_oos_files(sample):
+    assert load_chart(SAMPLE_MD) == sample[0]
+    assert load_chart(SAMPLE_JSON) == sample[0]
+
+
+def test_sample_org_holders_and_seats(sample):
+    chart, _ = sample
+    assert (chart.org.name, chart.org.timezone) == ("Sneeze It", "America/New_York")
+    humans = {h.id for h in chart.holders if h.kind == "human"}
+    agents = {h.id for h in chart.holders if h.kind == "agent"}
+    assert humans == {"david", "bogdan", "janine", "kristen"}
+    assert agents == {"radar", "dash", "dirk", "pulse", "pepper", "arin", "tally", "crystal", "nick", "jeff"}
+    assert seat(chart, "chief-operating-officer").holder == "bogdan"
+    assert seat(chart, "ceo-founder").holder == "david"
+
+
+def test_agent_maps_to_holder_and_seat(sample):
+    chart, _ = sample
+    retention = seat(chart, "client-retention")
+    assert retention.title == "Client Retention"
+    assert retention.holder == "pulse"
+    assert retention.owns == ["Client health scoring", "At-risk flags", "Retention outreach"]
+    assert retention.does_not_own == ["Expansion outreach"]
+    assert retention.accountabilities[0] == "Watch churn signals and draft retention outreach to clients"
+    assert retention.reports_to == "chief-operating-officer"
+    assert retention.customer_facing
+    assert holder(chart, "pulse").supervisor == "bogdan"
+    assert not seat(chart, "analytics").customer_facing
+
+
+def test_escalation_chains_give_reporting_lines_and_supervisors(sample):
+    chart, _ = sample
+    # Nick escalates to Dirk, Dirk to Bogdan: Nick's seat reports to Sales, Bogdan supervises.
+    assert seat(chart, "cold-prospecting").reports_to == "sales"
+    assert holder(chart, "nick").supervisor == "bogdan"
+    # Pepper escalates to Radar, Radar to David.
+    assert seat(chart, "inbox").reports_to == "chief-of-staff"
+    assert holder(chart, "pepper").supervisor == "david"
+
+
+def test_humans_report_along_receives_escalations_from(sample):
+    chart, _ = sample
+    assert seat(chart, "chief-operating-officer").reports_to == "ceo-founder"
+    assert seat(chart, "accounting").reports_to == "chief-operating-officer"
+    assert seat(chart, "ceo-founder").reports_to is None
+
+
+def test_deprecated_agent_keeps_holder_but_its_seat_is_retired(sample):
+    chart, report = sample
+    jeff = seat(chart, "data-integrity")
+    assert jeff.status == "retired" and jeff.holder is None
+    assert holder(chart, "jeff").supervisor == "bogdan"
+    # Its topics belong to Dash and Dirk now: one owner per topic.
+    assert jeff.owns == []
+    assert any("'CRM data integrity' is owned by seat 'sales'" in line for line in report)
+
+
+def test_approves_naming_agents_become_approvals(sample):
+    chart, report = sample
+    approvals = {a.seats[0]: a.approvers for a in chart.approvals}
+    assert approvals == {"inbox": ["david"], "sales": ["bogdan"], "client-retention": ["bogdan"],
+                         "cold-prospecting": ["bogdan"]}
+    assert any("'ad creative' names no agent" in line for line in report)
+
+
+def test_conflict_protocol_becomes_a_policy(sample):
+    chart, report = sample
+    policy = next(p for p in chart.policies if p.name == "retention-wins-over-expansion")
+    assert policy.winner == "client-retention"
+    assert policy.description.startswith("Pulse wins.")
+    assert (policy.hold_kind, policy.while_flag) == ("expansion", "at-risk")
+    assert policy.extra["parties"] == ["AGT-004", "AGT-003"]
+    assert policy.extra["escalation"] == "HMN-002"
+    assert "detection" in policy.extra and "resolution" not in policy.extra
+    assert any("retention-wins-over-expansion" in line and "check it" in line for line in report)
+    unnamed = next(p for p in chart.policies if p.name == "conflict-pepper-dirk")
+    assert unnamed.winner is None and unnamed.hold_kind is None and unnamed.while_flag is None
+
+
+def test_override_rule_becomes_a_policy(sample):
+    chart, _ = sample
+    policy = next(p for p in chart.policies if p.name == "override-bogdan-pulse")
+    assert policy.winner == "chief-operating-officer"
+    assert policy.extra == {"overrider": "HMN-002", "overridden": "AGT-004",
+                            "condition": "Bogdan has spoken with the client and judges the churn risk resolved",
+                            "scope": "at-risk flags and the expansion holds they cause"}
+    assert policy.description.startswith("Bogdan may override Pulse when")
+
+
+def test_sample_report_lists_what_was_not_kept(sample):
+    _, report = sample
+    text = "\n".join(report)
+    assert "version: not kept" in text
+    assert "entities.agents[9].retired_note: unknown key" in text
+    assert "authority levels are not kept" in text and "semi_autonomous: Radar, Pulse, Crystal" in text
+    assert "entities.humans[0].override_authority: not kept" in text
+    assert "AGT-004 = pulse" in text
+
+
+# -- mapping details ---------------------------------------------------------------------
+
+
+def test_status_mapping():
+    chart, _ = convert(doc([agent(1, "Ava", "Support", status="planned"), agent(2, "Old", "Legacy", status="deprecated"),
+                            agent(3, "Now", "Ops", status="active"), agent(4, "Def", "Default")]))
+    assert (seat(chart, "support").status, seat(chart, "support").holder) == ("planned", "ava")
+    assert (seat(chart, "legacy").status, seat(chart, "legacy").holder) == ("retired", None)
+    assert seat(chart, "ops").effective_status == "active"
+    assert seat(chart, "default").effective_status == "active"
+
+
+def test_front_matter_with_org_mapping_and_body():
+    text = """---
+org: {name: Acme, timezone: Europe/Paris, slug: acme}
+entities:
+  humans: [{id: H1, name: Ann, role: CEO}]
+  agents: [{id: A1, name: Zed, role: Research, escalates_to: H1}]
+---
+# Notes that are not imported
+"""
+    chart, report = convert_oos_text(text, "acme.oos.md")
+    assert (chart.org.name, chart.org.timezone) == ("Acme", "Europe/Paris")
+    assert holder(chart, "zed").supervisor == "ann"
+    assert any(line.startswith("org.slug: not kept") for line in report)
+
+
+def test_supervisor_from_receives_escalations_from():
+    humans = [{"id": "HMN-001", "name": "Bo", "role": "COO", "receives_escalations_from": ["AGT-001"]}]
+    chart, _ = convert(doc([{"id": "AGT-001", "name": "Ava", "role": "Support"}], humans))
+    assert holder(chart, "ava").supervisor == "bo"
+    assert seat(chart, "support").reports_to == "coo"
+
+
+def test_slugs_are_unique_and_collisions_reported():
+    chart, report = convert(doc([agent(1, "Echo", "Research"), agent(2, "Echo", "Research"), agent(3, "Ünïcode Bot", "R&D")]))
+    assert [h.id for h in chart.holders if h.kind == "agent"] == ["echo", "echo-2", "unicode-bot"]
+    assert [s.id for s in chart.seats][1:] == ["research", "research-2", "r-d"]
+    assert any("holder id 'echo-2'" in line for line in report)
+    assert any("seat id 'research-2'" in line for line in report)
+
+
+def test_unmappable_content_is_reported_not_dropped():
+    humans = [{"id": "HMN-001", "name": "Bo", "role": "COO", "authority_level": "overlord",
+               "receives_escalations_from": ["HMN-404"], "approves": ["AGT-404", "HMN-001", "press releases"],
+               "slack": "U123"}]
+    data = doc([agent(1, "Ava", "Support", authority_level="autonomous", mood="cheerful")], humans,
+               generated_at="2026-06-21", entities_extra=None)
+    data["entities"]["teams"] = [{"name": "Delivery"}]
+    data["entities"]["conflict_protocols"] = [{"parties": ["AGT-001", "AGT-999"], "winner": "AGT-999",
+                                               "resolution": "Ava wins"}]
+    chart, report = convert(data)
+    text = "\n".join(report)
+    for expected in ("generated_at: not kept", "entities_extra: not kept", "entities.teams: not imported",
+                     "entities.humans[0].slack: unknown key", "entities.agents[0].mood: unknown key",
+                     "entities.humans[0].authority_level: 'overlord' is not one of the human levels",
+                     "receives_escalations_from[0]: unknown id 'HMN-404'",
+                     "approves[0]: 'AGT-404' names no agent", "approves[1]: 'HMN-001' is a human",
+                     "approves[2]: 'press releases' names no agent",
+                     "conflict_protocols[0].parties[1]: unknown id 'AGT-999'",
+                     "conflict_protocols[0].winner: unknown id 'AGT-999'",
+                     "autonomous: Ava"):
+        assert expected in text, expected
+    assert chart.approvals == []
+    assert chart.policies[0].winner is None
+    assert chart.policies[0].extra["winner"] == "AGT-999"  # the original survives in extra
+
+
+def test_references_by_name_or_role_resolve():
+    humans = [{"id": "HMN-001", "name": "Bo", "role": "COO", "approves": ["Support", "ava"]}]
+    chart, _ = convert(doc([agent(1, "Ava", "Support", escalates_to="Bo")], humans))
+    assert holder(chart, "ava").supervisor == "bo"
+    assert [(a.seats, a.approvers) for a in chart.approvals] == [(["support"], ["bo"])]
+
+
+def test_two_humans_approving_one_agent_share_one_approval():
+    humans = [{"id": "H1", "name": "Bo", "role": "COO", "approves": ["A1"]},
+              {"id": "H2", "name": "Di", "role": "CEO", "approves": ["A1"]}]
+    chart, _ = convert(doc([{"id": "A1", "name": "Ava", "role": "Support", "escalates_to": "H1"}], humans))
+    assert [(a.seats, a.approvers) for a in chart.approvals] == [(["support"], ["bo", "di"])]
+
+
+def test_churn_risk_detection_sets_a_hold_and_plain_text_does_not():
+    data = doc([agent(1, "Pulse", "Retention"), agent(2, "Dirk", "Sales")])
+    data["entities"]["conflict_protocols"] = [
+        {"parties": ["AGT-001", "AGT-002"], "winner": "AGT-001", "resolution": "Pulse wins",
+         "detection": "Upsell pitched to a client on the churn risk list"},
+        {"parties": ["AGT-001", "AGT-002"], "winner": "AGT-002", "resolution": "Dirk wins",
+         "detection": "Both want the same meeting slot"},
+    ]
+    data["entities"]["override_rules"] = [{"overrider": "HMN-001", "overridden": "AGT-001"},
+                                          {"overrider": "HMN-001", "overridden": "AGT-001", "scope": "again"}]
+    chart, _ = convert(data)
+    first, second, o1, o2 = chart.policies
+    assert (first.name, first.hold_kind, first.while_flag, first.winner) == ("pulse-wins-over-dirk", "expansion", "at-risk", "retention")
+    assert (second.name, second.hold_kind, second.winner) == ("dirk-wins-over-pulse", None, "sales")
+    assert (o1.name, o2.name) == ("override-bo-pulse", "override-bo-pulse-2")
+    assert o1.winner == "coo"
+
+
+# -- broken files ----------------------------------------------------------------------
+
+
+def test_bad_json_names_line_and_column():
+    [(loc, msg)] = problems('{"organization": "Acme",\n "entities": }')
+    assert loc == "line 2, column 14" and msg.startswith("not valid JSON")
+
+
+def test_duplicate_json_key():
+    [(_, msg)] = problems('{"organization": "A", "organization": "B", "entities": {}}')
+    assert "duplicate key 'organization'" in msg
+
+
+def test_markdown_without_front_matter():
+    with pytest.raises(ChartErrors) as info:
+        convert_oos_text("# Sneeze It\n\nJust prose.\n", "x.oos.md")
+    assert "front matter" in info.value.problems[0][1]
+
+
+def test_unclosed_front_matter_and_bad_yaml():
+    with pytest.raises(ChartErrors) as info:
+        convert_oos_text("---\norganization: A\n", "x.oos.md")
+    assert info.value.problems == [("line 1", "the front matter is not closed: end it with a `---` line")]
+    with pytest.raises(ChartErrors) as info:
+        convert_oos_text("\n---\norganization: A\nentities: [\n---\n", "x.oos.md")
+    assert info.value.problems[0][0].startswith("line 4,")  # the file's line, not the front matter's
+
+
+def test_missing_entities():
+    [(loc, msg)] = problems({"organization": "Acme", "agents": []})
+    assert loc == "entities" and "agents belong under it" in msg
+    assert problems({"organization": "Acme", "entities": {}}) == [("entities", "no agents and no humans: nothing to import")]
+
+
+def test_missing_org_and_required_fields():
+    data = doc([{"id": "AGT-001", "role": "Support", "escalates_to": "HMN-001", "owns": "everything"}])
+    del data["organization"]
+    found = dict(problems(data))
+    assert "organization" in found
+    assert found["entities.agents[0].name"] == "missing `name`"
+    assert found["entities.agents[0].owns"] == "expected a list"
+
+
+def test_unknown_escalates_to_id():
+    assert problems(doc([agent(1, "Ava", "Support"), agent(2, "Bea", "Sales", escalates_to="HMN-999")])) == [
+        ("entities.agents[1].escalates_to", "unknown id 'HMN-999': name an agent or human id from this file")]
+
+
+def test_agent_with_no_human_in_its_chain():
+    found = problems(doc([agent(1, "Ava", "Support", escalates_to="AGT-002"),
+                          {"id": "AGT-002", "name": "Bea", "role": "Sales"}]))
+    assert [loc for loc, _ in found] == ["entities.agents[0].escalates_to", "entities.agents[1].escalates_to"]
+    assert "no human in the escalation chain Ava -> Bea" in found[0][1]
+
+
+def test_escalation_loop():
+    found = problems(doc([agent(1, "Ava", "Support", escalates_to="AGT-002"),
+                          agent(2, "Bea", "Sales", escalates_to="AGT-001")]))
+    assert found[0] == ("entities.agents[0].escalates_to", "escalations go round in a loop: Ava -> Bea -> Ava")
+    assert len(found) == 2
+
+
+def test_duplicate_ids_and_bad_status_all_at_once():
+    found = problems(doc([agent(1, "Ava", "Support", status="paused"), agent(1, "Bea", "Sales")],
+                         [{"id": "HMN-001", "name": "Bo", "role": "COO"}, {"id": "agt-001", "name": "Cy", "role": "CEO"}]))
+    assert ("entities.agents[1].id", "duplicate id 'AGT-001' (also entities.agents[0].id)") in found
+    assert ("entities.humans[1].id", "duplicate id 'agt-001' (also entities.agents[0].id)") in found
+    assert ("entities.agents[0].status", "'paused': use active, planned or deprecated") in found
+
+
+def test_chart_problems_point_back_at_the_oos_fields():
+    data = doc([agent(1, "Ava", "Support", owns=["Inbox triage"]),
+                agent(2, "Bea", "Sales", owns=["Pipeline", "inbox  triage!"])])
+    [(loc, msg)] = problems(data)
+    assert loc == "entities.agents[1].owns[1]" and "already owned by seat 'support'" in msg
+    [(loc, msg)] = problems(doc(timezone="Mars/Olympus"))
+    assert loc == "timezone" and "unknown timezone" in msg
+    [(loc, msg)] = problems(doc([agent(1, "Ava", "x" * 201)]))
+    assert loc == "entities.agents[0].role"
+
+
+def test_human_reporting_loop_is_located_at_receives_escalations_from():
+    humans = [{"id": "H1", "name": "Bo", "role": "COO", "receives_escalations_from": ["H2"]},
+              {"id": "H2", "name": "Di", "role": "CEO", "receives_escalations_from": ["H1"]}]
+    [(loc, msg)] = problems(doc([], humans))
+    # Bo's seat reports to Di's because Di's list names Bo: that entry is where to fix it.
+    assert loc == "entities.humans[1].receives_escalations_from[0]" and "loop" in msg
+
+
+def test_missing_file():
+    with pytest.raises(ChartErrors) as info:
+        convert_oos_file(EXAMPLES / "nope.oos.md")
+    assert info.value.problems == [("", "no such file")]
