@@ -101,7 +101,7 @@ def chart_import(
     except DomainError as exc:
         _domain_error(exc)
     for line in report:
-        err.print(f"not mapped: {line}", markup=False)
+        err.print(f"note: {line}", markup=False)
     if not result.changes:
         out.print("no changes", markup=False)
         return

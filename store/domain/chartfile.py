@@ -410,7 +410,7 @@ def load_chart_with_report(path: str | Path) -> tuple[ChartSpec, list[str]]:
         raise ChartErrors(source, [("", "no such file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ChartErrors(source, [("", f"cannot be read: {exc}")]) from None
-    if path.suffix.lower() == ".json" or path.name.lower().endswith(".oos.md") or _looks_like_oos(text):
+    if path.name.lower().endswith(".oos.md") or _looks_like_oos(text):
         from otp_bot.store.domain.oos import convert_oos_text
 
         return convert_oos_text(text, source)
@@ -418,8 +418,11 @@ def load_chart_with_report(path: str | Path) -> tuple[ChartSpec, list[str]]:
 
 
 def _looks_like_oos(text: str) -> bool:
+    """OOS files keep their entities under `entities`: front matter, or a JSON object."""
     head = text.lstrip()[:4000]
-    return head.startswith("---") and "entities:" in head
+    if head.startswith("---"):
+        return "entities:" in head
+    return head.startswith("{") and '"entities"' in text
 
 
 def dump_chart(chart: ChartSpec) -> str:
