@@ -34,9 +34,18 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+def _stem(word: str) -> str:
+    """A light stem so `invoices`, `invoice` and `invoicing` meet: plural, then -ing/-ed/-e."""
+    word = _singular(word)
+    for suffix, keep in (("ing", 4), ("ed", 4), ("e", 4)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+            return word[: -len(suffix)]
+    return word
+
+
 def normalize(text: str) -> str:
     words = re.sub(r"[^\w]+", " ", text.lower().replace("_", " ")).split()
-    return " ".join(_singular(w) for w in words)
+    return " ".join(_stem(w) for w in words)
 
 
 @dataclass(frozen=True)
