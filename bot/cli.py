@@ -84,6 +84,21 @@ def demo(
     ask(text, as_holder=None, as_json=False)
 
 
+@app.command()
+def shell(
+    example: Annotated[bool, typer.Option("--example/--no-example", help="Load the example org when the store has no chart.")] = True,
+) -> None:
+    """A local console: the real Slack app against a built-in stand-in for Slack."""
+    from otp_bot.bot.console.shell import Shell
+    from otp_bot.bot.demo import has_chart, load_example
+
+    db = _database()
+    if example and not has_chart(db):
+        count = load_example(db)
+        err.print(f"Loaded the example org (Acme Agency, {count} values) into {db.safe_url}.", markup=False)
+    Shell(db, out).loop()
+
+
 @chart_app.command("import")
 def chart_import(
     file: Annotated[Path, typer.Argument(help="A chart YAML file, or an OTP platform OOS file (.json or .oos.md).")],
@@ -175,6 +190,62 @@ def kpi_push(
     status = "on track" if r.on_track else "off track"
     verb = "recorded" if r.created else "already recorded (same key), not recorded again:"
     out.print(f"{m.id} {label}: {verb} {shown}, {status}", markup=False)
+
+
+def _log_setup() -> None:
+    import logging
+    import os
+
+    logging.basicConfig(level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _slack(require: tuple[str, ...]):
+    """Settings, checked: a missing or malformed variable is named, exit 2."""
+    from otp_bot.bot.settings import ConfigError, SlackSettings
+
+    settings = SlackSettings()
+    try:
+        settings.require(*require)
+    except ConfigError as exc:
+        fail(str(exc))
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+) -> None:
+    """Serve Slack over HTTP: POST /slack/events, GET /healthz."""
+    import uvicorn
+
+    from otp_bot.bot.app import create_app
+    from otp_bot.bot.web import create_web_app
+
+    settings = _slack(("bot_token", "signing_secret"))
+    _log_setup()
+    db = _database()
+    db.ensure_ready()
+    bolt, _deps = create_app(db, settings)
+    err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events), store {db.safe_url}", markup=False)
+    uvicorn.run(create_web_app(db, bolt), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command("run")
+def run_socket_mode() -> None:
+    """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from otp_bot.bot.app import create_app
+
+    settings = _slack(("bot_token", "signing_secret", "app_token"))
+    _log_setup()
+    db = _database()
+    db.ensure_ready()
+    bolt, _deps = create_app(db, settings)
+    err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
+    SocketModeHandler(bolt, settings.secret("app_token")).start()
 
 
 def main() -> None:

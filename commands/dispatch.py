@@ -29,14 +29,16 @@ class Command:
     summary: str
     handler: Handler
     aliases: tuple[str, ...] = ()
+    writes: bool = False  # a command that changes the store is never re-run by a Share button
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, usage: str, summary: str, aliases: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+def command(name: str, usage: str, summary: str, aliases: tuple[str, ...] = (),
+            writes: bool = False) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        COMMANDS[name] = Command(name, usage, summary, handler, aliases)
+        COMMANDS[name] = Command(name, usage, summary, handler, aliases, writes)
         return handler
 
     return register
@@ -50,6 +52,14 @@ def _lookup(word: str) -> Command | None:
     return None
 
 
+def is_read_only(text: str) -> bool:
+    """True when the text names a command that only reads (safe to run again to share it)."""
+    _load()
+    tokens = tokenize(text.strip())
+    cmd = _lookup(tokens[0]) if tokens else COMMANDS["help"]
+    return cmd is not None and not cmd.writes
+
+
 def closest_command(word: str) -> Command | None:
     names = {alias: cmd for cmd in COMMANDS.values() for alias in (cmd.name, *cmd.aliases)}
     found = process.extractOne(word.lower(), list(names), score_cutoff=55)
@@ -61,9 +71,12 @@ def error_reply(message: str, hint: str | None = None, usage: str | None = None)
     return Reply(text=text, blocks=[blocks.section(text)], ok=False)
 
 
-def run(session: Session, actor: Actor, text: str) -> Reply:
+def _load() -> None:
     from otp_bot.commands import chart, help, kpi, scorecard, seat, who_owns  # noqa: F401  (registers)
 
+
+def run(session: Session, actor: Actor, text: str) -> Reply:
+    _load()
     tokens = tokenize(text.strip())
     if not tokens:
         return COMMANDS["help"].handler(session, actor, [])

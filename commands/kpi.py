@@ -17,7 +17,7 @@ from otp_bot.store.domain.metrics import goal_of, record_value
 
 
 @command("kpi", "kpi <metric> <value> [note] [--period 2026-W47]", "record this period's value for a metric of a seat you hold",
-         aliases=("record", "value"))
+         aliases=("record", "value"), writes=True)
 def kpi_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"period"}, flags={"correct"})
     if len(args.words) < 2:

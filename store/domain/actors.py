@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.models import Holder, Seat
@@ -45,11 +46,14 @@ def actor_for_holder(session: Session, holder_id: str) -> Actor:
     return Actor(label=holder.name, holder_id=holder.id)
 
 
-def actor_for_slack_user(session: Session, slack_user: str, email: str | None = None) -> Actor:
-    """Map a Slack user to a holder by id, else by email; an unknown person may read, not write."""
+def actor_for_slack_user(session: Session, slack_user: str, email: Callable[[], str | None] | None = None) -> Actor:
+    """Map a Slack user to a holder by id, else by profile email (looked up only if needed).
+
+    An unknown person may read, not write.
+    """
     holder = session.scalar(select(Holder).where(Holder.slack_user == slack_user))
-    if holder is None and email:
-        holder = session.scalar(select(Holder).where(Holder.email == email.lower()))
+    if holder is None and email is not None and (address := email()):
+        holder = session.scalar(select(Holder).where(func.lower(Holder.email) == address.lower()))
     if holder is None:
         return Actor.anonymous(slack_user)
     return Actor(label=holder.name, holder_id=holder.id)

@@ -208,7 +208,7 @@ def metric_rows(session: Session, metrics: Sequence[Metric], *, weeks: int = DEF
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
-    windows = {m.id: periods.window(today, m.cadence, weeks if m.cadence == "weekly" else max(1, -(-weeks // 4)))
+    windows = {m.id: periods.window(today, m.cadence, weeks if m.cadence == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
                for m in metrics}
     since = min((w[0] for w in windows.values()), default=today)
     values = period_values(session, metrics, since)

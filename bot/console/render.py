@@ -1,0 +1,46 @@
+"""Block Kit as terminal text, with every button numbered so it can be clicked by typing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.markup import escape
+
+from otp_bot.bot.terminal import to_rich
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str
+    block_id: str
+    container: dict[str, Any]  # where it was shown: a message (channel, ts, response URL) or a view
+
+
+def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], buttons: list[Button]) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        match block.get("type"):
+            case "header":
+                lines.append(f"[bold underline]{escape(block['text']['text'])}[/bold underline]")
+            case "section":
+                if "text" in block:
+                    lines.append(to_rich(block["text"]["text"]))
+                for field in block.get("fields", []):
+                    lines.append(to_rich(field["text"]))
+            case "context":
+                lines.append("[dim]" + "  ".join(to_rich(e.get("text", "")) for e in block["elements"]) + "[/dim]")
+            case "divider":
+                lines.append("[dim]" + "─" * 40 + "[/dim]")
+            case "actions":
+                labels = []
+                for element in block["elements"]:
+                    if element.get("type") != "button":
+                        continue
+                    buttons.append(Button(element["text"]["text"], element["action_id"], element.get("value", ""),
+                                          block.get("block_id", ""), container))
+                    labels.append(f"[reverse] {len(buttons)} [/reverse] {escape(element['text']['text'])}")
+                lines.append("   ".join(labels))
+    return lines

@@ -1,0 +1,196 @@
+"""The console: type /otp commands, see what the bot posts, click buttons by number.
+
+Every request goes through the real Bolt app, signed the way Slack signs it; every Web
+API call the bot makes lands on the built-in stand-in and is shown here.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from rich.console import Console
+from rich.markup import escape
+from slack_bolt import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
+
+from otp_bot.bot.app import create_app
+from otp_bot.bot.console.render import Button, render_blocks
+from otp_bot.bot.console.standin import SlackStandIn
+from otp_bot.bot.settings import SlackSettings
+from otp_bot.store.db import Database
+from otp_bot.store.models import Holder
+
+CHANNEL = "C0CONSOLE"
+HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention[/cyan] (the /otp is optional)
+  [cyan]1[/cyan] or [cyan]click 1[/cyan]   click button 1        [cyan]home[/cyan]   open your App Home
+  [cyan]as bogdan[/cyan]        act as another holder  [cyan]whoami[/cyan] who you are now
+  [cyan]help[/cyan]             this text             [cyan]quit[/cyan]   leave"""
+QUIET_SECONDS = 0.4
+
+
+class Shell:
+    def __init__(self, db: Database, out: Console) -> None:
+        self.db = db
+        self.out = out
+        self.buttons: list[Button] = []
+        self.last_call = time.monotonic()
+        self.printing = threading.Lock()
+        self.secret = secrets.token_hex(16)
+        with db.session() as session:
+            humans = session.scalars(select(Holder).where(Holder.slack_user.is_not(None)).order_by(Holder.position)).all()
+            self.people = {h.id: (h.slack_user, h.name) for h in humans}
+            users = {h.slack_user: {"id": h.slack_user, "name": h.id, "profile": {"email": h.email or "", "real_name": h.name}}
+                     for h in humans}
+        self.user_id, self.user_name = next(iter(self.people.values()), ("U0CONSOLE", "you"))
+        self.standin = SlackStandIn(self.on_call, users)
+
+    # -------------------------------------------------------------- what the bot sends
+
+    def on_call(self, method: str, args: dict[str, Any]) -> None:
+        self.last_call = time.monotonic()
+        where = {
+            "chat.postMessage": f"posted in {args.get('channel')}",
+            "chat.postEphemeral": "only visible to you",
+            "chat.update": f"updated a message in {args.get('channel')}",
+            "views.publish": "your App Home",
+            "views.open": "a modal opened",
+            "views.update": "the modal now shows",
+            "response_url": "in the channel" if args.get("response_type") == "in_channel" else "only visible to you",
+        }.get(method)
+        if where is None or args.get("delete_original"):
+            return
+        container = {"channel": args.get("channel", CHANNEL), "ts": args.get("ts", ""), "view": args.get("view_id")}
+        self.show(where, args.get("view", args).get("blocks") or [], args.get("text", ""), container)
+
+    def show(self, where: str, blocks: list[dict[str, Any]], text: str, container: dict[str, Any]) -> None:
+        with self.printing:
+            self.out.print(f"\n[dim]── {escape(where)} ──[/dim]")
+            lines = render_blocks(blocks, container, self.buttons) if blocks else [text]
+            for line in lines:
+                self.out.print(line)
+
+    # -------------------------------------------------------------- what the person does
+
+    def dispatch(self, body: str, content_type: str) -> None:
+        timestamp = int(time.time())
+        headers = {
+            "content-type": content_type,
+            "x-slack-request-timestamp": str(timestamp),
+            "x-slack-signature": SignatureVerifier(self.secret).generate_signature(timestamp=timestamp, body=body),
+        }
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        if response.status != 200:
+            self.out.print(f"[red]Slack would show an error ({response.status})[/red]")
+        elif response.body:
+            payload = json.loads(response.body)
+            where = "in the channel" if payload.get("response_type") == "in_channel" else "only visible to you"
+            self.show(where, payload.get("blocks") or [], payload.get("text", ""), {"channel": CHANNEL, "ts": ""})
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the bot has gone quiet, so its posts print before the next prompt."""
+        started = time.monotonic()
+        time.sleep(0.05)
+        while time.monotonic() - self.last_call < QUIET_SECONDS and time.monotonic() - started < 10:
+            time.sleep(0.05)
+
+    def slash(self, text: str) -> None:
+        self.buttons.clear()
+        self.dispatch(urlencode({
+            "token": "console", "team_id": "T0LOCAL", "team_domain": "local", "channel_id": CHANNEL,
+            "channel_name": "console", "user_id": self.user_id, "user_name": self.user_name, "command": "/otp",
+            "text": text, "api_app_id": "A0OTP", "response_url": self.standin.response_url(),
+            "trigger_id": secrets.token_hex(8),
+        }), "application/x-www-form-urlencoded")
+
+    def click(self, number: int) -> None:
+        if not 1 <= number <= len(self.buttons):
+            shown = f"the buttons shown are 1 to {len(self.buttons)}" if self.buttons else "no buttons are shown now"
+            self.out.print(f"[yellow]There is no button {number}; {shown}.[/yellow]")
+            return
+        button = self.buttons[number - 1]
+        payload = {
+            "type": "block_actions", "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
+            "api_app_id": "A0OTP", "team": {"id": "T0LOCAL", "domain": "local"}, "trigger_id": secrets.token_hex(8),
+            "container": {"type": "message", "channel_id": button.container.get("channel"),
+                          "message_ts": button.container.get("ts"), "is_ephemeral": not button.container.get("ts")},
+            "channel": {"id": button.container.get("channel") or CHANNEL, "name": "console"},
+            "response_url": self.standin.response_url(),
+            "actions": [{"type": "button", "action_id": button.action_id, "block_id": button.block_id,
+                         "value": button.value, "text": {"type": "plain_text", "text": button.label},
+                         "action_ts": str(time.time())}],
+        }
+        self.buttons.clear()
+        self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    def home(self) -> None:
+        self.buttons.clear()
+        self.dispatch(json.dumps({
+            "type": "event_callback", "team_id": "T0LOCAL", "api_app_id": "A0OTP", "event_id": "Ev" + secrets.token_hex(6),
+            "event_time": int(time.time()),
+            "event": {"type": "app_home_opened", "user": self.user_id, "channel": "D0HOME", "tab": "home",
+                      "event_ts": str(time.time())},
+        }), "application/json")
+
+    def switch(self, who: str) -> None:
+        who = who.strip().lower()
+        if who in self.people:
+            self.user_id, self.user_name = self.people[who]
+        elif who.upper().startswith("U"):
+            self.user_id, self.user_name = who.upper(), who.upper()
+        else:
+            known = ", ".join(sorted(self.people)) or "nobody (no holder has a slack_user)"
+            self.out.print(f"[yellow]No holder `{escape(who)}` with a Slack user; try one of: {escape(known)}[/yellow]")
+            return
+        self.whoami()
+
+    def whoami(self) -> None:
+        self.out.print(f"You are [bold]{escape(self.user_name)}[/bold] ({self.user_id}).")
+
+    def handle(self, line: str) -> bool:
+        """Act on one line; False means leave."""
+        line = line.strip()
+        word, _, rest = line.partition(" ")
+        match word.lower():
+            case "" | "#":
+                pass
+            case "quit" | "exit" | "/quit":
+                return False
+            case "help" | "?":
+                self.out.print(HELP)
+            case "home":
+                self.home()
+            case "as":
+                self.switch(rest)
+            case "whoami":
+                self.whoami()
+            case "click":
+                self.click(int(rest) if rest.strip().isdigit() else 0)
+            case _ if word.isdigit():
+                self.click(int(word))
+            case "/otp":
+                self.slash(rest)
+            case _:
+                self.slash(line)
+        return True
+
+    def loop(self) -> None:
+        settings = SlackSettings(bot_token="xoxb-local-console", signing_secret=self.secret, api_url=self.standin.url)
+        with self.standin:
+            self.app, _deps = create_app(self.db, settings)
+            self.out.print("[bold]OTP bot console[/bold]: the real app, a stand-in for Slack. Type [cyan]help[/cyan].")
+            self.whoami()
+            while True:
+                try:
+                    line = input("otp> ")
+                except (EOFError, KeyboardInterrupt):
+                    self.out.print()
+                    return
+                if not self.handle(line):
+                    return

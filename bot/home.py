@@ -1,0 +1,45 @@
+"""App Home: a pure builder from an Overview to a Home tab view (Block Kit, in code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from otp_bot.commands import blocks
+from otp_bot.commands.describe import metric_line
+from otp_bot.commands.render import render
+from otp_bot.store.domain.overview import Overview
+
+HOME_BLOCKS = 100
+OPEN_SCORECARD = "otp_home_scorecard"
+
+
+def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
+    return ActionsBlock(block_id=block_id, elements=[
+        ButtonElement(text=label[:75], action_id=OPEN_SCORECARD, value=seat_id),
+    ]).to_dict()
+
+
+def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
+    budget = blocks.BlockBudget(max_blocks=HOME_BLOCKS, max_chars=60_000)
+    if overview.org is None:
+        budget.add(blocks.section(render("home_no_chart.j2")))
+        return {"type": "home", "blocks": budget.blocks}
+    budget.add(blocks.header(f"{overview.org.name}: OTP bot"))
+    budget.add(blocks.section(render("home_org.j2", off_track=overview.off_track, metrics=overview.metrics)))
+    budget.add(scorecard_button("Open the full scorecard", "", "otp_home_org"))
+    budget.add(blocks.divider())
+    if overview.actor.holder_id is None:
+        budget.add(blocks.section(render("home_unknown.j2", user_id=user_id)))
+    elif not overview.seats:
+        budget.add(blocks.section(render("home_no_seats.j2", name=overview.actor.label)))
+    for seat in overview.seats:
+        rows = overview.rows.get(seat.id, [])
+        text = render("home_seat.j2", seat=seat, metrics=[metric_line(r) for r in rows],
+                      off_track=sum(1 for r in rows if r.off_track))
+        if not budget.add(blocks.section(text)) or not budget.add(
+                scorecard_button(f"Scorecard: {seat.title}", seat.id, f"otp_home_seat_{seat.id}"[:255])):
+            budget.close("More seats than fit here: `/otp scorecard` lists them all.")
+            break
+    return {"type": "home", "blocks": budget.blocks}

@@ -1,0 +1,45 @@
+"""Who clicked: a Slack user resolved to a holder (by Slack id, else by profile email)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain.actors import Actor, actor_for_slack_user
+
+log = logging.getLogger(__name__)
+
+
+class IdentityResolver:
+    """Caches profile emails per Slack user, so users.info is asked once per user per TTL."""
+
+    def __init__(self, client: WebClient, ttl_seconds: float = 600.0) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+        self._emails: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def email(self, user_id: str) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._emails.get(user_id)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            profile = self._client.users_info(user=user_id).get("user", {}).get("profile", {})
+            email = (profile.get("email") or "").lower() or None
+        except SlackApiError as exc:
+            # Without users:read.email, or for a deleted user: they are simply unknown.
+            log.info("users.info for %s failed: %s", user_id, exc.response.get("error"))
+            email = None
+        with self._lock:
+            self._emails[user_id] = (now, email)
+        return email
+
+    def actor(self, session: Session, user_id: str) -> Actor:
+        return actor_for_slack_user(session, user_id, lambda: self.email(user_id))

@@ -1,0 +1,1 @@
+"""Slack listeners, one module a feature, each with `register(app, deps)`."""

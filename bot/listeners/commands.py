@@ -1,0 +1,49 @@
+"""/otp in Slack: the same commands/ code as `otp ask`.
+
+The answer goes in the acknowledgement when it is ready within the ack budget (one
+round trip, no response_url); otherwise the ack says "working on it" and the answer
+follows through the response URL.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from slack_bolt import Ack, App, Respond
+
+from otp_bot.bot.app import Deps
+from otp_bot.bot.errors import friendly
+from otp_bot.bot.slack_reply import answer_payload
+from otp_bot.commands import run
+from otp_bot.commands.reply import Reply
+
+ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
+
+
+def answer(deps: Deps, user_id: str, text: str) -> Reply:
+    try:
+        with deps.db.session() as session:
+            return run(session, deps.identity.actor(session, user_id), text)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a friendly reply
+        return friendly(exc)
+
+
+def split_share(text: str) -> tuple[str, bool]:
+    words = text.strip().split(maxsplit=1)
+    if words and words[0].lower() == "share":
+        return (words[1] if len(words) > 1 else ""), True
+    return text, False
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/otp")
+    def otp_command(ack: Ack, command: dict, respond: Respond) -> None:
+        text, share = split_share(command.get("text", ""))
+        pending = deps.work.submit(answer, deps, command["user_id"], text)
+        try:
+            reply = pending.result(timeout=ACK_BUDGET_SECONDS)
+        except FutureTimeout:
+            ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+            respond(**answer_payload(pending.result(), text, share=share))
+            return
+        ack(**answer_payload(reply, text, share=share))

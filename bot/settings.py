@@ -1,0 +1,47 @@
+"""Slack settings from the environment (or a .env file), checked before anything starts."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API = "https://slack.com/api/"
+_FORMATS = {
+    "bot_token": (re.compile(r"^xoxb-[\w-]+$"), "a bot token starting with xoxb-"),
+    "app_token": (re.compile(r"^xapp-[\w-]+$"), "an app-level token starting with xapp- (with connections:write)"),
+    "signing_secret": (re.compile(r"^[0-9a-zA-Z]{16,}$"), "the app's signing secret (Basic Information page)"),
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class SlackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLACK_", env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_url: str = SLACK_API
+
+    @property
+    def base_url(self) -> str:
+        return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first variable that is missing or malformed."""
+        for name in names:
+            value = getattr(self, name)
+            pattern, what = _FORMATS[name]
+            variable = f"SLACK_{name.upper()}"
+            if value is None or not value.get_secret_value().strip():
+                raise ConfigError(f"{variable} is not set: it must be {what}")
+            if not pattern.match(value.get_secret_value().strip()):
+                raise ConfigError(f"{variable} is malformed: it must be {what}")
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value().strip() if value is not None else ""

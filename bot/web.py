@@ -1,0 +1,47 @@
+"""The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz.
+
+Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
+threads so the event loop keeps accepting requests meanwhile.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from otp_bot.store.db import Database
+
+MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything that is not Slack
+
+
+def create_web_app(db: Database, bolt: App | None) -> FastAPI:
+    web = FastAPI(title="OTP bot", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @web.get("/healthz")
+    def healthz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = db.current_revision(), db.head_revision()
+            checks["migrations"] = "current" if current == head else f"at {current or 'empty'}, need {head}: run `otp db upgrade`"
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        healthy = checks.get("database") == "ok" and checks.get("migrations") == "current"
+        return JSONResponse({"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503)
+
+    if bolt is not None:
+        @web.post("/slack/events")
+        async def slack_events(request: Request) -> Response:
+            body = await request.body()
+            if len(body) > MAX_SLACK_BODY:
+                return Response(status_code=413, content="request too large")
+            response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+            return to_starlette_response(response)
+
+    return web
