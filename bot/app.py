@@ -25,6 +25,15 @@ from otp_bot.store.domain.inbound import first_delivery
 log = logging.getLogger("otp_bot.slack")
 
 
+class _QuietTokenWarning(logging.Filter):
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins; it is the same token.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+log.addFilter(_QuietTokenWarning())
+
+
 @dataclass
 class Deps:
     """What listeners need, handed to each `register(app, deps)`; nothing global."""

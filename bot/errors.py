@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
 
 from otp_bot.commands.dispatch import error_reply
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.errors import DomainError
 
 log = logging.getLogger("otp_bot.slack")
+SLACK_FAILURES = (SlackApiError, URLError, TimeoutError, ConnectionError)
 
 
 def friendly(exc: BaseException) -> Reply:
     if isinstance(exc, DomainError):
         return error_reply(exc.message, exc.hint)
     error_id = uuid.uuid4().hex[:8]
+    if isinstance(exc, SLACK_FAILURES):
+        # Slack failing (or unreachable) is not our bug: no traceback, but an id to match the log.
+        what = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("Slack call failed %s: %s", error_id, what)
+        return error_reply(f"Slack did not accept that just now ({what}; error id `{error_id}`); nothing was changed",
+                           "try again in a moment")
     log.error("unexpected error %s: %s", error_id, exc, exc_info=exc)
     return error_reply(f"something went wrong on my side (error id `{error_id}`); nothing was changed",
                        "try again in a moment, or quote the error id to whoever runs OTP bot")

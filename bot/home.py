@@ -16,8 +16,9 @@ OPEN_SCORECARD = "otp_home_scorecard"
 
 
 def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
+    # action_ids must be unique within a view: one per button, all matched by the prefix.
     return ActionsBlock(block_id=block_id, elements=[
-        ButtonElement(text=label[:75], action_id=OPEN_SCORECARD, value=seat_id),
+        ButtonElement(text=label[:75], action_id=f"{OPEN_SCORECARD}:{seat_id or 'org'}"[:255], value=seat_id),
     ]).to_dict()
 
 

@@ -8,8 +8,7 @@ import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
-
+from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor, actor_for_slack_user
 
 log = logging.getLogger(__name__)
@@ -37,9 +36,24 @@ class IdentityResolver:
             # Without users:read.email, or for a deleted user: they are simply unknown.
             log.info("users.info for %s failed: %s", user_id, exc.response.get("error"))
             email = None
+        except OSError as exc:
+            # Slack unreachable or slow: treat the person as unknown this time (they can
+            # still read), and do not cache it, so the next request asks again.
+            log.warning("users.info for %s did not answer: %s", user_id, exc)
+            return None
         with self._lock:
             self._emails[user_id] = (now, email)
         return email
 
-    def actor(self, session: Session, user_id: str) -> Actor:
-        return actor_for_slack_user(session, user_id, lambda: self.email(user_id))
+    def actor(self, db: Database, user_id: str) -> Actor:
+        """Resolve in short read-only transactions; the profile look-up happens between them,
+        so no transaction is held open while Slack answers."""
+        with db.session(readonly=True) as session:
+            actor = actor_for_slack_user(session, user_id)
+        if actor.holder_id is not None:
+            return actor
+        email = self.email(user_id)
+        if email is None:
+            return actor
+        with db.session(readonly=True) as session:
+            return actor_for_slack_user(session, user_id, email)

@@ -45,10 +45,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
-    # pysqlite's own BEGIN is deferred: two writers can both read, then one fails on
-    # upgrade to a write lock. Taking the write lock up front makes writers queue instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn) -> None:
+    # A deferred BEGIN lets two writers both read, then one fails on upgrade to a write
+    # lock. Writers take the lock up front and queue instead; readers never take it.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("otp_readonly") else "BEGIN IMMEDIATE")
+
+
+def _postgres_begin(conn) -> None:
+    if conn.get_execution_options().get("otp_readonly"):
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -63,9 +68,12 @@ def create_db_engine(url: str) -> Engine:
         def _no_pysqlite_transactions(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "begin", _postgres_begin)
+    return engine
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -87,6 +95,7 @@ class Database:
         self.url = url or StoreSettings().resolved_url()
         self.engine = create_db_engine(self.url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_factory = sessionmaker(self.engine.execution_options(otp_readonly=True), expire_on_commit=False)
         # The embedded SQLite migrates itself on first use; a shared server is migrated
         # on purpose, by `otp db upgrade`, so two processes never race a schema change.
         self._auto_migrate = self.is_sqlite if auto_migrate is None else auto_migrate
@@ -134,9 +143,15 @@ class Database:
             self._ready = True
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A unit of work: commits when the block ends, rolls back on any exception.
+
+        `readonly=True` for reads: on SQLite it does not take the write lock, on
+        PostgreSQL the transaction refuses writes.
+        """
         self.ensure_ready()
-        with self._factory() as session, session.begin():
+        factory = self._read_factory if readonly else self._factory
+        with factory() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

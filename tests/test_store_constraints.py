@@ -90,3 +90,13 @@ def test_audit_chain_detects_tampering(org):
     with org.session() as s:
         broken = audit.verify(s)
         assert broken is not None and broken.id == target.id
+
+
+def test_an_event_is_claimed_once(db):
+    from otp_bot.store.domain.inbound import first_delivery
+
+    with db.session() as s:
+        assert first_delivery(s, "Ev1") is True
+    with db.session() as s:
+        assert first_delivery(s, "Ev1") is False
+        assert first_delivery(s, "Ev2") is True

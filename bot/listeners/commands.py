@@ -15,6 +15,7 @@ from otp_bot.bot.app import Deps
 from otp_bot.bot.errors import friendly
 from otp_bot.bot.slack_reply import answer_payload
 from otp_bot.commands import run
+from otp_bot.commands.dispatch import is_read_only
 from otp_bot.commands.reply import Reply
 
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
@@ -22,8 +23,9 @@ ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
 
 def answer(deps: Deps, user_id: str, text: str) -> Reply:
     try:
-        with deps.db.session() as session:
-            return run(session, deps.identity.actor(session, user_id), text)
+        actor = deps.identity.actor(deps.db, user_id)
+        with deps.db.session(readonly=is_read_only(text)) as session:
+            return run(session, actor, text)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a friendly reply
         return friendly(exc)
 

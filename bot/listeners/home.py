@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
@@ -26,11 +28,12 @@ def register(app: App, deps: Deps) -> None:
         if event.get("tab") != "home":
             return
         user = event["user"]
-        with deps.db.session() as session:
-            view = home_view(overview_for(session, deps.identity.actor(session, user)), user)
+        actor = deps.identity.actor(deps.db, user)
+        with deps.db.session(readonly=True) as session:
+            view = home_view(overview_for(session, actor), user)
         client.views_publish(user_id=user, view=view)
 
-    @app.action(OPEN_SCORECARD)
+    @app.action(re.compile(rf"^{OPEN_SCORECARD}(:|$)"))
     def open_scorecard(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         # The trigger id expires in 3 seconds: open a modal first, fill it after.
@@ -38,8 +41,9 @@ def register(app: App, deps: Deps) -> None:
             {"type": "section", "text": {"type": "mrkdwn", "text": ":hourglass_flowing_sand: Loading the scorecard…"}}]))
         seat_id = action.get("value") or ""
         try:
-            with deps.db.session() as session:
-                reply = run(session, deps.identity.actor(session, body["user"]["id"]), f"scorecard {seat_id}".strip())
+            actor = deps.identity.actor(deps.db, body["user"]["id"])
+            with deps.db.session(readonly=True) as session:
+                reply = run(session, actor, f"scorecard {seat_id}".strip())
         except Exception as exc:  # noqa: BLE001 - shown in the modal instead of a spinner forever
             reply = friendly(exc)
         client.views_update(view_id=opened["view"]["id"], view=modal("Scorecard", reply.blocks))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -46,14 +45,11 @@ def actor_for_holder(session: Session, holder_id: str) -> Actor:
     return Actor(label=holder.name, holder_id=holder.id)
 
 
-def actor_for_slack_user(session: Session, slack_user: str, email: Callable[[], str | None] | None = None) -> Actor:
-    """Map a Slack user to a holder by id, else by profile email (looked up only if needed).
-
-    An unknown person may read, not write.
-    """
+def actor_for_slack_user(session: Session, slack_user: str, email: str | None = None) -> Actor:
+    """Map a Slack user to a holder by id, else by profile email; an unknown person may read, not write."""
     holder = session.scalar(select(Holder).where(Holder.slack_user == slack_user))
-    if holder is None and email is not None and (address := email()):
-        holder = session.scalar(select(Holder).where(func.lower(Holder.email) == address.lower()))
+    if holder is None and email:
+        holder = session.scalar(select(Holder).where(func.lower(Holder.email) == email.lower()))
     if holder is None:
         return Actor.anonymous(slack_user)
     return Actor(label=holder.name, holder_id=holder.id)

@@ -17,9 +17,10 @@ def first_delivery(session: Session, event_id: str) -> bool:
     """Claim an event id; False when it was claimed before (a retry or a duplicate)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = dt.datetime.now(dt.UTC)
-    result = session.execute(
-        dialect.insert(InboundEvent).values(event_id=event_id[:64], received_at=now).on_conflict_do_nothing()
+    claimed = session.scalar(
+        dialect.insert(InboundEvent).values(event_id=event_id[:64], received_at=now)
+        .on_conflict_do_nothing().returning(InboundEvent.event_id)
     )
-    if result.rowcount == 1:  # an indexed delete of nothing, most of the time
+    if claimed is not None:  # an indexed delete of nothing, most of the time
         session.execute(delete(InboundEvent).where(InboundEvent.received_at < now - KEEP))
-    return result.rowcount == 1
+    return claimed is not None
