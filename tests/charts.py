@@ -57,3 +57,12 @@ def seat(data: dict[str, Any], seat_id: str) -> dict[str, Any]:
 def write(path: Path, data: dict[str, Any] | str) -> Path:
     path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def with_retired_accounting() -> dict[str, Any]:
+    """The base chart with the accounting seat retired (its holder gone, its history kept)."""
+    data = chart()
+    acc = seat(data, "accounting")
+    acc.pop("holder")
+    acc["status"] = "retired"
+    return data

@@ -16,7 +16,7 @@ from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.metrics import metric_rows, record_value
 from otp_bot.store.models import MetricValue
 
-from .charts import chart, seat
+from .charts import chart, seat, with_retired_accounting
 
 OPERATOR = Actor.cli_operator()
 TODAY = periods.today("America/New_York")
@@ -144,10 +144,7 @@ def test_unknown_person_cannot_record(org):
 
 
 def test_retired_seat_takes_no_values(db):
-    data = chart()
-    acc = seat(data, "accounting")
-    acc.pop("holder")
-    acc["status"] = "retired"
+    data = with_retired_accounting()
     with db.session() as s:
         apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
     with pytest.raises(Invalid, match="retired"):

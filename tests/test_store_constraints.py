@@ -13,17 +13,14 @@ from otp_bot.store.domain.chart_sync import apply_chart
 from otp_bot.store.domain.chartfile import validate_chart
 from otp_bot.store.models import AuditEntry, Holder, Metric, MetricValue, Seat, SeatHolding
 
-from .charts import chart, seat
+from .charts import chart, seat, with_retired_accounting
 
 REFUSED = (IntegrityError, InternalError, OperationalError)
 
 
 @pytest.fixture
 def org(db):
-    data = chart()
-    acc = seat(data, "accounting")
-    acc.pop("holder")
-    acc["status"] = "retired"
+    data = with_retired_accounting()
     with db.session() as s:
         apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
     return db

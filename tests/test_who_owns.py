@@ -8,7 +8,7 @@ from otp_bot.store.domain.chart_sync import apply_chart
 from otp_bot.store.domain.chartfile import validate_chart
 from otp_bot.store.domain.search import normalize, who_owns
 
-from .charts import chart, seat
+from .charts import chart, seat, with_retired_accounting
 
 
 @pytest.fixture
@@ -65,10 +65,7 @@ def test_no_match(org, topic):
 
 
 def test_retired_seats_are_not_answers(db):
-    data = chart()
-    acc = seat(data, "accounting")
-    acc.pop("holder")
-    acc["status"] = "retired"
+    data = with_retired_accounting()
     with db.session() as s:
         apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
         assert who_owns(s, "invoicing").best is None

@@ -24,31 +24,25 @@ def _closest(wanted: str, choices: list[str]) -> list[str]:
     return [c for c, score, _ in process.extract(wanted, choices, limit=3) if score >= 60]
 
 
+def _get(session: Session, model: type, key: str, noun: str, fallback: str | None):
+    row = session.get(model, key.strip().lower())
+    if row is None:
+        close = _closest(key, list(session.scalars(select(model.id))))
+        hint = f"did you mean {', '.join(f'`{c}`' for c in close)}?" if close else fallback
+        raise NotFound(f"there is no {noun} `{key}`", hint=hint)
+    return row
+
+
 def get_seat(session: Session, seat_id: str) -> Seat:
-    seat = session.get(Seat, seat_id.strip().lower())
-    if seat is None:
-        close = _closest(seat_id, list(session.scalars(select(Seat.id))))
-        hint = f"did you mean {', '.join(f'`{c}`' for c in close)}?" if close else "`chart` lists every seat"
-        raise NotFound(f"there is no seat `{seat_id}`", hint=hint)
-    return seat
+    return _get(session, Seat, seat_id, "seat", "`chart` lists every seat")
 
 
 def get_holder(session: Session, holder_id: str) -> Holder:
-    holder = session.get(Holder, holder_id.strip().lower())
-    if holder is None:
-        close = _closest(holder_id, list(session.scalars(select(Holder.id))))
-        hint = f"did you mean {', '.join(f'`{c}`' for c in close)}?" if close else None
-        raise NotFound(f"there is no holder `{holder_id}`", hint=hint)
-    return holder
+    return _get(session, Holder, holder_id, "holder", None)
 
 
 def get_metric(session: Session, metric_id: str) -> Metric:
-    metric = session.get(Metric, metric_id.strip().lower())
-    if metric is None:
-        close = _closest(metric_id, list(session.scalars(select(Metric.id))))
-        hint = f"did you mean {', '.join(f'`{c}`' for c in close)}?" if close else "`scorecard` lists every metric"
-        raise NotFound(f"there is no metric `{metric_id}`", hint=hint)
-    return metric
+    return _get(session, Metric, metric_id, "metric", "`scorecard` lists every metric")
 
 
 def accountable_human(holder: Holder | None) -> Holder | None:
