@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
@@ -12,9 +13,9 @@ from otp_bot.commands.render import render, truncate
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_org, get_seat, seat_tree
+from otp_bot.store.domain.chart import get_org, get_seat, seat_order
 from otp_bot.store.domain.metrics import DEFAULT_WEEKS, MetricRow, metric_rows
-from otp_bot.store.models import Seat
+from otp_bot.store.models import Metric, Seat
 
 SEATS_PER_PAGE = 12
 NAME_WIDTH = 26
@@ -58,17 +59,18 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
         raise Usage("name at most one seat")
     org = get_org(session)
     today = periods.today(org.timezone)
-    if args.words:
-        root = get_seat(session, args.words[0])
-        seats = [n.seat for n in seat_tree(session, root)]
-        scope = f"{root.title} and below" if len(seats) > 1 else root.title
-    else:
-        seats = [n.seat for n in seat_tree(session)]
-        scope = org.name
-    seats = [s for s in seats if s.metrics]
-    pages = max(1, -(-len(seats) // SEATS_PER_PAGE))
+    root = get_seat(session, args.words[0]) if args.words else None
+    order = seat_order(session, root.id if root else None)
+    scope = org.name if root is None else (f"{root.title} and below" if len(order) > 1 else root.title)
+    # Only ids are read for the whole chart; seat rows are loaded for the page shown.
+    with_metrics = set(session.scalars(select(Metric.seat_id).distinct()))
+    seat_ids = [sid for sid in order if sid in with_metrics]
+    pages = max(1, -(-len(seat_ids) // SEATS_PER_PAGE))
     page = args.int_option("page", 1, 1, pages)
-    shown = seats[(page - 1) * SEATS_PER_PAGE: page * SEATS_PER_PAGE]
+    page_ids = seat_ids[(page - 1) * SEATS_PER_PAGE: page * SEATS_PER_PAGE]
+    loaded = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(page_ids))).unique()}
+    shown = [loaded[sid] for sid in page_ids]
+    seats = seat_ids
     rows = metric_rows(session, [m for s in shown for m in s.metrics], weeks=weeks, today=today)
     by_seat: dict[str, list[MetricRow]] = {}
     for r in rows:

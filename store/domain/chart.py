@@ -83,3 +83,18 @@ def seat_tree(session: Session, root: Seat | None = None) -> list[TreeNode]:
         out.append(TreeNode(seat, depth))
         stack.extend((c, depth + 1) for c in reversed(children[seat.id]))
     return out
+
+
+def seat_order(session: Session, root_id: str | None = None) -> list[str]:
+    """Seat ids depth-first in chart order (below `root_id` when given), from plain tuples:
+    cheap enough for a chart of tens of thousands of seats, when only a page is shown."""
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for seat_id, parent in session.execute(select(Seat.id, Seat.reports_to_id).order_by(Seat.position, Seat.id)):
+        children[parent].append(seat_id)
+    out: list[str] = []
+    stack = [root_id] if root_id is not None else list(reversed(children[None]))
+    while stack:
+        seat_id = stack.pop()
+        out.append(seat_id)
+        stack.extend(reversed(children[seat_id]))
+    return out
