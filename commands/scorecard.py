@@ -70,7 +70,6 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
     page_ids = seat_ids[(page - 1) * SEATS_PER_PAGE: page * SEATS_PER_PAGE]
     loaded = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(page_ids))).unique()}
     shown = [loaded[sid] for sid in page_ids]
-    seats = seat_ids
     rows = metric_rows(session, [m for s in shown for m in s.metrics], weeks=weeks, today=today)
     by_seat: dict[str, list[MetricRow]] = {}
     for r in rows:
@@ -89,7 +88,7 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
         "metrics": len(rows),
         "page": page,
         "pages": pages,
-        "seat_count": len(seats),
+        "seat_count": len(seat_ids),
     }
     text = render("scorecard.j2", **context)
     budget = blocks.BlockBudget()
