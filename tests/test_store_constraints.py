@@ -97,3 +97,15 @@ def test_an_event_is_claimed_once(db):
     with db.session() as s:
         assert first_delivery(s, "Ev1") is False
         assert first_delivery(s, "Ev2") is True
+
+
+def test_the_migrations_build_exactly_the_models(db):
+    """A model changed without a migration (or the reverse) shows here, on either backend."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from otp_bot.store.models import Base
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert diff == []

@@ -28,6 +28,7 @@ from otp_bot.store.domain.chartfile import (
     SeatSpec,
     normalize_topic,
 )
+from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.goals import Goal, parse_goal
 from otp_bot.store.models import (
     ApprovalRoute,
@@ -59,7 +60,8 @@ def export_chart(session: Session) -> ChartSpec | None:
         ],
         seats=[_seat_spec(s) for s in seats],
         approvals=[
-            ApprovalSpec(seats=a.seats, kinds=a.kinds, channel=a.channel, approvers=a.approvers, usergroup=a.usergroup, required=a.required)
+            ApprovalSpec(seats=a.seats, kinds=a.kinds, channel=a.channel, approvers=a.approvers, usergroup=a.usergroup,
+                         required=a.required, **_route_timings(a))
             for a in session.scalars(select(ApprovalRoute).order_by(ApprovalRoute.position))
         ],
         policies=[
@@ -289,7 +291,8 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
     session.execute(delete(ApprovalRoute))
     session.add_all(
         ApprovalRoute(seats=a.seats, kinds=a.kinds, channel=a.channel, approvers=a.approvers, usergroup=a.usergroup,
-                      required=a.required, position=i)
+                      required=a.required, position=i,
+                      **{name: parse_minutes(text) for name in TIMINGS if (text := getattr(a, name))})
         for i, a in enumerate(new.approvals)
     )
     _replace_named(session, Policy, {p.name: (i, p) for i, p in enumerate(new.policies)},
@@ -304,6 +307,13 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
         audit.record(session, actor, f"chart.{change.entity}.{change.action}", f"{change.entity}:{change.id}",
                      source=source, revision=org.revision, change=change.describe())
     return ImportResult(changes, org.revision)
+
+
+TIMINGS = ("remind_after", "escalate_after", "expires_after")
+
+
+def _route_timings(route: ApprovalRoute) -> dict[str, str]:
+    return {name: format_minutes(minutes) for name in TIMINGS if (minutes := getattr(route, name))}
 
 
 def _set(row: Any, **values: Any) -> None:

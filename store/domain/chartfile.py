@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from otp_bot.store.domain import formula as formulas
+from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.goals import parse_goal
 from otp_bot.store.models import AGGREGATIONS, CADENCES, UNITS
@@ -117,6 +118,15 @@ class ApprovalSpec(Spec):
     approvers: list[Id] = Field(default_factory=list)
     usergroup: SlackId | None = None
     required: Annotated[int, Field(ge=1, le=5)] = 1
+    remind_after: str | None = None
+    escalate_after: str | None = None
+    expires_after: str | None = None
+
+    @field_validator("remind_after", "escalate_after", "expires_after")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        # Normalised (`240m` -> `4h`), so export and re-import compare equal.
+        return None if value is None else format_minutes(parse_minutes(value))
 
 
 class PolicySpec(Spec):
@@ -295,6 +305,8 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
                 problems.append((f"approvals[{i}].approvers[{j}]", f"{hid!r} is an agent; only humans approve"))
         if not a.approvers and not a.usergroup:
             problems.append((f"approvals[{i}]", "name `approvers` (holders) or a Slack `usergroup`"))
+        elif a.usergroup and not a.channel:
+            problems.append((f"approvals[{i}].channel", "a route to a Slack `usergroup` needs the `channel` to post in"))
         elif a.approvers and a.required > len(a.approvers) and not a.usergroup:
             problems.append((f"approvals[{i}].required", f"{a.required} approvals required but only {len(a.approvers)} approvers named"))
     duplicates("policies", [p.name for p in chart.policies])

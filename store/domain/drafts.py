@@ -1,0 +1,389 @@
+"""The human gate: agent drafts, held by policy or posted for approval, decided by people.
+
+Every rule lives here. Surfaces (Slack buttons, the CLI, the API) call these functions
+and render what they return; the outbox carries the consequences to Slack and to the
+drafts' destinations after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart import accountable_human, get_seat
+from otp_bot.store.domain.clock import as_utc, utcnow
+from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.policies import hold_for
+from otp_bot.store.domain.routing import next_human_up, route_for
+from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
+
+KIND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+SLACK_TARGET = re.compile(r"^[CGDUW][A-Z0-9]{2,31}$")
+MAX_BODY = 20_000
+MAX_REASON = 2_000
+WAITING = ("held", "pending")
+
+
+@dataclass
+class Submitted:
+    draft: Draft
+    created: bool  # False when the idempotency key had been seen: the same draft is returned
+
+
+@dataclass
+class Decided:
+    draft: Draft
+    decision: DraftDecision
+    final: bool  # the draft is now approved or rejected; False while more approvals are needed
+
+
+# ------------------------------------------------------------------------- reading
+
+def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
+    try:
+        number = int(str(draft_id).strip().lstrip("#"))
+    except ValueError:
+        raise Invalid(f"`{str(draft_id)[:40]}` is not a draft number", hint="drafts are numbered, e.g. `draft 12`") from None
+    draft = session.get(Draft, number, with_for_update=lock or None, populate_existing=lock)
+    if draft is None:
+        raise NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
+    return draft
+
+
+def current_text(draft: Draft) -> str:
+    return draft.final_body if draft.final_body is not None else draft.body
+
+
+def approvals(draft: Draft) -> list[DraftDecision]:
+    return [d for d in draft.decisions if d.verdict == "approve"]
+
+
+def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset()) -> bool:
+    if actor.holder_id is None or actor.holder_id == draft.drafted_by:
+        return False
+    return (actor.holder_id in draft.approvers or actor.holder_id == draft.escalated_to
+            or (draft.usergroup is not None and draft.usergroup in groups))
+
+
+def approver_names(session: Session, draft: Draft) -> str:
+    ids = [*draft.approvers, *([draft.escalated_to] if draft.escalated_to else [])]
+    names = [h.name for h in session.scalars(select(Holder).where(Holder.id.in_(ids)))] if ids else []
+    if draft.usergroup:
+        names.append(f"members of the user group {draft.usergroup}")
+    return ", ".join(names) or "nobody"
+
+
+def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset(), limit: int = 50) -> list[Draft]:
+    """Pending drafts this person may decide and has not decided yet, oldest first."""
+    if actor.holder_id is None:
+        return []
+    drafts = session.scalars(select(Draft).where(Draft.status == "pending").order_by(Draft.queued_at, Draft.id)).all()
+    return [d for d in drafts if can_decide(d, actor, groups)
+            and all(dec.holder_id != actor.holder_id for dec in d.decisions)][:limit]
+
+
+def recent(session: Session, limit: int = 20, seat_id: str | None = None) -> list[Draft]:
+    query = select(Draft).order_by(Draft.id.desc()).limit(limit)
+    if seat_id:
+        query = query.where(Draft.seat_id == seat_id)
+    return list(session.scalars(query))
+
+
+def outcome(session: Session, draft: Draft) -> str:
+    """What happened to the draft, in one plain sentence: what the drafting agent reads."""
+    last = draft.decisions[-1] if draft.decisions else None
+    who = last.holder.name if last else "?"
+    when = as_utc(draft.decided_at).strftime("%Y-%m-%d %H:%M UTC") if draft.decided_at else ""
+    match draft.status:
+        case "held":
+            return f"held: {draft.hold_reason}"
+        case "pending":
+            got = len(approvals(draft))
+            more = f"; {got} of {draft.required} approvals so far" if draft.required > 1 else ""
+            return f"waiting for a decision by {approver_names(session, draft)}{more}"
+        case "approved":
+            names = ", ".join(d.holder.name for d in approvals(draft))
+            return f"approved {'with edits ' if draft.edited else ''}by {names} at {when}"
+        case "rejected":
+            return f"rejected by {who} at {when}: {draft.reason}"
+        case "expired":
+            return f"expired at {when}: nobody decided it in time"
+        case "withdrawn":
+            return f"withdrawn at {when}"
+    return draft.status
+
+
+# ------------------------------------------------------------------------- submitting
+
+def parse_destination(text: str | None) -> str | None:
+    """A Slack channel or user id, or an http(s) callback URL; None for no destination."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.lower().startswith(("https://", "http://")) and len(text) <= 500 and " " not in text:
+        return text
+    slack_id = text.removeprefix("slack:").lstrip("#@").upper()
+    if SLACK_TARGET.match(slack_id):
+        return slack_id
+    raise Invalid(f"`{text[:60]}` is not a destination I can deliver to",
+                  hint="give a Slack channel or user id (C0123ABC, U0123ABC) or an https:// callback URL")
+
+
+def _text(value: str | None, name: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"the draft needs a {name}")
+    if len(value) > limit:
+        raise Invalid(f"the {name} is {len(value):,} characters; at most {limit:,} are allowed")
+    return value
+
+
+def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, subject: str, title: str, body: str,
+                 customer_facing: bool = True, destination: str | None = None, key: str | None = None,
+                 now: dt.datetime | None = None) -> Submitted:
+    now = now or utcnow()
+    seat = get_seat(session, seat_id)
+    if not actor.operator and (actor.holder_id is None or seat.holder_id != actor.holder_id):
+        raise Forbidden(f"you can submit drafts only for seats you hold; `{seat.id}` is held by "
+                        f"{seat.holder.name if seat.holder else 'nobody'}")
+    if seat.status != "active" or seat.holder is None:
+        raise Invalid(f"seat `{seat.id}` is {seat.status}; only an active seat's holder drafts")
+    kind = (kind or "").strip().lower()
+    if not KIND.match(kind):
+        raise Invalid(f"`{kind[:40]}` is not a draft kind", hint="a kind is a short word like retention-outreach")
+    subject = _text(subject, "subject", 200).lower()
+    title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY)
+    destination = parse_destination(destination)
+    key = (key or "").strip()[:200] or None
+    if key:
+        existing = session.scalar(select(Draft).where(Draft.seat_id == seat.id, Draft.idem_key == key))
+        if existing is not None:
+            same = (existing.kind, existing.subject, existing.title, existing.body, existing.destination) == (
+                kind, subject, title, body, destination)
+            if not same:
+                raise Conflict(f"key `{key}` was used for draft #{existing.id}, with different content",
+                               hint="use a new key for a new draft")
+            return Submitted(existing, False)
+    route_for(session, seat, kind, seat.holder)  # fail now, not later, when nobody could decide it
+    draft = Draft(seat_id=seat.id, drafted_by=seat.holder_id, submitted_by=actor.audit_name, kind=kind,
+                  subject=subject, customer_facing=customer_facing, title=title, body=body, destination=destination,
+                  idem_key=key, status="held", route_channel="", approvers=[], required=1, edited=False,
+                  created_at=now, delivery="none")
+    session.add(draft)
+    session.flush()
+    audit.record(session, actor.audit_name, "draft.submitted", f"draft:{draft.id}", seat=seat.id, kind=kind,
+                 about=subject, title=title, destination=destination, customer_facing=customer_facing)
+    hold = hold_for(session, kind, subject, now)
+    if hold is not None:
+        draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
+        audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
+        _notify(session, draft, "held", now)
+    else:
+        _queue(session, draft, now)
+    return Submitted(draft, True)
+
+
+def _targets(session: Session, draft: Draft) -> list[str]:
+    if draft.route_channel:
+        return [draft.route_channel]
+    people = session.scalars(select(Holder.slack_user).where(Holder.id.in_(draft.approvers))).all()
+    return [p for p in people if p]
+
+
+def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
+    """Send a draft to approval: fix its route and timers, queue the approval message(s)."""
+    route = route_for(session, draft.seat, draft.kind, draft.drafter)
+    draft.status, draft.hold_reason, draft.held_by_policy = "pending", None, None
+    draft.route_channel, draft.approvers, draft.usergroup, draft.required = (
+        route.channel, route.approvers, route.usergroup, route.required)
+    draft.queued_at = now
+    draft.remind_at = now + dt.timedelta(minutes=route.remind_after)
+    draft.escalate_at = now + dt.timedelta(minutes=route.escalate_after)
+    draft.expires_at = now + dt.timedelta(minutes=route.expires_after)
+    for target in _targets(session, draft):
+        outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target}",
+                       {"channel": target, "purpose": "approval"}, draft_id=draft.id, now=now)
+
+
+def _update_messages(session: Session, draft: Draft, now: dt.datetime) -> None:
+    # Every change queues a fresh update; each renders the draft as it is when sent.
+    n = len(draft.decisions) + (1 if draft.status not in WAITING else 0)
+    outbox.enqueue(session, "approval_update", f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
+                   {}, draft_id=draft.id, now=now)
+
+
+def _notify(session: Session, draft: Draft, event: str, now: dt.datetime, to: list[str] | None = None) -> None:
+    """Queue a DM about `event` to people (holder ids; by default the seat's accountable human)."""
+    if to is None:
+        human = accountable_human(draft.drafter)
+        to = [human.id] if human else []
+    for holder_id in to:
+        outbox.enqueue(session, "notify", f"draft:{draft.id}:notify:{event}:{holder_id}:{now.timestamp()}",
+                       {"event": event, "holder": holder_id}, draft_id=draft.id, now=now)
+
+
+def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -> list[Draft]:
+    """Re-check held drafts about `subject` after a flag changed: those no policy holds go to approval."""
+    released = []
+    for draft in session.scalars(select(Draft).where(Draft.subject == subject, Draft.status == "held")):
+        hold = hold_for(session, draft.kind, draft.subject, now)
+        if hold is not None:
+            draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
+            continue
+        audit.record(session, actor, "draft.released", f"draft:{draft.id}", was=draft.hold_reason)
+        _queue(session, draft, now)
+        _notify(session, draft, "released", now)
+        released.append(draft)
+    return released
+
+
+# ------------------------------------------------------------------------- deciding
+
+def _check_message(draft: Draft, message: tuple[str, str] | None) -> None:
+    if message is None:
+        return
+    if not any((m.channel, m.ts) == message for m in draft.messages):
+        raise Conflict(f"that button is not on draft #{draft.id}'s approval message; nothing changed",
+                       hint=f"open draft #{draft.id} with `/otp draft {draft.id}`")
+
+
+def _decided_already(session: Session, draft: Draft) -> Conflict:
+    if draft.status == "held":
+        return Conflict(f"draft #{draft.id} is held and cannot be decided yet: {draft.hold_reason}")
+    return Conflict(f"draft #{draft.id} was already {outcome(session, draft)}; nothing changed")
+
+
+def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *, reason: str | None = None,
+           edited_body: str | None = None, message: tuple[str, str] | None = None,
+           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None) -> Decided:
+    """Approve (optionally with edits) or reject. Exactly one final decision per draft:
+    the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
+    a person decides a draft at most once (a unique key)."""
+    now = now or utcnow()
+    if verdict not in ("approve", "reject"):
+        raise Invalid(f"`{verdict}` is not a decision; approve or reject")
+    draft = get_draft(session, draft_id, lock=True)
+    _check_message(draft, message)
+    if draft.status != "pending":
+        raise _decided_already(session, draft)
+    if actor.holder_id is not None and actor.holder_id == draft.drafted_by:
+        raise Forbidden(f"you drafted #{draft.id} yourself; someone else must decide it")
+    if not can_decide(draft, actor, groups):
+        raise Forbidden(f"you are not an approver for draft #{draft.id}; approvers are {approver_names(session, draft)}")
+    if any(d.holder_id == actor.holder_id for d in draft.decisions):
+        left = draft.required - len(approvals(draft))
+        raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
+
+    text = current_text(draft)
+    edit = None
+    if verdict == "reject":
+        reason = (reason or "").strip()
+        if not reason:
+            raise Invalid("a rejection needs a reason, so the drafter learns what to change")
+        reason = reason[:MAX_REASON]
+    elif edited_body is not None:
+        edited = _text(edited_body, "edited text", MAX_BODY)
+        edit = edited if edited != text.strip() else None
+    decision = DraftDecision(draft_id=draft.id, holder_id=actor.holder_id, verdict=verdict,
+                             reason=reason if verdict == "reject" else None, edited_body=edit, at=now)
+    session.add(decision)
+    session.flush()  # the database counts approvals before it lets the status change
+    session.refresh(draft, ["decisions"])
+    audit.record(session, actor.audit_name, f"draft.{verdict}", f"draft:{draft.id}", reason=decision.reason,
+                 edited=edit is not None, before=text if edit else None, after=edit)
+    if edit is not None:
+        draft.final_body, draft.edited = edit, True
+
+    final = verdict == "reject" or len(approvals(draft)) >= draft.required
+    if final:
+        draft.decided_at, draft.decided_by = now, actor.holder_id
+        if verdict == "reject":
+            draft.status, draft.reason = "rejected", reason
+        else:
+            draft.final_body = current_text(draft)
+            draft.status = "approved"
+            session.flush()
+            if draft.destination:
+                draft.delivery = "pending"
+                outbox.enqueue(session, "deliver", f"draft:{draft.id}:deliver", {"destination": draft.destination},
+                               draft_id=draft.id, now=now)
+        human = accountable_human(draft.drafter)
+        if human is not None and human.id != actor.holder_id:  # who decided needs no news of it
+            _notify(session, draft, draft.status, now, to=[human.id])
+    _update_messages(session, draft, now)
+    return Decided(draft, decision, final)
+
+
+def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.datetime | None = None) -> Draft:
+    now = now or utcnow()
+    draft = get_draft(session, draft_id, lock=True)
+    if not actor.operator and actor.holder_id != draft.drafted_by:
+        raise Forbidden(f"only the drafter of #{draft.id} or an operator can withdraw it")
+    if draft.status not in WAITING:
+        raise _decided_already(session, draft)
+    draft.status, draft.decided_at = "withdrawn", now
+    audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")
+    _update_messages(session, draft, now)
+    return draft
+
+
+# ------------------------------------------------------------------------- the message record
+
+def record_message(session: Session, draft_id: int, channel: str, ts: str, purpose: str = "approval") -> None:
+    """The approval message was posted: from now on, clicks on it count."""
+    exists = session.scalar(select(DraftMessage.id).where(DraftMessage.channel == channel, DraftMessage.ts == ts))
+    if exists is None:
+        session.add(DraftMessage(draft_id=draft_id, channel=channel, ts=ts, purpose=purpose))
+        session.flush()
+
+
+# ------------------------------------------------------------------------- time passing
+
+@dataclass
+class Swept:
+    reminded: int = 0
+    escalated: int = 0
+    expired: int = 0
+
+
+def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
+    """Remind, escalate and expire pending drafts whose time has come."""
+    now = now or utcnow()
+    done = Swept()
+    due = session.scalars(select(Draft).where(Draft.status == "pending", or_(
+        and_(Draft.reminded_at.is_(None), Draft.remind_at <= now),
+        and_(Draft.escalated_to.is_(None), Draft.escalate_at <= now),
+        Draft.expires_at <= now,
+    )).order_by(Draft.id).with_for_update(skip_locked=True)).all()
+    for draft in due:
+        if as_utc(draft.expires_at) <= now:
+            draft.status, draft.decided_at = "expired", now
+            audit.record(session, "system", "draft.expired", f"draft:{draft.id}")
+            _update_messages(session, draft, now)
+            _notify(session, draft, "expired", now)
+            done.expired += 1
+            continue
+        if draft.reminded_at is None and as_utc(draft.remind_at) <= now:
+            draft.reminded_at = now
+            outbox.enqueue(session, "notify", f"draft:{draft.id}:remind", {"event": "reminder", "thread": True},
+                           draft_id=draft.id, now=now)
+            audit.record(session, "system", "draft.reminded", f"draft:{draft.id}")
+            done.reminded += 1
+        if draft.escalated_to is None and draft.escalate_at is not None and as_utc(draft.escalate_at) <= now:
+            decided = {d.holder_id for d in draft.decisions}
+            target = next_human_up(session, draft.seat, exclude={draft.drafted_by, *draft.approvers, *decided})
+            if target is None or not target.slack_user:
+                draft.escalate_at = None  # nobody above to escalate to: stop looking
+            else:
+                draft.escalated_to = target.id
+                outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target.slack_user}",
+                               {"channel": target.slack_user, "purpose": "escalation"}, draft_id=draft.id, now=now)
+                audit.record(session, "system", "draft.escalated", f"draft:{draft.id}", to=target.id)
+                done.escalated += 1
+    return done
