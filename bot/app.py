@@ -19,6 +19,7 @@ from otp_bot.bot.errors import friendly
 from otp_bot.bot.identity import IdentityResolver
 from otp_bot.bot.settings import SlackSettings
 from otp_bot.bot.slack_client import make_client
+from otp_bot.bot.worker import OutboxWorker
 from otp_bot.store.db import Database
 from otp_bot.store.domain.inbound import first_delivery
 
@@ -41,7 +42,12 @@ class Deps:
     db: Database
     client: WebClient
     identity: IdentityResolver
+    worker: OutboxWorker
     work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="otp-work"))
+
+    def kick(self) -> None:
+        """Something was queued for Slack: send it now, not at the next poll."""
+        self.worker.kick()
 
 
 def create_app(db: Database, settings: SlackSettings, *, client: WebClient | None = None,
@@ -56,7 +62,7 @@ def create_app(db: Database, settings: SlackSettings, *, client: WebClient | Non
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="otp-listener"),
         logger=log,
     )
-    deps = Deps(db=db, client=client, identity=IdentityResolver(client))
+    deps = Deps(db=db, client=client, identity=IdentityResolver(client), worker=OutboxWorker(db, client))
 
     @app.middleware
     def store(context, next):  # noqa: A002 - Bolt's name
@@ -81,8 +87,8 @@ def create_app(db: Database, settings: SlackSettings, *, client: WebClient | Non
         if body.get("response_url"):
             respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
-    from otp_bot.bot.listeners import commands, home, share
+    from otp_bot.bot.listeners import approvals, commands, home, share
 
-    for feature in (commands, home, share):
+    for feature in (approvals, commands, home, share):
         feature.register(app, deps)
     return app, deps

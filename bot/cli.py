@@ -227,9 +227,9 @@ def serve(
     _log_setup()
     db = _database()
     db.ensure_ready()
-    bolt, _deps = create_app(db, settings)
+    bolt, deps = create_app(db, settings)
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events), store {db.safe_url}", markup=False)
-    uvicorn.run(create_web_app(db, bolt), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_web_app(db, bolt, deps.worker), host=host, port=port, log_level="warning", access_log=False)
 
 
 @app.command("run")
@@ -243,9 +243,13 @@ def run_socket_mode() -> None:
     _log_setup()
     db = _database()
     db.ensure_ready()
-    bolt, _deps = create_app(db, settings)
+    bolt, deps = create_app(db, settings)
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
-    SocketModeHandler(bolt, settings.secret("app_token")).start()
+    deps.worker.start()
+    try:
+        SocketModeHandler(bolt, settings.secret("app_token")).start()
+    finally:
+        deps.worker.stop()
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ class IdentityResolver:
         self._client = client
         self._ttl = ttl_seconds
         self._emails: dict[str, tuple[float, str | None]] = {}
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def email(self, user_id: str) -> str | None:
@@ -44,6 +45,26 @@ class IdentityResolver:
         with self._lock:
             self._emails[user_id] = (now, email)
         return email
+
+    def groups(self, user_id: str, group_ids: set[str]) -> frozenset[str]:
+        """Which of `group_ids` (Slack user groups) the user belongs to; cached like emails."""
+        found = set()
+        now = time.monotonic()
+        for group in sorted(group_ids):
+            with self._lock:
+                cached = self._members.get(group)
+            if cached is None or now - cached[0] >= self._ttl:
+                try:
+                    members = frozenset(self._client.usergroups_users_list(usergroup=group).get("users", []))
+                except (SlackApiError, OSError) as exc:
+                    log.warning("usergroups.users.list for %s failed: %s", group, exc)
+                    continue  # not cached: asked again next time
+                cached = (now, members)
+                with self._lock:
+                    self._members[group] = cached
+            if user_id in cached[1]:
+                found.add(group)
+        return frozenset(found)
 
     def actor(self, db: Database, user_id: str) -> Actor:
         """Resolve in short read-only transactions; the profile look-up happens between them,

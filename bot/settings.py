@@ -45,3 +45,18 @@ class SlackSettings(BaseSettings):
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         return value.get_secret_value().strip() if value is not None else ""
+
+
+class WorkerSettings(BaseSettings):
+    """The outbox worker that runs inside `otp serve` and `otp run`."""
+
+    model_config = SettingsConfigDict(env_prefix="OTP_", env_file=".env", extra="ignore")
+
+    # Signs callback deliveries (HMAC-SHA256 over timestamp and body, Slack's scheme).
+    callback_secret: SecretStr | None = None
+    poll_seconds: float = 1.0  # how often the outbox is checked for work other processes queued
+    sweep_seconds: float = 15.0  # how often reminders, escalations, expiries and flag expiries run
+    lease_seconds: int = 60  # a claimed item is retried by another worker after this, if not done
+    callback_timeout_seconds: float = 10.0
+    # Seconds to wait before retry 1, 2, ...; the last repeats until the item's attempts run out.
+    retry_backoff: list[float] = [2, 10, 30, 120, 600]

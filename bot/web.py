@@ -6,6 +6,9 @@ threads so the event loop keeps accepting requests meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt import App
@@ -13,13 +16,24 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from otp_bot.bot.worker import OutboxWorker
 from otp_bot.store.db import Database
 
 MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything that is not Slack
 
 
-def create_web_app(db: Database, bolt: App | None) -> FastAPI:
-    web = FastAPI(title="OTP bot", docs_url=None, redoc_url=None, openapi_url=None)
+def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The outbox worker lives as long as the server: it posts approval messages for
+        # drafts any process submits, and delivers what people approve.
+        if worker is not None:
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+
+    web = FastAPI(title="OTP bot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
     @web.get("/healthz")
     def healthz() -> JSONResponse:

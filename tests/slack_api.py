@@ -161,7 +161,7 @@ class SlackAPI(WebMethods):
         self._changed = threading.Condition(self._lock)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._used_triggers: set[str] = set()
-        self._ts_counter = itertools.count(1)
+        self._last_ts = 0.0
         self._id_counter = itertools.count(1)
         self._closing = threading.Event()
         self._closed = False
@@ -363,9 +363,10 @@ class SlackAPI(WebMethods):
     # ---- helpers for method handlers (hold self._lock) ---------------------------------
 
     def _next_ts(self) -> str:
-        # "1700000000.000100", then ".000200", ...: unique, increasing, deterministic.
-        n = next(self._ts_counter)
-        return f"{1_700_000_000 + n // 10_000}.{(n % 10_000) * 100:06d}"
+        # Like Slack: the time of posting, unique and increasing within the workspace (so
+        # `oldest` filters on history work as they do against Slack).
+        self._last_ts = max(time.time(), self._last_ts + 0.0001)
+        return f"{self._last_ts:.6f}"
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._id_counter):09d}"

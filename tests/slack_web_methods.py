@@ -124,6 +124,13 @@ class WebMethods:
         return {"ok": True, "messages": out, "has_more": more, "pin_count": 0,
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
+    def conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "").split(",")
+        if len(users) != 1 or users[0][:1] not in ("U", "W"):
+            raise _Refused("user_not_found")
+        # The same DM channel id a chat.postMessage to the user id lands in.
+        return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+
     def conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = args.get("channel") or "", args.get("ts") or ""
         parent = self._find_message(channel, ts)
@@ -221,6 +228,7 @@ METHODS = {
     "chat.delete": WebMethods.chat_delete,
     "chat.getPermalink": WebMethods.chat_get_permalink,
     "conversations.history": WebMethods.conversations_history,
+    "conversations.open": WebMethods.conversations_open,
     "conversations.replies": WebMethods.conversations_replies,
     "views.open": WebMethods.views_open,
     "views.push": WebMethods.views_push,

@@ -5,74 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
 from otp_bot.store.db import Database
 from otp_bot.store.models import InboundEvent, MetricValue
+from sqlalchemy import func, select
 
 from .blockkit import assert_valid
-from .signing import block_actions_body, event_body, post, signed_headers, slash_command_body
+from .serve import BOGDAN, OTP, PULSE, SECRET, STRANGER, TOKEN, Server
+from .signing import block_actions_body, event_body, signed_headers, slash_command_body
 from .slack_api import SlackAPI
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TOKEN = "xoxb-test-token"
-BOGDAN, PULSE, STRANGER = "U02BGD4N8RM", "U07PLS8RT4N", "U0STRANGER"
-OTP = str(Path(sys.executable).with_name("otp"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, db: Database, api: SlackAPI) -> None:
-        self.db, self.api = db, api
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "OTP_DATABASE_URL": db.url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": api.url, "OTP_LOG_LEVEL": "WARNING"}
-        self.proc = subprocess.Popen([OTP, "serve", "--port", str(self.port)], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stdout.read())
-                time.sleep(0.1)
-        raise RuntimeError("otp serve did not become healthy")
-
-    def send(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, dict, str]:
-        return post(f"{self.url}/slack/events", body, signed_headers(SECRET, body) if headers is None else headers)
-
-    def command(self, text: str, user: str = BOGDAN, **kw) -> tuple[int, dict]:
-        kw.setdefault("response_url", self.api.response_url())
-        status, _, body = self.send(slash_command_body(text, user_id=user, **kw))
-        return status, (json.loads(body) if body else {})
-
-    def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            out, _ = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate()
-        return out
 
 
 @pytest.fixture(scope="module")

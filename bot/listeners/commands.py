@@ -24,8 +24,12 @@ ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
 def answer(deps: Deps, user_id: str, text: str) -> Reply:
     try:
         actor = deps.identity.actor(deps.db, user_id)
-        with deps.db.session(readonly=is_read_only(text)) as session:
-            return run(session, actor, text)
+        read_only = is_read_only(text)
+        with deps.db.session(readonly=read_only) as session:
+            reply = run(session, actor, text)
+        if not read_only:
+            deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
+        return reply
     except Exception as exc:  # noqa: BLE001 - every failure becomes a friendly reply
         return friendly(exc)
 

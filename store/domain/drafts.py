@@ -25,6 +25,7 @@ from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
 
 KIND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 SLACK_TARGET = re.compile(r"^[CGDUW][A-Z0-9]{2,31}$")
+SUBJECT = re.compile(r"^\S{1,200}$")  # as in flags: policies match drafts to flags by subject
 MAX_BODY = 20_000
 MAX_REASON = 2_000
 WAITING = ("held", "pending")
@@ -50,7 +51,9 @@ def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> D
         number = int(str(draft_id).strip().lstrip("#"))
     except ValueError:
         raise Invalid(f"`{str(draft_id)[:40]}` is not a draft number", hint="drafts are numbered, e.g. `draft 12`") from None
-    draft = session.get(Draft, number, with_for_update=lock or None, populate_existing=lock)
+    # Out of the integer column's range the database raises instead of finding nothing.
+    # FOR UPDATE OF drafts: the row is locked, not the joined seat and holders.
+    draft = session.get(Draft, number, with_for_update={"of": Draft} if lock else None, populate_existing=lock) if 0 < number < 2**31 else None
     if draft is None:
         raise NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
     return draft
@@ -139,6 +142,8 @@ def _text(value: str | None, name: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
         raise Invalid(f"the draft needs a {name}")
+    if "\x00" in value:  # PostgreSQL cannot store it; say so instead of failing in the driver
+        raise Invalid(f"the {name} contains a NUL character; remove it")
     if len(value) > limit:
         raise Invalid(f"the {name} is {len(value):,} characters; at most {limit:,} are allowed")
     return value
@@ -158,6 +163,8 @@ def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, sub
     if not KIND.match(kind):
         raise Invalid(f"`{kind[:40]}` is not a draft kind", hint="a kind is a short word like retention-outreach")
     subject = _text(subject, "subject", 200).lower()
+    if not SUBJECT.match(subject):  # flags are one word: a subject with spaces could never be held
+        raise Invalid("name the subject in one word, like client:acme")
     title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY)
     destination = parse_destination(destination)
     key = (key or "").strip()[:200] or None
@@ -259,16 +266,9 @@ def _decided_already(session: Session, draft: Draft) -> Conflict:
     return Conflict(f"draft #{draft.id} was already {outcome(session, draft)}; nothing changed")
 
 
-def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *, reason: str | None = None,
-           edited_body: str | None = None, message: tuple[str, str] | None = None,
-           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None) -> Decided:
-    """Approve (optionally with edits) or reject. Exactly one final decision per draft:
-    the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
-    a person decides a draft at most once (a unique key)."""
-    now = now or utcnow()
-    if verdict not in ("approve", "reject"):
-        raise Invalid(f"`{verdict}` is not a decision; approve or reject")
-    draft = get_draft(session, draft_id, lock=True)
+def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None = None,
+                  groups: frozenset[str] = frozenset()) -> Draft:
+    """Raise unless this person may decide this draft now (from this message, when given)."""
     _check_message(draft, message)
     if draft.status != "pending":
         raise _decided_already(session, draft)
@@ -279,6 +279,19 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *,
     if any(d.holder_id == actor.holder_id for d in draft.decisions):
         left = draft.required - len(approvals(draft))
         raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
+    return draft
+
+
+def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *, reason: str | None = None,
+           edited_body: str | None = None, message: tuple[str, str] | None = None,
+           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None) -> Decided:
+    """Approve (optionally with edits) or reject. Exactly one final decision per draft:
+    the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
+    a person decides a draft at most once (a unique key)."""
+    now = now or utcnow()
+    if verdict not in ("approve", "reject"):
+        raise Invalid(f"`{verdict}` is not a decision; approve or reject")
+    draft = check_decider(session, actor, get_draft(session, draft_id, lock=True), message, groups)
 
     text = current_text(draft)
     edit = None
@@ -360,7 +373,7 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
         and_(Draft.reminded_at.is_(None), Draft.remind_at <= now),
         and_(Draft.escalated_to.is_(None), Draft.escalate_at <= now),
         Draft.expires_at <= now,
-    )).order_by(Draft.id).with_for_update(skip_locked=True)).all()
+    )).order_by(Draft.id).with_for_update(skip_locked=True, of=Draft)).all()
     for draft in due:
         if as_utc(draft.expires_at) <= now:
             draft.status, draft.decided_at = "expired", now
@@ -387,3 +400,62 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
                 audit.record(session, "system", "draft.escalated", f"draft:{draft.id}", to=target.id)
                 done.escalated += 1
     return done
+
+
+# ------------------------------------------------------------------------- delivery
+
+def deliverable(session: Session, draft_id: int) -> Draft:
+    """The draft, if it may go out now; anything else refuses. Checked again by the worker
+    right before every delivery attempt, whatever queued it."""
+    draft = get_draft(session, draft_id)
+    if draft.status != "approved" or len(approvals(draft)) < draft.required or draft.final_body is None:
+        raise Forbidden(f"draft #{draft.id} is {draft.status} with {len(approvals(draft))} of {draft.required} "
+                        "approvals; it is not delivered")
+    return draft
+
+
+def delivery_attempted(session: Session, draft_id: int, attempt: int, destination: str) -> None:
+    audit.record(session, "system", "draft.delivery.attempt", f"draft:{draft_id}", attempt=attempt,
+                 destination=destination)
+
+
+def mark_delivered(session: Session, draft_id: int, detail: dict, now: dt.datetime | None = None) -> None:
+    now = now or utcnow()
+    draft = get_draft(session, draft_id)
+    draft.delivery, draft.delivered_at, draft.delivery_error = "delivered", now, None
+    audit.record(session, "system", "draft.delivered", f"draft:{draft.id}", **detail)
+    _update_messages(session, draft, now)
+
+
+def mark_delivery_failed(session: Session, draft_id: int, error: str, now: dt.datetime | None = None) -> None:
+    """The last retry failed: say so where people look (the approval message, a DM)."""
+    now = now or utcnow()
+    draft = get_draft(session, draft_id)
+    draft.delivery, draft.delivery_error = "failed", error[:2000]
+    audit.record(session, "system", "draft.delivery.failed", f"draft:{draft.id}", error=error[:2000])
+    _update_messages(session, draft, now)
+    _notify(session, draft, "delivery_failed", now)
+
+
+# ------------------------------------------------------------------------- what a message shows
+
+@dataclass
+class DraftContext:
+    """Everything an approval message shows, loaded in one place."""
+
+    draft: Draft
+    approvers: str
+    outcome: str
+    flags: list  # active Flag rows on the subject
+    off_track: list  # MetricRow of the seat's metrics that are off track
+    approved_by: list[str]
+
+
+def context_for(session: Session, draft: Draft, now: dt.datetime | None = None) -> DraftContext:
+    from otp_bot.store.domain.flags import active_flags
+    from otp_bot.store.domain.metrics import current_rows
+
+    rows = current_rows(session, draft.seat.metrics) if draft.seat.metrics else []
+    return DraftContext(draft, approver_names(session, draft), outcome(session, draft),
+                        active_flags(session, draft.subject, now), [r for r in rows if r.off_track],
+                        [d.holder.name for d in approvals(draft)])

@@ -42,6 +42,8 @@ def parse_until(text: str | None, now: dt.datetime | None = None) -> dt.datetime
     now = now or utcnow()
     try:
         return now + dt.timedelta(minutes=parse_minutes(text))
+    except OverflowError:
+        raise Invalid(f"`{text[:40]}` is too far ahead", hint="give a duration like 3d or a date like 2026-12-01") from None
     except ValueError:
         pass
     try:

@@ -80,7 +80,7 @@ def succeed(session: Session, item_id: int, result: dict[str, Any] | None = None
 
 
 def fail(session: Session, item_id: int, error: str, *, permanent: bool = False,
-         now: dt.datetime | None = None) -> bool:
+         backoff: tuple[float, ...] | list[float] = BACKOFF_SECONDS, now: dt.datetime | None = None) -> bool:
     """Record a failed attempt; returns True when it was the last (the item is now `failed`)."""
     now = now or utcnow()
     item = session.get(OutboxItem, item_id)
@@ -88,8 +88,8 @@ def fail(session: Session, item_id: int, error: str, *, permanent: bool = False,
     if permanent or item.attempts >= item.max_attempts:
         item.status, item.done_at = "failed", now
         return True
-    backoff = BACKOFF_SECONDS[min(item.attempts, len(BACKOFF_SECONDS)) - 1]
-    item.next_attempt_at = now + dt.timedelta(seconds=backoff)
+    wait = backoff[min(item.attempts, len(backoff)) - 1]
+    item.next_attempt_at = now + dt.timedelta(seconds=wait)
     return False
 
 

@@ -1,0 +1,158 @@
+"""The approval message and its modals: pure builders from a DraftContext to Block Kit.
+
+Everything that came from data (the agent's title and body, names, reasons) passes the
+one mrkdwn escape, so `<!channel>` in a draft is shown, never sent as a ping. The only
+markup added here is our own: dates, channel links and mentions built from validated ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    InputBlock,
+    PlainTextInputElement,
+)
+
+from otp_bot.commands import blocks
+from otp_bot.commands.describe import holder_text, metric_line
+from otp_bot.commands.render import Mrkdwn, escape, render, truncate
+from otp_bot.store.domain.clock import as_utc
+from otp_bot.store.domain.drafts import SLACK_TARGET, DraftContext, current_text
+from otp_bot.store.models import Draft
+
+APPROVE, EDIT, REJECT, FULL_TEXT = "otp_draft_approve", "otp_draft_edit", "otp_draft_reject", "otp_draft_full"
+EDIT_VIEW, REJECT_VIEW = "otp_draft_edit_view", "otp_draft_reject_view"
+PREVIEW = 2_500  # body characters shown in the message; the rest is one click away
+MODAL_INPUT = 3_000  # Slack's plain_text_input limit: longer bodies cannot be edited in Slack
+DIFF_LIMIT = 1_500
+
+
+def slack_date(when: dt.datetime | None) -> Mrkdwn:
+    """A date every reader sees in their own timezone, with a UTC fallback."""
+    if when is None:
+        return Mrkdwn("")
+    when = as_utc(when)
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return Mrkdwn(f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>")
+
+
+def destination_text(destination: str | None) -> Mrkdwn | str | None:
+    if not destination:
+        return None
+    if SLACK_TARGET.match(destination):
+        # A channel link does not ping; a user mention would, so a person is named by id.
+        return Mrkdwn(f"<#{destination}>") if destination[0] in "CG" else Mrkdwn(f"a DM to `{destination}`")
+    return Mrkdwn(f"the callback `{escape(destination)}`")
+
+
+def quoted(text: str, limit: int = PREVIEW) -> tuple[Mrkdwn, bool]:
+    """The body as a block quote, escaped; True when it was cut short."""
+    cut = len(text) > limit
+    shown = text[:limit].rstrip() + ("…" if cut else "")
+    return Mrkdwn("\n".join(">" + escape(line) for line in shown.splitlines() or [""])), cut
+
+
+def edit_diff(before: str, after: str) -> Mrkdwn:
+    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1))[2:]
+    text = truncate("\n".join(lines), DIFF_LIMIT)
+    return Mrkdwn("```" + escape(text) + "```") if text else Mrkdwn("")
+
+
+def _buttons(draft: Draft, cut: bool) -> dict[str, Any]:
+    value = str(draft.id)
+    elements = [ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary")]
+    if len(current_text(draft)) <= MODAL_INPUT:
+        elements.append(ButtonElement(text="Edit & approve", action_id=EDIT, value=value))
+    elements.append(ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger"))
+    if cut:
+        elements.append(ButtonElement(text="Show full text", action_id=FULL_TEXT, value=value))
+    return ActionsBlock(block_id=f"otp_draft_{draft.id}", elements=elements).to_dict()
+
+
+def fallback_text(draft: Draft) -> str:
+    # The notification text is mrkdwn too: escaped like everything else from data.
+    return escape(f"Draft #{draft.id} from {draft.seat.title} ({draft.kind}): {draft.title} [{draft.status}]")
+
+
+def approval_message(c: DraftContext) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage / chat.update: the draft as it is now."""
+    d = c.draft
+    body, cut = quoted(current_text(d))
+    out = [
+        blocks.header(f"Draft #{d.id} for approval: {d.kind}"),
+        blocks.section(render("approval_head.j2", d=d, drafter=holder_text(d.drafter),
+                              destination=destination_text(d.destination))),
+        blocks.section(body),
+    ]
+    context = render("approval_context.j2", c=c, off_track=[metric_line(r) for r in c.off_track[:5]])
+    if context:
+        out.append(blocks.context(*context.splitlines()[:10]))
+    decider = d.decisions[-1].holder.name if d.decisions else ""
+    out.append(blocks.section(render("approval_status.j2", d=d, c=c, decider=decider, when=slack_date(d.decided_at),
+                                     expires=slack_date(d.expires_at), delivered=slack_date(d.delivered_at))))
+    if d.edited:
+        diff = edit_diff(d.body, current_text(d))
+        if diff:
+            out.append(blocks.section(Mrkdwn("*Edits:*\n" + diff)))
+    if d.status == "pending":
+        out.append(_buttons(d, cut))
+    elif cut:
+        out.append(ActionsBlock(block_id=f"otp_draft_{d.id}", elements=[
+            ButtonElement(text="Show full text", action_id=FULL_TEXT, value=str(d.id))]).to_dict())
+    return {"text": fallback_text(d), "blocks": out}
+
+
+# ------------------------------------------------------------------------- modals
+
+def _modal(title: str, blocks_: list[dict[str, Any]], *, callback_id: str | None = None, submit: str | None = None,
+           metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {"type": "modal", "title": {"type": "plain_text", "text": truncate(title, 24)},
+                            "close": {"type": "plain_text", "text": "Cancel" if submit else "Close"},
+                            "blocks": blocks_[:100]}
+    if callback_id:
+        view["callback_id"] = callback_id
+    if submit:
+        view["submit"] = {"type": "plain_text", "text": submit}
+    if metadata is not None:
+        view["private_metadata"] = json.dumps(metadata)
+    return view
+
+
+def edit_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
+    text = current_text(draft)
+    field = InputBlock(block_id="text", label="The text that goes out", element=PlainTextInputElement(
+        action_id="text", multiline=True, initial_value=text[:MODAL_INPUT], max_length=MODAL_INPUT))
+    return _modal(f"Edit draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), field.to_dict()],
+                  callback_id=EDIT_VIEW, submit="Approve", metadata={"draft": draft.id, "channel": channel, "ts": ts})
+
+
+def reject_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
+    field = InputBlock(block_id="reason", label="Why? The drafter reads this", element=PlainTextInputElement(
+        action_id="reason", multiline=True, min_length=1, max_length=2000))
+    return _modal(f"Reject draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), field.to_dict()],
+                  callback_id=REJECT_VIEW, submit="Reject", metadata={"draft": draft.id, "channel": channel, "ts": ts})
+
+
+def full_text_modal(draft: Draft) -> dict[str, Any]:
+    text = current_text(draft)
+    chunks = [text[i:i + 2900] for i in range(0, len(text), 2900)] or [""]
+    sections = [blocks.section(Mrkdwn(escape(chunk))) for chunk in chunks[:98]]
+    if len(chunks) > 98:
+        sections.append(blocks.context("The text goes on; `otp draft show` prints all of it."))
+    return _modal(f"Draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), *sections])
+
+
+def notice_text(event: str, c: DraftContext) -> str:
+    return render("draft_notice.j2", event=event, d=c.draft, outcome=c.outcome, queued=slack_date(c.draft.queued_at))
+
+
+def reminder_text(c: DraftContext, people: list[str]) -> str:
+    mentions = Mrkdwn(" ".join(f"<@{p}>" for p in people if SLACK_TARGET.match(p)))
+    return render("draft_reminder.j2", d=c.draft, mentions=mentions, queued=slack_date(c.draft.queued_at),
+                  expires=slack_date(c.draft.expires_at))

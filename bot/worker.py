@@ -1,0 +1,205 @@
+"""The outbox worker: performs what the domain queued, and lets time act on drafts and flags.
+
+It runs as a thread inside `otp serve`, `otp run` and `otp shell`. Several may run at
+once (several processes): each item is claimed with a lease, so one worker performs it.
+No transaction is held while Slack or a callback answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from otp_bot.bot import approval_message as messages
+from otp_bot.bot.delivery import post_callback, post_once
+from otp_bot.bot.settings import WorkerSettings
+from otp_bot.commands.blocks import section
+from otp_bot.commands.render import escape
+from otp_bot.store.db import Database
+from otp_bot.store.domain import drafts, outbox
+from otp_bot.store.domain.clock import as_utc
+from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.flags import expire_flags
+from otp_bot.store.models import Holder
+
+log = logging.getLogger("otp_bot.worker")
+
+# Slack errors that no retry can fix: the item fails at once, visibly.
+PERMANENT = frozenset({"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "cant_update_message",
+                       "user_not_found", "cannot_dm_bot", "invalid_blocks", "msg_too_long", "no_text",
+                       "invalid_auth", "not_authed", "account_inactive", "missing_scope", "restricted_action"})
+
+
+class Permanent(Exception):
+    """Retrying will not help; the item fails now."""
+
+
+class OutboxWorker:
+    def __init__(self, db: Database, client: WebClient, settings: WorkerSettings | None = None) -> None:
+        self.db, self.client = db, client
+        self.settings = settings or WorkerSettings()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = 0.0
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="otp-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def kick(self) -> None:
+        """Work was queued in this process: do it now rather than at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if time.monotonic() - self._last_sweep >= self.settings.sweep_seconds:
+                    self.sweep()
+                while self.run_once() and not self._stop.is_set():
+                    pass
+            except Exception:  # noqa: BLE001 - the worker outlives any one failure (a database restart, say)
+                log.exception("outbox worker: a round failed; trying again shortly")
+            self._wake.wait(self.settings.poll_seconds)
+            self._wake.clear()
+
+    def sweep(self, now: dt.datetime | None = None) -> None:
+        self._last_sweep = time.monotonic()
+        with self.db.session() as session:
+            drafts.sweep_drafts(session, now)
+            expire_flags(session, now)
+
+    def run_once(self, limit: int = 20) -> int:
+        """Claim and perform due items; returns how many were claimed."""
+        with self.db.session() as session:
+            claimed = outbox.claim(session, limit=limit, lease=dt.timedelta(seconds=self.settings.lease_seconds))
+            for item in claimed:
+                if item.kind == "deliver":
+                    drafts.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
+        for item in claimed:
+            self._run(item)
+        return len(claimed)
+
+    def _run(self, item: outbox.Claimed) -> None:
+        try:
+            result = getattr(self, f"_{item.kind}")(item)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item
+            permanent = isinstance(exc, (Permanent, DomainError)) or (
+                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT)
+            error = _describe(exc)
+            log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
+            with self.db.session() as session:
+                last = outbox.fail(session, item.id, error, permanent=permanent, backoff=self.settings.retry_backoff)
+                if last and item.kind == "deliver":
+                    drafts.mark_delivery_failed(session, item.draft_id, error)
+            if last and item.kind == "deliver":
+                self.kick()
+            return
+        with self.db.session() as session:
+            outbox.succeed(session, item.id, result)
+            if item.kind == "deliver":
+                drafts.mark_delivered(session, item.draft_id, result)
+        if item.kind == "deliver":
+            self.kick()
+
+    # ------------------------------------------------------------------ the kinds of work
+
+    def _context(self, draft_id: int) -> drafts.DraftContext:
+        with self.db.session(readonly=True) as session:
+            draft = drafts.get_draft(session, draft_id)
+            return drafts.context_for(session, draft)
+
+    def _since(self, item: outbox.Claimed) -> float:
+        return as_utc(item.created_at).timestamp()
+
+    def _approval_post(self, item: outbox.Claimed) -> dict[str, Any]:
+        c = self._context(item.draft_id)
+        message = messages.approval_message(c)
+        purpose = item.payload.get("purpose", "approval")
+        if purpose == "escalation":
+            message["blocks"].insert(1, section(messages.notice_text("escalated", c)))
+        channel, ts = post_once(self.client, item.payload["channel"], item.key, retry=item.is_retry,
+                                since=self._since(item), unfurl_links=False, unfurl_media=False, **message)
+        with self.db.session() as session:
+            drafts.record_message(session, item.draft_id, channel, ts, purpose)
+        return {"channel": channel, "ts": ts}
+
+    def _approval_update(self, item: outbox.Claimed) -> dict[str, Any]:
+        c = self._context(item.draft_id)
+        message = messages.approval_message(c)
+        updated = []
+        for m in c.draft.messages:
+            self.client.chat_update(channel=m.channel, ts=m.ts, **message)
+            updated.append(m.ts)
+        return {"updated": updated}
+
+    def _notify(self, item: outbox.Claimed) -> dict[str, Any]:
+        c = self._context(item.draft_id)
+        event = item.payload["event"]
+        if event == "reminder":
+            return self._remind(item, c)
+        with self.db.session(readonly=True) as session:
+            holder = session.get(Holder, item.payload["holder"])
+            target = holder.slack_user if holder else None
+        if not target:
+            return {"skipped": f"{item.payload['holder']} has no Slack user"}
+        channel, ts = post_once(self.client, target, item.key, retry=item.is_retry, since=self._since(item),
+                                text=messages.notice_text(event, c))
+        return {"channel": channel, "ts": ts}
+
+    def _remind(self, item: outbox.Claimed, c: drafts.DraftContext) -> dict[str, Any]:
+        if c.draft.status != "pending":
+            return {"skipped": f"draft is {c.draft.status}"}
+        decided = {d.holder_id for d in c.draft.decisions}
+        with self.db.session(readonly=True) as session:
+            people = [h.slack_user for h in session.query(Holder).filter(Holder.id.in_(c.draft.approvers))
+                      if h.slack_user and h.id not in decided]
+        posted = []
+        for m in c.draft.messages:
+            # A reply in the approval message's thread: the reminder sits beside what it is about.
+            _, ts = post_once(self.client, m.channel, f"{item.key}:{m.ts}", retry=item.is_retry,
+                              since=self._since(item), thread_ts=m.ts, text=messages.reminder_text(c, people))
+            posted.append(ts)
+        return {"posted": posted}
+
+    def _deliver(self, item: outbox.Claimed) -> dict[str, Any]:
+        with self.db.session(readonly=True) as session:
+            draft = drafts.deliverable(session, item.draft_id)  # refuses anything not approved, whoever queued it
+            text, destination = draft.final_body, draft.destination
+            payload = {"draft_id": draft.id, "status": draft.status, "kind": draft.kind, "subject": draft.subject,
+                       "seat": draft.seat_id, "title": draft.title, "text": text, "edited": draft.edited,
+                       "outcome": drafts.outcome(session, draft)}
+        if destination.startswith(("https://", "http://")):
+            secret = self.settings.callback_secret
+            if secret is None or not secret.get_secret_value():
+                raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
+            result = post_callback(destination, payload, secret=secret.get_secret_value(), key=item.key,
+                                   timeout=self.settings.callback_timeout_seconds)
+            if not result.ok:
+                raise (Permanent if result.permanent else RuntimeError)(f"callback answered {result.detail}")
+            return {"destination": destination, "status": result.status}
+        channel, ts = post_once(self.client, destination, item.key, retry=item.is_retry, since=self._since(item),
+                                text=escape(text), unfurl_links=False, unfurl_media=False)
+        return {"destination": destination, "channel": channel, "ts": ts}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"Slack said {exc.response.get('error') or exc.response.status_code}"
+    return str(exc) or type(exc).__name__
+
