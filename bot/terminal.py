@@ -19,12 +19,23 @@ _INLINE = [
 ]
 
 
+# Slack's own markup (never data: data arrives escaped): dates show their fallback,
+# channel and user links their id.
+_MARKUP = [
+    (re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>"), r"\1"),
+    (re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>"), r"#\1"),
+    (re.compile(r"<@([UW][A-Z0-9]+)>"), r"@\1"),
+]
+
+
 def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def plain(text: str) -> str:
     """mrkdwn as plain text: entities decoded, emoji codes as characters."""
+    for pattern, repl in _MARKUP:
+        text = pattern.sub(repl, text)
     return unescape(_EMOJI_RE.sub(lambda m: EMOJI[m[0]], text))
 
 

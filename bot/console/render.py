@@ -32,6 +32,11 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
                     lines.append(to_rich(field["text"]))
             case "context":
                 lines.append("[dim]" + "  ".join(to_rich(e.get("text", "")) for e in block["elements"]) + "[/dim]")
+            case "input":
+                element = block.get("element", {})
+                lines.append(f"[bold]{escape(block['label']['text'])}[/bold] [dim](type [cyan]submit <text>[/cyan])[/dim]")
+                if element.get("initial_value"):
+                    lines.append("[dim]" + escape(element["initial_value"]) + "[/dim]")
             case "divider":
                 lines.append("[dim]" + "─" * 40 + "[/dim]")
             case "actions":

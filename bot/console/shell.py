@@ -30,6 +30,8 @@ CHANNEL = "C0CONSOLE"
 HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention[/cyan] (the /otp is optional)
   [cyan]1[/cyan] or [cyan]click 1[/cyan]   click button 1        [cyan]home[/cyan]   open your App Home
   [cyan]as bogdan[/cyan]        act as another holder  [cyan]whoami[/cyan] who you are now
+  [cyan]draft[/cyan]            Pulse submits a retention email for approval, as an agent would
+  [cyan]submit <text>[/cyan]    fill in and submit the open modal (edit or reject a draft)
   [cyan]help[/cyan]             this text             [cyan]quit[/cyan]   leave"""
 QUIET_SECONDS = 0.4
 
@@ -39,6 +41,8 @@ class Shell:
         self.db = db
         self.out = out
         self.buttons: list[Button] = []
+        self.modal: dict[str, Any] | None = None
+        self.deps = None
         self.last_call = time.monotonic()
         self.printing = threading.Lock()
         self.secret = secrets.token_hex(16)
@@ -52,8 +56,10 @@ class Shell:
 
     # -------------------------------------------------------------- what the bot sends
 
-    def on_call(self, method: str, args: dict[str, Any]) -> None:
+    def on_call(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
         self.last_call = time.monotonic()
+        if method == "views.open" and any(b.get("type") == "input" for b in args.get("view", {}).get("blocks", [])):
+            self.modal = args["view"]
         where = {
             "chat.postMessage": f"posted in {args.get('channel')}",
             "chat.postEphemeral": "only visible to you",
@@ -65,7 +71,9 @@ class Shell:
         }.get(method)
         if where is None or args.get("delete_original"):
             return
-        container = {"channel": args.get("channel", CHANNEL), "ts": args.get("ts", ""), "view": args.get("view_id")}
+        # A post's ts is in Slack's answer: the buttons on it are clicked "on that message".
+        container = {"channel": answer.get("channel") or args.get("channel", CHANNEL),
+                     "ts": answer.get("ts") or args.get("ts", ""), "view": args.get("view_id")}
         self.show(where, args.get("view", args).get("blocks") or [], args.get("text", ""), container)
 
     def show(self, where: str, blocks: list[dict[str, Any]], text: str, container: dict[str, Any]) -> None:
@@ -77,14 +85,16 @@ class Shell:
 
     # -------------------------------------------------------------- what the person does
 
-    def dispatch(self, body: str, content_type: str) -> None:
+    def _request(self, body: str, content_type: str) -> BoltRequest:
         timestamp = int(time.time())
-        headers = {
+        return BoltRequest(body=body, headers={
             "content-type": content_type,
             "x-slack-request-timestamp": str(timestamp),
             "x-slack-signature": SignatureVerifier(self.secret).generate_signature(timestamp=timestamp, body=body),
-        }
-        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        })
+
+    def dispatch(self, body: str, content_type: str) -> None:
+        response = self.app.dispatch(self._request(body, content_type))
         if response.status != 200:
             self.out.print(f"[red]Slack would show an error ({response.status})[/red]")
         elif response.body:
@@ -129,6 +139,48 @@ class Shell:
         self.buttons.clear()
         self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
+    def submit(self, text: str) -> None:
+        """Submit the open modal with `text` in its field, as a person typing and pressing the button."""
+        if self.modal is None:
+            self.out.print("[yellow]No modal with a field is open; Edit & approve or Reject opens one.[/yellow]")
+            return
+        view, self.modal = self.modal, None
+        field = next(b for b in view["blocks"] if b.get("type") == "input")
+        values = {field["block_id"]: {field["element"]["action_id"]: {"type": "plain_text_input", "value": text}}}
+        payload = {
+            "type": "view_submission", "team": {"id": "T0LOCAL", "domain": "local"}, "api_app_id": "A0OTP",
+            "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
+            "trigger_id": secrets.token_hex(8),
+            "view": {**view, "id": "V0CONSOLE", "state": {"values": values}},
+        }
+        response = self.app.dispatch(self._request(urlencode({"payload": json.dumps(payload)}),
+                                                   "application/x-www-form-urlencoded"))
+        if response.body and "errors" in response.body:
+            for message in json.loads(response.body).get("errors", {}).values():
+                self.out.print(f"[yellow]{escape(message)}[/yellow]")
+            self.modal = view  # Slack keeps the modal open, with the error under the field
+        self.settle()
+
+    def draft(self) -> None:
+        """What an agent does through the API: Pulse drafts retention outreach for a client at risk."""
+        from otp_bot.store.domain.actors import Actor
+        from otp_bot.store.domain.drafts import submit_draft
+        from otp_bot.store.domain.errors import DomainError
+
+        body = ("Hi Jo,\n\nWe noticed Acme's team logged in far less this month. Could we book 20 minutes this week "
+                "to see what changed and how we can help?\n\nBest,\nThe Acme Agency team")
+        try:
+            with self.db.session() as session:
+                draft = submit_draft(session, Actor.cli_operator("console"), seat_id="retention",
+                                     kind="retention-outreach", subject="client:acme", title="Check in with Acme",
+                                     body=body, destination="C0CLIENTACME").draft
+                self.out.print(f"Pulse submitted draft #{draft.id} ({draft.status}).")
+        except DomainError as exc:
+            self.out.print(f"[yellow]{escape(exc.message)}[/yellow]")
+            return
+        self.deps.kick()
+        self.settle()
+
     def home(self) -> None:
         self.buttons.clear()
         self.dispatch(json.dumps({
@@ -170,6 +222,10 @@ class Shell:
                 self.switch(rest)
             case "whoami":
                 self.whoami()
+            case "submit":
+                self.submit(rest)
+            case "draft":
+                self.draft()
             case "click":
                 self.click(int(rest) if rest.strip().isdigit() else 0)
             case _ if word.isdigit():
@@ -183,14 +239,19 @@ class Shell:
     def loop(self) -> None:
         settings = SlackSettings(bot_token="xoxb-local-console", signing_secret=self.secret, api_url=self.standin.url)
         with self.standin:
-            self.app, _deps = create_app(self.db, settings)
+            self.app, self.deps = create_app(self.db, settings)
+            self.deps.worker.settings.poll_seconds = 0.2
+            self.deps.worker.start()
             self.out.print("[bold]OTP bot console[/bold]: the real app, a stand-in for Slack. Type [cyan]help[/cyan].")
             self.whoami()
-            while True:
-                try:
-                    line = input("otp> ")
-                except (EOFError, KeyboardInterrupt):
-                    self.out.print()
-                    return
-                if not self.handle(line):
-                    return
+            try:
+                while True:
+                    try:
+                        line = input("otp> ")
+                    except (EOFError, KeyboardInterrupt):
+                        self.out.print()
+                        return
+                    if not self.handle(line):
+                        return
+            finally:
+                self.deps.worker.stop()

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-Listener = Callable[[str, dict[str, Any]], None]
+Listener = Callable[[str, dict[str, Any], dict[str, Any]], None]  # method, arguments, answer
 
 
 class SlackStandIn:
@@ -48,7 +48,12 @@ class SlackStandIn:
             case "auth.test":
                 return {"ok": True, "user_id": "UOTPBOT", "bot_id": "BOTP", "team_id": "T0LOCAL", "user": "otp"}
             case "chat.postMessage" | "chat.update":
-                return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}
+                channel = str(args.get("channel") or "")
+                if channel[:1] in ("U", "W"):  # a post to a person lands in the DM with them
+                    channel = "D" + channel[1:]
+                return {"ok": True, "channel": channel, "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}
+            case "conversations.history" | "conversations.replies":
+                return {"ok": True, "messages": [], "has_more": False}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "views.open" | "views.publish" | "views.update":
@@ -78,7 +83,7 @@ class SlackStandIn:
                 else:
                     method = self.path.removeprefix("/api/")
                     body = standin.answer(method, args)
-                standin.on_call(method, args)
+                standin.on_call(method, args, body)
                 data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
