@@ -84,10 +84,10 @@ class OutboxWorker:
             drafts.sweep_drafts(session, now)
             expire_flags(session, now)
 
-    def run_once(self, limit: int = 20) -> int:
+    def run_once(self, limit: int = 20, now: dt.datetime | None = None) -> int:
         """Claim and perform due items; returns how many were claimed."""
         with self.db.session() as session:
-            claimed = outbox.claim(session, limit=limit, lease=dt.timedelta(seconds=self.settings.lease_seconds))
+            claimed = outbox.claim(session, limit=limit, lease=dt.timedelta(seconds=self.settings.lease_seconds), now=now)
             for item in claimed:
                 if item.kind == "deliver":
                     drafts.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
