@@ -17,6 +17,7 @@ class Actor:
     label: str
     holder_id: str | None = None
     operator: bool = False
+    push_seats: frozenset[str] = frozenset()  # seats whose metrics this actor may push to beyond those it holds
 
     @classmethod
     def anonymous(cls, label: str = "someone") -> Actor:
