@@ -405,3 +405,21 @@ def test_two_processes_two_approvers_clicking_at_once_make_one_decision(gate_db,
             srv.stop()
         with gate_db.session() as s:
             s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"]))
+
+
+def test_approvers_named_by_a_slack_user_group(server, gate_db, api):
+    api.usergroups["S0APPROVERS"] = [DAVID]
+    with gate_db.session() as s:
+        s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=[], usergroup="S0APPROVERS"))
+    try:
+        draft_id = submit(gate_db)
+        message = posted(api, draft_id)
+        click(server, BOGDAN, "otp_draft_approve", draft_id, message)
+        assert "members of the user group S0APPROVERS" in ephemeral(api)
+        assert draft_row(gate_db, draft_id).status == "pending"
+        click(server, DAVID, "otp_draft_approve", draft_id, message)
+        wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the group member's approval")
+        assert api.calls_to("usergroups.users.list")
+    finally:
+        with gate_db.session() as s:
+            s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"], usergroup=None))
