@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from otp_bot.commands import blocks
 from otp_bot.commands.describe import metric_line
+from otp_bot.commands.draft_views import line
 from otp_bot.commands.render import render
 from otp_bot.store.domain.overview import Overview
 
@@ -20,6 +21,17 @@ def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
     return ActionsBlock(block_id=block_id, elements=[
         ButtonElement(text=label[:75], action_id=f"{OPEN_SCORECARD}:{seat_id or 'org'}"[:255], value=seat_id),
     ]).to_dict()
+
+
+def drafts_section(overview: Overview) -> dict[str, Any]:
+    """The drafts waiting for this person, in one section: as many lines as fit, then a pointer."""
+    lines = [render("draft_line.j2", d=line(d, overview.now), show_status=False) for d in overview.waiting]
+    more = overview.waiting_more
+    while True:
+        text = render("home_drafts.j2", lines=lines, count=len(lines), more=more)
+        if len(text) <= blocks.SECTION_TEXT or len(lines) <= 1:
+            return blocks.section(text)
+        lines, more = lines[:-1], True
 
 
 def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
@@ -35,6 +47,9 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
         budget.add(blocks.section(render("home_unknown.j2", user_id=user_id)))
     elif not overview.seats:
         budget.add(blocks.section(render("home_no_seats.j2", name=overview.actor.label)))
+    if overview.waiting:
+        budget.add(drafts_section(overview))
+        budget.add(blocks.divider())
     for seat in overview.seats:
         rows = overview.rows.get(seat.id, [])
         text = render("home_seat.j2", seat=seat, metrics=[metric_line(r) for r in rows],

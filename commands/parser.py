@@ -36,6 +36,8 @@ class Args:
 def tokenize(text: str) -> list[str]:
     # Slack sends smart quotes when people type quotes on phones and Macs.
     text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
+    # No one types a NUL; PostgreSQL refuses it in any query, so it never reaches one.
+    text = text.replace("\x00", "")
     try:
         return shlex.split(text)
     except ValueError:

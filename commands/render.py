@@ -51,3 +51,14 @@ def render(template: str, **context: Any) -> Mrkdwn:
 
 def truncate(text: str, limit: int, suffix: str = "…") -> str:
     return text if len(text) <= limit else text[: max(0, limit - len(suffix))] + suffix
+
+
+def fit_escaped(text: str, limit: int) -> tuple[str, int]:
+    """The longest start of `text` whose escaped form fits in `limit` characters, and how
+    many characters were left out: cutting after escaping could split an entity."""
+    size = 0
+    for i, char in enumerate(text):
+        size += len(escape(char))
+        if size > limit:
+            return text[:i], len(text) - i
+    return text, 0

@@ -59,6 +59,20 @@ def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> D
     return draft
 
 
+def readable_draft(session: Session, actor: Actor, draft_id: int | str) -> Draft:
+    """A draft as an agent reads it: an operator reads every draft, a holder the drafts of
+    the seats they hold and the ones they drafted themselves (before a seat changed hands)."""
+    draft = get_draft(session, draft_id)
+    if actor.operator or (actor.holder_id is not None and actor.holder_id in (draft.drafted_by, draft.seat.holder_id)):
+        return draft
+    raise Forbidden(f"draft #{draft.id} is seat `{draft.seat_id}`'s; you can read only the drafts of seats you hold")
+
+
+def status_of(session: Session, draft_id: int) -> str | None:
+    """Just the status, for a waiter polling for a decision: one indexed read, nothing loaded."""
+    return session.scalar(select(Draft.status).where(Draft.id == draft_id))
+
+
 def current_text(draft: Draft) -> str:
     return draft.final_body if draft.final_body is not None else draft.body
 
