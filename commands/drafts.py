@@ -12,7 +12,7 @@ from otp_bot.commands.render import fit_escaped, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.drafts import current_text, get_draft, waiting_for
+from otp_bot.store.domain.drafts import current_text, draft_for_person, waiting_for
 from otp_bot.store.domain.gate_queries import list_drafts
 
 LIST_LIMIT = 30
@@ -57,7 +57,7 @@ def drafts_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
 def draft_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 1:
         raise Usage("name one draft by its number, e.g. `draft 12`", hint="`drafts all` lists the recent ones")
-    draft = get_draft(session, tokens[0])
+    draft = draft_for_person(session, actor, tokens[0])
     d = record(session, draft)
     label = ("Approved text, with edits" if d["status"] == "approved" and d["edited"]
              else "Text, as edited by an approver" if d["edited"] else "Text")

@@ -70,7 +70,8 @@ def test_drafts_all_shows_status_and_filters(example_db):
 def test_draft_shows_one_draft_and_its_history(example_db):
     draft_id = submit(example_db, destination="C0CLIENTS")
     decide(example_db, BOGDAN, draft_id, edited_body="Hi Acme, edited.")
-    reply = ask(example_db, f"draft {draft_id}", actor=READER)
+    assert "only to people on the chart" in ask(example_db, f"draft {draft_id}", actor=READER).text
+    reply = ask(example_db, f"draft {draft_id}", actor=DAVID)
     text = shown(reply)
     assert reply.blocks[0]["type"] == "header" and f"Draft #{draft_id}" in reply.blocks[0]["text"]["text"]
     for expected in ("Pulse (agent)", "accountable human *Bogdan*", "retention-outreach", "client:acme",

@@ -423,3 +423,22 @@ def test_approvers_named_by_a_slack_user_group(server, gate_db, api):
     finally:
         with gate_db.session() as s:
             s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"], usergroup=None))
+
+
+def test_a_flag_set_after_posting_pulls_the_draft_back_until_lifted(server, gate_db, api):
+    draft_id = submit(gate_db, seat="sales", holder="dirk", kind="expansion", subject="client:initech",
+                      title="Upsell Initech")
+    message = posted(api, draft_id)
+    with gate_db.session() as s:
+        change = flags.set_flag(s, actor_for_holder(s, "pulse"), "client:initech", "at-risk", reason="champion left")
+        assert [d.id for d in change.held] == [draft_id]
+    held = wait_until(lambda: updates(api, message), what="the message showing the hold")[-1]
+    assert all_actions(held.args["blocks"]) == [] and "Held" in json.dumps(held.args["blocks"])
+    click(server, BOGDAN, "otp_draft_approve", draft_id, message)
+    assert "is held" in ephemeral(api)
+    with gate_db.session() as s:
+        flags.lift_flag(s, actor_for_holder(s, "pulse"), "client:initech", "at-risk")
+    wait_until(lambda: all_actions(updates(api, message)[-1].args["blocks"]), what="the buttons back")
+    assert len([c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0APPROVALS"]) == 1
+    click(server, BOGDAN, "otp_draft_approve", draft_id, message)
+    wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the approval after release")

@@ -68,6 +68,16 @@ def readable_draft(session: Session, actor: Actor, draft_id: int | str) -> Draft
     raise Forbidden(f"draft #{draft.id} is seat `{draft.seat_id}`'s; you can read only the drafts of seats you hold")
 
 
+def draft_for_person(session: Session, actor: Actor, draft_id: int | str) -> Draft:
+    """A draft as a person sees it in Slack: everyone on the chart (approvers decide from it,
+    leads follow their seats' drafts); nobody who is not on the chart, since drafts are
+    text meant for customers."""
+    if not actor.operator and actor.holder_id is None:
+        raise Forbidden("drafts are shown only to people on the chart",
+                        hint="ask an operator to add your Slack user to the chart file")
+    return get_draft(session, draft_id)
+
+
 def status_of(session: Session, draft_id: int) -> str | None:
     """Just the status, for a waiter polling for a decision: one indexed read, nothing loaded."""
     return session.scalar(select(Draft.status).where(Draft.id == draft_id))
@@ -97,12 +107,23 @@ def approver_names(session: Session, draft: Draft) -> str:
 
 
 def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset(), limit: int = 50) -> list[Draft]:
-    """Pending drafts this person may decide and has not decided yet, oldest first."""
+    """Pending drafts this person may decide and has not decided yet, oldest first.
+
+    Who may decide is read from plain columns first, so thousands of pending drafts cost
+    one light query; only the drafts shown are loaded whole."""
     if actor.holder_id is None:
         return []
-    drafts = session.scalars(select(Draft).where(Draft.status == "pending").order_by(Draft.queued_at, Draft.id)).all()
-    return [d for d in drafts if can_decide(d, actor, groups)
-            and all(dec.holder_id != actor.holder_id for dec in d.decisions)][:limit]
+    decided = set(session.scalars(select(DraftDecision.draft_id).join(Draft).where(
+        Draft.status == "pending", DraftDecision.holder_id == actor.holder_id)))
+    rows = session.execute(select(Draft.id, Draft.approvers, Draft.usergroup, Draft.escalated_to, Draft.drafted_by)
+                           .where(Draft.status == "pending").order_by(Draft.queued_at, Draft.id))
+    mine = [r.id for r in rows if r.id not in decided and r.drafted_by != actor.holder_id and (
+        actor.holder_id in r.approvers or actor.holder_id == r.escalated_to or (r.usergroup and r.usergroup in groups))]
+    if not mine:
+        return []
+    shown = mine[:limit]
+    found = {d.id: d for d in session.scalars(select(Draft).where(Draft.id.in_(shown)))}
+    return [found[i] for i in shown]
 
 
 def recent(session: Session, limit: int = 20, seat_id: str | None = None) -> list[Draft]:
@@ -249,6 +270,23 @@ def _notify(session: Session, draft: Draft, event: str, now: dt.datetime, to: li
                        {"event": event, "holder": holder_id}, draft_id=draft.id, now=now)
 
 
+def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft]:
+    """A flag arrived: pending drafts a policy now blocks are pulled back from approval.
+    (Approved drafts stay approved: a person decided with the flags of that moment shown.)"""
+    held = []
+    for draft in session.scalars(select(Draft).where(Draft.subject == subject, Draft.status == "pending")
+                                 .with_for_update(of=Draft)):
+        hold = hold_for(session, draft.kind, draft.subject, now)
+        if hold is None:
+            continue
+        draft.status, draft.hold_reason, draft.held_by_policy = "held", hold.reason, hold.policy.name
+        audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
+        _update_messages(session, draft, now)
+        _notify(session, draft, "held", now)
+        held.append(draft)
+    return held
+
+
 def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -> list[Draft]:
     """Re-check held drafts about `subject` after a flag changed: those no policy holds go to approval."""
     released = []
@@ -259,6 +297,8 @@ def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -
             continue
         audit.record(session, actor, "draft.released", f"draft:{draft.id}", was=draft.hold_reason)
         _queue(session, draft, now)
+        if draft.messages:  # held after it was posted: its message shows the buttons again
+            _update_messages(session, draft, now)
         _notify(session, draft, "released", now)
         released.append(draft)
     return released

@@ -17,7 +17,7 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import accountable_human, get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
-from otp_bot.store.domain.drafts import release_held
+from otp_bot.store.domain.drafts import hold_pending, release_held
 from otp_bot.store.domain.durations import parse_minutes
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.policies import active_flag_filter
@@ -32,6 +32,7 @@ class FlagChange:
     flag: Flag
     created: bool = True  # False: the flag was already set (its reason and expiry are updated)
     released: list[Draft] = field(default_factory=list)
+    held: list[Draft] = field(default_factory=list)  # pending drafts the new flag pulled back from approval
 
 
 def parse_until(text: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
@@ -113,7 +114,7 @@ def set_flag(session: Session, actor: Actor, subject: str, flag: str, *, seat_id
     session.flush()
     audit.record(session, actor.audit_name, "flag.set", f"flag:{subject}:{flag}", seat=seat.id, reason=reason,
                  until=until)
-    return FlagChange(row)
+    return FlagChange(row, held=hold_pending(session, subject, now))
 
 
 def lift_flag(session: Session, actor: Actor, subject: str, flag: str, *, seat_id: str | None = None,
