@@ -19,6 +19,9 @@ from sqlalchemy.engine import make_url
 
 from otp_bot.store.db import Database
 
+from .serve import TOKEN
+from .slack_api import SlackAPI
+
 PG_URL = os.environ.get("OTP_TEST_DATABASE_URL", "")
 BACKEND = "postgresql" if PG_URL else "sqlite"
 
@@ -109,6 +112,19 @@ def db(templates: Templates) -> Iterator[Database]:
 def example_db(templates: Templates) -> Iterator[Database]:
     """A store holding the example org (Acme Agency) with 13 weeks of values."""
     yield from _store(templates, "example")
+
+
+@pytest.fixture(scope="module")
+def module_db(templates: Templates) -> Iterator[Database]:
+    """The example org, shared by one module's tests (modules that start `otp serve` once)."""
+    yield from _store(templates, "example")
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[SlackAPI]:
+    """The local Slack Web API, shared by one module's tests; it accepts the tests' bot token."""
+    with SlackAPI(tokens=[TOKEN]) as api:
+        yield api
 
 
 @pytest.fixture

@@ -79,34 +79,19 @@ class Callbacks:
 
 
 @pytest.fixture(scope="module")
-def gate_db(templates) -> Iterator[Database]:
-    name, url = templates.clone("example")
-    db = Database(url, auto_migrate=False)
-    yield db
-    db.dispose()
-    templates.drop(name)
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[SlackAPI]:
-    with SlackAPI(tokens=["xoxb-test-token"]) as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def server(gate_db, api) -> Iterator[Server]:
-    srv = Server(gate_db, api, env=FAST)
+def server(module_db, api) -> Iterator[Server]:
+    srv = Server(module_db, api, env=FAST)
     yield srv
     output = srv.stop()
     assert "Traceback" not in output, output
 
 
 @pytest.fixture(autouse=True)
-def clean_api(api, gate_db):
+def clean_api(api, module_db):
     api.reset()
     yield
     # Let the worker finish what this test set off, so it does not spill into the next one.
-    wait_until(lambda: settled(gate_db), timeout=20, what="the outbox to drain")
+    wait_until(lambda: settled(module_db), timeout=20, what="the outbox to drain")
     api.assert_no_rejections()
 
 
@@ -174,8 +159,8 @@ def all_actions(blocks: list[dict]) -> list[str]:
 
 # ------------------------------------------------------------------ the core moment
 
-def test_approve_posts_updates_and_delivers_once(server, gate_db, api):
-    draft_id = submit(gate_db, destination="C0CLIENTACME")
+def test_approve_posts_updates_and_delivers_once(server, module_db, api):
+    draft_id = submit(module_db, destination="C0CLIENTACME")
     message = posted(api, draft_id, channel="C0APPROVALS")
     assert_valid(message.args)
     assert all_actions(message.args["blocks"]) == ["otp_draft_approve", "otp_draft_edit", "otp_draft_reject"]
@@ -188,44 +173,44 @@ def test_approve_posts_updates_and_delivers_once(server, gate_db, api):
     assert "Approved" in json.dumps(update.args["blocks"]) and "Bogdan" in json.dumps(update.args["blocks"])
     delivered = wait_until(lambda: [c for c in api.calls_to("chat.postMessage")
                                     if c.ok and c.response["channel"] == "C0CLIENTACME"], what="the delivery")
-    wait_until(lambda: draft_row(gate_db, draft_id).delivery == "delivered", what="delivery recorded")
+    wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", what="delivery recorded")
     time.sleep(0.5)  # a second delivery, if there were one, would land by now
     assert len([c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0CLIENTACME"]) == 1
     assert delivered[0].args["text"].startswith("Hi Jo,")
-    draft = draft_row(gate_db, draft_id)
+    draft = draft_row(module_db, draft_id)
     assert draft.status == "approved" and [d.holder_id for d in draft.decisions] == ["bogdan"]
-    with gate_db.session(readonly=True) as s:
+    with module_db.session(readonly=True) as s:
         assert audit.verify(s) is None
 
 
-def test_a_non_approver_is_told_who_decides_and_nothing_changes(server, gate_db, api):
-    draft_id = submit(gate_db)
+def test_a_non_approver_is_told_who_decides_and_nothing_changes(server, module_db, api):
+    draft_id = submit(module_db)
     message = posted(api, draft_id)
     click(server, DAVID, "otp_draft_approve", draft_id, message)
     assert "not an approver for draft" in ephemeral(api) and "Bogdan" in ephemeral(api)
-    assert draft_row(gate_db, draft_id).status == "pending" and not draft_row(gate_db, draft_id).decisions
+    assert draft_row(module_db, draft_id).status == "pending" and not draft_row(module_db, draft_id).decisions
     assert updates(api, message) == []
 
 
-def test_the_drafting_agent_cannot_approve_its_own_draft(server, gate_db, api):
-    draft_id = submit(gate_db)
+def test_the_drafting_agent_cannot_approve_its_own_draft(server, module_db, api):
+    draft_id = submit(module_db)
     message = posted(api, draft_id)
     click(server, PULSE, "otp_draft_approve", draft_id, message)
     assert "you drafted" in ephemeral(api)
-    assert draft_row(gate_db, draft_id).status == "pending"
+    assert draft_row(module_db, draft_id).status == "pending"
 
 
-def test_a_button_on_another_drafts_message_changes_nothing(server, gate_db, api):
-    first, second = submit(gate_db), submit(gate_db, title="Another")
+def test_a_button_on_another_drafts_message_changes_nothing(server, module_db, api):
+    first, second = submit(module_db), submit(module_db, title="Another")
     message = posted(api, first)
     posted(api, second)
     click(server, BOGDAN, "otp_draft_approve", second, message)  # draft 2's id on draft 1's message
     assert "not on draft" in ephemeral(api)
-    assert draft_row(gate_db, second).status == "pending" and draft_row(gate_db, first).status == "pending"
+    assert draft_row(module_db, second).status == "pending" and draft_row(module_db, first).status == "pending"
 
 
-def test_a_double_click_makes_one_decision(server, gate_db, api):
-    draft_id = submit(gate_db)
+def test_a_double_click_makes_one_decision(server, module_db, api):
+    draft_id = submit(module_db)
     message = posted(api, draft_id)
     clicks = [threading.Thread(target=click, args=(server, BOGDAN, "otp_draft_approve", draft_id, message))
               for _ in range(2)]
@@ -233,13 +218,13 @@ def test_a_double_click_makes_one_decision(server, gate_db, api):
         t.start()
     for t in clicks:
         t.join()
-    wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the approval")
+    wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval")
     assert "already" in ephemeral(api)
-    assert len(draft_row(gate_db, draft_id).decisions) == 1
+    assert len(draft_row(module_db, draft_id).decisions) == 1
 
 
-def test_edit_and_approve_through_the_modal(server, gate_db, api):
-    draft_id = submit(gate_db, destination="C0CLIENTACME")
+def test_edit_and_approve_through_the_modal(server, module_db, api):
+    draft_id = submit(module_db, destination="C0CLIENTACME")
     message = posted(api, draft_id)
     click(server, BOGDAN, "otp_draft_edit", draft_id, message)
     modal = wait_until(lambda: api.calls_to("views.open"), what="the edit modal")[-1].args["view"]
@@ -248,8 +233,8 @@ def test_edit_and_approve_through_the_modal(server, gate_db, api):
     meta = modal["private_metadata"]
     status, _, body = server.send(view_submission_body(BOGDAN, modal["callback_id"], {"text": {"text": "Hi Jo, shall we talk?"}}, meta))
     assert status == 200 and body in ("", "{}") or "errors" not in body
-    wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the approval")
-    draft = draft_row(gate_db, draft_id)
+    wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval")
+    draft = draft_row(module_db, draft_id)
     assert draft.edited and draft.final_body == "Hi Jo, shall we talk?" and draft.body.startswith("Hi Jo,\nwe")
     update = wait_until(lambda: updates(api, message), what="the update")[-1]
     assert "Edits" in json.dumps(update.args["blocks"]) and "shall we talk" in json.dumps(update.args["blocks"])
@@ -257,56 +242,56 @@ def test_edit_and_approve_through_the_modal(server, gate_db, api):
     assert delivered[0].args["text"] == "Hi Jo, shall we talk?"
 
 
-def test_reject_needs_a_reason_and_records_it(server, gate_db, api):
-    draft_id = submit(gate_db)
+def test_reject_needs_a_reason_and_records_it(server, module_db, api):
+    draft_id = submit(module_db)
     message = posted(api, draft_id)
     click(server, BOGDAN, "otp_draft_reject", draft_id, message)
     modal = wait_until(lambda: api.calls_to("views.open"), what="the reject modal")[-1].args["view"]
     meta = modal["private_metadata"]
     status, _, body = server.send(view_submission_body(BOGDAN, modal["callback_id"], {"reason": {"reason": "  "}}, meta))
     assert status == 200 and json.loads(body)["response_action"] == "errors"
-    assert draft_row(gate_db, draft_id).status == "pending"
+    assert draft_row(module_db, draft_id).status == "pending"
     server.send(view_submission_body(BOGDAN, modal["callback_id"], {"reason": {"reason": "Too pushy <!here>"}}, meta))
-    wait_until(lambda: draft_row(gate_db, draft_id).status == "rejected", what="the rejection")
-    assert draft_row(gate_db, draft_id).reason == "Too pushy <!here>"
+    wait_until(lambda: draft_row(module_db, draft_id).status == "rejected", what="the rejection")
+    assert draft_row(module_db, draft_id).reason == "Too pushy <!here>"
     update = wait_until(lambda: updates(api, message), what="the update")[-1]
     text = json.dumps(update.args["blocks"])
     assert "Rejected" in text and "Too pushy &lt;!here&gt;" in text and "<!here>" not in text
 
 
-def test_two_person_rule(server, gate_db, api):
-    draft_id = submit(gate_db, seat="inbox", holder="pepper", kind="lead-reply", title="Reply to a new lead")
+def test_two_person_rule(server, module_db, api):
+    draft_id = submit(module_db, seat="inbox", holder="pepper", kind="lead-reply", title="Reply to a new lead")
     message = posted(api, draft_id)
     click(server, DAVID, "otp_draft_approve", draft_id, message)
     first = wait_until(lambda: updates(api, message), what="the first update")[-1]
     assert "1 of 2 approvals" in json.dumps(first.args["blocks"]) and all_actions(first.args["blocks"])
-    assert draft_row(gate_db, draft_id).status == "pending"
+    assert draft_row(module_db, draft_id).status == "pending"
     click(server, DAVID, "otp_draft_approve", draft_id, message)
     assert "already approved" in ephemeral(api)
     click(server, BOGDAN, "otp_draft_approve", draft_id, message)
-    wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the second approval")
+    wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the second approval")
 
 
-def test_held_by_policy_then_released_when_the_flag_lifts(server, gate_db, api):
-    with gate_db.session() as s:
+def test_held_by_policy_then_released_when_the_flag_lifts(server, module_db, api):
+    with module_db.session() as s:
         flags.set_flag(s, actor_for_holder(s, "pulse"), "client:globex", "at-risk", reason="usage down 40%")
-    draft_id = submit(gate_db, seat="sales", holder="dirk", kind="expansion", subject="client:globex",
+    draft_id = submit(module_db, seat="sales", holder="dirk", kind="expansion", subject="client:globex",
                       title="Upsell Globex")
-    assert draft_row(gate_db, draft_id).status == "held"
+    assert draft_row(module_db, draft_id).status == "held"
     notice = wait_until(lambda: [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "D" + DAVID[1:]],
                         what="the held notice to Dirk's accountable human")[0]
     assert "held" in notice.args["text"] and "flagged at-risk by Client Retention" in notice.args["text"]
     time.sleep(0.5)
     assert not [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0APPROVALS"]
-    with gate_db.session() as s:
+    with module_db.session() as s:
         flags.lift_flag(s, actor_for_holder(s, "pulse"), "client:globex", "at-risk")
     posted(api, draft_id, channel="C0APPROVALS")  # another process lifted it; the worker picks it up
-    assert draft_row(gate_db, draft_id).status == "pending"
+    assert draft_row(module_db, draft_id).status == "pending"
 
 
-def test_mentions_and_links_in_a_draft_are_shown_inert(server, gate_db, api):
+def test_mentions_and_links_in_a_draft_are_shown_inert(server, module_db, api):
     body = "Hey <!channel> and <!here> and <@U123> see <http://evil.example|bank.com> & <!subteam^S1>"
-    draft_id = submit(gate_db, title="<!everyone> urgent", body=body)
+    draft_id = submit(module_db, title="<!everyone> urgent", body=body)
     message = posted(api, draft_id)
     text = json.dumps(message.args["blocks"]) + message.args["text"]
     for raw in ("<!channel>", "<!here>", "<@U123>", "<http://evil.example|bank.com>", "<!everyone>", "<!subteam^S1>"):
@@ -316,11 +301,11 @@ def test_mentions_and_links_in_a_draft_are_shown_inert(server, gate_db, api):
 
 # ------------------------------------------------------------------ callbacks and failures
 
-def test_callback_delivery_is_signed_retried_and_keyed(server, gate_db, api, callbacks):
+def test_callback_delivery_is_signed_retried_and_keyed(server, module_db, api, callbacks):
     callbacks.answers = [503, 503]
-    draft_id = submit(gate_db, destination=callbacks.url)
+    draft_id = submit(module_db, destination=callbacks.url)
     click(server, BOGDAN, "otp_draft_approve", draft_id, posted(api, draft_id))
-    wait_until(lambda: draft_row(gate_db, draft_id).delivery == "delivered", what="the delivery")
+    wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", what="the delivery")
     assert len(callbacks.requests) == 3 and len(set(callbacks.keys())) == 1
     last = callbacks.requests[-1]
     ts, sig = last["headers"]["x-otp-request-timestamp"], last["headers"]["x-otp-signature"]
@@ -330,43 +315,43 @@ def test_callback_delivery_is_signed_retried_and_keyed(server, gate_db, api, cal
     assert payload["draft_id"] == draft_id and payload["status"] == "approved" and payload["text"].startswith("Hi Jo,")
 
 
-def test_a_callback_that_stays_down_fails_visibly(server, gate_db, api, callbacks):
+def test_a_callback_that_stays_down_fails_visibly(server, module_db, api, callbacks):
     callbacks.answers = [503] * 10
-    draft_id = submit(gate_db, destination=callbacks.url)
+    draft_id = submit(module_db, destination=callbacks.url)
     message = posted(api, draft_id)
     click(server, BOGDAN, "otp_draft_approve", draft_id, message)
-    wait_until(lambda: draft_row(gate_db, draft_id).delivery == "failed", timeout=20, what="the failure")
+    wait_until(lambda: draft_row(module_db, draft_id).delivery == "failed", timeout=20, what="the failure")
     assert len(callbacks.requests) == 6  # every attempt, then it stops
-    assert "HTTP 503" in draft_row(gate_db, draft_id).delivery_error
+    assert "HTTP 503" in draft_row(module_db, draft_id).delivery_error
     wait_until(lambda: any("Delivery failed" in json.dumps(u.args["blocks"]) for u in updates(api, message)),
                what="the failure shown on the approval message")
-    with gate_db.session(readonly=True) as s:
+    with module_db.session(readonly=True) as s:
         assert audit.verify(s) is None
 
 
 # ------------------------------------------------------------------ crashes and concurrency
 
-def test_a_worker_killed_mid_delivery_delivers_once_after_restart(gate_db, api, callbacks):
-    first = Server(gate_db, api, env=FAST)
+def test_a_worker_killed_mid_delivery_delivers_once_after_restart(module_db, api, callbacks):
+    first = Server(module_db, api, env=FAST)
     try:
         callbacks.answers = [30.0]  # the first attempt hangs; the process dies meanwhile
-        draft_id = submit(gate_db, destination=callbacks.url)
+        draft_id = submit(module_db, destination=callbacks.url)
         click(first, BOGDAN, "otp_draft_approve", draft_id, posted(api, draft_id))
         wait_until(lambda: callbacks.requests, what="the first delivery attempt")
     finally:
         first.kill()
-    second = Server(gate_db, api, env=FAST)
+    second = Server(module_db, api, env=FAST)
     try:
-        wait_until(lambda: draft_row(gate_db, draft_id).delivery == "delivered", timeout=20, what="the delivery")
+        wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", timeout=20, what="the delivery")
         assert len(set(callbacks.keys())) == 1  # the destination sees one delivery, however often it was tried
     finally:
         second.stop()
 
 
-def test_a_slack_post_that_landed_before_a_crash_is_not_posted_again(gate_db, api):
-    first = Server(gate_db, api, env=FAST)
+def test_a_slack_post_that_landed_before_a_crash_is_not_posted_again(module_db, api):
+    first = Server(module_db, api, env=FAST)
     try:
-        draft_id = submit(gate_db, destination="C0CLIENTACME")
+        draft_id = submit(module_db, destination="C0CLIENTACME")
         message = posted(api, draft_id)
         api.fail_next("chat.postMessage", delay=30.0)  # Slack keeps the post but answers late
         click(first, BOGDAN, "otp_draft_approve", draft_id, message)
@@ -374,21 +359,21 @@ def test_a_slack_post_that_landed_before_a_crash_is_not_posted_again(gate_db, ap
                    what="the delivery post")
     finally:
         first.kill()
-    second = Server(gate_db, api, env=FAST)
+    second = Server(module_db, api, env=FAST)
     try:
-        wait_until(lambda: draft_row(gate_db, draft_id).delivery == "delivered", timeout=20, what="the delivery")
+        wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", timeout=20, what="the delivery")
         assert len(api.messages["C0CLIENTACME"]) == 1
         assert api.calls_to("conversations.history")  # it looked before posting again
     finally:
         second.stop()
 
 
-def test_two_processes_two_approvers_clicking_at_once_make_one_decision(gate_db, api):
-    with gate_db.session() as s:  # retention's route: either of two approvers decides
+def test_two_processes_two_approvers_clicking_at_once_make_one_decision(module_db, api):
+    with module_db.session() as s:  # retention's route: either of two approvers decides
         s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan", "david"]))
-    servers = [Server(gate_db, api, env=FAST) for _ in range(2)]
+    servers = [Server(module_db, api, env=FAST) for _ in range(2)]
     try:
-        draft_id = submit(gate_db)
+        draft_id = submit(module_db)
         message = posted(api, draft_id)
         clicks = [threading.Thread(target=click, args=(srv, who, "otp_draft_approve", draft_id, message))
                   for srv, who in zip(servers, (BOGDAN, DAVID))]
@@ -396,49 +381,49 @@ def test_two_processes_two_approvers_clicking_at_once_make_one_decision(gate_db,
             t.start()
         for t in clicks:
             t.join()
-        wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the decision")
-        with gate_db.session(readonly=True) as s:
+        wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the decision")
+        with module_db.session(readonly=True) as s:
             assert s.scalar(select(func.count()).select_from(DraftDecision).where(DraftDecision.draft_id == draft_id)) == 1
         assert "already approved" in ephemeral(api)
     finally:
         for srv in servers:
             srv.stop()
-        with gate_db.session() as s:
+        with module_db.session() as s:
             s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"]))
 
 
-def test_approvers_named_by_a_slack_user_group(server, gate_db, api):
+def test_approvers_named_by_a_slack_user_group(server, module_db, api):
     api.usergroups["S0APPROVERS"] = [DAVID]
-    with gate_db.session() as s:
+    with module_db.session() as s:
         s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=[], usergroup="S0APPROVERS"))
     try:
-        draft_id = submit(gate_db)
+        draft_id = submit(module_db)
         message = posted(api, draft_id)
         click(server, BOGDAN, "otp_draft_approve", draft_id, message)
         assert "members of the user group S0APPROVERS" in ephemeral(api)
-        assert draft_row(gate_db, draft_id).status == "pending"
+        assert draft_row(module_db, draft_id).status == "pending"
         click(server, DAVID, "otp_draft_approve", draft_id, message)
-        wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the group member's approval")
+        wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the group member's approval")
         assert api.calls_to("usergroups.users.list")
     finally:
-        with gate_db.session() as s:
+        with module_db.session() as s:
             s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"], usergroup=None))
 
 
-def test_a_flag_set_after_posting_pulls_the_draft_back_until_lifted(server, gate_db, api):
-    draft_id = submit(gate_db, seat="sales", holder="dirk", kind="expansion", subject="client:initech",
+def test_a_flag_set_after_posting_pulls_the_draft_back_until_lifted(server, module_db, api):
+    draft_id = submit(module_db, seat="sales", holder="dirk", kind="expansion", subject="client:initech",
                       title="Upsell Initech")
     message = posted(api, draft_id)
-    with gate_db.session() as s:
+    with module_db.session() as s:
         change = flags.set_flag(s, actor_for_holder(s, "pulse"), "client:initech", "at-risk", reason="champion left")
         assert [d.id for d in change.held] == [draft_id]
     held = wait_until(lambda: updates(api, message), what="the message showing the hold")[-1]
     assert all_actions(held.args["blocks"]) == [] and "Held" in json.dumps(held.args["blocks"])
     click(server, BOGDAN, "otp_draft_approve", draft_id, message)
     assert "is held" in ephemeral(api)
-    with gate_db.session() as s:
+    with module_db.session() as s:
         flags.lift_flag(s, actor_for_holder(s, "pulse"), "client:initech", "at-risk")
     wait_until(lambda: all_actions(updates(api, message)[-1].args["blocks"]), what="the buttons back")
     assert len([c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0APPROVALS"]) == 1
     click(server, BOGDAN, "otp_draft_approve", draft_id, message)
-    wait_until(lambda: draft_row(gate_db, draft_id).status == "approved", what="the approval after release")
+    wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval after release")

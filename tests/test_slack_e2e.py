@@ -19,22 +19,6 @@ from sqlalchemy import func, select
 from .blockkit import assert_valid
 from .serve import BOGDAN, OTP, PULSE, SECRET, STRANGER, TOKEN, Server
 from .signing import block_actions_body, event_body, signed_headers, slash_command_body
-from .slack_api import SlackAPI
-
-
-@pytest.fixture(scope="module")
-def module_db(templates) -> Iterator[Database]:
-    name, url = templates.clone("example")
-    db = Database(url, auto_migrate=False)
-    yield db
-    db.dispose()
-    templates.drop(name)
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[SlackAPI]:
-    with SlackAPI(tokens=[TOKEN]) as api:
-        yield api
 
 
 @pytest.fixture(scope="module")

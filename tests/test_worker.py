@@ -25,6 +25,7 @@ BOGDAN, DAVID = "U02BGD4N8RM", "U02DSTL7K1Q"
 
 @pytest.fixture
 def api() -> Iterator[SlackAPI]:
+    # A fresh stand-in per test (not the module's): these tests count every call.
     with SlackAPI(tokens=["xoxb-test-token"]) as api:
         yield api
 
