@@ -15,6 +15,9 @@ import typer
 from rich.console import Console
 
 from otp_bot.bot.terminal import to_rich
+from otp_bot.bot.agent_cli import agent_app
+from otp_bot.bot.seat_cli import seat_app
+from otp_bot.bot.schedule_cli import schedule_app
 from otp_bot.store.db import Database, MigrationsPending
 from otp_bot.store.domain.errors import DomainError
 
@@ -31,6 +34,11 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log."
 app.add_typer(draft_app, name="draft")
 app.add_typer(flag_app, name="flag")
 app.add_typer(audit_app, name="audit")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens: how agents sign in to the HTTP API.")
+app.add_typer(token_app, name="token")
+app.add_typer(agent_app, name="agent")
+app.add_typer(seat_app, name="seat")
+app.add_typer(schedule_app, name="schedule")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -398,6 +406,79 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@token_app.command("create")
+def token_create(
+    holder: Annotated[str | None, typer.Option(help="The holder the token acts as (usually an agent).")] = None,
+    seat: Annotated[list[str] | None, typer.Option("--seat", help="Also push values to this seat's metrics (repeat for several).")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Act as an operator: every seat, every draft.")] = False,
+    name: Annotated[str | None, typer.Option(help="A label for `otp token list` (default: the holder's id).")] = None,
+) -> None:
+    """Create an API token. It is shown once, as the last line of stdout; only its hash is stored."""
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.tokens import create_token
+
+    try:
+        with _database().session() as session:
+            created = create_token(session, Actor.cli_operator(), holder_id=holder, name=name, push_seats=seat or [],
+                                   admin=admin)
+            token = created.token
+            who = f"{token.holder.name} ({token.holder_id})" if token.holder else ""
+            held = sorted(Actor(label="", holder_id=token.holder_id).held_seat_ids(session))
+    except DomainError as exc:
+        _domain_error(exc)
+    rights = [f"acts as {who}" + (f" for {', '.join(held)}" if held else "")] if token.holder_id else []
+    if token.push_seats:
+        rights.append(f"also pushes values for {', '.join(token.push_seats)}")
+    if admin:
+        rights.append("admin: acts as an operator")
+    err.print(f"token {token.id} `{token.name}` ({token.prefix}…): {'; '.join(rights)}.\n"
+              "Store it now (OTP_TOKEN): it is not shown again.", markup=False)
+    sys.stdout.write(created.secret + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+) -> None:
+    """Tokens by id: prefix, holder, granted seats, admin, created, last used (never the token itself)."""
+    from otp_bot.store.domain.clock import as_utc
+    from otp_bot.store.domain.tokens import list_tokens
+
+    def when(value) -> str:
+        return as_utc(value).strftime("%Y-%m-%d %H:%M") if value else "never"
+
+    with _database().session(readonly=True) as session:
+        rows = [(str(t.id), t.prefix, t.name, t.holder_id or "-", ",".join(t.push_seats) or "-", "yes" if t.admin else "no",
+                 when(t.created_at), when(t.last_used_at), *((when(t.revoked_at) if t.revoked_at else "-",) if include_revoked else ()))
+                for t in list_tokens(session, include_revoked=include_revoked)]
+    if not rows:
+        err.print("no tokens; create one with `otp token create --holder HOLDER`", markup=False)
+        return
+    head = ("id", "prefix", "name", "holder", "seats", "admin", "created (UTC)", "last used", *(("revoked",) if include_revoked else ()))
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        out.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), markup=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    which: Annotated[str, typer.Argument(metavar="ID|PREFIX", help="The token's id or prefix, as `otp token list` shows them.")],
+) -> None:
+    """Revoke a token: its next request is refused (401)."""
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.clock import as_utc, utcnow
+    from otp_bot.store.domain.tokens import revoke_token
+
+    now = utcnow()
+    try:
+        with _database().session() as session:
+            token = revoke_token(session, Actor.cli_operator(), which, now=now)
+            newly = as_utc(token.revoked_at) == now
+    except DomainError as exc:
+        _domain_error(exc)
+    out.print(f"token {token.id} ({token.prefix}…) " + ("revoked" if newly else "was already revoked"), markup=False)
+
+
 def _log_setup() -> None:
     import logging
     import os
@@ -423,19 +504,20 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
-    """Serve Slack over HTTP: POST /slack/events, GET /healthz."""
-    import uvicorn
-
+    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1) and GET /healthz."""
     from otp_bot.bot.app import create_app
+    from otp_bot.bot.scheduler import RhythmScheduler
     from otp_bot.bot.web import create_web_app
+    from otp_bot.bot.web import serve as serve_http
 
     settings = _slack(("bot_token", "signing_secret"))
     _log_setup()
     db = _database()
     db.ensure_ready()
     bolt, deps = create_app(db, settings)
-    err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events), store {db.safe_url}", markup=False)
-    uvicorn.run(create_web_app(db, bolt, deps.worker), host=host, port=port, log_level="warning", access_log=False)
+    err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
+              f"store {db.safe_url}", markup=False)
+    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client)), host, port)
 
 
 @app.command("run")
@@ -444,6 +526,7 @@ def run_socket_mode() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from otp_bot.bot.app import create_app
+    from otp_bot.bot.scheduler import RhythmScheduler
 
     settings = _slack(("bot_token", "signing_secret", "app_token"))
     _log_setup()
@@ -451,11 +534,22 @@ def run_socket_mode() -> None:
     db.ensure_ready()
     bolt, deps = create_app(db, settings)
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
+    scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
     deps.worker.start()
+    scheduler.start()
     try:
         SocketModeHandler(bolt, settings.secret("app_token")).start()
     finally:
+        scheduler.stop()
         deps.worker.stop()
+
+
+@app.command()
+def mcp() -> None:
+    """Serve MCP over stdio for an LLM agent, acting as the agent whose API token is in OTP_TOKEN."""
+    from otp_bot.bot.mcp_server import run_stdio
+
+    run_stdio(_database())
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz.
+"""The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz,
+the agent API under /api/v1 (bot/api), MCP at /mcp (bot/mcp_server.py).
 
 Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
 threads so the event loop keeps accepting requests meanwhile.
@@ -6,6 +7,7 @@ threads so the event loop keeps accepting requests meanwhile.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,20 +18,30 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from otp_bot.bot.api import PREFIX as API_PREFIX
+from otp_bot.bot.api import create_api
+from otp_bot.bot.mcp_server import HttpEndpoint
+from otp_bot.bot.scheduler import RhythmScheduler
 from otp_bot.bot.worker import OutboxWorker
 from otp_bot.store.db import Database
 
 MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything that is not Slack
 
 
-def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None) -> FastAPI:
+def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None,
+                   scheduler: RhythmScheduler | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The outbox worker lives as long as the server: it posts approval messages for
         # drafts any process submits, and delivers what people approve.
         if worker is not None:
             worker.start()
-        yield
+        if scheduler is not None:  # the briefing and scorecard posts, on schedule
+            scheduler.start()
+        async with mcp.running():
+            yield
+        if scheduler is not None:
+            scheduler.stop()
         if worker is not None:
             worker.stop()
 
@@ -49,6 +61,13 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
         healthy = checks.get("database") == "ok" and checks.get("migrations") == "current"
         return JSONResponse({"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503)
 
+    # Set when a stop begins (see `serve`): long-polls answer then instead of holding the stop.
+    web.state.stopping = threading.Event()
+    web.mount(API_PREFIX, create_api(db, worker.kick if worker is not None else None, stopping=web.state.stopping))
+    # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
+    mcp = HttpEndpoint(db, worker.kick if worker is not None else None)
+    web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])
+
     if bolt is not None:
         @web.post("/slack/events")
         async def slack_events(request: Request) -> Response:
@@ -59,3 +78,16 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
             return to_starlette_response(response)
 
     return web
+
+
+def serve(web: FastAPI, host: str, port: int) -> None:
+    """Run the app as `otp serve` does. uvicorn lets requests in flight finish before it
+    stops; a long-poll would hold that up for a minute, so it is told the stop began."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            web.state.stopping.set()
+            super().handle_exit(sig, frame)
+
+    Server(uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False)).run()

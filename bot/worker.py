@@ -20,9 +20,10 @@ from otp_bot.bot import approval_message as messages
 from otp_bot.bot.delivery import post_callback, post_once
 from otp_bot.bot.settings import WorkerSettings
 from otp_bot.commands.blocks import section
+from otp_bot.commands.message_views import mirror_text
 from otp_bot.commands.render import escape
 from otp_bot.store.db import Database
-from otp_bot.store.domain import drafts, outbox
+from otp_bot.store.domain import bus, drafts, outbox
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.flags import expire_flags
@@ -196,6 +197,16 @@ class OutboxWorker:
         channel, ts = post_once(self.client, destination, item.key, retry=item.is_retry, since=self._since(item),
                                 text=escape(text), unfurl_links=False, unfurl_media=False)
         return {"destination": destination, "channel": channel, "ts": ts}
+
+    def _bus_mirror(self, item: outbox.Claimed) -> dict[str, Any]:
+        # A reply goes into the Slack thread of its conversation's first message, once that is posted.
+        with self.db.session(readonly=True) as session:
+            message = bus.get_message(session, item.payload["message_id"])
+            text, thread_ts = mirror_text(message), bus.mirror_thread_ts(session, message)
+        channel, ts = post_once(self.client, item.payload["channel"], item.key, retry=item.is_retry,
+                                since=self._since(item), text=text, thread_ts=thread_ts,
+                                unfurl_links=False, unfurl_media=False)
+        return {"channel": channel, "ts": ts}
 
 
 def _describe(exc: BaseException) -> str:

@@ -72,7 +72,7 @@ def error_reply(message: str, hint: str | None = None, usage: str | None = None)
 
 
 def _load() -> None:
-    from otp_bot.commands import chart, drafts, flags, help, kpi, scorecard, seat, who_owns  # noqa: F401  (registers)
+    from otp_bot.commands import briefing, chart, drafts, flags, help, inbox, kpi, lifecycle, scorecard, seat, who_owns  # noqa: F401  (registers)
 
 
 def run(session: Session, actor: Actor, text: str) -> Reply:

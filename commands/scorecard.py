@@ -50,10 +50,13 @@ def _seat_view(seat: Seat, rows: list[MetricRow]) -> dict[str, object]:
     }
 
 
-@command("scorecard", "scorecard [seat] [--weeks N] [--page N]",
+@command("scorecard", "scorecard [seat] [--weeks N] [--page N] | scorecard --post",
          "metrics by seat over the last weeks, each on or off track", aliases=("scores", "kpis", "sc"))
 def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
-    args = parse_args(tokens, options={"weeks", "page"})
+    args = parse_args(tokens, options={"weeks", "page"}, flags={"post"})
+    if args.options.get("post"):  # in Slack, bot/listeners/rhythm.py takes it first
+        raise Usage("`--post` posts the scorecard in the Slack channel you type it in",
+                    hint="from a terminal: `otp schedule run scorecard`")
     weeks = args.int_option("weeks", DEFAULT_WEEKS, 1, 52)
     if len(args.words) > 1:
         raise Usage("name at most one seat")

@@ -68,6 +68,8 @@ class Org(Base):
     # Changes with every revision too, but is never reused: caches key on it, so a
     # database rebuilt from scratch cannot serve a stale index under an old revision number.
     etag: Mapped[str] = mapped_column(String(32), default="")
+    # Where seat-to-seat messages are mirrored, so people see what the agents agreed.
+    coordination_channel: Mapped[str | None] = mapped_column(String(64))
 
 
 class Holder(Base):
@@ -189,8 +191,9 @@ class MetricValue(Base):
     __tablename__ = "metric_values"
     __table_args__ = (
         CheckConstraint(_in("source", VALUE_SOURCES), name="source"),
+        # Also the index of look-ups by metric and period (its first two columns): a second
+        # index on them only made every insert dearer (migration 0009).
         UniqueConstraint("metric_id", "period_start", "idem_key", name="uq_metric_values_idem"),
-        Index("ix_metric_values_metric_period", "metric_id", "period_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -246,6 +249,8 @@ class Schedule(Base):
     cron: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str | None] = mapped_column(String(64))
     holidays: Mapped[list[str]] = mapped_column(default=list)
+    working_days: Mapped[list[str]] = mapped_column(default=list)  # empty: every day the cron names
+    grace: Mapped[int | None] = mapped_column(Integer)  # minutes a missed run may still post late; None: the default
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -278,7 +283,7 @@ class InboundEvent(Base):
 DRAFT_STATUSES = ("held", "pending", "approved", "rejected", "expired", "withdrawn")
 VERDICTS = ("approve", "reject")
 DELIVERY_STATES = ("none", "pending", "delivered", "failed")
-OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver")
+OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror")
 OUTBOX_STATES = ("pending", "done", "failed")
 
 
@@ -448,3 +453,158 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     holder: Mapped[Holder | None] = relationship(lazy="joined")
+
+
+# ---------------------------------------------------------------------------- the message bus
+
+PERFORMATIVES = ("REQUEST", "INFORM", "PROPOSAL", "RESPONSE")
+MESSAGE_STATUSES = ("unread", "read", "answered")
+
+
+class Message(Base):
+    """One seat's message to another. The inbox belongs to the seat, not its holder: a new
+    holder finds what was sent to the seat, and a vacant seat's messages wait.
+
+    A reply names the message it answers (`in_reply_to`); `thread_id` is the first
+    message of the thread, NULL on that first message itself."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_in("performative", PERFORMATIVES), name="performative"),
+        CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
+        CheckConstraint("deadline IS NULL OR performative = 'REQUEST'", name="deadline_on_request"),
+        CheckConstraint("performative <> 'RESPONSE' OR in_reply_to IS NOT NULL", name="response_replies"),
+        CheckConstraint("(in_reply_to IS NULL) = (thread_id IS NULL)", name="reply_has_thread"),
+        CheckConstraint("from_seat_id <> to_seat_id", name="not_to_self"),
+        CheckConstraint("status = 'unread' OR read_at IS NOT NULL", name="read_has_time"),
+        CheckConstraint("status <> 'answered' OR answered_at IS NOT NULL", name="answered_has_time"),
+        UniqueConstraint("from_seat_id", "idem_key", name="uq_messages_idem"),
+        Index("ix_messages_inbox", "to_seat_id", "status", "id"),
+        Index("ix_messages_deadline", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
+    to_seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"))
+    performative: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    in_reply_to: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    idem_key: Mapped[str | None] = mapped_column(String(200))
+    sent_by: Mapped[str] = mapped_column(String(200))  # the audit name of who sent it
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(8), default="unread")  # for the recipient
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    from_seat: Mapped[Seat] = relationship(foreign_keys=[from_seat_id], lazy="joined")
+    to_seat: Mapped[Seat] = relationship(foreign_keys=[to_seat_id], lazy="joined")
+
+    @property
+    def root_id(self) -> int:
+        return self.thread_id or self.id
+
+
+# ---------------------------------------------------------------------------- seat lifecycle
+
+HEARING_DECISIONS = ("retire", "keep")
+
+
+class Hearing(Base):
+    """A hearing on a seat: why it was held, what was found and recommended, what was
+    decided, and where each of the seat's capabilities went. Written once, never updated;
+    the seat keeps it (a seat with a hearing is retired, never removed)."""
+
+    __tablename__ = "hearings"
+    __table_args__ = (CheckConstraint(_in("decision", HEARING_DECISIONS), name="decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    findings: Mapped[str] = mapped_column(Text)
+    recommendation: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(8))
+    held_by: Mapped[str] = mapped_column(String(200))  # the audit name of who decided
+    held_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    holder_id: Mapped[str | None] = mapped_column(ForeignKey("holders.id"))  # who held the seat until then
+    # [{"capability": "retention outreach", "kind": "owns", "to_seat": "sales"}]; to_seat None: dropped.
+    # Plain ids, not keys: the record stays readable whatever happens to those seats later.
+    moves: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    manager_id: Mapped[str | None] = mapped_column(String(64))  # the seat its direct reports moved under
+    reports: Mapped[list[str]] = mapped_column(default=list)
+
+
+# ---------------------------------------------------------------------------- the operating rhythm
+
+RUN_STATUSES = ("claimed", "posted", "skipped", "failed")
+RUN_POSTS = ("briefing", "scorecard")
+
+
+class ScheduleRun(Base):
+    """One post of a schedule for one period (a day for the briefing, a week for the scorecard).
+
+    The unique key is what makes a post happen once: every scheduler instance (and
+    `otp schedule run`) inserts the period's row before posting, and only one insert wins.
+    `seq` 0 is the period's own run; a forced or on-demand post takes the next number.
+    The run is its own outbox entry: `locked_until` is the lease of whoever is posting, and
+    the Slack post carries the run's key in its metadata, so a run taken over after a crash
+    looks for its post before posting again."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (
+        CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+        CheckConstraint(_in("post", RUN_POSTS), name="post"),
+        CheckConstraint("status <> 'posted' OR posted_ts IS NOT NULL", name="posted_has_ts"),
+        CheckConstraint("seq >= 0", name="seq"),
+        UniqueConstraint("schedule", "period", "seq", name="uq_schedule_runs_once"),
+        Index("ix_schedule_runs_status", "status", "locked_until"),
+        Index("ix_schedule_runs_posted", "posted_channel", "posted_ts"),
+        Index("ix_schedule_runs_post", "post", "status", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(100))  # a schedule's name, or "on-demand"; no key: runs outlive schedules
+    post: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))  # 2026-11-24 (a day) or 2026-W48 (a week)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # when it was scheduled (or asked for)
+    started_by: Mapped[str] = mapped_column(String(200))  # "scheduler", or the audit name of who ran it
+    status: Mapped[str] = mapped_column(String(8))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_channel: Mapped[str | None] = mapped_column(String(64))
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
+    file_id: Mapped[str | None] = mapped_column(String(64))  # the scorecard's chart image, once uploaded
+    note: Mapped[str | None] = mapped_column(Text)  # why it was skipped or failed
+
+    @property
+    def key(self) -> str:
+        """The key its Slack post carries in message metadata."""
+        return f"run:{self.schedule}:{self.period}:{self.seq}"
+
+
+class FollowUp(Base):
+    """An off-track metric turned into an item to act on, from the scorecard post's button.
+    One per metric and period: two clicks (or two people) open one follow-up."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("metric_id", "period", name="uq_follow_ups_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[str] = mapped_column(ForeignKey("metrics.id"))
+    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
+    period: Mapped[dt.date] = mapped_column(Date)  # the period whose value missed the goal
+    value: Mapped[float] = mapped_column(Float)
+    goal: Mapped[str] = mapped_column(String(100))  # as it read then: goals change
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("holders.id"))  # the human accountable for the seat
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("schedule_runs.id"))  # the post it was opened from
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    owner: Mapped[Holder | None] = relationship(lazy="joined")

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
@@ -32,7 +32,9 @@ from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.goals import Goal, parse_goal
 from otp_bot.store.models import (
     ApprovalRoute,
+    Hearing,
     Holder,
+    Message,
     Metric,
     MetricValue,
     Org,
@@ -53,7 +55,7 @@ def export_chart(session: Session) -> ChartSpec | None:
     holders = session.scalars(select(Holder).order_by(Holder.position, Holder.id)).all()
     seats = session.scalars(select(Seat).order_by(Seat.position, Seat.id)).all()
     return ChartSpec(
-        org=OrgSpec(name=org.name, timezone=org.timezone),
+        org=OrgSpec(name=org.name, timezone=org.timezone, coordination_channel=org.coordination_channel),
         holders=[
             HolderSpec(id=h.id, name=h.name, kind=h.kind, slack_user=h.slack_user, email=h.email, supervisor=h.supervisor_id)
             for h in holders
@@ -69,7 +71,8 @@ def export_chart(session: Session) -> ChartSpec | None:
             for p in session.scalars(select(Policy).order_by(Policy.position))
         ],
         schedules=[
-            ScheduleSpec(name=s.name if s.name != s.post else None, post=s.post, channel=s.channel, cron=s.cron, timezone=s.timezone, holidays=s.holidays)
+            ScheduleSpec(name=s.name if s.name != s.post else None, post=s.post, channel=s.channel, cron=s.cron, timezone=s.timezone,
+                         working_days=s.working_days, holidays=s.holidays, grace=format_minutes(s.grace) if s.grace else None)
             for s in session.scalars(select(Schedule).order_by(Schedule.position))
         ],
     )
@@ -199,6 +202,11 @@ def _history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[
     for s in old.seats:
         if s.id not in new_seats and session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.seat_id == s.id)):
             problems.append(("seats", f"seat {s.id!r} is missing from the file but has a holding history; keep it with `status: retired`"))
+        elif s.id not in new_seats and session.scalar(select(func.count()).select_from(Message).where(
+                or_(Message.from_seat_id == s.id, Message.to_seat_id == s.id))):
+            problems.append(("seats", f"seat {s.id!r} is missing from the file but has messages; keep it with `status: retired`"))
+        elif s.id not in new_seats and session.scalar(select(func.count()).select_from(Hearing).where(Hearing.seat_id == s.id)):
+            problems.append(("seats", f"seat {s.id!r} is missing from the file but has a hearing on record; keep it with `status: retired`"))
         for m in s.metrics:
             if m.id not in new_metrics and session.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)):
                 problems.append((f"seats.{s.id}.metrics", f"metric {m.id!r} is missing from the file but has recorded values; keep it"))
@@ -222,6 +230,7 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
         org = Org(id=1, name=new.org.name, timezone=new.org.timezone, revision=0)
         session.add(org)
     org.name, org.timezone = new.org.name, new.org.timezone
+    org.coordination_channel = new.org.coordination_channel
     org.revision += 1
     org.etag = uuid.uuid4().hex
 
@@ -300,7 +309,8 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
                                           description=p.description, extra=p.extra, position=i))
     _replace_named(session, Schedule, {s.key: (i, s) for i, s in enumerate(new.schedules)},
                    lambda row, i, s: _set(row, post=s.post, channel=s.channel, cron=s.cron, timezone=s.timezone,
-                                          holidays=s.holidays, position=i))
+                                          working_days=s.working_days, holidays=s.holidays,
+                                          grace=parse_minutes(s.grace) if s.grace else None, position=i))
     session.flush()
 
     for change in changes:

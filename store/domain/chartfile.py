@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,11 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from otp_bot.store.domain import cron
 from otp_bot.store.domain import formula as formulas
 from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.goals import parse_goal
 from otp_bot.store.models import AGGREGATIONS, CADENCES, UNITS
+from otp_bot.store.models import RUN_POSTS as POSTS  # what a schedule can post
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -44,8 +47,17 @@ def _known_zone(value: str | None) -> str | None:
 class OrgSpec(Spec):
     name: Text
     timezone: str = "UTC"
+    # A Slack channel where seat-to-seat messages are mirrored, so people see what agents agree.
+    coordination_channel: str | None = None
 
     _zone = field_validator("timezone")(_known_zone)
+
+    @field_validator("coordination_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[CG][A-Z0-9]{2,31}$", value):
+            raise ValueError(f"{value!r} is not a Slack channel id; use the id (like C0COORD01), not the #name")
+        return value
 
 
 class HolderSpec(Spec):
@@ -143,19 +155,48 @@ class ScheduleSpec(Spec):
     post: Text
     channel: SlackId
     cron: Text
-    timezone: str | None = None
-    holidays: list[str] = Field(default_factory=list)
+    timezone: str | None = None  # default: the org's
+    working_days: list[str] = Field(default_factory=list)  # `mon-fri` or [mon, tue, ...]; default: every day
+    holidays: list[str] = Field(default_factory=list)  # ISO dates skipped
+    grace: str | None = None  # how late a missed run may still post (default 2h)
 
     @property
     def key(self) -> str:
         return self.name or self.post
 
+    @field_validator("post")
+    @classmethod
+    def _post(cls, value: str) -> str:
+        if value.lower() not in POSTS:
+            raise ValueError(f"unknown post {value!r}; a schedule posts one of {', '.join(POSTS)}")
+        return value.lower()
+
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"cron {value!r} needs five fields: minute hour day month day-of-week")
-        return value
+        cron.trigger(value, "UTC")  # raises ValueError naming what is wrong
+        return " ".join(value.split())
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> list[str]:
+        return cron.parse_days(value)
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, value: Any) -> list[str]:
+        days = []
+        for item in value if isinstance(value, list) else [value]:
+            try:
+                days.append(item if isinstance(item, date) else date.fromisoformat(str(item).strip()))
+            except ValueError:
+                raise ValueError(f"holiday {item!r} is not a date; write it like 2026-12-25") from None
+        return [d.isoformat() for d in sorted(set(days))]
+
+    @field_validator("grace")
+    @classmethod
+    def _grace(cls, value: str | None) -> str | None:
+        return None if value is None else format_minutes(parse_minutes(value))
 
     _zone = field_validator("timezone")(_known_zone)
 
@@ -322,6 +363,13 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML keeps the last of two equal keys silently; a chart file must not."""
+
+
+# Dates stay text (`holidays: [2026-12-25]`): the schema parses them and names a bad one,
+# where PyYAML would raise a bare ValueError for 2026-13-01.
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

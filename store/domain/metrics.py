@@ -19,8 +19,14 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain import audit, formula, periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_metric, get_org
-from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.goals import Goal, format_value, parse_value
+from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.goals import Goal, format_value
+# Recording many values at once has its own module (the same rules, a handful of statements
+# a batch); it is importable from here too.
+from otp_bot.store.domain.value_batches import MAX_BATCH, BatchResult, ItemResult, Value, record_values  # noqa: F401
+from otp_bot.store.domain.value_rules import (
+    check_note_and_key, check_takes_values, may_push, parse_number, period_start_of,
+)
 from otp_bot.store.models import Metric, MetricValue
 
 DEFAULT_WEEKS = 13
@@ -48,15 +54,8 @@ class Recorded:
 
 
 def can_record(session: Session, actor: Actor, metric: Metric) -> None:
-    if actor.operator or metric.seat_id in actor.push_seats:
-        return
-    if actor.holder_id is None:
-        raise Forbidden("you are not on the chart, so you can read but not record values",
-                        hint="ask an operator to add your Slack user to the chart file")
-    if metric.seat.holder_id != actor.holder_id:
-        holder = metric.seat.holder.name if metric.seat.holder else "nobody (the seat is vacant)"
-        raise Forbidden(f"`{metric.id}` belongs to seat `{metric.seat_id}`, held by {holder}; "
-                        "you can record values only for seats you hold")
+    seat = metric.seat
+    may_push(actor, metric.id, seat.id, seat.holder_id, seat.holder.name if seat.holder else None)
 
 
 def record_value(
@@ -73,24 +72,11 @@ def record_value(
 ) -> Recorded:
     metric = get_metric(session, metric_id)
     can_record(session, actor, metric)
-    if metric.seat.status == "retired":
-        raise Invalid(f"seat `{metric.seat_id}` is retired: its history is kept, and it takes no new values")
-    if metric.formula:
-        raise Invalid(f"`{metric.id}` is computed from {metric.formula}; record values for those metrics instead")
-    number = parse_value(value, metric.unit) if isinstance(value, str) else float(value)
-    if metric.unit == "yesno" and number not in (0.0, 1.0):
-        raise Invalid(f"`{metric.id}` is a yes/no metric: record yes or no")
-    if note is not None and len(note) > 2000:
-        raise Invalid("a note is at most 2,000 characters")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise Invalid("an idempotency key is 1 to 200 characters")
+    check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
+    number = parse_number(metric.id, metric.unit, value)
+    check_note_and_key(note, key)
     tz = get_org(session).timezone
-    if isinstance(period, dt.date):
-        start = periods.period_start(period, metric.cadence)
-    else:
-        start = periods.parse(period or "", metric.cadence, tz)
-    if start > periods.period_start(periods.today(tz), metric.cadence):
-        raise Invalid(f"{periods.label(start, metric.cadence)} has not started yet; values are recorded for past or current periods")
+    start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
 
     if key is not None:
         existing = session.scalar(select(MetricValue).where(

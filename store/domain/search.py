@@ -1,7 +1,7 @@
 """who-owns: find the seat that owns a topic, tolerating typos, case and plurals.
 
 The index is built once per chart revision (every import bumps it) and kept per
-database, so a query costs a dictionary look-up or one rapidfuzz pass.
+database, so a query costs a dictionary look-up or two native rapidfuzz passes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _WEIGHTS = {"id": 1.0, "title": 1.0, "alias": 1.0, "owns": 1.0, "accountability"
 CONFIDENT = 86.0
 MARGIN = 6.0
 CANDIDATE_FLOOR = 60.0
+FUZZY_LIMIT = 30  # phrases the fuzzy pass hands on; several may belong to one seat
 
 
 def _singular(word: str) -> str:
@@ -117,7 +118,7 @@ class SearchIndex:
         exact_seats = {c.seat_id for c in scored.values() if c.score >= 100.0}
         if len(exact_seats) == 1:
             return Match(query, scored[exact_seats.pop()])
-        for _text, score, i in process.extract(norm, self.phrases, scorer=_score, limit=30, score_cutoff=CANDIDATE_FLOOR - 10):
+        for score, i in self._fuzzy(norm):
             offer(i, score)
         ranked = sorted(scored.values(), key=lambda c: -c.score)
         if not ranked or ranked[0].score < CANDIDATE_FLOOR:
@@ -128,12 +129,33 @@ class SearchIndex:
             return Match(query, top)
         return Match(query, None, [c for c in ranked[:3] if c.score >= CANDIDATE_FLOOR])
 
+    def _fuzzy(self, norm: str) -> list[tuple[float, int]]:
+        """The FUZZY_LIMIT best phrases by `_score`, best first, ties to the lower index:
+        what `process.extract(norm, phrases, scorer=_score, ...)` returns, about 3x faster.
 
-def _score(query: str, phrase: str, **kwargs) -> float:
+        Calling a Python scorer on every phrase is what costs (over 100 ms for the ~68,000
+        phrases of a 10,000-seat org). `_score` is the larger of two native scores, and a
+        phrase's rank by `_score` is never worse than its rank by the native score it took
+        (ties go to the lower index in both): so the best by `_score` are among the best
+        by `fuzz.ratio` or by `fuzz.token_set_ratio`. Two native passes shortlist those
+        (twice the limit each: a margin over what that argument needs), and only the
+        shortlist is scored in Python.
+        """
+        cutoff = CANDIDATE_FLOOR - 10
+        shortlist = {i for _, _, i in process.extract(norm, self.phrases, scorer=fuzz.ratio,
+                                                      limit=2 * FUZZY_LIMIT, score_cutoff=cutoff)}
+        if len(norm) >= 4:  # shorter queries get no partial score (see _score)
+            shortlist |= {i for _, _, i in process.extract(norm, self.phrases, scorer=fuzz.token_set_ratio,
+                                                           limit=2 * FUZZY_LIMIT, score_cutoff=cutoff)}
+        scored = [(score, i) for i in shortlist if (score := _score(norm, self.phrases[i])) >= cutoff]
+        return sorted(scored, key=lambda s: (-s[0], s[1]))[:FUZZY_LIMIT]
+
+
+def _score(query: str, phrase: str) -> float:
     # Whole-phrase similarity catches typos ("retenion"); a query inside a longer phrase
     # ("churn" in "churn signals") counts a little less than naming the phrase itself.
-    whole = fuzz.ratio(query, phrase, **kwargs)
-    partial = fuzz.token_set_ratio(query, phrase, **kwargs) * 0.92 if len(query) >= 4 else 0.0
+    whole = fuzz.ratio(query, phrase)
+    partial = fuzz.token_set_ratio(query, phrase) * 0.92 if len(query) >= 4 else 0.0
     return max(whole, partial)
 
 

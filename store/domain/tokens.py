@@ -85,16 +85,38 @@ def revoke_token(session: Session, actor: Actor, which: str, now: dt.datetime | 
     return token
 
 
-def authenticate(session: Session, secret: str | None, now: dt.datetime | None = None) -> Actor:
-    """The Actor a bearer token stands for; Unauthenticated for anything else."""
+@dataclass(frozen=True)
+class Identity:
+    actor: Actor
+    token_id: int
+    stale: bool  # its last use is older than USE_RESOLUTION: worth writing down
+
+
+def identify(session: Session, secret: str | None, now: dt.datetime | None = None) -> Identity:
+    """Who a bearer token stands for, reading only (a read-only transaction will do);
+    Unauthenticated for anything that is not a valid token."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
         raise Unauthenticated("a valid API token is required", hint="send `Authorization: Bearer otp_…`")
     token = session.scalar(select(ApiToken).where(ApiToken.hash == digest(secret)))
     if token is None or token.revoked_at is not None:
         raise Unauthenticated("this API token is not valid (unknown or revoked)")
     now = now or utcnow()
-    if token.last_used_at is None or as_utc(token.last_used_at) < now - USE_RESOLUTION:
-        # A conditional UPDATE, not a flush of the row: read-only requests stay cheap.
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    stale = token.last_used_at is None or as_utc(token.last_used_at) < now - USE_RESOLUTION
     label = f"{token.holder.name if token.holder else 'admin'} (token {token.prefix})"
-    return Actor(label=label, holder_id=token.holder_id, operator=token.admin, push_seats=frozenset(token.push_seats))
+    actor = Actor(label=label, holder_id=token.holder_id, operator=token.admin, push_seats=frozenset(token.push_seats))
+    return Identity(actor, token.id, stale)
+
+
+def mark_used(session: Session, token_id: int, now: dt.datetime | None = None) -> None:
+    # One column updated, not the loaded row flushed: nothing else about the token is written.
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow()))
+
+
+def authenticate(session: Session, secret: str | None, now: dt.datetime | None = None) -> Actor:
+    """The Actor a bearer token stands for; Unauthenticated for anything else. Notes the
+    token's use (at most once a USE_RESOLUTION), so the session must be able to write."""
+    now = now or utcnow()
+    who = identify(session, secret, now)
+    if who.stale:
+        mark_used(session, who.token_id, now)
+    return who.actor

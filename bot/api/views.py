@@ -1,0 +1,64 @@
+"""Domain objects → the API's models. Plain mapping: nothing here decides anything."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from otp_bot.bot.api import schemas
+from otp_bot.store import models
+from otp_bot.store.domain import drafts, periods
+from otp_bot.store.domain.chart import accountable_human, reporting_line
+from otp_bot.store.domain.clock import as_utc
+from otp_bot.store.domain.gate_queries import policies_holding
+from otp_bot.store.domain.metrics import MetricRow, current_rows
+
+
+def holder_ref(holder: models.Holder | None) -> schemas.HolderRef | None:
+    return schemas.HolderRef(id=holder.id, name=holder.name, kind=holder.kind) if holder else None
+
+
+def seat(s: models.Seat) -> schemas.Seat:
+    return schemas.Seat(id=s.id, title=s.title, status=s.status, customer_facing=s.customer_facing,
+                        holder=holder_ref(s.holder), accountable=holder_ref(accountable_human(s.holder)),
+                        reports_to=s.reports_to_id)
+
+
+def metric_status(row: MetricRow) -> schemas.MetricStatus:
+    m, latest = row.metric, row.latest
+    return schemas.MetricStatus(
+        id=m.id, name=m.name, seat=m.seat_id, unit=m.unit, goal=row.goal.describe(m.unit), cadence=m.cadence,
+        aggregation=m.aggregation, formula=m.formula, status=row.status,
+        latest=schemas.Latest(period=latest.period, label=periods.label(latest.period, m.cadence), value=latest.value,
+                              shown=row.show(latest.value), on_track=bool(latest.on_track)) if latest else None)
+
+
+def seat_detail(session: Session, s: models.Seat) -> schemas.SeatDetail:
+    return schemas.SeatDetail(
+        **seat(s).model_dump(), aliases=list(s.aliases or []), accountabilities=list(s.accountabilities or []),
+        owns=[o.topic for o in s.owns], does_not_own=list(s.does_not_own or []),
+        reporting_line=[seat(up) for up in reporting_line(session, s)],
+        metrics=[metric_status(r) for r in current_rows(session, s.metrics)] if s.metrics else [])
+
+
+def draft(session: Session, d: models.Draft) -> schemas.Draft:
+    return schemas.Draft(
+        id=d.id, seat=d.seat_id, drafted_by=d.drafted_by, kind=d.kind, subject=d.subject, title=d.title, body=d.body,
+        customer_facing=d.customer_facing, status=d.status, outcome=drafts.outcome(session, d),
+        final_text=d.final_body if d.status == "approved" else None, edited=d.edited, hold_reason=d.hold_reason,
+        rejection_reason=d.reason, approvals=len(drafts.approvals(d)), required=d.required,
+        decisions=[schemas.Decision(holder=x.holder_id, name=x.holder.name, verdict=x.verdict, at=as_utc(x.at),
+                                    reason=x.reason, edited=x.edited_body is not None) for x in d.decisions],
+        delivery=schemas.Delivery(destination=d.destination, state=d.delivery, error=d.delivery_error,
+                                  delivered_at=as_utc(d.delivered_at)),
+        created_at=as_utc(d.created_at), queued_at=as_utc(d.queued_at), expires_at=as_utc(d.expires_at),
+        decided_at=as_utc(d.decided_at))
+
+
+def draft_ref(d: models.Draft) -> schemas.DraftRef:
+    return schemas.DraftRef(id=d.id, seat=d.seat_id, kind=d.kind, title=d.title, status=d.status)
+
+
+def flag(session: Session, f: models.Flag) -> schemas.Flag:
+    return schemas.Flag(id=f.id, subject=f.subject, flag=f.flag, seat=f.seat_id,
+                        by=f.seat.holder.name if f.seat.holder else None, reason=f.reason, set_at=as_utc(f.set_at),
+                        until=as_utc(f.until), holds=[p.name for p in policies_holding(session, f)])

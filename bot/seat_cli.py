@@ -1,0 +1,158 @@
+"""`otp seat …`: the seat lifecycle for operators (or, with --as, a person on the chart).
+
+The same domain calls as /otp hire, assign, vacate and retire; retiring takes a hearing
+file (YAML or JSON) instead of the Slack form:
+
+    reason: Outputs stopped being reliable after the data source changed
+    findings: Three of the last five weekly pushes were late or wrong
+    recommendation: Retire; Dash and the COO absorb the work
+    decision: retire                   # or keep: recorded, the seat stays
+    moves:                             # every owns topic and accountability, once
+      - {capability: kpi collection, to_seat: analytics}
+      - {capability: Report metrics that have gone without a fresh value, to_seat: "-"}   # dropped
+    reports_to: coo                    # optional: where its direct reports go (default: its manager)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from otp_bot.store.domain.errors import DomainError
+
+seat_app = typer.Typer(no_args_is_help=True, help="Seat lifecycle: hire, assign, vacate, retire (with a hearing), history.")
+
+AsHolder = Annotated[str | None, typer.Option("--as", help="Act as this holder (default: an operator).")]
+
+
+def _say(text: str, err: bool = False) -> None:
+    (sys.stderr if err else sys.stdout).write(text + "\n")
+
+
+def _refused(exc: DomainError) -> NoReturn:
+    _say(exc.message + (f"\n{exc.hint}" if exc.hint else ""), err=True)
+    raise typer.Exit(2)
+
+
+def _session():
+    from otp_bot.store.db import Database
+
+    return Database().session()
+
+
+def _actor(session, as_holder: str | None):
+    from otp_bot.store.domain.actors import Actor, actor_for_holder
+
+    return actor_for_holder(session, as_holder) if as_holder else Actor.cli_operator()
+
+
+@seat_app.command("hire")
+def seat_hire(
+    seat: Annotated[str, typer.Argument(help="The new seat's id: lower-case letters, digits, '-'.")],
+    title: Annotated[str, typer.Argument(help="Its title.")],
+    reports_to: Annotated[str | None, typer.Option("--reports-to", help="Its manager seat (default: the top of the chart).")] = None,
+    holder: Annotated[str | None, typer.Option(help="Who holds it (default: vacant).")] = None,
+    owns: Annotated[list[str] | None, typer.Option("--owns", help="A function it owns (repeat for several).")] = None,
+    alias: Annotated[list[str] | None, typer.Option("--alias", help="Another name who-owns matches (repeat).")] = None,
+    accountability: Annotated[list[str] | None, typer.Option("--accountability", help="What it answers for (repeat).")] = None,
+    as_holder: AsHolder = None,
+) -> None:
+    """Create a seat."""
+    from otp_bot.store.domain import lifecycle
+
+    try:
+        with _session() as session:
+            made = lifecycle.hire(session, _actor(session, as_holder), seat, title, reports_to=reports_to,
+                                  holder=holder, owns=owns or [], aliases=alias or [],
+                                  accountabilities=accountability or [])
+            said = f"hired {made.id} ({made.status}{', held by ' + made.holder_id if made.holder_id else ''})"
+    except DomainError as exc:
+        _refused(exc)
+    _say(said)
+
+
+@seat_app.command("assign")
+def seat_assign(
+    seat: Annotated[str, typer.Argument(help="The seat.")],
+    holder: Annotated[str, typer.Argument(help="Its new holder.")],
+    as_holder: AsHolder = None,
+) -> None:
+    """Give a seat a holder; the previous holding closes (kept in its history)."""
+    from otp_bot.store.domain import lifecycle
+
+    try:
+        with _session() as session:
+            done = lifecycle.assign(session, _actor(session, as_holder), seat, holder)
+    except DomainError as exc:
+        _refused(exc)
+    _say(f"{done.seat.id}: held by {holder}" + (f" (before: {done.previous})" if done.previous else "")
+         if done.changed else f"{done.seat.id}: already held by {holder}; nothing changed")
+
+
+@seat_app.command("vacate")
+def seat_vacate(seat: Annotated[str, typer.Argument(help="The seat.")], as_holder: AsHolder = None) -> None:
+    """Leave a seat without a holder."""
+    from otp_bot.store.domain import lifecycle
+
+    try:
+        with _session() as session:
+            done = lifecycle.vacate(session, _actor(session, as_holder), seat)
+    except DomainError as exc:
+        _refused(exc)
+    _say(f"{done.seat.id}: vacant" + (f" (before: {done.previous})" if done.previous else "")
+         if done.changed else f"{done.seat.id}: already without a holder; nothing changed")
+
+
+@seat_app.command("retire")
+def seat_retire(
+    seat: Annotated[str, typer.Argument(help="The seat.")],
+    hearing: Annotated[str, typer.Option("--hearing", help="The hearing file (YAML or JSON); - reads stdin.")],
+    as_holder: AsHolder = None,
+) -> None:
+    """Record a hearing on a seat; when it decides `retire`, retire the seat and move its work."""
+    from otp_bot.store.domain import lifecycle
+
+    try:
+        text = sys.stdin.read() if hearing == "-" else Path(hearing).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _say(f"error: cannot read the hearing from {hearing}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        given = lifecycle.hearing_from_text(text, hearing)
+        with _session() as session:
+            done = lifecycle.retire(session, _actor(session, as_holder), seat, given)
+            lines = [f"hearing #{done.hearing.id}: {seat} {'retired' if done.retired else 'kept'}"]
+            lines += [f"  {c.text} -> {to or 'dropped'}" for c, to in done.moves]
+            if done.manager:
+                lines.append(f"  reports ({', '.join(r.id for r in done.reports)}) -> {done.manager.id}")
+    except DomainError as exc:
+        _refused(exc)
+    _say("\n".join(lines))
+
+
+@seat_app.command("history")
+def seat_history(seat: Annotated[str, typer.Argument(help="The seat.")]) -> None:
+    """Who held the seat when, its hearings, and every change to it."""
+    from otp_bot.commands.draft_views import stamp
+    from otp_bot.commands.lifecycle import event_view, hearing_view
+    from otp_bot.store.domain import lifecycle
+
+    try:
+        with _session() as session:
+            h = lifecycle.history(session, seat, limit=100_000)
+            lines = [f"{h.seat.id} ({h.seat.title}): {h.seat.status}", "holders:"]
+            lines += [f"  {x.holder} ({x.kind}) {stamp(x.started_at)} - {stamp(x.ended_at) or 'now'}" for x in h.holdings]
+            lines.append("hearings:")
+            for x in h.hearings:
+                v = hearing_view(session, x)
+                lines += [f"  #{v['id']} {v['when']} by {v['who']}: {v['decision']}", f"    reason: {x.reason}",
+                          f"    findings: {x.findings}", f"    recommendation: {x.recommendation}"]
+                lines += [f"    {m['capability']} -> {m['to_seat'] or 'dropped'}" for m in x.moves or []]
+            lines.append("changes:")
+            lines += [f"  {e['when']} {e['who']}: {e['what']}" for e in map(event_view, h.events)]
+    except DomainError as exc:
+        _refused(exc)
+    _say("\n".join(lines))
