@@ -391,8 +391,9 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPISt
 def table(result: dict[str, Any]) -> str:
     head = (f"{'case':<24} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} "
             f"{'p50/floor':>10} {'p99/floor':>10}  outcomes")
-    lines = [f"== {result['backend']}: /otp over HTTP to otp serve, {result['seats']:,} seats, "
-             f"{result['values']:,} values — times in ms", head, "-" * len(head)]
+    title = (f"== {result['backend']}: /otp over HTTP to otp serve, {result['seats']:,} seats, "
+             f"{result['values']:,} values — times in ms")
+    lines = [title, head, "-" * len(head)]
     for r in result["rows"]:
         flag = "*" if r["count"] < 100 else " "
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))
@@ -489,4 +490,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the servers and the throwaway cluster are stopped by then
+        log("interrupted")
+        sys.exit(130)

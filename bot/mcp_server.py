@@ -35,7 +35,6 @@ from otp_bot.commands import message_views
 from otp_bot.store.db import Database
 from otp_bot.store.domain import bus, drafts, flags, periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.briefing import briefing_for
 from otp_bot.store.domain.chart import get_org, get_seat, seat_order
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.metrics import current_rows
@@ -114,21 +113,6 @@ def _pushable(session: Session, actor: Actor) -> list[Metric]:
     if not actor.operator:
         query = query.where(Metric.seat_id.in_(sorted(actor.held_seat_ids(session) | actor.push_seats)))
     return list(session.scalars(query))
-
-
-def _briefing(session: Session, actor: Actor) -> dict[str, Any]:
-    b = briefing_for(session, actor)
-    return {
-        "as_of": b.now.isoformat(),
-        "seats": [_dump(views.seat(s)) for s in b.seats],
-        "drafts_pending": [_dump(views.draft_ref(d)) | {"outcome": drafts.outcome(session, d)} for d in b.pending],
-        "drafts_held": [_dump(views.draft_ref(d)) | {"hold_reason": d.hold_reason} for d in b.held],
-        "drafts_to_decide": [_dump(views.draft_ref(d)) for d in b.to_decide],
-        "flags": [_dump(views.flag(session, f)) for f in b.flags],
-        "overdue_requests": [message_views.view(m, b.now) for m in b.overdue],
-        "unread_messages": b.unread,
-        "metrics_off_track": [_dump(views.metric_status(r)) for r in b.off_track],
-    }
 
 
 def build_server(db: Database, token: str | None = None, *, http: bool = False, log_level: str = "WARNING",
@@ -351,7 +335,7 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
         """What needs you now, as JSON: your seats; your drafts waiting for a decision and those held (with
         why); drafts waiting for your decision; every flag in force; requests past their deadline to or from
         your seats; unread messages per seat; your metrics off track. The daily briefing will add to this."""
-        return agent.run(ctx, _briefing)
+        return agent.run(ctx, views.briefing)
 
     return server
 

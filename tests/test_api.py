@@ -556,3 +556,16 @@ def test_the_audit_chain_holds_after_all_this(api_db, server):
     wait_until(lambda: drained(api_db), timeout=20, what="the outbox to drain")
     with api_db.session(readonly=True) as s:
         assert audit.verify(s) is None
+
+
+def test_the_briefing_says_what_needs_the_agent_now(as_agent, api_db):
+    from otp_bot.store.domain import flags
+    from otp_bot.store.domain.actors import actor_for_holder
+
+    with api_db.session() as s:
+        flags.set_flag(s, actor_for_holder(s, "pulse"), "client:briefed", "at-risk", reason="usage down")
+    body = as_agent("pulse").get("/briefing").json()
+    assert [s["id"] for s in body["seats"]] == ["retention"]
+    assert any(f["subject"] == "client:briefed" for f in body["flags"])
+    assert set(body) >= {"drafts_pending", "drafts_held", "overdue_requests", "metrics_off_track", "unread_messages"}
+    assert as_agent(None).get("/briefing").status_code == 401

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from otp_bot.bot.api import chart, drafts, flags, messages, metrics, problems
+from otp_bot.bot.api import briefing, chart, drafts, flags, messages, metrics, problems
 from otp_bot.bot.api.limits import MAX_BODY, BodyLimit
 from otp_bot.store.db import Database
 
@@ -38,6 +38,6 @@ def create_api(db: Database, kick: Callable[[], None] | None = None, *, stopping
     api.state.stopping = stopping or threading.Event()
     api.add_middleware(BodyLimit, max_bytes=max_body)
     problems.install(api)
-    for module in (chart, metrics, drafts, flags, messages):
+    for module in (chart, metrics, drafts, flags, messages, briefing):
         api.include_router(module.router)
     return api

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from otp_bot.bot.api import schemas
+from otp_bot.commands import message_views
 from otp_bot.store import models
 from otp_bot.store.domain import drafts, periods
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.briefing import briefing_for
 from otp_bot.store.domain.chart import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate_queries import policies_holding
@@ -62,3 +67,23 @@ def flag(session: Session, f: models.Flag) -> schemas.Flag:
     return schemas.Flag(id=f.id, subject=f.subject, flag=f.flag, seat=f.seat_id,
                         by=f.seat.holder.name if f.seat.holder else None, reason=f.reason, set_at=as_utc(f.set_at),
                         until=as_utc(f.until), holds=[p.name for p in policies_holding(session, f)])
+
+
+def _json(model: Any) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+def briefing(session: Session, actor: Actor) -> dict[str, Any]:
+    """What needs this agent now, as JSON: the same for GET /api/v1/briefing and MCP's get_briefing."""
+    b = briefing_for(session, actor)
+    return {
+        "as_of": b.now.isoformat(),
+        "seats": [_json(seat(s)) for s in b.seats],
+        "drafts_pending": [_json(draft_ref(d)) | {"outcome": drafts.outcome(session, d)} for d in b.pending],
+        "drafts_held": [_json(draft_ref(d)) | {"hold_reason": d.hold_reason} for d in b.held],
+        "drafts_to_decide": [_json(draft_ref(d)) for d in b.to_decide],
+        "flags": [_json(flag(session, f)) for f in b.flags],
+        "overdue_requests": [message_views.view(m, b.now) for m in b.overdue],
+        "unread_messages": b.unread,
+        "metrics_off_track": [_json(metric_status(r)) for r in b.off_track],
+    }

@@ -97,7 +97,7 @@ def _facts(session: Session, ids: list[str]) -> dict[str, _Facts]:
         select(Metric.id, Metric.seat_id, Metric.unit, Metric.cadence, Metric.formula, Metric.goal_op,
                Metric.goal_value, Metric.goal_high, Seat.status, Seat.holder_id, Holder.name)
         .join(Seat, Seat.id == Metric.seat_id).outerjoin(Holder, Holder.id == Seat.holder_id)
-        .where(_one_of(session, Metric.id, ids)))
+        .where(_one_of(session, Metric.id, ids))).all()  # fetchall: one call, not one a row
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
     for mid, seat_id, unit, cadence, formula, op, value, high, status, holder_id, name in rows:
@@ -230,7 +230,7 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
         casts = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
         sql = f"INSERT INTO metric_values ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts})"
         result = conn.exec_driver_sql(sql + (_SKIP_SEEN if keyed else ""), tuple(list(c) for c in zip(*rows)))
-        return {(m, p, k) for m, p, k in result if k is not None} if keyed else inserted
+        return {(m, p, k) for m, p, k in result.all() if k is not None} if keyed else inserted
     # SQLite keeps dates as text: each column's bind processing is done once per distinct value.
     processors = [MetricValue.__table__.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
                   for name in _COLUMNS]
@@ -251,7 +251,7 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
                 sent[(bound[0], bound[1], bound[7])] = (row[0], row[1], row[7])
         result = conn.exec_driver_sql(_sqlite_insert(len(chunk), keyed), tuple(params))
         if keyed:
-            inserted.update(sent[tuple(r)] for r in result if r[2] is not None)
+            inserted.update(sent[tuple(r)] for r in result.all() if r[2] is not None)
     return inserted
 
 
