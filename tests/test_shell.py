@@ -187,3 +187,17 @@ def test_shell_in_a_terminal_leaves_on_ctrl_d(tmp_path):
         assert "Traceback" not in term.screen
     finally:
         term.close()
+
+
+def test_shell_shows_the_core_moment_an_agents_draft_approved_and_delivered(tmp_path):
+    script = "draft\nas bogdan\n2\nsubmit Hi Jo, shall we talk this week?\nquit\n"
+    result = subprocess.run([OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path,
+                            timeout=120)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Pulse submitted draft #1 (pending)" in out and "posted in C0APPROVALS" in out
+    assert "1  Approve" in out and "2  Edit & approve" in out and "3  Reject" in out
+    assert "a modal opened" in out and "The text that goes out" in out
+    assert "Approved with edits by Bogdan" in out and "posted in C0CLIENTACME" in out
+    assert "Hi Jo, shall we talk this week?" in out.split("posted in C0CLIENTACME", 1)[1]
+    assert "Traceback" not in out + result.stderr
