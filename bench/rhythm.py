@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 import math
 import random
@@ -39,6 +38,7 @@ from otp_bot.commands import run as run_command  # noqa: E402
 from otp_bot.commands.briefing import briefing_message  # noqa: E402
 from otp_bot.commands.scorecard_image import render_png  # noqa: E402
 from otp_bot.commands.scorecard_post import scorecard_message  # noqa: E402
+from otp_bot.bot.scheduler import settle_heap  # noqa: E402
 from otp_bot.store.db import Database  # noqa: E402
 from otp_bot.store.domain.actors import Actor  # noqa: E402
 from otp_bot.store.domain.chart_sync import apply_chart  # noqa: E402
@@ -63,6 +63,7 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
     with db.session() as session:
         apply_chart(session, chart, actor="operator:bench", source="bench/generate.py")
     timings["apply_chart"] = time.perf_counter() - t0
+    log(f"  apply_chart {timings['apply_chart']:.1f}s")
 
     values = generate.build_values(org, len(org.metrics) * args.weeks, weeks=args.weeks, seed=args.seed + 1)
     t0 = time.perf_counter()
@@ -71,6 +72,7 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
             conn.execute(insert(MetricValue), values[start:start + VALUE_CHUNK])
     timings["bulk_insert_values"] = time.perf_counter() - t0
     timings["values"] = len(values)
+    log(f"  {len(values):,} values in {timings['bulk_insert_values']:.1f}s")
     del values
 
     time.sleep(1.1)  # the audit log keeps whole seconds: the import is before "the last briefing"
@@ -107,6 +109,7 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
             deadline=now - dt.timedelta(hours=rng.randint(1, 20)) if i % 4 == 0 else now + dt.timedelta(hours=5))
             for i in range(args.requests)])
     timings["gate_and_bus_rows"] = time.perf_counter() - t0
+    log(f"  drafts, flags, requests {timings['gate_and_bus_rows']:.1f}s")
 
     # Seat changes since the last briefing: a re-import renaming some seats.
     changed = org.chart | {"seats": [dict(s, title=s["title"] + " (renamed)") if i % (len(org.chart["seats"]) // args.changes or 1) == 0
@@ -115,6 +118,7 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
     with db.session() as session:
         apply_chart(session, validate_chart(changed, "bench/rhythm.py"), actor="operator:bench", source="bench/rhythm.py")
     timings["reimport_with_changes"] = time.perf_counter() - t0
+    log(f"  re-import renaming {args.changes} seats {timings['reimport_with_changes']:.1f}s")
 
     if not db.is_sqlite:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -198,9 +202,11 @@ def bench_backend(backend: str, url: str, org: generate.Org, args) -> dict[str, 
             review = weekly_review(session)
         shape = {"off_track": len(b.off_track), "stale": len(b.stale), "drafts_waiting": b.waiting.count if b.waiting else 0,
                  "held": len(b.held), "flags": len(b.flags), "overdue": len(b.overdue), "seat_changes": len(b.changes),
-                 "agents": len(b.agents), "scorecard_rows": len(review.rows), "scorecard_off_track": len(review.off_track)}
+                 "agents": len(b.agents), "scorecard_metrics": review.metrics,
+                 "scorecard_off_track": review.off_track_count, "scorecard_rows_shown": len(review.rows)}
         log(f"{backend}: briefing has " + ", ".join(f"{k} {v:,}" for k, v in shape.items()))
-        gc.collect()
+        del b, review
+        settle_heap()  # as the scheduler in `otp serve` does when it starts (bot/scheduler.py)
         t0 = time.perf_counter()
         rows = measure(db, cases(since), runs=args.runs, budget=args.budget, min_runs=args.min_runs, seed=args.seed)
         log(f"{backend}: measured for {time.perf_counter() - t0:.0f}s")

@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from otp_bot.bot.delivery import post_once
 from otp_bot.bot.worker import PERMANENT
 from otp_bot.commands.briefing import briefing_message
-from otp_bot.commands.scorecard_image import render_png
+from otp_bot.commands.scorecard_image import MAX_ROWS, render_png
 from otp_bot.commands.scorecard_post import fallback_text, scorecard_message
 from otp_bot.store.db import Database
 from otp_bot.store.domain import schedules
@@ -123,8 +123,8 @@ class RhythmPoster:
             response = self.client.files_upload_v2(
                 channel=channel, file=png, filename=f"scorecard-{claim.period}.png",
                 title=f"Scorecard {review.first} to {review.last}", initial_comment=summary,
-                alt_txt=f"Heat-map of {len(review.rows)} metrics over {len(review.weeks)} weeks; "
-                        f"{len(review.off_track)} off track")
+                alt_txt=f"Heat-map of {min(len(review.rows), MAX_ROWS)} of {review.metrics} metrics over "
+                        f"{len(review.weeks)} weeks, off track first; {review.off_track_count} off track")
             file_id = response["file"]["id"]
         except Exception as exc:  # noqa: BLE001 - without its image the post still goes out
             log.warning("%s: chart image not uploaded: %s", claim.key, describe(exc))

@@ -105,6 +105,7 @@ def schedule_run(
 def _dry_run(plan) -> None:
     from otp_bot.bot.terminal import to_rich
     from otp_bot.commands.briefing import briefing_message
+    from otp_bot.commands.scorecard_image import MAX_ROWS
     from otp_bot.commands.scorecard_post import scorecard_message
     from otp_bot.store.domain import schedules
     from otp_bot.store.domain.clock import as_utc, utcnow
@@ -122,7 +123,7 @@ def _dry_run(plan) -> None:
             review = weekly_review(session, today=now.astimezone(plan.zone).date())
             message = scorecard_message(review, run_id=None, threaded=False)
             text = "\n\n".join(b["text"]["text"] for b in message.blocks if b.get("type") == "section")
-            text = f"{message.text}\n\n{text}\n\n(and a chart image of {min(len(review.rows), 40)} metrics)"
+            text = f"{message.text}\n\n{text}\n\n(and a chart image of {min(len(review.rows), MAX_ROWS)} metrics)"
     Console(highlight=False, soft_wrap=True).print(to_rich(text))
     _say(f"dry run: would post to {plan.channel} for {plan.period(now)}; nothing was claimed or posted", err=True)
 

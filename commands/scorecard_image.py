@@ -56,16 +56,17 @@ def render_png(review: Review, *, max_rows: int = MAX_ROWS, dpi: int = 110) -> b
         text = f"{shown} vs {r.row.goal.describe(r.row.metric.unit)} {ARROW[r.row.trend]}  {truncate(holder, 24)}"
         ax.text(len(weeks) + 0.25, i + 0.5, _plain(text), va="center", fontsize=9.5,
                 color=COLORS[1] if r.off_track else "#333333", clip_on=False)
-    off = len(review.off_track)
-    if 0 < off < len(rows):
-        ax.axhline(off, color="#333333", linewidth=1.2)
+    shown_off = sum(1 for r in rows if r.off_track)
+    if 0 < shown_off < len(rows):
+        ax.axhline(shown_off, color="#333333", linewidth=1.2)
+    off = review.off_track_count
 
     height = 2.2 + 0.34 * n
     fig.text(0.02, 1 - 0.35 / height, _plain(truncate(f"{review.org}: scorecard, {review.first} to {review.last}", 90)),
              fontsize=16, fontweight="bold", va="top")
-    shown_rows = f"; showing {len(rows)} of {len(review.rows)}, off track first" if len(review.rows) > len(rows) else \
+    shown_rows = f"; showing {len(rows)} of {review.metrics:,}, off track first" if review.metrics > len(rows) else \
         "; off track first"
-    fig.text(0.02, 1 - 0.75 / height, f"{off} of {len(review.rows)} metrics off track{shown_rows}", fontsize=11,
+    fig.text(0.02, 1 - 0.75 / height, f"{off:,} of {review.metrics:,} metrics off track{shown_rows}", fontsize=11,
              color=COLORS[1] if off else "#333333", va="top")
     fig.legend(handles=[Patch(color=COLORS[2], label="on track"), Patch(color=COLORS[1], label="off track"),
                         Patch(color=COLORS[0], label="no value")],

@@ -66,9 +66,9 @@ def scorecard_message(review: Review, *, run_id: int | None, openers: dict[int, 
     """The post for `review`; `openers` names who opened each follow-up shown (by id)."""
     openers = openers or {}
     zone = ZoneInfo(review.timezone)
-    off, total = review.off_track, len(review.rows)
+    off = review.off_track
     context = {"org": review.org, "weeks": len(review.weeks), "first": review.first, "last": review.last,
-               "off": len(off), "total": total, "late": late_by is not None,
+               "off": review.off_track_count, "total": review.metrics, "late": late_by is not None,
                "due": due_at.astimezone(zone).strftime("%a %d %b %H:%M %Z") if due_at else ""}
     budget = blocks.BlockBudget()
     budget.add(blocks.header(f"Scorecard review · {review.last}"))
@@ -82,8 +82,8 @@ def scorecard_message(review: Review, *, run_id: int | None, openers: dict[int, 
             break
         placed += 1
     notes = []
-    if len(off) > placed:
-        notes.append(f"and {len(off) - placed} more off track: `/otp scorecard`")
+    if review.off_track_count > placed:
+        notes.append(f"and {review.off_track_count - placed} more off track: `/otp scorecard`")
     if threaded and review.seats:
         notes.append("Every seat's metrics, week by week, are in the thread.")
     if notes:
@@ -120,8 +120,8 @@ def _seat_tables(review: Review) -> list[dict[str, Any]]:
     else:
         if budget.blocks:
             replies.append(budget.blocks)
-    left = len(review.seats) - shown
-    if left and replies:
+    left = review.seat_count - shown
+    if left > 0 and replies:
         page = shown // SEATS_PER_PAGE + 1
         replies[-1] = replies[-1][:blocks.MAX_BLOCKS - 1] + [blocks.context(
             f"and {left} more seats: `/otp scorecard --page {page}` and on")]
@@ -135,7 +135,7 @@ def fallback_text(review: Review, error: str) -> str:
             for r in review.rows[:FALLBACK_ROWS]]
     while True:
         text = render("scorecard_fallback.j2", error=truncate(error, 200), rows=view, first=review.first,
-                      last=review.last, more=len(review.rows) - len(view))
+                      last=review.last, more=review.metrics - len(view))
         if len(text) <= blocks.SECTION_TEXT - 50 or not view:
             return text
         view = view[:-1]

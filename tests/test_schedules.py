@@ -24,7 +24,7 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain import cron, schedules
 from otp_bot.store.domain.chart_sync import apply_chart, export_chart
 from otp_bot.store.domain.chartfile import ChartErrors, validate_chart
-from otp_bot.store.domain.clock import as_utc, utcnow
+from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.models import AuditEntry, ScheduleRun
 
 from .serve import OTP
@@ -73,7 +73,7 @@ def test_a_morning_post_stays_at_eight_local_across_both_dst_changes(zone, forwa
             (change + dt.timedelta(days=d)).strftime("%d 08:00") for d in (-2, -1, 0, 1)]
         offsets = {r.utcoffset() for r in runs}
         assert len(offsets) == 2  # the same local hour is a different UTC hour after the change
-        gaps = [b.astimezone(UTC) - a.astimezone(UTC) for a, b in zip(runs, runs[1:])]
+        gaps = [b.astimezone(UTC) - a.astimezone(UTC) for a, b in zip(runs, runs[1:], strict=False)]
         assert dt.timedelta(hours=23) in gaps or dt.timedelta(hours=25) in gaps
 
 

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from otp_bot.bot.rhythm import RhythmPoster
 from otp_bot.bot.slack_client import make_client
-from otp_bot.commands.scorecard_image import MAX_ROWS, render_png
+from otp_bot.commands.scorecard_image import render_png
 from otp_bot.commands.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
 from otp_bot.store.domain import schedules
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.review import open_follow_up, weekly_review
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.review import open_follow_up, weekly_review
 from otp_bot.store.models import AuditEntry, FollowUp, ScheduleRun
 
 from .blockkit import assert_valid
@@ -64,6 +64,24 @@ def test_the_post_lists_off_track_rows_first_with_a_follow_up_button_each(exampl
     assert all(seat.title.split(" /")[0] in thread for seat in review.seats)
     for reply in message.replies:
         assert_valid(reply)
+
+
+def test_a_big_org_shows_its_furthest_misses_and_first_seats_and_counts_them_all(example_db):
+    with example_db.session(readonly=True) as s:
+        whole = weekly_review(s)
+        review = weekly_review(s, detail_seats=3, detail_misses=2)
+    assert (review.metrics, review.off_track_count, review.seat_count) == (43, 4, whole.seat_count)
+    # The two furthest misses, then the first three seats' metrics, in chart order.
+    assert [r.row.metric.id for r in review.off_track] == [r.row.metric.id for r in whole.off_track[:2]]
+    assert [s.id for s in review.seats] == [s.id for s in whole.seats[:3]]
+    assert {r.seat.id for r in review.rows if not r.off_track} <= {s.id for s in review.seats}
+    message = scorecard_message(review, run_id=1)
+    assert_valid({"text": message.text, "blocks": message.blocks})
+    text = json.dumps(message.blocks)
+    assert "*4* of 43 metrics off track" in text and "and 2 more off track" in text
+    assert f"and {whole.seat_count - 3} more seats" in json.dumps(message.replies[-1])
+    data = render_png(review)
+    assert png_size(data)[1] < png_size(render_png(whole))[1]
 
 
 # ---------------------------------------------------------------- posting, through the stand-in

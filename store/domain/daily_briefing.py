@@ -24,12 +24,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.chart import accountable_human, get_org
 from otp_bot.store.domain.clock import as_utc, utcnow
-from otp_bot.store.domain.metrics import MetricRow, current_rows
+from otp_bot.store.domain.metrics import MetricRow, metric_rows
 from otp_bot.store.domain.policies import active_flag_filter
 from otp_bot.store.models import AuditEntry, Draft, Flag, FollowUp, Metric, MetricValue, Seat
 
@@ -165,9 +165,14 @@ def daily_briefing(session: Session, now: dt.datetime | None = None,
     since = since or now - DEFAULT_SINCE
     org = get_org(session)
     today = now.astimezone(ZoneInfo(org.timezone)).date()
-    seats = {s.id: s for s in session.scalars(select(Seat).where(Seat.status != "retired")).unique()}
-    metrics = list(session.scalars(select(Metric).where(Metric.seat_id.in_(list(seats))))) if seats else []
-    rows = current_rows(session, metrics, today=today) if metrics else []
+    # Seats without their owns, metrics and word lists (the metrics are read once, below).
+    seats = {s.id: s for s in session.scalars(select(Seat).where(Seat.status != "retired").options(
+        load_only(Seat.id, Seat.title, Seat.holder_id, Seat.status, Seat.position),
+        lazyload(Seat.owns), lazyload(Seat.metrics))).unique()}
+    metrics = metric_facts(session) if seats else []
+    # This period and the last: a metric with no value in either is stale, and is listed as such
+    # rather than as off track on an older value. (Half the reads of the scorecard's status window.)
+    rows = metric_rows(session, metrics, weeks=2, today=today) if metrics else []
     b = DailyBriefing(org.name, org.timezone, now, since, len(rows))
     b.waiting = _waiting(session)
     b.held = _held(session)
@@ -181,6 +186,32 @@ def daily_briefing(session: Session, now: dt.datetime | None = None,
 
 
 # ---------------------------------------------------------------- the sections
+
+@dataclass(frozen=True, slots=True)
+class MetricFacts:
+    """A metric as the scorecard math reads it, from plain columns: ten thousand of these
+    load several times faster than ORM objects, and the briefing needs nothing more."""
+
+    id: str
+    seat_id: str
+    name: str
+    unit: str
+    goal_op: str
+    goal_value: float
+    goal_high: float | None
+    cadence: str
+    aggregation: str
+    formula: str | None
+    position: int
+
+
+def metric_facts(session: Session) -> list[MetricFacts]:
+    """Every metric of a seat that is not retired, in chart order within its seat."""
+    columns = [getattr(Metric, f) for f in MetricFacts.__slots__]
+    rows = session.connection().execute(select(*columns).join(Seat, Seat.id == Metric.seat_id)
+                                        .where(Seat.status != "retired").order_by(Metric.seat_id, Metric.position))
+    return [MetricFacts(*row) for row in rows]
+
 
 def _waiting(session: Session) -> Waiting | None:
     count = session.scalar(select(func.count()).select_from(Draft).where(Draft.status == "pending")) or 0

@@ -7,6 +7,7 @@ formula can never call, import or reach an attribute.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import re
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ def references(formula: str) -> list[str]:
     return list(dict.fromkeys(_REF.findall(formula)))
 
 
+@functools.lru_cache(maxsize=4096)  # a scorecard evaluates each formula once per period
 def _compile(formula: str) -> tuple[ast.expr, dict[str, str]]:
     names: dict[str, str] = {}
 

@@ -8,12 +8,13 @@ history shows both what was said and what was corrected.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, formula, periods
@@ -30,6 +31,7 @@ from otp_bot.store.domain.value_rules import (
 from otp_bot.store.models import Metric, MetricValue
 
 DEFAULT_WEEKS = 13
+ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
 STATUS_WINDOW = 3
 _AGGREGATE = {
     "last": lambda xs: xs[-1],
@@ -95,7 +97,7 @@ def record_value(
 
 # ---------------------------------------------------------------- reading
 
-@dataclass
+@dataclass(slots=True)  # an org-wide scorecard makes 130,000 of these
 class Cell:
     period: dt.date
     value: float | None
@@ -146,27 +148,52 @@ def _with_formula_inputs(session: Session, metrics: Sequence[Metric]) -> dict[st
 def period_values(session: Session, metrics: Iterable[Metric], since: dt.date) -> dict[tuple[str, dt.date], float]:
     """Aggregated value per (metric, period) from `since` on; formula metrics computed."""
     by_id = _with_formula_inputs(session, list(metrics))
-    raw: dict[tuple[str, dt.date], list[float]] = defaultdict(list)
+    raw: dict[tuple[str, dt.date], list[float]] = {}
     ids = [mid for mid, m in by_id.items() if not m.formula]
-    for chunk in range(0, len(ids), 500):
-        rows = session.execute(
-            select(MetricValue.metric_id, MetricValue.period_start, MetricValue.value, MetricValue.is_correction)
-            .where(MetricValue.metric_id.in_(ids[chunk:chunk + 500]), MetricValue.period_start >= since)
-            .order_by(MetricValue.id)
-        )
-        for metric_id, start, value, is_correction in rows:
-            bucket = raw[(metric_id, start)]
-            if is_correction:
-                bucket.clear()
-            bucket.append(value)
-    out = {k: _AGGREGATE[by_id[k[0]].aggregation](v) for k, v in raw.items() if v}
+    # Plain rows through the session's connection (same transaction): the ORM's row handling
+    # cost more than the read itself for an org-wide scorecard.
+    conn = session.connection()
+    # The period as the driver gives it (SQLite: text), turned into a date once per distinct
+    # period rather than once per row.
+    columns = select(MetricValue.metric_id, type_coerce(MetricValue.period_start, String), MetricValue.value,
+                     MetricValue.is_correction)
+    days: dict[object, dt.date] = {}
+    if len(ids) >= ORG_WIDE:
+        # Most of the org: one pass over the period range beats thousands of index look-ups
+        # (each a jump from the index to the row); rows of other metrics are skipped here.
+        wanted = set(ids)
+        batches = [[r for r in conn.execute(columns.where(MetricValue.period_start >= since)
+                                            .order_by(MetricValue.id)).all() if r[0] in wanted]]
+    else:
+        batches = (conn.execute(columns.where(MetricValue.metric_id.in_(ids[chunk:chunk + 500]),
+                                              MetricValue.period_start >= since).order_by(MetricValue.id)).all()
+                   for chunk in range(0, len(ids), 500))
+    for rows in batches:
+        for metric_id, text_or_day, value, is_correction in rows:
+            start = days.get(text_or_day)
+            if start is None:
+                start = days[text_or_day] = (text_or_day if isinstance(text_or_day, dt.date)
+                                             else dt.date.fromisoformat(text_or_day))
+            bucket = raw.get((metric_id, start))
+            if bucket is None or is_correction:  # a correction restarts its period
+                raw[(metric_id, start)] = [value]
+            else:
+                bucket.append(value)
+    combine = {mid: _AGGREGATE[m.aggregation] for mid, m in by_id.items()}
+    out = {k: combine[k[0]](v) for k, v in raw.items() if v}
+    # The periods each metric has a value in: a formula looks only at its inputs' periods,
+    # not at every value of the org (that was quadratic in the number of formulas).
+    starts_of: dict[str, set[dt.date]] = defaultdict(set)
+    for mid, start in out:
+        starts_of[mid].add(start)
     for m in _formula_order(by_id):
-        starts = {start for (mid, start) in out if mid in formula.references(m.formula or "")}
-        for start in starts:
-            inputs = {ref: out.get((ref, start)) for ref in formula.references(m.formula or "")}
+        refs = formula.references(m.formula or "")
+        for start in set().union(*(starts_of.get(ref, ()) for ref in refs)):
+            inputs = {ref: out.get((ref, start)) for ref in refs}
             result = formula.evaluate(m.formula or "", inputs)
             if result is not None:
                 out[(m.id, start)] = result
+                starts_of[m.id].add(start)
     return out
 
 
@@ -194,17 +221,21 @@ def metric_rows(session: Session, metrics: Sequence[Metric], *, weeks: int = DEF
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
-    windows = {m.id: periods.window(today, m.cadence, weeks if m.cadence == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
-               for m in metrics}
-    since = min((w[0] for w in windows.values()), default=today)
-    values = period_values(session, metrics, since)
+    # One window per cadence, shared by its metrics (computed per metric it cost more than the reads).
+    by_cadence = {c: periods.window(today, c, weeks if c == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
+                  for c in {m.cadence for m in metrics}}
+    windows = {m.id: by_cadence[m.cadence] for m in metrics}
+    # Each cadence read from its own window's start: four months of a monthly metric's history
+    # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
+    values: dict[tuple[str, dt.date], float] = {}
+    for cadence, window in by_cadence.items():
+        values |= period_values(session, [m for m in metrics if m.cadence == cadence], window[0])
     rows = []
     for m in metrics:
         goal = goal_of(m)
-        cells = []
-        for start in windows[m.id]:
-            value = values.get((m.id, start))
-            cells.append(Cell(start, value, None if value is None else goal.met_by(value)))
+        met_by, mid = goal.met_by, m.id
+        cells = [Cell(start, value, None if value is None else met_by(value))
+                 for start in windows[mid] for value in (values.get((mid, start)),)]
         rows.append(_summarise(m, goal, cells))
     return rows
 
@@ -223,7 +254,7 @@ def _summarise(metric: Metric, goal: Goal, cells: list[Cell]) -> MetricRow:
     if len(known) >= 2:
         a, b = known[-2].value, known[-1].value
         trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
-    average = statistics.fmean(c.value for c in known) if known else None
+    average = math.fsum(c.value for c in known) / len(known) if known else None  # fmean, without its overhead
     return MetricRow(metric, goal, cells, status, trend, average)
 
 

@@ -1,5 +1,10 @@
 """The weekly scorecard review: every seat's metrics over 13 weeks, off-track rows first,
 and follow-ups opened on the misses (one per metric and period, from one click).
+
+Two passes, because a post shows only so much: the status of every metric (its last few
+periods: is it off track, how far) decides the order and the counts; the 13 weeks are read
+for the rows a post can show, the furthest misses and the first seats in chart order. A
+chart of a dozen seats is shown whole.
 """
 
 from __future__ import annotations
@@ -9,28 +14,38 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from otp_bot.store.domain import audit, periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.daily_briefing import owner_text
+from otp_bot.store.domain.daily_briefing import MetricFacts, metric_facts, owner_text
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
 from otp_bot.store.models import FollowUp, Holder, Seat
 
+DETAIL_SEATS = 120  # more seats than a post's thread holds (commands/scorecard_post.py)
+DETAIL_MISSES = 40  # the off-track rows of the chart image and the post's buttons
+
+
+def miss_of(row: MetricRow) -> float:
+    """How far the latest value is from the goal, relative to the goal's size (0: not off track)."""
+    latest = row.latest
+    if latest is None or latest.on_track is not False:
+        return 0.0
+    goal = row.goal
+    return goal.distance(latest.value) / max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
+
 
 @dataclass
 class ReviewRow:
-    row: MetricRow
+    row: MetricRow  # the weeks of the window
     seat: Seat
     owner: str
+    off_track: bool  # by its latest value in the status periods
+    miss: float  # how far off, relative to the goal
     follow_up: FollowUp | None = None  # opened on this row's latest miss
-
-    @property
-    def off_track(self) -> bool:
-        return self.row.off_track
 
     def by_week(self, weeks: list[dt.date]) -> list[bool | None]:
         """On track (True), off (False) or no value (None) for each week; a monthly metric's
@@ -39,15 +54,6 @@ class ReviewRow:
         cadence = self.row.metric.cadence
         return [cells.get(periods.period_start(week, cadence)) for week in weeks]
 
-    @property
-    def miss(self) -> float:
-        """How far the latest value is from the goal, relative to the goal's size."""
-        latest = self.row.latest
-        if latest is None or not self.off_track:
-            return 0.0
-        goal = self.row.goal
-        return goal.distance(latest.value) / max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
-
 
 @dataclass
 class Review:
@@ -55,8 +61,11 @@ class Review:
     timezone: str
     today: dt.date
     weeks: list[dt.date]  # the Mondays of the window, oldest first
-    rows: list[ReviewRow]  # off track first (furthest from the goal first), then in chart order
-    seats: list[Seat]  # seats with metrics, in chart order
+    rows: list[ReviewRow]  # the rows shown: off track first (furthest first), then in chart order
+    seats: list[Seat]  # the seats whose tables are shown, in chart order
+    metrics: int  # every metric judged
+    off_track_count: int  # every metric off track
+    seat_count: int  # every seat with metrics
 
     @property
     def off_track(self) -> list[ReviewRow]:
@@ -71,21 +80,38 @@ class Review:
         return periods.label(self.weeks[-1], "weekly")
 
 
-def weekly_review(session: Session, today: dt.date | None = None, weeks: int = DEFAULT_WEEKS) -> Review:
+def weekly_review(session: Session, today: dt.date | None = None, weeks: int = DEFAULT_WEEKS, *,
+                  detail_seats: int = DETAIL_SEATS, detail_misses: int = DETAIL_MISSES) -> Review:
     org = get_org(session)
     today = today or periods.today(org.timezone)
     order = {sid: i for i, sid in enumerate(seat_order(session))}
-    seats = sorted(session.scalars(select(Seat).where(Seat.status != "retired")).unique(),
-                   key=lambda s: order.get(s.id, len(order)))
-    seats = [s for s in seats if s.metrics]
+    # Metrics from plain columns, seats without their word lists: an org-wide read.
+    metrics: dict[str, list[MetricFacts]] = {}
+    for m in metric_facts(session):
+        metrics.setdefault(m.seat_id, []).append(m)
+    seats = sorted(session.scalars(select(Seat).where(Seat.id.in_(list(metrics))).options(
+        load_only(Seat.id, Seat.title, Seat.holder_id, Seat.status, Seat.position),
+        lazyload(Seat.owns), lazyload(Seat.metrics))).unique(), key=lambda s: order.get(s.id, len(order)))
     by_id = {s.id: s for s in seats}
-    rows = metric_rows(session, [m for s in seats for m in s.metrics], weeks=weeks, today=today)
-    follow = follow_ups_for(session, [(r.metric.id, r.latest.period) for r in rows if r.off_track])
-    review_rows = [ReviewRow(r, by_id[r.metric.seat_id], owner_text(by_id[r.metric.seat_id]),
-                             follow.get((r.metric.id, r.latest.period)) if r.off_track else None) for r in rows]
-    missed = sorted((r for r in review_rows if r.off_track), key=lambda r: -r.miss)
+    in_order = [m for s in seats for m in metrics[s.id]]
+
+    status = {r.metric.id: r for r in current_rows(session, in_order, today=today)}
+    misses = sorted((r for r in status.values() if r.off_track), key=lambda r: -miss_of(r))
+    shown_seats = seats[:detail_seats]
+    wanted = {r.metric.id for r in misses[:detail_misses]} | {m.id for s in shown_seats for m in metrics[s.id]}
+    detail = metric_rows(session, [m for m in in_order if m.id in wanted], weeks=weeks, today=today)
+    follow = follow_ups_for(session, [(r.metric.id, r.latest.period) for r in misses if r.metric.id in wanted])
+
+    def review_row(r: MetricRow) -> ReviewRow:
+        now = status[r.metric.id]
+        seat = by_id[r.metric.seat_id]
+        return ReviewRow(r, seat, owner_text(seat), now.off_track, miss_of(now),
+                         follow.get((r.metric.id, now.latest.period)) if now.off_track else None)
+
+    rows = [review_row(r) for r in detail]
+    shown_misses = sorted((r for r in rows if r.off_track), key=lambda r: -r.miss)
     return Review(org.name, org.timezone, today, periods.window(today, "weekly", weeks),
-                  missed + [r for r in review_rows if not r.off_track], seats)
+                  shown_misses + [r for r in rows if not r.off_track], shown_seats, len(status), len(misses), len(seats))
 
 
 # ---------------------------------------------------------------- follow-ups
