@@ -569,3 +569,5 @@ def test_the_briefing_says_what_needs_the_agent_now(as_agent, api_db):
     assert any(f["subject"] == "client:briefed" for f in body["flags"])
     assert set(body) >= {"drafts_pending", "drafts_held", "overdue_requests", "metrics_off_track", "unread_messages"}
     assert as_agent(None).get("/briefing").status_code == 401
+    daily = as_agent("pulse").get("/briefing/daily")
+    assert daily.status_code == 200 and isinstance(daily.json(), dict)

@@ -393,7 +393,7 @@ def _json(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def briefing_json(session: Session, now: dt.datetime | None = None, limit: int = 100) -> dict[str, Any]:
-    """GET /api/v1/briefing: the briefing since the last one posted."""
+    """GET /api/v1/briefing/daily: the org's daily briefing since the last one posted."""
     from otp_bot.store.domain.schedules import last_posted
 
     last = last_posted(session, "briefing")
