@@ -223,13 +223,16 @@ class SlackAPI(WebMethods):
             found, self.rejections[:] = list(self.rejections), []
         return found
 
-    def reset(self) -> None:
+    def reset(self, *, keep_messages: bool = False) -> None:
         """Forget recorded traffic and Slack-side state (messages, views, files, queued
-        failures, response_url counts); keep the configuration (users, usergroups, tokens)."""
+        failures, response_url counts); keep the configuration (users, usergroups, tokens).
+        `keep_messages` keeps posted messages, as Slack does, for an app that may still
+        update what an earlier test posted."""
         with self._lock:
             self.calls.clear()
             self.rejections.clear()
-            self.messages.clear()
+            if not keep_messages:
+                self.messages.clear()
             self.views.clear()
             self.home.clear()
             self.files.clear()
