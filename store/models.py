@@ -55,6 +55,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
 
 
+# ---------------------------------------------------------------------------- the chart
+
 class Org(Base):
     """The single row describing the organisation; `revision` grows with every chart change."""
 
@@ -160,6 +162,8 @@ class SeatHolding(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# ---------------------------------------------------------------------------- the scorecard
+
 class Metric(Base):
     __tablename__ = "metrics"
     __table_args__ = (
@@ -208,6 +212,9 @@ class MetricValue(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+# ---------------------------------------------------------------------------- chart configuration
+# (imported with the chart file: approval routes, policies, schedules)
+
 class ApprovalRoute(Base):
     __tablename__ = "approval_routes"
     __table_args__ = (CheckConstraint("required >= 1", name="required"),)
@@ -253,6 +260,8 @@ class Schedule(Base):
     grace: Mapped[int | None] = mapped_column(Integer)  # minutes a missed run may still post late; None: the default
     position: Mapped[int] = mapped_column(Integer, default=0)
 
+
+# ---------------------------------------------------------------------------- records
 
 class AuditEntry(Base):
     """Append-only; each entry carries the hash of the one before, so an edit shows."""
