@@ -506,6 +506,7 @@ def serve(
 ) -> None:
     """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1) and GET /healthz."""
     from otp_bot.bot.app import create_app
+    from otp_bot.bot.heap import settle_heap
     from otp_bot.bot.scheduler import RhythmScheduler
     from otp_bot.bot.web import create_web_app
     from otp_bot.bot.web import serve as serve_http
@@ -515,6 +516,7 @@ def serve(
     db = _database()
     db.ensure_ready()
     bolt, deps = create_app(db, settings)
+    settle_heap()
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
               f"store {db.safe_url}", markup=False)
     serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client)), host, port)
@@ -526,6 +528,7 @@ def run_socket_mode() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from otp_bot.bot.app import create_app
+    from otp_bot.bot.heap import settle_heap
     from otp_bot.bot.scheduler import RhythmScheduler
 
     settings = _slack(("bot_token", "signing_secret", "app_token"))
@@ -533,6 +536,7 @@ def run_socket_mode() -> None:
     db = _database()
     db.ensure_ready()
     bolt, deps = create_app(db, settings)
+    settle_heap()
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
     scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
     deps.worker.start()

@@ -12,7 +12,6 @@ schedule's grace window) or is recorded as skipped.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import threading
 
@@ -21,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from slack_sdk import WebClient
 
+from otp_bot.bot.heap import settle_heap  # noqa: F401 - bench/rhythm.py reads it here
 from otp_bot.bot.rhythm import Outcome, RhythmPoster
 from otp_bot.store.db import Database
 from otp_bot.store.domain import schedules
@@ -35,15 +35,6 @@ class SchedulerSettings(BaseSettings):
 
     enabled: bool = True  # OTP_SCHEDULER_ENABLED=false: this process posts nothing on schedule
     check_seconds: float = 30.0  # how often chart changes, missed runs and stale claims are checked
-
-
-def settle_heap() -> None:
-    """Move what the process loaded at start (modules, mappers, the app) out of the cyclic
-    collector's way: it lives as long as the process. Without this a full collection in the
-    middle of an org-wide scorecard walks all of it again and again; at 10,000 metrics that
-    was about a third of the briefing's time."""
-    gc.collect()
-    gc.freeze()
 
 
 class RhythmScheduler:
@@ -64,7 +55,6 @@ class RhythmScheduler:
     def start(self) -> None:
         if not self.settings.enabled or self._aps.running:
             return
-        settle_heap()
         self._aps.start()
         # The first check runs at once: jobs built, missed runs caught up, stale claims taken over.
         self._aps.add_job(self.check, IntervalTrigger(seconds=self.settings.check_seconds), id="otp-check",

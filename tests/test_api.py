@@ -250,6 +250,27 @@ def test_a_value_for_another_seat_is_403_and_nothing_is_recorded(api_db, as_agen
     assert value_rows(api_db, "proposals-sent", key) == 0 and value_rows(api_db, "early-flags") == before
 
 
+def test_a_seat_handed_over_takes_effect_on_the_next_push(api_db, as_agent):
+    """The server keeps metrics' facts per chart version; a change made by another process
+    (here, this one) is seen by the very next batch."""
+    from otp_bot.store.domain import lifecycle
+
+    pulse = as_agent("pulse")
+    assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1}]}).json()["recorded"] == 1
+    with api_db.session() as s:
+        lifecycle.assign(s, Actor.cli_operator(), "retention", "dirk")
+    try:
+        before = value_rows(api_db, "early-flags")
+        body = problem(pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 2}]}), 403)
+        assert "Dirk" in body["detail"] and value_rows(api_db, "early-flags") == before
+        assert as_agent("dirk").post("/metrics/values",
+                                     json={"values": [{"metric": "early-flags", "value": 2}]}).json()["recorded"] == 1
+    finally:
+        with api_db.session() as s:
+            lifecycle.assign(s, Actor.cli_operator(), "retention", "pulse")
+    assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 3}]}).json()["recorded"] == 1
+
+
 def test_yes_no_formula_and_retired_rules_hold(as_agent):
     r = as_agent("admin").post("/metrics/values", json={"values": [
         {"metric": "l10-held", "value": "yes"}, {"metric": "l10-held", "value": True}, {"metric": "l10-held", "value": 2},

@@ -2,34 +2,45 @@
 
 Every value gets `record_value`'s rules (the same functions: value_rules.py) and its own
 answer; what changes is the cost. A batch of any size is a handful of statements: one
-look-up of its metrics, one INSERT per 1,000 values, one look-up of the values pushed
-before under the same keys, one audit entry for the whole batch (each row carries who
-entered it and when).
+INSERT per 1,000 values, one look-up of the values pushed before under the same keys, one
+audit entry for the whole batch (each row carries who entered it and when). The metrics'
+facts (unit, goal, seat, holder) are read once per chart version, not per batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, Date, Float, String, TextClause, any_, bindparam, column, func, select, text
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
-
 from otp_bot.store.domain import audit, periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_org
+from otp_bot.store.domain.chart_cache import per_chart
 from otp_bot.store.domain.errors import DomainError, Invalid, NotFound
 from otp_bot.store.domain.goals import Goal
 from otp_bot.store.domain.value_rules import (
-    check_note_and_key, check_takes_values, may_push, parse_number, period_start_of,
+    check_note_and_key,
+    check_takes_values,
+    may_push,
+    parse_number,
+    period_start_of,
 )
 from otp_bot.store.models import CADENCES, Holder, Metric, MetricValue, Seat
+from sqlalchemy import (
+    Date,
+    Float,
+    String,
+    TextClause,
+    bindparam,
+    column,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 MAX_BATCH = 5_000
 
@@ -91,13 +102,18 @@ class _Facts(NamedTuple):
     holder_name: str | None
 
 
-def _facts(session: Session, ids: list[str]) -> dict[str, _Facts]:
+def _facts(session: Session) -> dict[str, _Facts]:
+    """Every metric's facts, read once per chart version: a push names hundreds of metrics,
+    and looking them up again for every batch cost more than recording the values."""
+    return per_chart(session, "metric facts", _read_facts)
+
+
+def _read_facts(session: Session) -> dict[str, _Facts]:
     # Through the connection, not the ORM: plain rows, and no ORM loading machinery per row.
     rows = session.connection().execute(
         select(Metric.id, Metric.seat_id, Metric.unit, Metric.cadence, Metric.formula, Metric.goal_op,
                Metric.goal_value, Metric.goal_high, Seat.status, Seat.holder_id, Holder.name)
-        .join(Seat, Seat.id == Metric.seat_id).outerjoin(Holder, Holder.id == Seat.holder_id)
-        .where(_one_of(session, Metric.id, ids))).all()  # fetchall: one call, not one a row
+        .join(Seat, Seat.id == Metric.seat_id).outerjoin(Holder, Holder.id == Seat.holder_id)).all()
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
     for mid, seat_id, unit, cadence, formula, op, value, high, status, holder_id, name in rows:
@@ -105,15 +121,6 @@ def _facts(session: Session, ids: list[str]) -> dict[str, _Facts]:
             goal = goals[(op, value, high)] = Goal(op, value, high)
         found[mid] = _Facts(mid, seat_id, unit, cadence, formula, goal, status, holder_id, name)
     return found
-
-
-def _one_of(session: Session, col: ColumnElement, values: list[str]) -> ColumnElement[bool]:
-    """`col IN values` with one bound parameter however many values: an array on PostgreSQL,
-    a JSON array on SQLite (thousands of placeholders cost more to send than the query)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return col == any_(bindparam("values", values, type_=postgresql.ARRAY(String)))
-    listed = func.json_each(json.dumps(values)).table_valued("value")
-    return col.in_(select(listed.c.value))
 
 
 def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, source: str = "api") -> BatchResult:
@@ -133,7 +140,7 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
         raise Invalid(f"a batch holds at most {MAX_BATCH:,} values; this one has {len(items):,}",
                       hint="split it into several requests")
     ids = [str(item.metric).strip().lower() for item in items]
-    facts = _facts(session, sorted(set(ids)))
+    facts = _facts(session)
     for m in {f.seat_id: f for f in (facts.get(i) for i in ids) if f is not None}.values():  # once per seat
         may_push(actor, m.id, m.seat_id, m.holder_id, m.holder_name)
 

@@ -1,0 +1,22 @@
+"""The cyclic garbage collector, tuned for a long-running server that handles big batches."""
+
+from __future__ import annotations
+
+import gc
+
+# Collections of the youngest generation per allocation count. A request that writes or
+# reads thousands of rows allocates tens of thousands of objects, nearly all freed by
+# reference counting; at Python's default of 700, a 1,000-value push ran about sixteen
+# young collections and, every eighth push, a full one (about a tenth of its time).
+YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Move what the process loaded at start (modules, mappers, the app) out of the cyclic
+    collector's way, and collect less often. What was loaded lives as long as the process:
+    without this a full collection in the middle of an org-wide scorecard walks all of it
+    again and again (at 10,000 metrics, about a third of the briefing's time)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
