@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+
+from otp_bot.bot.cli.common import BodyFile, Destination, Key, Kind, NotCustomerFacing, Subject, Title, read_text
 
 agent_app = typer.Typer(no_args_is_help=True, help="Act as an agent through the HTTP API (OTP_URL, OTP_TOKEN).")
 agent_flag_app = typer.Typer(no_args_is_help=True, help="Set, lift and list flags.")
@@ -108,20 +109,17 @@ def mine(as_json: Json = False) -> None:
 @agent_app.command()
 def draft(
     seat: Annotated[str, typer.Option(help="The drafting seat (one the token's holder holds).")],
-    kind: Annotated[str, typer.Option(help="What it is: retention-outreach, expansion, coaching-note, ...")],
-    subject: Annotated[str, typer.Option(help="Who or what it is about, one word: client:acme.")],
-    title: Annotated[str, typer.Option(help="A one-line title for the approvers.")],
-    body_file: Annotated[str, typer.Option("--body-file", help="The text (markdown) to approve; - reads stdin.")],
-    key: Annotated[str | None, typer.Option(help="Idempotency key: the same key and content return the same draft.")] = None,
-    destination: Annotated[str | None, typer.Option(help="Where the approved text goes: a Slack channel or user id, or an https:// callback URL.")] = None,
-    not_customer_facing: Annotated[bool, typer.Option("--not-customer-facing", help="Internal text (customer-facing by default).")] = False,
+    kind: Kind,
+    subject: Subject,
+    title: Title,
+    body_file: BodyFile,
+    key: Key = None,
+    destination: Destination = None,
+    not_customer_facing: NotCustomerFacing = False,
     as_json: Json = False,
 ) -> None:
     """Submit a draft for a human decision; prints its number (the last line, alone)."""
-    try:
-        body = sys.stdin.read() if body_file == "-" else Path(body_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read the body from {body_file}: {exc}", 2)
+    body = read_text(body_file, "the body")
     fields = {"seat": seat, "kind": kind, "subject": subject, "title": title, "body": body, "key": key,
               "destination": destination, "customer_facing": not not_customer_facing}
     status, answer = _call("POST", "/drafts", json={k: v for k, v in fields.items() if v is not None})
@@ -253,10 +251,7 @@ def send(
     if (body is None) == (body_file is None):
         _fail("give the text with --body or --body-file (one of them)", 2)
     if body_file is not None:
-        try:
-            body = sys.stdin.read() if body_file == "-" else Path(body_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            _fail(f"cannot read the body from {body_file}: {exc}", 2)
+        body = read_text(body_file, "the body")
     fields = {"performative": performative.strip().upper(), "to_seat": to_seat, "from_seat": from_seat,
               "subject": subject, "body": body, "in_reply_to": reply_to, "deadline": deadline, "key": key}
     status, answer = _call("POST", "/messages", json={k: v for k, v in fields.items() if v is not None})

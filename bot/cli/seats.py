@@ -15,39 +15,14 @@ file (YAML or JSON) instead of the Slack form:
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from otp_bot.bot.cli.common import AsHolder, acting, database, read_text, refused, say
 from otp_bot.store.domain.errors import DomainError
 
 seat_app = typer.Typer(no_args_is_help=True, help="Seat lifecycle: hire, assign, vacate, retire (with a hearing), history.")
-
-AsHolder = Annotated[str | None, typer.Option("--as", help="Act as this holder (default: an operator).")]
-
-
-def _say(text: str, err: bool = False) -> None:
-    (sys.stderr if err else sys.stdout).write(text + "\n")
-
-
-def _refused(exc: DomainError) -> NoReturn:
-    _say(exc.message + (f"\n{exc.hint}" if exc.hint else ""), err=True)
-    raise typer.Exit(2)
-
-
-def _session():
-    from otp_bot.store.db import Database
-
-    return Database().session()
-
-
-def _actor(session, as_holder: str | None):
-    from otp_bot.store.domain.actors import Actor, actor_for_holder
-
-    return actor_for_holder(session, as_holder) if as_holder else Actor.cli_operator()
-
 
 @seat_app.command("hire")
 def seat_hire(
@@ -64,14 +39,14 @@ def seat_hire(
     from otp_bot.store.domain import lifecycle
 
     try:
-        with _session() as session:
-            made = lifecycle.hire(session, _actor(session, as_holder), seat, title, reports_to=reports_to,
+        with database().session() as session:
+            made = lifecycle.hire(session, acting(session, as_holder), seat, title, reports_to=reports_to,
                                   holder=holder, owns=owns or [], aliases=alias or [],
                                   accountabilities=accountability or [])
             said = f"hired {made.id} ({made.status}{', held by ' + made.holder_id if made.holder_id else ''})"
     except DomainError as exc:
-        _refused(exc)
-    _say(said)
+        refused(exc)
+    say(said)
 
 
 @seat_app.command("assign")
@@ -84,11 +59,11 @@ def seat_assign(
     from otp_bot.store.domain import lifecycle
 
     try:
-        with _session() as session:
-            done = lifecycle.assign(session, _actor(session, as_holder), seat, holder)
+        with database().session() as session:
+            done = lifecycle.assign(session, acting(session, as_holder), seat, holder)
     except DomainError as exc:
-        _refused(exc)
-    _say(f"{done.seat.id}: held by {holder}" + (f" (before: {done.previous})" if done.previous else "")
+        refused(exc)
+    say(f"{done.seat.id}: held by {holder}" + (f" (before: {done.previous})" if done.previous else "")
          if done.changed else f"{done.seat.id}: already held by {holder}; nothing changed")
 
 
@@ -98,11 +73,11 @@ def seat_vacate(seat: Annotated[str, typer.Argument(help="The seat.")], as_holde
     from otp_bot.store.domain import lifecycle
 
     try:
-        with _session() as session:
-            done = lifecycle.vacate(session, _actor(session, as_holder), seat)
+        with database().session() as session:
+            done = lifecycle.vacate(session, acting(session, as_holder), seat)
     except DomainError as exc:
-        _refused(exc)
-    _say(f"{done.seat.id}: vacant" + (f" (before: {done.previous})" if done.previous else "")
+        refused(exc)
+    say(f"{done.seat.id}: vacant" + (f" (before: {done.previous})" if done.previous else "")
          if done.changed else f"{done.seat.id}: already without a holder; nothing changed")
 
 
@@ -115,22 +90,18 @@ def seat_retire(
     """Record a hearing on a seat; when it decides `retire`, retire the seat and move its work."""
     from otp_bot.store.domain import lifecycle
 
-    try:
-        text = sys.stdin.read() if hearing == "-" else Path(hearing).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _say(f"error: cannot read the hearing from {hearing}: {exc}", err=True)
-        raise typer.Exit(2) from None
+    text = read_text(hearing, "the hearing")
     try:
         given = lifecycle.hearing_from_text(text, hearing)
-        with _session() as session:
-            done = lifecycle.retire(session, _actor(session, as_holder), seat, given)
+        with database().session() as session:
+            done = lifecycle.retire(session, acting(session, as_holder), seat, given)
             lines = [f"hearing #{done.hearing.id}: {seat} {'retired' if done.retired else 'kept'}"]
             lines += [f"  {c.text} -> {to or 'dropped'}" for c, to in done.moves]
             if done.manager:
                 lines.append(f"  reports ({', '.join(r.id for r in done.reports)}) -> {done.manager.id}")
     except DomainError as exc:
-        _refused(exc)
-    _say("\n".join(lines))
+        refused(exc)
+    say("\n".join(lines))
 
 
 @seat_app.command("history")
@@ -141,7 +112,7 @@ def seat_history(seat: Annotated[str, typer.Argument(help="The seat.")]) -> None
     from otp_bot.store.domain import lifecycle
 
     try:
-        with _session() as session:
+        with database().session() as session:
             h = lifecycle.history(session, seat, limit=100_000)
             lines = [f"{h.seat.id} ({h.seat.title}): {h.seat.status}", "holders:"]
             lines += [f"  {x.holder} ({x.kind}) {stamp(x.started_at)} - {stamp(x.ended_at) or 'now'}" for x in h.holdings]
@@ -154,5 +125,5 @@ def seat_history(seat: Annotated[str, typer.Argument(help="The seat.")]) -> None
             lines.append("changes:")
             lines += [f"  {e['when']} {e['who']}: {e['what']}" for e in map(event_view, h.events)]
     except DomainError as exc:
-        _refused(exc)
-    _say("\n".join(lines))
+        refused(exc)
+    say("\n".join(lines))

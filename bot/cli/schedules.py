@@ -7,29 +7,14 @@ it freely), `--force` posts again, `--dry-run` prints the post without claiming 
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from otp_bot.bot.cli.common import database, refused, say, slack_settings
 from otp_bot.store.domain.errors import DomainError
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Schedules: the daily briefing and the weekly scorecard post.")
-
-
-def _say(text: str, err: bool = False) -> None:
-    (sys.stderr if err else sys.stdout).write(text + "\n")
-
-
-def _refused(exc: DomainError) -> NoReturn:
-    _say(exc.message + (f"\n{exc.hint}" if exc.hint else ""), err=True)
-    raise typer.Exit(2)
-
-
-def _database():
-    from otp_bot.store.db import Database
-
-    return Database()
 
 
 @schedule_app.command("list")
@@ -40,13 +25,13 @@ def schedule_list() -> None:
 
     now = utcnow()
     try:
-        with _database().session(readonly=True) as session:
+        with database().session(readonly=True) as session:
             plans = schedules.plans(session)
             last = schedules.last_runs(session, [p.name for p in plans])
     except DomainError as exc:
-        _refused(exc)
+        refused(exc)
     if not plans:
-        _say("no schedules; add them under `schedules:` in the chart file", err=True)
+        say("no schedules; add them under `schedules:` in the chart file", err=True)
         return
     rows = [("name", "post", "channel", "cron", "timezone", "next run", "last run")]
     for p in plans:
@@ -59,7 +44,7 @@ def schedule_list() -> None:
                      if run else "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        say("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @schedule_app.command("run")
@@ -73,32 +58,32 @@ def schedule_run(
     from otp_bot.store.domain import schedules
 
     try:
-        with _database().session(readonly=True) as session:
+        with database().session(readonly=True) as session:
             plan = schedules.get_plan(session, which)
     except DomainError as exc:
-        _refused(exc)
+        refused(exc)
     if dry_run:
         _dry_run(plan)
         return
     client = _client()
     from otp_bot.bot.rhythm import RhythmPoster
 
-    db = _database()
+    db = database()
     try:
         with db.session() as session:
             taken = schedules.run_now(session, plan, started_by=f"operator:{actor}", force=force)
     except DomainError as exc:
-        _refused(exc)
+        refused(exc)
     if taken.claim is None:
-        _say(f"{plan.name}: {taken.reason}; nothing posted" + ("" if force else " (--force posts again)"))
+        say(f"{plan.name}: {taken.reason}; nothing posted" + ("" if force else " (--force posts again)"))
         return
     outcome = RhythmPoster(db, client).perform(taken.claim)
     if outcome.status == "posted":
-        _say(f"{plan.name}: posted to {outcome.channel} for {taken.period} (ts {outcome.ts})"
+        say(f"{plan.name}: posted to {outcome.channel} for {taken.period} (ts {outcome.ts})"
              + (f"; {outcome.note}" if outcome.note else ""))
         return
     what = "will be retried by the scheduler" if outcome.status == "retrying" else "failed"
-    _say(f"{plan.name}: not posted for {taken.period} ({outcome.note}); {what}", err=True)
+    say(f"{plan.name}: not posted for {taken.period} ({outcome.note}); {what}", err=True)
     raise typer.Exit(1)
 
 
@@ -114,7 +99,7 @@ def _dry_run(plan) -> None:
     from rich.console import Console
 
     now = utcnow()
-    with _database().session(readonly=True) as session:
+    with database().session(readonly=True) as session:
         if plan.post == "briefing":
             last = schedules.last_posted(session, "briefing")
             text = briefing_message(daily_briefing(session, now, as_utc(last.posted_at) if last else None),
@@ -125,17 +110,11 @@ def _dry_run(plan) -> None:
             text = "\n\n".join(b["text"]["text"] for b in message.blocks if b.get("type") == "section")
             text = f"{message.text}\n\n{text}\n\n(and a chart image of {min(len(review.rows), MAX_ROWS)} metrics)"
     Console(highlight=False, soft_wrap=True).print(to_rich(text))
-    _say(f"dry run: would post to {plan.channel} for {plan.period(now)}; nothing was claimed or posted", err=True)
+    say(f"dry run: would post to {plan.channel} for {plan.period(now)}; nothing was claimed or posted", err=True)
 
 
 def _client():
-    from otp_bot.bot.settings import ConfigError, SlackSettings
     from otp_bot.bot.slack_client import make_client
 
-    settings = SlackSettings()
-    try:
-        settings.require("bot_token")
-    except ConfigError as exc:
-        _say(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    settings = slack_settings("bot_token")
     return make_client(settings.secret("bot_token"), settings.base_url)

@@ -1,0 +1,110 @@
+"""`otp chart …`, `otp db …` and `otp kpi push`: the chart as code, the schema, a value by hand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from otp_bot.bot.cli.common import database, err, fail, out, refused
+from otp_bot.store.db import Database
+from otp_bot.store.domain.errors import DomainError
+
+chart_app = typer.Typer(no_args_is_help=True, help="The chart as code: import and export YAML.")
+db_app = typer.Typer(no_args_is_help=True, help="The database: migrations.")
+kpi_app = typer.Typer(no_args_is_help=True, help="Scorecard values.")
+
+
+@chart_app.command("import")
+def chart_import(
+    file: Annotated[Path, typer.Argument(help="A chart YAML file, or an OTP platform OOS file (.json or .oos.md).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    actor: Annotated[str, typer.Option("--actor", help="Who is importing, for the audit log.")] = "cli",
+) -> None:
+    """Validate a chart file and make the store match it, printing what changed."""
+    from otp_bot.store.domain.chart_sync import apply_chart
+    from otp_bot.store.domain.chartfile import load_chart_with_report
+
+    try:
+        chart, report = load_chart_with_report(file)
+        with database().session() as session:
+            result = apply_chart(session, chart, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
+    except DomainError as exc:
+        refused(exc)
+    for line in report:
+        err.print(f"note: {line}", markup=False)
+    if not result.changes:
+        out.print("no changes", markup=False)
+        return
+    for change in result.changes:
+        out.print(change.describe(), markup=False)
+    verb = "would change" if dry_run else f"changed (revision {result.revision})"
+    out.print(f"{len(result.changes)} change{'s' if len(result.changes) != 1 else ''}: chart {verb}", markup=False)
+
+
+@chart_app.command("export")
+def chart_export(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the stored chart as YAML (import it back for no changes)."""
+    from otp_bot.store.domain.chart_sync import export_chart
+    from otp_bot.store.domain.chartfile import dump_chart
+
+    with database().session() as session:
+        chart = export_chart(session)
+    if chart is None:
+        fail("there is no chart yet; import one with `otp chart import FILE`")
+    text = dump_chart(chart)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}", markup=False)
+    else:
+        sys.stdout.write(text)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the current schema."""
+    db = Database(auto_migrate=True)
+    before = db.current_revision()
+    db.upgrade()
+    after = db.current_revision()
+    out.print(f"{db.safe_url}: " + ("already current" if before == after else f"migrated {before or 'empty'} → {after}"), markup=False)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the newest one."""
+    db = Database(auto_migrate=False)
+    out.print(f"{db.safe_url}: at {db.current_revision() or 'empty'}, newest {db.head_revision()}", markup=False)
+
+
+@kpi_app.command("push")
+def kpi_push(
+    metric: Annotated[str, typer.Argument(help="Metric id.")],
+    value: Annotated[str, typer.Argument(help="The value: 42, 31.5%, $1,200, yes.")],
+    period: Annotated[str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")] = None,
+    note: Annotated[str | None, typer.Option(help="A note shown beside the value.")] = None,
+    key: Annotated[str | None, typer.Option(help="Idempotency key: pushing the same key twice records once.")] = None,
+    correct: Annotated[bool, typer.Option("--correct", help="Replace the period's earlier values (kept in history).")] = False,
+) -> None:
+    """Record a value as an operator."""
+    from otp_bot.store.domain import periods as period_math
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.chart import get_metric
+    from otp_bot.store.domain.goals import format_value
+    from otp_bot.store.domain.metrics import record_value
+
+    try:
+        with database().session() as session:
+            r = record_value(session, Actor.cli_operator(), metric, value, period=period, source="manual", note=note,
+                             key=key, correction=correct)
+            m = get_metric(session, metric)
+            shown, label = format_value(r.value.value, m.unit), period_math.label(r.value.period_start, m.cadence)
+    except DomainError as exc:
+        refused(exc)
+    status = "on track" if r.on_track else "off track"
+    verb = "recorded" if r.created else "already recorded (same key), not recorded again:"
+    out.print(f"{m.id} {label}: {verb} {shown}, {status}", markup=False)

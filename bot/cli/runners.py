@@ -1,0 +1,125 @@
+"""The commands that run OTP bot: answer one command (`ask`, `demo`), the console (`shell`),
+Slack over HTTP (`serve`) or Socket Mode (`run`), and MCP over stdio (`mcp`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from otp_bot.bot.cli.common import database, err, out, refused, slack_settings
+from otp_bot.bot.terminal import to_rich
+from otp_bot.store.domain.errors import DomainError
+
+
+def ask(
+    text: Annotated[str, typer.Argument(help='What you would type after /otp, e.g. "who-owns retention".')],
+    as_holder: Annotated[str | None, typer.Option("--as", help="Act as this holder (for commands that write).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Slack payload (text and Block Kit).")] = False,
+) -> None:
+    """Answer an /otp command locally, as Slack would."""
+    from otp_bot.commands import run
+    from otp_bot.store.domain.actors import Actor, actor_for_holder
+
+    with database().session() as session:
+        try:
+            actor = actor_for_holder(session, as_holder) if as_holder else Actor.anonymous("cli")
+        except DomainError as exc:
+            refused(exc)
+        reply = run(session, actor, text)
+    if as_json:
+        out.print_json(json.dumps(reply.to_slack()))
+    else:
+        (out if reply.ok else err).print(to_rich(reply.text))
+    if not reply.ok:
+        raise typer.Exit(2)
+
+
+def demo(
+    text: Annotated[str, typer.Argument(help="The /otp command to answer.")] = "who-owns retention",
+) -> None:
+    """Load the example org (Acme Agency) if the store has no chart yet, then answer a command."""
+    from otp_bot.bot.demo import has_chart, load_example
+
+    db = database()
+    if not has_chart(db):
+        count = load_example(db)
+        err.print(f"Loaded the example org (Acme Agency, {count} values) into {db.safe_url}.", markup=False)
+    err.print(f"/otp {text}", style="dim", markup=False)
+    ask(text, as_holder=None, as_json=False)
+
+
+def shell(
+    example: Annotated[bool, typer.Option("--example/--no-example", help="Load the example org when the store has no chart.")] = True,
+) -> None:
+    """A local console: the real Slack app against a built-in stand-in for Slack."""
+    from otp_bot.bot.console.shell import Shell
+    from otp_bot.bot.demo import has_chart, load_example
+
+    db = database()
+    if example and not has_chart(db):
+        count = load_example(db)
+        err.print(f"Loaded the example org (Acme Agency, {count} values) into {db.safe_url}.", markup=False)
+    Shell(db, out).loop()
+
+
+def _log_setup() -> None:
+    import logging
+    import os
+
+    logging.basicConfig(level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+) -> None:
+    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1) and GET /healthz."""
+    from otp_bot.bot.app import create_app
+    from otp_bot.bot.heap import settle_heap
+    from otp_bot.bot.scheduler import RhythmScheduler
+    from otp_bot.bot.web import create_web_app
+    from otp_bot.bot.web import serve as serve_http
+
+    settings = slack_settings("bot_token", "signing_secret")
+    _log_setup()
+    db = database()
+    db.ensure_ready()
+    bolt, deps = create_app(db, settings)
+    settle_heap()
+    err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
+              f"store {db.safe_url}", markup=False)
+    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client)), host, port)
+
+
+def run_socket_mode() -> None:
+    """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
+    from otp_bot.bot.app import create_app
+    from otp_bot.bot.heap import settle_heap
+    from otp_bot.bot.scheduler import RhythmScheduler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    settings = slack_settings("bot_token", "signing_secret", "app_token")
+    _log_setup()
+    db = database()
+    db.ensure_ready()
+    bolt, deps = create_app(db, settings)
+    settle_heap()
+    err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
+    scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
+    deps.worker.start()
+    scheduler.start()
+    try:
+        SocketModeHandler(bolt, settings.secret("app_token")).start()
+    finally:
+        scheduler.stop()
+        deps.worker.stop()
+
+
+def mcp() -> None:
+    """Serve MCP over stdio for an LLM agent, acting as the agent whose API token is in OTP_TOKEN."""
+    from otp_bot.bot.mcp_server import run_stdio
+
+    run_stdio(database())

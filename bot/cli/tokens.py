@@ -1,0 +1,86 @@
+"""`otp token …`: the API tokens agents sign in with (shown once, stored hashed)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from otp_bot.bot.cli.common import database, err, out, refused
+from otp_bot.store.domain.errors import DomainError
+
+token_app = typer.Typer(no_args_is_help=True, help="API tokens: how agents sign in to the HTTP API.")
+
+
+@token_app.command("create")
+def token_create(
+    holder: Annotated[str | None, typer.Option(help="The holder the token acts as (usually an agent).")] = None,
+    seat: Annotated[list[str] | None, typer.Option("--seat", help="Also push values to this seat's metrics (repeat for several).")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Act as an operator: every seat, every draft.")] = False,
+    name: Annotated[str | None, typer.Option(help="A label for `otp token list` (default: the holder's id).")] = None,
+) -> None:
+    """Create an API token. It is shown once, as the last line of stdout; only its hash is stored."""
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.tokens import create_token
+
+    try:
+        with database().session() as session:
+            created = create_token(session, Actor.cli_operator(), holder_id=holder, name=name, push_seats=seat or [],
+                                   admin=admin)
+            token = created.token
+            who = f"{token.holder.name} ({token.holder_id})" if token.holder else ""
+            held = sorted(Actor(label="", holder_id=token.holder_id).held_seat_ids(session))
+    except DomainError as exc:
+        refused(exc)
+    rights = [f"acts as {who}" + (f" for {', '.join(held)}" if held else "")] if token.holder_id else []
+    if token.push_seats:
+        rights.append(f"also pushes values for {', '.join(token.push_seats)}")
+    if admin:
+        rights.append("admin: acts as an operator")
+    err.print(f"token {token.id} `{token.name}` ({token.prefix}…): {'; '.join(rights)}.\n"
+              "Store it now (OTP_TOKEN): it is not shown again.", markup=False)
+    sys.stdout.write(created.secret + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+) -> None:
+    """Tokens by id: prefix, holder, granted seats, admin, created, last used (never the token itself)."""
+    from otp_bot.store.domain.clock import as_utc
+    from otp_bot.store.domain.tokens import list_tokens
+
+    def when(value) -> str:
+        return as_utc(value).strftime("%Y-%m-%d %H:%M") if value else "never"
+
+    with database().session(readonly=True) as session:
+        rows = [(str(t.id), t.prefix, t.name, t.holder_id or "-", ",".join(t.push_seats) or "-", "yes" if t.admin else "no",
+                 when(t.created_at), when(t.last_used_at), *((when(t.revoked_at) if t.revoked_at else "-",) if include_revoked else ()))
+                for t in list_tokens(session, include_revoked=include_revoked)]
+    if not rows:
+        err.print("no tokens; create one with `otp token create --holder HOLDER`", markup=False)
+        return
+    head = ("id", "prefix", "name", "holder", "seats", "admin", "created (UTC)", "last used", *(("revoked",) if include_revoked else ()))
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        out.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), markup=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    which: Annotated[str, typer.Argument(metavar="ID|PREFIX", help="The token's id or prefix, as `otp token list` shows them.")],
+) -> None:
+    """Revoke a token: its next request is refused (401)."""
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.clock import as_utc, utcnow
+    from otp_bot.store.domain.tokens import revoke_token
+
+    now = utcnow()
+    try:
+        with database().session() as session:
+            token = revoke_token(session, Actor.cli_operator(), which, now=now)
+            newly = as_utc(token.revoked_at) == now
+    except DomainError as exc:
+        refused(exc)
+    out.print(f"token {token.id} ({token.prefix}…) " + ("revoked" if newly else "was already revoked"), markup=False)
