@@ -21,7 +21,6 @@ from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.tokens import create_token, revoke_token
 
 from .serve import Server
-from .slack_api import SlackAPI
 
 FAST = {"OTP_POLL_SECONDS": "0.2", "OTP_SWEEP_SECONDS": "3600"}
 
@@ -55,31 +54,16 @@ def make_tokens(db: Database) -> Tokens:
 
 
 @pytest.fixture(scope="module")
-def api_db(templates) -> Iterator[Database]:
-    name, url = templates.clone("example")
-    db = Database(url, auto_migrate=False)
-    yield db
-    db.dispose()
-    templates.drop(name)
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackAPI]:
-    with SlackAPI(tokens=["xoxb-test-token"]) as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def server(api_db, slack) -> Iterator[Server]:
-    srv = Server(api_db, slack, env=FAST)
+def server(module_db, api) -> Iterator[Server]:
+    srv = Server(module_db, api, env=FAST)
     yield srv
     output = srv.stop()
     assert "Traceback" not in output, output
 
 
 @pytest.fixture(scope="module")
-def tokens(api_db) -> Tokens:
-    return make_tokens(api_db)
+def tokens(module_db) -> Tokens:
+    return make_tokens(module_db)
 
 
 class Agent:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from otp_bot.store.models import MetricValue
 
-from .agent_support import api_db, as_agent, decide, server, slack, tokens  # noqa: F401 - fixtures
+from .agent_support import as_agent, decide, server, tokens  # noqa: F401 - fixtures
 from .serve import OTP, free_port
 
 
@@ -36,8 +36,8 @@ def key() -> str:
 
 # ------------------------------------------------------------------ tokens
 
-def test_token_create_list_revoke(api_db, server):
-    store = {"OTP_DATABASE_URL": api_db.url}
+def test_token_create_list_revoke(module_db, server):
+    store = {"OTP_DATABASE_URL": module_db.url}
     made = otp("token", "create", "--holder", "tally", "--seat", "retention", "--name", "tally-cli", env=store)
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip().splitlines()[-1]
@@ -61,8 +61,8 @@ def test_token_create_list_revoke(api_db, server):
     assert "already revoked" in otp("token", "revoke", prefix, env=store).stdout
 
 
-def test_token_create_refuses_bad_input(api_db):
-    store = {"OTP_DATABASE_URL": api_db.url}
+def test_token_create_refuses_bad_input(module_db):
+    store = {"OTP_DATABASE_URL": module_db.url}
     for args, words in [((), "--holder"), (("--holder", "nobody"), "no holder `nobody`"),
                         (("--holder", "pulse", "--seat", "nowhere"), "no seat `nowhere`")]:
         r = otp("token", "create", *args, env=store)
@@ -71,8 +71,8 @@ def test_token_create_refuses_bad_input(api_db):
     assert r.returncode == 2 and "no token" in r.stderr
 
 
-def test_an_admin_token_needs_no_holder(api_db, server):
-    made = otp("token", "create", "--admin", "--name", "ops", env={"OTP_DATABASE_URL": api_db.url})
+def test_an_admin_token_needs_no_holder(module_db, server):
+    made = otp("token", "create", "--admin", "--name", "ops", env={"OTP_DATABASE_URL": module_db.url})
     secret = made.stdout.strip().splitlines()[-1]
     me = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me["admin"] is True and me["holder"] is None
@@ -80,7 +80,7 @@ def test_an_admin_token_needs_no_holder(api_db, server):
 
 # ------------------------------------------------------------------ agent: push and mine
 
-def test_push_then_push_again(api_db, server, tokens):
+def test_push_then_push_again(module_db, server, tokens):
     k = key()
     first = agent(server, tokens.pulse, "push", "early-flags", "4", "--key", k, "--note", "from the cli")
     assert first.returncode == 0, first.stderr
@@ -90,7 +90,7 @@ def test_push_then_push_again(api_db, server, tokens):
     as_json = agent(server, tokens.pulse, "push", "clients-lost", "2", "--period", "last", "--json")
     result = json.loads(as_json.stdout)
     assert result["outcome"] == "recorded" and result["on_track"] is False
-    with api_db.session(readonly=True) as s:
+    with module_db.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.idem_key == k)) == 1
 
 
@@ -124,7 +124,7 @@ def test_settings_come_from_a_dotenv_file(server, tokens, tmp_path):
 
 # ------------------------------------------------------------------ agent: drafts and waiting
 
-def test_draft_then_wait_for_the_decision(api_db, server, tokens, tmp_path):
+def test_draft_then_wait_for_the_decision(module_db, server, tokens, tmp_path):
     body = tmp_path / "body.md"
     body.write_text("Hi Jo,\nwe noticed fewer logins this month. Can we help?\n")
     k = key()
@@ -137,7 +137,7 @@ def test_draft_then_wait_for_the_decision(api_db, server, tokens, tmp_path):
     again = agent(server, tokens.pulse, *args)
     assert again.stdout.strip() == str(draft_id) and "already submitted with this key" in again.stderr
 
-    threading.Timer(1.0, decide, args=(api_db, draft_id, "approve")).start()
+    threading.Timer(1.0, decide, args=(module_db, draft_id, "approve")).start()
     waited = agent(server, tokens.pulse, "wait", str(draft_id), "--timeout", "30")
     assert waited.returncode == 0, waited.stderr
     lines = waited.stdout.splitlines()

@@ -18,7 +18,7 @@ from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.models import ApiToken, Draft, Flag, MetricValue
 
 from .agent_support import (  # noqa: F401 - fixtures
-    FAST, api_db, as_agent, decide, drained, problem, server, slack, tokens, wait_until,
+    FAST, as_agent, decide, drained, problem, server, tokens, wait_until,
 )
 from .serve import Server
 
@@ -58,17 +58,17 @@ def test_a_revoked_token_is_401(as_agent):
     assert "revoked" in body["detail"]
 
 
-def test_revoking_takes_effect_on_the_next_request(api_db, as_agent, server):
+def test_revoking_takes_effect_on_the_next_request(module_db, as_agent, server):
     from otp_bot.store.domain.tokens import create_token, revoke_token
 
-    with api_db.session() as s:
+    with module_db.session() as s:
         made = create_token(s, Actor.cli_operator(), holder_id="dirk", name="short-lived")
     agent = httpx.Client(base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {made.secret}"})
     assert agent.get("/me").json()["holder"]["id"] == "dirk"
-    with api_db.session() as s:
+    with module_db.session() as s:
         revoke_token(s, Actor.cli_operator(), made.token.prefix)
     problem(agent.get("/me"), 401)
-    with api_db.session(readonly=True) as s:  # it was used once, and that is recorded
+    with module_db.session(readonly=True) as s:  # it was used once, and that is recorded
         assert s.get(ApiToken, made.token.id).last_used_at is not None
 
 
@@ -175,7 +175,7 @@ def test_mine_lists_held_and_granted_metrics(as_agent):
     assert len(admin) == len(set(admin)) > 40
 
 
-def test_push_a_batch_each_value_answered(api_db, as_agent):
+def test_push_a_batch_each_value_answered(module_db, as_agent):
     key = unique()
     values = [
         {"metric": "early-flags", "value": 4, "key": key},
@@ -189,7 +189,7 @@ def test_push_a_batch_each_value_answered(api_db, as_agent):
         {"metric": "early-flags", "value": 1, "key": "k" * 201},
         {"metric": "early-flags", "value": 9, "key": key},  # the same key again, in the same batch
     ]
-    before = value_rows(api_db, "early-flags")
+    before = value_rows(module_db, "early-flags")
     r = as_agent("pulse").post("/metrics/values", json={"values": values})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -206,10 +206,10 @@ def test_push_a_batch_each_value_answered(api_db, as_agent):
     assert "has not started yet" in errors[5]["detail"] and "not a period" in errors[6]["detail"]
     assert "2,000" in errors[7]["detail"] and "1 to 200" in errors[8]["detail"]
     assert body["results"][9]["value"] == 4  # a duplicate answers the value recorded the first time
-    assert value_rows(api_db, "early-flags") == before + 1
+    assert value_rows(module_db, "early-flags") == before + 1
 
 
-def test_duplicate_pushes_are_idempotent(api_db, as_agent):
+def test_duplicate_pushes_are_idempotent(module_db, as_agent):
     key = unique()
     batch = {"values": [{"metric": "early-flags", "value": 5, "key": key}, {"metric": "clients-lost", "value": 0, "key": key}]}
     first = as_agent("pulse").post("/metrics/values", json=batch).json()
@@ -219,10 +219,10 @@ def test_duplicate_pushes_are_idempotent(api_db, as_agent):
     assert [x["on_track"] for x in again["results"]] == [True, True]
     changed = {"values": [{"metric": "early-flags", "value": 1, "key": key}]}  # same key, other value: still the first
     assert as_agent("pulse").post("/metrics/values", json=changed).json()["results"][0]["value"] == 5
-    assert value_rows(api_db, "early-flags", key) == 1 and value_rows(api_db, "clients-lost", key) == 1
+    assert value_rows(module_db, "early-flags", key) == 1 and value_rows(module_db, "clients-lost", key) == 1
 
 
-def test_pushes_from_two_clients_at_once_record_each_key_once(api_db, server, tokens):
+def test_pushes_from_two_clients_at_once_record_each_key_once(module_db, server, tokens):
     keys = [unique() for _ in range(50)]
     batch = {"values": [{"metric": "retention-saves", "value": 1, "key": k} for k in keys]}
     answers = []
@@ -237,36 +237,36 @@ def test_pushes_from_two_clients_at_once_record_each_key_once(api_db, server, to
     for t in threads:
         t.join()
     assert sum(a["recorded"] for a in answers) == 50 and sum(a["duplicates"] for a in answers) == 100
-    assert all(value_rows(api_db, "retention-saves", k) == 1 for k in keys)
+    assert all(value_rows(module_db, "retention-saves", k) == 1 for k in keys)
 
 
-def test_a_value_for_another_seat_is_403_and_nothing_is_recorded(api_db, as_agent):
+def test_a_value_for_another_seat_is_403_and_nothing_is_recorded(module_db, as_agent):
     key = unique()
-    before = value_rows(api_db, "early-flags")
+    before = value_rows(module_db, "early-flags")
     body = problem(as_agent("dirk").post("/metrics/values", json={"values": [
         {"metric": "proposals-sent", "value": 3, "key": key},  # Dirk's own
         {"metric": "early-flags", "value": 9, "key": key}]}), 403)  # Pulse's
     assert "retention" in body["detail"] and "Pulse" in body["detail"]
-    assert value_rows(api_db, "proposals-sent", key) == 0 and value_rows(api_db, "early-flags") == before
+    assert value_rows(module_db, "proposals-sent", key) == 0 and value_rows(module_db, "early-flags") == before
 
 
-def test_a_seat_handed_over_takes_effect_on_the_next_push(api_db, as_agent):
+def test_a_seat_handed_over_takes_effect_on_the_next_push(module_db, as_agent):
     """The server keeps metrics' facts per chart version; a change made by another process
     (here, this one) is seen by the very next batch."""
     from otp_bot.store.domain import lifecycle
 
     pulse = as_agent("pulse")
     assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1}]}).json()["recorded"] == 1
-    with api_db.session() as s:
+    with module_db.session() as s:
         lifecycle.assign(s, Actor.cli_operator(), "retention", "dirk")
     try:
-        before = value_rows(api_db, "early-flags")
+        before = value_rows(module_db, "early-flags")
         body = problem(pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 2}]}), 403)
-        assert "Dirk" in body["detail"] and value_rows(api_db, "early-flags") == before
+        assert "Dirk" in body["detail"] and value_rows(module_db, "early-flags") == before
         assert as_agent("dirk").post("/metrics/values",
                                      json={"values": [{"metric": "early-flags", "value": 2}]}).json()["recorded"] == 1
     finally:
-        with api_db.session() as s:
+        with module_db.session() as s:
             lifecycle.assign(s, Actor.cli_operator(), "retention", "pulse")
     assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 3}]}).json()["recorded"] == 1
 
@@ -281,7 +281,7 @@ def test_yes_no_formula_and_retired_rules_hold(as_agent):
     assert "finite" in r["results"][4]["error"]["detail"]
 
 
-def test_a_batch_that_does_not_fit_the_schema_is_422_with_paths(api_db, as_agent):
+def test_a_batch_that_does_not_fit_the_schema_is_422_with_paths(module_db, as_agent):
     agent = as_agent("pulse")
     body = problem(agent.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1},
                                                                   {"metric": "early-flags"},
@@ -294,13 +294,13 @@ def test_a_batch_that_does_not_fit_the_schema_is_422_with_paths(api_db, as_agent
     assert "5000" in json.dumps(problem(agent.post("/metrics/values", json=too_many), 422))
 
 
-def test_malformed_json_is_400_and_records_nothing(api_db, as_agent):
-    before = value_rows(api_db, "early-flags")
+def test_malformed_json_is_400_and_records_nothing(module_db, as_agent):
+    before = value_rows(module_db, "early-flags")
     body = problem(as_agent("pulse").post("/metrics/values", content=b'{"values": [{"metric": "early-flags", "value": 1}',
                                           headers={"Content-Type": "application/json"}), 400)
     assert body["code"] == "malformed_json"
     problem(as_agent("pulse").post("/drafts", content=b"not json", headers={"Content-Type": "application/json"}), 400)
-    assert value_rows(api_db, "early-flags") == before
+    assert value_rows(module_db, "early-flags") == before
 
 
 def test_oversized_bodies_are_413(as_agent):
@@ -320,7 +320,7 @@ def test_oversized_bodies_are_413(as_agent):
 
 # ------------------------------------------------------------------ drafts
 
-def test_submit_posts_for_approval_at_once_and_is_idempotent(api_db, as_agent, slack):
+def test_submit_posts_for_approval_at_once_and_is_idempotent(module_db, as_agent, api):
     key = unique()
     agent = as_agent("pulse")
     r = agent.post("/drafts", json=draft_payload(key=key))
@@ -330,7 +330,7 @@ def test_submit_posts_for_approval_at_once_and_is_idempotent(api_db, as_agent, s
     assert draft["status"] == "pending" and draft["outcome"] == "waiting for a decision by Bogdan"
     assert draft["drafted_by"] == "pulse" and draft["final_text"] is None and draft["delivery"]["state"] == "none"
     # The outbox worker was woken: the approval message goes out well before its next poll.
-    wait_until(lambda: [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "C0APPROVALS"
+    wait_until(lambda: [c for c in api.calls_to("chat.postMessage") if c.args.get("channel") == "C0APPROVALS"
                         and str(draft["id"]) in json.dumps(c.args.get("blocks"))], timeout=5, what="the approval post")
 
     again = agent.post("/drafts", json=draft_payload(key=key))
@@ -340,7 +340,7 @@ def test_submit_posts_for_approval_at_once_and_is_idempotent(api_db, as_agent, s
     body = problem(agent.post("/drafts", json=draft_payload(key=key, title="Something else")), 409)
     assert f"#{draft['id']}" in body["detail"]
     problem(agent.post("/drafts", json=draft_payload(key=key), headers={"Idempotency-Key": "other"}), 422)
-    with api_db.session(readonly=True) as s:
+    with module_db.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(Draft).where(Draft.idem_key == key)) == 1
 
 
@@ -358,7 +358,7 @@ def test_bad_drafts_are_refused_with_a_clear_problem(as_agent, fields, status, w
     assert words in json.dumps(body)
 
 
-def test_reading_drafts_is_limited_to_the_tokens_seats(api_db, as_agent):
+def test_reading_drafts_is_limited_to_the_tokens_seats(module_db, as_agent):
     own = as_agent("pulse").post("/drafts", json=draft_payload()).json()["id"]
     assert as_agent("pulse").get(f"/drafts/{own}").json()["id"] == own
     assert as_agent("admin").get(f"/drafts/{own}").json()["id"] == own
@@ -372,7 +372,7 @@ def test_reading_drafts_is_limited_to_the_tokens_seats(api_db, as_agent):
     problem(as_agent("pulse").get("/drafts/abc"), 422)
 
 
-def test_wait_returns_when_a_person_decides(api_db, as_agent):
+def test_wait_returns_when_a_person_decides(module_db, as_agent):
     draft_id = as_agent("pulse").post("/drafts", json=draft_payload()).json()["id"]
     answer: dict = {}
 
@@ -385,7 +385,7 @@ def test_wait_returns_when_a_person_decides(api_db, as_agent):
     waiter.start()
     time.sleep(1.0)
     assert waiter.is_alive()  # still waiting: nothing happened yet
-    decide(api_db, draft_id, "approve", edited_body="Hi Jo, shall we talk?")
+    decide(module_db, draft_id, "approve", edited_body="Hi Jo, shall we talk?")
     waiter.join(15)
     body = answer["body"]
     assert body["changed"] is True and body["timed_out"] is False and answer["took"] < 10
@@ -399,9 +399,9 @@ def test_wait_returns_when_a_person_decides(api_db, as_agent):
     assert time.monotonic() - t0 < 5 and again["changed"] is False and again["timed_out"] is False
 
 
-def test_wait_returns_a_rejection_with_its_reason(api_db, as_agent):
+def test_wait_returns_a_rejection_with_its_reason(module_db, as_agent):
     draft_id = as_agent("pulse").post("/drafts", json=draft_payload()).json()["id"]
-    threading.Timer(0.5, decide, args=(api_db, draft_id, "reject"), kwargs={"reason": "Too pushy"}).start()
+    threading.Timer(0.5, decide, args=(module_db, draft_id, "reject"), kwargs={"reason": "Too pushy"}).start()
     body = as_agent("pulse").get(f"/drafts/{draft_id}/wait", params={"timeout": 20}).json()
     assert body["changed"] and body["draft"]["status"] == "rejected"
     assert body["draft"]["rejection_reason"] == "Too pushy" and body["draft"]["final_text"] is None
@@ -418,7 +418,7 @@ def test_wait_times_out_with_the_draft_unchanged(as_agent):
         problem(as_agent("pulse").get(f"/drafts/{draft_id}/wait", params={"timeout": bad}), 422)
 
 
-def test_a_held_draft_is_released_when_the_flag_is_lifted_and_the_waiter_hears(api_db, as_agent):
+def test_a_held_draft_is_released_when_the_flag_is_lifted_and_the_waiter_hears(module_db, as_agent):
     subject = f"client:{unique('held')}"
     as_agent("pulse").post("/flags", json={"subject": subject, "flag": "at-risk", "reason": "usage down 40%"})
     r = as_agent("dirk").post("/drafts", json=draft_payload(seat="sales", kind="expansion", subject=subject,
@@ -428,7 +428,7 @@ def test_a_held_draft_is_released_when_the_flag_is_lifted_and_the_waiter_hears(a
     assert held["outcome"].startswith("held: ")
 
     def lift() -> None:
-        with api_db.session() as s:
+        with module_db.session() as s:
             flags.lift_flag(s, actor_for_holder(s, "pulse"), subject, "at-risk")
 
     threading.Timer(0.5, lift).start()
@@ -445,8 +445,8 @@ def test_withdraw(as_agent):
     problem(as_agent("pulse").post("/drafts/999999/withdraw"), 404)
 
 
-def test_a_stopping_server_answers_its_waiters_at_once(api_db, slack, tokens):
-    other = Server(api_db, slack, env=FAST)
+def test_a_stopping_server_answers_its_waiters_at_once(module_db, api, tokens):
+    other = Server(module_db, api, env=FAST)
     try:
         agent = httpx.Client(base_url=f"{other.url}/api/v1", headers={"Authorization": f"Bearer {tokens.pulse}"},
                              timeout=90)
@@ -467,7 +467,7 @@ def test_a_stopping_server_answers_its_waiters_at_once(api_db, slack, tokens):
 
 # ------------------------------------------------------------------ flags
 
-def test_set_list_and_lift_flags(api_db, as_agent):
+def test_set_list_and_lift_flags(module_db, as_agent):
     subject = f"client:{unique('flag')}"
     pulse = as_agent("pulse")
     r = pulse.post("/flags", json={"subject": subject, "flag": "at-risk", "reason": "usage down", "until": "3d"})
@@ -505,9 +505,9 @@ def test_bad_flags_are_refused(as_agent, payload, status):
     problem(as_agent("pulse").post("/flags", json=payload), status)
 
 
-def test_flags_page(api_db, as_agent):
+def test_flags_page(module_db, as_agent):
     prefix = unique("page")
-    with api_db.session() as s:
+    with module_db.session() as s:
         for i in range(5):
             flags.set_flag(s, Actor.cli_operator(), f"client:{prefix}-{i}", "watch", seat_id="retention")
     seen, cursor = [], None
@@ -534,21 +534,21 @@ def allowed(token: str, seat: str, operation: str) -> bool:
 
 @pytest.mark.parametrize("token", TOKENS)
 @pytest.mark.parametrize("seat", sorted(SEATS))
-def test_no_token_writes_for_a_seat_it_may_not(api_db, as_agent, token, seat):
+def test_no_token_writes_for_a_seat_it_may_not(module_db, as_agent, token, seat):
     agent, (_holder, metric) = as_agent(token), SEATS[seat]
     tag = unique(f"m-{token}-{seat}")
 
     # push
     r = agent.post("/metrics/values", json={"values": [{"metric": metric, "value": 1, "key": tag}]})
     assert (r.status_code == 200) == allowed(token, seat, "push"), r.text
-    assert value_rows(api_db, metric, tag) == (1 if allowed(token, seat, "push") else 0)
+    assert value_rows(module_db, metric, tag) == (1 if allowed(token, seat, "push") else 0)
     if r.status_code != 200:
         problem(r, 403)
 
     # submit a draft
     r = agent.post("/drafts", json=draft_payload(seat=seat, kind="note", subject=f"client:{tag}", key=tag))
     assert (r.status_code == 201) == allowed(token, seat, "draft"), r.text
-    with api_db.session(readonly=True) as s:
+    with module_db.session(readonly=True) as s:
         made = s.scalar(select(func.count()).select_from(Draft).where(Draft.idem_key == tag))
     assert made == (1 if allowed(token, seat, "draft") else 0)
     if r.status_code != 201:
@@ -562,28 +562,28 @@ def test_no_token_writes_for_a_seat_it_may_not(api_db, as_agent, token, seat):
 
     # lift a flag the seat set
     subject = f"client:{tag}-lift"
-    with api_db.session() as s:
+    with module_db.session() as s:
         flags.set_flag(s, Actor.cli_operator(), subject, "watch", seat_id=seat)
     r = agent.delete("/flags", params={"subject": subject, "flag": "watch"})
     assert (r.status_code == 200) == allowed(token, seat, "lift"), r.text
-    with api_db.session(readonly=True) as s:
+    with module_db.session(readonly=True) as s:
         standing = s.scalar(select(func.count()).select_from(Flag).where(Flag.subject == subject, Flag.lifted_at.is_(None)))
     assert standing == (0 if allowed(token, seat, "lift") else 1)
     if r.status_code != 200:
         problem(r, 403)
 
 
-def test_the_audit_chain_holds_after_all_this(api_db, server):
-    wait_until(lambda: drained(api_db), timeout=20, what="the outbox to drain")
-    with api_db.session(readonly=True) as s:
+def test_the_audit_chain_holds_after_all_this(module_db, server):
+    wait_until(lambda: drained(module_db), timeout=20, what="the outbox to drain")
+    with module_db.session(readonly=True) as s:
         assert audit.verify(s) is None
 
 
-def test_the_briefing_says_what_needs_the_agent_now(as_agent, api_db):
+def test_the_briefing_says_what_needs_the_agent_now(as_agent, module_db):
     from otp_bot.store.domain import flags
     from otp_bot.store.domain.actors import actor_for_holder
 
-    with api_db.session() as s:
+    with module_db.session() as s:
         flags.set_flag(s, actor_for_holder(s, "pulse"), "client:briefed", "at-risk", reason="usage down")
     body = as_agent("pulse").get("/briefing").json()
     assert [s["id"] for s in body["seats"]] == ["retention"]

@@ -16,7 +16,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.tokens import create_token, revoke_token
 
 from .agent_support import (  # noqa: F401 - fixtures
-    api_db, as_agent, problem, server, slack, tokens,
+    as_agent, problem, server, tokens,
 )
 from .serve import OTP
 
@@ -110,7 +110,7 @@ def tokens_revoked(server) -> str:
     return made.secret
 
 
-def test_who_may_read_and_mark(as_agent, api_db):
+def test_who_may_read_and_mark(as_agent, module_db):
     pulse, dirk, tally = as_agent("pulse"), as_agent("dirk"), as_agent("tally")
     message = send(pulse, to_seat="sales", key=unique()).json()["message"]
     # Another agent may not read Dirk's inbox, a message between others, nor mark it read.
@@ -119,7 +119,7 @@ def test_who_may_read_and_mark(as_agent, api_db):
     assert problem(tally.get(f"/messages/{message['id']}"), 403)["code"] == "forbidden"
     assert "only its holder" in problem(pulse.post(f"/messages/{message['id']}/read"), 403)["detail"]
     # David is accountable for sales: his token reads the inbox, and reading marks nothing.
-    with api_db.session() as s:
+    with module_db.session() as s:
         david = create_token(s, Actor.cli_operator(), holder_id="david").secret
     with httpx.Client(base_url=pulse.http.base_url, headers={"Authorization": f"Bearer {david}"}) as as_david:
         seen = as_david.get("/inbox", params={"seat": "sales", "status": "all"}).json()
