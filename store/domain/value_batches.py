@@ -239,20 +239,22 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
         result = conn.exec_driver_sql(sql + (_SKIP_SEEN if keyed else ""), tuple(list(c) for c in zip(*rows)))
         return {(m, p, k) for m, p, k in result.all() if k is not None} if keyed else inserted
     # SQLite keeps dates as text: each column's bind processing is done once per distinct value.
-    processors = [MetricValue.__table__.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-                  for name in _COLUMNS]
-    memos: list[dict] = [{} for _ in _COLUMNS]
+    converters = []  # (column index, bind processor, its results so far): dates, booleans, timestamps
+    for i, name in enumerate(_COLUMNS):
+        process = MetricValue.__table__.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if process is not None:
+            converters.append((i, process, {}))
     sent: dict[tuple, Triple] = {}  # a triple as the driver returns it → as we know it
     for at in range(0, len(rows), _SQLITE_ROWS):
         chunk = rows[at:at + _SQLITE_ROWS]
         params: list = []
         for row in chunk:
             bound = list(row)
-            for i, process in enumerate(processors):
-                if process is not None and bound[i] is not None:
-                    if (done := memos[i].get(bound[i])) is None:
-                        done = memos[i][bound[i]] = process(bound[i])
-                    bound[i] = done
+            for i, process, done in converters:
+                if (value := bound[i]) is not None:
+                    if (converted := done.get(value)) is None:
+                        converted = done[value] = process(value)
+                    bound[i] = converted
             params += bound
             if row[7] is not None:
                 sent[(bound[0], bound[1], bound[7])] = (row[0], row[1], row[7])
