@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.store.domain import audit
@@ -60,8 +60,15 @@ def test_owns_is_unique_across_seats(org):
 
 
 def test_retired_seat_takes_no_values(org):
-    refused(org, insert(MetricValue).values(metric_id="ar-60", period_start=dt.date(2026, 11, 16), value=1,
-                                            is_correction=False, source="api", entered_by="x"))
+    row = dict(period_start=dt.date(2026, 11, 16), value=1, is_correction=False, source="api", entered_by="x")
+    refused(org, insert(MetricValue).values(metric_id="ar-60", **row))
+    # One retired seat's value among others refuses the whole statement, as a batch is sent.
+    refused(org, insert(MetricValue).values([dict(metric_id="won", **row), dict(metric_id="ar-60", **row),
+                                             dict(metric_id="won", **row)]))
+    with org.session(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.entered_by == "x")) == 0
+    with org.session() as s:  # a live seat's values still go in, several to a statement
+        s.execute(insert(MetricValue).values([dict(metric_id="won", **row)] * 2))
 
 
 def test_unknown_units_and_goal_ops_are_refused(org):
