@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
@@ -348,9 +348,14 @@ def thread(session: Session, actor: Actor, message_id: int | str) -> list[Messag
 def overdue_requests(session: Session, now: dt.datetime | None = None, seat_ids: set[str] | None = None,
                      limit: int = 100) -> list[Message]:
     """REQUESTs not answered by their deadline, the longest overdue first (to `seat_ids` when given)."""
+    return list(session.scalars(overdue_query(now or utcnow(), seat_ids, limit)).unique())
+
+
+def overdue_query(now: dt.datetime, seat_ids: set[str] | None = None, limit: int = 100) -> Select[tuple[Message]]:
+    """The query of `overdue_requests`, for a caller that reads some columns of many of them."""
     query = (select(Message).where(Message.performative == "REQUEST", Message.status != "answered",
-                                   Message.deadline < (now or utcnow()))
+                                   Message.deadline < now)
              .order_by(Message.deadline, Message.id).limit(limit))
     if seat_ids is not None:
         query = query.where(or_(Message.to_seat_id.in_(seat_ids), Message.from_seat_id.in_(seat_ids)))
-    return list(session.scalars(query).unique())
+    return query
