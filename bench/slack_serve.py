@@ -280,8 +280,8 @@ class Sender:
 
 
 def warm_up(cases: list[Case], send: Sender, rounds: int) -> None:
-    """Not recorded: the first who-owns builds the search index (once per chart revision and
-    process, so it may overrun the ack budget), the first of each kind compiles queries and templates."""
+    """Not recorded: the first of each kind compiles queries and templates. (`otp serve` builds
+    the search index before it listens, so the first who-owns finds it ready.)"""
     for i in range(rounds):
         for case in cases:
             _, status, body = send(case, case.commands[-1 - i % len(case.commands)])

@@ -13,17 +13,22 @@ TREND = {"up": "↑", "down": "↓", "flat": "→", None: " "}
 def holder_text(holder: Holder | None) -> str:
     if holder is None:
         return "vacant"
-    if holder.kind == "agent":
-        return f"{holder.name} (agent)"
-    return f"{holder.name} (human)"
+    return named_holder_text(holder.name, holder.kind)
+
+
+def named_holder_text(name: str, kind: str) -> str:
+    return f"{name} (agent)" if kind == "agent" else f"{name} (human)"
 
 
 def seat_holder_text(seat: Seat) -> str:
-    if seat.status == "retired":
+    return holder_text(seat.holder) if seat.holder is not None else vacancy_text(seat.status)
+
+
+def vacancy_text(status: str) -> str:
+    """What stands for the holder of a seat without one (a retired seat never has one)."""
+    if status == "retired":
         return "retired"
-    if seat.holder is None:
-        return "vacant" if seat.status != "planned" else "planned, not yet filled"
-    return holder_text(seat.holder)
+    return "planned, not yet filled" if status == "planned" else "vacant"
 
 
 def accountable_text(seat: Seat) -> str | None:

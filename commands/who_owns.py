@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import accountable_text, metric_line, seat_holder_text
+from otp_bot.commands.describe import accountable_text, metric_line, named_holder_text, seat_holder_text, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.render import render
 from otp_bot.commands.reply import Reply
+from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_seat, reporting_line
+from otp_bot.store.domain.chart import SeatSummary, get_org, get_seat, line_above, seat_summaries
 from otp_bot.store.domain.metrics import current_rows
-from otp_bot.store.domain.search import who_owns
+from otp_bot.store.domain.search import Candidate, who_owns
+from otp_bot.store.models import Seat
 
 
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
@@ -24,29 +29,39 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
         raise Usage("tell me the topic, e.g. `who-owns retention`")
     if len(topic) > 200:
         raise Usage("a topic is at most 200 characters")
+    # Read first and held: the session keeps only weak references, so the index's own
+    # look-up of the org would otherwise be a query of its own.
+    org = get_org(session)
     match = who_owns(session, topic)
     if match.best is None and not match.candidates:
         text = render("who_owns_none.j2", topic=topic)
         return Reply(text=text, blocks=[blocks.section(text)])
     if match.best is None:
-        seats = [get_seat(session, c.seat_id) for c in match.candidates]
-        text = render("who_owns_candidates.j2", topic=topic, options=[
-            {"seat": s, "holder": seat_holder_text(s), "matched": c.matched, "field": c.field}
-            for s, c in zip(seats, match.candidates, strict=True)
-        ])
+        text = render("who_owns_candidates.j2", topic=topic, options=_options(session, match.candidates))
         return Reply(text=text, blocks=[blocks.section(text)])
     seat = get_seat(session, match.best.seat_id)
-    return seat_reply(session, seat, heading="who_owns.j2", topic=topic, matched=match.best)
+    return seat_reply(session, seat, heading="who_owns.j2", today=periods.today(org.timezone), topic=topic,
+                      matched=match.best)
 
 
-def seat_reply(session: Session, seat, *, heading: str, **extra) -> Reply:
-    line = reporting_line(session, seat)
-    rows = current_rows(session, seat.metrics)
+def _options(session: Session, candidates: list[Candidate]) -> list[dict[str, Any]]:
+    seats = seat_summaries(session, [c.seat_id for c in candidates])
+    return [{"seat": seats[c.seat_id], "matched": c.matched, "field": c.field, "holder": _holder(seats[c.seat_id])}
+            for c in candidates]
+
+
+def _holder(s: SeatSummary) -> str:
+    return named_holder_text(s.holder, s.holder_kind) if s.holder else vacancy_text(s.status)
+
+
+def seat_reply(session: Session, seat: Seat, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:
+    rows = current_rows(session, seat.metrics, today)
     context = {
         "seat": seat,
         "holder": seat_holder_text(seat),
         "accountable": accountable_text(seat),
-        "line": [{"title": s.title, "id": s.id, "holder": s.holder.name if s.holder else seat_holder_text(s)} for s in line],
+        "line": [{"title": s.title, "id": s.id, "holder": s.holder or vacancy_text(s.status)}
+                 for s in line_above(session, seat.id)],
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
         **extra,

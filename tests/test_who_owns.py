@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from otp_bot.store.domain.chart_sync import apply_chart
+from otp_bot.store.domain import search
 from otp_bot.store.domain.chartfile import validate_chart
-from otp_bot.store.domain.search import normalize, who_owns
+from otp_bot.store.domain.search import (
+    CANDIDATE_FLOOR,
+    FUZZY_LIMIT,
+    SHORTLIST,
+    _score,
+    index_for,
+    normalize,
+    who_owns,
+)
 
 from .charts import chart, seat, with_retired_accounting
 
@@ -85,3 +94,75 @@ def test_normalize_handles_plurals_case_and_punctuation():
     assert normalize("Strategies") == "strategy"
     assert normalize("business") == "business"
     assert normalize("invoicing") == normalize("invoices") == normalize("Invoice")
+
+
+@pytest.mark.parametrize("topic", ["", "   ", "?!", "--"])
+def test_a_topic_with_no_words_matches_nothing(org, topic):
+    with org.session() as s:
+        match = who_owns(s, topic)
+    assert match.best is None and match.candidates == []
+
+
+# A chart with far more phrases than the fuzzy pass scores (SHORTLIST), so the index decides
+# which phrases are scored: its answers must be those of scoring every phrase.
+REGIONS = ["emea", "apac", "latam", "nordic", "dach", "benelux", "iberia", "baltic", "balkan", "gulf", "andes", "sahel",
+           "alpine", "levant", "pacific", "caribbean"]
+AREAS = ["billing", "payroll", "freight", "onboarding", "procurement", "warehouse", "compliance", "forecasting"]
+ACTS = ["reconciliation", "escalations", "audits", "planning", "reporting"]
+
+
+@pytest.fixture(scope="module")
+def big_index(templates):
+    from .conftest import _store
+
+    data = chart()
+    for n, (region, area) in enumerate((r, a) for r in REGIONS for a in AREAS):
+        data["seats"].append({
+            "id": f"{region}-{area}-{n}", "title": f"{region} {area} lead", "reports_to": "coo",
+            "aliases": [area, f"{region} {area}"],
+            "accountabilities": [f"Review {area} {act} for {region}" for act in ACTS[:2]],
+            "owns": [f"{region} {area} {act}" for act in ACTS],
+        })
+    for db in _store(templates, "empty"):
+        with db.session() as s:
+            apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+        with db.session() as s:
+            index = index_for(s)
+        yield index
+
+
+def everything_scored(index, topic):
+    """The definition the index must meet: every phrase scored, best first, ties to the lower index."""
+    norm = normalize(topic)
+    scored = [(score, i) for i, phrase in enumerate(index.phrases) if (score := _score(norm, phrase)) >= CANDIDATE_FLOOR - 10]
+    return sorted(scored, key=lambda s: (-s[0], s[1]))[:FUZZY_LIMIT]
+
+
+def test_the_big_chart_has_more_phrases_than_are_scored(big_index):
+    assert len(big_index.phrases) > 2 * SHORTLIST
+
+
+@pytest.mark.parametrize("topic", [
+    "nordic procurment reconcilation",   # typos in a long phrase
+    "benleux warehouse escalatoins",
+    "baltik freight audit",
+    "gulf compliance forecast",          # words of several phrases
+    "review payroll planning for iberia",
+])
+def test_typos_of_long_phrases_score_as_if_every_phrase_were_scored(big_index, topic):
+    assert big_index._fuzzy(normalize(topic)) == everything_scored(big_index, topic)
+
+
+@pytest.mark.parametrize("topic", ["billing", "audits", "emea", "forecasting planning"])
+def test_ties_go_to_the_first_phrases_in_chart_order(big_index, topic, monkeypatch):
+    # Each word is held by dozens of phrases, all with the same score: more than are kept.
+    # Found by their words, not by trigrams: a short trigram shortlist must not change them.
+    monkeypatch.setattr(search, "SHORTLIST", 2 * FUZZY_LIMIT)
+    ranked = big_index._fuzzy(normalize(topic))
+    assert ranked == everything_scored(big_index, topic)
+    assert len({score for score, _ in ranked}) < len(ranked)
+
+
+def test_a_typo_of_a_long_phrase_finds_its_seat(big_index):
+    match = big_index.search("nordic procurment reconcilation")
+    assert match.best is not None and match.best.matched == "nordic procurement reconciliation"

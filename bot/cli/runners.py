@@ -82,12 +82,14 @@ def serve(
     from otp_bot.bot.scheduler import RhythmScheduler
     from otp_bot.bot.web import create_web_app
     from otp_bot.bot.web import serve as serve_http
+    from otp_bot.store.domain.search import warm
 
     settings = slack_settings("bot_token", "signing_secret")
     _log_setup()
     db = database()
     db.ensure_ready()
     bolt, deps = create_app(db, settings)
+    warm(db)  # before settle_heap: the index lives until the chart changes, out of the collector's way
     settle_heap()
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
               f"store {db.safe_url}", markup=False)
@@ -99,6 +101,7 @@ def run_socket_mode() -> None:
     from otp_bot.bot.app import create_app
     from otp_bot.bot.heap import settle_heap
     from otp_bot.bot.scheduler import RhythmScheduler
+    from otp_bot.store.domain.search import warm
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     settings = slack_settings("bot_token", "signing_secret", "app_token")
@@ -106,6 +109,7 @@ def run_socket_mode() -> None:
     db = database()
     db.ensure_ready()
     bolt, deps = create_app(db, settings)
+    warm(db)  # before settle_heap: the index lives until the chart changes, out of the collector's way
     settle_heap()
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
     scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import process
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.errors import NotFound
@@ -54,14 +55,47 @@ def accountable_human(holder: Holder | None) -> Holder | None:
 
 def reporting_line(session: Session, seat: Seat) -> list[Seat]:
     """The seats above this one, nearest first."""
-    line: list[Seat] = []
-    cur = seat
-    while cur.reports_to_id and len(line) < 100:
-        cur = session.get(Seat, cur.reports_to_id)
-        if cur is None:
-            break
-        line.append(cur)
-    return line
+    ids = [s.id for s in line_above(session, seat.id)]
+    found = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids]
+
+
+class SeatSummary(NamedTuple):
+    """A seat as a line of text names it: plain columns, no ORM object."""
+
+    id: str
+    title: str
+    status: str
+    holder: str | None  # the holder's name
+    holder_kind: str | None
+
+
+def _summaries() -> Select:
+    return select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind).outerjoin(Holder, Holder.id == Seat.holder_id)
+
+
+def seat_summaries(session: Session, seat_ids: list[str]) -> dict[str, SeatSummary]:
+    """Several seats in one query, by id."""
+    return {r[0]: SeatSummary(*r) for r in session.execute(_summaries().where(Seat.id.in_(seat_ids)))}
+
+
+MAX_LINE = 100  # seats walked up from one seat: a guard, far above any real chart's depth
+
+
+def _line_query() -> Select:
+    up = (select(Seat.reports_to_id.label("id"), literal(1).label("depth"))
+          .where(Seat.id == bindparam("seat_id")).cte("up", recursive=True))
+    up = up.union_all(select(Seat.reports_to_id, up.c.depth + 1).join(up, Seat.id == up.c.id)
+                      .where(up.c.depth < MAX_LINE))
+    return _summaries().join(up, Seat.id == up.c.id).order_by(up.c.depth)
+
+
+_LINE = _line_query()  # built once: building it cost more than running it
+
+
+def line_above(session: Session, seat_id: str) -> list[SeatSummary]:
+    """`reporting_line` as plain rows, in one query: walking up with the ORM took three a seat."""
+    return [SeatSummary(*r) for r in session.execute(_LINE, {"seat_id": seat_id})]
 
 
 @dataclass

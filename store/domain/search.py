@@ -1,21 +1,24 @@
 """who-owns: find the seat that owns a topic, tolerating typos, case and plurals.
 
-The index is built once per chart revision (every import bumps it) and kept per
-database, so a query costs a dictionary look-up or two native rapidfuzz passes.
+The index is built once per chart revision (every change to the chart bumps it) and kept
+per database. A query costs a dictionary look-up when it names a phrase of one seat;
+otherwise only the phrases likely to rank (sharing trigrams or words with it) are scored.
 """
 
 from __future__ import annotations
 
 import re
-import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart import get_org
-from otp_bot.store.models import Seat, SeatOwns
+from otp_bot.store.db import Database
+from otp_bot.store.domain.chart_cache import per_chart
+from otp_bot.store.models import Org, Seat, SeatOwns
 
 # What each kind of phrase is worth: a seat's own names beat a sentence that mentions the topic.
 _WEIGHTS = {"id": 1.0, "title": 1.0, "alias": 1.0, "owns": 1.0, "accountability": 0.88}
@@ -23,6 +26,8 @@ CONFIDENT = 86.0
 MARGIN = 6.0
 CANDIDATE_FLOOR = 60.0
 FUZZY_LIMIT = 30  # phrases the fuzzy pass hands on; several may belong to one seat
+GRAM = 3
+SHORTLIST = 500  # phrases most alike by trigrams that the fuzzy pass scores
 
 
 def _singular(word: str) -> str:
@@ -64,11 +69,42 @@ class Match:
     candidates: list[Candidate] = field(default_factory=list)  # when unsure: up to three
 
 
+def _trigrams(phrase: str) -> set[str]:
+    padded = f" {phrase} "  # so a word's first and last letters count as much as its middle
+    return {padded[i:i + GRAM] for i in range(len(padded) - GRAM + 1)}
+
+
+@dataclass(frozen=True)
+class Postings:
+    """For each key (a trigram, a word), the phrases that hold it, in ascending order."""
+
+    holders: dict[str, np.ndarray]
+    sizes: np.ndarray  # distinct keys of each phrase
+
+    @classmethod
+    def of(cls, keys_per_phrase: list[set[str]]) -> Postings:
+        holders: dict[str, list[int]] = {}
+        for i, keys in enumerate(keys_per_phrase):
+            for key in keys:
+                holders.setdefault(key, []).append(i)
+        return cls({k: np.array(v, dtype=np.int32) for k, v in holders.items()},
+                   np.array([len(k) for k in keys_per_phrase], dtype=np.int32))
+
+    def shared(self, keys: Iterable[str]) -> np.ndarray:
+        """How many of `keys` each phrase holds."""
+        found = [self.holders[k] for k in keys if k in self.holders]
+        if not found:
+            return np.zeros(len(self.sizes), dtype=np.intp)
+        return np.bincount(np.concatenate(found), minlength=len(self.sizes))
+
+
 @dataclass
 class SearchIndex:
     phrases: list[str]
     entries: list[tuple[str, str, str]]  # (seat_id, field, original text), parallel to phrases
     exact: dict[str, list[int]]
+    trigrams: Postings
+    words: Postings
 
     @classmethod
     def build(cls, session: Session) -> SearchIndex:
@@ -99,7 +135,8 @@ class SearchIndex:
         exact: dict[str, list[int]] = {}
         for i, p in enumerate(phrases):
             exact.setdefault(p, []).append(i)
-        return cls(phrases, entries, exact)
+        return cls(phrases, entries, exact, Postings.of([_trigrams(p) for p in phrases]),
+                   Postings.of([set(p.split()) for p in phrases]))
 
     def search(self, query: str) -> Match:
         norm = normalize(query)
@@ -130,25 +167,48 @@ class SearchIndex:
         return Match(query, None, [c for c in ranked[:3] if c.score >= CANDIDATE_FLOOR])
 
     def _fuzzy(self, norm: str) -> list[tuple[float, int]]:
-        """The FUZZY_LIMIT best phrases by `_score`, best first, ties to the lower index:
-        what `process.extract(norm, phrases, scorer=_score, ...)` returns, about 3x faster.
+        """The FUZZY_LIMIT best phrases by `_score`, best first, ties to the lower index.
 
         Calling a Python scorer on every phrase is what costs (over 100 ms for the ~68,000
-        phrases of a 10,000-seat org). `_score` is the larger of two native scores, and a
-        phrase's rank by `_score` is never worse than its rank by the native score it took
-        (ties go to the lower index in both): so the best by `_score` are among the best
-        by `fuzz.ratio` or by `fuzz.token_set_ratio`. Two native passes shortlist those
-        (twice the limit each: a margin over what that argument needs), and only the
-        shortlist is scored in Python.
+        phrases of a 10,000-seat org), and so do native passes over all of them. Only the
+        phrases of `_candidates` are scored. Among those, `_score` is the larger of two
+        native scores, and a phrase's rank by `_score` is never worse than its rank by the
+        native score it took (ties go to the lower index in both): so the best by `_score`
+        are among the best by `fuzz.ratio` or by `fuzz.token_set_ratio`. Two native passes
+        shortlist those (twice the limit each: a margin over what that argument needs), and
+        only the shortlist is scored in Python.
         """
         cutoff = CANDIDATE_FLOOR - 10
-        shortlist = {i for _, _, i in process.extract(norm, self.phrases, scorer=fuzz.ratio,
+        choices = {i: self.phrases[i] for i in self._candidates(norm)}
+        shortlist = {i for _, _, i in process.extract(norm, choices, scorer=fuzz.ratio,
                                                       limit=2 * FUZZY_LIMIT, score_cutoff=cutoff)}
         if len(norm) >= 4:  # shorter queries get no partial score (see _score)
-            shortlist |= {i for _, _, i in process.extract(norm, self.phrases, scorer=fuzz.token_set_ratio,
+            shortlist |= {i for _, _, i in process.extract(norm, choices, scorer=fuzz.token_set_ratio,
                                                            limit=2 * FUZZY_LIMIT, score_cutoff=cutoff)}
         scored = [(score, i) for i in shortlist if (score := _score(norm, self.phrases[i])) >= cutoff]
         return sorted(scored, key=lambda s: (-s[0], s[1]))[:FUZZY_LIMIT]
+
+    def _candidates(self, norm: str) -> list[int]:
+        """The phrases likely to rank for `norm`, in ascending order.
+
+        A typo or a near-name shares most of its trigrams with the phrase it means: the
+        SHORTLIST phrases with the highest trigram Dice coefficient. A phrase holding every
+        word of the query, or only words of it, has a token_set_ratio of 100: those tie, and
+        a tie goes to the lower index, so the first of them are enough. Left out: phrases
+        sharing no word and few trigrams, whose likeness to `norm` is letters in the same
+        order (scores just over CANDIDATE_FLOOR, such as "deals" for "yodel").
+        """
+        grams = _trigrams(norm)
+        shared = self.trigrams.shared(grams)
+        held = np.flatnonzero(shared)
+        if len(held) > SHORTLIST:
+            dice = shared[held] / (len(grams) + self.trigrams.sizes[held])
+            held = held[np.argpartition(dice, -SHORTLIST)[-SHORTLIST:]]
+        words = set(norm.split())
+        in_common = self.words.shared(words)
+        superset = np.flatnonzero(in_common == len(words))[:2 * FUZZY_LIMIT]
+        subset = np.flatnonzero((in_common > 0) & (in_common == self.words.sizes))[:2 * FUZZY_LIMIT]
+        return sorted({*held.tolist(), *superset.tolist(), *subset.tolist()})
 
 
 def _score(query: str, phrase: str) -> float:
@@ -159,22 +219,15 @@ def _score(query: str, phrase: str) -> float:
     return max(whole, partial)
 
 
-_CACHE: dict[tuple[str, str], SearchIndex] = {}
-_CACHE_LOCK = threading.Lock()
-
-
 def index_for(session: Session) -> SearchIndex:
-    org = get_org(session)
-    key = (str(session.get_bind().url), org.etag)
-    with _CACHE_LOCK:
-        index = _CACHE.get(key)
-    if index is None:
-        index = SearchIndex.build(session)
-        with _CACHE_LOCK:
-            for stale in [k for k in _CACHE if k[0] == key[0]]:
-                del _CACHE[stale]
-            _CACHE[key] = index
-    return index
+    return per_chart(session, "search index", SearchIndex.build)
+
+
+def warm(db: Database) -> None:
+    """Builds the current chart's index now, so that the first question does not wait for it."""
+    with db.session(readonly=True) as session:
+        if session.get(Org, 1) is not None:  # no chart yet: nothing to index
+            index_for(session)
 
 
 def who_owns(session: Session, topic: str) -> Match:
