@@ -15,7 +15,7 @@ from otp_bot.commands.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import SeatSummary, get_org, get_seat, line_above, seat_summaries
+from otp_bot.store.domain.chart import SeatSummary, get_org, get_whole_seat, line_above, seat_summaries
 from otp_bot.store.domain.metrics import current_rows
 from otp_bot.store.domain.search import Candidate, who_owns
 from otp_bot.store.models import Seat
@@ -39,7 +39,7 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
     if match.best is None:
         text = render("who_owns_candidates.j2", topic=topic, options=_options(session, match.candidates))
         return Reply(text=text, blocks=[blocks.section(text)])
-    seat = get_seat(session, match.best.seat_id)
+    seat = get_whole_seat(session, match.best.seat_id)
     return seat_reply(session, seat, heading="who_owns.j2", today=periods.today(org.timezone), topic=topic,
                       matched=match.best)
 
@@ -66,9 +66,11 @@ def seat_reply(session: Session, seat: Seat, *, heading: str, today: dt.date | N
         "off_track": sum(1 for r in rows if r.off_track),
         **extra,
     }
-    text = render(heading, **context)
+    # The body (and the lead) rendered once, for the text and for their blocks alike.
     body = render("seat_body.j2", **context)
+    lead = render("who_owns_lead.j2", **context) if heading == "who_owns.j2" else None
+    text = render(heading, body=body, lead=lead, **context)
     out = [blocks.header(f"{seat.title} ({seat.id})"), blocks.section(body)]
-    if heading == "who_owns.j2":
-        out.insert(1, blocks.section(render("who_owns_lead.j2", **context)))
+    if lead is not None:
+        out.insert(1, blocks.section(lead))
     return Reply(text=text, blocks=out)

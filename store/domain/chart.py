@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import Select, bindparam, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import Holder, Metric, Org, Seat
@@ -25,8 +27,9 @@ def _closest(wanted: str, choices: list[str]) -> list[str]:
     return [c for c, score, _ in process.extract(wanted, choices, limit=3) if score >= 60]
 
 
-def _get(session: Session, model: type, key: str, noun: str, fallback: str | None):
-    row = session.get(model, key.strip().lower())
+def _get(session: Session, model: type, key: str, noun: str, fallback: str | None,
+         options: Sequence[ORMOption] = ()):
+    row = session.get(model, key.strip().lower(), options=options)
     if row is None:
         close = _closest(key, list(session.scalars(select(model.id))))
         hint = f"did you mean {', '.join(f'`{c}`' for c in close)}?" if close else fallback
@@ -34,8 +37,18 @@ def _get(session: Session, model: type, key: str, noun: str, fallback: str | Non
     return row
 
 
-def get_seat(session: Session, seat_id: str) -> Seat:
-    return _get(session, Seat, seat_id, "seat", "`chart` lists every seat")
+def get_seat(session: Session, seat_id: str, options: Sequence[ORMOption] = ()) -> Seat:
+    return _get(session, Seat, seat_id, "seat", "`chart` lists every seat", options)
+
+
+# Joined with the holder and the holder's supervisor (joined by the model): the seat and
+# everything its answer shows in one statement rather than three.
+_WHOLE_SEAT = (joinedload(Seat.owns), joinedload(Seat.metrics))
+
+
+def get_whole_seat(session: Session, seat_id: str) -> Seat:
+    """`get_seat` with its holder, owns and metrics loaded: what `/otp seat` and who-owns show."""
+    return get_seat(session, seat_id, _WHOLE_SEAT)
 
 
 def get_holder(session: Session, holder_id: str) -> Holder:
