@@ -198,6 +198,9 @@ class MetricValue(Base):
         # Also the index of look-ups by metric and period (its first two columns): a second
         # index on them only made every insert dearer (migration 0009).
         UniqueConstraint("metric_id", "period_start", "idem_key", name="uq_metric_values_idem"),
+        # The org-wide read of recent periods, answered from the index alone (migration 0011).
+        # Keyed by period then id: a push, nearly all for the latest period, appends at its end.
+        Index("ix_metric_values_period", "period_start", "id", "metric_id", "value", "is_correction"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -167,6 +167,12 @@ def due_now() -> tuple[str, dt.datetime]:
     return f"{now.minute} {now.hour} * * *", now
 
 
+def past_lease(claim: schedules.Claim) -> dt.datetime:
+    """A moment after the claim's lease ran out. Claims here are made at a given time (the
+    due minute plus a few seconds), which may be ahead of the clock, so not `utcnow() + LEASE`."""
+    return max(utcnow(), claim.claimed_at) + schedules.LEASE + dt.timedelta(seconds=1)
+
+
 def runs(db: Database) -> list[ScheduleRun]:
     with db.session(readonly=True) as s:
         return list(s.scalars(select(ScheduleRun).order_by(ScheduleRun.id)))
@@ -267,8 +273,7 @@ def test_a_crash_after_the_post_landed_is_recovered_without_a_second_post(exampl
     with example_db.session(readonly=True) as s:
         scheduler._etag = schedules.chart_etag(s)  # jobs current: this check only looks for stale claims
     assert scheduler.check(now=utcnow()) == []  # the lease still runs: nobody takes it over yet
-    later = utcnow() + schedules.LEASE + dt.timedelta(seconds=1)
-    (outcome,) = scheduler.check(now=later)
+    (outcome,) = scheduler.check(now=past_lease(claim))
     assert outcome.status == "posted" and outcome.ts == ts
     assert len(posts(api, "C0LEADERSHIP")) == 1 and api.calls_to("conversations.history")
     assert [c for c in api.calls_to("chat.postMessage") if "thread_ts" not in c.args] == \
@@ -281,10 +286,10 @@ def test_a_crash_before_the_post_is_recovered_with_one_post(example_db, api, pos
     every_day, now = due_now()
     set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
     with example_db.session() as s:
-        schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
+        (first,) = schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
     with example_db.session() as s:
-        (claim,) = schedules.take_over(s, utcnow() + schedules.LEASE + dt.timedelta(seconds=1))
-        assert schedules.take_over(s, utcnow() + schedules.LEASE + dt.timedelta(seconds=2)) == []  # taken once
+        (claim,) = schedules.take_over(s, past_lease(first))
+        assert schedules.take_over(s, past_lease(first) + dt.timedelta(seconds=1)) == []  # taken once
     assert poster.perform(claim).status == "posted"
     assert len(posts(api, "C0LEADERSHIP")) == 1
 
