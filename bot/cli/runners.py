@@ -72,25 +72,34 @@ def _log_setup() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _start(*required: str):
+    """What both Slack runners do first: checked settings, logging, a ready store, the Bolt
+    app, the who-owns index built, the heap settled (after the index: it lives until the
+    chart changes, out of the collector's way)."""
+    from otp_bot.bot.app import create_app
+    from otp_bot.bot.heap import settle_heap
+    from otp_bot.store.domain.search import warm
+
+    settings = slack_settings(*required)
+    _log_setup()
+    db = database()
+    db.ensure_ready()
+    bolt, deps = create_app(db, settings)
+    warm(db)
+    settle_heap()
+    return settings, db, bolt, deps
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
     """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1) and GET /healthz."""
-    from otp_bot.bot.app import create_app
-    from otp_bot.bot.heap import settle_heap
     from otp_bot.bot.scheduler import RhythmScheduler
     from otp_bot.bot.web import create_web_app
     from otp_bot.bot.web import serve as serve_http
-    from otp_bot.store.domain.search import warm
 
-    settings = slack_settings("bot_token", "signing_secret")
-    _log_setup()
-    db = database()
-    db.ensure_ready()
-    bolt, deps = create_app(db, settings)
-    warm(db)  # before settle_heap: the index lives until the chart changes, out of the collector's way
-    settle_heap()
+    _, db, bolt, deps = _start("bot_token", "signing_secret")
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
               f"store {db.safe_url}", markup=False)
     serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client)), host, port)
@@ -98,19 +107,11 @@ def serve(
 
 def run_socket_mode() -> None:
     """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
-    from otp_bot.bot.app import create_app
-    from otp_bot.bot.heap import settle_heap
-    from otp_bot.bot.scheduler import RhythmScheduler
-    from otp_bot.store.domain.search import warm
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings = slack_settings("bot_token", "signing_secret", "app_token")
-    _log_setup()
-    db = database()
-    db.ensure_ready()
-    bolt, deps = create_app(db, settings)
-    warm(db)  # before settle_heap: the index lives until the chart changes, out of the collector's way
-    settle_heap()
+    from otp_bot.bot.scheduler import RhythmScheduler
+
+    settings, db, bolt, deps = _start("bot_token", "signing_secret", "app_token")
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
     scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
     deps.worker.start()
