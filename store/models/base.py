@@ -1,0 +1,33 @@
+"""The declarative base, the naming convention and the value lists the tables share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+HOLDER_KINDS = ("human", "agent")
+SEAT_STATUSES = ("active", "vacant", "planned", "retired")
+UNITS = ("number", "percent", "currency", "minutes", "yesno")
+CADENCES = ("weekly", "monthly")
+AGGREGATIONS = ("last", "sum", "avg", "min", "max")
+GOAL_OPS = (">=", "<=", "==", ">", "<", "in", "out")
+VALUE_SOURCES = ("api", "manual", "import")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}

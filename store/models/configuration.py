@@ -1,0 +1,58 @@
+"""The tables of chart configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from otp_bot.store.models.base import Base
+
+
+# (imported with the chart file: approval routes, policies, schedules)
+
+class ApprovalRoute(Base):
+    __tablename__ = "approval_routes"
+    __table_args__ = (CheckConstraint("required >= 1", name="required"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seats: Mapped[list[str]] = mapped_column(default=list)
+    kinds: Mapped[list[str]] = mapped_column(default=list)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    approvers: Mapped[list[str]] = mapped_column(default=list)
+    usergroup: Mapped[str | None] = mapped_column(String(64))
+    required: Mapped[int] = mapped_column(Integer, default=1)
+    # Minutes after which approvers are reminded, the draft escalates, and it expires;
+    # None takes the defaults in store.domain.routing.
+    remind_after: Mapped[int | None] = mapped_column(Integer)
+    escalate_after: Mapped[int | None] = mapped_column(Integer)
+    expires_after: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hold_kind: Mapped[str | None] = mapped_column(String(100))
+    while_flag: Mapped[str | None] = mapped_column(String(100))
+    winner: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    # Anything an imported format said that no column holds yet, kept verbatim.
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Schedule(Base):
+    __tablename__ = "schedules"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    post: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(64))
+    cron: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    holidays: Mapped[list[str]] = mapped_column(default=list)
+    working_days: Mapped[list[str]] = mapped_column(default=list)  # empty: every day the cron names
+    grace: Mapped[int | None] = mapped_column(Integer)  # minutes a missed run may still post late; None: the default
+    position: Mapped[int] = mapped_column(Integer, default=0)

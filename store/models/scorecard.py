@@ -1,0 +1,68 @@
+"""The tables of the scorecard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from otp_bot.store.models.base import AGGREGATIONS, CADENCES, GOAL_OPS, UNITS, VALUE_SOURCES, Base, _in
+
+if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by name
+    from otp_bot.store.models.chart import Seat
+
+
+class Metric(Base):
+    __tablename__ = "metrics"
+    __table_args__ = (
+        CheckConstraint(_in("unit", UNITS), name="unit"),
+        CheckConstraint(_in("cadence", CADENCES), name="cadence"),
+        CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
+        CheckConstraint(_in("goal_op", GOAL_OPS), name="goal_op"),
+        CheckConstraint("goal_op NOT IN ('in', 'out') OR (goal_high IS NOT NULL AND goal_high >= goal_value)", name="range"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(8), default="number")
+    goal_op: Mapped[str] = mapped_column(String(4))
+    goal_value: Mapped[float] = mapped_column(Float)
+    goal_high: Mapped[float | None] = mapped_column(Float)
+    cadence: Mapped[str] = mapped_column(String(8), default="weekly")
+    aggregation: Mapped[str] = mapped_column(String(4), default="last")
+    formula: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    seat: Mapped[Seat] = relationship(back_populates="metrics")
+
+
+class MetricValue(Base):
+    """One observation. Rows are never updated: a correction is a new row that resets its period."""
+
+    __tablename__ = "metric_values"
+    __table_args__ = (
+        CheckConstraint(_in("source", VALUE_SOURCES), name="source"),
+        # Also the index of look-ups by metric and period (its first two columns): a second
+        # index on them only made every insert dearer (migration 0009).
+        UniqueConstraint("metric_id", "period_start", "idem_key", name="uq_metric_values_idem"),
+        # The org-wide read of recent periods, answered from the index alone (migration 0011).
+        # Keyed by period then id: a push, nearly all for the latest period, appends at its end.
+        Index("ix_metric_values_period", "period_start", "id", "metric_id", "value", "is_correction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[str] = mapped_column(ForeignKey("metrics.id", ondelete="CASCADE"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(8))
+    entered_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    idem_key: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
