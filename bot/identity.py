@@ -8,6 +8,8 @@ import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor, actor_for_slack_user
 
@@ -24,12 +26,19 @@ class IdentityResolver:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def email(self, user_id: str) -> str | None:
-        now = time.monotonic()
+    def _cached_email(self, user_id: str) -> tuple[bool, str | None]:
+        """(known, email): known when Slack was asked within the TTL (the email may be None)."""
         with self._lock:
             cached = self._emails.get(user_id)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return True, cached[1]
+        return False, None
+
+    def email(self, user_id: str) -> str | None:
+        known, email = self._cached_email(user_id)
+        if known:
+            return email
+        now = time.monotonic()
         try:
             profile = self._client.users_info(user=user_id).get("user", {}).get("profile", {})
             email = (profile.get("email") or "").lower() or None
@@ -65,6 +74,17 @@ class IdentityResolver:
             if user_id in cached[1]:
                 found.add(group)
         return frozenset(found)
+
+    def actor_in(self, session: Session, user_id: str) -> Actor | None:
+        """The actor, read in the caller's transaction, or None when only Slack can tell
+        (not on the chart by Slack id, profile email not cached): then use `actor`."""
+        actor = actor_for_slack_user(session, user_id)
+        if actor.holder_id is not None:
+            return actor
+        known, email = self._cached_email(user_id)
+        if not known:
+            return None
+        return actor_for_slack_user(session, user_id, email) if email else actor
 
     def actor(self, db: Database, user_id: str) -> Actor:
         """Resolve in short read-only transactions; the profile look-up happens between them,

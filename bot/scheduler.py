@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from otp_bot.bot.heap import settle_heap  # noqa: F401 - bench/rhythm.py reads it here
 from otp_bot.bot.rhythm import Outcome, RhythmPoster
 from otp_bot.store.db import Database
-from otp_bot.store.domain import schedules, search
+from otp_bot.store.domain import chart_cache, schedules
 from otp_bot.store.domain.clock import utcnow
 
 log = logging.getLogger("otp_bot.scheduler")
@@ -77,7 +77,7 @@ class RhythmScheduler:
             with self.db.session(readonly=True) as session:
                 etag = schedules.chart_etag(session)
             if etag != self._etag:
-                search.warm(self.db)  # the new chart's who-owns index, built before anyone asks
+                chart_cache.warm(self.db)  # the new chart's who-owns index and directory, built before anyone asks
             outcomes = self.rebuild(now) if etag != self._etag else []
             with self.db.session() as session:
                 stale = schedules.take_over(session, now)

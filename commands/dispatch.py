@@ -7,6 +7,7 @@ exception is a bug and goes up to the surface, which logs it with an id to quote
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -85,8 +86,11 @@ def run(session: Session, actor: Actor, text: str) -> Reply:
         close = closest_command(tokens[0])
         hint = f"did you mean `/otp {close.usage}`?" if close else None
         return error_reply(f"`{tokens[0][:40]}` is not a command I know", hint or "`/otp help` lists every command")
+    # A failed write is undone to its savepoint; a read has nothing to undo (and on
+    # PostgreSQL the savepoint would cost two round trips).
+    undo = session.begin_nested() if cmd.writes else nullcontext()
     try:
-        with session.begin_nested():
+        with undo:
             return cmd.handler(session, actor, tokens[1:])
     except Usage as exc:
         return error_reply(exc.message, exc.hint, usage=f"/otp {cmd.usage}")

@@ -40,6 +40,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,
+        auto_reload=False,  # templates ship with the package: no stat() of each file per render
     )
     env.filters["pad"] = lambda s, n: str(s)[:n].ljust(n)
     return env

@@ -15,7 +15,8 @@ from otp_bot.commands.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import SeatSummary, get_org, get_whole_seat, line_above, seat_summaries
+from otp_bot.store.domain.chart import SeatSummary, get_org, get_whole_seat
+from otp_bot.store.domain.directory import directory
 from otp_bot.store.domain.metrics import current_rows
 from otp_bot.store.domain.search import Candidate, who_owns
 from otp_bot.store.models import Seat
@@ -29,8 +30,6 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
         raise Usage("tell me the topic, e.g. `who-owns retention`")
     if len(topic) > 200:
         raise Usage("a topic is at most 200 characters")
-    # Read first and held: the session keeps only weak references, so the index's own
-    # look-up of the org would otherwise be a query of its own.
     org = get_org(session)
     match = who_owns(session, topic)
     if match.best is None and not match.candidates:
@@ -45,7 +44,7 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
 
 
 def _options(session: Session, candidates: list[Candidate]) -> list[dict[str, Any]]:
-    seats = seat_summaries(session, [c.seat_id for c in candidates])
+    seats = directory(session).seats
     return [{"seat": seats[c.seat_id], "matched": c.matched, "field": c.field, "holder": _holder(seats[c.seat_id])}
             for c in candidates]
 
@@ -61,7 +60,7 @@ def seat_reply(session: Session, seat: Seat, *, heading: str, today: dt.date | N
         "holder": seat_holder_text(seat),
         "accountable": accountable_text(seat),
         "line": [{"title": s.title, "id": s.id, "holder": s.holder or vacancy_text(s.status)}
-                 for s in line_above(session, seat.id)],
+                 for s in directory(session).line_above(seat.id)],
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
         **extra,

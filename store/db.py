@@ -55,11 +55,6 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("otp_readonly") else "BEGIN IMMEDIATE")
 
 
-def _postgres_begin(conn) -> None:
-    if conn.get_execution_options().get("otp_readonly"):
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-
-
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -74,10 +69,7 @@ def create_db_engine(url: str) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    if parsed.get_backend_name() == "postgresql":
-        event.listen(engine, "begin", _postgres_begin)
-    return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -99,7 +91,8 @@ class Database:
         self.url = url or StoreSettings().resolved_url()
         self.engine = create_db_engine(self.url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_factory = sessionmaker(self.engine.execution_options(otp_readonly=True), expire_on_commit=False)
+        self._read_factory = sessionmaker(self.engine.execution_options(**self._read_only_options()),
+                                          expire_on_commit=False)
         # The embedded SQLite migrates itself on first use; a shared server is migrated
         # on purpose, by `otp db upgrade`, so two processes never race a schema change.
         self._auto_migrate = self.is_sqlite if auto_migrate is None else auto_migrate
@@ -109,6 +102,12 @@ class Database:
     @cached_property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def _read_only_options(self) -> dict[str, bool]:
+        # PostgreSQL: the driver opens the transaction with BEGIN READ ONLY, no extra round trip.
+        if self.engine.dialect.name == "postgresql":
+            return {"postgresql_readonly": True}
+        return {"otp_readonly": True}  # read by _sqlite_begin
 
     @property
     def safe_url(self) -> str:

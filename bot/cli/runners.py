@@ -74,11 +74,12 @@ def _log_setup() -> None:
 
 def _start(*required: str):
     """What both Slack runners do first: checked settings, logging, a ready store, the Bolt
-    app, the who-owns index built, the heap settled (after the index: it lives until the
-    chart changes, out of the collector's way)."""
+    app, what is kept per chart version built (the who-owns index, the directory), the
+    heap settled (after those: they live until the chart changes, out of the collector's
+    way)."""
     from otp_bot.bot.app import create_app
     from otp_bot.bot.heap import settle_heap
-    from otp_bot.store.domain.search import warm
+    from otp_bot.store.domain.chart_cache import warm
 
     settings = slack_settings(*required)
     _log_setup()

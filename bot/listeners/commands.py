@@ -23,15 +23,25 @@ ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
 
 def answer(deps: Deps, user_id: str, text: str) -> Reply:
     try:
-        actor = deps.identity.actor(deps.db, user_id)
         read_only = is_read_only(text)
-        with deps.db.session(readonly=read_only) as session:
-            reply = run(session, actor, text)
+        reply = _run_as(deps, user_id, text, read_only)
         if not read_only:
             deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
         return reply
     except Exception as exc:  # noqa: BLE001 - every failure becomes a friendly reply
         return friendly(exc)
+
+
+def _run_as(deps: Deps, user_id: str, text: str, read_only: bool) -> Reply:
+    # The usual caller is on the chart: one transaction finds them and answers.
+    with deps.db.session(readonly=read_only) as session:
+        actor = deps.identity.actor_in(session, user_id)
+        if actor is not None:
+            return run(session, actor, text)
+    # Otherwise Slack is asked for their profile outside any transaction, then the command runs.
+    actor = deps.identity.actor(deps.db, user_id)
+    with deps.db.session(readonly=read_only) as session:
+        return run(session, actor, text)
 
 
 def split_share(text: str) -> tuple[str, bool]:

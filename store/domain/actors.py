@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from otp_bot.store.domain.chart import find_org
+from otp_bot.store.domain.directory import directory
 from otp_bot.store.models import Holder, Seat
 
 
@@ -48,9 +50,12 @@ def actor_for_holder(session: Session, holder_id: str) -> Actor:
 
 def actor_for_slack_user(session: Session, slack_user: str, email: str | None = None) -> Actor:
     """Map a Slack user to a holder by id, else by profile email; an unknown person may read, not write."""
-    holder = session.scalar(select(Holder).where(Holder.slack_user == slack_user))
-    if holder is None and email:
-        holder = session.scalar(select(Holder).where(func.lower(Holder.email) == email.lower()))
+    if find_org(session) is None:  # no chart yet: nobody holds anything
+        return Actor.anonymous(slack_user)
+    known = directory(session).slack_users.get(slack_user)
+    if known is not None:
+        return Actor(label=known[1], holder_id=known[0])
+    holder = session.scalar(select(Holder).where(func.lower(Holder.email) == email.lower())) if email else None
     if holder is None:
         return Actor.anonymous(slack_user)
     return Actor(label=holder.name, holder_id=holder.id)

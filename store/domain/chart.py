@@ -16,8 +16,16 @@ from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import Holder, Metric, Org, Seat
 
 
-def get_org(session: Session) -> Org:
+def find_org(session: Session) -> Org | None:
     org = session.get(Org, 1)
+    # Held for the session's life: its identity map keeps only weak references, and many
+    # rules (and every per-chart cache) ask for the org, which would be a query each time.
+    session.info["org"] = org
+    return org
+
+
+def get_org(session: Session) -> Org:
+    org = find_org(session)
     if org is None:
         raise NotFound("there is no chart yet", hint="import one with `otp chart import FILE`")
     return org
@@ -43,7 +51,7 @@ def get_seat(session: Session, seat_id: str, options: Sequence[ORMOption] = ()) 
 
 # Joined with the holder and the holder's supervisor (joined by the model): the seat and
 # everything its answer shows in one statement rather than three.
-_WHOLE_SEAT = (joinedload(Seat.owns), joinedload(Seat.metrics))
+_WHOLE_SEAT = (joinedload(Seat.holder).joinedload(Holder.supervisor), joinedload(Seat.owns), joinedload(Seat.metrics))
 
 
 def get_whole_seat(session: Session, seat_id: str) -> Seat:
@@ -83,13 +91,9 @@ class SeatSummary(NamedTuple):
     holder_kind: str | None
 
 
-def _summaries() -> Select:
+def summaries_query() -> Select:
+    """Seats as `SeatSummary` rows."""
     return select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind).outerjoin(Holder, Holder.id == Seat.holder_id)
-
-
-def seat_summaries(session: Session, seat_ids: list[str]) -> dict[str, SeatSummary]:
-    """Several seats in one query, by id."""
-    return {r[0]: SeatSummary(*r) for r in session.execute(_summaries().where(Seat.id.in_(seat_ids)))}
 
 
 MAX_LINE = 100  # seats walked up from one seat: a guard, far above any real chart's depth
@@ -100,7 +104,7 @@ def _line_query() -> Select:
           .where(Seat.id == bindparam("seat_id")).cte("up", recursive=True))
     up = up.union_all(select(Seat.reports_to_id, up.c.depth + 1).join(up, Seat.id == up.c.id)
                       .where(up.c.depth < MAX_LINE))
-    return _summaries().join(up, Seat.id == up.c.id).order_by(up.c.depth)
+    return summaries_query().join(up, Seat.id == up.c.id).order_by(up.c.depth)
 
 
 _LINE = _line_query()  # built once: building it cost more than running it

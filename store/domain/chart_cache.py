@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from otp_bot.store.domain.chart import get_org
 from sqlalchemy.orm import Session
+
+from otp_bot.store.domain.chart import find_org, get_org
+
+if TYPE_CHECKING:
+    from otp_bot.store.db import Database
 
 T = TypeVar("T")
 
@@ -32,3 +36,15 @@ def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
                 del _KEPT[stale]
             _KEPT[key] = value
     return value  # type: ignore[return-value]
+
+
+def warm(db: Database) -> None:
+    """Builds what is kept for the current chart (the who-owns index, the directory), so
+    that the first question after a start or a chart change does not wait for it."""
+    from otp_bot.store.domain.directory import directory
+    from otp_bot.store.domain.search import index_for
+
+    with db.session(readonly=True) as session:
+        if find_org(session) is not None:  # no chart yet: nothing to build
+            index_for(session)
+            directory(session)

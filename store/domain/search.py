@@ -16,9 +16,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.db import Database
 from otp_bot.store.domain.chart_cache import per_chart
-from otp_bot.store.models import Org, Seat, SeatOwns
+from otp_bot.store.models import Seat, SeatOwns
 
 # What each kind of phrase is worth: a seat's own names beat a sentence that mentions the topic.
 _WEIGHTS = {"id": 1.0, "title": 1.0, "alias": 1.0, "owns": 1.0, "accountability": 0.88}
@@ -167,28 +166,19 @@ class SearchIndex:
         return Match(query, None, [c for c in ranked[:3] if c.score >= CANDIDATE_FLOOR])
 
     def _fuzzy(self, norm: str) -> list[tuple[float, int]]:
-        """The FUZZY_LIMIT best phrases by `_score`, best first, ties to the lower index.
+        """The FUZZY_LIMIT best phrases by `_scores`, best first, ties to the lower index.
 
-        Calling a Python scorer on every phrase is what costs (over 100 ms for the ~68,000
-        phrases of a 10,000-seat org), and so do native passes over all of them. Only the
-        phrases of `_candidates` are scored. Among those, `_score` is the larger of two
-        native scores, and a phrase's rank by `_score` is never worse than its rank by the
-        native score it took (ties go to the lower index in both): so the best by `_score`
-        are among the best by `fuzz.ratio` or by `fuzz.token_set_ratio`. Two native passes
-        shortlist those (twice the limit each: a margin over what that argument needs), and
-        only the shortlist is scored in Python.
+        Scoring every phrase is what costs (native passes over the ~68,000 phrases of a
+        10,000-seat org take tens of ms), so only the phrases of `_candidates` are scored:
+        two native passes over a few hundred phrases.
         """
-        cutoff = CANDIDATE_FLOOR - 10
-        choices = {i: self.phrases[i] for i in self._candidates(norm)}
-        shortlist = {i for _, _, i in process.extract(norm, choices, scorer=fuzz.ratio,
-                                                      limit=2 * FUZZY_LIMIT, score_cutoff=cutoff)}
-        if len(norm) >= 4:  # shorter queries get no partial score (see _score)
-            shortlist |= {i for _, _, i in process.extract(norm, choices, scorer=fuzz.token_set_ratio,
-                                                           limit=2 * FUZZY_LIMIT, score_cutoff=cutoff)}
-        scored = [(score, i) for i in shortlist if (score := _score(norm, self.phrases[i])) >= cutoff]
-        return sorted(scored, key=lambda s: (-s[0], s[1]))[:FUZZY_LIMIT]
+        candidates = self._candidates(norm)
+        scores = _scores(norm, [self.phrases[i] for i in candidates.tolist()])
+        kept = np.flatnonzero(scores >= CANDIDATE_FLOOR - 10)
+        best = kept[np.lexsort((candidates[kept], -scores[kept]))][:FUZZY_LIMIT]
+        return [(float(scores[k]), int(candidates[k])) for k in best]
 
-    def _candidates(self, norm: str) -> list[int]:
+    def _candidates(self, norm: str) -> np.ndarray:
         """The phrases likely to rank for `norm`, in ascending order.
 
         A typo or a near-name shares most of its trigrams with the phrase it means: the
@@ -199,35 +189,50 @@ class SearchIndex:
         order (scores just over CANDIDATE_FLOOR, such as "deals" for "yodel").
         """
         grams = _trigrams(norm)
-        shared = self.trigrams.shared(grams)
-        held = np.flatnonzero(shared)
-        if len(held) > SHORTLIST:
-            dice = shared[held] / (len(grams) + self.trigrams.sizes[held])
-            held = held[np.argpartition(dice, -SHORTLIST)[-SHORTLIST:]]
+        held = _most_alike(self.trigrams.shared(grams), self.trigrams.sizes, len(grams))
         words = set(norm.split())
         in_common = self.words.shared(words)
         superset = np.flatnonzero(in_common == len(words))[:2 * FUZZY_LIMIT]
-        subset = np.flatnonzero((in_common > 0) & (in_common == self.words.sizes))[:2 * FUZZY_LIMIT]
-        return sorted({*held.tolist(), *superset.tolist(), *subset.tolist()})
+        subset = np.flatnonzero(in_common == self.words.sizes)[:2 * FUZZY_LIMIT]  # every phrase has a word
+        return np.unique(np.concatenate((held, superset, subset)))
 
 
-def _score(query: str, phrase: str) -> float:
-    # Whole-phrase similarity catches typos ("retenion"); a query inside a longer phrase
-    # ("churn" in "churn signals") counts a little less than naming the phrase itself.
-    whole = fuzz.ratio(query, phrase)
-    partial = fuzz.token_set_ratio(query, phrase) * 0.92 if len(query) >= 4 else 0.0
-    return max(whole, partial)
+def _most_alike(shared: np.ndarray, sizes: np.ndarray, grams: int) -> np.ndarray:
+    """The SHORTLIST phrases with the highest Dice coefficient, shared / (grams + size).
+
+    A phrase sharing s trigrams scores at most s / (grams + s). So when the best of the
+    phrases sharing at least `least` all score above (least - 1) / (grams + least - 1), no
+    phrase below that bar could displace one of them: a query usually settles on a high bar
+    and ranks a few hundred phrases rather than every phrase sharing a trigram.
+    """
+    for least in (max(2, grams // 2), max(2, grams // 4), 1):
+        held = np.flatnonzero(shared >= least)
+        if len(held) <= SHORTLIST:
+            if least == 1:
+                return held
+            continue  # too few above this bar: the shortlist may take some from below it
+        dice = shared[held] / (grams + sizes[held])
+        top = np.argpartition(dice, -SHORTLIST)[-SHORTLIST:]
+        if least == 1 or dice[top].min() > (least - 1) / (grams + least - 1):
+            return held[top]
+    raise AssertionError("unreachable: the last bar returns")
+
+
+def _scores(query: str, phrases: list[str]) -> np.ndarray:
+    """Each phrase's likeness to the query, 0-100.
+
+    Whole-phrase similarity catches typos ("retenion"); a query inside a longer phrase
+    ("churn" in "churn signals") counts a little less than naming the phrase itself.
+    """
+    whole = process.cdist([query], phrases, scorer=fuzz.ratio, dtype=np.float64)[0]
+    if len(query) < 4:  # too short for a partial match to mean anything
+        return whole
+    partial = process.cdist([query], phrases, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+    return np.maximum(whole, partial * 0.92)
 
 
 def index_for(session: Session) -> SearchIndex:
     return per_chart(session, "search index", SearchIndex.build)
-
-
-def warm(db: Database) -> None:
-    """Builds the current chart's index now, so that the first question does not wait for it."""
-    with db.session(readonly=True) as session:
-        if session.get(Org, 1) is not None:  # no chart yet: nothing to index
-            index_for(session)
 
 
 def who_owns(session: Session, topic: str) -> Match:
