@@ -8,18 +8,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import accountable_text, metric_line, named_holder_text, seat_holder_text, vacancy_text
+from otp_bot.commands.describe import metric_line, named_holder_text, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import SeatSummary, get_org, get_whole_seat
-from otp_bot.store.domain.directory import directory
+from otp_bot.store.domain.chart import get_org
+from otp_bot.store.domain.directory import SeatCard, directory
 from otp_bot.store.domain.metrics import current_rows
-from otp_bot.store.domain.search import Candidate, who_owns
-from otp_bot.store.models import Seat
+from otp_bot.store.domain.search import who_owns
 
 
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
@@ -35,30 +34,26 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
     if match.best is None and not match.candidates:
         text = render("who_owns_none.j2", topic=topic)
         return Reply(text=text, blocks=[blocks.section(text)])
-    if match.best is None:
-        text = render("who_owns_candidates.j2", topic=topic, options=_options(session, match.candidates))
-        return Reply(text=text, blocks=[blocks.section(text)])
-    seat = get_whole_seat(session, match.best.seat_id)
-    return seat_reply(session, seat, heading="who_owns.j2", today=periods.today(org.timezone), topic=topic,
-                      matched=match.best)
-
-
-def _options(session: Session, candidates: list[Candidate]) -> list[dict[str, Any]]:
     seats = directory(session).seats
-    return [{"seat": seats[c.seat_id], "matched": c.matched, "field": c.field, "holder": _holder(seats[c.seat_id])}
-            for c in candidates]
+    if match.best is None:
+        options = [{"seat": seats[c.seat_id], "matched": c.matched, "field": c.field, "holder": _holder_text(seats[c.seat_id])}
+                   for c in match.candidates]
+        text = render("who_owns_candidates.j2", topic=topic, options=options)
+        return Reply(text=text, blocks=[blocks.section(text)])
+    return seat_reply(session, seats[match.best.seat_id], heading="who_owns.j2", today=periods.today(org.timezone),
+                      topic=topic, matched=match.best)
 
 
-def _holder(s: SeatSummary) -> str:
-    return named_holder_text(s.holder, s.holder_kind) if s.holder else vacancy_text(s.status)
+def _holder_text(seat: SeatCard) -> str:
+    return named_holder_text(seat.holder, seat.holder_kind) if seat.holder and seat.holder_kind else vacancy_text(seat.status)
 
 
-def seat_reply(session: Session, seat: Seat, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:
+def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:
     rows = current_rows(session, seat.metrics, today)
     context = {
         "seat": seat,
-        "holder": seat_holder_text(seat),
-        "accountable": accountable_text(seat),
+        "holder": _holder_text(seat),
+        "accountable": seat.accountable,
         "line": [{"title": s.title, "id": s.id, "holder": s.holder or vacancy_text(s.status)}
                  for s in directory(session).line_above(seat.id)],
         "metrics": [metric_line(r) for r in rows],

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import Select, bindparam, literal, select
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import Holder, Metric, Org, Seat
@@ -35,9 +33,8 @@ def _closest(wanted: str, choices: list[str]) -> list[str]:
     return [c for c, score, _ in process.extract(wanted, choices, limit=3) if score >= 60]
 
 
-def _get(session: Session, model: type, key: str, noun: str, fallback: str | None,
-         options: Sequence[ORMOption] = ()):
-    row = session.get(model, key.strip().lower(), options=options)
+def _get(session: Session, model: type, key: str, noun: str, fallback: str | None):
+    row = session.get(model, key.strip().lower())
     if row is None:
         close = _closest(key, list(session.scalars(select(model.id))))
         hint = f"did you mean {', '.join(f'`{c}`' for c in close)}?" if close else fallback
@@ -45,20 +42,12 @@ def _get(session: Session, model: type, key: str, noun: str, fallback: str | Non
     return row
 
 
-def get_seat(session: Session, seat_id: str, options: Sequence[ORMOption] = ()) -> Seat:
-    return _get(session, Seat, seat_id, "seat", "`chart` lists every seat", options)
+def get_seat(session: Session, seat_id: str) -> Seat:
+    return _get(session, Seat, seat_id, "seat", "`chart` lists every seat")
 
 
 # Joined with the holder and the holder's supervisor (joined by the model): the seat and
 # everything its answer shows in one statement rather than three.
-_WHOLE_SEAT = (joinedload(Seat.holder).joinedload(Holder.supervisor), joinedload(Seat.owns), joinedload(Seat.metrics))
-
-
-def get_whole_seat(session: Session, seat_id: str) -> Seat:
-    """`get_seat` with its holder, owns and metrics loaded: what `/otp seat` and who-owns show."""
-    return get_seat(session, seat_id, _WHOLE_SEAT)
-
-
 def get_holder(session: Session, holder_id: str) -> Holder:
     return _get(session, Holder, holder_id, "holder", None)
 
@@ -91,8 +80,7 @@ class SeatSummary(NamedTuple):
     holder_kind: str | None
 
 
-def summaries_query() -> Select:
-    """Seats as `SeatSummary` rows."""
+def _summaries() -> Select:
     return select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind).outerjoin(Holder, Holder.id == Seat.holder_id)
 
 
@@ -104,7 +92,7 @@ def _line_query() -> Select:
           .where(Seat.id == bindparam("seat_id")).cte("up", recursive=True))
     up = up.union_all(select(Seat.reports_to_id, up.c.depth + 1).join(up, Seat.id == up.c.id)
                       .where(up.c.depth < MAX_LINE))
-    return summaries_query().join(up, Seat.id == up.c.id).order_by(up.c.depth)
+    return _summaries().join(up, Seat.id == up.c.id).order_by(up.c.depth)
 
 
 _LINE = _line_query()  # built once: building it cost more than running it

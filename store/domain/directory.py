@@ -1,51 +1,91 @@
-"""The chart at a glance, kept per chart version: every seat's title, holder and manager,
-and the Slack user of every holder.
+"""The chart at a glance, kept per chart version: every seat as its answers show it (title,
+holder, owns, accountabilities, metric definitions, manager) and the Slack user of every
+holder.
 
-For answers that name seats (who-owns and its closest seats, a reporting line) and for
-knowing who is asking, without a query each time. Rules that decide who may do what read
-the live rows instead (`chart.reporting_line`): a write changes the chart before its
-transaction gives it a new version.
+who-owns, `/otp seat` and knowing who is asking read it instead of the seat, its holder
+and its metrics on every question: an answer then reads only its values. Rules that
+decide who may do what read the live rows instead (`chart.reporting_line`): a write
+changes the chart before its transaction gives it a new version.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from otp_bot.store.domain.chart import MAX_LINE, SeatSummary, summaries_query
+from otp_bot.store.domain.chart import MAX_LINE, get_seat
 from otp_bot.store.domain.chart_cache import per_chart
-from otp_bot.store.models import Holder, Seat
+from otp_bot.store.domain.errors import NotFound
+from otp_bot.store.domain.metric_facts import METRIC_COLUMNS, MetricFacts
+from otp_bot.store.models import Holder, Metric, Seat, SeatOwns
+
+
+@dataclass(frozen=True)
+class SeatCard:
+    id: str
+    title: str
+    status: str
+    holder: str | None  # the holder's name
+    holder_kind: str | None
+    accountable: str | None  # for a seat an agent holds: the human supervising it
+    reports_to: str | None
+    owns: tuple[str, ...]
+    accountabilities: tuple[str, ...]
+    does_not_own: tuple[str, ...]
+    metrics: tuple[MetricFacts, ...]
 
 
 @dataclass(frozen=True)
 class Directory:
-    seats: dict[str, SeatSummary]
-    manager: dict[str, str | None]  # seat -> the seat it reports to
+    seats: dict[str, SeatCard]
     slack_users: dict[str, tuple[str, str]]  # Slack user id -> (holder id, holder name)
 
     @classmethod
     def build(cls, session: Session) -> Directory:
         # Plain rows through the connection: no ORM object for each of thousands of seats.
         conn = session.connection()
-        seats, manager = {}, {}
-        for row in conn.execute(summaries_query().add_columns(Seat.reports_to_id)):
-            seats[row[0]] = SeatSummary(*row[:5])
-            manager[row[0]] = row[5]
+        owns: dict[str, list[str]] = defaultdict(list)
+        for seat_id, topic in conn.execute(select(SeatOwns.seat_id, SeatOwns.topic).order_by(SeatOwns.position)):
+            owns[seat_id].append(topic)
+        metrics: dict[str, list[MetricFacts]] = defaultdict(list)
+        for row in conn.execute(select(*METRIC_COLUMNS).order_by(Metric.position)):
+            metrics[row.seat_id].append(MetricFacts._make(row))
+        supervisor = aliased(Holder)
+        rows = conn.execute(
+            select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind, supervisor.name, Seat.reports_to_id,
+                   Seat.accountabilities, Seat.does_not_own)
+            .outerjoin(Holder, Holder.id == Seat.holder_id).outerjoin(supervisor, supervisor.id == Holder.supervisor_id))
+        seats = {
+            seat_id: SeatCard(seat_id, title, status, holder, kind, boss if kind == "agent" else None, reports_to,
+                              tuple(owns[seat_id]), tuple(accountabilities or ()), tuple(does_not_own or ()),
+                              tuple(metrics[seat_id]))
+            for seat_id, title, status, holder, kind, boss, reports_to, accountabilities, does_not_own in rows
+        }
         users = conn.execute(select(Holder.slack_user, Holder.id, Holder.name).where(Holder.slack_user.is_not(None)))
-        return cls(seats, manager, {slack_user: (holder_id, name) for slack_user, holder_id, name in users})
+        return cls(seats, {slack_user: (holder_id, name) for slack_user, holder_id, name in users})
 
-    def line_above(self, seat_id: str) -> list[SeatSummary]:
+    def line_above(self, seat_id: str) -> list[SeatCard]:
         """The seats above `seat_id`, nearest first."""
-        line: list[SeatSummary] = []
-        up = self.manager.get(seat_id)
+        line: list[SeatCard] = []
+        up = self.seats[seat_id].reports_to if seat_id in self.seats else None
         while up is not None and len(line) < MAX_LINE:
             line.append(self.seats[up])
-            up = self.manager.get(up)
+            up = line[-1].reports_to
         return line
 
 
 def directory(session: Session) -> Directory:
     """The directory of the chart version `session` sees (there must be a chart)."""
     return per_chart(session, "directory", Directory.build)
+
+
+def seat_card(session: Session, seat_id: str) -> SeatCard:
+    """A seat by id, as `get_seat` finds it (an unknown id is NotFound, with a hint)."""
+    card = directory(session).seats.get(seat_id.strip().lower())
+    if card is None:
+        get_seat(session, seat_id)  # raises NotFound with the closest ids
+        raise NotFound(f"there is no seat `{seat_id}`")
+    return card

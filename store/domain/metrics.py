@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -29,6 +29,13 @@ from otp_bot.store.domain.value_rules import (
 )
 from otp_bot.store.models import Metric, MetricValue
 
+if TYPE_CHECKING:
+    from otp_bot.store.domain.metric_facts import MetricFacts
+
+# A metric read in this session, or its plain columns: reading and judging values needs
+# only what both have.
+MetricLike: TypeAlias = "Metric | MetricFacts"
+
 DEFAULT_WEEKS = 13
 ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
 STATUS_WINDOW = 3
@@ -41,7 +48,7 @@ _AGGREGATE = {
 }
 
 
-def goal_of(metric: Metric) -> Goal:
+def goal_of(metric: MetricLike) -> Goal:
     return Goal(metric.goal_op, metric.goal_value, metric.goal_high)
 
 
@@ -104,7 +111,7 @@ class Cell(NamedTuple):  # an org-wide scorecard makes 130,000 of these: a tuple
 
 @dataclass(slots=True)  # one per metric: the briefing makes ten thousand
 class MetricRow:
-    metric: Metric
+    metric: MetricLike
     goal: Goal
     cells: list[Cell]
     status: str  # green, yellow, red, none
@@ -128,7 +135,7 @@ class MetricRow:
         return (self.trend == "up") == better
 
 
-def _with_formula_inputs(session: Session, metrics: Sequence[Metric]) -> dict[str, Metric]:
+def _with_formula_inputs(session: Session, metrics: Sequence[MetricLike]) -> dict[str, MetricLike]:
     wanted = {m.id: m for m in metrics}
     todo = [m for m in metrics if m.formula]
     while todo:
@@ -140,7 +147,7 @@ def _with_formula_inputs(session: Session, metrics: Sequence[Metric]) -> dict[st
     return wanted
 
 
-def period_values(session: Session, metrics: Iterable[Metric], since: dt.date) -> dict[tuple[str, dt.date], float]:
+def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.date) -> dict[tuple[str, dt.date], float]:
     """Aggregated value per (metric, period) from `since` on; formula metrics computed."""
     by_id = _with_formula_inputs(session, list(metrics))
     raw: dict[tuple[str, dt.date], list[float]] = {}
@@ -193,11 +200,11 @@ def period_values(session: Session, metrics: Iterable[Metric], since: dt.date) -
     return out
 
 
-def _formula_order(by_id: dict[str, Metric]) -> list[Metric]:
-    done: list[Metric] = []
+def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:
+    done: list[MetricLike] = []
     seen: set[str] = set()
 
-    def visit(m: Metric) -> None:
+    def visit(m: MetricLike) -> None:
         if m.id in seen:
             return
         seen.add(m.id)
@@ -213,7 +220,7 @@ def _formula_order(by_id: dict[str, Metric]) -> list[Metric]:
     return done
 
 
-def metric_rows(session: Session, metrics: Sequence[Metric], *, weeks: int = DEFAULT_WEEKS,
+def metric_rows(session: Session, metrics: Sequence[MetricLike], *, weeks: int = DEFAULT_WEEKS,
                 today: dt.date | None = None) -> list[MetricRow]:
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
@@ -236,7 +243,7 @@ def metric_rows(session: Session, metrics: Sequence[Metric], *, weeks: int = DEF
     return rows
 
 
-def _summarise(metric: Metric, goal: Goal, cells: list[Cell]) -> MetricRow:
+def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
     known = [c for c in cells if c.value is not None]
     # A current period with nothing yet is "not reported yet", not a miss.
     recent = cells[:-1] if cells and cells[-1].value is None else cells
@@ -254,6 +261,6 @@ def _summarise(metric: Metric, goal: Goal, cells: list[Cell]) -> MetricRow:
     return MetricRow(metric, goal, cells, status, trend, average, known[-1] if known else None)
 
 
-def current_rows(session: Session, metrics: Sequence[Metric], today: dt.date | None = None) -> list[MetricRow]:
+def current_rows(session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None) -> list[MetricRow]:
     """Just enough history for status: what App Home and who-owns show."""
     return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today)

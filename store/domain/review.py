@@ -20,8 +20,9 @@ from otp_bot.store.domain import audit, periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.daily_briefing import MetricFacts, metric_facts, owner_text
+from otp_bot.store.domain.daily_briefing import metric_facts, owner_text
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.metric_facts import MetricFacts
 from otp_bot.store.domain.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
 from otp_bot.store.models import FollowUp, Holder, Seat
 
