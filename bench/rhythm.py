@@ -38,7 +38,7 @@ from otp_bot.commands import run as run_command  # noqa: E402
 from otp_bot.commands.briefing import briefing_message  # noqa: E402
 from otp_bot.commands.scorecard_image import render_png  # noqa: E402
 from otp_bot.commands.scorecard_post import scorecard_message  # noqa: E402
-from otp_bot.bot.scheduler import settle_heap  # noqa: E402
+from otp_bot.bot.heap import settle_heap  # noqa: E402
 from otp_bot.store.db import Database  # noqa: E402
 from otp_bot.store.domain.actors import Actor  # noqa: E402
 from otp_bot.store.domain.chart_sync import apply_chart  # noqa: E402
@@ -206,7 +206,7 @@ def bench_backend(backend: str, url: str, org: generate.Org, args) -> dict[str, 
                  "scorecard_off_track": review.off_track_count, "scorecard_rows_shown": len(review.rows)}
         log(f"{backend}: briefing has " + ", ".join(f"{k} {v:,}" for k, v in shape.items()))
         del b, review
-        settle_heap()  # as the scheduler in `otp serve` does when it starts (bot/scheduler.py)
+        settle_heap()  # as `otp serve` does when it starts (bot/cli/runners.py)
         t0 = time.perf_counter()
         rows = measure(db, cases(since), runs=args.runs, budget=args.budget, min_runs=args.min_runs, seed=args.seed)
         log(f"{backend}: measured for {time.perf_counter() - t0:.0f}s")

@@ -20,7 +20,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from slack_sdk import WebClient
 
-from otp_bot.bot.heap import settle_heap  # noqa: F401 - bench/rhythm.py reads it here
 from otp_bot.bot.rhythm import Outcome, RhythmPoster
 from otp_bot.store.db import Database
 from otp_bot.store.domain import chart_cache, schedules
