@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from otp_bot.store.domain.chart import accountable_human
+from otp_bot.store.domain.directory import SeatCard
 from otp_bot.store.domain.metrics import MetricRow
 from otp_bot.store.models import Holder, Seat
 
@@ -22,6 +23,11 @@ def named_holder_text(name: str, kind: str) -> str:
 
 def seat_holder_text(seat: Seat) -> str:
     return holder_text(seat.holder) if seat.holder is not None else vacancy_text(seat.status)
+
+
+def card_holder_text(seat: SeatCard) -> str:
+    """`seat_holder_text` for a seat as the directory keeps it."""
+    return named_holder_text(seat.holder, seat.holder_kind) if seat.holder and seat.holder_kind else vacancy_text(seat.status)
 
 
 def vacancy_text(status: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import metric_line, named_holder_text, vacancy_text
+from otp_bot.commands.describe import card_holder_text, metric_line, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.render import render
@@ -34,25 +34,22 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
     if match.best is None and not match.candidates:
         text = render("who_owns_none.j2", topic=topic)
         return Reply(text=text, blocks=[blocks.section(text)])
-    seats = directory(session).seats
+    kept = directory(session)
     if match.best is None:
-        options = [{"seat": seats[c.seat_id], "matched": c.matched, "field": c.field, "holder": _holder_text(seats[c.seat_id])}
-                   for c in match.candidates]
+        cards = [kept.card(c.seat_id) for c in match.candidates]
+        options = [{"seat": card, "matched": c.matched, "field": c.field, "holder": card_holder_text(card)}
+                   for c, card in zip(match.candidates, cards)]
         text = render("who_owns_candidates.j2", topic=topic, options=options)
         return Reply(text=text, blocks=[blocks.section(text)])
-    return seat_reply(session, seats[match.best.seat_id], heading="who_owns.j2", today=periods.today(org.timezone),
+    return seat_reply(session, kept.card(match.best.seat_id), heading="who_owns.j2", today=periods.today(org.timezone),
                       topic=topic, matched=match.best)
-
-
-def _holder_text(seat: SeatCard) -> str:
-    return named_holder_text(seat.holder, seat.holder_kind) if seat.holder and seat.holder_kind else vacancy_text(seat.status)
 
 
 def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:
     rows = current_rows(session, seat.metrics, today)
     context = {
         "seat": seat,
-        "holder": _holder_text(seat),
+        "holder": card_holder_text(seat),
         "accountable": seat.accountable,
         "line": [{"title": s.title, "id": s.id, "holder": s.holder or vacancy_text(s.status)}
                  for s in directory(session).line_above(seat.id)],

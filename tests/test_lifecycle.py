@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from otp_bot.commands import run
 from otp_bot.store.domain import audit, lifecycle
 from otp_bot.store.domain.actors import Actor, actor_for_holder
+from otp_bot.store.domain.chart import get_org
 from otp_bot.store.domain.chart_sync import apply_chart, export_chart
 from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -363,6 +364,20 @@ def test_two_hearings_at_once_cannot_move_work_onto_each_other(org):
         t.join(timeout=60)
     assert sorted(str(v) == "retired" for v in outcomes.values()) == [False, True]
     check_invariants(org)
+
+
+def test_a_change_counts_on_from_the_revision_it_locked(org):
+    """A session that read the org before another change committed (finding the caller
+    does) still moves the revision on from the locked row, not from what it read."""
+    if org.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first read: the race needs a server")
+    with org.session() as early:
+        before = get_org(early).revision
+        with org.session() as other:
+            lifecycle.hire(other, OPERATOR, "growth", "Growth")
+        lifecycle.hire(early, OPERATOR, "partnerships", "Partnerships")
+    with org.session(readonly=True) as s:
+        assert get_org(s).revision == before + 2
 
 
 def test_a_seat_with_a_hearing_is_kept_by_a_chart_import(org):

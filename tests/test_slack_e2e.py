@@ -88,7 +88,8 @@ def test_unknown_person_may_read_but_not_write(server, module_db, api):
     _, write = server.command("kpi retention-saves 2", user=STRANGER)
     assert "can read but not record" in write["text"]
     assert values(module_db) == before
-    assert api.calls_to("users.info")  # tried the profile email first
+    # Slack was asked for the profile email once; the second command remembered there was no match.
+    assert len([c for c in api.calls_to("users.info") if c.args.get("user") == STRANGER]) == 1
 
 
 def test_person_matched_by_profile_email(server, module_db, api):
@@ -96,6 +97,10 @@ def test_person_matched_by_profile_email(server, module_db, api):
     api.users["U0JANINE2"] = {"email": "janine@acmeagency.com", "real_name": "Janine"}
     _, payload = server.command("kpi payables-on-time 99", user="U0JANINE2")
     assert "Recorded 99" in payload["text"]
+    asked = len(api.calls_to("users.info"))
+    _, again = server.command("kpi payables-on-time 98", user="U0JANINE2")
+    assert "Recorded 98" in again["text"]
+    assert len(api.calls_to("users.info")) == asked  # the email is remembered, not looked up again
 
 
 def test_bad_command_is_a_friendly_usage_line(server):

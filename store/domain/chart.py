@@ -46,8 +46,6 @@ def get_seat(session: Session, seat_id: str) -> Seat:
     return _get(session, Seat, seat_id, "seat", "`chart` lists every seat")
 
 
-# Joined with the holder and the holder's supervisor (joined by the model): the seat and
-# everything its answer shows in one statement rather than three.
 def get_holder(session: Session, holder_id: str) -> Holder:
     return _get(session, Holder, holder_id, "holder", None)
 

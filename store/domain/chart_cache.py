@@ -11,31 +11,73 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart import find_org, get_org
+from otp_bot.store.models import Org
 
 if TYPE_CHECKING:
     from otp_bot.store.db import Database
 
 T = TypeVar("T")
 
-_KEPT: dict[tuple[str, str, str], object] = {}  # (what, database, etag) -> value
+KEEP = 2  # chart versions kept per kind and database: the current one, and one a slow build may still finish
+_ATTEMPTS = 3
+
+_KEPT: dict[tuple[str, str], dict[str, object]] = {}  # (what, database) -> {etag: value}, oldest first
+_BUILDERS: dict[tuple[str, str], threading.Lock] = {}
 _LOCK = threading.Lock()
 
 
 def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
     """`build(session)`, or what it returned before for this database and chart version."""
-    key = (what, str(session.get_bind().url), get_org(session).etag)
-    with _LOCK:
-        value = _KEPT.get(key)
+    place = (what, str(session.get_bind().url))
+    etag = get_org(session).etag
+    value = _kept(place, etag)
     if value is None:
-        value = build(session)  # outside the lock: two first readers may both build, harmlessly
-        with _LOCK:
-            for stale in [k for k in _KEPT if k[:2] == key[:2]]:
-                del _KEPT[stale]
-            _KEPT[key] = value
+        # A build reads through the connection, which does not flush by itself. Flushed
+        # before waiting: whoever holds the builder then only reads, and never waits on us.
+        session.flush()
+        # One build per kind and database at a time: after a chart change, the questions
+        # that arrive together wait for one build instead of each making its own.
+        with _builder(place):
+            value = _kept(place, etag)
+            if value is None:
+                value = _build(session, place, etag, build)
     return value  # type: ignore[return-value]
+
+
+def _build(session: Session, place: tuple[str, str], etag: str, build: Callable[[Session], T]) -> T:
+    for _ in range(_ATTEMPTS):
+        value = build(session)
+        # A build is several statements. On PostgreSQL each sees what has committed by
+        # then, so a chart change committing part-way would mix two versions: kept only
+        # when the version is the same after the build as before it.
+        now = session.scalar(select(Org.etag).where(Org.id == 1))
+        if now == etag:
+            _keep(place, etag, value)
+            return value
+        etag = now
+    return value  # the chart kept changing: answer from the last read and keep nothing
+
+
+def _kept(place: tuple[str, str], etag: str) -> object | None:
+    with _LOCK:
+        return _KEPT.get(place, {}).get(etag)
+
+
+def _keep(place: tuple[str, str], etag: str, value: object) -> None:
+    with _LOCK:
+        versions = _KEPT.setdefault(place, {})
+        versions[etag] = value
+        while len(versions) > KEEP:
+            del versions[next(iter(versions))]
+
+
+def _builder(place: tuple[str, str]) -> threading.Lock:
+    with _LOCK:
+        return _BUILDERS.setdefault(place, threading.Lock())
 
 
 def warm(db: Database) -> None:

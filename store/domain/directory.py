@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from otp_bot.store.domain.chart import MAX_LINE, get_seat
 from otp_bot.store.domain.chart_cache import per_chart
-from otp_bot.store.domain.errors import NotFound
+from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.metric_facts import METRIC_COLUMNS, MetricFacts
 from otp_bot.store.models import Holder, Metric, Seat, SeatOwns
 
@@ -67,6 +67,15 @@ class Directory:
         users = conn.execute(select(Holder.slack_user, Holder.id, Holder.name).where(Holder.slack_user.is_not(None)))
         return cls(seats, {slack_user: (holder_id, name) for slack_user, holder_id, name in users})
 
+    def card(self, seat_id: str) -> SeatCard:
+        """A seat known to be on the chart (found by search, or by `get_seat`)."""
+        card = self.seats.get(seat_id)
+        if card is None:
+            # On the chart but not in this version of it: a change committed while the
+            # answer was being made.
+            raise Conflict("the chart changed while I was answering", hint="ask again")
+        return card
+
     def line_above(self, seat_id: str) -> list[SeatCard]:
         """The seats above `seat_id`, nearest first."""
         line: list[SeatCard] = []
@@ -84,8 +93,8 @@ def directory(session: Session) -> Directory:
 
 def seat_card(session: Session, seat_id: str) -> SeatCard:
     """A seat by id, as `get_seat` finds it (an unknown id is NotFound, with a hint)."""
-    card = directory(session).seats.get(seat_id.strip().lower())
+    kept = directory(session)
+    card = kept.seats.get(seat_id.strip().lower())
     if card is None:
-        get_seat(session, seat_id)  # raises NotFound with the closest ids
-        raise NotFound(f"there is no seat `{seat_id}`")
+        return kept.card(get_seat(session, seat_id).id)  # get_seat: NotFound with the closest ids
     return card

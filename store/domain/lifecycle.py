@@ -77,7 +77,10 @@ def _require_above(session: Session, actor: Actor, line: list[Seat], what: str) 
 def _lock_chart(session: Session) -> Org:
     # One chart change at a time: two hearings must not each move a topic to the seat the
     # other is retiring. SQLite writers are serialised already; PostgreSQL locks the row.
-    org = session.scalar(select(Org).where(Org.id == 1).with_for_update())
+    # populate_existing: the session may hold the org from before the lock (finding the
+    # caller reads it), and the revision bumped from must be the one just locked.
+    org = session.scalar(select(Org).where(Org.id == 1).with_for_update()
+                         .execution_options(populate_existing=True))
     if org is None:
         raise NotFound("there is no chart yet", hint="import one with `otp chart import FILE`")
     return org
