@@ -8,6 +8,9 @@ from typing import Any
 
 import yaml
 
+from otp_bot.store.domain.chart_sync import apply_chart
+from otp_bot.store.domain.chartfile import validate_chart
+
 BASE: dict[str, Any] = {
     "org": {"name": "Test Org", "timezone": "America/New_York"},
     "holders": [
@@ -48,6 +51,12 @@ def chart(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data.update(changes)
     return data
+
+
+def load(db, data: dict[str, Any]) -> None:
+    """Import `data` into `db` as `otp chart import` would."""
+    with db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
 
 
 def seat(data: dict[str, Any], seat_id: str) -> dict[str, Any]:

@@ -12,27 +12,20 @@ from sqlalchemy import select
 from otp_bot.store.domain import lifecycle
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart_cache import per_chart
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
 from otp_bot.store.domain.directory import directory, seat_card
 from otp_bot.store.domain.errors import Conflict, NotFound
 from otp_bot.store.domain.lifecycle import HearingInput
 from otp_bot.store.models import Seat, SeatOwns
 
-from .charts import chart, seat
+from .charts import chart, load, seat
 
 OPERATOR = Actor.cli_operator()
-
-
-def _import(db, data) -> None:
-    with db.session() as s:
-        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
 
 
 def test_a_chart_change_during_a_build_is_not_mixed_into_it(db):
     """A change that commits between a build's statements (PostgreSQL's read committed
     lets the later statements see it) must not leave owners without their seats."""
-    _import(db, chart())
+    load(db, chart())
     changed: list[bool] = []
 
     def seats_and_owners(s):
@@ -52,7 +45,7 @@ def test_a_chart_change_during_a_build_is_not_mixed_into_it(db):
 
 
 def test_questions_arriving_together_wait_for_one_build(db):
-    _import(db, chart())
+    load(db, chart())
     builds: list[int] = []
     building = threading.Event()
 
@@ -81,7 +74,7 @@ def test_questions_arriving_together_wait_for_one_build(db):
 
 def test_a_hire_a_retirement_and_a_metric_change_show_in_the_next_read(db):
     data = chart()
-    _import(db, data)
+    load(db, data)
     with db.session(readonly=True) as s:
         assert "growth" not in directory(s).seats
     with db.session() as s:
@@ -99,7 +92,7 @@ def test_a_hire_a_retirement_and_a_metric_change_show_in_the_next_read(db):
     seat(data, "accounting")["metrics"][0]["goal"] = "< 9000"
     data["seats"].append({"id": "growth", "title": "Growth", "status": "retired", "reports_to": "coo"})
     seat(data, "coo")["owns"].append("experiments")
-    _import(db, data)
+    load(db, data)
     with db.session(readonly=True) as s:
         goal = directory(s).seats["accounting"].metrics[0]
         assert (goal.goal_op, goal.goal_value) == ("<", 9000)
@@ -109,7 +102,7 @@ def test_a_seat_added_while_answering_asks_to_ask_again(db):
     """A PostgreSQL transaction sees a seat committed after it read the chart's version; the
     answer says the chart changed rather than that there is no such seat. SQLite reads one
     snapshot throughout, so there the seat is simply not there yet."""
-    _import(db, chart())
+    load(db, chart())
     with db.session(readonly=True) as s:
         assert seat_card(s, "coo").title == "COO"
         with db.session() as other:

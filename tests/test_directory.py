@@ -4,36 +4,29 @@ from __future__ import annotations
 
 from otp_bot.store.domain.actors import Actor, actor_for_slack_user
 from otp_bot.store.domain.chart import reporting_line
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
 from otp_bot.store.domain.directory import directory
 from otp_bot.store.domain.lifecycle import assign
 from otp_bot.store.models import Seat
 from sqlalchemy import select
 
-from .charts import chart
-
-
-def _import(db, data) -> None:
-    with db.session() as s:
-        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+from .charts import chart, load
 
 
 def test_a_slack_user_is_known_until_the_chart_moves_them(db):
     data = chart()
-    _import(db, data)
+    load(db, data)
     with db.session(readonly=True) as s:
         assert actor_for_slack_user(s, "U02ACC").holder_id == "janine"
         assert actor_for_slack_user(s, "U0NOBODY").holder_id is None
     data["holders"][1]["slack_user"] = "U0JANINE2"
-    _import(db, data)
+    load(db, data)
     with db.session(readonly=True) as s:
         assert actor_for_slack_user(s, "U02ACC").holder_id is None
         assert actor_for_slack_user(s, "U0JANINE2").holder_id == "janine"
 
 
 def test_a_profile_email_is_matched_when_the_slack_id_is_not(db):
-    _import(db, chart())
+    load(db, chart())
     with db.session(readonly=True) as s:
         assert actor_for_slack_user(s, "U0NEWPHONE", "Bogdan@Example.com").holder_id == "bogdan"
         assert actor_for_slack_user(s, "U0NEWPHONE", "nobody@example.com").holder_id is None
@@ -55,7 +48,7 @@ def test_the_line_above_every_seat_is_the_live_reporting_line(example_db):
 
 def test_a_reassigned_seat_shows_its_new_holder_in_the_next_answer(db):
     data = chart()
-    _import(db, data)
+    load(db, data)
     with db.session(readonly=True) as s:
         assert directory(s).seats["accounting"].holder == "Janine"
     with db.session() as s:
