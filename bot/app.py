@@ -54,7 +54,7 @@ def create_app(db: Database, settings: SlackSettings, *, client: WebClient | Non
                verify_token: bool = True) -> tuple[App, Deps]:
     """Build the app. Raises ConfigError when the bot token or signing secret is missing."""
     settings.require("bot_token", "signing_secret")
-    client = client or make_client(settings.secret("bot_token"), settings.base_url)
+    client = client or make_client(settings.secret("bot_token"), settings.base_url, settings.timeout_seconds)
     app = App(
         client=client,
         signing_secret=settings.secret("signing_secret"),

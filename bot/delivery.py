@@ -1,26 +1,46 @@
 """Getting things out exactly once: Slack posts that survive a retry, and signed callbacks.
 
 A Slack post carries its outbox key in message metadata. When an earlier attempt may
-have landed (a timeout, a 5xx, a worker killed mid-call), the channel is searched for
-that key before posting again. A callback carries the key in `Idempotency-Key` on every
-attempt, so the receiver can drop repeats; it is signed like Slack signs its requests.
+have landed (a timeout, a 5xx, a worker killed mid-call), the conversation is searched
+for that key, from the first attempt's start (less a margin for clock skew) to now,
+page after page until that window is exhausted, however busy the channel has been.
+When the search cannot be completed, nothing is posted: `Unconfirmed` says why, and the
+caller refuses rather than risk a second copy. A callback carries the key in
+`Idempotency-Key` on every attempt, so the receiver can drop repeats; it is signed like
+Slack signs its requests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 EVENT_TYPE = "otp_outbox"
-HISTORY_PAGES = 5
+SKEW = 60.0  # seconds: the search starts this much before the first attempt (our clock vs Slack's)
+PAGE = 200  # messages per history page (Slack's most)
+MAX_PAGES = 250  # 50,000 messages since the first attempt: beyond this the search gives up, and nothing is posted
+# Slack's answers that mean looking again later cannot help.
+LOOKUP_PERMANENT = frozenset({"channel_not_found", "not_in_channel", "missing_scope", "invalid_auth", "not_authed",
+                              "account_inactive", "thread_not_found", "is_archived"})
+
+
+class Unconfirmed(Exception):
+    """Whether an earlier post landed could not be established, so nothing was posted."""
+
+    def __init__(self, detail: str, *, permanent: bool) -> None:
+        super().__init__(f"could not confirm whether the earlier post landed ({detail}); not posting again")
+        self.permanent = permanent
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -35,30 +55,46 @@ def dm_channel(client: WebClient, target: str) -> str:
     return target
 
 
-def _find(client: WebClient, channel: str, key: str, since: float, thread_ts: str | None) -> str | None:
-    cursor = None
-    for _ in range(HISTORY_PAGES):
+def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, cursor: str | None) -> dict:
+    try:
         if thread_ts:
-            page = client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True,
-                                                cursor=cursor, limit=200)
-        else:
-            page = client.conversations_history(channel=channel, oldest=f"{since:.6f}", include_all_metadata=True,
-                                                cursor=cursor, limit=200)
+            return client.conversations_replies(channel=channel, ts=thread_ts, oldest=f"{since:.6f}",
+                                                include_all_metadata=True, cursor=cursor, limit=PAGE).data
+        return client.conversations_history(channel=channel, oldest=f"{since:.6f}", include_all_metadata=True,
+                                            cursor=cursor, limit=PAGE).data
+    except SlackApiError as exc:
+        error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        raise Unconfirmed(f"Slack said {error} to the history look-up", permanent=error in LOOKUP_PERMANENT) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise Unconfirmed(f"history unreachable: {exc or type(exc).__name__}", permanent=False) from exc
+
+
+def find_posted(client: WebClient, channel: str, key: str, since: float, thread_ts: str | None = None,
+                *, max_pages: int = MAX_PAGES) -> str | None:
+    """The ts of the message carrying `key` posted after `since`, or None when the whole
+    window was read and it is not there. Raises Unconfirmed when it could not be read."""
+    cursor = None
+    for _ in range(max_pages):
+        page = _page(client, channel, since, thread_ts, cursor)
         for message in page.get("messages", []):
             if (message.get("metadata") or {}).get("event_payload", {}).get("key") == key:
                 return message["ts"]
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return None
-    return None
+    raise Unconfirmed(f"more than {max_pages * PAGE} messages since the first attempt", permanent=True)
 
 
 def post_once(client: WebClient, target: str, key: str, *, retry: bool, since: float,
-              **message: Any) -> tuple[str, str]:
-    """Post `message` to `target` unless a post with `key` is already there; returns (channel, ts)."""
+              before_call: Callable[[], None] = lambda: None, **message: Any) -> tuple[str, str]:
+    """Post `message` to `target` unless a post with `key` is already there; returns (channel, ts).
+
+    `since` is when the first attempt started. `before_call` runs right before the post
+    (the outbox re-confirms its claim there, and raises if it lost it)."""
     channel = dm_channel(client, target)
-    if retry and (ts := _find(client, channel, key, since - 60, message.get("thread_ts"))):
+    if retry and (ts := find_posted(client, channel, key, since - SKEW, message.get("thread_ts"))):
         return channel, ts
+    before_call()
     response = client.chat_postMessage(channel=channel, metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
                                        **message)
     return response["channel"], response["ts"]

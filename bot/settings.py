@@ -26,6 +26,8 @@ class SlackSettings(BaseSettings):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     api_url: str = SLACK_API
+    # The longest one Slack call may take. The outbox lease (OTP_LEASE_SECONDS) must exceed it.
+    timeout_seconds: float = 10.0
 
     @property
     def base_url(self) -> str:
@@ -56,7 +58,9 @@ class WorkerSettings(BaseSettings):
     callback_secret: SecretStr | None = None
     poll_seconds: float = 1.0  # how often the outbox is checked for work other processes queued
     sweep_seconds: float = 15.0  # how often reminders, escalations, expiries and flag expiries run
-    lease_seconds: int = 60  # a claimed item is retried by another worker after this, if not done
+    # A claimed item is taken over by another worker after this, if not done. Renewed right
+    # before each call out, so it must exceed the longest call (Slack's or a callback's timeout).
+    lease_seconds: float = 60
     callback_timeout_seconds: float = 10.0
     # Seconds to wait before retry 1, 2, ...; the last repeats until the item's attempts run out.
     retry_backoff: list[float] = [2, 10, 30, 120, 600]

@@ -1,8 +1,12 @@
 """The outbox worker: performs what the domain queued, and lets time act on drafts and flags.
 
 It runs as a thread inside `otp serve`, `otp run` and `otp shell`. Several may run at
-once (several processes): each item is claimed with a lease, so one worker performs it.
-No transaction is held while Slack or a callback answers.
+once (several processes): each item is claimed with a lease and a fence (see
+store/domain/outbox.py). Right before every call out the worker re-confirms the claim,
+which renews the lease; a claim taken over meanwhile does not call. The lease is longer
+than the longest call (Slack's client timeout, a callback's timeout), so an owner that
+confirmed is still the owner when the call returns. No transaction is held while Slack
+or a callback answers.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from otp_bot.bot import approval_message as messages
-from otp_bot.bot.delivery import post_callback, post_once
-from otp_bot.bot.settings import WorkerSettings
+from otp_bot.bot.delivery import Unconfirmed, post_callback, post_once
+from otp_bot.bot.settings import ConfigError, WorkerSettings
 from otp_bot.commands.blocks import section
 from otp_bot.commands.message_views import mirror_text
 from otp_bot.commands.render import escape
@@ -37,14 +41,28 @@ PERMANENT = frozenset({"channel_not_found", "not_in_channel", "is_archived", "me
                        "invalid_auth", "not_authed", "account_inactive", "missing_scope", "restricted_action"})
 
 
+LEASE_MARGIN = 2.0  # seconds the lease must exceed the longest call by
+
+
 class Permanent(Exception):
     """Retrying will not help; the item fails now."""
+
+
+class TakenOver(Exception):
+    """Another worker claimed the item after this one's lease ran out: hands off."""
 
 
 class OutboxWorker:
     def __init__(self, db: Database, client: WebClient, settings: WorkerSettings | None = None) -> None:
         self.db, self.client = db, client
         self.settings = settings or WorkerSettings()
+        longest = max(float(getattr(client, "timeout", 0) or 0), self.settings.callback_timeout_seconds)
+        if self.settings.lease_seconds < longest + LEASE_MARGIN:
+            raise ConfigError(f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
+                              f"({longest:g} s, the Slack or callback timeout) by {LEASE_MARGIN:g} s")
+        self.lease = dt.timedelta(seconds=self.settings.lease_seconds)
+        # Claim no more than can be worked within one lease: items late in a batch would lapse.
+        self.batch = max(1, min(20, int(self.settings.lease_seconds // max(longest, 1.0))))
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,10 +103,10 @@ class OutboxWorker:
             drafts.sweep_drafts(session, now)
             expire_flags(session, now)
 
-    def run_once(self, limit: int = 20, now: dt.datetime | None = None) -> int:
+    def run_once(self, limit: int | None = None, now: dt.datetime | None = None) -> int:
         """Claim and perform due items; returns how many were claimed."""
         with self.db.session() as session:
-            claimed = outbox.claim(session, limit=limit, lease=dt.timedelta(seconds=self.settings.lease_seconds), now=now)
+            claimed = outbox.claim(session, limit=limit or self.batch, lease=self.lease, now=now)
             for item in claimed:
                 if item.kind == "deliver":
                     drafts.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
@@ -99,24 +117,52 @@ class OutboxWorker:
     def _run(self, item: outbox.Claimed) -> None:
         try:
             result = getattr(self, f"_{item.kind}")(item)
+        except TakenOver:
+            log.info("outbox %s: taken over by another worker after its lease ran out; not calling out", item.key)
+            return
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item
             permanent = isinstance(exc, (Permanent, DomainError)) or (
-                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT)
+                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT) or (
+                isinstance(exc, Unconfirmed) and exc.permanent)
             error = _describe(exc)
             log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
             with self.db.session() as session:
-                last = outbox.fail(session, item.id, error, permanent=permanent, backoff=self.settings.retry_backoff)
+                last = outbox.fail(session, item.id, item.fence, error, permanent=permanent,
+                                   backoff=self.settings.retry_backoff)
                 if last and item.kind == "deliver":
                     drafts.mark_delivery_failed(session, item.draft_id, error)
             if last and item.kind == "deliver":
                 self.kick()
             return
         with self.db.session() as session:
-            outbox.succeed(session, item.id, result)
-            if item.kind == "deliver":
+            won = outbox.succeed(session, item.id, item.fence, result)
+            if won and item.kind == "deliver":
                 drafts.mark_delivered(session, item.draft_id, result)
         if item.kind == "deliver":
             self.kick()
+
+    def _confirm(self, item: outbox.Claimed) -> None:
+        """Right before a call out: still ours? (renews the lease) Raises TakenOver if not."""
+        with self.db.session() as session:
+            if not outbox.confirm(session, item.id, item.fence, lease=self.lease):
+                raise TakenOver(item.key)
+
+    def _landed(self, item: outbox.Claimed, channel: str, ts: str) -> None:
+        """Slack answered: recorded now, in its own transaction, before anything else."""
+        with self.db.session() as session:
+            outbox.record_landing(session, item.id, channel, ts)
+
+    def _post(self, item: outbox.Claimed, target: str, key: str | None = None, **message: Any) -> tuple[str, str]:
+        """One post of `item`, at most once: an earlier landing is reused, the claim is
+        re-confirmed right before the call, and the landing is recorded at once."""
+        single = key is None  # the item's one post (a reminder posts several, each under its own key)
+        if single and item.landed is not None:
+            return item.landed
+        channel, ts = post_once(self.client, target, key or item.key, retry=item.is_retry, since=self._since(item),
+                                before_call=lambda: self._confirm(item), **message)
+        if single:
+            self._landed(item, channel, ts)
+        return channel, ts
 
     # ------------------------------------------------------------------ the kinds of work
 
@@ -126,7 +172,7 @@ class OutboxWorker:
             return drafts.context_for(session, draft)
 
     def _since(self, item: outbox.Claimed) -> float:
-        return as_utc(item.created_at).timestamp()
+        return as_utc(item.started_at or item.created_at).timestamp()
 
     def _approval_post(self, item: outbox.Claimed) -> dict[str, Any]:
         c = self._context(item.draft_id)
@@ -134,8 +180,7 @@ class OutboxWorker:
         purpose = item.payload.get("purpose", "approval")
         if purpose == "escalation":
             message["blocks"].insert(1, section(messages.notice_text("escalated", c)))
-        channel, ts = post_once(self.client, item.payload["channel"], item.key, retry=item.is_retry,
-                                since=self._since(item), unfurl_links=False, unfurl_media=False, **message)
+        channel, ts = self._post(item, item.payload["channel"], unfurl_links=False, unfurl_media=False, **message)
         with self.db.session() as session:
             drafts.record_message(session, item.draft_id, channel, ts, purpose)
         return {"channel": channel, "ts": ts}
@@ -145,6 +190,7 @@ class OutboxWorker:
         message = messages.approval_message(c)
         updated = []
         for m in c.draft.messages:
+            self._confirm(item)
             self.client.chat_update(channel=m.channel, ts=m.ts, **message)
             updated.append(m.ts)
         return {"updated": updated}
@@ -159,8 +205,7 @@ class OutboxWorker:
             target = holder.slack_user if holder else None
         if not target:
             return {"skipped": f"{item.payload['holder']} has no Slack user"}
-        channel, ts = post_once(self.client, target, item.key, retry=item.is_retry, since=self._since(item),
-                                text=messages.notice_text(event, c))
+        channel, ts = self._post(item, target, text=messages.notice_text(event, c))
         return {"channel": channel, "ts": ts}
 
     def _remind(self, item: outbox.Claimed, c: drafts.DraftContext) -> dict[str, Any]:
@@ -173,8 +218,8 @@ class OutboxWorker:
         posted = []
         for m in c.draft.messages:
             # A reply in the approval message's thread: the reminder sits beside what it is about.
-            _, ts = post_once(self.client, m.channel, f"{item.key}:{m.ts}", retry=item.is_retry,
-                              since=self._since(item), thread_ts=m.ts, text=messages.reminder_text(c, people))
+            _, ts = self._post(item, m.channel, f"{item.key}:{m.ts}", thread_ts=m.ts,
+                               text=messages.reminder_text(c, people))
             posted.append(ts)
         return {"posted": posted}
 
@@ -189,13 +234,13 @@ class OutboxWorker:
             secret = self.settings.callback_secret
             if secret is None or not secret.get_secret_value():
                 raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
+            self._confirm(item)
             result = post_callback(destination, payload, secret=secret.get_secret_value(), key=item.key,
                                    timeout=self.settings.callback_timeout_seconds)
             if not result.ok:
                 raise (Permanent if result.permanent else RuntimeError)(f"callback answered {result.detail}")
             return {"destination": destination, "status": result.status}
-        channel, ts = post_once(self.client, destination, item.key, retry=item.is_retry, since=self._since(item),
-                                text=escape(text), unfurl_links=False, unfurl_media=False)
+        channel, ts = self._post(item, destination, text=escape(text), unfurl_links=False, unfurl_media=False)
         return {"destination": destination, "channel": channel, "ts": ts}
 
     def _bus_mirror(self, item: outbox.Claimed) -> dict[str, Any]:
@@ -203,9 +248,8 @@ class OutboxWorker:
         with self.db.session(readonly=True) as session:
             message = bus.get_message(session, item.payload["message_id"])
             text, thread_ts = mirror_text(message), bus.mirror_thread_ts(session, message)
-        channel, ts = post_once(self.client, item.payload["channel"], item.key, retry=item.is_retry,
-                                since=self._since(item), text=text, thread_ts=thread_ts,
-                                unfurl_links=False, unfurl_media=False)
+        channel, ts = self._post(item, item.payload["channel"], text=text, thread_ts=thread_ts,
+                                 unfurl_links=False, unfurl_media=False)
         return {"channel": channel, "ts": ts}
 
 

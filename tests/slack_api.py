@@ -12,7 +12,11 @@ Other parts of Slack it plays:
 - `api.response_url()` hands out a `response_url` on the same server (5 uses, like Slack);
 - `files.getUploadURLExternal` hands out an upload URL on the same server that keeps the
   bytes (`api.files[file_id].content`);
-- `api.fail_next(method, ...)` queues HTTP 429/5xx answers, `ok: false` errors or delays.
+- `api.fail_next(method, ...)` queues HTTP 429/5xx answers, `ok: false` errors or delays;
+- `api.delay(method, seconds)` answers every call to a method late (a slow Slack: the
+  work is done at once, the answer comes later, as when Slack is slow to respond);
+- `api.outage(...)` fails every call (or some methods' calls) for a while or for a number
+  of calls: HTTP 429, a 5xx, or a dropped connection, without doing the work.
 
 Design follows bolt-python's `tests/mock_web_api_server` (a handler class on an
 `http.server` in a thread), with per-instance state instead of class-level state so
@@ -112,6 +116,8 @@ class _Failure:
         return self.status != 200 or self.error is not None
 
     def describe(self) -> str:
+        if self.status == 0:
+            return "connection dropped"
         parts = []
         if self.delay:
             parts.append(f"delay {self.delay}s")
@@ -123,12 +129,38 @@ class _Failure:
 
 
 @dataclass
+class _Outage:
+    methods: frozenset[str] | None  # None: every Web API method
+    kind: str  # "429", a 5xx status as text, or "drop" (the connection closes without an answer)
+    until: float | None  # time.monotonic() it ends at
+    calls_left: int | None
+
+    def covers(self, method: str) -> bool:
+        if self.until is not None and time.monotonic() >= self.until:
+            return False
+        if self.calls_left is not None and self.calls_left <= 0:
+            return False
+        if method in ("response_url", "upload_url") or method.startswith("unknown:"):
+            return False
+        return self.methods is None or method in self.methods
+
+    def failure(self) -> _Failure:
+        if self.calls_left is not None:
+            self.calls_left -= 1
+        if self.kind == "drop":
+            return _Failure(0, None, 0.0, None)
+        status = int(self.kind)
+        return _Failure(status, 1 if status == 429 else None, 0.0, None)
+
+
+@dataclass
 class _Reply:
     status: int
     json: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None  # a non-JSON body (the upload URL answers plain text)
     delay: float = 0.0
+    drop: bool = False  # close the connection without answering
 
     def body(self) -> bytes:
         return self.raw if self.raw is not None else json.dumps(self.json).encode()
@@ -160,6 +192,8 @@ class SlackAPI(WebMethods):
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._delays: dict[str, float] = {}
+        self._outages: list[_Outage] = []
         self._used_triggers: set[str] = set()
         self._last_ts = 0.0
         self._id_counter = itertools.count(1)
@@ -238,6 +272,8 @@ class SlackAPI(WebMethods):
             self.files.clear()
             self.response_url_uses.clear()
             self._failures.clear()
+            self._delays.clear()
+            self._outages.clear()
             self._used_triggers.clear()
 
     # ---- inspection -------------------------------------------------------------------
@@ -297,6 +333,33 @@ class SlackAPI(WebMethods):
             for _ in range(times):
                 self._failures[method].append(_Failure(status, retry_after, delay, error))
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every call to `method` `seconds` late (0: on time again). The work is done
+        when the call arrives; only the answer waits, as when Slack is slow to respond."""
+        with self._lock:
+            if seconds:
+                self._delays[method] = seconds
+            else:
+                self._delays.pop(method, None)
+
+    def outage(self, *methods: str, seconds: float | None = None, calls: int | None = None,
+               kind: str | int = 500) -> None:
+        """Fail calls (to `methods`, or to every Web API method) for `seconds` from now or
+        for the next `calls` calls, without doing their work: kind 429 (Retry-After: 1),
+        a 5xx status, or "drop" (the connection is closed without an answer)."""
+        if seconds is None and calls is None:
+            raise ValueError("an outage needs seconds or calls")
+        kind = str(kind)
+        if kind != "drop" and not (kind == "429" or kind.startswith("5")):
+            raise ValueError("kind is 429, a 5xx status or 'drop'")
+        until = time.monotonic() + seconds if seconds is not None else None
+        with self._lock:
+            self._outages.append(_Outage(frozenset(methods) or None, kind, until, calls))
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outages.clear()
+
     # ---- request handling (called from server threads) ---------------------------------
 
     def _handle(self, path: str, headers: dict[str, str], query: str, raw: bytes) -> _Reply:
@@ -317,10 +380,15 @@ class SlackAPI(WebMethods):
         with self._lock:
             call = Call(method, args, headers, time.time(), path=path)
             failure = self._failures[method].popleft() if self._failures.get(method) else None
+            if failure is None:
+                outage = next((o for o in self._outages if o.covers(method)), None)
+                failure = outage.failure() if outage is not None else None
             rejected = False
             if failure is not None:
                 call.failed = failure.describe()
-            if failure is not None and failure.breaks:
+            if failure is not None and failure.status == 0:
+                reply = _Reply(0, {}, drop=True)
+            elif failure is not None and failure.breaks:
                 reply = _failure_reply(failure)
             else:
                 try:
@@ -333,7 +401,7 @@ class SlackAPI(WebMethods):
                 except Exception:  # a bug here, or a payload shape nobody expected: fail loudly
                     reply = _Reply(500, {"ok": False, "error": "stand_in_crashed", "detail": traceback.format_exc()})
                     rejected = True
-            reply.delay = failure.delay if failure is not None else 0.0
+            reply.delay = max(failure.delay if failure is not None else 0.0, self._delays.get(method, 0.0))
             call.status, call.response = reply.status, reply.json
             self.calls.append(call)
             if rejected:
@@ -517,6 +585,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = api._handle(split.path, headers, split.query, raw)
         if reply.delay:
             api._closing.wait(reply.delay)  # close() cuts a delay short
+        if reply.drop:
+            self.close_connection = True  # hang up without a word, as a dropped connection does
+            return
         body = reply.body()
         out_headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
         try:

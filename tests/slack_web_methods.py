@@ -135,9 +135,16 @@ class WebMethods:
         channel, ts = args.get("channel") or "", args.get("ts") or ""
         parent = self._find_message(channel, ts)
         replies = [m for m in self.messages[channel] if m.get("thread_ts") == ts and m is not parent]
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+        # Like Slack: the parent first, then replies oldest first, within oldest..latest.
+        found = [m for m in [parent, *replies] if m is parent or oldest < float(m["ts"]) < latest]
         with_metadata = _flag(args.get("include_all_metadata"))
-        out = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in [parent, *replies]]
-        return {"ok": True, "messages": out, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        page = found[start:start + limit]
+        more = start + limit < len(found)
+        out = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in page]
+        return {"ok": True, "messages": out, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = args.get("trigger_id") or args.get("interactivity_pointer")

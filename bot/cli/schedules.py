@@ -117,4 +117,4 @@ def _client():
     from otp_bot.bot.slack_client import make_client
 
     settings = slack_settings("bot_token")
-    return make_client(settings.secret("bot_token"), settings.base_url)
+    return make_client(settings.secret("bot_token"), settings.base_url, settings.timeout_seconds)

@@ -159,6 +159,11 @@ class OutboxItem(Base):
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=6)
+    # Bumped by every claim: only the worker holding the current fence may call out or report.
+    fence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # first call out; set once
+    landed_channel: Mapped[str | None] = mapped_column(String(64))  # what Slack answered, as soon as it did
+    landed_ts: Mapped[str | None] = mapped_column(String(32))
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -55,6 +55,8 @@ class ScheduleRun(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the first attempt was about to post (set once): where a taker's look-up starts.
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     posted_channel: Mapped[str | None] = mapped_column(String(64))
     posted_ts: Mapped[str | None] = mapped_column(String(32))
