@@ -70,10 +70,10 @@ def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, 
 
 
 def find_posted(client: WebClient, channel: str, key: str, since: float, thread_ts: str | None = None,
-                *, max_pages: int = MAX_PAGES) -> str | None:
+                *, max_pages: int | None = None) -> str | None:
     """The ts of the message carrying `key` posted after `since`, or None when the whole
     window was read and it is not there. Raises Unconfirmed when it could not be read."""
-    cursor = None
+    cursor, max_pages = None, max_pages or MAX_PAGES
     for _ in range(max_pages):
         page = _page(client, channel, since, thread_ts, cursor)
         for message in page.get("messages", []):

@@ -62,5 +62,7 @@ class WorkerSettings(BaseSettings):
     # before each call out, so it must exceed the longest call (Slack's or a callback's timeout).
     lease_seconds: float = 60
     callback_timeout_seconds: float = 10.0
+    # Items claimed at once; 0: as many as can be worked within one lease at the longest call.
+    outbox_batch: int = 0
     # Seconds to wait before retry 1, 2, ...; the last repeats until the item's attempts run out.
     retry_backoff: list[float] = [2, 10, 30, 120, 600]

@@ -62,7 +62,7 @@ class OutboxWorker:
                               f"({longest:g} s, the Slack or callback timeout) by {LEASE_MARGIN:g} s")
         self.lease = dt.timedelta(seconds=self.settings.lease_seconds)
         # Claim no more than can be worked within one lease: items late in a batch would lapse.
-        self.batch = max(1, min(20, int(self.settings.lease_seconds // max(longest, 1.0))))
+        self.batch = self.settings.outbox_batch or max(1, min(20, int(self.settings.lease_seconds // max(longest, 1.0))))
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
