@@ -249,12 +249,13 @@ def test_two_serve_processes_with_a_slow_slack_deliver_40_drafts_once_each(examp
 
 def test_kill_9_mid_drain_three_times_and_200_drafts_are_each_delivered_once(example_db, api):
     ids = prepared(example_db, api, 200)
-    api.delay("chat.postMessage", 0.05)  # the post lands at once; its answer comes a little later
+    api.delay("chat.postMessage", 0.15)  # the post lands at once; its answer comes a little later
     kills = 0
     server = Server(example_db, api, serve_env())
     try:
         for target in (30, 80, 130):
-            assert wait_until(lambda t=target: len(deliveries(api)) >= t, 90, 0.05)
+            # Killed right after a post landed, before its answer arrived: mid-call.
+            assert wait_until(lambda t=target: len(deliveries(api)) >= t, 90, 0.01)
             server.kill()
             kills += 1
             server = Server(example_db, api, serve_env())
@@ -262,6 +263,8 @@ def test_kill_9_mid_drain_three_times_and_200_drafts_are_each_delivered_once(exa
     finally:
         stop_all([server])
     assert kills == 3
+    looked = {c.args.get("channel") for c in api.calls_to("conversations.history")}
+    assert CUSTOMER in looked  # a killed attempt was retried: it looked for its post first
     assert report("kill -9 x3 mid-drain, 200 drafts", api, ids) == (0, 0)
 
 
