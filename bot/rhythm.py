@@ -5,7 +5,9 @@ a unique key, leased, retried when its lease runs out. Each piece goes out throu
 `post_once` with a key derived from the run's, so a retry after a crash finds what
 landed (the main message in the channel's history, replies in its thread) and posts only
 what is missing. The main message's channel and ts are recorded as soon as it lands, and
-the scorecard image's file id as soon as it is uploaded, for the same reason.
+the scorecard image's file id as soon as it is uploaded, for the same reason. Right
+before each post or upload the poster re-confirms its claim (renewing the lease): a run
+taken over by another poster after a lease ran out is left to it, unposted here.
 
 The scheduler, `otp schedule run` and `/otp scorecard --post` all post through here.
 """
@@ -47,6 +49,10 @@ class Outcome:
     note: str | None = None
 
 
+class TakenOver(Exception):
+    """Another poster took the run over after this one's lease ran out."""
+
+
 class RhythmPoster:
     def __init__(self, db: Database, client: WebClient) -> None:
         self.db, self.client = db, client
@@ -55,23 +61,32 @@ class RhythmPoster:
         """Post a claimed run and record how it went; never raises."""
         try:
             channel, ts, note = (self._briefing if claim.post == "briefing" else self._scorecard)(claim)
+        except TakenOver:
+            log.info("%s: taken over by another poster after its lease ran out; not posting", claim.key)
+            return Outcome(claim.id, "retrying", note="taken over by another poster")
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the run
             permanent = isinstance(exc, DomainError) or (
                 isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT)
             error = describe(exc)
             log.warning("%s (attempt %d) failed: %s", claim.key, claim.attempt, error)
             with self.db.session() as session:
-                failed = schedules.mark_failed(session, claim.id, error, permanent=permanent)
+                failed = schedules.mark_failed(session, claim.id, error, permanent=permanent, attempt=claim.attempt)
             return Outcome(claim.id, "failed" if failed else "retrying", note=error)
         with self.db.session() as session:
-            schedules.mark_posted(session, claim.id, note=note)
+            if not schedules.mark_posted(session, claim.id, note=note, attempt=claim.attempt):
+                return Outcome(claim.id, "retrying", note="taken over by another poster")
         return Outcome(claim.id, "posted", channel, ts, note)
+
+    def _confirm(self, claim: schedules.Claim) -> None:
+        with self.db.session() as session:
+            if not schedules.confirm(session, claim.id, claim.attempt):
+                raise TakenOver(claim.key)
 
     # ------------------------------------------------------------------ the posts
 
     def _post(self, claim: schedules.Claim, key: str, target: str, **message: Any) -> tuple[str, str]:
-        return post_once(self.client, target, key, retry=claim.is_retry, since=claim.claimed_at.timestamp(),
-                         unfurl_links=False, unfurl_media=False, **message)
+        return post_once(self.client, target, key, retry=claim.is_retry, since=claim.since.timestamp(),
+                         before_call=lambda: self._confirm(claim), unfurl_links=False, unfurl_media=False, **message)
 
     def _main(self, claim: schedules.Claim, message: dict[str, Any]) -> tuple[str, str]:
         if claim.posted_ts:  # recorded before a crash: the rest of the run continues from it
@@ -120,12 +135,15 @@ class RhythmPoster:
         """Upload the chart image; the error when it could not be made or uploaded."""
         try:
             png = render_png(review)
+            self._confirm(claim)
             response = self.client.files_upload_v2(
                 channel=channel, file=png, filename=f"scorecard-{claim.period}.png",
                 title=f"Scorecard {review.first} to {review.last}", initial_comment=summary,
                 alt_txt=f"Heat-map of {min(len(review.rows), MAX_ROWS)} of {review.metrics} metrics over "
                         f"{len(review.weeks)} weeks, off track first; {review.off_track_count} off track")
             file_id = response["file"]["id"]
+        except TakenOver:
+            raise
         except Exception as exc:  # noqa: BLE001 - without its image the post still goes out
             log.warning("%s: chart image not uploaded: %s", claim.key, describe(exc))
             return describe(exc)

@@ -49,8 +49,9 @@ class Claimed:
 
     @property
     def is_retry(self) -> bool:
-        """An earlier attempt may have reached the outside world: look before calling again."""
-        return self.started_at is not None
+        """An earlier attempt may have reached the outside world: look before calling again.
+        (An item claimed before but never started is looked for too: cheap, and safe.)"""
+        return self.started_at is not None or self.attempt > 1
 
 
 def _unchanged(item_id: int, fence: int):

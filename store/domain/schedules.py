@@ -8,7 +8,10 @@ first posts, and everyone else is told it is already done.
 
 A claimed run that never reported back (the process died between claim and post) is
 taken over when its lease runs out; its Slack post carries the run's key in message
-metadata, so the taker looks for it before posting again.
+metadata, so the taker looks for it before posting again, from the first attempt's start.
+Ownership is fenced by `attempts` (every claim and take-over bumps it): right before each
+post the poster re-confirms it (`confirm`, which renews the lease), and its reports count
+only while it still matches; where the main post landed is recorded whoever owns the run.
 
 A run missed while no scheduler was running posts once, marked late, if it is still
 within the schedule's grace window; otherwise it is recorded as skipped.
@@ -139,6 +142,7 @@ class Claim:
     posted_channel: str | None = None  # a post made before a crash, recorded before its image or replies
     posted_ts: str | None = None
     file_id: str | None = None  # the scorecard's image, once uploaded
+    started_at: dt.datetime | None = None  # when the first attempt was about to post
 
     @property
     def key(self) -> str:
@@ -146,7 +150,12 @@ class Claim:
 
     @property
     def is_retry(self) -> bool:
-        return self.attempt > 1
+        return self.attempt > 1 or self.started_at is not None
+
+    @property
+    def since(self) -> dt.datetime:
+        """Where a look-up for an earlier attempt's posts starts."""
+        return self.started_at or self.claimed_at
 
     @property
     def late_by(self) -> dt.timedelta | None:
@@ -155,7 +164,8 @@ class Claim:
 
 def _claim_of(run: ScheduleRun) -> Claim:
     return Claim(run.id, run.schedule, run.post, run.channel, run.period, run.seq, as_utc(run.due_at), run.late,
-                 run.attempts, as_utc(run.claimed_at), run.posted_channel, run.posted_ts, run.file_id)
+                 run.attempts, as_utc(run.claimed_at), run.posted_channel, run.posted_ts, run.file_id,
+                 as_utc(run.started_at) if run.started_at else None)
 
 
 def _insert(session: Session, values: dict) -> int | None:
@@ -346,10 +356,26 @@ def take_over(session: Session, now: dt.datetime | None = None) -> list[Claim]:
 
 # ---------------------------------------------------------------- reporting back
 
+def _held(run_id: int, attempt: int | None):
+    """The run, while the poster holding claim `attempt` still holds it (None: whoever holds it)."""
+    held = (ScheduleRun.id == run_id, ScheduleRun.status == "claimed")
+    return held if attempt is None else (*held, ScheduleRun.attempts == attempt)
+
+
+def confirm(session: Session, run_id: int, attempt: int, *, now: dt.datetime | None = None) -> bool:
+    """Right before a post: is the run still this poster's? Renews the lease and notes when
+    the first attempt started posting. False when it was taken over: do not post."""
+    now = as_utc(now) if now else utcnow()
+    return bool(session.execute(
+        update(ScheduleRun).where(*_held(run_id, attempt))
+        .values(locked_until=now + LEASE, started_at=func.coalesce(ScheduleRun.started_at, now))
+        .execution_options(synchronize_session=False)).rowcount)
+
+
 def record_message(session: Session, run_id: int, channel: str, ts: str) -> None:
-    """The main post landed: recorded before its image or thread replies go out, so a
-    retry adds only what is missing."""
-    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id)
+    """The main post landed: recorded at once, whoever holds the run now (the post is out),
+    before its image or thread replies go out, so a retry adds only what is missing."""
+    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id, ScheduleRun.posted_ts.is_(None))
                     .values(posted_channel=channel, posted_ts=ts).execution_options(synchronize_session=False))
 
 
@@ -359,18 +385,24 @@ def record_file(session: Session, run_id: int, file_id: str) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def mark_posted(session: Session, run_id: int, *, note: str | None = None, now: dt.datetime | None = None) -> None:
-    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id)
-                    .values(status="posted", posted_at=now or utcnow(), locked_until=None, note=note)
-                    .execution_options(synchronize_session=False))
+def mark_posted(session: Session, run_id: int, *, note: str | None = None, now: dt.datetime | None = None,
+                attempt: int | None = None) -> bool:
+    """The run is posted; False (nothing recorded) when it was taken over from `attempt`."""
+    return bool(session.execute(
+        update(ScheduleRun).where(*_held(run_id, attempt))
+        .values(status="posted", posted_at=now or utcnow(), locked_until=None, note=note)
+        .execution_options(synchronize_session=False)).rowcount)
 
 
 def mark_failed(session: Session, run_id: int, error: str, *, permanent: bool = False,
-                now: dt.datetime | None = None) -> bool:
+                now: dt.datetime | None = None, attempt: int | None = None) -> bool:
     """A failed attempt: retried after RETRY_AFTER (the lease is shortened to that), or,
-    when permanent or out of attempts, the run is failed. True when it is failed."""
+    when permanent or out of attempts, the run is failed. True when it is failed. Nothing
+    is recorded when the run was taken over from `attempt`."""
     now = as_utc(now) if now else utcnow()
     run = session.get(ScheduleRun, run_id, populate_existing=True)
+    if run.status != "claimed" or (attempt is not None and run.attempts != attempt):
+        return False
     if permanent or run.attempts >= MAX_ATTEMPTS:
         run.status, run.locked_until, run.note = "failed", None, error[:2000]
         return True
