@@ -87,10 +87,10 @@ def create_app(db: Database, settings: SlackSettings, *, client: WebClient | Non
         if body.get("response_url"):
             respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
-    from otp_bot.bot.listeners import approvals, commands, home, lifecycle, rhythm, share
+    from otp_bot.bot.listeners import approvals, commands, delivery, home, lifecycle, rhythm, share
 
     # lifecycle before commands: it takes `/otp retire <seat>` (to open the hearing form at once);
     # rhythm too: it takes `/otp scorecard --post` (to post in the channel).
-    for feature in (approvals, lifecycle, rhythm, commands, home, share):
+    for feature in (approvals, delivery, lifecycle, rhythm, commands, home, share):
         feature.register(app, deps)
     return app, deps

@@ -27,6 +27,7 @@ from otp_bot.store.domain.drafts import SLACK_TARGET, DraftContext, current_text
 from otp_bot.store.models import Draft
 
 APPROVE, EDIT, REJECT, FULL_TEXT = "otp_draft_approve", "otp_draft_edit", "otp_draft_reject", "otp_draft_full"
+RETRY_DELIVERY = "otp_draft_retry_delivery"
 EDIT_VIEW, REJECT_VIEW = "otp_draft_edit_view", "otp_draft_reject_view"
 PREVIEW = 2_500  # body characters shown in the message; the rest is one click away
 MODAL_INPUT = 3_000  # Slack's plain_text_input limit: longer bodies cannot be edited in Slack
@@ -102,9 +103,14 @@ def approval_message(c: DraftContext) -> dict[str, Any]:
             out.append(blocks.section(Mrkdwn("*Edits:*\n" + diff)))
     if d.status == "pending":
         out.append(_buttons(d, cut))
-    elif cut:
-        out.append(ActionsBlock(block_id=f"otp_draft_{d.id}", elements=[
-            ButtonElement(text="Show full text", action_id=FULL_TEXT, value=str(d.id))]).to_dict())
+    else:
+        elements = []
+        if d.status == "approved" and d.delivery == "failed":  # the accountable human (or an operator) may ask again
+            elements.append(ButtonElement(text="Retry delivery", action_id=RETRY_DELIVERY, value=str(d.id)))
+        if cut:
+            elements.append(ButtonElement(text="Show full text", action_id=FULL_TEXT, value=str(d.id)))
+        if elements:
+            out.append(ActionsBlock(block_id=f"otp_draft_{d.id}", elements=elements).to_dict())
     return {"text": fallback_text(d), "blocks": out}
 
 

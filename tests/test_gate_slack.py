@@ -28,7 +28,9 @@ from .slack_api import SlackAPI
 
 DAVID = "U02DSTL7K1Q"
 CALLBACK_SECRET = "callback-secret-for-tests"
-FAST = {"OTP_POLL_SECONDS": "0.1", "OTP_SWEEP_SECONDS": "3600", "OTP_LEASE_SECONDS": "2",
+# The lease must exceed the longest call out (Slack's and a callback's timeout) by 2 s.
+FAST = {"OTP_POLL_SECONDS": "0.1", "OTP_SWEEP_SECONDS": "3600", "OTP_LEASE_SECONDS": "5",
+        "SLACK_TIMEOUT_SECONDS": "3", "OTP_CALLBACK_TIMEOUT_SECONDS": "3",
         "OTP_RETRY_BACKOFF": "[0.2, 0.2, 0.2]", "OTP_CALLBACK_SECRET": CALLBACK_SECRET}
 
 

@@ -1,7 +1,7 @@
 """The `otp` command line: operators, scripts and local use.
 
 One module per command group: `chart` (chart, db, kpi), `gate` (draft, flag, audit),
-`tokens`, `seats`, `schedules`, `agent` (the HTTP API from a shell), and `runners` (ask,
+`tokens`, `seats`, `schedules`, `outbox`, `agent` (the HTTP API from a shell), and `runners` (ask,
 demo, shell, serve, run, mcp); `common` holds what they share. Exit codes: 0 done, 2 bad
 input (the message says what to fix), 1 anything else. Results go to stdout, messages to
 stderr.
@@ -18,6 +18,7 @@ from otp_bot.bot.cli.agent import agent_app
 from otp_bot.bot.cli.chart import chart_app, db_app, kpi_app
 from otp_bot.bot.cli.common import err
 from otp_bot.bot.cli.gate import audit_app, draft_app, flag_app
+from otp_bot.bot.cli.outbox import outbox_app
 from otp_bot.bot.cli.schedules import schedule_app
 from otp_bot.bot.cli.seats import seat_app
 from otp_bot.bot.cli.tokens import token_app
@@ -31,7 +32,7 @@ for command, name in ((runners.ask, None), (runners.demo, None), (runners.shell,
     app.command(name)(command)
 for group, name in ((chart_app, "chart"), (db_app, "db"), (kpi_app, "kpi"), (draft_app, "draft"),
                     (flag_app, "flag"), (audit_app, "audit"), (token_app, "token"), (agent_app, "agent"),
-                    (seat_app, "seat"), (schedule_app, "schedule")):
+                    (seat_app, "seat"), (schedule_app, "schedule"), (outbox_app, "outbox")):
     app.add_typer(group, name=name)
 
 

@@ -1,0 +1,83 @@
+"""Retrying a delivery that used up its attempts: who may, and what it does.
+
+A failed delivery stays failed until someone answerable for it asks again: the human
+accountable for the drafting seat (the person told it failed), or an operator. The draft's
+outbox item goes back to the queue with a fresh attempt budget. What earlier attempts left
+is kept, so the new round still looks for an earlier post before posting: a retry never
+risks a second copy. The approval message shows the retry, then the outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart import accountable_human
+from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.drafts import _check_message, _update_messages, deliverable, get_draft
+from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
+from otp_bot.store.models import Draft, OutboxItem
+
+SHOW_FIRST = dt.timedelta(seconds=1)
+
+
+def may_retry(draft: Draft, actor: Actor) -> bool:
+    human = accountable_human(draft.drafter)
+    return actor.operator or (human is not None and actor.holder_id == human.id)
+
+
+def retry_delivery(session: Session, actor: Actor, draft_id: int | str, *, message: tuple[str, str] | None = None,
+                   now: dt.datetime | None = None) -> Draft:
+    """Queue a failed delivery again (from this approval message, when given)."""
+    now = now or utcnow()
+    draft = get_draft(session, draft_id, lock=True)
+    _check_message(draft, message)
+    if not may_retry(draft, actor):
+        human = accountable_human(draft.drafter)
+        who = f"{human.name}, accountable for {draft.seat.title}," if human else "the seat's accountable human"
+        raise Forbidden(f"only {who} or an operator can retry the delivery of draft #{draft.id}")
+    if draft.delivery != "failed":
+        raise Conflict(f"draft #{draft.id}'s delivery is {draft.delivery}, not failed; nothing to retry")
+    deliverable(session, draft.id)  # still approved, with its approvals: checked again, as before every attempt
+    item = outbox.item_for_draft(session, draft.id)
+    if item is None:
+        raise NotFound(f"draft #{draft.id} has no delivery queued")
+    requeue(session, actor, item, now)
+    return draft
+
+
+def retry_item(session: Session, actor: Actor, item_id: int, now: dt.datetime | None = None) -> OutboxItem:
+    """`otp outbox retry ID`: an operator re-queues a failed item; a delivery goes through
+    the draft's rule above, so the draft and its message show the retry too."""
+    now = now or utcnow()
+    if not actor.operator:
+        raise Forbidden("only an operator can retry outbox items")
+    item = session.get(OutboxItem, item_id)
+    if item is None:
+        raise NotFound(f"there is no outbox item {item_id}", hint="`otp outbox list --failed` shows the failed ones")
+    if item.kind == "deliver" and item.draft_id is not None:
+        retry_delivery(session, actor, item.draft_id, now=now)
+        return session.get(OutboxItem, item_id)
+    return requeue(session, actor, item, now)
+
+
+def requeue(session: Session, actor: Actor, item: OutboxItem, now: dt.datetime) -> OutboxItem:
+    error = item.last_error
+    item = outbox.requeue(session, item.id, now)
+    if item.kind == "deliver" and item.draft_id is not None:
+        draft = get_draft(session, item.draft_id)
+        # The failure stays shown beside "retrying" until the new round succeeds or fails.
+        draft.delivery = "pending"
+        _update_messages(session, draft, now)
+        # A moment later than the message update, so the message says "retrying" first.
+        item.next_attempt_at = now + SHOW_FIRST
+    if item.kind == "deliver" and item.draft_id is not None:
+        audit.record(session, actor.audit_name, "draft.delivery.retry", f"draft:{item.draft_id}", outbox=item.id,
+                     previous_error=error)
+    else:
+        audit.record(session, actor.audit_name, "outbox.retry", f"outbox:{item.id}", kind=item.kind, key=item.key,
+                     previous_error=error)
+    return item
