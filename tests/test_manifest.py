@@ -14,8 +14,10 @@ SCOPES = {
     "chat_update": {"chat:write"},
     "files_upload_v2": {"files:write"},
     "conversations_open": {"im:write"},
-    "conversations_history": {"channels:history", "groups:history", "im:history"},
-    "conversations_replies": {"channels:history", "groups:history", "im:history"},
+    # Every kind of conversation a post can land in (a delivery may target a group DM too):
+    # the look-up before a retry must be able to read each one's history.
+    "conversations_history": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "usergroups_users_list": {"usergroups:read"},
     "users_info": {"users:read"},
     "views_open": set(),
