@@ -6,7 +6,7 @@ by the outbox worker, which this listener wakes after the decision commits.
 
 A decision that meets the database briefly away (a restart) is tried again by the one
 retry policy, `store.retry.CLICKS`, so nobody has to click twice. A button is acked first
-and retried for the whole budget. A modal must be answered within Slack's 3 seconds: it
+and decided on the work pool, retried for the whole budget. A modal must be answered within Slack's 3 seconds: it
 is retried for `MODAL_BUDGET`, and if the database is still away the modal turns into
 "saving…", the retry goes on, and the modal is updated with the result.
 """
@@ -79,8 +79,13 @@ def register(app: App, deps: Deps) -> None:
     @app.action(messages.APPROVE)
     def approve(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
+        # Decided on the work pool: a click retrying through a database restart must not
+        # hold a listener thread, or the clicks behind it would not be acked in time.
+        deps.work.submit(_approve, body["user"]["id"], action.get("value", ""), _where(body), respond)
+
+    def _approve(user_id: str, draft_id: str, where: tuple[str, str], respond: Respond) -> None:
         try:
-            _decide(deps, body["user"]["id"], action.get("value", ""), "approve", _where(body))
+            _decide(deps, user_id, draft_id, "approve", where)
         except Exception as exc:  # noqa: BLE001 - the person sees why, nothing changed
             _say(respond, exc)
 
