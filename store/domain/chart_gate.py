@@ -43,7 +43,7 @@ class Consequence:
         return f"draft #{self.draft_id} {self.action}: {self.detail}"
 
 
-def seat_problem(draft: Draft) -> str | None:
+def seat_problem(session: Session, draft: Draft) -> str | None:
     """Why the draft's seat no longer lets it be decided, or None while it does."""
     seat = draft.seat
     if seat.status == "retired":
@@ -51,18 +51,11 @@ def seat_problem(draft: Draft) -> str | None:
     if seat.holder_id is None:
         return f"seat `{seat.id}` was vacated"
     if seat.holder_id != draft.drafted_by:
-        holder = session_holder_name(draft, seat.holder_id)
-        return f"seat `{seat.id}` is now held by {holder}, not by {draft.drafter.name} who drafted it"
+        # By id: inside the changing transaction the seat's `holder` may still be the old one.
+        holder = session.get(Holder, seat.holder_id)
+        name = holder.name if holder else seat.holder_id
+        return f"seat `{seat.id}` is now held by {name}, not by {draft.drafter.name} who drafted it"
     return None
-
-
-def session_holder_name(draft: Draft, holder_id: str) -> str:
-    # The seat's `holder` relationship may still show the old holder inside the changing
-    # transaction; the id is what the chart says now.
-    from sqlalchemy.orm import object_session
-
-    holder = object_session(draft).get(Holder, holder_id)
-    return holder.name if holder else holder_id
 
 
 def current_route(session: Session, draft: Draft) -> Route:
@@ -138,7 +131,7 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
     waiting = session.scalars(select(Draft).where(Draft.status.in_(WAITING)).order_by(Draft.id)
                               .with_for_update(of=Draft)).all()
     for draft in waiting:
-        problem = seat_problem(draft)
+        problem = seat_problem(session, draft)
         if problem is not None:
             done.append(withdraw_for_chart(session, draft, problem, actor, now))
             continue

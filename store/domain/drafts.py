@@ -346,7 +346,7 @@ def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[s
     _check_message(session, draft, message)
     if draft.status != "pending":
         raise _decided_already(session, draft)
-    if (problem := seat_problem(draft)) is not None:
+    if (problem := seat_problem(session, draft)) is not None:
         raise Conflict(f"draft #{draft.id} can no longer be decided: {problem}; nothing changed")
     try:
         route = current_route(session, draft)
