@@ -6,9 +6,9 @@ by the outbox worker, which this listener wakes after the decision commits.
 
 A decision that meets the database briefly away (a restart) is tried again by the one
 retry policy, `store.retry.CLICKS`, so nobody has to click twice. A button is acked first
-and decided on the work pool, retried for the whole budget. A modal must be answered within Slack's 3 seconds: it
-is retried for `MODAL_BUDGET`, and if the database is still away the modal turns into
-"saving…", the retry goes on, and the modal is updated with the result.
+and decided on the work pool, retried for the whole budget. A modal must be answered
+within Slack's 3 seconds: it is retried for `MODAL_BUDGET`, and if the database is still
+away the modal turns into "saving…", the retry goes on, and the modal shows the result.
 """
 
 from __future__ import annotations

@@ -34,7 +34,6 @@ from otp_bot.store.domain.goals import Goal, parse_goal
 from otp_bot.store.domain.route_diff import route_changes
 from otp_bot.store.models import (
     ApprovalRoute,
-    Draft,
     Hearing,
     Holder,
     Message,
@@ -215,8 +214,6 @@ def _history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[
             problems.append(("seats", f"seat {s.id!r} is missing from the file but has messages; keep it with `status: retired`"))
         elif s.id not in new_seats and session.scalar(select(func.count()).select_from(Hearing).where(Hearing.seat_id == s.id)):
             problems.append(("seats", f"seat {s.id!r} is missing from the file but has a hearing on record; keep it with `status: retired`"))
-        elif s.id not in new_seats and session.scalar(select(func.count()).select_from(Draft).where(Draft.seat_id == s.id)):
-            problems.append(("seats", f"seat {s.id!r} is missing from the file but has drafts; keep it with `status: retired`"))
         for m in s.metrics:
             if m.id not in new_metrics and session.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)):
                 problems.append((f"seats.{s.id}.metrics", f"metric {m.id!r} is missing from the file but has recorded values; keep it"))

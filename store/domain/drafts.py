@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart_gate import MOVED, current_route, same_route, seat_problem, where_to
 from otp_bot.store.domain.chart import accountable_human, get_seat
+from otp_bot.store.domain.chart_gate import MOVED, current_route, same_route, seat_problem, where_to
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.policies import hold_for
