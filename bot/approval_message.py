@@ -81,9 +81,21 @@ def fallback_text(draft: Draft) -> str:
     return escape(f"Draft #{draft.id} from {draft.seat.title} ({draft.kind}): {draft.title} [{draft.status}]")
 
 
-def approval_message(c: DraftContext) -> dict[str, Any]:
-    """`text` and `blocks` for chat.postMessage / chat.update: the draft as it is now."""
+def moved_to(c: DraftContext) -> Mrkdwn:
+    """Where a re-routed draft waits now: its channel, or its approvers' direct messages."""
+    channel = c.draft.route_channel
+    if channel:
+        return Mrkdwn(f"<#{channel}>") if SLACK_TARGET.match(channel) else escape(channel)
+    return escape(f"a direct message to {c.approvers}")
+
+
+def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage / chat.update: the draft as it is now.
+
+    `moved`: the message the draft left when its approval route changed; while the draft
+    waits it says where it went instead of offering buttons."""
     d = c.draft
+    moved = moved and d.status == "pending"
     body, cut = quoted(current_text(d))
     out = [
         blocks.header(f"Draft #{d.id} for approval: {d.kind}"),
@@ -101,7 +113,9 @@ def approval_message(c: DraftContext) -> dict[str, Any]:
         diff = edit_diff(d.body, current_text(d))
         if diff:
             out.append(blocks.section(Mrkdwn("*Edits:*\n" + diff)))
-    if d.status == "pending":
+    if moved:
+        out.append(blocks.section(render("approval_moved.j2", d=d, where=moved_to(c))))
+    elif d.status == "pending":
         out.append(_buttons(d, cut))
     else:
         elements = []
@@ -152,6 +166,11 @@ def full_text_modal(draft: Draft) -> dict[str, Any]:
     if len(chunks) > 98:
         sections.append(blocks.context("The text goes on; `otp draft show` prints all of it."))
     return _modal(f"Draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), *sections])
+
+
+def notice_modal(draft_id: str, text: str) -> dict[str, Any]:
+    """A modal that only tells something (a decision being saved, its result)."""
+    return _modal(f"Draft #{draft_id}"[:24], [blocks.section(escape(text[:2900]))])
 
 
 def notice_text(event: str, c: DraftContext) -> str:

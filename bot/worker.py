@@ -187,10 +187,10 @@ class OutboxWorker:
 
     def _approval_update(self, item: outbox.Claimed) -> dict[str, Any]:
         c = self._context(item.draft_id)
-        message = messages.approval_message(c)
         updated = []
         for m in c.draft.messages:
             self._confirm(item)
+            message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)
             self.client.chat_update(channel=m.channel, ts=m.ts, **message)
             updated.append(m.ts)
         return {"updated": updated}

@@ -40,6 +40,8 @@ def chart_import(
         return
     for change in result.changes:
         out.print(change.describe(), markup=False)
+    for consequence in result.drafts:
+        out.print(consequence.describe(), markup=False)
     verb = "would change" if dry_run else f"changed (revision {result.revision})"
     out.print(f"{len(result.changes)} change{'s' if len(result.changes) != 1 else ''}: chart {verb}", markup=False)
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
+from otp_bot.store.domain.chart_gate import Consequence, follow_chart
 from otp_bot.store.domain.chartfile import (
     ApprovalSpec,
     ChartErrors,
@@ -30,6 +31,7 @@ from otp_bot.store.domain.chartfile import (
 )
 from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.goals import Goal, parse_goal
+from otp_bot.store.domain.route_diff import route_changes
 from otp_bot.store.models import (
     ApprovalRoute,
     Hearing,
@@ -111,9 +113,12 @@ class Change:
     entity: str  # org, holder, seat, metric, approvals, policy, schedule
     id: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    words: list[str] = field(default_factory=list)  # the change in words, where fields would not read well
 
     def describe(self) -> str:
         sign = {"added": "+", "removed": "-", "changed": "~"}[self.action]
+        if self.words:
+            return f"{sign} {self.entity}: " + "; ".join(self.words)
         if self.action != "changed":
             return f"{sign} {self.entity} {self.id} {self.action}"
         parts = [f"{name} {_show(old)} → {_show(new)}" for name, (old, new) in self.fields.items()]
@@ -168,7 +173,8 @@ def diff_charts(old: ChartSpec | None, new: ChartSpec) -> list[Change]:
         if mid in old_metrics and old_metrics[mid][0] != seat_id:
             changes.append(Change("changed", "metric", mid, {"seat": (old_metrics[mid][0], seat_id)}))
     if [_dump(a) for a in old.approvals] != [_dump(a) for a in new.approvals]:
-        changes.append(Change("changed", "approvals", "routes", {"routes": (len(old.approvals), len(new.approvals))}))
+        changes.append(Change("changed", "approvals", "routes", {"routes": (len(old.approvals), len(new.approvals))},
+                              words=route_changes(old.approvals, new.approvals)))
     changes += _keyed("policy", {p.name: p for p in old.policies}, {p.name: p for p in new.policies})
     changes += _keyed("schedule", {s.key: s for s in old.schedules}, {s.key: s for s in new.schedules})
     if not changes and _order(old) != _order(new):
@@ -187,6 +193,7 @@ def _order(chart: ChartSpec) -> tuple[Any, ...]:
 class ImportResult:
     changes: list[Change]
     revision: int
+    drafts: list[Consequence] = field(default_factory=list)  # waiting drafts withdrawn or re-routed by the change
 
     @property
     def changed(self) -> bool:
@@ -316,7 +323,9 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
     for change in changes:
         audit.record(session, actor, f"chart.{change.entity}.{change.action}", f"{change.entity}:{change.id}",
                      source=source, revision=org.revision, change=change.describe())
-    return ImportResult(changes, org.revision)
+    # Waiting drafts follow the new chart in the same transaction: a retired seat's drafts are
+    # withdrawn, a changed route moves its drafts.
+    return ImportResult(changes, org.revision, follow_chart(session, actor, now))
 
 
 TIMINGS = ("remind_after", "escalate_after", "expires_after")

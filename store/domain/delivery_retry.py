@@ -17,7 +17,7 @@ from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import accountable_human
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.drafts import _check_message, _update_messages, deliverable, get_draft
+from otp_bot.store.domain.drafts import check_message, queue_message_update, deliverable, get_draft
 from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
 from otp_bot.store.models import Draft, OutboxItem
 
@@ -34,7 +34,7 @@ def retry_delivery(session: Session, actor: Actor, draft_id: int | str, *, messa
     """Queue a failed delivery again (from this approval message, when given)."""
     now = now or utcnow()
     draft = get_draft(session, draft_id, lock=True)
-    _check_message(draft, message)
+    check_message(session, draft, message)
     if not may_retry(draft, actor):
         human = accountable_human(draft.drafter)
         who = f"{human.name}, accountable for {draft.seat.title}," if human else "the seat's accountable human"
@@ -71,7 +71,7 @@ def requeue(session: Session, actor: Actor, item: OutboxItem, now: dt.datetime) 
         draft = get_draft(session, item.draft_id)
         # The failure stays shown beside "retrying" until the new round succeeds or fails.
         draft.delivery = "pending"
-        _update_messages(session, draft, now)
+        queue_message_update(session, draft, now)
         # A moment later than the message update, so the message says "retrying" first.
         item.next_attempt_at = now + SHOW_FIRST
     if item.kind == "deliver" and item.draft_id is not None:

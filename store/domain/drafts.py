@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import accountable_human, get_seat
+from otp_bot.store.domain.chart_gate import MOVED, current_route, same_route, seat_problem, where_to
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.policies import hold_for
-from otp_bot.store.domain.routing import next_human_up, route_for
+from otp_bot.store.domain.routing import Route, next_human_up, route_for
 from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
 
 KIND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -91,18 +92,29 @@ def approvals(draft: Draft) -> list[DraftDecision]:
     return [d for d in draft.decisions if d.verdict == "approve"]
 
 
-def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset()) -> bool:
+def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
+    """May this person decide the draft: an approver of `route` (the chart's route now; by
+    default the one copied onto the draft), the person it escalated to, or a user group member."""
     if actor.holder_id is None or actor.holder_id == draft.drafted_by:
         return False
-    return (actor.holder_id in draft.approvers or actor.holder_id == draft.escalated_to
-            or (draft.usergroup is not None and draft.usergroup in groups))
+    approvers, usergroup = (route.approvers, route.usergroup) if route else (draft.approvers, draft.usergroup)
+    return (actor.holder_id in approvers or actor.holder_id == draft.escalated_to
+            or (usergroup is not None and usergroup in groups))
 
 
 def approver_names(session: Session, draft: Draft) -> str:
-    ids = [*draft.approvers, *([draft.escalated_to] if draft.escalated_to else [])]
+    return _names(session, draft.approvers, draft.usergroup, draft.escalated_to)
+
+
+def route_names(session: Session, route: Route, draft: Draft) -> str:
+    return _names(session, route.approvers, route.usergroup, draft.escalated_to)
+
+
+def _names(session: Session, approvers: list[str], usergroup: str | None, escalated_to: str | None) -> str:
+    ids = [*approvers, *([escalated_to] if escalated_to else [])]
     names = [h.name for h in session.scalars(select(Holder).where(Holder.id.in_(ids)))] if ids else []
-    if draft.usergroup:
-        names.append(f"members of the user group {draft.usergroup}")
+    if usergroup:
+        names.append(f"members of the user group {usergroup}")
     return ", ".join(names) or "nobody"
 
 
@@ -153,7 +165,7 @@ def outcome(session: Session, draft: Draft) -> str:
         case "expired":
             return f"expired at {when}: nobody decided it in time"
         case "withdrawn":
-            return f"withdrawn at {when}"
+            return f"withdrawn at {when}: {draft.reason}" if draft.reason else f"withdrawn at {when}"
     return draft.status
 
 
@@ -225,7 +237,7 @@ def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, sub
     if hold is not None:
         draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
         audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
-        _notify(session, draft, "held", now)
+        notify_people(session, draft, "held", now)
     else:
         _queue(session, draft, now)
     return Submitted(draft, True)
@@ -253,14 +265,14 @@ def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
                        {"channel": target, "purpose": "approval"}, draft_id=draft.id, now=now)
 
 
-def _update_messages(session: Session, draft: Draft, now: dt.datetime) -> None:
+def queue_message_update(session: Session, draft: Draft, now: dt.datetime) -> None:
     # Every change queues a fresh update; each renders the draft as it is when sent.
     n = len(draft.decisions) + (1 if draft.status not in WAITING else 0)
     outbox.enqueue(session, "approval_update", f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
                    {}, draft_id=draft.id, now=now)
 
 
-def _notify(session: Session, draft: Draft, event: str, now: dt.datetime, to: list[str] | None = None) -> None:
+def notify_people(session: Session, draft: Draft, event: str, now: dt.datetime, to: list[str] | None = None) -> None:
     """Queue a DM about `event` to people (holder ids; by default the seat's accountable human)."""
     if to is None:
         human = accountable_human(draft.drafter)
@@ -281,8 +293,8 @@ def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft
             continue
         draft.status, draft.hold_reason, draft.held_by_policy = "held", hold.reason, hold.policy.name
         audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
-        _update_messages(session, draft, now)
-        _notify(session, draft, "held", now)
+        queue_message_update(session, draft, now)
+        notify_people(session, draft, "held", now)
         held.append(draft)
     return held
 
@@ -298,20 +310,24 @@ def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -
         audit.record(session, actor, "draft.released", f"draft:{draft.id}", was=draft.hold_reason)
         _queue(session, draft, now)
         if draft.messages:  # held after it was posted: its message shows the buttons again
-            _update_messages(session, draft, now)
-        _notify(session, draft, "released", now)
+            queue_message_update(session, draft, now)
+        notify_people(session, draft, "released", now)
         released.append(draft)
     return released
 
 
 # ------------------------------------------------------------------------- deciding
 
-def _check_message(draft: Draft, message: tuple[str, str] | None) -> None:
+def check_message(session: Session, draft: Draft, message: tuple[str, str] | None) -> None:
     if message is None:
         return
-    if not any((m.channel, m.ts) == message for m in draft.messages):
+    found = next((m for m in draft.messages if (m.channel, m.ts) == message), None)
+    if found is None:
         raise Conflict(f"that button is not on draft #{draft.id}'s approval message; nothing changed",
                        hint=f"open draft #{draft.id} with `/otp draft {draft.id}`")
+    if found.purpose == MOVED and draft.status == "pending":
+        raise Conflict(f"draft #{draft.id} moved to {where_to(session, draft)} when the chart's approval route "
+                       "changed; nothing changed here", hint="decide it from its new approval message")
 
 
 def _decided_already(session: Session, draft: Draft) -> Conflict:
@@ -322,14 +338,26 @@ def _decided_already(session: Session, draft: Draft) -> Conflict:
 
 def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None = None,
                   groups: frozenset[str] = frozenset()) -> Draft:
-    """Raise unless this person may decide this draft now (from this message, when given)."""
-    _check_message(draft, message)
+    """Raise unless this person may decide this draft now (from this message, when given).
+
+    Decided from the chart as it is now, not from what was copied onto the draft when it was
+    queued: the seat must be live and held by the drafter, and the approvers are the ones the
+    chart's route names now."""
+    check_message(session, draft, message)
     if draft.status != "pending":
         raise _decided_already(session, draft)
+    if (problem := seat_problem(session, draft)) is not None:
+        raise Conflict(f"draft #{draft.id} can no longer be decided: {problem}; nothing changed")
+    try:
+        route = current_route(session, draft)
+    except Invalid as exc:
+        raise Conflict(f"draft #{draft.id} can no longer be decided: {exc.message}; nothing changed",
+                       hint=exc.hint) from None
     if actor.holder_id is not None and actor.holder_id == draft.drafted_by:
         raise Forbidden(f"you drafted #{draft.id} yourself; someone else must decide it")
-    if not can_decide(draft, actor, groups):
-        raise Forbidden(f"you are not an approver for draft #{draft.id}; approvers are {approver_names(session, draft)}")
+    if not can_decide(draft, actor, groups, route):
+        raise Forbidden(f"you are not an approver for draft #{draft.id}; approvers are "
+                        f"{route_names(session, route, draft)}")
     if any(d.holder_id == actor.holder_id for d in draft.decisions):
         left = draft.required - len(approvals(draft))
         raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
@@ -338,14 +366,23 @@ def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[s
 
 def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *, reason: str | None = None,
            edited_body: str | None = None, message: tuple[str, str] | None = None,
-           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None) -> Decided:
+           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None, again: bool = False) -> Decided:
     """Approve (optionally with edits) or reject. Exactly one final decision per draft:
     the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
-    a person decides a draft at most once (a unique key)."""
+    a person decides a draft at most once (a unique key).
+
+    `again`: this repeats a request whose earlier attempt lost the database connection,
+    perhaps after its commit landed. If this person's decision with this verdict is on
+    record, that is the answer: the earlier attempt succeeded, nothing is decided twice."""
     now = now or utcnow()
     if verdict not in ("approve", "reject"):
         raise Invalid(f"`{verdict}` is not a decision; approve or reject")
+    if again and actor.holder_id is not None and (landed := _recorded(session, draft_id, actor.holder_id, verdict)):
+        return landed
     draft = check_decider(session, actor, get_draft(session, draft_id, lock=True), message, groups)
+    route = current_route(session, draft)
+    if not same_route(draft, route):  # the chart changed and nothing re-routed it yet: decide by the chart
+        draft.approvers, draft.usergroup, draft.required = list(route.approvers), route.usergroup, route.required
 
     text = current_text(draft)
     edit = None
@@ -382,9 +419,15 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *,
                                draft_id=draft.id, now=now)
         human = accountable_human(draft.drafter)
         if human is not None and human.id != actor.holder_id:  # who decided needs no news of it
-            _notify(session, draft, draft.status, now, to=[human.id])
-    _update_messages(session, draft, now)
+            notify_people(session, draft, draft.status, now, to=[human.id])
+    queue_message_update(session, draft, now)
     return Decided(draft, decision, final)
+
+
+def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:
+    draft = get_draft(session, draft_id)
+    mine = next((d for d in draft.decisions if d.holder_id == holder_id and d.verdict == verdict), None)
+    return Decided(draft, mine, draft.status not in WAITING) if mine else None
 
 
 def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.datetime | None = None) -> Draft:
@@ -396,7 +439,7 @@ def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.dateti
         raise _decided_already(session, draft)
     draft.status, draft.decided_at = "withdrawn", now
     audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")
-    _update_messages(session, draft, now)
+    queue_message_update(session, draft, now)
     return draft
 
 
@@ -432,8 +475,8 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
         if as_utc(draft.expires_at) <= now:
             draft.status, draft.decided_at = "expired", now
             audit.record(session, "system", "draft.expired", f"draft:{draft.id}")
-            _update_messages(session, draft, now)
-            _notify(session, draft, "expired", now)
+            queue_message_update(session, draft, now)
+            notify_people(session, draft, "expired", now)
             done.expired += 1
             continue
         if draft.reminded_at is None and as_utc(draft.remind_at) <= now:
@@ -478,7 +521,7 @@ def mark_delivered(session: Session, draft_id: int, detail: dict, now: dt.dateti
     draft = get_draft(session, draft_id)
     draft.delivery, draft.delivered_at, draft.delivery_error = "delivered", now, None
     audit.record(session, "system", "draft.delivered", f"draft:{draft.id}", **detail)
-    _update_messages(session, draft, now)
+    queue_message_update(session, draft, now)
 
 
 def mark_delivery_failed(session: Session, draft_id: int, error: str, now: dt.datetime | None = None) -> None:
@@ -487,8 +530,8 @@ def mark_delivery_failed(session: Session, draft_id: int, error: str, now: dt.da
     draft = get_draft(session, draft_id)
     draft.delivery, draft.delivery_error = "failed", error[:2000]
     audit.record(session, "system", "draft.delivery.failed", f"draft:{draft.id}", error=error[:2000])
-    _update_messages(session, draft, now)
-    _notify(session, draft, "delivery_failed", now)
+    queue_message_update(session, draft, now)
+    notify_people(session, draft, "delivery_failed", now)
 
 
 # ------------------------------------------------------------------------- what a message shows

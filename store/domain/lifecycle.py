@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_holder, get_seat, reporting_line, seat_order
+from otp_bot.store.domain.chart_gate import follow_chart
 from otp_bot.store.domain.chartfile import location, normalize_topic, parse_yaml
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -203,6 +204,8 @@ def assign(session: Session, actor: Actor, seat_id: str, holder_id: str | None,
     else:
         audit.record(session, actor.audit_name, "seat.vacated", f"seat:{seat.id}", previous=previous,
                      revision=org.revision)
+    # The previous holder's waiting drafts no longer speak for the seat: withdrawn, saying why.
+    follow_chart(session, actor.audit_name, now)
     return Assignment(seat, previous, changed=True)
 
 
@@ -471,6 +474,7 @@ def retire(session: Session, actor: Actor, seat_id: str, given: HearingInput,
                      **{"from": seat.id, "to": manager.id})
     for s in {seat, *reports}:
         session.refresh(s)
+    follow_chart(session, actor.audit_name, now)  # the seat's waiting drafts are withdrawn; routes above may move
     return HearingResult(hearing, seat, list(placed.items()), manager, reports)
 
 

@@ -1,6 +1,8 @@
 """Where a draft goes for a decision: the chart's `approvals:` routes, else the accountable human.
 
-A route is resolved once, when the draft goes to approval, and kept on the draft.
+A route is resolved when the draft goes to approval and copied onto the draft (where its
+message goes); a decision resolves it again from the chart as it is then, and a chart change
+re-routes waiting drafts (chart_gate.py).
 """
 
 from __future__ import annotations

@@ -50,8 +50,9 @@ class Flag(Base):
 class Draft(Base):
     """Agent output waiting for a human decision before it goes out.
 
-    The route (where it is posted, who may decide, how many must) is fixed when the draft
-    is submitted, so a later chart change cannot move a decision under someone's feet.
+    The route (where it is posted, who may decide, how many must) is copied on when the
+    draft goes to approval and kept in step with the chart: a chart change re-routes or
+    withdraws waiting drafts (store/domain/chart_gate.py), and a decision re-reads the route.
     """
 
     __tablename__ = "drafts"
