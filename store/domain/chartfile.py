@@ -49,8 +49,17 @@ class OrgSpec(Spec):
     timezone: str = "UTC"
     # A Slack channel where seat-to-seat messages are mirrored, so people see what agents agree.
     coordination_channel: str | None = None
+    # How the org writes decimals: "." (1,250.50) or "," (1.250,50). Unset, a value whose only
+    # separator could be either (`1,250`) is refused as ambiguous rather than guessed.
+    decimal_mark: Literal[".", ","] | None = None
 
     _zone = field_validator("timezone")(_known_zone)
+
+    @field_validator("decimal_mark", mode="before")
+    @classmethod
+    def _mark(cls, value: object) -> object:
+        named = {"comma": ",", "point": ".", "dot": ".", "period": "."}
+        return named.get(value.strip().lower(), value) if isinstance(value, str) else value
 
     @field_validator("coordination_channel")
     @classmethod
