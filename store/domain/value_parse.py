@@ -268,3 +268,28 @@ def _plain(number: Decimal) -> str:
 
 def _printable(text: str) -> str:
     return "".join(c if unicodedata.category(c) not in ("Cc", "Cf") else "?" for c in text)
+
+
+# ---------------------------------------------------------------- a value among words
+
+_GROUPED = re.compile(rf"^[{MINUS}+]?\D{{0,3}}\d{{1,3}}( \d{{3}})*$")  # `12`, `$12 500`: a group may follow
+_GROUP = re.compile(r"^\d{3}([.,]\d+)?(%|k|M|bn)?$")
+_UNIT_WORD = re.compile(rf"^(%|min|k|M|bn|{_CURRENCY})$", re.IGNORECASE)
+
+
+def split_value(words: list[str]) -> tuple[str, list[str]]:
+    """The value at the head of `words` (a command's arguments split on spaces) and the words
+    after it. `12 500` and `85 %` are one value: a three-digit group after a number that could
+    continue, or a lone %, currency or magnitude word, is read as part of it. (A note that
+    starts with such a word is quoted: `kpi calls 12 "500 more than last week"`.)"""
+    value, rest = words[0], list(words[1:])
+    while rest:
+        word = rest[0]
+        if _GROUP.match(word) and _GROUPED.match(value):
+            value += " " + word
+        elif _UNIT_WORD.match(word) and value[-1:].isdigit():
+            value += " " + word
+        else:
+            break
+        rest.pop(0)
+    return value, rest
