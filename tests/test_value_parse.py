@@ -180,3 +180,34 @@ def test_anything_accepted_is_exact(text, unit, mark):
         return
     assert value.is_finite() and abs(value) < Decimal(10) ** 15
     assert Decimal(repr(float(value))) == value  # stored as a float, it reads back the same
+
+
+# ---------------------------------------------------------------- the org's decimal mark, from the chart file
+
+def test_the_org_decimal_mark_is_imported_used_and_exported(db):
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.chart_sync import apply_chart, export_chart
+    from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, validate_chart
+    from otp_bot.store.domain.metrics import record_value
+
+    from .charts import chart
+
+    def push(value: str) -> float:
+        with db.session() as s:
+            return record_value(s, Actor.cli_operator(), "early-flags", value).value.value
+
+    def load(org: dict) -> list:
+        with db.session() as s:
+            return apply_chart(s, validate_chart(chart(org=org), "t"), actor="t", source="t").changes
+
+    load({"name": "Test Org", "timezone": "America/New_York"})
+    with pytest.raises(Invalid, match="did you mean 1.25 or 1250"):
+        push("1.250")
+    changes = load({"name": "Test Org", "timezone": "America/New_York", "decimal_mark": "comma"})
+    assert any("decimal_mark" in c.describe() for c in changes)
+    assert push("1.250") == 1250 and push("1,25") == 1.25 and push("1,250.5") == 1250.5
+    with db.session() as s:
+        exported = dump_chart(export_chart(s))
+    assert "decimal_mark: ','" in exported
+    with pytest.raises(ChartErrors, match="decimal_mark"):
+        validate_chart(chart(org={"name": "Test Org", "decimal_mark": ";"}), "t")
