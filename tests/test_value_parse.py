@@ -211,3 +211,31 @@ def test_the_org_decimal_mark_is_imported_used_and_exported(db):
     assert "decimal_mark: ','" in exported
     with pytest.raises(ChartErrors, match="decimal_mark"):
         validate_chart(chart(org={"name": "Test Org", "decimal_mark": ";"}), "t")
+
+
+def test_goals_are_read_by_the_same_rules():
+    from otp_bot.store.domain.chartfile import ChartErrors, validate_chart
+    from otp_bot.store.domain.goals import Goal, parse_goal
+
+    from .charts import chart, seat
+
+    assert parse_goal(">= 1,5") == Goal(">=", 1.5)  # was 15
+    assert parse_goal("1,5..2,5") == Goal("in", 1.5, 2.5)
+    assert parse_goal(">= $1,200", "currency") == Goal(">=", 1200)
+    with pytest.raises(Invalid, match="did you mean 1000 or 1"):
+        parse_goal(">= 1,000")
+    assert parse_goal(">= 1.000", decimal_mark=",") == Goal(">=", 1000)
+    with pytest.raises(Invalid, match="this metric is in \\$"):
+        parse_goal("< €15k", "currency")
+
+    data = chart()
+    data["org"]["decimal_mark"] = ","
+    seat(data, "retention")["metrics"][0]["goal"] = ">= 1.125"
+    spec = validate_chart(data, "t")
+    assert spec.seats[1].metrics[0].goal == ">= 1125"
+    # The canonical text of 1.125 reads the same under either mark.
+    assert Goal(">=", 1.125).to_text() == ">= 1.1250"
+    assert parse_goal(">= 1.1250", decimal_mark=",") == parse_goal(">= 1.1250", decimal_mark=".") == Goal(">=", 1.125)
+    del data["org"]["decimal_mark"]
+    with pytest.raises(ChartErrors, match="ambiguous"):
+        validate_chart(data, "t")

@@ -101,9 +101,14 @@ UNITS: dict[str, Unit] = {
 }
 
 
-def parse_value(value: object, unit: str = "number", *, decimal_mark: str | None = None) -> Decimal:
+def parse_value(value: object, unit: str = "number", *, decimal_mark: str | None = None,
+                goal: bool = False) -> Decimal:
     """The exact value of `value` (text as typed, or a number from JSON) for a metric of
-    `unit`; `decimal_mark` is the org's ("." or ","), None when the org has not said."""
+    `unit`; `decimal_mark` is the org's ("." or ","), None when the org has not said.
+
+    `goal=True` reads a goal's number: the unit's own questions are not asked (a goal's
+    canonical text has no %), and any number that reads back the same from the stored float
+    is taken (the chart file keeps goals as the float's shortest text, up to 17 digits)."""
     rule = UNITS.get(unit, UNITS["number"])
     if isinstance(value, bool):  # JSON true / false
         if unit != "yesno":
@@ -120,8 +125,8 @@ def parse_value(value: object, unit: str = "number", *, decimal_mark: str | None
         number, read = _from_text(value, unit, rule, decimal_mark)
     else:
         raise Invalid(f"`{str(value)[:40]}` is not a number")
-    _check_size(number, read.text)
-    if rule.check is not None:
+    _check_size(number, read.text, goal)
+    if rule.check is not None and not goal:
         rule.check(number, read)
     return number
 
@@ -245,12 +250,16 @@ def _decimal(text: str, shown: str) -> Decimal:
     return number
 
 
-def _check_size(number: Decimal, shown: str) -> None:
+def _check_size(number: Decimal, shown: str, round_trip: bool = False) -> None:
     if not number.is_finite():
         raise Invalid(f"`{shown}` is not a number the scorecard can keep: type a finite number, like 42")
     if abs(number) >= LIMIT:
         raise Invalid(f"`{shown}` is too large: values are below 1,000,000,000,000,000 (10^15) in size")
-    if number and len(number.normalize().as_tuple().digits) > MAX_DIGITS:
+    if round_trip:
+        if Decimal(repr(float(number))) != number:
+            raise Invalid(f"`{shown}` has more digits than the scorecard keeps exactly: "
+                          f"round it, like {_plain(_round(number))}")
+    elif number and len(number.normalize().as_tuple().digits) > MAX_DIGITS:
         raise Invalid(f"`{shown}` has more digits than the scorecard keeps exactly ({MAX_DIGITS}): "
                       f"round it, like {_plain(_round(number))}")
 
