@@ -91,6 +91,10 @@ def test_otp_kpi_push(module_db):
         return done.returncode == 0, done.stdout + done.stderr
 
     check_every_case(module_db, push)
+    env = {"OTP_DATABASE_URL": module_db.url}
+    negative = otp_process("kpi", "push", "early-flags", "--", "-3", env=env)
+    assert negative.returncode == 0 and "recorded -3" in negative.stdout, negative.stderr
+    assert rows(module_db, "early-flags")[-1] == -3.0
 
 
 def test_otp_agent_push(module_db, server, tokens, janine):

@@ -80,7 +80,7 @@ class Read:
 
 
 def _percent(number: Decimal, read: Read) -> None:
-    if read.suffix is None and 0 < abs(number) < 1:
+    if read.suffix is None and 0 < number < 1:  # -0.5 on a percent metric is a plain change
         shown = _plain(number * 100)
         raise Invalid(f"`{read.text}` on a percent metric: did you mean {shown} %? "
                       f"Type {shown}, or {_plain(number)}% if you really mean less than one percent",
