@@ -39,11 +39,11 @@ CURRENCIES = {
     "₹": "₹", "inr": "₹",
     "chf": "CHF", "c$": "C$", "cad": "C$", "a$": "A$", "aud": "A$",
 }
-# Magnitude words after the number, in lower case. A lone lower-case m is read as million
-# only on money (`$2.5m`): elsewhere it could as well be minutes.
 # The decimal mark a currency sign implies where the org set none: `$12,000` is twelve
 # thousand dollars. (Only the metric's own currency gets this far.)
 CONVENTION = {"$": "."}
+# Magnitude words after the number, in lower case. A lone lower-case m is read as million
+# only on money (`$2.5m`): elsewhere it could as well be minutes.
 MAGNITUDES = {"k": 1_000, "m": 1_000_000, "mm": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000}
 MINUS = "-\u2212\ufe63\uff0d"  # hyphen-minus, minus sign, small and full-width hyphen-minus
 GROUPING = " \u00a0\u202f\u2009'\u2019_"  # spaces (plain, no-break, narrow, thin), apostrophes, underscore
@@ -57,7 +57,6 @@ _SHAPE = re.compile(
     re.IGNORECASE,
 )
 _EXPONENT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d{1,4}\s*$")
-_NUMBERISH = re.compile(r"^[0-9.,]+$")
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,6 @@ class Read:
 
     text: str
     suffix: str | None = None  # %, min, when written
-    from_text: bool = True
 
 
 def _percent(number: Decimal, read: Read) -> None:
@@ -115,12 +113,12 @@ def parse_value(value: object, unit: str = "number", *, decimal_mark: str | None
             raise Invalid(f"`{str(value).lower()}` is not a number: send the number")
         return Decimal(int(value))
     if isinstance(value, int):
-        number, read = Decimal(value), Read(str(value), from_text=False)
+        number, read = Decimal(value), Read(str(value))
     elif isinstance(value, float):
         # A JSON number, as the JSON reader gave it: repr is the shortest text that is this float.
-        number, read = _decimal(repr(value), repr(value)), Read(repr(value), from_text=False)
+        number, read = _decimal(repr(value), repr(value)), Read(repr(value))
     elif isinstance(value, Decimal):
-        number, read = value, Read(str(value), from_text=False)
+        number, read = value, Read(str(value))
     elif isinstance(value, str):
         number, read = _from_text(value, unit, rule, decimal_mark)
     else:
@@ -168,7 +166,7 @@ def _from_text(raw: str, unit: str, rule: Unit, decimal_mark: str | None) -> tup
     if m["mag"]:
         if not rule.magnitudes:
             raise Invalid(f"`{shown}`: a {unit} metric takes the number itself, not k / M / bn")
-        if m["mag"] == "m" and not rule.currency:
+        if m["mag"] in ("m", "mm") and not rule.currency:
             raise Invalid(f"`{shown}`: m could be minutes or million: write {m['body'].strip()}M for a million")
         scale = MAGNITUDES[m["mag"].lower()]
     if decimal_mark is None and (m["cur1"] or m["cur2"]):
