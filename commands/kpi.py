@@ -14,15 +14,18 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_metric
 from otp_bot.store.domain.goals import format_value
 from otp_bot.store.domain.metrics import goal_of, record_value
+from otp_bot.store.domain.value_parse import split_value
 
 
-@command("kpi", "kpi <metric> <value> [note] [--period 2026-W47]", "record this period's value for a metric of a seat you hold",
+@command("kpi", "kpi <metric> <value> [note] [--period 2026-W47]",
+         "record this period's value for a metric of a seat you hold: 42, 3,5, 1,250.50, 12 500, $400k, 85%",
          aliases=("record", "value"), writes=True)
 def kpi_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"period"}, flags={"correct"})
     if len(args.words) < 2:
         raise Usage("name the metric and the value, e.g. `kpi early-flags 4`")
-    metric_id, value, *note = args.words
+    metric_id = args.words[0]
+    value, note = split_value(args.words[1:])  # `12 500`, `85 %`: one value
     period = args.options.get("period")
     recorded = record_value(session, actor, metric_id, value, period=str(period) if period else None,
                             note=" ".join(note) or None, correction=bool(args.options.get("correct")))

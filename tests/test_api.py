@@ -278,7 +278,7 @@ def test_yes_no_formula_and_retired_rules_hold(as_agent):
     assert [x["outcome"] for x in r["results"]] == ["recorded", "recorded", "error", "error", "error"]
     assert "yes/no" in r["results"][2]["error"]["detail"]
     assert "computed" in r["results"][3]["error"]["detail"]
-    assert "finite" in r["results"][4]["error"]["detail"]
+    assert "too large" in r["results"][4]["error"]["detail"]
 
 
 def test_a_batch_that_does_not_fit_the_schema_is_422_with_paths(module_db, as_agent):

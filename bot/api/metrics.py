@@ -7,13 +7,15 @@ from sqlalchemy import select, tuple_
 
 from otp_bot.bot.api import pages, schemas, views
 from otp_bot.bot.api.auth import Caller, Db
+from otp_bot.bot.api.exact_json import ExactNumbers
 from otp_bot.bot.api.problems import classify, responses
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.metrics import current_rows
 from otp_bot.store.domain.value_batches import record_values
 from otp_bot.store.models import Metric
 
-router = APIRouter(tags=["metrics"], responses=responses(401))
+# Pushed values' JSON numbers are read as Decimal: the value rules must see what was sent.
+router = APIRouter(tags=["metrics"], responses=responses(401), route_class=ExactNumbers)
 
 
 @router.get("/metrics/mine", response_model=schemas.MetricsPage, responses=responses(422))

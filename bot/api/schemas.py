@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from otp_bot.store.domain.drafts import MAX_BODY
 from otp_bot.store.domain.value_batches import MAX_BATCH
@@ -120,8 +121,13 @@ class MetricsPage(BaseModel):
 
 class ValueIn(In):
     metric: str = Field(max_length=200, examples=["early-flags"])
-    value: float | str = Field(description="A number, or text as people write it: `31.5%`, `$1,200`, `yes`.",
-                               examples=[4])
+    # Decimal, not float: a JSON number is checked as sent (the API reads bodies exactly).
+    value: StrictBool | Decimal | str = Field(
+        description="A JSON number, or text as people write it: `31.5%`, `$1,200`, `3,5`, `1.250,50`, `400k`, `yes`; "
+        "`true`/`false` on a yes/no metric. Read exactly or refused with a per-value error: at most 15 significant "
+        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign must be "
+        "the metric's ($). On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
+        "the text `\"0.85%\"` to confirm you mean less than one percent.", examples=[4])
     period: str | None = Field(None, max_length=40, description="`2026-W47`, `2026-11`, a date in the period, or "
                                "`last`; default: the period running now in the org's timezone.")
     note: str | None = Field(None, description="At most 2,000 characters.")

@@ -57,7 +57,8 @@ def export_chart(session: Session) -> ChartSpec | None:
     holders = session.scalars(select(Holder).order_by(Holder.position, Holder.id)).all()
     seats = session.scalars(select(Seat).order_by(Seat.position, Seat.id)).all()
     return ChartSpec(
-        org=OrgSpec(name=org.name, timezone=org.timezone, coordination_channel=org.coordination_channel),
+        org=OrgSpec(name=org.name, timezone=org.timezone, coordination_channel=org.coordination_channel,
+                    decimal_mark=org.decimal_mark),
         holders=[
             HolderSpec(id=h.id, name=h.name, kind=h.kind, slack_user=h.slack_user, email=h.email, supervisor=h.supervisor_id)
             for h in holders
@@ -238,6 +239,7 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
         session.add(org)
     org.name, org.timezone = new.org.name, new.org.timezone
     org.coordination_channel = new.org.coordination_channel
+    org.decimal_mark = new.org.decimal_mark
     org.revision += 1
     org.etag = uuid.uuid4().hex
 

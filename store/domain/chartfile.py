@@ -35,6 +35,12 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def decimal_mark_named(value: object) -> object:
+    """`comma` and `point` for the marks themselves: a bare comma must be quoted in YAML."""
+    named = {"comma": ",", "point": ".", "dot": ".", "period": "."}
+    return named.get(value.strip().lower(), value.strip()) if isinstance(value, str) else value
+
+
 def _known_zone(value: str | None) -> str | None:
     if value is not None:
         try:
@@ -49,8 +55,16 @@ class OrgSpec(Spec):
     timezone: str = "UTC"
     # A Slack channel where seat-to-seat messages are mirrored, so people see what agents agree.
     coordination_channel: str | None = None
+    # How the org writes decimals: "." (1,250.50) or "," (1.250,50). Unset, a value whose only
+    # separator could be either (`1,250`) is refused as ambiguous rather than guessed.
+    decimal_mark: Literal[".", ","] | None = None
 
     _zone = field_validator("timezone")(_known_zone)
+
+    @field_validator("decimal_mark", mode="before")
+    @classmethod
+    def _mark(cls, value: object) -> object:
+        return decimal_mark_named(value)
 
     @field_validator("coordination_channel")
     @classmethod
@@ -90,7 +104,8 @@ class MetricSpec(Spec):
     @classmethod
     def _goal(cls, value: Any, info) -> str:
         try:
-            return parse_goal(str(value), info.data.get("unit", "number")).to_text()
+            mark = (info.context or {}).get("decimal_mark")  # the org's, set by validate_chart
+            return parse_goal(str(value), info.data.get("unit", "number"), mark).to_text()
         except Invalid as exc:
             raise ValueError(exc.message) from None
 
@@ -424,9 +439,9 @@ def _salvage(model: type[Spec], raw: Any, bad: set[str]) -> Spec | None:
     return model.model_construct(**good)
 
 
-def _try(model: type[Spec], raw: Any) -> Spec | None:
+def _try(model: type[Spec], raw: Any, context: dict[str, Any] | None = None) -> Spec | None:
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=context)
     except ValidationError as exc:
         return _salvage(model, raw, {str(e["loc"][0]) for e in exc.errors() if e["loc"]})
 
@@ -434,15 +449,18 @@ def _try(model: type[Spec], raw: Any) -> Spec | None:
 def validate_chart(data: Any, source: str) -> ChartSpec:
     if not isinstance(data, dict):
         raise ChartErrors(source, [("", "expected a mapping with `org`, `holders`, `seats`, ...")])
+    # Goals are numbers written as the org writes them: the org's decimal mark reads them.
+    mark = decimal_mark_named(data["org"].get("decimal_mark")) if isinstance(data.get("org"), dict) else None
+    context = {"decimal_mark": mark if mark in (".", ",") else None}
     try:
-        chart = ChartSpec.model_validate(data)
+        chart = ChartSpec.model_validate(data, context=context)
     except ValidationError as exc:
         problems = [(location(err["loc"]), _message(err)) for err in exc.errors()]
         # Report cross-reference problems too, in the same run, from the parts that did validate.
         sections = {}
         for name, model in _SECTIONS.items():
             raw = data.get(name)
-            items = [_try(model, item) for item in raw] if isinstance(raw, list) else []
+            items = [_try(model, item, context) for item in raw] if isinstance(raw, list) else []
             sections[name] = [item for item in items if item is not None]
         org = data.get("org") if isinstance(data.get("org"), dict) else {}
         partial = ChartSpec.model_construct(org=OrgSpec.model_construct(**org), **sections)

@@ -1,4 +1,5 @@
-"""Goals and values: parsing what people type, and judging a value on or off track."""
+"""Goals: parsing them (their numbers read by value_parse, as values are), showing values,
+and judging a value on or off track."""
 
 from __future__ import annotations
 
@@ -6,31 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from otp_bot.store.domain import value_parse
 from otp_bot.store.domain.errors import Invalid
-
-_YES = {"yes": 1.0, "y": 1.0, "true": 1.0, "done": 1.0, "no": 0.0, "n": 0.0, "false": 0.0}
-_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-
-
-def parse_value(text: str, unit: str = "number") -> float:
-    """A number as people write it: `42`, `1,250`, `$3.5k`, `30%`, `yes`."""
-    raw = str(text).strip().lower().replace(",", "").replace("_", "")
-    if unit == "yesno" and raw in _YES:
-        return _YES[raw]
-    raw = raw.removeprefix("$").removeprefix("€").removeprefix("£").removesuffix("%").removesuffix("min").strip()
-    scale = 1.0
-    if raw.endswith("k"):
-        raw, scale = raw[:-1], 1_000.0
-    elif raw.endswith("m") and unit == "currency":
-        raw, scale = raw[:-1], 1_000_000.0
-    if not _NUMBER.match(raw):
-        expected = "yes or no" if unit == "yesno" else "a number"
-        raise Invalid(f"`{text}` is not {expected}")
-    value = float(raw) * scale
-    if not math.isfinite(value):
-        raise Invalid(f"`{text}` is not a finite number")
-    return value
-
 
 def format_value(value: float | None, unit: str) -> str:
     if value is None:
@@ -99,7 +77,7 @@ class Goal:
 
     def to_text(self) -> str:
         """The canonical form the chart file uses; parse(to_text()) == self."""
-        num = lambda v: repr(v).removesuffix(".0")  # noqa: E731
+        num = _canonical
         if self.op == "in":
             return f"{num(self.value)}..{num(self.high)}"
         if self.op == "out":
@@ -107,12 +85,27 @@ class Goal:
         return f"{self.op} {num(self.value)}"
 
 
+def _canonical(value: float) -> str:
+    """A goal's number as the chart file keeps it, read the same under either decimal mark:
+    `1.125` would be 1125 to an org writing `1.250,50`, `1.1250` is 1.125 to everyone."""
+    text = repr(value).removesuffix(".0")
+    return text + "0" if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text) else text
+
+
 _OPS = (">=", "<=", "==", "=", ">", "<")
-_RANGE = re.compile(r"^(?P<out>outside\s+|not\s+in\s+|!)?\s*(?P<a>[^.]+?)\s*\.\.\s*(?P<b>.+)$", re.IGNORECASE)
+_RANGE = re.compile(r"^(?P<out>outside\s+|not\s+in\s+|!)?\s*(?P<a>.+?)\s*\.\.\s*(?P<b>.+)$", re.IGNORECASE)
 
 
-def parse_goal(text: str, unit: str = "number") -> Goal:
-    """`>= 30%`, `<= 120`, `== yes`, `10..20` (in range), `outside 10..20`."""
+def parse_goal(text: str, unit: str = "number", decimal_mark: str | None = None) -> Goal:
+    """`>= 30%`, `<= 120`, `== yes`, `10..20` (in range), `outside 10..20`; each number read
+    as a value of the metric is (`decimal_mark`: the org's)."""
+    def parse_value(number: str, unit: str) -> float:
+        try:
+            return value_parse.as_float(value_parse.parse_value(number, unit, decimal_mark=decimal_mark,
+                                                                goal=True))
+        except Invalid as exc:
+            raise Invalid(f"goal `{text}`: {exc.message}", hint=exc.hint) from None
+
     raw = str(text).strip()
     if not raw:
         raise Invalid("the goal is empty: write it like `>= 30`, `<= 120`, `10..20` or `outside 10..20`")

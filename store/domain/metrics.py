@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from sqlalchemy import String, select, type_coerce
@@ -70,7 +71,7 @@ def record_value(
     session: Session,
     actor: Actor,
     metric_id: str,
-    value: str | float,
+    value: str | float | Decimal,
     *,
     period: str | dt.date | None = None,
     source: str = "manual",
@@ -81,9 +82,10 @@ def record_value(
     metric = get_metric(session, metric_id)
     can_record(session, actor, metric)
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
-    number = parse_number(metric.id, metric.unit, value)
+    org = get_org(session)
+    number = parse_number(metric.id, metric.unit, value, org.decimal_mark)
     check_note_and_key(note, key)
-    tz = get_org(session).timezone
+    tz = org.timezone
     start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
 
     if key is not None:

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from otp_bot.store.domain import audit, periods
@@ -51,7 +52,7 @@ class NewValue(Protocol):
     """One value of a batch, as `record_values` reads it (the API's request items fit)."""
 
     metric: str
-    value: str | float
+    value: str | float | Decimal
     period: str | dt.date | None
     note: str | None
     key: str | None
@@ -61,7 +62,7 @@ class NewValue(Protocol):
 @dataclass(frozen=True)
 class Value:
     metric: str
-    value: str | float
+    value: str | float | Decimal
     period: str | dt.date | None = None
     note: str | None = None
     key: str | None = None
@@ -144,7 +145,8 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
     for m in {f.seat_id: f for f in (facts.get(i) for i in ids) if f is not None}.values():  # once per seat
         may_push(actor, m.id, m.seat_id, m.holder_id, m.holder_name)
 
-    tz = get_org(session).timezone
+    org = get_org(session)
+    tz, decimal_mark = org.timezone, org.decimal_mark
     today = periods.today(tz)
     current = {c: periods.period_start(today, c) for c in CADENCES}
     starts: dict[tuple[object, str], dt.date | DomainError] = {}  # the same period text is parsed once
@@ -162,7 +164,7 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
                 raise NotFound(f"there is no metric `{mid[:64]}`")
             result.cadence = m.cadence
             check_takes_values(m.id, m.seat_id, m.seat_status, m.formula)
-            number = parse_number(m.id, m.unit, item.value)
+            number = parse_number(m.id, m.unit, item.value, decimal_mark)
             check_note_and_key(item.note, item.key)
             start = starts.get((item.period, m.cadence))
             if start is None:

@@ -4,12 +4,12 @@ value) and `record_values` (a batch) apply exactly these."""
 from __future__ import annotations
 
 import datetime as dt
-import math
+from decimal import Decimal
 
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.goals import parse_value
+from otp_bot.store.domain.value_parse import as_float, parse_value
 
 MAX_NOTE = 2_000
 MAX_KEY = 200
@@ -34,13 +34,12 @@ def check_takes_values(metric_id: str, seat_id: str, seat_status: str, formula_t
         raise Invalid(f"`{metric_id}` is computed from {formula_text}; record values for those metrics instead")
 
 
-def parse_number(metric_id: str, unit: str, value: str | float) -> float:
-    number = parse_value(value, unit) if isinstance(value, str) else float(value)
-    if not math.isfinite(number):
-        raise Invalid(f"`{value}` is not a finite number")
-    if unit == "yesno" and number not in (0.0, 1.0):
-        raise Invalid(f"`{metric_id}` is a yes/no metric: record yes or no")
-    return number
+def parse_number(metric_id: str, unit: str, value: str | float | Decimal, decimal_mark: str | None = None) -> float:
+    """The value to store, read exactly by value_parse (every surface's one parser) or refused."""
+    try:
+        return as_float(parse_value(value, unit, decimal_mark=decimal_mark))
+    except Invalid as exc:
+        raise Invalid(f"`{metric_id}`: {exc.message}", hint=exc.hint) from None
 
 
 def check_note_and_key(note: str | None, key: str | None) -> None:

@@ -18,7 +18,10 @@ class Org(Base):
     """The single row describing the organisation; `revision` grows with every chart change."""
 
     __tablename__ = "org"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("decimal_mark IN ('.', ',')", name="decimal_mark"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     name: Mapped[str] = mapped_column(String(200))
@@ -29,6 +32,8 @@ class Org(Base):
     etag: Mapped[str] = mapped_column(String(32), default="")
     # Where seat-to-seat messages are mirrored, so people see what the agents agreed.
     coordination_channel: Mapped[str | None] = mapped_column(String(64))
+    # How the org writes decimals ("." or ","); None: a lone `1,250` is refused as ambiguous.
+    decimal_mark: Mapped[str | None] = mapped_column(String(1))
 
 
 class Holder(Base):
