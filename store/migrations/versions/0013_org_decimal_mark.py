@@ -3,15 +3,15 @@
 Without it, a value whose only separator could be a thousands separator or a decimal mark
 (`1,250`, `1.250`) is refused as ambiguous; with it, the org's mark decides.
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
