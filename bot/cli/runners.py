@@ -100,10 +100,11 @@ def serve(
     from otp_bot.bot.web import create_web_app
     from otp_bot.bot.web import serve as serve_http
 
-    _, db, bolt, deps = _start("bot_token", "signing_secret")
+    settings, db, bolt, deps = _start("bot_token", "signing_secret")
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
               f"store {db.safe_url}", markup=False)
-    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client)), host, port)
+    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client),
+                              signing_secret=settings.secret("signing_secret")), host, port)
 
 
 def run_socket_mode() -> None:
