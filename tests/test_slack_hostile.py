@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +18,7 @@ from otp_bot.store.db import Database
 from otp_bot.store.models import AuditEntry, InboundEvent, MetricValue
 from sqlalchemy import func, select
 
-from .serve import PULSE, SECRET, Server
+from .serve import OTP, PULSE, SECRET, TOKEN, Server, free_port
 from .signing import post, signed_headers, slash_command_body
 
 
@@ -176,3 +179,45 @@ def test_a_forged_request_is_one_bounded_log_line_without_its_body(module_db, ap
     assert all(len(line) < 400 for line in refusals)
     assert "does not match the body" in refusals[0] and "not a Unix time" in refusals[1]
     assert "Traceback" not in output
+
+
+# ------------------------------------------------------------------ Slack unreachable at start
+
+def test_serve_starts_degraded_when_slack_is_unreachable(module_db, api):
+    closed = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    srv = Server(module_db, api, env={"SLACK_API_URL": closed})  # returns once /healthz answers 200
+    try:
+        with urllib.request.urlopen(f"{srv.url}/healthz", timeout=5) as r:
+            assert json.loads(r.read())["status"] == "ok"
+        status, _, _ = post(f"{srv.url}/api/v1/drafts", "{}", {"Content-Type": "application/json"})
+        assert status == 401  # the agent API is up: it asks for a token
+    finally:
+        output = srv.stop()
+    assert "Traceback" not in output, output
+    said = [line for line in output.splitlines() if "Slack could not be reached" in line]
+    assert len(said) == 1 and closed in said[0] and "retrying Slack in the background" in said[0]
+
+
+def test_serve_says_when_slack_is_back_and_then_answers_slack(module_db, api):
+    api.fail_next("auth.test", status=503)  # the probe at start fails; the watch's next one succeeds
+    srv = Server(module_db, api)
+    try:
+        deadline = time.monotonic() + 15
+        while len(api.calls_to("auth.test")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _, payload = srv.command("who-owns retention")
+        assert "Client Retention" in payload["text"]
+    finally:
+        output = srv.stop()
+    assert "Slack could not be reached" in output and "Slack is reachable again" in output
+    assert "Traceback" not in output
+
+
+def test_socket_mode_without_slack_is_one_line_exit_2(module_db):
+    env = {**os.environ, "OTP_DATABASE_URL": module_db.url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_APP_TOKEN": "xapp-1-A0OTP-1-" + "a" * 64, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+           "OTP_LOG_LEVEL": "WARNING"}
+    result = subprocess.run([OTP, "run"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Slack could not be reached" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
