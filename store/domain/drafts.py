@@ -78,6 +78,18 @@ def draft_for_person(session: Session, actor: Actor, draft_id: int | str) -> Dra
     return get_draft(session, draft_id)
 
 
+def draft_from_message(session: Session, actor: Actor, draft_id: int | str, message: tuple[str, str]) -> Draft:
+    """A draft read from a button on its approval message ("Show full text"): the button must
+    be on that draft's own message, as for every button, and the reader on the chart, as
+    for `/otp draft`. So changing a button's value opens no other draft."""
+    if not actor.operator and actor.holder_id is None:
+        raise Forbidden("drafts are shown only to people on the chart",
+                        hint="ask an operator to add your Slack user to the chart file")
+    draft = get_draft(session, draft_id)
+    _check_message(draft, message)
+    return draft
+
+
 def status_of(session: Session, draft_id: int) -> str | None:
     """Just the status, for a waiter polling for a decision: one indexed read, nothing loaded."""
     return session.scalar(select(Draft.status).where(Draft.id == draft_id))
