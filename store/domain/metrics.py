@@ -82,7 +82,7 @@ def record_value(
     can_record(session, actor, metric)
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
     number = parse_number(metric.id, metric.unit, value)
-    check_note_and_key(note, key)
+    note = check_note_and_key(note, key)
     tz = get_org(session).timezone
     start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
 
