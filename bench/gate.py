@@ -199,7 +199,8 @@ def serve_floor(port: int) -> None:
     def noop(ack) -> None:
         ack()
 
-    uvicorn.run(create_web_app(Database(), bolt), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_web_app(Database(), bolt, signing_secret=settings.secret("signing_secret")),
+                host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def bench_backend(backend: str, url: str, args) -> dict[str, Any]:

@@ -233,7 +233,8 @@ def serve_floor(host: str, port: int) -> None:
     def noop(ack) -> None:
         ack("ok")
 
-    uvicorn.run(create_web_app(Database(), bolt), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_web_app(Database(), bolt, signing_secret=settings.secret("signing_secret")),
+                host=host, port=port, log_level="warning", access_log=False)
 
 
 # ---------------------------------------------------------------- measuring

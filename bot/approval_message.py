@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 
 from otp_bot.commands import blocks
 from otp_bot.commands.describe import holder_text, metric_line
-from otp_bot.commands.render import Mrkdwn, escape, render, truncate
+from otp_bot.commands.render import Mrkdwn, escape, inline, render, truncate
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.drafts import SLACK_TARGET, DraftContext, current_text
 from otp_bot.store.models import Draft
@@ -78,7 +78,8 @@ def _buttons(draft: Draft, cut: bool) -> dict[str, Any]:
 
 def fallback_text(draft: Draft) -> str:
     # The notification text is mrkdwn too: escaped like everything else from data.
-    return escape(f"Draft #{draft.id} from {draft.seat.title} ({draft.kind}): {draft.title} [{draft.status}]")
+    return Mrkdwn(escape(f"Draft #{draft.id} from {draft.seat.title} ({draft.kind}): ") + inline(draft.title)
+                  + escape(f" [{draft.status}]"))
 
 
 def moved_to(c: DraftContext) -> Mrkdwn:
@@ -148,14 +149,14 @@ def edit_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
     text = current_text(draft)
     field = InputBlock(block_id="text", label="The text that goes out", element=PlainTextInputElement(
         action_id="text", multiline=True, initial_value=text[:MODAL_INPUT], max_length=MODAL_INPUT))
-    return _modal(f"Edit draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), field.to_dict()],
+    return _modal(f"Edit draft #{draft.id}", [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), field.to_dict()],
                   callback_id=EDIT_VIEW, submit="Approve", metadata={"draft": draft.id, "channel": channel, "ts": ts})
 
 
 def reject_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
     field = InputBlock(block_id="reason", label="Why? The drafter reads this", element=PlainTextInputElement(
         action_id="reason", multiline=True, min_length=1, max_length=2000))
-    return _modal(f"Reject draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), field.to_dict()],
+    return _modal(f"Reject draft #{draft.id}", [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), field.to_dict()],
                   callback_id=REJECT_VIEW, submit="Reject", metadata={"draft": draft.id, "channel": channel, "ts": ts})
 
 
@@ -165,7 +166,7 @@ def full_text_modal(draft: Draft) -> dict[str, Any]:
     sections = [blocks.section(Mrkdwn(escape(chunk))) for chunk in chunks[:98]]
     if len(chunks) > 98:
         sections.append(blocks.context("The text goes on; `otp draft show` prints all of it."))
-    return _modal(f"Draft #{draft.id}", [blocks.section(Mrkdwn(f"*{escape(draft.title)}*")), *sections])
+    return _modal(f"Draft #{draft.id}", [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), *sections])
 
 
 def notice_modal(draft_id: str, text: str) -> dict[str, Any]:

@@ -14,22 +14,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from otp_bot.bot.api import PREFIX as API_PREFIX
 from otp_bot.bot.api import create_api
 from otp_bot.bot.mcp_server import HttpEndpoint
 from otp_bot.bot.scheduler import RhythmScheduler
+from otp_bot.bot.slack_ingress import SlackIngress
 from otp_bot.bot.worker import OutboxWorker
 from otp_bot.store.db import Database
 
-MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything that is not Slack
 
 
 def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None,
-                   scheduler: RhythmScheduler | None = None) -> FastAPI:
+                   scheduler: RhythmScheduler | None = None, *, signing_secret: str = "") -> FastAPI:
+    """`signing_secret` is Slack's, for the door of /slack/events (bot/slack_ingress.py)."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The outbox worker lives as long as the server: it posts approval messages for
@@ -69,13 +68,13 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
     web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])
 
     if bolt is not None:
+        if not signing_secret:
+            raise ValueError("serving Slack needs its signing secret")
+        ingress = SlackIngress(bolt, db, signing_secret)
+
         @web.post("/slack/events")
         async def slack_events(request: Request) -> Response:
-            body = await request.body()
-            if len(body) > MAX_SLACK_BODY:
-                return Response(status_code=413, content="request too large")
-            response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
-            return to_starlette_response(response)
+            return await ingress(request)
 
     return web
 

@@ -26,6 +26,17 @@ def escape(value: Any) -> Mrkdwn:
     return Mrkdwn(str(value).translate(_ESCAPES))
 
 
+# Slack mrkdwn has no escape for its formatting characters. In one-line labels (draft
+# titles) they are shown as look-alikes that Slack does not interpret, so a title cannot
+# bold, strike, or code-format the text around it.
+_INLINE = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
+def inline(value: Any) -> Mrkdwn:
+    """A one-line label from data: escaped, on one line, formatting characters inert."""
+    return Mrkdwn(" ".join(str(value).split()).translate(_INLINE).translate(_ESCAPES))
+
+
 def _finalize(value: Any) -> Any:
     return "" if value is None else escape(value)
 
@@ -43,6 +54,7 @@ def environment() -> Environment:
         auto_reload=False,  # templates ship with the package: no stat() of each file per render
     )
     env.filters["pad"] = lambda s, n: str(s)[:n].ljust(n)
+    env.filters["inline"] = inline
     return env
 
 

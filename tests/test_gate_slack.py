@@ -22,7 +22,7 @@ from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.models import ApprovalRoute, Draft, DraftDecision
 
 from .blockkit import assert_valid
-from .serve import BOGDAN, PULSE, Server
+from .serve import BOGDAN, PULSE, STRANGER, Server
 from .signing import block_actions_body, view_submission_body
 from .slack_api import SlackAPI
 
@@ -300,6 +300,23 @@ def test_mentions_and_links_in_a_draft_are_shown_inert(server, module_db, api):
     for raw in ("<!channel>", "<!here>", "<@U123>", "<http://evil.example|bank.com>", "<!everyone>", "<!subteam^S1>"):
         assert raw not in text
     assert "&lt;!channel&gt;" in text and "&lt;http://evil.example|bank.com&gt;" in text
+
+
+def test_show_full_text_checks_the_message_and_the_reader_like_every_button(server, module_db, api):
+    long_body = "Hi Jo,\n" + "we can help with the renewal. " * 200
+    first, second = submit(module_db, body=long_body), submit(module_db, body="Secret terms: " + long_body)
+    message, _ = posted(api, first), posted(api, second)
+    assert "otp_draft_full" in all_actions(message.args["blocks"])
+    click(server, BOGDAN, "otp_draft_full", second, message)  # draft 2's id on draft 1's message
+    assert "not on draft" in ephemeral(api)
+    api.reset(keep_messages=True)
+    click(server, STRANGER, "otp_draft_full", first, message)  # not on the chart
+    assert "only to people on the chart" in ephemeral(api)
+    assert api.calls_to("views.open") == []
+    click(server, DAVID, "otp_draft_full", first, message)  # on the chart, on the draft's own message
+    opened = wait_until(lambda: api.calls_to("views.open"), what="the full text modal")
+    assert "we can help with the renewal" in json.dumps(opened[0].args["view"])
+    assert "Secret terms" not in json.dumps(opened[0].args["view"])
 
 
 # ------------------------------------------------------------------ callbacks and failures

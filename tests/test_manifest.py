@@ -23,6 +23,7 @@ SCOPES = {
     "views_open": set(),
     "views_update": set(),
     "views_publish": set(),
+    "auth_test": set(),  # no scope: any token may ask who it is
 }
 
 

@@ -466,3 +466,23 @@ def wait(check, timeout: float = 60.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_otp_schedule_run_exits_1_while_the_periods_post_has_not_gone_out(example_db, api):
+    from .serve import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/api/"  # Slack unreachable: nothing listens there
+    env = {**os.environ, "OTP_DATABASE_URL": example_db.url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": closed}
+
+    def otp(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([OTP, "schedule", "run", *args], env=env, capture_output=True, text=True, timeout=120)
+
+    first = otp("briefing")
+    assert first.returncode == 1 and "not posted" in first.stderr
+    # Run again (as a cron job would) while the failed attempt waits for its retry: still not posted.
+    again = otp("briefing")
+    assert again.returncode == 1, again.stdout
+    assert "last attempt failed" in again.stderr and "Connection refused" in again.stderr
+    env["SLACK_API_URL"] = api.url
+    forced = otp("briefing", "--force")
+    assert forced.returncode == 0 and "posted to C0LEADERSHIP" in forced.stdout

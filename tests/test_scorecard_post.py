@@ -213,7 +213,10 @@ def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
     assert "accessory" not in row and "follow-up #" in row["text"]["text"] and "opened by Bogdan" in row["text"]["text"]
     assert len([b for b in update.args["blocks"] if b.get("accessory")]) == 3  # the other misses keep theirs
 
-    assert server.send(click)[0] == 200  # a double click: still one follow-up
+    # A double click is a second request from Slack (its own trigger id and signature).
+    again = block_actions_body(BOGDAN, button["action_id"], button["value"], channel_id="C0L10",
+                               message_ts=main["ts"], response_url=api.response_url())
+    assert server.send(again)[0] == 200  # still one follow-up
     api.wait_for("chat.update", count=2, timeout=20)
     with module_db.session(readonly=True) as s:
         (follow_up,) = s.scalars(select(FollowUp))

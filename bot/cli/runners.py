@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from otp_bot.bot.cli.common import database, err, out, refused, slack_settings
+from otp_bot.bot.cli.common import database, err, fail, out, refused, slack_settings
 from otp_bot.bot.terminal import to_rich
 from otp_bot.store.domain.errors import DomainError
 
@@ -72,20 +72,41 @@ def _log_setup() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _start(*required: str):
-    """What both Slack runners do first: checked settings, logging, a ready store, the Bolt
-    app, what is kept per chart version built (the who-owns index, the directory), the
-    heap settled (after those: they live until the chart changes, out of the collector's
-    way)."""
+def _start(*required: str, degraded: bool = False):
+    """What both Slack runners do first: checked settings, logging, a ready store, Slack
+    asked whether it is there, the Bolt app, what is kept per chart version built (the
+    who-owns index, the directory), the heap settled (after those: they live until the
+    chart changes, out of the collector's way).
+
+    Slack unreachable: with `degraded` (serve) one warning and a background watch, and the
+    rest starts; without (Socket Mode, which is nothing without Slack) one line, exit 2."""
+    import logging
+
+    from rich.markup import escape
+
     from otp_bot.bot.app import create_app
     from otp_bot.bot.heap import settle_heap
+    from otp_bot.bot.slack_reach import SlackWatch, TokenRefused, probe
     from otp_bot.store.domain.chart_cache import warm
 
     settings = slack_settings(*required)
     _log_setup()
     db = database()
     db.ensure_ready()
-    bolt, deps = create_app(db, settings)
+    token, base_url = settings.secret("bot_token"), settings.base_url
+    try:
+        unreachable = probe(token, base_url)
+    except TokenRefused as exc:
+        fail(escape(str(exc)))
+    if unreachable and not degraded:
+        fail(escape(f"Slack could not be reached at {base_url} ({unreachable})"))
+    if unreachable:
+        logging.getLogger("otp_bot.slack").warning(
+            "Slack could not be reached at %s (%s); serving the agent API now and retrying Slack in the background",
+            base_url, unreachable)
+        SlackWatch(token, base_url).start()
+    # The token was checked just now (or will be, by the watch); Bolt asks again lazily.
+    bolt, deps = create_app(db, settings, verify_token=False)
     warm(db)
     settle_heap()
     return settings, db, bolt, deps
@@ -100,10 +121,11 @@ def serve(
     from otp_bot.bot.web import create_web_app
     from otp_bot.bot.web import serve as serve_http
 
-    _, db, bolt, deps = _start("bot_token", "signing_secret")
+    settings, db, bolt, deps = _start("bot_token", "signing_secret", degraded=True)
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
               f"store {db.safe_url}", markup=False)
-    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client)), host, port)
+    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client),
+                              signing_secret=settings.secret("signing_secret")), host, port)
 
 
 def run_socket_mode() -> None:

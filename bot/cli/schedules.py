@@ -75,6 +75,9 @@ def schedule_run(
     except DomainError as exc:
         refused(exc)
     if taken.claim is None:
+        if taken.failing:  # the period has no post: a cron job must hear about it
+            say(f"{plan.name}: {taken.reason}; nothing posted (--force tries again now)", err=True)
+            raise typer.Exit(1)
         say(f"{plan.name}: {taken.reason}; nothing posted" + ("" if force else " (--force posts again)"))
         return
     outcome = RhythmPoster(db, client).perform(taken.claim)

@@ -108,8 +108,10 @@ def register(app: App, deps: Deps) -> None:
     def full_text(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         ack()
         try:
+            actor = deps.identity.actor(deps.db, body["user"]["id"])
             with deps.db.session(readonly=True) as session:
-                view = messages.full_text_modal(drafts.get_draft(session, action.get("value", "")))
+                draft = drafts.draft_from_message(session, actor, action.get("value", ""), _where(body))
+                view = messages.full_text_modal(draft)
         except DomainError as exc:
             _say(respond, exc)
             return

@@ -13,6 +13,7 @@ message it replies to, so whoever may read either seat may read the whole thread
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -24,6 +25,7 @@ from otp_bot.store.domain.chart import accountable_human, get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.durations import parse_minutes
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import PERFORMATIVES, Message, Org, OutboxItem, Seat
 
 MAX_SUBJECT = 200
@@ -158,14 +160,10 @@ def parse_deadline(value: str | dt.datetime | None, now: dt.datetime) -> dt.date
 
 
 def _clean(value: str | None, name: str, limit: int, *, one_line: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:  # PostgreSQL cannot store it; say so instead of failing in the driver
-        raise Invalid(f"the {name} contains a NUL character; remove it")
-    if one_line:
-        value = " ".join(value.split())
-    if len(value) > limit:
-        raise Invalid(f"the {name} is {len(value):,} characters; at most {limit:,} are allowed")
-    return value
+    value = value or ""
+    if one_line:  # a subject: line breaks and tabs fold to single spaces; other controls are refused
+        value = re.sub(r"[ \t\r\n]+", " ", value)
+    return clean_text(value, f"the {name}", multiline=not one_line, limit=limit)
 
 
 def send_message(session: Session, actor: Actor, *, performative: str, body: str, to_seat: str | None = None,

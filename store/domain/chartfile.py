@@ -14,18 +14,37 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from otp_bot.store.domain import cron
 from otp_bot.store.domain import formula as formulas
 from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.goals import parse_goal
+from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import AGGREGATIONS, CADENCES, UNITS
 from otp_bot.store.models import RUN_POSTS as POSTS  # what a schedule can post
 
+
+
+def _by_text_rule(multiline: bool):
+    """Chart strings follow the one text rule (text_rules): no control characters, nothing
+    invisible; titles, names and the like are one line."""
+    def check(value: str) -> str:
+        try:
+            cleaned = clean_text(value, "the text", multiline=multiline)
+        except Invalid as exc:
+            raise ValueError(exc.message.removeprefix("the text ")) from None
+        if value and not cleaned:
+            raise ValueError("is empty once invisible characters are removed")
+        return cleaned
+    return AfterValidator(check)
+
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _by_text_rule(False)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _by_text_rule(False)]
+Description = Annotated[str, _by_text_rule(True)]
 SlackId = Annotated[str, StringConstraints(pattern=r"^[UWCGDS][A-Z0-9]{2,31}$")]
 UNIT_ALIASES = {"%": "percent", "pct": "percent", "count": "number", "$": "currency", "usd": "currency",
                 "min": "minutes", "yes/no": "yesno", "bool": "yesno", "boolean": "yesno"}
@@ -128,7 +147,7 @@ class SeatSpec(Spec):
     status: Literal["active", "vacant", "planned", "retired"] | None = None
     customer_facing: bool = False
     aliases: list[Text] = Field(default_factory=list)
-    accountabilities: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(default_factory=list)
+    accountabilities: list[LongText] = Field(default_factory=list)
     owns: list[Text] = Field(default_factory=list)
     does_not_own: list[Text] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list)
@@ -161,7 +180,7 @@ class PolicySpec(Spec):
     hold_kind: Text | None = None
     while_flag: Text | None = None
     winner: Id | None = None
-    description: str | None = None
+    description: Description | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -22,6 +22,7 @@ from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.policies import hold_for
 from otp_bot.store.domain.routing import Route, next_human_up, route_for
+from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
 
 KIND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -77,6 +78,18 @@ def draft_for_person(session: Session, actor: Actor, draft_id: int | str) -> Dra
         raise Forbidden("drafts are shown only to people on the chart",
                         hint="ask an operator to add your Slack user to the chart file")
     return get_draft(session, draft_id)
+
+
+def draft_from_message(session: Session, actor: Actor, draft_id: int | str, message: tuple[str, str]) -> Draft:
+    """A draft read from a button on its approval message ("Show full text"): the button must
+    be on that draft's own message, as for every button, and the reader on the chart, as
+    for `/otp draft`. So changing a button's value opens no other draft."""
+    if not actor.operator and actor.holder_id is None:
+        raise Forbidden("drafts are shown only to people on the chart",
+                        hint="ask an operator to add your Slack user to the chart file")
+    draft = get_draft(session, draft_id)
+    check_message(session, draft, message)
+    return draft
 
 
 def status_of(session: Session, draft_id: int) -> str | None:
@@ -185,14 +198,11 @@ def parse_destination(text: str | None) -> str | None:
                   hint="give a Slack channel or user id (C0123ABC, U0123ABC) or an https:// callback URL")
 
 
-def _text(value: str | None, name: str, limit: int) -> str:
-    value = (value or "").strip()
+def _text(value: str | None, name: str, limit: int, *, multiline: bool = False) -> str:
+    """Titles and subjects are one line; bodies and edits may span lines (text_rules)."""
+    value = clean_text(value, f"the {name}", multiline=multiline, limit=limit)
     if not value:
         raise Invalid(f"the draft needs a {name}")
-    if "\x00" in value:  # PostgreSQL cannot store it; say so instead of failing in the driver
-        raise Invalid(f"the {name} contains a NUL character; remove it")
-    if len(value) > limit:
-        raise Invalid(f"the {name} is {len(value):,} characters; at most {limit:,} are allowed")
     return value
 
 
@@ -212,7 +222,7 @@ def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, sub
     subject = _text(subject, "subject", 200).lower()
     if not SUBJECT.match(subject):  # flags are one word: a subject with spaces could never be held
         raise Invalid("name the subject in one word, like client:acme")
-    title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY)
+    title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY, multiline=True)
     destination = parse_destination(destination)
     key = (key or "").strip()[:200] or None
     if key:
@@ -387,12 +397,12 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *,
     text = current_text(draft)
     edit = None
     if verdict == "reject":
-        reason = (reason or "").strip()
+        reason = clean_text(reason, "the reason", multiline=True)
         if not reason:
             raise Invalid("a rejection needs a reason, so the drafter learns what to change")
         reason = reason[:MAX_REASON]
     elif edited_body is not None:
-        edited = _text(edited_body, "edited text", MAX_BODY)
+        edited = _text(edited_body, "edited text", MAX_BODY, multiline=True)
         edit = edited if edited != text.strip() else None
     decision = DraftDecision(draft_id=draft.id, holder_id=actor.holder_id, verdict=verdict,
                              reason=reason if verdict == "reject" else None, edited_body=edit, at=now)

@@ -21,6 +21,7 @@ from otp_bot.store.domain.drafts import hold_pending, release_held
 from otp_bot.store.domain.durations import parse_minutes
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.policies import active_flag_filter
+from otp_bot.store.domain.text_rules import clean_optional
 from otp_bot.store.models import Draft, Flag, Seat
 
 FLAG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -97,7 +98,8 @@ def set_flag(session: Session, actor: Actor, subject: str, flag: str, *, seat_id
     now = now or utcnow()
     subject, flag = _names(subject, flag)
     seat = acting_seat(session, actor, seat_id)
-    reason = (reason or "").strip()[:500] or None
+    reason = clean_optional(reason, "the reason", multiline=False)
+    reason = reason[:500] if reason else None
     existing = session.scalar(select(Flag).where(Flag.subject == subject, Flag.flag == flag, Flag.seat_id == seat.id,
                                                  Flag.lifted_at.is_(None)))
     if existing is not None and (existing.until is None or as_utc(existing.until) > now):

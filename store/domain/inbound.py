@@ -1,4 +1,9 @@
-"""Deduplicating Slack's event retries in the shared store (so every process agrees)."""
+"""What Slack sent us already, in the shared store (so every process agrees).
+
+Two kinds of key share one table: an Events API `event_id` (Slack retries a delivery it
+thinks failed; we act once), and a signed request's signature (`sig:` and its hex), so a
+captured request sent again inside Slack's 5-minute window is not run twice.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,37 @@ from sqlalchemy.orm import Session
 from otp_bot.store.models import InboundEvent
 
 KEEP = dt.timedelta(days=2)  # Slack retries within minutes; two days is plenty
+# A signature is accepted while its timestamp is within 5 minutes of now, either way: seen at
+# time t, it can come again until t + 10 minutes at most. Kept a little longer than that.
+KEEP_SIGNATURES = dt.timedelta(minutes=12)
+SIGNATURE_PREFIX = "sig:"
+
+
+def _claim(session: Session, key: str, now: dt.datetime) -> bool:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    claimed = session.scalar(
+        dialect.insert(InboundEvent).values(event_id=key[:64], received_at=now)
+        .on_conflict_do_nothing().returning(InboundEvent.event_id)
+    )
+    return claimed is not None
 
 
 def first_delivery(session: Session, event_id: str) -> bool:
     """Claim an event id; False when it was claimed before (a retry or a duplicate)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = dt.datetime.now(dt.UTC)
-    claimed = session.scalar(
-        dialect.insert(InboundEvent).values(event_id=event_id[:64], received_at=now)
-        .on_conflict_do_nothing().returning(InboundEvent.event_id)
-    )
-    if claimed is not None:  # an indexed delete of nothing, most of the time
+    claimed = _claim(session, event_id, now)
+    if claimed:  # an indexed delete of nothing, most of the time
         session.execute(delete(InboundEvent).where(InboundEvent.received_at < now - KEEP))
-    return claimed is not None
+    return claimed
+
+
+def first_request(session: Session, signature: str) -> bool:
+    """Claim a verified request's signature (`v0=` and 64 hex digits); False when the very
+    same signed request was handled before (a replay)."""
+    now = dt.datetime.now(dt.UTC)
+    key = SIGNATURE_PREFIX + signature.removeprefix("v0=")[:60]  # 240 bits: no two requests share it
+    claimed = _claim(session, key, now)
+    if claimed:
+        session.execute(delete(InboundEvent).where(InboundEvent.event_id.startswith(SIGNATURE_PREFIX),
+                                                   InboundEvent.received_at < now - KEEP_SIGNATURES))
+    return claimed

@@ -44,6 +44,7 @@ from otp_bot.store.domain.chart_gate import follow_chart
 from otp_bot.store.domain.chartfile import location, normalize_topic, parse_yaml
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import HEARING_DECISIONS, AuditEntry, Hearing, Holder, Org, Seat, SeatHolding, SeatOwns
 
 SEAT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -105,7 +106,7 @@ def _live_seat(session: Session, seat_id: str) -> Seat:
 def _texts(values: list[str] | tuple[str, ...], what: str, limit: int) -> list[str]:
     out: list[str] = []
     for value in values:
-        value = " ".join(str(value).split())
+        value = clean_text(re.sub(r"[ \t\r\n]+", " ", str(value)), what, multiline=False)
         if not value:
             continue
         if len(value) > limit:
@@ -125,7 +126,7 @@ def hire(session: Session, actor: Actor, seat_id: str, title: str, *, reports_to
     seat_id = (seat_id or "").strip().lower()
     if not SEAT_ID.match(seat_id):
         raise Invalid(f"`{seat_id[:40]}` is not a valid seat id", hint="lower-case letters, digits, '-', '_' or '.'")
-    title = " ".join((title or "").split())
+    title = clean_text(re.sub(r"[ \t\r\n]+", " ", title or ""), "the seat's title", multiline=False)
     if not title or len(title) > 200:
         raise Invalid("give the seat a title of 1 to 200 characters")
     existing = session.get(Seat, seat_id)
@@ -322,7 +323,11 @@ ASKED = {"reason": "say why the hearing is held", "findings": "say what the hear
 
 
 def _text(value: str | None, name: str, problems: list[Problem]) -> str:
-    value = (value or "").strip()
+    try:
+        value = clean_text(value, f"the {name}", multiline=True)
+    except Invalid as exc:
+        problems.append(Problem(name, name, exc.message))
+        return ""
     if not value:
         problems.append(Problem(name, name, ASKED[name]))
     elif len(value) > TEXT_LIMIT:

@@ -84,7 +84,7 @@ def record_value(
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
     org = get_org(session)
     number = parse_number(metric.id, metric.unit, value, org.decimal_mark)
-    check_note_and_key(note, key)
+    note = check_note_and_key(note, key)
     tz = org.timezone
     start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
 

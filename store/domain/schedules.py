@@ -222,7 +222,16 @@ class Taken:
         who = "the scheduler" if run.started_by == "scheduler" else run.started_by
         if run.status == "posted":
             return f"already posted for {self.period} (at {when}, by {who})"
+        if self.failing:
+            retry = as_utc(run.locked_until).strftime("%H:%M UTC") if run.locked_until else "later"
+            return f"not posted for {self.period}: the last attempt failed ({run.note}); the scheduler retries at {retry}"
         return f"being posted for {self.period} right now (claimed at {when} by {who})"
+
+    @property
+    def failing(self) -> bool:
+        """The period's post has not gone out and its last attempt failed (it waits for a retry)."""
+        run = self.existing
+        return run is not None and run.status != "posted" and run.note is not None
 
 
 def run_now(session: Session, plan: Plan, *, started_by: str, force: bool = False,

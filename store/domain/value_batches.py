@@ -165,7 +165,7 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
             result.cadence = m.cadence
             check_takes_values(m.id, m.seat_id, m.seat_status, m.formula)
             number = parse_number(m.id, m.unit, item.value, decimal_mark)
-            check_note_and_key(item.note, item.key)
+            note = check_note_and_key(item.note, item.key)
             start = starts.get((item.period, m.cadence))
             if start is None:
                 try:
@@ -186,7 +186,7 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
                 continue
             first_of[triple] = result
         result.outcome, result.on_track = "recorded", m.goal.met_by(number)
-        rows.append((mid, start, number, bool(item.correction), source, entered_by, item.note, item.key, now))
+        rows.append((mid, start, number, bool(item.correction), source, entered_by, note, item.key, now))
 
     # In index order, so consecutive inserts land on the same index pages (a third faster on
     # SQLite). The sort is stable: values of one metric and period keep the batch's order,

@@ -10,6 +10,7 @@ from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.value_parse import as_float, parse_value
+from otp_bot.store.domain.text_rules import clean_optional
 
 MAX_NOTE = 2_000
 MAX_KEY = 200
@@ -42,11 +43,14 @@ def parse_number(metric_id: str, unit: str, value: str | float | Decimal, decima
         raise Invalid(f"`{metric_id}`: {exc.message}", hint=exc.hint) from None
 
 
-def check_note_and_key(note: str | None, key: str | None) -> None:
+def check_note_and_key(note: str | None, key: str | None) -> str | None:
+    """The note as stored (by the text rule: no control characters, nothing invisible)."""
+    note = clean_optional(note, "the note", multiline=True)
     if note is not None and len(note) > MAX_NOTE:
         raise Invalid("a note is at most 2,000 characters")
     if key is not None and not 1 <= len(key) <= MAX_KEY:
         raise Invalid("an idempotency key is 1 to 200 characters")
+    return note
 
 
 def period_start_of(period: str | dt.date | None, cadence: str, tz: str, current: dt.date) -> dt.date:
