@@ -18,19 +18,25 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_org
 from otp_bot.store.domain.directory import SeatCard, directory
 from otp_bot.store.domain.metrics import current_rows
+from otp_bot.store.domain.question import topic_of
 from otp_bot.store.domain.search import who_owns
 
 
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
          aliases=("whoowns", "who", "owner", "owns"))
 def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
-    topic = " ".join(tokens).strip().rstrip("?")
+    for token in tokens:
+        if token.startswith("--") and len(token) > 2:
+            raise Usage(f"who-owns takes a topic and no options: leave out `{token[:40]}`")
+    question = " ".join(tokens)
+    if len(question) > 200:
+        raise Usage("a topic is at most 200 characters")
+    topic = topic_of(question)
     if not topic:
         raise Usage("tell me the topic, e.g. `who-owns retention`")
-    if len(topic) > 200:
-        raise Usage("a topic is at most 200 characters")
     org = get_org(session)
     match = who_owns(session, topic)
+    topic = match.query
     if match.best is None and not match.candidates:
         text = render("who_owns_none.j2", topic=topic)
         return Reply(text=text, blocks=[blocks.section(text)])

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart_cache import per_chart
+from otp_bot.store.domain.question import topic_of
 from otp_bot.store.models import Seat, SeatOwns
 
 # What each kind of phrase is worth: a seat's own names beat a sentence that mentions the topic.
@@ -235,5 +236,7 @@ def index_for(session: Session) -> SearchIndex:
     return per_chart(session, "search index", SearchIndex.build)
 
 
-def who_owns(session: Session, topic: str) -> Match:
-    return index_for(session).search(topic)
+def who_owns(session: Session, question: str) -> Match:
+    """The seat that owns the topic of `question` (`who owns churn?` asks about `churn`);
+    `Match.query` is that topic, for the answer to name."""
+    return index_for(session).search(topic_of(question))
