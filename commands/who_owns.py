@@ -19,7 +19,7 @@ from otp_bot.store.domain.chart import get_org
 from otp_bot.store.domain.directory import SeatCard, directory
 from otp_bot.store.domain.metrics import current_rows
 from otp_bot.store.domain.question import topic_of
-from otp_bot.store.domain.search import who_owns
+from otp_bot.store.domain.search import normalize, who_owns
 
 
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
@@ -48,7 +48,7 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
         text = render("who_owns_candidates.j2", topic=topic, options=options)
         return Reply(text=text, blocks=[blocks.section(text)])
     return seat_reply(session, kept.card(match.best.seat_id), heading="who_owns.j2", today=periods.today(org.timezone),
-                      topic=topic, matched=match.best)
+                      topic=topic, matched=match.best, same=normalize(match.best.matched) == normalize(topic))
 
 
 def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:

@@ -7,8 +7,11 @@ and `otp ask` run as a user runs it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from otp_bot.store.db import Database
 
 from .serve import Server
 from .test_cli import otp
@@ -56,3 +59,38 @@ def test_otp_ask_answers_the_topic(example_db):
     refused = otp(example_db, "ask", "who-owns retention --weeks 3")
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.splitlines()[0].endswith("who-owns takes a topic and no options: leave out --weeks")
+
+
+DENTAL = Path(__file__).resolve().parent / "who_owns" / "dental-group.yaml"
+
+
+@pytest.fixture(scope="module")
+def dental(templates) -> Iterator[Database]:
+    from .conftest import _store
+
+    for db in _store(templates, "empty"):
+        imported = otp(db, "chart", "import", str(DENTAL))
+        assert imported.returncode == 0, imported.stderr
+        yield db
+
+
+@pytest.mark.parametrize(("typed", "lead"), [
+    # a metric's name is searched: the seat whose metric is "Monthly collections"
+    ("who-owns collections", "Revenue Cycle owns collections (matched metric “Monthly collections”)."),
+    ("who-owns ＲＥＣＡＬＬ", "Patient Recall owns RECALL."),                    # full-width letters
+    ("who-owns noshow", "Practice Operations Director owns noshow (matched metric “No-show rate”)."),
+    ("who-owns nps", "Patient Recall owns nps (matched metric “Patient NPS”)."),
+    ("who-owns Clínical Director", "Clinical Director owns Clínical Director."),  # accents do not count
+])
+def test_otp_ask_finds_metrics_and_reads_letters_as_letters(dental, typed, lead):
+    result = otp(dental, "ask", typed)
+    assert result.returncode == 0, result.stderr
+    assert first_line(result.stdout) == lead
+
+
+def test_no_nonsense_candidates(dental, example_db):
+    # "noshow" once offered the Compliance Officer, for its alias "osha".
+    result = otp(example_db, "ask", "who-owns noshow")
+    assert result.stdout.strip() == "No seat owns noshow as far as the chart says. /otp chart shows every seat and what it owns."
+    parking = otp(dental, "ask", "who-owns parking")
+    assert parking.stdout.startswith("No seat owns parking")

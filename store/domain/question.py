@@ -9,6 +9,7 @@ score on words that are in every question.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Words that open a who-owns question. Only leading ones are dropped, and never all of the
 # words: `who-owns charge` still asks about "charge".
@@ -24,7 +25,8 @@ _EDGES = " \t?!.,;:¿¡"
 
 def topic_of(question: str) -> str:
     """The topic of a who-owns question: `Who owns the churn?` → `churn`."""
-    text = question.strip().strip(_EDGES)
+    # Full-width and other compatibility letters read as what they are: `ＲＥＣＡＬＬ` is RECALL.
+    text = unicodedata.normalize("NFKC", question).strip().strip(_EDGES)
     text = re.sub(r"^who[-_]owns\b", "", text, flags=re.IGNORECASE).strip(_EDGES)
     if not text:
         return ""
