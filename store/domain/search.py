@@ -177,20 +177,19 @@ class SearchIndex:
         exact_seats = {c.seat_id for c in scored.values() if c.score >= 100.0}
         if len(exact_seats) == 1:
             return Match(query, scored[exact_seats.pop()])
-        for variant in (norm, *self._respellings(norm)):
-            if variant != norm:
+        for score, i in self._fuzzy(norm):
+            offer(i, score)
+        match = _decide(query, scored)
+        if match.best is None:
+            # Not sure: perhaps the chart writes it otherwise (`noshow`, `no show`). Only then,
+            # so a confident answer costs no more for it.
+            for variant in self._respellings(norm)[:2]:
                 for i in self.exact.get(variant, []):
                     offer(i, 100.0)
-            for score, i in self._fuzzy(variant):
-                offer(i, score)
-        ranked = sorted(scored.values(), key=lambda c: -c.score)
-        if not ranked or ranked[0].score < CANDIDATE_FLOOR:
-            return Match(query, None)
-        top = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= CONFIDENT and top.score - runner_up >= MARGIN:
-            return Match(query, top)
-        return Match(query, None, [c for c in ranked[:3] if c.score >= CANDIDATE_FLOOR])
+                for score, i in self._fuzzy(variant):
+                    offer(i, score)
+            match = _decide(query, scored)
+        return match
 
     def _respellings(self, norm: str) -> list[str]:
         """The query as the chart may write it: a word it writes as two (`noshow`, `no show`)
@@ -243,6 +242,19 @@ class SearchIndex:
         superset = np.flatnonzero(in_common == len(words))[:2 * FUZZY_LIMIT]
         subset = np.flatnonzero(in_common == self.words.sizes)[:2 * FUZZY_LIMIT]  # every phrase has a word
         return np.unique(np.concatenate((held, superset, subset)))
+
+
+def _decide(query: str, scored: dict[str, Candidate]) -> Match:
+    """A confident answer when the best seat scores high and clearly above the next;
+    otherwise the candidates likely enough to offer; otherwise nothing."""
+    ranked = sorted(scored.values(), key=lambda c: -c.score)
+    if not ranked or ranked[0].score < CANDIDATE_FLOOR:
+        return Match(query, None)
+    top = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if top.score >= CONFIDENT and top.score - runner_up >= MARGIN:
+        return Match(query, top)
+    return Match(query, None, [c for c in ranked[:3] if c.score >= CANDIDATE_FLOOR])
 
 
 def _most_alike(shared: np.ndarray, sizes: np.ndarray, grams: int) -> np.ndarray:
