@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import card_holder_text, metric_line, vacancy_text
+from otp_bot.commands.describe import card_holder_text, metric_line, status_legend, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.render import render
@@ -61,6 +61,7 @@ def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date
                  for s in directory(session).line_above(seat.id)],
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
+        "legend": status_legend() if rows else "",
         **extra,
     }
     # The body (and the lead) rendered once, for the text and for their blocks alike.
