@@ -91,6 +91,6 @@ def test_otp_ask_finds_metrics_and_reads_letters_as_letters(dental, typed, lead)
 def test_no_nonsense_candidates(dental, example_db):
     # "noshow" once offered the Compliance Officer, for its alias "osha".
     result = otp(example_db, "ask", "who-owns noshow")
-    assert result.stdout.strip() == "No seat owns noshow as far as the chart says. /otp chart shows every seat and what it owns."
+    assert result.stdout.strip() == 'No seat owns noshow as far as the chart says. otp ask "chart" shows every seat and what it owns.'
     parking = otp(dental, "ask", "who-owns parking")
     assert parking.stdout.startswith("No seat owns parking")
