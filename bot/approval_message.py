@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import holder_text, metric_line
+from otp_bot.commands.describe import holder_text, metric_line, status_legend
 from otp_bot.commands.render import Mrkdwn, escape, inline, render, truncate
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.drafts import SLACK_TARGET, DraftContext, current_text
@@ -104,7 +104,8 @@ def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
                               destination=destination_text(d.destination))),
         blocks.section(body),
     ]
-    context = render("approval_context.j2", c=c, off_track=[metric_line(r) for r in c.off_track[:5]])
+    context = render("approval_context.j2", c=c, off_track=[metric_line(r) for r in c.off_track[:5]],
+                     legend=status_legend())
     if context:
         out.append(blocks.context(*context.splitlines()[:10]))
     decider = d.decisions[-1].holder.name if d.decisions else ""

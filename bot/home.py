@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import metric_line
+from otp_bot.commands.describe import metric_line, status_legend
 from otp_bot.commands.draft_views import line
 from otp_bot.commands.render import render
 from otp_bot.store.domain.overview import Overview
@@ -50,6 +50,8 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
     if overview.waiting:
         budget.add(drafts_section(overview))
         budget.add(blocks.divider())
+    if any(overview.rows.get(seat.id) for seat in overview.seats):
+        budget.add(blocks.context(status_legend()))
     for seat in overview.seats:
         rows = overview.rows.get(seat.id, [])
         text = render("home_seat.j2", seat=seat, metrics=[metric_line(r) for r in rows],

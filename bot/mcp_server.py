@@ -135,7 +135,7 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
             match = who_owns(session, topic)
             best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
             return _dump(schemas.WhoOwns(
-                query=topic, seat=best, matched=match.best.matched if match.best else None,
+                query=topic, topic=match.query, seat=best, matched=match.best.matched if match.best else None,
                 candidates=[schemas.Candidate(seat=views.seat(get_seat(session, c.seat_id)), matched=c.matched,
                                               field=c.field, score=round(c.score, 1)) for c in match.candidates]))
         return agent.run(ctx, work)

@@ -8,7 +8,7 @@ from otp_bot.commands import blocks
 from otp_bot.commands.describe import accountable_text, seat_holder_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import render
+from otp_bot.commands.render import Mrkdwn, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_org, get_seat, seat_tree
@@ -16,11 +16,39 @@ from otp_bot.store.domain.chart import get_org, get_seat, seat_tree
 MAX_TEXT_LINES = 150
 
 
+# Slack drops the leading spaces of a line, and so does `render`: the tree is drawn with
+# characters that stay, box-drawing lines and em spaces (one level = two characters).
+_PIPE, _BLANK, _TEE, _ELBOW = "\u2502\u2003", "\u2003\u2003", "\u251c\u2500 ", "\u2514\u2500 "
+
+
+def tree_prefixes(depths: list[int]) -> list[str]:
+    """For seats listed depth first, what draws each one's place in the tree:
+    `├─ ` before a seat with a later sibling, `└─ ` before the last, and a `│` for each
+    ancestor level whose own later siblings are still to come."""
+    top = min(depths, default=0)
+    levels = [d - top for d in depths]
+    last = [True] * len(levels)
+    later: set[int] = set()  # levels with a later sibling still open, walking backwards
+    for i in range(len(levels) - 1, -1, -1):
+        level = levels[i]
+        last[i] = level not in later
+        later = {k for k in later if k < level} | {level}
+    out: list[str] = []
+    open_levels: list[bool] = []  # for each level above, whether more siblings follow
+    for level, is_last in zip(levels, last):
+        if level == 0:
+            out.append("")
+        else:
+            out.append("".join(_PIPE if more else _BLANK for more in open_levels[1:level])
+                       + (_ELBOW if is_last else _TEE))
+        open_levels = open_levels[:level] + [not is_last]
+    return out
+
+
 def _line(node) -> dict[str, object]:
     seat = node.seat
     holder = seat.holder
     return {
-        "indent": "    " * node.depth,
         "seat": seat,
         "icon": ":white_square:" if holder is None else (":robot_face:" if holder.kind == "agent" else ":bust_in_silhouette:"),
         "holder": seat_holder_text(seat),
@@ -36,7 +64,8 @@ def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     org = get_org(session)
     root = get_seat(session, args.words[0]) if args.words else None
     nodes = seat_tree(session, root)
-    lines = [render("chart_line.j2", **_line(n)) for n in nodes]
+    prefixes = tree_prefixes([n.depth for n in nodes])
+    lines = [Mrkdwn(prefix + render("chart_line.j2", **_line(n))) for prefix, n in zip(prefixes, nodes)]
     counts = {
         "seats": len(nodes),
         "agents": sum(1 for n in nodes if n.seat.holder and n.seat.holder.kind == "agent"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from otp_bot.store.domain.chart import accountable_human
 from otp_bot.store.domain.directory import SeatCard
-from otp_bot.store.domain.metrics import MetricRow
+from otp_bot.store.domain.metrics import STATUS_WINDOW, MetricRow
 from otp_bot.store.models import Holder, Seat
 
 STATUS_EMOJI = {"green": ":large_green_circle:", "yellow": ":large_yellow_circle:", "red": ":red_circle:", "none": ":white_circle:"}
@@ -44,6 +44,40 @@ def accountable_text(seat: Seat) -> str | None:
     return None
 
 
+def status_legend() -> str:
+    """One line saying what the colours mean: once per answer, where it first uses them."""
+    from otp_bot.commands.render import render  # describe is imported by render's users only
+
+    return render("status_legend.j2", window=STATUS_WINDOW)
+
+
+def _last(count: int, cadence: str) -> str:
+    unit = "week" if cadence == "weekly" else "month"
+    return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
+
+
+def status_words(row: MetricRow) -> str:
+    """The colour in words, with the latest value's judgement, so the two never disagree
+    (the definitions are in store/domain/metrics.py): `latest on track, but missed 2 of
+    the last 3 weeks` under a red circle."""
+    latest = row.latest
+    if latest is None:
+        return "no value yet"
+    now = "on track" if latest.on_track else "off track"
+    last = _last(row.window, row.metric.cadence)
+    if row.status == "none":
+        return f"latest {now}, no value in {last}"
+    if row.status == "green":
+        return f"on track {'in' if row.window == 1 else 'each of'} {last}"
+    if row.unreported and row.missed:
+        misses = f"missed {row.missed} and no value in {row.unreported} of {last}"
+    elif row.unreported:
+        misses = f"no value in {row.unreported} of {last}"
+    else:
+        misses = f"missed {row.missed} of {last}"
+    return f"latest on track, but {misses}" if latest.on_track else f"off track, {misses}"
+
+
 def metric_line(row: MetricRow) -> dict[str, str]:
     latest = row.latest
     return {
@@ -52,5 +86,5 @@ def metric_line(row: MetricRow) -> dict[str, str]:
         "id": row.metric.id,
         "value": row.show(latest.value) if latest else "no value yet",
         "goal": row.goal.describe(row.metric.unit),
-        "on_track": "" if latest is None else ("on track" if latest.on_track else "off track"),
+        "status": status_words(row) if latest else "",
     }

@@ -14,7 +14,7 @@ from rapidfuzz import process
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
-from otp_bot.commands.parser import Usage, tokenize
+from otp_bot.commands.parser import Usage, strip_prefix, tokenize
 from otp_bot.commands.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
@@ -56,7 +56,7 @@ def _lookup(word: str) -> Command | None:
 def is_read_only(text: str) -> bool:
     """True when the text names a command that only reads (safe to run again to share it)."""
     _load()
-    tokens = tokenize(text.strip())
+    tokens = tokenize(strip_prefix(text))
     cmd = _lookup(tokens[0]) if tokens else COMMANDS["help"]
     return cmd is not None and not cmd.writes
 
@@ -78,7 +78,7 @@ def _load() -> None:
 
 def run(session: Session, actor: Actor, text: str) -> Reply:
     _load()
-    tokens = tokenize(text.strip())
+    tokens = tokenize(strip_prefix(text))
     if not tokens:
         return COMMANDS["help"].handler(session, actor, [])
     cmd = _lookup(tokens[0])

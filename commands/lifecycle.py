@@ -86,7 +86,9 @@ def retire_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         raise Usage("name one seat, e.g. `retire kpi`")
     form = lifecycle.hearing_form(session, actor, tokens[0])
     text = render("seat_retire.j2", seat=form.seat, capabilities=len(form.capabilities), reports=len(form.reports))
-    return Reply(text=text, blocks=[blocks.section(text), hearing_button(form.seat.id)])
+    return Reply(text=text, blocks=[blocks.section(text), hearing_button(form.seat.id)],
+                 cli_step=f"otp seat retire {form.seat.id} --hearing hearing.yaml (the hearing as YAML: "
+                          "why, findings, recommendation, decision; see the README)")
 
 
 # ---------------------------------------------------------------- history

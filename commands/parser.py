@@ -33,6 +33,22 @@ class Args:
         return value
 
 
+def strip_prefix(text: str) -> str:
+    """The command without a leading `/otp` or `otp`, as people copy it from the README."""
+    words = text.strip().split(maxsplit=1)
+    if words and words[0].lower() in ("/otp", "otp"):
+        return words[1] if len(words) > 1 else ""
+    return text.strip()
+
+
+def split_share(text: str) -> tuple[str, bool]:
+    """`share chart` is `chart`, posted in the channel: (the command, whether to share)."""
+    words = strip_prefix(text).split(maxsplit=1)
+    if words and words[0].lower() == "share":
+        return (words[1] if len(words) > 1 else ""), True
+    return strip_prefix(text), False
+
+
 def tokenize(text: str) -> list[str]:
     # Slack sends smart quotes when people type quotes on phones and Macs.
     text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")

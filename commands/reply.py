@@ -12,6 +12,8 @@ class Reply:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     ok: bool = True
     in_channel: bool = False
+    # A step only Slack can take (a button, a form), as a terminal takes it: `otp ask` shows it.
+    cli_step: str | None = None
 
     def to_slack(self) -> dict[str, Any]:
         return {

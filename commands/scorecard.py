@@ -14,7 +14,7 @@ from otp_bot.commands.reply import Reply
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_org, get_seat, seat_order
-from otp_bot.store.domain.metrics import DEFAULT_WEEKS, MetricRow, metric_rows
+from otp_bot.store.domain.metrics import DEFAULT_WEEKS, STATUS_WINDOW, MetricRow, metric_rows
 from otp_bot.store.models import Metric, Seat
 
 SEATS_PER_PAGE = 12
@@ -92,6 +92,7 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
         "page": page,
         "pages": pages,
         "seat_count": len(seat_ids),
+        "window": STATUS_WINDOW,
     }
     text = render("scorecard.j2", **context)
     budget = blocks.BlockBudget()

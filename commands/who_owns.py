@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
-from otp_bot.commands.describe import card_holder_text, metric_line, vacancy_text
+from otp_bot.commands.describe import card_holder_text, metric_line, status_legend, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.render import render
@@ -18,19 +18,25 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_org
 from otp_bot.store.domain.directory import SeatCard, directory
 from otp_bot.store.domain.metrics import current_rows
-from otp_bot.store.domain.search import who_owns
+from otp_bot.store.domain.question import topic_of
+from otp_bot.store.domain.search import normalize, who_owns
 
 
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
          aliases=("whoowns", "who", "owner", "owns"))
 def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
-    topic = " ".join(tokens).strip().rstrip("?")
+    for token in tokens:
+        if token.startswith("--") and len(token) > 2:
+            raise Usage(f"who-owns takes a topic and no options: leave out `{token[:40]}`")
+    question = " ".join(tokens)
+    if len(question) > 200:
+        raise Usage("a topic is at most 200 characters")
+    topic = topic_of(question)
     if not topic:
         raise Usage("tell me the topic, e.g. `who-owns retention`")
-    if len(topic) > 200:
-        raise Usage("a topic is at most 200 characters")
     org = get_org(session)
     match = who_owns(session, topic)
+    topic = match.query
     if match.best is None and not match.candidates:
         text = render("who_owns_none.j2", topic=topic)
         return Reply(text=text, blocks=[blocks.section(text)])
@@ -42,7 +48,7 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
         text = render("who_owns_candidates.j2", topic=topic, options=options)
         return Reply(text=text, blocks=[blocks.section(text)])
     return seat_reply(session, kept.card(match.best.seat_id), heading="who_owns.j2", today=periods.today(org.timezone),
-                      topic=topic, matched=match.best)
+                      topic=topic, matched=match.best, same=normalize(match.best.matched) == normalize(topic))
 
 
 def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:
@@ -55,6 +61,7 @@ def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date
                  for s in directory(session).line_above(seat.id)],
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
+        "legend": status_legend() if rows else "",
         **extra,
     }
     # The body (and the lead) rendered once, for the text and for their blocks alike.

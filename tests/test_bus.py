@@ -251,7 +251,7 @@ def test_messages_are_mirrored_to_the_coordination_channel_when_the_chart_names_
                                                         {"message_id": m.id, "channel": "C0COORD"})]
         text = dump_chart(export_chart(s))
     assert "coordination_channel: C0COORD" in text
-    with pytest.raises(ChartErrors, match="not a Slack channel id"):
+    with pytest.raises(ChartErrors, match="not a channel id"):
         validate_chart(parse_yaml(text.replace("C0COORD", "'#coord'"), "c.yaml"), "c.yaml")
 
 

@@ -134,8 +134,10 @@ def big_index(templates):
 def score(query, phrase):
     """A phrase's likeness, one pair at a time: what the index computes for many at once."""
     whole = fuzz.ratio(query, phrase)
-    partial = fuzz.token_set_ratio(query, phrase) * 0.92 if len(query) >= 4 else 0.0
-    return max(whole, partial)
+    partial = fuzz.token_set_ratio(query, phrase)
+    if len(query) < 4 and partial < 100:  # a short query counts only as a whole word of the phrase
+        partial = 0.0
+    return max(whole, partial * 0.92)
 
 
 def everything_scored(index, topic):

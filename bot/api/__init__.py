@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from otp_bot.bot.api import briefing, chart, drafts, flags, messages, metrics, problems
+from otp_bot.bot.api import briefing, chart, docs, drafts, flags, messages, metrics, problems
 from otp_bot.bot.api.limits import MAX_BODY, BodyLimit
 from otp_bot.store.db import Database
 
@@ -31,8 +31,9 @@ def create_api(db: Database, kick: Callable[[], None] | None = None, *, stopping
         version="1",
         summary="The org chart, the scorecard and the human gate, for agents.",
         description=(__doc__ or "").split("\n\n", 1)[1],
-        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
     )
+    docs.install(api)
     api.state.db = db
     api.state.kick = kick or (lambda: None)
     api.state.stopping = stopping or threading.Event()

@@ -77,7 +77,7 @@ def owner(_actor: Caller, db: Db,
         match = who_owns(session, q)
         best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
         return schemas.WhoOwns(
-            query=q, seat=best, matched=match.best.matched if match.best else None,
+            query=q, topic=match.query, seat=best, matched=match.best.matched if match.best else None,
             candidates=[schemas.Candidate(seat=views.seat(get_seat(session, c.seat_id)), matched=c.matched,
                                           field=c.field, score=round(c.score, 1)) for c in match.candidates])
 

@@ -100,6 +100,8 @@ class Candidate(BaseModel):
 
 class WhoOwns(BaseModel):
     query: str
+    topic: str = Field(description="What the query asks about, without the question around it "
+                       "(`who owns churn?` asks about `churn`); what was searched.")
     seat: SeatDetail | None = Field(description="The owner, when the match is confident.")
     matched: str | None
     candidates: list[Candidate] = Field(description="When unsure: up to three closest seats.")

@@ -4,6 +4,7 @@ Slack over HTTP (`serve`) or Socket Mode (`run`), and MCP over stdio (`mcp`)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 import typer
@@ -15,25 +16,40 @@ from otp_bot.store.domain.errors import DomainError
 
 def ask(
     text: Annotated[str, typer.Argument(help='What you would type after /otp, e.g. "who-owns retention".')],
-    as_holder: Annotated[str | None, typer.Option("--as", help="Act as this holder (for commands that write).")] = None,
+    as_holder: Annotated[str | None, typer.Option("--as", help="Act as this holder (default: the operator).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Slack payload (text and Block Kit).")] = False,
 ) -> None:
-    """Answer an /otp command locally, as Slack would."""
+    """Answer an /otp command locally, as Slack would; whoever runs it is the operator unless --as says otherwise."""
     from otp_bot.commands import run
+    from otp_bot.commands.parser import split_share
     from otp_bot.store.domain.actors import Actor, actor_for_holder
 
+    command, share = split_share(text)
     with database().session() as session:
         try:
-            actor = actor_for_holder(session, as_holder) if as_holder else Actor.anonymous("cli")
+            actor = actor_for_holder(session, as_holder) if as_holder else Actor.cli_operator("cli")
         except DomainError as exc:
             refused(exc)
-        reply = run(session, actor, text)
+        reply = run(session, actor, command)
     if as_json:
+        reply.in_channel = share and reply.ok
         out.print_json(json.dumps(reply.to_slack()))
     else:
-        (out if reply.ok else err).print(to_rich(reply.text))
+        (out if reply.ok else err).print(to_rich(for_terminal(reply.text)))
+        if reply.ok and reply.cli_step:
+            err.print(f"In Slack this opens a form; in a terminal: {reply.cli_step}", markup=False)
+        if reply.ok and share:
+            err.print("(`share` posts the answer in the Slack channel it is typed in; here it is printed)", markup=False)
     if not reply.ok:
         raise typer.Exit(2)
+
+
+_SLASH = re.compile(r"`/otp ([^`]*)`")
+
+
+def for_terminal(text: str) -> str:
+    """Hints name what to type where the answer is read: `/otp chart` is `otp ask "chart"` here."""
+    return _SLASH.sub(lambda m: f"`otp ask \"{m[1]}\"`", text)
 
 
 def demo(

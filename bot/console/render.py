@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from otp_bot.bot.console.modal import field_hint
 from otp_bot.bot.terminal import to_rich
 
 
@@ -34,7 +35,7 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
                 lines.append("[dim]" + "  ".join(to_rich(e.get("text", "")) for e in block["elements"]) + "[/dim]")
             case "input":
                 element = block.get("element", {})
-                lines.append(f"[bold]{escape(block['label']['text'])}[/bold] [dim](type [cyan]submit <text>[/cyan])[/dim]")
+                lines.append(f"[bold]{escape(block['label']['text'])}[/bold] [dim](type [cyan]{escape(field_hint(block))}[/cyan])[/dim]")
                 if element.get("initial_value"):
                     lines.append("[dim]" + escape(element["initial_value"]) + "[/dim]")
             case "divider":

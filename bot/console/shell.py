@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import threading
 import time
 from typing import Any
@@ -20,6 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from otp_bot.bot.app import create_app
+from otp_bot.bot.console.modal import FieldError, Form
 from otp_bot.bot.console.render import Button, render_blocks
 from otp_bot.bot.console.standin import SlackStandIn
 from otp_bot.bot.settings import SlackSettings
@@ -31,7 +33,10 @@ HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention
   [cyan]1[/cyan] or [cyan]click 1[/cyan]   click button 1        [cyan]home[/cyan]   open your App Home
   [cyan]as bogdan[/cyan]        act as another holder  [cyan]whoami[/cyan] who you are now
   [cyan]draft[/cyan]            Pulse submits a retention email for approval, as an agent would
-  [cyan]submit <text>[/cyan]    fill in and submit the open modal (edit or reject a draft)
+  [cyan]set <field> <text>[/cyan] fill in a field of the open modal  [cyan]fields[/cyan]  what it holds now
+  [cyan]submit [text][/cyan]    submit the open modal (the text goes in its only, or first empty, field)
+  [cyan]... <<[/cyan]           several lines: end `set` or `submit` with << and finish with a line holding a .
+  [cyan]buttons[/cyan]          the buttons of every message so far, numbered to click again
   [cyan]help[/cyan]             this text             [cyan]quit[/cyan]   leave"""
 QUIET_SECONDS = 0.4
 
@@ -41,7 +46,10 @@ class Shell:
         self.db = db
         self.out = out
         self.buttons: list[Button] = []
-        self.modal: dict[str, Any] | None = None
+        # Every message's buttons as last shown (an updated message replaces its own), for `buttons`.
+        self.shown: dict[tuple[str, str], tuple[str, list[Button]]] = {}
+        self.modal: Form | None = None
+        self.read = input
         self.deps = None
         self.last_call = time.monotonic()
         self.printing = threading.Lock()
@@ -58,8 +66,9 @@ class Shell:
 
     def on_call(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
         self.last_call = time.monotonic()
-        if method == "views.open" and any(b.get("type") == "input" for b in args.get("view", {}).get("blocks", [])):
-            self.modal = args["view"]
+        if method in ("views.open", "views.update") and any(
+                b.get("type") == "input" for b in args.get("view", {}).get("blocks", [])):
+            self.modal = Form(args["view"])
         where = {
             "chat.postMessage": f"posted in {args.get('channel')}",
             "chat.postEphemeral": "only visible to you",
@@ -79,9 +88,14 @@ class Shell:
     def show(self, where: str, blocks: list[dict[str, Any]], text: str, container: dict[str, Any]) -> None:
         with self.printing:
             self.out.print(f"\n[dim]── {escape(where)} ──[/dim]")
+            before = len(self.buttons)
             lines = render_blocks(blocks, container, self.buttons) if blocks else [text]
             for line in lines:
                 self.out.print(line)
+            if len(self.buttons) > before:
+                key = (str(container.get("channel")), str(container.get("ts") or f"reply {len(self.shown)}"))
+                title = next((b["text"]["text"] for b in blocks if b.get("type") in ("header", "section") and "text" in b), "")
+                self.shown[key] = (f"{where}: {title.splitlines()[0][:70]}", self.buttons[before:])
 
     # -------------------------------------------------------------- what the person does
 
@@ -140,26 +154,80 @@ class Shell:
         self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
     def submit(self, text: str) -> None:
-        """Submit the open modal with `text` in its field, as a person typing and pressing the button."""
+        """Submit the open modal, as a person pressing its button; `text` first fills its only (or
+        first empty) field."""
         if self.modal is None:
-            self.out.print("[yellow]No modal with a field is open; Edit & approve or Reject opens one.[/yellow]")
+            self.out.print("[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]")
             return
-        view, self.modal = self.modal, None
-        field = next(b for b in view["blocks"] if b.get("type") == "input")
-        values = {field["block_id"]: {field["element"]["action_id"]: {"type": "plain_text_input", "value": text}}}
+        form = self.modal
+        try:
+            if text:
+                form.fill_next(text)
+        except FieldError as exc:
+            self.out.print(f"[yellow]{escape(str(exc))}[/yellow]")
+            return
+        self.modal = None
         payload = {
             "type": "view_submission", "team": {"id": "T0LOCAL", "domain": "local"}, "api_app_id": "A0OTP",
             "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
             "trigger_id": secrets.token_hex(8),
-            "view": {**view, "id": "V0CONSOLE", "state": {"values": values}},
+            "view": {**form.view, "id": "V0CONSOLE", "state": {"values": form.state()}},
         }
         response = self.app.dispatch(self._request(urlencode({"payload": json.dumps(payload)}),
                                                    "application/x-www-form-urlencoded"))
-        if response.body and "errors" in response.body:
-            for message in json.loads(response.body).get("errors", {}).values():
-                self.out.print(f"[yellow]{escape(message)}[/yellow]")
-            self.modal = view  # Slack keeps the modal open, with the error under the field
+        answer = json.loads(response.body) if response.body else {}
+        if answer.get("response_action") == "errors":
+            for name, message in answer.get("errors", {}).items():
+                self.out.print(f"[yellow]{escape(name)}: {escape(message)}[/yellow]")
+            self.modal = form  # Slack keeps the modal open, with the error under the field, and what was typed
+        elif answer.get("response_action") == "update":
+            self.show("the modal now shows", answer["view"].get("blocks") or [], "", {"view": "V0CONSOLE"})
         self.settle()
+
+    def set_field(self, rest: str) -> None:
+        name, _, text = rest.strip().partition(" ")
+        if self.modal is None:
+            self.out.print("[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]")
+            return
+        try:
+            filled = self.modal.set(name, self.lines(text))
+        except FieldError as exc:
+            self.out.print(f"[yellow]{escape(str(exc))}[/yellow]")
+            return
+        self.out.print(f"[dim]{escape(filled)} set[/dim]")
+
+    def fields(self) -> None:
+        if self.modal is None:
+            self.out.print("[yellow]No modal with a field is open.[/yellow]")
+            return
+        for line in self.modal.describe():
+            self.out.print(line)
+
+    def lines(self, text: str) -> str:
+        """`text`, or when it is `<<`, the lines typed next up to one holding only a dot."""
+        if text.strip() != "<<":
+            return text
+        typed: list[str] = []
+        while True:
+            try:
+                line = self.read("... ")
+            except EOFError:
+                break
+            if line.strip() == ".":
+                break
+            typed.append(line)
+        return "\n".join(typed)
+
+    def earlier_buttons(self) -> None:
+        """Every message's buttons so far, numbered anew so a number clicks one again."""
+        self.buttons.clear()
+        for where, buttons in self.shown.values():
+            start = len(self.buttons) + 1
+            self.buttons.extend(buttons)
+            labels = "   ".join(f"[reverse] {start + i} [/reverse] {escape(b.label)}" for i, b in enumerate(buttons))
+            self.out.print(f"[dim]{escape(where)}[/dim]\n  {labels}")
+        if not self.buttons:
+            self.out.print("[yellow]No message with buttons yet.[/yellow]")
 
     def draft(self) -> None:
         """What an agent does through the API: Pulse drafts retention outreach for a client at risk."""
@@ -223,7 +291,13 @@ class Shell:
             case "whoami":
                 self.whoami()
             case "submit":
-                self.submit(rest)
+                self.submit(self.lines(rest))
+            case "set":
+                self.set_field(rest)
+            case "fields":
+                self.fields()
+            case "buttons":
+                self.earlier_buttons()
             case "draft":
                 self.draft()
             case "click":
@@ -244,6 +318,9 @@ class Shell:
             self.deps.worker.start()
             self.out.print("[bold]OTP bot console[/bold]: the real app, a stand-in for Slack. Type [cyan]help[/cyan].")
             self.whoami()
+            if sys.stdin.isatty():
+                import readline  # noqa: F401 - input() gains line editing and history, as any REPL has
+
             try:
                 while True:
                     try:

@@ -16,6 +16,7 @@ from otp_bot.bot.errors import friendly
 from otp_bot.bot.slack_reply import answer_payload
 from otp_bot.commands import run
 from otp_bot.commands.dispatch import is_read_only
+from otp_bot.commands.parser import split_share
 from otp_bot.commands.reply import Reply
 
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
@@ -42,13 +43,6 @@ def _run_as(deps: Deps, user_id: str, text: str, read_only: bool) -> Reply:
     actor = deps.identity.actor(deps.db, user_id)
     with deps.db.session(readonly=read_only) as session:
         return run(session, actor, text)
-
-
-def split_share(text: str) -> tuple[str, bool]:
-    words = text.strip().split(maxsplit=1)
-    if words and words[0].lower() == "share":
-        return (words[1] if len(words) > 1 else ""), True
-    return text, False
 
 
 def register(app: App, deps: Deps) -> None:

@@ -6,6 +6,7 @@ problem as `file: path: what is wrong`, all at once. Nothing here touches the da
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from datetime import date
@@ -46,6 +47,12 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _by_text_rule(False)]
 Description = Annotated[str, _by_text_rule(True)]
 SlackId = Annotated[str, StringConstraints(pattern=r"^[UWCGDS][A-Z0-9]{2,31}$")]
+# Where a newcomer finds a channel's id: the name (`general`) is what they know.
+CHANNEL_HELP = ("a channel is named by its id (C followed by letters and digits, like C0123ABCD), not its name: "
+                "in Slack, open the channel's details (click its name) and find the id at the bottom of the About "
+                "tab, or copy the channel's link, whose last part is the id")
+# Operators written the other way round or as one character: what they mean.
+_GOAL_TYPOS = (("=>", ">="), ("=<", "<="), ("≥", ">="), ("≤", "<="), ("=>=", ">="), ("!=", None), ("<>", None))
 UNIT_ALIASES = {"%": "percent", "pct": "percent", "count": "number", "$": "currency", "usd": "currency",
                 "min": "minutes", "yes/no": "yesno", "bool": "yesno", "boolean": "yesno"}
 
@@ -89,7 +96,7 @@ class OrgSpec(Spec):
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^[CG][A-Z0-9]{2,31}$", value):
-            raise ValueError(f"{value!r} is not a Slack channel id; use the id (like C0COORD01), not the #name")
+            raise ValueError(f"{value!r} is not a channel id; {CHANNEL_HELP}")
         return value
 
 
@@ -122,6 +129,7 @@ class MetricSpec(Spec):
     @field_validator("goal", mode="before")
     @classmethod
     def _goal(cls, value: Any, info) -> str:
+        _goal_typo(str(value))
         try:
             mark = (info.context or {}).get("decimal_mark")  # the org's, set by validate_chart
             return parse_goal(str(value), info.data.get("unit", "number"), mark).to_text()
@@ -137,6 +145,18 @@ class MetricSpec(Spec):
             except Invalid as exc:
                 raise ValueError(exc.message) from None
         return value
+
+
+def _goal_typo(text: str) -> None:
+    """`=> 10` is `>= 10` written the other way round: say so rather than "not a number"."""
+    raw = text.strip()
+    for typo, meant in sorted(_GOAL_TYPOS, key=lambda pair: -len(pair[0])):
+        if raw.startswith(typo):
+            rest = raw[len(typo):].strip()
+            if meant is None:
+                raise ValueError(f"`{text}` is not a goal: for \"anything but {rest}\" write `outside {rest}..{rest}`; "
+                                 "otherwise start with >=, <=, ==, > or <")
+            raise ValueError(f"`{text}` is not a goal: did you mean `{meant} {rest}`?")
 
 
 class SeatSpec(Spec):
@@ -432,17 +452,33 @@ def parse_yaml(text: str, source: str) -> Any:
 def _message(err: Any) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        return "unknown key (check its spelling)"
+        return _unknown_key(err["loc"])
     if err["type"] == "string_pattern_mismatch":
         field = next((p for p in reversed(err["loc"]) if isinstance(p, str)), "")
+        if field == "channel":
+            return f"{err['input']!r} is not a channel id; {CHANNEL_HELP}"
         if field in _ID_FIELDS:
             return f"{err['input']!r} is not a valid id: lower-case letters, digits, '-', '_' or '.'"
         return f"{err['input']!r} is not valid here"
     return msg
 
 
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    """Name the key it most likely meant (`repots_to` → `reports_to`), else the keys allowed."""
+    model: type[Spec] = ChartSpec
+    for part in loc[:-1]:
+        if isinstance(part, str):
+            model = _NESTED.get(part, model)
+    key, known = str(loc[-1]), list(model.model_fields)
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {key!r}: did you mean `{close[0]}`?"
+    return f"unknown key {key!r}; the keys here are {', '.join(known)}"
+
+
 _ID_FIELDS = {"id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers"}
 _SECTIONS = {"holders": HolderSpec, "seats": SeatSpec, "approvals": ApprovalSpec, "policies": PolicySpec, "schedules": ScheduleSpec}
+_NESTED: dict[str, type[Spec]] = {"org": OrgSpec, "metrics": MetricSpec, **_SECTIONS}
 
 
 def _salvage(model: type[Spec], raw: Any, bad: set[str]) -> Spec | None:
@@ -450,6 +486,12 @@ def _salvage(model: type[Spec], raw: Any, bad: set[str]) -> Spec | None:
     if not isinstance(raw, dict):
         return None
     good = {k: v for k, v in raw.items() if k in model.model_fields and k not in bad}
+    # A required field that failed (an id with a space) or is missing keeps what was written,
+    # so the checks across the file still run and do not report it again as "unknown".
+    for name, field in model.model_fields.items():
+        if name not in good and field.is_required():
+            value = raw.get(name)
+            good[name] = value if isinstance(value, (str, list)) else (None if value is None else str(value))
     if model is SeatSpec:
         good["metrics"] = [m for m in (_try(MetricSpec, m) for m in raw.get("metrics") or [] if isinstance(raw.get("metrics"), list)) if m]
         for key in ("aliases", "accountabilities", "owns", "does_not_own"):

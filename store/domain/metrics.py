@@ -1,5 +1,13 @@
 """The scorecard: recording values and judging them against goals.
 
+Two judgements, each defined once, here, and shown the same way everywhere:
+- **on / off track**: a value meets its goal or not. A metric is off track when its latest
+  value is (`MetricRow.off_track`).
+- **status**, the colour, over the last STATUS_WINDOW periods: green when every one was on
+  track, yellow with one miss, red with two or more. A period without a value is a miss,
+  except the current one, which may simply not be reported yet. So a metric whose latest
+  value is on track can be red: it missed the two periods before.
+
 Values are never overwritten. Within a period, values are combined by the metric's
 aggregation (last, sum, avg, min, max); a correction row restarts its period, so the
 history shows both what was said and what was corrected.
@@ -120,6 +128,9 @@ class MetricRow:
     trend: str | None  # up, down, flat
     average: float | None
     latest: Cell | None  # the last cell with a value
+    window: int = 0  # periods the status looked at (fewer than STATUS_WINDOW for a new metric)
+    missed: int = 0  # of those, periods with a value off track
+    unreported: int = 0  # of those, periods without a value (each a miss too)
 
     @property
     def off_track(self) -> bool:
@@ -260,7 +271,8 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         a, b = known[-2].value, known[-1].value
         trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
     average = math.fsum([c.value for c in known]) / len(known) if known else None  # fmean, without its overhead
-    return MetricRow(metric, goal, cells, status, trend, average, known[-1] if known else None)
+    return MetricRow(metric, goal, cells, status, trend, average, known[-1] if known else None,
+                     len(marks), marks.count(False), marks.count(None))
 
 
 def current_rows(session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None) -> list[MetricRow]:
