@@ -24,12 +24,13 @@ from otp_bot.bot.mcp_server import HttpEndpoint
 from otp_bot.bot.scheduler import RhythmScheduler
 from otp_bot.bot.worker import OutboxWorker
 from otp_bot.store.db import Database
+from otp_bot.store.domain.callback_targets import Allowlist
 
 MAX_SLACK_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything that is not Slack
 
 
 def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None,
-                   scheduler: RhythmScheduler | None = None) -> FastAPI:
+                   scheduler: RhythmScheduler | None = None, callback_allow: Allowlist | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The outbox worker lives as long as the server: it posts approval messages for
@@ -63,9 +64,13 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
 
     # Set when a stop begins (see `serve`): long-polls answer then instead of holding the stop.
     web.state.stopping = threading.Event()
-    web.mount(API_PREFIX, create_api(db, worker.kick if worker is not None else None, stopping=web.state.stopping))
+    # Drafts submitted over the API and MCP are checked against the worker's allow-list: the one it delivers by.
+    if callback_allow is None and worker is not None:
+        callback_allow = worker.allow
+    web.mount(API_PREFIX, create_api(db, worker.kick if worker is not None else None, stopping=web.state.stopping,
+                                     callback_allow=callback_allow))
     # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
-    mcp = HttpEndpoint(db, worker.kick if worker is not None else None)
+    mcp = HttpEndpoint(db, worker.kick if worker is not None else None, callback_allow=callback_allow)
     web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])
 
     if bolt is not None:

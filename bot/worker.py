@@ -56,6 +56,7 @@ class OutboxWorker:
     def __init__(self, db: Database, client: WebClient, settings: WorkerSettings | None = None) -> None:
         self.db, self.client = db, client
         self.settings = settings or WorkerSettings()
+        self.allow = self.settings.allowlist  # OTP_CALLBACK_ALLOW: non-public callback targets an operator allows
         longest = max(float(getattr(client, "timeout", 0) or 0), self.settings.callback_timeout_seconds)
         if self.settings.lease_seconds < longest + LEASE_MARGIN:
             raise ConfigError(f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
@@ -236,9 +237,9 @@ class OutboxWorker:
                 raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
             self._confirm(item)
             result = post_callback(destination, payload, secret=secret.get_secret_value(), key=item.key,
-                                   timeout=self.settings.callback_timeout_seconds)
+                                   timeout=self.settings.callback_timeout_seconds, allow=self.allow)
             if not result.ok:
-                raise (Permanent if result.permanent else RuntimeError)(f"callback answered {result.detail}")
+                raise (Permanent if result.permanent else RuntimeError)(result.detail)
             return {"destination": destination, "status": result.status}
         channel, ts = self._post(item, destination, text=escape(text), unfurl_links=False, unfurl_media=False)
         return {"destination": destination, "channel": channel, "ts": ts}
