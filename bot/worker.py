@@ -231,7 +231,7 @@ class OutboxWorker:
             payload = {"draft_id": draft.id, "status": draft.status, "kind": draft.kind, "subject": draft.subject,
                        "seat": draft.seat_id, "title": draft.title, "text": text, "edited": draft.edited,
                        "outcome": drafts.outcome(session, draft)}
-        if destination.startswith(("https://", "http://")):
+        if destination.lower().startswith(("https://", "http://")):
             secret = self.settings.callback_secret
             if secret is None or not secret.get_secret_value():
                 raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
