@@ -218,7 +218,8 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
                      body: Annotated[str, Field(max_length=drafts.MAX_BODY, description="The text to approve "
                                                 "(markdown), exactly as it would go out.")],
                      destination: Annotated[str | None, Field(max_length=500, description="Where the approved text "
-                                            "goes: a Slack channel or user id, or an https:// callback URL.")] = None,
+                                            "goes: a Slack channel or user id, or an https:// callback URL on a public "
+                                            "address (redirects are not followed).")] = None,
                      key: Annotated[str | None, Field(max_length=200, description="Idempotency key: submitting again "
                                     "with the same key and content returns the same draft.")] = None,
                      customer_facing: bool = True) -> dict[str, Any]:
