@@ -8,8 +8,8 @@ the text would send a request there. The rule is applied twice:
   (in any form the resolver accepts: `127.1`, `2130706433`, `[::1]`) or the name
   `localhost`. Names are not looked up then: DNS may be down, and what a name resolves to
   may change before the draft is approved, so a name is judged at delivery.
-- **At delivery** (`resolve`): every address the host resolves to must be allowed, or
-  nothing is sent. The caller connects to exactly those checked addresses and never
+- **At delivery** (`parse_url`, then `resolve`): every address the host resolves to (a
+  literal address or `localhost` included) must be allowed, or nothing is sent. The caller connects to exactly those checked addresses and never
   resolves the name again, so a name cannot answer a public address to the check and a
   private one to the connection. Redirects are not followed (bot/delivery.py), so a
   public target cannot hand the request on to a private one.
