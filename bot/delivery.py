@@ -7,7 +7,8 @@ page after page until that window is exhausted, however busy the channel has bee
 When the search cannot be completed, nothing is posted: `Unconfirmed` says why, and the
 caller refuses rather than risk a second copy. A callback carries the key in
 `Idempotency-Key` on every attempt, so the receiver can drop repeats; it is signed like
-Slack signs its requests.
+Slack signs its requests, goes only to addresses store/domain/callback_targets.py allows,
+and does not follow redirects.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ import hashlib
 import hmac
 import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from otp_bot.store.domain.callback_targets import NOTHING, Allowlist, Resolver, Target, parse_url, resolve
+from otp_bot.store.domain.errors import DomainError
 
 EVENT_TYPE = "otp_outbox"
 SKEW = 60.0  # seconds: the search starts this much before the first attempt (our clock vs Slack's)
@@ -104,26 +108,76 @@ def post_once(client: WebClient, target: str, key: str, *, retry: bool, since: f
 class CallbackResult:
     ok: bool
     status: int | None
-    detail: str
-    permanent: bool = False  # retrying cannot help (a 4xx other than 408/429)
+    detail: str  # a sentence, for the item's error and the approval message
+    permanent: bool = False  # retrying cannot help (a refused target, a redirect, a 4xx other than 408/425/429)
 
 
-def post_callback(url: str, payload: dict[str, Any], *, secret: str, key: str, timeout: float) -> CallbackResult:
+class _PinnedConnection(http.client.HTTPConnection):
+    """HTTP(S) to a host name, over a socket to addresses already checked: the name is not
+    resolved again, while the Host header, TLS SNI and certificate check use the name."""
+
+    def __init__(self, target: Target, addresses: list[tuple[int, tuple]], timeout: float,
+                 tls: ssl.SSLContext | None) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.addresses, self.tls = addresses, tls
+        self.default_port = 443 if tls is not None else 80  # the Host header names the port only when not this
+
+    def connect(self) -> None:
+        deadline, failure = time.monotonic() + self.timeout, None
+        for family, sockaddr in self.addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                sock.connect(sockaddr)
+                sock.settimeout(self.timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError as exc:
+                sock.close()
+                failure = exc
+                if time.monotonic() >= deadline:
+                    break
+                continue
+            self.sock = self.tls.wrap_socket(sock, server_hostname=self.host) if self.tls is not None else sock
+            return
+        raise failure or OSError("no address to connect to")
+
+
+def post_callback(url: str, payload: dict[str, Any], *, secret: str, key: str, timeout: float,
+                  allow: Allowlist = NOTHING, resolver: Resolver = socket.getaddrinfo,
+                  tls: ssl.SSLContext | None = None) -> CallbackResult:
+    """POST `payload` to `url`, signed, once. The target is checked again here (the URL was
+    accepted under the rule as it was then; a name is judged only now, by every address it
+    resolves to), and the connection goes to the checked addresses. A redirect is not
+    followed: it could lead anywhere, a private address included."""
+    try:
+        target = parse_url(url)
+        addresses = resolve(target, allow, resolver=resolver)  # a literal address resolves to itself
+    except DomainError as exc:
+        return CallbackResult(False, None, exc.message, permanent=True)
+    except (OSError, UnicodeError) as exc:  # DNS down or the name unknown: may resolve later
+        return CallbackResult(False, None, f"callback host {target.host} could not be resolved: {exc}")
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(url, data=body, method="POST", headers={
+    headers = {
         "Content-Type": "application/json",
         "User-Agent": "otp-bot",
         "Idempotency-Key": key,
         "X-OTP-Request-Timestamp": timestamp,
         "X-OTP-Signature": signature(secret, timestamp, body),
-    })
+    }
+    context = (tls or ssl.create_default_context()) if target.tls else None
+    connection = _PinnedConnection(target, addresses, timeout, context)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return CallbackResult(True, response.status, f"HTTP {response.status}")
-    except urllib.error.HTTPError as exc:
-        permanent = 400 <= exc.code < 500 and exc.code not in (408, 425, 429)
-        return CallbackResult(False, exc.code, f"HTTP {exc.code}", permanent)
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return CallbackResult(False, None, f"unreachable: {reason}")
+        connection.request("POST", target.path, body=body, headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:  # timeouts and TLS failures are OSErrors
+        return CallbackResult(False, None, f"callback unreachable: {exc or type(exc).__name__}")
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return CallbackResult(True, status, f"HTTP {status}")
+    if 300 <= status < 400:
+        return CallbackResult(False, status, f"callback answered a redirect (HTTP {status}); it is not followed: "
+                                             "give the final URL", permanent=True)
+    permanent = 400 <= status < 500 and status not in (408, 425, 429)
+    return CallbackResult(False, status, f"callback answered HTTP {status}", permanent)

@@ -31,10 +31,12 @@ from starlette.types import Receive, Scope, Send
 
 from otp_bot.bot.api import schemas, views
 from otp_bot.bot.api.problems import CHALLENGE, problem
+from otp_bot.bot.settings import callback_allowlist
 from otp_bot.commands import message_views
 from otp_bot.store.db import Database
 from otp_bot.store.domain import bus, drafts, flags, periods
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.callback_targets import Allowlist
 from otp_bot.store.domain.chart import get_org, get_seat, seat_order
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.metrics import current_rows
@@ -116,9 +118,11 @@ def _pushable(session: Session, actor: Actor) -> list[Metric]:
 
 
 def build_server(db: Database, token: str | None = None, *, http: bool = False, log_level: str = "WARNING",
-                 kick: Callable[[], None] | None = None) -> MCPServer:
+                 kick: Callable[[], None] | None = None, callback_allow: Allowlist | None = None) -> MCPServer:
     """The server with every tool. Over stdio `token` is the agent's; over HTTP each request brings its own.
-    `kick` wakes an outbox worker in the same process after a call that wrote."""
+    `kick` wakes an outbox worker in the same process after a call that wrote. `callback_allow`: the
+    non-public callback targets drafts may name (default: OTP_CALLBACK_ALLOW)."""
+    callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
     agent = _Agent(db, token, http=http, kick=kick)
     server = MCPServer("otp", title="OTP bot", instructions=INSTRUCTIONS, version="1", log_level=log_level)
 
@@ -214,7 +218,8 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
                      body: Annotated[str, Field(max_length=drafts.MAX_BODY, description="The text to approve "
                                                 "(markdown), exactly as it would go out.")],
                      destination: Annotated[str | None, Field(max_length=500, description="Where the approved text "
-                                            "goes: a Slack channel or user id, or an https:// callback URL.")] = None,
+                                            "goes: a Slack channel or user id, or an https:// callback URL on a public "
+                                            "address (redirects are not followed).")] = None,
                      key: Annotated[str | None, Field(max_length=200, description="Idempotency key: submitting again "
                                     "with the same key and content returns the same draft.")] = None,
                      customer_facing: bool = True) -> dict[str, Any]:
@@ -223,7 +228,8 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
         subject; it goes to approval by itself when the flag is lifted). Read the outcome later with get_draft."""
         def work(session: Session, actor: Actor) -> dict[str, Any]:
             done = drafts.submit_draft(session, actor, seat_id=seat, kind=kind, subject=subject, title=title,
-                                       body=body, customer_facing=customer_facing, destination=destination, key=key)
+                                       body=body, customer_facing=customer_facing, destination=destination, key=key,
+                                       callback_allow=callback_allow)
             return {"created": done.created, "draft": _dump(views.draft(session, done.draft))}
         return agent.run(ctx, work, writes=True)
 
@@ -357,9 +363,10 @@ class HttpEndpoint:
     trusts only a token, whatever the Host header says.
     """
 
-    def __init__(self, db: Database, kick: Callable[[], None] | None = None, path: str = "/mcp") -> None:
+    def __init__(self, db: Database, kick: Callable[[], None] | None = None, path: str = "/mcp",
+                 callback_allow: Allowlist | None = None) -> None:
         self.db, self.path = db, path
-        self.server = build_server(db, http=True, log_level=LOG_LEVEL, kick=kick)
+        self.server = build_server(db, http=True, log_level=LOG_LEVEL, kick=kick, callback_allow=callback_allow)
         self.server.streamable_http_app(  # builds the session manager this endpoint hands requests to
             streamable_http_path=path, stateless_http=True, json_response=True, max_request_body_size=MAX_HTTP_BODY,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))

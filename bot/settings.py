@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from otp_bot.store.domain.callback_targets import Allowlist
+
 SLACK_API = "https://slack.com/api/"
+S = TypeVar("S", bound=BaseSettings)
 _FORMATS = {
     "bot_token": (re.compile(r"^xoxb-[\w-]+$"), "a bot token starting with xoxb-"),
     "app_token": (re.compile(r"^xapp-[\w-]+$"), "an app-level token starting with xapp- (with connections:write)"),
@@ -49,10 +53,45 @@ class SlackSettings(BaseSettings):
         return value.get_secret_value().strip() if value is not None else ""
 
 
-class WorkerSettings(BaseSettings):
-    """The outbox worker that runs inside `otp serve` and `otp run`."""
+class CallbackSettings(BaseSettings):
+    """Which callback targets are allowed although not public: read where drafts are
+    submitted (API, MCP, CLI) and where they are delivered (the worker)."""
 
     model_config = SettingsConfigDict(env_prefix="OTP_", env_file=".env", extra="ignore")
+
+    # Comma-separated host names and IP addresses or networks (CIDR) a callback may reach
+    # although they are loopback, private or link-local: `127.0.0.1,10.20.0.0/16,hooks.internal`.
+    callback_allow: str = ""
+
+    @field_validator("callback_allow")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        Allowlist.parse(value)  # a malformed entry is refused at start, naming it
+        return value
+
+    @property
+    def allowlist(self) -> Allowlist:
+        return Allowlist.parse(self.callback_allow)
+
+
+def load(cls: type[S]) -> S:
+    """Settings read from the environment; a malformed one raises ConfigError naming its variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        prefix = cls.model_config.get("env_prefix", "")
+        name = f"{prefix}{error['loc'][0]}".upper() if error.get("loc") else cls.__name__
+        raise ConfigError(f"{name} is malformed: {error['msg'].removeprefix('Value error, ')}") from None
+
+
+def callback_allowlist() -> Allowlist:
+    """OTP_CALLBACK_ALLOW, checked; raises ConfigError naming a malformed entry."""
+    return load(CallbackSettings).allowlist
+
+
+class WorkerSettings(CallbackSettings):
+    """The outbox worker that runs inside `otp serve` and `otp run`."""
 
     # Signs callback deliveries (HMAC-SHA256 over timestamp and body, Slack's scheme).
     callback_secret: SecretStr | None = None

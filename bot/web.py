@@ -23,11 +23,13 @@ from otp_bot.bot.scheduler import RhythmScheduler
 from otp_bot.bot.slack_ingress import SlackIngress
 from otp_bot.bot.worker import OutboxWorker
 from otp_bot.store.db import Database
+from otp_bot.store.domain.callback_targets import Allowlist
 
 
 
 def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None,
-                   scheduler: RhythmScheduler | None = None, *, signing_secret: str = "") -> FastAPI:
+                   scheduler: RhythmScheduler | None = None, *, signing_secret: str = "",
+                   callback_allow: Allowlist | None = None) -> FastAPI:
     """`signing_secret` is Slack's, for the door of /slack/events (bot/slack_ingress.py)."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,9 +64,13 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
 
     # Set when a stop begins (see `serve`): long-polls answer then instead of holding the stop.
     web.state.stopping = threading.Event()
-    web.mount(API_PREFIX, create_api(db, worker.kick if worker is not None else None, stopping=web.state.stopping))
+    # Drafts submitted over the API and MCP are checked against the worker's allow-list: the one it delivers by.
+    if callback_allow is None and worker is not None:
+        callback_allow = worker.allow
+    web.mount(API_PREFIX, create_api(db, worker.kick if worker is not None else None, stopping=web.state.stopping,
+                                     callback_allow=callback_allow))
     # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
-    mcp = HttpEndpoint(db, worker.kick if worker is not None else None)
+    mcp = HttpEndpoint(db, worker.kick if worker is not None else None, callback_allow=callback_allow)
     web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])
 
     if bolt is not None:

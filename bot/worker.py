@@ -56,6 +56,7 @@ class OutboxWorker:
     def __init__(self, db: Database, client: WebClient, settings: WorkerSettings | None = None) -> None:
         self.db, self.client = db, client
         self.settings = settings or WorkerSettings()
+        self.allow = self.settings.allowlist  # OTP_CALLBACK_ALLOW: non-public callback targets an operator allows
         longest = max(float(getattr(client, "timeout", 0) or 0), self.settings.callback_timeout_seconds)
         if self.settings.lease_seconds < longest + LEASE_MARGIN:
             raise ConfigError(f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
@@ -230,15 +231,15 @@ class OutboxWorker:
             payload = {"draft_id": draft.id, "status": draft.status, "kind": draft.kind, "subject": draft.subject,
                        "seat": draft.seat_id, "title": draft.title, "text": text, "edited": draft.edited,
                        "outcome": drafts.outcome(session, draft)}
-        if destination.startswith(("https://", "http://")):
+        if destination.lower().startswith(("https://", "http://")):
             secret = self.settings.callback_secret
             if secret is None or not secret.get_secret_value():
                 raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
             self._confirm(item)
             result = post_callback(destination, payload, secret=secret.get_secret_value(), key=item.key,
-                                   timeout=self.settings.callback_timeout_seconds)
+                                   timeout=self.settings.callback_timeout_seconds, allow=self.allow)
             if not result.ok:
-                raise (Permanent if result.permanent else RuntimeError)(f"callback answered {result.detail}")
+                raise (Permanent if result.permanent else RuntimeError)(result.detail)
             return {"destination": destination, "status": result.status}
         channel, ts = self._post(item, destination, text=escape(text), unfurl_links=False, unfurl_media=False)
         return {"destination": destination, "channel": channel, "ts": ts}

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from otp_bot.store.db import Database
 from otp_bot.store.domain import audit, drafts, flags, outbox
 from otp_bot.store.domain.actors import actor_for_holder
+from otp_bot.store.domain.callback_targets import Allowlist
 from otp_bot.store.models import ApprovalRoute, Draft, DraftDecision
 
 from .blockkit import assert_valid
@@ -28,10 +29,14 @@ from .slack_api import SlackAPI
 
 DAVID = "U02DSTL7K1Q"
 CALLBACK_SECRET = "callback-secret-for-tests"
+# The callback receivers listen on loopback, which callbacks may reach only when an operator
+# allows it: both where drafts are submitted and in the delivering `otp serve`.
+CALLBACK_ALLOW = "127.0.0.1"
 # The lease must exceed the longest call out (Slack's and a callback's timeout) by 2 s.
 FAST = {"OTP_POLL_SECONDS": "0.1", "OTP_SWEEP_SECONDS": "3600", "OTP_LEASE_SECONDS": "5",
         "SLACK_TIMEOUT_SECONDS": "3", "OTP_CALLBACK_TIMEOUT_SECONDS": "3",
-        "OTP_RETRY_BACKOFF": "[0.2, 0.2, 0.2]", "OTP_CALLBACK_SECRET": CALLBACK_SECRET}
+        "OTP_RETRY_BACKOFF": "[0.2, 0.2, 0.2]", "OTP_CALLBACK_SECRET": CALLBACK_SECRET,
+        "OTP_CALLBACK_ALLOW": CALLBACK_ALLOW}
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:
@@ -50,19 +55,25 @@ class Callbacks:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.answers: list[int | float] = []  # status codes, or a float: hang that many seconds
+        self.location: str | None = None  # sent with a 3xx answer
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                outer.requests.append({"method": self.command, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                       "body": body})
                 answer = outer.answers.pop(0) if outer.answers else 200
                 if isinstance(answer, float):
                     time.sleep(answer)
                     answer = 200
                 self.send_response(answer)
+                if 300 <= answer < 400 and outer.location:
+                    self.send_header("Location", outer.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_PUT = do_HEAD = do_POST  # a followed redirect may come as any of these
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -116,7 +127,8 @@ def submit(db: Database, seat: str = "retention", holder: str = "pulse", **field
     fields.setdefault("title", "Check in with Acme")
     fields.setdefault("body", "Hi Jo,\nwe noticed fewer logins this month. Can we help?")
     with db.session() as s:
-        return drafts.submit_draft(s, actor_for_holder(s, holder), seat_id=seat, **fields).draft.id
+        return drafts.submit_draft(s, actor_for_holder(s, holder), seat_id=seat,
+                                   callback_allow=Allowlist.parse(CALLBACK_ALLOW), **fields).draft.id
 
 
 def posted(api: SlackAPI, draft_id: int, channel: str | None = None, timeout: float = 10.0):
@@ -347,6 +359,22 @@ def test_a_callback_that_stays_down_fails_visibly(server, module_db, api, callba
                what="the failure shown on the approval message")
     with module_db.session(readonly=True) as s:
         assert audit.verify(s) is None
+
+
+def test_a_redirect_is_not_followed_and_the_delivery_fails_at_once(server, module_db, api, callbacks):
+    inner = Callbacks()  # allowed too (loopback is allow-listed here): only the redirect is refused
+    try:
+        callbacks.answers, callbacks.location = [302], inner.url
+        draft_id = submit(module_db, destination=callbacks.url)
+        message = posted(api, draft_id)
+        click(server, BOGDAN, "otp_draft_approve", draft_id, message)
+        wait_until(lambda: draft_row(module_db, draft_id).delivery == "failed", timeout=20, what="the failure")
+        assert len(callbacks.requests) == 1 and inner.requests == []  # one attempt: a redirect is permanent
+        assert "redirect (HTTP 302)" in draft_row(module_db, draft_id).delivery_error
+        wait_until(lambda: any("redirect" in json.dumps(u.args["blocks"]) for u in updates(api, message)),
+                   what="the failure shown on the approval message")
+    finally:
+        inner.close()
 
 
 # ------------------------------------------------------------------ crashes and concurrency

@@ -186,6 +186,10 @@ def test_pulse_flags_a_client_submits_a_draft_and_reads_it_back(store, agents):
         # Another seat's draft is not Pulse's to read, and nobody drafts for a seat they do not hold.
         assert "you hold" in await agent.error("submit_draft", seat="sales", kind="expansion", subject="client:acme",
                                                title="t", body="b")
+        # Approved text is never sent to this machine or the private network (no OTP_CALLBACK_ALLOW here).
+        refused = await agent.error("submit_draft", seat="retention", kind="retention-outreach", subject="client:acme",
+                                    title="t", body="b", destination="http://169.254.169.254/latest/meta-data")
+        assert "callback target 169.254.169.254 is a link-local address" in refused and "OTP_CALLBACK_ALLOW" in refused
         assert "you do not hold seat `sales`" in await agent.error("set_flag", subject="client:x", flag="hot",
                                                                     seat="sales")
         assert "no draft #999999" in await agent.error("get_draft", draft_id=999999)
@@ -342,6 +346,9 @@ def test_the_same_tools_over_http_in_otp_serve(store, agents, api):
         assert {t.name for t in (await agent.session.list_tools()).tools} == TOOLS
         assert [s["id"] for s in (await agent.call("get_briefing"))["seats"]] == ["sales"]
         assert "you do not hold" in await agent.error("set_flag", subject="client:x", flag="hot", seat="retention")
+        assert "10.0.0.1 is a private address" in await agent.error(
+            "submit_draft", seat="sales", kind="expansion", subject="client:acme", title="t", body="b",
+            destination="http://10.0.0.1/hook")
 
     try:
         anyio.run(connect, agents["dirk"], dirk)

@@ -16,16 +16,19 @@ from fastapi import FastAPI
 
 from otp_bot.bot.api import briefing, chart, docs, drafts, flags, messages, metrics, problems
 from otp_bot.bot.api.limits import MAX_BODY, BodyLimit
+from otp_bot.bot.settings import callback_allowlist
 from otp_bot.store.db import Database
+from otp_bot.store.domain.callback_targets import Allowlist
 
 PREFIX = "/api/v1"
 
 
 def create_api(db: Database, kick: Callable[[], None] | None = None, *, stopping: threading.Event | None = None,
-               max_body: int = MAX_BODY) -> FastAPI:
+               max_body: int = MAX_BODY, callback_allow: Allowlist | None = None) -> FastAPI:
     """The API as an app of its own, to mount at PREFIX. `kick` wakes the outbox worker after
     a request queued something for Slack (a submitted draft's approval message); `stopping`
-    is set when the server begins to stop, and long-polls then answer at once."""
+    is set when the server begins to stop, and long-polls then answer at once.
+    `callback_allow`: the non-public callback targets drafts may name (default: OTP_CALLBACK_ALLOW)."""
     api = FastAPI(
         title="OTP bot agent API",
         version="1",
@@ -37,6 +40,7 @@ def create_api(db: Database, kick: Callable[[], None] | None = None, *, stopping
     api.state.db = db
     api.state.kick = kick or (lambda: None)
     api.state.stopping = stopping or threading.Event()
+    api.state.callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
     api.add_middleware(BodyLimit, max_bytes=max_body)
     problems.install(api)
     for module in (chart, metrics, drafts, flags, messages, briefing):

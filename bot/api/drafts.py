@@ -39,7 +39,8 @@ def submit(body: schemas.DraftIn, actor: Caller, db: Db, kick: Kick, request: Re
     with db.session() as session:
         done = drafts.submit_draft(session, actor, seat_id=body.seat, kind=body.kind, subject=body.subject,
                                    title=body.title, body=body.body, customer_facing=body.customer_facing,
-                                   destination=body.destination, key=body.key or idempotency_key)
+                                   destination=body.destination, key=body.key or idempotency_key,
+                                   callback_allow=request.app.state.callback_allow)
         out = views.draft(session, done.draft)
     if done.created:
         kick()  # committed: the worker posts the approval message now, not at its next poll

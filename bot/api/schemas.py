@@ -177,7 +177,8 @@ class DraftIn(In):
     title: str = Field(max_length=200)
     body: str = Field(max_length=MAX_BODY, description="The text (markdown) to approve.")
     destination: str | None = Field(None, max_length=500, description="Where the approved text goes: a Slack channel "
-                                    "or user id, or an https:// callback URL.")
+                                    "or user id, or an https:// callback URL on a public address (loopback and "
+                                    "private targets only when an operator allows them; redirects are not followed).")
     key: str | None = Field(None, max_length=200, description="Idempotency key (or the Idempotency-Key header): the same "
                             "key and content return the same draft (200), different content with it is a 409.")
     customer_facing: bool = True

@@ -66,6 +66,17 @@ def read_text(path: str, what: str) -> str:
         fail(f"cannot read {what} from {path}: {exc}")
 
 
+def callback_allow():
+    """OTP_CALLBACK_ALLOW (non-public callback targets an operator allows), checked: a
+    malformed entry is named, exit 2."""
+    from otp_bot.bot.settings import ConfigError, callback_allowlist
+
+    try:
+        return callback_allowlist()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
 def slack_settings(*required: str):
     """The Slack settings, checked: a missing or malformed variable is named, exit 2."""
     from otp_bot.bot.settings import ConfigError, SlackSettings

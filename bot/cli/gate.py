@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from otp_bot.bot.cli.common import (
-    AsHolder, BodyFile, Destination, Key, Kind, NotCustomerFacing, Subject, Title, acting, database, err, out, read_text,
-    refused,
+    AsHolder, BodyFile, Destination, Key, Kind, NotCustomerFacing, Subject, Title, acting, callback_allow, database, err,
+    out, read_text, refused,
 )
 from otp_bot.store.domain.errors import DomainError
 
@@ -35,11 +35,12 @@ def draft_submit(
     from otp_bot.store.domain.drafts import outcome, submit_draft
 
     body = read_text(body_file, "the body")
+    allow = callback_allow()
     try:
         with database().session() as session:
             done = submit_draft(session, acting(session, as_holder), seat_id=seat, kind=kind, subject=subject,
                                 title=title, body=body, customer_facing=not not_customer_facing,
-                                destination=destination, key=key)
+                                destination=destination, key=key, callback_allow=allow)
             draft_id, state, said = done.draft.id, done.draft.status, outcome(session, done.draft)
     except DomainError as exc:
         refused(exc)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from otp_bot.bot.cli.common import database, err, fail, out, refused, slack_settings
+from otp_bot.bot.cli.common import callback_allow, database, err, fail, out, refused, slack_settings
 from otp_bot.bot.terminal import to_rich
 from otp_bot.store.domain.errors import DomainError
 
@@ -106,6 +106,7 @@ def _start(*required: str, degraded: bool = False):
     from otp_bot.store.domain.chart_cache import warm
 
     settings = slack_settings(*required)
+    callback_allow()  # checked before anything starts: the worker and the API read it
     _log_setup()
     db = database()
     db.ensure_ready()
@@ -166,4 +167,5 @@ def mcp() -> None:
     """Serve MCP over stdio for an LLM agent, acting as the agent whose API token is in OTP_TOKEN."""
     from otp_bot.bot.mcp_server import run_stdio
 
+    callback_allow()
     run_stdio(database())

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.callback_targets import NOTHING, Allowlist, check_url
 from otp_bot.store.domain.chart import accountable_human, get_seat
 from otp_bot.store.domain.chart_gate import MOVED, current_route, same_route, seat_problem, where_to
 from otp_bot.store.domain.clock import as_utc, utcnow
@@ -184,12 +185,15 @@ def outcome(session: Session, draft: Draft) -> str:
 
 # ------------------------------------------------------------------------- submitting
 
-def parse_destination(text: str | None) -> str | None:
-    """A Slack channel or user id, or an http(s) callback URL; None for no destination."""
+def parse_destination(text: str | None, callback_allow: Allowlist = NOTHING) -> str | None:
+    """A Slack channel or user id, or an http(s) callback URL; None for no destination. A URL
+    whose host is a non-public address (or `localhost`) is refused unless `callback_allow`
+    (OTP_CALLBACK_ALLOW) covers it; names are checked when delivered (callback_targets.py)."""
     text = (text or "").strip()
     if not text:
         return None
     if text.lower().startswith(("https://", "http://")) and len(text) <= 500 and " " not in text:
+        check_url(text, callback_allow)
         return text
     slack_id = text.removeprefix("slack:").lstrip("#@").upper()
     if SLACK_TARGET.match(slack_id):
@@ -208,7 +212,7 @@ def _text(value: str | None, name: str, limit: int, *, multiline: bool = False) 
 
 def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, subject: str, title: str, body: str,
                  customer_facing: bool = True, destination: str | None = None, key: str | None = None,
-                 now: dt.datetime | None = None) -> Submitted:
+                 now: dt.datetime | None = None, callback_allow: Allowlist = NOTHING) -> Submitted:
     now = now or utcnow()
     seat = get_seat(session, seat_id)
     if not actor.operator and (actor.holder_id is None or seat.holder_id != actor.holder_id):
@@ -223,7 +227,7 @@ def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, sub
     if not SUBJECT.match(subject):  # flags are one word: a subject with spaces could never be held
         raise Invalid("name the subject in one word, like client:acme")
     title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY, multiline=True)
-    destination = parse_destination(destination)
+    destination = parse_destination(destination, callback_allow)
     key = (key or "").strip()[:200] or None
     if key:
         existing = session.scalar(select(Draft).where(Draft.seat_id == seat.id, Draft.idem_key == key))
