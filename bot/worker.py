@@ -27,7 +27,7 @@ from otp_bot.commands.blocks import section
 from otp_bot.commands.message_views import mirror_text
 from otp_bot.commands.render import escape
 from otp_bot.store.db import Database
-from otp_bot.store.domain import bus, drafts, outbox
+from otp_bot.store.domain import bus, draft_delivery, draft_timers, drafts, gate_queries, outbox
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.flags import expire_flags
@@ -101,7 +101,7 @@ class OutboxWorker:
     def sweep(self, now: dt.datetime | None = None) -> None:
         self._last_sweep = time.monotonic()
         with self.db.session() as session:
-            drafts.sweep_drafts(session, now)
+            draft_timers.sweep_drafts(session, now)
             expire_flags(session, now)
 
     def run_once(self, limit: int | None = None, now: dt.datetime | None = None) -> int:
@@ -110,7 +110,7 @@ class OutboxWorker:
             claimed = outbox.claim(session, limit=limit or self.batch, lease=self.lease, now=now)
             for item in claimed:
                 if item.kind == "deliver":
-                    drafts.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
+                    draft_delivery.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
         for item in claimed:
             self._run(item)
         return len(claimed)
@@ -131,14 +131,14 @@ class OutboxWorker:
                 last = outbox.fail(session, item.id, item.fence, error, permanent=permanent,
                                    backoff=self.settings.retry_backoff)
                 if last and item.kind == "deliver":
-                    drafts.mark_delivery_failed(session, item.draft_id, error)
+                    draft_delivery.mark_delivery_failed(session, item.draft_id, error)
             if last and item.kind == "deliver":
                 self.kick()
             return
         with self.db.session() as session:
             won = outbox.succeed(session, item.id, item.fence, result)
             if won and item.kind == "deliver":
-                drafts.mark_delivered(session, item.draft_id, result)
+                draft_delivery.mark_delivered(session, item.draft_id, result)
         if item.kind == "deliver":
             self.kick()
 
@@ -167,10 +167,10 @@ class OutboxWorker:
 
     # ------------------------------------------------------------------ the kinds of work
 
-    def _context(self, draft_id: int) -> drafts.DraftContext:
+    def _context(self, draft_id: int) -> gate_queries.DraftContext:
         with self.db.session(readonly=True) as session:
             draft = drafts.get_draft(session, draft_id)
-            return drafts.context_for(session, draft)
+            return gate_queries.context_for(session, draft)
 
     def _since(self, item: outbox.Claimed) -> float:
         return as_utc(item.started_at or item.created_at).timestamp()
@@ -209,7 +209,7 @@ class OutboxWorker:
         channel, ts = self._post(item, target, text=messages.notice_text(event, c))
         return {"channel": channel, "ts": ts}
 
-    def _remind(self, item: outbox.Claimed, c: drafts.DraftContext) -> dict[str, Any]:
+    def _remind(self, item: outbox.Claimed, c: gate_queries.DraftContext) -> dict[str, Any]:
         if c.draft.status != "pending":
             return {"skipped": f"draft is {c.draft.status}"}
         decided = {d.holder_id for d in c.draft.decisions}
@@ -226,7 +226,7 @@ class OutboxWorker:
 
     def _deliver(self, item: outbox.Claimed) -> dict[str, Any]:
         with self.db.session(readonly=True) as session:
-            draft = drafts.deliverable(session, item.draft_id)  # refuses anything not approved, whoever queued it
+            draft = draft_delivery.deliverable(session, item.draft_id)  # refuses anything not approved, whoever queued it
             text, destination = draft.final_body, draft.destination
             payload = {"draft_id": draft.id, "status": draft.status, "kind": draft.kind, "subject": draft.subject,
                        "seat": draft.seat_id, "title": draft.title, "text": text, "edited": draft.edited,

@@ -12,7 +12,8 @@ from otp_bot.commands.render import fit_escaped, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.drafts import current_text, draft_for_person, waiting_for
+from otp_bot.store.domain.drafts import current_text, draft_for_person
+from otp_bot.store.domain.gate_queries import waiting_for
 from otp_bot.store.domain.gate_queries import list_drafts
 
 LIST_LIMIT = 30

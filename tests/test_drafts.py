@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from otp_bot.store.domain import audit, drafts, flags, outbox
+from otp_bot.store.domain import audit, draft_timers, drafts, flags, gate_queries, outbox
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart_sync import apply_chart
 from otp_bot.store.domain.chartfile import validate_chart
@@ -79,8 +79,8 @@ def test_submit_goes_to_its_approval_channel(example_db):
     assert draft.outcome_now == "waiting for a decision by Bogdan"
     assert work(example_db, draft_id) == [("approval_post", {"channel": "C0APPROVALS", "purpose": "approval"})]
     with example_db.session() as s:
-        assert [d.id for d in drafts.waiting_for(s, BOGDAN)] == [draft_id]
-        assert drafts.waiting_for(s, DAVID) == [] and drafts.waiting_for(s, PULSE) == []
+        assert [d.id for d in gate_queries.waiting_for(s, BOGDAN)] == [draft_id]
+        assert gate_queries.waiting_for(s, DAVID) == [] and gate_queries.waiting_for(s, PULSE) == []
         assert [e.action for e in history(s, draft_id)] == ["draft.submitted"]
 
 
@@ -279,7 +279,7 @@ def test_two_person_rule(example_db):
     with pytest.raises(Conflict, match="already approved draft"):
         decide(example_db, DAVID, draft_id)
     with example_db.session() as s:
-        assert drafts.waiting_for(s, DAVID) == [] and len(drafts.waiting_for(s, BOGDAN)) == 1
+        assert gate_queries.waiting_for(s, DAVID) == [] and len(gate_queries.waiting_for(s, BOGDAN)) == 1
     second = decide(example_db, BOGDAN, draft_id)
     assert second.final and second.draft.status == "approved"
     assert load(example_db, draft_id).outcome_now.startswith("approved by David, Bogdan")
@@ -303,22 +303,22 @@ def test_reminders_escalation_and_expiry(example_db):
     t0 = utcnow()
     draft_id = submit(example_db, now=t0)
 
-    def sweep(hours: float) -> drafts.Swept:
+    def sweep(hours: float) -> draft_timers.Swept:
         with example_db.session() as s:
-            return drafts.sweep_drafts(s, t0 + dt.timedelta(hours=hours))
+            return draft_timers.sweep_drafts(s, t0 + dt.timedelta(hours=hours))
 
-    assert sweep(1) == drafts.Swept()
-    assert sweep(5) == drafts.Swept(reminded=1)
-    assert sweep(6) == drafts.Swept()  # reminded once
+    assert sweep(1) == draft_timers.Swept()
+    assert sweep(5) == draft_timers.Swept(reminded=1)
+    assert sweep(6) == draft_timers.Swept()  # reminded once
     assert ("notify", {"event": "reminder", "thread": True}) in work(example_db, draft_id)
     # Escalation goes to the next human up the reporting line who is not already an
     # approver: Retention → COO (Bogdan, the approver) → CEO (David).
-    assert sweep(13) == drafts.Swept(escalated=1)
+    assert sweep(13) == draft_timers.Swept(escalated=1)
     assert load(example_db, draft_id).escalated_to == "david"
     assert ("approval_post", {"channel": DAVID_SLACK, "purpose": "escalation"}) in work(example_db, draft_id)
     with example_db.session() as s:
-        assert [d.id for d in drafts.waiting_for(s, DAVID)] == [draft_id]
-    assert sweep(25) == drafts.Swept(expired=1)
+        assert [d.id for d in gate_queries.waiting_for(s, DAVID)] == [draft_id]
+    assert sweep(25) == draft_timers.Swept(expired=1)
     draft = load(example_db, draft_id)
     assert draft.status == "expired" and draft.outcome_now.startswith("expired at ")
     for actor in (BOGDAN, DAVID):
@@ -357,7 +357,7 @@ def test_the_audit_chain_holds_after_a_whole_flow(example_db):
     rejected = submit(example_db)
     decide(example_db, BOGDAN, rejected, "reject", reason="no")
     with example_db.session() as s:
-        drafts.sweep_drafts(s, utcnow() + dt.timedelta(days=2))
+        draft_timers.sweep_drafts(s, utcnow() + dt.timedelta(days=2))
         assert audit.verify(s) is None
         actions = set(s.scalars(select(AuditEntry.action)))
     assert {"flag.set", "flag.lifted", "draft.submitted", "draft.held", "draft.released", "draft.approve",

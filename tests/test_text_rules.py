@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from otp_bot.bot.approval_message import approval_message, fallback_text
-from otp_bot.store.domain import drafts, lifecycle
+from otp_bot.store.domain import drafts, gate_queries, lifecycle
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.chartfile import ChartErrors, validate_chart
 from otp_bot.store.domain.errors import Invalid
@@ -156,10 +156,10 @@ def test_a_title_cannot_draw_lines_or_format_around_itself(example_db):
                                   subject="client:acme", title="Renewal", body="Hi").draft
         old.title = "Renewal\n" + FAKE_STATUS
         s.flush()
-        shown = json.dumps(approval_message(drafts.context_for(s, made))["blocks"], ensure_ascii=False)
+        shown = json.dumps(approval_message(gate_queries.context_for(s, made))["blocks"], ensure_ascii=False)
         assert "*Urgent*" not in shown and "_now_" not in shown and "~old~" not in shown and "`code`" not in shown
         assert "∗Urgent∗" in shown
-        message = approval_message(drafts.context_for(s, old))
+        message = approval_message(gate_queries.context_for(s, old))
         head = message["blocks"][1]["text"]["text"]
         assert head.splitlines()[0] == f"*Renewal {FAKE_STATUS.replace('*', '∗').replace('_', 'ˍ')}*"  # on the title's own line, inert
         status = [b for b in message["blocks"] if b.get("type") == "section" and "Waiting for" in b["text"]["text"]]

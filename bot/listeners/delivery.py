@@ -1,6 +1,6 @@
 """The approval message's **Retry delivery** button (shown when a delivery failed).
 
-The rule (who may retry, what it re-queues) is the domain's: `delivery_retry.retry_delivery`.
+The rule (who may retry, what it re-queues) is the domain's: `draft_delivery.retry_delivery`.
 The message itself is updated by the outbox worker: retrying…, then delivered or failed.
 """
 
@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, Respond
 from otp_bot.bot import approval_message as messages
 from otp_bot.bot.app import Deps
 from otp_bot.bot.errors import friendly
-from otp_bot.store.domain.delivery_retry import retry_delivery
+from otp_bot.store.domain.draft_delivery import retry_delivery
 
 
 def register(app: App, deps: Deps) -> None:

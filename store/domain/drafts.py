@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
@@ -22,7 +22,7 @@ from otp_bot.store.domain.chart_gate import MOVED, current_route, same_route, se
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.policies import hold_for
-from otp_bot.store.domain.routing import Route, next_human_up, route_for
+from otp_bot.store.domain.routing import Route, route_for
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
 
@@ -130,33 +130,6 @@ def _names(session: Session, approvers: list[str], usergroup: str | None, escala
     if usergroup:
         names.append(f"members of the user group {usergroup}")
     return ", ".join(names) or "nobody"
-
-
-def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset(), limit: int = 50) -> list[Draft]:
-    """Pending drafts this person may decide and has not decided yet, oldest first.
-
-    Who may decide is read from plain columns first, so thousands of pending drafts cost
-    one light query; only the drafts shown are loaded whole."""
-    if actor.holder_id is None:
-        return []
-    decided = set(session.scalars(select(DraftDecision.draft_id).join(Draft).where(
-        Draft.status == "pending", DraftDecision.holder_id == actor.holder_id)))
-    rows = session.execute(select(Draft.id, Draft.approvers, Draft.usergroup, Draft.escalated_to, Draft.drafted_by)
-                           .where(Draft.status == "pending").order_by(Draft.queued_at, Draft.id))
-    mine = [r.id for r in rows if r.id not in decided and r.drafted_by != actor.holder_id and (
-        actor.holder_id in r.approvers or actor.holder_id == r.escalated_to or (r.usergroup and r.usergroup in groups))]
-    if not mine:
-        return []
-    shown = mine[:limit]
-    found = {d.id: d for d in session.scalars(select(Draft).where(Draft.id.in_(shown)))}
-    return [found[i] for i in shown]
-
-
-def recent(session: Session, limit: int = 20, seat_id: str | None = None) -> list[Draft]:
-    query = select(Draft).order_by(Draft.id.desc()).limit(limit)
-    if seat_id:
-        query = query.where(Draft.seat_id == seat_id)
-    return list(session.scalars(query))
 
 
 def outcome(session: Session, draft: Draft) -> str:
@@ -467,106 +440,3 @@ def record_message(session: Session, draft_id: int, channel: str, ts: str, purpo
         session.flush()
 
 
-# ------------------------------------------------------------------------- time passing
-
-@dataclass
-class Swept:
-    reminded: int = 0
-    escalated: int = 0
-    expired: int = 0
-
-
-def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
-    """Remind, escalate and expire pending drafts whose time has come."""
-    now = now or utcnow()
-    done = Swept()
-    due = session.scalars(select(Draft).where(Draft.status == "pending", or_(
-        and_(Draft.reminded_at.is_(None), Draft.remind_at <= now),
-        and_(Draft.escalated_to.is_(None), Draft.escalate_at <= now),
-        Draft.expires_at <= now,
-    )).order_by(Draft.id).with_for_update(skip_locked=True, of=Draft)).all()
-    for draft in due:
-        if as_utc(draft.expires_at) <= now:
-            draft.status, draft.decided_at = "expired", now
-            audit.record(session, "system", "draft.expired", f"draft:{draft.id}")
-            queue_message_update(session, draft, now)
-            notify_people(session, draft, "expired", now)
-            done.expired += 1
-            continue
-        if draft.reminded_at is None and as_utc(draft.remind_at) <= now:
-            draft.reminded_at = now
-            outbox.enqueue(session, "notify", f"draft:{draft.id}:remind", {"event": "reminder", "thread": True},
-                           draft_id=draft.id, now=now)
-            audit.record(session, "system", "draft.reminded", f"draft:{draft.id}")
-            done.reminded += 1
-        if draft.escalated_to is None and draft.escalate_at is not None and as_utc(draft.escalate_at) <= now:
-            decided = {d.holder_id for d in draft.decisions}
-            target = next_human_up(session, draft.seat, exclude={draft.drafted_by, *draft.approvers, *decided})
-            if target is None or not target.slack_user:
-                draft.escalate_at = None  # nobody above to escalate to: stop looking
-            else:
-                draft.escalated_to = target.id
-                outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target.slack_user}",
-                               {"channel": target.slack_user, "purpose": "escalation"}, draft_id=draft.id, now=now)
-                audit.record(session, "system", "draft.escalated", f"draft:{draft.id}", to=target.id)
-                done.escalated += 1
-    return done
-
-
-# ------------------------------------------------------------------------- delivery
-
-def deliverable(session: Session, draft_id: int) -> Draft:
-    """The draft, if it may go out now; anything else refuses. Checked again by the worker
-    right before every delivery attempt, whatever queued it."""
-    draft = get_draft(session, draft_id)
-    if draft.status != "approved" or len(approvals(draft)) < draft.required or draft.final_body is None:
-        raise Forbidden(f"draft #{draft.id} is {draft.status} with {len(approvals(draft))} of {draft.required} "
-                        "approvals; it is not delivered")
-    return draft
-
-
-def delivery_attempted(session: Session, draft_id: int, attempt: int, destination: str) -> None:
-    audit.record(session, "system", "draft.delivery.attempt", f"draft:{draft_id}", attempt=attempt,
-                 destination=destination)
-
-
-def mark_delivered(session: Session, draft_id: int, detail: dict, now: dt.datetime | None = None) -> None:
-    now = now or utcnow()
-    draft = get_draft(session, draft_id)
-    draft.delivery, draft.delivered_at, draft.delivery_error = "delivered", now, None
-    audit.record(session, "system", "draft.delivered", f"draft:{draft.id}", **detail)
-    queue_message_update(session, draft, now)
-
-
-def mark_delivery_failed(session: Session, draft_id: int, error: str, now: dt.datetime | None = None) -> None:
-    """The last retry failed: say so where people look (the approval message, a DM)."""
-    now = now or utcnow()
-    draft = get_draft(session, draft_id)
-    draft.delivery, draft.delivery_error = "failed", error[:2000]
-    audit.record(session, "system", "draft.delivery.failed", f"draft:{draft.id}", error=error[:2000])
-    queue_message_update(session, draft, now)
-    notify_people(session, draft, "delivery_failed", now)
-
-
-# ------------------------------------------------------------------------- what a message shows
-
-@dataclass
-class DraftContext:
-    """Everything an approval message shows, loaded in one place."""
-
-    draft: Draft
-    approvers: str
-    outcome: str
-    flags: list  # active Flag rows on the subject
-    off_track: list  # MetricRow of the seat's metrics that are off track
-    approved_by: list[str]
-
-
-def context_for(session: Session, draft: Draft, now: dt.datetime | None = None) -> DraftContext:
-    from otp_bot.store.domain.flags import active_flags
-    from otp_bot.store.domain.metrics import current_rows
-
-    rows = current_rows(session, draft.seat.metrics) if draft.seat.metrics else []
-    return DraftContext(draft, approver_names(session, draft), outcome(session, draft),
-                        active_flags(session, draft.subject, now), [r for r in rows if r.off_track],
-                        [d.holder.name for d in approvals(draft)])

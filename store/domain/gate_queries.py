@@ -1,5 +1,6 @@
-"""Read-only questions the surfaces ask about the human gate: which drafts, what a flag
-holds, what happened to a draft (from the audit log, the one record of every step)."""
+"""Read-only questions the surfaces ask about the human gate: which drafts (all, recent,
+waiting for a person), what a flag holds, what happened to a draft (from the audit log,
+the one record of every step), and what an approval message shows."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_seat
+from otp_bot.store.domain.drafts import approvals, approver_names, outcome
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, Flag, Holder, Policy
+from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy
 
 MAX_LIST = 500
 
@@ -66,3 +69,52 @@ def _who(actor: str, names: dict[str, str]) -> str:
     if kind == "policy":
         return f"policy {name}"
     return actor
+
+
+def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset(), limit: int = 50) -> list[Draft]:
+    """Pending drafts this person may decide and has not decided yet, oldest first.
+
+    Who may decide is read from plain columns first, so thousands of pending drafts cost
+    one light query; only the drafts shown are loaded whole."""
+    if actor.holder_id is None:
+        return []
+    decided = set(session.scalars(select(DraftDecision.draft_id).join(Draft).where(
+        Draft.status == "pending", DraftDecision.holder_id == actor.holder_id)))
+    rows = session.execute(select(Draft.id, Draft.approvers, Draft.usergroup, Draft.escalated_to, Draft.drafted_by)
+                           .where(Draft.status == "pending").order_by(Draft.queued_at, Draft.id))
+    mine = [r.id for r in rows if r.id not in decided and r.drafted_by != actor.holder_id and (
+        actor.holder_id in r.approvers or actor.holder_id == r.escalated_to or (r.usergroup and r.usergroup in groups))]
+    if not mine:
+        return []
+    shown = mine[:limit]
+    found = {d.id: d for d in session.scalars(select(Draft).where(Draft.id.in_(shown)))}
+    return [found[i] for i in shown]
+
+
+def recent(session: Session, limit: int = 20, seat_id: str | None = None) -> list[Draft]:
+    query = select(Draft).order_by(Draft.id.desc()).limit(limit)
+    if seat_id:
+        query = query.where(Draft.seat_id == seat_id)
+    return list(session.scalars(query))
+
+
+@dataclass
+class DraftContext:
+    """Everything an approval message shows, loaded in one place."""
+
+    draft: Draft
+    approvers: str
+    outcome: str
+    flags: list  # active Flag rows on the subject
+    off_track: list  # MetricRow of the seat's metrics that are off track
+    approved_by: list[str]
+
+
+def context_for(session: Session, draft: Draft, now: dt.datetime | None = None) -> DraftContext:
+    from otp_bot.store.domain.flags import active_flags
+    from otp_bot.store.domain.metrics import current_rows
+
+    rows = current_rows(session, draft.seat.metrics) if draft.seat.metrics else []
+    return DraftContext(draft, approver_names(session, draft), outcome(session, draft),
+                        active_flags(session, draft.subject, now), [r for r in rows if r.off_track],
+                        [d.holder.name for d in approvals(draft)])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.drafts import waiting_for
+from otp_bot.store.domain.gate_queries import waiting_for
 from otp_bot.store.domain.metrics import MetricRow, current_rows
 from otp_bot.store.models import Draft, Metric, Org, Seat
 

@@ -1,4 +1,5 @@
-"""Retrying a delivery that used up its attempts: who may, and what it does.
+"""An approved draft's delivery: whether it may go out, its attempts and outcome, and a
+retry once it used up its attempts (who may, and what it does).
 
 A failed delivery stays failed until someone answerable for it asks again: the human
 accountable for the drafting seat (the person told it failed), or an operator. The draft's
@@ -17,7 +18,7 @@ from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import accountable_human
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.drafts import check_message, queue_message_update, deliverable, get_draft
+from otp_bot.store.domain.drafts import approvals, check_message, get_draft, notify_people, queue_message_update
 from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
 from otp_bot.store.models import Draft, OutboxItem
 
@@ -81,3 +82,36 @@ def requeue(session: Session, actor: Actor, item: OutboxItem, now: dt.datetime) 
         audit.record(session, actor.audit_name, "outbox.retry", f"outbox:{item.id}", kind=item.kind, key=item.key,
                      previous_error=error)
     return item
+
+
+def deliverable(session: Session, draft_id: int) -> Draft:
+    """The draft, if it may go out now; anything else refuses. Checked again by the worker
+    right before every delivery attempt, whatever queued it."""
+    draft = get_draft(session, draft_id)
+    if draft.status != "approved" or len(approvals(draft)) < draft.required or draft.final_body is None:
+        raise Forbidden(f"draft #{draft.id} is {draft.status} with {len(approvals(draft))} of {draft.required} "
+                        "approvals; it is not delivered")
+    return draft
+
+
+def delivery_attempted(session: Session, draft_id: int, attempt: int, destination: str) -> None:
+    audit.record(session, "system", "draft.delivery.attempt", f"draft:{draft_id}", attempt=attempt,
+                 destination=destination)
+
+
+def mark_delivered(session: Session, draft_id: int, detail: dict, now: dt.datetime | None = None) -> None:
+    now = now or utcnow()
+    draft = get_draft(session, draft_id)
+    draft.delivery, draft.delivered_at, draft.delivery_error = "delivered", now, None
+    audit.record(session, "system", "draft.delivered", f"draft:{draft.id}", **detail)
+    queue_message_update(session, draft, now)
+
+
+def mark_delivery_failed(session: Session, draft_id: int, error: str, now: dt.datetime | None = None) -> None:
+    """The last retry failed: say so where people look (the approval message, a DM)."""
+    now = now or utcnow()
+    draft = get_draft(session, draft_id)
+    draft.delivery, draft.delivery_error = "failed", error[:2000]
+    audit.record(session, "system", "draft.delivery.failed", f"draft:{draft.id}", error=error[:2000])
+    queue_message_update(session, draft, now)
+    notify_people(session, draft, "delivery_failed", now)
