@@ -240,3 +240,63 @@ def test_a_retry_after_a_commit_that_landed_is_recognised_not_decided_twice(exam
         decide(example_db, BOGDAN, draft_id)  # a plain second click still says so
     with pytest.raises(Conflict):
         decide(example_db, BOGDAN, draft_id, "reject", reason="no", again=True)  # not the verdict on record
+
+
+# ------------------------------------------------------------------ approvals and escalations the chart took away
+
+PEPPER = Actor(label="Pepper", holder_id="pepper")  # holds inbox; route 2 (David and Bogdan, both needed)
+JANINE = Actor(label="Janine", holder_id="janine")
+
+
+def test_an_approval_by_an_approver_the_chart_removed_no_longer_counts(example_db):
+    draft_id = submit(example_db, PEPPER, "inbox", kind="reply", title="Reply")
+    assert not decide(example_db, DAVID, draft_id).final  # 1 of 2
+    data = example()
+    data["approvals"][1]["approvers"] = ["bogdan", "janine"]
+    reimport(example_db, data)
+    assert "approvals_no_longer_counted" in dict(audit_of(example_db, draft_id))["draft.rerouted"]
+    assert dict(audit_of(example_db, draft_id))["draft.rerouted"]["approvals_no_longer_counted"] == ["david"]
+
+    assert not decide(example_db, BOGDAN, draft_id).final  # David's earlier click is not the second approval
+    status, outcome, _, _ = state(example_db, draft_id)
+    assert status == "pending" and "1 of 2 approvals so far" in outcome
+    assert decide(example_db, JANINE, draft_id).final
+    status, outcome, _, _ = state(example_db, draft_id)
+    assert status == "approved" and "by Bogdan, Janine" in outcome
+
+
+def test_a_route_that_now_asks_for_no_more_approvals_than_a_draft_has_approves_it(example_db):
+    draft_id = submit(example_db, PEPPER, "inbox", kind="reply", title="Reply")
+    decide(example_db, DAVID, draft_id)
+    data = example()
+    data["approvals"][1]["required"] = 1
+    result = reimport(example_db, data)
+    assert [c.describe() for c in result.drafts] == [
+        f"draft #{draft_id} approved: the route now needs 1 approval(s), which it already had"]
+    assert state(example_db, draft_id)[0] == "approved"
+    assert ("deliver", {"destination": "C0CLIENTS"}) in queued(example_db, draft_id)
+    assert decisions(example_db, draft_id) == 1
+
+
+def test_a_draft_escalated_to_someone_the_chart_moved_out_of_its_line_is_escalated_again(example_db):
+    import datetime as dt
+
+    from otp_bot.store.domain import draft_timers
+    from otp_bot.store.domain.clock import utcnow
+
+    draft_id = submit(example_db)  # retention: Bogdan approves; escalates to David (CEO, above the COO)
+    with example_db.session() as s:
+        assert draft_timers.sweep_drafts(s, utcnow() + dt.timedelta(hours=13)).escalated == 1
+        drafts.record_message(s, draft_id, "D0DAVID", "1700000000.000200", "escalation")
+        assert drafts.get_draft(s, draft_id).escalated_to == "david"
+    data = example()
+    seat_of(data, "coo").pop("reports_to")  # the COO reports to nobody now: David is not up the line
+    result = reimport(example_db, data)
+    assert [c.describe() for c in result.drafts] == [
+        f"draft #{draft_id} escalation withdrawn: David is no longer up the reporting line of `retention`; "
+        "it escalates again to whoever is"]
+    with pytest.raises(Conflict, match="moved"):
+        decide(example_db, DAVID, draft_id, message=("D0DAVID", "1700000000.000200"))
+    with pytest.raises(Forbidden, match="not an approver"):
+        decide(example_db, DAVID, draft_id)
+    assert decisions(example_db, draft_id) == 0 and state(example_db, draft_id)[0] == "pending"

@@ -10,6 +10,10 @@ same transaction, and every held or pending draft is checked against the chart a
   draft is replaced, a fresh approval message goes where the route now points, and the old
   messages say where the draft moved (their buttons refuse clicks).
 - A pending draft nobody can decide any more under the new chart is withdrawn, saying why.
+- Approvals count only while their approver is on the route (or the person it escalated
+  to): a route that lost an approver loses their approval too, and a route that now asks
+  for no more approvals than the draft has approves it. A draft escalated to someone the
+  chart moved out of its reporting line is escalated again to whoever is up the line now.
 
 Decisions re-check the same rules at click time (`drafts.check_decider`), so a click that
 races a chart change is refused, not counted.
@@ -24,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.chart import accountable_human, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.routing import Route, route_for
@@ -36,7 +41,7 @@ MOVED = "moved"  # DraftMessage.purpose of an approval message whose draft went 
 @dataclass(frozen=True)
 class Consequence:
     draft_id: int
-    action: str  # withdrawn | rerouted | approvers
+    action: str  # withdrawn | rerouted | approvers | approved | escalation withdrawn
     detail: str
 
     def describe(self) -> str:
@@ -95,7 +100,7 @@ def _targets(session: Session, channel: str, approvers: list[str]) -> list[str]:
 
 def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.datetime) -> Consequence:
     """Give a pending draft the route the chart has now; move its message when the place changed."""
-    from otp_bot.store.domain.drafts import queue_message_update
+    from otp_bot.store.domain.drafts import approvals, finish, queue_message_update
 
     before = _targets(session, draft.route_channel, draft.approvers)
     old = (draft.route_channel, list(draft.approvers), draft.usergroup, draft.required)
@@ -115,12 +120,22 @@ def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.da
         detail = f"moved to {where_to(session, draft)}"
     else:
         detail = "decided by the route's approvers as the chart names them now"
+    counted = approvals(draft)
     audit.record(session, actor, "draft.rerouted", f"draft:{draft.id}", moved=moved,
                  before={"channel": old[0], "approvers": old[1], "usergroup": old[2], "required": old[3]},
                  after={"channel": route.channel, "approvers": route.approvers, "usergroup": route.usergroup,
-                        "required": route.required})
+                        "required": route.required},
+                 approvals_no_longer_counted=sorted(d.holder_id for d in draft.decisions
+                                                    if d.verdict == "approve" and d not in counted))
+    if len(counted) >= draft.required:
+        # The route now asks for no more than the approvals it already has: decided by them.
+        finish(session, draft, counted[-1].holder_id, now)
+        audit.record(session, actor, "draft.approved_by_route", f"draft:{draft.id}",
+                     approvals=[d.holder_id for d in counted])
+        detail = f"the route now needs {draft.required} approval(s), which it already had"
     queue_message_update(session, draft, now)
-    return Consequence(draft.id, "rerouted" if moved else "approvers", detail)
+    return Consequence(draft.id, "approved" if draft.status == "approved" else "rerouted" if moved else "approvers",
+                       detail)
 
 
 def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -> list[Consequence]:
@@ -143,6 +158,32 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
             done.append(withdraw_for_chart(session, draft, f"nobody can decide it under the chart now: {exc.message}",
                                            actor, now))
             continue
+        if draft.escalated_to is not None and not escalation_stands(session, draft):
+            done.append(unescalate(session, draft, actor, now))
         if not same_route(draft, route):
             done.append(reroute(session, draft, route, actor, now))
     return done
+
+
+def escalation_stands(session: Session, draft: Draft) -> bool:
+    """Whether the person the draft escalated to is still up its seat's reporting line."""
+    line = (draft.seat, *reporting_line(session, draft.seat))
+    return any((h := accountable_human(s.holder)) is not None and h.id == draft.escalated_to for s in line)
+
+
+def unescalate(session: Session, draft: Draft, actor: str, now: dt.datetime) -> Consequence:
+    """The chart moved the person a draft escalated to out of its reporting line: they no
+    longer decide it (their message says the draft moved; an approval of theirs no longer
+    counts), and the next sweep escalates it to whoever is up the line now."""
+    from otp_bot.store.domain.drafts import queue_message_update
+
+    was = session.get(Holder, draft.escalated_to)
+    name = was.name if was else draft.escalated_to
+    for message in draft.messages:
+        if message.purpose == "escalation":
+            message.purpose = MOVED
+    draft.escalated_to, draft.escalate_at = None, now
+    audit.record(session, actor, "draft.escalation_withdrawn", f"draft:{draft.id}", was=was.id if was else None)
+    queue_message_update(session, draft, now)
+    return Consequence(draft.id, "escalation withdrawn", f"{name} is no longer up the reporting line of "
+                       f"`{draft.seat_id}`; it escalates again to whoever is")

@@ -103,7 +103,12 @@ def current_text(draft: Draft) -> str:
 
 
 def approvals(draft: Draft) -> list[DraftDecision]:
-    return [d for d in draft.decisions if d.verdict == "approve"]
+    """The approvals that count under the draft's route as the chart has it now. An approver
+    the chart removed no longer speaks for the draft: their click stays on record (and in
+    the audit log) but is not counted toward the quorum. With a user group on the route,
+    membership was checked at the click, so every approval counts."""
+    return [d for d in draft.decisions if d.verdict == "approve" and (
+        draft.usergroup is not None or d.holder_id in draft.approvers or d.holder_id == draft.escalated_to)]
 
 
 def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
@@ -393,22 +398,28 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *,
 
     final = verdict == "reject" or len(approvals(draft)) >= draft.required
     if final:
-        draft.decided_at, draft.decided_by = now, actor.holder_id
-        if verdict == "reject":
-            draft.status, draft.reason = "rejected", reason
-        else:
-            draft.final_body = current_text(draft)
-            draft.status = "approved"
-            session.flush()
-            if draft.destination:
-                draft.delivery = "pending"
-                outbox.enqueue(session, "deliver", f"draft:{draft.id}:deliver", {"destination": draft.destination},
-                               draft_id=draft.id, now=now)
-        human = accountable_human(draft.drafter)
-        if human is not None and human.id != actor.holder_id:  # who decided needs no news of it
-            notify_people(session, draft, draft.status, now, to=[human.id])
+        finish(session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None)
     queue_message_update(session, draft, now)
     return Decided(draft, decision, final)
+
+
+def finish(session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *,
+           rejected_for: str | None = None) -> None:
+    """The final decision: rejected with a reason, or approved and its delivery queued."""
+    draft.decided_at, draft.decided_by = now, decided_by
+    if rejected_for is not None:
+        draft.status, draft.reason = "rejected", rejected_for
+    else:
+        draft.final_body = current_text(draft)
+        draft.status = "approved"
+        session.flush()
+        if draft.destination:
+            draft.delivery = "pending"
+            outbox.enqueue(session, "deliver", f"draft:{draft.id}:deliver", {"destination": draft.destination},
+                           draft_id=draft.id, now=now)
+    human = accountable_human(draft.drafter)
+    if human is not None and human.id != decided_by:  # who decided needs no news of it
+        notify_people(session, draft, draft.status, now, to=[human.id])
 
 
 def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:
