@@ -50,8 +50,8 @@ class ChartPage(BaseModel):
 class Latest(BaseModel):
     period: dt.date = Field(description="The first day of the period (a Monday, or the 1st of a month).")
     label: str = Field(examples=["2026-W47"])
-    value: float
-    shown: str = Field(examples=["31.5%"])
+    value: float = Field(description="In the metric's unit (a duration shown in days: days).")
+    shown: str = Field(examples=["31.5%", "€1.2M", "32 days", "NPS 45"])
     on_track: bool
 
 
@@ -59,7 +59,12 @@ class MetricStatus(BaseModel):
     id: str
     name: str
     seat: str
-    unit: Literal["number", "percent", "currency", "minutes", "yesno"]
+    kind: Literal["number", "percent", "currency", "duration", "yesno", "score"] = Field(
+        description="What the values are: a duration is read from `90 min`, `1.5 h`, `2 d`; money in `currency`.")
+    unit: str = Field(examples=["days", "calls", "NPS", "percent"],
+                      description="The unit values are shown and pushed in (a bare number is in this unit); the kind "
+                                  "where there is no other (number, percent, currency, yesno, score).")
+    currency: str | None = Field(examples=["EUR"], description="ISO 4217 code of a money metric; null otherwise.")
     goal: str = Field(examples=[">= 30%"])
     cadence: Literal["weekly", "monthly"]
     aggregation: Literal["last", "sum", "avg", "min", "max"]

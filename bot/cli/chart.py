@@ -98,6 +98,7 @@ def kpi_push(
     from otp_bot.store.domain.actors import Actor
     from otp_bot.store.domain.chart import get_metric
     from otp_bot.store.domain.goals import format_value
+    from otp_bot.store.domain.measures import measure_of
     from otp_bot.store.domain.metrics import record_value
 
     try:
@@ -105,7 +106,7 @@ def kpi_push(
             r = record_value(session, Actor.cli_operator(), metric, value, period=period, source="manual", note=note,
                              key=key, correction=correct)
             m = get_metric(session, metric)
-            shown, label = format_value(r.value.value, m.unit), period_math.label(r.value.period_start, m.cadence)
+            shown, label = format_value(r.value.value, measure_of(m)), period_math.label(r.value.period_start, m.cadence)
     except DomainError as exc:
         refused(exc)
     status = "on track" if r.on_track else "off track"

@@ -32,7 +32,8 @@ from typing import Any, NamedTuple
 
 from babel.numbers import get_currency_symbol, list_currencies
 
-KINDS = ("number", "percent", "currency", "duration", "yesno", "score")
+from otp_bot.store.models.base import METRIC_KINDS as KINDS
+
 DEFAULT_CURRENCY = "USD"
 MAX_UNIT = 32
 
