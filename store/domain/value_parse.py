@@ -130,7 +130,7 @@ def parse_value(value: object, unit: Measure | str = "number", *, decimal_mark: 
     else:
         raise Invalid(f"`{str(value)[:40]}` is not a number")
     _check_size(number, read.text, goal)
-    if rule.check is not None and not goal:
+    if rule.check is not None and (not goal or measure.kind == "score"):  # a goal off the scale is a typo too
         rule.check(number, read, measure)
     return measures.to_base(number, measure)
 
@@ -249,8 +249,8 @@ def _duration(raw: str, measure: Measure, decimal_mark: str | None, goal: bool) 
         if word:
             unit = measures.VALUE_TIME_WORDS.get(word.lower())
             if unit is None:
-                if len(_TIME_PART.findall(m["parts"])) == 1 and word.casefold() in _YES:
-                    return None
+                if word.lower() in MAGNITUDES:
+                    raise Invalid(f"`{text}`: a duration takes the number itself, not k / M / bn")
                 raise Invalid(f"`{text}`: {word!r} is not a unit of time: write it like 90 min, 1.5 h or 2 d")
         else:  # the number after `1h`: the next smaller unit
             unit = _SMALLER.get(last or "")
