@@ -233,7 +233,7 @@ def test_values_are_shown_in_their_unit():
         ("reply-seconds", 1.5), ("backlog", 10080)]}
     assert shown == {"dso": "32 days", "revenue": "€1.2M", "supplies": "$12,000", "lab-fees": "£7,500",
                      "first-reply": "1.5 h", "nps": "NPS 45", "calls": "212 calls", "accept-ratio": "1.5",
-                     "chair-time": "45 min", "lab-turnaround": "1 days", "reply-seconds": "90 s", "backlog": "1 week"}
+                     "chair-time": "45 min", "lab-turnaround": "1 day", "reply-seconds": "90 s", "backlog": "1 week"}
     assert format_value(1_234_567, MEASURES["revenue"]) == "€1,234,567"  # shortened only where nothing is lost
     assert format_value(-400, MEASURES["revenue"]) == "-€400"
     assert format_value(1_500_000, Measure("currency", None, "CHF")) == "CHF 1.5M"

@@ -299,7 +299,8 @@ def format_value(value: float | None, unit: Measure | str) -> str:
     if m.kind == "score" and m.unit:
         return f"{m.unit} {_number(value)}"
     if m.unit and m.unit.lower() not in DESCRIPTIONS:
-        return f"{_number(value)} {m.unit}"
+        one = value == 1 and len(m.unit) > 3 and m.unit.endswith("s") and not m.unit.endswith("ss")
+        return f"{_number(value)} {m.unit[:-1] if one else m.unit}"  # 1 call, 2 calls
     return _number(value)
 
 
