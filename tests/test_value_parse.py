@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.measures import Measure
 from otp_bot.store.domain.value_parse import MAX_DIGITS, parse_value, split_value
 
 
@@ -170,8 +171,10 @@ def test_suffixes_and_signs_read_back(d):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet="0123456789.,' -\u2212+%$€kKMmbne\u00a0", max_size=24),
-       st.sampled_from(["number", "percent", "currency", "minutes", "yesno"]),
+@given(st.text(alphabet="0123456789.,' -\u2212+%$€kKMmbnedhws\u00a0", max_size=24),
+       st.sampled_from(["number", "percent", "currency", "minutes", "yesno", Measure("duration", "hours"),
+                        Measure("duration", "seconds"), Measure("currency", None, "EUR"), Measure("score", "NPS"),
+                        Measure("number", "ms")]),
        st.sampled_from([None, ".", ","]))
 def test_anything_accepted_is_exact(text, unit, mark):
     try:

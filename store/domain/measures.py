@@ -250,12 +250,18 @@ def compact(measure: Measure, org_currency: str = DEFAULT_CURRENCY) -> dict[str,
 # ---------------------------------------------------------------- base and display units
 
 def to_base(number: Decimal, measure: Measure) -> Decimal:
-    """A number in the metric's display unit as stored (durations: minutes)."""
+    """A number in the metric's display unit as stored (durations: minutes). A conversion that
+    does not come out exact in minutes (seconds: 10 s is 1/6 min) is the nearest stored value."""
     if measure.kind != "duration":
         return number
+    return minutes(number * MINUTES[measure.unit or "minutes"])
+
+
+def minutes(exact: Decimal) -> Decimal:
+    """Minutes as the store keeps them: the double nearest the exact value, as a Decimal."""
     with localcontext() as ctx:
-        ctx.prec = 17  # a double's worth: the stored value is a float
-        return +(number * MINUTES[measure.unit or "minutes"])
+        ctx.prec = 40
+        return Decimal(repr(float(+exact)))
 
 
 def from_base(value: float, measure: Measure) -> float:

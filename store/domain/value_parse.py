@@ -247,7 +247,7 @@ def _duration(raw: str, measure: Measure, decimal_mark: str | None, goal: bool) 
     total, unit, last = Decimal(0), None, None
     for number, word in _TIME_PART.findall(m["parts"]):
         if word:
-            unit = measures.VALUE_TIME_WORDS.get(word.lower())
+            unit = measures.VALUE_TIME_WORDS.get(word if word == "m" else word.lower())  # M is a million
             if unit is None:
                 if word.lower() in MAGNITUDES:
                     raise Invalid(f"`{text}`: a duration takes the number itself, not k / M / bn")
@@ -263,7 +263,7 @@ def _duration(raw: str, measure: Measure, decimal_mark: str | None, goal: bool) 
         total += part * measures.MINUTES[unit]
         last = unit
     sign = -1 if (m["sign"] or "+") != "+" else 1
-    return +(sign * total)
+    return measures.minutes(sign * total)
 
 
 def _digits(body: str, decimal_mark: str | None, shown: str) -> Decimal:
