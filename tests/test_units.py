@@ -143,6 +143,9 @@ def test_units_the_chart_file_refuses_say_what_to_write():
     assert "seats[0].metrics[4].currency: unknown currency 'ZZZ'; write its ISO code, like USD, EUR or GBP" in said
     said = problems(lambda ms: ms.append({"id": "x", "name": "X", "kind": "duration", "goal": ">= 1"}))
     assert "a duration needs its unit: seconds, minutes, hours, days or weeks" in said
+    said = problems(lambda ms: ms.append({"id": "x", "name": "X", "unit": "percnt", "goal": ">= 1"}))
+    assert ("seats[0].metrics[4].unit: unit 'percnt': did you mean 'percent'? (to count percnt, write `kind: number`)"
+            in said)  # not silently a count of `percnt`
     said = problems(lambda ms: ms.append({"id": "x", "name": "X", "unit": "days", "currency": "EUR", "goal": ">= 1"}))
     assert "`currency: EUR` is for money, and unit 'days' is not" in said
 
@@ -216,6 +219,15 @@ def test_goals_are_read_by_the_same_rules():
         parse_goal(">= $1M", MEASURES["revenue"])
     with pytest.raises(Invalid, match="not a duration"):
         parse_goal("<= 2 d", MEASURES["calls"])
+
+
+def test_currencies_by_their_names():
+    from otp_bot.store.domain.measures import read_measure
+
+    assert read_measure("euros") == read_measure("€") == read_measure("eur") == Measure("currency", None, "EUR")
+    assert read_measure("dollars", org_currency="CAD") == Measure("currency", None, "CAD")
+    assert read_measure("dollars") == read_measure("$") == Measure("currency", None, "USD")
+    assert parse_value("400 euros", MEASURES["revenue"]) == 400
 
 
 def test_a_shared_dollar_sign_is_the_orgs_own_dollar():

@@ -24,6 +24,7 @@ speakers write them: `$`, `€`, `£`, `CA$`, `CHF`.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import unicodedata
@@ -53,7 +54,7 @@ _SHOWN = {"seconds": ("s", "s"), "minutes": ("min", "min"), "hours": ("h", "h"),
 VALUE_TIME_WORDS = {**TIME_WORDS, "m": "minutes"}
 
 KIND_WORDS = {
-    "number": "number", "count": "number", "#": "number",
+    "number": "number", "count": "number", "counts": "number", "#": "number",
     "percent": "percent", "%": "percent", "pct": "percent", "percentage": "percent",
     "currency": "currency", "money": "currency",
     "duration": "duration", "time": "duration",
@@ -64,7 +65,9 @@ SCORES = {"nps": "NPS", "enps": "eNPS", "csat": "CSAT", "ces": "CES"}
 SCALES = {"NPS": (-100, 100), "eNPS": (-100, 100)}
 DESCRIPTIONS = {"ratio", "index", "rate"}  # words that describe a number rather than name what it counts
 # Ways to write a currency that are not its code or its English symbol.
-CURRENCY_ALIASES = {"us$": "USD", "c$": "CAD", "rmb": "CNY", "元": "CNY", "sfr": "CHF"}
+CURRENCY_ALIASES = {"us$": "USD", "c$": "CAD", "rmb": "CNY", "元": "CNY", "sfr": "CHF", "euro": "EUR", "euros": "EUR",
+                    "yen": "JPY"}
+DOLLARS = ("dollar", "dollars")  # as shared as `$`
 
 
 class Measure(NamedTuple):
@@ -124,6 +127,8 @@ def _tokens() -> dict[str, frozenset[str]]:
             found.setdefault(token.lower(), set()).add(code)
     for token, code in CURRENCY_ALIASES.items():
         found.setdefault(token, set()).add(code)
+    for word in DOLLARS:
+        found[word] = found["$"]
     return {token: frozenset(codes) for token, codes in found.items()}
 
 
@@ -208,7 +213,7 @@ def read_measure(unit: str | None, kind: str | None = None, currency: str | None
         return Measure(named)
     if named == "score":
         return Measure("score", SCORES.get(low, word) if low not in ("", "score") else None)
-    return Measure("number", None if low in ("", "number", "count", "#") else word)
+    return Measure("number", None if KIND_WORDS.get(low, "") == "number" or not low else word)
 
 
 def _infer(word: str, org_currency: str) -> Measure:
@@ -227,7 +232,13 @@ def _infer(word: str, org_currency: str) -> Measure:
     code = currency_of(word, org_currency, org_currency)
     if code in currencies():
         return Measure("currency", None, code)
+    if len(low) > 2 and (meant := difflib.get_close_matches(low, _KNOWN, n=1, cutoff=0.8)):
+        # A misspelt kind would otherwise be a count of `percnt`: silently wrong.
+        raise ValueError(f"unit {word!r}: did you mean {meant[0]!r}? (to count {word}, write `kind: number`)")
     return Measure("number", word)
+
+
+_KNOWN = sorted({w for w in (*TIME_WORDS, *KIND_WORDS, *SCORES, *CURRENCY_ALIASES) if len(w) > 2})
 
 
 def compact(measure: Measure, org_currency: str = DEFAULT_CURRENCY) -> dict[str, str]:
