@@ -269,6 +269,27 @@ def test_recorded_values_keep_their_unit_in_the_store(db):
         assert s.scalar(select(MetricValue.value).where(MetricValue.metric_id == "calls")) is None
 
 
+def test_a_formula_reads_its_inputs_in_their_units(db):
+    import datetime as dt
+
+    data = dental()
+    data["seats"][0]["metrics"] += [
+        {"id": "dso-weeks", "name": "DSO in weeks", "kind": "number", "unit": "weeks", "goal": "<= 7",
+         "formula": "{dso} / 7", "cadence": "monthly"},
+        {"id": "reply-minutes", "name": "First reply in minutes", "unit": "minutes", "goal": "<= 90",
+         "formula": "{first-reply} * 60"},
+    ]
+    load(db, data)
+    push(db, "dso", "35")
+    push(db, "first-reply", "1.5 h")
+    with db.session() as s:
+        rows = {r.metric.id: r for r in current_rows(s, [s.get(Metric, "dso-weeks"), s.get(Metric, "reply-minutes")])}
+        # 35 days / 7, not 50,400 minutes / 7; 1.5 h * 60 is 90 min, not 90 min * 60.
+        assert rows["dso-weeks"].latest.value == 5 and rows["dso-weeks"].show(5) == "5 weeks"
+        assert rows["reply-minutes"].latest.value == 90 and rows["reply-minutes"].show(90) == "90 min"
+        assert rows["reply-minutes"].latest.on_track  # the goal compares like with like
+
+
 # ---------------------------------------------------------------- the migration from the old units
 
 def test_old_units_move_to_kinds_and_keep_their_values(db):
