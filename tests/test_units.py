@@ -270,8 +270,6 @@ def test_recorded_values_keep_their_unit_in_the_store(db):
 
 
 def test_a_formula_reads_its_inputs_in_their_units(db):
-    import datetime as dt
-
     data = dental()
     data["seats"][0]["metrics"] += [
         {"id": "dso-weeks", "name": "DSO in weeks", "kind": "number", "unit": "weeks", "goal": "<= 7",
