@@ -19,7 +19,8 @@ from otp_bot.store.domain.value_parse import split_value
 
 
 @command("kpi", "kpi <metric> <value> [note] [--period 2026-W47]",
-         "record this period's value for a metric of a seat you hold: 42, 3,5, 1,250.50, 12 500, $400k, 85%",
+         "record this period's value for a metric of a seat you hold: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, 85%, "
+         "1.5 h, 2 d",
          aliases=("record", "value"), writes=True)
 def kpi_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"period"}, flags={"correct"})

@@ -130,10 +130,11 @@ class ValueIn(In):
     metric: str = Field(max_length=200, examples=["early-flags"])
     # Decimal, not float: a JSON number is checked as sent (the API reads bodies exactly).
     value: StrictBool | Decimal | str = Field(
-        description="A JSON number, or text as people write it: `31.5%`, `$1,200`, `3,5`, `1.250,50`, `400k`, `yes`; "
+        description="A JSON number (in the metric's `unit`: days on a days metric), or text as people write it: "
+        "`31.5%`, `$1,200`, `€1.2M`, `3,5`, `1.250,50`, `400k`, `1.5 h`, `90 min`, `2 d`, `NPS 45`, `yes`; "
         "`true`/`false` on a yes/no metric. Read exactly or refused with a per-value error: at most 15 significant "
-        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign must be "
-        "the metric's ($). On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
+        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or code must be "
+        "the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
         "the text `\"0.85%\"` to confirm you mean less than one percent.", examples=[4])
     period: str | None = Field(None, max_length=40, description="`2026-W47`, `2026-11`, a date in the period, or "
                                "`last`; default: the period running now in the org's timezone.")
