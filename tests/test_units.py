@@ -228,6 +228,9 @@ def test_currencies_by_their_names():
     assert read_measure("dollars", org_currency="CAD") == Measure("currency", None, "CAD")
     assert read_measure("dollars") == read_measure("$") == Measure("currency", None, "USD")
     assert parse_value("400 euros", MEASURES["revenue"]) == 400
+    # A code that is also a word is a currency in capitals only: a café counts cups.
+    assert read_measure("cup") == Measure("number", "cup") and read_measure("pen") == Measure("number", "pen")
+    assert read_measure("CUP") == Measure("currency", None, "CUP") and read_measure("gbp").currency == "GBP"
 
 
 def test_a_shared_dollar_sign_is_the_orgs_own_dollar():

@@ -68,6 +68,11 @@ DESCRIPTIONS = {"ratio", "index", "rate"}  # words that describe a number rather
 CURRENCY_ALIASES = {"us$": "USD", "c$": "CAD", "rmb": "CNY", "元": "CNY", "sfr": "CHF", "euro": "EUR", "euros": "EUR",
                     "yen": "JPY"}
 DOLLARS = ("dollar", "dollars")  # as shared as `$`
+# Codes that are also words (`cup`, `pen`, `top`, `all`): in lower case, a unit is read as a
+# currency code only if it is one of these widely used ones; `CUP` in capitals is the code.
+LOWER_CASE_CODES = frozenset(
+    "usd eur gbp jpy cny chf cad aud nzd inr sek nok dkk pln czk huf brl mxn zar sgd hkd krw ils aed sar twd thb "
+    "idr php myr ars clp cop".split())
 
 
 class Measure(NamedTuple):
@@ -230,7 +235,8 @@ def _infer(word: str, org_currency: str) -> Measure:
     if low in SCORES:
         return Measure("score", SCORES[low])
     code = currency_of(word, org_currency, org_currency)
-    if code in currencies():
+    if code in currencies() and not (word.isalpha() and not word.isupper() and low not in (
+            LOWER_CASE_CODES | set(CURRENCY_ALIASES) | set(DOLLARS))):
         return Measure("currency", None, code)
     if len(low) > 2 and (meant := difflib.get_close_matches(low, _KNOWN, n=1, cutoff=0.8)):
         # A misspelt kind would otherwise be a count of `percnt`: silently wrong.
