@@ -252,6 +252,7 @@ def test_values_are_shown_in_their_unit():
     assert format_value(1_234_567, MEASURES["revenue"]) == "€1,234,567"  # shortened only where nothing is lost
     assert format_value(-400, MEASURES["revenue"]) == "-€400"
     assert format_value(1_500_000, Measure("currency", None, "CHF")) == "CHF 1.5M"
+    assert format_value(4.5, Measure("score", "stars")) == "4.5 stars" and format_value(4, Measure("score")) == "4"
 
 
 def test_a_value_among_words_takes_its_unit():

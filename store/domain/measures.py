@@ -137,10 +137,6 @@ def _tokens() -> dict[str, frozenset[str]]:
     return {token: frozenset(codes) for token, codes in found.items()}
 
 
-def currency_tokens() -> list[str]:
-    return sorted(_tokens(), key=len, reverse=True)
-
-
 def is_currency_token(text: str) -> bool:
     return text.strip().lower() in _tokens()
 
@@ -319,7 +315,7 @@ def format_value(value: float | None, unit: Measure | str) -> str:
         shown = from_base(value, m)
         one, many = _SHOWN[m.unit or "minutes"]
         return f"{_number(shown)} {one if shown == 1 else many}"
-    if m.kind == "score" and m.unit:
+    if m.kind == "score" and m.unit in SCORES.values():  # NPS 45; a scale of your own reads 4.5 stars
         return f"{m.unit} {_number(value)}"
     if m.unit and m.unit.lower() not in DESCRIPTIONS:
         one = value == 1 and len(m.unit) > 3 and m.unit.endswith("s") and not m.unit.endswith("ss")
