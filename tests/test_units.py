@@ -261,6 +261,7 @@ def test_a_value_among_words_takes_its_unit():
     assert split_value(["NPS", "45", "after", "survey"], MEASURES["nps"]) == ("NPS 45", ["after", "survey"])
     assert split_value(["212", "calls", "busy"], MEASURES["calls"]) == ("212 calls", ["busy"])
     assert split_value(["€1.2M", "good", "month"], MEASURES["revenue"]) == ("€1.2M", ["good", "month"])
+    assert split_value(["2", "d", "late"], MEASURES["calls"]) == ("2 d", ["late"])  # refused whole, not a note `d`
 
 
 def test_recorded_values_keep_their_unit_in_the_store(db):

@@ -63,6 +63,8 @@ def test_slack_kpi_reads_and_shows_each_unit(server):
     assert "Recorded" not in said
     said = kpi(server, "supplies €400")
     assert "`€400`: this metric is in $, not €" in said
+    said = kpi(server, "supplies 2 d late invoices")
+    assert "`2 d`: this metric is not a duration (it is $ (USD)): type the number alone, like 2" in said, said
     said = kpi(server, "dso 5k")
     assert "`5k`: a duration takes the number itself, not k / M / bn" in said
 
@@ -97,9 +99,17 @@ def test_the_seat_shows_values_in_their_units(server, molar):
     agent.close()
 
     status, payload = server.command("seat billing", user=MARIA)
-    text = html.unescape(payload["text"])
-    assert "Days sales outstanding" in text and "32 days (goal <= 45 days)" in text, text
-    assert "€1.2M (goal >= €1.2M)" in text, text
+    lines = html.unescape(payload["text"]).splitlines()
+    assert (":red_circle: Days sales outstanding: 32 days (goal <= 45 days), latest on track, but no value in 2 of "
+            "the last 3 months") in lines, lines
+    assert (":red_circle: Collected revenue: €1.2M (goal >= €1.2M), latest on track, but no value in 2 of the last "
+            "3 months") in lines, lines
+    status, payload = server.command("scorecard billing", user=MARIA)
+    rows = [" ".join(line.split()) for line in html.unescape(payload["text"]).splitlines()]
+    assert "🔴 Days sales outstanding <= 45 days · · · ✓ 32 days 32 days (monthly)" in rows, rows
+    assert "🔴 Collected revenue >= €1.2M · · · ✓ €1.2M €1.2M (monthly)" in rows, rows
+    assert "🔴 Patient NPS >= NPS 40 · · · · · · · · · · · · ✓ NPS 45 NPS 45" in rows, rows
+    assert "🔴 Calls answered >= 200 calls · · · · · · · · · · · · ✓ 212 calls 212 calls" in rows, rows
     status, payload = server.command("seat front-desk", user=MARIA)
     text = html.unescape(payload["text"])
     assert "NPS 45 (goal >= NPS 40)" in text and "1.5 h (goal <= 1.5 h)" in text and "212 calls" in text, text

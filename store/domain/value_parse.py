@@ -365,13 +365,14 @@ def split_value(words: list[str], measure: Measure | None = None) -> tuple[str, 
     """The value at the head of `words` (a command's arguments split on spaces) and the words
     after it. `12 500` and `85 %` are one value: a three-digit group after a number that could
     continue, or a lone %, currency or magnitude word, is read as part of it; so is the metric's
-    own unit (`12 calls`, `NPS 45`) and, on a duration, each unit of time (`1 h 30 min`).
+    own unit (`12 calls`, `NPS 45`), a unit of time (`2 d`; on a duration `1 h 30 min`).
     (A note that starts with such a word is quoted: `kpi calls 12 "500 more than last week"`.)"""
     value, rest = words[0], list(words[1:])
     timed = measure is not None and measure.kind == "duration"
 
     def time_word(word: str) -> bool:
-        return timed and word.lower() in measures.VALUE_TIME_WORDS
+        # On any metric: `2 d` on a count is refused as a whole, not recorded as 2 with a note `d`.
+        return word.lower() in (measures.VALUE_TIME_WORDS if timed else measures.TIME_WORDS)
 
     while rest:
         word = rest[0]
