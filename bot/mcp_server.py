@@ -196,7 +196,7 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
             results = []
             for r in batch.results:
                 results.append({
-                    "index": r.index, "metric": r.metric_id, "outcome": r.outcome, "value": r.value,
+                    "index": r.index, "metric": r.metric_id, "outcome": r.outcome, "value": r.value_in_unit,
                     "period": r.period_start.isoformat() if r.period_start else None,
                     "period_label": periods.label(r.period_start, r.cadence) if r.period_start and r.cadence else None,
                     "on_track": r.on_track,

@@ -85,6 +85,6 @@ def metric_line(row: MetricRow) -> dict[str, str]:
         "name": row.metric.name,
         "id": row.metric.id,
         "value": row.show(latest.value) if latest else "no value yet",
-        "goal": row.goal.describe(row.metric.unit),
+        "goal": row.describe_goal(),
         "status": status_words(row) if latest else "",
     }

@@ -28,7 +28,7 @@ def _row(row: MetricRow) -> dict[str, str]:
     latest = row.latest
     return {
         "name": truncate(row.metric.name, NAME_WIDTH).ljust(NAME_WIDTH),
-        "goal": truncate(row.goal.describe(row.metric.unit), 14).ljust(14),
+        "goal": truncate(row.describe_goal(), 14).ljust(14),
         "cells": " ".join(MARK[c.on_track] for c in row.cells),
         "latest": (row.show(latest.value) if latest else "—").rjust(9),
         "avg": row.show(row.average).rjust(9),

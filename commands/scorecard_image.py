@@ -53,7 +53,7 @@ def render_png(review: Review, *, max_rows: int = MAX_ROWS, dpi: int = 110) -> b
         latest = r.row.latest
         shown = r.row.show(latest.value) if latest else "no value"
         holder = r.seat.holder.name if r.seat.holder else r.seat.status
-        text = f"{shown} vs {r.row.goal.describe(r.row.metric.unit)} {ARROW[r.row.trend]}  {truncate(holder, 24)}"
+        text = f"{shown} vs {r.row.describe_goal()} {ARROW[r.row.trend]}  {truncate(holder, 24)}"
         ax.text(len(weeks) + 0.25, i + 0.5, _plain(text), va="center", fontsize=9.5,
                 color=COLORS[1] if r.off_track else "#333333", clip_on=False)
     shown_off = sum(1 for r in rows if r.off_track)

@@ -43,8 +43,8 @@ def _row_view(r: ReviewRow, review: Review, openers: dict[int, str]) -> dict[str
     distance = r.row.goal.distance(value) if value is not None else 0.0
     return {
         "name": truncate(r.row.metric.name, 120), "seat": truncate(r.seat.title, 80), "owner": truncate(r.owner, 120),
-        "marks": marks(r, review), "value": r.row.show(value), "goal": r.row.goal.describe(r.row.metric.unit),
-        "distance": r.row.show(distance) if r.row.metric.unit != "yesno" else "missed",
+        "marks": marks(r, review), "value": r.row.show(value), "goal": r.row.describe_goal(),
+        "distance": r.row.show(distance) if r.row.metric.kind != "yesno" else "missed",
         "trend": TREND.get((r.row.goal.higher_is_better, r.row.trend), ""),
         "follow_up": str(r.follow_up.id) if r.follow_up else "",
         "opener": openers.get(r.follow_up.id, "") if r.follow_up else "",

@@ -71,8 +71,11 @@ def test_retired_seat_takes_no_values(org):
         s.execute(insert(MetricValue).values([dict(metric_id="won", **row)] * 2))
 
 
-def test_unknown_units_and_goal_ops_are_refused(org):
-    refused(org, update(Metric).where(Metric.id == "won").values(unit="parsecs"))
+def test_unknown_kinds_units_and_goal_ops_are_refused(org):
+    refused(org, update(Metric).where(Metric.id == "won").values(kind="parsecs"))
+    refused(org, update(Metric).where(Metric.id == "won").values(kind="duration", unit="parsecs"))
+    refused(org, update(Metric).where(Metric.id == "won").values(kind="currency"))  # money has a currency
+    refused(org, update(Metric).where(Metric.id == "won").values(currency="EUR"))  # and nothing else does
     refused(org, update(Metric).where(Metric.id == "won").values(goal_op="~"))
 
 

@@ -63,7 +63,7 @@ def push(body: schemas.PushIn, actor: Caller, db: Db) -> schemas.PushOut:
             error = {"status": status, "code": code, "title": title, "detail": r.error.message, "hint": r.error.hint}
         elif (label := labels.get((r.period_start, r.cadence))) is None:
             label = labels[(r.period_start, r.cadence)] = periods.label(r.period_start, r.cadence)
-        out.append({"index": r.index, "metric": r.metric_id, "outcome": r.outcome, "value": r.value,
+        out.append({"index": r.index, "metric": r.metric_id, "outcome": r.outcome, "value": r.value_in_unit,
                     "period": r.period_start, "period_label": label, "on_track": r.on_track, "error": error})
     # Plain dicts validated in one call: for thousands of items, faster than a model apiece.
     return schemas.PushOut.model_validate({"recorded": batch.count("recorded"), "duplicates": batch.count("duplicate"),

@@ -50,8 +50,8 @@ class ChartPage(BaseModel):
 class Latest(BaseModel):
     period: dt.date = Field(description="The first day of the period (a Monday, or the 1st of a month).")
     label: str = Field(examples=["2026-W47"])
-    value: float
-    shown: str = Field(examples=["31.5%"])
+    value: float = Field(description="In the metric's unit (a duration shown in days: days).")
+    shown: str = Field(examples=["31.5%", "€1.2M", "32 days", "NPS 45"])
     on_track: bool
 
 
@@ -59,7 +59,12 @@ class MetricStatus(BaseModel):
     id: str
     name: str
     seat: str
-    unit: Literal["number", "percent", "currency", "minutes", "yesno"]
+    kind: Literal["number", "percent", "currency", "duration", "yesno", "score"] = Field(
+        description="What the values are: a duration is read from `90 min`, `1.5 h`, `2 d`; money in `currency`.")
+    unit: str = Field(examples=["days", "calls", "NPS", "percent"],
+                      description="The unit values are shown and pushed in (a bare number is in this unit); the kind "
+                                  "where there is no other (number, percent, currency, yesno, score).")
+    currency: str | None = Field(examples=["EUR"], description="ISO 4217 code of a money metric; null otherwise.")
     goal: str = Field(examples=[">= 30%"])
     cadence: Literal["weekly", "monthly"]
     aggregation: Literal["last", "sum", "avg", "min", "max"]
@@ -125,10 +130,11 @@ class ValueIn(In):
     metric: str = Field(max_length=200, examples=["early-flags"])
     # Decimal, not float: a JSON number is checked as sent (the API reads bodies exactly).
     value: StrictBool | Decimal | str = Field(
-        description="A JSON number, or text as people write it: `31.5%`, `$1,200`, `3,5`, `1.250,50`, `400k`, `yes`; "
+        description="A JSON number (in the metric's `unit`: days on a days metric), or text as people write it: "
+        "`31.5%`, `$1,200`, `€1.2M`, `3,5`, `1.250,50`, `400k`, `1.5 h`, `90 min`, `2 d`, `NPS 45`, `yes`; "
         "`true`/`false` on a yes/no metric. Read exactly or refused with a per-value error: at most 15 significant "
-        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign must be "
-        "the metric's ($). On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
+        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or code must be "
+        "the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
         "the text `\"0.85%\"` to confirm you mean less than one percent.", examples=[4])
     period: str | None = Field(None, max_length=40, description="`2026-W47`, `2026-11`, a date in the period, or "
                                "`last`; default: the period running now in the org's timezone.")

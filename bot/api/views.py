@@ -15,6 +15,7 @@ from otp_bot.store.domain.briefing import briefing_for
 from otp_bot.store.domain.chart import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate_queries import policies_holding
+from otp_bot.store.domain.measures import from_base
 from otp_bot.store.domain.metrics import MetricRow, current_rows
 
 
@@ -31,9 +32,10 @@ def seat(s: models.Seat) -> schemas.Seat:
 def metric_status(row: MetricRow) -> schemas.MetricStatus:
     m, latest = row.metric, row.latest
     return schemas.MetricStatus(
-        id=m.id, name=m.name, seat=m.seat_id, unit=m.unit, goal=row.goal.describe(m.unit), cadence=m.cadence,
+        id=m.id, name=m.name, seat=m.seat_id, kind=m.kind, unit=m.unit or m.kind, currency=m.currency,
+        goal=row.describe_goal(), cadence=m.cadence,
         aggregation=m.aggregation, formula=m.formula, status=row.status,
-        latest=schemas.Latest(period=latest.period, label=periods.label(latest.period, m.cadence), value=latest.value,
+        latest=schemas.Latest(period=latest.period, label=periods.label(latest.period, m.cadence), value=from_base(latest.value, row.measure),
                               shown=row.show(latest.value), on_track=bool(latest.on_track)) if latest else None)
 
 

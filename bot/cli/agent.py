@@ -64,8 +64,8 @@ def _print_json(data: Any) -> None:
 @agent_app.command()
 def push(
     metric: Annotated[str, typer.Argument(help="Metric id (`otp agent mine` lists yours).")],
-    value: Annotated[str, typer.Argument(help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, 85%, "
-                                               "yes; a negative one after --: `-- -3`.")],
+    value: Annotated[str, typer.Argument(help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, "
+                                               "85%, 1.5 h, 2 d, yes; a negative one after --: `-- -3`.")],
     period: Annotated[str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")] = None,
     note: Annotated[str | None, typer.Option(help="A note shown beside the value.")] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key: the same metric, period and key record once.")] = None,

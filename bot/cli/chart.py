@@ -86,8 +86,8 @@ def db_current() -> None:
 @kpi_app.command("push")
 def kpi_push(
     metric: Annotated[str, typer.Argument(help="Metric id.")],
-    value: Annotated[str, typer.Argument(help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, 85%, "
-                                               "yes; a negative one after --: `-- -3`.")],
+    value: Annotated[str, typer.Argument(help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, "
+                                               "85%, 1.5 h, 2 d, yes; a negative one after --: `-- -3`.")],
     period: Annotated[str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")] = None,
     note: Annotated[str | None, typer.Option(help="A note shown beside the value.")] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key: pushing the same key twice records once.")] = None,
@@ -98,6 +98,7 @@ def kpi_push(
     from otp_bot.store.domain.actors import Actor
     from otp_bot.store.domain.chart import get_metric
     from otp_bot.store.domain.goals import format_value
+    from otp_bot.store.domain.measures import measure_of
     from otp_bot.store.domain.metrics import record_value
 
     try:
@@ -105,7 +106,7 @@ def kpi_push(
             r = record_value(session, Actor.cli_operator(), metric, value, period=period, source="manual", note=note,
                              key=key, correction=correct)
             m = get_metric(session, metric)
-            shown, label = format_value(r.value.value, m.unit), period_math.label(r.value.period_start, m.cadence)
+            shown, label = format_value(r.value.value, measure_of(m)), period_math.label(r.value.period_start, m.cadence)
     except DomainError as exc:
         refused(exc)
     status = "on track" if r.on_track else "off track"

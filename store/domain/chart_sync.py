@@ -31,6 +31,7 @@ from otp_bot.store.domain.chartfile import (
 )
 from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.goals import Goal, parse_goal
+from otp_bot.store.domain.measures import measure_of
 from otp_bot.store.domain.route_diff import route_changes
 from otp_bot.store.models import (
     ApprovalRoute,
@@ -58,7 +59,7 @@ def export_chart(session: Session) -> ChartSpec | None:
     seats = session.scalars(select(Seat).order_by(Seat.position, Seat.id)).all()
     return ChartSpec(
         org=OrgSpec(name=org.name, timezone=org.timezone, coordination_channel=org.coordination_channel,
-                    decimal_mark=org.decimal_mark),
+                    decimal_mark=org.decimal_mark, currency=org.currency),
         holders=[
             HolderSpec(id=h.id, name=h.name, kind=h.kind, slack_user=h.slack_user, email=h.email, supervisor=h.supervisor_id)
             for h in holders
@@ -99,7 +100,8 @@ def _seat_spec(s: Seat) -> SeatSpec:
         owns=[o.topic for o in s.owns],
         does_not_own=s.does_not_own,
         metrics=[
-            MetricSpec(id=m.id, name=m.name, unit=m.unit, goal=metric_goal(m).to_text(), cadence=m.cadence,
+            MetricSpec(id=m.id, name=m.name, kind=m.kind, unit=m.unit, currency=m.currency,
+                       goal=metric_goal(m).to_text(measure_of(m)), cadence=m.cadence,
                        aggregation=m.aggregation, formula=m.formula)
             for m in s.metrics
         ],
@@ -205,7 +207,7 @@ def _history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[
     """Removing what has history would destroy the record; ask for `status: retired` instead."""
     problems = []
     new_seats = {s.id for s in new.seats}
-    new_metrics = {m.id for s in new.seats for m in s.metrics}
+    new_metrics = {m.id: m for s in new.seats for m in s.metrics}
     new_holders = {h.id for h in new.holders}
     for s in old.seats:
         if s.id not in new_seats and session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.seat_id == s.id)):
@@ -218,10 +220,26 @@ def _history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[
         for m in s.metrics:
             if m.id not in new_metrics and session.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)):
                 problems.append((f"seats.{s.id}.metrics", f"metric {m.id!r} is missing from the file but has recorded values; keep it"))
+            elif (relabel := _relabels(m, new_metrics.get(m.id))) and session.scalar(
+                    select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)):
+                problems.append((f"seats.{s.id}.metrics", f"metric {m.id!r} has recorded values {relabel}; changing "
+                                 "that would relabel them, not convert them: keep it, or add a new metric"))
     for h in old.holders:
         if h.id not in new_holders and session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.holder_id == h.id)):
             problems.append(("holders", f"holder {h.id!r} is missing from the file but has held seats; keep it in the file"))
     return problems
+
+
+def _relabels(old: MetricSpec, new: MetricSpec | None) -> str | None:
+    """How a metric's recorded values would be misread under its new measure, if they would.
+    A duration may change its display unit: it is stored in minutes whatever it shows."""
+    if new is None:
+        return None
+    if old.kind != new.kind and {old.kind, new.kind} != {"number", "score"}:  # the same plain numbers
+        return f"as {old.kind}, and the file makes it {new.kind}"
+    if old.currency != new.currency:
+        return f"in {old.currency}, and the file says {new.currency}"
+    return None
 
 
 def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dry_run: bool = False) -> ImportResult:
@@ -240,6 +258,7 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
     org.name, org.timezone = new.org.name, new.org.timezone
     org.coordination_channel = new.org.coordination_channel
     org.decimal_mark = new.org.decimal_mark
+    org.currency = new.org.currency
     org.revision += 1
     org.etag = uuid.uuid4().hex
 
@@ -286,8 +305,9 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
         for pos, mspec in enumerate(spec.metrics):
             new_metric_ids.add(mspec.id)
             metric = metrics.get(mspec.id) or Metric(id=mspec.id)
-            goal = parse_goal(mspec.goal, mspec.unit)
-            metric.seat_id, metric.name, metric.unit, metric.position = spec.id, mspec.name, mspec.unit, pos
+            goal = parse_goal(mspec.goal, mspec.measure)
+            metric.seat_id, metric.name, metric.position = spec.id, mspec.name, pos
+            metric.kind, metric.unit, metric.currency = mspec.measure
             metric.goal_op, metric.goal_value, metric.goal_high = goal.op, goal.value, goal.high
             metric.cadence, metric.aggregation, metric.formula = mspec.cadence, mspec.aggregation, mspec.formula
             session.add(metric)

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+)
 
 from otp_bot.store.domain import cron
 from otp_bot.store.domain import formula as formulas
@@ -23,7 +25,10 @@ from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.goals import parse_goal
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import AGGREGATIONS, CADENCES, UNITS
+from otp_bot.store.domain.measures import (
+    DEFAULT_CURRENCY, KIND_WORDS, KINDS, Measure, compact, currency_code, read_measure,
+)
+from otp_bot.store.models import AGGREGATIONS, CADENCES
 from otp_bot.store.models import RUN_POSTS as POSTS  # what a schedule can post
 
 
@@ -53,8 +58,6 @@ CHANNEL_HELP = ("a channel is named by its id (C followed by letters and digits,
                 "tab, or copy the channel's link, whose last part is the id")
 # Operators written the other way round or as one character: what they mean.
 _GOAL_TYPOS = (("=>", ">="), ("=<", "<="), ("≥", ">="), ("≤", "<="), ("=>=", ">="), ("!=", None), ("<>", None))
-UNIT_ALIASES = {"%": "percent", "pct": "percent", "count": "number", "$": "currency", "usd": "currency",
-                "min": "minutes", "yes/no": "yesno", "bool": "yesno", "boolean": "yesno"}
 
 
 class Spec(BaseModel):
@@ -84,8 +87,15 @@ class OrgSpec(Spec):
     # How the org writes decimals: "." (1,250.50) or "," (1.250,50). Unset, a value whose only
     # separator could be either (`1,250`) is refused as ambiguous rather than guessed.
     decimal_mark: Literal[".", ","] | None = None
+    # The currency of money metrics that name none: an ISO code (`EUR`), or its symbol.
+    currency: str = DEFAULT_CURRENCY
 
     _zone = field_validator("timezone")(_known_zone)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: object) -> str:
+        return currency_code(str(value))
 
     @field_validator("decimal_mark", mode="before")
     @classmethod
@@ -110,29 +120,68 @@ class HolderSpec(Spec):
 
 
 class MetricSpec(Spec):
+    """A metric. `unit` is what people write (`days`, `hours`, `NPS`, `ratio`, `€`, `calls`);
+    `kind` and `currency` are needed only where the unit alone does not say (measures.py).
+    Once validated, the three hold the metric's measure in full: kind always, unit where it
+    has one, currency for money."""
+
     id: Id
     name: Text
-    unit: str = "number"
+    kind: str | None = None
+    currency: str | None = None
+    unit: str | None = Field(default=None, validate_default=True)
     goal: str
     cadence: Literal[CADENCES] = "weekly"  # type: ignore[valid-type]
     aggregation: Literal[AGGREGATIONS] = "last"  # type: ignore[valid-type]
     formula: str | None = None
 
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> str | None:
+        if value is not None and str(value).strip().lower() not in KIND_WORDS:
+            raise ValueError(f"unknown kind {value!r}; use one of {', '.join(KINDS)} (or leave it out: "
+                             "`unit: days`, `unit: NPS` or `unit: €` say it)")
+        return None if value is None else str(value).strip()
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any, info) -> str | None:
+        return None if value is None else currency_code(str(value), _org_currency(info))
+
     @field_validator("unit", mode="before")
     @classmethod
-    def _unit(cls, value: Any) -> str:
-        unit = UNIT_ALIASES.get(str(value).strip().lower(), str(value).strip().lower())
-        if unit not in UNITS:
-            raise ValueError(f"unknown unit {value!r}; use one of {', '.join(UNITS)}")
+    def _unit(cls, value: Any, info) -> str | None:
+        unit = None if value is None else str(value).strip()
+        if unit:
+            try:
+                unit = clean_text(unit, "the unit", multiline=False)
+            except Invalid as exc:
+                raise ValueError(exc.message.removeprefix("the unit ")) from None
+        if "kind" in info.data and "currency" in info.data:  # else their own errors say what is wrong
+            read_measure(unit, info.data["kind"], info.data["currency"], _org_currency(info))  # ValueError: what
         return unit
+
+    @model_validator(mode="after")
+    def _measure_in_full(self, info) -> MetricSpec:
+        # The unit's check above passed, so this cannot fail.
+        self.kind, self.unit, self.currency = read_measure(self.unit, self.kind, self.currency, _org_currency(info))
+        return self
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.kind or "number", self.unit, self.currency)
 
     @field_validator("goal", mode="before")
     @classmethod
     def _goal(cls, value: Any, info) -> str:
         _goal_typo(str(value))
         try:
+            measure = read_measure(info.data["unit"], info.data["kind"], info.data["currency"], _org_currency(info))
+        except (KeyError, ValueError):
+            measure = Measure()  # the unit's own error says what is wrong with it
+        try:
             mark = (info.context or {}).get("decimal_mark")  # the org's, set by validate_chart
-            return parse_goal(str(value), info.data.get("unit", "number"), mark).to_text()
+            return parse_goal(str(value), measure, mark, _org_currency(info)).to_text(measure)
         except Invalid as exc:
             raise ValueError(exc.message) from None
 
@@ -145,6 +194,10 @@ class MetricSpec(Spec):
             except Invalid as exc:
                 raise ValueError(exc.message) from None
         return value
+
+
+def _org_currency(info: Any) -> str:
+    return (info.context or {}).get("currency") or DEFAULT_CURRENCY
 
 
 def _goal_typo(text: str) -> None:
@@ -507,12 +560,20 @@ def _try(model: type[Spec], raw: Any, context: dict[str, Any] | None = None) -> 
         return _salvage(model, raw, {str(e["loc"][0]) for e in exc.errors() if e["loc"]})
 
 
+def _currency_of(org: Any) -> str:
+    """The org's currency as the file says it, for its metrics (its own errors are the org's)."""
+    try:
+        return currency_code(str(org["currency"])) if isinstance(org, dict) and "currency" in org else DEFAULT_CURRENCY
+    except ValueError:
+        return DEFAULT_CURRENCY
+
+
 def validate_chart(data: Any, source: str) -> ChartSpec:
     if not isinstance(data, dict):
         raise ChartErrors(source, [("", "expected a mapping with `org`, `holders`, `seats`, ...")])
     # Goals are numbers written as the org writes them: the org's decimal mark reads them.
     mark = decimal_mark_named(data["org"].get("decimal_mark")) if isinstance(data.get("org"), dict) else None
-    context = {"decimal_mark": mark if mark in (".", ",") else None}
+    context = {"decimal_mark": mark if mark in (".", ",") else None, "currency": _currency_of(data.get("org"))}
     try:
         chart = ChartSpec.model_validate(data, context=context)
     except ValidationError as exc:
@@ -564,6 +625,16 @@ def _looks_like_oos(text: str) -> bool:
     return head.startswith("{") and '"entities"' in text
 
 
+def _metric_words(dumped: dict[str, Any], measure: Measure, org_currency: str) -> dict[str, Any]:
+    rest = {k: v for k, v in dumped.items() if k not in ("kind", "unit", "currency")}
+    head = {k: rest.pop(k) for k in ("id", "name") if k in rest}
+    return {**head, **compact(measure, org_currency), **rest}
+
+
 def dump_chart(chart: ChartSpec) -> str:
     data = chart.model_dump(mode="json", exclude_defaults=True)
+    # A metric's measure in the fewest words that read back the same: `unit: days`.
+    specs = {m.id: m for s in chart.seats for m in s.metrics}
+    for seat in data.get("seats", []):
+        seat["metrics"] = [_metric_words(m, specs[m["id"]].measure, chart.org.currency) for m in seat.get("metrics", [])]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)

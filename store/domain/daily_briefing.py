@@ -269,7 +269,7 @@ def _off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFac
         key = (latest.period, m.cadence)
         label = labels.get(key) or labels.setdefault(key, periods.label(*key))
         out.append(OffTrack(m.id, m.name, seat.id, seat.title, seat.owner, r.show(latest.value),
-                            goal.describe(m.unit), r.show(distance) if m.unit != "yesno" else "missed",
+                            r.describe_goal(), r.show(distance) if m.kind != "yesno" else "missed",
                             label, distance / size, follow_ups.get((m.id, latest.period))))
     out.sort(key=lambda o: (-o.relative, o.seat_id, o.metric_id))
     return out

@@ -9,20 +9,7 @@ from dataclasses import dataclass
 
 from otp_bot.store.domain import value_parse
 from otp_bot.store.domain.errors import Invalid
-
-def format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "yesno":
-        return "yes" if value >= 0.5 else "no"
-    number = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1000 else f"{value:,.2f}".rstrip("0").rstrip(".")
-    if unit == "percent":
-        return f"{number}%"
-    if unit == "currency":
-        return f"${number}"
-    if unit == "minutes":
-        return f"{number} min"
-    return number
+from otp_bot.store.domain.measures import Measure, as_measure, format_value, shortest  # noqa: F401 (format_value: shared)
 
 
 @dataclass(frozen=True)
@@ -67,7 +54,7 @@ class Goal:
     def higher_is_better(self) -> bool | None:
         return {">=": True, ">": True, "<=": False, "<": False}.get(self.op)
 
-    def describe(self, unit: str = "number") -> str:
+    def describe(self, unit: Measure | str = "number") -> str:
         fmt = lambda v: format_value(v, unit)  # noqa: E731
         if self.op == "in":
             return f"{fmt(self.value)}..{fmt(self.high)}"
@@ -75,9 +62,11 @@ class Goal:
             return f"outside {fmt(self.value)}..{fmt(self.high)}"
         return f"{self.op} {fmt(self.value)}"
 
-    def to_text(self) -> str:
-        """The canonical form the chart file uses; parse(to_text()) == self."""
-        num = _canonical
+    def to_text(self, unit: Measure | str = "number") -> str:
+        """The canonical form the chart file uses, in the metric's display unit;
+        parse_goal(to_text(unit), unit) == self."""
+        measure = as_measure(unit)
+        num = lambda v: _canonical(v, measure)  # noqa: E731
         if self.op == "in":
             return f"{num(self.value)}..{num(self.high)}"
         if self.op == "out":
@@ -85,10 +74,15 @@ class Goal:
         return f"{self.op} {num(self.value)}"
 
 
-def _canonical(value: float) -> str:
+def _canonical(value: float, measure: Measure) -> str:
     """A goal's number as the chart file keeps it, read the same under either decimal mark:
-    `1.125` would be 1125 to an org writing `1.250,50`, `1.1250` is 1.125 to everyone."""
-    text = repr(value).removesuffix(".0")
+    `1.125` would be 1125 to an org writing `1.250,50`, `1.1250` is 1.125 to everyone.
+    A duration's is in its display unit (stored in minutes): the shortest number that is
+    stored as the same float."""
+    if measure.kind == "duration" and measure.unit not in (None, "minutes"):
+        text = value_parse._plain(shortest(value, measure))
+    else:
+        text = repr(value).removesuffix(".0")
     return text + "0" if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text) else text
 
 
@@ -96,13 +90,14 @@ _OPS = (">=", "<=", "==", "=", ">", "<")
 _RANGE = re.compile(r"^(?P<out>outside\s+|not\s+in\s+|!)?\s*(?P<a>.+?)\s*\.\.\s*(?P<b>.+)$", re.IGNORECASE)
 
 
-def parse_goal(text: str, unit: str = "number", decimal_mark: str | None = None) -> Goal:
-    """`>= 30%`, `<= 120`, `== yes`, `10..20` (in range), `outside 10..20`; each number read
-    as a value of the metric is (`decimal_mark`: the org's)."""
-    def parse_value(number: str, unit: str) -> float:
+def parse_goal(text: str, unit: Measure | str = "number", decimal_mark: str | None = None,
+               org_currency: str | None = None) -> Goal:
+    """`>= 30%`, `<= 120`, `== yes`, `>= €1.2M`, `<= 2 d`, `10..20` (in range), `outside 10..20`;
+    each number read as a value of the metric is (`decimal_mark`, `org_currency`: the org's)."""
+    def parse_value(number: str, unit: Measure | str) -> float:
         try:
             return value_parse.as_float(value_parse.parse_value(number, unit, decimal_mark=decimal_mark,
-                                                                goal=True))
+                                                                goal=True, org_currency=org_currency))
         except Invalid as exc:
             raise Invalid(f"goal `{text}`: {exc.message}", hint=exc.hint) from None
 

@@ -15,7 +15,9 @@ class MetricFacts(NamedTuple):
     id: str
     seat_id: str
     name: str
-    unit: str
+    kind: str
+    unit: str | None
+    currency: str | None
     goal_op: str
     goal_value: float
     goal_high: float | None

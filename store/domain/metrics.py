@@ -30,6 +30,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart import get_metric, get_org
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.goals import Goal, format_value
+from otp_bot.store.domain.measures import Measure, from_base, measure_of, to_base
 # Recording many values at once has its own module (the same rules, a handful of statements
 # a batch); it is importable from here too.
 from otp_bot.store.domain.value_batches import MAX_BATCH, BatchResult, ItemResult, Value, record_values  # noqa: F401
@@ -91,7 +92,7 @@ def record_value(
     can_record(session, actor, metric)
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
     org = get_org(session)
-    number = parse_number(metric.id, metric.unit, value, org.decimal_mark)
+    number = parse_number(metric.id, measure_of(metric), value, org.decimal_mark, org.currency)
     note = check_note_and_key(note, key)
     tz = org.timezone
     start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
@@ -137,8 +138,15 @@ class MetricRow:
         latest = self.latest
         return latest is not None and latest.on_track is False
 
+    @property
+    def measure(self) -> Measure:
+        return measure_of(self.metric)
+
     def show(self, value: float | None) -> str:
-        return format_value(value, self.metric.unit)
+        return format_value(value, measure_of(self.metric))
+
+    def describe_goal(self) -> str:
+        return self.goal.describe(measure_of(self.metric))
 
     @property
     def improving(self) -> bool | None:
@@ -207,9 +215,12 @@ def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.dat
         refs = formula.references(m.formula or "")
         for start in starts:
             if refs and all((ref, start) in out for ref in refs):
-                result = formula.evaluate(m.formula or "", {ref: out[(ref, start)] for ref in refs})
+                # In the units people read: `{dso-days} * 24` of a metric shown in days is in days,
+                # not in the minutes a duration is stored in. The result is in the formula metric's unit.
+                shown = {ref: from_base(out[(ref, start)], measure_of(by_id[ref])) for ref in refs}
+                result = formula.evaluate(m.formula or "", shown)
                 if result is not None:
-                    out[(m.id, start)] = result
+                    out[(m.id, start)] = float(to_base(Decimal(repr(result)), measure_of(m)))
     return out
 
 

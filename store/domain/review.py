@@ -146,13 +146,13 @@ def open_follow_up(session: Session, actor: Actor, metric_id: str, *, run_id: in
     latest = row.latest
     if latest is None or not row.off_track:
         shown = row.show(latest.value) if latest else "no value yet"
-        raise Invalid(f"`{metric.id}` is not off track now ({shown}, goal {row.goal.describe(metric.unit)}); "
+        raise Invalid(f"`{metric.id}` is not off track now ({shown}, goal {row.describe_goal()}); "
                       "no follow-up is needed")
     owner = accountable_human(metric.seat.holder)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     new_id = session.scalar(dialect.insert(FollowUp).values(
         metric_id=metric.id, seat_id=metric.seat_id, period=latest.period, value=latest.value,
-        goal=row.goal.describe(metric.unit), owner_id=owner.id if owner else None, run_id=run_id,
+        goal=row.describe_goal(), owner_id=owner.id if owner else None, run_id=run_id,
         created_by=actor.audit_name, created_at=now,
     ).on_conflict_do_nothing(index_elements=["metric_id", "period"]).returning(FollowUp.id))
     if new_id is None:

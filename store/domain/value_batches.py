@@ -22,6 +22,7 @@ from otp_bot.store.domain.chart import get_org
 from otp_bot.store.domain.chart_cache import per_chart
 from otp_bot.store.domain.errors import DomainError, Invalid, NotFound
 from otp_bot.store.domain.goals import Goal
+from otp_bot.store.domain.measures import Measure, from_base
 from otp_bot.store.domain.value_rules import (
     check_note_and_key,
     check_takes_values,
@@ -79,6 +80,12 @@ class ItemResult:
     cadence: str | None = None
     on_track: bool | None = None
     error: DomainError | None = None
+    measure: Measure | None = None
+
+    @property
+    def value_in_unit(self) -> float | None:
+        """The value in the metric's display unit, as it was typed (a duration is stored in minutes)."""
+        return self.value if self.value is None or self.measure is None else from_base(self.value, self.measure)
 
 
 @dataclass
@@ -94,7 +101,7 @@ class _Facts(NamedTuple):
 
     id: str
     seat_id: str
-    unit: str
+    measure: Measure
     cadence: str
     formula: str | None
     goal: Goal
@@ -112,15 +119,17 @@ def _facts(session: Session) -> dict[str, _Facts]:
 def _read_facts(session: Session) -> dict[str, _Facts]:
     # Through the connection, not the ORM: plain rows, and no ORM loading machinery per row.
     rows = session.connection().execute(
-        select(Metric.id, Metric.seat_id, Metric.unit, Metric.cadence, Metric.formula, Metric.goal_op,
+        select(Metric.id, Metric.seat_id, Metric.kind, Metric.unit, Metric.currency, Metric.cadence, Metric.formula, Metric.goal_op,
                Metric.goal_value, Metric.goal_high, Seat.status, Seat.holder_id, Holder.name)
         .join(Seat, Seat.id == Metric.seat_id).outerjoin(Holder, Holder.id == Seat.holder_id)).all()
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
-    for mid, seat_id, unit, cadence, formula, op, value, high, status, holder_id, name in rows:
+    measures: dict[tuple, Measure] = {}
+    for mid, seat_id, kind, unit, currency, cadence, formula, op, value, high, status, holder_id, name in rows:
+        measure = measures.setdefault((kind, unit, currency), Measure(kind, unit, currency))
         if (goal := goals.get((op, value, high))) is None:
             goal = goals[(op, value, high)] = Goal(op, value, high)
-        found[mid] = _Facts(mid, seat_id, unit, cadence, formula, goal, status, holder_id, name)
+        found[mid] = _Facts(mid, seat_id, measure, cadence, formula, goal, status, holder_id, name)
     return found
 
 
@@ -146,7 +155,7 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
         may_push(actor, m.id, m.seat_id, m.holder_id, m.holder_name)
 
     org = get_org(session)
-    tz, decimal_mark = org.timezone, org.decimal_mark
+    tz, decimal_mark, org_currency = org.timezone, org.decimal_mark, org.currency
     today = periods.today(tz)
     current = {c: periods.period_start(today, c) for c in CADENCES}
     starts: dict[tuple[object, str], dt.date | DomainError] = {}  # the same period text is parsed once
@@ -162,9 +171,9 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
         try:
             if m is None:
                 raise NotFound(f"there is no metric `{mid[:64]}`")
-            result.cadence = m.cadence
+            result.cadence, result.measure = m.cadence, m.measure
             check_takes_values(m.id, m.seat_id, m.seat_status, m.formula)
-            number = parse_number(m.id, m.unit, item.value, decimal_mark)
+            number = parse_number(m.id, m.measure, item.value, decimal_mark, org_currency)
             note = check_note_and_key(item.note, item.key)
             start = starts.get((item.period, m.cadence))
             if start is None:

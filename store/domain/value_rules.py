@@ -9,6 +9,7 @@ from decimal import Decimal
 from otp_bot.store.domain import periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.measures import Measure
 from otp_bot.store.domain.value_parse import as_float, parse_value
 from otp_bot.store.domain.text_rules import clean_optional
 
@@ -35,10 +36,11 @@ def check_takes_values(metric_id: str, seat_id: str, seat_status: str, formula_t
         raise Invalid(f"`{metric_id}` is computed from {formula_text}; record values for those metrics instead")
 
 
-def parse_number(metric_id: str, unit: str, value: str | float | Decimal, decimal_mark: str | None = None) -> float:
+def parse_number(metric_id: str, measure: Measure, value: str | float | Decimal, decimal_mark: str | None = None,
+                 org_currency: str | None = None) -> float:
     """The value to store, read exactly by value_parse (every surface's one parser) or refused."""
     try:
-        return as_float(parse_value(value, unit, decimal_mark=decimal_mark))
+        return as_float(parse_value(value, measure, decimal_mark=decimal_mark, org_currency=org_currency))
     except Invalid as exc:
         raise Invalid(f"`{metric_id}`: {exc.message}", hint=exc.hint) from None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 # Every model and value list, at the one address the rest of the code imports them from.
 # ruff: noqa: F401
 from otp_bot.store.models.base import (
-    Base, NAMING, HOLDER_KINDS, SEAT_STATUSES, UNITS, CADENCES, AGGREGATIONS, GOAL_OPS, VALUE_SOURCES,
+    Base, NAMING, HOLDER_KINDS, SEAT_STATUSES, METRIC_KINDS, TIME_UNITS, CADENCES, AGGREGATIONS, GOAL_OPS, VALUE_SOURCES,
 )
 from otp_bot.store.models.chart import Org, Holder, Seat, SeatOwns, SeatHolding
 from otp_bot.store.models.scorecard import Metric, MetricValue

@@ -17,7 +17,10 @@ NAMING = {
 
 HOLDER_KINDS = ("human", "agent")
 SEAT_STATUSES = ("active", "vacant", "planned", "retired")
-UNITS = ("number", "percent", "currency", "minutes", "yesno")
+# What a metric measures (store/domain/measures.py); before migration 0014 the unit column
+# held one of number, percent, currency, minutes, yesno.
+METRIC_KINDS = ("number", "percent", "currency", "duration", "yesno", "score")
+TIME_UNITS = ("seconds", "minutes", "hours", "days", "weeks")
 CADENCES = ("weekly", "monthly")
 AGGREGATIONS = ("last", "sum", "avg", "min", "max")
 GOAL_OPS = (">=", "<=", "==", ">", "<", "in", "out")

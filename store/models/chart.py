@@ -34,6 +34,8 @@ class Org(Base):
     coordination_channel: Mapped[str | None] = mapped_column(String(64))
     # How the org writes decimals ("." or ","); None: a lone `1,250` is refused as ambiguous.
     decimal_mark: Mapped[str | None] = mapped_column(String(1))
+    # The currency of money metrics that name none (ISO 4217).
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
 
 
 class Holder(Base):

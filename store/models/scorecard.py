@@ -11,7 +11,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from otp_bot.store.models.base import AGGREGATIONS, CADENCES, GOAL_OPS, UNITS, VALUE_SOURCES, Base, _in
+from otp_bot.store.models.base import (
+    AGGREGATIONS, CADENCES, GOAL_OPS, METRIC_KINDS, TIME_UNITS, VALUE_SOURCES, Base, _in,
+)
 
 if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by name
     from otp_bot.store.models.chart import Seat
@@ -20,7 +22,10 @@ if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by
 class Metric(Base):
     __tablename__ = "metrics"
     __table_args__ = (
-        CheckConstraint(_in("unit", UNITS), name="unit"),
+        CheckConstraint(_in("kind", METRIC_KINDS), name="kind"),
+        # Money has a currency and nothing else does; a duration is shown in a unit of time.
+        CheckConstraint("(kind = 'currency') = (currency IS NOT NULL)", name="currency"),
+        CheckConstraint(f"kind <> 'duration' OR {_in('unit', TIME_UNITS)}", name="duration_unit"),
         CheckConstraint(_in("cadence", CADENCES), name="cadence"),
         CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
         CheckConstraint(_in("goal_op", GOAL_OPS), name="goal_op"),
@@ -30,7 +35,11 @@ class Metric(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    unit: Mapped[str] = mapped_column(String(8), default="number")
+    kind: Mapped[str] = mapped_column(String(8), default="number")
+    # The display unit: free text for number and score (`calls`, `NPS`), a unit of time for a
+    # duration (values are stored in minutes whatever it is); None for the others.
+    unit: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str | None] = mapped_column(String(3))  # ISO 4217, for money only
     goal_op: Mapped[str] = mapped_column(String(4))
     goal_value: Mapped[float] = mapped_column(Float)
     goal_high: Mapped[float | None] = mapped_column(Float)
