@@ -24,16 +24,15 @@ def chart_import(
     actor: Annotated[str, typer.Option("--actor", help="Who is importing, for the audit log.")] = "cli",
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
-    from otp_bot.store.domain.chart_sync import apply_chart
-    from otp_bot.store.domain.chartfile import load_chart_with_report
+    from otp_bot.store.domain.chart_import import import_file, load_file
 
     try:
-        chart, report = load_chart_with_report(file)
+        loaded = load_file(file)
         with database().session() as session:
-            result = apply_chart(session, chart, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
+            result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
     except DomainError as exc:
         refused(exc)
-    for line in report:
+    for line in loaded.report:
         err.print(f"note: {line}", markup=False)
     if not result.changes:
         out.print("no changes", markup=False)

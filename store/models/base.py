@@ -17,6 +17,11 @@ NAMING = {
 
 HOLDER_KINDS = ("human", "agent")
 SEAT_STATUSES = ("active", "vacant", "planned", "retired")
+# What a seat's holder may do without a person: OTP's four levels, then the OOS schema's
+# agent levels. view-only and advisory seats do not draft; every other draft waits for a person.
+AUTHORITY_LEVELS = ("view-only", "advisory", "recommend", "supervised", "execute-with-approval", "semi_autonomous",
+                    "autonomous")
+CONFIDENCES = ("HIGH", "MEDIUM", "LOW")
 UNITS = ("number", "percent", "currency", "minutes", "yesno")
 CADENCES = ("weekly", "monthly")
 AGGREGATIONS = ("last", "sum", "avg", "min", "max")
