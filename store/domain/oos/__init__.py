@@ -116,9 +116,11 @@ def _mappings(conv: Converter, entities: dict[str, Any], key: str, required: tup
     return out
 
 
-def _entities(conv: Converter, entities: Any) -> bool:
+def _entities(conv: Converter, entities: Any, data_keys: list[str]) -> bool:
     """Read the entities; False when the file has none (claims only)."""
     if entities is None:
+        if stray := [k for k in ENTITY_KEYS if k in data_keys]:
+            conv.problems.append(("entities", f"missing: {', '.join(stray)} belong under `entities`"))
         return False
     if not isinstance(entities, dict):
         conv.problems.append(("entities", "expected a mapping of agents, humans, ..."))
@@ -177,7 +179,7 @@ def convert_oos_text(text: str, source: str) -> OosImport:
     conv = Converter(source)
     data = doc.data
     org = _org(conv, data)
-    has_entities = _entities(conv, data.get("entities"))
+    has_entities = _entities(conv, data.get("entities"), list(data))
     result = OosImport(None)
     named = _rules(conv, data, doc.body_claims, result)
     if not has_entities and not result.rules and not conv.problems:

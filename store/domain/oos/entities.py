@@ -295,6 +295,10 @@ class Converter:
                 described.append(ent.oos_id or ent.where)
             ent.holder = holder_ids.claim(ent.name, ent.oos_id)
             ent.seat = seat_ids.claim(ent.role, ent.oos_id)
+            if ent.holder != slug(ent.name, 60):
+                self.report.append(f"{ent.where}: holder id {ent.holder!r} (the name {ent.name!r} gives a taken or empty id)")
+            if ent.seat != slug(ent.role, 60):
+                self.report.append(f"{ent.where}: seat id {ent.seat!r} (the role {ent.role!r} gives a taken or empty id)")
         if described:
             self.report.append(f"the roles of {', '.join(described)} read as descriptions: their seats are titled by "
                                "the agent's name, the role is the seat's first accountability")
@@ -310,7 +314,8 @@ class Converter:
             h, s = f"holders[{len(holders)}]", f"seats[{len(seats)}]"
             holder: dict[str, Any] = {"id": ent.holder, "name": ent.name, "kind": ent.kind}
             seat: dict[str, Any] = {"id": ent.seat, "title": ent.role}
-            self.origin.update({h: ent.where, f"{h}.id": f"{ent.where}.name", f"{h}.name": f"{ent.where}.name",
+            named = "name" if ent.raw.get("name") else "role"
+            self.origin.update({h: ent.where, f"{h}.id": f"{ent.where}.{named}", f"{h}.name": f"{ent.where}.{named}",
                                 s: ent.where, f"{s}.id": f"{ent.where}.role", f"{s}.title": f"{ent.where}.role"})
             for key, out_key in (("slack_user", "slack_user"), ("email", "email"), ("contact_email", "email")):
                 if isinstance(ent.raw.get(key), str) and ent.raw[key].strip():
