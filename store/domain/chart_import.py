@@ -1,8 +1,9 @@
 """Importing a chart file: OTP bot's YAML, or an OTP OOS file (JSON, .oos.md, starter YAML).
 
 An OOS file with entities is a whole chart, imported like the YAML. One with claims only
-(OTP's published `.oos.md` files) merges its claims into the stored chart as its rules,
-leaving holders, seats, routes, policies and schedules as they are.
+(OTP's published `.oos.md` files) merges its claims into the stored chart's rules: a claim
+adds a rule or replaces the rule with its id, the other rules stay, and holders, seats,
+routes, policies and schedules are left as they are.
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ def import_file(session: Session, loaded: Loaded, *, actor: str, source: str, dr
         if current is None:
             raise ChartErrors(source, [("", "this file has claims but no entities, so it can only add rules to a "
                                             "chart: import a chart first (`otp chart import chart.yaml`)")])
-        chart = current.model_copy(update={"rules": name_seats(current, loaded.rules)})
+        incoming = {r.id: r for r in name_seats(current, loaded.rules)}
+        kept = [r for r in current.rules if r.id not in incoming]
+        if kept:
+            loaded.report.append(f"rules this file does not mention are kept: {', '.join(r.id for r in kept)} "
+                                 "(a whole chart file or OOS file with entities replaces them)")
+        merged = [incoming.pop(r.id, r) for r in current.rules] + list(incoming.values())
+        chart = current.model_copy(update={"rules": merged})
     else:
         chart = chart.model_copy(update={"rules": name_seats(chart, chart.rules)})
     return apply_chart(session, chart, actor=actor, source=source, dry_run=dry_run)

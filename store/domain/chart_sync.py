@@ -129,6 +129,8 @@ class Change:
             return f"{sign} {self.entity}: " + "; ".join(self.words)
         if self.action != "changed":
             return f"{sign} {self.entity} {self.id} {self.action}"
+        if self.entity == "rule":  # a rule's fields are paragraphs: name them, the diff would not read
+            return f"{sign} rule {self.id}: {', '.join(name.replace('_', ' ') for name in self.fields)} changed"
         parts = [f"{name} {_show(old)} → {_show(new)}" for name, (old, new) in self.fields.items()]
         return f"{sign} {self.entity} {self.id}: " + "; ".join(parts)
 
