@@ -157,6 +157,11 @@ def validated(out: Claims) -> list[tuple[str, RuleSpec, list[tuple[str, str]]]]:
     rules: list[tuple[str, RuleSpec, list[tuple[str, str]]]] = []
     seen: dict[str, str] = {}
     for loc, fields, entities in out.found:
+        cid = str(fields.get("id", ""))
+        if cid and cid in seen:
+            out.problems.append((loc, f"duplicate claim id {cid!r} (also {seen[cid]})"))
+            continue
+        seen.setdefault(cid, loc)
         for name in ("section", "rule"):
             if not fields.get(name):
                 label = {"section": "a section after the id", "rule": "a `Rule:` line"}[name]
@@ -177,9 +182,5 @@ def validated(out: Claims) -> list[tuple[str, RuleSpec, list[tuple[str, str]]]]:
                     msg = f"{fields.get('id')!r} is not a claim id (C001)"
                 out.problems.append((place, f"claim {fields.get('id', '?')}: {msg}" if loc.startswith("line") else msg))
             continue
-        if rule.id in seen:
-            out.problems.append((loc, f"duplicate claim id {rule.id!r} (also {seen[rule.id]})"))
-            continue
-        seen[rule.id] = loc
         rules.append((loc, rule, entities))
     return rules
