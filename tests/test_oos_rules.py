@@ -3,31 +3,42 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mcp.shared.exceptions import MCPError
+
+from otp_bot.store.db import Database
 
 from .serve import Server
 from .test_cli import otp
+from .test_mcp import Agent, session_with, token_for
 
 FIXTURES = Path(__file__).resolve().parent / "oos_fixtures"
 OWNER = "U0OWNER01"  # the dental group's Practice Owner
 
 
 @pytest.fixture(scope="module")
-def server(templates, api) -> Iterator[Server]:
+def dental(templates) -> Iterator[Database]:
+    """The dental group's chart, then its claims file merged in."""
     from .conftest import _store
 
     store = _store(templates, "empty")
     db = next(store)
     for name in ("dental-group.oos.json", "dental-claims.oos.md"):
         assert otp(db, "chart", "import", str(FIXTURES / name)).returncode == 0
-    srv = Server(db, api)
+    yield db
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def server(dental, api) -> Iterator[Server]:
+    srv = Server(dental, api)
     yield srv
     output = srv.stop()
     assert "Traceback" not in output, output
-    store.close()
 
 
 def test_rules_about_a_topic_tolerate_plurals_and_typos(server):
@@ -71,3 +82,30 @@ def test_a_chart_without_rules_says_where_they_come_from(example_db):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ("The chart has no rules yet: they come from the claims of an OTP OOS file "
                                      "(otp chart import FILE).")
+
+
+C002 = {"id": "C002", "section": "patient_intake",
+        "rule": "The Front desk never gives clinical advice on the phone; it books an assessment instead.",
+        "why": "Advice without an exam is a liability.", "failure_mode": "A caller acts on a guess and complains.",
+        "confidence": "MEDIUM", "confidence_score": None, "evidence": "INFERENCE", "evidence_reference": None,
+        "scope": "All inbound calls.", "seats": ["front-desk"]}
+
+
+def test_agents_read_their_seats_rules_over_mcp(dental):
+    """The briefing carries the rules naming the agent's seats; a resource per seat; a search tool."""
+    async def scenario(agent: Agent) -> tuple:
+        briefing = await agent.call("get_briefing")
+        found = await agent.call("search_rules", topic="clinical advise")
+        resource = await agent.session.read_resource("otp://seats/front-desk/rules")
+        try:
+            await agent.session.read_resource("otp://seats/nowhere/rules")
+        except MCPError as exc:
+            missing = exc.error.message
+        return briefing, found, resource, missing
+
+    briefing, found, resource, missing = session_with(dental, token_for(dental, "molly"), scenario)
+    assert briefing["rules"] == [C002]
+    assert found == {"topic": "clinical advise", "rules": [C002]}
+    assert json.loads(resource.contents[0].text) == {"seat": "front-desk", "rules": [C002]}
+    assert resource.contents[0].mime_type == "application/json"
+    assert missing.startswith("there is no seat `nowhere`")
