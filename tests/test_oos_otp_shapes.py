@@ -107,7 +107,8 @@ def test_json_entities_become_seats_lines_authority_routes_policies_and_rules(db
         "C001", "core_operating_rules", "HIGH", 0.9, "OBSERVED_REPEATEDLY")
     assert rule.failure_mode == "A patient arrives on the wrong day and the chair sits empty."
     assert rule.seats == ["front-desk", "office-manager"]
-    assert chart.rules[1].extra == {"owner_note": "Ana agrees", "related_entities": ["AGT-002", "AGT-003", "CFT-001"]}
+    assert chart.rules[1].extra == {"owner_note": "Ana agrees", "related_entities": ["CFT-001"]}
+    assert (cft.extra["parties"], cft.extra["winner"]) == (["treatment-sales", "patient-retention"], "patient-retention")
     assert otp(db, "chart", "import", str(DENTAL)).stdout == "no changes\n"
 
 
@@ -267,3 +268,58 @@ def test_cft_001_holds_an_expansion_draft_and_authority_levels_hold_over_the_api
     finally:
         output = server.stop()
     assert "Traceback" not in output, output
+
+
+# ------------------------------------------------------------------ back to OTP
+
+@pytest.mark.parametrize("files", [(DENTAL, CLAIMS), (STARTER,)])
+def test_import_export_import_again_is_no_changes(db, tmp_path, files):
+    for path in files:
+        assert otp(db, "chart", "import", str(path)).returncode == 0
+    before = chart_of(db)
+    out = tmp_path / "back.oos.json"
+    exported = otp(db, "chart", "export", "--format", "oos", "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(out.read_text())
+    assert document["frontmatter"]["org_pseudonym"] == before.org.name
+    again = otp(db, "chart", "import", str(out))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "no changes\n"
+    assert chart_of(db) == before
+
+
+def test_the_export_is_otp_json_with_fresh_ids(db, tmp_path):
+    for path in (DENTAL, CLAIMS):
+        otp(db, "chart", "import", str(path))
+    out = tmp_path / "back.oos.json"
+    otp(db, "chart", "export", "--format", "oos", "-o", str(out))
+    document = json.loads(out.read_text())
+    humans, agents = document["entities"]["humans"], document["entities"]["agents"]
+    assert [h["id"] for h in humans] == ["HMN-001", "HMN-002", "HMN-003"]
+    assert humans[1] == {"id": "HMN-002", "name": "Office Manager", "role": "Office Manager", "reports_to": "HMN-001",
+                         "approves": ["patient-messages"], "slack_user": "U0OFFICE1"}
+    retired = agents[-1]  # imported deprecated: its seat retired, its holder kept
+    assert (retired["name"], retired["role"], retired["status"]) == ("Claims Checker", "Insurance checks", "deprecated")
+    cft = document["entities"]["conflict_protocols"][0]
+    by_id = {a["id"]: a["name"] for a in agents}
+    assert (cft["id"], by_id[cft["winner"]], [by_id[p] for p in cft["parties"]]) == (
+        "CFT-001", "Recall Guardian", ["Treatment Planner", "Recall Guardian"])
+    assert document["claims"][1] == {
+        "claim_id": "C002", "section": "patient_intake",
+        "rule": "The Front desk never gives clinical advice on the phone; it books an assessment instead.",
+        "why": "Advice without an exam is a liability.", "failure_mode": "A caller acts on a guess and complains.",
+        "confidence": "MEDIUM", "evidence": "INFERENCE", "scope": "All inbound calls.",
+        "related_entities": ["AGT-001"], "Owner": "the Office Manager"}
+
+
+def test_exporting_a_chart_file_notes_what_oos_cannot_say(example_db, tmp_path):
+    out = tmp_path / "acme.oos.json"
+    result = otp(example_db, "chart", "export", "--format", "oos", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    said = notes(result)
+    assert "seat onboarding: not exported, OOS has no vacant seats" in said
+    assert ("approvals[0]: its channel, user group, count or timings are not exported; OOS names only who approves"
+            in said)
+    assert "schedules not exported, OOS has none: briefing, scorecard" in said
+    assert any(line.startswith("metrics not exported, OOS has no scorecard: mrr, ") for line in said)
+    assert otp(example_db, "chart", "export", "--format", "pdf").stderr.strip() == "error: unknown format 'pdf': use yaml or oos"

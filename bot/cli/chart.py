@@ -48,16 +48,33 @@ def chart_import(
 @chart_app.command("export")
 def chart_export(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+    format: Annotated[str, typer.Option("--format", help="yaml (the chart file) or oos (OTP's OOS JSON).")] = "yaml",
 ) -> None:
-    """Print the stored chart as YAML (import it back for no changes)."""
+    """Print the stored chart as YAML, or as OTP's OOS JSON (import either back for no changes)."""
+    import json
+
     from otp_bot.store.domain.chart_sync import export_chart
     from otp_bot.store.domain.chartfile import dump_chart
+    from otp_bot.store.domain.oos.export import export_oos
 
-    with database().session() as session:
-        chart = export_chart(session)
-    if chart is None:
+    if format not in ("yaml", "oos"):
+        fail(f"unknown format {format!r}: use yaml or oos", code=2)
+    try:
+        with database().session() as session:
+            if format == "oos":
+                exported = export_oos(session)
+            else:
+                chart = export_chart(session)
+    except DomainError as exc:
+        refused(exc)
+    if format == "oos":
+        for line in exported.notes:
+            err.print(f"note: {line}", markup=False)
+        text = json.dumps(exported.document, indent=2, ensure_ascii=False) + "\n"
+    elif chart is None:
         fail("there is no chart yet; import one with `otp chart import FILE`")
-    text = dump_chart(chart)
+    else:
+        text = dump_chart(chart)
     if output:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {output}", markup=False)

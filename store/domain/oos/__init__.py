@@ -164,8 +164,8 @@ def _rules(conv: Converter, data: dict[str, Any], body: claim_reader.Claims, res
         ents = [e for _, ref in refs if (e := conv.resolve(ref)) is not None]
         if unnamed := [ref for _, ref in refs if conv.resolve(ref) is None]:
             result.unnamed[rule.id] = unnamed
-        if refs:
-            rule.extra["related_entities"] = [ref for _, ref in refs]
+        if unnamed:  # the ids no seat answers to (systems, workflows): the seats say the rest
+            rule.extra["related_entities"] = unnamed
         result.rules.append(rule)
         named.append(ents)
     conv.problems += found.problems

@@ -5,7 +5,7 @@ winner is the winning party's seat; when its `detection` pairs an expansion (ups
 cross-sell) with an at-risk or churn-risk flag, the policy holds `expansion` drafts while
 the subject is flagged `at-risk` by the winner's seat: OTP's CFT-001 shape, enforced. An
 override rule becomes a policy too, kept as a record (it holds nothing by itself). Every
-original field is kept in the policy's `extra`.
+original field is kept in the policy's `extra`, its references to agents and humans as seat ids.
 """
 
 from __future__ import annotations
@@ -28,6 +28,22 @@ def _party(conv: Converter, ref: Any, loc: str) -> Entity | None:
     if ent is None:
         conv.report.append(f"{loc}: {ref!r} names no agent or human of this file; ignored")
     return ent
+
+
+def _by_seat(conv: Converter, raw: dict[str, Any]) -> dict[str, Any]:
+    """The original fields, with references to this file's entities written as seat ids: the
+    chart's own names, which stay true when the chart is exported with fresh entity ids."""
+    def seat_of(ref: Any) -> Any:
+        ent = conv.resolve(ref) if isinstance(ref, str) else None
+        return ent.seat if ent is not None else ref
+
+    out = dict(raw)
+    for key in ("winner", "overrider", "overridden"):
+        if key in out:
+            out[key] = seat_of(out[key])
+    if isinstance(out.get("parties"), list):
+        out["parties"] = [seat_of(p) for p in out["parties"]]
+    return out
 
 
 def policies(conv: Converter) -> list[dict[str, Any]]:
@@ -58,7 +74,7 @@ def policies(conv: Converter) -> list[dict[str, Any]]:
             by = f" by {winner.seat!r}" if winner else ""
             conv.report.append(f"{where}: policy {policy['name']!r} holds `expansion` drafts about a subject flagged "
                                f"`at-risk`{by} (read from {flag.group(0)!r} in `detection`; check it)")
-        policy["extra"] = {k: v for k, v in raw.items() if k != "resolution"}
+        policy["extra"] = _by_seat(conv, {k: v for k, v in raw.items() if k != "resolution"})
         conv.origin.update({f"policies[{len(out)}]": where, f"policies[{len(out)}].description": f"{where}.resolution"})
         out.append(policy)
     for where, raw in conv.overrides:
@@ -74,7 +90,7 @@ def policies(conv: Converter) -> list[dict[str, Any]]:
         if raw.get("scope"):
             text += f" (scope: {raw['scope']})"
         policy = {"name": names.claim(str(label), "override"), "description": text,
-                  "extra": dict(raw)}
+                  "extra": _by_seat(conv, dict(raw))}
         if who:
             policy["winner"] = who.seat
         conv.origin[f"policies[{len(out)}]"] = where
