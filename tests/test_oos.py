@@ -145,7 +145,7 @@ def test_conflict_protocol_becomes_a_policy(sample):
     assert policy.winner == "client-retention"
     assert policy.description.startswith("Pulse wins.")
     assert (policy.hold_kind, policy.while_flag) == ("expansion", "at-risk")
-    assert policy.extra["parties"] == ["AGT-004", "AGT-003"]
+    assert policy.extra["parties"] == ["client-retention", "sales"]  # references kept as the chart's seat ids
     assert policy.extra["escalation"] == "HMN-002"
     assert "detection" in policy.extra and "resolution" not in policy.extra
     assert any("retention-wins-over-expansion" in line and "check it" in line for line in report)
@@ -157,7 +157,7 @@ def test_override_rule_becomes_a_policy(sample):
     chart, _ = sample
     policy = next(p for p in chart.policies if p.name == "override-bogdan-pulse")
     assert policy.winner == "chief-operating-officer"
-    assert policy.extra == {"overrider": "HMN-002", "overridden": "AGT-004",
+    assert policy.extra == {"overrider": "chief-operating-officer", "overridden": "client-retention",
                             "condition": "Bogdan has spoken with the client and judges the churn risk resolved",
                             "scope": "at-risk flags and the expansion holds they cause"}
     assert policy.description.startswith("Bogdan may override Pulse when")
