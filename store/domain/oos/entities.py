@@ -12,9 +12,7 @@
   first human up that chain: an unknown reference, a loop, or a chain with no human is an
   error, since every agent needs an accountable human.
 - `authority_level` of an agent -> the seat's authority, which the gate enforces (README).
-- `approves` items that name an agent -> a route for its seat; items that name a kind of
-  work (`pricing changes`) -> a route for that kind (`pricing-changes`) from the drafting
-  seats below that human. Either way the human approves.
+- `approves` -> approval routes (routes.py).
 - `slack_user` and `email` (or the starter's `contact_email`) on a human fill the holder's.
 """
 
@@ -26,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from otp_bot.store.domain.chartfile import normalize_topic
+from otp_bot.store.domain.oos.routes import approval_routes
 from otp_bot.store.models import AUTHORITY_LEVELS
 
 AGENT_STATUSES = {"active": "active", "planned": "planned", "deprecated": "retired"}
@@ -361,42 +360,4 @@ class Converter:
                                "file (or the chart) so approvals and notices reach them")
         ids = ", ".join(f"{e.oos_id} = {e.holder}" for e in people if e.oos_id)
         self.report.append(f"holders are named by slug: {ids}")
-        return {"holders": holders, "seats": seats, "approvals": self.approvals()}
-
-    def drafting_below(self, human: Entity) -> list[Entity]:
-        return [a for a in self.agents if a.supervisor is human and a.status != "retired"
-                and a.authority not in ("view-only", "advisory")]
-
-    def approvals(self) -> list[dict[str, Any]]:
-        by_seat: dict[str, dict[str, Any]] = {}
-        by_kind: list[dict[str, Any]] = []
-        for h in self.humans:
-            kinds = []
-            for j, ref in h.texts("approves"):
-                loc = f"{h.where}.approves[{j}]"
-                target = self.resolve(ref)
-                if target is None:
-                    kinds.append((loc, slug(ref, 64)))
-                elif target.kind == "human":
-                    self.report.append(f"{loc}: {ref!r} is a human; only agents' drafts are approved; ignored")
-                elif target.status == "retired":
-                    self.report.append(f"{loc}: {target.label} is deprecated; no approval for a retired seat")
-                else:
-                    route = by_seat.setdefault(target.seat, {"seats": [target.seat], "approvers": []})
-                    if h.holder not in route["approvers"]:
-                        route["approvers"].append(h.holder)
-            if kinds:
-                seats = [a.seat for a in self.drafting_below(h)]
-                names = ", ".join(f"`{k}`" for _, k in kinds)
-                if seats:
-                    by_kind.append({"seats": seats, "kinds": [k for _, k in kinds], "approvers": [h.holder]})
-                    self.report.append(f"{h.where}.approves: drafts of kind {names} from {', '.join(seats)} go to "
-                                       f"{h.label} (a draft's kind is what the agent submits it as)")
-                else:
-                    self.report.append(f"{h.where}.approves: {names} kept nowhere: no agent that drafts "
-                                       f"escalates to {h.label}")
-        # Kind routes first: the first route that matches a draft decides who approves it.
-        routes = by_kind + list(by_seat.values())
-        for i, route in enumerate(routes):
-            self.origin[f"approvals[{i}]"] = "entities.humans[].approves"
-        return routes
+        return {"holders": holders, "seats": seats, "approvals": approval_routes(self)}
