@@ -13,13 +13,14 @@ the domain's message and hint, written so the model can act on it.
 # No `from __future__ import annotations`: the SDK reads the tools' annotations to build
 # their JSON schemas and to find the Context parameter.
 
+import json
 import os
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -40,6 +41,7 @@ from otp_bot.store.domain.callback_targets import Allowlist
 from otp_bot.store.domain.chart import get_org, get_seat, seat_order
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.metrics import current_rows
+from otp_bot.store.domain.rules import rules_naming, search_rules
 from otp_bot.store.domain.search import who_owns
 from otp_bot.store.domain.tokens import Unauthenticated, authenticate
 from otp_bot.store.domain.value_batches import MAX_BATCH, Value, record_values
@@ -334,13 +336,38 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
         return agent.run(ctx, lambda session, actor: {
             "messages": [message_views.view(m) for m in bus.thread(session, actor, message_id)]})
 
+    # ---------------------------------------------------------------- the org's operating rules
+
+    @server.tool(name="search_rules", annotations=READ)
+    def search_rules_tool(ctx: Context,
+                          topic: Annotated[str, Field(min_length=1, max_length=200,
+                                                      description="A topic, a seat's title or a rule id: `fees`, "
+                                                      "`front desk`, `C004`.")]) -> dict[str, Any]:
+        """The org's operating rules about a topic, best first (typos, case and plurals tolerated): each with
+        its rule, why, failure mode, scope, confidence, evidence and the seats it names. Read them before acting
+        in an area they cover."""
+        return agent.run(ctx, lambda session, _a: {
+            "topic": topic, "rules": [views.rule(f.rule) for f in search_rules(session, topic)]})
+
+    @server.resource("otp://seats/{seat}/rules", name="seat_rules", title="A seat's operating rules",
+                     description="The org's operating rules that name this seat, as JSON.", mime_type="application/json")
+    def seat_rules(seat: str, ctx: Context) -> str:
+        def work(session: Session, _actor: Actor) -> str:
+            found = get_seat(session, seat)
+            return json.dumps({"seat": found.id, "rules": [views.rule(r) for r in rules_naming(session, found.id)]})
+        try:
+            return agent.run(ctx, work)
+        except ToolError as exc:
+            raise ResourceError(str(exc)) from None
+
     # ---------------------------------------------------------------- at a glance
 
     @server.tool(annotations=READ)
     def get_briefing(ctx: Context) -> dict[str, Any]:
         """What needs you now, as JSON: your seats; your drafts waiting for a decision and those held (with
         why); drafts waiting for your decision; every flag in force; requests past their deadline to or from
-        your seats; unread messages per seat; your metrics off track. The daily briefing will add to this."""
+        your seats; unread messages per seat; your metrics off track; the org's operating rules naming your seats
+        (also at the resource otp://seats/{seat}/rules). The daily briefing will add to this."""
         return agent.run(ctx, views.briefing)
 
     return server

@@ -73,7 +73,9 @@ def error_reply(message: str, hint: str | None = None, usage: str | None = None)
 
 
 def _load() -> None:
-    from otp_bot.commands import briefing, chart, drafts, flags, help, inbox, kpi, lifecycle, scorecard, seat, who_owns  # noqa: F401  (registers)
+    from otp_bot.commands import (  # noqa: F401  (registers)
+        briefing, chart, drafts, flags, help, inbox, kpi, lifecycle, rules, scorecard, seat, who_owns,
+    )
 
 
 def run(session: Session, actor: Actor, text: str) -> Reply:

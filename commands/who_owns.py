@@ -19,7 +19,10 @@ from otp_bot.store.domain.chart import get_org
 from otp_bot.store.domain.directory import SeatCard, directory
 from otp_bot.store.domain.metrics import current_rows
 from otp_bot.store.domain.question import topic_of
+from otp_bot.store.domain.rules import rules_naming
 from otp_bot.store.domain.search import normalize, who_owns
+
+RULES_SHOWN = 5  # on a seat's card; `/otp rules <seat>` shows them all, in full
 
 
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
@@ -62,6 +65,8 @@ def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
         "legend": status_legend() if rows else "",
+        "rules": [{"id": r.id, "rule": r.rule} for r in rules_naming(session, seat.id)],
+        "rules_shown": RULES_SHOWN,
         **extra,
     }
     # The body (and the lead) rendered once, for the text and for their blocks alike.

@@ -90,4 +90,4 @@ def test_an_unknown_key_far_from_any_lists_the_keys(db, tmp_path):
     assert result.returncode == 2
     assert result.stderr.splitlines()[1] == (
         f"{path}: seats[2].colour: unknown key 'colour'; the keys here are id, title, holder, reports_to, status, "
-        "customer_facing, aliases, accountabilities, owns, does_not_own, metrics")
+        "customer_facing, authority, aliases, accountabilities, owns, does_not_own, metrics")

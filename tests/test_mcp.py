@@ -25,7 +25,7 @@ from otp_bot.store.models import MetricValue
 from .serve import OTP
 
 TOOLS = {"who_owns", "get_chart", "get_seat", "list_my_metrics", "push_metric_values", "submit_draft", "get_draft",
-         "set_flag", "list_flags", "send_message", "read_inbox", "get_thread", "get_briefing"}
+         "set_flag", "list_flags", "send_message", "read_inbox", "get_thread", "get_briefing", "search_rules"}
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,8 @@ def agent(n: int, name: str, role: str, **fields: Any) -> dict[str, Any]:
 
 
 def convert(data: dict[str, Any]) -> tuple[ChartSpec, list[str]]:
-    return convert_oos_text(json.dumps(data), "t.oos.json")
+    found = convert_oos_text(json.dumps(data), "t.oos.json")
+    return found.chart, found.report
 
 
 def problems(data: dict[str, Any] | str) -> list[tuple[str, str]]:
@@ -53,11 +54,13 @@ def holder(chart: ChartSpec, holder_id: str):
 
 @pytest.fixture(scope="module")
 def sample() -> tuple[ChartSpec, list[str]]:
-    return convert_oos_file(SAMPLE_MD)
+    found = convert_oos_file(SAMPLE_MD)
+    return found.chart, found.report
 
 
 def test_both_samples_give_the_same_chart_and_report(sample):
-    assert convert_oos_file(SAMPLE_JSON) == sample
+    found = convert_oos_file(SAMPLE_JSON)
+    assert (found.chart, found.report) == sample
 
 
 def test_sample_is_a_valid_chart_file_once_dumped(sample):
@@ -125,9 +128,15 @@ def test_deprecated_agent_keeps_holder_but_its_seat_is_retired(sample):
 def test_approves_naming_agents_become_approvals(sample):
     chart, report = sample
     approvals = {a.seats[0]: a.approvers for a in chart.approvals}
-    assert approvals == {"inbox": ["david"], "sales": ["bogdan"], "client-retention": ["bogdan"],
-                         "cold-prospecting": ["bogdan"]}
-    assert any("'ad creative' names no agent" in line for line in report)
+    assert approvals == {"chief-of-staff": ["david"], "inbox": ["david"], "sales": ["bogdan"],
+                         "client-retention": ["bogdan"], "cold-prospecting": ["bogdan"]}
+    # What names no agent is a kind of draft: routed for the agents below that human.
+    assert chart.approvals[0].kinds == ["operating-model-changes"]
+    assert ("entities.humans[0].approves: drafts of kind `operating-model-changes` from chief-of-staff, inbox, kpi-tracking "
+            "go to David "
+            "(a draft's kind is what the agent submits it as)") in report
+    assert ("entities.humans[3].approves: `ad-creative` kept nowhere: no agent that drafts escalates to Kristen"
+            in report)
 
 
 def test_conflict_protocol_becomes_a_policy(sample):
@@ -136,7 +145,7 @@ def test_conflict_protocol_becomes_a_policy(sample):
     assert policy.winner == "client-retention"
     assert policy.description.startswith("Pulse wins.")
     assert (policy.hold_kind, policy.while_flag) == ("expansion", "at-risk")
-    assert policy.extra["parties"] == ["AGT-004", "AGT-003"]
+    assert policy.extra["parties"] == ["client-retention", "sales"]  # references kept as the chart's seat ids
     assert policy.extra["escalation"] == "HMN-002"
     assert "detection" in policy.extra and "resolution" not in policy.extra
     assert any("retention-wins-over-expansion" in line and "check it" in line for line in report)
@@ -148,7 +157,7 @@ def test_override_rule_becomes_a_policy(sample):
     chart, _ = sample
     policy = next(p for p in chart.policies if p.name == "override-bogdan-pulse")
     assert policy.winner == "chief-operating-officer"
-    assert policy.extra == {"overrider": "HMN-002", "overridden": "AGT-004",
+    assert policy.extra == {"overrider": "chief-operating-officer", "overridden": "client-retention",
                             "condition": "Bogdan has spoken with the client and judges the churn risk resolved",
                             "scope": "at-risk flags and the expansion holds they cause"}
     assert policy.description.startswith("Bogdan may override Pulse when")
@@ -157,11 +166,12 @@ def test_override_rule_becomes_a_policy(sample):
 def test_sample_report_lists_what_was_not_kept(sample):
     _, report = sample
     text = "\n".join(report)
-    assert "version: not kept" in text
+    assert "front matter: not kept (the chart has no place for them): version='1.2'" in text
     assert "entities.agents[9].retired_note: unknown key" in text
-    assert "authority levels are not kept" in text and "semi_autonomous: Radar, Pulse, Crystal" in text
-    assert "entities.humans[0].override_authority: not kept" in text
+    assert "entities.humans[].override_authority: not kept, the chart has no place for it (2 humans)" in text
     assert "AGT-004 = pulse" in text
+    chart, _ = sample
+    assert seat(chart, "client-retention").authority == "semi_autonomous"
 
 
 # -- mapping details ---------------------------------------------------------------------
@@ -185,7 +195,8 @@ entities:
 ---
 # Notes that are not imported
 """
-    chart, report = convert_oos_text(text, "acme.oos.md")
+    found = convert_oos_text(text, "acme.oos.md")
+    chart, report = found.chart, found.report
     assert (chart.org.name, chart.org.timezone) == ("Acme", "Europe/Paris")
     assert holder(chart, "zed").supervisor == "ann"
     assert any(line.startswith("org.slug: not kept") for line in report)
@@ -217,17 +228,18 @@ def test_unmappable_content_is_reported_not_dropped():
                                                "resolution": "Ava wins"}]
     chart, report = convert(data)
     text = "\n".join(report)
-    for expected in ("generated_at: not kept", "entities_extra: not kept", "entities.teams: not imported",
+    for expected in ("front matter: not kept (the chart has no place for them): generated_at='2026-06-21'",
+                     "entities_extra: unknown key; not imported", "entities.teams: unknown section; not imported",
                      "entities.humans[0].slack: unknown key", "entities.agents[0].mood: unknown key",
-                     "entities.humans[0].authority_level: 'overlord' is not one of the human levels",
+                     "entities.humans[0].authority_level: 'overlord' is not a level OTP's schema names; not kept",
                      "receives_escalations_from[0]: unknown id 'HMN-404'",
-                     "approves[0]: 'AGT-404' names no agent", "approves[1]: 'HMN-001' is a human",
-                     "approves[2]: 'press releases' names no agent",
-                     "conflict_protocols[0].parties[1]: unknown id 'AGT-999'",
-                     "conflict_protocols[0].winner: unknown id 'AGT-999'",
-                     "autonomous: Ava"):
+                     "approves[1]: 'HMN-001' is a human",
+                     "drafts of kind `agt-404`, `press-releases` from support go to Bo",
+                     "conflict_protocols[0].parties[1]: 'AGT-999' names no agent or human of this file",
+                     "conflict_protocols[0].winner: 'AGT-999' names no agent or human of this file"):
         assert expected in text, expected
-    assert chart.approvals == []
+    assert seat(chart, "support").authority == "autonomous"
+    assert [a.kinds for a in chart.approvals] == [["agt-404", "press-releases"]]
     assert chart.policies[0].winner is None
     assert chart.policies[0].extra["winner"] == "AGT-999"  # the original survives in extra
 
@@ -294,17 +306,22 @@ def test_unclosed_front_matter_and_bad_yaml():
 
 def test_missing_entities():
     [(loc, msg)] = problems({"organization": "Acme", "agents": []})
-    assert loc == "entities" and "agents belong under it" in msg
-    assert problems({"organization": "Acme", "entities": {}}) == [("entities", "no agents and no humans: nothing to import")]
+    assert (loc, msg) == ("entities", "missing: agents belong under `entities`")
+    assert problems({"organization": "Acme", "entities": {}}) == [
+        ("entities", "no agents and no humans: nothing to put on the chart")]
 
 
 def test_missing_org_and_required_fields():
     data = doc([{"id": "AGT-001", "role": "Support", "escalates_to": "HMN-001", "owns": "everything"}])
     del data["organization"]
     found = dict(problems(data))
-    assert "organization" in found
-    assert found["entities.agents[0].name"] == "missing `name`"
-    assert found["entities.agents[0].owns"] == "expected a list"
+    assert found["frontmatter.org_pseudonym"].startswith("missing: name the organization")
+    assert found["entities.agents[0].owns"] == "expected a list, got str"
+    del data["entities"]["agents"][0]["owns"]
+    data["organization"] = "Acme"
+    chart, report = convert(data)  # no name: the role names the holder, and the import says so
+    assert holder(chart, "support").name == "Support"
+    assert "entities.agents[0]: no `name`; the holder is named after the role, 'Support'" in report
 
 
 def test_unknown_escalates_to_id():
@@ -341,8 +358,8 @@ def test_chart_problems_point_back_at_the_oos_fields():
     assert loc == "entities.agents[1].owns[1]" and "already owned by seat 'support'" in msg
     [(loc, msg)] = problems(doc(timezone="Mars/Olympus"))
     assert loc == "timezone" and "unknown timezone" in msg
-    [(loc, msg)] = problems(doc([agent(1, "Ava", "x" * 201)]))
-    assert loc == "entities.agents[0].role"
+    found = problems(doc([], [{"id": "HMN-001", "role": "x" * 201}]))  # the role names holder and seat
+    assert [loc for loc, _ in found] == ["entities.humans[0].role", "entities.humans[0].role"]
 
 
 def test_human_reporting_loop_is_located_at_receives_escalations_from():

@@ -88,4 +88,12 @@ def briefing(session: Session, actor: Actor) -> dict[str, Any]:
         "overdue_requests": [message_views.view(m, b.now) for m in b.overdue],
         "unread_messages": b.unread,
         "metrics_off_track": [_json(metric_status(r)) for r in b.off_track],
+        "rules": [rule(r) for r in b.rules],
     }
+
+
+def rule(r: models.Rule) -> dict[str, Any]:
+    """An operating rule as agents read it (briefing, MCP): the claim's fields and the seats it names."""
+    return {"id": r.id, "section": r.section, "rule": r.rule, "why": r.why, "failure_mode": r.failure_mode,
+            "confidence": r.confidence, "confidence_score": r.confidence_score, "evidence": r.evidence,
+            "evidence_reference": r.evidence_reference, "scope": r.scope, "seats": r.seats}

@@ -24,16 +24,15 @@ def chart_import(
     actor: Annotated[str, typer.Option("--actor", help="Who is importing, for the audit log.")] = "cli",
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
-    from otp_bot.store.domain.chart_sync import apply_chart
-    from otp_bot.store.domain.chartfile import load_chart_with_report
+    from otp_bot.store.domain.chart_import import import_file, load_file
 
     try:
-        chart, report = load_chart_with_report(file)
+        loaded = load_file(file)
         with database().session() as session:
-            result = apply_chart(session, chart, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
+            result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
     except DomainError as exc:
         refused(exc)
-    for line in report:
+    for line in loaded.report:
         err.print(f"note: {line}", markup=False)
     if not result.changes:
         out.print("no changes", markup=False)
@@ -49,16 +48,33 @@ def chart_import(
 @chart_app.command("export")
 def chart_export(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+    format: Annotated[str, typer.Option("--format", help="yaml (the chart file) or oos (OTP's OOS JSON).")] = "yaml",
 ) -> None:
-    """Print the stored chart as YAML (import it back for no changes)."""
+    """Print the stored chart as YAML, or as OTP's OOS JSON (import either back for no changes)."""
+    import json
+
     from otp_bot.store.domain.chart_sync import export_chart
     from otp_bot.store.domain.chartfile import dump_chart
+    from otp_bot.store.domain.oos.export import export_oos
 
-    with database().session() as session:
-        chart = export_chart(session)
-    if chart is None:
+    if format not in ("yaml", "oos"):
+        fail(f"unknown format {format!r}: use yaml or oos", code=2)
+    try:
+        with database().session() as session:
+            if format == "oos":
+                exported = export_oos(session)
+            else:
+                chart = export_chart(session)
+    except DomainError as exc:
+        refused(exc)
+    if format == "oos":
+        for line in exported.notes:
+            err.print(f"note: {line}", markup=False)
+        text = json.dumps(exported.document, indent=2, ensure_ascii=False) + "\n"
+    elif chart is None:
         fail("there is no chart yet; import one with `otp chart import FILE`")
-    text = dump_chart(chart)
+    else:
+        text = dump_chart(chart)
     if output:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {output}", markup=False)

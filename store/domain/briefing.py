@@ -1,5 +1,6 @@
 """What one holder (or an operator) should look at now: their seats' drafts waiting or held,
-the flags in force, requests past their deadline, unread messages, metrics off track.
+the flags in force, requests past their deadline, unread messages, metrics off track, and
+the org's operating rules that name their seats.
 
 Today this is what an agent reads with `get_briefing`; the daily briefing adds to it.
 """
@@ -18,7 +19,8 @@ from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate_queries import waiting_for
 from otp_bot.store.domain.flags import active_flags
 from otp_bot.store.domain.metrics import MetricRow, current_rows
-from otp_bot.store.models import Draft, Flag, Message, Metric, Seat
+from otp_bot.store.domain.rules import all_rules
+from otp_bot.store.models import Draft, Flag, Message, Metric, Rule, Seat
 
 LISTED = 50  # of each kind; an operator's briefing covers the whole org
 
@@ -34,6 +36,7 @@ class Briefing:
     overdue: list[Message]  # requests past their deadline, to or from their seats
     unread: dict[str, int]  # seat id -> unread messages
     off_track: list[MetricRow]  # their seats' metrics whose latest value misses its goal
+    rules: list[Rule]  # the org's operating rules that name their seats: how the org expects them to work
 
 
 def briefing_for(session: Session, actor: Actor, now: dt.datetime | None = None) -> Briefing:
@@ -58,4 +61,5 @@ def briefing_for(session: Session, actor: Actor, now: dt.datetime | None = None)
         overdue=overdue_requests(session, now, None if actor.operator else ids, limit=LISTED),
         unread={s.id: unread.get(s.id, 0) for s in seats},
         off_track=[r for r in current_rows(session, metrics) if r.off_track] if metrics else [],
+        rules=[r for r in all_rules(session) if ids & set(r.seats)][:LISTED],
     )

@@ -29,6 +29,7 @@ from otp_bot.store.domain.chartfile import (
     SeatSpec,
     normalize_topic,
 )
+from otp_bot.store.domain.rule_spec import RuleSpec
 from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.goals import Goal, parse_goal
 from otp_bot.store.domain.measures import measure_of
@@ -42,6 +43,7 @@ from otp_bot.store.models import (
     MetricValue,
     Org,
     Policy,
+    Rule,
     Schedule,
     Seat,
     SeatHolding,
@@ -79,6 +81,10 @@ def export_chart(session: Session) -> ChartSpec | None:
                          working_days=s.working_days, holidays=s.holidays, grace=format_minutes(s.grace) if s.grace else None)
             for s in session.scalars(select(Schedule).order_by(Schedule.position))
         ],
+        rules=[RuleSpec(id=r.id, section=r.section, rule=r.rule, why=r.why, failure_mode=r.failure_mode,
+                        confidence=r.confidence, confidence_score=r.confidence_score, evidence=r.evidence,
+                        evidence_reference=r.evidence_reference, scope=r.scope, seats=r.seats, extra=r.extra)
+               for r in session.scalars(select(Rule).order_by(Rule.position))],
     )
 
 
@@ -95,6 +101,7 @@ def _seat_spec(s: Seat) -> SeatSpec:
         reports_to=s.reports_to_id,
         status=None if s.status == derived else s.status,
         customer_facing=s.customer_facing,
+        authority=s.authority,
         aliases=s.aliases,
         accountabilities=s.accountabilities,
         owns=[o.topic for o in s.owns],
@@ -124,6 +131,8 @@ class Change:
             return f"{sign} {self.entity}: " + "; ".join(self.words)
         if self.action != "changed":
             return f"{sign} {self.entity} {self.id} {self.action}"
+        if self.entity == "rule":  # a rule's fields are paragraphs: name them, the diff would not read
+            return f"{sign} rule {self.id}: {', '.join(name.replace('_', ' ') for name in self.fields)} changed"
         parts = [f"{name} {_show(old)} → {_show(new)}" for name, (old, new) in self.fields.items()]
         return f"{sign} {self.entity} {self.id}: " + "; ".join(parts)
 
@@ -180,6 +189,7 @@ def diff_charts(old: ChartSpec | None, new: ChartSpec) -> list[Change]:
                               words=route_changes(old.approvals, new.approvals)))
     changes += _keyed("policy", {p.name: p for p in old.policies}, {p.name: p for p in new.policies})
     changes += _keyed("schedule", {s.key: s for s in old.schedules}, {s.key: s for s in new.schedules})
+    changes += _keyed("rule", {r.id: r for r in old.rules}, {r.id: r for r in new.rules})
     if not changes and _order(old) != _order(new):
         changes.append(Change("changed", "chart", "order", {"order": ("as stored", "as in the file")}))
     return changes
@@ -187,7 +197,7 @@ def diff_charts(old: ChartSpec | None, new: ChartSpec) -> list[Change]:
 
 def _order(chart: ChartSpec) -> tuple[Any, ...]:
     return ([h.id for h in chart.holders], [s.id for s in chart.seats], [[m.id for m in s.metrics] for s in chart.seats],
-            [p.name for p in chart.policies], [s.key for s in chart.schedules])
+            [p.name for p in chart.policies], [s.key for s in chart.schedules], [r.id for r in chart.rules])
 
 
 # ---------------------------------------------------------------- apply
@@ -291,6 +301,7 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
             seat = seats[spec.id] = Seat(id=spec.id, holder_id=None)
             session.add(seat)
         seat.title, seat.status, seat.customer_facing, seat.position = spec.title, spec.effective_status, spec.customer_facing, pos
+        seat.authority = spec.authority
         seat.aliases, seat.accountabilities, seat.does_not_own = spec.aliases, spec.accountabilities, spec.does_not_own
         _reassign(session, seat, spec.holder, now)
     session.flush()
@@ -340,6 +351,7 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
                    lambda row, i, s: _set(row, post=s.post, channel=s.channel, cron=s.cron, timezone=s.timezone,
                                           working_days=s.working_days, holidays=s.holidays,
                                           grace=parse_minutes(s.grace) if s.grace else None, position=i))
+    _replace_rules(session, new.rules)
     session.flush()
 
     for change in changes:
@@ -370,6 +382,18 @@ def _replace_named(session: Session, model: type, wanted: dict[str, tuple[int, A
     for name, (i, spec) in wanted.items():
         row = existing.get(name) or model(name=name)
         fill(row, i, spec)
+        session.add(row)
+
+
+def _replace_rules(session: Session, rules: list[RuleSpec]) -> None:
+    existing = {row.id: row for row in session.scalars(select(Rule))}
+    wanted = {r.id for r in rules}
+    for rid, row in existing.items():
+        if rid not in wanted:
+            session.delete(row)
+    for i, spec in enumerate(rules):
+        row = existing.get(spec.id) or Rule(id=spec.id)
+        _set(row, **spec.model_dump(exclude={"id"}), position=i)
         session.add(row)
 
 

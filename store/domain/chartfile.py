@@ -24,11 +24,12 @@ from otp_bot.store.domain import formula as formulas
 from otp_bot.store.domain.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.goals import parse_goal
+from otp_bot.store.domain.rule_spec import RuleSpec
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.domain.measures import (
     DEFAULT_CURRENCY, KIND_WORDS, KINDS, Measure, compact, currency_code, read_measure,
 )
-from otp_bot.store.models import AGGREGATIONS, CADENCES
+from otp_bot.store.models import AGGREGATIONS, AUTHORITY_LEVELS, CADENCES
 from otp_bot.store.models import RUN_POSTS as POSTS  # what a schedule can post
 
 
@@ -219,6 +220,8 @@ class SeatSpec(Spec):
     reports_to: Id | None = None
     status: Literal["active", "vacant", "planned", "retired"] | None = None
     customer_facing: bool = False
+    # What its holder may do without a person (README: authority levels); view-only and advisory do not draft.
+    authority: Literal[AUTHORITY_LEVELS] | None = None  # type: ignore[valid-type]
     aliases: list[Text] = Field(default_factory=list)
     accountabilities: list[LongText] = Field(default_factory=list)
     owns: list[Text] = Field(default_factory=list)
@@ -315,6 +318,7 @@ class ChartSpec(Spec):
     approvals: list[ApprovalSpec] = Field(default_factory=list)
     policies: list[PolicySpec] = Field(default_factory=list)
     schedules: list[ScheduleSpec] = Field(default_factory=list)
+    rules: list[RuleSpec] = Field(default_factory=list)  # the org's operating rules (OTP's claims)
 
 
 class ChartErrors(Invalid):
@@ -461,6 +465,13 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
     for i, p in enumerate(chart.policies):
         if p.winner and p.winner not in seats:
             problems.append((f"policies[{i}].winner", f"unknown seat {p.winner!r}"))
+    rule_ids = [r.id for r in chart.rules]
+    for i, r in enumerate(chart.rules):
+        if r.id in rule_ids[:i]:
+            problems.append((f"rules[{i}].id", f"duplicate id {r.id!r}: ids are unique"))
+        for j, sid in enumerate(r.seats):
+            if sid not in seats:
+                problems.append((f"rules[{i}].seats[{j}]", f"unknown seat {sid!r}"))
     keys = [s.key for s in chart.schedules]
     for key, n in Counter(keys).items():
         if n > 1:
@@ -530,7 +541,8 @@ def _unknown_key(loc: tuple[Any, ...]) -> str:
 
 
 _ID_FIELDS = {"id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers"}
-_SECTIONS = {"holders": HolderSpec, "seats": SeatSpec, "approvals": ApprovalSpec, "policies": PolicySpec, "schedules": ScheduleSpec}
+_SECTIONS = {"holders": HolderSpec, "seats": SeatSpec, "approvals": ApprovalSpec, "policies": PolicySpec,
+             "schedules": ScheduleSpec, "rules": RuleSpec}
 _NESTED: dict[str, type[Spec]] = {"org": OrgSpec, "metrics": MetricSpec, **_SECTIONS}
 
 
@@ -597,32 +609,25 @@ def validate_chart(data: Any, source: str) -> ChartSpec:
 
 
 def load_chart(path: str | Path) -> ChartSpec:
-    return load_chart_with_report(path)[0]
+    """A chart file (or an OTP OOS file with entities) as a validated chart."""
+    from otp_bot.store.domain.chart_import import load_file
+
+    loaded = load_file(path)
+    if loaded.chart is None:
+        raise ChartErrors(str(path), [("", "the file has claims but no entities: it is not a whole chart")])
+    return loaded.chart
 
 
-def load_chart_with_report(path: str | Path) -> tuple[ChartSpec, list[str]]:
-    """Load a chart file or an OTP platform OOS file; the report lists what OOS could not map."""
-    path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ChartErrors(source, [("", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChartErrors(source, [("", f"cannot be read: {exc}")]) from None
-    if path.name.lower().endswith(".oos.md") or _looks_like_oos(text):
-        from otp_bot.store.domain.oos import convert_oos_text
-
-        return convert_oos_text(text, source)
-    return validate_chart(parse_yaml(text, source), source), []
+_OOS_KEYS = re.compile(r"^(entities|frontmatter|claims|organization|org_pseudonym|oos_version)\s*:", re.M)
 
 
-def _looks_like_oos(text: str) -> bool:
-    """OOS files keep their entities under `entities`: front matter, or a JSON object."""
-    head = text.lstrip()[:4000]
-    if head.startswith("---"):
-        return "entities:" in head
-    return head.startswith("{") and '"entities"' in text
+def looks_like_oos(text: str) -> bool:
+    """OTP's files: YAML (or front matter) with OOS's top-level keys, or JSON with `entities` or
+    `frontmatter`. A chart file's top-level keys (org, holders, seats, ...) are none of these."""
+    head = text.lstrip()
+    if head.startswith("{"):
+        return '"entities"' in text or '"frontmatter"' in text
+    return bool(_OOS_KEYS.search(text))
 
 
 def _metric_words(dumped: dict[str, Any], measure: Measure, org_currency: str) -> dict[str, Any]:

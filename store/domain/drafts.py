@@ -32,6 +32,7 @@ SUBJECT = re.compile(r"^\S{1,200}$")  # as in flags: policies match drafts to fl
 MAX_BODY = 20_000
 MAX_REASON = 2_000
 WAITING = ("held", "pending")
+READS_ONLY = ("view-only", "advisory")  # authority levels whose holders never act, so never draft
 
 
 @dataclass
@@ -198,6 +199,9 @@ def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, sub
                         f"{seat.holder.name if seat.holder else 'nobody'}")
     if seat.status != "active" or seat.holder is None:
         raise Invalid(f"seat `{seat.id}` is {seat.status}; only an active seat's holder drafts")
+    if seat.authority in READS_ONLY:
+        raise Forbidden(f"seat `{seat.id}` is {seat.authority}: it reads and reports, it does not draft",
+                        hint="give the seat another authority level in the chart file if it should draft")
     kind = (kind or "").strip().lower()
     if not KIND.match(kind):
         raise Invalid(f"`{kind[:40]}` is not a draft kind", hint="a kind is a short word like retention-outreach")

@@ -16,11 +16,12 @@ from __future__ import annotations
 # Every model and value list, at the one address the rest of the code imports them from.
 # ruff: noqa: F401
 from otp_bot.store.models.base import (
-    Base, NAMING, HOLDER_KINDS, SEAT_STATUSES, METRIC_KINDS, TIME_UNITS, CADENCES, AGGREGATIONS, GOAL_OPS, VALUE_SOURCES,
+    Base, NAMING, HOLDER_KINDS, SEAT_STATUSES, AUTHORITY_LEVELS, CONFIDENCES, METRIC_KINDS, TIME_UNITS, CADENCES,
+    AGGREGATIONS, GOAL_OPS, VALUE_SOURCES,
 )
 from otp_bot.store.models.chart import Org, Holder, Seat, SeatOwns, SeatHolding
 from otp_bot.store.models.scorecard import Metric, MetricValue
-from otp_bot.store.models.configuration import ApprovalRoute, Policy, Schedule
+from otp_bot.store.models.configuration import ApprovalRoute, Policy, Rule, Schedule
 from otp_bot.store.models.records import AuditEntry, InboundEvent
 from otp_bot.store.models.gate import (
     Flag, Draft, DraftDecision, DraftMessage, OutboxItem, DRAFT_STATUSES, VERDICTS, DELIVERY_STATES, OUTBOX_KINDS,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from otp_bot.store.models.base import HOLDER_KINDS, SEAT_STATUSES, Base, _in
+from otp_bot.store.models.base import AUTHORITY_LEVELS, HOLDER_KINDS, SEAT_STATUSES, Base, _in
 
 if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by name
     from otp_bot.store.models.scorecard import Metric
@@ -68,6 +68,7 @@ class Seat(Base):
         CheckConstraint("reports_to_id IS NULL OR reports_to_id <> id", name="not_own_manager"),
         CheckConstraint("status <> 'active' OR holder_id IS NOT NULL", name="active_has_holder"),
         CheckConstraint("status NOT IN ('vacant', 'retired') OR holder_id IS NULL", name="vacant_has_no_holder"),
+        CheckConstraint(_in("authority", AUTHORITY_LEVELS), name="authority"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -77,6 +78,8 @@ class Seat(Base):
     reports_to_id: Mapped[str | None] = mapped_column(ForeignKey("seats.id"), index=True)
     status: Mapped[str] = mapped_column(String(8), default="active")
     customer_facing: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The authority level an imported OTP file gave it; None: not stated (drafts wait for a person).
+    authority: Mapped[str | None] = mapped_column(String(24))
     aliases: Mapped[list[str]] = mapped_column(default=list)
     accountabilities: Mapped[list[str]] = mapped_column(default=list)
     does_not_own: Mapped[list[str]] = mapped_column(default=list)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy import CheckConstraint, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from otp_bot.store.models.base import Base
+from otp_bot.store.models.base import CONFIDENCES, Base, _in
 
 
 # (imported with the chart file: approval routes, policies, schedules)
@@ -55,4 +55,25 @@ class Schedule(Base):
     holidays: Mapped[list[str]] = mapped_column(default=list)
     working_days: Mapped[list[str]] = mapped_column(default=list)  # empty: every day the cron names
     grace: Mapped[int | None] = mapped_column(Integer)  # minutes a missed run may still post late; None: the default
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Rule(Base):
+    """An operating rule of the org: a claim of an OOS file, kept with the chart."""
+
+    __tablename__ = "rules"
+    __table_args__ = (CheckConstraint(_in("confidence", CONFIDENCES), name="confidence"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # the claim id, C001
+    section: Mapped[str] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(Text)
+    why: Mapped[str | None] = mapped_column(Text)
+    failure_mode: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[str | None] = mapped_column(String(8))
+    confidence_score: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[str | None] = mapped_column(String(32))
+    evidence_reference: Mapped[str | None] = mapped_column(Text)
+    scope: Mapped[str | None] = mapped_column(Text)
+    seats: Mapped[list[str]] = mapped_column(default=list)  # the seats it names
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what else the claim said, verbatim
     position: Mapped[int] = mapped_column(Integer, default=0)
