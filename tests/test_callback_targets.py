@@ -99,10 +99,18 @@ def test_literal_non_public_hosts_are_refused_without_a_look_up(url):
 @pytest.mark.parametrize(("url", "words"), [
     ("ftp://hooks.example/x", "https://"), ("http://user:pw@hooks.example/", "user name or password"),
     ("http:///nohost", "names no host"), ("http://hooks.example:99999/", "not a URL"),
+    ("https://hooks.example/café", "plain ASCII"), ("https://hooks.example/a\x07b", "plain ASCII"),
+    ("https://hooks.example/a b", "plain ASCII"),
 ])
 def test_malformed_callback_urls_are_refused(url, words):
     with pytest.raises(Invalid, match=words):
         check_url(url)
+
+
+def test_a_refusal_does_not_show_the_query_where_a_token_may_be():
+    with pytest.raises(Invalid) as refused:
+        check_url("http:///hook?token=s3cret")
+    assert "s3cret" not in str(refused.value.message)
 
 
 def test_names_and_public_addresses_pass_submission_and_the_allow_list_opens_the_rest():

@@ -53,6 +53,12 @@ def test_magnitudes_beyond_the_bound_are_refused(value):
     assert "too large" in refused(value)
 
 
+@pytest.mark.parametrize("value", ["1e-400", Decimal("1e-400"), "1.234567e-318", "0.0000000001", -1e-12])
+def test_values_too_small_to_keep_exactly_are_refused(value):
+    assert "too small to keep exactly" in refused(value)
+    assert parse_value("0.000000001", "number") == Decimal("0.000000001") and parse_value("0", "number") == 0
+
+
 @pytest.mark.parametrize("value", ["0.1234567890123456", "1234567890.1234567", Decimal("1.00000000000000000001")])
 def test_more_digits_than_a_float_keeps_are_refused(value):
     said = refused(value)

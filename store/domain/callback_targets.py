@@ -167,7 +167,7 @@ def parse_url(url: str) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise Invalid(f"`{url[:80]}` is not a URL I can call: {exc}") from None
+        raise Invalid(f"`{_shown(url)}` is not a URL I can call: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise Invalid(f"a callback URL must start with https:// or http://, not `{scheme}:`")
@@ -176,9 +176,17 @@ def parse_url(url: str) -> Target:
                       hint="the receiver checks X-OTP-Signature (signed with OTP_CALLBACK_SECRET) instead")
     host = _name(parts.hostname or "")
     if not host:
-        raise Invalid(f"`{url[:80]}` names no host")
+        raise Invalid(f"`{_shown(url)}` names no host")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not path.isascii() or not path.isprintable() or " " in path:
+        raise Invalid("a callback URL's path and query are plain ASCII without spaces or control characters",
+                      hint="percent-encode the rest (é is %C3%A9, a space %20)")
     return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
+
+
+def _shown(url: str) -> str:
+    # A receiver may put a token in the query: errors (which reach logs) show the URL without it.
+    return url.split("?", 1)[0].split("#", 1)[0][:80]
 
 
 def literal_address(host: str) -> Address | None:

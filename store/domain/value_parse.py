@@ -29,6 +29,7 @@ from otp_bot.store.domain.measures import Measure, as_measure, currency_of, desc
 DECIMAL_MARKS = (".", ",")
 MAX_DIGITS = 15  # significant digits a double keeps exactly (DBL_DIG)
 LIMIT = Decimal(10) ** 15  # values are below this in size
+SMALLEST = Decimal(10) ** -9  # and, unless zero, at least this: a double keeps them exactly to 15 digits
 MAX_TEXT = 100
 
 # The decimal mark a currency implies where the org set none: `$12,000` is twelve thousand
@@ -330,6 +331,9 @@ def _check_size(number: Decimal, shown: str, round_trip: bool = False) -> None:
         raise Invalid(f"`{shown}` is not a number the scorecard can keep: type a finite number, like 42")
     if abs(number) >= LIMIT:
         raise Invalid(f"`{shown}` is too large: values are below 1,000,000,000,000,000 (10^15) in size")
+    if number and abs(number) < SMALLEST:
+        raise Invalid(f"`{shown}` is too small to keep exactly: values other than 0 are at least 0.000000001 "
+                      "in size", hint="round it to 0, or record it in a larger unit")
     if round_trip:
         if Decimal(repr(float(number))) != number:
             raise Invalid(f"`{shown}` has more digits than the scorecard keeps exactly: "
