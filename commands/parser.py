@@ -86,3 +86,14 @@ def parse_args(tokens: list[str], *, options: set[str], flags: set[str] = frozen
             args.words.append(tok)
         i += 1
     return args
+
+
+def topic_words(command: str, tokens: list[str]) -> str:
+    """The free text of a command that takes a topic and no options (who-owns, rules)."""
+    for token in tokens:
+        if token.startswith("--") and len(token) > 2:
+            raise Usage(f"{command} takes a topic and no options: leave out `{token[:40]}`")
+    text = " ".join(tokens)
+    if len(text) > 200:
+        raise Usage("a topic is at most 200 characters")
+    return text

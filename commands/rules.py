@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.commands import blocks
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.parser import Usage
+from otp_bot.commands.parser import topic_words
 from otp_bot.commands.render import Mrkdwn, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
@@ -37,12 +37,7 @@ def rule_lines(session: Session, rules: list[Rule]) -> list[dict[str, Any]]:
 @command("rules", "rules [topic]", "the org's operating rules (from OTP's claims), all or about a topic",
          aliases=("rule", "claims"))
 def rules_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
-    for token in tokens:
-        if token.startswith("--") and len(token) > 2:
-            raise Usage(f"rules takes a topic and no options: leave out `{token[:40]}`")
-    question = " ".join(tokens)
-    if len(question) > 200:
-        raise Usage("a topic is at most 200 characters")
+    question = topic_words("rules", tokens)
     # `rules about fees?` asks about fees, as `who owns churn?` asks about churn.
     topic = _ABOUT.sub("", topic_of(question)) if question else ""
     everything = all_rules(session)

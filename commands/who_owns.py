@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from otp_bot.commands import blocks
 from otp_bot.commands.describe import card_holder_text, metric_line, status_legend, vacancy_text
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.parser import Usage
+from otp_bot.commands.parser import Usage, topic_words
 from otp_bot.commands.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain import periods
@@ -28,12 +28,7 @@ RULES_SHOWN = 5  # on a seat's card; `/otp rules <seat>` shows them all, in full
 @command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
          aliases=("whoowns", "who", "owner", "owns"))
 def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
-    for token in tokens:
-        if token.startswith("--") and len(token) > 2:
-            raise Usage(f"who-owns takes a topic and no options: leave out `{token[:40]}`")
-    question = " ".join(tokens)
-    if len(question) > 200:
-        raise Usage("a topic is at most 200 characters")
+    question = topic_words("who-owns", tokens)
     topic = topic_of(question)
     if not topic:
         raise Usage("tell me the topic, e.g. `who-owns retention`")
