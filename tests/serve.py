@@ -73,3 +73,32 @@ class Server:
         return out
 
 
+def raw_request(port: int, head: str, body_parts: list[bytes] = (), *, half_close: bool = False,
+                timeout: float = 10.0) -> tuple[int, float]:
+    """Send a request as raw bytes (whatever its headers claim); return (status, seconds to the answer)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head.encode())
+        try:
+            for part in body_parts:
+                sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server refused and closed while we were still sending: that is the point
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        try:
+            while b"\r\n" not in answer:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, time.monotonic() - started
+
+
+def head(port: int, headers: dict[str, str]) -> str:
+    lines = [f"POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+    return "\r\n".join(lines) + "\r\n\r\n"

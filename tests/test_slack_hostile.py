@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -18,7 +17,7 @@ from otp_bot.store.db import Database
 from otp_bot.store.models import AuditEntry, InboundEvent, MetricValue
 from sqlalchemy import func, select
 
-from .serve import OTP, PULSE, SECRET, TOKEN, Server, free_port
+from .serve import OTP, PULSE, SECRET, TOKEN, Server, free_port, head, raw_request
 from .signing import post, signed_headers, slash_command_body
 
 
@@ -39,37 +38,6 @@ def clean_api(api):
 def count(db: Database, model) -> int:
     with db.session() as s:
         return s.scalar(select(func.count()).select_from(model))
-
-
-def raw_request(port: int, head: str, body_parts: list[bytes] = (), *, half_close: bool = False,
-                timeout: float = 10.0) -> tuple[int, float]:
-    """Send a request as raw bytes (whatever its headers claim); return (status, seconds to the answer)."""
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(head.encode())
-        try:
-            for part in body_parts:
-                sock.sendall(part)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server refused and closed while we were still sending: that is the point
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
-        answer = b""
-        try:
-            while b"\r\n" not in answer:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk
-        except ConnectionResetError:
-            pass
-    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
-    return status, time.monotonic() - started
-
-
-def head(port: int, headers: dict[str, str]) -> str:
-    lines = [f"POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
-    return "\r\n".join(lines) + "\r\n\r\n"
 
 
 # ------------------------------------------------------------------ size
