@@ -130,7 +130,7 @@ def build_store(url: str, pending: int) -> tuple[list[tuple[int, str]], float]:
 
     from sqlalchemy import insert, select
 
-    from otp_bot.bot.demo import load_example
+    from otp_bot.bot.cli.demo import load_example
     from otp_bot.store.db import Database
     from otp_bot.store.models import Draft, DraftMessage
 
@@ -160,7 +160,7 @@ def build_store(url: str, pending: int) -> tuple[list[tuple[int, str]], float]:
 def submissions(url: str, count: int) -> dict[str, float]:
     from otp_bot.store.db import Database
     from otp_bot.store.domain.actors import actor_for_holder
-    from otp_bot.store.domain.drafts import submit_draft
+    from otp_bot.store.domain.gate.drafts import submit_draft
 
     db = Database(url, auto_migrate=False)
     samples = []
@@ -184,9 +184,9 @@ def serve_floor(port: int) -> None:
     import uvicorn
     from slack_bolt import App
 
-    from otp_bot.bot.settings import SlackSettings
-    from otp_bot.bot.slack_client import make_client
-    from otp_bot.bot.web import create_web_app
+    from otp_bot.bot.slack.settings import SlackSettings
+    from otp_bot.bot.slack.client import make_client
+    from otp_bot.bot.runtime.web import create_web_app
     from otp_bot.store.db import Database
 
     settings = SlackSettings()

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from otp_bot.store.domain import periods
+from otp_bot.store.domain.scorecard import periods
 
 SCOPES = [
     "emea", "apac", "latam", "north america", "dach", "nordics", "uk", "france", "japan", "india",

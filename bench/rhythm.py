@@ -36,15 +36,15 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from otp_bot.commands import run as run_command  # noqa: E402
 from otp_bot.commands.briefing import briefing_message  # noqa: E402
-from otp_bot.commands.scorecard_image import render_png  # noqa: E402
-from otp_bot.commands.scorecard_post import scorecard_message  # noqa: E402
-from otp_bot.bot.heap import settle_heap  # noqa: E402
+from otp_bot.commands.views.scorecard_image import render_png  # noqa: E402
+from otp_bot.commands.views.scorecard_post import scorecard_message  # noqa: E402
+from otp_bot.bot.runtime.heap import settle_heap  # noqa: E402
 from otp_bot.store.db import Database  # noqa: E402
 from otp_bot.store.domain.actors import Actor  # noqa: E402
-from otp_bot.store.domain.chart_sync import apply_chart  # noqa: E402
-from otp_bot.store.domain.chartfile import validate_chart  # noqa: E402
-from otp_bot.store.domain.daily_briefing import daily_briefing  # noqa: E402
-from otp_bot.store.domain.review import weekly_review  # noqa: E402
+from otp_bot.store.domain.chart.sync import apply_chart  # noqa: E402
+from otp_bot.store.domain.chart.chartfile import validate_chart  # noqa: E402
+from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing  # noqa: E402
+from otp_bot.store.domain.scorecard.review import weekly_review  # noqa: E402
 from otp_bot.store.models import Draft, Flag, Message, Metric, MetricValue, Seat  # noqa: E402
 
 TARGETS_MS = {"briefing (build + Block Kit)": 500.0, "scorecard + PNG": 2000.0}

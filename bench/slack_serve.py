@@ -6,7 +6,7 @@ Builds the synthetic org of `bench/generate.py` into a store (as `bench/run.py` 
 starts two HTTP servers on 127.0.0.1:
 
 - `otp serve`, the real console script, on that store;
-- the floor: the same FastAPI app (`bot/web.py`), Bolt App settings and uvicorn settings,
+- the floor: the same FastAPI app (`bot/runtime/web.py`), Bolt App settings and uvicorn settings,
   but its `/otp` listener only acks "ok". What it costs is HTTP, signature checking and
   Bolt's dispatch: the framework. Whatever `otp serve` costs beyond it is our work.
 
@@ -213,16 +213,16 @@ def serve_floor(host: str, port: int) -> None:
     import uvicorn
     from slack_bolt import App
 
-    from otp_bot.bot.settings import SlackSettings
-    from otp_bot.bot.slack_client import make_client
-    from otp_bot.bot.web import create_web_app
+    from otp_bot.bot.slack.settings import SlackSettings
+    from otp_bot.bot.slack.client import make_client
+    from otp_bot.bot.runtime.web import create_web_app
     from otp_bot.store.db import Database
 
     logging.basicConfig(level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = SlackSettings()
     settings.require("bot_token", "signing_secret")
-    # The same App arguments as bot/app.py's create_app, and the same web app and uvicorn
+    # The same App arguments as bot/slack/app.py's create_app, and the same web app and uvicorn
     # options as `otp serve`: only the listener differs.
     bolt = App(client=make_client(settings.secret("bot_token"), settings.base_url),
                signing_secret=settings.secret("signing_secret"),
@@ -316,7 +316,7 @@ def row(name: str, samples: list[float], floor: dict[str, float], outcomes: Coun
 
 def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPIStub, args) -> dict[str, Any]:
     from otp_bot.store.db import Database
-    from otp_bot.store.domain.chartfile import validate_chart
+    from otp_bot.store.domain.chart.chartfile import validate_chart
 
     db = Database(url, auto_migrate=True)
     try:

@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
-from otp_bot.commands.render import Mrkdwn, escape, render
+from otp_bot.commands.views.render import Mrkdwn, escape, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import as_utc
-from otp_bot.store.domain.daily_briefing import DailyBriefing, daily_briefing
-from otp_bot.store.domain.schedules import last_posted
+from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, daily_briefing
+from otp_bot.store.domain.rhythm.schedules import last_posted
 
 MAIN_LINES = 5  # per section in the main message
 THREAD_LINES = 150  # per section in the thread
@@ -73,9 +73,9 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
         return when.astimezone(zone).strftime("%a %d %b %H:%M")
 
     def lines(kind: str, items: list, extra) -> _Section:
-        shown = [_cut(render("briefing_line.j2", kind=kind, i=i, **extra(i))) for i in items[:cap]]
+        shown = [_cut(render("rhythm/briefing_line.j2", kind=kind, i=i, **extra(i))) for i in items[:cap]]
         count = len(items)
-        title = render("briefing_title.j2", kind=kind, count=count, new=len(b.new_flags))
+        title = render("rhythm/briefing_title.j2", kind=kind, count=count, new=len(b.new_flags))
         return _Section(kind, title, shown, count)
 
     since = lambda when: {"age": span(b.now - when)}  # noqa: E731
@@ -111,7 +111,7 @@ def _summary(b: DailyBriefing, day: str) -> Mrkdwn:
                         (len(b.stale), "stale"), (len(b.flags), "flags"), (len(b.changes), "seat changes")):
         if count:
             parts.append(f"{count} {what}")
-    return render("briefing_text.j2", org=b.org, day=day, quiet=b.quiet, parts=", ".join(parts))
+    return render("rhythm/briefing_text.j2", org=b.org, day=day, quiet=b.quiet, parts=", ".join(parts))
 
 
 def briefing_message(b: DailyBriefing, *, threaded: bool = True, late_by: dt.timedelta | None = None,
@@ -120,13 +120,13 @@ def briefing_message(b: DailyBriefing, *, threaded: bool = True, late_by: dt.tim
     zone = ZoneInfo(b.timezone)
     day = b.now.astimezone(zone).strftime("%A %d %B")
     fmt = lambda when: as_utc(when).astimezone(zone).strftime("%a %d %b %H:%M %Z")  # noqa: E731
-    head = render("briefing_head.j2", org=b.org, since=fmt(b.since), off_track=len(b.off_track), metrics=b.metrics,
+    head = render("rhythm/briefing_head.j2", org=b.org, since=fmt(b.since), off_track=len(b.off_track), metrics=b.metrics,
                   late=late_by is not None, due=fmt(due_at) if due_at else "", posted=fmt(b.now))
     budget = blocks.BlockBudget()
     budget.add(blocks.header(f"Daily briefing · {day}"))
     budget.add(blocks.context(head))
     if b.quiet:
-        budget.add(blocks.section(render("briefing_quiet.j2")))
+        budget.add(blocks.section(render("rhythm/briefing_quiet.j2")))
     sections = _sections(b, THREAD_LINES if threaded else MAIN_LINES)
     to_thread: list[_Section] = []
     left_out: list[_Section] = []

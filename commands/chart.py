@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
-from otp_bot.commands.describe import accountable_text, seat_holder_text
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import accountable_text, seat_holder_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import Mrkdwn, render
+from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_org, get_seat, seat_tree
+from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_tree
 
 MAX_TEXT_LINES = 150
 
@@ -65,7 +65,7 @@ def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     root = get_seat(session, args.words[0]) if args.words else None
     nodes = seat_tree(session, root)
     prefixes = tree_prefixes([n.depth for n in nodes])
-    lines = [Mrkdwn(prefix + render("chart_line.j2", **_line(n))) for prefix, n in zip(prefixes, nodes)]
+    lines = [Mrkdwn(prefix + render("chart/chart_line.j2", **_line(n))) for prefix, n in zip(prefixes, nodes)]
     counts = {
         "seats": len(nodes),
         "agents": sum(1 for n in nodes if n.seat.holder and n.seat.holder.kind == "agent"),
@@ -74,9 +74,9 @@ def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     }
     title = f"{org.name}: chart" + (f" below {root.title}" if root else "")
     shown = lines[:MAX_TEXT_LINES]
-    text = render("chart.j2", title=title, lines=shown, more=len(lines) - len(shown), **counts)
+    text = render("chart/chart.j2", title=title, lines=shown, more=len(lines) - len(shown), **counts)
     budget = blocks.BlockBudget()
     budget.add(blocks.header(title))
-    budget.add(blocks.context(render("chart_counts.j2", **counts)))
+    budget.add(blocks.context(render("chart/chart_counts.j2", **counts)))
     blocks.lines_to_sections(lines, budget, more="and {n} more seats: ask for a branch with `/otp chart &lt;seat&gt;`")
     return Reply(text=text, blocks=budget.blocks)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.parser import Usage, strip_prefix, tokenize
-from otp_bot.commands.render import render
+from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.draft_views import line, record, stamp
+from otp_bot.commands.views.drafts import line, record, stamp
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import fit_escaped, render
+from otp_bot.commands.views.render import fit_escaped, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.drafts import current_text, draft_for_person
-from otp_bot.store.domain.gate_queries import waiting_for
-from otp_bot.store.domain.gate_queries import list_drafts
+from otp_bot.store.domain.gate.drafts import current_text, draft_for_person
+from otp_bot.store.domain.gate.queries import waiting_for
+from otp_bot.store.domain.gate.queries import list_drafts
 
 LIST_LIMIT = 30
 BODY_CHARS = 2800  # escaped, within a section's 3,000 with the label and the note
@@ -41,13 +41,13 @@ def drafts_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
                  if actor.holder_id else
                  "You are not on the chart, so no drafts wait for your decision. `/otp drafts all` lists the recent ones.")
     now = utcnow()
-    lines = [render("draft_line.j2", d=line(d, now), show_status=everything) for d in found[:LIST_LIMIT]]
+    lines = [render("gate/draft_line.j2", d=line(d, now), show_status=everything) for d in found[:LIST_LIMIT]]
     more = f"Only the {LIST_LIMIT} most recent are shown." if len(found) > LIST_LIMIT else ""
-    text = render("drafts_list.j2", heading=heading, lines=lines, empty=empty, more=more)
+    text = render("gate/drafts_list.j2", heading=heading, lines=lines, empty=empty, more=more)
     budget = blocks.BlockBudget()
     budget.add(blocks.header(heading))
     if not lines:
-        budget.add(blocks.section(render("drafts_list.j2", heading="", lines=[], empty=empty, more="")))
+        budget.add(blocks.section(render("gate/drafts_list.j2", heading="", lines=[], empty=empty, more="")))
     blocks.lines_to_sections(lines, budget)
     if more and not budget.full:
         budget.close(more)
@@ -65,12 +65,12 @@ def draft_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     body, left = fit_escaped(current_text(draft), BODY_CHARS)
     budget = blocks.BlockBudget()
     budget.add(blocks.header(f"Draft #{draft.id}: {draft.title}"))
-    budget.add(blocks.section(render("draft_summary.j2", d=d)))
-    budget.add(blocks.section(render("draft_body.j2", label=label, body=body, left=left, id=draft.id)))
+    budget.add(blocks.section(render("gate/draft_summary.j2", d=d)))
+    budget.add(blocks.section(render("gate/draft_body.j2", label=label, body=body, left=left, id=draft.id)))
     if d["status"] != "held" and (d["route"]["channel"] or d["route"]["approvers"]):
-        budget.add(blocks.context(render("draft_route.j2", d=d, expires=stamp(draft.expires_at))))
-    steps = [render("draft_step.j2", s=s) for s in d["history"]]
+        budget.add(blocks.context(render("gate/draft_route.j2", d=d, expires=stamp(draft.expires_at))))
+    steps = [render("gate/draft_step.j2", s=s) for s in d["history"]]
     if steps:
         budget.add(blocks.section("*History*"))
         blocks.lines_to_sections(steps, budget, more="and {n} more steps: `otp draft show " + str(draft.id) + "`")
-    return Reply(text=render("draft.j2", d=d), blocks=budget.blocks)
+    return Reply(text=render("gate/draft.j2", d=d), blocks=budget.blocks)

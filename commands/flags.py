@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.draft_views import flag_view
+from otp_bot.commands.views.drafts import flag_view
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import render
+from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.flags import active_flags, lift_flag, parse_until, set_flag
-from otp_bot.store.domain.gate_queries import policies_holding
+from otp_bot.store.domain.gate.flags import active_flags, lift_flag, parse_until, set_flag
+from otp_bot.store.domain.gate.queries import policies_holding
 
 RELEASED_SHOWN = 20
 FLAGS_SHOWN = 200
@@ -32,7 +32,7 @@ def flag_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     subject, flag, *reason = args.words
     change = set_flag(session, actor, subject, flag, seat_id=_option(args, "seat"), reason=" ".join(reason) or None,
                       until=parse_until(_option(args, "until")))
-    text = render("flag_set.j2", f=flag_view(change.flag), created=change.created,
+    text = render("gate/flag_set.j2", f=flag_view(change.flag), created=change.created,
                   holds=policies_holding(session, change.flag))
     return Reply(text=text, blocks=[blocks.section(text)])
 
@@ -45,7 +45,7 @@ def unflag_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         raise Usage("name the subject and the flag, e.g. `unflag client:acme at-risk`")
     change = lift_flag(session, actor, args.words[0], args.words[1], seat_id=_option(args, "seat"))
     released = [{"id": d.id, "kind": d.kind, "title": d.title[:80]} for d in change.released]
-    text = render("flag_lifted.j2", f=flag_view(change.flag), released=released[:RELEASED_SHOWN],
+    text = render("gate/flag_lifted.j2", f=flag_view(change.flag), released=released[:RELEASED_SHOWN],
                   more=max(0, len(released) - RELEASED_SHOWN))
     return Reply(text=text, blocks=[blocks.section(text)])
 
@@ -56,8 +56,8 @@ def flags_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         raise Usage("name at most one subject, e.g. `flags client:acme`")
     subject = tokens[0].lower() if tokens else None
     rows = active_flags(session, subject)
-    lines = [render("flag_line.j2", f=flag_view(f)) for f in rows[:FLAGS_SHOWN]]
-    text = render("flags.j2", subject=subject, lines=lines)
+    lines = [render("gate/flag_line.j2", f=flag_view(f)) for f in rows[:FLAGS_SHOWN]]
+    text = render("gate/flags.j2", subject=subject, lines=lines)
     heading = text.splitlines()[0]
     budget = blocks.BlockBudget()
     if not lines:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.message_views import line, seat_ref
+from otp_bot.commands.views.messages import line, seat_ref
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import render
+from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.bus import inbox, mark_shown_read
+from otp_bot.store.domain.agents.bus import inbox, mark_shown_read
 from otp_bot.store.domain.clock import utcnow
 
 SHOWN = 30
@@ -28,9 +28,9 @@ def inbox_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     everything = bool(args.options.get("all"))
     page = inbox(session, actor, args.words[0], status="all" if everything else "open", limit=SHOWN)
     now = utcnow()
-    lines = [render("message_line.j2", m=line(m, now)) for m in page.messages]
+    lines = [render("agents/message_line.j2", m=line(m, now)) for m in page.messages]
     marked = mark_shown_read(session, actor, page.messages, now)
-    text = render("inbox.j2", seat=seat_ref(page.seat), everything=everything, unread=page.unread, lines=lines,
+    text = render("agents/inbox.j2", seat=seat_ref(page.seat), everything=everything, unread=page.unread, lines=lines,
                   marked=marked)
     budget = blocks.BlockBudget()
     budget.add(blocks.section(text.splitlines()[0]))

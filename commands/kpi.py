@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import render
+from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
-from otp_bot.store.domain import periods
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_metric
-from otp_bot.store.domain.goals import format_value
-from otp_bot.store.domain.measures import measure_of
-from otp_bot.store.domain.metrics import goal_of, record_value
-from otp_bot.store.domain.value_parse import split_value
+from otp_bot.store.domain.chart.reading import get_metric
+from otp_bot.store.domain.scorecard.goals import format_value
+from otp_bot.store.domain.scorecard.measures import measure_of
+from otp_bot.store.domain.scorecard.metrics import goal_of, record_value
+from otp_bot.store.domain.scorecard.value_parse import split_value
 
 
 @command("kpi", "kpi <metric> <value> [note] [--period 2026-W47]",
@@ -34,7 +34,7 @@ def kpi_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
                             note=" ".join(note) or None, correction=bool(args.options.get("correct")))
     row = recorded.value
     metric = get_metric(session, row.metric_id)
-    text = render("kpi.j2", metric=metric, value=format_value(row.value, measure_of(metric)),
+    text = render("scorecard/kpi.j2", metric=metric, value=format_value(row.value, measure_of(metric)),
                   period=periods.label(row.period_start, metric.cadence), on_track=recorded.on_track,
                   goal=goal_of(metric).describe(measure_of(metric)), correction=row.is_correction)
     return Reply(text=text, blocks=[blocks.section(text)])

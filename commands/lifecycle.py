@@ -12,16 +12,16 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
-from otp_bot.commands.describe import holder_text
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import holder_text
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.draft_views import stamp
+from otp_bot.commands.views.drafts import stamp
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import render, truncate
+from otp_bot.commands.views.render import render, truncate
 from otp_bot.commands.reply import Reply
-from otp_bot.store.domain import lifecycle
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_holder, get_seat
+from otp_bot.store.domain.chart.reading import get_holder, get_seat
 from otp_bot.store.models import Hearing
 
 HEARING_OPEN = "otp_hearing_open"  # the button's action; its value is the seat id
@@ -47,7 +47,7 @@ def hire_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
                           owns=_split(_option(args, "owns"), ","), aliases=_split(_option(args, "aliases"), ","),
                           accountabilities=_split(_option(args, "accountabilities"), ";"))
     manager = get_seat(session, seat.reports_to_id) if seat.reports_to_id else None
-    text = render("seat_hired.j2", seat=seat, manager=manager, holder=holder_text(seat.holder) if seat.holder else None,
+    text = render("lifecycle/seat_hired.j2", seat=seat, manager=manager, holder=holder_text(seat.holder) if seat.holder else None,
                   owns=[o.topic for o in seat.owns])
     return Reply(text=text, blocks=[blocks.section(text)])
 
@@ -69,7 +69,7 @@ def vacate_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
 
 def _assigned(session: Session, done: lifecycle.Assignment) -> Reply:
     previous = holder_text(get_holder(session, done.previous)) if done.previous else None
-    text = render("seat_assigned.j2", seat=done.seat, changed=done.changed, previous=previous,
+    text = render("lifecycle/seat_assigned.j2", seat=done.seat, changed=done.changed, previous=previous,
                   holder=holder_text(done.seat.holder) if done.seat.holder else None)
     return Reply(text=text, blocks=[blocks.section(text)])
 
@@ -85,7 +85,7 @@ def retire_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 1:
         raise Usage("name one seat, e.g. `retire kpi`")
     form = lifecycle.hearing_form(session, actor, tokens[0])
-    text = render("seat_retire.j2", seat=form.seat, capabilities=len(form.capabilities), reports=len(form.reports))
+    text = render("lifecycle/seat_retire.j2", seat=form.seat, capabilities=len(form.capabilities), reports=len(form.reports))
     return Reply(text=text, blocks=[blocks.section(text), hearing_button(form.seat.id)],
                  cli_step=f"otp seat retire {form.seat.id} --hearing hearing.yaml (the hearing as YAML: "
                           "why, findings, recommendation, decision; see the README)")
@@ -130,12 +130,12 @@ def history_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     hearings = [hearing_view(session, x) for x in h.hearings]
     events = [event_view(e) for e in h.events]
     status = "retired" if h.seat.status == "retired" else (holder_text(h.seat.holder) if h.seat.holder else h.seat.status)
-    head = render("seat_history_head.j2", seat=h.seat, status=status)
-    lines = ([render("seat_history_holding.j2", h=x) for x in holdings] or ["_Never held._"])
+    head = render("lifecycle/seat_history_head.j2", seat=h.seat, status=status)
+    lines = ([render("lifecycle/seat_history_holding.j2", h=x) for x in holdings] or ["_Never held._"])
     lines = ["*Holders*", *lines, "*Hearings*",
-             *([render("seat_history_hearing.j2", h=x) for x in hearings] or ["_None._"]),
+             *([render("lifecycle/seat_history_hearing.j2", h=x) for x in hearings] or ["_None._"]),
              "*Changes*" + (f" (the last {len(events)}; {h.more_events} earlier)" if h.more_events else ""),
-             *([render("seat_history_event.j2", e=x) for x in events] or ["_None recorded._"])]
+             *([render("lifecycle/seat_history_event.j2", e=x) for x in events] or ["_None recorded._"])]
     budget = blocks.BlockBudget()
     budget.add(blocks.section(head))
     blocks.lines_to_sections(lines, budget, more="and {n} more lines: `otp seat history` prints everything")

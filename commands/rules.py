@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
+from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import topic_words
-from otp_bot.commands.render import Mrkdwn, render
+from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.question import topic_of
-from otp_bot.store.domain.rules import all_rules, search_rules
+from otp_bot.store.domain.chart.question import topic_of
+from otp_bot.store.domain.chart.rules import all_rules, search_rules
 from otp_bot.store.models import Rule, Seat
 
 _ABOUT = re.compile(r"^(?:about|on|for|regarding|concerning)\s+", re.I)
@@ -30,7 +30,7 @@ def rule_lines(session: Session, rules: list[Rule]) -> list[dict[str, Any]]:
         view = {"id": r.id, "section": r.section.replace("_", " "), "confidence": r.confidence, "evidence": r.evidence,
                 "rule": r.rule, "why": r.why, "failure_mode": r.failure_mode, "scope": r.scope,
                 "seats": [titles.get(s, s) for s in r.seats]}
-        out.append({"text": Mrkdwn(render("rule_line.j2", r=view).rstrip("\n"))})
+        out.append({"text": Mrkdwn(render("chart/rule_line.j2", r=view).rstrip("\n"))})
     return out
 
 
@@ -45,7 +45,7 @@ def rules_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         shown, more = [f.rule for f in search_rules(session, topic)], 0
     else:
         shown, more = everything[:LISTED], max(0, len(everything) - LISTED)
-    text = render("rules.j2", topic=topic, rules=rule_lines(session, shown), more=more, total=len(everything))
+    text = render("chart/rules.j2", topic=topic, rules=rule_lines(session, shown), more=more, total=len(everything))
     return Reply(text=text, blocks=[blocks.section(chunk) for chunk in chunks(text)])
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
-from otp_bot.commands.describe import STATUS_EMOJI, TREND, seat_holder_text
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import STATUS_EMOJI, TREND, seat_holder_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.render import render, truncate
+from otp_bot.commands.views.render import render, truncate
 from otp_bot.commands.reply import Reply
-from otp_bot.store.domain import periods
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_org, get_seat, seat_order
-from otp_bot.store.domain.metrics import DEFAULT_WEEKS, STATUS_WINDOW, MetricRow, metric_rows
+from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
+from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, STATUS_WINDOW, MetricRow, metric_rows
 from otp_bot.store.models import Metric, Seat
 
 SEATS_PER_PAGE = 12
@@ -54,7 +54,7 @@ def _seat_view(seat: Seat, rows: list[MetricRow]) -> dict[str, object]:
          "metrics by seat over the last weeks, each on or off track", aliases=("scores", "kpis", "sc"))
 def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"weeks", "page"}, flags={"post"})
-    if args.options.get("post"):  # in Slack, bot/listeners/rhythm.py takes it first
+    if args.options.get("post"):  # in Slack, bot/slack/listeners/rhythm.py takes it first
         raise Usage("`--post` posts the scorecard in the Slack channel you type it in",
                     hint="from a terminal: `otp schedule run scorecard`")
     weeks = args.int_option("weeks", DEFAULT_WEEKS, 1, 52)
@@ -94,15 +94,15 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
         "seat_count": len(seat_ids),
         "window": STATUS_WINDOW,
     }
-    text = render("scorecard.j2", **context)
+    text = render("scorecard/scorecard.j2", **context)
     budget = blocks.BlockBudget()
     budget.add(blocks.header(truncate(f"Scorecard: {scope}", 150)))
-    budget.add(blocks.context(render("scorecard_summary.j2", **context)))
+    budget.add(blocks.context(render("scorecard/scorecard_summary.j2", **context)))
     placed = 0
     for view in views:
-        if not budget.add(blocks.section(render("scorecard_seat.j2", view=view))):
+        if not budget.add(blocks.section(render("scorecard/scorecard_seat.j2", view=view))):
             break
         placed += 1
     if placed < len(views) or pages > 1:
-        budget.close(render("scorecard_more.j2", left=len(views) - placed, **context))
+        budget.close(render("scorecard/scorecard_more.j2", left=len(views) - placed, **context))
     return Reply(text=text, blocks=budget.blocks)

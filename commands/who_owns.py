@@ -7,20 +7,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands import blocks
-from otp_bot.commands.describe import card_holder_text, metric_line, status_legend, vacancy_text
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import card_holder_text, metric_line, status_legend, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, topic_words
-from otp_bot.commands.render import render
+from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
-from otp_bot.store.domain import periods
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_org
-from otp_bot.store.domain.directory import SeatCard, directory
-from otp_bot.store.domain.metrics import current_rows
-from otp_bot.store.domain.question import topic_of
-from otp_bot.store.domain.rules import rules_naming
-from otp_bot.store.domain.search import normalize, who_owns
+from otp_bot.store.domain.chart.reading import get_org
+from otp_bot.store.domain.chart.directory import SeatCard, directory
+from otp_bot.store.domain.scorecard.metrics import current_rows
+from otp_bot.store.domain.chart.question import topic_of
+from otp_bot.store.domain.chart.rules import rules_naming
+from otp_bot.store.domain.chart.search import normalize, who_owns
 
 RULES_SHOWN = 5  # on a seat's card; `/otp rules <seat>` shows them all, in full
 
@@ -36,16 +36,16 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
     match = who_owns(session, topic)
     topic = match.query
     if match.best is None and not match.candidates:
-        text = render("who_owns_none.j2", topic=topic)
+        text = render("chart/who_owns_none.j2", topic=topic)
         return Reply(text=text, blocks=[blocks.section(text)])
     kept = directory(session)
     if match.best is None:
         cards = [kept.card(c.seat_id) for c in match.candidates]
         options = [{"seat": card, "matched": c.matched, "field": c.field, "holder": card_holder_text(card)}
                    for c, card in zip(match.candidates, cards)]
-        text = render("who_owns_candidates.j2", topic=topic, options=options)
+        text = render("chart/who_owns_candidates.j2", topic=topic, options=options)
         return Reply(text=text, blocks=[blocks.section(text)])
-    return seat_reply(session, kept.card(match.best.seat_id), heading="who_owns.j2", today=periods.today(org.timezone),
+    return seat_reply(session, kept.card(match.best.seat_id), heading="chart/who_owns.j2", today=periods.today(org.timezone),
                       topic=topic, matched=match.best, same=normalize(match.best.matched) == normalize(topic))
 
 
@@ -65,8 +65,8 @@ def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date
         **extra,
     }
     # The body (and the lead) rendered once, for the text and for their blocks alike.
-    body = render("seat_body.j2", **context)
-    lead = render("who_owns_lead.j2", **context) if heading == "who_owns.j2" else None
+    body = render("chart/seat_body.j2", **context)
+    lead = render("chart/who_owns_lead.j2", **context) if heading == "chart/who_owns.j2" else None
     text = render(heading, body=body, lead=lead, **context)
     out = [blocks.header(f"{seat.title} ({seat.id})"), blocks.section(body)]
     if lead is not None:

@@ -59,7 +59,7 @@ class Templates:
             db = Database(self._create_empty(name), auto_migrate=True)
             db.upgrade()
             if kind == "example":
-                from otp_bot.bot.demo import load_example
+                from otp_bot.bot.cli.demo import load_example
 
                 load_example(db)
             db.dispose()

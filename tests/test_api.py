@@ -13,7 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from otp_bot.store.domain import audit, flags
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.gate import flags
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.models import ApiToken, Draft, Flag, MetricValue
 
@@ -59,7 +60,7 @@ def test_a_revoked_token_is_401(as_agent):
 
 
 def test_revoking_takes_effect_on_the_next_request(module_db, as_agent, server):
-    from otp_bot.store.domain.tokens import create_token, revoke_token
+    from otp_bot.store.domain.agents.tokens import create_token, revoke_token
 
     with module_db.session() as s:
         made = create_token(s, Actor.cli_operator(), holder_id="dirk", name="short-lived")
@@ -253,7 +254,7 @@ def test_a_value_for_another_seat_is_403_and_nothing_is_recorded(module_db, as_a
 def test_a_seat_handed_over_takes_effect_on_the_next_push(module_db, as_agent):
     """The server keeps metrics' facts per chart version; a change made by another process
     (here, this one) is seen by the very next batch."""
-    from otp_bot.store.domain import lifecycle
+    from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     pulse = as_agent("pulse")
     assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1}]}).json()["recorded"] == 1
@@ -580,7 +581,7 @@ def test_the_audit_chain_holds_after_all_this(module_db, server):
 
 
 def test_the_briefing_says_what_needs_the_agent_now(as_agent, module_db):
-    from otp_bot.store.domain import flags
+    from otp_bot.store.domain.gate import flags
     from otp_bot.store.domain.actors import actor_for_holder
 
     with module_db.session() as s:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.tokens import create_token, revoke_token
+from otp_bot.store.domain.agents.tokens import create_token, revoke_token
 
 from .agent_support import (  # noqa: F401 - fixtures
     as_agent, problem, server, tokens,

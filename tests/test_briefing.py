@@ -12,18 +12,22 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import select
 
-from otp_bot.bot.rhythm import RhythmPoster
-from otp_bot.bot.slack_client import make_client
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.bot.slack.client import make_client
 from otp_bot.commands import run
 from otp_bot.commands.briefing import MAIN_LINES, briefing_message
 from otp_bot.store.db import Database
-from otp_bot.store.domain import audit, bus, drafts, flags, periods, schedules
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.daily_briefing import DailyBriefing, briefing_json, daily_briefing
-from otp_bot.store.domain.metrics import Value, record_values
+from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, briefing_json, daily_briefing
+from otp_bot.store.domain.scorecard.metrics import Value, record_values
 from otp_bot.store.models import ScheduleRun
 
 from .blockkit import assert_valid

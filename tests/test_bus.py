@@ -12,10 +12,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.commands import run
-from otp_bot.store.domain import bus
+from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.models import AuditEntry, Message, OutboxItem, Seat
@@ -324,9 +324,9 @@ def test_a_long_inbox_stays_within_slacks_limits(example_db):
 
 
 def test_the_worker_mirrors_a_conversation_as_one_slack_thread(example_db):
-    from otp_bot.bot.settings import WorkerSettings
-    from otp_bot.bot.slack_client import make_client
-    from otp_bot.bot.worker import OutboxWorker
+    from otp_bot.bot.slack.settings import WorkerSettings
+    from otp_bot.bot.slack.client import make_client
+    from otp_bot.bot.runtime.worker import OutboxWorker
 
     from .slack_api import SlackAPI
 

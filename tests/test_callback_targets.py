@@ -25,10 +25,11 @@ from typing import Any
 import httpx
 import pytest
 
-from otp_bot.bot.delivery import post_callback
-from otp_bot.store.domain import drafts, outbox
+from otp_bot.bot.runtime.delivery import post_callback
+from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.callback_targets import NOTHING, Allowlist, TargetRefused, check_url, refusal, resolve
+from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, TargetRefused, check_url, refusal, resolve
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.models import Draft
 

@@ -9,12 +9,12 @@ import time
 import pytest
 from sqlalchemy import select
 
-from otp_bot.store.domain import lifecycle
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart_cache import per_chart
-from otp_bot.store.domain.directory import directory, seat_card
+from otp_bot.store.domain.chart.cache import per_chart
+from otp_bot.store.domain.chart.directory import directory, seat_card
 from otp_bot.store.domain.errors import Conflict, NotFound
-from otp_bot.store.domain.lifecycle import HearingInput
+from otp_bot.store.domain.lifecycle.seats import HearingInput
 from otp_bot.store.models import Seat, SeatOwns
 
 from .charts import chart, load, seat

@@ -10,12 +10,13 @@ import pytest
 import yaml
 from sqlalchemy import select, update
 
-from otp_bot.store.domain import drafts, flags, lifecycle
+from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart_sync import apply_chart, diff_charts, export_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, diff_charts, export_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden
-from otp_bot.store.domain.lifecycle import HearingInput, capabilities
+from otp_bot.store.domain.lifecycle.seats import HearingInput, capabilities
 from otp_bot.store.models import ApprovalRoute, AuditEntry, DraftDecision, DraftMessage, OutboxItem, Seat
 
 PULSE = Actor(label="Pulse", holder_id="pulse")  # holds retention; route 1 (C0APPROVALS, Bogdan)
@@ -281,7 +282,7 @@ def test_a_route_that_now_asks_for_no_more_approvals_than_a_draft_has_approves_i
 def test_a_draft_escalated_to_someone_the_chart_moved_out_of_its_line_is_escalated_again(example_db):
     import datetime as dt
 
-    from otp_bot.store.domain import draft_timers
+    from otp_bot.store.domain.gate import timers as draft_timers
     from otp_bot.store.domain.clock import utcnow
 
     draft_id = submit(example_db)  # retention: Bogdan approves; escalates to David (CEO, above the COO)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, load_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, load_chart, parse_yaml, validate_chart
 from otp_bot.store.models import AuditEntry, Holder, Seat, SeatHolding
 
 from .charts import chart, seat, write

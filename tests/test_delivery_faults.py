@@ -16,12 +16,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from otp_bot.bot.delivery import EVENT_TYPE
-from otp_bot.bot.settings import WorkerSettings
-from otp_bot.bot.slack_client import make_client
-from otp_bot.bot.worker import OutboxWorker
+from otp_bot.bot.runtime.delivery import EVENT_TYPE
+from otp_bot.bot.slack.settings import WorkerSettings
+from otp_bot.bot.slack.client import make_client
+from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.store.db import Database
-from otp_bot.store.domain import drafts, outbox
+from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.models import Draft, OutboxItem
 
@@ -177,7 +178,7 @@ def test_the_retry_finds_the_first_post_in_a_busy_channel(example_db, api):
 
 
 def test_when_the_look_up_cannot_finish_nothing_is_posted_and_the_failure_says_why(example_db, api, monkeypatch):
-    import otp_bot.bot.delivery as delivery
+    import otp_bot.bot.runtime.delivery as delivery
 
     [draft_id] = submit(example_db, 1)
     worker = worker_for(example_db, api, timeout=1, lease_seconds=3)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from otp_bot.store.domain.actors import Actor, actor_for_slack_user
-from otp_bot.store.domain.chart import reporting_line
-from otp_bot.store.domain.directory import directory
-from otp_bot.store.domain.lifecycle import assign
+from otp_bot.store.domain.chart.reading import reporting_line
+from otp_bot.store.domain.chart.directory import directory
+from otp_bot.store.domain.lifecycle.seats import assign
 from otp_bot.store.models import Seat
 from sqlalchemy import select
 

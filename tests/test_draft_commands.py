@@ -10,12 +10,12 @@ import subprocess
 import pytest
 from sqlalchemy import select, update
 
-from otp_bot.bot.home import home_view
+from otp_bot.bot.slack.views.home import home_view
 from otp_bot.commands import run
 from otp_bot.commands.dispatch import is_read_only
-from otp_bot.store.domain import drafts
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.overview import WAITING_SHOWN, overview_for
+from otp_bot.store.domain.rhythm.overview import WAITING_SHOWN, overview_for
 from otp_bot.store.models import AuditEntry, Draft
 
 from .blockkit import assert_valid

@@ -12,13 +12,14 @@ import yaml
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from otp_bot.store.domain import audit, draft_timers, drafts, flags, gate_queries, outbox
+from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.gate import timers as draft_timers, drafts, flags, queries as gate_queries
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate_queries import history, list_drafts, policies_holding
+from otp_bot.store.domain.gate.queries import history, list_drafts, policies_holding
 from otp_bot.store.models import AuditEntry, Draft, DraftDecision, Flag, OutboxItem
 
 PULSE = Actor(label="Pulse", holder_id="pulse")  # holds retention (supervisor Bogdan)

@@ -24,12 +24,12 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from otp_bot.bot.approval_message import REJECT_VIEW
+from otp_bot.bot.slack.views.approval_message import REJECT_VIEW
 from otp_bot.store.db import Database
-from otp_bot.store.domain import drafts
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.models import Draft, DraftDecision
 
 from .serve import BOGDAN, Server, free_port

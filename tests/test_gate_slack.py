@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain import audit, drafts, flags, outbox
+from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.gate import drafts, flags
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.callback_targets import Allowlist
+from otp_bot.store.domain.gate.callback_targets import Allowlist
 from otp_bot.store.models import ApprovalRoute, Draft, DraftDecision
 
 from .blockkit import assert_valid

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from otp_bot.store.domain import formula, periods
+from otp_bot.store.domain.scorecard import formula, periods
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.goals import Goal, format_value, parse_goal
-from otp_bot.store.domain.value_parse import parse_value
+from otp_bot.store.domain.scorecard.goals import Goal, format_value, parse_goal
+from otp_bot.store.domain.scorecard.value_parse import parse_value
 
 
 @pytest.mark.parametrize(

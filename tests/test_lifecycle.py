@@ -17,15 +17,16 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.commands import run
-from otp_bot.store.domain import audit, lifecycle
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart import get_org
-from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.reading import get_org
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.lifecycle import DROP, HearingErrors, HearingInput
-from otp_bot.store.domain.metrics import record_value
-from otp_bot.store.domain.search import who_owns
+from otp_bot.store.domain.lifecycle.seats import DROP, HearingErrors, HearingInput
+from otp_bot.store.domain.scorecard.metrics import record_value
+from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.models import AuditEntry, Hearing, MetricValue, Org, Seat, SeatHolding, SeatOwns
 
 from .blockkit import assert_valid

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from otp_bot.bot.hearing_form import hearing_modal
+from otp_bot.bot.slack.views.hearing_form import hearing_modal
 from otp_bot.store.db import Database
-from otp_bot.store.domain import lifecycle
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.models import Hearing, Seat
 

@@ -18,7 +18,8 @@ from mcp.client.stdio import stdio_client
 from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain import drafts, tokens
+from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.agents import tokens
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.models import MetricValue
 

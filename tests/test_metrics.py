@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from otp_bot.store.domain import periods
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart import get_metric
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.reading import get_metric
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
-from otp_bot.store.domain.metrics import metric_rows, record_value
+from otp_bot.store.domain.scorecard.metrics import metric_rows, record_value
 from otp_bot.store.models import MetricValue
 
 from .charts import chart, seat, with_retired_accounting

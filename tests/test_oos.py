@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from otp_bot.store.domain.chartfile import ChartErrors, ChartSpec, dump_chart, load_chart, parse_yaml, validate_chart
-from otp_bot.store.domain.oos import convert_oos_file, convert_oos_text
+from otp_bot.store.domain.chart.chartfile import ChartErrors, ChartSpec, dump_chart, load_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.oos import convert_oos_file, convert_oos_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SAMPLE_MD = EXAMPLES / "otp-platform.oos.md"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from otp_bot.bot.errors import friendly
+from otp_bot.bot.slack.errors import friendly
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.retry import CLICKS, Backoff, is_transient
 

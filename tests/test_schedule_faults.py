@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from otp_bot.bot.rhythm import RhythmPoster
-from otp_bot.bot.slack_client import make_client
-from otp_bot.store.domain import schedules
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.bot.slack.client import make_client
+from otp_bot.store.domain.rhythm import schedules
 
 from .test_schedules import TOKEN, api, due_now, past_lease, posts, runs, set_schedules  # noqa: F401 - api: fixture
 

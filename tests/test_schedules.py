@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from otp_bot.bot.delivery import post_once
-from otp_bot.bot.rhythm import RhythmPoster
-from otp_bot.bot.scheduler import RhythmScheduler, SchedulerSettings
-from otp_bot.bot.slack_client import make_client
+from otp_bot.bot.runtime.delivery import post_once
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.bot.runtime.scheduler import RhythmScheduler, SchedulerSettings
+from otp_bot.bot.slack.client import make_client
 from otp_bot.store.db import Database
-from otp_bot.store.domain import cron, schedules
-from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-from otp_bot.store.domain.chartfile import ChartErrors, validate_chart
+from otp_bot.store.domain.rhythm import cron, schedules
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.models import AuditEntry, ScheduleRun
 

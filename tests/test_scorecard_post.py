@@ -12,14 +12,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from otp_bot.bot.rhythm import RhythmPoster
-from otp_bot.bot.slack_client import make_client
-from otp_bot.commands.scorecard_image import render_png
-from otp_bot.commands.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
-from otp_bot.store.domain import schedules
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.bot.slack.client import make_client
+from otp_bot.commands.views.scorecard_image import render_png
+from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
+from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.review import open_follow_up, weekly_review
+from otp_bot.store.domain.scorecard.review import open_follow_up, weekly_review
 from otp_bot.store.models import AuditEntry, FollowUp, ScheduleRun
 
 from .blockkit import assert_valid

@@ -9,8 +9,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.models import AuditEntry, Holder, Metric, MetricValue, Seat, SeatHolding
 
 from .charts import chart, seat, with_retired_accounting

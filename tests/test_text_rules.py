@@ -9,10 +9,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from otp_bot.bot.approval_message import approval_message, fallback_text
-from otp_bot.store.domain import drafts, gate_queries, lifecycle
+from otp_bot.bot.slack.views.approval_message import approval_message, fallback_text
+from otp_bot.store.domain.gate import drafts, queries as gate_queries
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chartfile import ChartErrors, validate_chart
+from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Draft, Flag, Message, MetricValue

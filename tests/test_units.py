@@ -13,13 +13,13 @@ import yaml
 from sqlalchemy import insert, select, text
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.goals import Goal, parse_goal
-from otp_bot.store.domain.measures import Measure, format_value
-from otp_bot.store.domain.metrics import current_rows, record_value
-from otp_bot.store.domain.value_parse import parse_value, split_value
+from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
+from otp_bot.store.domain.scorecard.measures import Measure, format_value
+from otp_bot.store.domain.scorecard.metrics import current_rows, record_value
+from otp_bot.store.domain.scorecard.value_parse import parse_value, split_value
 from otp_bot.store.models import Metric, MetricValue
 
 MARIA = "U0MARIA0001"
@@ -222,7 +222,7 @@ def test_goals_are_read_by_the_same_rules():
 
 
 def test_currencies_by_their_names():
-    from otp_bot.store.domain.measures import read_measure
+    from otp_bot.store.domain.scorecard.measures import read_measure
 
     assert read_measure("euros") == read_measure("€") == read_measure("eur") == Measure("currency", None, "EUR")
     assert read_measure("dollars", org_currency="CAD") == Measure("currency", None, "CAD")

@@ -11,7 +11,7 @@ import pytest
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.tokens import create_token
+from otp_bot.store.domain.agents.tokens import create_token
 
 from .conftest import _store
 from .serve import Server

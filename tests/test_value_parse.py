@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.measures import Measure
-from otp_bot.store.domain.value_parse import MAX_DIGITS, parse_value, split_value
+from otp_bot.store.domain.scorecard.measures import Measure
+from otp_bot.store.domain.scorecard.value_parse import MAX_DIGITS, parse_value, split_value
 
 
 def refused(value, unit="number", mark=None) -> str:
@@ -195,9 +195,9 @@ def test_anything_accepted_is_exact(text, unit, mark):
 
 def test_the_org_decimal_mark_is_imported_used_and_exported(db):
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.chart_sync import apply_chart, export_chart
-    from otp_bot.store.domain.chartfile import ChartErrors, dump_chart, validate_chart
-    from otp_bot.store.domain.metrics import record_value
+    from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+    from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
+    from otp_bot.store.domain.scorecard.metrics import record_value
 
     from .charts import chart
 
@@ -223,8 +223,8 @@ def test_the_org_decimal_mark_is_imported_used_and_exported(db):
 
 
 def test_goals_are_read_by_the_same_rules():
-    from otp_bot.store.domain.chartfile import ChartErrors, validate_chart
-    from otp_bot.store.domain.goals import Goal, parse_goal
+    from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
+    from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 
     from .charts import chart, seat
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.tokens import create_token
+from otp_bot.store.domain.agents.tokens import create_token
 from otp_bot.store.models import MetricValue
 
 from .agent_support import as_agent, server, tokens  # noqa: F401 - fixtures

@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz
 
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain import search
-from otp_bot.store.domain.chartfile import validate_chart
-from otp_bot.store.domain.search import (
-    CANDIDATE_FLOOR,
-    FUZZY_LIMIT,
-    SHORTLIST,
-    index_for,
-    normalize,
-    who_owns,
-)
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart import search
+from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.search import CANDIDATE_FLOOR, FUZZY_LIMIT, SHORTLIST, index_for, normalize, who_owns
 
 from .charts import chart, seat, with_retired_accounting
 

@@ -11,7 +11,7 @@ candidates shown), or nothing.
 - offer recall: the share whose right seat was answered or offered.
 
 `python -m tests.test_who_owns_quality` prints these for a range of thresholds: how the
-constants in store/domain/search.py were chosen.
+constants in store/domain/chart/search.py were chosen.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import pytest
 import yaml
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain import search
-from otp_bot.store.domain.chart_sync import apply_chart
-from otp_bot.store.domain.chartfile import validate_chart
-from otp_bot.store.domain.search import SearchIndex
+from otp_bot.store.domain.chart import search
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.search import SearchIndex
 
 HERE = Path(__file__).resolve().parent
 CHARTS = {"example": HERE.parent / "examples" / "acme-agency.yaml",

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from otp_bot.bot.settings import WorkerSettings
-from otp_bot.bot.slack_client import make_client
-from otp_bot.bot.worker import OutboxWorker
-from otp_bot.store.domain import drafts
+from otp_bot.bot.slack.settings import WorkerSettings
+from otp_bot.bot.slack.client import make_client
+from otp_bot.bot.runtime.worker import OutboxWorker
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.models import Draft

@@ -43,7 +43,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _call(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
     """One API request; a refusal or no answer ends the command with the right exit code."""
-    from otp_bot.bot.api_client import ApiClient, ApiProblem, Unreachable
+    from otp_bot.bot.agents.api_client import ApiClient, ApiProblem, Unreachable
 
     try:
         client = ApiClient.from_settings()

@@ -24,7 +24,7 @@ def chart_import(
     actor: Annotated[str, typer.Option("--actor", help="Who is importing, for the audit log.")] = "cli",
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
-    from otp_bot.store.domain.chart_import import import_file, load_file
+    from otp_bot.store.domain.chart.file_import import import_file, load_file
 
     try:
         loaded = load_file(file)
@@ -53,9 +53,9 @@ def chart_export(
     """Print the stored chart as YAML, or as OTP's OOS JSON (import either back for no changes)."""
     import json
 
-    from otp_bot.store.domain.chart_sync import export_chart
-    from otp_bot.store.domain.chartfile import dump_chart
-    from otp_bot.store.domain.oos.export import export_oos
+    from otp_bot.store.domain.chart.sync import export_chart
+    from otp_bot.store.domain.chart.chartfile import dump_chart
+    from otp_bot.store.domain.chart.oos.export import export_oos
 
     if format not in ("yaml", "oos"):
         fail(f"unknown format {format!r}: use yaml or oos", code=2)
@@ -110,12 +110,12 @@ def kpi_push(
     correct: Annotated[bool, typer.Option("--correct", help="Replace the period's earlier values (kept in history).")] = False,
 ) -> None:
     """Record a value as an operator."""
-    from otp_bot.store.domain import periods as period_math
+    from otp_bot.store.domain.scorecard import periods as period_math
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.chart import get_metric
-    from otp_bot.store.domain.goals import format_value
-    from otp_bot.store.domain.measures import measure_of
-    from otp_bot.store.domain.metrics import record_value
+    from otp_bot.store.domain.chart.reading import get_metric
+    from otp_bot.store.domain.scorecard.goals import format_value
+    from otp_bot.store.domain.scorecard.measures import measure_of
+    from otp_bot.store.domain.scorecard.metrics import record_value
 
     try:
         with database().session() as session:

@@ -69,7 +69,7 @@ def read_text(path: str, what: str) -> str:
 def callback_allow():
     """OTP_CALLBACK_ALLOW (non-public callback targets an operator allows), checked: a
     malformed entry is named, exit 2."""
-    from otp_bot.bot.settings import ConfigError, callback_allowlist
+    from otp_bot.bot.slack.settings import ConfigError, callback_allowlist
 
     try:
         return callback_allowlist()
@@ -79,7 +79,7 @@ def callback_allow():
 
 def slack_settings(*required: str):
     """The Slack settings, checked: a missing or malformed variable is named, exit 2."""
-    from otp_bot.bot.settings import ConfigError, SlackSettings
+    from otp_bot.bot.slack.settings import ConfigError, SlackSettings
 
     settings = SlackSettings()
     try:

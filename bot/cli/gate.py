@@ -32,7 +32,7 @@ def draft_submit(
     as_holder: AsHolder = None,
 ) -> None:
     """Submit a draft for human approval; prints its number (the last line, alone)."""
-    from otp_bot.store.domain.drafts import outcome, submit_draft
+    from otp_bot.store.domain.gate.drafts import outcome, submit_draft
 
     body = read_text(body_file, "the body")
     allow = callback_allow()
@@ -56,9 +56,9 @@ def draft_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
 ) -> None:
     """One draft: status and outcome, text, route, decisions, messages, history."""
-    from otp_bot.bot.draft_text import draft_text
-    from otp_bot.commands.draft_views import record
-    from otp_bot.store.domain.drafts import get_draft
+    from otp_bot.bot.cli.draft_text import draft_text
+    from otp_bot.commands.views.drafts import record
+    from otp_bot.store.domain.gate.drafts import get_draft
 
     try:
         with database().session(readonly=True) as session:
@@ -78,10 +78,10 @@ def draft_list(
     limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many, newest first.")] = 20,
 ) -> None:
     """Recent drafts, newest first."""
-    from otp_bot.bot.draft_text import draft_row
-    from otp_bot.commands.draft_views import line
+    from otp_bot.bot.cli.draft_text import draft_row
+    from otp_bot.commands.views.drafts import line
     from otp_bot.store.domain.clock import utcnow
-    from otp_bot.store.domain.gate_queries import list_drafts
+    from otp_bot.store.domain.gate.queries import list_drafts
 
     now = utcnow()
     try:
@@ -101,7 +101,7 @@ def draft_withdraw(
     as_holder: AsHolder = None,
 ) -> None:
     """Withdraw a held or pending draft (its drafter or an operator)."""
-    from otp_bot.store.domain.drafts import withdraw
+    from otp_bot.store.domain.gate.drafts import withdraw
 
     try:
         with database().session() as session:
@@ -121,10 +121,10 @@ def flag_set(
     as_holder: AsHolder = None,
 ) -> None:
     """Flag a subject for a seat; policies hold drafts while it stands."""
-    from otp_bot.bot.draft_text import flag_row
-    from otp_bot.commands.draft_views import flag_view
-    from otp_bot.store.domain.flags import parse_until, set_flag
-    from otp_bot.store.domain.gate_queries import policies_holding
+    from otp_bot.bot.cli.draft_text import flag_row
+    from otp_bot.commands.views.drafts import flag_view
+    from otp_bot.store.domain.gate.flags import parse_until, set_flag
+    from otp_bot.store.domain.gate.queries import policies_holding
 
     try:
         with database().session() as session:
@@ -151,7 +151,7 @@ def flag_lift(
     as_holder: AsHolder = None,
 ) -> None:
     """Lift a flag; drafts it held go to approval (listed)."""
-    from otp_bot.store.domain.flags import lift_flag
+    from otp_bot.store.domain.gate.flags import lift_flag
 
     try:
         with database().session() as session:
@@ -171,9 +171,9 @@ def flag_list(
     subject: Annotated[str | None, typer.Argument(help="Only flags on this subject.")] = None,
 ) -> None:
     """Flags in force."""
-    from otp_bot.bot.draft_text import flag_row
-    from otp_bot.commands.draft_views import flag_view
-    from otp_bot.store.domain.flags import active_flags
+    from otp_bot.bot.cli.draft_text import flag_row
+    from otp_bot.commands.views.drafts import flag_view
+    from otp_bot.store.domain.gate.flags import active_flags
 
     with database().session(readonly=True) as session:
         rows = [flag_row(flag_view(f)) for f in active_flags(session, subject)]

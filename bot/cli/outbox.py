@@ -33,7 +33,7 @@ def outbox_list(
 def outbox_retry(item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's id (`otp outbox list`).")]) -> None:
     """Queue a failed item again with a fresh attempt budget (it still looks for an earlier post first)."""
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.draft_delivery import retry_item
+    from otp_bot.store.domain.gate.delivery import retry_item
 
     try:
         with database().session() as session:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from otp_bot.bot.cli.common import callback_allow, database, err, fail, out, refused, slack_settings
-from otp_bot.bot.terminal import to_rich
+from otp_bot.bot.console.terminal import to_rich
 from otp_bot.store.domain.errors import DomainError
 
 
@@ -56,7 +56,7 @@ def demo(
     text: Annotated[str, typer.Argument(help="The /otp command to answer.")] = "who-owns retention",
 ) -> None:
     """Load the example org (Acme Agency) if the store has no chart yet, then answer a command."""
-    from otp_bot.bot.demo import has_chart, load_example
+    from otp_bot.bot.cli.demo import has_chart, load_example
 
     db = database()
     if not has_chart(db):
@@ -71,7 +71,7 @@ def shell(
 ) -> None:
     """A local console: the real Slack app against a built-in stand-in for Slack."""
     from otp_bot.bot.console.shell import Shell
-    from otp_bot.bot.demo import has_chart, load_example
+    from otp_bot.bot.cli.demo import has_chart, load_example
 
     db = database()
     if example and not has_chart(db):
@@ -100,10 +100,10 @@ def _start(*required: str, degraded: bool = False):
 
     from rich.markup import escape
 
-    from otp_bot.bot.app import create_app
-    from otp_bot.bot.heap import settle_heap
-    from otp_bot.bot.slack_reach import SlackWatch, TokenRefused, probe
-    from otp_bot.store.domain.chart_cache import warm
+    from otp_bot.bot.slack.app import create_app
+    from otp_bot.bot.runtime.heap import settle_heap
+    from otp_bot.bot.slack.reach import SlackWatch, TokenRefused, probe
+    from otp_bot.store.domain.chart.cache import warm
 
     settings = slack_settings(*required)
     callback_allow()  # checked before anything starts: the worker and the API read it
@@ -134,9 +134,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
     """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1) and GET /healthz."""
-    from otp_bot.bot.scheduler import RhythmScheduler
-    from otp_bot.bot.web import create_web_app
-    from otp_bot.bot.web import serve as serve_http
+    from otp_bot.bot.runtime.scheduler import RhythmScheduler
+    from otp_bot.bot.runtime.web import create_web_app
+    from otp_bot.bot.runtime.web import serve as serve_http
 
     settings, db, bolt, deps = _start("bot_token", "signing_secret", degraded=True)
     err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
@@ -149,7 +149,7 @@ def run_socket_mode() -> None:
     """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from otp_bot.bot.scheduler import RhythmScheduler
+    from otp_bot.bot.runtime.scheduler import RhythmScheduler
 
     settings, db, bolt, deps = _start("bot_token", "signing_secret", "app_token")
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
@@ -165,7 +165,7 @@ def run_socket_mode() -> None:
 
 def mcp() -> None:
     """Serve MCP over stdio for an LLM agent, acting as the agent whose API token is in OTP_TOKEN."""
-    from otp_bot.bot.mcp_server import run_stdio
+    from otp_bot.bot.agents.mcp_server import run_stdio
 
     callback_allow()
     run_stdio(database())

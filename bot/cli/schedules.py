@@ -20,7 +20,7 @@ schedule_app = typer.Typer(no_args_is_help=True, help="Schedules: the daily brie
 @schedule_app.command("list")
 def schedule_list() -> None:
     """Each schedule: what it posts where, its cron and timezone, its next run and its last."""
-    from otp_bot.store.domain import schedules
+    from otp_bot.store.domain.rhythm import schedules
     from otp_bot.store.domain.clock import as_utc, utcnow
 
     now = utcnow()
@@ -55,7 +55,7 @@ def schedule_run(
     actor: Annotated[str, typer.Option("--actor", help="Who is running it, for the audit log.")] = "cli",
 ) -> None:
     """Post the current period's briefing or scorecard now, as the scheduler would (once per period)."""
-    from otp_bot.store.domain import schedules
+    from otp_bot.store.domain.rhythm import schedules
 
     try:
         with database().session(readonly=True) as session:
@@ -66,7 +66,7 @@ def schedule_run(
         _dry_run(plan)
         return
     client = _client()
-    from otp_bot.bot.rhythm import RhythmPoster
+    from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 
     db = database()
     try:
@@ -91,14 +91,14 @@ def schedule_run(
 
 
 def _dry_run(plan) -> None:
-    from otp_bot.bot.terminal import to_rich
+    from otp_bot.bot.console.terminal import to_rich
     from otp_bot.commands.briefing import briefing_message
-    from otp_bot.commands.scorecard_image import MAX_ROWS
-    from otp_bot.commands.scorecard_post import scorecard_message
-    from otp_bot.store.domain import schedules
+    from otp_bot.commands.views.scorecard_image import MAX_ROWS
+    from otp_bot.commands.views.scorecard_post import scorecard_message
+    from otp_bot.store.domain.rhythm import schedules
     from otp_bot.store.domain.clock import as_utc, utcnow
-    from otp_bot.store.domain.daily_briefing import daily_briefing
-    from otp_bot.store.domain.review import weekly_review
+    from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
+    from otp_bot.store.domain.scorecard.review import weekly_review
     from rich.console import Console
 
     now = utcnow()
@@ -117,7 +117,7 @@ def _dry_run(plan) -> None:
 
 
 def _client():
-    from otp_bot.bot.slack_client import make_client
+    from otp_bot.bot.slack.client import make_client
 
     settings = slack_settings("bot_token")
     return make_client(settings.secret("bot_token"), settings.base_url, settings.timeout_seconds)

@@ -36,7 +36,7 @@ def seat_hire(
     as_holder: AsHolder = None,
 ) -> None:
     """Create a seat."""
-    from otp_bot.store.domain import lifecycle
+    from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     try:
         with database().session() as session:
@@ -56,7 +56,7 @@ def seat_assign(
     as_holder: AsHolder = None,
 ) -> None:
     """Give a seat a holder; the previous holding closes (kept in its history)."""
-    from otp_bot.store.domain import lifecycle
+    from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     try:
         with database().session() as session:
@@ -70,7 +70,7 @@ def seat_assign(
 @seat_app.command("vacate")
 def seat_vacate(seat: Annotated[str, typer.Argument(help="The seat.")], as_holder: AsHolder = None) -> None:
     """Leave a seat without a holder."""
-    from otp_bot.store.domain import lifecycle
+    from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     try:
         with database().session() as session:
@@ -88,7 +88,7 @@ def seat_retire(
     as_holder: AsHolder = None,
 ) -> None:
     """Record a hearing on a seat; when it decides `retire`, retire the seat and move its work."""
-    from otp_bot.store.domain import lifecycle
+    from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     text = read_text(hearing, "the hearing")
     try:
@@ -107,9 +107,9 @@ def seat_retire(
 @seat_app.command("history")
 def seat_history(seat: Annotated[str, typer.Argument(help="The seat.")]) -> None:
     """Who held the seat when, its hearings, and every change to it."""
-    from otp_bot.commands.draft_views import stamp
+    from otp_bot.commands.views.drafts import stamp
     from otp_bot.commands.lifecycle import event_view, hearing_view
-    from otp_bot.store.domain import lifecycle
+    from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     try:
         with database().session() as session:

@@ -22,7 +22,7 @@ def token_create(
 ) -> None:
     """Create an API token. It is shown once, as the last line of stdout; only its hash is stored."""
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.tokens import create_token
+    from otp_bot.store.domain.agents.tokens import create_token
 
     try:
         with database().session() as session:
@@ -49,7 +49,7 @@ def token_list(
 ) -> None:
     """Tokens by id: prefix, holder, granted seats, admin, created, last used (never the token itself)."""
     from otp_bot.store.domain.clock import as_utc
-    from otp_bot.store.domain.tokens import list_tokens
+    from otp_bot.store.domain.agents.tokens import list_tokens
 
     def when(value) -> str:
         return as_utc(value).strftime("%Y-%m-%d %H:%M") if value else "never"
@@ -74,7 +74,7 @@ def token_revoke(
     """Revoke a token: its next request is refused (401)."""
     from otp_bot.store.domain.actors import Actor
     from otp_bot.store.domain.clock import as_utc, utcnow
-    from otp_bot.store.domain.tokens import revoke_token
+    from otp_bot.store.domain.agents.tokens import revoke_token
 
     now = utcnow()
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from rich.markup import escape
 
 from otp_bot.bot.console.modal import field_hint
-from otp_bot.bot.terminal import to_rich
+from otp_bot.bot.console.terminal import to_rich
 
 
 @dataclass(frozen=True)

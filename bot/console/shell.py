@@ -20,11 +20,11 @@ from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
-from otp_bot.bot.app import create_app
+from otp_bot.bot.slack.app import create_app
 from otp_bot.bot.console.modal import FieldError, Form
 from otp_bot.bot.console.render import Button, render_blocks
 from otp_bot.bot.console.standin import SlackStandIn
-from otp_bot.bot.settings import SlackSettings
+from otp_bot.bot.slack.settings import SlackSettings
 from otp_bot.store.db import Database
 from otp_bot.store.models import Holder
 
@@ -232,7 +232,7 @@ class Shell:
     def draft(self) -> None:
         """What an agent does through the API: Pulse drafts retention outreach for a client at risk."""
         from otp_bot.store.domain.actors import Actor
-        from otp_bot.store.domain.drafts import submit_draft
+        from otp_bot.store.domain.gate.drafts import submit_draft
         from otp_bot.store.domain.errors import DomainError
 
         body = ("Hi Jo,\n\nWe noticed Acme's team logged in far less this month. Could we book 20 minutes this week "

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart import find_org
-from otp_bot.store.domain.directory import directory
+from otp_bot.store.domain.chart.reading import find_org
+from otp_bot.store.domain.chart.directory import directory
 from otp_bot.store.models import Holder, Seat
 
 
@@ -42,7 +42,7 @@ class Actor:
 
 
 def actor_for_holder(session: Session, holder_id: str) -> Actor:
-    from otp_bot.store.domain.chart import get_holder
+    from otp_bot.store.domain.chart.reading import get_holder
 
     holder = get_holder(session, holder_id)
     return Actor(label=holder.name, holder_id=holder.id)

@@ -9,7 +9,7 @@ What Slack answered (`landed`) is recorded unconditionally the moment it answers
 whoever holds the item next knows the post is out without searching for it.
 
 A retry whose earlier attempt started calling out (`started_at` is set) looks for what
-landed before calling again; see bot/delivery.py.
+landed before calling again; see bot/runtime/delivery.py.
 """
 
 from __future__ import annotations

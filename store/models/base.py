@@ -17,7 +17,7 @@ NAMING = {
 
 HOLDER_KINDS = ("human", "agent")
 SEAT_STATUSES = ("active", "vacant", "planned", "retired")
-# What a metric measures (store/domain/measures.py); before migration 0014 the unit column
+# What a metric measures (store/domain/scorecard/measures.py); before migration 0014 the unit column
 # held one of number, percent, currency, minutes, yesno.
 METRIC_KINDS = ("number", "percent", "currency", "duration", "yesno", "score")
 TIME_UNITS = ("seconds", "minutes", "hours", "days", "weeks")

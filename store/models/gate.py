@@ -52,7 +52,7 @@ class Draft(Base):
 
     The route (where it is posted, who may decide, how many must) is copied on when the
     draft goes to approval and kept in step with the chart: a chart change re-routes or
-    withdraws waiting drafts (store/domain/chart_gate.py), and a decision re-reads the route.
+    withdraws waiting drafts (store/domain/gate/follow_chart.py), and a decision re-reads the route.
     """
 
     __tablename__ = "drafts"

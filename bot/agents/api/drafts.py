@@ -1,0 +1,96 @@
+"""The human gate for agents: submit a draft, read its outcome, wait for a decision, withdraw."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from otp_bot.bot.agents.api import schemas, views
+from otp_bot.bot.agents.api.auth import Caller, Db, Kick
+from otp_bot.bot.agents.api.problems import responses
+from otp_bot.store.db import Database
+from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.errors import Invalid
+
+router = APIRouter(tags=["drafts"], responses=responses(401))
+
+MAX_WAIT = 60.0
+POLL_SECONDS = 0.25  # how often a waiter looks; each look is one short read
+
+
+@router.post("/drafts", status_code=201, response_model=schemas.Draft, responses={
+    200: {"model": schemas.Draft, "description": "Already submitted with this key: the same draft"},
+    **responses(400, 403, 404, 409, 413, 422)})
+def submit(body: schemas.DraftIn, actor: Caller, db: Db, kick: Kick, request: Request, response: Response,
+           idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> schemas.Draft:
+    """Submit a draft for a human decision, for a seat the token's holder holds.
+
+    It is posted for approval at once, or held while a policy's flag is on its subject
+    (`status: held`, `hold_reason` says why). 201 with the new draft; 200 with the same
+    draft when its idempotency key was seen before with the same content.
+    """
+    if body.key and idempotency_key and body.key != idempotency_key:
+        raise Invalid("the body's `key` and the Idempotency-Key header differ", hint="send one of them")
+    with db.session() as session:
+        done = drafts.submit_draft(session, actor, seat_id=body.seat, kind=body.kind, subject=body.subject,
+                                   title=body.title, body=body.body, customer_facing=body.customer_facing,
+                                   destination=body.destination, key=body.key or idempotency_key,
+                                   callback_allow=request.app.state.callback_allow)
+        out = views.draft(session, done.draft)
+    if done.created:
+        kick()  # committed: the worker posts the approval message now, not at its next poll
+    response.status_code = 201 if done.created else 200
+    response.headers["Location"] = f"{request.scope.get('root_path', '')}/drafts/{out.id}"
+    return out
+
+
+@router.get("/drafts/{draft_id}", response_model=schemas.Draft, responses=responses(403, 404))
+def show(draft_id: int, actor: Caller, db: Db) -> schemas.Draft:
+    """A draft of a seat the token's holder holds: status, the outcome in a sentence, the
+    final text once approved, decisions, delivery, and why it is held."""
+    return _read(db, actor, draft_id)
+
+
+@router.get("/drafts/{draft_id}/wait", response_model=schemas.Waited, responses=responses(403, 404, 422))
+async def wait(draft_id: int, actor: Caller, db: Db, request: Request,
+               timeout: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait, at most 60.")] = 30.0
+               ) -> schemas.Waited:
+    """Wait until the draft's status changes (approved, rejected, expired, withdrawn, or held →
+    pending) or `timeout` seconds pass, then answer the draft either way. A draft already
+    decided is answered at once. No transaction is held while waiting."""
+    draft = await run_in_threadpool(_read, db, actor, draft_id)
+    if draft.status not in drafts.WAITING:
+        return schemas.Waited(changed=False, timed_out=False, draft=draft)
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(min(POLL_SECONDS, left))
+        if request.app.state.stopping.is_set() or await request.is_disconnected():
+            break  # the server is stopping (the client asks again), or nobody is listening any more
+        if await run_in_threadpool(_status, db, draft_id) != draft.status:
+            return schemas.Waited(changed=True, timed_out=False, draft=await run_in_threadpool(_read, db, actor, draft_id))
+    return schemas.Waited(changed=False, timed_out=True, draft=await run_in_threadpool(_read, db, actor, draft_id))
+
+
+@router.post("/drafts/{draft_id}/withdraw", response_model=schemas.Draft, responses=responses(403, 404, 409))
+def withdraw(draft_id: int, actor: Caller, db: Db, kick: Kick) -> schemas.Draft:
+    """Withdraw a held or pending draft (its drafter, or an admin token); its approval
+    message is updated to say so. 409 once it is decided."""
+    with db.session() as session:
+        out = views.draft(session, drafts.withdraw(session, actor, draft_id))
+    kick()
+    return out
+
+
+def _read(db: Database, actor: Actor, draft_id: int) -> schemas.Draft:
+    with db.session(readonly=True) as session:
+        return views.draft(session, drafts.readable_draft(session, actor, draft_id))
+
+
+def _status(db: Database, draft_id: int) -> str | None:
+    with db.session(readonly=True) as session:
+        return drafts.status_of(session, draft_id)

@@ -1,0 +1,263 @@
+"""The outbox worker: performs what the domain queued, and lets time act on drafts and flags.
+
+It runs as a thread inside `otp serve`, `otp run` and `otp shell`. Several may run at
+once (several processes): each item is claimed with a lease and a fence (see
+store/domain/outbox.py). Right before every call out the worker re-confirms the claim,
+which renews the lease; a claim taken over meanwhile does not call. The lease is longer
+than the longest call (Slack's client timeout, a callback's timeout), so an owner that
+confirmed is still the owner when the call returns. No transaction is held while Slack
+or a callback answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from otp_bot.bot.slack.views import approval_message as messages
+from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
+from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
+from otp_bot.commands.views.blocks import section
+from otp_bot.commands.views.messages import mirror_text
+from otp_bot.commands.views.render import escape
+from otp_bot.store.db import Database
+from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.gate import delivery as draft_delivery, timers as draft_timers, drafts, queries as gate_queries
+from otp_bot.store.domain import outbox
+from otp_bot.store.domain.clock import as_utc
+from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.gate.flags import expire_flags
+from otp_bot.store.models import Holder
+
+log = logging.getLogger("otp_bot.worker")
+
+# Slack errors that no retry can fix: the item fails at once, visibly.
+PERMANENT = frozenset({"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "cant_update_message",
+                       "user_not_found", "cannot_dm_bot", "invalid_blocks", "msg_too_long", "no_text",
+                       "invalid_auth", "not_authed", "account_inactive", "missing_scope", "restricted_action"})
+
+
+LEASE_MARGIN = 2.0  # seconds the lease must exceed the longest call by
+
+
+class Permanent(Exception):
+    """Retrying will not help; the item fails now."""
+
+
+class TakenOver(Exception):
+    """Another worker claimed the item after this one's lease ran out: hands off."""
+
+
+class OutboxWorker:
+    def __init__(self, db: Database, client: WebClient, settings: WorkerSettings | None = None) -> None:
+        self.db, self.client = db, client
+        self.settings = settings or WorkerSettings()
+        self.allow = self.settings.allowlist  # OTP_CALLBACK_ALLOW: non-public callback targets an operator allows
+        longest = max(float(getattr(client, "timeout", 0) or 0), self.settings.callback_timeout_seconds)
+        if self.settings.lease_seconds < longest + LEASE_MARGIN:
+            raise ConfigError(f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
+                              f"({longest:g} s, the Slack or callback timeout) by {LEASE_MARGIN:g} s")
+        self.lease = dt.timedelta(seconds=self.settings.lease_seconds)
+        # Claim no more than can be worked within one lease: items late in a batch would lapse.
+        self.batch = self.settings.outbox_batch or max(1, min(20, int(self.settings.lease_seconds // max(longest, 1.0))))
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = 0.0
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="otp-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def kick(self) -> None:
+        """Work was queued in this process: do it now rather than at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if time.monotonic() - self._last_sweep >= self.settings.sweep_seconds:
+                    self.sweep()
+                while self.run_once() and not self._stop.is_set():
+                    pass
+            except Exception:  # noqa: BLE001 - the worker outlives any one failure (a database restart, say)
+                log.exception("outbox worker: a round failed; trying again shortly")
+            self._wake.wait(self.settings.poll_seconds)
+            self._wake.clear()
+
+    def sweep(self, now: dt.datetime | None = None) -> None:
+        self._last_sweep = time.monotonic()
+        with self.db.session() as session:
+            draft_timers.sweep_drafts(session, now)
+            expire_flags(session, now)
+
+    def run_once(self, limit: int | None = None, now: dt.datetime | None = None) -> int:
+        """Claim and perform due items; returns how many were claimed."""
+        with self.db.session() as session:
+            claimed = outbox.claim(session, limit=limit or self.batch, lease=self.lease, now=now)
+            for item in claimed:
+                if item.kind == "deliver":
+                    draft_delivery.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
+        for item in claimed:
+            self._run(item)
+        return len(claimed)
+
+    def _run(self, item: outbox.Claimed) -> None:
+        try:
+            result = getattr(self, f"_{item.kind}")(item)
+        except TakenOver:
+            log.info("outbox %s: taken over by another worker after its lease ran out; not calling out", item.key)
+            return
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item
+            permanent = isinstance(exc, (Permanent, DomainError)) or (
+                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT) or (
+                isinstance(exc, Unconfirmed) and exc.permanent)
+            error = _describe(exc)
+            log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
+            with self.db.session() as session:
+                last = outbox.fail(session, item.id, item.fence, error, permanent=permanent,
+                                   backoff=self.settings.retry_backoff)
+                if last and item.kind == "deliver":
+                    draft_delivery.mark_delivery_failed(session, item.draft_id, error)
+            if last and item.kind == "deliver":
+                self.kick()
+            return
+        with self.db.session() as session:
+            won = outbox.succeed(session, item.id, item.fence, result)
+            if won and item.kind == "deliver":
+                draft_delivery.mark_delivered(session, item.draft_id, result)
+        if item.kind == "deliver":
+            self.kick()
+
+    def _confirm(self, item: outbox.Claimed) -> None:
+        """Right before a call out: still ours? (renews the lease) Raises TakenOver if not."""
+        with self.db.session() as session:
+            if not outbox.confirm(session, item.id, item.fence, lease=self.lease):
+                raise TakenOver(item.key)
+
+    def _landed(self, item: outbox.Claimed, channel: str, ts: str) -> None:
+        """Slack answered: recorded now, in its own transaction, before anything else."""
+        with self.db.session() as session:
+            outbox.record_landing(session, item.id, channel, ts)
+
+    def _post(self, item: outbox.Claimed, target: str, key: str | None = None, **message: Any) -> tuple[str, str]:
+        """One post of `item`, at most once: an earlier landing is reused, the claim is
+        re-confirmed right before the call, and the landing is recorded at once."""
+        single = key is None  # the item's one post (a reminder posts several, each under its own key)
+        if single and item.landed is not None:
+            return item.landed
+        channel, ts = post_once(self.client, target, key or item.key, retry=item.is_retry, since=self._since(item),
+                                before_call=lambda: self._confirm(item), **message)
+        if single:
+            self._landed(item, channel, ts)
+        return channel, ts
+
+    # ------------------------------------------------------------------ the kinds of work
+
+    def _context(self, draft_id: int) -> gate_queries.DraftContext:
+        with self.db.session(readonly=True) as session:
+            draft = drafts.get_draft(session, draft_id)
+            return gate_queries.context_for(session, draft)
+
+    def _since(self, item: outbox.Claimed) -> float:
+        return as_utc(item.started_at or item.created_at).timestamp()
+
+    def _approval_post(self, item: outbox.Claimed) -> dict[str, Any]:
+        c = self._context(item.draft_id)
+        message = messages.approval_message(c)
+        purpose = item.payload.get("purpose", "approval")
+        if purpose == "escalation":
+            message["blocks"].insert(1, section(messages.notice_text("escalated", c)))
+        channel, ts = self._post(item, item.payload["channel"], unfurl_links=False, unfurl_media=False, **message)
+        with self.db.session() as session:
+            drafts.record_message(session, item.draft_id, channel, ts, purpose)
+        return {"channel": channel, "ts": ts}
+
+    def _approval_update(self, item: outbox.Claimed) -> dict[str, Any]:
+        c = self._context(item.draft_id)
+        updated = []
+        for m in c.draft.messages:
+            self._confirm(item)
+            message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)
+            self.client.chat_update(channel=m.channel, ts=m.ts, **message)
+            updated.append(m.ts)
+        return {"updated": updated}
+
+    def _notify(self, item: outbox.Claimed) -> dict[str, Any]:
+        c = self._context(item.draft_id)
+        event = item.payload["event"]
+        if event == "reminder":
+            return self._remind(item, c)
+        with self.db.session(readonly=True) as session:
+            holder = session.get(Holder, item.payload["holder"])
+            target = holder.slack_user if holder else None
+        if not target:
+            return {"skipped": f"{item.payload['holder']} has no Slack user"}
+        channel, ts = self._post(item, target, text=messages.notice_text(event, c))
+        return {"channel": channel, "ts": ts}
+
+    def _remind(self, item: outbox.Claimed, c: gate_queries.DraftContext) -> dict[str, Any]:
+        if c.draft.status != "pending":
+            return {"skipped": f"draft is {c.draft.status}"}
+        decided = {d.holder_id for d in c.draft.decisions}
+        with self.db.session(readonly=True) as session:
+            people = [h.slack_user for h in session.query(Holder).filter(Holder.id.in_(c.draft.approvers))
+                      if h.slack_user and h.id not in decided]
+        posted = []
+        for m in c.draft.messages:
+            # A reply in the approval message's thread: the reminder sits beside what it is about.
+            _, ts = self._post(item, m.channel, f"{item.key}:{m.ts}", thread_ts=m.ts,
+                               text=messages.reminder_text(c, people))
+            posted.append(ts)
+        return {"posted": posted}
+
+    def _deliver(self, item: outbox.Claimed) -> dict[str, Any]:
+        with self.db.session(readonly=True) as session:
+            draft = draft_delivery.deliverable(session, item.draft_id)  # refuses anything not approved, whoever queued it
+            text, destination = draft.final_body, draft.destination
+            payload = {"draft_id": draft.id, "status": draft.status, "kind": draft.kind, "subject": draft.subject,
+                       "seat": draft.seat_id, "title": draft.title, "text": text, "edited": draft.edited,
+                       "outcome": drafts.outcome(session, draft)}
+        if destination.lower().startswith(("https://", "http://")):
+            secret = self.settings.callback_secret
+            if secret is None or not secret.get_secret_value():
+                raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
+            self._confirm(item)
+            result = post_callback(destination, payload, secret=secret.get_secret_value(), key=item.key,
+                                   timeout=self.settings.callback_timeout_seconds, allow=self.allow)
+            if not result.ok:
+                raise (Permanent if result.permanent else RuntimeError)(result.detail)
+            return {"destination": destination, "status": result.status}
+        channel, ts = self._post(item, destination, text=escape(text), unfurl_links=False, unfurl_media=False)
+        return {"destination": destination, "channel": channel, "ts": ts}
+
+    def _bus_mirror(self, item: outbox.Claimed) -> dict[str, Any]:
+        # A reply goes into the Slack thread of its conversation's first message, once that is posted.
+        with self.db.session(readonly=True) as session:
+            message = bus.get_message(session, item.payload["message_id"])
+            text, thread_ts = mirror_text(message), bus.mirror_thread_ts(session, message)
+        channel, ts = self._post(item, item.payload["channel"], text=text, thread_ts=thread_ts,
+                                 unfurl_links=False, unfurl_media=False)
+        return {"channel": channel, "ts": ts}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"Slack said {exc.response.get('error') or exc.response.status_code}"
+    return str(exc) or type(exc).__name__
+

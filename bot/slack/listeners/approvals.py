@@ -1,0 +1,159 @@
+"""The approval message's buttons and modals: Approve, Edit & approve, Reject, Show full text.
+
+Each button carries its draft's id, and the click counts only on a message recorded for
+that draft. Every rule is the domain's (`drafts.decide`); the message itself is updated
+by the outbox worker, which this listener wakes after the decision commits.
+
+A decision that meets the database briefly away (a restart) is tried again by the one
+retry policy, `store.retry.CLICKS`, so nobody has to click twice. A button is acked first
+and decided on the work pool, retried for the whole budget. A modal must be answered
+within Slack's 3 seconds: it is retried for `MODAL_BUDGET`, and if the database is still
+away the modal turns into "saving…", the retry goes on, and the modal shows the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from otp_bot.bot.slack.views import approval_message as messages
+from otp_bot.bot.slack.app import Deps
+from otp_bot.bot.slack.errors import friendly
+from otp_bot.commands.views.render import Mrkdwn, escape
+from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.models import Draft
+from otp_bot.store.retry import CLICKS, is_transient
+
+log = logging.getLogger("otp_bot.slack")
+MODAL_BUDGET = 1.8  # seconds of retrying before a modal must answer (Slack waits 3 s in all)
+
+
+def _where(body: dict) -> tuple[str, str]:
+    container = body.get("container") or {}
+    return container.get("channel_id", ""), container.get("message_ts", "")
+
+
+def _caller(deps: Deps, user_id: str, draft_id: str) -> tuple[Actor, frozenset[str]]:
+    """Who clicked, and which of the draft's user groups they are in (asked of Slack only when it has one)."""
+    actor = deps.identity.actor(deps.db, user_id)
+    with deps.db.session(readonly=True) as session:
+        usergroup = drafts.get_draft(session, draft_id).usergroup
+    return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
+
+
+def _say(respond: Respond, exc: BaseException) -> None:
+    reply = friendly(exc)
+    respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+
+
+def _decide(deps: Deps, user_id: str, draft_id: str, verdict: str, where: tuple[str, str], *,
+            budget: float | None = None, again: bool = False, **kw) -> drafts.Decided:
+    """Decide, trying again while the database is briefly away; a retry that finds this
+    person's decision already recorded (the earlier commit landed) counts as done."""
+    def attempt(retrying: bool) -> drafts.Decided:
+        actor, groups = _caller(deps, user_id, draft_id)
+        with deps.db.session() as session:
+            return drafts.decide(session, actor, draft_id, verdict, message=where, groups=groups,
+                                 again=again or retrying, **kw)
+
+    decided = CLICKS.run(attempt, budget=budget)
+    deps.kick()
+    return decided
+
+
+def _checked(deps: Deps, user_id: str, draft_id: str, where: tuple[str, str]) -> Draft:
+    def attempt(_again: bool) -> Draft:  # a read: trying again is always safe
+        actor, groups = _caller(deps, user_id, draft_id)
+        with deps.db.session(readonly=True) as session:
+            return drafts.check_decider(session, actor, drafts.get_draft(session, draft_id), where, groups)
+
+    return CLICKS.run(attempt, budget=MODAL_BUDGET)  # the modal must open within Slack's 3 seconds
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(messages.APPROVE)
+    def approve(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        # Decided on the work pool: a click retrying through a database restart must not
+        # hold a listener thread, or the clicks behind it would not be acked in time.
+        deps.work.submit(_approve, body["user"]["id"], action.get("value", ""), _where(body), respond)
+
+    def _approve(user_id: str, draft_id: str, where: tuple[str, str], respond: Respond) -> None:
+        try:
+            _decide(deps, user_id, draft_id, "approve", where)
+        except Exception as exc:  # noqa: BLE001 - the person sees why, nothing changed
+            _say(respond, exc)
+
+    def opens(modal):
+        def open_modal(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
+            ack()
+            where = _where(body)
+            try:
+                draft = _checked(deps, body["user"]["id"], action.get("value", ""), where)
+            except Exception as exc:  # noqa: BLE001
+                _say(respond, exc)
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=modal(draft, *where))
+        return open_modal
+
+    app.action(messages.EDIT)(opens(messages.edit_modal))
+    app.action(messages.REJECT)(opens(messages.reject_modal))
+
+    @app.action(messages.FULL_TEXT)
+    def full_text(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
+        ack()
+        try:
+            actor = deps.identity.actor(deps.db, body["user"]["id"])
+            with deps.db.session(readonly=True) as session:
+                draft = drafts.draft_from_message(session, actor, action.get("value", ""), _where(body))
+                view = messages.full_text_modal(draft)
+        except DomainError as exc:
+            _say(respond, exc)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def submits(verdict: str, field: str):
+        def on_submit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            value = view["state"]["values"].get(field, {}).get(field, {}).get("value") or ""
+            extra = {"edited_body": value} if verdict == "approve" else {"reason": value}
+            draft_id, where = str(meta.get("draft", "")), (meta.get("channel", ""), meta.get("ts", ""))
+            try:
+                _decide(deps, body["user"]["id"], draft_id, verdict, where, budget=MODAL_BUDGET, **extra)
+            except DomainError as exc:
+                # Shown under the field; the modal stays open and nothing changed.
+                ack(response_action="errors", errors={field: exc.message[:150]})
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # Slack's 3 seconds are nearly up and the database is still away: answer now,
+                # keep trying, and show the result in the same modal.
+                ack(response_action="update", view=messages.notice_modal(
+                    draft_id, f"Saving your decision on draft #{draft_id}… the database is restarting; "
+                    "this window shows the result in a few seconds."))
+                _finish_later(client, body["view"]["id"], body["user"]["id"], draft_id, verdict, where, value, extra)
+                return
+            ack()
+
+        def _finish_later(client: WebClient, view_id: str, user_id: str, draft_id: str, verdict: str,
+                          where: tuple[str, str], value: str, extra: dict) -> None:
+            try:
+                decided = _decide(deps, user_id, draft_id, verdict, where, budget=CLICKS.budget - MODAL_BUDGET,
+                                  again=True, **extra)
+                text = f"Recorded: draft #{draft_id} is {decided.draft.status}."
+            except Exception as exc:  # noqa: BLE001 - the person reads why; their text is kept below
+                text = Mrkdwn(f"{friendly(exc).text}\n\nWhat you wrote, so nothing is lost:\n{escape(value)}")
+            try:
+                client.views_update(view_id=view_id, view=messages.notice_modal(draft_id, text))
+            except Exception as exc:  # noqa: BLE001 - the modal was closed; the decision stands either way
+                log.warning("could not show the result of a decision on draft #%s: %s", draft_id, type(exc).__name__)
+        return on_submit
+
+    app.view(messages.EDIT_VIEW)(submits("approve", "text"))
+    app.view(messages.REJECT_VIEW)(submits("reject", "reason"))

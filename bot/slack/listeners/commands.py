@@ -1,0 +1,59 @@
+"""/otp in Slack: the same commands/ code as `otp ask`.
+
+The answer goes in the acknowledgement when it is ready within the ack budget (one
+round trip, no response_url); otherwise the ack says "working on it" and the answer
+follows through the response URL.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from slack_bolt import Ack, App, Respond
+
+from otp_bot.bot.slack.app import Deps
+from otp_bot.bot.slack.errors import friendly
+from otp_bot.bot.slack.reply import answer_payload
+from otp_bot.commands import run
+from otp_bot.commands.dispatch import is_read_only
+from otp_bot.commands.parser import split_share
+from otp_bot.commands.reply import Reply
+
+ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
+
+
+def answer(deps: Deps, user_id: str, text: str) -> Reply:
+    try:
+        read_only = is_read_only(text)
+        reply = _run_as(deps, user_id, text, read_only)
+        if not read_only:
+            deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
+        return reply
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a friendly reply
+        return friendly(exc)
+
+
+def _run_as(deps: Deps, user_id: str, text: str, read_only: bool) -> Reply:
+    # The usual caller is on the chart: one transaction finds them and answers.
+    with deps.db.session(readonly=read_only) as session:
+        actor = deps.identity.actor_in(session, user_id)
+        if actor is not None:
+            return run(session, actor, text)
+    # Otherwise Slack is asked for their profile outside any transaction, then the command runs.
+    actor = deps.identity.actor(deps.db, user_id)
+    with deps.db.session(readonly=read_only) as session:
+        return run(session, actor, text)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/otp")
+    def otp_command(ack: Ack, command: dict, respond: Respond) -> None:
+        text, share = split_share(command.get("text", ""))
+        pending = deps.work.submit(answer, deps, command["user_id"], text)
+        try:
+            reply = pending.result(timeout=ACK_BUDGET_SECONDS)
+        except FutureTimeout:
+            ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+            respond(**answer_payload(pending.result(), text, share=share))
+            return
+        ack(**answer_payload(reply, text, share=share))

@@ -1,0 +1,88 @@
+"""The operating rhythm in Slack: `/otp scorecard --post` posts the weekly scorecard (with
+its chart image) in the channel it is typed in, and the Follow up button on an off-track
+row turns that miss into a follow-up and updates the post in place.
+
+Registered before the general /otp listener, so it takes `scorecard … --post` and nothing
+else; `/otp briefing` and `/otp scorecard` are plain commands (commands/).
+"""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App, Respond
+
+from otp_bot.bot.slack.app import Deps
+from otp_bot.bot.slack.errors import friendly
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.commands.parser import tokenize
+from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, parse_follow_up_value
+from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.scorecard.review import open_follow_up
+
+SCORECARD_WORDS = {"scorecard", "scores", "kpis", "sc"}
+
+
+def _posts_scorecard(body: dict) -> bool:
+    tokens = [t.lower() for t in tokenize(body.get("text") or "")]
+    return bool(tokens) and tokens[0] in SCORECARD_WORDS and "--post" in tokens
+
+
+def _say(respond: Respond, exc: BaseException) -> None:
+    reply = friendly(exc)
+    respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+
+
+def register(app: App, deps: Deps) -> None:
+    poster = RhythmPoster(deps.db, deps.client)
+
+    @app.command("/otp", matchers=[_posts_scorecard])
+    def post_scorecard(ack: Ack, command: dict, respond: Respond) -> None:
+        tokens = tokenize(command.get("text") or "")
+        if len(tokens) != 2:
+            ack(text="`/otp scorecard --post` posts the whole scorecard here; it takes no seat or options",
+                response_type="ephemeral")
+            return
+        ack(text=":hourglass_flowing_sand: Posting the scorecard in this channel…", response_type="ephemeral")
+        deps.work.submit(_post, deps, poster, command, respond)
+
+    @app.action(re.compile(f"^{FOLLOW_UP_ACTION}_\\d+$"))
+    def follow_up(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        try:
+            _follow_up(deps, poster, body, action)
+        except Exception as exc:  # noqa: BLE001 - the person sees why; nothing else changed
+            _say(respond, exc)
+
+
+def _post(deps: Deps, poster: RhythmPoster, command: dict, respond: Respond) -> None:
+    try:
+        actor = deps.identity.actor(deps.db, command["user_id"])
+        if not actor.operator and actor.holder_id is None:
+            raise Forbidden("only people on the chart post the scorecard in a channel",
+                            hint="`/otp scorecard` shows it to you alone")
+        with deps.db.session() as session:
+            claim = schedules.on_demand(session, "scorecard", command["channel_id"], started_by=actor.audit_name)
+        outcome = poster.perform(claim)
+        if outcome.status != "posted":
+            raise Invalid(f"the scorecard was not posted: {outcome.note}",
+                          hint="invite me to this channel (`/invite @otp`)" if "not_in_channel" in (outcome.note or "")
+                          else None)
+    except Exception as exc:  # noqa: BLE001
+        _say(respond, exc)
+
+
+def _follow_up(deps: Deps, poster: RhythmPoster, body: dict, action: dict) -> None:
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id", ""), container.get("message_ts", "")
+    _, metric_id = parse_follow_up_value(action.get("value", ""))
+    actor = deps.identity.actor(deps.db, body["user"]["id"])
+    with deps.db.session() as session:
+        # The click counts only on a scorecard post this bot made (a forged value names no run).
+        run = schedules.run_for_message(session, channel, ts)
+        if run is None or run.post != "scorecard":
+            raise Invalid("this button is not on a scorecard post I know; post a new one with `/otp scorecard --post`")
+        open_follow_up(session, actor, metric_id, run_id=run.id)
+        run_id = run.id
+    poster.refresh_scorecard(run_id)

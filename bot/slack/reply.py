@@ -1,0 +1,29 @@
+"""A command Reply as a Slack message: ephemeral with a Share button, or in the channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from otp_bot.commands.views.blocks import MAX_BLOCKS
+from otp_bot.commands.dispatch import is_read_only
+from otp_bot.commands.reply import Reply
+
+SHARE_ACTION = "otp_share"
+
+
+def share_button(text: str) -> dict[str, Any]:
+    # The button carries the command itself (at most 2,000 characters; /otp text is far shorter).
+    return ActionsBlock(block_id="otp_share_block", elements=[
+        ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=text[:2000]),
+    ]).to_dict()
+
+
+def answer_payload(reply: Reply, text: str, *, share: bool = False) -> dict[str, Any]:
+    if share and reply.ok and is_read_only(text):
+        return {"response_type": "in_channel", "text": reply.text, "blocks": reply.blocks}
+    blocks = list(reply.blocks)
+    if reply.ok and len(blocks) < MAX_BLOCKS and text.strip() and is_read_only(text):
+        blocks.append(share_button(text))
+    return {"response_type": "ephemeral", "text": reply.text, "blocks": blocks}

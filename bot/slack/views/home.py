@@ -1,0 +1,63 @@
+"""App Home: a pure builder from an Overview to a Home tab view (Block Kit, in code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import metric_line, status_legend
+from otp_bot.commands.views.drafts import line
+from otp_bot.commands.views.render import render
+from otp_bot.store.domain.rhythm.overview import Overview
+
+HOME_BLOCKS = 100
+OPEN_SCORECARD = "otp_home_scorecard"
+
+
+def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
+    # action_ids must be unique within a view: one per button, all matched by the prefix.
+    return ActionsBlock(block_id=block_id, elements=[
+        ButtonElement(text=label[:75], action_id=f"{OPEN_SCORECARD}:{seat_id or 'org'}"[:255], value=seat_id),
+    ]).to_dict()
+
+
+def drafts_section(overview: Overview) -> dict[str, Any]:
+    """The drafts waiting for this person, in one section: as many lines as fit, then a pointer."""
+    lines = [render("gate/draft_line.j2", d=line(d, overview.now), show_status=False) for d in overview.waiting]
+    more = overview.waiting_more
+    while True:
+        text = render("home/home_drafts.j2", lines=lines, count=len(lines), more=more)
+        if len(text) <= blocks.SECTION_TEXT or len(lines) <= 1:
+            return blocks.section(text)
+        lines, more = lines[:-1], True
+
+
+def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
+    budget = blocks.BlockBudget(max_blocks=HOME_BLOCKS, max_chars=60_000)
+    if overview.org is None:
+        budget.add(blocks.section(render("home/home_no_chart.j2")))
+        return {"type": "home", "blocks": budget.blocks}
+    budget.add(blocks.header(f"{overview.org.name}: OTP bot"))
+    budget.add(blocks.section(render("home/home_org.j2", off_track=overview.off_track, metrics=overview.metrics)))
+    budget.add(scorecard_button("Open the full scorecard", "", "otp_home_org"))
+    budget.add(blocks.divider())
+    if overview.actor.holder_id is None:
+        budget.add(blocks.section(render("home/home_unknown.j2", user_id=user_id)))
+    elif not overview.seats:
+        budget.add(blocks.section(render("home/home_no_seats.j2", name=overview.actor.label)))
+    if overview.waiting:
+        budget.add(drafts_section(overview))
+        budget.add(blocks.divider())
+    if any(overview.rows.get(seat.id) for seat in overview.seats):
+        budget.add(blocks.context(status_legend()))
+    for seat in overview.seats:
+        rows = overview.rows.get(seat.id, [])
+        text = render("home/home_seat.j2", seat=seat, metrics=[metric_line(r) for r in rows],
+                      off_track=sum(1 for r in rows if r.off_track))
+        if not budget.add(blocks.section(text)) or not budget.add(
+                scorecard_button(f"Scorecard: {seat.title}", seat.id, f"otp_home_seat_{seat.id}"[:255])):
+            budget.close("More seats than fit here: `/otp scorecard` lists them all.")
+            break
+    return {"type": "home", "blocks": budget.blocks}

@@ -1,0 +1,1 @@
+"""What agents hold: API tokens (`tokens`) and the seat-to-seat message bus (`bus`)."""

@@ -1,0 +1,92 @@
+"""What is derived from the chart, built once per chart version and kept per database.
+
+Every change to seats, holders or metrics (an import, a hire, a retirement) gives the org
+a new etag in the same transaction, so a value kept under (database, etag) is never
+stale: the first reader after a change rebuilds it, and nobody reads the old one again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain.chart.reading import find_org, get_org
+from otp_bot.store.models import Org
+
+if TYPE_CHECKING:
+    from otp_bot.store.db import Database
+
+T = TypeVar("T")
+
+KEEP = 2  # chart versions kept per kind and database: the current one, and one a slow build may still finish
+_ATTEMPTS = 3
+
+_KEPT: dict[tuple[str, str], dict[str, object]] = {}  # (what, database) -> {etag: value}, oldest first
+_BUILDERS: dict[tuple[str, str], threading.Lock] = {}
+_LOCK = threading.Lock()
+
+
+def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
+    """`build(session)`, or what it returned before for this database and chart version."""
+    place = (what, str(session.get_bind().url))
+    etag = get_org(session).etag
+    value = _kept(place, etag)
+    if value is None:
+        # A build reads through the connection, which does not flush by itself. Flushed
+        # before waiting: whoever holds the builder then only reads, and never waits on us.
+        session.flush()
+        # One build per kind and database at a time: after a chart change, the questions
+        # that arrive together wait for one build instead of each making its own.
+        with _builder(place):
+            value = _kept(place, etag)
+            if value is None:
+                value = _build(session, place, etag, build)
+    return value  # type: ignore[return-value]
+
+
+def _build(session: Session, place: tuple[str, str], etag: str, build: Callable[[Session], T]) -> T:
+    for _ in range(_ATTEMPTS):
+        value = build(session)
+        # A build is several statements. On PostgreSQL each sees what has committed by
+        # then, so a chart change committing part-way would mix two versions: kept only
+        # when the version is the same after the build as before it.
+        now = session.scalar(select(Org.etag).where(Org.id == 1))
+        if now == etag:
+            _keep(place, etag, value)
+            return value
+        etag = now
+    return value  # the chart kept changing: answer from the last read and keep nothing
+
+
+def _kept(place: tuple[str, str], etag: str) -> object | None:
+    with _LOCK:
+        return _KEPT.get(place, {}).get(etag)
+
+
+def _keep(place: tuple[str, str], etag: str, value: object) -> None:
+    with _LOCK:
+        versions = _KEPT.setdefault(place, {})
+        versions[etag] = value
+        while len(versions) > KEEP:
+            del versions[next(iter(versions))]
+
+
+def _builder(place: tuple[str, str]) -> threading.Lock:
+    with _LOCK:
+        return _BUILDERS.setdefault(place, threading.Lock())
+
+
+def warm(db: Database) -> None:
+    """Builds what is kept for the current chart (the who-owns index, the directory), so
+    that the first question after a start or a chart change does not wait for it."""
+    from otp_bot.store.domain.chart.directory import directory
+    from otp_bot.store.domain.chart.search import index_for
+
+    with db.session(readonly=True) as session:
+        if find_org(session) is not None:  # no chart yet: nothing to build
+            index_for(session)
+            directory(session)

@@ -1,0 +1,457 @@
+"""The human gate: agent drafts, held by policy or posted for approval, decided by people.
+
+Every rule lives here. Surfaces (Slack buttons, the CLI, the API) call these functions
+and render what they return; the outbox carries the consequences to Slack and to the
+drafts' destinations after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check_url
+from otp_bot.store.domain.chart.reading import accountable_human, get_seat
+from otp_bot.store.domain.gate.follow_chart import MOVED, current_route, same_route, seat_problem, where_to
+from otp_bot.store.domain.clock import as_utc, utcnow
+from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.gate.policies import hold_for
+from otp_bot.store.domain.gate.routing import Route, route_for
+from otp_bot.store.domain.text_rules import clean_text
+from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
+
+KIND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+SLACK_TARGET = re.compile(r"^[CGDUW][A-Z0-9]{2,31}$")
+SUBJECT = re.compile(r"^\S{1,200}$")  # as in flags: policies match drafts to flags by subject
+MAX_BODY = 20_000
+MAX_REASON = 2_000
+WAITING = ("held", "pending")
+READS_ONLY = ("view-only", "advisory")  # authority levels whose holders never act, so never draft
+
+
+@dataclass
+class Submitted:
+    draft: Draft
+    created: bool  # False when the idempotency key had been seen: the same draft is returned
+
+
+@dataclass
+class Decided:
+    draft: Draft
+    decision: DraftDecision
+    final: bool  # the draft is now approved or rejected; False while more approvals are needed
+
+
+# ------------------------------------------------------------------------- reading
+
+def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
+    try:
+        number = int(str(draft_id).strip().lstrip("#"))
+    except ValueError:
+        raise Invalid(f"`{str(draft_id)[:40]}` is not a draft number", hint="drafts are numbered, e.g. `draft 12`") from None
+    # Out of the integer column's range the database raises instead of finding nothing.
+    # FOR UPDATE OF drafts: the row is locked, not the joined seat and holders.
+    draft = session.get(Draft, number, with_for_update={"of": Draft} if lock else None, populate_existing=lock) if 0 < number < 2**31 else None
+    if draft is None:
+        raise NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
+    return draft
+
+
+def readable_draft(session: Session, actor: Actor, draft_id: int | str) -> Draft:
+    """A draft as an agent reads it: an operator reads every draft, a holder the drafts of
+    the seats they hold and the ones they drafted themselves (before a seat changed hands)."""
+    draft = get_draft(session, draft_id)
+    if actor.operator or (actor.holder_id is not None and actor.holder_id in (draft.drafted_by, draft.seat.holder_id)):
+        return draft
+    raise Forbidden(f"draft #{draft.id} is seat `{draft.seat_id}`'s; you can read only the drafts of seats you hold")
+
+
+def draft_for_person(session: Session, actor: Actor, draft_id: int | str) -> Draft:
+    """A draft as a person sees it in Slack: everyone on the chart (approvers decide from it,
+    leads follow their seats' drafts); nobody who is not on the chart, since drafts are
+    text meant for customers."""
+    if not actor.operator and actor.holder_id is None:
+        raise Forbidden("drafts are shown only to people on the chart",
+                        hint="ask an operator to add your Slack user to the chart file")
+    return get_draft(session, draft_id)
+
+
+def draft_from_message(session: Session, actor: Actor, draft_id: int | str, message: tuple[str, str]) -> Draft:
+    """A draft read from a button on its approval message ("Show full text"): the button must
+    be on that draft's own message, as for every button, and the reader on the chart, as
+    for `/otp draft`. So changing a button's value opens no other draft."""
+    if not actor.operator and actor.holder_id is None:
+        raise Forbidden("drafts are shown only to people on the chart",
+                        hint="ask an operator to add your Slack user to the chart file")
+    draft = get_draft(session, draft_id)
+    check_message(session, draft, message)
+    return draft
+
+
+def status_of(session: Session, draft_id: int) -> str | None:
+    """Just the status, for a waiter polling for a decision: one indexed read, nothing loaded."""
+    return session.scalar(select(Draft.status).where(Draft.id == draft_id))
+
+
+def current_text(draft: Draft) -> str:
+    return draft.final_body if draft.final_body is not None else draft.body
+
+
+def approvals(draft: Draft) -> list[DraftDecision]:
+    """The approvals that count under the draft's route as the chart has it now. An approver
+    the chart removed no longer speaks for the draft: their click stays on record (and in
+    the audit log) but is not counted toward the quorum. With a user group on the route,
+    membership was checked at the click, so every approval counts."""
+    return [d for d in draft.decisions if d.verdict == "approve" and (
+        draft.usergroup is not None or d.holder_id in draft.approvers or d.holder_id == draft.escalated_to)]
+
+
+def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
+    """May this person decide the draft: an approver of `route` (the chart's route now; by
+    default the one copied onto the draft), the person it escalated to, or a user group member."""
+    if actor.holder_id is None or actor.holder_id == draft.drafted_by:
+        return False
+    approvers, usergroup = (route.approvers, route.usergroup) if route else (draft.approvers, draft.usergroup)
+    return (actor.holder_id in approvers or actor.holder_id == draft.escalated_to
+            or (usergroup is not None and usergroup in groups))
+
+
+def approver_names(session: Session, draft: Draft) -> str:
+    return _names(session, draft.approvers, draft.usergroup, draft.escalated_to)
+
+
+def route_names(session: Session, route: Route, draft: Draft) -> str:
+    return _names(session, route.approvers, route.usergroup, draft.escalated_to)
+
+
+def _names(session: Session, approvers: list[str], usergroup: str | None, escalated_to: str | None) -> str:
+    ids = [*approvers, *([escalated_to] if escalated_to else [])]
+    names = [h.name for h in session.scalars(select(Holder).where(Holder.id.in_(ids)))] if ids else []
+    if usergroup:
+        names.append(f"members of the user group {usergroup}")
+    return ", ".join(names) or "nobody"
+
+
+def outcome(session: Session, draft: Draft) -> str:
+    """What happened to the draft, in one plain sentence: what the drafting agent reads."""
+    last = draft.decisions[-1] if draft.decisions else None
+    who = last.holder.name if last else "?"
+    when = as_utc(draft.decided_at).strftime("%Y-%m-%d %H:%M UTC") if draft.decided_at else ""
+    match draft.status:
+        case "held":
+            return f"held: {draft.hold_reason}"
+        case "pending":
+            got = len(approvals(draft))
+            more = f"; {got} of {draft.required} approvals so far" if draft.required > 1 else ""
+            return f"waiting for a decision by {approver_names(session, draft)}{more}"
+        case "approved":
+            names = ", ".join(d.holder.name for d in approvals(draft))
+            return f"approved {'with edits ' if draft.edited else ''}by {names} at {when}"
+        case "rejected":
+            return f"rejected by {who} at {when}: {draft.reason}"
+        case "expired":
+            return f"expired at {when}: nobody decided it in time"
+        case "withdrawn":
+            return f"withdrawn at {when}: {draft.reason}" if draft.reason else f"withdrawn at {when}"
+    return draft.status
+
+
+# ------------------------------------------------------------------------- submitting
+
+def parse_destination(text: str | None, callback_allow: Allowlist = NOTHING) -> str | None:
+    """A Slack channel or user id, or an http(s) callback URL; None for no destination. A URL
+    whose host is a non-public address (or `localhost`) is refused unless `callback_allow`
+    (OTP_CALLBACK_ALLOW) covers it; names are checked when delivered (callback_targets.py)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.lower().startswith(("https://", "http://")) and len(text) <= 500 and " " not in text:
+        check_url(text, callback_allow)
+        return text
+    slack_id = text.removeprefix("slack:").lstrip("#@").upper()
+    if SLACK_TARGET.match(slack_id):
+        return slack_id
+    raise Invalid(f"`{text[:60]}` is not a destination I can deliver to",
+                  hint="give a Slack channel or user id (C0123ABC, U0123ABC) or an https:// callback URL")
+
+
+def _text(value: str | None, name: str, limit: int, *, multiline: bool = False) -> str:
+    """Titles and subjects are one line; bodies and edits may span lines (text_rules)."""
+    value = clean_text(value, f"the {name}", multiline=multiline, limit=limit)
+    if not value:
+        raise Invalid(f"the draft needs a {name}")
+    return value
+
+
+def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, subject: str, title: str, body: str,
+                 customer_facing: bool = True, destination: str | None = None, key: str | None = None,
+                 now: dt.datetime | None = None, callback_allow: Allowlist = NOTHING) -> Submitted:
+    now = now or utcnow()
+    seat = get_seat(session, seat_id)
+    if not actor.operator and (actor.holder_id is None or seat.holder_id != actor.holder_id):
+        raise Forbidden(f"you can submit drafts only for seats you hold; `{seat.id}` is held by "
+                        f"{seat.holder.name if seat.holder else 'nobody'}")
+    if seat.status != "active" or seat.holder is None:
+        raise Invalid(f"seat `{seat.id}` is {seat.status}; only an active seat's holder drafts")
+    if seat.authority in READS_ONLY:
+        raise Forbidden(f"seat `{seat.id}` is {seat.authority}: it reads and reports, it does not draft",
+                        hint="give the seat another authority level in the chart file if it should draft")
+    kind = (kind or "").strip().lower()
+    if not KIND.match(kind):
+        raise Invalid(f"`{kind[:40]}` is not a draft kind", hint="a kind is a short word like retention-outreach")
+    subject = _text(subject, "subject", 200).lower()
+    if not SUBJECT.match(subject):  # flags are one word: a subject with spaces could never be held
+        raise Invalid("name the subject in one word, like client:acme")
+    title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY, multiline=True)
+    destination = parse_destination(destination, callback_allow)
+    key = (key or "").strip()[:200] or None
+    if key:
+        existing = session.scalar(select(Draft).where(Draft.seat_id == seat.id, Draft.idem_key == key))
+        if existing is not None:
+            same = (existing.kind, existing.subject, existing.title, existing.body, existing.destination) == (
+                kind, subject, title, body, destination)
+            if not same:
+                raise Conflict(f"key `{key}` was used for draft #{existing.id}, with different content",
+                               hint="use a new key for a new draft")
+            return Submitted(existing, False)
+    route_for(session, seat, kind, seat.holder)  # fail now, not later, when nobody could decide it
+    draft = Draft(seat_id=seat.id, drafted_by=seat.holder_id, submitted_by=actor.audit_name, kind=kind,
+                  subject=subject, customer_facing=customer_facing, title=title, body=body, destination=destination,
+                  idem_key=key, status="held", route_channel="", approvers=[], required=1, edited=False,
+                  created_at=now, delivery="none")
+    session.add(draft)
+    session.flush()
+    audit.record(session, actor.audit_name, "draft.submitted", f"draft:{draft.id}", seat=seat.id, kind=kind,
+                 about=subject, title=title, destination=destination, customer_facing=customer_facing)
+    hold = hold_for(session, kind, subject, now)
+    if hold is not None:
+        draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
+        audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
+        notify_people(session, draft, "held", now)
+    else:
+        _queue(session, draft, now)
+    return Submitted(draft, True)
+
+
+def _targets(session: Session, draft: Draft) -> list[str]:
+    if draft.route_channel:
+        return [draft.route_channel]
+    people = session.scalars(select(Holder.slack_user).where(Holder.id.in_(draft.approvers))).all()
+    return [p for p in people if p]
+
+
+def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
+    """Send a draft to approval: fix its route and timers, queue the approval message(s)."""
+    route = route_for(session, draft.seat, draft.kind, draft.drafter)
+    draft.status, draft.hold_reason, draft.held_by_policy = "pending", None, None
+    draft.route_channel, draft.approvers, draft.usergroup, draft.required = (
+        route.channel, route.approvers, route.usergroup, route.required)
+    draft.queued_at = now
+    draft.remind_at = now + dt.timedelta(minutes=route.remind_after)
+    draft.escalate_at = now + dt.timedelta(minutes=route.escalate_after)
+    draft.expires_at = now + dt.timedelta(minutes=route.expires_after)
+    for target in _targets(session, draft):
+        outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target}",
+                       {"channel": target, "purpose": "approval"}, draft_id=draft.id, now=now)
+
+
+def queue_message_update(session: Session, draft: Draft, now: dt.datetime) -> None:
+    # Every change queues a fresh update; each renders the draft as it is when sent.
+    n = len(draft.decisions) + (1 if draft.status not in WAITING else 0)
+    outbox.enqueue(session, "approval_update", f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
+                   {}, draft_id=draft.id, now=now)
+
+
+def notify_people(session: Session, draft: Draft, event: str, now: dt.datetime, to: list[str] | None = None) -> None:
+    """Queue a DM about `event` to people (holder ids; by default the seat's accountable human)."""
+    if to is None:
+        human = accountable_human(draft.drafter)
+        to = [human.id] if human else []
+    for holder_id in to:
+        outbox.enqueue(session, "notify", f"draft:{draft.id}:notify:{event}:{holder_id}:{now.timestamp()}",
+                       {"event": event, "holder": holder_id}, draft_id=draft.id, now=now)
+
+
+def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft]:
+    """A flag arrived: pending drafts a policy now blocks are pulled back from approval.
+    (Approved drafts stay approved: a person decided with the flags of that moment shown.)"""
+    held = []
+    for draft in session.scalars(select(Draft).where(Draft.subject == subject, Draft.status == "pending")
+                                 .with_for_update(of=Draft)):
+        hold = hold_for(session, draft.kind, draft.subject, now)
+        if hold is None:
+            continue
+        draft.status, draft.hold_reason, draft.held_by_policy = "held", hold.reason, hold.policy.name
+        audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
+        queue_message_update(session, draft, now)
+        notify_people(session, draft, "held", now)
+        held.append(draft)
+    return held
+
+
+def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -> list[Draft]:
+    """Re-check held drafts about `subject` after a flag changed: those no policy holds go to approval."""
+    released = []
+    for draft in session.scalars(select(Draft).where(Draft.subject == subject, Draft.status == "held")):
+        hold = hold_for(session, draft.kind, draft.subject, now)
+        if hold is not None:
+            draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
+            continue
+        audit.record(session, actor, "draft.released", f"draft:{draft.id}", was=draft.hold_reason)
+        _queue(session, draft, now)
+        if draft.messages:  # held after it was posted: its message shows the buttons again
+            queue_message_update(session, draft, now)
+        notify_people(session, draft, "released", now)
+        released.append(draft)
+    return released
+
+
+# ------------------------------------------------------------------------- deciding
+
+def check_message(session: Session, draft: Draft, message: tuple[str, str] | None) -> None:
+    if message is None:
+        return
+    found = next((m for m in draft.messages if (m.channel, m.ts) == message), None)
+    if found is None:
+        raise Conflict(f"that button is not on draft #{draft.id}'s approval message; nothing changed",
+                       hint=f"open draft #{draft.id} with `/otp draft {draft.id}`")
+    if found.purpose == MOVED and draft.status == "pending":
+        raise Conflict(f"draft #{draft.id} moved to {where_to(session, draft)} when the chart's approval route "
+                       "changed; nothing changed here", hint="decide it from its new approval message")
+
+
+def _decided_already(session: Session, draft: Draft) -> Conflict:
+    if draft.status == "held":
+        return Conflict(f"draft #{draft.id} is held and cannot be decided yet: {draft.hold_reason}")
+    return Conflict(f"draft #{draft.id} was already {outcome(session, draft)}; nothing changed")
+
+
+def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None = None,
+                  groups: frozenset[str] = frozenset()) -> Draft:
+    """Raise unless this person may decide this draft now (from this message, when given).
+
+    Decided from the chart as it is now, not from what was copied onto the draft when it was
+    queued: the seat must be live and held by the drafter, and the approvers are the ones the
+    chart's route names now."""
+    check_message(session, draft, message)
+    if draft.status != "pending":
+        raise _decided_already(session, draft)
+    if (problem := seat_problem(session, draft)) is not None:
+        raise Conflict(f"draft #{draft.id} can no longer be decided: {problem}; nothing changed")
+    try:
+        route = current_route(session, draft)
+    except Invalid as exc:
+        raise Conflict(f"draft #{draft.id} can no longer be decided: {exc.message}; nothing changed",
+                       hint=exc.hint) from None
+    if actor.holder_id is not None and actor.holder_id == draft.drafted_by:
+        raise Forbidden(f"you drafted #{draft.id} yourself; someone else must decide it")
+    if not can_decide(draft, actor, groups, route):
+        raise Forbidden(f"you are not an approver for draft #{draft.id}; approvers are "
+                        f"{route_names(session, route, draft)}")
+    if any(d.holder_id == actor.holder_id for d in draft.decisions):
+        left = draft.required - len(approvals(draft))
+        raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
+    return draft
+
+
+def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *, reason: str | None = None,
+           edited_body: str | None = None, message: tuple[str, str] | None = None,
+           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None, again: bool = False) -> Decided:
+    """Approve (optionally with edits) or reject. Exactly one final decision per draft:
+    the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
+    a person decides a draft at most once (a unique key).
+
+    `again`: this repeats a request whose earlier attempt lost the database connection,
+    perhaps after its commit landed. If this person's decision with this verdict is on
+    record, that is the answer: the earlier attempt succeeded, nothing is decided twice."""
+    now = now or utcnow()
+    if verdict not in ("approve", "reject"):
+        raise Invalid(f"`{verdict}` is not a decision; approve or reject")
+    if again and actor.holder_id is not None and (landed := _recorded(session, draft_id, actor.holder_id, verdict)):
+        return landed
+    draft = check_decider(session, actor, get_draft(session, draft_id, lock=True), message, groups)
+    route = current_route(session, draft)
+    if not same_route(draft, route):  # the chart changed and nothing re-routed it yet: decide by the chart
+        draft.approvers, draft.usergroup, draft.required = list(route.approvers), route.usergroup, route.required
+
+    text = current_text(draft)
+    edit = None
+    if verdict == "reject":
+        reason = clean_text(reason, "the reason", multiline=True)
+        if not reason:
+            raise Invalid("a rejection needs a reason, so the drafter learns what to change")
+        reason = reason[:MAX_REASON]
+    elif edited_body is not None:
+        edited = _text(edited_body, "edited text", MAX_BODY, multiline=True)
+        edit = edited if edited != text.strip() else None
+    decision = DraftDecision(draft_id=draft.id, holder_id=actor.holder_id, verdict=verdict,
+                             reason=reason if verdict == "reject" else None, edited_body=edit, at=now)
+    session.add(decision)
+    session.flush()  # the database counts approvals before it lets the status change
+    session.refresh(draft, ["decisions"])
+    audit.record(session, actor.audit_name, f"draft.{verdict}", f"draft:{draft.id}", reason=decision.reason,
+                 edited=edit is not None, before=text if edit else None, after=edit)
+    if edit is not None:
+        draft.final_body, draft.edited = edit, True
+
+    final = verdict == "reject" or len(approvals(draft)) >= draft.required
+    if final:
+        finish(session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None)
+    queue_message_update(session, draft, now)
+    return Decided(draft, decision, final)
+
+
+def finish(session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *,
+           rejected_for: str | None = None) -> None:
+    """The final decision: rejected with a reason, or approved and its delivery queued."""
+    draft.decided_at, draft.decided_by = now, decided_by
+    if rejected_for is not None:
+        draft.status, draft.reason = "rejected", rejected_for
+    else:
+        draft.final_body = current_text(draft)
+        draft.status = "approved"
+        session.flush()
+        if draft.destination:
+            draft.delivery = "pending"
+            outbox.enqueue(session, "deliver", f"draft:{draft.id}:deliver", {"destination": draft.destination},
+                           draft_id=draft.id, now=now)
+    human = accountable_human(draft.drafter)
+    if human is not None and human.id != decided_by:  # who decided needs no news of it
+        notify_people(session, draft, draft.status, now, to=[human.id])
+
+
+def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:
+    draft = get_draft(session, draft_id)
+    mine = next((d for d in draft.decisions if d.holder_id == holder_id and d.verdict == verdict), None)
+    return Decided(draft, mine, draft.status not in WAITING) if mine else None
+
+
+def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.datetime | None = None) -> Draft:
+    now = now or utcnow()
+    draft = get_draft(session, draft_id, lock=True)
+    if not actor.operator and actor.holder_id != draft.drafted_by:
+        raise Forbidden(f"only the drafter of #{draft.id} or an operator can withdraw it")
+    if draft.status not in WAITING:
+        raise _decided_already(session, draft)
+    draft.status, draft.decided_at = "withdrawn", now
+    audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")
+    queue_message_update(session, draft, now)
+    return draft
+
+
+# ------------------------------------------------------------------------- the message record
+
+def record_message(session: Session, draft_id: int, channel: str, ts: str, purpose: str = "approval") -> None:
+    """The approval message was posted: from now on, clicks on it count."""
+    exists = session.scalar(select(DraftMessage.id).where(DraftMessage.channel == channel, DraftMessage.ts == ts))
+    if exists is None:
+        session.add(DraftMessage(draft_id=draft_id, channel=channel, ts=ts, purpose=purpose))
+        session.flush()
+
+

@@ -1,0 +1,49 @@
+"""What one person needs at a glance: their seats, their numbers, the org's off-track count,
+the drafts waiting for their decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.gate.queries import waiting_for
+from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
+from otp_bot.store.models import Draft, Metric, Org, Seat
+
+WAITING_SHOWN = 10  # drafts listed on the Home; `/otp drafts` lists the rest
+
+
+@dataclass
+class Overview:
+    org: Org | None
+    actor: Actor
+    seats: list[Seat]
+    rows: dict[str, list[MetricRow]]  # seat id -> its metric rows this period
+    off_track: int
+    metrics: int
+    waiting: list[Draft] = field(default_factory=list)  # oldest first, at most WAITING_SHOWN
+    waiting_more: bool = False  # more drafts wait than are listed
+    now: dt.datetime = field(default_factory=utcnow)  # when it was read: ages are counted from here
+
+
+def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset()) -> Overview:
+    org = session.get(Org, 1)
+    if org is None:
+        return Overview(None, actor, [], {}, 0, 0)
+    seats = []
+    if actor.holder_id:
+        seats = list(session.scalars(select(Seat).where(Seat.holder_id == actor.holder_id).order_by(Seat.position)).unique())
+    all_metrics = list(session.scalars(select(Metric).join(Seat).where(Seat.status != "retired")))
+    rows = current_rows(session, all_metrics)
+    mine: dict[str, list[MetricRow]] = {s.id: [] for s in seats}
+    for r in rows:
+        if r.metric.seat_id in mine:
+            mine[r.metric.seat_id].append(r)
+    waiting = waiting_for(session, actor, groups, limit=WAITING_SHOWN + 1)
+    return Overview(org, actor, seats, mine, sum(1 for r in rows if r.off_track), len(rows),
+                    waiting[:WAITING_SHOWN], len(waiting) > WAITING_SHOWN)

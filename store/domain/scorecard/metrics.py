@@ -1,0 +1,290 @@
+"""The scorecard: recording values and judging them against goals.
+
+Two judgements, each defined once, here, and shown the same way everywhere:
+- **on / off track**: a value meets its goal or not. A metric is off track when its latest
+  value is (`MetricRow.off_track`).
+- **status**, the colour, over the last STATUS_WINDOW periods: green when every one was on
+  track, yellow with one miss, red with two or more. A period without a value is a miss,
+  except the current one, which may simply not be reported yet. So a metric whose latest
+  value is on track can be red: it missed the two periods before.
+
+Values are never overwritten. Within a period, values are combined by the metric's
+aggregation (last, sum, avg, min, max); a correction row restarts its period, so the
+history shows both what was said and what was corrected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
+
+from sqlalchemy import String, select, type_coerce
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.scorecard import formula, periods
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.reading import get_metric, get_org
+from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.scorecard.goals import Goal, format_value
+from otp_bot.store.domain.scorecard.measures import Measure, from_base, measure_of, to_base
+# Recording many values at once has its own module (the same rules, a handful of statements
+# a batch); it is importable from here too.
+from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH, BatchResult, ItemResult, Value, record_values  # noqa: F401
+from otp_bot.store.domain.scorecard.value_rules import check_note_and_key, check_takes_values, may_push, parse_number, period_start_of
+from otp_bot.store.models import Metric, MetricValue
+
+if TYPE_CHECKING:
+    from otp_bot.store.domain.scorecard.metric_facts import MetricFacts
+
+# A metric read in this session, or its plain columns: reading and judging values needs
+# only what both have.
+MetricLike: TypeAlias = "Metric | MetricFacts"
+
+DEFAULT_WEEKS = 13
+ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
+STATUS_WINDOW = 3
+_AGGREGATE = {
+    "last": lambda xs: xs[-1],
+    "sum": sum,
+    "avg": lambda xs: math.fsum(xs) / len(xs),  # statistics.fmean, without its overhead
+    "min": min,
+    "max": max,
+}
+
+
+def goal_of(metric: MetricLike) -> Goal:
+    return Goal(metric.goal_op, metric.goal_value, metric.goal_high)
+
+
+# ---------------------------------------------------------------- recording
+
+@dataclass
+class Recorded:
+    value: MetricValue
+    created: bool  # False when the idempotency key had been seen: nothing new was written
+    on_track: bool | None
+
+
+def can_record(session: Session, actor: Actor, metric: Metric) -> None:
+    seat = metric.seat
+    may_push(actor, metric.id, seat.id, seat.holder_id, seat.holder.name if seat.holder else None)
+
+
+def record_value(
+    session: Session,
+    actor: Actor,
+    metric_id: str,
+    value: str | float | Decimal,
+    *,
+    period: str | dt.date | None = None,
+    source: str = "manual",
+    note: str | None = None,
+    key: str | None = None,
+    correction: bool = False,
+) -> Recorded:
+    metric = get_metric(session, metric_id)
+    can_record(session, actor, metric)
+    check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
+    org = get_org(session)
+    number = parse_number(metric.id, measure_of(metric), value, org.decimal_mark, org.currency)
+    note = check_note_and_key(note, key)
+    tz = org.timezone
+    start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
+
+    if key is not None:
+        existing = session.scalar(select(MetricValue).where(
+            MetricValue.metric_id == metric.id, MetricValue.period_start == start, MetricValue.idem_key == key))
+        if existing is not None:
+            return Recorded(existing, False, goal_of(metric).met_by(existing.value))
+    row = MetricValue(metric_id=metric.id, period_start=start, value=number, is_correction=correction, source=source,
+                      entered_by=actor.audit_name, note=note, idem_key=key,
+                      recorded_at=dt.datetime.now(dt.UTC))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor.audit_name, "metric.value" + (".corrected" if correction else ".recorded"),
+                 f"metric:{metric.id}", period=start.isoformat(), value=number, source=source, note=note)
+    return Recorded(row, True, goal_of(metric).met_by(number))
+
+
+# ---------------------------------------------------------------- reading
+
+class Cell(NamedTuple):  # an org-wide scorecard makes 130,000 of these: a tuple is the cheapest
+    period: dt.date
+    value: float | None
+    on_track: bool | None
+
+
+@dataclass(slots=True)  # one per metric: the briefing makes ten thousand
+class MetricRow:
+    metric: MetricLike
+    goal: Goal
+    cells: list[Cell]
+    status: str  # green, yellow, red, none
+    trend: str | None  # up, down, flat
+    average: float | None
+    latest: Cell | None  # the last cell with a value
+    window: int = 0  # periods the status looked at (fewer than STATUS_WINDOW for a new metric)
+    missed: int = 0  # of those, periods with a value off track
+    unreported: int = 0  # of those, periods without a value (each a miss too)
+
+    @property
+    def off_track(self) -> bool:
+        latest = self.latest
+        return latest is not None and latest.on_track is False
+
+    @property
+    def measure(self) -> Measure:
+        return measure_of(self.metric)
+
+    def show(self, value: float | None) -> str:
+        return format_value(value, measure_of(self.metric))
+
+    def describe_goal(self) -> str:
+        return self.goal.describe(measure_of(self.metric))
+
+    @property
+    def improving(self) -> bool | None:
+        better = self.goal.higher_is_better
+        if better is None or self.trend in (None, "flat"):
+            return None
+        return (self.trend == "up") == better
+
+
+def _with_formula_inputs(session: Session, metrics: Sequence[MetricLike]) -> dict[str, MetricLike]:
+    wanted = {m.id: m for m in metrics}
+    todo = [m for m in metrics if m.formula]
+    while todo:
+        for ref in formula.references(todo.pop().formula or ""):
+            if ref not in wanted and (m := session.get(Metric, ref)) is not None:
+                wanted[ref] = m
+                if m.formula:
+                    todo.append(m)
+    return wanted
+
+
+def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.date) -> dict[tuple[str, dt.date], float]:
+    """Aggregated value per (metric, period) from `since` on; formula metrics computed."""
+    by_id = _with_formula_inputs(session, list(metrics))
+    raw: dict[tuple[str, dt.date], list[float]] = {}
+    ids = [mid for mid, m in by_id.items() if not m.formula]
+    # Plain rows through the session's connection (same transaction): the ORM's row handling
+    # cost more than the read itself for an org-wide scorecard.
+    conn = session.connection()
+    # The period as the driver gives it (SQLite: text), turned into a date once per distinct
+    # period rather than once per row.
+    columns = select(MetricValue.metric_id, type_coerce(MetricValue.period_start, String), MetricValue.value,
+                     MetricValue.is_correction)
+    days: dict[object, dt.date] = {}
+    wanted = set(ids)
+    if len(ids) >= ORG_WIDE:
+        # Most of the org: one pass over the period range of ix_metric_values_period, in its
+        # order (within a period, id order: what aggregation needs), read from the index alone;
+        # rows of other metrics are skipped below.
+        # Read in parts: twenty thousand rows held at once woke the cyclic collector for nothing.
+        batches = conn.execute(columns.where(MetricValue.period_start >= since)
+                               .order_by(MetricValue.period_start, MetricValue.id)).partitions(2_000)
+    else:
+        batches = (conn.execute(columns.where(MetricValue.metric_id.in_(ids[chunk:chunk + 500]),
+                                              MetricValue.period_start >= since).order_by(MetricValue.id)).all()
+                   for chunk in range(0, len(ids), 500))
+    for rows in batches:
+        for metric_id, text_or_day, value, is_correction in rows:
+            if metric_id not in wanted:
+                continue
+            start = days.get(text_or_day)
+            if start is None:
+                start = days[text_or_day] = (text_or_day if isinstance(text_or_day, dt.date)
+                                             else dt.date.fromisoformat(text_or_day))
+            bucket = raw.get((metric_id, start))
+            if bucket is None or is_correction:  # a correction restarts its period
+                raw[(metric_id, start)] = [value]
+            else:
+                bucket.append(value)
+    combine = {mid: _AGGREGATE[m.aggregation] for mid, m in by_id.items()}
+    out = {k: combine[k[0]](v) for k, v in raw.items()}
+    # A formula has a value where every input has one: it is tried in the few periods read,
+    # not against every value of the org (that was quadratic in the number of formulas).
+    starts = set(days.values())
+    for m in _formula_order(by_id):
+        refs = formula.references(m.formula or "")
+        for start in starts:
+            if refs and all((ref, start) in out for ref in refs):
+                # In the units people read: `{dso-days} * 24` of a metric shown in days is in days,
+                # not in the minutes a duration is stored in. The result is in the formula metric's unit.
+                shown = {ref: from_base(out[(ref, start)], measure_of(by_id[ref])) for ref in refs}
+                result = formula.evaluate(m.formula or "", shown)
+                if result is not None:
+                    out[(m.id, start)] = float(to_base(Decimal(repr(result)), measure_of(m)))
+    return out
+
+
+def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:
+    done: list[MetricLike] = []
+    seen: set[str] = set()
+
+    def visit(m: MetricLike) -> None:
+        if m.id in seen:
+            return
+        seen.add(m.id)
+        for ref in formula.references(m.formula or ""):
+            if ref in by_id:
+                visit(by_id[ref])
+        if m.formula:
+            done.append(m)
+
+    for m in by_id.values():
+        if m.formula:  # a metric without one adds nothing but as a formula's input
+            visit(m)
+    return done
+
+
+def metric_rows(session: Session, metrics: Sequence[MetricLike], *, weeks: int = DEFAULT_WEEKS,
+                today: dt.date | None = None) -> list[MetricRow]:
+    if not 1 <= weeks <= 52:
+        raise Invalid("--weeks takes a number from 1 to 52")
+    today = today or periods.today(get_org(session).timezone)
+    # One window per cadence, shared by its metrics (computed per metric it cost more than the reads).
+    by_cadence = {c: periods.window(today, c, weeks if c == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
+                  for c in {m.cadence for m in metrics}}
+    # Each cadence read from its own window's start: four months of a monthly metric's history
+    # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
+    values: dict[tuple[str, dt.date], float] = {}
+    for cadence, window in by_cadence.items():
+        values |= period_values(session, [m for m in metrics if m.cadence == cadence], window[0])
+    rows = []
+    for m in metrics:
+        goal = goal_of(m)
+        met_by, mid = goal.met_by, m.id
+        cells = [Cell(start, value, None if value is None else met_by(value))
+                 for start in by_cadence[m.cadence] for value in (values.get((mid, start)),)]
+        rows.append(_summarise(m, goal, cells))
+    return rows
+
+
+def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
+    known = [c for c in cells if c.value is not None]
+    # A current period with nothing yet is "not reported yet", not a miss.
+    recent = cells[:-1] if cells and cells[-1].value is None else cells
+    marks = [c.on_track for c in recent[-STATUS_WINDOW:]]  # None where there is no value
+    if not known or marks.count(None) == len(marks):
+        status = "none"
+    else:
+        misses = len(marks) - marks.count(True)
+        status = "green" if misses == 0 else "yellow" if misses == 1 else "red"
+    trend = None
+    if len(known) >= 2:
+        a, b = known[-2].value, known[-1].value
+        trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
+    average = math.fsum([c.value for c in known]) / len(known) if known else None  # fmean, without its overhead
+    return MetricRow(metric, goal, cells, status, trend, average, known[-1] if known else None,
+                     len(marks), marks.count(False), marks.count(None))
+
+
+def current_rows(session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None) -> list[MetricRow]:
+    """Just enough history for status: what App Home and who-owns show."""
+    return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today)

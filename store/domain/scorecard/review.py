@@ -1,0 +1,173 @@
+"""The weekly scorecard review: every seat's metrics over 13 weeks, off-track rows first,
+and follow-ups opened on the misses (one per metric and period, from one click).
+
+Two passes, because a post shows only so much: the status of every metric (its last few
+periods: is it off track, how far) decides the order and the counts; the 13 weeks are read
+for the rows a post can show, the furthest misses and the first seats in chart order. A
+chart of a dozen seats is shown whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, lazyload, load_only
+
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
+from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.rhythm.daily_briefing import metric_facts, owner_text
+from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.scorecard.metric_facts import MetricFacts
+from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
+from otp_bot.store.models import FollowUp, Holder, Seat
+
+DETAIL_SEATS = 120  # more seats than a post's thread holds (commands/views/scorecard_post.py)
+DETAIL_MISSES = 40  # the off-track rows of the chart image and the post's buttons
+
+
+def miss_of(row: MetricRow) -> float:
+    """How far the latest value is from the goal, relative to the goal's size (0: not off track)."""
+    latest = row.latest
+    if latest is None or latest.on_track is not False:
+        return 0.0
+    goal = row.goal
+    return goal.distance(latest.value) / max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
+
+
+@dataclass
+class ReviewRow:
+    row: MetricRow  # the weeks of the window
+    seat: Seat
+    owner: str
+    off_track: bool  # by its latest value in the status periods
+    miss: float  # how far off, relative to the goal
+    follow_up: FollowUp | None = None  # opened on this row's latest miss
+
+    def by_week(self, weeks: list[dt.date]) -> list[bool | None]:
+        """On track (True), off (False) or no value (None) for each week; a monthly metric's
+        weeks take their month's mark."""
+        cells = {c.period: c.on_track for c in self.row.cells}
+        cadence = self.row.metric.cadence
+        return [cells.get(periods.period_start(week, cadence)) for week in weeks]
+
+
+@dataclass
+class Review:
+    org: str
+    timezone: str
+    today: dt.date
+    weeks: list[dt.date]  # the Mondays of the window, oldest first
+    rows: list[ReviewRow]  # the rows shown: off track first (furthest first), then in chart order
+    seats: list[Seat]  # the seats whose tables are shown, in chart order
+    metrics: int  # every metric judged
+    off_track_count: int  # every metric off track
+    seat_count: int  # every seat with metrics
+
+    @property
+    def off_track(self) -> list[ReviewRow]:
+        return [r for r in self.rows if r.off_track]
+
+    @property
+    def first(self) -> str:
+        return periods.label(self.weeks[0], "weekly")
+
+    @property
+    def last(self) -> str:
+        return periods.label(self.weeks[-1], "weekly")
+
+
+def weekly_review(session: Session, today: dt.date | None = None, weeks: int = DEFAULT_WEEKS, *,
+                  detail_seats: int = DETAIL_SEATS, detail_misses: int = DETAIL_MISSES) -> Review:
+    org = get_org(session)
+    today = today or periods.today(org.timezone)
+    order = {sid: i for i, sid in enumerate(seat_order(session))}
+    # Metrics from plain columns, seats without their word lists: an org-wide read.
+    metrics: dict[str, list[MetricFacts]] = {}
+    for m in metric_facts(session):
+        metrics.setdefault(m.seat_id, []).append(m)
+    seats = sorted(session.scalars(select(Seat).where(Seat.id.in_(list(metrics))).options(
+        load_only(Seat.id, Seat.title, Seat.holder_id, Seat.status, Seat.position),
+        lazyload(Seat.owns), lazyload(Seat.metrics))).unique(), key=lambda s: order.get(s.id, len(order)))
+    by_id = {s.id: s for s in seats}
+    in_order = [m for s in seats for m in metrics[s.id]]
+
+    status = {r.metric.id: r for r in current_rows(session, in_order, today=today)}
+    misses = sorted((r for r in status.values() if r.off_track), key=lambda r: -miss_of(r))
+    shown_seats = seats[:detail_seats]
+    wanted = {r.metric.id for r in misses[:detail_misses]} | {m.id for s in shown_seats for m in metrics[s.id]}
+    detail = metric_rows(session, [m for m in in_order if m.id in wanted], weeks=weeks, today=today)
+    follow = follow_ups_for(session, [(r.metric.id, r.latest.period) for r in misses if r.metric.id in wanted])
+
+    def review_row(r: MetricRow) -> ReviewRow:
+        now = status[r.metric.id]
+        seat = by_id[r.metric.seat_id]
+        return ReviewRow(r, seat, owner_text(seat), now.off_track, miss_of(now),
+                         follow.get((r.metric.id, now.latest.period)) if now.off_track else None)
+
+    rows = [review_row(r) for r in detail]
+    shown_misses = sorted((r for r in rows if r.off_track), key=lambda r: -r.miss)
+    return Review(org.name, org.timezone, today, periods.window(today, "weekly", weeks),
+                  shown_misses + [r for r in rows if not r.off_track], shown_seats, len(status), len(misses), len(seats))
+
+
+# ---------------------------------------------------------------- follow-ups
+
+def follow_ups_for(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], FollowUp]:
+    ids = sorted({m for m, _ in keys})
+    wanted = set(keys)
+    found: dict[tuple[str, dt.date], FollowUp] = {}
+    for chunk in range(0, len(ids), 500):
+        for f in session.scalars(select(FollowUp).where(FollowUp.metric_id.in_(ids[chunk:chunk + 500]))):
+            if (f.metric_id, f.period) in wanted:
+                found[(f.metric_id, f.period)] = f
+    return found
+
+
+@dataclass
+class Opened:
+    follow_up: FollowUp
+    created: bool  # False: someone had opened it already (a double click, or two people at once)
+
+
+def open_follow_up(session: Session, actor: Actor, metric_id: str, *, run_id: int | None = None,
+                   now: dt.datetime | None = None) -> Opened:
+    """Turn a metric's latest miss into a follow-up, owned by the human accountable for its seat."""
+    if not actor.operator and actor.holder_id is None:
+        raise Forbidden("only people on the chart open follow-ups",
+                        hint="ask an operator to add your Slack user to the chart file")
+    now = now or utcnow()
+    metric = get_metric(session, metric_id)
+    row = current_rows(session, [metric])[0]
+    latest = row.latest
+    if latest is None or not row.off_track:
+        shown = row.show(latest.value) if latest else "no value yet"
+        raise Invalid(f"`{metric.id}` is not off track now ({shown}, goal {row.describe_goal()}); "
+                      "no follow-up is needed")
+    owner = accountable_human(metric.seat.holder)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    new_id = session.scalar(dialect.insert(FollowUp).values(
+        metric_id=metric.id, seat_id=metric.seat_id, period=latest.period, value=latest.value,
+        goal=row.describe_goal(), owner_id=owner.id if owner else None, run_id=run_id,
+        created_by=actor.audit_name, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["metric_id", "period"]).returning(FollowUp.id))
+    if new_id is None:
+        existing = session.scalar(select(FollowUp).where(FollowUp.metric_id == metric.id,
+                                                         FollowUp.period == latest.period))
+        return Opened(existing, False)
+    audit.record(session, actor.audit_name, "followup.opened", f"metric:{metric.id}", follow_up=new_id,
+                 period=latest.period.isoformat(), value=latest.value, owner=owner.id if owner else None)
+    return Opened(session.get(FollowUp, new_id), True)
+
+
+def opener_name(session: Session, follow_up: FollowUp) -> str:
+    kind, _, name = follow_up.created_by.partition(":")
+    if kind == "holder":
+        holder = session.get(Holder, name)
+        return holder.name if holder else name
+    return "an operator"
