@@ -63,6 +63,7 @@ PUSH, PUSH_AGAIN, DRAFT = "push 1,000 new values", "push 1,000 again (duplicates
 
 # ---------------------------------------------------------------- the Slack side
 
+
 class SlackStub:
     """The Slack Web API on a free loopback port, enough for the outbox worker's posts."""
 
@@ -74,7 +75,7 @@ class SlackStub:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 method = self.path.rstrip("/").rsplit("/", 1)[-1]
                 stub.calls[method] += 1
@@ -84,8 +85,14 @@ class SlackStub:
                     args = {}
                 answer: dict[str, Any] = {"ok": True}
                 if method == "auth.test":
-                    answer |= {"url": "https://bench.slack.com/", "team": "Bench", "user": "otp", "team_id": "T0BENCH",
-                               "user_id": "U0OTPBOT", "bot_id": "B0BOT"}
+                    answer |= {
+                        "url": "https://bench.slack.com/",
+                        "team": "Bench",
+                        "user": "otp",
+                        "team_id": "T0BENCH",
+                        "user_id": "U0OTPBOT",
+                        "bot_id": "B0BOT",
+                    }
                 elif method == "conversations.open":
                     answer["channel"] = {"id": "D0BENCH"}
                 elif method in ("chat.postMessage", "chat.update"):
@@ -115,6 +122,7 @@ class SlackStub:
 
 # ---------------------------------------------------------------- the server
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,8 +136,14 @@ class Serve:
         self.port = free_port()
         self.log_path = workdir / "otp-serve.log"
         with open(self.log_path, "wb") as out:
-            self.proc = subprocess.Popen([str(OTP), "serve", "--host", "127.0.0.1", "--port", str(self.port)], env=env,
-                                         cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [str(OTP), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=env,
+                cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         atexit.register(self.stop)
         until = time.monotonic() + 120
         while time.monotonic() < until:
@@ -194,6 +208,7 @@ class Connection:
 
 # ---------------------------------------------------------------- what is sent
 
+
 @dataclass
 class Workload:
     metrics: list[dict[str, Any]]  # pushable: not computed, seat not retired
@@ -210,8 +225,10 @@ class Workload:
 
     def batch(self, *, broken: bool = False) -> bytes:
         run = uuid.uuid4().hex[:12]
-        values = [{"metric": m["id"], "value": self.value(m), "key": f"bench-{run}-{i}"}
-                  for i, m in enumerate(self.rng.choices(self.metrics, k=BATCH))]
+        values = [
+            {"metric": m["id"], "value": self.value(m), "key": f"bench-{run}-{i}"}
+            for i, m in enumerate(self.rng.choices(self.metrics, k=BATCH))
+        ]
         if broken:
             values[-1]["perod"] = "last"  # a misspelt field: the whole batch is refused, after it is all read
         return json.dumps({"values": values}).encode()
@@ -219,8 +236,16 @@ class Workload:
     def draft(self) -> bytes:
         n = uuid.uuid4().hex[:12]
         body = ("Hi,\n\nwe noticed your lead volume dropped this month. " * 8).strip()
-        return json.dumps({"seat": self.draft_seat, "kind": "retention-outreach", "subject": f"client:bench-{n}",
-                           "title": f"Check in ({n})", "body": body, "key": f"bench-{n}"}).encode()
+        return json.dumps(
+            {
+                "seat": self.draft_seat,
+                "kind": "retention-outreach",
+                "subject": f"client:bench-{n}",
+                "title": f"Check in ({n})",
+                "body": body,
+                "key": f"bench-{n}",
+            }
+        ).encode()
 
 
 def expect(case: str, status: int, data: bytes) -> str:
@@ -232,8 +257,10 @@ def expect(case: str, status: int, data: bytes) -> str:
         body = json.loads(data)
         wanted = "recorded" if case == PUSH else "duplicates"
         if body[wanted] != BATCH:
-            raise RuntimeError(f"{case}: {body['recorded']} recorded, {body['duplicates']} duplicates, "
-                               f"{body['errors']} errors: {[r['error'] for r in body['results'] if r['error']][:3]}")
+            raise RuntimeError(
+                f"{case}: {body['recorded']} recorded, {body['duplicates']} duplicates, "
+                f"{body['errors']} errors: {[r['error'] for r in body['results'] if r['error']][:3]}"
+            )
         return wanted
     return "ok"
 
@@ -245,7 +272,9 @@ class Case:
     outcomes: Counter = field(default_factory=Counter)
 
 
-def measure(conn: Connection, work: Workload, *, runs: int, warmup: int, budget: float, seed: int) -> tuple[list[Case], float]:
+def measure(
+    conn: Connection, work: Workload, *, runs: int, warmup: int, budget: float, seed: int
+) -> tuple[list[Case], float]:
     cases = [Case(n) for n in (FLOOR_ME, FLOOR_PARSE, PUSH, PUSH_AGAIN, DRAFT)]
     pushed: list[bytes] = []
 
@@ -304,7 +333,7 @@ def sustain(port: int, token: str, work: Workload, *, clients: int, seconds: flo
                 _, status, data = conn.send("POST", "/metrics/values" if what == "push" else "/drafts", body)
                 expect(PUSH if what == "push" else DRAFT, status, data)
                 done[i] += 1
-        except Exception as exc:  # noqa: BLE001 - reported, and the run fails below
+        except Exception as exc:
             errors.append(str(exc))
         finally:
             conn.close()
@@ -319,18 +348,24 @@ def sustain(port: int, token: str, work: Workload, *, clients: int, seconds: flo
     if errors:
         raise RuntimeError(f"sustained {what}: {errors[0]}")
     requests = sum(done)
-    return {"what": what, "clients": clients, "seconds": elapsed, "requests": requests,
-            "per_second": requests * (BATCH if what == "push" else 1) / elapsed}
+    return {
+        "what": what,
+        "clients": clients,
+        "seconds": elapsed,
+        "requests": requests,
+        "per_second": requests * (BATCH if what == "push" else 1) / elapsed,
+    }
 
 
 # ---------------------------------------------------------------- one backend
+
 
 def prepare(url: str, org: generate.Org, values: list[dict[str, Any]]) -> tuple[str, Workload, dict[str, float]]:
     """The store, the token and what to send."""
     from otp_bot.store.db import Database
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.chart.chartfile import validate_chart
     from otp_bot.store.domain.agents.tokens import create_token
+    from otp_bot.store.domain.chart.chartfile import validate_chart
 
     retired = {s["id"] for s in org.chart["seats"] if s.get("status") == "retired"}
     metrics = [m for m in org.metrics if not m.get("formula") and m["seat"] not in retired]
@@ -342,8 +377,13 @@ def prepare(url: str, org: generate.Org, values: list[dict[str, Any]]) -> tuple[
     try:
         setup = load(db, validate_chart(org.chart, "bench/generate.py"), values)
         with db.session() as session:
-            token = create_token(session, Actor.cli_operator("bench"), holder_id=holder_of[draft_seat], name="bench",
-                                 push_seats=seats_with_metrics).secret
+            token = create_token(
+                session,
+                Actor.cli_operator("bench"),
+                holder_id=holder_of[draft_seat],
+                name="bench",
+                push_seats=seats_with_metrics,
+            ).secret
     finally:
         db.dispose()
     return token, Workload(metrics, draft_seat, random.Random(7)), setup
@@ -354,8 +394,13 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
     token, work, setup = prepare(url, org, generate.build_values(org, args.values, weeks=50, seed=args.seed + 1))
     workdir = Path(tempfile.mkdtemp(prefix="otp-api-bench-"))  # empty: no .env is picked up
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OTP_"))}
-    env |= {"OTP_DATABASE_URL": url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": uuid.uuid4().hex,
-            "SLACK_API_URL": stub.url, "OTP_LOG_LEVEL": "WARNING"}
+    env |= {
+        "OTP_DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": uuid.uuid4().hex,
+        "SLACK_API_URL": stub.url,
+        "OTP_LOG_LEVEL": "WARNING",
+    }
     server = Serve(env, workdir)
     conn = Connection(server.port, token)
     try:
@@ -365,7 +410,9 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         if args.sustain > 0:
             for what in ("push", "draft"):
                 log(f"{backend}: {args.clients} clients, {what} back to back for {args.sustain:.0f}s ...")
-                sustained.append(sustain(server.port, token, work, clients=args.clients, seconds=args.sustain, what=what))
+                sustained.append(
+                    sustain(server.port, token, work, clients=args.clients, seconds=args.sustain, what=what)
+                )
         if server.proc.poll() is not None:
             raise RuntimeError(f"otp serve died while measured:\n{server.log_tail()}")
     finally:
@@ -383,18 +430,31 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         if c.name == DRAFT:
             row["drafts_per_s_p50"] = 1000 / s["p50"]
         rows.append(row)
-    return {"backend": backend, "seats": len(org.seat_ids), "values_before": args.values, "setup_seconds": setup,
-            "measured_seconds": measured, "rows": rows, "sustained": sustained,
-            "samples_ms": {c.name: [round(x, 3) for x in c.samples] for c in cases},
-            "reconnects": conn.reconnects, "server_log": log_text if log_text.strip() else None}
+    return {
+        "backend": backend,
+        "seats": len(org.seat_ids),
+        "values_before": args.values,
+        "setup_seconds": setup,
+        "measured_seconds": measured,
+        "rows": rows,
+        "sustained": sustained,
+        "samples_ms": {c.name: [round(x, 3) for x in c.samples] for c in cases},
+        "reconnects": conn.reconnects,
+        "server_log": log_text if log_text.strip() else None,
+    }
 
 
 # ---------------------------------------------------------------- output
 
+
 def table(result: dict[str, Any]) -> str:
     head = f"{'case':<32} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10}  {'values/s p50':>13} {'p99':>8}"
-    lines = [f"== {result['backend']}: the agent API over HTTP to otp serve, {result['seats']:,} seats, "
-             f"{result['values_before']:,} values before — times in ms", head, "-" * len(head)]
+    lines = [
+        f"== {result['backend']}: the agent API over HTTP to otp serve, {result['seats']:,} seats, "
+        f"{result['values_before']:,} values before — times in ms",
+        head,
+        "-" * len(head),
+    ]
     for r in result["rows"]:
         star = "*" if r["count"] < 100 else " "
         rate = ""
@@ -402,35 +462,51 @@ def table(result: dict[str, Any]) -> str:
             rate = f"{r['values_per_s_p50']:>13,.0f} {r['values_per_s_p99']:>8,.0f}"
         elif "drafts_per_s_p50" in r:
             rate = f"{r['drafts_per_s_p50']:>7,.0f} drafts/s"
-        lines.append(f"{r['case']:<32} {r['count']:>5} {fmt_ms(r['mean']):>8} {fmt_ms(r['p50']):>8} {fmt_ms(r['p90']):>8} "
-                     f"{fmt_ms(r['p99']):>7}{star} {r['p50_over_floor']:>9.2f}x  {rate}")
+        lines.append(
+            f"{r['case']:<32} {r['count']:>5} {fmt_ms(r['mean']):>8} {fmt_ms(r['p50']):>8} {fmt_ms(r['p90']):>8} "
+            f"{fmt_ms(r['p99']):>7}{star} {r['p50_over_floor']:>9.2f}x  {rate}"
+        )
     for s in result["sustained"]:
         unit = "values/s" if s["what"] == "push" else "drafts/s"
-        lines.append(f"sustained: {s['clients']} clients, {s['what']} back to back for {s['seconds']:.0f}s: "
-                     f"{s['per_second']:,.0f} {unit} ({s['requests']:,} requests)")
+        lines.append(
+            f"sustained: {s['clients']} clients, {s['what']} back to back for {s['seconds']:.0f}s: "
+            f"{s['per_second']:,.0f} {unit} ({s['requests']:,} requests)"
+        )
     push = next(r for r in result["rows"] if r["case"] == PUSH)
     if result["backend"] == "sqlite":
         verdict = "met" if push["values_per_s_p50"] >= TARGET else "NOT met"
-        lines.append(f"target >= {TARGET:,} values/s on SQLite in batches of {BATCH:,}: {verdict} "
-                     f"({push['values_per_s_p50']:,.0f} at the median batch)")
+        lines.append(
+            f"target >= {TARGET:,} values/s on SQLite in batches of {BATCH:,}: {verdict} "
+            f"({push['values_per_s_p50']:,.0f} at the median batch)"
+        )
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--seats", type=int, default=2_000)
     p.add_argument("--values", type=int, default=200_000, help="values in the store before measuring (default 200,000)")
     p.add_argument("--runs", type=int, default=200, help="rounds: timed requests per case (default 200)")
     p.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
-    p.add_argument("--budget", type=float, default=300.0, help="seconds per backend after which rounds stop (default 300)")
+    p.add_argument(
+        "--budget", type=float, default=300.0, help="seconds per backend after which rounds stop (default 300)"
+    )
     p.add_argument("--clients", type=int, default=2, help="connections in the sustained phase (default 2)")
-    p.add_argument("--sustain", type=float, default=10.0, help="seconds of each sustained phase; 0 skips it (default 10)")
+    p.add_argument(
+        "--sustain", type=float, default=10.0, help="seconds of each sustained phase; 0 skips it (default 10)"
+    )
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--pg-url", help="a PostgreSQL server to use instead of a throwaway cluster "
-                                    "(a fresh database is created on it and dropped at the end)")
+    p.add_argument(
+        "--pg-url",
+        help="a PostgreSQL server to use instead of a throwaway cluster "
+        "(a fresh database is created on it and dropped at the end)",
+    )
     p.add_argument("--results", type=Path, default=HERE / "results", help="where the JSON goes (git-ignored)")
     args = p.parse_args(argv)
     if not OTP.exists():
@@ -444,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     stub = SlackStub()
     results = []
     try:
-        for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
             cleanup = []
             try:
                 if backend == "sqlite":
@@ -464,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
                 for fn in cleanup:
                     try:
                         fn()
-                    except Exception as exc:  # noqa: BLE001 - cleanup must not hide the real error
+                    except Exception as exc:
                         log(f"cleanup failed: {exc}")
             print(table(results[-1]), flush=True)
             print(flush=True)
@@ -475,15 +551,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"whole run {total:.0f}s. * = fewer than 100 runs: p99 is then close to the max.")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = args.results / f"api-push-{stamp}.json"
-    path.write_text(json.dumps({
-        "started": stamp,
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "pg_url"},
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-        "org": org.stats,
-        "slack_api_calls": dict(stub.calls),
-        "results": results,
-        "total_seconds": total,
-    }, indent=1), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "started": stamp,
+                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "pg_url"},
+                "machine": {
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "cpus": os.cpu_count(),
+                },
+                "org": org.stats,
+                "slack_api_calls": dict(stub.calls),
+                "results": results,
+                "total_seconds": total,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     print(f"JSON: {os.path.relpath(path, ROOT)}")
     return 0
 

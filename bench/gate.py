@@ -62,7 +62,7 @@ class SlackStub:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 args = json.loads(raw) if raw.startswith("{") else dict(parse_qsl(raw))
                 method = self.path.rsplit("/", 1)[-1]
@@ -112,14 +112,25 @@ class SlackStub:
 
 def click_body(draft_id: int, ts: str, action: str) -> str:
     payload = {
-        "type": "block_actions", "api_app_id": "A0OTP", "token": "verification-token",
+        "type": "block_actions",
+        "api_app_id": "A0OTP",
+        "token": "verification-token",
         "user": {"id": BOGDAN, "username": "bogdan", "team_id": "T0BENCH"},
-        "team": {"id": "T0BENCH", "domain": "bench"}, "trigger_id": f"{int(time.time())}.1.{secrets.token_hex(10)}",
+        "team": {"id": "T0BENCH", "domain": "bench"},
+        "trigger_id": f"{int(time.time())}.1.{secrets.token_hex(10)}",
         "container": {"type": "message", "message_ts": ts, "channel_id": CHANNEL, "is_ephemeral": False},
-        "channel": {"id": CHANNEL, "name": "approvals"}, "response_url": "http://127.0.0.1:9/none",
+        "channel": {"id": CHANNEL, "name": "approvals"},
+        "response_url": "http://127.0.0.1:9/none",
         "message": {"type": "message", "ts": ts, "text": "", "blocks": []},
-        "actions": [{"action_id": action, "block_id": f"otp_draft_{draft_id}", "value": str(draft_id),
-                     "type": "button", "action_ts": f"{time.time():.6f}"}],
+        "actions": [
+            {
+                "action_id": action,
+                "block_id": f"otp_draft_{draft_id}",
+                "value": str(draft_id),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -140,19 +151,40 @@ def build_store(url: str, pending: int) -> tuple[list[tuple[int, str]], float]:
     load_example(db)
     now = dt.datetime.now(dt.UTC)
     far = now + dt.timedelta(days=30)  # nothing expires or is reminded while measuring
-    rows = [dict(seat_id="retention", drafted_by="pulse", submitted_by="holder:pulse", kind="retention-outreach",
-                 subject=f"client:c{i}", customer_facing=True, title=f"Check in with client {i}",
-                 body=f"Hi,\nwe noticed fewer logins at client {i} this month. Can we help?", destination=None,
-                 idem_key=f"bench-{i}", status="pending", route_channel=CHANNEL, approvers=["bogdan"], usergroup=None,
-                 required=1, edited=False, created_at=now, queued_at=now, remind_at=far, escalate_at=far,
-                 expires_at=far, delivery="none") for i in range(pending)]
+    rows = [
+        dict(
+            seat_id="retention",
+            drafted_by="pulse",
+            submitted_by="holder:pulse",
+            kind="retention-outreach",
+            subject=f"client:c{i}",
+            customer_facing=True,
+            title=f"Check in with client {i}",
+            body=f"Hi,\nwe noticed fewer logins at client {i} this month. Can we help?",
+            destination=None,
+            idem_key=f"bench-{i}",
+            status="pending",
+            route_channel=CHANNEL,
+            approvers=["bogdan"],
+            usergroup=None,
+            required=1,
+            edited=False,
+            created_at=now,
+            queued_at=now,
+            remind_at=far,
+            escalate_at=far,
+            expires_at=far,
+            delivery="none",
+        )
+        for i in range(pending)
+    ]
     with db.session() as s:
         for start in range(0, len(rows), 5000):
-            s.execute(insert(Draft), rows[start:start + 5000])
+            s.execute(insert(Draft), rows[start : start + 5000])
         ids = list(s.scalars(select(Draft.id).order_by(Draft.id)))
         messages = [dict(draft_id=i, channel=CHANNEL, ts=f"1800000000.{i:06d}", purpose="approval") for i in ids]
         for start in range(0, len(messages), 5000):
-            s.execute(insert(DraftMessage), messages[start:start + 5000])
+            s.execute(insert(DraftMessage), messages[start : start + 5000])
     db.dispose()
     return [(m["draft_id"], m["ts"]) for m in messages], time.perf_counter() - t0
 
@@ -167,9 +199,16 @@ def submissions(url: str, count: int) -> dict[str, float]:
     for i in range(count):
         t0 = time.perf_counter_ns()
         with db.session() as s:
-            submit_draft(s, actor_for_holder(s, "pulse"), seat_id="retention", kind="retention-outreach",
-                         subject=f"client:s{i}", title=f"Follow-up {i}", body="Hi, a short follow-up.",
-                         key=f"submit-{i}-{secrets.token_hex(4)}")
+            submit_draft(
+                s,
+                actor_for_holder(s, "pulse"),
+                seat_id="retention",
+                kind="retention-outreach",
+                subject=f"client:s{i}",
+                title=f"Follow-up {i}",
+                body="Hi, a short follow-up.",
+                key=f"submit-{i}-{secrets.token_hex(4)}",
+            )
         samples.append((time.perf_counter_ns() - t0) / 1e6)
     db.dispose()
     return {**summary(samples), "per_second": 1000 * count / sum(samples)}
@@ -184,23 +223,30 @@ def serve_floor(port: int) -> None:
     import uvicorn
     from slack_bolt import App
 
-    from otp_bot.bot.slack.settings import SlackSettings
-    from otp_bot.bot.slack.client import make_client
     from otp_bot.bot.runtime.web import create_web_app
+    from otp_bot.bot.slack.client import make_client
+    from otp_bot.bot.slack.settings import SlackSettings
     from otp_bot.store.db import Database
 
     settings = SlackSettings()
-    bolt = App(client=make_client(settings.secret("bot_token"), settings.base_url),
-               signing_secret=settings.secret("signing_secret"),
-               listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="otp-listener"),
-               logger=logging.getLogger("otp_bot.slack"))
+    bolt = App(
+        client=make_client(settings.secret("bot_token"), settings.base_url),
+        signing_secret=settings.secret("signing_secret"),
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="otp-listener"),
+        logger=logging.getLogger("otp_bot.slack"),
+    )
 
     @bolt.action(re.compile(".*"))
     def noop(ack) -> None:
         ack()
 
-    uvicorn.run(create_web_app(Database(), bolt, signing_secret=settings.secret("signing_secret")),
-                host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_web_app(Database(), bolt, signing_secret=settings.secret("signing_secret")),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def bench_backend(backend: str, url: str, args) -> dict[str, Any]:
@@ -211,10 +257,18 @@ def bench_backend(backend: str, url: str, args) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="otp-gate-bench-"))
     secret = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OTP_"))}
-    env |= {"OTP_DATABASE_URL": url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": stub.url, "OTP_LOG_LEVEL": "WARNING", "OTP_SWEEP_SECONDS": "3600"}
-    servers = [Server("otp-serve", [str(OTP), "serve"], env, workdir),
-               Server("floor", [sys.executable, str(Path(__file__).resolve()), "--serve-floor"], env, workdir)]
+    env |= {
+        "OTP_DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": stub.url,
+        "OTP_LOG_LEVEL": "WARNING",
+        "OTP_SWEEP_SECONDS": "3600",
+    }
+    servers = [
+        Server("otp-serve", [str(OTP), "serve"], env, workdir),
+        Server("floor", [sys.executable, str(Path(__file__).resolve()), "--serve-floor"], env, workdir),
+    ]
     rng = random.Random(args.seed)
     order = rng.sample(drafts, min(len(drafts), args.runs + args.warmup))
     floor_ms, ack_ms, decided_ms = [], [], []
@@ -246,24 +300,40 @@ def bench_backend(backend: str, url: str, args) -> dict[str, Any]:
         stub.close()
         shutil.rmtree(workdir, ignore_errors=True)
     floor = summary(floor_ms)
-    rows = {"floor: no-op button ack": floor, "approve: ack": summary(ack_ms),
-            "approve: click to chat.update": summary(decided_ms)}
+    rows = {
+        "floor: no-op button ack": floor,
+        "approve: ack": summary(ack_ms),
+        "approve: click to chat.update": summary(decided_ms),
+    }
     for r in rows.values():
         r["p50_over_floor"], r["p99_over_floor"] = r["p50"] / floor["p50"], r["p99"] / floor["p99"]
-    return {"backend": backend, "pending": args.pending, "setup_seconds": setup, "rows": rows,
-            "submissions": submitted, "samples_ms": {"floor": floor_ms, "ack": ack_ms, "decided": decided_ms}}
+    return {
+        "backend": backend,
+        "pending": args.pending,
+        "setup_seconds": setup,
+        "rows": rows,
+        "submissions": submitted,
+        "samples_ms": {"floor": floor_ms, "ack": ack_ms, "decided": decided_ms},
+    }
 
 
 def table(result: dict[str, Any]) -> str:
     head = f"{'case':<30} {'n':>5} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10} {'p99/floor':>10}"
-    lines = [f"== {result['backend']}: Approve clicks with {result['pending']:,} drafts pending — times in ms",
-             head, "-" * len(head)]
+    lines = [
+        f"== {result['backend']}: Approve clicks with {result['pending']:,} drafts pending — times in ms",
+        head,
+        "-" * len(head),
+    ]
     for name, r in result["rows"].items():
-        lines.append(f"{name:<30} {r['count']:>5} {fmt_ms(r['p50']):>8} {fmt_ms(r['p90']):>8} {fmt_ms(r['p99']):>8} "
-                     f"{r['p50_over_floor']:>9.2f}x {r['p99_over_floor']:>9.2f}x")
+        lines.append(
+            f"{name:<30} {r['count']:>5} {fmt_ms(r['p50']):>8} {fmt_ms(r['p90']):>8} {fmt_ms(r['p99']):>8} "
+            f"{r['p50_over_floor']:>9.2f}x {r['p99_over_floor']:>9.2f}x"
+        )
     s = result["submissions"]
-    lines.append(f"draft submissions: {s['count']} in one transaction each: {s['per_second']:.0f}/s "
-                 f"(p50 {fmt_ms(s['p50'])} ms, p99 {fmt_ms(s['p99'])} ms)")
+    lines.append(
+        f"draft submissions: {s['count']} in one transaction each: {s['per_second']:.0f}/s "
+        f"(p50 {fmt_ms(s['p50'])} ms, p99 {fmt_ms(s['p99'])} ms)"
+    )
     return "\n".join(lines)
 
 
@@ -287,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = []
-    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
         cleanup = []
         try:
             if backend == "sqlite":

@@ -34,50 +34,255 @@ from typing import Any
 from otp_bot.store.domain.scorecard import periods
 
 SCOPES = [
-    "emea", "apac", "latam", "north america", "dach", "nordics", "uk", "france", "japan", "india",
-    "enterprise", "mid market", "smb", "public sector", "healthcare", "retail", "fintech", "media",
-    "partner", "self serve", "strategic", "federal", "education", "gaming", "logistics",
+    "emea",
+    "apac",
+    "latam",
+    "north america",
+    "dach",
+    "nordics",
+    "uk",
+    "france",
+    "japan",
+    "india",
+    "enterprise",
+    "mid market",
+    "smb",
+    "public sector",
+    "healthcare",
+    "retail",
+    "fintech",
+    "media",
+    "partner",
+    "self serve",
+    "strategic",
+    "federal",
+    "education",
+    "gaming",
+    "logistics",
 ]
 AREAS = [
-    "billing", "invoice", "payroll", "expense", "procurement", "vendor", "contract", "renewal",
-    "churn", "onboarding", "support ticket", "escalation", "refund", "chargeback", "fraud",
-    "compliance", "privacy", "security", "access review", "incident", "on call", "release",
-    "deployment", "data pipeline", "warehouse", "dashboard", "forecast", "budget", "pricing",
-    "discount", "quote", "pipeline", "lead", "prospect", "campaign", "ad spend", "seo", "content",
-    "social", "brand", "event", "webinar", "partner", "reseller", "affiliate", "recruiting",
-    "interview", "offer", "benefit", "training", "performance review", "facility", "travel",
-    "inventory", "shipping", "returns", "warranty", "translation", "documentation", "api usage",
+    "billing",
+    "invoice",
+    "payroll",
+    "expense",
+    "procurement",
+    "vendor",
+    "contract",
+    "renewal",
+    "churn",
+    "onboarding",
+    "support ticket",
+    "escalation",
+    "refund",
+    "chargeback",
+    "fraud",
+    "compliance",
+    "privacy",
+    "security",
+    "access review",
+    "incident",
+    "on call",
+    "release",
+    "deployment",
+    "data pipeline",
+    "warehouse",
+    "dashboard",
+    "forecast",
+    "budget",
+    "pricing",
+    "discount",
+    "quote",
+    "pipeline",
+    "lead",
+    "prospect",
+    "campaign",
+    "ad spend",
+    "seo",
+    "content",
+    "social",
+    "brand",
+    "event",
+    "webinar",
+    "partner",
+    "reseller",
+    "affiliate",
+    "recruiting",
+    "interview",
+    "offer",
+    "benefit",
+    "training",
+    "performance review",
+    "facility",
+    "travel",
+    "inventory",
+    "shipping",
+    "returns",
+    "warranty",
+    "translation",
+    "documentation",
+    "api usage",
 ]
 ACTIVITIES = [
-    "reporting", "forecasting", "approvals", "audits", "disputes", "escalations", "reconciliation",
-    "triage", "outreach", "planning", "quality checks", "analysis", "routing", "scheduling",
-    "follow up", "intake", "review", "monitoring", "optimization", "tracking", "backlog",
-    "handoffs", "exceptions", "signoff", "coaching", "tooling", "budgeting", "hiring",
-    "migration", "automation",
+    "reporting",
+    "forecasting",
+    "approvals",
+    "audits",
+    "disputes",
+    "escalations",
+    "reconciliation",
+    "triage",
+    "outreach",
+    "planning",
+    "quality checks",
+    "analysis",
+    "routing",
+    "scheduling",
+    "follow up",
+    "intake",
+    "review",
+    "monitoring",
+    "optimization",
+    "tracking",
+    "backlog",
+    "handoffs",
+    "exceptions",
+    "signoff",
+    "coaching",
+    "tooling",
+    "budgeting",
+    "hiring",
+    "migration",
+    "automation",
 ]
 LEAF_ROLES = ["Specialist", "Analyst", "Coordinator", "Associate", "Agent", "Operator", "Partner"]
 MANAGER_ROLES = ["Manager", "Lead", "Director", "Head"]
 TOP_ROLES = ["VP", "SVP", "Chief"]
 SYNONYMS = {
-    "billing": ["invoicing", "bills"], "invoice": ["invoices", "ar"], "payroll": ["pay runs", "salaries"],
-    "churn": ["attrition", "client health", "at risk clients"], "onboarding": ["kickoffs", "activation"],
-    "support ticket": ["tickets", "helpdesk"], "refund": ["refunds", "money back"],
-    "security": ["infosec", "secops"], "incident": ["outages", "sev1"], "release": ["shipping code", "launches"],
-    "pipeline": ["deals", "opportunities"], "lead": ["leads", "inbound"], "ad spend": ["paid media", "ads"],
-    "recruiting": ["hiring", "talent"], "inventory": ["stock", "sku levels"], "seo": ["organic search"],
-    "campaign": ["campaigns", "promotions"], "pricing": ["price list", "rate card"],
+    "billing": ["invoicing", "bills"],
+    "invoice": ["invoices", "ar"],
+    "payroll": ["pay runs", "salaries"],
+    "churn": ["attrition", "client health", "at risk clients"],
+    "onboarding": ["kickoffs", "activation"],
+    "support ticket": ["tickets", "helpdesk"],
+    "refund": ["refunds", "money back"],
+    "security": ["infosec", "secops"],
+    "incident": ["outages", "sev1"],
+    "release": ["shipping code", "launches"],
+    "pipeline": ["deals", "opportunities"],
+    "lead": ["leads", "inbound"],
+    "ad spend": ["paid media", "ads"],
+    "recruiting": ["hiring", "talent"],
+    "inventory": ["stock", "sku levels"],
+    "seo": ["organic search"],
+    "campaign": ["campaigns", "promotions"],
+    "pricing": ["price list", "rate card"],
 }
-VERBS = ["Own", "Run", "Report on", "Keep on track", "Reconcile", "Triage", "Escalate", "Review",
-         "Plan", "Measure", "Automate", "Coach the team on"]
-NONSENSE = ["glockenspiel", "tapioca", "nebula", "origami", "zeppelin", "marmalade", "kayak", "quasar",
-            "bonsai", "flamingo", "trombone", "igloo", "paprika", "velcro", "hammock", "yodel"]
-FIRST = ["Ada", "Bo", "Cai", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lea", "Mo", "Nia",
-         "Oli", "Pia", "Quin", "Rae", "Sol", "Tia", "Uma", "Vic", "Wes", "Xan", "Yara", "Zed"]
-LAST = ["Abbott", "Baker", "Chen", "Diaz", "Evans", "Fox", "Garcia", "Haas", "Ito", "Jones", "Khan",
-        "Lopez", "Moss", "Nair", "Okafor", "Park", "Quist", "Rossi", "Singh", "Tanaka", "Ueda", "Vogel",
-        "Wu", "Xu", "Young", "Zhou"]
-AGENT_NAMES = ["Pulse", "Dash", "Tally", "Radar", "Pepper", "Scout", "Echo", "Atlas", "Nova", "Relay",
-               "Ledger", "Sentry", "Beacon", "Courier", "Sage", "Quill"]
+VERBS = [
+    "Own",
+    "Run",
+    "Report on",
+    "Keep on track",
+    "Reconcile",
+    "Triage",
+    "Escalate",
+    "Review",
+    "Plan",
+    "Measure",
+    "Automate",
+    "Coach the team on",
+]
+NONSENSE = [
+    "glockenspiel",
+    "tapioca",
+    "nebula",
+    "origami",
+    "zeppelin",
+    "marmalade",
+    "kayak",
+    "quasar",
+    "bonsai",
+    "flamingo",
+    "trombone",
+    "igloo",
+    "paprika",
+    "velcro",
+    "hammock",
+    "yodel",
+]
+FIRST = [
+    "Ada",
+    "Bo",
+    "Cai",
+    "Dee",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hal",
+    "Ivy",
+    "Jo",
+    "Kai",
+    "Lea",
+    "Mo",
+    "Nia",
+    "Oli",
+    "Pia",
+    "Quin",
+    "Rae",
+    "Sol",
+    "Tia",
+    "Uma",
+    "Vic",
+    "Wes",
+    "Xan",
+    "Yara",
+    "Zed",
+]
+LAST = [
+    "Abbott",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fox",
+    "Garcia",
+    "Haas",
+    "Ito",
+    "Jones",
+    "Khan",
+    "Lopez",
+    "Moss",
+    "Nair",
+    "Okafor",
+    "Park",
+    "Quist",
+    "Rossi",
+    "Singh",
+    "Tanaka",
+    "Ueda",
+    "Vogel",
+    "Wu",
+    "Xu",
+    "Young",
+    "Zhou",
+]
+AGENT_NAMES = [
+    "Pulse",
+    "Dash",
+    "Tally",
+    "Radar",
+    "Pepper",
+    "Scout",
+    "Echo",
+    "Atlas",
+    "Nova",
+    "Relay",
+    "Ledger",
+    "Sentry",
+    "Beacon",
+    "Courier",
+    "Sage",
+    "Quill",
+]
 # (unit, goal, typical value, spread)
 METRIC_KINDS = [
     ("number", ">= {a}", 1.0, 0.35),
@@ -90,8 +295,22 @@ METRIC_KINDS = [
     ("number", "> {a}", 1.0, 0.3),
     ("yesno", "== yes", 1.0, 0.0),
 ]
-METRIC_NOUNS = ["resolved", "processed", "flagged", "closed", "on time", "backlog", "cycle time",
-                "first response", "accuracy", "spend", "cost per unit", "coverage", "saves", "errors"]
+METRIC_NOUNS = [
+    "resolved",
+    "processed",
+    "flagged",
+    "closed",
+    "on time",
+    "backlog",
+    "cycle time",
+    "first response",
+    "accuracy",
+    "spend",
+    "cost per unit",
+    "coverage",
+    "saves",
+    "errors",
+]
 
 
 def slug(text: str) -> str:
@@ -148,8 +367,11 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
             scope = scope_of[parent[i]] if scope_of[parent[i]] and rng.random() < 0.7 else rng.choice(SCOPES)
             area = area_of[parent[i]] if depth[i] > 2 and rng.random() < 0.5 else rng.choice(AREAS)
             role = rng.choice(TOP_ROLES if depth[i] == 1 else MANAGER_ROLES if is_manager else LEAF_ROLES)
-            title = f"{scope.title()} {area.title()} {role}" if role not in ("Head", "VP", "SVP", "Chief") \
+            title = (
+                f"{scope.title()} {area.title()} {role}"
+                if role not in ("Head", "VP", "SVP", "Chief")
                 else f"{role} of {scope.title()} {area.title()}"
+            )
         scope_of.append(scope)
         area_of.append(area)
         seat_id = f"{slug(title)[:50]}-{i}"
@@ -210,8 +432,15 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
         hid = f"h{i:05d}"
         if kind == "human":
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            holders.append({"id": hid, "name": name, "kind": "human", "slack_user": f"U{i:08d}",
-                            "email": f"{hid}@bench.example.com"})
+            holders.append(
+                {
+                    "id": hid,
+                    "name": name,
+                    "kind": "human",
+                    "slack_user": f"U{i:08d}",
+                    "email": f"{hid}@bench.example.com",
+                }
+            )
             human_of_seat[i] = hid
             n_human += 1
         else:
@@ -219,7 +448,12 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
             p = parent[i]
             while p is not None and p not in human_of_seat:
                 p = parent[p]
-            holder = {"id": hid, "name": f"{rng.choice(AGENT_NAMES)}-{i}", "kind": "agent", "supervisor": human_of_seat[p]}
+            holder = {
+                "id": hid,
+                "name": f"{rng.choice(AGENT_NAMES)}-{i}",
+                "kind": "agent",
+                "supervisor": human_of_seat[p],
+            }
             if rng.random() < 0.5:
                 holder["slack_user"] = f"B{i:08d}".replace("B", "W", 1)
             holders.append(holder)
@@ -236,9 +470,13 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
         mine: list[dict[str, Any]] = []
         for j in range(per_seat[i]):
             unit, goal_tpl, _, _ = kind = rng.choice(METRIC_KINDS)
-            base = {"number": rng.choice((5, 10, 20, 50, 100)), "percent": rng.choice((80, 90, 95)),
-                    "currency": rng.choice((1000, 5000, 15000)), "minutes": rng.choice((15, 30, 60, 120)),
-                    "yesno": 1}[unit]
+            base = {
+                "number": rng.choice((5, 10, 20, 50, 100)),
+                "percent": rng.choice((80, 90, 95)),
+                "currency": rng.choice((1000, 5000, 15000)),
+                "minutes": rng.choice((15, 30, 60, 120)),
+                "yesno": 1,
+            }[unit]
             lo = base if unit != "percent" else rng.choice((40, 60))
             goal = goal_tpl.format(a=base, lo=lo, hi=lo * 2 if unit != "percent" else lo + 20)
             m: dict[str, Any] = {
@@ -262,9 +500,17 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
         spare = [k for k, m in enumerate(mine) if m not in plain[:2]]
         if len(plain) >= 2 and spare and rng.random() < 0.7:
             mine.pop(spare[-1])
-            mine.append({"id": f"{slug(area_of[i])}-{i}-ratio", "name": f"{area_of[i].title()} ratio", "unit": "percent",
-                         "goal": ">= 50", "formula": f"{{{plain[0]['id']}}} / {{{plain[1]['id']}}} * 100",
-                         "_kind": None, "_base": 0})
+            mine.append(
+                {
+                    "id": f"{slug(area_of[i])}-{i}-ratio",
+                    "name": f"{area_of[i].title()} ratio",
+                    "unit": "percent",
+                    "goal": ">= 50",
+                    "formula": f"{{{plain[0]['id']}}} / {{{plain[1]['id']}}} * 100",
+                    "_kind": None,
+                    "_base": 0,
+                }
+            )
         if mine:
             spec["metrics"] = [{k: v for k, v in m.items() if not k.startswith("_")} for m in mine]
             for m in mine:
@@ -274,8 +520,13 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
         "org": {"name": "Bench Org", "timezone": "UTC"},
         "holders": holders,
         "seats": seat_specs,
-        "approvals": [{"seats": [seat_specs[c]["id"] for c in children[0][:3]], "channel": "C0APPROVALS",
-                       "approvers": [human_of_seat[0]]}],
+        "approvals": [
+            {
+                "seats": [seat_specs[c]["id"] for c in children[0][:3]],
+                "channel": "C0APPROVALS",
+                "approvers": [human_of_seat[0]],
+            }
+        ],
         "schedules": [{"post": "scorecard", "channel": "C0L10", "cron": "0 9 * * mon"}],
     }
     max_depth = max(depth)
@@ -309,8 +560,15 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
     )
 
 
-def build_values(org: Org, total: int, *, weeks: int = 50, seed: int = 2, today: dt.date | None = None,
-                 entered_by: str = "operator:bench") -> list[dict[str, Any]]:
+def build_values(
+    org: Org,
+    total: int,
+    *,
+    weeks: int = 50,
+    seed: int = 2,
+    today: dt.date | None = None,
+    entered_by: str = "operator:bench",
+) -> list[dict[str, Any]]:
     """`total` rows for `MetricValue`, spread over the last `weeks` weeks; formula metrics get none."""
     rng = random.Random(seed)
     today = today or periods.today(org.chart["org"]["timezone"])
@@ -342,22 +600,25 @@ def build_values(org: Org, total: int, *, weeks: int = 50, seed: int = 2, today:
                 value = 1.0 if rng.random() < 0.85 else 0.0
             else:
                 value = round(max(0.0, rng.gauss(base, base * spread)), 2)
-            rows.append({
-                "metric_id": m["id"],
-                "period_start": periods.shift(last, cadence, -b),
-                "value": value,
-                "is_correction": rng.random() < 0.01,
-                "source": "api" if rng.random() < 0.7 else "import",
-                "entered_by": entered_by,
-                "note": None,
-                "idem_key": None,
-                "recorded_at": recorded_at,
-            })
+            rows.append(
+                {
+                    "metric_id": m["id"],
+                    "period_start": periods.shift(last, cadence, -b),
+                    "value": value,
+                    "is_correction": rng.random() < 0.01,
+                    "source": "api" if rng.random() < 0.7 else "import",
+                    "entered_by": entered_by,
+                    "note": None,
+                    "idem_key": None,
+                    "recorded_at": recorded_at,
+                }
+            )
     rng.shuffle(rows)  # arrive interleaved across metrics, as a live system's values do
     return rows
 
 
 # ---------------------------------------------------------------- queries
+
 
 def _typo(text: str, rng: random.Random) -> str:
     words = text.split()
@@ -367,13 +628,13 @@ def _typo(text: str, rng: random.Random) -> str:
         k = rng.randrange(1, len(w) - 1) if len(w) > 2 else 0
         op = rng.choice(("drop", "swap", "replace", "double"))
         if op == "drop":
-            w = w[:k] + w[k + 1:]
+            w = w[:k] + w[k + 1 :]
         elif op == "swap" and k + 1 < len(w):
-            w = w[:k] + w[k + 1] + w[k] + w[k + 2:]
+            w = w[:k] + w[k + 1] + w[k] + w[k + 2 :]
         elif op == "double":
             w = w[:k] + w[k] + w[k:]
         else:
-            w = w[:k] + rng.choice("aeioustrn") + w[k + 1:]
+            w = w[:k] + rng.choice("aeioustrn") + w[k + 1 :]
         words[i] = w
     return " ".join(words)
 

@@ -50,13 +50,13 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from otp_bot.commands import run as run_command  # noqa: E402
 from otp_bot.store.db import Database  # noqa: E402
-from otp_bot.store.domain.scorecard import periods  # noqa: E402
 from otp_bot.store.domain.actors import Actor  # noqa: E402
-from otp_bot.store.domain.chart.reading import seat_tree  # noqa: E402
-from otp_bot.store.domain.chart.sync import apply_chart  # noqa: E402
 from otp_bot.store.domain.chart.chartfile import validate_chart  # noqa: E402
-from otp_bot.store.domain.scorecard.metrics import metric_rows  # noqa: E402
+from otp_bot.store.domain.chart.reading import seat_tree  # noqa: E402
 from otp_bot.store.domain.chart.search import SearchIndex  # noqa: E402
+from otp_bot.store.domain.chart.sync import apply_chart  # noqa: E402
+from otp_bot.store.domain.scorecard import periods  # noqa: E402
+from otp_bot.store.domain.scorecard.metrics import metric_rows  # noqa: E402
 from otp_bot.store.models import Metric, MetricValue, Seat  # noqa: E402
 
 ACTOR = Actor.anonymous("bench")
@@ -69,6 +69,7 @@ def log(msg: str) -> None:
 
 # ---------------------------------------------------------------- PostgreSQL
 
+
 class ThrowawayPostgres:
     """A cluster started by scripts/postgres.sh (the one CI uses) and removed at exit."""
 
@@ -80,7 +81,10 @@ class ThrowawayPostgres:
         script = ROOT / "scripts" / "postgres.sh"
         out = subprocess.run(
             ["bash", "-c", f'source "{script}" && start_postgres >&2 && printf "%s\\n%s\\n" "$PG_URL" "$PG_DIR"'],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         self.url, self.dir = out.stdout.split()[:2]
         log(out.stderr.strip())
@@ -91,8 +95,12 @@ class ThrowawayPostgres:
         if not self.dir:
             return
         script = ROOT / "scripts" / "postgres.sh"
-        subprocess.run(["bash", "-c", f'source "{script}"; PG_DIR="$1"; stop_postgres', "_", self.dir],
-                       check=False, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            ["bash", "-c", f'source "{script}"; PG_DIR="$1"; stop_postgres', "_", self.dir],
+            check=False,
+            capture_output=True,
+            cwd=ROOT,
+        )
         log(f"stopped PostgreSQL ({self.dir})")
         self.dir = ""
 
@@ -113,6 +121,7 @@ def fresh_pg_database(server_url: str) -> tuple[str, Any]:
 
 
 # ---------------------------------------------------------------- statistics
+
 
 def percentile(sorted_ms: list[float], p: float) -> float:
     """Nearest-rank percentile: a value that was actually observed."""
@@ -135,6 +144,7 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- cases
+
 
 @dataclass
 class Case:
@@ -194,7 +204,9 @@ def timed_run(db: Database, command: str, counter: StatementCounter) -> tuple[fl
     return elapsed, statements, reply
 
 
-def measure(db: Database, cases: list[Case], *, runs: int, warmup: int, budget: float, min_runs: int, seed: int) -> None:
+def measure(
+    db: Database, cases: list[Case], *, runs: int, warmup: int, budget: float, min_runs: int, seed: int
+) -> None:
     counter = StatementCounter(db.engine)
     # Warm-up: the first who-owns builds the search index (once per chart revision), the
     # first of each command compiles its queries and templates. None of it is recorded.
@@ -218,13 +230,13 @@ def measure(db: Database, cases: list[Case], *, runs: int, warmup: int, budget: 
             case.statements.append(statements)
             case.outcomes[outcome(case, reply)] += 1
         rounds += 1
-        active = [c for c in active
-                  if len(c.samples) < runs and not (c.spent > budget and len(c.samples) >= min_runs)]
+        active = [c for c in active if len(c.samples) < runs and not (c.spent > budget and len(c.samples) >= min_runs)]
         if rounds % 50 == 0:
             log(f"  round {rounds}: " + ", ".join(f"{c.name} {len(c.samples)}" for c in cases))
 
 
 # ---------------------------------------------------------------- components (where the time goes)
+
 
 def components(db: Database, org: generate.Org, repeat: int) -> dict[str, dict[str, float]]:
     """The pieces the measured commands are made of, each timed on its own."""
@@ -272,7 +284,7 @@ def profile_cases(db: Database, cases: list[Case], backend: str, results: Path, 
         if case.name.startswith("floor"):
             continue
         prof = cProfile.Profile()
-        for command in case.commands[:per_case if not case.name.startswith("scorecard") else max(3, per_case // 5)]:
+        for command in case.commands[: per_case if not case.name.startswith("scorecard") else max(3, per_case // 5)]:
             with db.session() as session:
                 prof.enable()
                 run_command(session, ACTOR, command)
@@ -295,6 +307,7 @@ def write_profile(prof: cProfile.Profile, path: Path, title: str) -> None:
 
 # ---------------------------------------------------------------- one backend
 
+
 def load(db: Database, chart, values: list[dict[str, Any]], profile_to: Path | None = None) -> dict[str, float]:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -312,13 +325,15 @@ def load(db: Database, chart, values: list[dict[str, Any]], profile_to: Path | N
         timings["apply_chart"] = time.perf_counter() - t0
     timings["apply_chart+commit"] = time.perf_counter() - t0
     if prof and profile_to:
-        write_profile(prof, profile_to, f"apply_chart of {len(chart.seats):,} seats (timings above include cProfile overhead)")
+        write_profile(
+            prof, profile_to, f"apply_chart of {len(chart.seats):,} seats (timings above include cProfile overhead)"
+        )
     timings["import_changes"] = len(result.changes)
 
     t0 = time.perf_counter()
     for start in range(0, len(values), VALUE_CHUNK):
         with db.engine.begin() as conn:
-            conn.execute(insert(MetricValue), values[start:start + VALUE_CHUNK])
+            conn.execute(insert(MetricValue), values[start : start + VALUE_CHUNK])
     timings["bulk_insert_values"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -356,8 +371,10 @@ def bench_backend(backend: str, url: str, org: generate.Org, args) -> dict[str, 
         log(f"{backend}: migrating, importing {len(chart.seats):,} seats through apply_chart ...")
         profile_to = args.results / f"profile-{backend}-apply_chart.txt" if args.profile_import else None
         timings |= load(db, chart, values, profile_to)
-        log(f"{backend}: apply_chart {timings['apply_chart']:.1f}s, {len(values):,} values bulk-loaded in "
-            f"{timings['bulk_insert_values']:.1f}s")
+        log(
+            f"{backend}: apply_chart {timings['apply_chart']:.1f}s, {len(values):,} values bulk-loaded in "
+            f"{timings['bulk_insert_values']:.1f}s"
+        )
         if not args.skip_reimport:
             timings["reimport_noop"] = reimport(db, chart)
             log(f"{backend}: re-import (no changes) {timings['reimport_noop']:.1f}s")
@@ -369,11 +386,15 @@ def bench_backend(backend: str, url: str, org: generate.Org, args) -> dict[str, 
                 "values": session.scalar(select(func.count()).select_from(MetricValue)),
             }
         cases = build_cases(org, args.runs)
-        log(f"{backend}: measuring {len(cases)} cases, up to {args.runs} runs each "
-            f"(a case stops after {args.budget:.0f}s once it has {args.min_runs} runs) ...")
+        log(
+            f"{backend}: measuring {len(cases)} cases, up to {args.runs} runs each "
+            f"(a case stops after {args.budget:.0f}s once it has {args.min_runs} runs) ..."
+        )
         gc.collect()
         t0 = time.perf_counter()
-        measure(db, cases, runs=args.runs, warmup=args.warmup, budget=args.budget, min_runs=args.min_runs, seed=args.seed)
+        measure(
+            db, cases, runs=args.runs, warmup=args.warmup, budget=args.budget, min_runs=args.min_runs, seed=args.seed
+        )
         measured_for = time.perf_counter() - t0
         log(f"{backend}: measured for {measured_for:.0f}s")
         comps = {}
@@ -393,9 +414,15 @@ def bench_backend(backend: str, url: str, org: generate.Org, args) -> dict[str, 
             "measured_seconds": measured_for,
             "floor_p50_ms": floor["p50"],
             "cases": [
-                {"case": c.name, **summary(c.samples), "p50_over_floor": summary(c.samples)["p50"] / floor["p50"],
-                 "sql_per_run": statistics.fmean(c.statements), "outcomes": dict(c.outcomes), "seconds": c.spent,
-                 "samples_ms": [round(x, 3) for x in c.samples]}
+                {
+                    "case": c.name,
+                    **summary(c.samples),
+                    "p50_over_floor": summary(c.samples)["p50"] / floor["p50"],
+                    "sql_per_run": statistics.fmean(c.statements),
+                    "outcomes": dict(c.outcomes),
+                    "seconds": c.spent,
+                    "samples_ms": [round(x, 3) for x in c.samples],
+                }
                 for c in cases
             ],
             "who_owns_mix": who_owns_mix(cases, floor["p50"]),
@@ -418,6 +445,7 @@ def who_owns_mix(cases: list[Case], floor_p50: float) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- output
 
+
 def fmt_ms(x: float) -> str:
     if math.isnan(x):
         return "-"
@@ -427,21 +455,29 @@ def fmt_ms(x: float) -> str:
 def table(result: dict[str, Any]) -> str:
     rows = [c for c in result["cases"]]
     rows.insert(5, result["who_owns_mix"])
-    head = (f"{'case':<24} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10} {'SQL/run':>8}"
-            "  outcomes")
-    lines = [f"== {result['backend']} ({result['counts']['seats']:,} seats, {result['counts']['metrics']:,} metrics, "
-             f"{result['counts']['values']:,} values) — times in ms",
-             head, "-" * len(head)]
+    head = (
+        f"{'case':<24} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10} {'SQL/run':>8}  outcomes"
+    )
+    lines = [
+        f"== {result['backend']} ({result['counts']['seats']:,} seats, {result['counts']['metrics']:,} metrics, "
+        f"{result['counts']['values']:,} values) — times in ms",
+        head,
+        "-" * len(head),
+    ]
     for r in rows:
         flag = "*" if r["count"] < 100 else " "
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r.get("outcomes", {}).items()))
-        lines.append(f"{r['case']:<24} {r['count']:>5} {fmt_ms(r['mean']):>8} {fmt_ms(r['p50']):>8} {fmt_ms(r['p90']):>8} "
-                     f"{fmt_ms(r['p99']):>7}{flag} {r['p50_over_floor']:>9.1f}x {r['sql_per_run']:>8.1f}  {outcomes}")
+        lines.append(
+            f"{r['case']:<24} {r['count']:>5} {fmt_ms(r['mean']):>8} {fmt_ms(r['p50']):>8} {fmt_ms(r['p90']):>8} "
+            f"{fmt_ms(r['p99']):>7}{flag} {r['p50_over_floor']:>9.1f}x {r['sql_per_run']:>8.1f}  {outcomes}"
+        )
     st = result["setup_seconds"]
     lines.append("")
-    lines.append("setup (s): " + ", ".join(
-        f"{k.replace('_', ' ')} {v:.1f}" for k, v in st.items() if k not in ("import_changes",)) +
-        f" ({st['import_changes']:,} changes, each audited)")
+    lines.append(
+        "setup (s): "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in st.items() if k not in ("import_changes",))
+        + f" ({st['import_changes']:,} changes, each audited)"
+    )
     if result["components_ms"]:
         lines.append("components (p50 / max of 3, ms):")
         for name, s in result["components_ms"].items():
@@ -453,8 +489,11 @@ def table(result: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--seats", type=int, default=10_000)
     p.add_argument("--values", type=int, default=500_000)
@@ -462,17 +501,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weeks", type=int, default=50, help="weeks of history the values cover (default 50)")
     p.add_argument("--runs", type=int, default=300, help="timed runs per case (default 300)")
     p.add_argument("--warmup", type=int, default=5, help="untimed runs per case first (default 5)")
-    p.add_argument("--budget", type=float, default=25.0,
-                   help="seconds per case after which it stops early, once it has --min-runs (default 25)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=25.0,
+        help="seconds per case after which it stops early, once it has --min-runs (default 25)",
+    )
     p.add_argument("--min-runs", type=int, default=15)
-    p.add_argument("--pg-url", help="a PostgreSQL server to use instead of a throwaway cluster "
-                                    "(a fresh database is created on it and dropped at the end)")
-    p.add_argument("--profile", type=int, default=0, metavar="N",
-                   help="also cProfile N runs of each case (N/5 for scorecards) into bench/results/")
-    p.add_argument("--profile-import", action="store_true",
-                   help="cProfile apply_chart into bench/results/ (makes the import itself slower)")
-    p.add_argument("--keep-sqlite", type=Path, metavar="PATH",
-                   help="build the SQLite store at PATH and keep it (for digging in afterwards)")
+    p.add_argument(
+        "--pg-url",
+        help="a PostgreSQL server to use instead of a throwaway cluster "
+        "(a fresh database is created on it and dropped at the end)",
+    )
+    p.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also cProfile N runs of each case (N/5 for scorecards) into bench/results/",
+    )
+    p.add_argument(
+        "--profile-import",
+        action="store_true",
+        help="cProfile apply_chart into bench/results/ (makes the import itself slower)",
+    )
+    p.add_argument(
+        "--keep-sqlite",
+        type=Path,
+        metavar="PATH",
+        help="build the SQLite store at PATH and keep it (for digging in afterwards)",
+    )
     p.add_argument("--skip-reimport", action="store_true", help="do not time the no-op re-import")
     p.add_argument("--skip-components", action="store_true", help="do not time the components")
     p.add_argument("--seed", type=int, default=1)
@@ -518,26 +576,38 @@ def main(argv: list[str] | None = None) -> int:
             for fn in cleanup:
                 try:
                     fn()
-                except Exception as exc:  # noqa: BLE001 - cleanup must not hide the real error
+                except Exception as exc:
                     log(f"cleanup failed: {exc}")
         print(table(results[-1]), flush=True)
         print(flush=True)
 
     total = time.perf_counter() - started
-    print(f"chart generated in {gen_chart:.1f}s; whole run {total:.0f}s. "
-          "* = fewer than 100 runs: p99 is then close to the max, read it as such.")
+    print(
+        f"chart generated in {gen_chart:.1f}s; whole run {total:.0f}s. "
+        "* = fewer than 100 runs: p99 is then close to the max, read it as such."
+    )
     if not args.no_json:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         path = args.results / f"bench-{stamp}.json"
-        path.write_text(json.dumps({
-            "started": stamp,
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "pg_url"},
-            "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-            "org": org.stats,
-            "generation_seconds": {"chart": gen_chart},
-            "results": results,
-            "total_seconds": total,
-        }, indent=1), encoding="utf-8")
+        path.write_text(
+            json.dumps(
+                {
+                    "started": stamp,
+                    "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "pg_url"},
+                    "machine": {
+                        "python": platform.python_version(),
+                        "platform": platform.platform(),
+                        "cpus": os.cpu_count(),
+                    },
+                    "org": org.stats,
+                    "generation_seconds": {"chart": gen_chart},
+                    "results": results,
+                    "total_seconds": total,
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
         print(f"JSON: {os.path.relpath(path, ROOT)}")
     return 0
 

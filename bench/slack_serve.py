@@ -62,6 +62,7 @@ TARGET = 1.5  # issue 3: who-owns p99 within 1.5x the floor's p99
 
 # ---------------------------------------------------------------- the Slack side
 
+
 class SlackWebAPIStub:
     """The Slack Web API on a free loopback port: every method answers ok, and is counted.
 
@@ -76,14 +77,20 @@ class SlackWebAPIStub:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 method = self.path.rstrip("/").rsplit("/", 1)[-1]
                 stub.calls[method] += 1
                 answer: dict[str, Any] = {"ok": True}
                 if method == "auth.test":
-                    answer |= {"url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Bench", "user": "otp",
-                               "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0BOT"}
+                    answer |= {
+                        "url": f"https://{TEAM_DOMAIN}.slack.com/",
+                        "team": "Bench",
+                        "user": "otp",
+                        "team_id": TEAM_ID,
+                        "user_id": BOT_USER_ID,
+                        "bot_id": "B0BOT",
+                    }
                 body = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -106,12 +113,23 @@ class SlackWebAPIStub:
 
 def slash_command_body(text: str, user_id: str, response_url: str) -> str:
     """A slash command as Slack posts it (the builder of tests/signing.py, without the test package)."""
-    return urlencode({
-        "token": "verification-token", "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
-        "channel_id": "C0GENERAL", "channel_name": "general", "user_id": user_id, "user_name": user_id.lower(),
-        "command": "/otp", "text": text, "api_app_id": APP_ID, "is_enterprise_install": "false",
-        "response_url": response_url, "trigger_id": f"{int(time.time())}.1.{secrets.token_hex(10)}",
-    })
+    return urlencode(
+        {
+            "token": "verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": "C0GENERAL",
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/otp",
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": f"{int(time.time())}.1.{secrets.token_hex(10)}",
+        }
+    )
 
 
 def signed(secret: str, body: str) -> tuple[bytes, dict[str, str]]:
@@ -156,6 +174,7 @@ class Connection:
 
 # ---------------------------------------------------------------- the servers
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -171,8 +190,14 @@ class Server:
         self.log_path = workdir / f"{name}.log"
         with open(self.log_path, "wb") as out:
             # Its own session: a Ctrl-C in the terminal reaches the benchmark, which stops it.
-            self.proc = subprocess.Popen([*argv, "--host", "127.0.0.1", "--port", str(self.port)], env=env,
-                                         cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [*argv, "--host", "127.0.0.1", "--port", str(self.port)],
+                env=env,
+                cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         atexit.register(self.stop)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
@@ -213,31 +238,40 @@ def serve_floor(host: str, port: int) -> None:
     import uvicorn
     from slack_bolt import App
 
-    from otp_bot.bot.slack.settings import SlackSettings
-    from otp_bot.bot.slack.client import make_client
     from otp_bot.bot.runtime.web import create_web_app
+    from otp_bot.bot.slack.client import make_client
+    from otp_bot.bot.slack.settings import SlackSettings
     from otp_bot.store.db import Database
 
-    logging.basicConfig(level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = SlackSettings()
     settings.require("bot_token", "signing_secret")
     # The same App arguments as bot/slack/app.py's create_app, and the same web app and uvicorn
     # options as `otp serve`: only the listener differs.
-    bolt = App(client=make_client(settings.secret("bot_token"), settings.base_url),
-               signing_secret=settings.secret("signing_secret"),
-               listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="otp-listener"),
-               logger=logging.getLogger("otp_bot.slack"))
+    bolt = App(
+        client=make_client(settings.secret("bot_token"), settings.base_url),
+        signing_secret=settings.secret("signing_secret"),
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="otp-listener"),
+        logger=logging.getLogger("otp_bot.slack"),
+    )
 
     @bolt.command("/otp")
     def noop(ack) -> None:
         ack("ok")
 
-    uvicorn.run(create_web_app(Database(), bolt, signing_secret=settings.secret("signing_secret")),
-                host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_web_app(Database(), bolt, signing_secret=settings.secret("signing_secret")),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # ---------------------------------------------------------------- measuring
+
 
 @dataclass
 class Case:
@@ -272,7 +306,13 @@ class Sender:
     """Signs and sends a case's command to its server: the floor or `otp serve`."""
 
     def __init__(self, floor: Connection, serve: Connection, secret: str, user_id: str, response_url: str) -> None:
-        self.floor, self.serve, self.secret, self.user_id, self.response_url = floor, serve, secret, user_id, response_url
+        self.floor, self.serve, self.secret, self.user_id, self.response_url = (
+            floor,
+            serve,
+            secret,
+            user_id,
+            response_url,
+        )
 
     def __call__(self, case: Case, command: str) -> tuple[float, int, bytes]:
         # Signed just before sending (Slack refuses a timestamp over 5 minutes old), untimed.
@@ -310,8 +350,13 @@ def measure(cases: list[Case], send: Sender, *, runs: int, budget: float, seed: 
 
 def row(name: str, samples: list[float], floor: dict[str, float], outcomes: Counter | None = None) -> dict[str, Any]:
     s = summary(samples)
-    return {"case": name, **s, "p50_over_floor": s["p50"] / floor["p50"], "p99_over_floor": s["p99"] / floor["p99"],
-            "outcomes": dict(outcomes or {})}
+    return {
+        "case": name,
+        **s,
+        "p50_over_floor": s["p50"] / floor["p50"],
+        "p99_over_floor": s["p99"] / floor["p99"],
+        "outcomes": dict(outcomes or {}),
+    }
 
 
 def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPIStub, args) -> dict[str, Any]:
@@ -323,8 +368,10 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPISt
         t0 = time.perf_counter()
         chart = validate_chart(org.chart, "bench/generate.py")
         values = generate.build_values(org, args.values, weeks=50, seed=args.seed + 1)
-        log(f"{backend}: building the store: {len(chart.seats):,} seats through apply_chart, "
-            f"{len(values):,} values bulk-loaded ...")
+        log(
+            f"{backend}: building the store: {len(chart.seats):,} seats through apply_chart, "
+            f"{len(values):,} values bulk-loaded ..."
+        )
         setup = load(db, chart, values)
         setup["total"] = time.perf_counter() - t0
         del chart, values
@@ -335,10 +382,17 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPISt
     workdir = Path(tempfile.mkdtemp(prefix="otp-serve-bench-"))  # empty: no .env is picked up
     secret = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OTP_"))}
-    env |= {"OTP_DATABASE_URL": url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": stub.url, "OTP_LOG_LEVEL": "WARNING"}
-    servers = [Server("otp-serve", [str(OTP), "serve"], env, workdir),
-               Server("floor", [sys.executable, str(Path(__file__).resolve()), "--serve-floor"], env, workdir)]
+    env |= {
+        "OTP_DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": stub.url,
+        "OTP_LOG_LEVEL": "WARNING",
+    }
+    servers = [
+        Server("otp-serve", [str(OTP), "serve"], env, workdir),
+        Server("floor", [sys.executable, str(Path(__file__).resolve()), "--serve-floor"], env, workdir),
+    ]
     connections: list[Connection] = []
     try:
         for server in servers:
@@ -389,43 +443,65 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPISt
 
 # ---------------------------------------------------------------- output
 
+
 def table(result: dict[str, Any]) -> str:
-    head = (f"{'case':<24} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} "
-            f"{'p50/floor':>10} {'p99/floor':>10}  outcomes")
-    title = (f"== {result['backend']}: /otp over HTTP to otp serve, {result['seats']:,} seats, "
-             f"{result['values']:,} values — times in ms")
+    head = (
+        f"{'case':<24} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} "
+        f"{'p50/floor':>10} {'p99/floor':>10}  outcomes"
+    )
+    title = (
+        f"== {result['backend']}: /otp over HTTP to otp serve, {result['seats']:,} seats, "
+        f"{result['values']:,} values — times in ms"
+    )
     lines = [title, head, "-" * len(head)]
     for r in result["rows"]:
         flag = "*" if r["count"] < 100 else " "
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))
-        lines.append(f"{r['case']:<24} {r['count']:>5} {fmt_ms(r['mean']):>8} {fmt_ms(r['p50']):>8} "
-                     f"{fmt_ms(r['p90']):>8} {fmt_ms(r['p99']):>7}{flag} {r['p50_over_floor']:>9.2f}x "
-                     f"{r['p99_over_floor']:>9.2f}x  {outcomes}")
+        lines.append(
+            f"{r['case']:<24} {r['count']:>5} {fmt_ms(r['mean']):>8} {fmt_ms(r['p50']):>8} "
+            f"{fmt_ms(r['p90']):>8} {fmt_ms(r['p99']):>7}{flag} {r['p50_over_floor']:>9.2f}x "
+            f"{r['p99_over_floor']:>9.2f}x  {outcomes}"
+        )
     mix = result["rows"][-1]
     verdict = "met" if mix["p99_over_floor"] <= TARGET else "NOT met"
-    lines.append(f"target p99 <= {TARGET}x the floor's p99: {verdict} "
-                 f"(equal mix {mix['p99_over_floor']:.2f}x; " + ", ".join(
-                     f"{r['case'].removeprefix('who-owns ')} {r['p99_over_floor']:.2f}x" for r in result["rows"][1:-1]) + ")")
+    lines.append(
+        f"target p99 <= {TARGET}x the floor's p99: {verdict} "
+        f"(equal mix {mix['p99_over_floor']:.2f}x; "
+        + ", ".join(f"{r['case'].removeprefix('who-owns ')} {r['p99_over_floor']:.2f}x" for r in result["rows"][1:-1])
+        + ")"
+    )
     calls = result["slack_api_calls_while_measuring"]
-    lines.append(f"Slack Web API calls while measuring: {', '.join(f'{k} {v}' for k, v in calls.items()) or 'none'}; "
-                 f"reconnects {result['reconnects']}; measured for {result['measured_seconds']:.0f}s")
+    lines.append(
+        f"Slack Web API calls while measuring: {', '.join(f'{k} {v}' for k, v in calls.items()) or 'none'}; "
+        f"reconnects {result['reconnects']}; measured for {result['measured_seconds']:.0f}s"
+    )
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--seats", type=int, default=10_000)
     p.add_argument("--values", type=int, default=500_000)
     p.add_argument("--runs", type=int, default=300, help="rounds: timed requests per case (default 300)")
     p.add_argument("--warmup", type=int, default=5, help="untimed rounds first (default 5)")
-    p.add_argument("--budget", type=float, default=600.0,
-                   help="seconds per backend after which the rounds stop early (default 600)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=600.0,
+        help="seconds per backend after which the rounds stop early (default 600)",
+    )
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--pg-url", help="a PostgreSQL server to use instead of a throwaway cluster "
-                                    "(a fresh database is created on it and dropped at the end)")
+    p.add_argument(
+        "--pg-url",
+        help="a PostgreSQL server to use instead of a throwaway cluster "
+        "(a fresh database is created on it and dropped at the end)",
+    )
     p.add_argument("--results", type=Path, default=HERE / "results", help="where the JSON goes (git-ignored)")
     p.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)  # the floor server's own entry
     p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
@@ -446,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     stub = SlackWebAPIStub()
     results = []
     try:
-        for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
             cleanup = []
             try:
                 if backend == "sqlite":
@@ -466,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
                 for fn in cleanup:
                     try:
                         fn()
-                    except Exception as exc:  # noqa: BLE001 - cleanup must not hide the real error
+                    except Exception as exc:
                         log(f"cleanup failed: {exc}")
             print(table(results[-1]), flush=True)
             print(flush=True)
@@ -477,15 +553,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"whole run {total:.0f}s. * = fewer than 100 runs: p99 is then close to the max.")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = args.results / f"slack-serve-{stamp}.json"
-    path.write_text(json.dumps({
-        "started": stamp,
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                 if k not in ("pg_url", "serve_floor", "host", "port")},
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-        "org": org.stats,
-        "results": results,
-        "total_seconds": total,
-    }, indent=1), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "started": stamp,
+                "args": {
+                    k: (str(v) if isinstance(v, Path) else v)
+                    for k, v in vars(args).items()
+                    if k not in ("pg_url", "serve_floor", "host", "port")
+                },
+                "machine": {
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "cpus": os.cpu_count(),
+                },
+                "org": org.stats,
+                "results": results,
+                "total_seconds": total,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     print(f"JSON: {os.path.relpath(path, ROOT)}")
     return 0
 

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
-from otp_bot.commands.views.render import Mrkdwn, escape, render
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.render import Mrkdwn, escape, render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, daily_briefing
@@ -31,8 +31,12 @@ THREAD_LINES = 150  # per section in the thread
 MAX_REPLIES = 6
 LINE_CHARS = 400
 SECTION_CHARS = blocks.SECTION_TEXT - 200
-HINTS = {"waiting": "/otp drafts", "held": "/otp drafts all --status held", "off_track": "/otp scorecard",
-         "flag": "/otp flags"}
+HINTS = {
+    "waiting": "/otp drafts",
+    "held": "/otp drafts all --status held",
+    "off_track": "/otp scorecard",
+    "flag": "/otp flags",
+}
 
 
 @dataclass
@@ -63,7 +67,7 @@ def _cut(line: str, limit: int = LINE_CHARS) -> str:
     if len(line) <= limit:
         return line
     # Never leave half an entity (`&am`) behind: Slack would show it as typed.
-    return re.sub(r"&[a-z]*$", "", line[:limit - 1]) + "…"
+    return re.sub(r"&[a-z]*$", "", line[: limit - 1]) + "…"
 
 
 def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
@@ -89,8 +93,11 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
         ("stale", b.stale, lambda i: {}),
         ("flag", b.flags, lambda i: {"until": local(i.until) if i.until else ""}),
         ("change", b.changes, lambda i: {**since(i.at), "by": _who(i.by)}),
-        ("agent", b.agents, lambda i: {**(since(i.last_at) if i.last_at else {"age": ""}),
-                                        "window": span(b.activity_window)}),
+        (
+            "agent",
+            b.agents,
+            lambda i: {**(since(i.last_at) if i.last_at else {"age": ""}), "window": span(b.activity_window)},
+        ),
     ):
         if items:
             out.append(lines(kind, items, extra))
@@ -99,29 +106,47 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
 
 def _who(actor: str) -> str:
     kind, _, name = actor.partition(":")
-    return {"operator": "an operator" if name in ("cli", "operator", "example") else f"operator {name}",
-            "holder": name, "policy": f"policy {name}"}.get(kind, actor)
+    return {
+        "operator": "an operator" if name in ("cli", "operator", "example") else f"operator {name}",
+        "holder": name,
+        "policy": f"policy {name}",
+    }.get(kind, actor)
 
 
 def _summary(b: DailyBriefing, day: str) -> Mrkdwn:
     parts = []
     if b.waiting:
         parts.append(f"{b.waiting.count} draft{'s' if b.waiting.count != 1 else ''} waiting")
-    for count, what in ((len(b.held), "held"), (len(b.overdue), "overdue requests"), (len(b.off_track), "off track"),
-                        (len(b.stale), "stale"), (len(b.flags), "flags"), (len(b.changes), "seat changes")):
+    for count, what in (
+        (len(b.held), "held"),
+        (len(b.overdue), "overdue requests"),
+        (len(b.off_track), "off track"),
+        (len(b.stale), "stale"),
+        (len(b.flags), "flags"),
+        (len(b.changes), "seat changes"),
+    ):
         if count:
             parts.append(f"{count} {what}")
     return render("rhythm/briefing_text.j2", org=b.org, day=day, quiet=b.quiet, parts=", ".join(parts))
 
 
-def briefing_message(b: DailyBriefing, *, threaded: bool = True, late_by: dt.timedelta | None = None,
-                     due_at: dt.datetime | None = None) -> BriefingMessage:
+def briefing_message(
+    b: DailyBriefing, *, threaded: bool = True, late_by: dt.timedelta | None = None, due_at: dt.datetime | None = None
+) -> BriefingMessage:
     """Build the message; `threaded` when it is posted (the rest goes to thread replies)."""
     zone = ZoneInfo(b.timezone)
     day = b.now.astimezone(zone).strftime("%A %d %B")
     fmt = lambda when: as_utc(when).astimezone(zone).strftime("%a %d %b %H:%M %Z")  # noqa: E731
-    head = render("rhythm/briefing_head.j2", org=b.org, since=fmt(b.since), off_track=len(b.off_track), metrics=b.metrics,
-                  late=late_by is not None, due=fmt(due_at) if due_at else "", posted=fmt(b.now))
+    head = render(
+        "rhythm/briefing_head.j2",
+        org=b.org,
+        since=fmt(b.since),
+        off_track=len(b.off_track),
+        metrics=b.metrics,
+        late=late_by is not None,
+        due=fmt(due_at) if due_at else "",
+        posted=fmt(b.now),
+    )
     budget = blocks.BlockBudget()
     budget.add(blocks.header(f"Daily briefing · {day}"))
     budget.add(blocks.context(head))
@@ -144,10 +169,11 @@ def briefing_message(b: DailyBriefing, *, threaded: bool = True, late_by: dt.tim
         else:
             (to_thread if threaded else left_out).append(sec)
     if left_out:
-        budget.close(f"{len(left_out)} more section{'s' if len(left_out) != 1 else ''} did not fit: "
-                     + ", ".join(re.sub(r"[*_]", "", s.title.split("(")[0]).strip() for s in left_out))
-    return BriefingMessage(_summary(b, day), budget.blocks, _replies(to_thread) if threaded else [],
-                           "\n\n".join(full))
+        budget.close(
+            f"{len(left_out)} more section{'s' if len(left_out) != 1 else ''} did not fit: "
+            + ", ".join(re.sub(r"[*_]", "", s.title.split("(")[0]).strip() for s in left_out)
+        )
+    return BriefingMessage(_summary(b, day), budget.blocks, _replies(to_thread) if threaded else [], "\n\n".join(full))
 
 
 def _more(kind: str, more: int, threaded: bool) -> str:
@@ -165,8 +191,11 @@ def _replies(sections: list[_Section]) -> list[dict[str, Any]]:
     for sec in sections:
         chunks = _chunks([sec.title, *sec.lines])
         if sec.total > len(sec.lines):
-            chunks[-1] += "\n" + f"_and {sec.total - len(sec.lines)} more_" + (
-                f": `{HINTS[sec.kind]}`" if sec.kind in HINTS else "")
+            chunks[-1] += (
+                "\n"
+                + f"_and {sec.total - len(sec.lines)} more_"
+                + (f": `{HINTS[sec.kind]}`" if sec.kind in HINTS else "")
+            )
         for chunk in chunks:
             if budget.add(blocks.section(chunk)):
                 continue
@@ -196,8 +225,13 @@ def _chunks(lines: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- /otp briefing
 
-@command("briefing", "briefing", "what needs a human today: drafts, held drafts, off-track and stale metrics, "
-         "flags, seat changes, agents", aliases=("brief", "today"))
+
+@command(
+    "briefing",
+    "briefing",
+    "what needs a human today: drafts, held drafts, off-track and stale metrics, flags, seat changes, agents",
+    aliases=("brief", "today"),
+)
 def briefing_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if tokens:
         raise Usage("briefing takes no arguments")

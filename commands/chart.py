@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
-from otp_bot.commands.views.describe import accountable_text, seat_holder_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import accountable_text, seat_holder_text
+from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_tree
 
@@ -39,8 +39,9 @@ def tree_prefixes(depths: list[int]) -> list[str]:
         if level == 0:
             out.append("")
         else:
-            out.append("".join(_PIPE if more else _BLANK for more in open_levels[1:level])
-                       + (_ELBOW if is_last else _TEE))
+            out.append(
+                "".join(_PIPE if more else _BLANK for more in open_levels[1:level]) + (_ELBOW if is_last else _TEE)
+            )
         open_levels = open_levels[:level] + [not is_last]
     return out
 
@@ -50,13 +51,20 @@ def _line(node) -> dict[str, object]:
     holder = seat.holder
     return {
         "seat": seat,
-        "icon": ":white_square:" if holder is None else (":robot_face:" if holder.kind == "agent" else ":bust_in_silhouette:"),
+        "icon": ":white_square:"
+        if holder is None
+        else (":robot_face:" if holder.kind == "agent" else ":bust_in_silhouette:"),
         "holder": seat_holder_text(seat),
         "accountable": accountable_text(seat),
     }
 
 
-@command("chart", "chart [seat]", "the org chart (below a seat when given): humans, agents, vacancies", aliases=("org", "tree"))
+@command(
+    "chart",
+    "chart [seat]",
+    "the org chart (below a seat when given): humans, agents, vacancies",
+    aliases=("org", "tree"),
+)
 def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options=set())
     if len(args.words) > 1:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
 from otp_bot.commands.parser import Usage, strip_prefix, tokenize
-from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.render import render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
 
@@ -36,8 +36,9 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, usage: str, summary: str, aliases: tuple[str, ...] = (),
-            writes: bool = False) -> Callable[[Handler], Handler]:
+def command(
+    name: str, usage: str, summary: str, aliases: tuple[str, ...] = (), writes: bool = False
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         COMMANDS[name] = Command(name, usage, summary, handler, aliases, writes)
         return handler
@@ -74,7 +75,18 @@ def error_reply(message: str, hint: str | None = None, usage: str | None = None)
 
 def _load() -> None:
     from otp_bot.commands import (  # noqa: F401  (registers)
-        briefing, chart, drafts, flags, help, inbox, kpi, lifecycle, rules, scorecard, seat, who_owns,
+        briefing,
+        chart,
+        drafts,
+        flags,
+        help,
+        inbox,
+        kpi,
+        lifecycle,
+        rules,
+        scorecard,
+        seat,
+        who_owns,
     )
 
 

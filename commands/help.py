@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import COMMANDS, command
-from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.render import render
 from otp_bot.store.domain.actors import Actor
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import topic_words
-from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.question import topic_of
 from otp_bot.store.domain.chart.rules import all_rules, search_rules
@@ -27,15 +27,27 @@ def rule_lines(session: Session, rules: list[Rule]) -> list[dict[str, Any]]:
     titles = {sid: title for sid, title in session.execute(select(Seat.id, Seat.title))}
     out = []
     for r in rules:
-        view = {"id": r.id, "section": r.section.replace("_", " "), "confidence": r.confidence, "evidence": r.evidence,
-                "rule": r.rule, "why": r.why, "failure_mode": r.failure_mode, "scope": r.scope,
-                "seats": [titles.get(s, s) for s in r.seats]}
+        view = {
+            "id": r.id,
+            "section": r.section.replace("_", " "),
+            "confidence": r.confidence,
+            "evidence": r.evidence,
+            "rule": r.rule,
+            "why": r.why,
+            "failure_mode": r.failure_mode,
+            "scope": r.scope,
+            "seats": [titles.get(s, s) for s in r.seats],
+        }
         out.append({"text": Mrkdwn(render("chart/rule_line.j2", r=view).rstrip("\n"))})
     return out
 
 
-@command("rules", "rules [topic]", "the org's operating rules (from OTP's claims), all or about a topic",
-         aliases=("rule", "claims"))
+@command(
+    "rules",
+    "rules [topic]",
+    "the org's operating rules (from OTP's claims), all or about a topic",
+    aliases=("rule", "claims"),
+)
 def rules_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     question = topic_words("rules", tokens)
     # `rules about fees?` asks about fees, as `who owns churn?` asks about churn.

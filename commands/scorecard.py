@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
-from otp_bot.commands.views.describe import STATUS_EMOJI, TREND, seat_holder_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.views.render import render, truncate
 from otp_bot.commands.reply import Reply
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import STATUS_EMOJI, TREND, seat_holder_text
+from otp_bot.commands.views.render import render, truncate
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, STATUS_WINDOW, MetricRow, metric_rows
 from otp_bot.store.models import Metric, Seat
 
@@ -50,13 +50,19 @@ def _seat_view(seat: Seat, rows: list[MetricRow]) -> dict[str, object]:
     }
 
 
-@command("scorecard", "scorecard [seat] [--weeks N] [--page N] | scorecard --post",
-         "metrics by seat over the last weeks, each on or off track", aliases=("scores", "kpis", "sc"))
+@command(
+    "scorecard",
+    "scorecard [seat] [--weeks N] [--page N] | scorecard --post",
+    "metrics by seat over the last weeks, each on or off track",
+    aliases=("scores", "kpis", "sc"),
+)
 def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"weeks", "page"}, flags={"post"})
     if args.options.get("post"):  # in Slack, bot/slack/listeners/rhythm.py takes it first
-        raise Usage("`--post` posts the scorecard in the Slack channel you type it in",
-                    hint="from a terminal: `otp schedule run scorecard`")
+        raise Usage(
+            "`--post` posts the scorecard in the Slack channel you type it in",
+            hint="from a terminal: `otp schedule run scorecard`",
+        )
     weeks = args.int_option("weeks", DEFAULT_WEEKS, 1, 52)
     if len(args.words) > 1:
         raise Usage("name at most one seat")
@@ -70,7 +76,7 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
     seat_ids = [sid for sid in order if sid in with_metrics]
     pages = max(1, -(-len(seat_ids) // SEATS_PER_PAGE))
     page = args.int_option("page", 1, 1, pages)
-    page_ids = seat_ids[(page - 1) * SEATS_PER_PAGE: page * SEATS_PER_PAGE]
+    page_ids = seat_ids[(page - 1) * SEATS_PER_PAGE : page * SEATS_PER_PAGE]
     loaded = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(page_ids))).unique()}
     shown = [loaded[sid] for sid in page_ids]
     rows = metric_rows(session, [m for s in shown for m in s.metrics], weeks=weeks, today=today)

@@ -7,26 +7,30 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from otp_bot.commands.views import blocks
-from otp_bot.commands.views.describe import card_holder_text, metric_line, status_legend, vacancy_text
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, topic_words
-from otp_bot.commands.views.render import render
 from otp_bot.commands.reply import Reply
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.describe import card_holder_text, metric_line, status_legend, vacancy_text
+from otp_bot.commands.views.render import render
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.chart.directory import SeatCard, directory
-from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.domain.chart.question import topic_of
+from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.chart.rules import rules_naming
 from otp_bot.store.domain.chart.search import normalize, who_owns
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard.metrics import current_rows
 
 RULES_SHOWN = 5  # on a seat's card; `/otp rules <seat>` shows them all, in full
 
 
-@command("who-owns", "who-owns <topic>", "the seat that owns a topic, its holder and its numbers",
-         aliases=("whoowns", "who", "owner", "owns"))
+@command(
+    "who-owns",
+    "who-owns <topic>",
+    "the seat that owns a topic, its holder and its numbers",
+    aliases=("whoowns", "who", "owner", "owns"),
+)
 def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     question = topic_words("who-owns", tokens)
     topic = topic_of(question)
@@ -41,12 +45,21 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
     kept = directory(session)
     if match.best is None:
         cards = [kept.card(c.seat_id) for c in match.candidates]
-        options = [{"seat": card, "matched": c.matched, "field": c.field, "holder": card_holder_text(card)}
-                   for c, card in zip(match.candidates, cards)]
+        options = [
+            {"seat": card, "matched": c.matched, "field": c.field, "holder": card_holder_text(card)}
+            for c, card in zip(match.candidates, cards)
+        ]
         text = render("chart/who_owns_candidates.j2", topic=topic, options=options)
         return Reply(text=text, blocks=[blocks.section(text)])
-    return seat_reply(session, kept.card(match.best.seat_id), heading="chart/who_owns.j2", today=periods.today(org.timezone),
-                      topic=topic, matched=match.best, same=normalize(match.best.matched) == normalize(topic))
+    return seat_reply(
+        session,
+        kept.card(match.best.seat_id),
+        heading="chart/who_owns.j2",
+        today=periods.today(org.timezone),
+        topic=topic,
+        matched=match.best,
+        same=normalize(match.best.matched) == normalize(topic),
+    )
 
 
 def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date | None = None, **extra: Any) -> Reply:
@@ -55,8 +68,10 @@ def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date
         "seat": seat,
         "holder": card_holder_text(seat),
         "accountable": seat.accountable,
-        "line": [{"title": s.title, "id": s.id, "holder": s.holder or vacancy_text(s.status)}
-                 for s in directory(session).line_above(seat.id)],
+        "line": [
+            {"title": s.title, "id": s.id, "holder": s.holder or vacancy_text(s.status)}
+            for s in directory(session).line_above(seat.id)
+        ],
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
         "legend": status_legend() if rows else "",

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,8 +90,9 @@ class Database:
         self.url = url or StoreSettings().resolved_url()
         self.engine = create_db_engine(self.url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_factory = sessionmaker(self.engine.execution_options(**self._read_only_options()),
-                                          expire_on_commit=False)
+        self._read_factory = sessionmaker(
+            self.engine.execution_options(**self._read_only_options()), expire_on_commit=False
+        )
         # The embedded SQLite migrates itself on first use; a shared server is migrated
         # on purpose, by `otp db upgrade`, so two processes never race a schema change.
         self._auto_migrate = self.is_sqlite if auto_migrate is None else auto_migrate
@@ -139,8 +139,7 @@ class Database:
             if self.current_revision() != self.head_revision():
                 if not self._auto_migrate:
                     raise MigrationsPending(
-                        f"the database at {self.safe_url} is not migrated to the current schema; "
-                        "run `otp db upgrade`"
+                        f"the database at {self.safe_url} is not migrated to the current schema; run `otp db upgrade`"
                     )
                 self.upgrade()
             self._ready = True

@@ -50,8 +50,12 @@ class Backoff:
                 left = deadline - time.monotonic()
                 if not is_transient(exc) or left <= 0:
                     raise
-                log.warning("database unavailable (attempt %d, %s); trying again in %.1fs",
-                            attempt, type(getattr(exc, "orig", None) or exc).__name__, min(delay, left))
+                log.warning(
+                    "database unavailable (attempt %d, %s); trying again in %.1fs",
+                    attempt,
+                    type(getattr(exc, "orig", None) or exc).__name__,
+                    min(delay, left),
+                )
                 time.sleep(min(delay, left))
                 delay, again, attempt = min(delay * self.factor, self.most), True, attempt + 1
 

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents.tokens import create_token, revoke_token
+from otp_bot.store.domain.gate import drafts
 
 from .serve import Server
 

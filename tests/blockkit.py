@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-LIMITS = {"message_blocks": 50, "view_blocks": 100, "section_text": 3000, "field_text": 2000, "fields": 10,
-          "header_text": 150, "context_elements": 10, "actions_elements": 25, "button_text": 75,
-          "button_value": 2000, "id": 255, "message_text": 4000, "total_chars": 12000}
+LIMITS = {
+    "message_blocks": 50,
+    "view_blocks": 100,
+    "section_text": 3000,
+    "field_text": 2000,
+    "fields": 10,
+    "header_text": 150,
+    "context_elements": 10,
+    "actions_elements": 25,
+    "button_text": 75,
+    "button_value": 2000,
+    "id": 255,
+    "message_text": 4000,
+    "total_chars": 12000,
+}
 
 
 def problems(payload: dict[str, Any], *, view: bool = False) -> list[str]:
@@ -50,7 +62,10 @@ def problems(payload: dict[str, Any], *, view: bool = False) -> list[str]:
                     out.append(f"{where}: more than 25 elements")
                 for e in b["elements"]:
                     if e.get("type") == "button":
-                        if len(e["text"]["text"]) > LIMITS["button_text"] or len(e.get("value", "")) > LIMITS["button_value"]:
+                        if (
+                            len(e["text"]["text"]) > LIMITS["button_text"]
+                            or len(e.get("value", "")) > LIMITS["button_value"]
+                        ):
                             out.append(f"{where}: button text or value too long")
                         if "action_id" in e:
                             if e["action_id"] in ids or len(e["action_id"]) > LIMITS["id"]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
 
 BASE: dict[str, Any] = {
     "org": {"name": "Test Org", "timezone": "America/New_York"},
@@ -22,24 +22,45 @@ BASE: dict[str, Any] = {
     "seats": [
         {"id": "coo", "title": "COO", "holder": "bogdan", "owns": ["operations"]},
         {
-            "id": "retention", "title": "Client Retention", "holder": "pulse", "reports_to": "coo",
-            "aliases": ["churn", "client health"], "accountabilities": ["Watch churn signals", "Draft retention outreach"],
-            "owns": ["retention outreach"], "customer_facing": True,
+            "id": "retention",
+            "title": "Client Retention",
+            "holder": "pulse",
+            "reports_to": "coo",
+            "aliases": ["churn", "client health"],
+            "accountabilities": ["Watch churn signals", "Draft retention outreach"],
+            "owns": ["retention outreach"],
+            "customer_facing": True,
             "metrics": [
                 {"id": "early-flags", "name": "At-risk clients flagged early", "unit": "count", "goal": ">= 3"},
                 {"id": "saves", "name": "Clients saved", "goal": ">= 2", "aggregation": "sum"},
             ],
         },
         {
-            "id": "sales", "title": "Sales Pipeline", "holder": "dirk", "reports_to": "coo", "owns": ["pipeline"],
+            "id": "sales",
+            "title": "Sales Pipeline",
+            "holder": "dirk",
+            "reports_to": "coo",
+            "owns": ["pipeline"],
             "metrics": [
                 {"id": "won", "name": "Deals won", "goal": ">= 2", "aggregation": "sum"},
                 {"id": "sent", "name": "Proposals sent", "goal": ">= 5", "aggregation": "sum"},
-                {"id": "close-rate", "name": "Close rate", "unit": "percent", "goal": ">= 30", "formula": "{won} / {sent} * 100"},
+                {
+                    "id": "close-rate",
+                    "name": "Close rate",
+                    "unit": "percent",
+                    "goal": ">= 30",
+                    "formula": "{won} / {sent} * 100",
+                },
             ],
         },
-        {"id": "accounting", "title": "Accounting", "holder": "janine", "reports_to": "coo", "owns": ["invoicing"],
-         "metrics": [{"id": "ar-60", "name": "Receivables over 60 days", "unit": "currency", "goal": "< 15000"}]},
+        {
+            "id": "accounting",
+            "title": "Accounting",
+            "holder": "janine",
+            "reports_to": "coo",
+            "owns": ["invoicing"],
+            "metrics": [{"id": "ar-60", "name": "Receivables over 60 days", "unit": "currency", "goal": "< 15000"}],
+        },
     ],
     "approvals": [{"seats": ["retention"], "channel": "C0APPROVALS", "approvers": ["bogdan"]}],
     "policies": [{"name": "retention-wins", "hold_kind": "expansion", "while_flag": "at-risk", "winner": "retention"}],

@@ -27,7 +27,9 @@ BACKEND = "postgresql" if PG_URL else "sqlite"
 
 
 def pytest_report_header() -> str:
-    return f"store backend: {BACKEND}" + (f" ({make_url(PG_URL).render_as_string(hide_password=True)})" if PG_URL else "")
+    return f"store backend: {BACKEND}" + (
+        f" ({make_url(PG_URL).render_as_string(hide_password=True)})" if PG_URL else ""
+    )
 
 
 class Templates:

@@ -34,10 +34,22 @@ class Server:
         self.db, self.api = db, api
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "OTP_DATABASE_URL": db.url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": api.url, "OTP_LOG_LEVEL": "WARNING", **(env or {})}
-        self.proc = subprocess.Popen([OTP, "serve", "--port", str(self.port)], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {
+            **os.environ,
+            "OTP_DATABASE_URL": db.url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api.url,
+            "OTP_LOG_LEVEL": "WARNING",
+            **(env or {}),
+        }
+        self.proc = subprocess.Popen(
+            [OTP, "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -73,8 +85,9 @@ class Server:
         return out
 
 
-def raw_request(port: int, head: str, body_parts: list[bytes] = (), *, half_close: bool = False,
-                timeout: float = 10.0) -> tuple[int, float]:
+def raw_request(
+    port: int, head: str, body_parts: list[bytes] = (), *, half_close: bool = False, timeout: float = 10.0
+) -> tuple[int, float]:
     """Send a request as raw bytes (whatever its headers claim); return (status, seconds to the answer)."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
@@ -100,5 +113,5 @@ def raw_request(port: int, head: str, body_parts: list[bytes] = (), *, half_clos
 
 
 def head(port: int, headers: dict[str, str]) -> str:
-    lines = [f"POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+    lines = ["POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
     return "\r\n".join(lines) + "\r\n\r\n"

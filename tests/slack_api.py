@@ -44,7 +44,16 @@ import pytest
 
 from .blockkit import LIMITS, problems
 from .slack_web_methods import (  # noqa: F401 - constants re-exported for tests
-    APP_ID, BOT_ID, BOT_USER_ID, METHODS, TEAM_DOMAIN, TEAM_ID, UploadedFile, WebMethods, _flag, _Refused,
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    METHODS,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    UploadedFile,
+    WebMethods,
+    _flag,
+    _Refused,
 )
 
 # The one workspace the stand-in pretends to be; tests/signing.py sends the same ids.
@@ -173,8 +182,13 @@ class SlackAPI(WebMethods):
     Configuration a test may set at any time: `users`, `usergroups`, `tokens`, `strict`.
     """
 
-    def __init__(self, *, tokens: Iterable[str] | None = None, strict: bool = True,
-                 users: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tokens: Iterable[str] | None = None,
+        strict: bool = True,
+        users: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         # None: accept any bot token (`xoxb-...`), as a test rarely cares which one.
         self.tokens: set[str] | None = set(tokens) if tokens is not None else None
         self.strict = strict
@@ -204,8 +218,9 @@ class SlackAPI(WebMethods):
         self._server.api = self
         host, port = self._server.server_address[:2]
         self.root = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"slack-api-{port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"slack-api-{port}", daemon=True
+        )
         self._thread.start()
 
     # ---- URLs -----------------------------------------------------------------------
@@ -249,7 +264,8 @@ class SlackAPI(WebMethods):
         with self._lock:
             found = list(self.rejections)
         assert not found, "Slack would have refused these calls:\n" + "\n".join(
-            f"  {c}  args={_short(c.args)}" for c in found)
+            f"  {c}  args={_short(c.args)}" for c in found
+        )
 
     def take_rejections(self) -> list[Call]:
         """Return and forget the rejections so far (for tests that provoke them on purpose)."""
@@ -295,7 +311,8 @@ class SlackAPI(WebMethods):
                 if left <= 0:
                     seen = "\n".join(f"  {c}" for c in self.calls) or "  (none)"
                     raise AssertionError(
-                        f"expected {count} call(s) to {method} within {timeout}s, got {len(found)}; calls so far:\n{seen}")
+                        f"expected {count} call(s) to {method} within {timeout}s, got {len(found)}; calls so far:\n{seen}"
+                    )
                 self._changed.wait(left)
 
     def history(self, channel: str) -> list[dict[str, Any]]:
@@ -308,14 +325,32 @@ class SlackAPI(WebMethods):
         restart); returns its ts."""
         with self._lock:
             ts = self._next_ts()
-            self.messages[channel].append({"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID,
-                                           "app_id": APP_ID, "team": TEAM_ID, "text": text, "ts": ts, **fields})
+            self.messages[channel].append(
+                {
+                    "type": "message",
+                    "user": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "app_id": APP_ID,
+                    "team": TEAM_ID,
+                    "text": text,
+                    "ts": ts,
+                    **fields,
+                }
+            )
             return ts
 
     # ---- failure injection ------------------------------------------------------------
 
-    def fail_next(self, method: str, *, status: int = 200, retry_after: int | None = None, delay: float = 0.0,
-                  error: str | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        error: str | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next `times` calls to `method` fail.
 
         status=429: HTTP 429 with `Retry-After: retry_after` (default 1) and error ratelimited;
@@ -342,8 +377,9 @@ class SlackAPI(WebMethods):
             else:
                 self._delays.pop(method, None)
 
-    def outage(self, *methods: str, seconds: float | None = None, calls: int | None = None,
-               kind: str | int = 500) -> None:
+    def outage(
+        self, *methods: str, seconds: float | None = None, calls: int | None = None, kind: str | int = 500
+    ) -> None:
         """Fail calls (to `methods`, or to every Web API method) for `seconds` from now or
         for the next `calls` calls, without doing their work: kind 429 (Retry-After: 1),
         a 5xx status, or "drop" (the connection is closed without an answer)."""
@@ -479,22 +515,34 @@ class SlackAPI(WebMethods):
         if len(view.get("callback_id") or "") > LIMITS["id"]:
             found.append("callback_id over 255 characters")
         if found:
-            raise _Refused("invalid_arguments", errors=found,
-                           response_metadata={"messages": [f"[ERROR] {p}" for p in found]})
+            raise _Refused(
+                "invalid_arguments", errors=found, response_metadata={"messages": [f"[ERROR] {p}" for p in found]}
+            )
         return view
 
     def _view_record(self, view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
         view_id = view_id or self._next_id("V")
         previous = self.views.get(view_id, {})
         record = {
-            "id": view_id, "team_id": TEAM_ID, "type": view.get("type"), "blocks": view.get("blocks", []),
-            "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
-            "state": {"values": {}}, "hash": f"{time.time():.6f}.{uuid.uuid4().hex[:8]}",
-            "title": view.get("title"), "close": view.get("close"), "submit": view.get("submit"),
-            "clear_on_close": bool(view.get("clear_on_close")), "notify_on_close": bool(view.get("notify_on_close")),
-            "external_id": view.get("external_id", ""), "previous_view_id": previous.get("previous_view_id"),
-            "root_view_id": previous.get("root_view_id", view_id), "app_id": APP_ID,
-            "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view.get("type"),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{time.time():.6f}.{uuid.uuid4().hex[:8]}",
+            "title": view.get("title"),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "clear_on_close": bool(view.get("clear_on_close")),
+            "notify_on_close": bool(view.get("notify_on_close")),
+            "external_id": view.get("external_id", ""),
+            "previous_view_id": previous.get("previous_view_id"),
+            "root_view_id": previous.get("root_view_id", view_id),
+            "app_id": APP_ID,
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
         }
         self.views[view_id] = record
         return record
@@ -510,12 +558,25 @@ class SlackAPI(WebMethods):
     def _user(self, user_id: str) -> dict[str, Any]:
         conf = self.users[user_id]
         profile_keys = {"email", "display_name", "real_name", "title", "phone", "image_72", "status_text"}
-        profile = {"real_name": conf.get("real_name", ""), "display_name": conf.get("display_name", ""),
-                   **{k: v for k, v in conf.items() if k in profile_keys}}
-        return {"id": user_id, "team_id": TEAM_ID, "name": conf.get("name", user_id.lower()), "deleted": False,
-                "real_name": conf.get("real_name", ""), "tz": "Europe/London", "tz_offset": 0, "is_bot": False,
-                "is_admin": False, "updated": 1_700_000_000,
-                **{k: v for k, v in conf.items() if k not in profile_keys}, "profile": profile}
+        profile = {
+            "real_name": conf.get("real_name", ""),
+            "display_name": conf.get("display_name", ""),
+            **{k: v for k, v in conf.items() if k in profile_keys},
+        }
+        return {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": conf.get("name", user_id.lower()),
+            "deleted": False,
+            "real_name": conf.get("real_name", ""),
+            "tz": "Europe/London",
+            "tz_offset": 0,
+            "is_bot": False,
+            "is_admin": False,
+            "updated": 1_700_000_000,
+            **{k: v for k, v in conf.items() if k not in profile_keys},
+            "profile": profile,
+        }
 
     # ---- the URLs handed out --------------------------------------------------------------
 
@@ -537,10 +598,16 @@ class SlackAPI(WebMethods):
         if f is None:
             raise _Refused("file_not_found", status=404)
         f.content = raw
-        call.args = {"file_id": file_id, "filename": f.filename, "length": f.length, "size": len(raw),
-                     "content_type": call.headers.get("content-type", "")}
+        call.args = {
+            "file_id": file_id,
+            "filename": f.filename,
+            "length": f.length,
+            "size": len(raw),
+            "content_type": call.headers.get("content-type", ""),
+        }
         # files.slack.com answers in plain text; slack-sdk only looks at the status.
         return _Reply(200, {"ok": True}, headers={"Content-Type": "text/plain"}, raw=f"OK - {len(raw)}".encode())
+
 
 def serve(**kwargs: Any) -> Iterator[SlackAPI]:
     """For fixtures: `yield from serve()`; teardown fails the test on rejections (strict)."""
@@ -608,8 +675,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _failure_reply(failure: _Failure) -> _Reply:
     if failure.status == 429:
-        return _Reply(429, {"ok": False, "error": failure.error or "ratelimited"},
-                      headers={"Retry-After": str(failure.retry_after)})
+        return _Reply(
+            429,
+            {"ok": False, "error": failure.error or "ratelimited"},
+            headers={"Retry-After": str(failure.retry_after)},
+        )
     if failure.status != 200:
         return _Reply(failure.status, {"ok": False, "error": failure.error or "internal_error"})
     return _Reply(200, {"ok": False, "error": failure.error})
@@ -628,7 +698,8 @@ def _parse_args(headers: dict[str, str], query: str, raw: bytes) -> dict[str, An
             args.update(body)
     elif kind == "multipart/form-data":
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {ctype}\r\n\r\n".encode() + raw)
+            f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+        )
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True) or b""

@@ -39,14 +39,20 @@ class _Refused(Exception):
         self.error, self.status, self.extra = error, status, extra
 
 
-
 class WebMethods:
     """Each method runs with the server's lock held and returns Slack's JSON answer."""
 
-
     def auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "OTP Test", "user": "otp",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": "OTP Test",
+            "user": "otp",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
@@ -56,8 +62,15 @@ class WebMethods:
         if channel[0] in "UW":  # posting to a user id lands in the DM with them, and Slack says so
             channel = "D" + channel[1:]
         ts = self._next_ts()
-        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID, "team": TEAM_ID,
-                   "text": args.get("text") or args.get("markdown_text") or "", "ts": ts}
+        message = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "text": args.get("text") or args.get("markdown_text") or "",
+            "ts": ts,
+        }
         for key in ("blocks", "attachments", "metadata", "thread_ts"):
             if args.get(key):
                 message[key] = args[key]
@@ -100,8 +113,11 @@ class WebMethods:
             raise _Refused("channel_not_found")
         if not ts:
             raise _Refused("message_not_found")
-        return {"ok": True, "channel": channel,
-                "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
@@ -111,18 +127,26 @@ class WebMethods:
         inclusive = _flag(args.get("inclusive"))
         oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
         # Thread replies are not in the channel's history unless broadcast, as in Slack.
-        found = [m for m in reversed(self.messages.get(channel, []))
-                 if m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast"]
+        found = [
+            m
+            for m in reversed(self.messages.get(channel, []))
+            if m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast"
+        ]
         if inclusive:
             found = [m for m in found if oldest <= float(m["ts"]) <= latest]
         else:
             found = [m for m in found if oldest < float(m["ts"]) < latest]
         start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
-        page = found[start:start + limit]
+        page = found[start : start + limit]
         more = start + limit < len(found)
         out = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in page]
-        return {"ok": True, "messages": out, "has_more": more, "pin_count": 0,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        return {
+            "ok": True,
+            "messages": out,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
@@ -140,11 +164,15 @@ class WebMethods:
         found = [m for m in [parent, *replies] if m is parent or oldest < float(m["ts"]) < latest]
         with_metadata = _flag(args.get("include_all_metadata"))
         start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
-        page = found[start:start + limit]
+        page = found[start : start + limit]
         more = start + limit < len(found)
         out = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in page]
-        return {"ok": True, "messages": out, "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        return {
+            "ok": True,
+            "messages": out,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = args.get("trigger_id") or args.get("interactivity_pointer")
@@ -220,10 +248,19 @@ class WebMethods:
                 raise _Refused("file_not_found")
             f.title, f.completed = item.get("title") or f.filename, True
             f.channels, f.initial_comment, f.thread_ts = channels, args.get("initial_comment"), args.get("thread_ts")
-            out.append({"id": f.id, "name": f.filename, "title": f.title, "size": len(f.content),
-                        "user": BOT_USER_ID, "created": 1_700_000_000, "channels": channels,
-                        "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{f.id}/{f.filename}",
-                        "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{f.id}/{f.filename}"})
+            out.append(
+                {
+                    "id": f.id,
+                    "name": f.filename,
+                    "title": f.title,
+                    "size": len(f.content),
+                    "user": BOT_USER_ID,
+                    "created": 1_700_000_000,
+                    "channels": channels,
+                    "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{f.id}/{f.filename}",
+                    "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{f.id}/{f.filename}",
+                }
+            )
         return {"ok": True, "files": out}
 
 
@@ -252,4 +289,3 @@ METHODS = {
 def _flag(value: Any) -> bool:
     # slack-sdk sends True/False in form bodies as "1"/"0"; JSON bodies keep booleans.
     return value in (True, 1, "1", "true", "True")
-

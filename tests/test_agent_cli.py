@@ -19,11 +19,17 @@ from .agent_support import as_agent, decide, server, tokens  # noqa: F401 - fixt
 from .serve import OTP, free_port
 
 
-def otp(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None,
-        timeout: float = 90) -> subprocess.CompletedProcess:
+def otp(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    timeout: float = 90,
+) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")}
-    return subprocess.run([OTP, *args], env={**base, **(env or {})}, cwd=cwd, input=stdin, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [OTP, *args], env={**base, **(env or {})}, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def agent(server, token: str, *args: str, **kw) -> subprocess.CompletedProcess:
@@ -36,13 +42,18 @@ def key() -> str:
 
 # ------------------------------------------------------------------ tokens
 
+
 def test_token_create_list_revoke(module_db, server):
     store = {"OTP_DATABASE_URL": module_db.url}
     made = otp("token", "create", "--holder", "tally", "--seat", "retention", "--name", "tally-cli", env=store)
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip().splitlines()[-1]
     assert secret.startswith("otp_") and made.stdout.count(secret) == 1 and secret not in made.stderr
-    assert "acts as Tally (tally) for kpi" in made.stderr and "retention" in made.stderr and "not shown again" in made.stderr
+    assert (
+        "acts as Tally (tally) for kpi" in made.stderr
+        and "retention" in made.stderr
+        and "not shown again" in made.stderr
+    )
     me = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me["holder"]["id"] == "tally" and me["push_seats"] == ["retention"]
 
@@ -63,8 +74,11 @@ def test_token_create_list_revoke(module_db, server):
 
 def test_token_create_refuses_bad_input(module_db):
     store = {"OTP_DATABASE_URL": module_db.url}
-    for args, words in [((), "--holder"), (("--holder", "nobody"), "no holder `nobody`"),
-                        (("--holder", "pulse", "--seat", "nowhere"), "no seat `nowhere`")]:
+    for args, words in [
+        ((), "--holder"),
+        (("--holder", "nobody"), "no holder `nobody`"),
+        (("--holder", "pulse", "--seat", "nowhere"), "no seat `nowhere`"),
+    ]:
         r = otp("token", "create", *args, env=store)
         assert r.returncode == 2 and words in r.stderr and r.stdout == "", (args, r.stdout, r.stderr)
     r = otp("token", "revoke", "999999", env=store)
@@ -79,6 +93,7 @@ def test_an_admin_token_needs_no_holder(module_db, server):
 
 
 # ------------------------------------------------------------------ agent: push and mine
+
 
 def test_push_then_push_again(module_db, server, tokens):
     k = key()
@@ -96,7 +111,11 @@ def test_push_then_push_again(module_db, server, tokens):
 
 def test_push_refusals_exit_2_with_the_problem(server, tokens):
     other = agent(server, tokens.pulse, "push", "mrr", "1")
-    assert other.returncode == 2 and "Not allowed for this token" in other.stderr and "`mrr` belongs to seat `ceo`" in other.stderr
+    assert (
+        other.returncode == 2
+        and "Not allowed for this token" in other.stderr
+        and "`mrr` belongs to seat `ceo`" in other.stderr
+    )
     bad = agent(server, tokens.pulse, "push", "early-flags", "lots")
     assert bad.returncode == 2 and "`lots` is not a number" in bad.stderr
     revoked = agent(server, tokens.revoked, "push", "early-flags", "1")
@@ -107,8 +126,14 @@ def test_push_refusals_exit_2_with_the_problem(server, tokens):
 def test_missing_token_and_unreachable_server(server, tmp_path):
     none = otp("agent", "push", "early-flags", "1", env={"OTP_URL": server.url}, cwd=tmp_path)
     assert none.returncode == 2 and "OTP_TOKEN is not set" in none.stderr
-    down = otp("agent", "push", "early-flags", "1", env={"OTP_URL": f"http://127.0.0.1:{free_port()}",
-                                                         "OTP_TOKEN": "otp_whatever"}, cwd=tmp_path)
+    down = otp(
+        "agent",
+        "push",
+        "early-flags",
+        "1",
+        env={"OTP_URL": f"http://127.0.0.1:{free_port()}", "OTP_TOKEN": "otp_whatever"},
+        cwd=tmp_path,
+    )
     assert down.returncode == 1 and "cannot reach the OTP API" in down.stderr and "otp serve" in down.stderr
     assert "Traceback" not in down.stderr
 
@@ -124,12 +149,26 @@ def test_settings_come_from_a_dotenv_file(server, tokens, tmp_path):
 
 # ------------------------------------------------------------------ agent: drafts and waiting
 
+
 def test_draft_then_wait_for_the_decision(module_db, server, tokens, tmp_path):
     body = tmp_path / "body.md"
     body.write_text("Hi Jo,\nwe noticed fewer logins this month. Can we help?\n")
     k = key()
-    args = ("draft", "--seat", "retention", "--kind", "retention-outreach", "--subject", "client:acme",
-            "--title", "Check in with Acme", "--body-file", str(body), "--key", k)
+    args = (
+        "draft",
+        "--seat",
+        "retention",
+        "--kind",
+        "retention-outreach",
+        "--subject",
+        "client:acme",
+        "--title",
+        "Check in with Acme",
+        "--body-file",
+        str(body),
+        "--key",
+        k,
+    )
     made = agent(server, tokens.pulse, *args)
     assert made.returncode == 0, made.stderr
     draft_id = int(made.stdout.strip().splitlines()[-1])
@@ -145,8 +184,22 @@ def test_draft_then_wait_for_the_decision(module_db, server, tokens, tmp_path):
 
 
 def test_wait_times_out_with_exit_1(server, tokens):
-    made = agent(server, tokens.pulse, "draft", "--seat", "retention", "--kind", "retention-outreach", "--subject",
-                 "client:acme", "--title", "Another", "--body-file", "-", stdin="Hello there")
+    made = agent(
+        server,
+        tokens.pulse,
+        "draft",
+        "--seat",
+        "retention",
+        "--kind",
+        "retention-outreach",
+        "--subject",
+        "client:acme",
+        "--title",
+        "Another",
+        "--body-file",
+        "-",
+        stdin="Hello there",
+    )
     draft_id = made.stdout.strip().splitlines()[-1]
     waited = agent(server, tokens.pulse, "wait", draft_id, "--timeout", "1", "--json")
     assert waited.returncode == 1 and "still pending after 1s" in waited.stderr
@@ -154,17 +207,45 @@ def test_wait_times_out_with_exit_1(server, tokens):
 
 
 def test_draft_refusals(server, tokens, tmp_path):
-    other = agent(server, tokens.dirk, "draft", "--seat", "retention", "--kind", "x", "--subject", "client:a",
-                  "--title", "t", "--body-file", "-", stdin="hi")
+    other = agent(
+        server,
+        tokens.dirk,
+        "draft",
+        "--seat",
+        "retention",
+        "--kind",
+        "x",
+        "--subject",
+        "client:a",
+        "--title",
+        "t",
+        "--body-file",
+        "-",
+        stdin="hi",
+    )
     assert other.returncode == 2 and "only for seats you hold" in other.stderr
-    missing = agent(server, tokens.pulse, "draft", "--seat", "retention", "--kind", "x", "--subject", "client:a",
-                    "--title", "t", "--body-file", str(tmp_path / "nope.md"))
+    missing = agent(
+        server,
+        tokens.pulse,
+        "draft",
+        "--seat",
+        "retention",
+        "--kind",
+        "x",
+        "--subject",
+        "client:a",
+        "--title",
+        "t",
+        "--body-file",
+        str(tmp_path / "nope.md"),
+    )
     assert missing.returncode == 2 and "cannot read the body" in missing.stderr
     unknown = agent(server, tokens.pulse, "wait", "999999", "--timeout", "0")
     assert unknown.returncode == 2 and "there is no draft #999999" in unknown.stderr
 
 
 # ------------------------------------------------------------------ agent: flags
+
 
 def test_flag_set_list_lift(server, tokens):
     subject = f"client:{key()}"

@@ -31,12 +31,16 @@ def test_a_step_only_slack_can_take_names_its_cli_equivalent(example_db):
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == (
         "In Slack this opens a form; in a terminal: otp seat retire kpi --hearing hearing.yaml "
-        "(the hearing as YAML: why, findings, recommendation, decision; see the README)")
+        "(the hearing as YAML: why, findings, recommendation, decision; see the README)"
+    )
 
 
 def test_hints_name_cli_commands(example_db):
     unknown = otp(example_db, "ask", "who-owns pizza")
-    assert unknown.stdout.strip() == 'No seat owns pizza as far as the chart says. otp ask "chart" shows every seat and what it owns.'
+    assert (
+        unknown.stdout.strip()
+        == 'No seat owns pizza as far as the chart says. otp ask "chart" shows every seat and what it owns.'
+    )
     usage = otp(example_db, "ask", "who-owns")
     assert usage.returncode == 2
     assert usage.stderr.splitlines()[-1] == 'Usage: otp ask "who-owns <topic>"'

@@ -24,8 +24,12 @@ def test_the_docs_page_loads_nothing_from_elsewhere(server):
     assert page.status_code == 200
     loaded = re.findall(r"""(?:src|href)=["']([^"']+)["']|url: ?["']([^"']+)["']""", page.text)
     urls = sorted({a or b for a, b in loaded})
-    assert urls == ["/api/v1/docs-assets/favicon.png", "/api/v1/docs-assets/swagger-ui-bundle.js",
-                    "/api/v1/docs-assets/swagger-ui.css", "/api/v1/openapi.json"]
+    assert urls == [
+        "/api/v1/docs-assets/favicon.png",
+        "/api/v1/docs-assets/swagger-ui-bundle.js",
+        "/api/v1/docs-assets/swagger-ui.css",
+        "/api/v1/openapi.json",
+    ]
     for url in urls:
         response = httpx.get(f"{server.url}{url}")
         assert response.status_code == 200 and len(response.content) > 100, url

@@ -9,19 +9,23 @@ from .test_shell import OTP, Terminal, _env
 
 
 def shell(tmp_path, script: str) -> str:
-    result = subprocess.run([OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path,
-                            timeout=120)
+    result = subprocess.run(
+        [OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     return result.stdout
 
 
 def test_the_retire_hearing_form_is_filled_in_field_by_field_and_recorded(tmp_path):
-    out = shell(tmp_path, "as bogdan\n/otp retire kpi\n"
-                          "set reason Pushes stopped\n"
-                          "set findings <<\nThree late pushes\nOne wrong value\n.\n"
-                          "set recommendation Retire it\nset decision maybe\nset decision Retire the seat\n"
-                          "fields\nset 5 analytics\nset 6 analytics\nset 7 -\nsubmit\nquit\n")
+    out = shell(
+        tmp_path,
+        "as bogdan\n/otp retire kpi\n"
+        "set reason Pushes stopped\n"
+        "set findings <<\nThree late pushes\nOne wrong value\n.\n"
+        "set recommendation Retire it\nset decision maybe\nset decision Retire the seat\n"
+        "fields\nset 5 analytics\nset 6 analytics\nset 7 -\nsubmit\nquit\n",
+    )
     assert "Decision (type set decision retire|keep)" in out
     assert "`decision` is a choice: one of retire, keep" in out
     assert " 2 findings Findings: Three late pushes ⏎ One wrong value" in out
@@ -47,9 +51,11 @@ def test_edit_and_approve_takes_several_lines(tmp_path):
 def test_buttons_lists_earlier_messages_buttons_to_click_again(tmp_path):
     out = shell(tmp_path, "draft\nas bogdan\n/otp who-owns retention\n1\nbuttons\n1\nquit\n")
     listed = out.split("otp> posted in C0APPROVALS: Draft #1 for approval: retention-outreach\n", 1)[1]
-    assert listed.splitlines()[:3] == ["   1  Approve    2  Edit & approve    3  Reject",
-                                       "only visible to you: Client Retention (retention)",
-                                       "   4  Share in channel"]
+    assert listed.splitlines()[:3] == [
+        "   1  Approve    2  Edit & approve    3  Reject",
+        "only visible to you: Client Retention (retention)",
+        "   4  Share in channel",
+    ]
     assert "── updated a message in C0APPROVALS ──" in listed and "✅ Approved by Bogdan" in listed
 
 

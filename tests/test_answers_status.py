@@ -17,9 +17,11 @@ from .serve import BOGDAN, PULSE, Server
 from .signing import event_body
 from .test_gate_slack import FAST, posted, submit, wait_until
 
-LEGEND = ("_Colours, over the last 3 weeks or months: :large_green_circle: on track in each · "
-          ":large_yellow_circle: missed 1 · :red_circle: missed 2 or 3 (a period without a value counts as missed) · "
-          ":white_circle: no value yet_")
+LEGEND = (
+    "_Colours, over the last 3 weeks or months: :large_green_circle: on track in each · "
+    ":large_yellow_circle: missed 1 · :red_circle: missed 2 or 3 (a period without a value counts as missed) · "
+    ":white_circle: no value yet_"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,10 @@ def test_the_approval_message_shows_the_seats_off_track_metrics_in_the_same_word
     message = posted(api, draft_id, channel="C0APPROVALS")
     context = [b for b in message.args["blocks"] if b["type"] == "context"][-1]
     texts = [e["text"] for e in context["elements"]]
-    assert texts == [LEGEND, ":red_circle: At-risk clients saved: 1 (goal &gt;= 2), off track, missed 3 of the last 3 weeks"]
+    assert texts == [
+        LEGEND,
+        ":red_circle: At-risk clients saved: 1 (goal &gt;= 2), off track, missed 3 of the last 3 weeks",
+    ]
 
 
 def test_a_red_line_whose_latest_value_is_on_track_says_both(server):
@@ -68,9 +73,14 @@ def test_a_red_line_whose_latest_value_is_on_track_says_both(server):
 
 def test_the_scorecard_says_what_its_colours_and_marks_mean(server):
     _, payload = server.command("scorecard accounting")
-    assert payload["text"].splitlines()[1].endswith(
-        " · 0 of 3 metrics off track · ✓ on track  ✗ off track  · no value · "
-        "🟢 no miss in the last 3 periods  🟡 1 miss  🔴 2 or 3 (no value counts as a miss)")
+    assert (
+        payload["text"]
+        .splitlines()[1]
+        .endswith(
+            " · 0 of 3 metrics off track · ✓ on track  ✗ off track  · no value · "
+            "🟢 no miss in the last 3 periods  🟡 1 miss  🔴 2 or 3 (no value counts as a miss)"
+        )
+    )
 
 
 def test_app_home_says_once_what_the_colours_mean(server, api):

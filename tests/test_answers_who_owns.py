@@ -29,12 +29,15 @@ def first_line(text: str) -> str:
     return text.strip().splitlines()[0]
 
 
-@pytest.mark.parametrize(("typed", "lead"), [
-    ("who owns churn", "*Client Retention* owns _churn_."),
-    ("who-owns who owns billing?", "*Accounting* owns _billing_."),
-    ("who-owns Who is responsible for churn?", "*Client Retention* owns _churn_."),
-    ("who-owns retenion", "*Client Retention* owns _retenion_ (matched id “retention”)."),
-])
+@pytest.mark.parametrize(
+    ("typed", "lead"),
+    [
+        ("who owns churn", "*Client Retention* owns _churn_."),
+        ("who-owns who owns billing?", "*Accounting* owns _billing_."),
+        ("who-owns Who is responsible for churn?", "*Client Retention* owns _churn_."),
+        ("who-owns retenion", "*Client Retention* owns _retenion_ (matched id “retention”)."),
+    ],
+)
 def test_the_answer_names_the_topic_not_the_question(server, typed, lead):
     status, payload = server.command(typed)
     assert status == 200
@@ -43,8 +46,9 @@ def test_the_answer_names_the_topic_not_the_question(server, typed, lead):
 
 def test_an_option_that_does_not_belong_is_refused_with_the_usage(server):
     _, payload = server.command("who-owns retention --weeks 3")
-    assert payload["text"] == (":warning: who-owns takes a topic and no options: leave out `--weeks`\n"
-                               "Usage: `/otp who-owns &lt;topic&gt;`")
+    assert payload["text"] == (
+        ":warning: who-owns takes a topic and no options: leave out `--weeks`\nUsage: `/otp who-owns &lt;topic&gt;`"
+    )
 
 
 def test_a_question_without_a_topic_asks_for_one(server):
@@ -74,14 +78,17 @@ def dental(templates) -> Iterator[Database]:
         yield db
 
 
-@pytest.mark.parametrize(("typed", "lead"), [
-    # a metric's name is searched: the seat whose metric is "Monthly collections"
-    ("who-owns collections", "Revenue Cycle owns collections (matched metric “Monthly collections”)."),
-    ("who-owns ＲＥＣＡＬＬ", "Patient Recall owns RECALL."),                    # full-width letters
-    ("who-owns noshow", "Practice Operations Director owns noshow (matched metric “No-show rate”)."),
-    ("who-owns nps", "Patient Recall owns nps (matched metric “Patient NPS”)."),
-    ("who-owns Clínical Director", "Clinical Director owns Clínical Director."),  # accents do not count
-])
+@pytest.mark.parametrize(
+    ("typed", "lead"),
+    [
+        # a metric's name is searched: the seat whose metric is "Monthly collections"
+        ("who-owns collections", "Revenue Cycle owns collections (matched metric “Monthly collections”)."),
+        ("who-owns ＲＥＣＡＬＬ", "Patient Recall owns RECALL."),  # full-width letters
+        ("who-owns noshow", "Practice Operations Director owns noshow (matched metric “No-show rate”)."),
+        ("who-owns nps", "Patient Recall owns nps (matched metric “Patient NPS”)."),
+        ("who-owns Clínical Director", "Clinical Director owns Clínical Director."),  # accents do not count
+    ],
+)
 def test_otp_ask_finds_metrics_and_reads_letters_as_letters(dental, typed, lead):
     result = otp(dental, "ask", typed)
     assert result.returncode == 0, result.stderr
@@ -91,6 +98,9 @@ def test_otp_ask_finds_metrics_and_reads_letters_as_letters(dental, typed, lead)
 def test_no_nonsense_candidates(dental, example_db):
     # "noshow" once offered the Compliance Officer, for its alias "osha".
     result = otp(example_db, "ask", "who-owns noshow")
-    assert result.stdout.strip() == 'No seat owns noshow as far as the chart says. otp ask "chart" shows every seat and what it owns.'
+    assert (
+        result.stdout.strip()
+        == 'No seat owns noshow as far as the chart says. otp ask "chart" shows every seat and what it owns.'
+    )
     parking = otp(dental, "ask", "who-owns parking")
     assert parking.stdout.startswith("No seat owns parking")

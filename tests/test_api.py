@@ -14,12 +14,19 @@ import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.gate import flags
 from otp_bot.store.domain.actors import Actor, actor_for_holder
+from otp_bot.store.domain.gate import flags
 from otp_bot.store.models import ApiToken, Draft, Flag, MetricValue
 
 from .agent_support import (  # noqa: F401 - fixtures
-    FAST, as_agent, decide, drained, problem, server, tokens, wait_until,
+    FAST,
+    as_agent,
+    decide,
+    drained,
+    problem,
+    server,
+    tokens,
+    wait_until,
 )
 from .serve import Server
 
@@ -37,17 +44,36 @@ def value_rows(db, metric: str, key: str | None = None) -> int:
 
 
 def draft_payload(seat: str = "retention", **fields) -> dict:
-    return {"seat": seat, "kind": "retention-outreach", "subject": "client:acme", "title": "Check in with Acme",
-            "body": "Hi Jo,\nwe noticed fewer logins this month. Can we help?", **fields}
+    return {
+        "seat": seat,
+        "kind": "retention-outreach",
+        "subject": "client:acme",
+        "title": "Check in with Acme",
+        "body": "Hi Jo,\nwe noticed fewer logins this month. Can we help?",
+        **fields,
+    }
 
 
 # ------------------------------------------------------------------ who is calling
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic dXNlcjpwYXNz"},
-                                     {"Authorization": "Bearer otp_not-a-real-token"},
-                                     {"Authorization": "Bearer " + "x" * 300}])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer otp_not-a-real-token"},
+        {"Authorization": "Bearer " + "x" * 300},
+    ],
+)
 def test_no_or_bad_token_is_401_with_a_challenge(server, headers):
-    for method, path in [("GET", "/chart"), ("GET", "/metrics/mine"), ("POST", "/metrics/values"), ("GET", "/drafts/1")]:
+    for method, path in [
+        ("GET", "/chart"),
+        ("GET", "/metrics/mine"),
+        ("POST", "/metrics/values"),
+        ("GET", "/drafts/1"),
+    ]:
         r = httpx.request(method, f"{server.url}/api/v1{path}", headers=headers, json={"values": []})
         body = problem(r, 401)
         assert r.headers["www-authenticate"].startswith("Bearer")
@@ -75,13 +101,17 @@ def test_revoking_takes_effect_on_the_next_request(module_db, as_agent, server):
 
 def test_me_says_who_the_token_acts_as(as_agent):
     assert as_agent("tally").get("/me").json() == {
-        "holder": {"id": "tally", "name": "Tally", "kind": "agent"}, "admin": False, "seats": ["kpi"],
-        "push_seats": ["retention"]}
+        "holder": {"id": "tally", "name": "Tally", "kind": "agent"},
+        "admin": False,
+        "seats": ["kpi"],
+        "push_seats": ["retention"],
+    }
     admin = as_agent("admin").get("/me").json()
     assert admin["admin"] is True and admin["holder"] is None
 
 
 # ------------------------------------------------------------------ the chart
+
 
 def test_chart_pages_cover_every_seat_once(as_agent):
     agent = as_agent("pulse")
@@ -104,8 +134,16 @@ def test_chart_pages_cover_every_seat_once(as_agent):
     assert onboarding["status"] == "vacant" and onboarding["holder"] is None
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"limit": "ten"}, {"cursor": "not-a-cursor"},
-                                    {"cursor": "eyJsaXN0IjoiaG9sZGVycyIsImFmdGVyIjoiYm9nZGFuIn0"}])  # a holders cursor
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"limit": "ten"},
+        {"cursor": "not-a-cursor"},
+        {"cursor": "eyJsaXN0IjoiaG9sZGVycyIsImFmdGVyIjoiYm9nZGFuIn0"},
+    ],
+)  # a holders cursor
 def test_bad_paging_is_422(as_agent, params):
     body = problem(as_agent("pulse").get("/chart", params=params), 422)
     assert body["detail"]
@@ -129,7 +167,12 @@ def test_seat_holders_and_who_owns(as_agent):
             break
     assert len(holders) == 13 and [h["id"] for h in holders] == sorted(h["id"] for h in holders)
     assert next(h for h in holders if h["id"] == "pulse") == {
-        "id": "pulse", "name": "Pulse", "kind": "agent", "supervisor": "bogdan", "seats": ["retention"]}
+        "id": "pulse",
+        "name": "Pulse",
+        "kind": "agent",
+        "supervisor": "bogdan",
+        "seats": ["retention"],
+    }
 
     owner = agent.get("/who-owns", params={"q": "churn"}).json()
     assert owner["seat"]["id"] == "retention" and owner["seat"]["holder"]["id"] == "pulse"
@@ -159,12 +202,21 @@ def test_unknown_endpoint_and_method_are_problems(as_agent):
 
 # ------------------------------------------------------------------ metrics
 
+
 def test_mine_lists_held_and_granted_metrics(as_agent):
     pulse = {m["id"]: m for m in as_agent("pulse").get("/metrics/mine").json()["metrics"]}
     assert set(pulse) == {"early-flags", "retention-saves", "clients-lost"}
     flags_metric = pulse["early-flags"]
-    assert flags_metric["goal"] == ">= 3" and flags_metric["cadence"] == "weekly" and flags_metric["seat"] == "retention"
-    assert flags_metric["latest"] is None or set(flags_metric["latest"]) == {"period", "label", "value", "shown", "on_track"}
+    assert (
+        flags_metric["goal"] == ">= 3" and flags_metric["cadence"] == "weekly" and flags_metric["seat"] == "retention"
+    )
+    assert flags_metric["latest"] is None or set(flags_metric["latest"]) == {
+        "period",
+        "label",
+        "value",
+        "shown",
+        "on_track",
+    }
     tally = {m["seat"] for m in as_agent("tally").get("/metrics/mine").json()["metrics"]}
     assert tally == {"kpi", "retention"}
     admin, cursor = [], None
@@ -195,7 +247,18 @@ def test_push_a_batch_each_value_answered(module_db, as_agent):
     assert r.status_code == 200, r.text
     body = r.json()
     outcomes = [x["outcome"] for x in body["results"]]
-    assert outcomes == ["recorded", "recorded", "recorded", "error", "error", "error", "error", "error", "error", "duplicate"]
+    assert outcomes == [
+        "recorded",
+        "recorded",
+        "recorded",
+        "error",
+        "error",
+        "error",
+        "error",
+        "error",
+        "error",
+        "duplicate",
+    ]
     assert (body["recorded"], body["duplicates"], body["errors"]) == (3, 1, 6)
     first, saves, lost = body["results"][:3]
     assert first["on_track"] is True and first["value"] == 4 and first["period_label"].startswith("20")
@@ -212,7 +275,12 @@ def test_push_a_batch_each_value_answered(module_db, as_agent):
 
 def test_duplicate_pushes_are_idempotent(module_db, as_agent):
     key = unique()
-    batch = {"values": [{"metric": "early-flags", "value": 5, "key": key}, {"metric": "clients-lost", "value": 0, "key": key}]}
+    batch = {
+        "values": [
+            {"metric": "early-flags", "value": 5, "key": key},
+            {"metric": "clients-lost", "value": 0, "key": key},
+        ]
+    }
     first = as_agent("pulse").post("/metrics/values", json=batch).json()
     again = as_agent("pulse").post("/metrics/values", json=batch).json()
     assert [x["outcome"] for x in first["results"]] == ["recorded", "recorded"]
@@ -244,9 +312,18 @@ def test_pushes_from_two_clients_at_once_record_each_key_once(module_db, server,
 def test_a_value_for_another_seat_is_403_and_nothing_is_recorded(module_db, as_agent):
     key = unique()
     before = value_rows(module_db, "early-flags")
-    body = problem(as_agent("dirk").post("/metrics/values", json={"values": [
-        {"metric": "proposals-sent", "value": 3, "key": key},  # Dirk's own
-        {"metric": "early-flags", "value": 9, "key": key}]}), 403)  # Pulse's
+    body = problem(
+        as_agent("dirk").post(
+            "/metrics/values",
+            json={
+                "values": [
+                    {"metric": "proposals-sent", "value": 3, "key": key},  # Dirk's own
+                    {"metric": "early-flags", "value": 9, "key": key},
+                ]
+            },
+        ),
+        403,
+    )  # Pulse's
     assert "retention" in body["detail"] and "Pulse" in body["detail"]
     assert value_rows(module_db, "proposals-sent", key) == 0 and value_rows(module_db, "early-flags") == before
 
@@ -257,25 +334,46 @@ def test_a_seat_handed_over_takes_effect_on_the_next_push(module_db, as_agent):
     from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     pulse = as_agent("pulse")
-    assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1}]}).json()["recorded"] == 1
+    assert (
+        pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1}]}).json()["recorded"] == 1
+    )
     with module_db.session() as s:
         lifecycle.assign(s, Actor.cli_operator(), "retention", "dirk")
     try:
         before = value_rows(module_db, "early-flags")
         body = problem(pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 2}]}), 403)
         assert "Dirk" in body["detail"] and value_rows(module_db, "early-flags") == before
-        assert as_agent("dirk").post("/metrics/values",
-                                     json={"values": [{"metric": "early-flags", "value": 2}]}).json()["recorded"] == 1
+        assert (
+            as_agent("dirk")
+            .post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 2}]})
+            .json()["recorded"]
+            == 1
+        )
     finally:
         with module_db.session() as s:
             lifecycle.assign(s, Actor.cli_operator(), "retention", "pulse")
-    assert pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 3}]}).json()["recorded"] == 1
+    assert (
+        pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 3}]}).json()["recorded"] == 1
+    )
 
 
 def test_yes_no_formula_and_retired_rules_hold(as_agent):
-    r = as_agent("admin").post("/metrics/values", json={"values": [
-        {"metric": "l10-held", "value": "yes"}, {"metric": "l10-held", "value": True}, {"metric": "l10-held", "value": 2},
-        {"metric": "close-rate", "value": 30}, {"metric": "deals-won", "value": "1e999"}]}).json()
+    r = (
+        as_agent("admin")
+        .post(
+            "/metrics/values",
+            json={
+                "values": [
+                    {"metric": "l10-held", "value": "yes"},
+                    {"metric": "l10-held", "value": True},
+                    {"metric": "l10-held", "value": 2},
+                    {"metric": "close-rate", "value": 30},
+                    {"metric": "deals-won", "value": "1e999"},
+                ]
+            },
+        )
+        .json()
+    )
     assert [x["outcome"] for x in r["results"]] == ["recorded", "recorded", "error", "error", "error"]
     assert "yes/no" in r["results"][2]["error"]["detail"]
     assert "computed" in r["results"][3]["error"]["detail"]
@@ -284,9 +382,19 @@ def test_yes_no_formula_and_retired_rules_hold(as_agent):
 
 def test_a_batch_that_does_not_fit_the_schema_is_422_with_paths(module_db, as_agent):
     agent = as_agent("pulse")
-    body = problem(agent.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1},
-                                                                  {"metric": "early-flags"},
-                                                                  {"metric": "early-flags", "value": 1, "perod": "last"}]}), 422)
+    body = problem(
+        agent.post(
+            "/metrics/values",
+            json={
+                "values": [
+                    {"metric": "early-flags", "value": 1},
+                    {"metric": "early-flags"},
+                    {"metric": "early-flags", "value": 1, "perod": "last"},
+                ]
+            },
+        ),
+        422,
+    )
     paths = {e["path"] for e in body["errors"]}
     assert {"body.values.1.value", "body.values.2.perod"} <= paths
     problem(agent.post("/metrics/values", json={"values": []}), 422)
@@ -297,8 +405,14 @@ def test_a_batch_that_does_not_fit_the_schema_is_422_with_paths(module_db, as_ag
 
 def test_malformed_json_is_400_and_records_nothing(module_db, as_agent):
     before = value_rows(module_db, "early-flags")
-    body = problem(as_agent("pulse").post("/metrics/values", content=b'{"values": [{"metric": "early-flags", "value": 1}',
-                                          headers={"Content-Type": "application/json"}), 400)
+    body = problem(
+        as_agent("pulse").post(
+            "/metrics/values",
+            content=b'{"values": [{"metric": "early-flags", "value": 1}',
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+    )
     assert body["code"] == "malformed_json"
     problem(as_agent("pulse").post("/drafts", content=b"not json", headers={"Content-Type": "application/json"}), 400)
     assert value_rows(module_db, "early-flags") == before
@@ -321,6 +435,7 @@ def test_oversized_bodies_are_413(as_agent):
 
 # ------------------------------------------------------------------ drafts
 
+
 def test_submit_posts_for_approval_at_once_and_is_idempotent(module_db, as_agent, api):
     key = unique()
     agent = as_agent("pulse")
@@ -331,8 +446,15 @@ def test_submit_posts_for_approval_at_once_and_is_idempotent(module_db, as_agent
     assert draft["status"] == "pending" and draft["outcome"] == "waiting for a decision by Bogdan"
     assert draft["drafted_by"] == "pulse" and draft["final_text"] is None and draft["delivery"]["state"] == "none"
     # The outbox worker was woken: the approval message goes out well before its next poll.
-    wait_until(lambda: [c for c in api.calls_to("chat.postMessage") if c.args.get("channel") == "C0APPROVALS"
-                        and str(draft["id"]) in json.dumps(c.args.get("blocks"))], timeout=5, what="the approval post")
+    wait_until(
+        lambda: [
+            c
+            for c in api.calls_to("chat.postMessage")
+            if c.args.get("channel") == "C0APPROVALS" and str(draft["id"]) in json.dumps(c.args.get("blocks"))
+        ],
+        timeout=5,
+        what="the approval post",
+    )
 
     again = agent.post("/drafts", json=draft_payload(key=key))
     assert again.status_code == 200 and again.json()["id"] == draft["id"]
@@ -345,15 +467,18 @@ def test_submit_posts_for_approval_at_once_and_is_idempotent(module_db, as_agent
         assert s.scalar(select(func.count()).select_from(Draft).where(Draft.idem_key == key)) == 1
 
 
-@pytest.mark.parametrize(("fields", "status", "words"), [
-    ({"seat": "nowhere"}, 404, "no seat"),
-    ({"kind": "Not A Kind!"}, 422, "not a draft kind"),
-    ({"subject": "two words"}, 422, "one word"),
-    ({"body": "   "}, 422, "needs a body"),
-    ({"destination": "somewhere over the rainbow"}, 422, "destination"),
-    ({"title": "t" * 201}, 422, "body.title"),
-    ({"seat": "onboarding"}, 403, "held by nobody"),
-])
+@pytest.mark.parametrize(
+    ("fields", "status", "words"),
+    [
+        ({"seat": "nowhere"}, 404, "no seat"),
+        ({"kind": "Not A Kind!"}, 422, "not a draft kind"),
+        ({"subject": "two words"}, 422, "one word"),
+        ({"body": "   "}, 422, "needs a body"),
+        ({"destination": "somewhere over the rainbow"}, 422, "destination"),
+        ({"title": "t" * 201}, 422, "body.title"),
+        ({"seat": "onboarding"}, 403, "held by nobody"),
+    ],
+)
 def test_bad_drafts_are_refused_with_a_clear_problem(as_agent, fields, status, words):
     body = problem(as_agent("pulse").post("/drafts", json=draft_payload(**fields)), status)
     assert words in json.dumps(body)
@@ -422,8 +547,9 @@ def test_wait_times_out_with_the_draft_unchanged(as_agent):
 def test_a_held_draft_is_released_when_the_flag_is_lifted_and_the_waiter_hears(module_db, as_agent):
     subject = f"client:{unique('held')}"
     as_agent("pulse").post("/flags", json={"subject": subject, "flag": "at-risk", "reason": "usage down 40%"})
-    r = as_agent("dirk").post("/drafts", json=draft_payload(seat="sales", kind="expansion", subject=subject,
-                                                            title="Upsell"))
+    r = as_agent("dirk").post(
+        "/drafts", json=draft_payload(seat="sales", kind="expansion", subject=subject, title="Upsell")
+    )
     held = r.json()
     assert held["status"] == "held" and "flagged at-risk by Client Retention" in held["hold_reason"]
     assert held["outcome"].startswith("held: ")
@@ -449,12 +575,14 @@ def test_withdraw(as_agent):
 def test_a_stopping_server_answers_its_waiters_at_once(module_db, api, tokens):
     other = Server(module_db, api, env=FAST)
     try:
-        agent = httpx.Client(base_url=f"{other.url}/api/v1", headers={"Authorization": f"Bearer {tokens.pulse}"},
-                             timeout=90)
+        agent = httpx.Client(
+            base_url=f"{other.url}/api/v1", headers={"Authorization": f"Bearer {tokens.pulse}"}, timeout=90
+        )
         draft_id = agent.post("/drafts", json=draft_payload()).json()["id"]
         answer: dict = {}
-        waiter = threading.Thread(target=lambda: answer.update(r=agent.get(f"/drafts/{draft_id}/wait",
-                                                                           params={"timeout": 60})))
+        waiter = threading.Thread(
+            target=lambda: answer.update(r=agent.get(f"/drafts/{draft_id}/wait", params={"timeout": 60}))
+        )
         waiter.start()
         time.sleep(1.0)
     finally:
@@ -468,6 +596,7 @@ def test_a_stopping_server_answers_its_waiters_at_once(module_db, api, tokens):
 
 # ------------------------------------------------------------------ flags
 
+
 def test_set_list_and_lift_flags(module_db, as_agent):
     subject = f"client:{unique('flag')}"
     pulse = as_agent("pulse")
@@ -477,10 +606,15 @@ def test_set_list_and_lift_flags(module_db, as_agent):
     assert change["created"] and change["flag"]["seat"] == "retention" and change["flag"]["by"] == "Pulse"
     assert change["flag"]["holds"] == ["retention-wins"] and change["flag"]["until"]
     again = pulse.post("/flags", json={"subject": subject, "flag": "at-risk", "reason": "still down"})
-    assert again.status_code == 200 and again.json()["created"] is False and again.json()["flag"]["reason"] == "still down"
+    assert (
+        again.status_code == 200 and again.json()["created"] is False and again.json()["flag"]["reason"] == "still down"
+    )
 
-    held = as_agent("dirk").post("/drafts", json=draft_payload(seat="sales", kind="expansion", subject=subject,
-                                                               title="Upsell")).json()
+    held = (
+        as_agent("dirk")
+        .post("/drafts", json=draft_payload(seat="sales", kind="expansion", subject=subject, title="Upsell"))
+        .json()
+    )
     assert held["status"] == "held"
     listed = as_agent("dirk").get("/flags", params={"subject": subject.upper()}).json()["flags"]
     assert [(f["subject"], f["flag"]) for f in listed] == [(subject, "at-risk")]
@@ -494,14 +628,17 @@ def test_set_list_and_lift_flags(module_db, as_agent):
     assert as_agent("dirk").get("/flags", params={"subject": subject}).json()["flags"] == []
 
 
-@pytest.mark.parametrize(("payload", "status"), [
-    ({"subject": "two words", "flag": "at-risk"}, 422),
-    ({"subject": "client:x", "flag": "Not A Flag"}, 422),
-    ({"subject": "client:x", "flag": "at-risk", "until": "yesterday-ish"}, 422),
-    ({"subject": "client:x", "flag": "at-risk", "until": "2001-01-01"}, 422),
-    ({"subject": "client:x", "flag": "at-risk", "seat": "nowhere"}, 404),
-    ({"subject": "client:x"}, 422),
-])
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"subject": "two words", "flag": "at-risk"}, 422),
+        ({"subject": "client:x", "flag": "Not A Flag"}, 422),
+        ({"subject": "client:x", "flag": "at-risk", "until": "yesterday-ish"}, 422),
+        ({"subject": "client:x", "flag": "at-risk", "until": "2001-01-01"}, 422),
+        ({"subject": "client:x", "flag": "at-risk", "seat": "nowhere"}, 404),
+        ({"subject": "client:x"}, 422),
+    ],
+)
 def test_bad_flags_are_refused(as_agent, payload, status):
     problem(as_agent("pulse").post("/flags", json=payload), status)
 
@@ -568,7 +705,9 @@ def test_no_token_writes_for_a_seat_it_may_not(module_db, as_agent, token, seat)
     r = agent.delete("/flags", params={"subject": subject, "flag": "watch"})
     assert (r.status_code == 200) == allowed(token, seat, "lift"), r.text
     with module_db.session(readonly=True) as s:
-        standing = s.scalar(select(func.count()).select_from(Flag).where(Flag.subject == subject, Flag.lifted_at.is_(None)))
+        standing = s.scalar(
+            select(func.count()).select_from(Flag).where(Flag.subject == subject, Flag.lifted_at.is_(None))
+        )
     assert standing == (0 if allowed(token, seat, "lift") else 1)
     if r.status_code != 200:
         problem(r, 403)
@@ -581,8 +720,8 @@ def test_the_audit_chain_holds_after_all_this(module_db, server):
 
 
 def test_the_briefing_says_what_needs_the_agent_now(as_agent, module_db):
-    from otp_bot.store.domain.gate import flags
     from otp_bot.store.domain.actors import actor_for_holder
+    from otp_bot.store.domain.gate import flags
 
     with module_db.session() as s:
         flags.set_flag(s, actor_for_holder(s, "pulse"), "client:briefed", "at-risk", reason="usage down")

@@ -16,7 +16,10 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import create_token, revoke_token
 
 from .agent_support import (  # noqa: F401 - fixtures
-    as_agent, problem, server, tokens,
+    as_agent,
+    problem,
+    server,
+    tokens,
 )
 from .serve import OTP
 
@@ -26,19 +29,31 @@ def unique(prefix: str = "k") -> str:
 
 
 def send(agent, **fields) -> httpx.Response:
-    return agent.post("/messages", json={"performative": "INFORM", "subject": "Acme", "body": "Usage is down.",
-                                         **fields})
+    return agent.post(
+        "/messages", json={"performative": "INFORM", "subject": "Acme", "body": "Usage is down.", **fields}
+    )
 
 
 def test_send_read_answer_and_thread(as_agent):
     pulse, dirk = as_agent("pulse"), as_agent("dirk")
-    r = send(pulse, performative="REQUEST", to_seat="sales", subject="Is acme safe?", body="Hold the pitch?",
-             deadline="1d", key=unique())
+    r = send(
+        pulse,
+        performative="REQUEST",
+        to_seat="sales",
+        subject="Is acme safe?",
+        body="Hold the pitch?",
+        deadline="1d",
+        key=unique(),
+    )
     assert r.status_code == 201 and r.headers["location"].endswith(f"/messages/{r.json()['message']['id']}")
     asked = r.json()["message"]
     assert asked["from"] == {"id": "retention", "title": "Client Retention", "holder": "Pulse"}
-    assert (asked["to"]["id"], asked["status"], asked["overdue"], asked["thread_id"]) == ("sales", "unread", False,
-                                                                                          asked["id"])
+    assert (asked["to"]["id"], asked["status"], asked["overdue"], asked["thread_id"]) == (
+        "sales",
+        "unread",
+        False,
+        asked["id"],
+    )
     inbox = dirk.get("/inbox").json()  # Dirk holds one seat: his inbox by default
     assert inbox["seat"]["id"] == "sales" and asked["id"] in [m["id"] for m in inbox["messages"]]
     assert inbox["unread"] >= 1
@@ -55,29 +70,43 @@ def test_send_read_answer_and_thread(as_agent):
 def test_a_retried_send_with_a_key_answers_the_same_message(as_agent):
     pulse, key = as_agent("pulse"), unique()
     first = send(pulse, to_seat="sales", key=key)
-    again = pulse.post("/messages", json={"performative": "INFORM", "subject": "Acme", "body": "Usage is down.",
-                                          "to_seat": "sales"}, headers={"Idempotency-Key": key})
+    again = pulse.post(
+        "/messages",
+        json={"performative": "INFORM", "subject": "Acme", "body": "Usage is down.", "to_seat": "sales"},
+        headers={"Idempotency-Key": key},
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["message"]["id"] == first.json()["message"]["id"] and not again.json()["created"]
     assert problem(send(pulse, to_seat="sales", key=key, body="Other"), 409)["code"] == "conflict"
-    assert "differ" in problem(pulse.post("/messages", json={"performative": "INFORM", "subject": "s", "body": "b",
-                                                             "to_seat": "sales", "key": "a"},
-                                          headers={"Idempotency-Key": "b"}), 422)["detail"]
+    assert (
+        "differ"
+        in problem(
+            pulse.post(
+                "/messages",
+                json={"performative": "INFORM", "subject": "s", "body": "b", "to_seat": "sales", "key": "a"},
+                headers={"Idempotency-Key": "b"},
+            ),
+            422,
+        )["detail"]
+    )
 
 
-@pytest.mark.parametrize(("fields", "status", "says"), [
-    ({"to_seat": "salez"}, 404, "no seat `salez`"),
-    ({"to_seat": "sales", "from_seat": "kpi"}, 403, "you do not hold seat `kpi`"),
-    ({"to_seat": "sales", "deadline": "2h"}, 422, "only a REQUEST has a deadline"),
-    ({"to_seat": "sales", "performative": "REQUEST", "deadline": "yesterday"}, 422, "not a deadline"),
-    ({"to_seat": "sales", "performative": "RESPONSE"}, 422, "give in_reply_to"),
-    ({"to_seat": "sales", "performative": "SHOUT"}, 422, "body.performative"),
-    ({"to_seat": "sales", "body": "x" * 10_001}, 422, "body.body"),
-    ({"to_seat": "sales", "subject": " "}, 422, "needs a subject"),
-    ({"to_seat": "sales", "in_reply_to": 999_999}, 404, "no message #999999"),
-    ({"to_seat": "retention"}, 422, "to itself"),
-    ({"to_seat": "sales", "colour": "red"}, 422, "body.colour"),
-])
+@pytest.mark.parametrize(
+    ("fields", "status", "says"),
+    [
+        ({"to_seat": "salez"}, 404, "no seat `salez`"),
+        ({"to_seat": "sales", "from_seat": "kpi"}, 403, "you do not hold seat `kpi`"),
+        ({"to_seat": "sales", "deadline": "2h"}, 422, "only a REQUEST has a deadline"),
+        ({"to_seat": "sales", "performative": "REQUEST", "deadline": "yesterday"}, 422, "not a deadline"),
+        ({"to_seat": "sales", "performative": "RESPONSE"}, 422, "give in_reply_to"),
+        ({"to_seat": "sales", "performative": "SHOUT"}, 422, "body.performative"),
+        ({"to_seat": "sales", "body": "x" * 10_001}, 422, "body.body"),
+        ({"to_seat": "sales", "subject": " "}, 422, "needs a subject"),
+        ({"to_seat": "sales", "in_reply_to": 999_999}, 404, "no message #999999"),
+        ({"to_seat": "retention"}, 422, "to itself"),
+        ({"to_seat": "sales", "colour": "red"}, 422, "body.colour"),
+    ],
+)
 def test_bad_messages_are_refused_with_a_problem(as_agent, fields, status, says):
     body = problem(send(as_agent("pulse"), **fields), status)
     assert says in body["detail"], body
@@ -94,12 +123,20 @@ def test_malformed_and_oversized_bodies(as_agent, server):
 def test_no_or_revoked_token_is_401(server):
     for token in (None, "otp_nope"):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for method, path in (("POST", "/messages"), ("GET", "/inbox"), ("POST", "/messages/1/read"),
-                             ("GET", "/messages/1/thread")):
+        for method, path in (
+            ("POST", "/messages"),
+            ("GET", "/inbox"),
+            ("POST", "/messages/1/read"),
+            ("GET", "/messages/1/thread"),
+        ):
             r = httpx.request(method, f"{server.url}/api/v1{path}", headers=headers, json={})
             assert problem(r, 401)["code"] == "unauthenticated"
-    assert "revoked" in problem(httpx.get(f"{server.url}/api/v1/inbox", headers={
-        "Authorization": f"Bearer {tokens_revoked(server)}"}), 401)["detail"]
+    assert (
+        "revoked"
+        in problem(
+            httpx.get(f"{server.url}/api/v1/inbox", headers={"Authorization": f"Bearer {tokens_revoked(server)}"}), 401
+        )["detail"]
+    )
 
 
 def tokens_revoked(server) -> str:
@@ -144,8 +181,12 @@ def test_the_inbox_pages_and_filters(as_agent):
     assert seen[:5] == sent[::-1]
     first = tally.get("/inbox", params={"seat": "kpi", "limit": 2}).json()
     # A cursor belongs to its list: another filter, or a made-up one, is refused.
-    assert "another inbox" in problem(tally.get("/inbox", params={"seat": "kpi", "status": "all",
-                                                                  "cursor": first["next_cursor"]}), 422)["detail"]
+    assert (
+        "another inbox"
+        in problem(tally.get("/inbox", params={"seat": "kpi", "status": "all", "cursor": first["next_cursor"]}), 422)[
+            "detail"
+        ]
+    )
     assert problem(tally.get("/inbox", params={"cursor": "abc"}), 422)["code"] == "invalid"
     assert problem(tally.get("/inbox", params={"status": "new"}), 422)["code"] == "invalid_request"
     assert problem(tally.get("/inbox", params={"limit": 201}), 422)["code"] == "invalid_request"
@@ -154,23 +195,48 @@ def test_the_inbox_pages_and_filters(as_agent):
 
 def test_the_routes_are_in_the_openapi_schema(server):
     spec = httpx.get(f"{server.url}/api/v1/openapi.json").json()
-    for path in ("/messages", "/inbox", "/messages/{message_id}", "/messages/{message_id}/read",
-                 "/messages/{message_id}/thread"):
+    for path in (
+        "/messages",
+        "/inbox",
+        "/messages/{message_id}",
+        "/messages/{message_id}/read",
+        "/messages/{message_id}/thread",
+    ):
         assert path in spec["paths"], path
     assert "from" in spec["components"]["schemas"]["Message"]["properties"]
 
 
 # ------------------------------------------------------------------ `otp agent send` and `otp agent inbox`
 
+
 def agent_cli(server, token: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")}
-    return subprocess.run([OTP, "agent", *args], env={**env, "OTP_URL": server.url, "OTP_TOKEN": token},
-                          capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [OTP, "agent", *args],
+        env={**env, "OTP_URL": server.url, "OTP_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
 
 
 def test_agents_talk_from_the_shell(server, tokens):
-    asked = agent_cli(server, tokens.dirk, "send", "retention", "-p", "request", "--subject", "Umbrella?",
-                      "--body", "Safe to pitch Umbrella?\nThey asked twice.", "--deadline", "1d", "--key", unique())
+    asked = agent_cli(
+        server,
+        tokens.dirk,
+        "send",
+        "retention",
+        "-p",
+        "request",
+        "--subject",
+        "Umbrella?",
+        "--body",
+        "Safe to pitch Umbrella?\nThey asked twice.",
+        "--deadline",
+        "1d",
+        "--key",
+        unique(),
+    )
     assert asked.returncode == 0, asked.stderr
     number = asked.stdout.strip().splitlines()[-1]
     assert number.isdigit() and f"message #{number} sent to retention (REQUEST)" in asked.stderr

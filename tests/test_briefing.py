@@ -18,15 +18,15 @@ from otp_bot.commands import run
 from otp_bot.commands.briefing import MAIN_LINES, briefing_message
 from otp_bot.store.db import Database
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.agents import bus
-from otp_bot.store.domain.gate import drafts, flags
-from otp_bot.store.domain.scorecard import periods
-from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, briefing_json, daily_briefing
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import Value, record_values
 from otp_bot.store.models import ScheduleRun
 
@@ -46,12 +46,27 @@ CHART = {
     ],
     "seats": [
         {"id": "coo", "title": "COO", "holder": "bogdan"},
-        {"id": "retention", "title": "Client Retention", "holder": "pulse", "reports_to": "coo",
-         "metrics": [{"id": "early-flags", "name": "At-risk clients flagged early", "goal": ">= 3"}]},
-        {"id": "sales", "title": "Sales Pipeline", "holder": "dirk", "reports_to": "coo",
-         "metrics": [{"id": "deals", "name": "Deals won", "goal": ">= 1", "aggregation": "sum"}]},
-        {"id": "accounting", "title": "Accounting", "holder": "janine", "reports_to": "coo",
-         "metrics": [{"id": "ar-60", "name": "Receivables over 60 days", "unit": "currency", "goal": "< 15000"}]},
+        {
+            "id": "retention",
+            "title": "Client Retention",
+            "holder": "pulse",
+            "reports_to": "coo",
+            "metrics": [{"id": "early-flags", "name": "At-risk clients flagged early", "goal": ">= 3"}],
+        },
+        {
+            "id": "sales",
+            "title": "Sales Pipeline",
+            "holder": "dirk",
+            "reports_to": "coo",
+            "metrics": [{"id": "deals", "name": "Deals won", "goal": ">= 1", "aggregation": "sum"}],
+        },
+        {
+            "id": "accounting",
+            "title": "Accounting",
+            "holder": "janine",
+            "reports_to": "coo",
+            "metrics": [{"id": "ar-60", "name": "Receivables over 60 days", "unit": "currency", "goal": "< 15000"}],
+        },
     ],
     "approvals": [{"seats": ["retention", "sales"], "channel": "C0APPROVALS", "approvers": ["bogdan"]}],
     "policies": [{"name": "retention-wins", "hold_kind": "expansion", "while_flag": "at-risk", "winner": "retention"}],
@@ -102,6 +117,7 @@ def text_of(b: DailyBriefing, *, threaded: bool = False) -> str:
 
 # ---------------------------------------------------------------- a quiet day
 
+
 def test_a_quiet_day_says_so_in_one_line(org, since):
     b = brief(org, since)
     assert b.quiet and present(b) == set()
@@ -115,10 +131,18 @@ def test_a_quiet_day_says_so_in_one_line(org, since):
 
 # ---------------------------------------------------------------- each section, exactly when it should
 
+
 def submit(db: Database, holder: str, seat: str, kind: str, subject: str = "client:acme") -> int:
     with db.session() as s:
-        return drafts.submit_draft(s, actor_for_holder(s, holder), seat_id=seat, kind=kind, subject=subject,
-                                   title=f"{kind} for {subject}", body="Hi").draft.id
+        return drafts.submit_draft(
+            s,
+            actor_for_holder(s, holder),
+            seat_id=seat,
+            kind=kind,
+            subject=subject,
+            title=f"{kind} for {subject}",
+            body="Hi",
+        ).draft.id
 
 
 def waiting(db: Database) -> None:
@@ -127,22 +151,38 @@ def waiting(db: Database) -> None:
 
 def held(db: Database) -> None:
     with db.session() as s:  # before the briefing's `since`: the flag is in force, not new
-        flags.set_flag(s, actor_for_holder(s, "pulse"), "client:acme", "at-risk", reason="usage down 40%",
-                       now=utcnow() - dt.timedelta(days=2))
+        flags.set_flag(
+            s,
+            actor_for_holder(s, "pulse"),
+            "client:acme",
+            "at-risk",
+            reason="usage down 40%",
+            now=utcnow() - dt.timedelta(days=2),
+        )
     submit(db, "dirk", "sales", "expansion")
 
 
 def overdue(db: Database) -> None:
     with db.session() as s:
-        bus.send_message(s, actor_for_holder(s, "dirk"), performative="REQUEST", to_seat="retention",
-                         subject="Which clients are at risk?", body="Before the pitch", deadline="1h",
-                         now=utcnow() - dt.timedelta(hours=3))
+        bus.send_message(
+            s,
+            actor_for_holder(s, "dirk"),
+            performative="REQUEST",
+            to_seat="retention",
+            subject="Which clients are at risk?",
+            body="Before the pitch",
+            deadline="1h",
+            now=utcnow() - dt.timedelta(hours=3),
+        )
 
 
 def off_track(db: Database) -> None:
     with db.session() as s:  # this week's value corrected to a miss
-        record_values(s, OPERATOR, [Value("early-flags", 1, periods.period_start(periods.today("UTC"), "weekly"),
-                                          correction=True)])
+        record_values(
+            s,
+            OPERATOR,
+            [Value("early-flags", 1, periods.period_start(periods.today("UTC"), "weekly"), correction=True)],
+        )
 
 
 def stale(db: Database) -> None:
@@ -187,9 +227,15 @@ def test_each_section_appears_exactly_when_there_is_something_for_it(org, since,
     assert not b.quiet
     text = text_of(b)
     assert "Quiet day" not in text
-    titles = {"waiting": "*Drafts waiting*", "held": "*Held by a policy", "overdue": "*Requests past their deadline",
-              "off_track": "*Off track", "stale": "*No value last period", "flags": "*Flags in force",
-              "changes": "*Seat changes since the last briefing"}
+    titles = {
+        "waiting": "*Drafts waiting*",
+        "held": "*Held by a policy",
+        "overdue": "*Requests past their deadline",
+        "off_track": "*Off track",
+        "stale": "*No value last period",
+        "flags": "*Flags in force",
+        "changes": "*Seat changes since the last briefing",
+    }
     assert {k for k, t in titles.items() if t in text} == expected
 
 
@@ -212,8 +258,15 @@ def test_what_each_section_says(org, since):
     # The most pressing first: drafts waiting, then held, requests, the numbers, flags, changes, agents.
     order = [blk["text"]["text"].split("*")[1] for blk in briefing_message(b).blocks if blk["type"] == "section"]
     assert [o.split(" (")[0] for o in order] == [
-        "Drafts waiting", "Held by a policy", "Requests past their deadline", "Off track", "No value last period",
-        "Flags in force", "Seat changes since the last briefing", "Agents"]
+        "Drafts waiting",
+        "Held by a policy",
+        "Requests past their deadline",
+        "Off track",
+        "No value last period",
+        "Flags in force",
+        "Seat changes since the last briefing",
+        "Agents",
+    ]
 
 
 def test_an_agent_that_did_nothing_says_so(org, since):
@@ -243,8 +296,13 @@ def test_since_is_the_last_posted_briefing(org):
 
 def test_text_from_data_is_escaped(org, since):
     with org.session() as s:
-        flags.set_flag(s, actor_for_holder(s, "pulse"), "client:evil", "at-risk",
-                       reason="<!channel> call <@U123> now & <https://evil.example|bank.com>")
+        flags.set_flag(
+            s,
+            actor_for_holder(s, "pulse"),
+            "client:evil",
+            "at-risk",
+            reason="<!channel> call <@U123> now & <https://evil.example|bank.com>",
+        )
     text = text_of(brief(org, since))
     assert "<!channel>" not in text and "<@U123>" not in text and "<https://" not in text
     assert "&lt;!channel&gt;" in text and "&amp;" in text
@@ -265,16 +323,26 @@ def test_otp_briefing_answers_with_the_shareable_briefing(org, since):
 
 # ---------------------------------------------------------------- a big org, within Slack's limits
 
+
 @pytest.fixture
 def big_org(org) -> Database:
     """200 seats with a metric each, most off track; 80 drafts waiting, 40 held, 60 flags."""
     with org.session() as s:
         chart = export_chart(s).model_dump(mode="json", exclude_defaults=True)
-        chart["holders"] += [{"id": f"agent{i}", "name": f"Agent <{i}> & co", "kind": "agent", "supervisor": "bogdan"}
-                             for i in range(200)]
-        chart["seats"] += [{"id": f"seat{i}", "title": f"Seat {i} " + "with a long title " * 3, "holder": f"agent{i}",
-                            "reports_to": "coo", "metrics": [{"id": f"m{i}", "name": f"Metric {i} " + "x" * 60,
-                                                              "goal": ">= 100"}]} for i in range(200)]
+        chart["holders"] += [
+            {"id": f"agent{i}", "name": f"Agent <{i}> & co", "kind": "agent", "supervisor": "bogdan"}
+            for i in range(200)
+        ]
+        chart["seats"] += [
+            {
+                "id": f"seat{i}",
+                "title": f"Seat {i} " + "with a long title " * 3,
+                "holder": f"agent{i}",
+                "reports_to": "coo",
+                "metrics": [{"id": f"m{i}", "name": f"Metric {i} " + "x" * 60, "goal": ">= 100"}],
+            }
+            for i in range(200)
+        ]
         chart["approvals"][0]["seats"] += [f"seat{i}" for i in range(200)]
         apply_chart(s, validate_chart(chart, "big"), actor="operator:test", source="big")
         this_week = periods.period_start(periods.today("UTC"), "weekly")

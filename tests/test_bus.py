@@ -12,10 +12,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.commands import run
-from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.models import AuditEntry, Message, OutboxItem, Seat
@@ -55,19 +55,33 @@ def ids(p: bus.InboxPage) -> list[int]:
 
 # ------------------------------------------------------------------------- sending and answering
 
+
 def test_a_request_reaches_the_inbox_and_a_response_answers_it(example_db):
-    ask = send(example_db, "pulse", to_seat="sales", performative="request", subject="Is acme safe to pitch?",
-               body="Acme's usage fell 40%. Hold the expansion pitch?", deadline="4h")
+    ask = send(
+        example_db,
+        "pulse",
+        to_seat="sales",
+        performative="request",
+        subject="Is acme safe to pitch?",
+        body="Acme's usage fell 40%. Hold the expansion pitch?",
+        deadline="4h",
+    )
     m = ask.message
     assert ask.created and (m.from_seat_id, m.to_seat_id, m.performative, m.status) == (
-        "retention", "sales", "REQUEST", "unread")
+        "retention",
+        "sales",
+        "REQUEST",
+        "unread",
+    )
     assert m.thread_id is None and m.root_id == m.id and m.sent_by == "holder:pulse"
     assert dt.timedelta(hours=3, minutes=59) < m.deadline - utcnow() <= dt.timedelta(hours=4)
 
     inbox = page(example_db, "dirk", "sales")
     assert ids(inbox) == [m.id] and inbox.unread == 1 and inbox.next_cursor is None
 
-    answer = send(example_db, "dirk", performative="RESPONSE", in_reply_to=m.id, body="Holding it until you clear acme.")
+    answer = send(
+        example_db, "dirk", performative="RESPONSE", in_reply_to=m.id, body="Holding it until you clear acme."
+    )
     reply = answer.message
     assert (reply.from_seat_id, reply.to_seat_id) == ("sales", "retention")  # to the other seat, by itself
     assert reply.subject == "Re: Is acme safe to pitch?" and reply.thread_id == m.id and reply.in_reply_to == m.id
@@ -78,8 +92,10 @@ def test_a_request_reaches_the_inbox_and_a_response_answers_it(example_db):
         thread = bus.thread(s, actor_for_holder(s, "pulse"), reply.id)
         assert [t.id for t in thread] == [m.id, reply.id]
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "message.sent").order_by(AuditEntry.id)).all()
-        assert [(a.actor, a.subject) for a in audit] == [("holder:pulse", f"message:{m.id}"),
-                                                         ("holder:dirk", f"message:{reply.id}")]
+        assert [(a.actor, a.subject) for a in audit] == [
+            ("holder:pulse", f"message:{m.id}"),
+            ("holder:dirk", f"message:{reply.id}"),
+        ]
         assert audit[1].detail["in_reply_to"] == m.id and audit[0].detail["performative"] == "REQUEST"
     assert ids(page(example_db, "pulse", "retention")) == [reply.id]
     assert ids(page(example_db, "dirk", "sales")) == []  # answered: no longer open
@@ -87,8 +103,14 @@ def test_a_request_reaches_the_inbox_and_a_response_answers_it(example_db):
 
 
 def test_a_thread_grows_and_stays_between_its_two_seats(example_db):
-    first = send(example_db, "pulse", to_seat="sales", performative="PROPOSAL", subject="Split acme",
-                 body="I keep acme, you take globex.").message
+    first = send(
+        example_db,
+        "pulse",
+        to_seat="sales",
+        performative="PROPOSAL",
+        subject="Split acme",
+        body="I keep acme, you take globex.",
+    ).message
     second = send(example_db, "dirk", in_reply_to=first.id, performative="INFORM", body="Thinking.").message
     third = send(example_db, "pulse", in_reply_to=second.id, performative="RESPONSE", body="OK.").message
     assert (third.thread_id, third.to_seat_id, third.subject) == (first.id, "sales", "Re: Split acme")
@@ -96,8 +118,9 @@ def test_a_thread_grows_and_stays_between_its_two_seats(example_db):
     assert "only they reply" in refused(example_db, "nick", Forbidden, in_reply_to=first.id)
     assert "goes to `retention`" in refused(example_db, "dirk", Invalid, in_reply_to=first.id, to_seat="prospecting")
     # A RESPONSE answers a message sent to the responding seat, not its own.
-    assert "answers a message sent to your seat" in refused(example_db, "pulse", Invalid, performative="RESPONSE",
-                                                            in_reply_to=first.id)
+    assert "answers a message sent to your seat" in refused(
+        example_db, "pulse", Invalid, performative="RESPONSE", in_reply_to=first.id
+    )
     with example_db.session(readonly=True) as s:
         assert [m.id for m in bus.thread(s, OPERATOR, first.id)] == [first.id, second.id, third.id]
         with pytest.raises(Forbidden, match="you may read neither"):
@@ -123,23 +146,26 @@ def test_who_may_send(example_db):
     assert "you do not hold" in refused(example_db, Actor.anonymous(), Forbidden, from_seat="kpi", to_seat="sales")
 
 
-@pytest.mark.parametrize(("fields", "error", "says"), [
-    ({"performative": "SHOUT"}, Invalid, "not a performative"),
-    ({"performative": "RESPONSE"}, Invalid, "give in_reply_to"),
-    ({"subject": "  "}, Invalid, "needs a subject"),
-    ({"subject": "x" * 201}, Invalid, "at most 200"),
-    ({"body": ""}, Invalid, "needs a body"),
-    ({"body": "x" * 10_001}, Invalid, "at most 10,000"),
-    ({"body": "a\x00b"}, Invalid, "NUL"),
-    ({"deadline": "2h"}, Invalid, "only a REQUEST has a deadline; this is an INFORM"),
-    ({"performative": "REQUEST", "deadline": "soon"}, Invalid, "not a deadline"),
-    ({"performative": "REQUEST", "deadline": "2020-01-01"}, Invalid, "not in the future"),
-    ({"performative": "REQUEST", "deadline": "400d"}, Invalid, "at most a year"),
-    ({"in_reply_to": "abc"}, Invalid, "not a message number"),
-    ({"in_reply_to": 999_999}, NotFound, "no message #999999"),
-    ({"in_reply_to": 2**40}, NotFound, "no message"),
-    ({"key": "k" * 201}, Invalid, "at most 200"),
-])
+@pytest.mark.parametrize(
+    ("fields", "error", "says"),
+    [
+        ({"performative": "SHOUT"}, Invalid, "not a performative"),
+        ({"performative": "RESPONSE"}, Invalid, "give in_reply_to"),
+        ({"subject": "  "}, Invalid, "needs a subject"),
+        ({"subject": "x" * 201}, Invalid, "at most 200"),
+        ({"body": ""}, Invalid, "needs a body"),
+        ({"body": "x" * 10_001}, Invalid, "at most 10,000"),
+        ({"body": "a\x00b"}, Invalid, "NUL"),
+        ({"deadline": "2h"}, Invalid, "only a REQUEST has a deadline; this is an INFORM"),
+        ({"performative": "REQUEST", "deadline": "soon"}, Invalid, "not a deadline"),
+        ({"performative": "REQUEST", "deadline": "2020-01-01"}, Invalid, "not in the future"),
+        ({"performative": "REQUEST", "deadline": "400d"}, Invalid, "at most a year"),
+        ({"in_reply_to": "abc"}, Invalid, "not a message number"),
+        ({"in_reply_to": 999_999}, NotFound, "no message #999999"),
+        ({"in_reply_to": 2**40}, NotFound, "no message"),
+        ({"key": "k" * 201}, Invalid, "at most 200"),
+    ],
+)
 def test_bad_messages_are_refused_clearly(example_db, fields, error, says):
     assert says in refused(example_db, "pulse", error, **{"to_seat": "sales", **fields})
     with example_db.session(readonly=True) as s:
@@ -148,8 +174,14 @@ def test_bad_messages_are_refused_clearly(example_db, fields, error, says):
 
 def test_deadlines_and_subjects_are_normalised(example_db):
     at = (utcnow() + dt.timedelta(days=2)).replace(microsecond=0)
-    m = send(example_db, "pulse", to_seat="sales", performative="request", deadline=at.replace(tzinfo=None).isoformat(),
-             subject="  two\nlines  ").message
+    m = send(
+        example_db,
+        "pulse",
+        to_seat="sales",
+        performative="request",
+        deadline=at.replace(tzinfo=None).isoformat(),
+        subject="  two\nlines  ",
+    ).message
     assert m.deadline.replace(tzinfo=dt.UTC) == at and m.subject == "two lines"
 
 
@@ -162,6 +194,7 @@ def test_a_retried_send_with_a_key_is_sent_once(example_db):
 
 
 # ------------------------------------------------------------------------- reading
+
 
 def test_who_may_read_an_inbox(example_db):
     send(example_db, "pulse", to_seat="sales")
@@ -180,9 +213,8 @@ def test_who_may_read_an_inbox(example_db):
 def test_reading_marks_read_only_for_the_holder(example_db):
     ask = send(example_db, "pulse", to_seat="sales", performative="REQUEST").message
     note = send(example_db, "pulse", to_seat="sales", performative="INFORM").message
-    with example_db.session() as s:
-        with pytest.raises(Forbidden, match="only its holder"):
-            bus.mark_read(s, actor_for_holder(s, "david"), note.id)
+    with example_db.session() as s, pytest.raises(Forbidden, match="only its holder"):
+        bus.mark_read(s, actor_for_holder(s, "david"), note.id)
     with example_db.session() as s:
         dirk = actor_for_holder(s, "dirk")
         assert bus.mark_read(s, dirk, note.id).status == "read"
@@ -202,8 +234,12 @@ def test_the_inbox_pages_newest_first(example_db):
     second = page(example_db, "dirk", "sales", limit=2, cursor=first.next_cursor)
     third = page(example_db, "dirk", "sales", limit=2, cursor=second.next_cursor)
     assert ids(second) == sent[2:0:-1] and ids(third) == sent[:1] and third.next_cursor is None
-    for bad, says in (({"limit": 0}, "between 1 and 200"), ({"limit": 201}, "between 1 and 200"),
-                      ({"cursor": "abc"}, "not a cursor"), ({"status": "new"}, "not an inbox filter")):
+    for bad, says in (
+        ({"limit": 0}, "between 1 and 200"),
+        ({"limit": 201}, "between 1 and 200"),
+        ({"cursor": "abc"}, "not a cursor"),
+        ({"status": "new"}, "not an inbox filter"),
+    ):
         with pytest.raises(Invalid, match=says):
             page(example_db, "dirk", "sales", **bad)
 
@@ -234,6 +270,7 @@ def test_get_message_reads_only_what_may_be_read(example_db):
 
 # ------------------------------------------------------------------------- the chart, the mirror, the database
 
+
 def with_coordination(db, channel: str | None) -> None:
     with db.session() as s:
         spec = export_chart(s)
@@ -247,8 +284,9 @@ def test_messages_are_mirrored_to_the_coordination_channel_when_the_chart_names_
     m = send(example_db, "pulse", to_seat="sales").message
     with example_db.session(readonly=True) as s:
         items = s.scalars(select(OutboxItem).where(OutboxItem.kind == "bus_mirror")).all()
-        assert [(i.key, i.payload) for i in items] == [(f"message:{m.id}:mirror",
-                                                        {"message_id": m.id, "channel": "C0COORD"})]
+        assert [(i.key, i.payload) for i in items] == [
+            (f"message:{m.id}:mirror", {"message_id": m.id, "channel": "C0COORD"})
+        ]
         text = dump_chart(export_chart(s))
     assert "coordination_channel: C0COORD" in text
     with pytest.raises(ChartErrors, match="not a channel id"):
@@ -267,22 +305,34 @@ def test_a_seat_with_messages_is_retired_not_removed(example_db):
 REFUSED = (IntegrityError, InternalError, OperationalError)
 
 
-@pytest.mark.parametrize("values", [
-    {"performative": "INFORM", "deadline": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)},
-    {"performative": "RESPONSE"},
-    {"performative": "SHOUT"},
-    {"to_seat_id": "retention"},
-    {"status": "read"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"performative": "INFORM", "deadline": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)},
+        {"performative": "RESPONSE"},
+        {"performative": "SHOUT"},
+        {"to_seat_id": "retention"},
+        {"status": "read"},
+    ],
+)
 def test_the_database_refuses_what_the_rules_refuse(example_db, values):
-    row = {"from_seat_id": "retention", "to_seat_id": "sales", "performative": "INFORM", "subject": "s", "body": "b",
-           "sent_by": "x", "created_at": utcnow(), "status": "unread", **values}
-    with pytest.raises(REFUSED):
-        with example_db.session() as s:
-            s.execute(insert(Message).values(**row))
+    row = {
+        "from_seat_id": "retention",
+        "to_seat_id": "sales",
+        "performative": "INFORM",
+        "subject": "s",
+        "body": "b",
+        "sent_by": "x",
+        "created_at": utcnow(),
+        "status": "unread",
+        **values,
+    }
+    with pytest.raises(REFUSED), example_db.session() as s:
+        s.execute(insert(Message).values(**row))
 
 
 # ------------------------------------------------------------------------- /otp inbox
+
 
 def ask(db, text, holder=None):
     with db.session() as s:
@@ -292,8 +342,15 @@ def ask(db, text, holder=None):
 
 
 def test_otp_inbox_shows_a_seats_messages_and_marks_them_read_for_its_holder(example_db):
-    m = send(example_db, "pulse", to_seat="sales", performative="REQUEST", subject="<!channel> acme?",
-             body="Hold *expansion* <https://evil|bank>", deadline="1d").message
+    m = send(
+        example_db,
+        "pulse",
+        to_seat="sales",
+        performative="REQUEST",
+        subject="<!channel> acme?",
+        body="Hold *expansion* <https://evil|bank>",
+        deadline="1d",
+    ).message
     seen_by_david = ask(example_db, "inbox sales", "david")
     assert seen_by_david.ok and f"#{m.id} REQUEST" in seen_by_david.text and "unread" in seen_by_david.text
     assert "&lt;!channel&gt;" in seen_by_david.text and "<!channel>" not in seen_by_david.text
@@ -309,9 +366,13 @@ def test_otp_inbox_shows_a_seats_messages_and_marks_them_read_for_its_holder(exa
 
 
 def test_otp_inbox_refuses_clearly(example_db):
-    for text, holder, says in (("inbox", "dirk", "name one seat"), ("inbox sales", "pulse", "you cannot read it"),
-                               ("inbox sales", None, "you cannot read it"), ("inbox salez", "dirk", "no seat"),
-                               ("inbox sales --new", "dirk", "unknown option")):
+    for text, holder, says in (
+        ("inbox", "dirk", "name one seat"),
+        ("inbox sales", "pulse", "you cannot read it"),
+        ("inbox sales", None, "you cannot read it"),
+        ("inbox salez", "dirk", "no seat"),
+        ("inbox sales --new", "dirk", "unknown option"),
+    ):
         reply = ask(example_db, text, holder)
         assert not reply.ok and says in reply.text, text
 
@@ -324,15 +385,22 @@ def test_a_long_inbox_stays_within_slacks_limits(example_db):
 
 
 def test_the_worker_mirrors_a_conversation_as_one_slack_thread(example_db):
-    from otp_bot.bot.slack.settings import WorkerSettings
-    from otp_bot.bot.slack.client import make_client
     from otp_bot.bot.runtime.worker import OutboxWorker
+    from otp_bot.bot.slack.client import make_client
+    from otp_bot.bot.slack.settings import WorkerSettings
 
     from .slack_api import SlackAPI
 
     with_coordination(example_db, "C0COORD")
-    ask = send(example_db, "pulse", to_seat="sales", performative="REQUEST", subject="acme?",
-               body="<!channel> hold the pitch", deadline="1d").message
+    ask = send(
+        example_db,
+        "pulse",
+        to_seat="sales",
+        performative="REQUEST",
+        subject="acme?",
+        body="<!channel> hold the pitch",
+        deadline="1d",
+    ).message
     send(example_db, "dirk", performative="RESPONSE", in_reply_to=ask.id, body="Held.")
     with SlackAPI(tokens=["xoxb-test-token"]) as api:
         worker = OutboxWorker(example_db, make_client("xoxb-test-token", api.url), WorkerSettings(retry_backoff=[0.0]))

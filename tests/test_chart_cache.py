@@ -9,11 +9,11 @@ import time
 import pytest
 from sqlalchemy import select
 
-from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.cache import per_chart
 from otp_bot.store.domain.chart.directory import directory, seat_card
 from otp_bot.store.domain.errors import Conflict, NotFound
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.lifecycle.seats import HearingInput
 from otp_bot.store.models import Seat, SeatOwns
 
@@ -83,9 +83,18 @@ def test_a_hire_a_retirement_and_a_metric_change_show_in_the_next_read(db):
         card = directory(s).seats["growth"]
         assert (card.holder, card.reports_to, card.owns) == ("Janine", "coo", ("experiments",))
     with db.session() as s:
-        lifecycle.retire(s, OPERATOR, "growth", HearingInput(
-            decision="retire", moves=[("experiments", "coo")], reason="Merged into operations",
-            findings="No numbers of its own", recommendation="Retire it"))
+        lifecycle.retire(
+            s,
+            OPERATOR,
+            "growth",
+            HearingInput(
+                decision="retire",
+                moves=[("experiments", "coo")],
+                reason="Merged into operations",
+                findings="No numbers of its own",
+                recommendation="Retire it",
+            ),
+        )
     with db.session(readonly=True) as s:
         assert directory(s).seats["growth"].status == "retired"
         assert "experiments" in directory(s).seats["coo"].owns

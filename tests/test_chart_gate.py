@@ -10,12 +10,12 @@ import pytest
 import yaml
 from sqlalchemy import select, update
 
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, diff_charts, export_chart
+from otp_bot.store.domain.errors import Conflict, Forbidden
 from otp_bot.store.domain.gate import drafts, flags
 from otp_bot.store.domain.lifecycle import seats as lifecycle
-from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.sync import apply_chart, diff_charts, export_chart
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.errors import Conflict, Forbidden
 from otp_bot.store.domain.lifecycle.seats import HearingInput, capabilities
 from otp_bot.store.models import ApprovalRoute, AuditEntry, DraftDecision, DraftMessage, OutboxItem, Seat
 
@@ -40,8 +40,14 @@ def reimport(db, data: dict):
 
 
 def submit(db, actor=PULSE, seat_id="retention", **fields) -> int:
-    values = {"kind": "retention-outreach", "subject": "client:acme", "title": "Check in",
-              "body": "Hi Acme, how are the new ads doing?", "destination": "C0CLIENTS", **fields}
+    values = {
+        "kind": "retention-outreach",
+        "subject": "client:acme",
+        "title": "Check in",
+        "body": "Hi Acme, how are the new ads doing?",
+        "destination": "C0CLIENTS",
+        **fields,
+    }
     with db.session() as s:
         return drafts.submit_draft(s, actor, seat_id=seat_id, **values).draft.id
 
@@ -66,14 +72,20 @@ def state(db, draft_id: int):
 
 def queued(db, draft_id: int) -> list[tuple[str, dict]]:
     with db.session() as s:
-        return [(o.kind, o.payload) for o in s.scalars(select(OutboxItem).where(OutboxItem.draft_id == draft_id)
-                                                       .order_by(OutboxItem.id))]
+        return [
+            (o.kind, o.payload)
+            for o in s.scalars(select(OutboxItem).where(OutboxItem.draft_id == draft_id).order_by(OutboxItem.id))
+        ]
 
 
 def audit_of(db, draft_id: int) -> list[tuple[str, dict]]:
     with db.session() as s:
-        return [(a.action, a.detail) for a in s.scalars(select(AuditEntry).where(
-            AuditEntry.subject == f"draft:{draft_id}").order_by(AuditEntry.id))]
+        return [
+            (a.action, a.detail)
+            for a in s.scalars(
+                select(AuditEntry).where(AuditEntry.subject == f"draft:{draft_id}").order_by(AuditEntry.id)
+            )
+        ]
 
 
 def decisions(db, draft_id: int) -> int:
@@ -82,6 +94,7 @@ def decisions(db, draft_id: int) -> int:
 
 
 # ------------------------------------------------------------------ seats that change
+
 
 def test_a_seat_retired_by_an_import_withdraws_its_pending_draft_and_a_click_is_refused(example_db):
     draft_id = submit(example_db)
@@ -95,7 +108,9 @@ def test_a_seat_retired_by_an_import_withdraws_its_pending_draft_and_a_click_is_
     assert [c.describe() for c in result.drafts] == [f"draft #{draft_id} withdrawn: seat `retention` was retired"]
     status, outcome, _, _ = state(example_db, draft_id)
     assert status == "withdrawn" and outcome.endswith(": seat `retention` was retired")  # what the agent reads
-    assert ("draft.withdrawn", {"reason": "seat `retention` was retired", "by": "chart"}) in audit_of(example_db, draft_id)
+    assert ("draft.withdrawn", {"reason": "seat `retention` was retired", "by": "chart"}) in audit_of(
+        example_db, draft_id
+    )
     kinds = [(k, p.get("event")) for k, p in queued(example_db, draft_id)]
     assert ("approval_update", None) in kinds and ("notify", "withdrawn") in kinds  # message updated, human told
     with pytest.raises(Conflict, match=r"already withdrawn .*: seat `retention` was retired"):
@@ -117,14 +132,31 @@ def test_a_held_draft_of_a_vacated_seat_is_withdrawn_too(example_db):
     assert state(example_db, held)[1].endswith("seat `sales` was vacated")
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda s: lifecycle.vacate(s, OPERATOR, "retention"), "seat `retention` was vacated"),
-    (lambda s: lifecycle.assign(s, OPERATOR, "retention", "dash"),
-     "seat `retention` is now held by Dash, not by Pulse who drafted it"),
-    (lambda s: lifecycle.retire(s, OPERATOR, "retention", HearingInput(
-        reason="r", findings="f", recommendation="c", decision="retire",
-        moves=[(c.key, "-") for c in capabilities(drafts.get_draft(s, 1).seat)])), "seat `retention` was retired"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda s: lifecycle.vacate(s, OPERATOR, "retention"), "seat `retention` was vacated"),
+        (
+            lambda s: lifecycle.assign(s, OPERATOR, "retention", "dash"),
+            "seat `retention` is now held by Dash, not by Pulse who drafted it",
+        ),
+        (
+            lambda s: lifecycle.retire(
+                s,
+                OPERATOR,
+                "retention",
+                HearingInput(
+                    reason="r",
+                    findings="f",
+                    recommendation="c",
+                    decision="retire",
+                    moves=[(c.key, "-") for c in capabilities(drafts.get_draft(s, 1).seat)],
+                ),
+            ),
+            "seat `retention` was retired",
+        ),
+    ],
+)
 def test_the_seat_lifecycle_withdraws_the_drafts_its_drafter_no_longer_speaks_for(example_db, change, reason):
     draft_id = submit(example_db)
     assert draft_id == 1
@@ -149,6 +181,7 @@ def test_a_click_is_checked_against_the_seat_as_it_is_now(example_db):
 
 # ------------------------------------------------------------------ routes that change
 
+
 def test_an_approver_removed_from_every_route_can_no_longer_approve(example_db):
     draft_id = submit(example_db)
     message = posted_at(example_db, draft_id)
@@ -159,7 +192,8 @@ def test_an_approver_removed_from_every_route_can_no_longer_approve(example_db):
     result = reimport(example_db, data)
 
     assert [c.describe() for c in result.drafts] == [
-        f"draft #{draft_id} approvers: decided by the route's approvers as the chart names them now"]
+        f"draft #{draft_id} approvers: decided by the route's approvers as the chart names them now"
+    ]
     assert state(example_db, draft_id)[2:] == ("C0APPROVALS", ["david"])
     with pytest.raises(Forbidden, match="not an approver for draft #1; approvers are David"):
         decide(example_db, BOGDAN, draft_id, message=message)
@@ -200,8 +234,9 @@ def test_a_route_that_moves_channel_moves_its_pending_drafts(example_db):
 
 def test_a_route_that_nobody_can_satisfy_any_more_withdraws_its_drafts_saying_why(example_db):
     data = example()
-    data["approvals"].append({"seats": ["accounting"], "channel": "C0APPROVALS", "approvers": ["bogdan", "david"],
-                              "required": 2})
+    data["approvals"].append(
+        {"seats": ["accounting"], "channel": "C0APPROVALS", "approvers": ["bogdan", "david"], "required": 2}
+    )
     reimport(example_db, data)
     draft_id = submit(example_db, Actor(label="Janine", holder_id="janine"), "accounting", kind="invoice-note")
     data["approvals"][-1]["approvers"] = ["bogdan", "janine"]  # Janine drafted it: one approver left for two
@@ -223,13 +258,16 @@ def test_the_import_diff_names_route_changes_in_words(example_db):
     with example_db.session() as s:
         changes = diff_charts(export_chart(s), validate_chart(data, "t"))
     words = next(c.describe() for c in changes if c.entity == "approvals")
-    assert words == ("~ approvals: sales removed from route 1; david approves route 1; route 2 needs 1 approval (was 2); "
-                     "david approves route 3; route 4 added (seats sales, in channel C0SALESOK, approvers janine); "
-                     "janine now approves; bogdan no longer approves")
+    assert words == (
+        "~ approvals: sales removed from route 1; david approves route 1; route 2 needs 1 approval (was 2); "
+        "david approves route 3; route 4 added (seats sales, in channel C0SALESOK, approvers janine); "
+        "janine now approves; bogdan no longer approves"
+    )
     assert "→ 1" not in words and "routes" not in words
 
 
 # ------------------------------------------------------------------ a retried decision
+
 
 def test_a_retry_after_a_commit_that_landed_is_recognised_not_decided_twice(example_db):
     draft_id = submit(example_db)
@@ -273,7 +311,8 @@ def test_a_route_that_now_asks_for_no_more_approvals_than_a_draft_has_approves_i
     data["approvals"][1]["required"] = 1
     result = reimport(example_db, data)
     assert [c.describe() for c in result.drafts] == [
-        f"draft #{draft_id} approved: the route now needs 1 approval(s), which it already had"]
+        f"draft #{draft_id} approved: the route now needs 1 approval(s), which it already had"
+    ]
     assert state(example_db, draft_id)[0] == "approved"
     assert ("deliver", {"destination": "C0CLIENTS"}) in queued(example_db, draft_id)
     assert decisions(example_db, draft_id) == 1
@@ -282,8 +321,8 @@ def test_a_route_that_now_asks_for_no_more_approvals_than_a_draft_has_approves_i
 def test_a_draft_escalated_to_someone_the_chart_moved_out_of_its_line_is_escalated_again(example_db):
     import datetime as dt
 
-    from otp_bot.store.domain.gate import timers as draft_timers
     from otp_bot.store.domain.clock import utcnow
+    from otp_bot.store.domain.gate import timers as draft_timers
 
     draft_id = submit(example_db)  # retention: Bogdan approves; escalates to David (CEO, above the COO)
     with example_db.session() as s:
@@ -295,7 +334,8 @@ def test_a_draft_escalated_to_someone_the_chart_moved_out_of_its_line_is_escalat
     result = reimport(example_db, data)
     assert [c.describe() for c in result.drafts] == [
         f"draft #{draft_id} escalation withdrawn: David is no longer up the reporting line of `retention`; "
-        "it escalates again to whoever is"]
+        "it escalates again to whoever is"
+    ]
     with pytest.raises(Conflict, match="moved"):
         decide(example_db, DAVID, draft_id, message=("D0DAVID", "1700000000.000200"))
     with pytest.raises(Forbidden, match="not an approver"):

@@ -16,7 +16,7 @@ import yaml
 
 from .serve import BOGDAN, OTP, Server
 from .test_gate_slack import FAST, all_actions, click, draft_row, ephemeral, posted, submit, updates, wait_until
-from .test_gate_slack import clean_api as clean_api  # noqa: F401 - the same per-test Slack reset and drain
+from .test_gate_slack import clean_api as clean_api
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,13 @@ def seat_of(data: dict, seat_id: str) -> dict:
 
 def chart_import(db, data: dict, path: Path) -> str:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    done = subprocess.run([OTP, "chart", "import", str(path)], env={**os.environ, "OTP_DATABASE_URL": db.url},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [OTP, "chart", "import", str(path)],
+        env={**os.environ, "OTP_DATABASE_URL": db.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -54,8 +59,10 @@ def test_a_route_moved_by_an_import_moves_the_pending_draft_to_its_new_channel(s
     assert f"draft #{draft_id} rerouted: moved to channel C0SALESDESK" in out
 
     new = posted(api, draft_id, channel="C0SALESDESK")
-    moved = wait_until(lambda: [u for u in updates(api, old) if "Moved" in json.dumps(u.args["blocks"])],
-                       what="the old message saying where the draft went")[-1]
+    moved = wait_until(
+        lambda: [u for u in updates(api, old) if "Moved" in json.dumps(u.args["blocks"])],
+        what="the old message saying where the draft went",
+    )[-1]
     assert all_actions(moved.args["blocks"]) == [] and "&lt;#C0SALESDESK&gt;" not in json.dumps(moved.args["blocks"])
     assert "<#C0SALESDESK>" in json.dumps(moved.args["blocks"])
 
@@ -76,12 +83,16 @@ def test_a_seat_retired_by_an_import_withdraws_its_draft_and_the_click_is_refuse
     out = chart_import(module_db, data, tmp_path / "chart.yaml")
     assert f"draft #{draft_id} withdrawn: seat `retention` was retired" in out
 
-    update = wait_until(lambda: [u for u in updates(api, message) if "Withdrawn" in json.dumps(u.args["blocks"])],
-                        what="the approval message saying the draft was withdrawn")[-1]
+    update = wait_until(
+        lambda: [u for u in updates(api, message) if "Withdrawn" in json.dumps(u.args["blocks"])],
+        what="the approval message saying the draft was withdrawn",
+    )[-1]
     shown = json.dumps(update.args["blocks"])
     assert "seat `retention` was retired" in shown and all_actions(update.args["blocks"]) == []
-    notice = wait_until(lambda: [c for c in api.calls_to("chat.postMessage")
-                                 if c.ok and "was withdrawn" in (c.args.get("text") or "")], what="Bogdan told")
+    notice = wait_until(
+        lambda: [c for c in api.calls_to("chat.postMessage") if c.ok and "was withdrawn" in (c.args.get("text") or "")],
+        what="Bogdan told",
+    )
     assert "seat `retention` was retired" in notice[-1].args["text"]
 
     click(server, BOGDAN, "otp_draft_approve", draft_id, message)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, load_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.models import AuditEntry, Holder, Seat, SeatHolding
 
 from .charts import chart, seat, write
@@ -34,6 +34,7 @@ def problems_of(data):
 
 
 # ------------------------------------------------------------------ import and idempotency
+
 
 def test_first_import_creates_everything_and_second_is_no_change(db):
     first = apply(db, chart())
@@ -68,7 +69,8 @@ def test_a_changed_file_prints_a_readable_diff_and_audits_it(db):
     seat(data, "retention")["metrics"][0]["goal"] = ">= 4"
     data["seats"].append({"id": "inbox", "title": "Inbox"})
     data["holders"] = [h for h in data["holders"] if h["id"] != "pulse"] + [
-        {"id": "pulse", "name": "Pulse", "kind": "agent", "supervisor": "janine"}]
+        {"id": "pulse", "name": "Pulse", "kind": "agent", "supervisor": "janine"}
+    ]
     result = apply(db, data, actor="ops")
     lines = [c.describe() for c in result.changes]
     assert "+ seat inbox added" in lines
@@ -102,6 +104,7 @@ def test_an_owns_topic_can_move_between_seats_in_one_import(db):
 
 # ------------------------------------------------------------------ validation: many kinds of broken file
 
+
 def test_all_errors_are_reported_at_once_with_paths():
     data = chart()
     seat(data, "retention")["reports_to"] = "nobody"
@@ -128,25 +131,51 @@ def test_cross_reference_errors_all_at_once():
     ("mutate", "where", "words"),
     [
         (lambda d: d["seats"].append(dict(d["seats"][0])), "seats[4].id", "duplicate id"),
-        (lambda d: d["holders"].append({"id": "pulse", "name": "P2", "kind": "human"}), "holders[4].id", "duplicate id"),
+        (
+            lambda d: d["holders"].append({"id": "pulse", "name": "P2", "kind": "human"}),
+            "holders[4].id",
+            "duplicate id",
+        ),
         (lambda d: seat(d, "coo").update(reports_to="retention"), "seats[0].reports_to", "loop"),
         (lambda d: seat(d, "coo").update(reports_to="coo"), "seats[0].reports_to", "itself"),
         (lambda d: d["holders"][2].update(supervisor="dirk"), "holders[2].supervisor", "must be a human"),
         (lambda d: d["holders"][2].pop("supervisor"), "holders[2].supervisor", "needs an accountable human"),
         (lambda d: seat(d, "sales")["owns"].append("Retention Outreach!"), "seats[2].owns[1]", "already owned"),
         (lambda d: seat(d, "coo").update(status="vacant"), "seats[0].holder", "vacant seat has no holder"),
-        (lambda d: seat(d, "coo").pop("holder") and seat(d, "coo").update(status="active"), "seats[0].status", "needs a holder"),
-        (lambda d: seat(d, "sales")["metrics"][2].update(formula="{won} / {nope}"), "seats[2].metrics[2].formula", "unknown metric"),
+        (
+            lambda d: seat(d, "coo").pop("holder") and seat(d, "coo").update(status="active"),
+            "seats[0].status",
+            "needs a holder",
+        ),
+        (
+            lambda d: seat(d, "sales")["metrics"][2].update(formula="{won} / {nope}"),
+            "seats[2].metrics[2].formula",
+            "unknown metric",
+        ),
         (lambda d: seat(d, "sales")["metrics"][0].update(formula="{close-rate} + 1"), "seats[2].metrics", "loop"),
-        (lambda d: seat(d, "sales")["metrics"][2].update(formula="open('x')"), "seats[2].metrics[2].formula", "may use only"),
+        (
+            lambda d: seat(d, "sales")["metrics"][2].update(formula="open('x')"),
+            "seats[2].metrics[2].formula",
+            "may use only",
+        ),
         (lambda d: seat(d, "sales")["metrics"][0].update(kind="parsecs"), "seats[2].metrics[0].kind", "unknown kind"),
-        (lambda d: seat(d, "sales")["metrics"][0].update(unit="€", currency="USD"), "seats[2].metrics[0].unit",
-         "unit '€' is EUR but `currency` says USD"),
-        (lambda d: seat(d, "sales")["metrics"][0].update(kind="duration", unit="parsecs"), "seats[2].metrics[0].unit",
-         "a duration is shown in seconds, minutes, hours, days or weeks"),
+        (
+            lambda d: seat(d, "sales")["metrics"][0].update(unit="€", currency="USD"),
+            "seats[2].metrics[0].unit",
+            "unit '€' is EUR but `currency` says USD",
+        ),
+        (
+            lambda d: seat(d, "sales")["metrics"][0].update(kind="duration", unit="parsecs"),
+            "seats[2].metrics[0].unit",
+            "a duration is shown in seconds, minutes, hours, days or weeks",
+        ),
         (lambda d: seat(d, "sales")["metrics"][0].update(cadence="daily"), "seats[2].metrics[0].cadence", "weekly"),
         (lambda d: seat(d, "sales")["metrics"][0].update(goal="20..10"), "seats[2].metrics[0].goal", "low to high"),
-        (lambda d: seat(d, "retention")["metrics"].append({"id": "won", "name": "x", "goal": "> 1"}), "seats[2].metrics[0].id", "duplicate metric"),
+        (
+            lambda d: seat(d, "retention")["metrics"].append({"id": "won", "name": "x", "goal": "> 1"}),
+            "seats[2].metrics[0].id",
+            "duplicate metric",
+        ),
         (lambda d: d["org"].update(timezone="Mars/Olympus"), "org.timezone", "unknown timezone"),
         (lambda d: d["holders"][0].update(kind="robot"), "holders[0].kind", "human"),
         (lambda d: d["holders"][0].update(slack_user="not-an-id"), "holders[0].slack_user", "not valid"),
@@ -230,7 +259,10 @@ def test_retiring_keeps_history(db):
     with db.session() as session:
         acc = session.get(Seat, "accounting")
         assert acc.status == "retired" and acc.holder_id is None
-        assert session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.seat_id == "accounting")) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.seat_id == "accounting"))
+            == 1
+        )
 
 
 def test_dry_run_writes_nothing(db):

@@ -98,11 +98,14 @@ def test_kpi_push_records_and_is_idempotent(example_db):
     assert second.returncode == 0 and "already recorded" in second.stdout
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (("retention-saves", "lots"), "not a number"),
-    (("nope", "1"), "no metric `nope`"),
-    (("retention-saves", "1", "--period", "2026-W99"), "not a week"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("retention-saves", "lots"), "not a number"),
+        (("nope", "1"), "no metric `nope`"),
+        (("retention-saves", "1", "--period", "2026-W99"), "not a week"),
+    ],
+)
 def test_kpi_push_bad_input_exits_2(example_db, args, words):
     result = otp(example_db, "kpi", "push", *args)
     assert result.returncode == 2 and words in result.stderr
@@ -140,7 +143,9 @@ def test_unmigrated_server_database_says_run_upgrade(tmp_path):
         conn.execute(text("DROP DATABASE IF EXISTS otp_unmigrated"))
         conn.execute(text("CREATE DATABASE otp_unmigrated"))
     try:
-        db = Database(make_url(pg).set(database="otp_unmigrated").render_as_string(hide_password=False), auto_migrate=False)
+        db = Database(
+            make_url(pg).set(database="otp_unmigrated").render_as_string(hide_password=False), auto_migrate=False
+        )
         result = otp(db, "ask", "help")
         assert result.returncode == 2 and "otp db upgrade" in result.stderr
         assert otp(db, "db", "upgrade").returncode == 0

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from otp_bot.commands import COMMANDS, run
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
 
 from .blockkit import assert_valid
 from .charts import chart, seat
@@ -35,8 +35,15 @@ def test_help_lists_every_command(example_db):
 def test_who_owns_retention_answers_everything_a_person_needs(example_db):
     reply = ask(example_db, "who-owns retention")
     assert reply.ok
-    for expected in ("Client Retention", "Pulse (agent)", "accountable human: *Bogdan*", "Reports to:", "COO",
-                     "At-risk clients saved", "off track"):
+    for expected in (
+        "Client Retention",
+        "Pulse (agent)",
+        "accountable human: *Bogdan*",
+        "Reports to:",
+        "COO",
+        "At-risk clients saved",
+        "off track",
+    ):
         assert expected in reply.text, expected
     assert reply.blocks[0]["type"] == "header"
 
@@ -82,29 +89,32 @@ def test_kpi_refuses_unknown_people_and_other_seats(example_db):
     assert not other.ok and "held by Dash" in other.text
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("whoowns", "tell me the topic"),
-    ("who-owns", "tell me the topic"),
-    ("seat", "name one seat"),
-    ("seat nope", "no seat `nope`"),
-    ("seat retension", "did you mean `retention`"),
-    ("seat a b", "name one seat id"),
-    ("chart nope", "no seat"),
-    ("chart a b", "at most one seat"),
-    ("scorecard --weeks", "needs a value"),
-    ("scorecard --weeks 0", "from 1 to 52"),
-    ("scorecard --weeks many", "from 1 to 52"),
-    ("scorecard --page 999", "--page takes a number"),
-    ("scorecard --colour red", "unknown option --colour"),
-    ("kpi", "name the metric and the value"),
-    ("kpi retention-saves", "name the metric and the value"),
-    ("kpi nope 3", "no metric `nope`"),
-    ("kpi retention-saves lots", "not a number"),
-    ("kpi retention-saves 3 --period 2026-W99", "not a week"),
-    ("scorcard", "did you mean `/otp scorecard"),
-    ("frobnicate", "not a command I know"),
-    ('who-owns "unclosed', None),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("whoowns", "tell me the topic"),
+        ("who-owns", "tell me the topic"),
+        ("seat", "name one seat"),
+        ("seat nope", "no seat `nope`"),
+        ("seat retension", "did you mean `retention`"),
+        ("seat a b", "name one seat id"),
+        ("chart nope", "no seat"),
+        ("chart a b", "at most one seat"),
+        ("scorecard --weeks", "needs a value"),
+        ("scorecard --weeks 0", "from 1 to 52"),
+        ("scorecard --weeks many", "from 1 to 52"),
+        ("scorecard --page 999", "--page takes a number"),
+        ("scorecard --colour red", "unknown option --colour"),
+        ("kpi", "name the metric and the value"),
+        ("kpi retention-saves", "name the metric and the value"),
+        ("kpi nope 3", "no metric `nope`"),
+        ("kpi retention-saves lots", "not a number"),
+        ("kpi retention-saves 3 --period 2026-W99", "not a week"),
+        ("scorcard", "did you mean `/otp scorecard"),
+        ("frobnicate", "not a command I know"),
+        ('who-owns "unclosed', None),
+    ],
+)
 def test_bad_input_gets_usage_and_a_hint_not_a_traceback(example_db, text, words):
     reply = ask(example_db, text, actor=PULSE)
     if words:
@@ -122,6 +132,7 @@ def test_a_failed_command_writes_nothing(example_db):
     from sqlalchemy import func, select
 
     from otp_bot.store.models import MetricValue
+
     with example_db.session() as s:
         before = s.scalar(select(func.count()).select_from(MetricValue))
     ask(example_db, "kpi retention-saves nope", actor=PULSE)
@@ -162,8 +173,12 @@ def test_no_chart_yet_is_a_clear_message(db):
 def test_big_org_stays_within_slack_limits(db):
     data = chart()
     data["seats"] += [
-        {"id": f"s{i}", "title": f"Seat number {i} with a long title to fill the line", "reports_to": "coo",
-         "metrics": [{"id": f"m{i}", "name": f"Metric {i}", "goal": ">= 1"}]}
+        {
+            "id": f"s{i}",
+            "title": f"Seat number {i} with a long title to fill the line",
+            "reports_to": "coo",
+            "metrics": [{"id": f"m{i}", "name": f"Metric {i}", "goal": ">= 1"}],
+        }
         for i in range(1000)
     ]
     with db.session() as s:
@@ -175,11 +190,16 @@ def test_big_org_stays_within_slack_limits(db):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(
-    st.text(max_size=80),
-    st.builds(lambda c, rest: f"{c} {rest}", st.sampled_from(sorted(COMMANDS) + ["kpi retention-saves", "scorecard retention"]),
-              st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)),
-))
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.builds(
+            lambda c, rest: f"{c} {rest}",
+            st.sampled_from(sorted(COMMANDS) + ["kpi retention-saves", "scorecard retention"]),
+            st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+        ),
+    )
+)
 def test_no_command_text_produces_a_traceback(example_db, text):
     with example_db.session() as s:
         reply = run(s, PULSE, text)

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 import pytest
 
 from otp_bot.bot.runtime.delivery import EVENT_TYPE
-from otp_bot.bot.slack.settings import WorkerSettings
-from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.runtime.worker import OutboxWorker
+from otp_bot.bot.slack.client import make_client
+from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.db import Database
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft, OutboxItem
 
 from .serve import TOKEN, Server
@@ -57,9 +57,18 @@ def submit(db: Database, n: int, destination: str = CUSTOMER) -> list[int]:
     with db.session() as s:
         pulse = actor_for_holder(s, "pulse")
         for i in range(n):
-            ids.append(drafts.submit_draft(s, pulse, seat_id="retention", kind="retention-outreach",
-                                           subject="client:acme", title=f"Check in {i}", body=f"Hi Jo ({i})",
-                                           destination=destination).draft.id)
+            ids.append(
+                drafts.submit_draft(
+                    s,
+                    pulse,
+                    seat_id="retention",
+                    kind="retention-outreach",
+                    subject="client:acme",
+                    title=f"Check in {i}",
+                    body=f"Hi Jo ({i})",
+                    destination=destination,
+                ).draft.id
+            )
     return ids
 
 
@@ -70,8 +79,11 @@ def approve(db: Database, draft_id: int) -> None:
 
 def deliveries(api: SlackAPI, channel: str = CUSTOMER) -> Counter:
     """Posts in `channel` per delivery key, as Slack holds them."""
-    return Counter(m["metadata"]["event_payload"]["key"] for m in api.history(channel)
-                   if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE)
+    return Counter(
+        m["metadata"]["event_payload"]["key"]
+        for m in api.history(channel)
+        if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE
+    )
 
 
 def post_attempts(api: SlackAPI, channel: str = CUSTOMER) -> int:
@@ -216,8 +228,14 @@ def test_a_history_outage_during_the_look_up_retries_later_without_posting(examp
 
 
 def serve_env(**extra: str) -> dict[str, str]:
-    return {"SLACK_TIMEOUT_SECONDS": "2", "OTP_CALLBACK_TIMEOUT_SECONDS": "2", "OTP_LEASE_SECONDS": "4", "OTP_RETRY_BACKOFF": "[0.5, 1, 2]",
-            "OTP_POLL_SECONDS": "0.3", **extra}
+    return {
+        "SLACK_TIMEOUT_SECONDS": "2",
+        "OTP_CALLBACK_TIMEOUT_SECONDS": "2",
+        "OTP_LEASE_SECONDS": "4",
+        "OTP_RETRY_BACKOFF": "[0.5, 1, 2]",
+        "OTP_POLL_SECONDS": "0.3",
+        **extra,
+    }
 
 
 def prepared(db: Database, api: SlackAPI, n: int) -> list[int]:

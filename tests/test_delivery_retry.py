@@ -18,8 +18,14 @@ from .serve import BOGDAN, OTP, STRANGER, Server
 from .test_delivery_faults import deliveries
 from .test_gate_slack import DAVID, all_actions, click, draft_row, ephemeral, posted, submit, updates, wait_until
 
-FAST = {"OTP_POLL_SECONDS": "0.1", "OTP_SWEEP_SECONDS": "3600", "OTP_LEASE_SECONDS": "5",
-        "SLACK_TIMEOUT_SECONDS": "3", "OTP_CALLBACK_TIMEOUT_SECONDS": "3", "OTP_RETRY_BACKOFF": "[0.2]"}
+FAST = {
+    "OTP_POLL_SECONDS": "0.1",
+    "OTP_SWEEP_SECONDS": "3600",
+    "OTP_LEASE_SECONDS": "5",
+    "SLACK_TIMEOUT_SECONDS": "3",
+    "OTP_CALLBACK_TIMEOUT_SECONDS": "3",
+    "OTP_RETRY_BACKOFF": "[0.2]",
+}
 RETRY = "otp_draft_retry_delivery"
 
 
@@ -43,8 +49,10 @@ def failed_delivery(server: Server, db, api, channel: str):
 
 def test_only_the_accountable_human_can_retry_a_failed_delivery_and_it_delivers_once(server, module_db, api):
     draft_id, message = failed_delivery(server, module_db, api, "C0RETRYBUTTON")
-    shown = wait_until(lambda: [u for u in updates(api, message) if RETRY in all_actions(u.args["blocks"])],
-                       what="the Retry delivery button")[-1]
+    shown = wait_until(
+        lambda: [u for u in updates(api, message) if RETRY in all_actions(u.args["blocks"])],
+        what="the Retry delivery button",
+    )[-1]
     assert "Delivery failed" in json.dumps(shown.args["blocks"])
 
     for stranger in (DAVID, STRANGER):  # the CEO is not accountable for Pulse; a stranger is nobody here
@@ -56,8 +64,12 @@ def test_only_the_accountable_human_can_retry_a_failed_delivery_and_it_delivers_
     click(server, BOGDAN, RETRY, draft_id, message)  # Pulse's supervisor: accountable for what it drafts
     assert "Retrying the delivery" in ephemeral(api)
     wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", what="the retried delivery")
-    said = [json.dumps(u.args["blocks"]) for u in wait_until(
-        lambda: [u for u in updates(api, message) if "Delivered" in json.dumps(u.args["blocks"])], what="delivered")]
+    said = [
+        json.dumps(u.args["blocks"])
+        for u in wait_until(
+            lambda: [u for u in updates(api, message) if "Delivered" in json.dumps(u.args["blocks"])], what="delivered"
+        )
+    ]
     retrying = [json.dumps(u.args["blocks"]) for u in updates(api, message)]
     assert any("Retrying delivery" in b for b in retrying) and RETRY not in said[-1]
     assert deliveries(api, "C0RETRYBUTTON") == {f"draft:{draft_id}:deliver": 1}
@@ -89,4 +101,6 @@ def test_operators_list_failed_items_and_retry_them(server, module_db, api):
     assert again.returncode == 2 and "not failed" in again.stderr
     missing = otp(module_db, "outbox", "retry", "999999")
     assert missing.returncode == 2 and "no outbox item 999999" in missing.stderr
-    assert str(item.id) not in [r.split("\t")[0] for r in otp(module_db, "outbox", "list", "--failed").stdout.splitlines()]
+    assert str(item.id) not in [
+        r.split("\t")[0] for r in otp(module_db, "outbox", "list", "--failed").stdout.splitlines()
+    ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from otp_bot.store.domain.actors import Actor, actor_for_slack_user
-from otp_bot.store.domain.chart.reading import reporting_line
 from otp_bot.store.domain.chart.directory import directory
+from otp_bot.store.domain.chart.reading import reporting_line
 from otp_bot.store.domain.lifecycle.seats import assign
 from otp_bot.store.models import Seat
-from sqlalchemy import select
 
 from .charts import chart, load
 

@@ -13,14 +13,14 @@ from sqlalchemy import select, update
 from otp_bot.bot.slack.views.home import home_view
 from otp_bot.commands import run
 from otp_bot.commands.dispatch import is_read_only
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.rhythm.overview import WAITING_SHOWN, overview_for
 from otp_bot.store.models import AuditEntry, Draft
 
 from .blockkit import assert_valid
-from .test_commands import mrkdwn_texts
 from .test_cli import OTP
+from .test_commands import mrkdwn_texts
 from .test_drafts import BOGDAN, DAVID, DIRK, PULSE, decide, load, submit
 
 READER = Actor.anonymous("U0READER")
@@ -44,6 +44,7 @@ def shown(reply) -> str:
 
 
 # ------------------------------------------------------------------------- /otp drafts, /otp draft
+
 
 def test_drafts_lists_what_waits_for_me(example_db):
     mine = submit(example_db, title="Acme check-in")
@@ -74,9 +75,20 @@ def test_draft_shows_one_draft_and_its_history(example_db):
     reply = ask(example_db, f"draft {draft_id}", actor=DAVID)
     text = shown(reply)
     assert reply.blocks[0]["type"] == "header" and f"Draft #{draft_id}" in reply.blocks[0]["text"]["text"]
-    for expected in ("Pulse (agent)", "accountable human *Bogdan*", "retention-outreach", "client:acme",
-                     "approved with edits by Bogdan", "Approved text, with edits", "Hi Acme, edited.",
-                     "C0CLIENTS", "delivery pending", "*History*", "submitted by Pulse", "approved with edits by Bogdan"):
+    for expected in (
+        "Pulse (agent)",
+        "accountable human *Bogdan*",
+        "retention-outreach",
+        "client:acme",
+        "approved with edits by Bogdan",
+        "Approved text, with edits",
+        "Hi Acme, edited.",
+        "C0CLIENTS",
+        "delivery pending",
+        "*History*",
+        "submitted by Pulse",
+        "approved with edits by Bogdan",
+    ):
         assert expected in text, expected
     rejected = submit(example_db, title="Another")
     decide(example_db, BOGDAN, rejected, "reject", reason="Mention March")
@@ -96,37 +108,43 @@ def test_a_long_body_is_cut_within_slack_limits_and_mentions_stay_inert(example_
         assert "&lt;!channel&gt;" in what and "&lt;@U123&gt;" in what
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("draft", "name one draft"),
-    ("draft 1 2", "name one draft"),
-    ("draft twelve", "not a draft number"),
-    ("draft 999", "no draft #999"),
-    ("draft 99999999999999999999999", "no draft #"),
-    ("drafts mine", "`drafts all` the recent drafts"),
-    ("drafts all --status lost", "not a draft status"),
-    ("drafts all --seat nope", "no seat `nope`"),
-    ("flag", "name the subject and the flag"),
-    ("flag client:acme", "name the subject and the flag"),
-    ("flag client:acme at-risk --until soon", "not a time"),
-    ("flag client:acme at-risk --until 99999999d", "too far ahead"),
-    ("flag client:acme At-Risk! ", "not a flag name"),
-    ("flag client:acme at-risk --seat sales", "do not hold seat `sales`"),
-    ("flag client:acme at-risk --colour red", "unknown option --colour"),
-    ("unflag client:acme", "name the subject and the flag"),
-    ("unflag client:acme at-risk", "not flagged at-risk"),
-    ("flags a b", "at most one subject"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("draft", "name one draft"),
+        ("draft 1 2", "name one draft"),
+        ("draft twelve", "not a draft number"),
+        ("draft 999", "no draft #999"),
+        ("draft 99999999999999999999999", "no draft #"),
+        ("drafts mine", "`drafts all` the recent drafts"),
+        ("drafts all --status lost", "not a draft status"),
+        ("drafts all --seat nope", "no seat `nope`"),
+        ("flag", "name the subject and the flag"),
+        ("flag client:acme", "name the subject and the flag"),
+        ("flag client:acme at-risk --until soon", "not a time"),
+        ("flag client:acme at-risk --until 99999999d", "too far ahead"),
+        ("flag client:acme At-Risk! ", "not a flag name"),
+        ("flag client:acme at-risk --seat sales", "do not hold seat `sales`"),
+        ("flag client:acme at-risk --colour red", "unknown option --colour"),
+        ("unflag client:acme", "name the subject and the flag"),
+        ("unflag client:acme at-risk", "not flagged at-risk"),
+        ("flags a b", "at most one subject"),
+    ],
+)
 def test_bad_input_gets_a_clear_reply(example_db, text, words):
     reply = ask(example_db, text, actor=PULSE)
     assert not reply.ok and words.lower() in reply.text.lower(), reply.text
 
 
 def test_usage_lines(example_db):
-    assert "Usage: `/otp flag <subject>" in ask(example_db, "flag x", actor=PULSE).text.replace("&lt;", "<").replace("&gt;", ">")
+    assert "Usage: `/otp flag <subject>" in ask(example_db, "flag x", actor=PULSE).text.replace("&lt;", "<").replace(
+        "&gt;", ">"
+    )
     assert "Usage: `/otp draft" in ask(example_db, "draft").text
 
 
 # ------------------------------------------------------------------------- /otp flag, unflag, flags
+
 
 def test_flag_holds_unflag_releases(example_db):
     reply = ask(example_db, "flag client:acme at-risk two missed calls --until 3d", actor=PULSE)
@@ -161,6 +179,7 @@ def test_readers_may_not_flag_and_flag_commands_write(example_db):
 
 # ------------------------------------------------------------------------- App Home
 
+
 def home(db, actor, user="U02BGD4N8RM"):
     with db.session() as s:
         view = home_view(overview_for(s, actor), user)
@@ -186,9 +205,25 @@ def test_home_with_many_waiting_drafts_stays_within_limits(example_db):
 
 # ------------------------------------------------------------------------- the `otp` command line
 
+
 def submit_cli(db, *extra, body="Hi Acme & co", seat="retention", kind="retention-outreach"):
-    return otp(db, "draft", "submit", "--seat", seat, "--kind", kind, "--subject", "client:acme",
-               "--title", "Check in", "--body-file", "-", *extra, input=body)
+    return otp(
+        db,
+        "draft",
+        "submit",
+        "--seat",
+        seat,
+        "--kind",
+        kind,
+        "--subject",
+        "client:acme",
+        "--title",
+        "Check in",
+        "--body-file",
+        "-",
+        *extra,
+        input=body,
+    )
 
 
 def test_cli_submit_show_list_withdraw(example_db):
@@ -204,9 +239,16 @@ def test_cli_submit_show_list_withdraw(example_db):
     decide(example_db, BOGDAN, draft_id, edited_body="Hi Acme, edited")
     show = otp(example_db, "draft", "show", str(draft_id))
     assert show.returncode == 0, show.stderr
-    for expected in ("Client Retention (retention), drafted by Pulse (agent)", "status:      approved: approved with edits",
-                     "Hi Acme & co", "final text (edited):", "Hi Acme, edited", "Bogdan approved with edits",
-                     "destination: C0CLIENTS (delivery: pending)", "submitted by an operator"):
+    for expected in (
+        "Client Retention (retention), drafted by Pulse (agent)",
+        "status:      approved: approved with edits",
+        "Hi Acme & co",
+        "final text (edited):",
+        "Hi Acme, edited",
+        "Bogdan approved with edits",
+        "destination: C0CLIENTS (delivery: pending)",
+        "submitted by an operator",
+    ):
         assert expected in show.stdout, expected
     data = json.loads(otp(example_db, "draft", "show", str(draft_id), "--json").stdout)
     assert data["status"] == "approved" and data["final_text"] == "Hi Acme, edited" and data["edited"]
@@ -222,19 +264,35 @@ def test_cli_submit_show_list_withdraw(example_db):
     assert done.returncode == 0 and f"draft #{other} withdrawn" in done.stdout
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (("--as", "dirk"), "seats you hold"),
-    (("--as", "nobody"), "no holder `nobody`"),
-    (("--destination", "somewhere"), "not a destination"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--as", "dirk"), "seats you hold"),
+        (("--as", "nobody"), "no holder `nobody`"),
+        (("--destination", "somewhere"), "not a destination"),
+    ],
+)
 def test_cli_submit_bad_input_exits_2(example_db, args, words):
     result = submit_cli(example_db, *args)
     assert result.returncode == 2 and words in result.stderr and result.stdout == ""
 
 
 def test_cli_bad_input_exits_2(example_db, tmp_path):
-    missing = otp(example_db, "draft", "submit", "--seat", "retention", "--kind", "k", "--subject", "s",
-                  "--title", "t", "--body-file", str(tmp_path / "nope.md"))
+    missing = otp(
+        example_db,
+        "draft",
+        "submit",
+        "--seat",
+        "retention",
+        "--kind",
+        "k",
+        "--subject",
+        "s",
+        "--title",
+        "t",
+        "--body-file",
+        str(tmp_path / "nope.md"),
+    )
     assert missing.returncode == 2 and "cannot read the body" in missing.stderr
     assert otp(example_db, "draft", "show", "42").returncode == 2
     assert "not a draft status" in otp(example_db, "draft", "list", "--status", "lost").stderr
@@ -242,8 +300,19 @@ def test_cli_bad_input_exits_2(example_db, tmp_path):
 
 
 def test_cli_flags_hold_and_release(example_db):
-    flagged = otp(example_db, "flag", "set", "client:acme", "at-risk", "--seat", "retention", "--reason",
-                  "two missed calls", "--until", "3d")
+    flagged = otp(
+        example_db,
+        "flag",
+        "set",
+        "client:acme",
+        "at-risk",
+        "--seat",
+        "retention",
+        "--reason",
+        "two missed calls",
+        "--until",
+        "3d",
+    )
     assert flagged.returncode == 0, flagged.stderr
     assert "client:acme at-risk by retention (Pulse)" in flagged.stdout and "until" in flagged.stdout
     assert "policy retention-wins holds new expansion drafts" in flagged.stderr
@@ -276,7 +345,14 @@ def test_decisions_through_the_domain_show_in_the_cli_json(example_db):
         drafts.record_message(s, draft_id, "C0APPROVALS", "1700000000.000100")
     data = json.loads(otp(example_db, "draft", "show", str(draft_id), "--json").stdout)
     assert data["messages"] == [{"channel": "C0APPROVALS", "ts": "1700000000.000100", "purpose": "approval"}]
-    assert data["route"] == {"channel": "C0APPROVALS", "approvers": ["bogdan"], "approver_names": "Bogdan",
-                             "usergroup": None, "required": 1, "approvals": 0, "escalated_to": None}
+    assert data["route"] == {
+        "channel": "C0APPROVALS",
+        "approvers": ["bogdan"],
+        "approver_names": "Bogdan",
+        "usergroup": None,
+        "required": 1,
+        "approvals": 0,
+        "escalated_to": None,
+    }
     with example_db.session() as s:
         assert s.get(Draft, draft_id).status == "pending"

@@ -13,12 +13,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from otp_bot.store.domain import audit, outbox
-from otp_bot.store.domain.gate import timers as draft_timers, drafts, flags, queries as gate_queries
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate import queries as gate_queries
+from otp_bot.store.domain.gate import timers as draft_timers
 from otp_bot.store.domain.gate.queries import history, list_drafts, policies_holding
 from otp_bot.store.models import AuditEntry, Draft, DraftDecision, Flag, OutboxItem
 
@@ -30,13 +32,21 @@ BOGDAN = Actor(label="Bogdan", holder_id="bogdan")  # approves retention and sal
 DAVID = Actor(label="David", holder_id="david")
 OPERATOR = Actor.cli_operator("test")
 BOGDAN_SLACK, DAVID_SLACK = "U02BGD4N8RM", "U02DSTL7K1Q"
-HELD = ("client:acme is flagged at-risk by Client Retention (Pulse): two missed calls; "
-        "policy retention-wins: retention wins over expansion")
+HELD = (
+    "client:acme is flagged at-risk by Client Retention (Pulse): two missed calls; "
+    "policy retention-wins: retention wins over expansion"
+)
 
 
 def submit(db, actor=PULSE, now=None, **fields) -> int:
-    values = {"seat_id": "retention", "kind": "retention-outreach", "subject": "client:acme", "title": "Check in",
-              "body": "Hi Acme, how are the new ads doing?", **fields}
+    values = {
+        "seat_id": "retention",
+        "kind": "retention-outreach",
+        "subject": "client:acme",
+        "title": "Check in",
+        "body": "Hi Acme, how are the new ads doing?",
+        **fields,
+    }
     with db.session() as s:
         return drafts.submit_draft(s, actor, now=now, **values).draft.id
 
@@ -55,8 +65,10 @@ def load(db, draft_id) -> Draft:
 
 def work(db, draft_id) -> list[tuple[str, dict]]:
     with db.session() as s:
-        return [(o.kind, o.payload) for o in s.scalars(select(OutboxItem).where(OutboxItem.draft_id == draft_id)
-                                                       .order_by(OutboxItem.id))]
+        return [
+            (o.kind, o.payload)
+            for o in s.scalars(select(OutboxItem).where(OutboxItem.draft_id == draft_id).order_by(OutboxItem.id))
+        ]
 
 
 def count(db, model) -> int:
@@ -71,10 +83,16 @@ def flag_acme(db, actor=PULSE, **kwargs) -> flags.FlagChange:
 
 # ------------------------------------------------------------------------- submitting and routing
 
+
 def test_submit_goes_to_its_approval_channel(example_db):
     draft_id = submit(example_db, destination="C0CLIENTS")
     draft = load(example_db, draft_id)
-    assert (draft.status, draft.route_channel, draft.approvers, draft.required) == ("pending", "C0APPROVALS", ["bogdan"], 1)
+    assert (draft.status, draft.route_channel, draft.approvers, draft.required) == (
+        "pending",
+        "C0APPROVALS",
+        ["bogdan"],
+        1,
+    )
     assert draft.drafted_by == "pulse" and draft.destination == "C0CLIENTS" and draft.customer_facing
     assert as_utc(draft.expires_at) - as_utc(draft.queued_at) == dt.timedelta(hours=24)
     assert draft.outcome_now == "waiting for a decision by Bogdan"
@@ -88,8 +106,16 @@ def test_submit_goes_to_its_approval_channel(example_db):
 def test_the_same_key_returns_the_same_draft_and_other_content_conflicts(example_db):
     first = submit(example_db, key="k1")
     with example_db.session() as s:
-        again = drafts.submit_draft(s, PULSE, seat_id="retention", kind="retention-outreach", subject="Client:Acme",
-                                    title="Check in", body="Hi Acme, how are the new ads doing?\n", key="k1")
+        again = drafts.submit_draft(
+            s,
+            PULSE,
+            seat_id="retention",
+            kind="retention-outreach",
+            subject="Client:Acme",
+            title="Check in",
+            body="Hi Acme, how are the new ads doing?\n",
+            key="k1",
+        )
         assert (again.draft.id, again.created) == (first, False)
     with pytest.raises(Conflict, match=f"key `k1` was used for draft #{first}"):
         submit(example_db, key="k1", body="Something else")
@@ -104,17 +130,20 @@ def test_only_the_seat_holder_or_an_operator_submits(example_db):
     assert load(example_db, submit(example_db, actor=OPERATOR)).drafted_by == "pulse"
 
 
-@pytest.mark.parametrize(("fields", "words"), [
-    ({"kind": "Retention Outreach!"}, "not a draft kind"),
-    ({"subject": "  "}, "needs a subject"),
-    ({"subject": "client acme"}, "one word"),
-    ({"destination": "somewhere nice"}, "not a destination"),
-    ({"destination": "ftp://x.example"}, "not a destination"),
-    ({"body": " \n "}, "needs a body"),
-    ({"body": "x" * 20_001}, "at most 20,000"),
-    ({"body": "a\x00b"}, "NUL"),
-    ({"title": ""}, "needs a title"),
-])
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"kind": "Retention Outreach!"}, "not a draft kind"),
+        ({"subject": "  "}, "needs a subject"),
+        ({"subject": "client acme"}, "one word"),
+        ({"destination": "somewhere nice"}, "not a destination"),
+        ({"destination": "ftp://x.example"}, "not a destination"),
+        ({"body": " \n "}, "needs a body"),
+        ({"body": "x" * 20_001}, "at most 20,000"),
+        ({"body": "a\x00b"}, "NUL"),
+        ({"title": ""}, "needs a title"),
+    ],
+)
 def test_bad_drafts_are_refused_and_nothing_is_written(example_db, fields, words):
     with pytest.raises(Invalid, match=words):
         submit(example_db, **fields)
@@ -125,14 +154,22 @@ def test_unknown_seats_and_draft_numbers_are_named(example_db):
     with pytest.raises(NotFound, match="no seat `retension`"):
         submit(example_db, seat_id="retension")
     with example_db.session() as s:
-        for number, error in (("12", NotFound), ("#99999999999999999999", NotFound), ("-3", NotFound), ("abc", Invalid)):
+        for number, error in (
+            ("12", NotFound),
+            ("#99999999999999999999", NotFound),
+            ("-3", NotFound),
+            ("abc", Invalid),
+        ):
             with pytest.raises(error):
                 drafts.get_draft(s, number)
 
 
 def test_destinations_are_normalised(example_db):
     assert load(example_db, submit(example_db, destination="#c0clients")).destination == "C0CLIENTS"
-    assert load(example_db, submit(example_db, destination="https://hooks.example/x")).destination == "https://hooks.example/x"
+    assert (
+        load(example_db, submit(example_db, destination="https://hooks.example/x")).destination
+        == "https://hooks.example/x"
+    )
 
 
 def test_a_seat_without_a_route_goes_by_dm_to_its_accountable_human(example_db):
@@ -151,6 +188,7 @@ def test_a_person_cannot_decide_their_own_draft(example_db):
 
 
 # ------------------------------------------------------------------------- policies and flags
+
 
 def test_a_policy_holds_a_draft_with_a_plain_reason_until_the_flag_lifts(example_db):
     flag_acme(example_db)
@@ -198,8 +236,9 @@ def test_a_flag_from_a_seat_that_does_not_win_holds_nothing(example_db):
         assert [p.name for p in policies_holding(s, pulse_flag)] == ["retention-wins"]
 
 
-@pytest.mark.parametrize(("until", "words"), [("soon", "not a time"), ("2001-01-01", "in the past"),
-                                               ("99999999d", "too far ahead")])
+@pytest.mark.parametrize(
+    ("until", "words"), [("soon", "not a time"), ("2001-01-01", "in the past"), ("99999999d", "too far ahead")]
+)
 def test_bad_flag_expiry_is_refused(until, words):
     with pytest.raises(Invalid, match=words):
         flags.parse_until(until)
@@ -220,6 +259,7 @@ def test_flag_rules(example_db):
 
 
 # ------------------------------------------------------------------------- deciding
+
 
 def test_a_non_approver_is_refused_with_the_approvers_named(example_db):
     draft_id = submit(example_db)
@@ -258,7 +298,11 @@ def test_edit_and_approve_keeps_both_texts(example_db):
     draft_id = submit(example_db, destination="C0CLIENTS")
     decide(example_db, BOGDAN, draft_id, edited_body="Hi Acme, the new ads doubled your leads.")
     draft = load(example_db, draft_id)
-    assert (draft.status, draft.edited, draft.final_body) == ("approved", True, "Hi Acme, the new ads doubled your leads.")
+    assert (draft.status, draft.edited, draft.final_body) == (
+        "approved",
+        True,
+        "Hi Acme, the new ads doubled your leads.",
+    )
     assert draft.body == "Hi Acme, how are the new ads doing?"
     assert draft.decisions[0].edited_body == draft.final_body
     assert draft.outcome_now.startswith("approved with edits by Bogdan")
@@ -300,6 +344,7 @@ def test_withdraw(example_db):
 
 # ------------------------------------------------------------------------- time passing
 
+
 def test_reminders_escalation_and_expiry(example_db):
     t0 = utcnow()
     draft_id = submit(example_db, now=t0)
@@ -331,6 +376,7 @@ def test_reminders_escalation_and_expiry(example_db):
 
 # ------------------------------------------------------------------------- the database holds the line too
 
+
 def test_the_database_refuses_an_approval_without_approvals(example_db):
     draft_id = submit(example_db)
     with pytest.raises(IntegrityError, match="approvals it requires"), example_db.session() as s:
@@ -341,9 +387,14 @@ def test_the_database_refuses_an_approval_without_approvals(example_db):
 def test_the_database_refuses_delivery_of_an_unapproved_draft(example_db):
     draft_id = submit(example_db, destination="C0CLIENTS")
     with pytest.raises(IntegrityError, match="only an approved draft"), example_db.session() as s:
-        s.execute(text("INSERT INTO outbox (kind, key, draft_id, payload, status, attempts, max_attempts, "
-                       "next_attempt_at, created_at, result) VALUES ('deliver', 'sneaky', :id, '{}', 'pending', "
-                       "0, 6, :now, :now, '{}')"), {"id": draft_id, "now": utcnow()})
+        s.execute(
+            text(
+                "INSERT INTO outbox (kind, key, draft_id, payload, status, attempts, max_attempts, "
+                "next_attempt_at, created_at, result) VALUES ('deliver', 'sneaky', :id, '{}', 'pending', "
+                "0, 6, :now, :now, '{}')"
+            ),
+            {"id": draft_id, "now": utcnow()},
+        )
     with pytest.raises(IntegrityError, match="only an approved draft"), example_db.session() as s:
         outbox.enqueue(s, "deliver", "sneaky", {"destination": "C0CLIENTS"}, draft_id=draft_id)
     assert all(kind != "deliver" for kind, _ in work(example_db, draft_id))
@@ -361,8 +412,15 @@ def test_the_audit_chain_holds_after_a_whole_flow(example_db):
         draft_timers.sweep_drafts(s, utcnow() + dt.timedelta(days=2))
         assert audit.verify(s) is None
         actions = set(s.scalars(select(AuditEntry.action)))
-    assert {"flag.set", "flag.lifted", "draft.submitted", "draft.held", "draft.released", "draft.approve",
-            "draft.reject"} <= actions
+    assert {
+        "flag.set",
+        "flag.lifted",
+        "draft.submitted",
+        "draft.held",
+        "draft.released",
+        "draft.approve",
+        "draft.reject",
+    } <= actions
     with example_db.session() as s:
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "draft.reject"))
         s.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(detail={"reason": "yes"}))
@@ -384,6 +442,7 @@ def test_lists_by_status_and_seat(example_db):
 
 # ------------------------------------------------------------------------- concurrency
 
+
 def test_two_approvers_deciding_at_once_make_exactly_one_decision(example_db):
     data = yaml.safe_load((resources.files("otp_bot.examples") / "acme-agency.yaml").read_text(encoding="utf-8"))
     data["approvals"][0]["approvers"] = ["bogdan", "david"]  # either one decides retention drafts
@@ -394,7 +453,7 @@ def test_two_approvers_deciding_at_once_make_exactly_one_decision(example_db):
         start.wait()
         try:
             results[actor.holder_id] = decide(example_db, actor, draft_id)
-        except Exception as exc:  # noqa: BLE001 - the loser's error is the point
+        except Exception as exc:
             results[actor.holder_id] = exc
 
     for round_ in range(3):
@@ -410,6 +469,7 @@ def test_two_approvers_deciding_at_once_make_exactly_one_decision(example_db):
         assert len(won) == 1 and len(lost) == 1, results
         assert isinstance(lost[0], Conflict) and "already approved" in lost[0].message
         with example_db.session() as s:
-            assert s.scalar(select(func.count()).select_from(DraftDecision)
-                            .where(DraftDecision.draft_id == draft_id)) == 1
+            assert (
+                s.scalar(select(func.count()).select_from(DraftDecision).where(DraftDecision.draft_id == draft_id)) == 1
+            )
             assert drafts.get_draft(s, draft_id).decided_by == won[0].decision.holder_id

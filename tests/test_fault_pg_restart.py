@@ -26,10 +26,10 @@ from sqlalchemy import func, select
 
 from otp_bot.bot.slack.views.approval_message import REJECT_VIEW
 from otp_bot.store.db import Database
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft, DraftDecision
 
 from .serve import BOGDAN, Server, free_port
@@ -69,8 +69,10 @@ class Cluster:
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "-o", options, "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -135,9 +137,18 @@ def server(pg_db, api):
 def test_clicks_during_a_postgresql_restart_each_decide_once_without_a_second_click(cluster, pg_db, api, server):
     with pg_db.session() as s:
         actor = actor_for_holder(s, "pulse")
-        ids = [drafts.submit_draft(s, actor, seat_id="retention", kind="retention-outreach", subject=f"client:c{i}",
-                                   title=f"Check in {i}", body=f"Hello client {i}").draft.id
-               for i in range(DRAFTS)]
+        ids = [
+            drafts.submit_draft(
+                s,
+                actor,
+                seat_id="retention",
+                kind="retention-outreach",
+                subject=f"client:c{i}",
+                title=f"Check in {i}",
+                body=f"Hello client {i}",
+            ).draft.id
+            for i in range(DRAFTS)
+        ]
 
     def all_posted() -> dict[int, dict] | None:
         found = _approval_messages(api, set(ids))
@@ -164,9 +175,16 @@ def test_clicks_during_a_postgresql_restart_each_decide_once_without_a_second_cl
 
     def click(draft_id: int) -> int:
         m = messages[draft_id]
-        body = block_actions_body(BOGDAN, "otp_draft_approve", str(draft_id), channel_id=m["channel"],
-                                  message_ts=m["ts"], response_url=api.response_url(), message=m["message"],
-                                  block_id=f"otp_draft_{draft_id}")
+        body = block_actions_body(
+            BOGDAN,
+            "otp_draft_approve",
+            str(draft_id),
+            channel_id=m["channel"],
+            message_ts=m["ts"],
+            response_url=api.response_url(),
+            message=m["message"],
+            block_id=f"otp_draft_{draft_id}",
+        )
         started = time.monotonic()
         status, _, _ = server.send(body)
         sent.append((started, time.monotonic() - started))
@@ -187,23 +205,32 @@ def test_clicks_during_a_postgresql_restart_each_decide_once_without_a_second_cl
 
     def all_decided() -> bool:
         with pg_db.session(readonly=True) as s:
-            return s.scalar(select(func.count()).select_from(Draft).where(
-                Draft.id.in_(ids), Draft.status == "approved")) == DRAFTS
+            return (
+                s.scalar(select(func.count()).select_from(Draft).where(Draft.id.in_(ids), Draft.status == "approved"))
+                == DRAFTS
+            )
 
     try:
         wait_until(all_decided, timeout=30, what="every draft decided")
     finally:
         with pg_db.session(readonly=True) as s:
-            per_draft = dict(s.execute(select(DraftDecision.draft_id, func.count()).where(
-                DraftDecision.draft_id.in_(ids)).group_by(DraftDecision.draft_id)).all())
+            per_draft = dict(
+                s.execute(
+                    select(DraftDecision.draft_id, func.count())
+                    .where(DraftDecision.draft_id.in_(ids))
+                    .group_by(DraftDecision.draft_id)
+                ).all()
+            )
             status = dict(s.execute(select(Draft.id, Draft.status).where(Draft.id.in_(ids))).all())
         lost = [i for i in ids if per_draft.get(i, 0) == 0]
         doubled = [i for i in ids if per_draft.get(i, 0) > 1]
         during = [at for at, _ in sent if window.get("stopping", 0) <= at <= window.get("up", 0)]
         told_to_retry = [c for c in api.calls_to("response_url") if c.args.get("response_type") == "ephemeral"]
-        print(f"\npg restart under clicks: attempts={len(ids)} acked={statuses.count(200)} "
-              f"lost={len(lost)} duplicated={len(doubled)} told_to_retry={len(told_to_retry)} "
-              f"slowest_ack={max(t for _, t in sent):.2f}s sent_while_restarting={len(during)}")
+        print(
+            f"\npg restart under clicks: attempts={len(ids)} acked={statuses.count(200)} "
+            f"lost={len(lost)} duplicated={len(doubled)} told_to_retry={len(told_to_retry)} "
+            f"slowest_ack={max(t for _, t in sent):.2f}s sent_while_restarting={len(during)}"
+        )
 
     assert len(during) >= 0.9 * DRAFTS  # the clicks met the restart
     assert statuses == [200] * DRAFTS  # every click acked
@@ -215,8 +242,15 @@ def test_clicks_during_a_postgresql_restart_each_decide_once_without_a_second_cl
 
 def test_a_modal_submitted_while_postgresql_is_down_answers_in_time_and_shows_the_result(cluster, pg_db, api, server):
     with pg_db.session() as s:
-        draft_id = drafts.submit_draft(s, actor_for_holder(s, "pulse"), seat_id="retention", kind="retention-outreach",
-                                       subject="client:modal", title="Modal", body="Hello").draft.id
+        draft_id = drafts.submit_draft(
+            s,
+            actor_for_holder(s, "pulse"),
+            seat_id="retention",
+            kind="retention-outreach",
+            subject="client:modal",
+            title="Modal",
+            body="Hello",
+        ).draft.id
     m = wait_until(lambda: _approval_messages(api, {draft_id}).get(draft_id), timeout=20, what="the approval message")
     meta = json.dumps({"draft": draft_id, "channel": m["channel"], "ts": m["ts"]})
     cluster.stop("fast")
@@ -224,17 +258,24 @@ def test_a_modal_submitted_while_postgresql_is_down_answers_in_time_and_shows_th
     restarter.start()
     try:
         started = time.monotonic()
-        status, _, body = server.send(view_submission_body(BOGDAN, REJECT_VIEW, {"reason": {"reason": "Too soon"}}, meta,
-                                                           view_id="V0OUTAGE"))
+        status, _, body = server.send(
+            view_submission_body(BOGDAN, REJECT_VIEW, {"reason": {"reason": "Too soon"}}, meta, view_id="V0OUTAGE")
+        )
         answered = time.monotonic() - started
     finally:
         restarter.join(30)
     assert status == 200 and answered < 3.0  # Slack's view_submission budget
     answer = json.loads(body)
     assert answer["response_action"] == "update" and "Saving your decision" in json.dumps(answer["view"])
-    result = wait_until(lambda: [c for c in api.calls_to("views.update")
-                                 if c.args.get("view_id") == "V0OUTAGE" and "Recorded" in json.dumps(c.args["view"])],
-                        timeout=15, what="the modal updated with the result")
+    result = wait_until(
+        lambda: [
+            c
+            for c in api.calls_to("views.update")
+            if c.args.get("view_id") == "V0OUTAGE" and "Recorded" in json.dumps(c.args["view"])
+        ],
+        timeout=15,
+        what="the modal updated with the result",
+    )
     assert f"draft #{draft_id} is rejected" in json.dumps(result[-1].args["view"])
     with pg_db.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(DraftDecision).where(DraftDecision.draft_id == draft_id)) == 1

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain import audit, outbox
-from otp_bot.store.domain.gate import drafts, flags
 from otp_bot.store.domain.actors import actor_for_holder
+from otp_bot.store.domain.gate import drafts, flags
 from otp_bot.store.domain.gate.callback_targets import Allowlist
 from otp_bot.store.models import ApprovalRoute, Draft, DraftDecision
 
@@ -34,10 +34,16 @@ CALLBACK_SECRET = "callback-secret-for-tests"
 # allows it: both where drafts are submitted and in the delivering `otp serve`.
 CALLBACK_ALLOW = "127.0.0.1"
 # The lease must exceed the longest call out (Slack's and a callback's timeout) by 2 s.
-FAST = {"OTP_POLL_SECONDS": "0.1", "OTP_SWEEP_SECONDS": "3600", "OTP_LEASE_SECONDS": "5",
-        "SLACK_TIMEOUT_SECONDS": "3", "OTP_CALLBACK_TIMEOUT_SECONDS": "3",
-        "OTP_RETRY_BACKOFF": "[0.2, 0.2, 0.2]", "OTP_CALLBACK_SECRET": CALLBACK_SECRET,
-        "OTP_CALLBACK_ALLOW": CALLBACK_ALLOW}
+FAST = {
+    "OTP_POLL_SECONDS": "0.1",
+    "OTP_SWEEP_SECONDS": "3600",
+    "OTP_LEASE_SECONDS": "5",
+    "SLACK_TIMEOUT_SECONDS": "3",
+    "OTP_CALLBACK_TIMEOUT_SECONDS": "3",
+    "OTP_RETRY_BACKOFF": "[0.2, 0.2, 0.2]",
+    "OTP_CALLBACK_SECRET": CALLBACK_SECRET,
+    "OTP_CALLBACK_ALLOW": CALLBACK_ALLOW,
+}
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:
@@ -60,10 +66,11 @@ class Callbacks:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append({"method": self.command, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                       "body": body})
+                outer.requests.append(
+                    {"method": self.command, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                )
                 answer = outer.answers.pop(0) if outer.answers else 200
                 if isinstance(answer, float):
                     time.sleep(answer)
@@ -128,19 +135,26 @@ def submit(db: Database, seat: str = "retention", holder: str = "pulse", **field
     fields.setdefault("title", "Check in with Acme")
     fields.setdefault("body", "Hi Jo,\nwe noticed fewer logins this month. Can we help?")
     with db.session() as s:
-        return drafts.submit_draft(s, actor_for_holder(s, holder), seat_id=seat,
-                                   callback_allow=Allowlist.parse(CALLBACK_ALLOW), **fields).draft.id
+        return drafts.submit_draft(
+            s, actor_for_holder(s, holder), seat_id=seat, callback_allow=Allowlist.parse(CALLBACK_ALLOW), **fields
+        ).draft.id
 
 
 def posted(api: SlackAPI, draft_id: int, channel: str | None = None, timeout: float = 10.0):
     """The approval message for a draft, once the worker posted it."""
+
     def find():
         for call in api.calls_to("chat.postMessage"):
-            values = [e.get("value") for b in call.args.get("blocks") or [] for e in b.get("elements", [])
-                      if b.get("type") == "actions"]
+            values = [
+                e.get("value")
+                for b in call.args.get("blocks") or []
+                for e in b.get("elements", [])
+                if b.get("type") == "actions"
+            ]
             if call.ok and str(draft_id) in values and (channel is None or call.response["channel"] == channel):
                 return call
         return None
+
     return wait_until(find, timeout, f"the approval message of draft #{draft_id}")
 
 
@@ -149,9 +163,16 @@ def updates(api: SlackAPI, call) -> list:
 
 
 def click(server: Server, user: str, action: str, draft_id: int, message, response_url: str | None = None):
-    body = block_actions_body(user, action, str(draft_id), channel_id=message.response["channel"],
-                              message_ts=message.response["ts"], response_url=response_url or server.api.response_url(),
-                              message=message.response["message"], block_id=f"otp_draft_{draft_id}")
+    body = block_actions_body(
+        user,
+        action,
+        str(draft_id),
+        channel_id=message.response["channel"],
+        message_ts=message.response["ts"],
+        response_url=response_url or server.api.response_url(),
+        message=message.response["message"],
+        block_id=f"otp_draft_{draft_id}",
+    )
     status, _, _ = server.send(body)
     assert status == 200
 
@@ -164,8 +185,11 @@ def draft_row(db: Database, draft_id: int) -> Draft:
 
 
 def ephemeral(api: SlackAPI, timeout: float = 5.0) -> str:
-    call = wait_until(lambda: [c for c in api.calls_to("response_url") if c.args.get("response_type") == "ephemeral"],
-                      timeout, "an ephemeral reply")[-1]
+    call = wait_until(
+        lambda: [c for c in api.calls_to("response_url") if c.args.get("response_type") == "ephemeral"],
+        timeout,
+        "an ephemeral reply",
+    )[-1]
     return call.args["text"]
 
 
@@ -174,6 +198,7 @@ def all_actions(blocks: list[dict]) -> list[str]:
 
 
 # ------------------------------------------------------------------ the core moment
+
 
 def test_approve_posts_updates_and_delivers_once(server, module_db, api):
     draft_id = submit(module_db, destination="C0CLIENTACME")
@@ -187,8 +212,10 @@ def test_approve_posts_updates_and_delivers_once(server, module_db, api):
     update = wait_until(lambda: updates(api, message), what="the message updated in place")[-1]
     assert all_actions(update.args["blocks"]) == []
     assert "Approved" in json.dumps(update.args["blocks"]) and "Bogdan" in json.dumps(update.args["blocks"])
-    delivered = wait_until(lambda: [c for c in api.calls_to("chat.postMessage")
-                                    if c.ok and c.response["channel"] == "C0CLIENTACME"], what="the delivery")
+    delivered = wait_until(
+        lambda: [c for c in api.calls_to("chat.postMessage") if c.ok and c.response["channel"] == "C0CLIENTACME"],
+        what="the delivery",
+    )
     wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", what="delivery recorded")
     time.sleep(0.5)  # a second delivery, if there were one, would land by now
     assert len([c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0CLIENTACME"]) == 1
@@ -228,8 +255,9 @@ def test_a_button_on_another_drafts_message_changes_nothing(server, module_db, a
 def test_a_double_click_makes_one_decision(server, module_db, api):
     draft_id = submit(module_db)
     message = posted(api, draft_id)
-    clicks = [threading.Thread(target=click, args=(server, BOGDAN, "otp_draft_approve", draft_id, message))
-              for _ in range(2)]
+    clicks = [
+        threading.Thread(target=click, args=(server, BOGDAN, "otp_draft_approve", draft_id, message)) for _ in range(2)
+    ]
     for t in clicks:
         t.start()
     for t in clicks:
@@ -247,14 +275,18 @@ def test_edit_and_approve_through_the_modal(server, module_db, api):
     assert modal["callback_id"] == "otp_draft_edit_view"
     assert modal["blocks"][1]["element"]["initial_value"].startswith("Hi Jo,")
     meta = modal["private_metadata"]
-    status, _, body = server.send(view_submission_body(BOGDAN, modal["callback_id"], {"text": {"text": "Hi Jo, shall we talk?"}}, meta))
-    assert status == 200 and body in ("", "{}") or "errors" not in body
+    status, _, body = server.send(
+        view_submission_body(BOGDAN, modal["callback_id"], {"text": {"text": "Hi Jo, shall we talk?"}}, meta)
+    )
+    assert (status == 200 and body in ("", "{}")) or "errors" not in body
     wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval")
     draft = draft_row(module_db, draft_id)
     assert draft.edited and draft.final_body == "Hi Jo, shall we talk?" and draft.body.startswith("Hi Jo,\nwe")
     update = wait_until(lambda: updates(api, message), what="the update")[-1]
     assert "Edits" in json.dumps(update.args["blocks"]) and "shall we talk" in json.dumps(update.args["blocks"])
-    delivered = wait_until(lambda: [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0CLIENTACME"])
+    delivered = wait_until(
+        lambda: [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0CLIENTACME"]
+    )
     assert delivered[0].args["text"] == "Hi Jo, shall we talk?"
 
 
@@ -264,7 +296,9 @@ def test_reject_needs_a_reason_and_records_it(server, module_db, api):
     click(server, BOGDAN, "otp_draft_reject", draft_id, message)
     modal = wait_until(lambda: api.calls_to("views.open"), what="the reject modal")[-1].args["view"]
     meta = modal["private_metadata"]
-    status, _, body = server.send(view_submission_body(BOGDAN, modal["callback_id"], {"reason": {"reason": "  "}}, meta))
+    status, _, body = server.send(
+        view_submission_body(BOGDAN, modal["callback_id"], {"reason": {"reason": "  "}}, meta)
+    )
     assert status == 200 and json.loads(body)["response_action"] == "errors"
     assert draft_row(module_db, draft_id).status == "pending"
     server.send(view_submission_body(BOGDAN, modal["callback_id"], {"reason": {"reason": "Too pushy <!here>"}}, meta))
@@ -291,11 +325,14 @@ def test_two_person_rule(server, module_db, api):
 def test_held_by_policy_then_released_when_the_flag_lifts(server, module_db, api):
     with module_db.session() as s:
         flags.set_flag(s, actor_for_holder(s, "pulse"), "client:globex", "at-risk", reason="usage down 40%")
-    draft_id = submit(module_db, seat="sales", holder="dirk", kind="expansion", subject="client:globex",
-                      title="Upsell Globex")
+    draft_id = submit(
+        module_db, seat="sales", holder="dirk", kind="expansion", subject="client:globex", title="Upsell Globex"
+    )
     assert draft_row(module_db, draft_id).status == "held"
-    notice = wait_until(lambda: [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "D" + DAVID[1:]],
-                        what="the held notice to Dirk's accountable human")[0]
+    notice = wait_until(
+        lambda: [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "D" + DAVID[1:]],
+        what="the held notice to Dirk's accountable human",
+    )[0]
     assert "held" in notice.args["text"] and "flagged at-risk by Client Retention" in notice.args["text"]
     time.sleep(0.5)
     assert not [c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == "C0APPROVALS"]
@@ -334,6 +371,7 @@ def test_show_full_text_checks_the_message_and_the_reader_like_every_button(serv
 
 # ------------------------------------------------------------------ callbacks and failures
 
+
 def test_callback_delivery_is_signed_retried_and_keyed(server, module_db, api, callbacks):
     callbacks.answers = [503, 503]
     draft_id = submit(module_db, destination=callbacks.url)
@@ -342,7 +380,9 @@ def test_callback_delivery_is_signed_retried_and_keyed(server, module_db, api, c
     assert len(callbacks.requests) == 3 and len(set(callbacks.keys())) == 1
     last = callbacks.requests[-1]
     ts, sig = last["headers"]["x-otp-request-timestamp"], last["headers"]["x-otp-signature"]
-    expected = "v0=" + hmac.new(CALLBACK_SECRET.encode(), f"v0:{ts}:".encode() + last["body"], hashlib.sha256).hexdigest()
+    expected = (
+        "v0=" + hmac.new(CALLBACK_SECRET.encode(), f"v0:{ts}:".encode() + last["body"], hashlib.sha256).hexdigest()
+    )
     assert hmac.compare_digest(sig, expected)
     payload = json.loads(last["body"])
     assert payload["draft_id"] == draft_id and payload["status"] == "approved" and payload["text"].startswith("Hi Jo,")
@@ -356,8 +396,10 @@ def test_a_callback_that_stays_down_fails_visibly(server, module_db, api, callba
     wait_until(lambda: draft_row(module_db, draft_id).delivery == "failed", timeout=20, what="the failure")
     assert len(callbacks.requests) == 6  # every attempt, then it stops
     assert "HTTP 503" in draft_row(module_db, draft_id).delivery_error
-    wait_until(lambda: any("Delivery failed" in json.dumps(u.args["blocks"]) for u in updates(api, message)),
-               what="the failure shown on the approval message")
+    wait_until(
+        lambda: any("Delivery failed" in json.dumps(u.args["blocks"]) for u in updates(api, message)),
+        what="the failure shown on the approval message",
+    )
     with module_db.session(readonly=True) as s:
         assert audit.verify(s) is None
 
@@ -372,13 +414,16 @@ def test_a_redirect_is_not_followed_and_the_delivery_fails_at_once(server, modul
         wait_until(lambda: draft_row(module_db, draft_id).delivery == "failed", timeout=20, what="the failure")
         assert len(callbacks.requests) == 1 and inner.requests == []  # one attempt: a redirect is permanent
         assert "redirect (HTTP 302)" in draft_row(module_db, draft_id).delivery_error
-        wait_until(lambda: any("redirect" in json.dumps(u.args["blocks"]) for u in updates(api, message)),
-                   what="the failure shown on the approval message")
+        wait_until(
+            lambda: any("redirect" in json.dumps(u.args["blocks"]) for u in updates(api, message)),
+            what="the failure shown on the approval message",
+        )
     finally:
         inner.close()
 
 
 # ------------------------------------------------------------------ crashes and concurrency
+
 
 def test_a_worker_killed_mid_delivery_delivers_once_after_restart(module_db, api, callbacks):
     first = Server(module_db, api, env=FAST)
@@ -404,16 +449,26 @@ def test_a_slack_post_that_landed_before_a_crash_is_not_posted_again(module_db, 
         message = posted(api, draft_id)
         api.fail_next("chat.postMessage", delay=30.0)  # Slack keeps the post but answers late
         click(first, BOGDAN, "otp_draft_approve", draft_id, message)
-        wait_until(lambda: [c for c in api.calls_to("chat.postMessage") if c.args.get("channel") == "C0CLIENTACME"],
-                   what="the delivery post")
+        wait_until(
+            lambda: [c for c in api.calls_to("chat.postMessage") if c.args.get("channel") == "C0CLIENTACME"],
+            what="the delivery post",
+        )
     finally:
         first.kill()
     second = Server(module_db, api, env=FAST)
     try:
         wait_until(lambda: draft_row(module_db, draft_id).delivery == "delivered", timeout=20, what="the delivery")
         key = f"draft:{draft_id}:deliver"
-        assert len([m for m in api.messages["C0CLIENTACME"]
-                    if (m.get("metadata") or {}).get("event_payload", {}).get("key") == key]) == 1
+        assert (
+            len(
+                [
+                    m
+                    for m in api.messages["C0CLIENTACME"]
+                    if (m.get("metadata") or {}).get("event_payload", {}).get("key") == key
+                ]
+            )
+            == 1
+        )
         assert api.calls_to("conversations.history")  # it looked before posting again
     finally:
         second.stop()
@@ -426,15 +481,19 @@ def test_two_processes_two_approvers_clicking_at_once_make_one_decision(module_d
     try:
         draft_id = submit(module_db)
         message = posted(api, draft_id)
-        clicks = [threading.Thread(target=click, args=(srv, who, "otp_draft_approve", draft_id, message))
-                  for srv, who in zip(servers, (BOGDAN, DAVID))]
+        clicks = [
+            threading.Thread(target=click, args=(srv, who, "otp_draft_approve", draft_id, message))
+            for srv, who in zip(servers, (BOGDAN, DAVID))
+        ]
         for t in clicks:
             t.start()
         for t in clicks:
             t.join()
         wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the decision")
         with module_db.session(readonly=True) as s:
-            assert s.scalar(select(func.count()).select_from(DraftDecision).where(DraftDecision.draft_id == draft_id)) == 1
+            assert (
+                s.scalar(select(func.count()).select_from(DraftDecision).where(DraftDecision.draft_id == draft_id)) == 1
+            )
         assert "already approved" in ephemeral(api)
     finally:
         for srv in servers:
@@ -446,7 +505,9 @@ def test_two_processes_two_approvers_clicking_at_once_make_one_decision(module_d
 def test_approvers_named_by_a_slack_user_group(server, module_db, api):
     api.usergroups["S0APPROVERS"] = [DAVID]
     with module_db.session() as s:
-        s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=[], usergroup="S0APPROVERS"))
+        s.execute(
+            update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=[], usergroup="S0APPROVERS")
+        )
     try:
         draft_id = submit(module_db)
         message = posted(api, draft_id)
@@ -458,12 +519,15 @@ def test_approvers_named_by_a_slack_user_group(server, module_db, api):
         assert api.calls_to("usergroups.users.list")
     finally:
         with module_db.session() as s:
-            s.execute(update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"], usergroup=None))
+            s.execute(
+                update(ApprovalRoute).where(ApprovalRoute.position == 0).values(approvers=["bogdan"], usergroup=None)
+            )
 
 
 def test_a_flag_set_after_posting_pulls_the_draft_back_until_lifted(server, module_db, api):
-    draft_id = submit(module_db, seat="sales", holder="dirk", kind="expansion", subject="client:initech",
-                      title="Upsell Initech")
+    draft_id = submit(
+        module_db, seat="sales", holder="dirk", kind="expansion", subject="client:initech", title="Upsell Initech"
+    )
     message = posted(api, draft_id)
     with module_db.session() as s:
         change = flags.set_flag(s, actor_for_holder(s, "pulse"), "client:initech", "at-risk", reason="champion left")

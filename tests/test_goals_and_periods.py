@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from otp_bot.store.domain.scorecard import formula, periods
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.scorecard import formula, periods
 from otp_bot.store.domain.scorecard.goals import Goal, format_value, parse_goal
 from otp_bot.store.domain.scorecard.value_parse import parse_value
 
@@ -35,8 +35,17 @@ def test_goal_operators(goal, on, off):
 
 @pytest.mark.parametrize(
     ("text", "unit", "value"),
-    [("30%", "percent", 30), ("$1,250", "currency", 1250), ("3.5k", "number", 3500), ("$2m", "currency", 2_000_000),
-     ("yes", "yesno", 1), ("No", "yesno", 0), ("45min", "minutes", 45), ("-3", "number", -3), (".5", "number", 0.5)],
+    [
+        ("30%", "percent", 30),
+        ("$1,250", "currency", 1250),
+        ("3.5k", "number", 3500),
+        ("$2m", "currency", 2_000_000),
+        ("yes", "yesno", 1),
+        ("No", "yesno", 0),
+        ("45min", "minutes", 45),
+        ("-3", "number", -3),
+        (".5", "number", 0.5),
+    ],
 )
 def test_values_as_people_write_them(text, unit, value):
     assert parse_value(text, unit) == value
@@ -74,9 +83,12 @@ def test_format_value_units():
     assert format_value(None, "number") == "—"
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
-       .filter(lambda v: v == 0 or abs(v) >= 1e-9),  # values other than 0 are at least 10^-9 in size
-       st.sampled_from([">=", "<=", "==", ">", "<"]))
+@given(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12).filter(
+        lambda v: v == 0 or abs(v) >= 1e-9
+    ),  # values other than 0 are at least 10^-9 in size
+    st.sampled_from([">=", "<=", "==", ">", "<"]),
+)
 def test_goal_text_round_trips(value, op):
     g = Goal(op, value)
     assert parse_goal(g.to_text()) == g
@@ -91,6 +103,7 @@ def test_goal_parser_never_crashes(text):
 
 
 # ------------------------------------------------------------------ periods
+
 
 def test_weekly_periods_start_on_monday():
     assert periods.period_start(dt.date(2026, 11, 26), "weekly") == dt.date(2026, 11, 23)
@@ -108,13 +121,16 @@ def test_window_is_oldest_first_and_ends_now():
     assert len(w) == 13 and w[-1] == dt.date(2026, 11, 23) and w[0] == dt.date(2026, 8, 31)
 
 
-@pytest.mark.parametrize(("text", "cadence", "start"), [
-    ("2026-W47", "weekly", dt.date(2026, 11, 16)),
-    ("2026w1", "weekly", dt.date(2025, 12, 29)),
-    ("2026-11", "monthly", dt.date(2026, 11, 1)),
-    ("2026-11-19", "weekly", dt.date(2026, 11, 16)),
-    ("2026-11-19", "monthly", dt.date(2026, 11, 1)),
-])
+@pytest.mark.parametrize(
+    ("text", "cadence", "start"),
+    [
+        ("2026-W47", "weekly", dt.date(2026, 11, 16)),
+        ("2026w1", "weekly", dt.date(2025, 12, 29)),
+        ("2026-11", "monthly", dt.date(2026, 11, 1)),
+        ("2026-11-19", "weekly", dt.date(2026, 11, 16)),
+        ("2026-11-19", "monthly", dt.date(2026, 11, 1)),
+    ],
+)
 def test_parse_periods(text, cadence, start):
     assert periods.parse(text, cadence, "UTC") == start
 
@@ -126,6 +142,7 @@ def test_bad_periods(text):
 
 
 # ------------------------------------------------------------------ formulas
+
 
 def test_formula_evaluates_with_inputs():
     assert formula.evaluate("{won} / {sent} * 100", {"won": 3, "sent": 12}) == 25

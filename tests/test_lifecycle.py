@@ -18,15 +18,15 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.commands import run
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart.reading import get_org
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.reading import get_org
+from otp_bot.store.domain.chart.search import who_owns
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.lifecycle.seats import DROP, HearingErrors, HearingInput
 from otp_bot.store.domain.scorecard.metrics import record_value
-from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.models import AuditEntry, Hearing, MetricValue, Org, Seat, SeatHolding, SeatOwns
 
 from .blockkit import assert_valid
@@ -62,23 +62,32 @@ def who(s, name: str) -> Actor:
 
 
 def hearing(decision: str = "retire", moves=(), **fields) -> HearingInput:
-    fields = {"reason": "Outputs stopped being reliable", "findings": "Three late pushes in five weeks",
-              "recommendation": "Retire it; the work moves on", **fields}
+    fields = {
+        "reason": "Outputs stopped being reliable",
+        "findings": "Three late pushes in five weeks",
+        "recommendation": "Retire it; the work moves on",
+        **fields,
+    }
     return HearingInput(decision=decision, moves=list(moves), **fields)
 
 
 def snapshot(db) -> tuple[str, int, int, int]:
     """Everything a failed change must leave as it was."""
     with db.session(readonly=True) as s:
-        return (dump_chart(export_chart(s)), s.scalar(select(func.count()).select_from(AuditEntry)),
-                s.scalar(select(func.count()).select_from(Hearing)),
-                s.scalar(select(func.count()).select_from(SeatHolding)))
+        return (
+            dump_chart(export_chart(s)),
+            s.scalar(select(func.count()).select_from(AuditEntry)),
+            s.scalar(select(func.count()).select_from(Hearing)),
+            s.scalar(select(func.count()).select_from(SeatHolding)),
+        )
 
 
 def check_invariants(db) -> None:
     with db.session(readonly=True) as s:
         seats = {x.id: x for x in s.scalars(select(Seat)).unique()}
-        open_holdings = s.execute(select(SeatHolding.seat_id, SeatHolding.holder_id).where(SeatHolding.ended_at.is_(None))).all()
+        open_holdings = s.execute(
+            select(SeatHolding.seat_id, SeatHolding.holder_id).where(SeatHolding.ended_at.is_(None))
+        ).all()
         assert len({sid for sid, _ in open_holdings}) == len(open_holdings), "two open holdings on one seat"
         assert {sid: hid for sid, hid in open_holdings} == {x.id: x.holder_id for x in seats.values() if x.holder_id}
         for x in seats.values():
@@ -93,7 +102,10 @@ def check_invariants(db) -> None:
 
 def actions(db, since: int = 0) -> list[tuple[str, str]]:
     with db.session(readonly=True) as s:
-        return [(e.action, e.subject) for e in s.scalars(select(AuditEntry).where(AuditEntry.id > since).order_by(AuditEntry.id))]
+        return [
+            (e.action, e.subject)
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.id > since).order_by(AuditEntry.id))
+        ]
 
 
 def last_audit_id(db) -> int:
@@ -104,10 +116,14 @@ def last_audit_id(db) -> int:
 def export_then_import_changes_nothing(db) -> None:
     with db.session() as s:
         text = dump_chart(export_chart(s))
-        assert apply_chart(s, validate_chart(parse_yaml(text, "export"), "export"), actor="t", source="export").changes == []
+        assert (
+            apply_chart(s, validate_chart(parse_yaml(text, "export"), "export"), actor="t", source="export").changes
+            == []
+        )
 
 
 # ------------------------------------------------------------------ hire
+
 
 def test_hire_creates_a_held_seat_that_who_owns_finds_at_once(org):
     with org.session() as s:
@@ -115,13 +131,27 @@ def test_hire_creates_a_held_seat_that_who_owns_finds_at_once(org):
         assert who_owns(s, "growth experiments").best is None  # warms the index on this revision
     mark = last_audit_id(org)
     with org.session() as s:
-        made = lifecycle.hire(s, who(s, "bogdan"), "growth", "Growth", reports_to="coo", holder="dirk",
-                              owns=["growth experiments"], aliases=["growth team"], accountabilities=["Run experiments"])
+        made = lifecycle.hire(
+            s,
+            who(s, "bogdan"),
+            "growth",
+            "Growth",
+            reports_to="coo",
+            holder="dirk",
+            owns=["growth experiments"],
+            aliases=["growth team"],
+            accountabilities=["Run experiments"],
+        )
         assert (made.status, made.holder_id, made.reports_to_id) == ("active", "dirk", "coo")
     with org.session() as s:
         assert s.get(Org, 1).etag != before
         assert who_owns(s, "growth experiments").best.seat_id == "growth"
-        assert s.scalar(select(SeatHolding.holder_id).where(SeatHolding.seat_id == "growth", SeatHolding.ended_at.is_(None))) == "dirk"
+        assert (
+            s.scalar(
+                select(SeatHolding.holder_id).where(SeatHolding.seat_id == "growth", SeatHolding.ended_at.is_(None))
+            )
+            == "dirk"
+        )
         vacant = lifecycle.hire(s, OPERATOR, "paid-search", "Paid Search", reports_to="sales")
         assert vacant.status == "vacant" and vacant.holder_id is None
     assert actions(org, mark) == [("seat.hired", "seat:growth"), ("seat.hired", "seat:paid-search")]
@@ -129,14 +159,17 @@ def test_hire_creates_a_held_seat_that_who_owns_finds_at_once(org):
     export_then_import_changes_nothing(org)
 
 
-@pytest.mark.parametrize(("seat_id", "options", "error", "words"), [
-    ("retention", {}, Conflict, "already a seat"),
-    ("Bad Id", {}, Invalid, "not a valid seat id"),
-    ("growth", {"owns": ["Pipeline"]}, Conflict, "already owned by seat `sales`"),
-    ("growth", {"owns": ["x", "X"]}, Invalid, "named twice"),
-    ("growth", {"reports_to": "cfo"}, NotFound, "no seat `cfo`"),
-    ("growth", {"holder": "nobody"}, NotFound, "no holder `nobody`"),
-])
+@pytest.mark.parametrize(
+    ("seat_id", "options", "error", "words"),
+    [
+        ("retention", {}, Conflict, "already a seat"),
+        ("Bad Id", {}, Invalid, "not a valid seat id"),
+        ("growth", {"owns": ["Pipeline"]}, Conflict, "already owned by seat `sales`"),
+        ("growth", {"owns": ["x", "X"]}, Invalid, "named twice"),
+        ("growth", {"reports_to": "cfo"}, NotFound, "no seat `cfo`"),
+        ("growth", {"holder": "nobody"}, NotFound, "no holder `nobody`"),
+    ],
+)
 def test_hire_refuses_bad_input_and_writes_nothing(org, seat_id, options, error, words):
     before = snapshot(org)
     with pytest.raises(error, match=words), org.session() as s:
@@ -146,6 +179,7 @@ def test_hire_refuses_bad_input_and_writes_nothing(org, seat_id, options, error,
 
 # ------------------------------------------------------------------ assign and vacate
 
+
 def test_assign_closes_one_holding_and_opens_the_next(org):
     mark = last_audit_id(org)
     with org.session() as s:
@@ -153,20 +187,27 @@ def test_assign_closes_one_holding_and_opens_the_next(org):
         assert done.changed and done.previous == "pulse" and done.seat.holder_id == "dirk"
     with org.session() as s:
         assert not lifecycle.assign(s, who(s, "bogdan"), "retention", "dirk").changed  # a retry changes nothing
-        holdings = s.execute(select(SeatHolding.holder_id, SeatHolding.ended_at).where(SeatHolding.seat_id == "retention")
-                             .order_by(SeatHolding.id)).all()
+        holdings = s.execute(
+            select(SeatHolding.holder_id, SeatHolding.ended_at)
+            .where(SeatHolding.seat_id == "retention")
+            .order_by(SeatHolding.id)
+        ).all()
         assert [h for h, _ in holdings] == ["pulse", "dirk"] and holdings[0][1] is not None and holdings[1][1] is None
         lifecycle.vacate(s, who(s, "bogdan"), "retention")
         lifecycle.assign(s, who(s, "bogdan"), "save-desk", "pulse")
     with org.session() as s:
         assert s.get(Seat, "retention").status == "vacant" and s.get(Seat, "save-desk").status == "active"
-    assert actions(org, mark) == [("seat.assigned", "seat:retention"), ("seat.vacated", "seat:retention"),
-                                  ("seat.assigned", "seat:save-desk")]
+    assert actions(org, mark) == [
+        ("seat.assigned", "seat:retention"),
+        ("seat.vacated", "seat:retention"),
+        ("seat.assigned", "seat:save-desk"),
+    ]
     check_invariants(org)
     export_then_import_changes_nothing(org)
 
 
 # ------------------------------------------------------------------ who may
+
 
 def _act(s, actor: Actor, op: str) -> None:
     verb, target = op.split()
@@ -178,24 +219,27 @@ def _act(s, actor: Actor, op: str) -> None:
         lifecycle.retire(s, actor, target, hearing("keep"))
 
 
-@pytest.mark.parametrize(("name", "op", "allowed"), [
-    ("operator", "assign retention", True),
-    ("bogdan", "assign retention", True),       # holds coo, directly above
-    ("bogdan", "assign save-desk", True),       # two levels above
-    ("janine", "assign billing", True),         # holds accounting, above billing
-    ("janine", "assign retention", False),      # a peer is not above
-    ("pulse", "assign save-desk", False),       # an agent directly above: agents never change the chart
-    ("anonymous", "assign retention", False),   # not on the chart: may read, not write
-    ("bogdan", "assign coo", True),             # the top of the chart: a top-level seat's holder
-    ("janine", "assign coo", False),
-    ("bogdan", "hire top", True),
-    ("janine", "hire top", False),
-    ("janine", "hire accounting", True),        # under her own seat
-    ("janine", "hire sales", False),
-    ("bogdan", "retire save-desk", True),
-    ("janine", "retire retention", False),
-    ("dirk", "retire sales", False),            # nobody retires their own seat
-])
+@pytest.mark.parametrize(
+    ("name", "op", "allowed"),
+    [
+        ("operator", "assign retention", True),
+        ("bogdan", "assign retention", True),  # holds coo, directly above
+        ("bogdan", "assign save-desk", True),  # two levels above
+        ("janine", "assign billing", True),  # holds accounting, above billing
+        ("janine", "assign retention", False),  # a peer is not above
+        ("pulse", "assign save-desk", False),  # an agent directly above: agents never change the chart
+        ("anonymous", "assign retention", False),  # not on the chart: may read, not write
+        ("bogdan", "assign coo", True),  # the top of the chart: a top-level seat's holder
+        ("janine", "assign coo", False),
+        ("bogdan", "hire top", True),
+        ("janine", "hire top", False),
+        ("janine", "hire accounting", True),  # under her own seat
+        ("janine", "hire sales", False),
+        ("bogdan", "retire save-desk", True),
+        ("janine", "retire retention", False),
+        ("dirk", "retire sales", False),  # nobody retires their own seat
+    ],
+)
 def test_who_may_change_a_seat(org, name, op, allowed):
     before = snapshot(org)
     with org.session() as s:
@@ -218,8 +262,10 @@ def test_the_hearing_form_is_checked_like_the_hearing(org):
     with org.session() as s:
         form = lifecycle.hearing_form(s, who(s, "bogdan"), "retention")
         assert [(c.kind, c.text) for c in form.capabilities] == [
-            ("owns", "retention outreach"), ("accountability", "Watch churn signals"),
-            ("accountability", "Draft retention outreach")]
+            ("owns", "retention outreach"),
+            ("accountability", "Watch churn signals"),
+            ("accountability", "Draft retention outreach"),
+        ]
         assert "retention" not in [t.id for t in form.targets] and [r.id for r in form.reports] == ["save-desk"]
         assert form.default_manager == "coo" and "save-desk" not in [m.id for m in form.managers]
         with pytest.raises(Forbidden):
@@ -227,6 +273,7 @@ def test_the_hearing_form_is_checked_like_the_hearing(org):
 
 
 # ------------------------------------------------------------------ retire
+
 
 def test_retire_moves_each_capability_once_and_keeps_the_record(org):
     with org.session() as s:
@@ -241,29 +288,57 @@ def test_retire_moves_each_capability_once_and_keeps_the_record(org):
         retired = s.get(Seat, "retention")
         assert (retired.status, retired.holder_id, retired.owns, retired.accountabilities) == ("retired", None, [], [])
         assert [m.id for m in retired.metrics] == ["early-flags", "saves"]  # its metrics stay, with their values
-        assert s.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == "early-flags")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == "early-flags")) == 1
+        )
         assert [o.topic for o in s.get(Seat, "sales").owns] == ["pipeline", "retention outreach"]
         assert s.get(Seat, "coo").accountabilities == ["Watch churn signals"]
         assert "Draft retention outreach" not in str(export_chart(s).model_dump())
         assert s.get(Seat, "save-desk").reports_to_id == "coo"
-        assert s.scalar(select(func.count()).select_from(SeatHolding).where(
-            SeatHolding.seat_id == "retention", SeatHolding.ended_at.is_(None))) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(SeatHolding)
+                .where(SeatHolding.seat_id == "retention", SeatHolding.ended_at.is_(None))
+            )
+            == 0
+        )
         row = s.scalar(select(Hearing))
         assert (row.seat_id, row.decision, row.held_by, row.holder_id, row.manager_id, row.reports) == (
-            "retention", "retire", "holder:bogdan", "pulse", "coo", ["save-desk"])
-        assert row.moves == [{"capability": "retention outreach", "kind": "owns", "to_seat": "sales"},
-                             {"capability": "Watch churn signals", "kind": "accountability", "to_seat": "coo"},
-                             {"capability": "Draft retention outreach", "kind": "accountability", "to_seat": None}]
+            "retention",
+            "retire",
+            "holder:bogdan",
+            "pulse",
+            "coo",
+            ["save-desk"],
+        )
+        assert row.moves == [
+            {"capability": "retention outreach", "kind": "owns", "to_seat": "sales"},
+            {"capability": "Watch churn signals", "kind": "accountability", "to_seat": "coo"},
+            {"capability": "Draft retention outreach", "kind": "accountability", "to_seat": None},
+        ]
         assert who_owns(s, "retention outreach").best.seat_id == "sales"  # the revision moved: no stale index
 
-    assert actions(org, mark) == [("seat.retired", "seat:retention"), ("seat.received", "seat:sales"),
-                                  ("seat.received", "seat:coo"), ("seat.manager_changed", "seat:save-desk")]
+    assert actions(org, mark) == [
+        ("seat.retired", "seat:retention"),
+        ("seat.received", "seat:sales"),
+        ("seat.received", "seat:coo"),
+        ("seat.manager_changed", "seat:save-desk"),
+    ]
     # A retired seat takes no values: the domain says so, and the database refuses a writer that skips it.
     with pytest.raises(Invalid, match="retired"), org.session() as s:
         record_value(s, OPERATOR, "early-flags", 5)
     with pytest.raises(REFUSED), org.session() as s:
-        s.execute(insert(MetricValue).values(metric_id="early-flags", period_start=dt.date(2026, 11, 16), value=1,
-                                             is_correction=False, source="api", entered_by="x"))
+        s.execute(
+            insert(MetricValue).values(
+                metric_id="early-flags",
+                period_start=dt.date(2026, 11, 16),
+                value=1,
+                is_correction=False,
+                source="api",
+                entered_by="x",
+            )
+        )
     check_invariants(org)
     export_then_import_changes_nothing(org)
     with org.session(readonly=True) as s:
@@ -274,10 +349,12 @@ def test_retire_moves_each_capability_once_and_keeps_the_record(org):
 def test_a_retired_seat_is_retired_for_good(org):
     with org.session() as s:
         lifecycle.retire(s, OPERATOR, "billing", hearing())  # nothing to place, no reports
-    for call in (lambda s: lifecycle.retire(s, OPERATOR, "billing", hearing()),
-                 lambda s: lifecycle.assign(s, OPERATOR, "billing", "janine"),
-                 lambda s: lifecycle.hire(s, OPERATOR, "billing-2", "Billing", reports_to="billing"),
-                 lambda s: lifecycle.hire(s, OPERATOR, "billing", "Billing", reports_to="accounting")):
+    for call in (
+        lambda s: lifecycle.retire(s, OPERATOR, "billing", hearing()),
+        lambda s: lifecycle.assign(s, OPERATOR, "billing", "janine"),
+        lambda s: lifecycle.hire(s, OPERATOR, "billing-2", "Billing", reports_to="billing"),
+        lambda s: lifecycle.hire(s, OPERATOR, "billing", "Billing", reports_to="accounting"),
+    ):
         with pytest.raises(Conflict, match="retired"), org.session() as s:
             call(s)
 
@@ -297,8 +374,11 @@ def key(kind: str, text: str) -> str:
 def test_a_bad_hearing_says_what_is_wrong_where_and_changes_nothing(org):
     with org.session() as s:
         lifecycle.retire(s, OPERATOR, "billing", hearing())
-    outreach, watch, draft = key("owns", "retention outreach"), key("accountability", "Watch churn signals"), \
-        key("accountability", "Draft retention outreach")
+    outreach, watch, draft = (
+        key("owns", "retention outreach"),
+        key("accountability", "Watch churn signals"),
+        key("accountability", "Draft retention outreach"),
+    )
 
     missing = fields_of(org, "retention", hearing(findings=" ", moves=RETENTION_MOVES[:1]))
     assert set(missing) == {"findings", watch, draft}
@@ -328,7 +408,11 @@ def test_reports_need_a_seat_to_move_under_and_lines_may_not_loop(org):
         done = lifecycle.retire(s, OPERATOR, "coo", hearing(moves=moves, reports_to="ceo"))
         assert {r.id for r in done.reports} == {"retention", "sales", "accounting"}
     with org.session() as s:
-        assert {x.id for x in s.scalars(select(Seat).where(Seat.reports_to_id == "ceo"))} == {"retention", "sales", "accounting"}
+        assert {x.id for x in s.scalars(select(Seat).where(Seat.reports_to_id == "ceo"))} == {
+            "retention",
+            "sales",
+            "accounting",
+        }
     check_invariants(org)
     export_then_import_changes_nothing(org)
 
@@ -357,8 +441,10 @@ def test_two_hearings_at_once_cannot_move_work_onto_each_other(org):
         except (Conflict, HearingErrors) as exc:
             outcomes[seat_id] = exc
 
-    threads = [threading.Thread(target=retire, args=("sales", [("pipeline", "accounting")])),
-               threading.Thread(target=retire, args=("accounting", [("invoicing", "sales")]))]
+    threads = [
+        threading.Thread(target=retire, args=("sales", [("pipeline", "accounting")])),
+        threading.Thread(target=retire, args=("accounting", [("invoicing", "sales")])),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -390,6 +476,7 @@ def test_a_seat_with_a_hearing_is_kept_by_a_chart_import(org):
 
 # ------------------------------------------------------------------ the record
 
+
 def test_history_shows_holdings_hearings_and_changes(org):
     with org.session() as s:
         lifecycle.assign(s, who(s, "bogdan"), "retention", "dirk")
@@ -410,6 +497,7 @@ def test_history_shows_holdings_hearings_and_changes(org):
 
 # ------------------------------------------------------------------ the commands
 
+
 def ask(db, name: str, text: str):
     with db.session() as s:
         reply = run(s, who(s, name), text)
@@ -418,7 +506,11 @@ def ask(db, name: str, text: str):
 
 
 def test_the_commands(org):
-    hired = ask(org, "bogdan", 'hire growth "Growth & <Scale>" --reports-to coo --holder dirk --owns "growth experiments, referrals"')
+    hired = ask(
+        org,
+        "bogdan",
+        'hire growth "Growth & <Scale>" --reports-to coo --holder dirk --owns "growth experiments, referrals"',
+    )
     assert hired.ok and "Growth &amp; &lt;Scale&gt;" in hired.text and "reporting to COO" in hired.text
     assert "growth experiments, referrals" in hired.text
     assert ask(org, "bogdan", "assign growth pulse").text.count("Pulse (agent)") == 1
@@ -444,7 +536,9 @@ def test_hearing_file_and_the_cli(example_db, tmp_path):
         "moves:\n"
         "  - {capability: kpi collection, to_seat: analytics}\n"
         "  - {capability: Push scorecard values to the chart four times a day, to_seat: analytics}\n"
-        "  - {capability: Report metrics that have gone without a fresh value, to_seat: '-'}\n", encoding="utf-8")
+        "  - {capability: Report metrics that have gone without a fresh value, to_seat: '-'}\n",
+        encoding="utf-8",
+    )
     env = {**os.environ, "OTP_DATABASE_URL": example_db.url, "COLUMNS": "200"}
 
     def otp(*args: str) -> subprocess.CompletedProcess[str]:

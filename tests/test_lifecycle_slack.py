@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from otp_bot.bot.slack.views.hearing_form import hearing_modal
 from otp_bot.store.db import Database
-from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.models import Hearing, Seat
 
 from .blockkit import assert_valid
@@ -50,29 +50,41 @@ def opened(api) -> dict[str, Any]:
 
 
 def chosen(option: str) -> dict[str, Any]:
-    return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": option}, "value": option}}
+    return {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": option}, "value": option},
+    }
 
 
 def submit(server: Server, modal: dict[str, Any], values: dict[str, Any], user: str = BOGDAN) -> dict[str, Any]:
     """Submit the form with `values` ({block id: text, or a select's choice as chosen(...)})."""
     state = {block: {block: value} for block, value in values.items()}
-    status, _, body = server.send(view_submission_body(user, modal["callback_id"], state, modal["private_metadata"],
-                                                       blocks=modal["blocks"]))
+    status, _, body = server.send(
+        view_submission_body(user, modal["callback_id"], state, modal["private_metadata"], blocks=modal["blocks"])
+    )
     assert status == 200
     return json.loads(body) if body else {}
 
 
 def capability_blocks(modal: dict[str, Any]) -> dict[str, str]:
     """Block id -> label of each capability field."""
-    return {b["block_id"]: b["label"]["text"] for b in modal["blocks"]
-            if b["type"] == "input" and b["block_id"].startswith(("own-", "acc-"))}
+    return {
+        b["block_id"]: b["label"]["text"]
+        for b in modal["blocks"]
+        if b["type"] == "input" and b["block_id"].startswith(("own-", "acc-"))
+    }
 
 
-HEARING = {"reason": "The data source changed", "findings": "Three of five pushes late",
-           "recommendation": "Retire; Dash collects the numbers", "decision": chosen("retire")}
+HEARING = {
+    "reason": "The data source changed",
+    "findings": "Three of five pushes late",
+    "recommendation": "Retire; Dash collects the numbers",
+    "decision": chosen("retire"),
+}
 
 
 # ------------------------------------------------------------------ /otp retire and the form
+
 
 def test_retire_opens_the_hearing_form_from_the_command(server, api):
     trigger = new_trigger_id()
@@ -84,10 +96,17 @@ def test_retire_opens_the_hearing_form_from_the_command(server, api):
     assert_valid(modal, view=True)
     assert modal["callback_id"] == "otp_hearing_view" and len(modal["title"]["text"]) <= 24
     inputs = {b["block_id"]: b for b in modal["blocks"] if b["type"] == "input"}
-    assert [k for k in inputs if not k.startswith(("own-", "acc-"))] == ["reason", "findings", "recommendation", "decision"]
+    assert [k for k in inputs if not k.startswith(("own-", "acc-"))] == [
+        "reason",
+        "findings",
+        "recommendation",
+        "decision",
+    ]
     assert sorted(capability_blocks(modal).values()) == [
         "Accountability: Push scorecard values to the chart four times a day",
-        "Accountability: Report metrics that have gone without a fresh value", "Owns: kpi collection"]
+        "Accountability: Report metrics that have gone without a fresh value",
+        "Owns: kpi collection",
+    ]
     choices = next(iter(b for k, b in inputs.items() if k.startswith("own-")))["element"]
     values = [o["value"] for o in choices["options"]]
     assert choices["type"] == "static_select" and len(values) <= 100
@@ -116,7 +135,9 @@ def test_a_good_submission_retires_the_seat_and_who_owns_follows(server, module_
     answer = submit(server, modal, {**HEARING, **values})
     assert answer["response_action"] == "update", answer
     assert_valid(answer["view"], view=True)
-    assert "is retired" in json.dumps(answer["view"]) and "Analytics / Ad Performance (analytics)" in json.dumps(answer["view"])
+    assert "is retired" in json.dumps(answer["view"]) and "Analytics / Ad Performance (analytics)" in json.dumps(
+        answer["view"]
+    )
     kpi = seat_row(module_db, "kpi")
     assert kpi.status == "retired" and kpi.holder_id is None
     _, payload = server.command("who-owns kpi collection")
@@ -127,6 +148,7 @@ def test_a_good_submission_retires_the_seat_and_who_owns_follows(server, module_
 
 
 # ------------------------------------------------------------------ refusals and the fallback
+
 
 def test_assign_by_someone_not_allowed_gets_an_ephemeral_refusal(server, module_db):
     _, payload = server.command("assign retention dirk", user=PULSE)
@@ -155,8 +177,16 @@ def test_when_the_form_cannot_open_the_answer_carries_a_button_that_opens_it(ser
     assert_valid(reply)
     button = reply["blocks"][-1]["elements"][0]
     assert (button["action_id"], button["value"]) == ("otp_hearing_open", "projects")
-    server.send(block_actions_body(BOGDAN, button["action_id"], button["value"], block_id=reply["blocks"][-1]["block_id"],
-                                   response_url=api.response_url(), is_ephemeral=True))
+    server.send(
+        block_actions_body(
+            BOGDAN,
+            button["action_id"],
+            button["value"],
+            block_id=reply["blocks"][-1]["block_id"],
+            response_url=api.response_url(),
+            is_ephemeral=True,
+        )
+    )
     modal = api.wait_for("views.open", count=2)[-1].args["view"]
     assert_valid(modal, view=True)
     assert json.loads(modal["private_metadata"]) == {"seat": "projects"}
@@ -165,9 +195,12 @@ def test_when_the_form_cannot_open_the_answer_carries_a_button_that_opens_it(ser
 
 # ------------------------------------------------------------------ the form's limits
 
+
 def big_chart(seats: int, accountabilities: int = 2) -> dict[str, Any]:
     data = chart()
-    seat(data, "retention")["accountabilities"] = [f"Accountability number {i} of the retention seat" for i in range(accountabilities)]
+    seat(data, "retention")["accountabilities"] = [
+        f"Accountability number {i} of the retention seat" for i in range(accountabilities)
+    ]
     data["seats"] += [{"id": f"s{i:03d}", "title": f"Seat {i}", "reports_to": "coo"} for i in range(seats)]
     return data
 
@@ -179,7 +212,11 @@ def form_for(db: Database, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def elements(modal: dict[str, Any]) -> list[str]:
-    return [b["element"]["type"] for b in modal["blocks"] if b["type"] == "input" and b["block_id"].startswith(("own-", "acc-"))]
+    return [
+        b["element"]["type"]
+        for b in modal["blocks"]
+        if b["type"] == "input" and b["block_id"].startswith(("own-", "acc-"))
+    ]
 
 
 def test_a_small_chart_offers_a_choice_of_seats(db):

@@ -30,8 +30,11 @@ SCOPES = {
 def test_every_web_api_call_has_its_scope_in_the_manifest():
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     granted = set(manifest["oauth_config"]["scopes"]["bot"])
-    called = {m for path in (ROOT / "bot").rglob("*.py")
-              for m in re.findall(r"client\.([a-z]+_[A-Za-z0-9_]+)\(", path.read_text())}
+    called = {
+        m
+        for path in (ROOT / "bot").rglob("*.py")
+        for m in re.findall(r"client\.([a-z]+_[A-Za-z0-9_]+)\(", path.read_text())
+    }
     assert called, "no Web API calls found: the pattern is out of date"
     unknown = called - set(SCOPES)
     assert not unknown, f"add these methods and their scopes to SCOPES: {sorted(unknown)}"
@@ -41,8 +44,11 @@ def test_every_web_api_call_has_its_scope_in_the_manifest():
 
 def test_the_manifest_wires_slash_command_events_and_buttons_to_one_url():
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
-    urls = {manifest["features"]["slash_commands"][0]["url"], manifest["settings"]["event_subscriptions"]["request_url"],
-            manifest["settings"]["interactivity"]["request_url"]}
+    urls = {
+        manifest["features"]["slash_commands"][0]["url"],
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+    }
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
     assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

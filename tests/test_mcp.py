@@ -18,15 +18,29 @@ from mcp.client.stdio import stdio_client
 from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain.gate import drafts
-from otp_bot.store.domain.agents import tokens
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.agents import tokens
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import MetricValue
 
 from .serve import OTP
 
-TOOLS = {"who_owns", "get_chart", "get_seat", "list_my_metrics", "push_metric_values", "submit_draft", "get_draft",
-         "set_flag", "list_flags", "send_message", "read_inbox", "get_thread", "get_briefing", "search_rules"}
+TOOLS = {
+    "who_owns",
+    "get_chart",
+    "get_seat",
+    "list_my_metrics",
+    "push_metric_values",
+    "submit_draft",
+    "get_draft",
+    "set_flag",
+    "list_flags",
+    "send_message",
+    "read_inbox",
+    "get_thread",
+    "get_briefing",
+    "search_rules",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +57,13 @@ def token_for(db: Database, holder: str | None, **kw: Any) -> str:
 @pytest.fixture(scope="module")
 def agents(store) -> dict[str, str]:
     every_seat = ["retention", "sales", "analytics", "call-center", "projects", "prospecting", "inbox"]
-    return {"pulse": token_for(store, "pulse"), "dirk": token_for(store, "dirk"),
-            "tally": token_for(store, "tally", push_seats=every_seat), "bogdan": token_for(store, "bogdan"),
-            "admin": token_for(store, None, admin=True)}
+    return {
+        "pulse": token_for(store, "pulse"),
+        "dirk": token_for(store, "dirk"),
+        "tally": token_for(store, "tally", push_seats=every_seat),
+        "bogdan": token_for(store, "bogdan"),
+        "admin": token_for(store, None, admin=True),
+    }
 
 
 class Agent:
@@ -95,6 +113,7 @@ def session_with(db: Database, token: str | None, scenario: Callable[[Agent], Aw
 
 # ------------------------------------------------------------------------- the tools and who may call them
 
+
 def test_every_tool_is_listed_with_a_description_and_a_schema(store, agents):
     async def scenario(agent: Agent) -> list:
         return (await agent.session.list_tools()).tools
@@ -108,7 +127,11 @@ def test_every_tool_is_listed_with_a_description_and_a_schema(store, agents):
     assert push["properties"]["values"]["maxItems"] == 5000
     assert set(push["$defs"]["ValueIn"]["required"]) == {"metric", "value"}
     assert listed["send_message"].input_schema["properties"]["performative"]["enum"] == [
-        "REQUEST", "INFORM", "PROPOSAL", "RESPONSE"]
+        "REQUEST",
+        "INFORM",
+        "PROPOSAL",
+        "RESPONSE",
+    ]
     assert listed["get_briefing"].annotations.read_only_hint is True
     assert listed["submit_draft"].annotations.read_only_hint is False
 
@@ -148,7 +171,10 @@ def test_reading_the_chart(store, agents):
         below = await agent.call("get_chart", below="sales")
         assert [s["id"] for s in below["seats"]] == ["sales", "prospecting"]
         seat = await agent.call("get_seat", seat="kpi")
-        assert seat["holder"]["id"] == "tally" and {m["id"] for m in seat["metrics"]} == {"kpi-pushes", "kpi-stale-metrics"}
+        assert seat["holder"]["id"] == "tally" and {m["id"] for m in seat["metrics"]} == {
+            "kpi-pushes",
+            "kpi-stale-metrics",
+        }
         assert "there is no seat `slaes`. Hint: did you mean `sales`?" in await agent.error("get_seat", seat="slaes")
         assert "no seat" in await agent.error("get_chart", below="nowhere")
         assert "validation error" in await agent.error("who_owns", topic="")
@@ -158,26 +184,42 @@ def test_reading_the_chart(store, agents):
 
 # ------------------------------------------------------------------------- agents doing their whole job
 
+
 def test_pulse_flags_a_client_submits_a_draft_and_reads_it_back(store, agents):
     async def scenario(agent: Agent) -> dict:
         flag = await agent.call("set_flag", subject="client:acme", flag="at-risk", reason="usage down 40%", until="7d")
         assert flag["created"] and flag["flag"]["seat"] == "retention" and flag["flag"]["holds"] == ["retention-wins"]
         again = await agent.call("set_flag", subject="client:acme", flag="at-risk", reason="usage down 45%")
         assert not again["created"] and again["flag"]["reason"] == "usage down 45%"
-        submitted = await agent.call("submit_draft", seat="retention", kind="retention-outreach", subject="client:acme",
-                                     title="Check in with Acme", body="Hi Jo, we noticed fewer leads...", key="acme-1")
+        submitted = await agent.call(
+            "submit_draft",
+            seat="retention",
+            kind="retention-outreach",
+            subject="client:acme",
+            title="Check in with Acme",
+            body="Hi Jo, we noticed fewer leads...",
+            key="acme-1",
+        )
         draft = submitted["draft"]
         assert submitted["created"] and draft["status"] == "pending" and "Bogdan" in draft["outcome"]
-        retry = await agent.call("submit_draft", seat="retention", kind="retention-outreach", subject="client:acme",
-                                 title="Check in with Acme", body="Hi Jo, we noticed fewer leads...", key="acme-1")
+        retry = await agent.call(
+            "submit_draft",
+            seat="retention",
+            kind="retention-outreach",
+            subject="client:acme",
+            title="Check in with Acme",
+            body="Hi Jo, we noticed fewer leads...",
+            key="acme-1",
+        )
         assert not retry["created"] and retry["draft"]["id"] == draft["id"]
         read = await agent.call("get_draft", draft_id=draft["id"])
         assert read["status"] == "pending" and read["body"].startswith("Hi Jo") and read["final_text"] is None
 
         # Bogdan approves with an edit; Pulse reads the outcome and the final text.
         with store.session() as s:
-            drafts.decide(s, Actor(label="Bogdan", holder_id="bogdan"), draft["id"], "approve",
-                          edited_body="Hi Jo, checking in.")
+            drafts.decide(
+                s, Actor(label="Bogdan", holder_id="bogdan"), draft["id"], "approve", edited_body="Hi Jo, checking in."
+            )
         decided = await agent.call("get_draft", draft_id=draft["id"])
         assert decided["status"] == "approved" and decided["edited"] and decided["final_text"] == "Hi Jo, checking in."
 
@@ -185,14 +227,23 @@ def test_pulse_flags_a_client_submits_a_draft_and_reads_it_back(store, agents):
         assert [s["id"] for s in briefing["seats"]] == ["retention"]
         assert any(f["subject"] == "client:acme" and f["flag"] == "at-risk" for f in briefing["flags"])
         # Another seat's draft is not Pulse's to read, and nobody drafts for a seat they do not hold.
-        assert "you hold" in await agent.error("submit_draft", seat="sales", kind="expansion", subject="client:acme",
-                                               title="t", body="b")
+        assert "you hold" in await agent.error(
+            "submit_draft", seat="sales", kind="expansion", subject="client:acme", title="t", body="b"
+        )
         # Approved text is never sent to this machine or the private network (no OTP_CALLBACK_ALLOW here).
-        refused = await agent.error("submit_draft", seat="retention", kind="retention-outreach", subject="client:acme",
-                                    title="t", body="b", destination="http://169.254.169.254/latest/meta-data")
+        refused = await agent.error(
+            "submit_draft",
+            seat="retention",
+            kind="retention-outreach",
+            subject="client:acme",
+            title="t",
+            body="b",
+            destination="http://169.254.169.254/latest/meta-data",
+        )
         assert "callback target 169.254.169.254 is a link-local address" in refused and "OTP_CALLBACK_ALLOW" in refused
-        assert "you do not hold seat `sales`" in await agent.error("set_flag", subject="client:x", flag="hot",
-                                                                    seat="sales")
+        assert "you do not hold seat `sales`" in await agent.error(
+            "set_flag", subject="client:x", flag="hot", seat="sales"
+        )
         assert "no draft #999999" in await agent.error("get_draft", draft_id=999999)
         assert "validation error" in await agent.error("get_draft", draft_id=0)
         return draft
@@ -212,8 +263,14 @@ def test_dirk_checks_the_flags_before_an_expansion_draft_and_it_is_held(store, a
         assert all(f["subject"] == "client:globex" for f in flags)
         assert (await agent.call("list_flags", subject="client:nobody"))["flags"] == []
         # Dirk drafts anyway: the policy holds it, and says why.
-        done = await agent.call("submit_draft", seat="sales", kind="expansion", subject="client:globex",
-                                title="Upsell Globex", body="Globex could double its spend.")
+        done = await agent.call(
+            "submit_draft",
+            seat="sales",
+            kind="expansion",
+            subject="client:globex",
+            title="Upsell Globex",
+            body="Globex could double its spend.",
+        )
         draft = done["draft"]
         assert draft["status"] == "held" and "client:globex is flagged at-risk" in draft["hold_reason"]
         briefing = await agent.call("get_briefing")
@@ -233,11 +290,13 @@ def test_tally_pushes_values_for_every_seat_it_is_granted(store, agents):
     async def scenario(agent: Agent) -> None:
         mine = {m["id"] for m in (await agent.call("list_my_metrics"))["metrics"]}
         assert {"kpi-pushes", "early-flags", "deals-won", "appointment-rate"} <= mine and "mrr" not in mine
-        batch = [{"metric": "early-flags", "value": 4, "key": "t-1"},
-                 {"metric": "appointment-rate", "value": "31.5%", "key": "t-2"},
-                 {"metric": "kpi-pushes", "value": 3, "period": "last", "note": "catch-up"},
-                 {"metric": "deals-won", "value": "lots"},
-                 {"metric": "close-rate", "value": 50}]
+        batch = [
+            {"metric": "early-flags", "value": 4, "key": "t-1"},
+            {"metric": "appointment-rate", "value": "31.5%", "key": "t-2"},
+            {"metric": "kpi-pushes", "value": 3, "period": "last", "note": "catch-up"},
+            {"metric": "deals-won", "value": "lots"},
+            {"metric": "close-rate", "value": 50},
+        ]
         pushed = await agent.call("push_metric_values", values=batch)
         assert (pushed["recorded"], pushed["duplicates"], pushed["errors"]) == (3, 0, 2)
         first, second, _, bad, computed = pushed["results"]
@@ -250,14 +309,16 @@ def test_tally_pushes_values_for_every_seat_it_is_granted(store, agents):
         # A metric of a seat Tally may not push to: refused whole, nothing recorded.
         with store.session(readonly=True) as s:
             before = s.scalar(select(func.count()).select_from(MetricValue))
-        said = await agent.error("push_metric_values", values=[{"metric": "kpi-pushes", "value": 1},
-                                                               {"metric": "mrr", "value": 190000}])
+        said = await agent.error(
+            "push_metric_values", values=[{"metric": "kpi-pushes", "value": 1}, {"metric": "mrr", "value": 190000}]
+        )
         assert "`mrr` belongs to seat `ceo`" in said
         with store.session(readonly=True) as s:
             assert s.scalar(select(func.count()).select_from(MetricValue)) == before
         assert "validation error" in await agent.error("push_metric_values", values=[])
-        assert "Extra inputs" in await agent.error("push_metric_values", values=[{"metric": "kpi-pushes", "value": 1,
-                                                                                   "perod": "2026-W01"}])
+        assert "Extra inputs" in await agent.error(
+            "push_metric_values", values=[{"metric": "kpi-pushes", "value": 1, "perod": "2026-W01"}]
+        )
 
     session_with(store, agents["tally"], scenario)
 
@@ -272,15 +333,22 @@ def test_another_seats_metric_is_a_tool_error(store, agents):
 
 def test_two_agents_talk_through_the_bus(store, agents):
     async def dirk_asks(agent: Agent) -> int:
-        sent = await agent.call("send_message", performative="REQUEST", to_seat="retention", subject="Initech?",
-                                body="Is Initech safe for an expansion pitch?", deadline="2d")
+        sent = await agent.call(
+            "send_message",
+            performative="REQUEST",
+            to_seat="retention",
+            subject="Initech?",
+            body="Is Initech safe for an expansion pitch?",
+            deadline="2d",
+        )
         message = sent["message"]
         assert sent["created"] and message["from"]["id"] == "sales" and message["deadline"]
-        assert "only a REQUEST has a deadline" in await agent.error("send_message", performative="INFORM",
-                                                                     to_seat="retention", body="b", subject="s",
-                                                                     deadline="2d")
-        assert "no seat `retentoin`" in await agent.error("send_message", performative="INFORM", to_seat="retentoin",
-                                                          body="b", subject="s")
+        assert "only a REQUEST has a deadline" in await agent.error(
+            "send_message", performative="INFORM", to_seat="retention", body="b", subject="s", deadline="2d"
+        )
+        assert "no seat `retentoin`" in await agent.error(
+            "send_message", performative="INFORM", to_seat="retentoin", body="b", subject="s"
+        )
         assert "you cannot read it" in await agent.error("read_inbox", seat="retention")
         return message["id"]
 
@@ -291,8 +359,9 @@ def test_two_agents_talk_through_the_bus(store, agents):
         assert inbox["seat"]["id"] == "retention" and [m["id"] for m in inbox["messages"]] == [asked]
         assert inbox["marked_read"] == 1 and inbox["messages"][0]["status"] == "unread"
         assert (await agent.call("read_inbox", status="unread"))["messages"] == []
-        answer = await agent.call("send_message", performative="RESPONSE", in_reply_to=asked,
-                                  body="Yes: Initech is healthy.")
+        answer = await agent.call(
+            "send_message", performative="RESPONSE", in_reply_to=asked, body="Yes: Initech is healthy."
+        )
         assert answer["answered"] == asked and answer["message"]["to"]["id"] == "sales"
         thread = (await agent.call("get_thread", message_id=asked))["messages"]
         assert [m["performative"] for m in thread] == ["REQUEST", "RESPONSE"]
@@ -318,8 +387,14 @@ def test_an_admin_token_acts_as_an_operator(store, agents):
     async def scenario(agent: Agent) -> None:
         briefing = await agent.call("get_briefing")
         assert len(briefing["seats"]) == 15
-        sent = await agent.call("send_message", performative="INFORM", from_seat="coo", to_seat="kpi",
-                                subject="Reminder", body="Push before noon.")
+        sent = await agent.call(
+            "send_message",
+            performative="INFORM",
+            from_seat="coo",
+            to_seat="kpi",
+            subject="Reminder",
+            body="Push before noon.",
+        )
         assert sent["message"]["sent_by"].startswith("operator:")
         assert "name the seat whose inbox" in await agent.error("read_inbox")
 
@@ -327,6 +402,7 @@ def test_an_admin_token_acts_as_an_operator(store, agents):
 
 
 # ------------------------------------------------------------------------- over HTTP, in `otp serve`
+
 
 def test_the_same_tools_over_http_in_otp_serve(store, agents, api):
     import httpx2
@@ -337,9 +413,11 @@ def test_the_same_tools_over_http_in_otp_serve(store, agents, api):
     server = Server(store, api)
 
     async def connect(token: str, scenario: Callable[[Agent], Awaitable[Any]]) -> Any:
-        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http, \
-                streamable_http_client(f"{server.url}/mcp", http_client=http) as (read, write, *_), \
-                ClientSession(read, write) as session:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
+            streamable_http_client(f"{server.url}/mcp", http_client=http) as (read, write, *_),
+            ClientSession(read, write) as session,
+        ):
             await session.initialize()
             return await scenario(Agent(session))
 
@@ -348,8 +426,14 @@ def test_the_same_tools_over_http_in_otp_serve(store, agents, api):
         assert [s["id"] for s in (await agent.call("get_briefing"))["seats"]] == ["sales"]
         assert "you do not hold" in await agent.error("set_flag", subject="client:x", flag="hot", seat="retention")
         assert "10.0.0.1 is a private address" in await agent.error(
-            "submit_draft", seat="sales", kind="expansion", subject="client:acme", title="t", body="b",
-            destination="http://10.0.0.1/hook")
+            "submit_draft",
+            seat="sales",
+            kind="expansion",
+            subject="client:acme",
+            title="t",
+            body="b",
+            destination="http://10.0.0.1/hook",
+        )
 
     try:
         anyio.run(connect, agents["dirk"], dirk)
@@ -359,8 +443,12 @@ def test_the_same_tools_over_http_in_otp_serve(store, agents, api):
         secret = token_for(store, "nick")
         with store.session() as s:
             tokens.revoke_token(s, Actor.cli_operator(), secret[:12])
-        for auth in ({}, {"Authorization": "Bearer otp_nope"}, {"Authorization": "Basic abc"},
-                     {"Authorization": f"Bearer {secret}"}):
+        for auth in (
+            {},
+            {"Authorization": "Bearer otp_nope"},
+            {"Authorization": "Basic abc"},
+            {"Authorization": f"Bearer {secret}"},
+        ):
             r = httpx2.post(f"{server.url}/mcp", content=body, headers=headers | auth)
             assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
             assert r.json()["code"] == "unauthenticated" and "Bearer" in r.headers["www-authenticate"]

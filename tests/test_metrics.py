@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.reading import get_metric
 from otp_bot.store.domain.chart.sync import apply_chart
-from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import metric_rows, record_value
 from otp_bot.store.models import MetricValue
 
@@ -151,11 +151,14 @@ def test_retired_seat_takes_no_values(db):
         push(db, "ar-60", 1)
 
 
-@pytest.mark.parametrize(("value", "period", "words"), [
-    ("lots", None, "not a number"),
-    ("3", "2026-W99", "not a week"),
-    ("3", "2999-W01", "has not started"),
-])
+@pytest.mark.parametrize(
+    ("value", "period", "words"),
+    [
+        ("lots", None, "not a number"),
+        ("3", "2026-W99", "not a week"),
+        ("3", "2999-W01", "has not started"),
+    ],
+)
 def test_bad_values_and_periods(org, value, period, words):
     with pytest.raises(Invalid, match=words):
         push(org, "early-flags", value, period=period)

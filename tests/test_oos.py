@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, ChartSpec, dump_chart, load_chart, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.chartfile import (
+    ChartErrors,
+    ChartSpec,
+    dump_chart,
+    load_chart,
+    parse_yaml,
+    validate_chart,
+)
 from otp_bot.store.domain.chart.oos import convert_oos_file, convert_oos_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -16,8 +23,9 @@ SAMPLE_MD = EXAMPLES / "otp-platform.oos.md"
 SAMPLE_JSON = EXAMPLES / "otp-platform.oos.json"
 
 
-def doc(agents: list[dict[str, Any]] | None = None, humans: list[dict[str, Any]] | None = None,
-        **top: Any) -> dict[str, Any]:
+def doc(
+    agents: list[dict[str, Any]] | None = None, humans: list[dict[str, Any]] | None = None, **top: Any
+) -> dict[str, Any]:
     data: dict[str, Any] = {"organization": "Acme", "entities": {}}
     data["entities"]["humans"] = humans if humans is not None else [{"id": "HMN-001", "name": "Bo", "role": "COO"}]
     data["entities"]["agents"] = agents if agents is not None else []
@@ -128,15 +136,23 @@ def test_deprecated_agent_keeps_holder_but_its_seat_is_retired(sample):
 def test_approves_naming_agents_become_approvals(sample):
     chart, report = sample
     approvals = {a.seats[0]: a.approvers for a in chart.approvals}
-    assert approvals == {"chief-of-staff": ["david"], "inbox": ["david"], "sales": ["bogdan"],
-                         "client-retention": ["bogdan"], "cold-prospecting": ["bogdan"]}
+    assert approvals == {
+        "chief-of-staff": ["david"],
+        "inbox": ["david"],
+        "sales": ["bogdan"],
+        "client-retention": ["bogdan"],
+        "cold-prospecting": ["bogdan"],
+    }
     # What names no agent is a kind of draft: routed for the agents below that human.
     assert chart.approvals[0].kinds == ["operating-model-changes"]
-    assert ("entities.humans[0].approves: drafts of kind `operating-model-changes` from chief-of-staff, inbox, kpi-tracking "
-            "go to David "
-            "(a draft's kind is what the agent submits it as)") in report
-    assert ("entities.humans[3].approves: `ad-creative` kept nowhere: no agent that drafts escalates to Kristen"
-            in report)
+    assert (
+        "entities.humans[0].approves: drafts of kind `operating-model-changes` from chief-of-staff, inbox, kpi-tracking "
+        "go to David "
+        "(a draft's kind is what the agent submits it as)"
+    ) in report
+    assert (
+        "entities.humans[3].approves: `ad-creative` kept nowhere: no agent that drafts escalates to Kristen" in report
+    )
 
 
 def test_conflict_protocol_becomes_a_policy(sample):
@@ -157,9 +173,12 @@ def test_override_rule_becomes_a_policy(sample):
     chart, _ = sample
     policy = next(p for p in chart.policies if p.name == "override-bogdan-pulse")
     assert policy.winner == "chief-operating-officer"
-    assert policy.extra == {"overrider": "chief-operating-officer", "overridden": "client-retention",
-                            "condition": "Bogdan has spoken with the client and judges the churn risk resolved",
-                            "scope": "at-risk flags and the expansion holds they cause"}
+    assert policy.extra == {
+        "overrider": "chief-operating-officer",
+        "overridden": "client-retention",
+        "condition": "Bogdan has spoken with the client and judges the churn risk resolved",
+        "scope": "at-risk flags and the expansion holds they cause",
+    }
     assert policy.description.startswith("Bogdan may override Pulse when")
 
 
@@ -178,8 +197,16 @@ def test_sample_report_lists_what_was_not_kept(sample):
 
 
 def test_status_mapping():
-    chart, _ = convert(doc([agent(1, "Ava", "Support", status="planned"), agent(2, "Old", "Legacy", status="deprecated"),
-                            agent(3, "Now", "Ops", status="active"), agent(4, "Def", "Default")]))
+    chart, _ = convert(
+        doc(
+            [
+                agent(1, "Ava", "Support", status="planned"),
+                agent(2, "Old", "Legacy", status="deprecated"),
+                agent(3, "Now", "Ops", status="active"),
+                agent(4, "Def", "Default"),
+            ]
+        )
+    )
     assert (seat(chart, "support").status, seat(chart, "support").holder) == ("planned", "ava")
     assert (seat(chart, "legacy").status, seat(chart, "legacy").holder) == ("retired", None)
     assert seat(chart, "ops").effective_status == "active"
@@ -210,7 +237,9 @@ def test_supervisor_from_receives_escalations_from():
 
 
 def test_slugs_are_unique_and_collisions_reported():
-    chart, report = convert(doc([agent(1, "Echo", "Research"), agent(2, "Echo", "Research"), agent(3, "Ünïcode Bot", "R&D")]))
+    chart, report = convert(
+        doc([agent(1, "Echo", "Research"), agent(2, "Echo", "Research"), agent(3, "Ünïcode Bot", "R&D")])
+    )
     assert [h.id for h in chart.holders if h.kind == "agent"] == ["echo", "echo-2", "unicode-bot"]
     assert [s.id for s in chart.seats][1:] == ["research", "research-2", "r-d"]
     assert any("holder id 'echo-2'" in line for line in report)
@@ -218,25 +247,42 @@ def test_slugs_are_unique_and_collisions_reported():
 
 
 def test_unmappable_content_is_reported_not_dropped():
-    humans = [{"id": "HMN-001", "name": "Bo", "role": "COO", "authority_level": "overlord",
-               "receives_escalations_from": ["HMN-404"], "approves": ["AGT-404", "HMN-001", "press releases"],
-               "slack": "U123"}]
-    data = doc([agent(1, "Ava", "Support", authority_level="autonomous", mood="cheerful")], humans,
-               generated_at="2026-06-21", entities_extra=None)
+    humans = [
+        {
+            "id": "HMN-001",
+            "name": "Bo",
+            "role": "COO",
+            "authority_level": "overlord",
+            "receives_escalations_from": ["HMN-404"],
+            "approves": ["AGT-404", "HMN-001", "press releases"],
+            "slack": "U123",
+        }
+    ]
+    data = doc(
+        [agent(1, "Ava", "Support", authority_level="autonomous", mood="cheerful")],
+        humans,
+        generated_at="2026-06-21",
+        entities_extra=None,
+    )
     data["entities"]["teams"] = [{"name": "Delivery"}]
-    data["entities"]["conflict_protocols"] = [{"parties": ["AGT-001", "AGT-999"], "winner": "AGT-999",
-                                               "resolution": "Ava wins"}]
+    data["entities"]["conflict_protocols"] = [
+        {"parties": ["AGT-001", "AGT-999"], "winner": "AGT-999", "resolution": "Ava wins"}
+    ]
     chart, report = convert(data)
     text = "\n".join(report)
-    for expected in ("front matter: not kept (the chart has no place for them): generated_at='2026-06-21'",
-                     "entities_extra: unknown key; not imported", "entities.teams: unknown section; not imported",
-                     "entities.humans[0].slack: unknown key", "entities.agents[0].mood: unknown key",
-                     "entities.humans[0].authority_level: 'overlord' is not a level OTP's schema names; not kept",
-                     "receives_escalations_from[0]: unknown id 'HMN-404'",
-                     "approves[1]: 'HMN-001' is a human",
-                     "drafts of kind `agt-404`, `press-releases` from support go to Bo",
-                     "conflict_protocols[0].parties[1]: 'AGT-999' names no agent or human of this file",
-                     "conflict_protocols[0].winner: 'AGT-999' names no agent or human of this file"):
+    for expected in (
+        "front matter: not kept (the chart has no place for them): generated_at='2026-06-21'",
+        "entities_extra: unknown key; not imported",
+        "entities.teams: unknown section; not imported",
+        "entities.humans[0].slack: unknown key",
+        "entities.agents[0].mood: unknown key",
+        "entities.humans[0].authority_level: 'overlord' is not a level OTP's schema names; not kept",
+        "receives_escalations_from[0]: unknown id 'HMN-404'",
+        "approves[1]: 'HMN-001' is a human",
+        "drafts of kind `agt-404`, `press-releases` from support go to Bo",
+        "conflict_protocols[0].parties[1]: 'AGT-999' names no agent or human of this file",
+        "conflict_protocols[0].winner: 'AGT-999' names no agent or human of this file",
+    ):
         assert expected in text, expected
     assert seat(chart, "support").authority == "autonomous"
     assert [a.kinds for a in chart.approvals] == [["agt-404", "press-releases"]]
@@ -252,8 +298,10 @@ def test_references_by_name_or_role_resolve():
 
 
 def test_two_humans_approving_one_agent_share_one_approval():
-    humans = [{"id": "H1", "name": "Bo", "role": "COO", "approves": ["A1"]},
-              {"id": "H2", "name": "Di", "role": "CEO", "approves": ["A1"]}]
+    humans = [
+        {"id": "H1", "name": "Bo", "role": "COO", "approves": ["A1"]},
+        {"id": "H2", "name": "Di", "role": "CEO", "approves": ["A1"]},
+    ]
     chart, _ = convert(doc([{"id": "A1", "name": "Ava", "role": "Support", "escalates_to": "H1"}], humans))
     assert [(a.seats, a.approvers) for a in chart.approvals] == [(["support"], ["bo", "di"])]
 
@@ -261,16 +309,31 @@ def test_two_humans_approving_one_agent_share_one_approval():
 def test_churn_risk_detection_sets_a_hold_and_plain_text_does_not():
     data = doc([agent(1, "Pulse", "Retention"), agent(2, "Dirk", "Sales")])
     data["entities"]["conflict_protocols"] = [
-        {"parties": ["AGT-001", "AGT-002"], "winner": "AGT-001", "resolution": "Pulse wins",
-         "detection": "Upsell pitched to a client on the churn risk list"},
-        {"parties": ["AGT-001", "AGT-002"], "winner": "AGT-002", "resolution": "Dirk wins",
-         "detection": "Both want the same meeting slot"},
+        {
+            "parties": ["AGT-001", "AGT-002"],
+            "winner": "AGT-001",
+            "resolution": "Pulse wins",
+            "detection": "Upsell pitched to a client on the churn risk list",
+        },
+        {
+            "parties": ["AGT-001", "AGT-002"],
+            "winner": "AGT-002",
+            "resolution": "Dirk wins",
+            "detection": "Both want the same meeting slot",
+        },
     ]
-    data["entities"]["override_rules"] = [{"overrider": "HMN-001", "overridden": "AGT-001"},
-                                          {"overrider": "HMN-001", "overridden": "AGT-001", "scope": "again"}]
+    data["entities"]["override_rules"] = [
+        {"overrider": "HMN-001", "overridden": "AGT-001"},
+        {"overrider": "HMN-001", "overridden": "AGT-001", "scope": "again"},
+    ]
     chart, _ = convert(data)
     first, second, o1, o2 = chart.policies
-    assert (first.name, first.hold_kind, first.while_flag, first.winner) == ("pulse-wins-over-dirk", "expansion", "at-risk", "retention")
+    assert (first.name, first.hold_kind, first.while_flag, first.winner) == (
+        "pulse-wins-over-dirk",
+        "expansion",
+        "at-risk",
+        "retention",
+    )
     assert (second.name, second.hold_kind, second.winner) == ("dirk-wins-over-pulse", None, "sales")
     assert (o1.name, o2.name) == ("override-bo-pulse", "override-bo-pulse-2")
     assert o1.winner == "coo"
@@ -308,7 +371,8 @@ def test_missing_entities():
     [(loc, msg)] = problems({"organization": "Acme", "agents": []})
     assert (loc, msg) == ("entities", "missing: agents belong under `entities`")
     assert problems({"organization": "Acme", "entities": {}}) == [
-        ("entities", "no agents and no humans: nothing to put on the chart")]
+        ("entities", "no agents and no humans: nothing to put on the chart")
+    ]
 
 
 def test_missing_org_and_required_fields():
@@ -326,34 +390,45 @@ def test_missing_org_and_required_fields():
 
 def test_unknown_escalates_to_id():
     assert problems(doc([agent(1, "Ava", "Support"), agent(2, "Bea", "Sales", escalates_to="HMN-999")])) == [
-        ("entities.agents[1].escalates_to", "unknown id 'HMN-999': name an agent or human id from this file")]
+        ("entities.agents[1].escalates_to", "unknown id 'HMN-999': name an agent or human id from this file")
+    ]
 
 
 def test_agent_with_no_human_in_its_chain():
-    found = problems(doc([agent(1, "Ava", "Support", escalates_to="AGT-002"),
-                          {"id": "AGT-002", "name": "Bea", "role": "Sales"}]))
+    found = problems(
+        doc([agent(1, "Ava", "Support", escalates_to="AGT-002"), {"id": "AGT-002", "name": "Bea", "role": "Sales"}])
+    )
     assert [loc for loc, _ in found] == ["entities.agents[0].escalates_to", "entities.agents[1].escalates_to"]
     assert "no human in the escalation chain Ava -> Bea" in found[0][1]
 
 
 def test_escalation_loop():
-    found = problems(doc([agent(1, "Ava", "Support", escalates_to="AGT-002"),
-                          agent(2, "Bea", "Sales", escalates_to="AGT-001")]))
+    found = problems(
+        doc([agent(1, "Ava", "Support", escalates_to="AGT-002"), agent(2, "Bea", "Sales", escalates_to="AGT-001")])
+    )
     assert found[0] == ("entities.agents[0].escalates_to", "escalations go round in a loop: Ava -> Bea -> Ava")
     assert len(found) == 2
 
 
 def test_duplicate_ids_and_bad_status_all_at_once():
-    found = problems(doc([agent(1, "Ava", "Support", status="paused"), agent(1, "Bea", "Sales")],
-                         [{"id": "HMN-001", "name": "Bo", "role": "COO"}, {"id": "agt-001", "name": "Cy", "role": "CEO"}]))
+    found = problems(
+        doc(
+            [agent(1, "Ava", "Support", status="paused"), agent(1, "Bea", "Sales")],
+            [{"id": "HMN-001", "name": "Bo", "role": "COO"}, {"id": "agt-001", "name": "Cy", "role": "CEO"}],
+        )
+    )
     assert ("entities.agents[1].id", "duplicate id 'AGT-001' (also entities.agents[0].id)") in found
     assert ("entities.humans[1].id", "duplicate id 'agt-001' (also entities.agents[0].id)") in found
     assert ("entities.agents[0].status", "'paused': use active, planned or deprecated") in found
 
 
 def test_chart_problems_point_back_at_the_oos_fields():
-    data = doc([agent(1, "Ava", "Support", owns=["Inbox triage"]),
-                agent(2, "Bea", "Sales", owns=["Pipeline", "inbox  triage!"])])
+    data = doc(
+        [
+            agent(1, "Ava", "Support", owns=["Inbox triage"]),
+            agent(2, "Bea", "Sales", owns=["Pipeline", "inbox  triage!"]),
+        ]
+    )
     [(loc, msg)] = problems(data)
     assert loc == "entities.agents[1].owns[1]" and "already owned by seat 'support'" in msg
     [(loc, msg)] = problems(doc(timezone="Mars/Olympus"))
@@ -363,8 +438,10 @@ def test_chart_problems_point_back_at_the_oos_fields():
 
 
 def test_human_reporting_loop_is_located_at_receives_escalations_from():
-    humans = [{"id": "H1", "name": "Bo", "role": "COO", "receives_escalations_from": ["H2"]},
-              {"id": "H2", "name": "Di", "role": "CEO", "receives_escalations_from": ["H1"]}]
+    humans = [
+        {"id": "H1", "name": "Bo", "role": "COO", "receives_escalations_from": ["H2"]},
+        {"id": "H2", "name": "Di", "role": "CEO", "receives_escalations_from": ["H1"]},
+    ]
     [(loc, msg)] = problems(doc([], humans))
     # Bo's seat reports to Di's because Di's list names Bo: that entry is where to fix it.
     assert loc == "entities.humans[1].receives_escalations_from[0]" and "loop" in msg

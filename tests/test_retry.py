@@ -58,8 +58,9 @@ def test_a_database_that_comes_back_is_used_without_an_error(away, db):
     assert CLICKS.run(work) == "ok" and calls == [False, True, True]
 
 
-@pytest.mark.parametrize("error", [Conflict("already decided"), IntegrityError("x", {}, Exception("unique")),
-                                   ValueError("a bug")])
+@pytest.mark.parametrize(
+    "error", [Conflict("already decided"), IntegrityError("x", {}, Exception("unique")), ValueError("a bug")]
+)
 def test_refusals_and_bugs_are_not_retried(error):
     calls = []
 

@@ -21,10 +21,10 @@ from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.runtime.scheduler import RhythmScheduler, SchedulerSettings
 from otp_bot.bot.slack.client import make_client
 from otp_bot.store.db import Database
-from otp_bot.store.domain.rhythm import cron, schedules
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.rhythm import cron, schedules
 from otp_bot.store.models import AuditEntry, ScheduleRun
 
 from .serve import OTP
@@ -34,10 +34,25 @@ TOKEN = "xoxb-test-token"
 UTC = dt.UTC
 
 
-def plan(cron_text: str, zone: str = "UTC", post: str = "briefing", *, holidays=(), working_days=(),
-         grace: dt.timedelta = schedules.DEFAULT_GRACE) -> schedules.Plan:
-    return schedules.Plan("test", post, "C0TEST", cron_text, zone, frozenset(holidays),
-                          frozenset(cron.DAYS.index(d) for d in working_days), grace)
+def plan(
+    cron_text: str,
+    zone: str = "UTC",
+    post: str = "briefing",
+    *,
+    holidays=(),
+    working_days=(),
+    grace: dt.timedelta = schedules.DEFAULT_GRACE,
+) -> schedules.Plan:
+    return schedules.Plan(
+        "test",
+        post,
+        "C0TEST",
+        cron_text,
+        zone,
+        frozenset(holidays),
+        frozenset(cron.DAYS.index(d) for d in working_days),
+        grace,
+    )
 
 
 def local(zone: str, *args: int) -> dt.datetime:
@@ -45,6 +60,7 @@ def local(zone: str, *args: int) -> dt.datetime:
 
 
 # ---------------------------------------------------------------- schedule math
+
 
 def test_cron_days_of_week_count_from_sunday_as_in_cron():
     monday = local("UTC", 2026, 11, 23)
@@ -70,7 +86,8 @@ def test_a_morning_post_stays_at_eight_local_across_both_dst_changes(zone, forwa
         start = local(zone, change.year, change.month, change.day) - dt.timedelta(days=2)
         runs = plan("0 8 * * *", zone).next_runs(start, 4)
         assert [r.strftime("%d %H:%M") for r in runs] == [
-            (change + dt.timedelta(days=d)).strftime("%d 08:00") for d in (-2, -1, 0, 1)]
+            (change + dt.timedelta(days=d)).strftime("%d 08:00") for d in (-2, -1, 0, 1)
+        ]
         offsets = {r.utcoffset() for r in runs}
         assert len(offsets) == 2  # the same local hour is a different UTC hour after the change
         gaps = [b.astimezone(UTC) - a.astimezone(UTC) for a, b in zip(runs, runs[1:], strict=False)]
@@ -120,27 +137,55 @@ def test_period_keys_are_a_day_for_the_briefing_and_an_iso_week_for_the_scorecar
 
 
 def test_the_chart_file_checks_schedules_and_round_trips_them(db):
-    data = {"org": {"name": "X", "timezone": "Europe/Berlin"}, "schedules": [
-        {"post": "briefing", "channel": "C0X", "cron": "0 8 * * 1-5", "working_days": "mon-fri",
-         "holidays": ["2026-12-25", "2026-12-24"], "grace": "90m"}]}
+    data = {
+        "org": {"name": "X", "timezone": "Europe/Berlin"},
+        "schedules": [
+            {
+                "post": "briefing",
+                "channel": "C0X",
+                "cron": "0 8 * * 1-5",
+                "working_days": "mon-fri",
+                "holidays": ["2026-12-25", "2026-12-24"],
+                "grace": "90m",
+            }
+        ],
+    }
     with db.session() as s:
         apply_chart(s, validate_chart(data, "chart.yaml"), actor="operator:test", source="chart.yaml")
         exported = export_chart(s)
         assert exported.schedules[0].working_days == ["mon", "tue", "wed", "thu", "fri"]
         assert exported.schedules[0].holidays == ["2026-12-24", "2026-12-25"] and exported.schedules[0].grace == "1h30m"
-        assert not apply_chart(s, exported, actor="operator:test", source="export").changes  # export -> import: no changes
+        assert not apply_chart(
+            s, exported, actor="operator:test", source="export"
+        ).changes  # export -> import: no changes
         assert schedules.get_plan(s, "briefing").grace == dt.timedelta(minutes=90)
-    bad = {"org": {"name": "X"}, "schedules": [
-        {"post": "newsletter", "channel": "C0X", "cron": "0 25 * * *", "working_days": ["mon", "fry"],
-         "holidays": ["2026-13-01"], "grace": "soon"}]}
+    bad = {
+        "org": {"name": "X"},
+        "schedules": [
+            {
+                "post": "newsletter",
+                "channel": "C0X",
+                "cron": "0 25 * * *",
+                "working_days": ["mon", "fry"],
+                "holidays": ["2026-13-01"],
+                "grace": "soon",
+            }
+        ],
+    }
     with pytest.raises(ChartErrors) as caught:
         validate_chart(bad, "chart.yaml")
     where = {loc for loc, _ in caught.value.problems}
-    assert where == {"schedules[0].post", "schedules[0].cron", "schedules[0].working_days", "schedules[0].holidays",
-                     "schedules[0].grace"}
+    assert where == {
+        "schedules[0].post",
+        "schedules[0].cron",
+        "schedules[0].working_days",
+        "schedules[0].holidays",
+        "schedules[0].grace",
+    }
 
 
 # ---------------------------------------------------------------- fixtures for posting
+
 
 @pytest.fixture
 def api() -> Iterator[SlackAPI]:
@@ -184,6 +229,7 @@ def posts(api: SlackAPI, channel: str) -> list[dict]:
 
 # ---------------------------------------------------------------- claiming once
 
+
 def test_a_period_is_claimed_once(example_db):
     with example_db.session() as s:
         p = schedules.get_plan(s, "briefing")
@@ -207,7 +253,7 @@ def test_concurrent_claimers_of_one_period_get_one_claim(example_db):
             with db.session() as s:
                 if (c := schedules.claim(s, p, due, now=due)) is not None:
                     won.append(c.id)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             db.dispose()
@@ -248,8 +294,12 @@ def test_two_scheduler_instances_post_once(example_db, api):
 
 def test_two_processes_running_the_schedule_post_once(example_db, api):
     env = {**os.environ, "OTP_DATABASE_URL": example_db.url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api.url}
-    procs = [subprocess.Popen([OTP, "schedule", "run", "briefing"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [OTP, "schedule", "run", "briefing"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     said = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], said
     outs = sorted(out for out, _ in said)
@@ -259,14 +309,21 @@ def test_two_processes_running_the_schedule_post_once(example_db, api):
 
 # ---------------------------------------------------------------- crashes
 
+
 def test_a_crash_after_the_post_landed_is_recovered_without_a_second_post(example_db, api, poster):
     every_day, now = due_now()
     set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
     with example_db.session() as s:
         (claim,) = schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
     # The process that claimed it posts, then dies before recording anything.
-    _, ts = post_once(make_client(TOKEN, api.url), claim.channel, claim.key, retry=False,
-                      since=claim.claimed_at.timestamp(), text="Daily briefing")
+    _, ts = post_once(
+        make_client(TOKEN, api.url),
+        claim.channel,
+        claim.key,
+        retry=False,
+        since=claim.claimed_at.timestamp(),
+        text="Daily briefing",
+    )
     assert runs(example_db)[0].status == "claimed"
 
     scheduler = RhythmScheduler(example_db, poster.client, SchedulerSettings(enabled=False), poster)
@@ -276,8 +333,9 @@ def test_a_crash_after_the_post_landed_is_recovered_without_a_second_post(exampl
     (outcome,) = scheduler.check(now=past_lease(claim))
     assert outcome.status == "posted" and outcome.ts == ts
     assert len(posts(api, "C0LEADERSHIP")) == 1 and api.calls_to("conversations.history")
-    assert [c for c in api.calls_to("chat.postMessage") if "thread_ts" not in c.args] == \
-        api.calls_to("chat.postMessage")[:1]  # the retry added only the thread's replies
+    assert [c for c in api.calls_to("chat.postMessage") if "thread_ts" not in c.args] == api.calls_to(
+        "chat.postMessage"
+    )[:1]  # the retry added only the thread's replies
     run = runs(example_db)[0]
     assert (run.status, run.posted_ts, run.attempts) == ("posted", ts, 2)
 
@@ -308,6 +366,7 @@ def test_a_failed_post_is_retried_when_its_short_lease_ends(example_db, api, pos
 
 
 # ---------------------------------------------------------------- misfires
+
 
 def misfire_plan(db: Database, **extra) -> schedules.Plan:
     set_schedules(db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": "0 8 * * mon-fri", **extra})
@@ -347,7 +406,11 @@ def test_days_missed_while_down_are_recorded_as_skipped_and_today_posts_late(exa
         (claim,) = schedules.catch_up(s, p, local("America/New_York", 2026, 11, 25, 9))  # back on Wednesday
     assert claim.period == "2026-11-25" and claim.late
     assert [(r.period, r.status) for r in runs(example_db)] == [
-        ("2026-11-20", "claimed"), ("2026-11-23", "skipped"), ("2026-11-24", "skipped"), ("2026-11-25", "claimed")]
+        ("2026-11-20", "claimed"),
+        ("2026-11-23", "skipped"),
+        ("2026-11-24", "skipped"),
+        ("2026-11-25", "claimed"),
+    ]
 
 
 def test_a_new_schedule_records_no_misses_from_before_it_existed(example_db):
@@ -367,6 +430,7 @@ def test_nothing_fires_on_a_holiday(example_db):
 
 # ---------------------------------------------------------------- by hand
 
+
 def test_run_now_claims_the_period_once_and_force_posts_again(example_db, poster, api):
     with example_db.session() as s:
         p = schedules.get_plan(s, "scorecard")
@@ -377,8 +441,9 @@ def test_run_now_claims_the_period_once_and_force_posts_again(example_db, poster
         assert second.claim is None and second.reason.startswith(f"already posted for {first.period}")
         forced = schedules.run_now(s, p, started_by="operator:test", force=True)
         assert forced.claim.seq == 1 and forced.claim.key.endswith(":1")
-        assert [e.detail["forced"] for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "schedule.run"))] \
-            == [False, True]
+        assert [
+            e.detail["forced"] for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "schedule.run"))
+        ] == [False, True]
     assert poster.perform(forced.claim).status == "posted"
     assert len(posts(api, "C0L10")) == 2
 
@@ -422,8 +487,9 @@ def test_the_scheduler_rebuilds_its_jobs_when_the_chart_changes(example_db, api,
         scheduler.check(now=local("America/New_York", 2026, 11, 22, 12))  # a Sunday: nothing due
         jobs = scheduler.jobs()
         assert set(jobs) == {"briefing", "scorecard"}
-        set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": "30 7 * * *",
-                                   "timezone": "Asia/Tokyo"})
+        set_schedules(
+            example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": "30 7 * * *", "timezone": "Asia/Tokyo"}
+        )
         scheduler.check(now=local("Asia/Tokyo", 2026, 11, 22, 12))
         (briefing,) = scheduler.jobs().values()
         assert set(scheduler.jobs()) == {"briefing"}
@@ -449,8 +515,11 @@ def test_otp_serve_posts_on_schedule_once_with_two_instances_and_follows_chart_i
         wait(lambda: posts(api, "C0LEADERSHIP"))
         # A chart import while they run: both rebuild their jobs, and the new schedule's run posts once.
         every_day, _ = due_now()
-        set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"},
-                      {"post": "scorecard", "channel": "C0L10", "cron": every_day, "timezone": "UTC"})
+        set_schedules(
+            example_db,
+            {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"},
+            {"post": "scorecard", "channel": "C0L10", "cron": every_day, "timezone": "UTC"},
+        )
         wait(lambda: posts(api, "C0L10"))
         wait(lambda: all(r.status == "posted" for r in runs(example_db)) and len(runs(example_db)) == 2)
         time.sleep(1.5)  # a few more checks by both: nothing else goes out

@@ -16,9 +16,9 @@ from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
 from otp_bot.commands.views.scorecard_image import render_png
 from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
-from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.scorecard.review import open_follow_up, weekly_review
 from otp_bot.store.models import AuditEntry, FollowUp, ScheduleRun
 
@@ -36,6 +36,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------- the image
+
 
 def test_the_chart_image_is_a_png_of_a_readable_size(example_db):
     with example_db.session(readonly=True) as s:
@@ -57,8 +58,9 @@ def test_the_post_lists_off_track_rows_first_with_a_follow_up_button_each(exampl
     buttons = [b["accessory"] for b in message.blocks if b.get("accessory")]
     assert len(buttons) == len(review.off_track) == 4
     assert [b["value"] for b in buttons] == [f"7:{r.row.metric.id}" for r in review.off_track]
-    assert len({b["action_id"] for b in buttons}) == 4 and all(b["action_id"].startswith(FOLLOW_UP_ACTION)
-                                                              for b in buttons)
+    assert len({b["action_id"] for b in buttons}) == 4 and all(
+        b["action_id"].startswith(FOLLOW_UP_ACTION) for b in buttons
+    )
     # Every seat's metrics × 13 weeks are in the thread, in the /otp scorecard layout.
     thread = json.dumps(message.replies)
     assert all(seat.title.split(" /")[0] in thread for seat in review.seats)
@@ -86,6 +88,7 @@ def test_a_big_org_shows_its_furthest_misses_and_first_seats_and_counts_them_all
 
 # ---------------------------------------------------------------- posting, through the stand-in
 
+
 @pytest.fixture
 def local_api() -> Iterator[SlackAPI]:
     with SlackAPI(tokens=[TOKEN]) as api:
@@ -111,8 +114,12 @@ def test_the_image_is_uploaded_with_files_upload_v2(example_db, local_api, poste
     assert upload.content[:8] == PNG_SIGNATURE and png_size(upload.content)[0] >= 1200
     assert upload.title.startswith("Scorecard ") and "metrics off track" in upload.initial_comment
     methods = [c.method for c in local_api.calls]
-    assert methods.index("chat.postMessage") < methods.index("files.getUploadURLExternal") < methods.index(
-        "upload_url") < methods.index("files.completeUploadExternal")
+    assert (
+        methods.index("chat.postMessage")
+        < methods.index("files.getUploadURLExternal")
+        < methods.index("upload_url")
+        < methods.index("files.completeUploadExternal")
+    )
     (main,) = [m for m in local_api.messages["C0L10"] if "thread_ts" not in m]
     assert main["metadata"]["event_payload"]["key"] == claim.key
     tables = [m for m in local_api.messages["C0L10"] if m.get("thread_ts") == main["ts"]]
@@ -122,8 +129,9 @@ def test_the_image_is_uploaded_with_files_upload_v2(example_db, local_api, poste
         assert (run.status, run.file_id, run.posted_ts) == ("posted", upload.id, main["ts"])
 
 
-@pytest.mark.parametrize("failure", [{"status": 500}, {"error": "not_allowed_token_type"}],
-                         ids=["slack down", "slack refuses"])
+@pytest.mark.parametrize(
+    "failure", [{"status": 500}, {"error": "not_allowed_token_type"}], ids=["slack down", "slack refuses"]
+)
 def test_a_failed_upload_falls_back_to_the_picture_as_text(example_db, local_api, poster, failure):
     local_api.fail_next("files.completeUploadExternal", **failure)
     claim, outcome = run_scorecard(example_db, poster)
@@ -170,6 +178,7 @@ def test_follow_ups_open_once_and_only_for_a_miss(example_db):
 
 # ---------------------------------------------------------------- end to end, against otp serve
 
+
 @pytest.fixture(scope="module")
 def server(module_db, api) -> Iterator[Server]:
     srv = Server(module_db, api, env={"OTP_SCHEDULER_ENABLED": "false", "OTP_POLL_SECONDS": "0.1"})
@@ -204,8 +213,14 @@ def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
     button = next(b["accessory"] for b in main["blocks"] if b.get("accessory"))
     assert button["value"].endswith(":retention-saves")
 
-    click = block_actions_body(BOGDAN, button["action_id"], button["value"], channel_id="C0L10",
-                               message_ts=main["ts"], response_url=api.response_url())
+    click = block_actions_body(
+        BOGDAN,
+        button["action_id"],
+        button["value"],
+        channel_id="C0L10",
+        message_ts=main["ts"],
+        response_url=api.response_url(),
+    )
     assert server.send(click)[0] == 200
     (update,) = api.wait_for("chat.update", timeout=20)
     assert update.args["ts"] == main["ts"]
@@ -214,14 +229,23 @@ def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
     assert len([b for b in update.args["blocks"] if b.get("accessory")]) == 3  # the other misses keep theirs
 
     # A double click is a second request from Slack (its own trigger id and signature).
-    again = block_actions_body(BOGDAN, button["action_id"], button["value"], channel_id="C0L10",
-                               message_ts=main["ts"], response_url=api.response_url())
+    again = block_actions_body(
+        BOGDAN,
+        button["action_id"],
+        button["value"],
+        channel_id="C0L10",
+        message_ts=main["ts"],
+        response_url=api.response_url(),
+    )
     assert server.send(again)[0] == 200  # still one follow-up
     api.wait_for("chat.update", count=2, timeout=20)
     with module_db.session(readonly=True) as s:
         (follow_up,) = s.scalars(select(FollowUp))
         assert (follow_up.metric_id, follow_up.owner_id, follow_up.created_by) == (
-            "retention-saves", "bogdan", "holder:bogdan")
+            "retention-saves",
+            "bogdan",
+            "holder:bogdan",
+        )
         run = s.get(ScheduleRun, follow_up.run_id)
         assert (run.schedule, run.posted_ts) == (schedules.ON_DEMAND, main["ts"])
 
@@ -232,13 +256,24 @@ def test_a_click_from_someone_off_the_chart_changes_nothing(server, clean, modul
     main = wait_for(lambda: [m for m in api.messages["C0L10"] if "thread_ts" not in m])[0]
     button = next(b["accessory"] for b in main["blocks"] if b.get("accessory"))
     url = api.response_url()
-    server.send(block_actions_body(STRANGER, button["action_id"], button["value"], channel_id="C0L10",
-                                   message_ts=main["ts"], response_url=url))
+    server.send(
+        block_actions_body(
+            STRANGER, button["action_id"], button["value"], channel_id="C0L10", message_ts=main["ts"], response_url=url
+        )
+    )
     (said,) = api.wait_for("response_url", timeout=20)
     assert "only people on the chart" in said.args["text"] and not api.calls_to("chat.update")
     # The same button on a message that is not a scorecard post counts for nothing.
-    server.send(block_actions_body(BOGDAN, button["action_id"], button["value"], channel_id="C0L10",
-                                   message_ts="1700000000.000999", response_url=url))
+    server.send(
+        block_actions_body(
+            BOGDAN,
+            button["action_id"],
+            button["value"],
+            channel_id="C0L10",
+            message_ts="1700000000.000999",
+            response_url=url,
+        )
+    )
     said = api.wait_for("response_url", count=2, timeout=20)[-1]
     assert "not on a scorecard post" in said.args["text"] and not api.calls_to("chat.update")
 

@@ -29,8 +29,9 @@ def _env() -> dict[str, str]:
 
 def test_shell_answers_lists_buttons_and_clicks_them(tmp_path):
     script = "/otp who-owns retention\n1\nhome\nas pulse\nkpi retention-saves 2 good week\n7\nquit\n"
-    result = subprocess.run([OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path,
-                            timeout=120)
+    result = subprocess.run(
+        [OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Loaded the example org" in result.stderr
@@ -57,14 +58,29 @@ class Terminal:
     session a deadline, so a hung program fails the test instead of hanging it.
     """
 
-    def __init__(self, argv: list[str], *, cwd: Path, env: dict[str, str], deadline_s: float = 120.0,
-                 rows: int = 50, cols: int = 200) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        deadline_s: float = 120.0,
+        rows: int = 50,
+        cols: int = 200,
+    ) -> None:
         self.deadline = time.monotonic() + deadline_s
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         # Its own session, so the whole process group can be killed if the test fails.
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
-                                     env={**env, "TERM": "xterm-256color"}, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=cwd,
+            env={**env, "TERM": "xterm-256color"},
+            start_new_session=True,
+        )
         os.close(slave)  # only the child holds it now: reading the master then ends (EIO) when it exits
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.raw = ""
@@ -99,16 +115,18 @@ class Terminal:
         until = min(time.monotonic() + timeout, self.deadline)
         while True:
             screen = self.screen
-            ends = [screen.find(text, self.cursor) + len(text) for text in texts if text in screen[self.cursor:]]
+            ends = [screen.find(text, self.cursor) + len(text) for text in texts if text in screen[self.cursor :]]
             if len(ends) == len(texts):
-                seen, self.cursor = screen[self.cursor:max(ends)], max(ends)
+                seen, self.cursor = screen[self.cursor : max(ends)], max(ends)
                 return seen
             left = until - time.monotonic()
             if left <= 0 or self.closed:
-                missing = [t for t in texts if t not in screen[self.cursor:]]
-                raise AssertionError(f"{missing} did not appear within {timeout:.0f}s "
-                                     f"({'the program exited' if self.closed else 'still running'}); "
-                                     f"the screen ends with:\n{screen[-3000:]}")
+                missing = [t for t in texts if t not in screen[self.cursor :]]
+                raise AssertionError(
+                    f"{missing} did not appear within {timeout:.0f}s "
+                    f"({'the program exited' if self.closed else 'still running'}); "
+                    f"the screen ends with:\n{screen[-3000:]}"
+                )
             self._read(min(left, 0.5))
 
     def type(self, line: str) -> None:
@@ -191,8 +209,9 @@ def test_shell_in_a_terminal_leaves_on_ctrl_d(tmp_path):
 
 def test_shell_shows_the_core_moment_an_agents_draft_approved_and_delivered(tmp_path):
     script = "draft\nas bogdan\n2\nsubmit Hi Jo, shall we talk this week?\nquit\n"
-    result = subprocess.run([OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path,
-                            timeout=120)
+    result = subprocess.run(
+        [OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Pulse submitted draft #1 (pending)" in out and "posted in C0APPROVALS" in out

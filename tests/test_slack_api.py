@@ -19,8 +19,16 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from .blockkit import LIMITS
-from .signing import (block_actions_body, event_body, post, post_signed, signed_headers, slash_command_body,
-                      url_verification_body, view_submission_body)
+from .signing import (
+    block_actions_body,
+    event_body,
+    post,
+    post_signed,
+    signed_headers,
+    slash_command_body,
+    url_verification_body,
+    view_submission_body,
+)
 from .slack_api import SlackAPI, slack_api  # noqa: F401  (slack_api is a fixture)
 
 SECRET = "test-signing-secret"
@@ -153,8 +161,12 @@ def test_views_over_100_blocks_are_invalid_arguments(slack_api: SlackAPI, client
 
 
 def test_views_open_update_and_reused_trigger(slack_api: SlackAPI, client: WebClient) -> None:
-    modal = {"type": "modal", "callback_id": "goal", "title": {"type": "plain_text", "text": "Set a goal"},
-             "blocks": [section("hi")]}
+    modal = {
+        "type": "modal",
+        "callback_id": "goal",
+        "title": {"type": "plain_text", "text": "Set a goal"},
+        "blocks": [section("hi")],
+    }
     opened = client.views_open(trigger_id="T-1", view=modal)["view"]
     assert opened["id"].startswith("V") and opened["callback_id"] == "goal"
     updated = client.views_update(view_id=opened["id"], view={**modal, "blocks": [section("bye")]})["view"]
@@ -343,8 +355,9 @@ def test_reset_forgets_traffic_but_keeps_configuration(slack_api: SlackAPI, clie
 
 def test_files_upload_v2_records_the_bytes(slack_api: SlackAPI, client: WebClient) -> None:
     png = b"\x89PNG\r\n\x1a\n fake chart"
-    done = client.files_upload_v2(channel="C1", content=png, filename="x.png", title="Scorecard",
-                                  initial_comment="This week")
+    done = client.files_upload_v2(
+        channel="C1", content=png, filename="x.png", title="Scorecard", initial_comment="This week"
+    )
     assert done["file"]["name"] == "x.png"
     methods = [c.method for c in slack_api.calls]
     assert methods == ["files.getUploadURLExternal", "upload_url", "files.completeUploadExternal"]
@@ -361,10 +374,13 @@ def test_files_upload_v2_records_the_bytes(slack_api: SlackAPI, client: WebClien
 
 def test_signed_headers_are_accepted_by_the_verifier() -> None:
     verifier = SignatureVerifier(SECRET)
-    for body in (slash_command_body("goals"), block_actions_body("U1", "approve", "42"),
-                 view_submission_body("U1", "goal", {"b": {"a": "7"}}),
-                 event_body({"type": "app_home_opened", "user": "U1", "tab": "home"}),
-                 url_verification_body("ch4llenge")):
+    for body in (
+        slash_command_body("goals"),
+        block_actions_body("U1", "approve", "42"),
+        view_submission_body("U1", "goal", {"b": {"a": "7"}}),
+        event_body({"type": "app_home_opened", "user": "U1", "tab": "home"}),
+        url_verification_body("ch4llenge"),
+    ):
         headers = signed_headers(SECRET, body)
         assert verifier.is_valid_request(body, headers)
         assert not SignatureVerifier("other").is_valid_request(body, headers)
@@ -375,8 +391,15 @@ def test_signed_headers_are_accepted_by_the_verifier() -> None:
 def test_bodies_look_like_slacks() -> None:
     command = {k: v[0] for k, v in parse_qs(slash_command_body("goals  Q3", response_url="http://x/r")).items()}
     assert command["command"] == "/otp" and command["text"] == "goals  Q3" and command["user_id"] == "U01COO"
-    assert {"token", "team_domain", "channel_name", "user_name", "api_app_id", "is_enterprise_install",
-            "trigger_id"} <= command.keys()
+    assert {
+        "token",
+        "team_domain",
+        "channel_name",
+        "user_name",
+        "api_app_id",
+        "is_enterprise_install",
+        "trigger_id",
+    } <= command.keys()
 
     action = json.loads(parse_qs(block_actions_body("U1", "approve", "42", response_url="http://x/r"))["payload"][0])
     assert action["type"] == "block_actions" and action["actions"][0]["value"] == "42"
@@ -431,9 +454,15 @@ def bolt(slack_api: SlackAPI) -> Iterator[str]:
     @app.command("/otp")
     def command(ack, respond, body, client) -> None:  # type: ignore[no-untyped-def]
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view={
-            "type": "modal", "callback_id": "goal", "title": {"type": "plain_text", "text": "Goal"},
-            "blocks": [section("hi")]})
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view={
+                "type": "modal",
+                "callback_id": "goal",
+                "title": {"type": "plain_text", "text": "Goal"},
+                "blocks": [section("hi")],
+            },
+        )
         respond(text=f"you said {body['text']}")
 
     @app.action("approve")
@@ -460,7 +489,10 @@ def test_a_bolt_app_accepts_the_signed_bodies(slack_api: SlackAPI, bolt: str) ->
     assert answer.args["text"] == "you said q3"
     assert slack_api.calls_to("views.open")[0].args["view"]["callback_id"] == "goal"
 
-    assert post_signed(bolt, SECRET, block_actions_body("U1", "approve", "42", response_url=slack_api.response_url()))[0] == 200
+    assert (
+        post_signed(bolt, SECRET, block_actions_body("U1", "approve", "42", response_url=slack_api.response_url()))[0]
+        == 200
+    )
     assert slack_api.wait_for("response_url", count=2)[1].args == {"replace_original": True, "text": "approved 42"}
 
     status, _, body = post_signed(bolt, SECRET, view_submission_body("U1", "goal", {"b": {"a": "7"}}))

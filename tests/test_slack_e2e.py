@@ -12,9 +12,10 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
+
 from otp_bot.store.db import Database
 from otp_bot.store.models import InboundEvent, MetricValue
-from sqlalchemy import func, select
 
 from .blockkit import assert_valid
 from .serve import BOGDAN, OTP, PULSE, SECRET, STRANGER, TOKEN, Server, head, raw_request
@@ -42,6 +43,7 @@ def values(db: Database) -> int:
 
 
 # ------------------------------------------------------------------ /otp
+
 
 def test_slash_command_answers_in_the_ack(server):
     status, payload = server.command("who-owns retention")
@@ -131,6 +133,7 @@ def test_a_slow_listener_does_not_block_another(server, api):
 
 # ------------------------------------------------------------------ forged and replayed requests
 
+
 @pytest.mark.parametrize("case", ["forged", "missing", "stale", "wrong-secret"])
 def test_bad_signatures_are_refused_with_no_side_effect(server, module_db, api, case):
     body = slash_command_body("kpi retention-saves 5", user_id=PULSE, response_url=api.response_url())
@@ -159,12 +162,14 @@ def test_tampered_body_is_refused(server, module_db):
 
 def test_oversized_body_is_refused(server):
     # Refused on its declared length, perhaps while it is still being sent: read the answer anyway.
-    status, _ = raw_request(server.port, head(server.port, {"Content-Type": "text/plain",
-                                                           "Content-Length": "1100000"}), [b"x" * 1_100_000])
+    status, _ = raw_request(
+        server.port, head(server.port, {"Content-Type": "text/plain", "Content-Length": "1100000"}), [b"x" * 1_100_000]
+    )
     assert status == 413
 
 
 # ------------------------------------------------------------------ App Home and retries
+
 
 def test_app_home_is_published_for_the_person(server, api):
     server.send(event_body({"type": "app_home_opened", "user": PULSE, "tab": "home", "channel": "D0HOME"}))
@@ -183,7 +188,9 @@ def test_app_home_for_a_stranger_explains_how_to_join(server, api):
 
 
 def test_a_slack_retry_of_a_handled_event_is_ignored(server, module_db, api):
-    body = event_body({"type": "app_home_opened", "user": BOGDAN, "tab": "home", "channel": "D0HOME"}, event_id="Ev0RETRY1")
+    body = event_body(
+        {"type": "app_home_opened", "user": BOGDAN, "tab": "home", "channel": "D0HOME"}, event_id="Ev0RETRY1"
+    )
     assert server.send(body)[0] == 200
     api.wait_for("views.publish")
     retry = server.send(body, signed_headers(SECRET, body, retry_num=1))
@@ -199,10 +206,13 @@ def test_home_scorecard_button_opens_a_modal_then_fills_it(server, api):
     opened = api.wait_for("views.open")[0]
     updated = api.wait_for("views.update")[0]
     assert "Loading" in json.dumps(opened.args["view"])
-    assert "Scorecard" in json.dumps(updated.args["view"]) and "At-risk clients saved" in json.dumps(updated.args["view"])
+    assert "Scorecard" in json.dumps(updated.args["view"]) and "At-risk clients saved" in json.dumps(
+        updated.args["view"]
+    )
 
 
 # ------------------------------------------------------------------ Slack failing
+
 
 def test_rate_limited_publish_is_retried_after_retry_after(server, api):
     api.fail_next("views.publish", status=429, retry_after=1)

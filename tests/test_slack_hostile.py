@@ -13,9 +13,10 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
+
 from otp_bot.store.db import Database
 from otp_bot.store.models import AuditEntry, InboundEvent, MetricValue
-from sqlalchemy import func, select
 
 from .serve import OTP, PULSE, SECRET, TOKEN, Server, free_port, head, raw_request
 from .signing import post, signed_headers, slash_command_body
@@ -42,10 +43,12 @@ def count(db: Database, model) -> int:
 
 # ------------------------------------------------------------------ size
 
+
 def test_a_declared_huge_body_is_refused_before_it_is_sent(server):
     # 100 MB declared, nothing sent: answered at once, not after waiting for (and holding) the body.
-    status, took = raw_request(server.port, head(server.port, {
-        "Content-Type": "application/json", "Content-Length": "100000000"}))
+    status, took = raw_request(
+        server.port, head(server.port, {"Content-Type": "application/json", "Content-Length": "100000000"})
+    )
     assert status == 413 and took < 5
 
 
@@ -53,8 +56,9 @@ def test_a_chunked_body_is_cut_at_the_limit(server):
     # Chunked: no length up front. 2 MB of a body that would go on: refused once 1 MB was read.
     chunk = b"x" * 65536
     parts = [f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" for _ in range(32)]
-    status, took = raw_request(server.port, head(server.port, {
-        "Content-Type": "application/json", "Transfer-Encoding": "chunked"}), parts)
+    status, took = raw_request(
+        server.port, head(server.port, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}), parts
+    )
     assert status == 413 and took < 5
 
 
@@ -73,8 +77,10 @@ def test_a_non_numeric_content_length_is_a_bad_request(server):
 
 # ------------------------------------------------------------------ malformed signatures
 
-@pytest.mark.parametrize("timestamp", ["abc", "", "NaN", "1e9", "1700000000.5", "-1", " 1700000000",
-                                       "1_700_000_000", "9" * 40])
+
+@pytest.mark.parametrize(
+    "timestamp", ["abc", "", "NaN", "1e9", "1700000000.5", "-1", " 1700000000", "1_700_000_000", "9" * 40]
+)
 def test_a_malformed_timestamp_is_401_not_a_crash(server, module_db, timestamp):
     body = slash_command_body("kpi retention-saves 5", user_id=PULSE)
     headers = signed_headers(SECRET, body)
@@ -96,13 +102,20 @@ def test_a_body_that_is_not_utf8_is_401(server):
     body = b"payload=%7B%7D\xff\xfe"  # signed correctly, but Slack only ever sends UTF-8
     ts = str(int(time.time()))
     signature = "v0=" + hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    status, _, _ = post(f"{server.url}/slack/events", body, {
-        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature})
+    status, _, _ = post(
+        f"{server.url}/slack/events",
+        body,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        },
+    )
     assert status == 401
 
 
 # ------------------------------------------------------------------ replays
+
 
 def test_a_replayed_command_runs_once(server, module_db, api):
     body = slash_command_body("kpi retention-saves 6 replayed", user_id=PULSE, response_url=api.response_url())
@@ -129,6 +142,7 @@ def test_the_same_command_signed_again_is_a_new_request(server, module_db, api):
 
 # ------------------------------------------------------------------ what is logged
 
+
 def test_a_forged_request_is_one_bounded_log_line_without_its_body(module_db, api):
     srv = Server(module_db, api, env={"OTP_LOG_LEVEL": "INFO"})
     forged_line = "2026-01-01 00:00:00,000 CRITICAL otp_bot.slack: database wiped by admin"
@@ -150,6 +164,7 @@ def test_a_forged_request_is_one_bounded_log_line_without_its_body(module_db, ap
 
 
 # ------------------------------------------------------------------ Slack unreachable at start
+
 
 def test_serve_starts_degraded_when_slack_is_unreachable(module_db, api):
     closed = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
@@ -182,9 +197,15 @@ def test_serve_says_when_slack_is_back_and_then_answers_slack(module_db, api):
 
 
 def test_socket_mode_without_slack_is_one_line_exit_2(module_db):
-    env = {**os.environ, "OTP_DATABASE_URL": module_db.url, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_APP_TOKEN": "xapp-1-A0OTP-1-" + "a" * 64, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
-           "OTP_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "OTP_DATABASE_URL": module_db.url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": "xapp-1-A0OTP-1-" + "a" * 64,
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+        "OTP_LOG_LEVEL": "WARNING",
+    }
     result = subprocess.run([OTP, "run"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "Slack could not be reached" in result.stderr and "Traceback" not in result.stderr

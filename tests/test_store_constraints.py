@@ -9,11 +9,11 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.models import AuditEntry, Holder, Metric, MetricValue, Seat, SeatHolding
 
-from .charts import chart, seat, with_retired_accounting
+from .charts import with_retired_accounting
 
 REFUSED = (IntegrityError, InternalError, OperationalError)
 
@@ -27,9 +27,8 @@ def org(db):
 
 
 def refused(db, statement):
-    with pytest.raises(REFUSED):
-        with db.session() as s:
-            s.execute(statement)
+    with pytest.raises(REFUSED), db.session() as s:
+        s.execute(statement)
 
 
 def test_one_holder_per_seat_one_open_holding(org):
@@ -56,15 +55,24 @@ def test_seat_cannot_report_to_itself(org):
 
 
 def test_owns_is_unique_across_seats(org):
-    refused(org, text("INSERT INTO seat_owns (seat_id, topic, normalized, position) VALUES ('sales', 'Retention outreach', 'retention outreach', 9)"))
+    refused(
+        org,
+        text(
+            "INSERT INTO seat_owns (seat_id, topic, normalized, position) VALUES ('sales', 'Retention outreach', 'retention outreach', 9)"
+        ),
+    )
 
 
 def test_retired_seat_takes_no_values(org):
     row = dict(period_start=dt.date(2026, 11, 16), value=1, is_correction=False, source="api", entered_by="x")
     refused(org, insert(MetricValue).values(metric_id="ar-60", **row))
     # One retired seat's value among others refuses the whole statement, as a batch is sent.
-    refused(org, insert(MetricValue).values([dict(metric_id="won", **row), dict(metric_id="ar-60", **row),
-                                             dict(metric_id="won", **row)]))
+    refused(
+        org,
+        insert(MetricValue).values(
+            [dict(metric_id="won", **row), dict(metric_id="ar-60", **row), dict(metric_id="won", **row)]
+        ),
+    )
     with org.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.entered_by == "x")) == 0
     with org.session() as s:  # a live seat's values still go in, several to a statement
@@ -80,8 +88,15 @@ def test_unknown_kinds_units_and_goal_ops_are_refused(org):
 
 
 def test_value_idempotency_key_is_unique_per_metric_and_period(org):
-    row = dict(metric_id="won", period_start=dt.date(2026, 11, 16), value=1, is_correction=False, source="api",
-               entered_by="x", idem_key="k")
+    row = dict(
+        metric_id="won",
+        period_start=dt.date(2026, 11, 16),
+        value=1,
+        is_correction=False,
+        source="api",
+        entered_by="x",
+        idem_key="k",
+    )
     with org.session() as s:
         s.execute(insert(MetricValue).values(**row))
     refused(org, insert(MetricValue).values(**row))

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
+from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 from otp_bot.store.domain.scorecard.measures import Measure, format_value
@@ -31,34 +31,57 @@ DENTAL = {
         {"id": "molar", "name": "Molar", "kind": "agent", "supervisor": "maria"},
     ],
     "seats": [
-        {"id": "billing", "title": "Billing and Collections", "holder": "maria", "metrics": [
-            {"id": "dso", "name": "Days sales outstanding", "unit": "days", "goal": "<= 45", "cadence": "monthly"},
-            {"id": "revenue", "name": "Collected revenue", "unit": "€", "goal": ">= €1.2M", "cadence": "monthly"},
-            {"id": "supplies", "name": "Supplies spend", "unit": "$", "goal": "<= $20k"},
-            {"id": "lab-fees", "name": "Lab fees", "kind": "currency", "currency": "GBP", "goal": "<= £8,000.00"},
-        ]},
-        {"id": "front-desk", "title": "Front Desk", "holder": "molar", "reports_to": "billing", "metrics": [
-            {"id": "first-reply", "name": "Hours to first reply", "unit": "hours", "goal": "<= 90 min"},
-            {"id": "nps", "name": "Patient NPS", "unit": "NPS", "goal": ">= 40"},
-            {"id": "calls", "name": "Calls answered", "unit": "calls", "goal": ">= 200", "aggregation": "sum"},
-            {"id": "accept-ratio", "name": "Treatment acceptance ratio", "unit": "ratio", "goal": ">= 1.5"},
-            {"id": "chair-time", "name": "Average chair time", "unit": "minutes", "goal": "30..60"},
-            {"id": "lab-turnaround", "name": "Lab turnaround in business days", "kind": "number", "unit": "days",
-             "goal": "<= 10"},
-            {"id": "recall-sent", "name": "Recall list sent", "unit": "yes/no", "goal": "== yes"},
-            {"id": "reply-seconds", "name": "Phone answer time", "unit": "s", "goal": "<= 10"},
-            {"id": "backlog", "name": "Backlog of claims", "unit": "weeks", "goal": "<= 0.5"},
-        ]},
+        {
+            "id": "billing",
+            "title": "Billing and Collections",
+            "holder": "maria",
+            "metrics": [
+                {"id": "dso", "name": "Days sales outstanding", "unit": "days", "goal": "<= 45", "cadence": "monthly"},
+                {"id": "revenue", "name": "Collected revenue", "unit": "€", "goal": ">= €1.2M", "cadence": "monthly"},
+                {"id": "supplies", "name": "Supplies spend", "unit": "$", "goal": "<= $20k"},
+                {"id": "lab-fees", "name": "Lab fees", "kind": "currency", "currency": "GBP", "goal": "<= £8,000.00"},
+            ],
+        },
+        {
+            "id": "front-desk",
+            "title": "Front Desk",
+            "holder": "molar",
+            "reports_to": "billing",
+            "metrics": [
+                {"id": "first-reply", "name": "Hours to first reply", "unit": "hours", "goal": "<= 90 min"},
+                {"id": "nps", "name": "Patient NPS", "unit": "NPS", "goal": ">= 40"},
+                {"id": "calls", "name": "Calls answered", "unit": "calls", "goal": ">= 200", "aggregation": "sum"},
+                {"id": "accept-ratio", "name": "Treatment acceptance ratio", "unit": "ratio", "goal": ">= 1.5"},
+                {"id": "chair-time", "name": "Average chair time", "unit": "minutes", "goal": "30..60"},
+                {
+                    "id": "lab-turnaround",
+                    "name": "Lab turnaround in business days",
+                    "kind": "number",
+                    "unit": "days",
+                    "goal": "<= 10",
+                },
+                {"id": "recall-sent", "name": "Recall list sent", "unit": "yes/no", "goal": "== yes"},
+                {"id": "reply-seconds", "name": "Phone answer time", "unit": "s", "goal": "<= 10"},
+                {"id": "backlog", "name": "Backlog of claims", "unit": "weeks", "goal": "<= 0.5"},
+            ],
+        },
     ],
 }
 
 MEASURES = {
-    "dso": Measure("duration", "days"), "revenue": Measure("currency", None, "EUR"),
-    "supplies": Measure("currency", None, "USD"), "lab-fees": Measure("currency", None, "GBP"),
-    "first-reply": Measure("duration", "hours"), "nps": Measure("score", "NPS"), "calls": Measure("number", "calls"),
-    "accept-ratio": Measure("number", "ratio"), "chair-time": Measure("duration", "minutes"),
-    "lab-turnaround": Measure("number", "days"), "recall-sent": Measure("yesno"),
-    "reply-seconds": Measure("duration", "seconds"), "backlog": Measure("duration", "weeks"),
+    "dso": Measure("duration", "days"),
+    "revenue": Measure("currency", None, "EUR"),
+    "supplies": Measure("currency", None, "USD"),
+    "lab-fees": Measure("currency", None, "GBP"),
+    "first-reply": Measure("duration", "hours"),
+    "nps": Measure("score", "NPS"),
+    "calls": Measure("number", "calls"),
+    "accept-ratio": Measure("number", "ratio"),
+    "chair-time": Measure("duration", "minutes"),
+    "lab-turnaround": Measure("number", "days"),
+    "recall-sent": Measure("yesno"),
+    "reply-seconds": Measure("duration", "seconds"),
+    "backlog": Measure("duration", "weeks"),
 }
 
 
@@ -70,7 +93,9 @@ def dental(**org) -> dict:
 
 def load(db, data: dict) -> list[str]:
     with db.session() as s:
-        return [c.describe() for c in apply_chart(s, validate_chart(data, "dental.yaml"), actor="t", source="t").changes]
+        return [
+            c.describe() for c in apply_chart(s, validate_chart(data, "dental.yaml"), actor="t", source="t").changes
+        ]
 
 
 def push(db, metric: str, value: str) -> float:
@@ -86,11 +111,14 @@ def refusal(db, metric: str, value: str) -> str:
 
 # ---------------------------------------------------------------- the chart file
 
+
 def test_the_dental_chart_imports_with_each_unit_as_written(db):
     load(db, dental())
     with db.session() as s:
-        stored = {m.id: (Measure(m.kind, m.unit, m.currency), m.goal_op, m.goal_value, m.goal_high)
-                  for m in s.scalars(select(Metric))}
+        stored = {
+            m.id: (Measure(m.kind, m.unit, m.currency), m.goal_op, m.goal_value, m.goal_high)
+            for m in s.scalars(select(Metric))
+        }
     assert {mid: m for mid, (m, *_) in stored.items()} == MEASURES
     # Goals in the metric's unit, stored in the base unit: minutes for durations.
     assert stored["dso"][1:3] == ("<=", 45 * 1440)
@@ -110,12 +138,19 @@ def test_an_export_imports_back_as_no_changes_for_every_kind(db, org):
     words = {mid: {k: v for k, v in m.items() if k in ("kind", "unit", "currency")} for mid, m in metrics.items()}
     euro_org = bool(org)
     assert words == {
-        "dso": {"unit": "days"}, "revenue": {"unit": "currency" if euro_org else "EUR"},
-        "supplies": {"unit": "USD" if euro_org else "currency"}, "lab-fees": {"unit": "GBP"},
-        "first-reply": {"unit": "hours"}, "nps": {"unit": "NPS"}, "calls": {"unit": "calls"},
-        "accept-ratio": {"unit": "ratio"}, "chair-time": {"unit": "minutes"},
-        "lab-turnaround": {"kind": "number", "unit": "days"}, "recall-sent": {"unit": "yesno"},
-        "reply-seconds": {"unit": "seconds"}, "backlog": {"unit": "weeks"},
+        "dso": {"unit": "days"},
+        "revenue": {"unit": "currency" if euro_org else "EUR"},
+        "supplies": {"unit": "USD" if euro_org else "currency"},
+        "lab-fees": {"unit": "GBP"},
+        "first-reply": {"unit": "hours"},
+        "nps": {"unit": "NPS"},
+        "calls": {"unit": "calls"},
+        "accept-ratio": {"unit": "ratio"},
+        "chair-time": {"unit": "minutes"},
+        "lab-turnaround": {"kind": "number", "unit": "days"},
+        "recall-sent": {"unit": "yesno"},
+        "reply-seconds": {"unit": "seconds"},
+        "backlog": {"unit": "weeks"},
     }
     # Goals are written back in the metric's own unit.
     assert metrics["first-reply"]["goal"] == "<= 1.5" and metrics["dso"]["goal"] == "<= 45"
@@ -144,8 +179,10 @@ def test_units_the_chart_file_refuses_say_what_to_write():
     said = problems(lambda ms: ms.append({"id": "x", "name": "X", "kind": "duration", "goal": ">= 1"}))
     assert "a duration needs its unit: seconds, minutes, hours, days or weeks" in said
     said = problems(lambda ms: ms.append({"id": "x", "name": "X", "unit": "percnt", "goal": ">= 1"}))
-    assert ("seats[0].metrics[4].unit: unit 'percnt': did you mean 'percent'? (to count percnt, write `kind: number`)"
-            in said)  # not silently a count of `percnt`
+    assert (
+        "seats[0].metrics[4].unit: unit 'percnt': did you mean 'percent'? (to count percnt, write `kind: number`)"
+        in said
+    )  # not silently a count of `percnt`
     said = problems(lambda ms: ms.append({"id": "x", "name": "X", "unit": "days", "currency": "EUR", "goal": ">= 1"}))
     assert "`currency: EUR` is for money, and unit 'days' is not" in said
 
@@ -156,8 +193,10 @@ def test_a_currency_or_kind_change_would_relabel_values_and_is_refused(db):
     push(db, "first-reply", "2 h")
     moved = dental()
     moved["seats"][0]["metrics"][1].update(unit="USD", goal=">= 1200000")
-    with pytest.raises(ChartErrors, match="metric 'revenue' has recorded values in EUR, and the file says USD; "
-                                          "changing that would relabel them"):
+    with pytest.raises(
+        ChartErrors,
+        match="metric 'revenue' has recorded values in EUR, and the file says USD; changing that would relabel them",
+    ):
         load(db, moved)
     # A duration shown in another unit is the same time: its values are kept in minutes.
     shown_in_minutes = dental()
@@ -170,20 +209,47 @@ def test_a_currency_or_kind_change_would_relabel_values_and_is_refused(db):
 # ---------------------------------------------------------------- values and goals, exactly
 
 READ = [
-    ("dso", "32", 32 * 1440), ("dso", "32 days", 32 * 1440), ("dso", "2 d", 2880), ("dso", "48 h", 2880),
+    ("dso", "32", 32 * 1440),
+    ("dso", "32 days", 32 * 1440),
+    ("dso", "2 d", 2880),
+    ("dso", "48 h", 2880),
     ("dso", "1,5", 1.5 * 1440),
-    ("first-reply", "90 min", 90), ("first-reply", "1.5 h", 90), ("first-reply", "1h30", 90),
-    ("first-reply", "1 h 30 min", 90), ("first-reply", "2", 120), ("first-reply", "1h30m", 90),
-    ("revenue", "€1.2M", 1_200_000), ("revenue", "1.2M EUR", 1_200_000), ("revenue", "EUR 400k", 400_000),
-    ("revenue", "400000", 400_000), ("supplies", "$12,000", 12_000), ("lab-fees", "£7,500.50", 7500.5),
-    ("calls", "212", 212), ("calls", "212 calls", 212), ("nps", "45", 45), ("nps", "NPS 45", 45), ("nps", "-12", -12),
-    ("accept-ratio", "1.5", 1.5), ("chair-time", "45 min", 45), ("chair-time", "1 h", 60),
-    ("lab-turnaround", "7 days", 7), ("recall-sent", "yes", 1), ("reply-seconds", "90 s", 1.5),
+    ("first-reply", "90 min", 90),
+    ("first-reply", "1.5 h", 90),
+    ("first-reply", "1h30", 90),
+    ("first-reply", "1 h 30 min", 90),
+    ("first-reply", "2", 120),
+    ("first-reply", "1h30m", 90),
+    ("revenue", "€1.2M", 1_200_000),
+    ("revenue", "1.2M EUR", 1_200_000),
+    ("revenue", "EUR 400k", 400_000),
+    ("revenue", "400000", 400_000),
+    ("supplies", "$12,000", 12_000),
+    ("lab-fees", "£7,500.50", 7500.5),
+    ("calls", "212", 212),
+    ("calls", "212 calls", 212),
+    ("nps", "45", 45),
+    ("nps", "NPS 45", 45),
+    ("nps", "-12", -12),
+    ("accept-ratio", "1.5", 1.5),
+    ("chair-time", "45 min", 45),
+    ("chair-time", "1 h", 60),
+    ("lab-turnaround", "7 days", 7),
+    ("recall-sent", "yes", 1),
+    ("reply-seconds", "90 s", 1.5),
     ("backlog", "3 d", 3 * 1440),
 ]
 REFUSED = [
-    ("supplies", "€400", "`€400`: this metric is in $, not €: type the amount in $ (like $400 if it is the same number)"),
-    ("revenue", "$400k", "`$400k`: this metric is in €, not $: type the amount in € (like €400k if it is the same number)"),
+    (
+        "supplies",
+        "€400",
+        "`€400`: this metric is in $, not €: type the amount in $ (like $400 if it is the same number)",
+    ),
+    (
+        "revenue",
+        "$400k",
+        "`$400k`: this metric is in €, not $: type the amount in € (like €400k if it is the same number)",
+    ),
     ("revenue", "400 GBP", "this metric is in €, not £"),
     ("calls", "2 d", "`2 d`: this metric is not a duration (it is calls): type the number alone, like 2"),
     ("calls", "12 apples", "`12 apples`: this metric is not in apples (it is calls): type the number alone, like 12"),
@@ -242,13 +308,37 @@ def test_a_shared_dollar_sign_is_the_orgs_own_dollar():
 
 
 def test_values_are_shown_in_their_unit():
-    shown = {mid: format_value(v, MEASURES[mid]) for mid, v in [
-        ("dso", 32 * 1440), ("revenue", 1_200_000), ("supplies", 12_000), ("lab-fees", 7500.5), ("first-reply", 90),
-        ("nps", 45), ("calls", 212), ("accept-ratio", 1.5), ("chair-time", 45), ("lab-turnaround", 1),
-        ("reply-seconds", 1.5), ("backlog", 10080)]}
-    assert shown == {"dso": "32 days", "revenue": "€1.2M", "supplies": "$12,000", "lab-fees": "£7,500",
-                     "first-reply": "1.5 h", "nps": "NPS 45", "calls": "212 calls", "accept-ratio": "1.5",
-                     "chair-time": "45 min", "lab-turnaround": "1 day", "reply-seconds": "90 s", "backlog": "1 week"}
+    shown = {
+        mid: format_value(v, MEASURES[mid])
+        for mid, v in [
+            ("dso", 32 * 1440),
+            ("revenue", 1_200_000),
+            ("supplies", 12_000),
+            ("lab-fees", 7500.5),
+            ("first-reply", 90),
+            ("nps", 45),
+            ("calls", 212),
+            ("accept-ratio", 1.5),
+            ("chair-time", 45),
+            ("lab-turnaround", 1),
+            ("reply-seconds", 1.5),
+            ("backlog", 10080),
+        ]
+    }
+    assert shown == {
+        "dso": "32 days",
+        "revenue": "€1.2M",
+        "supplies": "$12,000",
+        "lab-fees": "£7,500",
+        "first-reply": "1.5 h",
+        "nps": "NPS 45",
+        "calls": "212 calls",
+        "accept-ratio": "1.5",
+        "chair-time": "45 min",
+        "lab-turnaround": "1 day",
+        "reply-seconds": "90 s",
+        "backlog": "1 week",
+    }
     assert format_value(1_234_567, MEASURES["revenue"]) == "€1,234,567"  # shortened only where nothing is lost
     assert format_value(-400, MEASURES["revenue"]) == "-€400"
     assert format_value(1_500_000, Measure("currency", None, "CHF")) == "CHF 1.5M"
@@ -257,7 +347,9 @@ def test_values_are_shown_in_their_unit():
 
 def test_a_value_among_words_takes_its_unit():
     assert split_value(["1", "h", "30", "min", "a", "slow", "day"], MEASURES["first-reply"]) == (
-        "1 h 30 min", ["a", "slow", "day"])
+        "1 h 30 min",
+        ["a", "slow", "day"],
+    )
     assert split_value(["NPS", "45", "after", "survey"], MEASURES["nps"]) == ("NPS 45", ["after", "survey"])
     assert split_value(["212", "calls", "busy"], MEASURES["calls"]) == ("212 calls", ["busy"])
     assert split_value(["€1.2M", "good", "month"], MEASURES["revenue"]) == ("€1.2M", ["good", "month"])
@@ -277,10 +369,22 @@ def test_recorded_values_keep_their_unit_in_the_store(db):
 def test_a_formula_reads_its_inputs_in_their_units(db):
     data = dental()
     data["seats"][0]["metrics"] += [
-        {"id": "dso-weeks", "name": "DSO in weeks", "kind": "number", "unit": "weeks", "goal": "<= 7",
-         "formula": "{dso} / 7", "cadence": "monthly"},
-        {"id": "reply-minutes", "name": "First reply in minutes", "unit": "minutes", "goal": "<= 90",
-         "formula": "{first-reply} * 60"},
+        {
+            "id": "dso-weeks",
+            "name": "DSO in weeks",
+            "kind": "number",
+            "unit": "weeks",
+            "goal": "<= 7",
+            "formula": "{dso} / 7",
+            "cadence": "monthly",
+        },
+        {
+            "id": "reply-minutes",
+            "name": "First reply in minutes",
+            "unit": "minutes",
+            "goal": "<= 90",
+            "formula": "{first-reply} * 60",
+        },
     ]
     load(db, data)
     push(db, "dso", "35")
@@ -295,6 +399,7 @@ def test_a_formula_reads_its_inputs_in_their_units(db):
 
 # ---------------------------------------------------------------- the migration from the old units
 
+
 def test_old_units_move_to_kinds_and_keep_their_values(db):
     from alembic import command
 
@@ -304,32 +409,72 @@ def test_old_units_move_to_kinds_and_keep_their_values(db):
     old = {"won": "number", "rate": "percent", "ar": "currency", "handle": "minutes", "held": "yesno"}
     with db.engine.begin() as c:
         c.execute(text("INSERT INTO org (id, name, timezone, revision, etag) VALUES (1, 'Old Org', 'UTC', 1, 'e')"))
-        c.execute(text("INSERT INTO seats (id, title, status, customer_facing, aliases, accountabilities, "
-                       "does_not_own, position) VALUES ('ops', 'Ops', 'vacant', false, '[]', '[]', '[]', 0)"))
+        c.execute(
+            text(
+                "INSERT INTO seats (id, title, status, customer_facing, aliases, accountabilities, "
+                "does_not_own, position) VALUES ('ops', 'Ops', 'vacant', false, '[]', '[]', '[]', 0)"
+            )
+        )
         for i, (mid, unit) in enumerate(old.items()):
-            c.execute(text("INSERT INTO metrics (id, seat_id, name, unit, goal_op, goal_value, cadence, aggregation, "
-                           "position) VALUES (:id, 'ops', :id, :unit, '>=', 1, 'weekly', 'last', :i)"),
-                      {"id": mid, "unit": unit, "i": i})
-            c.execute(text("INSERT INTO metric_values (metric_id, period_start, value, is_correction, source, "
-                           "entered_by) VALUES (:id, '2026-11-30', :v, false, 'manual', 't')"),
-                      {"id": mid, "v": [12, 85, 12000, 45, 1][i]})
+            c.execute(
+                text(
+                    "INSERT INTO metrics (id, seat_id, name, unit, goal_op, goal_value, cadence, aggregation, "
+                    "position) VALUES (:id, 'ops', :id, :unit, '>=', 1, 'weekly', 'last', :i)"
+                ),
+                {"id": mid, "unit": unit, "i": i},
+            )
+            c.execute(
+                text(
+                    "INSERT INTO metric_values (metric_id, period_start, value, is_correction, source, "
+                    "entered_by) VALUES (:id, '2026-11-30', :v, false, 'manual', 't')"
+                ),
+                {"id": mid, "v": [12, 85, 12000, 45, 1][i]},
+            )
     command.upgrade(alembic_config(db.engine), "head")
     with db.session() as s:
         metrics = {m.id: m for m in s.scalars(select(Metric))}
         assert {mid: (m.kind, m.unit, m.currency) for mid, m in metrics.items()} == {
-            "won": ("number", None, None), "rate": ("percent", None, None), "ar": ("currency", None, "USD"),
-            "handle": ("duration", "minutes", None), "held": ("yesno", None, None)}
+            "won": ("number", None, None),
+            "rate": ("percent", None, None),
+            "ar": ("currency", None, "USD"),
+            "handle": ("duration", "minutes", None),
+            "held": ("yesno", None, None),
+        }
         assert s.scalar(text("SELECT currency FROM org")) == "USD"
         values = dict(s.execute(select(MetricValue.metric_id, MetricValue.value)).all())
         assert values == {"won": 12, "rate": 85, "ar": 12000, "handle": 45, "held": 1}
-        shown = {r.metric.id: r.show(r.latest.value) for r in current_rows(s, list(metrics.values()),
-                                                                              today=__import__("datetime").date(2026, 12, 1))}
+        shown = {
+            r.metric.id: r.show(r.latest.value)
+            for r in current_rows(s, list(metrics.values()), today=__import__("datetime").date(2026, 12, 1))
+        }
         assert shown == {"won": "12", "rate": "85%", "ar": "$12,000", "handle": "45 min", "held": "yes"}
-        s.add(MetricValue(metric_id="handle", period_start=__import__("datetime").date(2026, 11, 30), value=50,
-                          source="manual", entered_by="t"))  # the trigger set aside for the rebuild is back
+        s.add(
+            MetricValue(
+                metric_id="handle",
+                period_start=__import__("datetime").date(2026, 11, 30),
+                value=50,
+                source="manual",
+                entered_by="t",
+            )
+        )  # the trigger set aside for the rebuild is back
     # The old chart file's words still read the same: `unit: minutes`, `unit: currency`.
-    spec = validate_chart({"org": {"name": "Old Org"}, "seats": [{"id": "ops", "title": "Ops", "metrics": [
-        {"id": mid, "name": mid, "unit": unit, "goal": ">= 1"} for mid, unit in old.items()]}]}, "old.yaml")
+    spec = validate_chart(
+        {
+            "org": {"name": "Old Org"},
+            "seats": [
+                {
+                    "id": "ops",
+                    "title": "Ops",
+                    "metrics": [{"id": mid, "name": mid, "unit": unit, "goal": ">= 1"} for mid, unit in old.items()],
+                }
+            ],
+        },
+        "old.yaml",
+    )
     assert [(m.kind, m.unit, m.currency) for m in spec.seats[0].metrics] == [
-        ("number", None, None), ("percent", None, None), ("currency", None, "USD"), ("duration", "minutes", None),
-        ("yesno", None, None)]
+        ("number", None, None),
+        ("percent", None, None),
+        ("currency", None, "USD"),
+        ("duration", "minutes", None),
+        ("yesno", None, None),
+    ]

@@ -72,38 +72,60 @@ def test_slack_kpi_reads_and_shows_each_unit(server):
 def test_the_seat_shows_values_in_their_units(server, molar):
     assert "Recorded 32 days" in kpi(server, "dso 32") and "Recorded €1.2M" in kpi(server, "revenue 1.2M EUR")
     agent = httpx.Client(base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {molar}"}, timeout=60)
-    pushed = agent.post("/metrics/values", json={"values": [
-        {"metric": "nps", "value": "NPS 45"}, {"metric": "first-reply", "value": "1h30"},
-        {"metric": "calls", "value": 212}, {"metric": "accept-ratio", "value": "1,8"},
-        {"metric": "nps", "value": 2000}, {"metric": "calls", "value": "2 d"}]}).json()
+    pushed = agent.post(
+        "/metrics/values",
+        json={
+            "values": [
+                {"metric": "nps", "value": "NPS 45"},
+                {"metric": "first-reply", "value": "1h30"},
+                {"metric": "calls", "value": 212},
+                {"metric": "accept-ratio", "value": "1,8"},
+                {"metric": "nps", "value": 2000},
+                {"metric": "calls", "value": "2 d"},
+            ]
+        },
+    ).json()
     assert [r["outcome"] for r in pushed["results"]] == ["recorded"] * 4 + ["error"] * 2
     assert [r["value"] for r in pushed["results"][:4]] == [45, 1.5, 212, 1.8]  # in the metric's unit: 1.5 h
     assert pushed["results"][4]["error"]["detail"] == "`nps`: `2000` is not an NPS: an NPS runs from -100 to 100"
     assert pushed["results"][5]["error"]["detail"] == (
-        "`calls`: `2 d`: this metric is not a duration (it is calls): type the number alone, like 2")
+        "`calls`: `2 d`: this metric is not a duration (it is calls): type the number alone, like 2"
+    )
 
     seat = agent.get("/seats/front-desk").json()
     metrics = {m["id"]: m for m in seat["metrics"]}
     assert {mid: (m["kind"], m["unit"], m["currency"]) for mid, m in metrics.items()} == {
-        "first-reply": ("duration", "hours", None), "nps": ("score", "NPS", None), "calls": ("number", "calls", None),
-        "accept-ratio": ("number", "ratio", None), "chair-time": ("duration", "minutes", None),
-        "lab-turnaround": ("number", "days", None), "recall-sent": ("yesno", "yesno", None),
-        "reply-seconds": ("duration", "seconds", None), "backlog": ("duration", "weeks", None)}
+        "first-reply": ("duration", "hours", None),
+        "nps": ("score", "NPS", None),
+        "calls": ("number", "calls", None),
+        "accept-ratio": ("number", "ratio", None),
+        "chair-time": ("duration", "minutes", None),
+        "lab-turnaround": ("number", "days", None),
+        "recall-sent": ("yesno", "yesno", None),
+        "reply-seconds": ("duration", "seconds", None),
+        "backlog": ("duration", "weeks", None),
+    }
     assert metrics["first-reply"]["latest"]["value"] == 1.5 and metrics["first-reply"]["latest"]["shown"] == "1.5 h"
     assert metrics["first-reply"]["goal"] == "<= 1.5 h"
     assert metrics["nps"]["latest"]["shown"] == "NPS 45" and metrics["nps"]["goal"] == ">= NPS 40"
     billing = {m["id"]: m for m in agent.get("/seats/billing").json()["metrics"]}
     assert (billing["revenue"]["kind"], billing["revenue"]["unit"], billing["revenue"]["currency"]) == (
-        "currency", "currency", "EUR")
+        "currency",
+        "currency",
+        "EUR",
+    )
     assert billing["revenue"]["latest"]["shown"] == "€1.2M" and billing["revenue"]["goal"] == ">= €1.2M"
     agent.close()
 
     status, payload = server.command("seat billing", user=MARIA)
     lines = html.unescape(payload["text"]).splitlines()
-    assert (":red_circle: Days sales outstanding: 32 days (goal <= 45 days), latest on track, but no value in 2 of "
-            "the last 3 months") in lines, lines
-    assert (":red_circle: Collected revenue: €1.2M (goal >= €1.2M), latest on track, but no value in 2 of the last "
-            "3 months") in lines, lines
+    assert (
+        ":red_circle: Days sales outstanding: 32 days (goal <= 45 days), latest on track, but no value in 2 of "
+        "the last 3 months"
+    ) in lines, lines
+    assert (
+        ":red_circle: Collected revenue: €1.2M (goal >= €1.2M), latest on track, but no value in 2 of the last 3 months"
+    ) in lines, lines
     status, payload = server.command("scorecard billing", user=MARIA)
     rows = [" ".join(line.split()) for line in html.unescape(payload["text"]).splitlines()]
     assert "🔴 Days sales outstanding <= 45 days · · · ✓ 32 days 32 days (monthly)" in rows, rows
@@ -118,14 +140,19 @@ def test_the_seat_shows_values_in_their_units(server, molar):
 
 def test_mcp_and_the_cli_read_the_same_units(dental_db, molar):
     async def scenario(agent: Agent) -> tuple[dict, dict]:
-        pushed = await agent.call("push_metric_values", values=[{"metric": "first-reply", "value": "45 min"},
-                                                                {"metric": "nps", "value": "45%"}])
+        pushed = await agent.call(
+            "push_metric_values",
+            values=[{"metric": "first-reply", "value": "45 min"}, {"metric": "nps", "value": "45%"}],
+        )
         return pushed, await agent.call("list_my_metrics")
 
     pushed, mine = session_with(dental_db, molar, scenario)
     assert [r["outcome"] for r in pushed["results"]] == ["recorded", "error"]
     assert pushed["results"][0]["value"] == 0.75
-    assert pushed["results"][1]["error"] == "`nps`: `45%`: this metric is not a percent (it is NPS): type the number alone, like 45"
+    assert (
+        pushed["results"][1]["error"]
+        == "`nps`: `45%`: this metric is not a percent (it is NPS): type the number alone, like 45"
+    )
     first = next(m for m in mine["metrics"] if m["id"] == "first-reply")
     assert (first["kind"], first["unit"], first["latest"]["shown"]) == ("duration", "hours", "0.75 h")
 

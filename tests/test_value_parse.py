@@ -21,6 +21,7 @@ def refused(value, unit="number", mark=None) -> str:
 
 # ---------------------------------------------------------------- what the outside tester typed
 
+
 def test_a_decimal_comma_is_a_decimal():
     assert parse_value("3,5") == Decimal("3.5")
     assert parse_value("6,5") == Decimal("6.5")
@@ -47,8 +48,10 @@ def test_another_currency_is_refused_not_relabelled():
     assert parse_value("-$400", "currency") == -400
 
 
-@pytest.mark.parametrize("value", ["99999999999999999999999", 99999999999999999999999, "1e999", 1e300,
-                                   Decimal("1E+15"), "1,000,000,000,000,000"])
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999999999999", 99999999999999999999999, "1e999", 1e300, Decimal("1E+15"), "1,000,000,000,000,000"],
+)
 def test_magnitudes_beyond_the_bound_are_refused(value):
     assert "too large" in refused(value)
 
@@ -83,13 +86,35 @@ def test_a_percent_given_as_a_fraction_is_questioned():
 
 # ---------------------------------------------------------------- thousands, suffixes, signs
 
-@pytest.mark.parametrize("text, expected", [
-    ("1,250.50", "1250.50"), ("1.250,50", "1250.50"), ("12 500", "12500"), ("1'250", "1250"),
-    ("12\u00a0500,5", "12500.5"), ("1\u202f250", "1250"), ("1,250,000", "1250000"), ("1.250.000", "1250000"),
-    ("1.000.000,5", "1000000.5"), ("1234,567", "1234.567"), ("0,850", "0.850"), (".5", "0.5"),
-    ("-3", "-3"), ("\u22123", "-3"), ("+4", "4"), ("  42  ", "42"), ("1e5", "100000"), ("1.5E3", "1500"),
-    ("5k", "5000"), ("2.5K", "2500"), ("1.5M", "1500000"), ("3bn", "3000000000"), ("400 k", "400000"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1,250.50", "1250.50"),
+        ("1.250,50", "1250.50"),
+        ("12 500", "12500"),
+        ("1'250", "1250"),
+        ("12\u00a0500,5", "12500.5"),
+        ("1\u202f250", "1250"),
+        ("1,250,000", "1250000"),
+        ("1.250.000", "1250000"),
+        ("1.000.000,5", "1000000.5"),
+        ("1234,567", "1234.567"),
+        ("0,850", "0.850"),
+        (".5", "0.5"),
+        ("-3", "-3"),
+        ("\u22123", "-3"),
+        ("+4", "4"),
+        ("  42  ", "42"),
+        ("1e5", "100000"),
+        ("1.5E3", "1500"),
+        ("5k", "5000"),
+        ("2.5K", "2500"),
+        ("1.5M", "1500000"),
+        ("3bn", "3000000000"),
+        ("400 k", "400000"),
+    ],
+)
 def test_accepted_shapes(text, expected):
     assert parse_value(text) == Decimal(expected)
 
@@ -108,13 +133,32 @@ def test_a_lone_separator_before_three_digits_is_ambiguous_unless_the_org_says()
     assert parse_value("1,250.50", decimal_mark=",") == Decimal("1250.50")  # both marks: only one reading
 
 
-@pytest.mark.parametrize("value, words", [
-    ("", "empty"), ("   ", "empty"), ("abc", "not a number"), ("five", "not a number"), ("nan", "finite"),
-    ("NaN", "finite"), ("inf", "finite"), ("-Infinity", "finite"), (float("nan"), "finite"), (float("inf"), "finite"),
-    (Decimal("NaN"), "finite"), ("1\x002", "not a number"), ("4\u202e2", "not a number"), ("--3", "two signs"),
-    ("1,,2", "not one number"), ("5.", "not one number"), ("5m", "minutes or million"), ("12 50", "not one number"),
-    ("$4 €", "two currency"), ("1" * 200, "not a number"), (True, "not a number"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("abc", "not a number"),
+        ("five", "not a number"),
+        ("nan", "finite"),
+        ("NaN", "finite"),
+        ("inf", "finite"),
+        ("-Infinity", "finite"),
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        (Decimal("NaN"), "finite"),
+        ("1\x002", "not a number"),
+        ("4\u202e2", "not a number"),
+        ("--3", "two signs"),
+        ("1,,2", "not one number"),
+        ("5.", "not one number"),
+        ("5m", "minutes or million"),
+        ("12 50", "not one number"),
+        ("$4 €", "two currency"),
+        ("1" * 200, "not a number"),
+        (True, "not a number"),
+    ],
+)
 def test_garbage_is_refused_clearly(value, words):
     assert words in refused(value)
 
@@ -139,9 +183,11 @@ def test_a_value_among_words():
 
 # ---------------------------------------------------------------- properties
 
-exact = st.builds(lambda m, e: Decimal(m).scaleb(e),
-                  st.integers(min_value=-(10 ** MAX_DIGITS - 1), max_value=10 ** MAX_DIGITS - 1),
-                  st.integers(min_value=-6, max_value=0))
+exact = st.builds(
+    lambda m, e: Decimal(m).scaleb(e),
+    st.integers(min_value=-(10**MAX_DIGITS - 1), max_value=10**MAX_DIGITS - 1),
+    st.integers(min_value=-6, max_value=0),
+)
 
 
 def styles(d: Decimal) -> list[tuple[str, str | None]]:
@@ -149,9 +195,14 @@ def styles(d: Decimal) -> list[tuple[str, str | None]]:
     en = f"{d:,f}"
     swap = en.translate(str.maketrans(",.", ".,"))
     return [
-        (format(d, "f"), "."), (en, "."), (swap, ","), (en.replace(",", " ").replace(".", ","), ","),
-        (en.replace(",", "'"), "."), (en.replace(",", "\u202f").replace(".", ","), ","),
-        (en.replace("-", "\u2212"), "."), (format(d, "f").replace(".", ","), ","),
+        (format(d, "f"), "."),
+        (en, "."),
+        (swap, ","),
+        (en.replace(",", " ").replace(".", ","), ","),
+        (en.replace(",", "'"), "."),
+        (en.replace(",", "\u202f").replace(".", ","), ","),
+        (en.replace("-", "\u2212"), "."),
+        (format(d, "f").replace(".", ","), ","),
     ]
 
 
@@ -177,11 +228,24 @@ def test_suffixes_and_signs_read_back(d):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet="0123456789.,' -\u2212+%$€kKMmbnedhws\u00a0", max_size=24),
-       st.sampled_from(["number", "percent", "currency", "minutes", "yesno", Measure("duration", "hours"),
-                        Measure("duration", "seconds"), Measure("currency", None, "EUR"), Measure("score", "NPS"),
-                        Measure("number", "ms")]),
-       st.sampled_from([None, ".", ","]))
+@given(
+    st.text(alphabet="0123456789.,' -\u2212+%$€kKMmbnedhws\u00a0", max_size=24),
+    st.sampled_from(
+        [
+            "number",
+            "percent",
+            "currency",
+            "minutes",
+            "yesno",
+            Measure("duration", "hours"),
+            Measure("duration", "seconds"),
+            Measure("currency", None, "EUR"),
+            Measure("score", "NPS"),
+            Measure("number", "ms"),
+        ]
+    ),
+    st.sampled_from([None, ".", ","]),
+)
 def test_anything_accepted_is_exact(text, unit, mark):
     try:
         value = parse_value(text, unit, decimal_mark=mark)
@@ -193,10 +257,11 @@ def test_anything_accepted_is_exact(text, unit, mark):
 
 # ---------------------------------------------------------------- the org's decimal mark, from the chart file
 
+
 def test_the_org_decimal_mark_is_imported_used_and_exported(db):
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.chart.sync import apply_chart, export_chart
     from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
+    from otp_bot.store.domain.chart.sync import apply_chart, export_chart
     from otp_bot.store.domain.scorecard.metrics import record_value
 
     from .charts import chart

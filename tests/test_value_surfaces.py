@@ -12,7 +12,7 @@ from decimal import Decimal
 import anyio  # noqa: F401  (the MCP scenario runs under it)
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
@@ -45,8 +45,9 @@ TESTER = [
 
 def rows(db: Database, metric: str) -> list[float]:
     with db.session(readonly=True) as s:
-        return list(s.scalars(select(MetricValue.value).where(MetricValue.metric_id == metric)
-                              .order_by(MetricValue.id)))
+        return list(
+            s.scalars(select(MetricValue.value).where(MetricValue.metric_id == metric).order_by(MetricValue.id))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +114,12 @@ def test_http_api(module_db, server, tokens, janine):
     secrets = {"pulse": tokens.pulse, "janine": janine}
 
     def post(who: str, values: list[dict]) -> dict:
-        r = httpx.post(f"{server.url}/api/v1/metrics/values", json={"values": values},
-                       headers={"Authorization": f"Bearer {secrets[who]}"}, timeout=60)
+        r = httpx.post(
+            f"{server.url}/api/v1/metrics/values",
+            json={"values": values},
+            headers={"Authorization": f"Bearer {secrets[who]}"},
+            timeout=60,
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -126,10 +131,15 @@ def test_http_api(module_db, server, tokens, janine):
 
     # JSON numbers get the same checks, per value; the rest of the batch is recorded.
     before = rows(module_db, "payables-on-time")
-    body = post("janine", [{"metric": "payables-on-time", "value": 0.85},
-                           {"metric": "payables-on-time", "value": 97},
-                           {"metric": "ar-over-60", "value": 99999999999999999999999},
-                           {"metric": "payables-on-time", "value": "0.85%"}])
+    body = post(
+        "janine",
+        [
+            {"metric": "payables-on-time", "value": 0.85},
+            {"metric": "payables-on-time", "value": 97},
+            {"metric": "ar-over-60", "value": 99999999999999999999999},
+            {"metric": "payables-on-time", "value": "0.85%"},
+        ],
+    )
     assert [r["outcome"] for r in body["results"]] == ["error", "recorded", "error", "recorded"]
     assert "did you mean 85 %?" in body["results"][0]["error"]["detail"]
     assert "too large" in body["results"][2]["error"]["detail"]
@@ -137,13 +147,20 @@ def test_http_api(module_db, server, tokens, janine):
 
     # A JSON number is read as sent, not through a float: more digits than kept are refused.
     raw = '{"values": [{"metric": "early-flags", "value": 1.00000000000000000001}, {"metric": "early-flags", "value": 2.5}]}'
-    r = httpx.post(f"{server.url}/api/v1/metrics/values", content=raw, timeout=60,
-                   headers={"Authorization": f"Bearer {tokens.pulse}", "Content-Type": "application/json"})
+    r = httpx.post(
+        f"{server.url}/api/v1/metrics/values",
+        content=raw,
+        timeout=60,
+        headers={"Authorization": f"Bearer {tokens.pulse}", "Content-Type": "application/json"},
+    )
     results = r.json()["results"]
     assert [x["outcome"] for x in results] == ["error", "recorded"] and "more digits" in results[0]["error"]["detail"]
-    r = httpx.post(f"{server.url}/api/v1/metrics/values", timeout=60,
-                   content='{"values": [{"metric": "early-flags", "value": NaN}]}',
-                   headers={"Authorization": f"Bearer {tokens.pulse}", "Content-Type": "application/json"})
+    r = httpx.post(
+        f"{server.url}/api/v1/metrics/values",
+        timeout=60,
+        content='{"values": [{"metric": "early-flags", "value": NaN}]}',
+        headers={"Authorization": f"Bearer {tokens.pulse}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and "NaN is not a JSON number" in r.text, r.text
 
 
@@ -161,9 +178,14 @@ def test_mcp_tool(module_db, tokens, janine):
     check_every_case_after(module_db, before, replies)
 
     async def numbers(agent: Agent) -> dict:
-        return await agent.call("push_metric_values", values=[
-            {"metric": "payables-on-time", "value": 0.85}, {"metric": "payables-on-time", "value": 96},
-            {"metric": "ar-over-60", "value": 99999999999999999999999}])
+        return await agent.call(
+            "push_metric_values",
+            values=[
+                {"metric": "payables-on-time", "value": 0.85},
+                {"metric": "payables-on-time", "value": 96},
+                {"metric": "ar-over-60", "value": 99999999999999999999999},
+            ],
+        )
 
     before_numbers = rows(module_db, "payables-on-time")
     body = session_with(module_db, janine, numbers)
@@ -174,7 +196,7 @@ def test_mcp_tool(module_db, tokens, janine):
 
 def check_every_case_after(db: Database, before: dict[str, list[float]], replies) -> None:
     """As check_every_case, for pushes already made in order: the rows each metric gained."""
-    gained = {m: rows(db, m)[len(before[m]):] for m in before}
+    gained = {m: rows(db, m)[len(before[m]) :] for m in before}
     for metric, typed, expected in TESTER:
         ok, said = next(replies)
         if isinstance(expected, Decimal):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz
 
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart import search
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.search import CANDIDATE_FLOOR, FUZZY_LIMIT, SHORTLIST, index_for, normalize, who_owns
+from otp_bot.store.domain.chart.sync import apply_chart
 
 from .charts import chart, seat, with_retired_accounting
 
@@ -17,9 +17,17 @@ from .charts import chart, seat, with_retired_accounting
 def org(db):
     data = chart()
     seat(data, "sales")["aliases"] = ["deals", "pipeline reviews"]
-    data["seats"].append({"id": "inbox", "title": "Inbox Triage", "aliases": ["email"],
-                          "accountabilities": ["Triage client email", "Surface leads with context"]})
-    data["seats"].append({"id": "client-success", "title": "Client Success", "accountabilities": ["Client onboarding calls"]})
+    data["seats"].append(
+        {
+            "id": "inbox",
+            "title": "Inbox Triage",
+            "aliases": ["email"],
+            "accountabilities": ["Triage client email", "Surface leads with context"],
+        }
+    )
+    data["seats"].append(
+        {"id": "client-success", "title": "Client Success", "accountabilities": ["Client onboarding calls"]}
+    )
     with db.session() as s:
         apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
     return db
@@ -36,20 +44,23 @@ def candidates(db, topic):
         return [c.seat_id for c in who_owns(s, topic).candidates]
 
 
-@pytest.mark.parametrize(("topic", "seat_id"), [
-    ("retention", "retention"),            # seat id
-    ("Client Retention", "retention"),     # title, case
-    ("CHURN", "retention"),                # alias, case
-    ("client health", "retention"),        # two-word alias
-    ("retenion", "retention"),             # typo
-    ("retentoin", "retention"),            # transposition
-    ("deal", "sales"),                     # plural alias asked in the singular
-    ("pipelines", "sales"),                # owns, asked in the plural
-    ("invoices", "accounting"),            # owns "invoicing": another form of the word
-    ("retention outreach", "retention"),   # owns
-    ("watch churn signals", "retention"),  # accountability
-    ("operations", "coo"),
-])
+@pytest.mark.parametrize(
+    ("topic", "seat_id"),
+    [
+        ("retention", "retention"),  # seat id
+        ("Client Retention", "retention"),  # title, case
+        ("CHURN", "retention"),  # alias, case
+        ("client health", "retention"),  # two-word alias
+        ("retenion", "retention"),  # typo
+        ("retentoin", "retention"),  # transposition
+        ("deal", "sales"),  # plural alias asked in the singular
+        ("pipelines", "sales"),  # owns, asked in the plural
+        ("invoices", "accounting"),  # owns "invoicing": another form of the word
+        ("retention outreach", "retention"),  # owns
+        ("watch churn signals", "retention"),  # accountability
+        ("operations", "coo"),
+    ],
+)
 def test_confident_matches(org, topic, seat_id):
     assert best(org, topic) == seat_id
 
@@ -98,8 +109,24 @@ def test_a_topic_with_no_words_matches_nothing(org, topic):
 
 # A chart with far more phrases than the fuzzy pass scores (SHORTLIST), so the index decides
 # which phrases are scored: its answers must be those of scoring every phrase.
-REGIONS = ["emea", "apac", "latam", "nordic", "dach", "benelux", "iberia", "baltic", "balkan", "gulf", "andes", "sahel",
-           "alpine", "levant", "pacific", "caribbean"]
+REGIONS = [
+    "emea",
+    "apac",
+    "latam",
+    "nordic",
+    "dach",
+    "benelux",
+    "iberia",
+    "baltic",
+    "balkan",
+    "gulf",
+    "andes",
+    "sahel",
+    "alpine",
+    "levant",
+    "pacific",
+    "caribbean",
+]
 AREAS = ["billing", "payroll", "freight", "onboarding", "procurement", "warehouse", "compliance", "forecasting"]
 ACTS = ["reconciliation", "escalations", "audits", "planning", "reporting"]
 
@@ -110,12 +137,16 @@ def big_index(templates):
 
     data = chart()
     for n, (region, area) in enumerate((r, a) for r in REGIONS for a in AREAS):
-        data["seats"].append({
-            "id": f"{region}-{area}-{n}", "title": f"{region} {area} lead", "reports_to": "coo",
-            "aliases": [area, f"{region} {area}"],
-            "accountabilities": [f"Review {area} {act} for {region}" for act in ACTS[:2]],
-            "owns": [f"{region} {area} {act}" for act in ACTS],
-        })
+        data["seats"].append(
+            {
+                "id": f"{region}-{area}-{n}",
+                "title": f"{region} {area} lead",
+                "reports_to": "coo",
+                "aliases": [area, f"{region} {area}"],
+                "accountabilities": [f"Review {area} {act} for {region}" for act in ACTS[:2]],
+                "owns": [f"{region} {area} {act}" for act in ACTS],
+            }
+        )
     for db in _store(templates, "empty"):
         with db.session() as s:
             apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
@@ -144,13 +175,16 @@ def test_the_big_chart_has_more_phrases_than_are_scored(big_index):
     assert len(big_index.phrases) > 2 * SHORTLIST
 
 
-@pytest.mark.parametrize("topic", [
-    "nordic procurment reconcilation",   # typos in a long phrase
-    "benleux warehouse escalatoins",
-    "baltik freight audit",
-    "gulf compliance forecast",          # words of several phrases
-    "review payroll planning for iberia",
-])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "nordic procurment reconcilation",  # typos in a long phrase
+        "benleux warehouse escalatoins",
+        "baltik freight audit",
+        "gulf compliance forecast",  # words of several phrases
+        "review payroll planning for iberia",
+    ],
+)
 def test_typos_of_long_phrases_score_as_if_every_phrase_were_scored(big_index, topic):
     assert big_index._fuzzy(normalize(topic)) == everything_scored(big_index, topic)
 

@@ -26,14 +26,16 @@ import yaml
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart import search
-from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.search import SearchIndex
+from otp_bot.store.domain.chart.sync import apply_chart
 
 HERE = Path(__file__).resolve().parent
-CHARTS = {"example": HERE.parent / "examples" / "acme-agency.yaml",
-          "dental": HERE / "who_owns" / "dental-group.yaml",
-          "law": HERE / "who_owns" / "law-firm.yaml"}
+CHARTS = {
+    "example": HERE.parent / "examples" / "acme-agency.yaml",
+    "dental": HERE / "who_owns" / "dental-group.yaml",
+    "law": HERE / "who_owns" / "law-firm.yaml",
+}
 QUERIES: dict[str, dict[str, str]] = yaml.safe_load((HERE / "who_owns" / "queries.yaml").read_text())
 
 
@@ -78,8 +80,9 @@ def measure(indexes: dict[str, SearchIndex]) -> Scores:
             right_offers += seat is not None and seat in offer
             if (match.best.seat_id if match.best else None) != seat or (seat is None and offer):
                 misses.append(f"{chart}: {query!r} → {offer or 'none'}, expected {expected}")
-    return Scores(answered_right / answered, offered_right / offered, right_answers / with_seat,
-                  right_offers / with_seat, misses)
+    return Scores(
+        answered_right / answered, offered_right / offered, right_answers / with_seat, right_offers / with_seat, misses
+    )
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +102,10 @@ def sweep() -> None:
     with tempfile.TemporaryDirectory() as folder:
         indexes = build_indexes(Path(folder))
     total = sum(len(q) for q in QUERIES.values())
-    print(f"{total} questions; thresholds now: candidates from {search.CANDIDATE_FLOOR}, "
-          f"confident from {search.CONFIDENT} with a margin of {search.MARGIN}")
+    print(
+        f"{total} questions; thresholds now: candidates from {search.CANDIDATE_FLOOR}, "
+        f"confident from {search.CONFIDENT} with a margin of {search.MARGIN}"
+    )
     print("floor  confident  precision  offer-precision  recall  offer-recall")
     shipped = (search.CANDIDATE_FLOOR, search.CONFIDENT)
     for floor in range(56, 92, 2):
@@ -109,8 +114,10 @@ def sweep() -> None:
                 continue
             search.CANDIDATE_FLOOR, search.CONFIDENT = float(floor), confident
             s = measure(indexes)
-            print(f"{floor:5}  {confident:9.0f}  {s.precision:9.3f}  {s.offer_precision:15.3f}  {s.recall:6.3f}"
-                  f"  {s.offer_recall:12.3f}")
+            print(
+                f"{floor:5}  {confident:9.0f}  {s.precision:9.3f}  {s.offer_precision:15.3f}  {s.recall:6.3f}"
+                f"  {s.offer_recall:12.3f}"
+            )
     for floor in (60, 66, 70, 74, 78, 84):
         search.CANDIDATE_FLOOR, search.CONFIDENT = float(floor), shipped[1]
         print(f"missed with candidates from {floor}:")

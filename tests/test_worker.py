@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from otp_bot.bot.slack.settings import WorkerSettings
-from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.runtime.worker import OutboxWorker
-from otp_bot.store.domain.gate import drafts
+from otp_bot.bot.slack.client import make_client
+from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.errors import Conflict
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft
 
 from .slack_api import SlackAPI
@@ -38,8 +38,16 @@ def worker(example_db, api) -> OutboxWorker:
 
 def submit(db, **fields) -> int:
     with db.session() as s:
-        return drafts.submit_draft(s, actor_for_holder(s, "pulse"), seat_id="retention", kind="retention-outreach",
-                                   subject="client:acme", title="Check in", body="Hi Jo", **fields).draft.id
+        return drafts.submit_draft(
+            s,
+            actor_for_holder(s, "pulse"),
+            seat_id="retention",
+            kind="retention-outreach",
+            subject="client:acme",
+            title="Check in",
+            body="Hi Jo",
+            **fields,
+        ).draft.id
 
 
 def later(hours: float) -> dt.datetime:
@@ -77,8 +85,14 @@ def test_a_draft_nobody_decides_escalates_up_the_line_then_expires(example_db, a
     d = draft(example_db, draft_id)
     assert d.escalated_to == "david" and {m.purpose for m in d.messages} == {"approval", "escalation"}
     with example_db.session() as s:  # David may now decide, from his DM
-        drafts.decide(s, actor_for_holder(s, "david"), draft_id, "reject", reason="not now",
-                      message=(escalation[0].response["channel"], escalation[0].response["ts"]))
+        drafts.decide(
+            s,
+            actor_for_holder(s, "david"),
+            draft_id,
+            "reject",
+            reason="not now",
+            message=(escalation[0].response["channel"], escalation[0].response["ts"]),
+        )
     worker.run_once(now=later(13))
     assert len(api.calls_to("chat.update")) == 2  # both messages show the decision
 

@@ -54,31 +54,51 @@ class ApiClient:
         url = url.rstrip("/")
         self.base = url if url.endswith(API) else url + API  # OTP_URL may name the server or the API
         # The token goes only in this header; it is never printed or logged.
-        self.http = httpx.Client(headers={"Authorization": f"Bearer {token}", "User-Agent": "otp-agent"},
-                                 timeout=timeout)
+        self.http = httpx.Client(
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "otp-agent"}, timeout=timeout
+        )
 
     @classmethod
     def from_settings(cls, settings: AgentSettings | None = None) -> ApiClient:
         settings = settings or AgentSettings()
         token = settings.token.get_secret_value().strip() if settings.token else ""
         if not token:
-            raise ApiProblem(401, {"title": "OTP_TOKEN is not set",
-                                   "hint": "create a token with `otp token create --holder HOLDER` and export "
-                                           "OTP_TOKEN (or put it in .env)"})
+            raise ApiProblem(
+                401,
+                {
+                    "title": "OTP_TOKEN is not set",
+                    "hint": "create a token with `otp token create --holder HOLDER` and export "
+                    "OTP_TOKEN (or put it in .env)",
+                },
+            )
         return cls(settings.url, token)
 
-    def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-             timeout: float | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, Any]:
         """(status, decoded JSON body) of a 2xx answer; ApiProblem or Unreachable otherwise."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = self.http.request(method, self.base + path, json=json, params=params,
-                                         timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+            response = self.http.request(
+                method,
+                self.base + path,
+                json=json,
+                params=params,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
         except httpx.TimeoutException:
             raise Unreachable(f"the OTP API at {self.base} did not answer in time") from None
         except httpx.HTTPError as exc:
-            raise Unreachable(f"cannot reach the OTP API at {self.base} ({type(exc).__name__}: {exc}); "
-                              "is `otp serve` running there? (set OTP_URL)") from None
+            raise Unreachable(
+                f"cannot reach the OTP API at {self.base} ({type(exc).__name__}: {exc}); "
+                "is `otp serve` running there? (set OTP_URL)"
+            ) from None
         try:
             body = response.json()
         except ValueError:

@@ -35,17 +35,17 @@ from otp_bot.bot.agents.api.problems import CHALLENGE, problem
 from otp_bot.bot.slack.settings import callback_allowlist
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store.db import Database
-from otp_bot.store.domain.agents import bus
-from otp_bot.store.domain.gate import drafts, flags
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.gate.callback_targets import Allowlist
+from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.agents.tokens import Unauthenticated, authenticate
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
-from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.domain.chart.rules import rules_naming, search_rules
 from otp_bot.store.domain.chart.search import who_owns
-from otp_bot.store.domain.agents.tokens import Unauthenticated, authenticate
+from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate.callback_targets import Allowlist
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH, Value, record_values
 from otp_bot.store.models import Metric, Seat
 
@@ -88,9 +88,15 @@ class _Agent:
     def actor(self, ctx: Context) -> Actor:
         secret = self._secret(ctx)
         if not secret:
-            raise ToolError("no API token" + (": send `Authorization: Bearer otp_…`" if self.http else
-                            ": set OTP_TOKEN in this server's environment to a token from "
-                            "`otp token create --holder HOLDER`"))
+            raise ToolError(
+                "no API token"
+                + (
+                    ": send `Authorization: Bearer otp_…`"
+                    if self.http
+                    else ": set OTP_TOKEN in this server's environment to a token from "
+                    "`otp token create --holder HOLDER`"
+                )
+            )
         try:
             # A short unit of work of its own: it may note when the token was last used.
             with self.db.session() as session:
@@ -121,8 +127,15 @@ def _pushable(session: Session, actor: Actor) -> list[Metric]:
     return list(session.scalars(query))
 
 
-def build_server(db: Database, token: str | None = None, *, http: bool = False, log_level: str = "WARNING",
-                 kick: Callable[[], None] | None = None, callback_allow: Allowlist | None = None) -> MCPServer:
+def build_server(
+    db: Database,
+    token: str | None = None,
+    *,
+    http: bool = False,
+    log_level: str = "WARNING",
+    kick: Callable[[], None] | None = None,
+    callback_allow: Allowlist | None = None,
+) -> MCPServer:
     """The server with every tool. Over stdio `token` is the agent's; over HTTP each request brings its own.
     `kick` wakes an outbox worker in the same process after a call that wrote. `callback_allow`: the
     non-public callback targets drafts may name (default: OTP_CALLBACK_ALLOW)."""
@@ -133,41 +146,71 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
     # ---------------------------------------------------------------- the chart
 
     @server.tool(name="who_owns", annotations=READ)
-    def who_owns_tool(ctx: Context,
-                      topic: Annotated[str, Field(min_length=1, max_length=200,
-                                                  description="A topic, function or question: `retention`, "
-                                                  "`invoices`, `who approves ad spend`.")]) -> dict[str, Any]:
+    def who_owns_tool(
+        ctx: Context,
+        topic: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=200,
+                description="A topic, function or question: `retention`, `invoices`, `who approves ad spend`.",
+            ),
+        ],
+    ) -> dict[str, Any]:
         """Find the seat that owns a topic (typos, case and plurals tolerated): the seat with its holder,
         accountable human, reporting line and metrics. When unsure, up to three candidates instead."""
+
         def work(session: Session, _actor: Actor) -> dict[str, Any]:
             match = who_owns(session, topic)
             best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
-            return _dump(schemas.WhoOwns(
-                query=topic, topic=match.query, seat=best, matched=match.best.matched if match.best else None,
-                candidates=[schemas.Candidate(seat=views.seat(get_seat(session, c.seat_id)), matched=c.matched,
-                                              field=c.field, score=round(c.score, 1)) for c in match.candidates]))
+            return _dump(
+                schemas.WhoOwns(
+                    query=topic,
+                    topic=match.query,
+                    seat=best,
+                    matched=match.best.matched if match.best else None,
+                    candidates=[
+                        schemas.Candidate(
+                            seat=views.seat(get_seat(session, c.seat_id)),
+                            matched=c.matched,
+                            field=c.field,
+                            score=round(c.score, 1),
+                        )
+                        for c in match.candidates
+                    ],
+                )
+            )
+
         return agent.run(ctx, work)
 
     @server.tool(annotations=READ)
-    def get_chart(ctx: Context,
-                  below: Annotated[str | None, Field(max_length=64, description="Only this seat and the seats "
-                                                     "below it (default: the whole chart).")] = None) -> dict[str, Any]:
+    def get_chart(
+        ctx: Context,
+        below: Annotated[
+            str | None,
+            Field(max_length=64, description="Only this seat and the seats below it (default: the whole chart)."),
+        ] = None,
+    ) -> dict[str, Any]:
         """The org chart: every seat depth first in chart order, with its holder (human or agent), the human
         accountable for it, its status and `reports_to` (which gives the tree)."""
+
         def work(session: Session, _actor: Actor) -> dict[str, Any]:
             org = get_org(session)
             order = seat_order(session, get_seat(session, below).id if below else None)
             shown = order[:CHART_SEATS]
             by_id = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(shown)))}
-            return {"org": {"name": org.name, "timezone": org.timezone, "revision": org.revision},
-                    "seats": [_dump(views.seat(by_id[i])) for i in shown],
-                    "truncated": len(order) > len(shown)}
+            return {
+                "org": {"name": org.name, "timezone": org.timezone, "revision": org.revision},
+                "seats": [_dump(views.seat(by_id[i])) for i in shown],
+                "truncated": len(order) > len(shown),
+            }
+
         return agent.run(ctx, work)
 
     @server.tool(name="get_seat", annotations=READ)
-    def get_seat_tool(ctx: Context,
-                      seat: Annotated[str, Field(max_length=64, description="The seat id, e.g. `retention`.")]
-                      ) -> dict[str, Any]:
+    def get_seat_tool(
+        ctx: Context, seat: Annotated[str, Field(max_length=64, description="The seat id, e.g. `retention`.")]
+    ) -> dict[str, Any]:
         """One seat in full: holder, accountable human, reporting line, accountabilities, what it owns and does
         not own, and its metrics with goal, latest value and green/yellow/red status."""
         return agent.run(ctx, lambda session, _a: _dump(views.seat_detail(session, get_seat(session, seat))))
@@ -179,184 +222,332 @@ def build_server(db: Database, token: str | None = None, *, http: bool = False, 
         """The metrics you may push values to (those of the seats you hold, and seats granted to your token),
         with unit, goal, cadence (weekly periods start Monday), the latest value and the status. A metric with a
         `formula` is computed: push its inputs instead."""
-        return agent.run(ctx, lambda session, actor: {
-            "metrics": [_dump(views.metric_status(r)) for r in current_rows(session, _pushable(session, actor))]})
+        return agent.run(
+            ctx,
+            lambda session, actor: {
+                "metrics": [_dump(views.metric_status(r)) for r in current_rows(session, _pushable(session, actor))]
+            },
+        )
 
     @server.tool(annotations=WRITE)
-    def push_metric_values(ctx: Context,
-                           values: Annotated[list[schemas.ValueIn], Field(min_length=1, max_length=MAX_BATCH,
-                                             description="The values, each for one metric and period.")]
-                           ) -> dict[str, Any]:
+    def push_metric_values(
+        ctx: Context,
+        values: Annotated[
+            list[schemas.ValueIn],
+            Field(min_length=1, max_length=MAX_BATCH, description="The values, each for one metric and period."),
+        ],
+    ) -> dict[str, Any]:
         """Record values for metrics of seats you may push to (1 to 5,000 at once). Each value is answered in
         order: `recorded` with its on/off-track status, `duplicate` (the same metric, period and key was pushed
         before: nothing written) or `error` with the reason. A value for a metric of a seat you may not push to
         fails the whole call and records nothing. Values are never overwritten: values in one period combine by
         the metric's aggregation; `correction: true` replaces the period's earlier values."""
-        items = [Value(metric=v.metric, value=v.value, period=v.period, note=v.note, key=v.key,
-                       correction=v.correction) for v in values]
+        items = [
+            Value(metric=v.metric, value=v.value, period=v.period, note=v.note, key=v.key, correction=v.correction)
+            for v in values
+        ]
 
         def work(session: Session, actor: Actor) -> dict[str, Any]:
             batch = record_values(session, actor, items, source="api")
             results = []
             for r in batch.results:
-                results.append({
-                    "index": r.index, "metric": r.metric_id, "outcome": r.outcome, "value": r.value_in_unit,
-                    "period": r.period_start.isoformat() if r.period_start else None,
-                    "period_label": periods.label(r.period_start, r.cadence) if r.period_start and r.cadence else None,
-                    "on_track": r.on_track,
-                    "error": (r.error.message + (f". Hint: {r.error.hint}" if r.error.hint else "")) if r.error else None})
-            return {"recorded": batch.count("recorded"), "duplicates": batch.count("duplicate"),
-                    "errors": batch.count("error"), "results": results}
+                results.append(
+                    {
+                        "index": r.index,
+                        "metric": r.metric_id,
+                        "outcome": r.outcome,
+                        "value": r.value_in_unit,
+                        "period": r.period_start.isoformat() if r.period_start else None,
+                        "period_label": periods.label(r.period_start, r.cadence)
+                        if r.period_start and r.cadence
+                        else None,
+                        "on_track": r.on_track,
+                        "error": (r.error.message + (f". Hint: {r.error.hint}" if r.error.hint else ""))
+                        if r.error
+                        else None,
+                    }
+                )
+            return {
+                "recorded": batch.count("recorded"),
+                "duplicates": batch.count("duplicate"),
+                "errors": batch.count("error"),
+                "results": results,
+            }
+
         return agent.run(ctx, work, writes=True)
 
     # ---------------------------------------------------------------- the human gate
 
     @server.tool(annotations=WRITE)
-    def submit_draft(ctx: Context,
-                     seat: Annotated[str, Field(max_length=64, description="The drafting seat: one you hold.")],
-                     kind: Annotated[str, Field(max_length=64, description="What it is, one word: "
-                                                "`retention-outreach`, `expansion`, `coaching-note`.")],
-                     subject: Annotated[str, Field(max_length=200, description="Who or what it is about, one word: "
-                                                   "`client:acme`. Policies hold drafts by flags on this subject.")],
-                     title: Annotated[str, Field(max_length=200, description="One line for the approvers.")],
-                     body: Annotated[str, Field(max_length=drafts.MAX_BODY, description="The text to approve "
-                                                "(markdown), exactly as it would go out.")],
-                     destination: Annotated[str | None, Field(max_length=500, description="Where the approved text "
-                                            "goes: a Slack channel or user id, or an https:// callback URL on a public "
-                                            "address (redirects are not followed).")] = None,
-                     key: Annotated[str | None, Field(max_length=200, description="Idempotency key: submitting again "
-                                    "with the same key and content returns the same draft.")] = None,
-                     customer_facing: bool = True) -> dict[str, Any]:
+    def submit_draft(
+        ctx: Context,
+        seat: Annotated[str, Field(max_length=64, description="The drafting seat: one you hold.")],
+        kind: Annotated[
+            str,
+            Field(
+                max_length=64, description="What it is, one word: `retention-outreach`, `expansion`, `coaching-note`."
+            ),
+        ],
+        subject: Annotated[
+            str,
+            Field(
+                max_length=200,
+                description="Who or what it is about, one word: "
+                "`client:acme`. Policies hold drafts by flags on this subject.",
+            ),
+        ],
+        title: Annotated[str, Field(max_length=200, description="One line for the approvers.")],
+        body: Annotated[
+            str,
+            Field(
+                max_length=drafts.MAX_BODY, description="The text to approve (markdown), exactly as it would go out."
+            ),
+        ],
+        destination: Annotated[
+            str | None,
+            Field(
+                max_length=500,
+                description="Where the approved text "
+                "goes: a Slack channel or user id, or an https:// callback URL on a public "
+                "address (redirects are not followed).",
+            ),
+        ] = None,
+        key: Annotated[
+            str | None,
+            Field(
+                max_length=200,
+                description="Idempotency key: submitting again with the same key and content returns the same draft.",
+            ),
+        ] = None,
+        customer_facing: bool = True,
+    ) -> dict[str, Any]:
         """Submit a draft for human approval. Nothing reaches anyone until a person approves it. The answer says
         whether it is `pending` (posted for approval) or `held` (a policy holds it while a flag stands on its
         subject; it goes to approval by itself when the flag is lifted). Read the outcome later with get_draft."""
+
         def work(session: Session, actor: Actor) -> dict[str, Any]:
-            done = drafts.submit_draft(session, actor, seat_id=seat, kind=kind, subject=subject, title=title,
-                                       body=body, customer_facing=customer_facing, destination=destination, key=key,
-                                       callback_allow=callback_allow)
+            done = drafts.submit_draft(
+                session,
+                actor,
+                seat_id=seat,
+                kind=kind,
+                subject=subject,
+                title=title,
+                body=body,
+                customer_facing=customer_facing,
+                destination=destination,
+                key=key,
+                callback_allow=callback_allow,
+            )
             return {"created": done.created, "draft": _dump(views.draft(session, done.draft))}
+
         return agent.run(ctx, work, writes=True)
 
     @server.tool(annotations=READ)
-    def get_draft(ctx: Context,
-                  draft_id: Annotated[int, Field(ge=1, description="The draft's number, from submit_draft.")]
-                  ) -> dict[str, Any]:
+    def get_draft(
+        ctx: Context, draft_id: Annotated[int, Field(ge=1, description="The draft's number, from submit_draft.")]
+    ) -> dict[str, Any]:
         """One of your drafts: status (held, pending, approved, rejected, expired, withdrawn), the outcome in a
         sentence, the approved text with any edits (`final_text`: what goes out), the rejection reason, the
         decisions and the delivery."""
-        return agent.run(ctx, lambda session, actor: _dump(views.draft(session, drafts.readable_draft(
-            session, actor, draft_id))))
+        return agent.run(
+            ctx, lambda session, actor: _dump(views.draft(session, drafts.readable_draft(session, actor, draft_id)))
+        )
 
     @server.tool(annotations=WRITE)
-    def set_flag(ctx: Context,
-                 subject: Annotated[str, Field(max_length=200, description="What the flag is on, one word: "
-                                               "`client:acme`.")],
-                 flag: Annotated[str, Field(max_length=64, description="The flag, one word: `at-risk`.")],
-                 seat: Annotated[str | None, Field(max_length=64, description="The flagging seat; needed only "
-                                                   "when you hold several.")] = None,
-                 reason: Annotated[str | None, Field(max_length=500, description="Why, in a sentence: shown "
-                                                     "wherever the flag holds a draft.")] = None,
-                 until: Annotated[str | None, Field(max_length=40, description="When it ends by itself: `3d`, "
-                                                    "`12h`, a date or an ISO time (default: until lifted).")] = None
-                 ) -> dict[str, Any]:
+    def set_flag(
+        ctx: Context,
+        subject: Annotated[str, Field(max_length=200, description="What the flag is on, one word: `client:acme`.")],
+        flag: Annotated[str, Field(max_length=64, description="The flag, one word: `at-risk`.")],
+        seat: Annotated[
+            str | None, Field(max_length=64, description="The flagging seat; needed only when you hold several.")
+        ] = None,
+        reason: Annotated[
+            str | None, Field(max_length=500, description="Why, in a sentence: shown wherever the flag holds a draft.")
+        ] = None,
+        until: Annotated[
+            str | None,
+            Field(
+                max_length=40,
+                description="When it ends by itself: `3d`, `12h`, a date or an ISO time (default: until lifted).",
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         """Flag a subject for a seat you hold, e.g. `client:acme` `at-risk`. While it stands, policies hold
         other seats' drafts of some kinds about that subject (retention wins over expansion). Setting a flag
         that stands already updates its reason and expiry."""
+
         def work(session: Session, actor: Actor) -> dict[str, Any]:
-            change = flags.set_flag(session, actor, subject, flag, seat_id=seat, reason=reason,
-                                    until=flags.parse_until(until))
+            change = flags.set_flag(
+                session, actor, subject, flag, seat_id=seat, reason=reason, until=flags.parse_until(until)
+            )
             return {"created": change.created, "flag": _dump(views.flag(session, change.flag))}
+
         return agent.run(ctx, work, writes=True)
 
     @server.tool(annotations=READ)
-    def list_flags(ctx: Context,
-                   subject: Annotated[str | None, Field(max_length=200, description="Only flags on this subject, "
-                                                        "e.g. `client:acme` (default: all).")] = None
-                   ) -> dict[str, Any]:
+    def list_flags(
+        ctx: Context,
+        subject: Annotated[
+            str | None,
+            Field(max_length=200, description="Only flags on this subject, e.g. `client:acme` (default: all)."),
+        ] = None,
+    ) -> dict[str, Any]:
         """Flags in force, by any seat, with who set them, why, until when, and the policies they trigger. Check
         a subject before drafting about it: a draft the flag's policy holds waits until the flag is lifted."""
-        return agent.run(ctx, lambda session, _a: {
-            "flags": [_dump(views.flag(session, f)) for f in flags.active_flags(session, subject)]})
+        return agent.run(
+            ctx,
+            lambda session, _a: {
+                "flags": [_dump(views.flag(session, f)) for f in flags.active_flags(session, subject)]
+            },
+        )
 
     # ---------------------------------------------------------------- the message bus
 
     @server.tool(annotations=WRITE)
-    def send_message(ctx: Context,
-                     performative: Annotated[Literal["REQUEST", "INFORM", "PROPOSAL", "RESPONSE"], Field(
-                         description="REQUEST asks for something (optionally by a deadline); INFORM tells; "
-                         "PROPOSAL suggests; RESPONSE answers a message sent to your seat (needs in_reply_to) "
-                         "and marks it answered.")],
-                     body: Annotated[str, Field(max_length=bus.MAX_BODY, description="The message.")],
-                     to_seat: Annotated[str | None, Field(max_length=64, description="The seat it is for; for a "
-                                                          "reply, leave it out (it goes to the other seat).")] = None,
-                     subject: Annotated[str | None, Field(max_length=bus.MAX_SUBJECT, description="One line; a reply "
-                                                          "without one takes `Re:` and the original's.")] = None,
-                     in_reply_to: Annotated[int | None, Field(ge=1, description="The number of the message this "
-                                                              "replies to.")] = None,
-                     deadline: Annotated[str | None, Field(max_length=40, description="REQUEST only: by when, as "
-                                                           "`4h`, `2d`, a date or an ISO time.")] = None,
-                     from_seat: Annotated[str | None, Field(max_length=64, description="The seat it is from; needed "
-                                                            "only when you hold several.")] = None,
-                     key: Annotated[str | None, Field(max_length=bus.MAX_KEY, description="Idempotency key: sending "
-                                                      "again with it returns the same message.")] = None
-                     ) -> dict[str, Any]:
+    def send_message(
+        ctx: Context,
+        performative: Annotated[
+            Literal["REQUEST", "INFORM", "PROPOSAL", "RESPONSE"],
+            Field(
+                description="REQUEST asks for something (optionally by a deadline); INFORM tells; "
+                "PROPOSAL suggests; RESPONSE answers a message sent to your seat (needs in_reply_to) "
+                "and marks it answered."
+            ),
+        ],
+        body: Annotated[str, Field(max_length=bus.MAX_BODY, description="The message.")],
+        to_seat: Annotated[
+            str | None,
+            Field(
+                max_length=64, description="The seat it is for; for a reply, leave it out (it goes to the other seat)."
+            ),
+        ] = None,
+        subject: Annotated[
+            str | None,
+            Field(
+                max_length=bus.MAX_SUBJECT, description="One line; a reply without one takes `Re:` and the original's."
+            ),
+        ] = None,
+        in_reply_to: Annotated[
+            int | None, Field(ge=1, description="The number of the message this replies to.")
+        ] = None,
+        deadline: Annotated[
+            str | None, Field(max_length=40, description="REQUEST only: by when, as `4h`, `2d`, a date or an ISO time.")
+        ] = None,
+        from_seat: Annotated[
+            str | None, Field(max_length=64, description="The seat it is from; needed only when you hold several.")
+        ] = None,
+        key: Annotated[
+            str | None,
+            Field(
+                max_length=bus.MAX_KEY, description="Idempotency key: sending again with it returns the same message."
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         """Send a message from a seat you hold to another seat. Messages belong to seats: the recipient seat's
         holder reads them with read_inbox. A reply stays in its thread, between the same two seats."""
+
         def work(session: Session, actor: Actor) -> dict[str, Any]:
-            sent = bus.send_message(session, actor, to_seat=to_seat, performative=performative, subject=subject,
-                                    body=body, from_seat=from_seat, in_reply_to=in_reply_to, deadline=deadline, key=key)
-            return {"created": sent.created, "answered": sent.answered.id if sent.answered else None,
-                    "message": message_views.view(sent.message)}
+            sent = bus.send_message(
+                session,
+                actor,
+                to_seat=to_seat,
+                performative=performative,
+                subject=subject,
+                body=body,
+                from_seat=from_seat,
+                in_reply_to=in_reply_to,
+                deadline=deadline,
+                key=key,
+            )
+            return {
+                "created": sent.created,
+                "answered": sent.answered.id if sent.answered else None,
+                "message": message_views.view(sent.message),
+            }
+
         return agent.run(ctx, work, writes=True)
 
     @server.tool(annotations=WRITE)
-    def read_inbox(ctx: Context,
-                   seat: Annotated[str | None, Field(max_length=64, description="Whose inbox: a seat you hold "
-                                                     "(default: yours, when you hold one).")] = None,
-                   status: Annotated[Literal["open", "unread", "read", "answered", "all"], Field(
-                       description="`open` (default): unread, or REQUEST/PROPOSAL not answered yet.")] = "open",
-                   limit: Annotated[int, Field(ge=1, le=bus.MAX_PAGE, description="Messages per page.")] = 20,
-                   cursor: Annotated[str | None, Field(max_length=20, description="`next_cursor` of the previous "
-                                                       "page, for older messages.")] = None,
-                   mark_read: Annotated[bool, Field(description="Mark the unread messages returned as read.")] = True
-                   ) -> dict[str, Any]:
+    def read_inbox(
+        ctx: Context,
+        seat: Annotated[
+            str | None,
+            Field(max_length=64, description="Whose inbox: a seat you hold (default: yours, when you hold one)."),
+        ] = None,
+        status: Annotated[
+            Literal["open", "unread", "read", "answered", "all"],
+            Field(description="`open` (default): unread, or REQUEST/PROPOSAL not answered yet."),
+        ] = "open",
+        limit: Annotated[int, Field(ge=1, le=bus.MAX_PAGE, description="Messages per page.")] = 20,
+        cursor: Annotated[
+            str | None, Field(max_length=20, description="`next_cursor` of the previous page, for older messages.")
+        ] = None,
+        mark_read: Annotated[bool, Field(description="Mark the unread messages returned as read.")] = True,
+    ) -> dict[str, Any]:
         """Messages sent to a seat, newest first. Answer a REQUEST or PROPOSAL with send_message
         (performative RESPONSE, in_reply_to its number); a REQUEST past its deadline shows as `overdue`."""
+
         def work(session: Session, actor: Actor) -> dict[str, Any]:
             page = bus.inbox(session, actor, seat, status=status, limit=limit, cursor=cursor)
             shown = [message_views.view(m) for m in page.messages]
             marked = bus.mark_shown_read(session, actor, page.messages) if mark_read else 0
-            return {"seat": message_views.seat_ref(page.seat), "unread": page.unread - marked, "messages": shown,
-                    "marked_read": marked, "next_cursor": page.next_cursor}
+            return {
+                "seat": message_views.seat_ref(page.seat),
+                "unread": page.unread - marked,
+                "messages": shown,
+                "marked_read": marked,
+                "next_cursor": page.next_cursor,
+            }
+
         return agent.run(ctx, work, writes=mark_read)
 
     @server.tool(annotations=READ)
-    def get_thread(ctx: Context,
-                   message_id: Annotated[int, Field(ge=1, description="Any message of the thread.")]
-                   ) -> dict[str, Any]:
+    def get_thread(
+        ctx: Context, message_id: Annotated[int, Field(ge=1, description="Any message of the thread.")]
+    ) -> dict[str, Any]:
         """A whole conversation, oldest first: the first message and every reply."""
-        return agent.run(ctx, lambda session, actor: {
-            "messages": [message_views.view(m) for m in bus.thread(session, actor, message_id)]})
+        return agent.run(
+            ctx,
+            lambda session, actor: {
+                "messages": [message_views.view(m) for m in bus.thread(session, actor, message_id)]
+            },
+        )
 
     # ---------------------------------------------------------------- the org's operating rules
 
     @server.tool(name="search_rules", annotations=READ)
-    def search_rules_tool(ctx: Context,
-                          topic: Annotated[str, Field(min_length=1, max_length=200,
-                                                      description="A topic, a seat's title or a rule id: `fees`, "
-                                                      "`front desk`, `C004`.")]) -> dict[str, Any]:
+    def search_rules_tool(
+        ctx: Context,
+        topic: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=200,
+                description="A topic, a seat's title or a rule id: `fees`, `front desk`, `C004`.",
+            ),
+        ],
+    ) -> dict[str, Any]:
         """The org's operating rules about a topic, best first (typos, case and plurals tolerated): each with
         its rule, why, failure mode, scope, confidence, evidence and the seats it names. Read them before acting
         in an area they cover."""
-        return agent.run(ctx, lambda session, _a: {
-            "topic": topic, "rules": [views.rule(f.rule) for f in search_rules(session, topic)]})
+        return agent.run(
+            ctx,
+            lambda session, _a: {"topic": topic, "rules": [views.rule(f.rule) for f in search_rules(session, topic)]},
+        )
 
-    @server.resource("otp://seats/{seat}/rules", name="seat_rules", title="A seat's operating rules",
-                     description="The org's operating rules that name this seat, as JSON.", mime_type="application/json")
+    @server.resource(
+        "otp://seats/{seat}/rules",
+        name="seat_rules",
+        title="A seat's operating rules",
+        description="The org's operating rules that name this seat, as JSON.",
+        mime_type="application/json",
+    )
     def seat_rules(seat: str, ctx: Context) -> str:
         def work(session: Session, _actor: Actor) -> str:
             found = get_seat(session, seat)
             return json.dumps({"seat": found.id, "rules": [views.rule(r) for r in rules_naming(session, found.id)]})
+
         try:
             return agent.run(ctx, work)
         except ToolError as exc:
@@ -392,13 +583,22 @@ class HttpEndpoint:
     trusts only a token, whatever the Host header says.
     """
 
-    def __init__(self, db: Database, kick: Callable[[], None] | None = None, path: str = "/mcp",
-                 callback_allow: Allowlist | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        kick: Callable[[], None] | None = None,
+        path: str = "/mcp",
+        callback_allow: Allowlist | None = None,
+    ) -> None:
         self.db, self.path = db, path
         self.server = build_server(db, http=True, log_level=LOG_LEVEL, kick=kick, callback_allow=callback_allow)
         self.server.streamable_http_app(  # builds the session manager this endpoint hands requests to
-            streamable_http_path=path, stateless_http=True, json_response=True, max_request_body_size=MAX_HTTP_BODY,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+            streamable_http_path=path,
+            stateless_http=True,
+            json_response=True,
+            max_request_body_size=MAX_HTTP_BODY,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
 
     def running(self) -> AbstractAsyncContextManager[None]:
         """Held open for as long as the web app serves (its lifespan)."""
@@ -414,9 +614,14 @@ class HttpEndpoint:
         try:
             await run_in_threadpool(self._check, authorization)
         except Unauthenticated as exc:
-            response = problem(401, "unauthenticated", "Missing or invalid API token", exc.message,
-                               hint="send `Authorization: Bearer otp_…` with a token from `otp token create`",
-                               headers=CHALLENGE)
+            response = problem(
+                401,
+                "unauthenticated",
+                "Missing or invalid API token",
+                exc.message,
+                hint="send `Authorization: Bearer otp_…` with a token from `otp token create`",
+                headers=CHALLENGE,
+            )
             await response(scope, receive, send)
             return
         await self.server.session_manager.handle_request(scope, receive, send)

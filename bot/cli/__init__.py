@@ -25,14 +25,34 @@ from otp_bot.bot.cli.tokens import token_app
 from otp_bot.store.db import MigrationsPending
 from otp_bot.store.domain.errors import DomainError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="OTP bot: the org chart, scorecard and human gate for a hybrid org.")
-for command, name in ((runners.ask, None), (runners.demo, None), (runners.shell, None), (runners.serve, None),
-                      (runners.run_socket_mode, "run"), (runners.mcp, None)):
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="OTP bot: the org chart, scorecard and human gate for a hybrid org.",
+)
+for command, name in (
+    (runners.ask, None),
+    (runners.demo, None),
+    (runners.shell, None),
+    (runners.serve, None),
+    (runners.run_socket_mode, "run"),
+    (runners.mcp, None),
+):
     app.command(name)(command)
-for group, name in ((chart_app, "chart"), (db_app, "db"), (kpi_app, "kpi"), (draft_app, "draft"),
-                    (flag_app, "flag"), (audit_app, "audit"), (token_app, "token"), (agent_app, "agent"),
-                    (seat_app, "seat"), (schedule_app, "schedule"), (outbox_app, "outbox")):
+for group, name in (
+    (chart_app, "chart"),
+    (db_app, "db"),
+    (kpi_app, "kpi"),
+    (draft_app, "draft"),
+    (flag_app, "flag"),
+    (audit_app, "audit"),
+    (token_app, "token"),
+    (agent_app, "agent"),
+    (seat_app, "seat"),
+    (schedule_app, "schedule"),
+    (outbox_app, "outbox"),
+):
     app.add_typer(group, name=name)
 
 

@@ -64,12 +64,23 @@ def _print_json(data: Any) -> None:
 @agent_app.command()
 def push(
     metric: Annotated[str, typer.Argument(help="Metric id (`otp agent mine` lists yours).")],
-    value: Annotated[str, typer.Argument(help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, "
-                                               "85%, 1.5 h, 2 d, yes; a negative one after --: `-- -3`.")],
-    period: Annotated[str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")] = None,
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, "
+            "85%, 1.5 h, 2 d, yes; a negative one after --: `-- -3`."
+        ),
+    ],
+    period: Annotated[
+        str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="A note shown beside the value.")] = None,
-    key: Annotated[str | None, typer.Option(help="Idempotency key: the same metric, period and key record once.")] = None,
-    correct: Annotated[bool, typer.Option("--correct", help="Replace the period's earlier values (kept in history).")] = False,
+    key: Annotated[
+        str | None, typer.Option(help="Idempotency key: the same metric, period and key record once.")
+    ] = None,
+    correct: Annotated[
+        bool, typer.Option("--correct", help="Replace the period's earlier values (kept in history).")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Record a value for a metric of a seat the token may push to."""
@@ -79,7 +90,9 @@ def push(
     if as_json:
         _print_json(result)
     if result["outcome"] == "error":
-        _fail(f"{result['error']['detail']}" + (f"\n{result['error']['hint']}" if result["error"].get("hint") else ""), 2)
+        _fail(
+            f"{result['error']['detail']}" + (f"\n{result['error']['hint']}" if result["error"].get("hint") else ""), 2
+        )
     if not as_json:
         status = "on track" if result["on_track"] else "off track"
         verb = "recorded" if result["outcome"] == "recorded" else "already recorded (same key), not recorded again:"
@@ -100,7 +113,11 @@ def mine(as_json: Json = False) -> None:
         return
     for m in metrics:
         latest = m["latest"]
-        now = f"{latest['shown']} in {latest['label']}, {'on' if latest['on_track'] else 'off'} track" if latest else "no value yet"
+        now = (
+            f"{latest['shown']} in {latest['label']}, {'on' if latest['on_track'] else 'off'} track"
+            if latest
+            else "no value yet"
+        )
         computed = " (computed: push its inputs)" if m["formula"] else ""
         show(f"{m['id']:<28} {m['seat']:<16} goal {m['goal']:<12} {m['cadence']:<8} {now}; {m['status']}{computed}")
     if not metrics:
@@ -121,22 +138,35 @@ def draft(
 ) -> None:
     """Submit a draft for a human decision; prints its number (the last line, alone)."""
     body = read_text(body_file, "the body")
-    fields = {"seat": seat, "kind": kind, "subject": subject, "title": title, "body": body, "key": key,
-              "destination": destination, "customer_facing": not not_customer_facing}
+    fields = {
+        "seat": seat,
+        "kind": kind,
+        "subject": subject,
+        "title": title,
+        "body": body,
+        "key": key,
+        "destination": destination,
+        "customer_facing": not not_customer_facing,
+    }
     status, answer = _call("POST", "/drafts", json={k: v for k, v in fields.items() if v is not None})
     if as_json:
         _print_json(answer)
         return
     verb = "submitted" if status == 201 else "already submitted with this key"
     said = answer["outcome"]
-    say(f"draft #{answer['id']} {verb}, " + (said if said.startswith(answer["status"]) else f"{answer['status']}: {said}"))
+    say(
+        f"draft #{answer['id']} {verb}, "
+        + (said if said.startswith(answer["status"]) else f"{answer['status']}: {said}")
+    )
     show(str(answer["id"]))
 
 
 @agent_app.command()
 def wait(
     draft_id: Annotated[int, typer.Argument(metavar="DRAFT_ID", help="The draft's number.")],
-    timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait in all (the server waits at most 60 a request).")] = 300,
+    timeout: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait in all (the server waits at most 60 a request).")
+    ] = 300,
     as_json: Json = False,
 ) -> None:
     """Wait for a human decision on a draft, then print the outcome (and the final text).
@@ -172,9 +202,15 @@ def _flag_line(f: dict[str, Any]) -> str:
 def flag_set(
     subject: Annotated[str, typer.Argument(help="What the flag is on, one word: client:acme.")],
     flag: Annotated[str, typer.Argument(help="The flag: at-risk, churning, ...")],
-    seat: Annotated[str | None, typer.Option(help="The flagging seat (needed when the token's holder holds several).")] = None,
-    reason: Annotated[str | None, typer.Option(help="Why, in a sentence: shown wherever the flag holds a draft.")] = None,
-    until: Annotated[str | None, typer.Option(help="When it ends by itself: 3d, 12h, or a date like 2026-12-01.")] = None,
+    seat: Annotated[
+        str | None, typer.Option(help="The flagging seat (needed when the token's holder holds several).")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why, in a sentence: shown wherever the flag holds a draft.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="When it ends by itself: 3d, 12h, or a date like 2026-12-01.")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Flag a subject for a seat; policies hold drafts while it stands."""
@@ -228,24 +264,47 @@ def flag_list(
 
 # ------------------------------------------------------------------ the message bus
 
+
 def _message_line(m: dict[str, Any]) -> str:
     sender = m["from"]["id"] + (f" ({m['from']['holder']})" if m["from"]["holder"] else "")
-    due = f", due {m['deadline'][:16].replace('T', ' ')} UTC" + (" OVERDUE" if m["overdue"] else "") if m["deadline"] else ""
+    due = (
+        f", due {m['deadline'][:16].replace('T', ' ')} UTC" + (" OVERDUE" if m["overdue"] else "")
+        if m["deadline"]
+        else ""
+    )
     reply = f", re #{m['in_reply_to']}" if m["in_reply_to"] else ""
     return f"#{m['id']} {m['performative']} from {sender}{reply}{due} [{m['status']}]: {m['subject']}"
 
 
 @agent_app.command()
 def send(
-    to_seat: Annotated[str | None, typer.Argument(metavar="TO_SEAT", help="The seat it is for (leave out with --reply-to: a reply goes to the other seat).")] = None,
+    to_seat: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="TO_SEAT", help="The seat it is for (leave out with --reply-to: a reply goes to the other seat)."
+        ),
+    ] = None,
     body: Annotated[str | None, typer.Option(help="The message text.")] = None,
-    body_file: Annotated[str | None, typer.Option("--body-file", help="Read the text from a file; - reads stdin.")] = None,
-    subject: Annotated[str | None, typer.Option(help="One line (a reply without one takes `Re:` and the original's).")] = None,
-    performative: Annotated[str, typer.Option("--performative", "-p", help="REQUEST, INFORM, PROPOSAL or RESPONSE.")] = "INFORM",
-    reply_to: Annotated[int | None, typer.Option("--reply-to", help="The number of the message this replies to (needed for a RESPONSE).")] = None,
+    body_file: Annotated[
+        str | None, typer.Option("--body-file", help="Read the text from a file; - reads stdin.")
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="One line (a reply without one takes `Re:` and the original's).")
+    ] = None,
+    performative: Annotated[
+        str, typer.Option("--performative", "-p", help="REQUEST, INFORM, PROPOSAL or RESPONSE.")
+    ] = "INFORM",
+    reply_to: Annotated[
+        int | None,
+        typer.Option("--reply-to", help="The number of the message this replies to (needed for a RESPONSE)."),
+    ] = None,
     deadline: Annotated[str | None, typer.Option(help="REQUEST only: 4h, 2d, a date or an ISO time.")] = None,
-    from_seat: Annotated[str | None, typer.Option("--from", help="The sending seat (needed when the token's holder holds several).")] = None,
-    key: Annotated[str | None, typer.Option(help="Idempotency key: sending again with it returns the same message.")] = None,
+    from_seat: Annotated[
+        str | None, typer.Option("--from", help="The sending seat (needed when the token's holder holds several).")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Idempotency key: sending again with it returns the same message.")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Send a message from a seat to another seat; prints its number (the last line, alone)."""
@@ -253,8 +312,16 @@ def send(
         _fail("give the text with --body or --body-file (one of them)", 2)
     if body_file is not None:
         body = read_text(body_file, "the body")
-    fields = {"performative": performative.strip().upper(), "to_seat": to_seat, "from_seat": from_seat,
-              "subject": subject, "body": body, "in_reply_to": reply_to, "deadline": deadline, "key": key}
+    fields = {
+        "performative": performative.strip().upper(),
+        "to_seat": to_seat,
+        "from_seat": from_seat,
+        "subject": subject,
+        "body": body,
+        "in_reply_to": reply_to,
+        "deadline": deadline,
+        "key": key,
+    }
     status, answer = _call("POST", "/messages", json={k: v for k, v in fields.items() if v is not None})
     if as_json:
         _print_json(answer)
@@ -268,8 +335,12 @@ def send(
 
 @agent_app.command()
 def inbox(
-    seat: Annotated[str | None, typer.Argument(help="Whose inbox (default: the one seat the token's holder holds).")] = None,
-    status: Annotated[str, typer.Option(help="open (unread, or a request not answered yet), unread, read, answered or all.")] = "open",
+    seat: Annotated[
+        str | None, typer.Argument(help="Whose inbox (default: the one seat the token's holder holds).")
+    ] = None,
+    status: Annotated[
+        str, typer.Option(help="open (unread, or a request not answered yet), unread, read, answered or all.")
+    ] = "open",
     limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many, newest first.")] = 20,
     mark_read: Annotated[bool, typer.Option("--mark-read", help="Mark the unread messages shown as read.")] = False,
     as_json: Json = False,
@@ -283,7 +354,10 @@ def inbox(
     if as_json:
         _print_json(page)
         return
-    say(f"inbox of {page['seat']['id']}: {page['unread']} unread" + (", more with --limit" if page["next_cursor"] else ""))
+    say(
+        f"inbox of {page['seat']['id']}: {page['unread']} unread"
+        + (", more with --limit" if page["next_cursor"] else "")
+    )
     for m in page["messages"]:
         show(_message_line(m))
         for line in m["body"].splitlines()[:20]:

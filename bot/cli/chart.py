@@ -53,9 +53,9 @@ def chart_export(
     """Print the stored chart as YAML, or as OTP's OOS JSON (import either back for no changes)."""
     import json
 
-    from otp_bot.store.domain.chart.sync import export_chart
     from otp_bot.store.domain.chart.chartfile import dump_chart
     from otp_bot.store.domain.chart.oos.export import export_oos
+    from otp_bot.store.domain.chart.sync import export_chart
 
     if format not in ("yaml", "oos"):
         fail(f"unknown format {format!r}: use yaml or oos", code=2)
@@ -89,7 +89,10 @@ def db_upgrade() -> None:
     before = db.current_revision()
     db.upgrade()
     after = db.current_revision()
-    out.print(f"{db.safe_url}: " + ("already current" if before == after else f"migrated {before or 'empty'} → {after}"), markup=False)
+    out.print(
+        f"{db.safe_url}: " + ("already current" if before == after else f"migrated {before or 'empty'} → {after}"),
+        markup=False,
+    )
 
 
 @db_app.command("current")
@@ -102,27 +105,48 @@ def db_current() -> None:
 @kpi_app.command("push")
 def kpi_push(
     metric: Annotated[str, typer.Argument(help="Metric id.")],
-    value: Annotated[str, typer.Argument(help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, "
-                                               "85%, 1.5 h, 2 d, yes; a negative one after --: `-- -3`.")],
-    period: Annotated[str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")] = None,
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="The value, read exactly or refused: 42, 3,5, 1,250.50, 12 500, $400k, €1.2M, "
+            "85%, 1.5 h, 2 d, yes; a negative one after --: `-- -3`."
+        ),
+    ],
+    period: Annotated[
+        str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="A note shown beside the value.")] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key: pushing the same key twice records once.")] = None,
-    correct: Annotated[bool, typer.Option("--correct", help="Replace the period's earlier values (kept in history).")] = False,
+    correct: Annotated[
+        bool, typer.Option("--correct", help="Replace the period's earlier values (kept in history).")
+    ] = False,
 ) -> None:
     """Record a value as an operator."""
-    from otp_bot.store.domain.scorecard import periods as period_math
     from otp_bot.store.domain.actors import Actor
     from otp_bot.store.domain.chart.reading import get_metric
+    from otp_bot.store.domain.scorecard import periods as period_math
     from otp_bot.store.domain.scorecard.goals import format_value
     from otp_bot.store.domain.scorecard.measures import measure_of
     from otp_bot.store.domain.scorecard.metrics import record_value
 
     try:
         with database().session() as session:
-            r = record_value(session, Actor.cli_operator(), metric, value, period=period, source="manual", note=note,
-                             key=key, correction=correct)
+            r = record_value(
+                session,
+                Actor.cli_operator(),
+                metric,
+                value,
+                period=period,
+                source="manual",
+                note=note,
+                key=key,
+                correction=correct,
+            )
             m = get_metric(session, metric)
-            shown, label = format_value(r.value.value, measure_of(m)), period_math.label(r.value.period_start, m.cadence)
+            shown, label = (
+                format_value(r.value.value, measure_of(m)),
+                period_math.label(r.value.period_start, m.cadence),
+            )
     except DomainError as exc:
         refused(exc)
     status = "on track" if r.on_track else "off track"

@@ -27,9 +27,13 @@ Subject = Annotated[str, typer.Option(help="Who or what it is about, one word: c
 Title = Annotated[str, typer.Option(help="A one-line title for the approvers.")]
 BodyFile = Annotated[str, typer.Option("--body-file", help="The text (markdown) to approve; - reads stdin.")]
 Key = Annotated[str | None, typer.Option(help="Idempotency key: the same key and content return the same draft.")]
-Destination = Annotated[str | None, typer.Option(
-    help="Where the approved text goes: a Slack channel or user id, or an https:// callback URL.")]
-NotCustomerFacing = Annotated[bool, typer.Option("--not-customer-facing", help="Internal text (customer-facing by default).")]
+Destination = Annotated[
+    str | None,
+    typer.Option(help="Where the approved text goes: a Slack channel or user id, or an https:// callback URL."),
+]
+NotCustomerFacing = Annotated[
+    bool, typer.Option("--not-customer-facing", help="Internal text (customer-facing by default).")
+]
 
 
 def say(text: str, err: bool = False) -> None:

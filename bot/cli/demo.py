@@ -8,11 +8,11 @@ from importlib import resources
 from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.chartfile import load_chart
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.chart.sync import apply_chart
-from otp_bot.store.domain.chart.chartfile import load_chart
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import record_value
 from otp_bot.store.models import Metric, MetricValue, Org
 
@@ -42,8 +42,17 @@ def load_example(db: Database) -> int:
         with example_path(EXAMPLE_VALUES).open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 metric_id = row["metric"]
-                start = periods.shift(periods.period_start(today, cadence[metric_id]), cadence[metric_id], -int(row["periods_ago"]))
-                record_value(session, actor, metric_id, float(row["value"]), period=start, source="import",
-                             note=row.get("note") or None)
+                start = periods.shift(
+                    periods.period_start(today, cadence[metric_id]), cadence[metric_id], -int(row["periods_ago"])
+                )
+                record_value(
+                    session,
+                    actor,
+                    metric_id,
+                    float(row["value"]),
+                    period=start,
+                    source="import",
+                    note=row.get("note") or None,
+                )
                 count += 1
         return count

@@ -9,8 +9,21 @@ from typing import Annotated
 import typer
 
 from otp_bot.bot.cli.common import (
-    AsHolder, BodyFile, Destination, Key, Kind, NotCustomerFacing, Subject, Title, acting, callback_allow, database, err,
-    out, read_text, refused,
+    AsHolder,
+    BodyFile,
+    Destination,
+    Key,
+    Kind,
+    NotCustomerFacing,
+    Subject,
+    Title,
+    acting,
+    callback_allow,
+    database,
+    err,
+    out,
+    read_text,
+    refused,
 )
 from otp_bot.store.domain.errors import DomainError
 
@@ -38,9 +51,19 @@ def draft_submit(
     allow = callback_allow()
     try:
         with database().session() as session:
-            done = submit_draft(session, acting(session, as_holder), seat_id=seat, kind=kind, subject=subject,
-                                title=title, body=body, customer_facing=not not_customer_facing,
-                                destination=destination, key=key, callback_allow=allow)
+            done = submit_draft(
+                session,
+                acting(session, as_holder),
+                seat_id=seat,
+                kind=kind,
+                subject=subject,
+                title=title,
+                body=body,
+                customer_facing=not not_customer_facing,
+                destination=destination,
+                key=key,
+                callback_allow=allow,
+            )
             draft_id, state, said = done.draft.id, done.draft.status, outcome(session, done.draft)
     except DomainError as exc:
         refused(exc)
@@ -73,7 +96,10 @@ def draft_show(
 
 @draft_app.command("list")
 def draft_list(
-    status: Annotated[str | None, typer.Option(help="Only drafts in this state: held, pending, approved, rejected, expired, withdrawn.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only drafts in this state: held, pending, approved, rejected, expired, withdrawn."),
+    ] = None,
     seat: Annotated[str | None, typer.Option(help="Only this seat's drafts.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many, newest first.")] = 20,
 ) -> None:
@@ -116,8 +142,12 @@ def flag_set(
     subject: Annotated[str, typer.Argument(help="What the flag is on, one word: client:acme.")],
     flag: Annotated[str, typer.Argument(help="The flag: at-risk, churning, ...")],
     seat: Annotated[str | None, typer.Option(help="The flagging seat (needed unless --as holds exactly one).")] = None,
-    reason: Annotated[str | None, typer.Option(help="Why, in a sentence: shown wherever the flag holds a draft.")] = None,
-    until: Annotated[str | None, typer.Option(help="When it ends by itself: 3d, 12h, or a date like 2026-12-01.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why, in a sentence: shown wherever the flag holds a draft.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="When it ends by itself: 3d, 12h, or a date like 2026-12-01.")
+    ] = None,
     as_holder: AsHolder = None,
 ) -> None:
     """Flag a subject for a seat; policies hold drafts while it stands."""
@@ -128,8 +158,15 @@ def flag_set(
 
     try:
         with database().session() as session:
-            change = set_flag(session, acting(session, as_holder), subject, flag, seat_id=seat, reason=reason,
-                              until=parse_until(until))
+            change = set_flag(
+                session,
+                acting(session, as_holder),
+                subject,
+                flag,
+                seat_id=seat,
+                reason=reason,
+                until=parse_until(until),
+            )
             shown, holds = flag_view(change.flag), policies_holding(session, change.flag)
     except DomainError as exc:
         refused(exc)
@@ -137,8 +174,10 @@ def flag_set(
     if not change.created:
         err.print("note: the flag was already set; its reason and expiry are updated", markup=False)
     for policy in holds:
-        err.print(f"note: while it stands, policy {policy.name} holds new {policy.hold_kind} drafts about "
-                  f"{shown['subject']}", markup=False)
+        err.print(
+            f"note: while it stands, policy {policy.name} holds new {policy.hold_kind} drafts about {shown['subject']}",
+            markup=False,
+        )
     if not holds:
         err.print("note: no policy holds drafts by this flag", markup=False)
 
@@ -186,10 +225,11 @@ def flag_list(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; name the first broken entry (exit 1)."""
+    from sqlalchemy import func, select
+
     from otp_bot.store.domain import audit
     from otp_bot.store.domain.clock import as_utc
     from otp_bot.store.models import AuditEntry
-    from sqlalchemy import func, select
 
     with database().session(readonly=True) as session:
         broken = audit.verify(session)
@@ -198,6 +238,9 @@ def audit_verify() -> None:
             out.print(f"audit log intact ({count} entries)", markup=False)
             return
         at = as_utc(broken.at).strftime("%Y-%m-%d %H:%M:%S")
-        out.print(f"audit log broken at entry {broken.id} ({broken.action} {broken.subject} at {at} UTC): "
-                  "it does not match its hash, so it or an entry before it was changed", markup=False)
+        out.print(
+            f"audit log broken at entry {broken.id} ({broken.action} {broken.subject} at {at} UTC): "
+            "it does not match its hash, so it or an entry before it was changed",
+            markup=False,
+        )
     raise typer.Exit(1)

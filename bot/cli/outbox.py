@@ -23,14 +23,19 @@ def outbox_list(
 
     with database().session(readonly=True) as session:
         found = outbox.items(session, failed=failed, limit=limit)
-        lines = [f"{i.id}\t{i.kind}\t{i.status}\t{i.attempts}/{i.max_attempts}\t"
-                 f"{'draft #' + str(i.draft_id) if i.draft_id else '-'}\t{i.key}\t"
-                 f"{as_utc(i.created_at).strftime('%Y-%m-%d %H:%M UTC')}\t{_one_line(i.last_error)}" for i in found]
+        lines = [
+            f"{i.id}\t{i.kind}\t{i.status}\t{i.attempts}/{i.max_attempts}\t"
+            f"{'draft #' + str(i.draft_id) if i.draft_id else '-'}\t{i.key}\t"
+            f"{as_utc(i.created_at).strftime('%Y-%m-%d %H:%M UTC')}\t{_one_line(i.last_error)}"
+            for i in found
+        ]
     say("\n".join(lines) if lines else ("no failed items" if failed else "the outbox is empty"))
 
 
 @outbox_app.command("retry")
-def outbox_retry(item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's id (`otp outbox list`).")]) -> None:
+def outbox_retry(
+    item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's id (`otp outbox list`).")],
+) -> None:
     """Queue a failed item again with a fresh attempt budget (it still looks for an earlier post first)."""
     from otp_bot.store.domain.actors import Actor
     from otp_bot.store.domain.gate.delivery import retry_item

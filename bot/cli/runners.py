@@ -39,7 +39,9 @@ def ask(
         if reply.ok and reply.cli_step:
             err.print(f"In Slack this opens a form; in a terminal: {reply.cli_step}", markup=False)
         if reply.ok and share:
-            err.print("(`share` posts the answer in the Slack channel it is typed in; here it is printed)", markup=False)
+            err.print(
+                "(`share` posts the answer in the Slack channel it is typed in; here it is printed)", markup=False
+            )
     if not reply.ok:
         raise typer.Exit(2)
 
@@ -49,7 +51,7 @@ _SLASH = re.compile(r"`/otp ([^`]*)`")
 
 def for_terminal(text: str) -> str:
     """Hints name what to type where the answer is read: `/otp chart` is `otp ask "chart"` here."""
-    return _SLASH.sub(lambda m: f"`otp ask \"{m[1]}\"`", text)
+    return _SLASH.sub(lambda m: f'`otp ask "{m[1]}"`', text)
 
 
 def demo(
@@ -67,11 +69,13 @@ def demo(
 
 
 def shell(
-    example: Annotated[bool, typer.Option("--example/--no-example", help="Load the example org when the store has no chart.")] = True,
+    example: Annotated[
+        bool, typer.Option("--example/--no-example", help="Load the example org when the store has no chart.")
+    ] = True,
 ) -> None:
     """A local console: the real Slack app against a built-in stand-in for Slack."""
-    from otp_bot.bot.console.shell import Shell
     from otp_bot.bot.cli.demo import has_chart, load_example
+    from otp_bot.bot.console.shell import Shell
 
     db = database()
     if example and not has_chart(db):
@@ -84,8 +88,9 @@ def _log_setup() -> None:
     import logging
     import os
 
-    logging.basicConfig(level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _start(*required: str, degraded: bool = False):
@@ -100,8 +105,8 @@ def _start(*required: str, degraded: bool = False):
 
     from rich.markup import escape
 
-    from otp_bot.bot.slack.app import create_app
     from otp_bot.bot.runtime.heap import settle_heap
+    from otp_bot.bot.slack.app import create_app
     from otp_bot.bot.slack.reach import SlackWatch, TokenRefused, probe
     from otp_bot.store.domain.chart.cache import warm
 
@@ -120,7 +125,9 @@ def _start(*required: str, degraded: bool = False):
     if unreachable:
         logging.getLogger("otp_bot.slack").warning(
             "Slack could not be reached at %s (%s); serving the agent API now and retrying Slack in the background",
-            base_url, unreachable)
+            base_url,
+            unreachable,
+        )
         SlackWatch(token, base_url).start()
     # The token was checked just now (or will be, by the watch); Bolt asks again lazily.
     bolt, deps = create_app(db, settings, verify_token=False)
@@ -139,10 +146,21 @@ def serve(
     from otp_bot.bot.runtime.web import serve as serve_http
 
     settings, db, bolt, deps = _start("bot_token", "signing_secret", degraded=True)
-    err.print(f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), "
-              f"store {db.safe_url}", markup=False)
-    serve_http(create_web_app(db, bolt, deps.worker, scheduler=RhythmScheduler(db, deps.client),
-                              signing_secret=settings.secret("signing_secret")), host, port)
+    err.print(
+        f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), store {db.safe_url}",
+        markup=False,
+    )
+    serve_http(
+        create_web_app(
+            db,
+            bolt,
+            deps.worker,
+            scheduler=RhythmScheduler(db, deps.client),
+            signing_secret=settings.secret("signing_secret"),
+        ),
+        host,
+        port,
+    )
 
 
 def run_socket_mode() -> None:

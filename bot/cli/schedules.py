@@ -20,8 +20,8 @@ schedule_app = typer.Typer(no_args_is_help=True, help="Schedules: the daily brie
 @schedule_app.command("list")
 def schedule_list() -> None:
     """Each schedule: what it posts where, its cron and timezone, its next run and its last."""
-    from otp_bot.store.domain.rhythm import schedules
     from otp_bot.store.domain.clock import as_utc, utcnow
+    from otp_bot.store.domain.rhythm import schedules
 
     now = utcnow()
     try:
@@ -37,11 +37,20 @@ def schedule_list() -> None:
     for p in plans:
         upcoming = p.next_runs(now, 1)
         run = last.get(p.name)
-        rows.append((p.name, p.post, p.channel, p.cron, p.timezone,
-                     upcoming[0].strftime("%a %Y-%m-%d %H:%M %Z") if upcoming else "never",
-                     f"{run.period} {run.status}{' (late)' if run.late else ''}"
-                     f"{' ' + as_utc(run.posted_at).strftime('%Y-%m-%d %H:%M UTC') if run.posted_at else ''}"
-                     if run else "-"))
+        rows.append(
+            (
+                p.name,
+                p.post,
+                p.channel,
+                p.cron,
+                p.timezone,
+                upcoming[0].strftime("%a %Y-%m-%d %H:%M %Z") if upcoming else "never",
+                f"{run.period} {run.status}{' (late)' if run.late else ''}"
+                f"{' ' + as_utc(run.posted_at).strftime('%Y-%m-%d %H:%M UTC') if run.posted_at else ''}"
+                if run
+                else "-",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         say("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -49,7 +58,9 @@ def schedule_list() -> None:
 
 @schedule_app.command("run")
 def schedule_run(
-    which: Annotated[str, typer.Argument(metavar="briefing|scorecard|NAME", help="A schedule's name, or what it posts.")],
+    which: Annotated[
+        str, typer.Argument(metavar="briefing|scorecard|NAME", help="A schedule's name, or what it posts.")
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the post; claim and post nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Post again even if this period's post went out.")] = False,
     actor: Annotated[str, typer.Option("--actor", help="Who is running it, for the audit log.")] = "cli",
@@ -82,8 +93,10 @@ def schedule_run(
         return
     outcome = RhythmPoster(db, client).perform(taken.claim)
     if outcome.status == "posted":
-        say(f"{plan.name}: posted to {outcome.channel} for {taken.period} (ts {outcome.ts})"
-             + (f"; {outcome.note}" if outcome.note else ""))
+        say(
+            f"{plan.name}: posted to {outcome.channel} for {taken.period} (ts {outcome.ts})"
+            + (f"; {outcome.note}" if outcome.note else "")
+        )
         return
     what = "will be retried by the scheduler" if outcome.status == "retrying" else "failed"
     say(f"{plan.name}: not posted for {taken.period} ({outcome.note}); {what}", err=True)
@@ -91,22 +104,24 @@ def schedule_run(
 
 
 def _dry_run(plan) -> None:
+    from rich.console import Console
+
     from otp_bot.bot.console.terminal import to_rich
     from otp_bot.commands.briefing import briefing_message
     from otp_bot.commands.views.scorecard_image import MAX_ROWS
     from otp_bot.commands.views.scorecard_post import scorecard_message
-    from otp_bot.store.domain.rhythm import schedules
     from otp_bot.store.domain.clock import as_utc, utcnow
+    from otp_bot.store.domain.rhythm import schedules
     from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
     from otp_bot.store.domain.scorecard.review import weekly_review
-    from rich.console import Console
 
     now = utcnow()
     with database().session(readonly=True) as session:
         if plan.post == "briefing":
             last = schedules.last_posted(session, "briefing")
-            text = briefing_message(daily_briefing(session, now, as_utc(last.posted_at) if last else None),
-                                    threaded=False).full_text
+            text = briefing_message(
+                daily_briefing(session, now, as_utc(last.posted_at) if last else None), threaded=False
+            ).full_text
         else:
             review = weekly_review(session, today=now.astimezone(plan.zone).date())
             message = scorecard_message(review, run_id=None, threaded=False)

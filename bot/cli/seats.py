@@ -22,17 +22,24 @@ import typer
 from otp_bot.bot.cli.common import AsHolder, acting, database, read_text, refused, say
 from otp_bot.store.domain.errors import DomainError
 
-seat_app = typer.Typer(no_args_is_help=True, help="Seat lifecycle: hire, assign, vacate, retire (with a hearing), history.")
+seat_app = typer.Typer(
+    no_args_is_help=True, help="Seat lifecycle: hire, assign, vacate, retire (with a hearing), history."
+)
+
 
 @seat_app.command("hire")
 def seat_hire(
     seat: Annotated[str, typer.Argument(help="The new seat's id: lower-case letters, digits, '-'.")],
     title: Annotated[str, typer.Argument(help="Its title.")],
-    reports_to: Annotated[str | None, typer.Option("--reports-to", help="Its manager seat (default: the top of the chart).")] = None,
+    reports_to: Annotated[
+        str | None, typer.Option("--reports-to", help="Its manager seat (default: the top of the chart).")
+    ] = None,
     holder: Annotated[str | None, typer.Option(help="Who holds it (default: vacant).")] = None,
     owns: Annotated[list[str] | None, typer.Option("--owns", help="A function it owns (repeat for several).")] = None,
     alias: Annotated[list[str] | None, typer.Option("--alias", help="Another name who-owns matches (repeat).")] = None,
-    accountability: Annotated[list[str] | None, typer.Option("--accountability", help="What it answers for (repeat).")] = None,
+    accountability: Annotated[
+        list[str] | None, typer.Option("--accountability", help="What it answers for (repeat).")
+    ] = None,
     as_holder: AsHolder = None,
 ) -> None:
     """Create a seat."""
@@ -40,9 +47,17 @@ def seat_hire(
 
     try:
         with database().session() as session:
-            made = lifecycle.hire(session, acting(session, as_holder), seat, title, reports_to=reports_to,
-                                  holder=holder, owns=owns or [], aliases=alias or [],
-                                  accountabilities=accountability or [])
+            made = lifecycle.hire(
+                session,
+                acting(session, as_holder),
+                seat,
+                title,
+                reports_to=reports_to,
+                holder=holder,
+                owns=owns or [],
+                aliases=alias or [],
+                accountabilities=accountability or [],
+            )
             said = f"hired {made.id} ({made.status}{', held by ' + made.holder_id if made.holder_id else ''})"
     except DomainError as exc:
         refused(exc)
@@ -63,8 +78,11 @@ def seat_assign(
             done = lifecycle.assign(session, acting(session, as_holder), seat, holder)
     except DomainError as exc:
         refused(exc)
-    say(f"{done.seat.id}: held by {holder}" + (f" (before: {done.previous})" if done.previous else "")
-         if done.changed else f"{done.seat.id}: already held by {holder}; nothing changed")
+    say(
+        f"{done.seat.id}: held by {holder}" + (f" (before: {done.previous})" if done.previous else "")
+        if done.changed
+        else f"{done.seat.id}: already held by {holder}; nothing changed"
+    )
 
 
 @seat_app.command("vacate")
@@ -77,8 +95,11 @@ def seat_vacate(seat: Annotated[str, typer.Argument(help="The seat.")], as_holde
             done = lifecycle.vacate(session, acting(session, as_holder), seat)
     except DomainError as exc:
         refused(exc)
-    say(f"{done.seat.id}: vacant" + (f" (before: {done.previous})" if done.previous else "")
-         if done.changed else f"{done.seat.id}: already without a holder; nothing changed")
+    say(
+        f"{done.seat.id}: vacant" + (f" (before: {done.previous})" if done.previous else "")
+        if done.changed
+        else f"{done.seat.id}: already without a holder; nothing changed"
+    )
 
 
 @seat_app.command("retire")
@@ -107,20 +128,26 @@ def seat_retire(
 @seat_app.command("history")
 def seat_history(seat: Annotated[str, typer.Argument(help="The seat.")]) -> None:
     """Who held the seat when, its hearings, and every change to it."""
-    from otp_bot.commands.views.drafts import stamp
     from otp_bot.commands.lifecycle import event_view, hearing_view
+    from otp_bot.commands.views.drafts import stamp
     from otp_bot.store.domain.lifecycle import seats as lifecycle
 
     try:
         with database().session() as session:
             h = lifecycle.history(session, seat, limit=100_000)
             lines = [f"{h.seat.id} ({h.seat.title}): {h.seat.status}", "holders:"]
-            lines += [f"  {x.holder} ({x.kind}) {stamp(x.started_at)} - {stamp(x.ended_at) or 'now'}" for x in h.holdings]
+            lines += [
+                f"  {x.holder} ({x.kind}) {stamp(x.started_at)} - {stamp(x.ended_at) or 'now'}" for x in h.holdings
+            ]
             lines.append("hearings:")
             for x in h.hearings:
                 v = hearing_view(session, x)
-                lines += [f"  #{v['id']} {v['when']} by {v['who']}: {v['decision']}", f"    reason: {x.reason}",
-                          f"    findings: {x.findings}", f"    recommendation: {x.recommendation}"]
+                lines += [
+                    f"  #{v['id']} {v['when']} by {v['who']}: {v['decision']}",
+                    f"    reason: {x.reason}",
+                    f"    findings: {x.findings}",
+                    f"    recommendation: {x.recommendation}",
+                ]
                 lines += [f"    {m['capability']} -> {m['to_seat'] or 'dropped'}" for m in x.moves or []]
             lines.append("changes:")
             lines += [f"  {e['when']} {e['who']}: {e['what']}" for e in map(event_view, h.events)]

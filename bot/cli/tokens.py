@@ -16,7 +16,9 @@ token_app = typer.Typer(no_args_is_help=True, help="API tokens: how agents sign 
 @token_app.command("create")
 def token_create(
     holder: Annotated[str | None, typer.Option(help="The holder the token acts as (usually an agent).")] = None,
-    seat: Annotated[list[str] | None, typer.Option("--seat", help="Also push values to this seat's metrics (repeat for several).")] = None,
+    seat: Annotated[
+        list[str] | None, typer.Option("--seat", help="Also push values to this seat's metrics (repeat for several).")
+    ] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Act as an operator: every seat, every draft.")] = False,
     name: Annotated[str | None, typer.Option(help="A label for `otp token list` (default: the holder's id).")] = None,
 ) -> None:
@@ -26,8 +28,9 @@ def token_create(
 
     try:
         with database().session() as session:
-            created = create_token(session, Actor.cli_operator(), holder_id=holder, name=name, push_seats=seat or [],
-                                   admin=admin)
+            created = create_token(
+                session, Actor.cli_operator(), holder_id=holder, name=name, push_seats=seat or [], admin=admin
+            )
             token = created.token
             who = f"{token.holder.name} ({token.holder_id})" if token.holder else ""
             held = sorted(Actor(label="", holder_id=token.holder_id).held_seat_ids(session))
@@ -38,8 +41,11 @@ def token_create(
         rights.append(f"also pushes values for {', '.join(token.push_seats)}")
     if admin:
         rights.append("admin: acts as an operator")
-    err.print(f"token {token.id} `{token.name}` ({token.prefix}…): {'; '.join(rights)}.\n"
-              "Store it now (OTP_TOKEN): it is not shown again.", markup=False)
+    err.print(
+        f"token {token.id} `{token.name}` ({token.prefix}…): {'; '.join(rights)}.\n"
+        "Store it now (OTP_TOKEN): it is not shown again.",
+        markup=False,
+    )
     sys.stdout.write(created.secret + "\n")
 
 
@@ -48,20 +54,41 @@ def token_list(
     include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
 ) -> None:
     """Tokens by id: prefix, holder, granted seats, admin, created, last used (never the token itself)."""
-    from otp_bot.store.domain.clock import as_utc
     from otp_bot.store.domain.agents.tokens import list_tokens
+    from otp_bot.store.domain.clock import as_utc
 
     def when(value) -> str:
         return as_utc(value).strftime("%Y-%m-%d %H:%M") if value else "never"
 
     with database().session(readonly=True) as session:
-        rows = [(str(t.id), t.prefix, t.name, t.holder_id or "-", ",".join(t.push_seats) or "-", "yes" if t.admin else "no",
-                 when(t.created_at), when(t.last_used_at), *((when(t.revoked_at) if t.revoked_at else "-",) if include_revoked else ()))
-                for t in list_tokens(session, include_revoked=include_revoked)]
+        rows = [
+            (
+                str(t.id),
+                t.prefix,
+                t.name,
+                t.holder_id or "-",
+                ",".join(t.push_seats) or "-",
+                "yes" if t.admin else "no",
+                when(t.created_at),
+                when(t.last_used_at),
+                *((when(t.revoked_at) if t.revoked_at else "-",) if include_revoked else ()),
+            )
+            for t in list_tokens(session, include_revoked=include_revoked)
+        ]
     if not rows:
         err.print("no tokens; create one with `otp token create --holder HOLDER`", markup=False)
         return
-    head = ("id", "prefix", "name", "holder", "seats", "admin", "created (UTC)", "last used", *(("revoked",) if include_revoked else ()))
+    head = (
+        "id",
+        "prefix",
+        "name",
+        "holder",
+        "seats",
+        "admin",
+        "created (UTC)",
+        "last used",
+        *(("revoked",) if include_revoked else ()),
+    )
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
         out.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), markup=False)
@@ -69,12 +96,14 @@ def token_list(
 
 @token_app.command("revoke")
 def token_revoke(
-    which: Annotated[str, typer.Argument(metavar="ID|PREFIX", help="The token's id or prefix, as `otp token list` shows them.")],
+    which: Annotated[
+        str, typer.Argument(metavar="ID|PREFIX", help="The token's id or prefix, as `otp token list` shows them.")
+    ],
 ) -> None:
     """Revoke a token: its next request is refused (401)."""
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.clock import as_utc, utcnow
     from otp_bot.store.domain.agents.tokens import revoke_token
+    from otp_bot.store.domain.clock import as_utc, utcnow
 
     now = utcnow()
     try:

@@ -98,6 +98,8 @@ def field_hint(block: dict[str, Any]) -> str:
     options = block.get("element", {}).get("options") or []
     if options:
         values = [o["value"] for o in options]
-        shown = "|".join(values[:6]) + (f"|… ({len(values)} choices; `fields` names the field by number)" if len(values) > 6 else "")
+        shown = "|".join(values[:6]) + (
+            f"|… ({len(values)} choices; `fields` names the field by number)" if len(values) > 6 else ""
+        )
         return f"set {name} {shown}"
     return f"set {name} <text>"

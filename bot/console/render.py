@@ -35,7 +35,9 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
                 lines.append("[dim]" + "  ".join(to_rich(e.get("text", "")) for e in block["elements"]) + "[/dim]")
             case "input":
                 element = block.get("element", {})
-                lines.append(f"[bold]{escape(block['label']['text'])}[/bold] [dim](type [cyan]{escape(field_hint(block))}[/cyan])[/dim]")
+                lines.append(
+                    f"[bold]{escape(block['label']['text'])}[/bold] [dim](type [cyan]{escape(field_hint(block))}[/cyan])[/dim]"
+                )
                 if element.get("initial_value"):
                     lines.append("[dim]" + escape(element["initial_value"]) + "[/dim]")
             case "divider":
@@ -45,8 +47,15 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
                 for element in block["elements"]:
                     if element.get("type") != "button":
                         continue
-                    buttons.append(Button(element["text"]["text"], element["action_id"], element.get("value", ""),
-                                          block.get("block_id", ""), container))
+                    buttons.append(
+                        Button(
+                            element["text"]["text"],
+                            element["action_id"],
+                            element.get("value", ""),
+                            block.get("block_id", ""),
+                            container,
+                        )
+                    )
                     labels.append(f"[reverse] {len(buttons)} [/reverse] {escape(element['text']['text'])}")
                 lines.append("   ".join(labels))
     return lines

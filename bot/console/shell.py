@@ -20,10 +20,10 @@ from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
-from otp_bot.bot.slack.app import create_app
 from otp_bot.bot.console.modal import FieldError, Form
 from otp_bot.bot.console.render import Button, render_blocks
 from otp_bot.bot.console.standin import SlackStandIn
+from otp_bot.bot.slack.app import create_app
 from otp_bot.bot.slack.settings import SlackSettings
 from otp_bot.store.db import Database
 from otp_bot.store.models import Holder
@@ -55,10 +55,18 @@ class Shell:
         self.printing = threading.Lock()
         self.secret = secrets.token_hex(16)
         with db.session() as session:
-            humans = session.scalars(select(Holder).where(Holder.slack_user.is_not(None)).order_by(Holder.position)).all()
+            humans = session.scalars(
+                select(Holder).where(Holder.slack_user.is_not(None)).order_by(Holder.position)
+            ).all()
             self.people = {h.id: (h.slack_user, h.name) for h in humans}
-            users = {h.slack_user: {"id": h.slack_user, "name": h.id, "profile": {"email": h.email or "", "real_name": h.name}}
-                     for h in humans}
+            users = {
+                h.slack_user: {
+                    "id": h.slack_user,
+                    "name": h.id,
+                    "profile": {"email": h.email or "", "real_name": h.name},
+                }
+                for h in humans
+            }
         self.user_id, self.user_name = next(iter(self.people.values()), ("U0CONSOLE", "you"))
         self.standin = SlackStandIn(self.on_call, users)
 
@@ -67,7 +75,8 @@ class Shell:
     def on_call(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
         self.last_call = time.monotonic()
         if method in ("views.open", "views.update") and any(
-                b.get("type") == "input" for b in args.get("view", {}).get("blocks", [])):
+            b.get("type") == "input" for b in args.get("view", {}).get("blocks", [])
+        ):
             self.modal = Form(args["view"])
         where = {
             "chat.postMessage": f"posted in {args.get('channel')}",
@@ -81,8 +90,11 @@ class Shell:
         if where is None or args.get("delete_original"):
             return
         # A post's ts is in Slack's answer: the buttons on it are clicked "on that message".
-        container = {"channel": answer.get("channel") or args.get("channel", CHANNEL),
-                     "ts": answer.get("ts") or args.get("ts", ""), "view": args.get("view_id")}
+        container = {
+            "channel": answer.get("channel") or args.get("channel", CHANNEL),
+            "ts": answer.get("ts") or args.get("ts", ""),
+            "view": args.get("view_id"),
+        }
         self.show(where, args.get("view", args).get("blocks") or [], args.get("text", ""), container)
 
     def show(self, where: str, blocks: list[dict[str, Any]], text: str, container: dict[str, Any]) -> None:
@@ -94,18 +106,23 @@ class Shell:
                 self.out.print(line)
             if len(self.buttons) > before:
                 key = (str(container.get("channel")), str(container.get("ts") or f"reply {len(self.shown)}"))
-                title = next((b["text"]["text"] for b in blocks if b.get("type") in ("header", "section") and "text" in b), "")
+                title = next(
+                    (b["text"]["text"] for b in blocks if b.get("type") in ("header", "section") and "text" in b), ""
+                )
                 self.shown[key] = (f"{where}: {title.splitlines()[0][:70]}", self.buttons[before:])
 
     # -------------------------------------------------------------- what the person does
 
     def _request(self, body: str, content_type: str) -> BoltRequest:
         timestamp = int(time.time())
-        return BoltRequest(body=body, headers={
-            "content-type": content_type,
-            "x-slack-request-timestamp": str(timestamp),
-            "x-slack-signature": SignatureVerifier(self.secret).generate_signature(timestamp=timestamp, body=body),
-        })
+        return BoltRequest(
+            body=body,
+            headers={
+                "content-type": content_type,
+                "x-slack-request-timestamp": str(timestamp),
+                "x-slack-signature": SignatureVerifier(self.secret).generate_signature(timestamp=timestamp, body=body),
+            },
+        )
 
     def dispatch(self, body: str, content_type: str) -> None:
         response = self.app.dispatch(self._request(body, content_type))
@@ -126,12 +143,25 @@ class Shell:
 
     def slash(self, text: str) -> None:
         self.buttons.clear()
-        self.dispatch(urlencode({
-            "token": "console", "team_id": "T0LOCAL", "team_domain": "local", "channel_id": CHANNEL,
-            "channel_name": "console", "user_id": self.user_id, "user_name": self.user_name, "command": "/otp",
-            "text": text, "api_app_id": "A0OTP", "response_url": self.standin.response_url(),
-            "trigger_id": secrets.token_hex(8),
-        }), "application/x-www-form-urlencoded")
+        self.dispatch(
+            urlencode(
+                {
+                    "token": "console",
+                    "team_id": "T0LOCAL",
+                    "team_domain": "local",
+                    "channel_id": CHANNEL,
+                    "channel_name": "console",
+                    "user_id": self.user_id,
+                    "user_name": self.user_name,
+                    "command": "/otp",
+                    "text": text,
+                    "api_app_id": "A0OTP",
+                    "response_url": self.standin.response_url(),
+                    "trigger_id": secrets.token_hex(8),
+                }
+            ),
+            "application/x-www-form-urlencoded",
+        )
 
     def click(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
@@ -140,15 +170,29 @@ class Shell:
             return
         button = self.buttons[number - 1]
         payload = {
-            "type": "block_actions", "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
-            "api_app_id": "A0OTP", "team": {"id": "T0LOCAL", "domain": "local"}, "trigger_id": secrets.token_hex(8),
-            "container": {"type": "message", "channel_id": button.container.get("channel"),
-                          "message_ts": button.container.get("ts"), "is_ephemeral": not button.container.get("ts")},
+            "type": "block_actions",
+            "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
+            "api_app_id": "A0OTP",
+            "team": {"id": "T0LOCAL", "domain": "local"},
+            "trigger_id": secrets.token_hex(8),
+            "container": {
+                "type": "message",
+                "channel_id": button.container.get("channel"),
+                "message_ts": button.container.get("ts"),
+                "is_ephemeral": not button.container.get("ts"),
+            },
             "channel": {"id": button.container.get("channel") or CHANNEL, "name": "console"},
             "response_url": self.standin.response_url(),
-            "actions": [{"type": "button", "action_id": button.action_id, "block_id": button.block_id,
-                         "value": button.value, "text": {"type": "plain_text", "text": button.label},
-                         "action_ts": str(time.time())}],
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button.action_id,
+                    "block_id": button.block_id,
+                    "value": button.value,
+                    "text": {"type": "plain_text", "text": button.label},
+                    "action_ts": str(time.time()),
+                }
+            ],
         }
         self.buttons.clear()
         self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
@@ -157,7 +201,9 @@ class Shell:
         """Submit the open modal, as a person pressing its button; `text` first fills its only (or
         first empty) field."""
         if self.modal is None:
-            self.out.print("[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]")
+            self.out.print(
+                "[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]"
+            )
             return
         form = self.modal
         try:
@@ -168,13 +214,16 @@ class Shell:
             return
         self.modal = None
         payload = {
-            "type": "view_submission", "team": {"id": "T0LOCAL", "domain": "local"}, "api_app_id": "A0OTP",
+            "type": "view_submission",
+            "team": {"id": "T0LOCAL", "domain": "local"},
+            "api_app_id": "A0OTP",
             "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
             "trigger_id": secrets.token_hex(8),
             "view": {**form.view, "id": "V0CONSOLE", "state": {"values": form.state()}},
         }
-        response = self.app.dispatch(self._request(urlencode({"payload": json.dumps(payload)}),
-                                                   "application/x-www-form-urlencoded"))
+        response = self.app.dispatch(
+            self._request(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        )
         answer = json.loads(response.body) if response.body else {}
         if answer.get("response_action") == "errors":
             for name, message in answer.get("errors", {}).items():
@@ -187,7 +236,9 @@ class Shell:
     def set_field(self, rest: str) -> None:
         name, _, text = rest.strip().partition(" ")
         if self.modal is None:
-            self.out.print("[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]")
+            self.out.print(
+                "[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]"
+            )
             return
         try:
             filled = self.modal.set(name, self.lines(text))
@@ -232,16 +283,25 @@ class Shell:
     def draft(self) -> None:
         """What an agent does through the API: Pulse drafts retention outreach for a client at risk."""
         from otp_bot.store.domain.actors import Actor
-        from otp_bot.store.domain.gate.drafts import submit_draft
         from otp_bot.store.domain.errors import DomainError
+        from otp_bot.store.domain.gate.drafts import submit_draft
 
-        body = ("Hi Jo,\n\nWe noticed Acme's team logged in far less this month. Could we book 20 minutes this week "
-                "to see what changed and how we can help?\n\nBest,\nThe Acme Agency team")
+        body = (
+            "Hi Jo,\n\nWe noticed Acme's team logged in far less this month. Could we book 20 minutes this week "
+            "to see what changed and how we can help?\n\nBest,\nThe Acme Agency team"
+        )
         try:
             with self.db.session() as session:
-                draft = submit_draft(session, Actor.cli_operator("console"), seat_id="retention",
-                                     kind="retention-outreach", subject="client:acme", title="Check in with Acme",
-                                     body=body, destination="C0CLIENTACME").draft
+                draft = submit_draft(
+                    session,
+                    Actor.cli_operator("console"),
+                    seat_id="retention",
+                    kind="retention-outreach",
+                    subject="client:acme",
+                    title="Check in with Acme",
+                    body=body,
+                    destination="C0CLIENTACME",
+                ).draft
                 self.out.print(f"Pulse submitted draft #{draft.id} ({draft.status}).")
         except DomainError as exc:
             self.out.print(f"[yellow]{escape(exc.message)}[/yellow]")
@@ -251,12 +311,25 @@ class Shell:
 
     def home(self) -> None:
         self.buttons.clear()
-        self.dispatch(json.dumps({
-            "type": "event_callback", "team_id": "T0LOCAL", "api_app_id": "A0OTP", "event_id": "Ev" + secrets.token_hex(6),
-            "event_time": int(time.time()),
-            "event": {"type": "app_home_opened", "user": self.user_id, "channel": "D0HOME", "tab": "home",
-                      "event_ts": str(time.time())},
-        }), "application/json")
+        self.dispatch(
+            json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": "T0LOCAL",
+                    "api_app_id": "A0OTP",
+                    "event_id": "Ev" + secrets.token_hex(6),
+                    "event_time": int(time.time()),
+                    "event": {
+                        "type": "app_home_opened",
+                        "user": self.user_id,
+                        "channel": "D0HOME",
+                        "tab": "home",
+                        "event_ts": str(time.time()),
+                    },
+                }
+            ),
+            "application/json",
+        )
 
     def switch(self, who: str) -> None:
         who = who.strip().lower()

@@ -51,13 +51,21 @@ class SlackStandIn:
                 channel = str(args.get("channel") or "")
                 if channel[:1] in ("U", "W"):  # a post to a person lands in the DM with them
                     channel = "D" + channel[1:]
-                return {"ok": True, "channel": channel, "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}
+                return {
+                    "ok": True,
+                    "channel": channel,
+                    "ts": args.get("ts") or ts,
+                    "message": {"text": args.get("text")},
+                }
             case "conversations.history" | "conversations.replies":
                 return {"ok": True, "messages": [], "has_more": False}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "views.open" | "views.publish" | "views.update":
-                return {"ok": True, "view": {"id": args.get("view_id") or f"V{next(self._views):06d}", **args.get("view", {})}}
+                return {
+                    "ok": True,
+                    "view": {"id": args.get("view_id") or f"V{next(self._views):06d}", **args.get("view", {})},
+                }
             case "users.info":
                 user = self.users.get(args.get("user", ""))
                 return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
@@ -69,7 +77,7 @@ class SlackStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")

@@ -7,8 +7,14 @@ import re
 from rich.markup import escape as rich_escape
 
 EMOJI = {
-    ":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴", ":white_circle:": "⚪",
-    ":warning:": "⚠️ ", ":white_check_mark:": "✅", ":robot_face:": "🤖", ":bust_in_silhouette:": "👤",
+    ":large_green_circle:": "🟢",
+    ":large_yellow_circle:": "🟡",
+    ":red_circle:": "🔴",
+    ":white_circle:": "⚪",
+    ":warning:": "⚠️ ",
+    ":white_check_mark:": "✅",
+    ":robot_face:": "🤖",
+    ":bust_in_silhouette:": "👤",
     ":white_square:": "⬜",
 }
 _EMOJI_RE = re.compile("|".join(map(re.escape, EMOJI)))

@@ -27,16 +27,26 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, Resolver, Target, parse_url, resolve
 from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, Resolver, Target, parse_url, resolve
 
 EVENT_TYPE = "otp_outbox"
 SKEW = 60.0  # seconds: the search starts this much before the first attempt (our clock vs Slack's)
 PAGE = 200  # messages per history page (Slack's most)
 MAX_PAGES = 250  # 50,000 messages since the first attempt: beyond this the search gives up, and nothing is posted
 # Slack's answers that mean looking again later cannot help.
-LOOKUP_PERMANENT = frozenset({"channel_not_found", "not_in_channel", "missing_scope", "invalid_auth", "not_authed",
-                              "account_inactive", "thread_not_found", "is_archived"})
+LOOKUP_PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "missing_scope",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "thread_not_found",
+        "is_archived",
+    }
+)
 
 
 class Unconfirmed(Exception):
@@ -62,10 +72,17 @@ def dm_channel(client: WebClient, target: str) -> str:
 def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, cursor: str | None) -> dict:
     try:
         if thread_ts:
-            return client.conversations_replies(channel=channel, ts=thread_ts, oldest=f"{since:.6f}",
-                                                include_all_metadata=True, cursor=cursor, limit=PAGE).data
-        return client.conversations_history(channel=channel, oldest=f"{since:.6f}", include_all_metadata=True,
-                                            cursor=cursor, limit=PAGE).data
+            return client.conversations_replies(
+                channel=channel,
+                ts=thread_ts,
+                oldest=f"{since:.6f}",
+                include_all_metadata=True,
+                cursor=cursor,
+                limit=PAGE,
+            ).data
+        return client.conversations_history(
+            channel=channel, oldest=f"{since:.6f}", include_all_metadata=True, cursor=cursor, limit=PAGE
+        ).data
     except SlackApiError as exc:
         error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
         raise Unconfirmed(f"Slack said {error} to the history look-up", permanent=error in LOOKUP_PERMANENT) from exc
@@ -73,8 +90,15 @@ def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, 
         raise Unconfirmed(f"history unreachable: {exc or type(exc).__name__}", permanent=False) from exc
 
 
-def find_posted(client: WebClient, channel: str, key: str, since: float, thread_ts: str | None = None,
-                *, max_pages: int | None = None) -> str | None:
+def find_posted(
+    client: WebClient,
+    channel: str,
+    key: str,
+    since: float,
+    thread_ts: str | None = None,
+    *,
+    max_pages: int | None = None,
+) -> str | None:
     """The ts of the message carrying `key` posted after `since`, or None when the whole
     window was read and it is not there. Raises Unconfirmed when it could not be read."""
     cursor, max_pages = None, max_pages or MAX_PAGES
@@ -89,8 +113,16 @@ def find_posted(client: WebClient, channel: str, key: str, since: float, thread_
     raise Unconfirmed(f"more than {max_pages * PAGE} messages since the first attempt", permanent=True)
 
 
-def post_once(client: WebClient, target: str, key: str, *, retry: bool, since: float,
-              before_call: Callable[[], None] = lambda: None, **message: Any) -> tuple[str, str]:
+def post_once(
+    client: WebClient,
+    target: str,
+    key: str,
+    *,
+    retry: bool,
+    since: float,
+    before_call: Callable[[], None] = lambda: None,
+    **message: Any,
+) -> tuple[str, str]:
     """Post `message` to `target` unless a post with `key` is already there; returns (channel, ts).
 
     `since` is when the first attempt started. `before_call` runs right before the post
@@ -99,8 +131,9 @@ def post_once(client: WebClient, target: str, key: str, *, retry: bool, since: f
     if retry and (ts := find_posted(client, channel, key, since - SKEW, message.get("thread_ts"))):
         return channel, ts
     before_call()
-    response = client.chat_postMessage(channel=channel, metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
-                                       **message)
+    response = client.chat_postMessage(
+        channel=channel, metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}}, **message
+    )
     return response["channel"], response["ts"]
 
 
@@ -116,8 +149,9 @@ class _PinnedConnection(http.client.HTTPConnection):
     """HTTP(S) to a host name, over a socket to addresses already checked: the name is not
     resolved again, while the Host header, TLS SNI and certificate check use the name."""
 
-    def __init__(self, target: Target, addresses: list[tuple[int, tuple]], timeout: float,
-                 tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, target: Target, addresses: list[tuple[int, tuple]], timeout: float, tls: ssl.SSLContext | None
+    ) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
         self.addresses, self.tls = addresses, tls
         self.default_port = 443 if tls is not None else 80  # the Host header names the port only when not this
@@ -142,9 +176,17 @@ class _PinnedConnection(http.client.HTTPConnection):
         raise failure or OSError("no address to connect to")
 
 
-def post_callback(url: str, payload: dict[str, Any], *, secret: str, key: str, timeout: float,
-                  allow: Allowlist = NOTHING, resolver: Resolver = socket.getaddrinfo,
-                  tls: ssl.SSLContext | None = None) -> CallbackResult:
+def post_callback(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    secret: str,
+    key: str,
+    timeout: float,
+    allow: Allowlist = NOTHING,
+    resolver: Resolver = socket.getaddrinfo,
+    tls: ssl.SSLContext | None = None,
+) -> CallbackResult:
     """POST `payload` to `url`, signed, once. The target is checked again here (the URL was
     accepted under the rule as it was then; a name is judged only now, by every address it
     resolves to), and the connection goes to the checked addresses. A redirect is not
@@ -177,7 +219,11 @@ def post_callback(url: str, payload: dict[str, Any], *, secret: str, key: str, t
     if 200 <= status < 300:
         return CallbackResult(True, status, f"HTTP {status}")
     if 300 <= status < 400:
-        return CallbackResult(False, status, f"callback answered a redirect (HTTP {status}); it is not followed: "
-                                             "give the final URL", permanent=True)
+        return CallbackResult(
+            False,
+            status,
+            f"callback answered a redirect (HTTP {status}); it is not followed: give the final URL",
+            permanent=True,
+        )
     permanent = 400 <= status < 500 and status not in (408, 425, 429)
     return CallbackResult(False, status, f"callback answered HTTP {status}", permanent)

@@ -29,11 +29,11 @@ from otp_bot.commands.briefing import briefing_message
 from otp_bot.commands.views.scorecard_image import MAX_ROWS, render_png
 from otp_bot.commands.views.scorecard_post import fallback_text, scorecard_message
 from otp_bot.store.db import Database
-from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import as_utc
-from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
 from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
 from otp_bot.store.domain.scorecard.review import Review, opener_name, weekly_review
 from otp_bot.store.models import ScheduleRun
 
@@ -64,9 +64,10 @@ class RhythmPoster:
         except TakenOver:
             log.info("%s: taken over by another poster after its lease ran out; not posting", claim.key)
             return Outcome(claim.id, "retrying", note="taken over by another poster")
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the run
+        except Exception as exc:
             permanent = isinstance(exc, DomainError) or (
-                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT)
+                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT
+            )
             error = describe(exc)
             log.warning("%s (attempt %d) failed: %s", claim.key, claim.attempt, error)
             with self.db.session() as session:
@@ -85,8 +86,17 @@ class RhythmPoster:
     # ------------------------------------------------------------------ the posts
 
     def _post(self, claim: schedules.Claim, key: str, target: str, **message: Any) -> tuple[str, str]:
-        return post_once(self.client, target, key, retry=claim.is_retry, since=claim.since.timestamp(),
-                         before_call=lambda: self._confirm(claim), unfurl_links=False, unfurl_media=False, **message)
+        return post_once(
+            self.client,
+            target,
+            key,
+            retry=claim.is_retry,
+            since=claim.since.timestamp(),
+            before_call=lambda: self._confirm(claim),
+            unfurl_links=False,
+            unfurl_media=False,
+            **message,
+        )
 
     def _main(self, claim: schedules.Claim, message: dict[str, Any]) -> tuple[str, str]:
         if claim.posted_ts:  # recorded before a crash: the rest of the run continues from it
@@ -117,8 +127,9 @@ class RhythmPoster:
         with self.db.session(readonly=True) as session:
             review = self._review(session, claim.due_at)
             openers = _openers(session, review)
-        message = scorecard_message(review, run_id=claim.id, openers=openers, late_by=claim.late_by,
-                                    due_at=claim.due_at)
+        message = scorecard_message(
+            review, run_id=claim.id, openers=openers, late_by=claim.late_by, due_at=claim.due_at
+        )
         channel, ts = self._main(claim, {"text": message.text, "blocks": message.blocks})
         note = None
         if not claim.file_id:
@@ -126,8 +137,14 @@ class RhythmPoster:
             if error is not None:
                 # The image is the glance; the same picture as text keeps the post whole.
                 note = f"image not uploaded ({error}); text fallback posted"
-                self._post(claim, f"{claim.key}:fallback", channel, thread_ts=ts, reply_broadcast=True,
-                           text=fallback_text(review, error))
+                self._post(
+                    claim,
+                    f"{claim.key}:fallback",
+                    channel,
+                    thread_ts=ts,
+                    reply_broadcast=True,
+                    text=fallback_text(review, error),
+                )
         self._replies(claim, channel, ts, message.replies)
         return channel, ts, note
 
@@ -137,14 +154,18 @@ class RhythmPoster:
             png = render_png(review)
             self._confirm(claim)
             response = self.client.files_upload_v2(
-                channel=channel, file=png, filename=f"scorecard-{claim.period}.png",
-                title=f"Scorecard {review.first} to {review.last}", initial_comment=summary,
+                channel=channel,
+                file=png,
+                filename=f"scorecard-{claim.period}.png",
+                title=f"Scorecard {review.first} to {review.last}",
+                initial_comment=summary,
                 alt_txt=f"Heat-map of {min(len(review.rows), MAX_ROWS)} of {review.metrics} metrics over "
-                        f"{len(review.weeks)} weeks, off track first; {review.off_track_count} off track")
+                f"{len(review.weeks)} weeks, off track first; {review.off_track_count} off track",
+            )
             file_id = response["file"]["id"]
         except TakenOver:
             raise
-        except Exception as exc:  # noqa: BLE001 - without its image the post still goes out
+        except Exception as exc:
             log.warning("%s: chart image not uploaded: %s", claim.key, describe(exc))
             return describe(exc)
         with self.db.session() as session:
@@ -160,8 +181,9 @@ class RhythmPoster:
             review = self._review(session, as_utc(run.due_at))
             openers = _openers(session, review)
             late_by = as_utc(run.claimed_at) - as_utc(run.due_at) if run.late else None
-            message = scorecard_message(review, run_id=run.id, openers=openers, late_by=late_by,
-                                        due_at=as_utc(run.due_at))
+            message = scorecard_message(
+                review, run_id=run.id, openers=openers, late_by=late_by, due_at=as_utc(run.due_at)
+            )
             channel, ts = run.posted_channel, run.posted_ts
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 

@@ -23,8 +23,8 @@ from slack_sdk import WebClient
 from otp_bot.bot.runtime.rhythm_posts import Outcome, RhythmPoster
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart import cache as chart_cache
-from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.rhythm import schedules
 
 log = logging.getLogger("otp_bot.scheduler")
 JOB_PREFIX = "schedule:"
@@ -38,14 +38,25 @@ class SchedulerSettings(BaseSettings):
 
 
 class RhythmScheduler:
-    def __init__(self, db: Database, client: WebClient, settings: SchedulerSettings | None = None,
-                 poster: RhythmPoster | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        settings: SchedulerSettings | None = None,
+        poster: RhythmPoster | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings or SchedulerSettings()
         self.poster = poster or RhythmPoster(db, client)
-        self._aps = BackgroundScheduler(timezone=dt.UTC, job_defaults={
-            # Late or coalesced fires all lead to the same decision: the store's, in `fire`.
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self._aps = BackgroundScheduler(
+            timezone=dt.UTC,
+            job_defaults={
+                # Late or coalesced fires all lead to the same decision: the store's, in `fire`.
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": None,
+            },
+        )
         self._plans: dict[str, schedules.Plan] = {}
         self._etag: str | None = None
         self._lock = threading.Lock()
@@ -57,8 +68,12 @@ class RhythmScheduler:
             return
         self._aps.start()
         # The first check runs at once: jobs built, missed runs caught up, stale claims taken over.
-        self._aps.add_job(self.check, IntervalTrigger(seconds=self.settings.check_seconds), id="otp-check",
-                          next_run_time=dt.datetime.now(dt.UTC))
+        self._aps.add_job(
+            self.check,
+            IntervalTrigger(seconds=self.settings.check_seconds),
+            id="otp-check",
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
 
     def stop(self) -> None:
         if self._aps.running:
@@ -66,8 +81,9 @@ class RhythmScheduler:
 
     def jobs(self) -> dict[str, dt.datetime | None]:
         """Schedule name -> its next fire time, as APScheduler has it."""
-        return {j.id.removeprefix(JOB_PREFIX): j.next_run_time for j in self._aps.get_jobs()
-                if j.id.startswith(JOB_PREFIX)}
+        return {
+            j.id.removeprefix(JOB_PREFIX): j.next_run_time for j in self._aps.get_jobs() if j.id.startswith(JOB_PREFIX)
+        }
 
     # ------------------------------------------------------------------ the work
 
@@ -82,7 +98,7 @@ class RhythmScheduler:
             with self.db.session() as session:
                 stale = schedules.take_over(session, now)
             return outcomes + [self.poster.perform(c) for c in stale]
-        except Exception:  # noqa: BLE001 - the next check tries again; a bad round must not stop the rhythm
+        except Exception:
             log.exception("schedule check failed; trying again at the next check")
             return []
 

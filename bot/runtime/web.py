@@ -20,17 +20,23 @@ from otp_bot.bot.agents.api import PREFIX as API_PREFIX
 from otp_bot.bot.agents.api import create_api
 from otp_bot.bot.agents.mcp_server import HttpEndpoint
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
-from otp_bot.bot.slack.ingress import SlackIngress
 from otp_bot.bot.runtime.worker import OutboxWorker
+from otp_bot.bot.slack.ingress import SlackIngress
 from otp_bot.store.db import Database
 from otp_bot.store.domain.gate.callback_targets import Allowlist
 
 
-
-def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None = None,
-                   scheduler: RhythmScheduler | None = None, *, signing_secret: str = "",
-                   callback_allow: Allowlist | None = None) -> FastAPI:
+def create_web_app(
+    db: Database,
+    bolt: App | None,
+    worker: OutboxWorker | None = None,
+    scheduler: RhythmScheduler | None = None,
+    *,
+    signing_secret: str = "",
+    callback_allow: Allowlist | None = None,
+) -> FastAPI:
     """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The outbox worker lives as long as the server: it posts approval messages for
@@ -56,8 +62,10 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
             current, head = db.current_revision(), db.head_revision()
-            checks["migrations"] = "current" if current == head else f"at {current or 'empty'}, need {head}: run `otp db upgrade`"
-        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            checks["migrations"] = (
+                "current" if current == head else f"at {current or 'empty'}, need {head}: run `otp db upgrade`"
+            )
+        except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         healthy = checks.get("database") == "ok" and checks.get("migrations") == "current"
         return JSONResponse({"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503)
@@ -67,8 +75,12 @@ def create_web_app(db: Database, bolt: App | None, worker: OutboxWorker | None =
     # Drafts submitted over the API and MCP are checked against the worker's allow-list: the one it delivers by.
     if callback_allow is None and worker is not None:
         callback_allow = worker.allow
-    web.mount(API_PREFIX, create_api(db, worker.kick if worker is not None else None, stopping=web.state.stopping,
-                                     callback_allow=callback_allow))
+    web.mount(
+        API_PREFIX,
+        create_api(
+            db, worker.kick if worker is not None else None, stopping=web.state.stopping, callback_allow=callback_allow
+        ),
+    )
     # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
     mcp = HttpEndpoint(db, worker.kick if worker is not None else None, callback_allow=callback_allow)
     web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])

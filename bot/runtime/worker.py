@@ -20,27 +20,54 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
+from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.blocks import section
 from otp_bot.commands.views.messages import mirror_text
 from otp_bot.commands.views.render import escape
 from otp_bot.store.db import Database
-from otp_bot.store.domain.agents import bus
-from otp_bot.store.domain.gate import delivery as draft_delivery, timers as draft_timers, drafts, queries as gate_queries
 from otp_bot.store.domain import outbox
+from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.gate import (
+    delivery as draft_delivery,
+)
+from otp_bot.store.domain.gate import (
+    drafts,
+)
+from otp_bot.store.domain.gate import (
+    queries as gate_queries,
+)
+from otp_bot.store.domain.gate import (
+    timers as draft_timers,
+)
 from otp_bot.store.domain.gate.flags import expire_flags
 from otp_bot.store.models import Holder
 
 log = logging.getLogger("otp_bot.worker")
 
 # Slack errors that no retry can fix: the item fails at once, visibly.
-PERMANENT = frozenset({"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "cant_update_message",
-                       "user_not_found", "cannot_dm_bot", "invalid_blocks", "msg_too_long", "no_text",
-                       "invalid_auth", "not_authed", "account_inactive", "missing_scope", "restricted_action"})
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "message_not_found",
+        "cant_update_message",
+        "user_not_found",
+        "cannot_dm_bot",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "missing_scope",
+        "restricted_action",
+    }
+)
 
 
 LEASE_MARGIN = 2.0  # seconds the lease must exceed the longest call by
@@ -61,11 +88,15 @@ class OutboxWorker:
         self.allow = self.settings.allowlist  # OTP_CALLBACK_ALLOW: non-public callback targets an operator allows
         longest = max(float(getattr(client, "timeout", 0) or 0), self.settings.callback_timeout_seconds)
         if self.settings.lease_seconds < longest + LEASE_MARGIN:
-            raise ConfigError(f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
-                              f"({longest:g} s, the Slack or callback timeout) by {LEASE_MARGIN:g} s")
+            raise ConfigError(
+                f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
+                f"({longest:g} s, the Slack or callback timeout) by {LEASE_MARGIN:g} s"
+            )
         self.lease = dt.timedelta(seconds=self.settings.lease_seconds)
         # Claim no more than can be worked within one lease: items late in a batch would lapse.
-        self.batch = self.settings.outbox_batch or max(1, min(20, int(self.settings.lease_seconds // max(longest, 1.0))))
+        self.batch = self.settings.outbox_batch or max(
+            1, min(20, int(self.settings.lease_seconds // max(longest, 1.0)))
+        )
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,7 +126,7 @@ class OutboxWorker:
                     self.sweep()
                 while self.run_once() and not self._stop.is_set():
                     pass
-            except Exception:  # noqa: BLE001 - the worker outlives any one failure (a database restart, say)
+            except Exception:
                 log.exception("outbox worker: a round failed; trying again shortly")
             self._wake.wait(self.settings.poll_seconds)
             self._wake.clear()
@@ -112,7 +143,9 @@ class OutboxWorker:
             claimed = outbox.claim(session, limit=limit or self.batch, lease=self.lease, now=now)
             for item in claimed:
                 if item.kind == "deliver":
-                    draft_delivery.delivery_attempted(session, item.draft_id, item.attempt, item.payload.get("destination", ""))
+                    draft_delivery.delivery_attempted(
+                        session, item.draft_id, item.attempt, item.payload.get("destination", "")
+                    )
         for item in claimed:
             self._run(item)
         return len(claimed)
@@ -123,15 +156,18 @@ class OutboxWorker:
         except TakenOver:
             log.info("outbox %s: taken over by another worker after its lease ran out; not calling out", item.key)
             return
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item
-            permanent = isinstance(exc, (Permanent, DomainError)) or (
-                isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT) or (
-                isinstance(exc, Unconfirmed) and exc.permanent)
+        except Exception as exc:
+            permanent = (
+                isinstance(exc, (Permanent, DomainError))
+                or (isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT)
+                or (isinstance(exc, Unconfirmed) and exc.permanent)
+            )
             error = _describe(exc)
             log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
             with self.db.session() as session:
-                last = outbox.fail(session, item.id, item.fence, error, permanent=permanent,
-                                   backoff=self.settings.retry_backoff)
+                last = outbox.fail(
+                    session, item.id, item.fence, error, permanent=permanent, backoff=self.settings.retry_backoff
+                )
                 if last and item.kind == "deliver":
                     draft_delivery.mark_delivery_failed(session, item.draft_id, error)
             if last and item.kind == "deliver":
@@ -161,8 +197,15 @@ class OutboxWorker:
         single = key is None  # the item's one post (a reminder posts several, each under its own key)
         if single and item.landed is not None:
             return item.landed
-        channel, ts = post_once(self.client, target, key or item.key, retry=item.is_retry, since=self._since(item),
-                                before_call=lambda: self._confirm(item), **message)
+        channel, ts = post_once(
+            self.client,
+            target,
+            key or item.key,
+            retry=item.is_retry,
+            since=self._since(item),
+            before_call=lambda: self._confirm(item),
+            **message,
+        )
         if single:
             self._landed(item, channel, ts)
         return channel, ts
@@ -216,30 +259,50 @@ class OutboxWorker:
             return {"skipped": f"draft is {c.draft.status}"}
         decided = {d.holder_id for d in c.draft.decisions}
         with self.db.session(readonly=True) as session:
-            people = [h.slack_user for h in session.query(Holder).filter(Holder.id.in_(c.draft.approvers))
-                      if h.slack_user and h.id not in decided]
+            people = [
+                h.slack_user
+                for h in session.query(Holder).filter(Holder.id.in_(c.draft.approvers))
+                if h.slack_user and h.id not in decided
+            ]
         posted = []
         for m in c.draft.messages:
             # A reply in the approval message's thread: the reminder sits beside what it is about.
-            _, ts = self._post(item, m.channel, f"{item.key}:{m.ts}", thread_ts=m.ts,
-                               text=messages.reminder_text(c, people))
+            _, ts = self._post(
+                item, m.channel, f"{item.key}:{m.ts}", thread_ts=m.ts, text=messages.reminder_text(c, people)
+            )
             posted.append(ts)
         return {"posted": posted}
 
     def _deliver(self, item: outbox.Claimed) -> dict[str, Any]:
         with self.db.session(readonly=True) as session:
-            draft = draft_delivery.deliverable(session, item.draft_id)  # refuses anything not approved, whoever queued it
+            draft = draft_delivery.deliverable(
+                session, item.draft_id
+            )  # refuses anything not approved, whoever queued it
             text, destination = draft.final_body, draft.destination
-            payload = {"draft_id": draft.id, "status": draft.status, "kind": draft.kind, "subject": draft.subject,
-                       "seat": draft.seat_id, "title": draft.title, "text": text, "edited": draft.edited,
-                       "outcome": drafts.outcome(session, draft)}
+            payload = {
+                "draft_id": draft.id,
+                "status": draft.status,
+                "kind": draft.kind,
+                "subject": draft.subject,
+                "seat": draft.seat_id,
+                "title": draft.title,
+                "text": text,
+                "edited": draft.edited,
+                "outcome": drafts.outcome(session, draft),
+            }
         if destination.lower().startswith(("https://", "http://")):
             secret = self.settings.callback_secret
             if secret is None or not secret.get_secret_value():
                 raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
             self._confirm(item)
-            result = post_callback(destination, payload, secret=secret.get_secret_value(), key=item.key,
-                                   timeout=self.settings.callback_timeout_seconds, allow=self.allow)
+            result = post_callback(
+                destination,
+                payload,
+                secret=secret.get_secret_value(),
+                key=item.key,
+                timeout=self.settings.callback_timeout_seconds,
+                allow=self.allow,
+            )
             if not result.ok:
                 raise (Permanent if result.permanent else RuntimeError)(result.detail)
             return {"destination": destination, "status": result.status}
@@ -251,8 +314,9 @@ class OutboxWorker:
         with self.db.session(readonly=True) as session:
             message = bus.get_message(session, item.payload["message_id"])
             text, thread_ts = mirror_text(message), bus.mirror_thread_ts(session, message)
-        channel, ts = self._post(item, item.payload["channel"], text=text, thread_ts=thread_ts,
-                                 unfurl_links=False, unfurl_media=False)
+        channel, ts = self._post(
+            item, item.payload["channel"], text=text, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False
+        )
         return {"channel": channel, "ts": ts}
 
 
@@ -260,4 +324,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
         return f"Slack said {exc.response.get('error') or exc.response.status_code}"
     return str(exc) or type(exc).__name__
-

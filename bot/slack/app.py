@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from otp_bot.bot.runtime.worker import OutboxWorker
+from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.errors import friendly
 from otp_bot.bot.slack.identity import IdentityResolver
 from otp_bot.bot.slack.settings import SlackSettings
-from otp_bot.bot.slack.client import make_client
-from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.store.db import Database
 from otp_bot.store.domain.inbound import first_delivery
 
@@ -54,15 +54,18 @@ class Deps:
     client: WebClient
     identity: IdentityResolver
     worker: OutboxWorker
-    work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="otp-work"))
+    work: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="otp-work")
+    )
 
     def kick(self) -> None:
         """Something was queued for Slack: send it now, not at the next poll."""
         self.worker.kick()
 
 
-def create_app(db: Database, settings: SlackSettings, *, client: WebClient | None = None,
-               verify_token: bool = True) -> tuple[App, Deps]:
+def create_app(
+    db: Database, settings: SlackSettings, *, client: WebClient | None = None, verify_token: bool = True
+) -> tuple[App, Deps]:
     """Build the app. Raises ConfigError when the bot token or signing secret is missing."""
     settings.require("bot_token", "signing_secret")
     client = client or make_client(settings.secret("bot_token"), settings.base_url, settings.timeout_seconds)
@@ -76,14 +79,14 @@ def create_app(db: Database, settings: SlackSettings, *, client: WebClient | Non
     deps = Deps(db=db, client=client, identity=IdentityResolver(client), worker=OutboxWorker(db, client))
 
     @app.middleware
-    def store(context, next):  # noqa: A002 - Bolt's name
+    def store(context, next):
         # Listeners open their own unit of work from this; a session cannot outlive the
         # request here, because the listener keeps running after the ack.
         context["db"] = db
         return next()
 
     @app.middleware
-    def once_per_event(body, next):  # noqa: A002
+    def once_per_event(body, next):
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             with db.session() as session:

@@ -15,8 +15,14 @@ from slack_sdk.http_retry.state import RetryState
 # stretch the call past the outbox lease that fences it (see bot/runtime/worker.py), so the
 # longest a post can take is the client's timeout. Reads and idempotent writes (update,
 # publish) are safe to retry here.
-NOT_SAFE_TO_RETRY = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "files.completeUploadExternal",
-                     "conversations.open", "views.open")
+NOT_SAFE_TO_RETRY = (
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.scheduleMessage",
+    "files.completeUploadExternal",
+    "conversations.open",
+    "views.open",
+)
 DEFAULT_TIMEOUT = 10  # seconds per Slack call; the outbox lease must exceed it
 
 
@@ -25,8 +31,14 @@ def _unsafe(request: HttpRequest) -> bool:
 
 
 class _OnlySafe:
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         if _unsafe(request):
             return False
         return super()._can_retry(state=state, request=request, response=response, error=error)

@@ -112,7 +112,7 @@ class SlackIngress:
         try:
             with self.db.session() as session:
                 return first_request(session, signature)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # The request is genuinely Slack's; with the store down its listener will say so.
             # Refusing here would turn a store hiccup into lost clicks.
             log.warning("could not check for a replay (%s); handling the request", type(exc).__name__)
@@ -126,5 +126,6 @@ def _already_handled(body: bytes) -> Response:
     """An ack Slack would accept: a slash command shows the sentence, ephemerally."""
     if b"command=" in body and not body.lstrip().startswith(b"{"):
         return JSONResponse({"response_type": "ephemeral", "text": ALREADY_HANDLED})
-    return Response(status_code=200, content=json.dumps({"ok": True, "note": ALREADY_HANDLED}),
-                    media_type="application/json")
+    return Response(
+        status_code=200, content=json.dumps({"ok": True, "note": ALREADY_HANDLED}), media_type="application/json"
+    )

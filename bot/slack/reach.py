@@ -19,8 +19,9 @@ log = logging.getLogger("otp_bot.slack")
 _quiet = logging.getLogger("otp_bot.slack.probe")  # slack-sdk logs each failed call at ERROR: one line is ours
 _quiet.setLevel(logging.CRITICAL)
 
-TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                           "not_allowed_token_type"})
+TOKEN_REFUSED = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}
+)
 PROBE_TIMEOUT = 5  # seconds; an unroutable address must not hold the start up for long
 BACKOFF = (2, 5, 10, 30, 60)  # seconds between background probes; the last repeats
 
@@ -32,8 +33,9 @@ class TokenRefused(Exception):
 def probe(token: str, base_url: str) -> str | None:
     """None when Slack answers auth.test for this token; otherwise why it could not be reached.
     Raises TokenRefused when Slack answered and refused the token."""
-    client = WebClient(token=token, base_url=base_url, timeout=PROBE_TIMEOUT, logger=_quiet,
-                       retry_handlers=[])  # one try: the watch is the retry
+    client = WebClient(
+        token=token, base_url=base_url, timeout=PROBE_TIMEOUT, logger=_quiet, retry_handlers=[]
+    )  # one try: the watch is the retry
     try:
         client.auth_test()
         return None
@@ -42,7 +44,7 @@ def probe(token: str, base_url: str) -> str | None:
         if error in TOKEN_REFUSED:
             raise TokenRefused(f"Slack refused SLACK_BOT_TOKEN ({error}): check the bot token") from None
         return f"Slack answered HTTP {exc.response.status_code}" + (f" ({error})" if error else "")
-    except Exception as exc:  # noqa: BLE001 - connection refused, DNS, timeout, TLS: all "unreachable"
+    except Exception as exc:
         reason = getattr(exc, "reason", None) or exc
         return str(getattr(reason, "strerror", None) or reason)[:200]
 

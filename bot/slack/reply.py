@@ -6,18 +6,21 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from otp_bot.commands.views.blocks import MAX_BLOCKS
 from otp_bot.commands.dispatch import is_read_only
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views.blocks import MAX_BLOCKS
 
 SHARE_ACTION = "otp_share"
 
 
 def share_button(text: str) -> dict[str, Any]:
     # The button carries the command itself (at most 2,000 characters; /otp text is far shorter).
-    return ActionsBlock(block_id="otp_share_block", elements=[
-        ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=text[:2000]),
-    ]).to_dict()
+    return ActionsBlock(
+        block_id="otp_share_block",
+        elements=[
+            ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=text[:2000]),
+        ],
+    ).to_dict()
 
 
 def answer_payload(reply: Reply, text: str, *, share: bool = False) -> dict[str, Any]:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from otp_bot.commands.views.render import truncate
 
@@ -28,7 +35,9 @@ def section(mrkdwn: str) -> dict[str, Any]:
 
 
 def fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    return SectionBlock(fields=[MarkdownTextObject(text=truncate(f"*{k}*\n{v}", 2000)) for k, v in pairs[:10]]).to_dict()
+    return SectionBlock(
+        fields=[MarkdownTextObject(text=truncate(f"*{k}*\n{v}", 2000)) for k, v in pairs[:10]]
+    ).to_dict()
 
 
 def context(*mrkdwn: str) -> dict[str, Any]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.chart.directory import SeatCard
+from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.scorecard.metrics import STATUS_WINDOW, MetricRow
 from otp_bot.store.models import Holder, Seat
 
-STATUS_EMOJI = {"green": ":large_green_circle:", "yellow": ":large_yellow_circle:", "red": ":red_circle:", "none": ":white_circle:"}
+STATUS_EMOJI = {
+    "green": ":large_green_circle:",
+    "yellow": ":large_yellow_circle:",
+    "red": ":red_circle:",
+    "none": ":white_circle:",
+}
 TREND = {"up": "↑", "down": "↓", "flat": "→", None: " "}
 
 
@@ -27,7 +32,11 @@ def seat_holder_text(seat: Seat) -> str:
 
 def card_holder_text(seat: SeatCard) -> str:
     """`seat_holder_text` for a seat as the directory keeps it."""
-    return named_holder_text(seat.holder, seat.holder_kind) if seat.holder and seat.holder_kind else vacancy_text(seat.status)
+    return (
+        named_holder_text(seat.holder, seat.holder_kind)
+        if seat.holder and seat.holder_kind
+        else vacancy_text(seat.status)
+    )
 
 
 def vacancy_text(status: str) -> str:

@@ -9,18 +9,25 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otp_bot.commands.views.describe import holder_text
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import as_utc
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate.queries import Step, history
 from otp_bot.store.models import Draft, Flag
 
 # What each audit action means to a reader of a draft's history.
 STEPS = {
-    "draft.submitted": "submitted", "draft.held": "held", "draft.released": "released to approval",
-    "draft.approve": "approved", "draft.reject": "rejected", "draft.withdrawn": "withdrawn",
-    "draft.expired": "expired", "draft.reminded": "approvers reminded", "draft.escalated": "escalated",
-    "draft.delivery.attempt": "delivery attempted", "draft.delivered": "delivered",
+    "draft.submitted": "submitted",
+    "draft.held": "held",
+    "draft.released": "released to approval",
+    "draft.approve": "approved",
+    "draft.reject": "rejected",
+    "draft.withdrawn": "withdrawn",
+    "draft.expired": "expired",
+    "draft.reminded": "approvers reminded",
+    "draft.escalated": "escalated",
+    "draft.delivery.attempt": "delivery attempted",
+    "draft.delivered": "delivered",
     "draft.delivery.failed": "delivery failed",
 }
 
@@ -51,9 +58,16 @@ def status_word(draft: Draft) -> str:
 
 def line(draft: Draft, now: dt.datetime) -> dict[str, Any]:
     """One draft in a list; long fields cut so a line stays short."""
-    return {"id": draft.id, "status": status_word(draft), "seat": draft.seat.title[:60], "seat_id": draft.seat_id,
-            "kind": draft.kind, "subject": draft.subject[:60], "title": draft.title[:80],
-            "age": age(draft.queued_at or draft.created_at, now)}
+    return {
+        "id": draft.id,
+        "status": status_word(draft),
+        "seat": draft.seat.title[:60],
+        "seat_id": draft.seat_id,
+        "kind": draft.kind,
+        "subject": draft.subject[:60],
+        "title": draft.title[:80],
+        "age": age(draft.queued_at or draft.created_at, now),
+    }
 
 
 def _step(step: Step) -> dict[str, Any]:
@@ -66,8 +80,14 @@ def _step(step: Step) -> dict[str, Any]:
         note = f"to {detail.get('to')}"
     if step.action == "draft.delivery.attempt":
         note = f"attempt {detail.get('attempt')} to {detail.get('destination')}"
-    return {"at": iso(step.at), "when": stamp(step.at), "who": step.who, "action": step.action, "what": what,
-            "note": str(note)[:300]}
+    return {
+        "at": iso(step.at),
+        "when": stamp(step.at),
+        "who": step.who,
+        "action": step.action,
+        "what": what,
+        "note": str(note)[:300],
+    }
 
 
 def record(session: Session, draft: Draft) -> dict[str, Any]:
@@ -78,8 +98,12 @@ def record(session: Session, draft: Draft) -> dict[str, Any]:
         "status": draft.status,
         "outcome": drafts.outcome(session, draft),
         "seat": {"id": draft.seat_id, "title": draft.seat.title},
-        "drafter": {"id": draft.drafted_by, "name": draft.drafter.name, "kind": draft.drafter.kind,
-                    "shown": holder_text(draft.drafter)},
+        "drafter": {
+            "id": draft.drafted_by,
+            "name": draft.drafter.name,
+            "kind": draft.drafter.kind,
+            "shown": holder_text(draft.drafter),
+        },
         "accountable": human.name if human else None,
         "submitted_by": draft.submitted_by,
         "kind": draft.kind,
@@ -92,10 +116,15 @@ def record(session: Session, draft: Draft) -> dict[str, Any]:
         "hold_reason": draft.hold_reason,
         "held_by_policy": draft.held_by_policy,
         "reason": draft.reason,
-        "route": {"channel": draft.route_channel or None, "approvers": list(draft.approvers),
-                  "approver_names": drafts.approver_names(session, draft), "usergroup": draft.usergroup,
-                  "required": draft.required, "approvals": len(drafts.approvals(draft)),
-                  "escalated_to": draft.escalated_to},
+        "route": {
+            "channel": draft.route_channel or None,
+            "approvers": list(draft.approvers),
+            "approver_names": drafts.approver_names(session, draft),
+            "usergroup": draft.usergroup,
+            "required": draft.required,
+            "approvals": len(drafts.approvals(draft)),
+            "escalated_to": draft.escalated_to,
+        },
         "destination": draft.destination,
         "delivery": draft.delivery,
         "delivery_error": draft.delivery_error,
@@ -104,9 +133,19 @@ def record(session: Session, draft: Draft) -> dict[str, Any]:
         "expires_at": iso(draft.expires_at),
         "decided_at": iso(draft.decided_at),
         "delivered_at": iso(draft.delivered_at),
-        "decisions": [{"holder": d.holder_id, "name": d.holder.name, "verdict": d.verdict, "at": iso(d.at),
-                       "when": stamp(d.at), "reason": d.reason, "edited": d.edited_body is not None,
-                       "edited_text": d.edited_body} for d in draft.decisions],
+        "decisions": [
+            {
+                "holder": d.holder_id,
+                "name": d.holder.name,
+                "verdict": d.verdict,
+                "at": iso(d.at),
+                "when": stamp(d.at),
+                "reason": d.reason,
+                "edited": d.edited_body is not None,
+                "edited_text": d.edited_body,
+            }
+            for d in draft.decisions
+        ],
         "messages": [{"channel": m.channel, "ts": m.ts, "purpose": m.purpose} for m in draft.messages],
         "history": [_step(s) for s in history(session, draft.id)],
     }
@@ -114,6 +153,14 @@ def record(session: Session, draft: Draft) -> dict[str, Any]:
 
 def flag_view(flag: Flag) -> dict[str, Any]:
     holder = flag.seat.holder
-    return {"subject": flag.subject, "flag": flag.flag, "seat": flag.seat.title, "seat_id": flag.seat_id,
-            "by": holder.name if holder else None, "reason": flag.reason, "set_at": stamp(flag.set_at),
-            "until": stamp(flag.until), "lifted_at": stamp(flag.lifted_at)}
+    return {
+        "subject": flag.subject,
+        "flag": flag.flag,
+        "seat": flag.seat.title,
+        "seat_id": flag.seat_id,
+        "by": holder.name if holder else None,
+        "reason": flag.reason,
+        "set_at": stamp(flag.set_at),
+        "until": stamp(flag.until),
+        "lifted_at": stamp(flag.lifted_at),
+    }

@@ -20,8 +20,12 @@ def seat_ref(seat: Seat) -> dict[str, Any]:
 
 
 def overdue(message: Message, now: dt.datetime) -> bool:
-    return (message.performative == "REQUEST" and message.status != "answered" and message.deadline is not None
-            and as_utc(message.deadline) < now)
+    return (
+        message.performative == "REQUEST"
+        and message.status != "answered"
+        and message.deadline is not None
+        and as_utc(message.deadline) < now
+    )
 
 
 def view(message: Message, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -49,13 +53,21 @@ def view(message: Message, now: dt.datetime | None = None) -> dict[str, Any]:
 def line(message: Message, now: dt.datetime) -> dict[str, Any]:
     """One message in a list: long fields cut so a line stays short."""
     body = " ".join(message.body.split())
-    return {"id": message.id, "performative": message.performative, "subject": message.subject[:120],
-            "from": message.from_seat.title[:60], "from_id": message.from_seat_id,
-            "by": message.from_seat.holder.name if message.from_seat.holder else None,
-            "to": message.to_seat.title[:60], "age": age(message.created_at, now), "status": message.status,
-            "deadline": stamp(message.deadline), "overdue": overdue(message, now),
-            "in_reply_to": message.in_reply_to,
-            "preview": body[:PREVIEW] + ("…" if len(body) > PREVIEW else "")}
+    return {
+        "id": message.id,
+        "performative": message.performative,
+        "subject": message.subject[:120],
+        "from": message.from_seat.title[:60],
+        "from_id": message.from_seat_id,
+        "by": message.from_seat.holder.name if message.from_seat.holder else None,
+        "to": message.to_seat.title[:60],
+        "age": age(message.created_at, now),
+        "status": message.status,
+        "deadline": stamp(message.deadline),
+        "overdue": overdue(message, now),
+        "in_reply_to": message.in_reply_to,
+        "preview": body[:PREVIEW] + ("…" if len(body) > PREVIEW else ""),
+    }
 
 
 def mirror_text(message: Message) -> Mrkdwn:

@@ -40,8 +40,11 @@ def render_png(review: Review, *, max_rows: int = MAX_ROWS, dpi: int = 110) -> b
     ax.set_ylim(n, 0)
     ax.set_xticks([i + 0.5 for i in range(len(weeks))], [label(w, "weekly")[-3:] for w in weeks], fontsize=9)
     ax.xaxis.tick_top()
-    ax.set_yticks([i + 0.5 for i in range(len(rows))],
-                  [_plain(truncate(f"{r.row.metric.name} · {r.seat.title}", 52)) for r in rows], fontsize=10)
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(rows))],
+        [_plain(truncate(f"{r.row.metric.name} · {r.seat.title}", 52)) for r in rows],
+        fontsize=10,
+    )
     for tick, r in zip(ax.get_yticklabels(), rows, strict=False):
         if r.off_track:
             tick.set_color(COLORS[1])
@@ -54,23 +57,54 @@ def render_png(review: Review, *, max_rows: int = MAX_ROWS, dpi: int = 110) -> b
         shown = r.row.show(latest.value) if latest else "no value"
         holder = r.seat.holder.name if r.seat.holder else r.seat.status
         text = f"{shown} vs {r.row.describe_goal()} {ARROW[r.row.trend]}  {truncate(holder, 24)}"
-        ax.text(len(weeks) + 0.25, i + 0.5, _plain(text), va="center", fontsize=9.5,
-                color=COLORS[1] if r.off_track else "#333333", clip_on=False)
+        ax.text(
+            len(weeks) + 0.25,
+            i + 0.5,
+            _plain(text),
+            va="center",
+            fontsize=9.5,
+            color=COLORS[1] if r.off_track else "#333333",
+            clip_on=False,
+        )
     shown_off = sum(1 for r in rows if r.off_track)
     if 0 < shown_off < len(rows):
         ax.axhline(shown_off, color="#333333", linewidth=1.2)
     off = review.off_track_count
 
     height = 2.2 + 0.34 * n
-    fig.text(0.02, 1 - 0.35 / height, _plain(truncate(f"{review.org}: scorecard, {review.first} to {review.last}", 90)),
-             fontsize=16, fontweight="bold", va="top")
-    shown_rows = f"; showing {len(rows)} of {review.metrics:,}, off track first" if review.metrics > len(rows) else \
-        "; off track first"
-    fig.text(0.02, 1 - 0.75 / height, f"{off:,} of {review.metrics:,} metrics off track{shown_rows}", fontsize=11,
-             color=COLORS[1] if off else "#333333", va="top")
-    fig.legend(handles=[Patch(color=COLORS[2], label="on track"), Patch(color=COLORS[1], label="off track"),
-                        Patch(color=COLORS[0], label="no value")],
-               loc="upper right", ncols=3, frameon=False, fontsize=10, bbox_to_anchor=(0.98, 1 - 0.25 / height))
+    fig.text(
+        0.02,
+        1 - 0.35 / height,
+        _plain(truncate(f"{review.org}: scorecard, {review.first} to {review.last}", 90)),
+        fontsize=16,
+        fontweight="bold",
+        va="top",
+    )
+    shown_rows = (
+        f"; showing {len(rows)} of {review.metrics:,}, off track first"
+        if review.metrics > len(rows)
+        else "; off track first"
+    )
+    fig.text(
+        0.02,
+        1 - 0.75 / height,
+        f"{off:,} of {review.metrics:,} metrics off track{shown_rows}",
+        fontsize=11,
+        color=COLORS[1] if off else "#333333",
+        va="top",
+    )
+    fig.legend(
+        handles=[
+            Patch(color=COLORS[2], label="on track"),
+            Patch(color=COLORS[1], label="off track"),
+            Patch(color=COLORS[0], label="no value"),
+        ],
+        loc="upper right",
+        ncols=3,
+        frameon=False,
+        fontsize=10,
+        bbox_to_anchor=(0.98, 1 - 0.25 / height),
+    )
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=dpi, facecolor="white")
     return out.getvalue()

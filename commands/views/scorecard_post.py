@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBlock
 
+from otp_bot.commands.scorecard import SEATS_PER_PAGE, _seat_view
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.render import render, truncate
-from otp_bot.commands.scorecard import SEATS_PER_PAGE, _seat_view
 from otp_bot.store.domain.scorecard.review import Review, ReviewRow
 
 FOLLOW_UP_ACTION = "otp_followup"  # + "_<n>": unique within the message; the value says which metric
@@ -22,8 +22,14 @@ MAX_BUTTONS = 15
 MAX_REPLIES = 8
 FALLBACK_ROWS = 40
 MARK = {True: "✓", False: "✗", None: "·"}
-TREND = {(True, "up"): "rising, better", (True, "down"): "falling, worse", (False, "up"): "rising, worse",
-         (False, "down"): "falling, better", (None, "up"): "rising", (None, "down"): "falling"}
+TREND = {
+    (True, "up"): "rising, better",
+    (True, "down"): "falling, worse",
+    (False, "up"): "rising, worse",
+    (False, "down"): "falling, better",
+    (None, "up"): "rising",
+    (None, "down"): "falling",
+}
 
 
 @dataclass
@@ -42,8 +48,12 @@ def _row_view(r: ReviewRow, review: Review, openers: dict[int, str]) -> dict[str
     value = latest.value if latest else None
     distance = r.row.goal.distance(value) if value is not None else 0.0
     return {
-        "name": truncate(r.row.metric.name, 120), "seat": truncate(r.seat.title, 80), "owner": truncate(r.owner, 120),
-        "marks": marks(r, review), "value": r.row.show(value), "goal": r.row.describe_goal(),
+        "name": truncate(r.row.metric.name, 120),
+        "seat": truncate(r.seat.title, 80),
+        "owner": truncate(r.owner, 120),
+        "marks": marks(r, review),
+        "value": r.row.show(value),
+        "goal": r.row.describe_goal(),
         "distance": r.row.show(distance) if r.row.metric.kind != "yesno" else "missed",
         "trend": TREND.get((r.row.goal.higher_is_better, r.row.trend), ""),
         "follow_up": str(r.follow_up.id) if r.follow_up else "",
@@ -60,16 +70,29 @@ def parse_follow_up_value(value: str) -> tuple[int | None, str]:
     return (int(run) or None) if run.isdigit() else None, metric
 
 
-def scorecard_message(review: Review, *, run_id: int | None, openers: dict[int, str] | None = None,
-                      late_by: dt.timedelta | None = None, due_at: dt.datetime | None = None,
-                      threaded: bool = True) -> ScorecardMessage:
+def scorecard_message(
+    review: Review,
+    *,
+    run_id: int | None,
+    openers: dict[int, str] | None = None,
+    late_by: dt.timedelta | None = None,
+    due_at: dt.datetime | None = None,
+    threaded: bool = True,
+) -> ScorecardMessage:
     """The post for `review`; `openers` names who opened each follow-up shown (by id)."""
     openers = openers or {}
     zone = ZoneInfo(review.timezone)
     off = review.off_track
-    context = {"org": review.org, "weeks": len(review.weeks), "first": review.first, "last": review.last,
-               "off": review.off_track_count, "total": review.metrics, "late": late_by is not None,
-               "due": due_at.astimezone(zone).strftime("%a %d %b %H:%M %Z") if due_at else ""}
+    context = {
+        "org": review.org,
+        "weeks": len(review.weeks),
+        "first": review.first,
+        "last": review.last,
+        "off": review.off_track_count,
+        "total": review.metrics,
+        "late": late_by is not None,
+        "due": due_at.astimezone(zone).strftime("%a %d %b %H:%M %Z") if due_at else "",
+    }
     budget = blocks.BlockBudget()
     budget.add(blocks.header(f"Scorecard review · {review.last}"))
     budget.add(blocks.context(render("scorecard/scorecard_post_head.j2", **context)))
@@ -88,16 +111,21 @@ def scorecard_message(review: Review, *, run_id: int | None, openers: dict[int, 
         notes.append("Every seat's metrics, week by week, are in the thread.")
     if notes:
         budget.close(" · ".join(notes))
-    return ScorecardMessage(render("scorecard/scorecard_post_text.j2", **context), budget.blocks,
-                            _seat_tables(review) if threaded else [])
+    return ScorecardMessage(
+        render("scorecard/scorecard_post_text.j2", **context), budget.blocks, _seat_tables(review) if threaded else []
+    )
 
 
 def _row_block(text: str, button: tuple[int, int | None, str] | None) -> dict[str, Any]:
     if button is None:
         return blocks.section(text)
     n, run_id, metric_id = button
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, blocks.SECTION_TEXT)), accessory=ButtonElement(
-        text="Follow up", action_id=f"{FOLLOW_UP_ACTION}_{n}", value=follow_up_value(run_id, metric_id))).to_dict()
+    return SectionBlock(
+        text=MarkdownTextObject(text=truncate(text, blocks.SECTION_TEXT)),
+        accessory=ButtonElement(
+            text="Follow up", action_id=f"{FOLLOW_UP_ACTION}_{n}", value=follow_up_value(run_id, metric_id)
+        ),
+    ).to_dict()
 
 
 def _seat_tables(review: Review) -> list[dict[str, Any]]:
@@ -123,19 +151,28 @@ def _seat_tables(review: Review) -> list[dict[str, Any]]:
     left = review.seat_count - shown
     if left > 0 and replies:
         page = shown // SEATS_PER_PAGE + 1
-        replies[-1] = replies[-1][:blocks.MAX_BLOCKS - 1] + [blocks.context(
-            f"and {left} more seats: `/otp scorecard --page {page}` and on")]
+        replies[-1] = replies[-1][: blocks.MAX_BLOCKS - 1] + [
+            blocks.context(f"and {left} more seats: `/otp scorecard --page {page}` and on")
+        ]
     return [{"text": f"Scorecard review {review.last}, by seat", "blocks": b} for b in replies]
 
 
 def fallback_text(review: Review, error: str) -> str:
     """What the chart image shows, as text: posted in the thread when the upload fails.
     As many rows as fit in one section, so the code block is never cut open."""
-    view = [{"marks": marks(r, review), "label": truncate(f"{r.row.metric.name} · {r.seat.title}", 70)}
-            for r in review.rows[:FALLBACK_ROWS]]
+    view = [
+        {"marks": marks(r, review), "label": truncate(f"{r.row.metric.name} · {r.seat.title}", 70)}
+        for r in review.rows[:FALLBACK_ROWS]
+    ]
     while True:
-        text = render("scorecard/scorecard_fallback.j2", error=truncate(error, 200), rows=view, first=review.first,
-                      last=review.last, more=review.metrics - len(view))
+        text = render(
+            "scorecard/scorecard_fallback.j2",
+            error=truncate(error, 200),
+            rows=view,
+            first=review.first,
+            last=review.last,
+            more=review.metrics - len(view),
+        )
         if len(text) <= blocks.SECTION_TEXT - 50 or not view:
             return text
         view = view[:-1]

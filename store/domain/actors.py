@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.reading import find_org
 from otp_bot.store.domain.chart.directory import directory
+from otp_bot.store.domain.chart.reading import find_org
 from otp_bot.store.models import Holder, Seat
 
 

@@ -53,7 +53,9 @@ def verify(session: Session) -> AuditEntry | None:
     prev = GENESIS
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
         at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
-        if entry.prev_hash != prev or entry.hash != _digest(prev, at, entry.actor, entry.action, entry.subject, entry.detail):
+        if entry.prev_hash != prev or entry.hash != _digest(
+            prev, at, entry.actor, entry.action, entry.subject, entry.detail
+        ):
             return entry
         prev = entry.hash
     return None

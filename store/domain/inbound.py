@@ -25,8 +25,10 @@ SIGNATURE_PREFIX = "sig:"
 def _claim(session: Session, key: str, now: dt.datetime) -> bool:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     claimed = session.scalar(
-        dialect.insert(InboundEvent).values(event_id=key[:64], received_at=now)
-        .on_conflict_do_nothing().returning(InboundEvent.event_id)
+        dialect.insert(InboundEvent)
+        .values(event_id=key[:64], received_at=now)
+        .on_conflict_do_nothing()
+        .returning(InboundEvent.event_id)
     )
     return claimed is not None
 
@@ -47,6 +49,9 @@ def first_request(session: Session, signature: str) -> bool:
     key = SIGNATURE_PREFIX + signature.removeprefix("v0=")[:60]  # 240 bits: no two requests share it
     claimed = _claim(session, key, now)
     if claimed:
-        session.execute(delete(InboundEvent).where(InboundEvent.event_id.startswith(SIGNATURE_PREFIX),
-                                                   InboundEvent.received_at < now - KEEP_SIGNATURES))
+        session.execute(
+            delete(InboundEvent).where(
+                InboundEvent.event_id.startswith(SIGNATURE_PREFIX), InboundEvent.received_at < now - KEEP_SIGNATURES
+            )
+        )
     return claimed

@@ -62,69 +62,140 @@ def _write(session: Session, stmt) -> int:
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
-def enqueue(session: Session, kind: str, key: str, payload: dict[str, Any] | None = None, *,
-            draft_id: int | None = None, now: dt.datetime | None = None, max_attempts: int = MAX_ATTEMPTS) -> None:
+def enqueue(
+    session: Session,
+    kind: str,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    draft_id: int | None = None,
+    now: dt.datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> None:
     """Queue work once per key: the same key queued again is a no-op."""
     now = now or utcnow()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(OutboxItem).values(
-        kind=kind, key=key[:200], draft_id=draft_id, payload=payload or {}, status="pending", attempts=0,
-        max_attempts=max_attempts, next_attempt_at=now, created_at=now, result={}, fence=0,
-    ).on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(
+        dialect.insert(OutboxItem)
+        .values(
+            kind=kind,
+            key=key[:200],
+            draft_id=draft_id,
+            payload=payload or {},
+            status="pending",
+            attempts=0,
+            max_attempts=max_attempts,
+            next_attempt_at=now,
+            created_at=now,
+            result={},
+            fence=0,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
 
 
-def claim(session: Session, *, limit: int = 20, lease: dt.timedelta = LEASE,
-          now: dt.datetime | None = None) -> list[Claimed]:
+def claim(
+    session: Session, *, limit: int = 20, lease: dt.timedelta = LEASE, now: dt.datetime | None = None
+) -> list[Claimed]:
     """Take up to `limit` due items for `lease`; other workers skip them meanwhile.
 
     Each item is taken by compare-and-set on its fence, so two workers that both saw it
     free cannot both own it; the winner's fence is the one `confirm` checks."""
     now = now or utcnow()
-    query = (select(OutboxItem.id, OutboxItem.fence)
-             .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
-                    or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until <= now))
-             .order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit))
+    query = (
+        select(OutboxItem.id, OutboxItem.fence)
+        .where(
+            OutboxItem.status == "pending",
+            OutboxItem.next_attempt_at <= now,
+            or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until <= now),
+        )
+        .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     out = []
     for item_id, fence in session.execute(query).all():
-        won = _write(session, update(OutboxItem).where(*_unchanged(item_id, fence))
-                     .values(fence=fence + 1, attempts=OutboxItem.attempts + 1, locked_until=now + lease))
+        won = _write(
+            session,
+            update(OutboxItem)
+            .where(*_unchanged(item_id, fence))
+            .values(fence=fence + 1, attempts=OutboxItem.attempts + 1, locked_until=now + lease),
+        )
         if not won:
             continue
         item = session.get(OutboxItem, item_id, populate_existing=True)
         landed = (item.landed_channel, item.landed_ts) if item.landed_ts else None
-        out.append(Claimed(item.id, item.kind, item.key, item.draft_id, dict(item.payload), item.attempts,
-                           item.max_attempts, item.created_at, item.fence, item.started_at, landed))
+        out.append(
+            Claimed(
+                item.id,
+                item.kind,
+                item.key,
+                item.draft_id,
+                dict(item.payload),
+                item.attempts,
+                item.max_attempts,
+                item.created_at,
+                item.fence,
+                item.started_at,
+                landed,
+            )
+        )
     return out
 
 
-def confirm(session: Session, item_id: int, fence: int, *, lease: dt.timedelta = LEASE,
-            now: dt.datetime | None = None) -> bool:
+def confirm(
+    session: Session, item_id: int, fence: int, *, lease: dt.timedelta = LEASE, now: dt.datetime | None = None
+) -> bool:
     """Right before a call out: still ours? Renews the lease and notes when the first
     attempt started calling. False when another worker took the item over (or it is no
     longer pending): the caller must not call out."""
     now = now or utcnow()
-    return bool(_write(session, update(OutboxItem).where(*_unchanged(item_id, fence))
-                       .values(locked_until=now + lease, started_at=func.coalesce(OutboxItem.started_at, now))))
+    return bool(
+        _write(
+            session,
+            update(OutboxItem)
+            .where(*_unchanged(item_id, fence))
+            .values(locked_until=now + lease, started_at=func.coalesce(OutboxItem.started_at, now)),
+        )
+    )
 
 
 def record_landing(session: Session, item_id: int, channel: str, ts: str) -> None:
     """Slack answered with where the post landed: kept whoever owns the item now (the
     post is out, whatever happens to this worker next). The first landing stays."""
-    _write(session, update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.landed_ts.is_(None))
-           .values(landed_channel=channel, landed_ts=ts))
+    _write(
+        session,
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.landed_ts.is_(None))
+        .values(landed_channel=channel, landed_ts=ts),
+    )
 
 
-def succeed(session: Session, item_id: int, fence: int, result: dict[str, Any] | None = None,
-            now: dt.datetime | None = None) -> bool:
+def succeed(
+    session: Session, item_id: int, fence: int, result: dict[str, Any] | None = None, now: dt.datetime | None = None
+) -> bool:
     """The attempt worked; False (nothing recorded) when the item was taken over meanwhile."""
-    return bool(_write(session, update(OutboxItem).where(*_unchanged(item_id, fence)).values(
-        status="done", done_at=now or utcnow(), locked_until=None, last_error=None, result=result or {})))
+    return bool(
+        _write(
+            session,
+            update(OutboxItem)
+            .where(*_unchanged(item_id, fence))
+            .values(status="done", done_at=now or utcnow(), locked_until=None, last_error=None, result=result or {}),
+        )
+    )
 
 
-def fail(session: Session, item_id: int, fence: int, error: str, *, permanent: bool = False,
-         backoff: tuple[float, ...] | list[float] = BACKOFF_SECONDS, now: dt.datetime | None = None) -> bool:
+def fail(
+    session: Session,
+    item_id: int,
+    fence: int,
+    error: str,
+    *,
+    permanent: bool = False,
+    backoff: tuple[float, ...] | list[float] = BACKOFF_SECONDS,
+    now: dt.datetime | None = None,
+) -> bool:
     """Record a failed attempt; True when it was the last (the item is now `failed`).
     Nothing is recorded (False) when the item was taken over meanwhile."""
     now = now or utcnow()
@@ -153,9 +224,20 @@ def requeue(session: Session, item_id: int, now: dt.datetime | None = None) -> O
         raise NotFound(f"there is no outbox item {item_id}")
     if item.status != "failed":
         raise Conflict(f"outbox item {item_id} is {item.status}, not failed; nothing to retry")
-    _write(session, update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.status == "failed").values(
-        status="pending", attempts=0, fence=OutboxItem.fence + 1, next_attempt_at=now, locked_until=None,
-        done_at=None, last_error=None))
+    _write(
+        session,
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.status == "failed")
+        .values(
+            status="pending",
+            attempts=0,
+            fence=OutboxItem.fence + 1,
+            next_attempt_at=now,
+            locked_until=None,
+            done_at=None,
+            last_error=None,
+        ),
+    )
     return session.get(OutboxItem, item_id, populate_existing=True)
 
 

@@ -33,15 +33,23 @@ _REMOVED = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b\u2060
 _JOINER = re.compile("[\u200c\u200d]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029]")
-_NAMES = {"\x00": "a NUL character", "\n": "a line break", "\t": "a tab", "\r": "a carriage return",
-          "\x1b": "an escape character", "\u2028": "a line break (U+2028)", "\u2029": "a paragraph break (U+2029)"}
+_NAMES = {
+    "\x00": "a NUL character",
+    "\n": "a line break",
+    "\t": "a tab",
+    "\r": "a carriage return",
+    "\x1b": "an escape character",
+    "\u2028": "a line break (U+2028)",
+    "\u2029": "a paragraph break (U+2029)",
+}
 
 
 def _keep_joiners(text: str) -> str:
     def keep(match: re.Match[str]) -> str:
         i = match.start()
-        before, after = text[i - 1:i], text[i + 1:i + 2]
+        before, after = text[i - 1 : i], text[i + 1 : i + 2]
         return match.group() if before and after and not before.isascii() and not after.isascii() else ""
+
     return _JOINER.sub(keep, text)
 
 

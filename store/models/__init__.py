@@ -13,21 +13,40 @@ IntegrityError.
 
 from __future__ import annotations
 
+from otp_bot.store.models.agents import ApiToken
+
 # Every model and value list, at the one address the rest of the code imports them from.
 # ruff: noqa: F401
 from otp_bot.store.models.base import (
-    Base, NAMING, HOLDER_KINDS, SEAT_STATUSES, AUTHORITY_LEVELS, CONFIDENCES, METRIC_KINDS, TIME_UNITS, CADENCES,
-    AGGREGATIONS, GOAL_OPS, VALUE_SOURCES,
+    AGGREGATIONS,
+    AUTHORITY_LEVELS,
+    CADENCES,
+    CONFIDENCES,
+    GOAL_OPS,
+    HOLDER_KINDS,
+    METRIC_KINDS,
+    NAMING,
+    SEAT_STATUSES,
+    TIME_UNITS,
+    VALUE_SOURCES,
+    Base,
 )
-from otp_bot.store.models.chart import Org, Holder, Seat, SeatOwns, SeatHolding
-from otp_bot.store.models.scorecard import Metric, MetricValue
+from otp_bot.store.models.bus import MESSAGE_STATUSES, PERFORMATIVES, Message
+from otp_bot.store.models.chart import Holder, Org, Seat, SeatHolding, SeatOwns
 from otp_bot.store.models.configuration import ApprovalRoute, Policy, Rule, Schedule
-from otp_bot.store.models.records import AuditEntry, InboundEvent
 from otp_bot.store.models.gate import (
-    Flag, Draft, DraftDecision, DraftMessage, OutboxItem, DRAFT_STATUSES, VERDICTS, DELIVERY_STATES, OUTBOX_KINDS,
+    DELIVERY_STATES,
+    DRAFT_STATUSES,
+    OUTBOX_KINDS,
     OUTBOX_STATES,
+    VERDICTS,
+    Draft,
+    DraftDecision,
+    DraftMessage,
+    Flag,
+    OutboxItem,
 )
-from otp_bot.store.models.agents import ApiToken
-from otp_bot.store.models.bus import Message, PERFORMATIVES, MESSAGE_STATUSES
-from otp_bot.store.models.lifecycle import Hearing, HEARING_DECISIONS
-from otp_bot.store.models.rhythm import ScheduleRun, FollowUp, RUN_STATUSES, RUN_POSTS
+from otp_bot.store.models.lifecycle import HEARING_DECISIONS, Hearing
+from otp_bot.store.models.records import AuditEntry, InboundEvent
+from otp_bot.store.models.rhythm import RUN_POSTS, RUN_STATUSES, FollowUp, ScheduleRun
+from otp_bot.store.models.scorecard import Metric, MetricValue

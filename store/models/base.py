@@ -23,8 +23,15 @@ METRIC_KINDS = ("number", "percent", "currency", "duration", "yesno", "score")
 TIME_UNITS = ("seconds", "minutes", "hours", "days", "weeks")
 # What a seat's holder may do without a person: OTP's four levels, then the OOS schema's
 # agent levels. view-only and advisory seats do not draft; every other draft waits for a person.
-AUTHORITY_LEVELS = ("view-only", "advisory", "recommend", "supervised", "execute-with-approval", "semi_autonomous",
-                    "autonomous")
+AUTHORITY_LEVELS = (
+    "view-only",
+    "advisory",
+    "recommend",
+    "supervised",
+    "execute-with-approval",
+    "semi_autonomous",
+    "autonomous",
+)
 CONFIDENCES = ("HIGH", "MEDIUM", "LOW")
 CADENCES = ("weekly", "monthly")
 AGGREGATIONS = ("last", "sum", "avg", "min", "max")

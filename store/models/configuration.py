@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from otp_bot.store.models.base import CONFIDENCES, Base, _in
 
-
 # (imported with the chart file: approval routes, policies, schedules)
+
 
 class ApprovalRoute(Base):
     __tablename__ = "approval_routes"

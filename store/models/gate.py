@@ -6,7 +6,16 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,8 +38,15 @@ class Flag(Base):
 
     __tablename__ = "flags"
     __table_args__ = (
-        Index("uq_flags_active", "subject", "flag", "seat_id", unique=True,
-              sqlite_where=text("lifted_at IS NULL"), postgresql_where=text("lifted_at IS NULL")),
+        Index(
+            "uq_flags_active",
+            "subject",
+            "flag",
+            "seat_id",
+            unique=True,
+            sqlite_where=text("lifted_at IS NULL"),
+            postgresql_where=text("lifted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +118,8 @@ class Draft(Base):
     seat: Mapped[Seat] = relationship(lazy="joined")
     drafter: Mapped[Holder] = relationship(foreign_keys=[drafted_by], lazy="joined")
     decisions: Mapped[list[DraftDecision]] = relationship(
-        back_populates="draft", order_by="DraftDecision.id", lazy="selectin")
+        back_populates="draft", order_by="DraftDecision.id", lazy="selectin"
+    )
     messages: Mapped[list[DraftMessage]] = relationship(order_by="DraftMessage.id", lazy="selectin")
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from otp_bot.store.models.base import Base, _in
 
-
 HEARING_DECISIONS = ("retire", "keep")
 
 

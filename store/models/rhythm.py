@@ -6,7 +6,17 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -43,7 +53,9 @@ class ScheduleRun(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    schedule: Mapped[str] = mapped_column(String(100))  # a schedule's name, or "on-demand"; no key: runs outlive schedules
+    schedule: Mapped[str] = mapped_column(
+        String(100)
+    )  # a schedule's name, or "on-demand"; no key: runs outlive schedules
     post: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(32))  # 2026-11-24 (a day) or 2026-W48 (a week)

@@ -6,13 +6,30 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from otp_bot.store.models.base import (
-    AGGREGATIONS, CADENCES, GOAL_OPS, METRIC_KINDS, TIME_UNITS, VALUE_SOURCES, Base, _in,
+    AGGREGATIONS,
+    CADENCES,
+    GOAL_OPS,
+    METRIC_KINDS,
+    TIME_UNITS,
+    VALUE_SOURCES,
+    Base,
+    _in,
 )
 
 if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by name
@@ -29,7 +46,9 @@ class Metric(Base):
         CheckConstraint(_in("cadence", CADENCES), name="cadence"),
         CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
         CheckConstraint(_in("goal_op", GOAL_OPS), name="goal_op"),
-        CheckConstraint("goal_op NOT IN ('in', 'out') OR (goal_high IS NOT NULL AND goal_high >= goal_value)", name="range"),
+        CheckConstraint(
+            "goal_op NOT IN ('in', 'out') OR (goal_high IS NOT NULL AND goal_high >= goal_value)", name="range"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -23,8 +23,14 @@ from otp_bot.store.domain.gate.callback_targets import Allowlist
 PREFIX = "/api/v1"
 
 
-def create_api(db: Database, kick: Callable[[], None] | None = None, *, stopping: threading.Event | None = None,
-               max_body: int = MAX_BODY, callback_allow: Allowlist | None = None) -> FastAPI:
+def create_api(
+    db: Database,
+    kick: Callable[[], None] | None = None,
+    *,
+    stopping: threading.Event | None = None,
+    max_body: int = MAX_BODY,
+    callback_allow: Allowlist | None = None,
+) -> FastAPI:
     """The API as an app of its own, to mount at PREFIX. `kick` wakes the outbox worker after
     a request queued something for Slack (a submitted draft's approval message); `stopping`
     is set when the server begins to stop, and long-polls then answer at once.
@@ -34,7 +40,9 @@ def create_api(db: Database, kick: Callable[[], None] | None = None, *, stopping
         version="1",
         summary="The org chart, the scorecard and the human gate, for agents.",
         description=(__doc__ or "").split("\n\n", 1)[1],
-        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
     )
     docs.install(api)
     api.state.db = db

@@ -18,8 +18,11 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import identify, mark_used
 
-bearer = HTTPBearer(auto_error=False, scheme_name="token",
-                    description="An API token from `otp token create`: `Authorization: Bearer otp_…`")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An API token from `otp token create`: `Authorization: Bearer otp_…`",
+)
 
 
 def database(request: Request) -> Database:
@@ -31,8 +34,10 @@ def kicker(request: Request) -> Callable[[], None]:
     return request.app.state.kick
 
 
-def caller(db: Annotated[Database, Depends(database)],
-           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+def caller(
+    db: Annotated[Database, Depends(database)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
     with db.session(readonly=True) as session:
         who = identify(session, credentials.credentials if credentials else None)
     if who.stale:

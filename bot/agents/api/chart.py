@@ -11,8 +11,8 @@ from otp_bot.bot.agents.api import pages, schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
-from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.chart.search import who_owns
+from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.models import Holder, Seat
 
 router = APIRouter(tags=["chart"], responses=responses(401))
@@ -32,12 +32,14 @@ def chart(_actor: Caller, db: Db, limit: pages.Limit = 100, cursor: pages.Cursor
             if after[0] != org.etag or after[1] not in order:
                 raise Conflict("the chart changed since the first page", hint="start again without a cursor")
             start = order.index(after[1]) + 1
-        ids = order[start:start + limit]
+        ids = order[start : start + limit]
         by_id = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(ids)))} if ids else {}
         more = start + limit < len(order)
-        return schemas.ChartPage(org=schemas.Org(name=org.name, timezone=org.timezone, revision=org.revision),
-                                 seats=[views.seat(by_id[i]) for i in ids],
-                                 next_cursor=pages.encode("chart", [org.etag, ids[-1]]) if more and ids else None)
+        return schemas.ChartPage(
+            org=schemas.Org(name=org.name, timezone=org.timezone, revision=org.revision),
+            seats=[views.seat(by_id[i]) for i in ids],
+            next_cursor=pages.encode("chart", [org.etag, ids[-1]]) if more and ids else None,
+        )
 
 
 @router.get("/seats/{seat_id}", response_model=schemas.SeatDetail, responses=responses(404))
@@ -59,27 +61,48 @@ def holders(_actor: Caller, db: Db, limit: pages.Limit = 100, cursor: pages.Curs
         page, more = rows[:limit], len(rows) > limit
         held: dict[str, list[str]] = {}
         ids = [h.id for h in page]
-        for seat_id, holder_id in session.execute(select(Seat.id, Seat.holder_id).where(Seat.holder_id.in_(ids))
-                                                  .order_by(Seat.position, Seat.id)) if ids else []:
+        for seat_id, holder_id in (
+            session.execute(
+                select(Seat.id, Seat.holder_id).where(Seat.holder_id.in_(ids)).order_by(Seat.position, Seat.id)
+            )
+            if ids
+            else []
+        ):
             held.setdefault(holder_id, []).append(seat_id)
         return schemas.HoldersPage(
-            holders=[schemas.Holder(id=h.id, name=h.name, kind=h.kind, supervisor=h.supervisor_id, seats=held.get(h.id, []))
-                     for h in page],
-            next_cursor=pages.encode("holders", page[-1].id) if more else None)
+            holders=[
+                schemas.Holder(id=h.id, name=h.name, kind=h.kind, supervisor=h.supervisor_id, seats=held.get(h.id, []))
+                for h in page
+            ],
+            next_cursor=pages.encode("holders", page[-1].id) if more else None,
+        )
 
 
 @router.get("/who-owns", response_model=schemas.WhoOwns, responses=responses(422))
-def owner(_actor: Caller, db: Db,
-          q: Annotated[str, Query(min_length=1, max_length=200, description="A topic: `retention`, `invoices`, ...")]
-          ) -> schemas.WhoOwns:
+def owner(
+    _actor: Caller,
+    db: Db,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="A topic: `retention`, `invoices`, ...")],
+) -> schemas.WhoOwns:
     """The seat that owns a topic (typos, case and plurals tolerated); when unsure, the closest three."""
     with db.session(readonly=True) as session:
         match = who_owns(session, q)
         best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
         return schemas.WhoOwns(
-            query=q, topic=match.query, seat=best, matched=match.best.matched if match.best else None,
-            candidates=[schemas.Candidate(seat=views.seat(get_seat(session, c.seat_id)), matched=c.matched,
-                                          field=c.field, score=round(c.score, 1)) for c in match.candidates])
+            query=q,
+            topic=match.query,
+            seat=best,
+            matched=match.best.matched if match.best else None,
+            candidates=[
+                schemas.Candidate(
+                    seat=views.seat(get_seat(session, c.seat_id)),
+                    matched=c.matched,
+                    field=c.field,
+                    score=round(c.score, 1),
+                )
+                for c in match.candidates
+            ],
+        )
 
 
 @router.get("/me", response_model=schemas.Me)
@@ -87,5 +110,9 @@ def me(actor: Caller, db: Db) -> schemas.Me:
     """Who this token acts as: its holder, the seats it acts for, the seats granted for pushes."""
     with db.session(readonly=True) as session:
         holder = session.get(Holder, actor.holder_id) if actor.holder_id else None
-        return schemas.Me(holder=views.holder_ref(holder), admin=actor.operator,
-                          seats=sorted(actor.held_seat_ids(session)), push_seats=sorted(actor.push_seats))
+        return schemas.Me(
+            holder=views.holder_ref(holder),
+            admin=actor.operator,
+            seats=sorted(actor.held_seat_ids(session)),
+            push_seats=sorted(actor.push_seats),
+        )

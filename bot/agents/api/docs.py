@@ -22,6 +22,9 @@ def install(api: FastAPI, *, docs: str = "/docs") -> None:
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")  # where the API is mounted: /api/v1
         return get_swagger_ui_html(
-            openapi_url=f"{root}{api.openapi_url}", title=f"{api.title}: documentation",
-            swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS}/favicon.png")
+            openapi_url=f"{root}{api.openapi_url}",
+            title=f"{api.title}: documentation",
+            swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
+        )

@@ -13,9 +13,9 @@ from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db, Kick
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.db import Database
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.gate import drafts
 
 router = APIRouter(tags=["drafts"], responses=responses(401))
 
@@ -23,11 +23,24 @@ MAX_WAIT = 60.0
 POLL_SECONDS = 0.25  # how often a waiter looks; each look is one short read
 
 
-@router.post("/drafts", status_code=201, response_model=schemas.Draft, responses={
-    200: {"model": schemas.Draft, "description": "Already submitted with this key: the same draft"},
-    **responses(400, 403, 404, 409, 413, 422)})
-def submit(body: schemas.DraftIn, actor: Caller, db: Db, kick: Kick, request: Request, response: Response,
-           idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> schemas.Draft:
+@router.post(
+    "/drafts",
+    status_code=201,
+    response_model=schemas.Draft,
+    responses={
+        200: {"model": schemas.Draft, "description": "Already submitted with this key: the same draft"},
+        **responses(400, 403, 404, 409, 413, 422),
+    },
+)
+def submit(
+    body: schemas.DraftIn,
+    actor: Caller,
+    db: Db,
+    kick: Kick,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> schemas.Draft:
     """Submit a draft for a human decision, for a seat the token's holder holds.
 
     It is posted for approval at once, or held while a policy's flag is on its subject
@@ -37,10 +50,19 @@ def submit(body: schemas.DraftIn, actor: Caller, db: Db, kick: Kick, request: Re
     if body.key and idempotency_key and body.key != idempotency_key:
         raise Invalid("the body's `key` and the Idempotency-Key header differ", hint="send one of them")
     with db.session() as session:
-        done = drafts.submit_draft(session, actor, seat_id=body.seat, kind=body.kind, subject=body.subject,
-                                   title=body.title, body=body.body, customer_facing=body.customer_facing,
-                                   destination=body.destination, key=body.key or idempotency_key,
-                                   callback_allow=request.app.state.callback_allow)
+        done = drafts.submit_draft(
+            session,
+            actor,
+            seat_id=body.seat,
+            kind=body.kind,
+            subject=body.subject,
+            title=body.title,
+            body=body.body,
+            customer_facing=body.customer_facing,
+            destination=body.destination,
+            key=body.key or idempotency_key,
+            callback_allow=request.app.state.callback_allow,
+        )
         out = views.draft(session, done.draft)
     if done.created:
         kick()  # committed: the worker posts the approval message now, not at its next poll
@@ -57,9 +79,13 @@ def show(draft_id: int, actor: Caller, db: Db) -> schemas.Draft:
 
 
 @router.get("/drafts/{draft_id}/wait", response_model=schemas.Waited, responses=responses(403, 404, 422))
-async def wait(draft_id: int, actor: Caller, db: Db, request: Request,
-               timeout: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait, at most 60.")] = 30.0
-               ) -> schemas.Waited:
+async def wait(
+    draft_id: int,
+    actor: Caller,
+    db: Db,
+    request: Request,
+    timeout: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait, at most 60.")] = 30.0,
+) -> schemas.Waited:
     """Wait until the draft's status changes (approved, rejected, expired, withdrawn, or held →
     pending) or `timeout` seconds pass, then answer the draft either way. A draft already
     decided is answered at once. No transaction is held while waiting."""
@@ -72,7 +98,9 @@ async def wait(draft_id: int, actor: Caller, db: Db, request: Request,
         if request.app.state.stopping.is_set() or await request.is_disconnected():
             break  # the server is stopping (the client asks again), or nobody is listening any more
         if await run_in_threadpool(_status, db, draft_id) != draft.status:
-            return schemas.Waited(changed=True, timed_out=False, draft=await run_in_threadpool(_read, db, actor, draft_id))
+            return schemas.Waited(
+                changed=True, timed_out=False, draft=await run_in_threadpool(_read, db, actor, draft_id)
+            )
     return schemas.Waited(changed=False, timed_out=True, draft=await run_in_threadpool(_read, db, actor, draft_id))
 
 

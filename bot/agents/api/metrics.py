@@ -31,8 +31,10 @@ def mine(actor: Caller, db: Db, limit: pages.Limit = 100, cursor: pages.Cursor =
             query = query.where(tuple_(Metric.seat_id, Metric.id) > tuple_(*after))
         rows = list(session.scalars(query))
         page, more = rows[:limit], len(rows) > limit
-        return schemas.MetricsPage(metrics=[views.metric_status(r) for r in current_rows(session, page)],
-                                   next_cursor=pages.encode("metrics", [page[-1].seat_id, page[-1].id]) if more else None)
+        return schemas.MetricsPage(
+            metrics=[views.metric_status(r) for r in current_rows(session, page)],
+            next_cursor=pages.encode("metrics", [page[-1].seat_id, page[-1].id]) if more else None,
+        )
 
 
 @router.post("/metrics/values", response_model=schemas.PushOut, responses=responses(400, 403, 413, 422))
@@ -63,8 +65,24 @@ def push(body: schemas.PushIn, actor: Caller, db: Db) -> schemas.PushOut:
             error = {"status": status, "code": code, "title": title, "detail": r.error.message, "hint": r.error.hint}
         elif (label := labels.get((r.period_start, r.cadence))) is None:
             label = labels[(r.period_start, r.cadence)] = periods.label(r.period_start, r.cadence)
-        out.append({"index": r.index, "metric": r.metric_id, "outcome": r.outcome, "value": r.value_in_unit,
-                    "period": r.period_start, "period_label": label, "on_track": r.on_track, "error": error})
+        out.append(
+            {
+                "index": r.index,
+                "metric": r.metric_id,
+                "outcome": r.outcome,
+                "value": r.value_in_unit,
+                "period": r.period_start,
+                "period_label": label,
+                "on_track": r.on_track,
+                "error": error,
+            }
+        )
     # Plain dicts validated in one call: for thousands of items, faster than a model apiece.
-    return schemas.PushOut.model_validate({"recorded": batch.count("recorded"), "duplicates": batch.count("duplicate"),
-                                           "errors": batch.count("error"), "results": out})
+    return schemas.PushOut.model_validate(
+        {
+            "recorded": batch.count("recorded"),
+            "duplicates": batch.count("duplicate"),
+            "errors": batch.count("error"),
+            "results": out,
+        }
+    )

@@ -44,5 +44,7 @@ def decode(kind: str, cursor: str | None, valid: Callable[[Any], bool]) -> Any:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict) or data.get("list") != kind or not valid(data.get("after")):
-        raise Invalid("this cursor is not one this list gave out", hint="pass `next_cursor` from the previous page as it is")
+        raise Invalid(
+            "this cursor is not one this list gave out", hint="pass `next_cursor` from the previous page as it is"
+        )
     return data["after"]

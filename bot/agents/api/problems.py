@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from otp_bot.store.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.agents.tokens import Unauthenticated
+from otp_bot.store.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 log = logging.getLogger("otp_bot.api")
 
@@ -59,11 +59,18 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None, *, hint: str | None = None,
-            errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    hint: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = Problem(title=title, status=status, detail=detail, code=code, hint=hint, errors=errors)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
-                        headers=headers)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def classify(exc: DomainError) -> tuple[int, str, str]:
@@ -75,8 +82,13 @@ def classify(exc: DomainError) -> tuple[int, str, str]:
 
 
 def too_large(limit: int) -> JSONResponse:
-    return problem(413, "too_large", "Request too large", f"the request body is over {limit:,} bytes",
-                   hint="send fewer values per request (at most 5,000) or a shorter text")
+    return problem(
+        413,
+        "too_large",
+        "Request too large",
+        f"the request body is over {limit:,} bytes",
+        hint="send fewer values per request (at most 5,000) or a shorter text",
+    )
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -96,21 +108,34 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if broken is not None:
         where = broken.get("loc", ("body", 0))[-1]
         reason = (broken.get("ctx") or {}).get("error", "invalid JSON")
-        return problem(400, "malformed_json", "Malformed JSON", f"the body is not valid JSON: {reason} at character {where}",
-                       hint="send a JSON document with Content-Type: application/json")
+        return problem(
+            400,
+            "malformed_json",
+            "Malformed JSON",
+            f"the body is not valid JSON: {reason} at character {where}",
+            hint="send a JSON document with Content-Type: application/json",
+        )
     fields = [FieldError(path=_path(e.get("loc", ())), message=e.get("msg", "invalid")) for e in errors[:50]]
     first = fields[0] if fields else None
     detail = f"{first.path}: {first.message}" if first else "the request does not match its schema"
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more)"
-    return problem(422, "invalid_request", "Request does not match the schema", detail, errors=fields,
-                   hint="the schema of every request is at /api/v1/openapi.json, readable at /api/v1/docs")
+    return problem(
+        422,
+        "invalid_request",
+        "Request does not match the schema",
+        detail,
+        errors=fields,
+        hint="the schema of every request is at /api/v1/openapi.json, readable at /api/v1/docs",
+    )
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code, title = HTTP.get(exc.status_code, ("error", "Error"))
-    detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed") else None
+    detail = (
+        exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed") else None
+    )
     if exc.status_code == 404 and detail is None:
         detail, hint = "there is no such endpoint", "the endpoints are listed at /api/v1/docs"
     else:
@@ -121,8 +146,13 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     # Logged with its traceback for the operator; the agent learns only that it was not its fault.
     log.error("agent API: unexpected %s", type(exc).__name__, exc_info=exc)
-    return problem(500, "internal", "Internal error", "something went wrong on the server",
-                   hint="retry with the same idempotency key; if it keeps failing, tell the operator")
+    return problem(
+        500,
+        "internal",
+        "Internal error",
+        "something went wrong on the server",
+        hint="retry with the same idempotency key; if it keeps failing, tell the operator",
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -134,7 +164,13 @@ def install(app: FastAPI) -> None:
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problems an endpoint may answer with."""
-    described = {400: "Malformed JSON", 401: "Missing, unknown or revoked token", 403: "The token may not do this",
-                 404: "No such thing", 409: "Conflicts with the current state", 413: "Request body too large",
-                 422: "Invalid input (the field paths are in `errors`)"}
+    described = {
+        400: "Malformed JSON",
+        401: "Missing, unknown or revoked token",
+        403: "The token may not do this",
+        404: "No such thing",
+        409: "Conflicts with the current state",
+        413: "Request body too large",
+        422: "Invalid input (the field paths are in `errors`)",
+    }
     return {s: {"model": Problem, "description": described[s], "content": {MEDIA_TYPE: {}}} for s in statuses}

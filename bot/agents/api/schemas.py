@@ -19,6 +19,7 @@ class In(BaseModel):
 
 # ---------------------------------------------------------------- the chart
 
+
 class HolderRef(BaseModel):
     id: str
     name: str
@@ -31,7 +32,9 @@ class Seat(BaseModel):
     status: Literal["active", "vacant", "planned", "retired"]
     customer_facing: bool
     holder: HolderRef | None
-    accountable: HolderRef | None = Field(description="The human answerable for the seat: its holder, or an agent's supervisor.")
+    accountable: HolderRef | None = Field(
+        description="The human answerable for the seat: its holder, or an agent's supervisor."
+    )
     reports_to: str | None
 
 
@@ -60,10 +63,13 @@ class MetricStatus(BaseModel):
     name: str
     seat: str
     kind: Literal["number", "percent", "currency", "duration", "yesno", "score"] = Field(
-        description="What the values are: a duration is read from `90 min`, `1.5 h`, `2 d`; money in `currency`.")
-    unit: str = Field(examples=["days", "calls", "NPS", "percent"],
-                      description="The unit values are shown and pushed in (a bare number is in this unit); the kind "
-                                  "where there is no other (number, percent, currency, yesno, score).")
+        description="What the values are: a duration is read from `90 min`, `1.5 h`, `2 d`; money in `currency`."
+    )
+    unit: str = Field(
+        examples=["days", "calls", "NPS", "percent"],
+        description="The unit values are shown and pushed in (a bare number is in this unit); the kind "
+        "where there is no other (number, percent, currency, yesno, score).",
+    )
     currency: str | None = Field(examples=["EUR"], description="ISO 4217 code of a money metric; null otherwise.")
     goal: str = Field(examples=[">= 30%"])
     cadence: Literal["weekly", "monthly"]
@@ -71,7 +77,8 @@ class MetricStatus(BaseModel):
     formula: str | None = Field(description="Set for a computed metric: push its inputs, not it.")
     latest: Latest | None
     status: Literal["green", "yellow", "red", "none"] = Field(
-        description="Over the last 3 periods: green all on track, yellow one miss, red two or more.")
+        description="Over the last 3 periods: green all on track, yellow one miss, red two or more."
+    )
 
 
 class SeatDetail(Seat):
@@ -105,8 +112,10 @@ class Candidate(BaseModel):
 
 class WhoOwns(BaseModel):
     query: str
-    topic: str = Field(description="What the query asks about, without the question around it "
-                       "(`who owns churn?` asks about `churn`); what was searched.")
+    topic: str = Field(
+        description="What the query asks about, without the question around it "
+        "(`who owns churn?` asks about `churn`); what was searched."
+    )
     seat: SeatDetail | None = Field(description="The owner, when the match is confident.")
     matched: str | None
     candidates: list[Candidate] = Field(description="When unsure: up to three closest seats.")
@@ -120,6 +129,7 @@ class Me(BaseModel):
 
 
 # ---------------------------------------------------------------- metrics
+
 
 class MetricsPage(BaseModel):
     metrics: list[MetricStatus]
@@ -135,12 +145,21 @@ class ValueIn(In):
         "`true`/`false` on a yes/no metric. Read exactly or refused with a per-value error: at most 15 significant "
         "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or code must be "
         "the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
-        "the text `\"0.85%\"` to confirm you mean less than one percent.", examples=[4])
-    period: str | None = Field(None, max_length=40, description="`2026-W47`, `2026-11`, a date in the period, or "
-                               "`last`; default: the period running now in the org's timezone.")
+        'the text `"0.85%"` to confirm you mean less than one percent.',
+        examples=[4],
+    )
+    period: str | None = Field(
+        None,
+        max_length=40,
+        description="`2026-W47`, `2026-11`, a date in the period, or "
+        "`last`; default: the period running now in the org's timezone.",
+    )
     note: str | None = Field(None, description="At most 2,000 characters.")
-    key: str | None = Field(None, description="Idempotency key (1 to 200 characters): a value pushed again with the "
-                            "same metric, period and key is answered `duplicate` and not recorded twice.")
+    key: str | None = Field(
+        None,
+        description="Idempotency key (1 to 200 characters): a value pushed again with the "
+        "same metric, period and key is answered `duplicate` and not recorded twice.",
+    )
     correction: bool = Field(False, description="Replace the period's earlier values (they stay in the history).")
 
 
@@ -176,17 +195,28 @@ class PushOut(BaseModel):
 
 # ---------------------------------------------------------------- drafts
 
+
 class DraftIn(In):
     seat: str = Field(max_length=64, description="The drafting seat: one the token's holder holds.")
     kind: str = Field(max_length=64, examples=["retention-outreach"])
-    subject: str = Field(max_length=200, description="One word naming who or what it is about.", examples=["client:acme"])
+    subject: str = Field(
+        max_length=200, description="One word naming who or what it is about.", examples=["client:acme"]
+    )
     title: str = Field(max_length=200)
     body: str = Field(max_length=MAX_BODY, description="The text (markdown) to approve.")
-    destination: str | None = Field(None, max_length=500, description="Where the approved text goes: a Slack channel "
-                                    "or user id, or an https:// callback URL on a public address (loopback and "
-                                    "private targets only when an operator allows them; redirects are not followed).")
-    key: str | None = Field(None, max_length=200, description="Idempotency key (or the Idempotency-Key header): the same "
-                            "key and content return the same draft (200), different content with it is a 409.")
+    destination: str | None = Field(
+        None,
+        max_length=500,
+        description="Where the approved text goes: a Slack channel "
+        "or user id, or an https:// callback URL on a public address (loopback and "
+        "private targets only when an operator allows them; redirects are not followed).",
+    )
+    key: str | None = Field(
+        None,
+        max_length=200,
+        description="Idempotency key (or the Idempotency-Key header): the same "
+        "key and content return the same draft (200), different content with it is a 409.",
+    )
     customer_facing: bool = True
 
 
@@ -216,7 +246,9 @@ class Draft(BaseModel):
     body: str
     customer_facing: bool
     status: Literal["held", "pending", "approved", "rejected", "expired", "withdrawn"]
-    outcome: str = Field(description="What happened, in one sentence.", examples=["approved by Bogdan at 2026-11-23 14:02 UTC"])
+    outcome: str = Field(
+        description="What happened, in one sentence.", examples=["approved by Bogdan at 2026-11-23 14:02 UTC"]
+    )
     final_text: str | None = Field(description="The approved text (with any edits): what goes out.")
     edited: bool
     hold_reason: str | None
@@ -239,12 +271,17 @@ class Waited(BaseModel):
 
 # ---------------------------------------------------------------- flags
 
+
 class FlagIn(In):
     subject: str = Field(max_length=200, examples=["client:acme"])
     flag: str = Field(max_length=64, examples=["at-risk"])
-    seat: str | None = Field(None, max_length=64, description="The flagging seat; needed when the holder holds several.")
+    seat: str | None = Field(
+        None, max_length=64, description="The flagging seat; needed when the holder holds several."
+    )
     reason: str | None = Field(None, max_length=500)
-    until: str | None = Field(None, max_length=40, description="When it ends by itself: `3d`, `12h`, a date or an ISO time.")
+    until: str | None = Field(
+        None, max_length=40, description="When it ends by itself: `3d`, `12h`, a date or an ISO time."
+    )
 
 
 class Flag(BaseModel):
@@ -269,7 +306,9 @@ class DraftRef(BaseModel):
 
 class FlagChange(BaseModel):
     flag: Flag
-    created: bool = Field(description="False when the flag was already set (its reason and expiry were updated) or lifted.")
+    created: bool = Field(
+        description="False when the flag was already set (its reason and expiry were updated) or lifted."
+    )
     released: list[DraftRef] = Field(description="Held drafts that went to approval because the flag was lifted.")
 
 

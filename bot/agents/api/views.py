@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from otp_bot.bot.agents.api import schemas
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store import models
-from otp_bot.store.domain.gate import drafts
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate.queries import policies_holding
+from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.measures import from_base
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
 
@@ -25,41 +25,92 @@ def holder_ref(holder: models.Holder | None) -> schemas.HolderRef | None:
 
 
 def seat(s: models.Seat) -> schemas.Seat:
-    return schemas.Seat(id=s.id, title=s.title, status=s.status, customer_facing=s.customer_facing,
-                        holder=holder_ref(s.holder), accountable=holder_ref(accountable_human(s.holder)),
-                        reports_to=s.reports_to_id)
+    return schemas.Seat(
+        id=s.id,
+        title=s.title,
+        status=s.status,
+        customer_facing=s.customer_facing,
+        holder=holder_ref(s.holder),
+        accountable=holder_ref(accountable_human(s.holder)),
+        reports_to=s.reports_to_id,
+    )
 
 
 def metric_status(row: MetricRow) -> schemas.MetricStatus:
     m, latest = row.metric, row.latest
     return schemas.MetricStatus(
-        id=m.id, name=m.name, seat=m.seat_id, kind=m.kind, unit=m.unit or m.kind, currency=m.currency,
-        goal=row.describe_goal(), cadence=m.cadence,
-        aggregation=m.aggregation, formula=m.formula, status=row.status,
-        latest=schemas.Latest(period=latest.period, label=periods.label(latest.period, m.cadence), value=from_base(latest.value, row.measure),
-                              shown=row.show(latest.value), on_track=bool(latest.on_track)) if latest else None)
+        id=m.id,
+        name=m.name,
+        seat=m.seat_id,
+        kind=m.kind,
+        unit=m.unit or m.kind,
+        currency=m.currency,
+        goal=row.describe_goal(),
+        cadence=m.cadence,
+        aggregation=m.aggregation,
+        formula=m.formula,
+        status=row.status,
+        latest=schemas.Latest(
+            period=latest.period,
+            label=periods.label(latest.period, m.cadence),
+            value=from_base(latest.value, row.measure),
+            shown=row.show(latest.value),
+            on_track=bool(latest.on_track),
+        )
+        if latest
+        else None,
+    )
 
 
 def seat_detail(session: Session, s: models.Seat) -> schemas.SeatDetail:
     return schemas.SeatDetail(
-        **seat(s).model_dump(), aliases=list(s.aliases or []), accountabilities=list(s.accountabilities or []),
-        owns=[o.topic for o in s.owns], does_not_own=list(s.does_not_own or []),
+        **seat(s).model_dump(),
+        aliases=list(s.aliases or []),
+        accountabilities=list(s.accountabilities or []),
+        owns=[o.topic for o in s.owns],
+        does_not_own=list(s.does_not_own or []),
         reporting_line=[seat(up) for up in reporting_line(session, s)],
-        metrics=[metric_status(r) for r in current_rows(session, s.metrics)] if s.metrics else [])
+        metrics=[metric_status(r) for r in current_rows(session, s.metrics)] if s.metrics else [],
+    )
 
 
 def draft(session: Session, d: models.Draft) -> schemas.Draft:
     return schemas.Draft(
-        id=d.id, seat=d.seat_id, drafted_by=d.drafted_by, kind=d.kind, subject=d.subject, title=d.title, body=d.body,
-        customer_facing=d.customer_facing, status=d.status, outcome=drafts.outcome(session, d),
-        final_text=d.final_body if d.status == "approved" else None, edited=d.edited, hold_reason=d.hold_reason,
-        rejection_reason=d.reason, approvals=len(drafts.approvals(d)), required=d.required,
-        decisions=[schemas.Decision(holder=x.holder_id, name=x.holder.name, verdict=x.verdict, at=as_utc(x.at),
-                                    reason=x.reason, edited=x.edited_body is not None) for x in d.decisions],
-        delivery=schemas.Delivery(destination=d.destination, state=d.delivery, error=d.delivery_error,
-                                  delivered_at=as_utc(d.delivered_at)),
-        created_at=as_utc(d.created_at), queued_at=as_utc(d.queued_at), expires_at=as_utc(d.expires_at),
-        decided_at=as_utc(d.decided_at))
+        id=d.id,
+        seat=d.seat_id,
+        drafted_by=d.drafted_by,
+        kind=d.kind,
+        subject=d.subject,
+        title=d.title,
+        body=d.body,
+        customer_facing=d.customer_facing,
+        status=d.status,
+        outcome=drafts.outcome(session, d),
+        final_text=d.final_body if d.status == "approved" else None,
+        edited=d.edited,
+        hold_reason=d.hold_reason,
+        rejection_reason=d.reason,
+        approvals=len(drafts.approvals(d)),
+        required=d.required,
+        decisions=[
+            schemas.Decision(
+                holder=x.holder_id,
+                name=x.holder.name,
+                verdict=x.verdict,
+                at=as_utc(x.at),
+                reason=x.reason,
+                edited=x.edited_body is not None,
+            )
+            for x in d.decisions
+        ],
+        delivery=schemas.Delivery(
+            destination=d.destination, state=d.delivery, error=d.delivery_error, delivered_at=as_utc(d.delivered_at)
+        ),
+        created_at=as_utc(d.created_at),
+        queued_at=as_utc(d.queued_at),
+        expires_at=as_utc(d.expires_at),
+        decided_at=as_utc(d.decided_at),
+    )
 
 
 def draft_ref(d: models.Draft) -> schemas.DraftRef:
@@ -67,9 +118,17 @@ def draft_ref(d: models.Draft) -> schemas.DraftRef:
 
 
 def flag(session: Session, f: models.Flag) -> schemas.Flag:
-    return schemas.Flag(id=f.id, subject=f.subject, flag=f.flag, seat=f.seat_id,
-                        by=f.seat.holder.name if f.seat.holder else None, reason=f.reason, set_at=as_utc(f.set_at),
-                        until=as_utc(f.until), holds=[p.name for p in policies_holding(session, f)])
+    return schemas.Flag(
+        id=f.id,
+        subject=f.subject,
+        flag=f.flag,
+        seat=f.seat_id,
+        by=f.seat.holder.name if f.seat.holder else None,
+        reason=f.reason,
+        set_at=as_utc(f.set_at),
+        until=as_utc(f.until),
+        holds=[p.name for p in policies_holding(session, f)],
+    )
 
 
 def _json(model: Any) -> dict[str, Any]:
@@ -95,6 +154,16 @@ def briefing(session: Session, actor: Actor) -> dict[str, Any]:
 
 def rule(r: models.Rule) -> dict[str, Any]:
     """An operating rule as agents read it (briefing, MCP): the claim's fields and the seats it names."""
-    return {"id": r.id, "section": r.section, "rule": r.rule, "why": r.why, "failure_mode": r.failure_mode,
-            "confidence": r.confidence, "confidence_score": r.confidence_score, "evidence": r.evidence,
-            "evidence_reference": r.evidence_reference, "scope": r.scope, "seats": r.seats}
+    return {
+        "id": r.id,
+        "section": r.section,
+        "rule": r.rule,
+        "why": r.why,
+        "failure_mode": r.failure_mode,
+        "confidence": r.confidence,
+        "confidence_score": r.confidence_score,
+        "evidence": r.evidence,
+        "evidence_reference": r.evidence_reference,
+        "scope": r.scope,
+        "seats": r.seats,
+    }

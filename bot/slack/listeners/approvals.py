@@ -19,13 +19,13 @@ import logging
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
+from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.render import Mrkdwn, escape
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
 
@@ -51,15 +51,26 @@ def _say(respond: Respond, exc: BaseException) -> None:
     respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
 
-def _decide(deps: Deps, user_id: str, draft_id: str, verdict: str, where: tuple[str, str], *,
-            budget: float | None = None, again: bool = False, **kw) -> drafts.Decided:
+def _decide(
+    deps: Deps,
+    user_id: str,
+    draft_id: str,
+    verdict: str,
+    where: tuple[str, str],
+    *,
+    budget: float | None = None,
+    again: bool = False,
+    **kw,
+) -> drafts.Decided:
     """Decide, trying again while the database is briefly away; a retry that finds this
     person's decision already recorded (the earlier commit landed) counts as done."""
+
     def attempt(retrying: bool) -> drafts.Decided:
         actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session() as session:
-            return drafts.decide(session, actor, draft_id, verdict, message=where, groups=groups,
-                                 again=again or retrying, **kw)
+            return drafts.decide(
+                session, actor, draft_id, verdict, message=where, groups=groups, again=again or retrying, **kw
+            )
 
     decided = CLICKS.run(attempt, budget=budget)
     deps.kick()
@@ -86,7 +97,7 @@ def register(app: App, deps: Deps) -> None:
     def _approve(user_id: str, draft_id: str, where: tuple[str, str], respond: Respond) -> None:
         try:
             _decide(deps, user_id, draft_id, "approve", where)
-        except Exception as exc:  # noqa: BLE001 - the person sees why, nothing changed
+        except Exception as exc:
             _say(respond, exc)
 
     def opens(modal):
@@ -95,10 +106,11 @@ def register(app: App, deps: Deps) -> None:
             where = _where(body)
             try:
                 draft = _checked(deps, body["user"]["id"], action.get("value", ""), where)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 _say(respond, exc)
                 return
             client.views_open(trigger_id=body["trigger_id"], view=modal(draft, *where))
+
         return open_modal
 
     app.action(messages.EDIT)(opens(messages.edit_modal))
@@ -134,25 +146,40 @@ def register(app: App, deps: Deps) -> None:
                     raise
                 # Slack's 3 seconds are nearly up and the database is still away: answer now,
                 # keep trying, and show the result in the same modal.
-                ack(response_action="update", view=messages.notice_modal(
-                    draft_id, f"Saving your decision on draft #{draft_id}… the database is restarting; "
-                    "this window shows the result in a few seconds."))
+                ack(
+                    response_action="update",
+                    view=messages.notice_modal(
+                        draft_id,
+                        f"Saving your decision on draft #{draft_id}… the database is restarting; "
+                        "this window shows the result in a few seconds.",
+                    ),
+                )
                 _finish_later(client, body["view"]["id"], body["user"]["id"], draft_id, verdict, where, value, extra)
                 return
             ack()
 
-        def _finish_later(client: WebClient, view_id: str, user_id: str, draft_id: str, verdict: str,
-                          where: tuple[str, str], value: str, extra: dict) -> None:
+        def _finish_later(
+            client: WebClient,
+            view_id: str,
+            user_id: str,
+            draft_id: str,
+            verdict: str,
+            where: tuple[str, str],
+            value: str,
+            extra: dict,
+        ) -> None:
             try:
-                decided = _decide(deps, user_id, draft_id, verdict, where, budget=CLICKS.budget - MODAL_BUDGET,
-                                  again=True, **extra)
+                decided = _decide(
+                    deps, user_id, draft_id, verdict, where, budget=CLICKS.budget - MODAL_BUDGET, again=True, **extra
+                )
                 text = f"Recorded: draft #{draft_id} is {decided.draft.status}."
-            except Exception as exc:  # noqa: BLE001 - the person reads why; their text is kept below
+            except Exception as exc:
                 text = Mrkdwn(f"{friendly(exc).text}\n\nWhat you wrote, so nothing is lost:\n{escape(value)}")
             try:
                 client.views_update(view_id=view_id, view=messages.notice_modal(draft_id, text))
-            except Exception as exc:  # noqa: BLE001 - the modal was closed; the decision stands either way
+            except Exception as exc:
                 log.warning("could not show the result of a decision on draft #%s: %s", draft_id, type(exc).__name__)
+
         return on_submit
 
     app.view(messages.EDIT_VIEW)(submits("approve", "text"))

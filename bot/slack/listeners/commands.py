@@ -29,7 +29,7 @@ def answer(deps: Deps, user_id: str, text: str) -> Reply:
         if not read_only:
             deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
         return reply
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a friendly reply
+    except Exception as exc:
         return friendly(exc)
 
 

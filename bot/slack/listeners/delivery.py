@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
 
-from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
+from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.store.domain.gate.delivery import retry_delivery
 
 
@@ -25,7 +25,7 @@ def register(app: App, deps: Deps) -> None:
             with deps.db.session() as session:
                 draft = retry_delivery(session, actor, action.get("value", ""), message=where)
                 said = f"Retrying the delivery of draft #{draft.id}; this message shows how it goes."
-        except Exception as exc:  # noqa: BLE001 - the person sees why; nothing changed
+        except Exception as exc:
             reply = friendly(exc)
             respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
             return

@@ -18,8 +18,12 @@ MODAL_TITLE = 24
 
 
 def modal(title: str, blocks: list[dict]) -> dict:
-    return {"type": "modal", "title": {"type": "plain_text", "text": truncate(title, MODAL_TITLE)},
-            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks[:100]}
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": truncate(title, MODAL_TITLE)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks[:100],
+    }
 
 
 def register(app: App, deps: Deps) -> None:
@@ -37,13 +41,23 @@ def register(app: App, deps: Deps) -> None:
     def open_scorecard(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         # The trigger id expires in 3 seconds: open a modal first, fill it after.
-        opened = client.views_open(trigger_id=body["trigger_id"], view=modal("Scorecard", [
-            {"type": "section", "text": {"type": "mrkdwn", "text": ":hourglass_flowing_sand: Loading the scorecard…"}}]))
+        opened = client.views_open(
+            trigger_id=body["trigger_id"],
+            view=modal(
+                "Scorecard",
+                [
+                    {
+                        "type": "section",
+                        "text": {"type": "mrkdwn", "text": ":hourglass_flowing_sand: Loading the scorecard…"},
+                    }
+                ],
+            ),
+        )
         seat_id = action.get("value") or ""
         try:
             actor = deps.identity.actor(deps.db, body["user"]["id"])
             with deps.db.session(readonly=True) as session:
                 reply = run(session, actor, f"scorecard {seat_id}".strip())
-        except Exception as exc:  # noqa: BLE001 - shown in the modal instead of a spinner forever
+        except Exception as exc:
             reply = friendly(exc)
         client.views_update(view_id=opened["view"]["id"], view=modal("Scorecard", reply.blocks))

@@ -12,14 +12,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from otp_bot.bot.slack.views import hearing_form
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import SLACK_FAILURES, friendly
 from otp_bot.bot.slack.listeners.commands import answer
+from otp_bot.bot.slack.views import hearing_form
 from otp_bot.commands.lifecycle import HEARING_OPEN
 from otp_bot.commands.parser import tokenize
-from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.models import Seat
 
 
@@ -45,7 +45,7 @@ def register(app: App, deps: Deps) -> None:
         seat_id = _retire_seat(command) or ""
         try:
             view = _form(deps, command["user_id"], seat_id)
-        except Exception as exc:  # noqa: BLE001 - refused or broken: the person sees why, in the ack
+        except Exception as exc:
             ack(**_ephemeral(exc))
             return
         ack()  # the form is the answer
@@ -62,7 +62,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         try:
             view = _form(deps, body["user"]["id"], action.get("value", ""))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             respond(**_ephemeral(exc), replace_original=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -74,8 +74,11 @@ def register(app: App, deps: Deps) -> None:
             actor = deps.identity.actor(deps.db, body["user"]["id"])
             with deps.db.session() as session:
                 result = lifecycle.retire(session, actor, seat_id, given)
-                titles = dict(session.execute(select(Seat.id, Seat.title).where(
-                    Seat.id.in_([to for _, to in result.moves if to]))).all())
+                titles = dict(
+                    session.execute(
+                        select(Seat.id, Seat.title).where(Seat.id.in_([to for _, to in result.moves if to]))
+                    ).all()
+                )
                 done = hearing_form.done_modal(result, titles)
         except lifecycle.HearingErrors as exc:
             # Under each field; the form stays open and nothing changed.
@@ -84,8 +87,10 @@ def register(app: App, deps: Deps) -> None:
         except DomainError as exc:
             ack(response_action="errors", errors=hearing_form.field_errors(view, {"decision": exc.message}))
             return
-        except Exception as exc:  # noqa: BLE001 - logged with an id by friendly(); nothing was written
-            ack(response_action="errors", errors=hearing_form.field_errors(
-                view, {"decision": friendly(exc).text.removeprefix(":warning: ")}))
+        except Exception as exc:
+            ack(
+                response_action="errors",
+                errors=hearing_form.field_errors(view, {"decision": friendly(exc).text.removeprefix(":warning: ")}),
+            )
             return
         ack(response_action="update", view=done)

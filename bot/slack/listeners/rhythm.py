@@ -12,13 +12,13 @@ import re
 
 from slack_bolt import Ack, App, Respond
 
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
-from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.commands.parser import tokenize
 from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, parse_follow_up_value
-from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.scorecard.review import open_follow_up
 
 SCORECARD_WORDS = {"scorecard", "scores", "kpis", "sc"}
@@ -41,8 +41,10 @@ def register(app: App, deps: Deps) -> None:
     def post_scorecard(ack: Ack, command: dict, respond: Respond) -> None:
         tokens = tokenize(command.get("text") or "")
         if len(tokens) != 2:
-            ack(text="`/otp scorecard --post` posts the whole scorecard here; it takes no seat or options",
-                response_type="ephemeral")
+            ack(
+                text="`/otp scorecard --post` posts the whole scorecard here; it takes no seat or options",
+                response_type="ephemeral",
+            )
             return
         ack(text=":hourglass_flowing_sand: Posting the scorecard in this channel…", response_type="ephemeral")
         deps.work.submit(_post, deps, poster, command, respond)
@@ -52,7 +54,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         try:
             _follow_up(deps, poster, body, action)
-        except Exception as exc:  # noqa: BLE001 - the person sees why; nothing else changed
+        except Exception as exc:
             _say(respond, exc)
 
 
@@ -60,16 +62,19 @@ def _post(deps: Deps, poster: RhythmPoster, command: dict, respond: Respond) -> 
     try:
         actor = deps.identity.actor(deps.db, command["user_id"])
         if not actor.operator and actor.holder_id is None:
-            raise Forbidden("only people on the chart post the scorecard in a channel",
-                            hint="`/otp scorecard` shows it to you alone")
+            raise Forbidden(
+                "only people on the chart post the scorecard in a channel",
+                hint="`/otp scorecard` shows it to you alone",
+            )
         with deps.db.session() as session:
             claim = schedules.on_demand(session, "scorecard", command["channel_id"], started_by=actor.audit_name)
         outcome = poster.perform(claim)
         if outcome.status != "posted":
-            raise Invalid(f"the scorecard was not posted: {outcome.note}",
-                          hint="invite me to this channel (`/invite @otp`)" if "not_in_channel" in (outcome.note or "")
-                          else None)
-    except Exception as exc:  # noqa: BLE001
+            raise Invalid(
+                f"the scorecard was not posted: {outcome.note}",
+                hint="invite me to this channel (`/invite @otp`)" if "not_in_channel" in (outcome.note or "") else None,
+            )
+    except Exception as exc:
         _say(respond, exc)
 
 

@@ -17,8 +17,11 @@ def register(app: App, deps: Deps) -> None:
         text = action.get("value", "")
         if not is_read_only(text):
             # The button only ever carries read-only commands; anything else is forged or stale.
-            respond(text=":warning: only answers that read the chart can be shared", response_type="ephemeral",
-                    replace_original=False)
+            respond(
+                text=":warning: only answers that read the chart can be shared",
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         # Asked again as the person who clicked, so nobody shares what they may not see.
         reply = answer(deps, body["user"]["id"], text)

@@ -79,8 +79,11 @@ def _buttons(draft: Draft, cut: bool) -> dict[str, Any]:
 
 def fallback_text(draft: Draft) -> str:
     # The notification text is mrkdwn too: escaped like everything else from data.
-    return Mrkdwn(escape(f"Draft #{draft.id} from {draft.seat.title} ({draft.kind}): ") + inline(draft.title)
-                  + escape(f" [{draft.status}]"))
+    return Mrkdwn(
+        escape(f"Draft #{draft.id} from {draft.seat.title} ({draft.kind}): ")
+        + inline(draft.title)
+        + escape(f" [{draft.status}]")
+    )
 
 
 def moved_to(c: DraftContext) -> Mrkdwn:
@@ -101,17 +104,35 @@ def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
     body, cut = quoted(current_text(d))
     out = [
         blocks.header(f"Draft #{d.id} for approval: {d.kind}"),
-        blocks.section(render("gate/approval_head.j2", d=d, drafter=holder_text(d.drafter),
-                              destination=destination_text(d.destination))),
+        blocks.section(
+            render(
+                "gate/approval_head.j2",
+                d=d,
+                drafter=holder_text(d.drafter),
+                destination=destination_text(d.destination),
+            )
+        ),
         blocks.section(body),
     ]
-    context = render("gate/approval_context.j2", c=c, off_track=[metric_line(r) for r in c.off_track[:5]],
-                     legend=status_legend())
+    context = render(
+        "gate/approval_context.j2", c=c, off_track=[metric_line(r) for r in c.off_track[:5]], legend=status_legend()
+    )
     if context:
         out.append(blocks.context(*context.splitlines()[:10]))
     decider = d.decisions[-1].holder.name if d.decisions else ""
-    out.append(blocks.section(render("gate/approval_status.j2", d=d, c=c, decider=decider, when=slack_date(d.decided_at),
-                                     expires=slack_date(d.expires_at), delivered=slack_date(d.delivered_at))))
+    out.append(
+        blocks.section(
+            render(
+                "gate/approval_status.j2",
+                d=d,
+                c=c,
+                decider=decider,
+                when=slack_date(d.decided_at),
+                expires=slack_date(d.expires_at),
+                delivered=slack_date(d.delivered_at),
+            )
+        )
+    )
     if d.edited:
         diff = edit_diff(d.body, current_text(d))
         if diff:
@@ -133,11 +154,21 @@ def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------- modals
 
-def _modal(title: str, blocks_: list[dict[str, Any]], *, callback_id: str | None = None, submit: str | None = None,
-           metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {"type": "modal", "title": {"type": "plain_text", "text": truncate(title, 24)},
-                            "close": {"type": "plain_text", "text": "Cancel" if submit else "Close"},
-                            "blocks": blocks_[:100]}
+
+def _modal(
+    title: str,
+    blocks_: list[dict[str, Any]],
+    *,
+    callback_id: str | None = None,
+    submit: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": truncate(title, 24)},
+        "close": {"type": "plain_text", "text": "Cancel" if submit else "Close"},
+        "blocks": blocks_[:100],
+    }
     if callback_id:
         view["callback_id"] = callback_id
     if submit:
@@ -149,22 +180,40 @@ def _modal(title: str, blocks_: list[dict[str, Any]], *, callback_id: str | None
 
 def edit_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
     text = current_text(draft)
-    field = InputBlock(block_id="text", label="The text that goes out", element=PlainTextInputElement(
-        action_id="text", multiline=True, initial_value=text[:MODAL_INPUT], max_length=MODAL_INPUT))
-    return _modal(f"Edit draft #{draft.id}", [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), field.to_dict()],
-                  callback_id=EDIT_VIEW, submit="Approve", metadata={"draft": draft.id, "channel": channel, "ts": ts})
+    field = InputBlock(
+        block_id="text",
+        label="The text that goes out",
+        element=PlainTextInputElement(
+            action_id="text", multiline=True, initial_value=text[:MODAL_INPUT], max_length=MODAL_INPUT
+        ),
+    )
+    return _modal(
+        f"Edit draft #{draft.id}",
+        [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), field.to_dict()],
+        callback_id=EDIT_VIEW,
+        submit="Approve",
+        metadata={"draft": draft.id, "channel": channel, "ts": ts},
+    )
 
 
 def reject_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
-    field = InputBlock(block_id="reason", label="Why? The drafter reads this", element=PlainTextInputElement(
-        action_id="reason", multiline=True, min_length=1, max_length=2000))
-    return _modal(f"Reject draft #{draft.id}", [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), field.to_dict()],
-                  callback_id=REJECT_VIEW, submit="Reject", metadata={"draft": draft.id, "channel": channel, "ts": ts})
+    field = InputBlock(
+        block_id="reason",
+        label="Why? The drafter reads this",
+        element=PlainTextInputElement(action_id="reason", multiline=True, min_length=1, max_length=2000),
+    )
+    return _modal(
+        f"Reject draft #{draft.id}",
+        [blocks.section(Mrkdwn(f"*{inline(draft.title)}*")), field.to_dict()],
+        callback_id=REJECT_VIEW,
+        submit="Reject",
+        metadata={"draft": draft.id, "channel": channel, "ts": ts},
+    )
 
 
 def full_text_modal(draft: Draft) -> dict[str, Any]:
     text = current_text(draft)
-    chunks = [text[i:i + 2900] for i in range(0, len(text), 2900)] or [""]
+    chunks = [text[i : i + 2900] for i in range(0, len(text), 2900)] or [""]
     sections = [blocks.section(Mrkdwn(escape(chunk))) for chunk in chunks[:98]]
     if len(chunks) > 98:
         sections.append(blocks.context("The text goes on; `otp draft show` prints all of it."))
@@ -177,10 +226,17 @@ def notice_modal(draft_id: str, text: str) -> dict[str, Any]:
 
 
 def notice_text(event: str, c: DraftContext) -> str:
-    return render("gate/draft_notice.j2", event=event, d=c.draft, outcome=c.outcome, queued=slack_date(c.draft.queued_at))
+    return render(
+        "gate/draft_notice.j2", event=event, d=c.draft, outcome=c.outcome, queued=slack_date(c.draft.queued_at)
+    )
 
 
 def reminder_text(c: DraftContext, people: list[str]) -> str:
     mentions = Mrkdwn(" ".join(f"<@{p}>" for p in people if SLACK_TARGET.match(p)))
-    return render("gate/draft_reminder.j2", d=c.draft, mentions=mentions, queued=slack_date(c.draft.queued_at),
-                  expires=slack_date(c.draft.expires_at))
+    return render(
+        "gate/draft_reminder.j2",
+        d=c.draft,
+        mentions=mentions,
+        queued=slack_date(c.draft.queued_at),
+        expires=slack_date(c.draft.expires_at),
+    )

@@ -44,18 +44,30 @@ def _twins(choices: list[SeatChoice]) -> frozenset[str]:
     return frozenset(t for t in titles if titles.count(t) > 1)
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
-           hint: str | None = None) -> dict[str, Any]:
-    block = {"type": "input", "block_id": block_id, "label": _plain(label, LABEL), "optional": optional,
-             "element": {**element, "action_id": block_id}}
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
+) -> dict[str, Any]:
+    block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label, LABEL),
+        "optional": optional,
+        "element": {**element, "action_id": block_id},
+    }
     if hint:
         block["hint"] = _plain(hint, LABEL)
     return block
 
 
-def _text(placeholder: str, *, multiline: bool = True, max_length: int = 3000, initial: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length,
-                               "placeholder": _plain(placeholder, 150)}
+def _text(
+    placeholder: str, *, multiline: bool = True, max_length: int = 3000, initial: str | None = None
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "multiline": multiline,
+        "max_length": max_length,
+        "placeholder": _plain(placeholder, 150),
+    }
     if initial:
         element["initial_value"] = initial
     return element
@@ -75,9 +87,17 @@ def _head(form: HearingForm) -> list[dict[str, Any]]:
         _input("reason", "Why is this hearing held?", _text("What prompted it")),
         _input("findings", "Findings", _text("What the hearing found: numbers, incidents, what works")),
         _input("recommendation", "Recommendation", _text("What the seat's holder or reviewer recommends")),
-        _input("decision", "Decision", _select([
-            {"text": _plain("Retire the seat", 75), "value": "retire"},
-            {"text": _plain("Keep the seat", 75), "value": "keep"}], "Retire or keep")),
+        _input(
+            "decision",
+            "Decision",
+            _select(
+                [
+                    {"text": _plain("Retire the seat", 75), "value": "retire"},
+                    {"text": _plain("Keep the seat", 75), "value": "keep"},
+                ],
+                "Retire or keep",
+            ),
+        ),
     ]
     if form.capabilities:
         out.append(blocks.section("*Where its work goes* (to retire it, each needs a seat, or drop it)"))
@@ -88,25 +108,45 @@ def _fields(form: HearingForm) -> list[tuple[dict[str, Any], dict[str, Any] | No
     """Each capability's field (and the reports' one) as a seat id to type, and as a choice
     of seats when the chart is small enough for one."""
     twins = _twins(form.targets)
-    seats = [_option(c, twins) for c in form.targets] + [{"text": _plain("Drop it (no longer needed)", 75), "value": DROP}]
+    seats = [_option(c, twins) for c in form.targets] + [
+        {"text": _plain("Drop it (no longer needed)", 75), "value": DROP}
+    ]
     can_choose = not form.more_targets and len(seats) <= MAX_OPTIONS
     out = []
     for cap in form.capabilities:
         label = f"{'Owns' if cap.kind == 'owns' else 'Accountability'}: {cap.text}"
-        typed = _input(cap.key, label, _text("A seat id, or - to drop it", multiline=False, max_length=64), optional=True)
-        out.append((typed, _input(cap.key, label, _select(seats, "Choose a seat"), optional=True) if can_choose else None))
+        typed = _input(
+            cap.key, label, _text("A seat id, or - to drop it", multiline=False, max_length=64), optional=True
+        )
+        out.append(
+            (typed, _input(cap.key, label, _select(seats, "Choose a seat"), optional=True) if can_choose else None)
+        )
     if form.reports:
         names = ", ".join(r.id for r in form.reports)
         label = f"Its {len(form.reports)} direct report{'s' if len(form.reports) != 1 else ''} ({names}) move under"
         hint = "Its manager unless you choose another seat"
         default = next((c for c in form.managers if c.id == form.default_manager), None)
         twins = _twins(form.managers)
-        typed = _input(REPORTS, label, _text("A seat id", multiline=False, max_length=64, initial=form.default_manager),
-                       optional=True, hint=hint)
+        typed = _input(
+            REPORTS,
+            label,
+            _text("A seat id", multiline=False, max_length=64, initial=form.default_manager),
+            optional=True,
+            hint=hint,
+        )
         choice = None
         if form.managers and len(form.managers) <= MAX_OPTIONS:
-            choice = _input(REPORTS, label, _select([_option(c, twins) for c in form.managers], "Choose a seat",
-                                                    _option(default, twins) if default else None), optional=True, hint=hint)
+            choice = _input(
+                REPORTS,
+                label,
+                _select(
+                    [_option(c, twins) for c in form.managers],
+                    "Choose a seat",
+                    _option(default, twins) if default else None,
+                ),
+                optional=True,
+                hint=hint,
+            )
         out.append((typed, choice))
     return out
 
@@ -127,12 +167,18 @@ def hearing_modal(form: HearingForm) -> dict[str, Any]:
             size += len(str(choice)) - len(str(typed))
     out = head + chosen
     if len(out) > 100 or size > BUDGET:
-        raise Invalid(f"seat `{form.seat.id}` has {len(form.capabilities)} `owns` topics and accountabilities, more "
-                      "than one Slack form holds",
-                      hint=f"an operator can retire it with `otp seat retire {form.seat.id} --hearing FILE`")
+        raise Invalid(
+            f"seat `{form.seat.id}` has {len(form.capabilities)} `owns` topics and accountabilities, more "
+            "than one Slack form holds",
+            hint=f"an operator can retire it with `otp seat retire {form.seat.id} --hearing FILE`",
+        )
     return {
-        "type": "modal", "callback_id": HEARING_VIEW, "title": _plain(f"Hearing: {form.seat.id}", 24),
-        "submit": _plain("Record", 24), "close": _plain("Cancel", 24), "blocks": out,
+        "type": "modal",
+        "callback_id": HEARING_VIEW,
+        "title": _plain(f"Hearing: {form.seat.id}", 24),
+        "submit": _plain("Record", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": out,
         "private_metadata": json.dumps({"seat": form.seat.id}),
     }
 
@@ -147,8 +193,9 @@ def submitted(view: dict[str, Any]) -> tuple[str, HearingInput]:
 
     seat_id = str(json.loads(view.get("private_metadata") or "{}").get("seat", ""))
     moves = [(block, get(block)) for block in values if block.startswith(CAPABILITY_PREFIXES)]
-    return seat_id, HearingInput(get("reason"), get("findings"), get("recommendation"), get("decision"), moves,
-                                 get(REPORTS) or None)
+    return seat_id, HearingInput(
+        get("reason"), get("findings"), get("recommendation"), get("decision"), moves, get(REPORTS) or None
+    )
 
 
 def field_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
@@ -164,12 +211,24 @@ def field_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]
 
 def done_modal(result: HearingResult, titles: dict[str, str]) -> dict[str, Any]:
     """What replaces the form once the hearing is recorded."""
-    moves = [{"capability": truncate(c.text, 100), "to": f"{titles.get(to, to)} ({to})" if to else None}
-             for c, to in result.moves]
-    text = render("lifecycle/hearing_done.j2", retired=result.retired, seat=result.seat, hearing=result.hearing, moves=moves,
-                  manager=f"{result.manager.title} ({result.manager.id})" if result.manager else None,
-                  reports=", ".join(r.id for r in result.reports))
+    moves = [
+        {"capability": truncate(c.text, 100), "to": f"{titles.get(to, to)} ({to})" if to else None}
+        for c, to in result.moves
+    ]
+    text = render(
+        "lifecycle/hearing_done.j2",
+        retired=result.retired,
+        seat=result.seat,
+        hearing=result.hearing,
+        moves=moves,
+        manager=f"{result.manager.title} ({result.manager.id})" if result.manager else None,
+        reports=", ".join(r.id for r in result.reports),
+    )
     budget = blocks.BlockBudget(max_blocks=100)
     blocks.lines_to_sections(text.splitlines(), budget, more="and {n} more: `/otp history` has the full record")
-    return {"type": "modal", "title": _plain("Hearing recorded", 24), "close": _plain("Done", 24),
-            "blocks": budget.blocks}
+    return {
+        "type": "modal",
+        "title": _plain("Hearing recorded", 24),
+        "close": _plain("Done", 24),
+        "blocks": budget.blocks,
+    }

@@ -18,9 +18,12 @@ OPEN_SCORECARD = "otp_home_scorecard"
 
 def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
     # action_ids must be unique within a view: one per button, all matched by the prefix.
-    return ActionsBlock(block_id=block_id, elements=[
-        ButtonElement(text=label[:75], action_id=f"{OPEN_SCORECARD}:{seat_id or 'org'}"[:255], value=seat_id),
-    ]).to_dict()
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(text=label[:75], action_id=f"{OPEN_SCORECARD}:{seat_id or 'org'}"[:255], value=seat_id),
+        ],
+    ).to_dict()
 
 
 def drafts_section(overview: Overview) -> dict[str, Any]:
@@ -54,10 +57,15 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
         budget.add(blocks.context(status_legend()))
     for seat in overview.seats:
         rows = overview.rows.get(seat.id, [])
-        text = render("home/home_seat.j2", seat=seat, metrics=[metric_line(r) for r in rows],
-                      off_track=sum(1 for r in rows if r.off_track))
+        text = render(
+            "home/home_seat.j2",
+            seat=seat,
+            metrics=[metric_line(r) for r in rows],
+            off_track=sum(1 for r in rows if r.off_track),
+        )
         if not budget.add(blocks.section(text)) or not budget.add(
-                scorecard_button(f"Scorecard: {seat.title}", seat.id, f"otp_home_seat_{seat.id}"[:255])):
+            scorecard_button(f"Scorecard: {seat.title}", seat.id, f"otp_home_seat_{seat.id}"[:255])
+        ):
             budget.close("More seats than fit here: `/otp scorecard` lists them all.")
             break
     return {"type": "home", "blocks": budget.blocks}

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.durations import parse_minutes
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
-from otp_bot.store.domain.chart.durations import parse_minutes
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import PERFORMATIVES, Message, Org, OutboxItem, Seat
@@ -55,6 +55,7 @@ class InboxPage:
 
 # ------------------------------------------------------------------------- who may do what
 
+
 def may_read(actor: Actor, seat: Seat) -> bool:
     """A seat's messages are for its holder, the human accountable for it, and operators."""
     if actor.operator:
@@ -73,8 +74,9 @@ def _check_read(actor: Actor, seat: Seat) -> None:
     who = f"{holder.name} (its holder)" if holder else "nobody (the seat is vacant)"
     if human is not None and human is not holder:
         who += f" and {human.name} (accountable for it)"
-    raise Forbidden(f"the inbox of `{seat.id}` is for {who}; you cannot read it",
-                    hint="read the inbox of a seat you hold")
+    raise Forbidden(
+        f"the inbox of `{seat.id}` is for {who}; you cannot read it", hint="read the inbox of a seat you hold"
+    )
 
 
 def _sending_seat(session: Session, actor: Actor, seat_id: str | None, among: set[str] | None = None) -> Seat:
@@ -88,29 +90,39 @@ def _sending_seat(session: Session, actor: Actor, seat_id: str | None, among: se
         return seat
     if actor.holder_id is None:
         raise Invalid("name the seat the message is from", hint="operators send as a seat: give from_seat")
-    held = [s for s in session.scalars(select(Seat).where(Seat.holder_id == actor.holder_id)
-                                       .order_by(Seat.position)).unique()
-            if among is None or s.id in among]
+    held = [
+        s
+        for s in session.scalars(select(Seat).where(Seat.holder_id == actor.holder_id).order_by(Seat.position)).unique()
+        if among is None or s.id in among
+    ]
     if len(held) == 1:
         return held[0]
     if not held:
         if among is not None:
-            raise Forbidden(f"this conversation is between `{'` and `'.join(sorted(among))}`; only they reply in it",
-                            hint="start a new message instead")
+            raise Forbidden(
+                f"this conversation is between `{'` and `'.join(sorted(among))}`; only they reply in it",
+                hint="start a new message instead",
+            )
         raise Forbidden("you hold no seat, so there is nothing to send from")
     raise Invalid(f"you hold several seats ({', '.join(s.id for s in held)}); say which one the message is from")
 
 
 # ------------------------------------------------------------------------- reading one
 
+
 def get_message(session: Session, message_id: int | str, *, lock: bool = False) -> Message:
     try:
         number = int(str(message_id).strip().lstrip("#"))
     except ValueError:
-        raise Invalid(f"`{str(message_id)[:40]}` is not a message number", hint="messages are numbered, e.g. 12") from None
+        raise Invalid(
+            f"`{str(message_id)[:40]}` is not a message number", hint="messages are numbered, e.g. 12"
+        ) from None
     # Out of the integer column's range the database raises instead of finding nothing.
-    row = session.get(Message, number, with_for_update={"of": Message} if lock else None,
-                      populate_existing=lock) if 0 < number < 2**31 else None
+    row = (
+        session.get(Message, number, with_for_update={"of": Message} if lock else None, populate_existing=lock)
+        if 0 < number < 2**31
+        else None
+    )
     if row is None:
         raise NotFound(f"there is no message #{number}")
     return row
@@ -121,12 +133,15 @@ def readable_message(session: Session, actor: Actor, message_id: int | str) -> M
     message = get_message(session, message_id)
     if not (may_read(actor, message.from_seat) or may_read(actor, message.to_seat)):
         # Said as "not found" would hide nothing worth hiding; say why instead.
-        raise Forbidden(f"message #{message.id} is between `{message.from_seat_id}` and `{message.to_seat_id}`; "
-                        "you may read neither seat's messages")
+        raise Forbidden(
+            f"message #{message.id} is between `{message.from_seat_id}` and `{message.to_seat_id}`; "
+            "you may read neither seat's messages"
+        )
     return message
 
 
 # ------------------------------------------------------------------------- sending
+
 
 def parse_performative(text: str | None) -> str:
     word = (text or "").strip().upper()
@@ -149,8 +164,10 @@ def parse_deadline(value: str | dt.datetime | None, now: dt.datetime) -> dt.date
             try:
                 when = dt.datetime.fromisoformat(text)
             except ValueError:
-                raise Invalid(f"`{text[:40]}` is not a deadline",
-                              hint="give a duration like 4h or 2d, or a time like 2026-12-01T17:00Z") from None
+                raise Invalid(
+                    f"`{text[:40]}` is not a deadline",
+                    hint="give a duration like 4h or 2d, or a time like 2026-12-01T17:00Z",
+                ) from None
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     if when <= now:
         raise Invalid(f"the deadline {as_utc(when):%Y-%m-%d %H:%M} UTC is not in the future")
@@ -166,10 +183,20 @@ def _clean(value: str | None, name: str, limit: int, *, one_line: bool = False) 
     return clean_text(value, f"the {name}", multiline=not one_line, limit=limit)
 
 
-def send_message(session: Session, actor: Actor, *, performative: str, body: str, to_seat: str | None = None,
-                 subject: str | None = None, from_seat: str | None = None, in_reply_to: int | str | None = None,
-                 deadline: str | dt.datetime | None = None, key: str | None = None,
-                 now: dt.datetime | None = None) -> Sent:
+def send_message(
+    session: Session,
+    actor: Actor,
+    *,
+    performative: str,
+    body: str,
+    to_seat: str | None = None,
+    subject: str | None = None,
+    from_seat: str | None = None,
+    in_reply_to: int | str | None = None,
+    deadline: str | dt.datetime | None = None,
+    key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Sent:
     now = now or utcnow()
     performative = parse_performative(performative)
     original = get_message(session, in_reply_to, lock=True) if in_reply_to not in (None, "") else None
@@ -185,16 +212,22 @@ def send_message(session: Session, actor: Actor, *, performative: str, body: str
         # A reply stays between the two seats of the message it replies to.
         sender = _sending_seat(session, actor, from_seat, among={original.from_seat_id, original.to_seat_id})
         if sender.id not in (original.from_seat_id, original.to_seat_id):
-            raise Forbidden(f"message #{original.id} is between `{original.from_seat_id}` and "
-                            f"`{original.to_seat_id}`; only they reply in its thread",
-                            hint="start a new message instead")
+            raise Forbidden(
+                f"message #{original.id} is between `{original.from_seat_id}` and "
+                f"`{original.to_seat_id}`; only they reply in its thread",
+                hint="start a new message instead",
+            )
         other = original.from_seat_id if sender.id == original.to_seat_id else original.to_seat_id
         if to_seat and get_seat(session, to_seat).id != other:
-            raise Invalid(f"a reply to message #{original.id} goes to `{other}`, the other seat of its thread",
-                          hint="leave to_seat out, or start a new message")
+            raise Invalid(
+                f"a reply to message #{original.id} goes to `{other}`, the other seat of its thread",
+                hint="leave to_seat out, or start a new message",
+            )
         if performative == "RESPONSE" and original.to_seat_id != sender.id:
-            raise Invalid(f"message #{original.id} was sent by `{sender.id}`; a RESPONSE answers a message sent "
-                          "to your seat", hint="send an INFORM to add to your own message")
+            raise Invalid(
+                f"message #{original.id} was sent by `{sender.id}`; a RESPONSE answers a message sent to your seat",
+                hint="send an INFORM to add to your own message",
+            )
         recipient = get_seat(session, other)
     if recipient.status == "retired":
         raise Invalid(f"seat `{recipient.id}` is retired; it takes no messages")
@@ -210,8 +243,9 @@ def send_message(session: Session, actor: Actor, *, performative: str, body: str
     if not body:
         raise Invalid("the message needs a body")
     if deadline not in (None, "") and performative != "REQUEST":
-        raise Invalid(f"only a REQUEST has a deadline; this is a{'n' if performative[0] in 'AEIOU' else ''} "
-                      f"{performative}")
+        raise Invalid(
+            f"only a REQUEST has a deadline; this is a{'n' if performative[0] in 'AEIOU' else ''} {performative}"
+        )
     key = (key or "").strip() or None
     if key is not None and len(key) > MAX_KEY:
         raise Invalid(f"an idempotency key is at most {MAX_KEY} characters")
@@ -220,30 +254,58 @@ def send_message(session: Session, actor: Actor, *, performative: str, body: str
     if key is not None:
         existing = session.scalar(select(Message).where(Message.from_seat_id == sender.id, Message.idem_key == key))
         if existing is not None:
-            same = (existing.to_seat_id, existing.performative, existing.subject, existing.body,
-                    existing.in_reply_to) == (recipient.id, performative, subject, body, original.id if original else None)
+            same = (
+                existing.to_seat_id,
+                existing.performative,
+                existing.subject,
+                existing.body,
+                existing.in_reply_to,
+            ) == (recipient.id, performative, subject, body, original.id if original else None)
             if not same:
-                raise Conflict(f"key `{key[:40]}` was used for message #{existing.id}, with different content",
-                               hint="use a new key for a new message")
+                raise Conflict(
+                    f"key `{key[:40]}` was used for message #{existing.id}, with different content",
+                    hint="use a new key for a new message",
+                )
             return Sent(existing, False, original if performative == "RESPONSE" else None)
     when = parse_deadline(deadline, now)
 
-    message = Message(from_seat_id=sender.id, to_seat_id=recipient.id, performative=performative, subject=subject,
-                      body=body, in_reply_to=original.id if original else None,
-                      thread_id=original.root_id if original else None, deadline=when, idem_key=key,
-                      sent_by=actor.audit_name, created_at=now, status="unread")
+    message = Message(
+        from_seat_id=sender.id,
+        to_seat_id=recipient.id,
+        performative=performative,
+        subject=subject,
+        body=body,
+        in_reply_to=original.id if original else None,
+        thread_id=original.root_id if original else None,
+        deadline=when,
+        idem_key=key,
+        sent_by=actor.audit_name,
+        created_at=now,
+        status="unread",
+    )
     session.add(message)
     if performative == "RESPONSE" and original.status != "answered":
         original.status, original.answered_at = "answered", now
         original.read_at = original.read_at or now
     session.flush()
-    audit.record(session, actor.audit_name, "message.sent", f"message:{message.id}", seat=sender.id,
-                 to=recipient.id, performative=performative, about=subject, in_reply_to=message.in_reply_to,
-                 deadline=when, chars=len(body))
+    audit.record(
+        session,
+        actor.audit_name,
+        "message.sent",
+        f"message:{message.id}",
+        seat=sender.id,
+        to=recipient.id,
+        performative=performative,
+        about=subject,
+        in_reply_to=message.in_reply_to,
+        deadline=when,
+        chars=len(body),
+    )
     channel = session.scalar(select(Org.coordination_channel).where(Org.id == 1))
     if channel:
-        outbox.enqueue(session, "bus_mirror", mirror_key(message.id), {"message_id": message.id, "channel": channel},
-                       now=now)
+        outbox.enqueue(
+            session, "bus_mirror", mirror_key(message.id), {"message_id": message.id, "channel": channel}, now=now
+        )
     return Sent(message, True, original if performative == "RESPONSE" else None)
 
 
@@ -255,12 +317,14 @@ def mirror_thread_ts(session: Session, message: Message) -> str | None:
     """The Slack ts of the thread's first message in the coordination channel, once posted there."""
     if message.thread_id is None:
         return None
-    result = session.scalar(select(OutboxItem.result).where(OutboxItem.key == mirror_key(message.thread_id),
-                                                            OutboxItem.status == "done"))
+    result = session.scalar(
+        select(OutboxItem.result).where(OutboxItem.key == mirror_key(message.thread_id), OutboxItem.status == "done")
+    )
     return (result or {}).get("ts")
 
 
 # ------------------------------------------------------------------------- the inbox
+
 
 def _filter(status: str | None):
     status = (status or "open").strip().lower()
@@ -269,8 +333,7 @@ def _filter(status: str | None):
     if status == "all":
         return None
     if status == "open":  # what still needs the seat: unread, or asked of it and not answered
-        return or_(Message.status == "unread",
-                   and_(Message.status == "read", Message.performative.in_(AWAITS_ANSWER)))
+        return or_(Message.status == "unread", and_(Message.status == "read", Message.performative.in_(AWAITS_ANSWER)))
     return Message.status == status
 
 
@@ -283,8 +346,15 @@ def _cursor(cursor: str | int | None) -> int | None:
     return int(text)
 
 
-def inbox(session: Session, actor: Actor, seat_id: str | None, *, status: str | None = "open", limit: int = 50,
-          cursor: str | int | None = None) -> InboxPage:
+def inbox(
+    session: Session,
+    actor: Actor,
+    seat_id: str | None,
+    *,
+    status: str | None = "open",
+    limit: int = 50,
+    cursor: str | int | None = None,
+) -> InboxPage:
     """Messages to a seat (by default the one the actor holds), newest first, a page at a time."""
     if not seat_id and actor.holder_id is not None:
         held = list(session.scalars(select(Seat.id).where(Seat.holder_id == actor.holder_id).order_by(Seat.position)))
@@ -306,8 +376,12 @@ def inbox(session: Session, actor: Actor, seat_id: str | None, *, status: str | 
     rows = list(session.scalars(query).unique())
     more = len(rows) > limit
     rows = rows[:limit]
-    unread = session.scalar(select(func.count()).select_from(Message)
-                            .where(Message.to_seat_id == seat.id, Message.status == "unread")) or 0
+    unread = (
+        session.scalar(
+            select(func.count()).select_from(Message).where(Message.to_seat_id == seat.id, Message.status == "unread")
+        )
+        or 0
+    )
     return InboxPage(seat, rows, str(rows[-1].id) if more else None, unread)
 
 
@@ -339,21 +413,31 @@ def thread(session: Session, actor: Actor, message_id: int | str) -> list[Messag
     """The whole conversation a message belongs to, oldest first."""
     message = readable_message(session, actor, message_id)
     root = message.root_id
-    return list(session.scalars(select(Message).where(or_(Message.id == root, Message.thread_id == root))
-                                .order_by(Message.id).limit(MAX_THREAD)).unique())
+    return list(
+        session.scalars(
+            select(Message)
+            .where(or_(Message.id == root, Message.thread_id == root))
+            .order_by(Message.id)
+            .limit(MAX_THREAD)
+        ).unique()
+    )
 
 
-def overdue_requests(session: Session, now: dt.datetime | None = None, seat_ids: set[str] | None = None,
-                     limit: int = 100) -> list[Message]:
+def overdue_requests(
+    session: Session, now: dt.datetime | None = None, seat_ids: set[str] | None = None, limit: int = 100
+) -> list[Message]:
     """REQUESTs not answered by their deadline, the longest overdue first (to `seat_ids` when given)."""
     return list(session.scalars(overdue_query(now or utcnow(), seat_ids, limit)).unique())
 
 
 def overdue_query(now: dt.datetime, seat_ids: set[str] | None = None, limit: int = 100) -> Select[tuple[Message]]:
     """The query of `overdue_requests`, for a caller that reads some columns of many of them."""
-    query = (select(Message).where(Message.performative == "REQUEST", Message.status != "answered",
-                                   Message.deadline < now)
-             .order_by(Message.deadline, Message.id).limit(limit))
+    query = (
+        select(Message)
+        .where(Message.performative == "REQUEST", Message.status != "answered", Message.deadline < now)
+        .order_by(Message.deadline, Message.id)
+        .limit(limit)
+    )
     if seat_ids is not None:
         query = query.where(or_(Message.to_seat_id.in_(seat_ids), Message.from_seat_id.in_(seat_ids)))
     return query

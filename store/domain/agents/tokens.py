@@ -44,9 +44,16 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(session: Session, actor: Actor, *, holder_id: str | None, name: str | None = None,
-                 push_seats: list[str] | None = None, admin: bool = False,
-                 now: dt.datetime | None = None) -> Created:
+def create_token(
+    session: Session,
+    actor: Actor,
+    *,
+    holder_id: str | None,
+    name: str | None = None,
+    push_seats: list[str] | None = None,
+    admin: bool = False,
+    now: dt.datetime | None = None,
+) -> Created:
     if not actor.operator:
         raise Invalid("only an operator creates tokens")
     holder = get_holder(session, holder_id) if holder_id else None
@@ -54,13 +61,28 @@ def create_token(session: Session, actor: Actor, *, holder_id: str | None, name:
         raise Invalid("a token acts as a holder: name one with --holder, or make an --admin token")
     seats = sorted({get_seat(session, s).id for s in push_seats or []})
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(holder_id=holder.id if holder else None, name=(name or (holder.id if holder else "admin"))[:100],
-                     prefix=secret[:12], hash=digest(secret), push_seats=seats, admin=admin,
-                     created_by=actor.audit_name, created_at=now or utcnow())
+    token = ApiToken(
+        holder_id=holder.id if holder else None,
+        name=(name or (holder.id if holder else "admin"))[:100],
+        prefix=secret[:12],
+        hash=digest(secret),
+        push_seats=seats,
+        admin=admin,
+        created_by=actor.audit_name,
+        created_at=now or utcnow(),
+    )
     session.add(token)
     session.flush()
-    audit.record(session, actor.audit_name, "token.created", f"token:{token.id}", holder=token.holder_id,
-                 push_seats=seats, admin=admin, prefix=token.prefix)
+    audit.record(
+        session,
+        actor.audit_name,
+        "token.created",
+        f"token:{token.id}",
+        holder=token.holder_id,
+        push_seats=seats,
+        admin=admin,
+        prefix=token.prefix,
+    )
     return Created(token, secret)
 
 
@@ -74,8 +96,11 @@ def list_tokens(session: Session, *, include_revoked: bool = False) -> list[ApiT
 def revoke_token(session: Session, actor: Actor, which: str, now: dt.datetime | None = None) -> ApiToken:
     """Revoke by id or by the prefix `token list` shows."""
     which = which.strip()
-    query = select(ApiToken).where(ApiToken.id == int(which)) if which.isdigit() else \
-        select(ApiToken).where(ApiToken.prefix == which[:12])
+    query = (
+        select(ApiToken).where(ApiToken.id == int(which))
+        if which.isdigit()
+        else select(ApiToken).where(ApiToken.prefix == which[:12])
+    )
     token = session.scalar(query)
     if token is None:
         raise NotFound(f"there is no token `{which[:20]}`", hint="`otp token list` shows ids and prefixes")

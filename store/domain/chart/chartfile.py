@@ -16,25 +16,40 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
 
+from otp_bot.store.domain.chart.durations import format_minutes, parse_minutes
+from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.rhythm import cron
 from otp_bot.store.domain.scorecard import formula as formulas
-from otp_bot.store.domain.chart.durations import format_minutes, parse_minutes
-from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.goals import parse_goal
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.scorecard.measures import (
+    DEFAULT_CURRENCY,
+    KIND_WORDS,
+    KINDS,
+    Measure,
+    compact,
+    currency_code,
+    read_measure,
+)
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.domain.scorecard.measures import DEFAULT_CURRENCY, KIND_WORDS, KINDS, Measure, compact, currency_code, read_measure
 from otp_bot.store.models import AGGREGATIONS, AUTHORITY_LEVELS, CADENCES
 from otp_bot.store.models import RUN_POSTS as POSTS  # what a schedule can post
-
 
 
 def _by_text_rule(multiline: bool):
     """Chart strings follow the one text rule (text_rules): no control characters, nothing
     invisible; titles, names and the like are one line."""
+
     def check(value: str) -> str:
         try:
             cleaned = clean_text(value, "the text", multiline=multiline)
@@ -43,6 +58,7 @@ def _by_text_rule(multiline: bool):
         if value and not cleaned:
             raise ValueError("is empty once invisible characters are removed")
         return cleaned
+
     return AfterValidator(check)
 
 
@@ -52,9 +68,11 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Description = Annotated[str, _by_text_rule(True)]
 SlackId = Annotated[str, StringConstraints(pattern=r"^[UWCGDS][A-Z0-9]{2,31}$")]
 # Where a newcomer finds a channel's id: the name (`general`) is what they know.
-CHANNEL_HELP = ("a channel is named by its id (C followed by letters and digits, like C0123ABCD), not its name: "
-                "in Slack, open the channel's details (click its name) and find the id at the bottom of the About "
-                "tab, or copy the channel's link, whose last part is the id")
+CHANNEL_HELP = (
+    "a channel is named by its id (C followed by letters and digits, like C0123ABCD), not its name: "
+    "in Slack, open the channel's details (click its name) and find the id at the bottom of the About "
+    "tab, or copy the channel's link, whose last part is the id"
+)
 # Operators written the other way round or as one character: what they mean.
 _GOAL_TYPOS = (("=>", ">="), ("=<", "<="), ("≥", ">="), ("≤", "<="), ("=>=", ">="), ("!=", None), ("<>", None))
 
@@ -138,8 +156,10 @@ class MetricSpec(Spec):
     @classmethod
     def _kind(cls, value: Any) -> str | None:
         if value is not None and str(value).strip().lower() not in KIND_WORDS:
-            raise ValueError(f"unknown kind {value!r}; use one of {', '.join(KINDS)} (or leave it out: "
-                             "`unit: days`, `unit: NPS` or `unit: €` say it)")
+            raise ValueError(
+                f"unknown kind {value!r}; use one of {', '.join(KINDS)} (or leave it out: "
+                "`unit: days`, `unit: NPS` or `unit: €` say it)"
+            )
         return None if value is None else str(value).strip()
 
     @field_validator("currency", mode="before")
@@ -204,10 +224,12 @@ def _goal_typo(text: str) -> None:
     raw = text.strip()
     for typo, meant in sorted(_GOAL_TYPOS, key=lambda pair: -len(pair[0])):
         if raw.startswith(typo):
-            rest = raw[len(typo):].strip()
+            rest = raw[len(typo) :].strip()
             if meant is None:
-                raise ValueError(f"`{text}` is not a goal: for \"anything but {rest}\" write `outside {rest}..{rest}`; "
-                                 "otherwise start with >=, <=, ==, > or <")
+                raise ValueError(
+                    f'`{text}` is not a goal: for "anything but {rest}" write `outside {rest}..{rest}`; '
+                    "otherwise start with >=, <=, ==, > or <"
+                )
             raise ValueError(f"`{text}` is not a goal: did you mean `{meant} {rest}`?")
 
 
@@ -361,7 +383,9 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
         for i, h in enumerate(chart.holders):
             value = getattr(h, field)
             if value and value.lower() in seen:
-                problems.append((f"holders[{i}].{field}", f"{value!r} is already used by holders[{seen[value.lower()]}]"))
+                problems.append(
+                    (f"holders[{i}].{field}", f"{value!r} is already used by holders[{seen[value.lower()]}]")
+                )
             elif value:
                 seen[value.lower()] = i
 
@@ -395,7 +419,12 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
         for j, topic in enumerate(s.owns):
             key = normalize_topic(topic)
             if key in owners and owners[key] != s.id:
-                problems.append((f"{where}.owns[{j}]", f"{topic!r} is already owned by seat {owners[key]!r}: one function, one seat"))
+                problems.append(
+                    (
+                        f"{where}.owns[{j}]",
+                        f"{topic!r} is already owned by seat {owners[key]!r}: one function, one seat",
+                    )
+                )
             owners.setdefault(key, s.id)
         for j, m in enumerate(s.metrics):
             mwhere = f"{where}.metrics[{j}]"
@@ -426,16 +455,31 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
             if ref not in metric_specs:
                 problems.append((f"{metric_where[mid]}.formula", f"unknown metric {ref!r}"))
             elif metric_specs[ref].cadence != m.cadence:
-                problems.append((f"{metric_where[mid]}.formula", f"{ref!r} is {metric_specs[ref].cadence}; a formula combines metrics of one cadence"))
+                problems.append(
+                    (
+                        f"{metric_where[mid]}.formula",
+                        f"{ref!r} is {metric_specs[ref].cadence}; a formula combines metrics of one cadence",
+                    )
+                )
     # Formula cycles.
-    graph = {mid: [r for r in formulas.references(m.formula or "") if r in metric_specs] for mid, m in metric_specs.items()}
+    graph = {
+        mid: [r for r in formulas.references(m.formula or "") if r in metric_specs] for mid, m in metric_specs.items()
+    }
     state: dict[str, int] = {}
 
     def visit(node: str, trail: list[str]) -> None:
         state[node] = 1
         for nxt in graph[node]:
             if state.get(nxt) == 1:
-                problems.append((f"{metric_where[node]}.formula", "formulas refer to each other in a loop: " + " -> ".join(trail[trail.index(nxt):] + [node, nxt]) if nxt in trail else f"formula refers to itself via {nxt!r}"))
+                problems.append(
+                    (
+                        f"{metric_where[node]}.formula",
+                        "formulas refer to each other in a loop: "
+                        + " -> ".join(trail[trail.index(nxt) :] + [node, nxt])
+                        if nxt in trail
+                        else f"formula refers to itself via {nxt!r}",
+                    )
+                )
             elif nxt not in state:
                 visit(nxt, trail + [node])
         state[node] = 2
@@ -456,9 +500,16 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
         if not a.approvers and not a.usergroup:
             problems.append((f"approvals[{i}]", "name `approvers` (holders) or a Slack `usergroup`"))
         elif a.usergroup and not a.channel:
-            problems.append((f"approvals[{i}].channel", "a route to a Slack `usergroup` needs the `channel` to post in"))
+            problems.append(
+                (f"approvals[{i}].channel", "a route to a Slack `usergroup` needs the `channel` to post in")
+            )
         elif a.approvers and a.required > len(a.approvers) and not a.usergroup:
-            problems.append((f"approvals[{i}].required", f"{a.required} approvals required but only {len(a.approvers)} approvers named"))
+            problems.append(
+                (
+                    f"approvals[{i}].required",
+                    f"{a.required} approvals required but only {len(a.approvers)} approvers named",
+                )
+            )
     duplicates("policies", [p.name for p in chart.policies])
     for i, p in enumerate(chart.policies):
         if p.winner and p.winner not in seats:
@@ -473,7 +524,9 @@ def semantic_problems(chart: ChartSpec) -> list[tuple[str, str]]:
     keys = [s.key for s in chart.schedules]
     for key, n in Counter(keys).items():
         if n > 1:
-            problems.append((f"schedules[{keys.index(key)}]", f"two schedules are called {key!r}; give each a distinct `name`"))
+            problems.append(
+                (f"schedules[{keys.index(key)}]", f"two schedules are called {key!r}; give each a distinct `name`")
+            )
     return problems
 
 
@@ -485,7 +538,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 # where PyYAML would raise a bare ValueError for 2026-13-01.
 _UniqueKeyLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -503,7 +557,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def parse_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -539,8 +593,14 @@ def _unknown_key(loc: tuple[Any, ...]) -> str:
 
 
 _ID_FIELDS = {"id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers"}
-_SECTIONS = {"holders": HolderSpec, "seats": SeatSpec, "approvals": ApprovalSpec, "policies": PolicySpec,
-             "schedules": ScheduleSpec, "rules": RuleSpec}
+_SECTIONS = {
+    "holders": HolderSpec,
+    "seats": SeatSpec,
+    "approvals": ApprovalSpec,
+    "policies": PolicySpec,
+    "schedules": ScheduleSpec,
+    "rules": RuleSpec,
+}
 _NESTED: dict[str, type[Spec]] = {"org": OrgSpec, "metrics": MetricSpec, **_SECTIONS}
 
 
@@ -556,7 +616,11 @@ def _salvage(model: type[Spec], raw: Any, bad: set[str]) -> Spec | None:
             value = raw.get(name)
             good[name] = value if isinstance(value, (str, list)) else (None if value is None else str(value))
     if model is SeatSpec:
-        good["metrics"] = [m for m in (_try(MetricSpec, m) for m in raw.get("metrics") or [] if isinstance(raw.get("metrics"), list)) if m]
+        good["metrics"] = [
+            m
+            for m in (_try(MetricSpec, m) for m in raw.get("metrics") or [] if isinstance(raw.get("metrics"), list))
+            if m
+        ]
         for key in ("aliases", "accountabilities", "owns", "does_not_own"):
             if not isinstance(good.get(key, []), list):
                 good.pop(key)
@@ -598,7 +662,7 @@ def validate_chart(data: Any, source: str) -> ChartSpec:
         partial = ChartSpec.model_construct(org=OrgSpec.model_construct(**org), **sections)
         try:
             problems += [p for p in semantic_problems(partial) if p[0] not in {loc for loc, _ in problems}]
-        except Exception:  # noqa: BLE001 - salvaged parts may be too broken to cross-check; field errors stand
+        except Exception:
             pass
         raise ChartErrors(source, problems) from None
     if problems := semantic_problems(chart):
@@ -639,5 +703,7 @@ def dump_chart(chart: ChartSpec) -> str:
     # A metric's measure in the fewest words that read back the same: `unit: days`.
     specs = {m.id: m for s in chart.seats for m in s.metrics}
     for seat in data.get("seats", []):
-        seat["metrics"] = [_metric_words(m, specs[m["id"]].measure, chart.org.currency) for m in seat.get("metrics", [])]
+        seat["metrics"] = [
+            _metric_words(m, specs[m["id"]].measure, chart.org.currency) for m in seat.get("metrics", [])
+        ]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)

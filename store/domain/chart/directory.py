@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from otp_bot.store.domain.chart.reading import MAX_LINE, get_seat
 from otp_bot.store.domain.chart.cache import per_chart
+from otp_bot.store.domain.chart.reading import MAX_LINE, get_seat
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.scorecard.metric_facts import METRIC_COLUMNS, MetricFacts
 from otp_bot.store.models import Holder, Metric, Seat, SeatOwns
@@ -55,13 +55,34 @@ class Directory:
             metrics[row.seat_id].append(MetricFacts._make(row))
         supervisor = aliased(Holder)
         rows = conn.execute(
-            select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind, supervisor.name, Seat.reports_to_id,
-                   Seat.accountabilities, Seat.does_not_own)
-            .outerjoin(Holder, Holder.id == Seat.holder_id).outerjoin(supervisor, supervisor.id == Holder.supervisor_id))
+            select(
+                Seat.id,
+                Seat.title,
+                Seat.status,
+                Holder.name,
+                Holder.kind,
+                supervisor.name,
+                Seat.reports_to_id,
+                Seat.accountabilities,
+                Seat.does_not_own,
+            )
+            .outerjoin(Holder, Holder.id == Seat.holder_id)
+            .outerjoin(supervisor, supervisor.id == Holder.supervisor_id)
+        )
         seats = {
-            seat_id: SeatCard(seat_id, title, status, holder, kind, boss if kind == "agent" else None, reports_to,
-                              tuple(owns[seat_id]), tuple(accountabilities or ()), tuple(does_not_own or ()),
-                              tuple(metrics[seat_id]))
+            seat_id: SeatCard(
+                seat_id,
+                title,
+                status,
+                holder,
+                kind,
+                boss if kind == "agent" else None,
+                reports_to,
+                tuple(owns[seat_id]),
+                tuple(accountabilities or ()),
+                tuple(does_not_own or ()),
+                tuple(metrics[seat_id]),
+            )
             for seat_id, title, status, holder, kind, boss, reports_to, accountabilities, does_not_own in rows
         }
         users = conn.execute(select(Holder.slack_user, Holder.id, Holder.name).where(Holder.slack_user.is_not(None)))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.sync import ImportResult, apply_chart, export_chart
 from otp_bot.store.domain.chart.chartfile import ChartErrors, ChartSpec, looks_like_oos, parse_yaml, validate_chart
 from otp_bot.store.domain.chart.rules import name_seats
+from otp_bot.store.domain.chart.sync import ImportResult, apply_chart, export_chart
 
 
 @dataclass
@@ -49,13 +49,23 @@ def import_file(session: Session, loaded: Loaded, *, actor: str, source: str, dr
     if chart is None:
         current = export_chart(session)
         if current is None:
-            raise ChartErrors(source, [("", "this file has claims but no entities, so it can only add rules to a "
-                                            "chart: import a chart first (`otp chart import chart.yaml`)")])
+            raise ChartErrors(
+                source,
+                [
+                    (
+                        "",
+                        "this file has claims but no entities, so it can only add rules to a "
+                        "chart: import a chart first (`otp chart import chart.yaml`)",
+                    )
+                ],
+            )
         incoming = {r.id: r for r in name_seats(current, loaded.rules)}
         kept = [r for r in current.rules if r.id not in incoming]
         if kept:
-            loaded.report.append(f"rules this file does not mention are kept: {', '.join(r.id for r in kept)} "
-                                 "(a whole chart file or OOS file with entities replaces them)")
+            loaded.report.append(
+                f"rules this file does not mention are kept: {', '.join(r.id for r in kept)} "
+                "(a whole chart file or OOS file with entities replaces them)"
+            )
         merged = [incoming.pop(r.id, r) for r in current.rules] + list(incoming.values())
         chart = current.model_copy(update={"rules": merged})
     else:

@@ -79,17 +79,23 @@ class SeatSummary(NamedTuple):
 
 
 def _summaries() -> Select:
-    return select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind).outerjoin(Holder, Holder.id == Seat.holder_id)
+    return select(Seat.id, Seat.title, Seat.status, Holder.name, Holder.kind).outerjoin(
+        Holder, Holder.id == Seat.holder_id
+    )
 
 
 MAX_LINE = 100  # seats walked up from one seat: a guard, far above any real chart's depth
 
 
 def _line_query() -> Select:
-    up = (select(Seat.reports_to_id.label("id"), literal(1).label("depth"))
-          .where(Seat.id == bindparam("seat_id")).cte("up", recursive=True))
-    up = up.union_all(select(Seat.reports_to_id, up.c.depth + 1).join(up, Seat.id == up.c.id)
-                      .where(up.c.depth < MAX_LINE))
+    up = (
+        select(Seat.reports_to_id.label("id"), literal(1).label("depth"))
+        .where(Seat.id == bindparam("seat_id"))
+        .cte("up", recursive=True)
+    )
+    up = up.union_all(
+        select(Seat.reports_to_id, up.c.depth + 1).join(up, Seat.id == up.c.id).where(up.c.depth < MAX_LINE)
+    )
     return _summaries().join(up, Seat.id == up.c.id).order_by(up.c.depth)
 
 

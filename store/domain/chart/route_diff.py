@@ -40,8 +40,10 @@ def _one(n: int, old: ApprovalSpec, new: ApprovalSpec, gone: set[str], joined: s
     if removed := [s for s in old.seats if s not in new.seats]:
         words.append(f"{_names(removed)} removed from route {n}")
     if sorted(k.lower() for k in old.kinds) != sorted(k.lower() for k in new.kinds):
-        words.append(f"route {n} covers {('kinds ' + _names(new.kinds)) if new.kinds else 'every kind'} "
-                     f"(was {('kinds ' + _names(old.kinds)) if old.kinds else 'every kind'})")
+        words.append(
+            f"route {n} covers {('kinds ' + _names(new.kinds)) if new.kinds else 'every kind'} "
+            f"(was {('kinds ' + _names(old.kinds)) if old.kinds else 'every kind'})"
+        )
     if old.channel != new.channel:
         words.append(f"route {n} moved from {_place(old)} to {_place(new)}")
     # A person who approves nowhere any more is said once, for the whole chart (below).

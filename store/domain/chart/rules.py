@@ -69,8 +69,14 @@ def rules_naming(session: Session, seat_id: str) -> list[Rule]:
 
 
 def _haystack(rule: Rule, titles: dict[str, str]) -> str:
-    parts = [rule.id, rule.section.replace("_", " "), rule.rule, rule.scope or "", rule.why or "",
-             *(titles.get(s, s) for s in rule.seats)]
+    parts = [
+        rule.id,
+        rule.section.replace("_", " "),
+        rule.rule,
+        rule.scope or "",
+        rule.why or "",
+        *(titles.get(s, s) for s in rule.seats),
+    ]
     return normalize(" ".join(parts))
 
 
@@ -88,8 +94,10 @@ def search_rules(session: Session, topic: str, limit: int = SHOWN) -> list[Found
     for rule in all_rules(session):
         text = _haystack(rule, titles)
         # Each word of the topic must be found in the rule (a typo allowed): the weakest word decides.
-        score = min(fuzz.partial_ratio(w, text) if len(w) > 3 else (100.0 if f" {w} " in f" {text} " else 0.0)
-                    for w in query.split())
+        score = min(
+            fuzz.partial_ratio(w, text) if len(w) > 3 else (100.0 if f" {w} " in f" {text} " else 0.0)
+            for w in query.split()
+        )
         if score >= RULE_MATCH:
             found.append(Found(rule, score))
     found.sort(key=lambda f: -f.score)

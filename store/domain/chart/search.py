@@ -79,7 +79,7 @@ class Match:
 
 def _trigrams(phrase: str) -> set[str]:
     padded = f" {phrase} "  # so a word's first and last letters count as much as its middle
-    return {padded[i:i + GRAM] for i in range(len(padded) - GRAM + 1)}
+    return {padded[i : i + GRAM] for i in range(len(padded) - GRAM + 1)}
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,10 @@ class Postings:
         for i, keys in enumerate(keys_per_phrase):
             for key in keys:
                 holders.setdefault(key, []).append(i)
-        return cls({k: np.array(v, dtype=np.int32) for k, v in holders.items()},
-                   np.array([len(k) for k in keys_per_phrase], dtype=np.int32))
+        return cls(
+            {k: np.array(v, dtype=np.int32) for k, v in holders.items()},
+            np.array([len(k) for k in keys_per_phrase], dtype=np.int32),
+        )
 
     def shared(self, keys: Iterable[str]) -> np.ndarray:
         """How many of `keys` each phrase holds."""
@@ -122,7 +124,9 @@ class SearchIndex:
             select(Seat.id, Seat.title, Seat.aliases, Seat.accountabilities).where(Seat.status != "retired")
         ).all()
         owns = session.execute(
-            select(SeatOwns.seat_id, SeatOwns.topic).join(Seat, Seat.id == SeatOwns.seat_id).where(Seat.status != "retired")
+            select(SeatOwns.seat_id, SeatOwns.topic)
+            .join(Seat, Seat.id == SeatOwns.seat_id)
+            .where(Seat.status != "retired")
         ).all()
 
         def add(seat_id: str, kind: str, text: str) -> None:
@@ -141,8 +145,10 @@ class SearchIndex:
         for seat_id, topic in owns:
             add(seat_id, "owns", topic)
         metrics = session.execute(
-            select(Metric.seat_id, Metric.name).join(Seat, Seat.id == Metric.seat_id)
-            .where(Seat.status != "retired").order_by(Metric.seat_id, Metric.position)
+            select(Metric.seat_id, Metric.name)
+            .join(Seat, Seat.id == Metric.seat_id)
+            .where(Seat.status != "retired")
+            .order_by(Metric.seat_id, Metric.position)
         ).all()
         for seat_id, name in metrics:
             add(seat_id, "metric", name)
@@ -157,8 +163,13 @@ class SearchIndex:
                 initials.setdefault("".join(w[0] for w in words), []).append(i)
         for key, found in initials.items():
             exact.setdefault(key, found)
-        return cls(phrases, entries, exact, Postings.of([_trigrams(p) for p in phrases]),
-                   Postings.of([set(p.split()) for p in phrases]))
+        return cls(
+            phrases,
+            entries,
+            exact,
+            Postings.of([_trigrams(p) for p in phrases]),
+            Postings.of([set(p.split()) for p in phrases]),
+        )
 
     def search(self, query: str) -> Match:
         norm = normalize(query)
@@ -204,12 +215,12 @@ class SearchIndex:
             for cut in range(2, len(word) - 1):
                 head, tail = word[:cut], _stem(word[cut:])
                 if head in vocabulary and tail in vocabulary:
-                    out.append(" ".join([*words[:n], head, tail, *words[n + 1:]]))
+                    out.append(" ".join([*words[:n], head, tail, *words[n + 1 :]]))
                     break
         for n in range(len(words) - 1):
             joined = _stem(words[n] + words[n + 1])
             if joined in vocabulary:
-                out.append(" ".join([*words[:n], joined, *words[n + 2:]]))
+                out.append(" ".join([*words[:n], joined, *words[n + 2 :]]))
         return out
 
     def _fuzzy(self, norm: str) -> list[tuple[float, int]]:
@@ -239,8 +250,8 @@ class SearchIndex:
         held = _most_alike(self.trigrams.shared(grams), self.trigrams.sizes, len(grams))
         words = set(norm.split())
         in_common = self.words.shared(words)
-        superset = np.flatnonzero(in_common == len(words))[:2 * FUZZY_LIMIT]
-        subset = np.flatnonzero(in_common == self.words.sizes)[:2 * FUZZY_LIMIT]  # every phrase has a word
+        superset = np.flatnonzero(in_common == len(words))[: 2 * FUZZY_LIMIT]
+        subset = np.flatnonzero(in_common == self.words.sizes)[: 2 * FUZZY_LIMIT]  # every phrase has a word
         return np.unique(np.concatenate((held, superset, subset)))
 
 

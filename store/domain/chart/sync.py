@@ -16,13 +16,24 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.gate.follow_chart import Consequence, follow_chart
-from otp_bot.store.domain.chart.chartfile import ApprovalSpec, ChartErrors, ChartSpec, HolderSpec, MetricSpec, OrgSpec, PolicySpec, ScheduleSpec, SeatSpec, normalize_topic
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile import (
+    ApprovalSpec,
+    ChartErrors,
+    ChartSpec,
+    HolderSpec,
+    MetricSpec,
+    OrgSpec,
+    PolicySpec,
+    ScheduleSpec,
+    SeatSpec,
+    normalize_topic,
+)
 from otp_bot.store.domain.chart.durations import format_minutes, parse_minutes
+from otp_bot.store.domain.chart.route_diff import route_changes
+from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.gate.follow_chart import Consequence, follow_chart
 from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 from otp_bot.store.domain.scorecard.measures import measure_of
-from otp_bot.store.domain.chart.route_diff import route_changes
 from otp_bot.store.models import (
     ApprovalRoute,
     Hearing,
@@ -39,8 +50,8 @@ from otp_bot.store.models import (
     SeatOwns,
 )
 
-
 # ---------------------------------------------------------------- export
+
 
 def export_chart(session: Session) -> ChartSpec | None:
     org = session.get(Org, 1)
@@ -49,31 +60,73 @@ def export_chart(session: Session) -> ChartSpec | None:
     holders = session.scalars(select(Holder).order_by(Holder.position, Holder.id)).all()
     seats = session.scalars(select(Seat).order_by(Seat.position, Seat.id)).all()
     return ChartSpec(
-        org=OrgSpec(name=org.name, timezone=org.timezone, coordination_channel=org.coordination_channel,
-                    decimal_mark=org.decimal_mark, currency=org.currency),
+        org=OrgSpec(
+            name=org.name,
+            timezone=org.timezone,
+            coordination_channel=org.coordination_channel,
+            decimal_mark=org.decimal_mark,
+            currency=org.currency,
+        ),
         holders=[
-            HolderSpec(id=h.id, name=h.name, kind=h.kind, slack_user=h.slack_user, email=h.email, supervisor=h.supervisor_id)
+            HolderSpec(
+                id=h.id, name=h.name, kind=h.kind, slack_user=h.slack_user, email=h.email, supervisor=h.supervisor_id
+            )
             for h in holders
         ],
         seats=[_seat_spec(s) for s in seats],
         approvals=[
-            ApprovalSpec(seats=a.seats, kinds=a.kinds, channel=a.channel, approvers=a.approvers, usergroup=a.usergroup,
-                         required=a.required, **_route_timings(a))
+            ApprovalSpec(
+                seats=a.seats,
+                kinds=a.kinds,
+                channel=a.channel,
+                approvers=a.approvers,
+                usergroup=a.usergroup,
+                required=a.required,
+                **_route_timings(a),
+            )
             for a in session.scalars(select(ApprovalRoute).order_by(ApprovalRoute.position))
         ],
         policies=[
-            PolicySpec(name=p.name, hold_kind=p.hold_kind, while_flag=p.while_flag, winner=p.winner, description=p.description, extra=p.extra)
+            PolicySpec(
+                name=p.name,
+                hold_kind=p.hold_kind,
+                while_flag=p.while_flag,
+                winner=p.winner,
+                description=p.description,
+                extra=p.extra,
+            )
             for p in session.scalars(select(Policy).order_by(Policy.position))
         ],
         schedules=[
-            ScheduleSpec(name=s.name if s.name != s.post else None, post=s.post, channel=s.channel, cron=s.cron, timezone=s.timezone,
-                         working_days=s.working_days, holidays=s.holidays, grace=format_minutes(s.grace) if s.grace else None)
+            ScheduleSpec(
+                name=s.name if s.name != s.post else None,
+                post=s.post,
+                channel=s.channel,
+                cron=s.cron,
+                timezone=s.timezone,
+                working_days=s.working_days,
+                holidays=s.holidays,
+                grace=format_minutes(s.grace) if s.grace else None,
+            )
             for s in session.scalars(select(Schedule).order_by(Schedule.position))
         ],
-        rules=[RuleSpec(id=r.id, section=r.section, rule=r.rule, why=r.why, failure_mode=r.failure_mode,
-                        confidence=r.confidence, confidence_score=r.confidence_score, evidence=r.evidence,
-                        evidence_reference=r.evidence_reference, scope=r.scope, seats=r.seats, extra=r.extra)
-               for r in session.scalars(select(Rule).order_by(Rule.position))],
+        rules=[
+            RuleSpec(
+                id=r.id,
+                section=r.section,
+                rule=r.rule,
+                why=r.why,
+                failure_mode=r.failure_mode,
+                confidence=r.confidence,
+                confidence_score=r.confidence_score,
+                evidence=r.evidence,
+                evidence_reference=r.evidence_reference,
+                scope=r.scope,
+                seats=r.seats,
+                extra=r.extra,
+            )
+            for r in session.scalars(select(Rule).order_by(Rule.position))
+        ],
     )
 
 
@@ -96,15 +149,24 @@ def _seat_spec(s: Seat) -> SeatSpec:
         owns=[o.topic for o in s.owns],
         does_not_own=s.does_not_own,
         metrics=[
-            MetricSpec(id=m.id, name=m.name, kind=m.kind, unit=m.unit, currency=m.currency,
-                       goal=metric_goal(m).to_text(measure_of(m)), cadence=m.cadence,
-                       aggregation=m.aggregation, formula=m.formula)
+            MetricSpec(
+                id=m.id,
+                name=m.name,
+                kind=m.kind,
+                unit=m.unit,
+                currency=m.currency,
+                goal=metric_goal(m).to_text(measure_of(m)),
+                cadence=m.cadence,
+                aggregation=m.aggregation,
+                formula=m.formula,
+            )
             for m in s.metrics
         ],
     )
 
 
 # ---------------------------------------------------------------- diff
+
 
 @dataclass
 class Change:
@@ -174,8 +236,15 @@ def diff_charts(old: ChartSpec | None, new: ChartSpec) -> list[Change]:
         if mid in old_metrics and old_metrics[mid][0] != seat_id:
             changes.append(Change("changed", "metric", mid, {"seat": (old_metrics[mid][0], seat_id)}))
     if [_dump(a) for a in old.approvals] != [_dump(a) for a in new.approvals]:
-        changes.append(Change("changed", "approvals", "routes", {"routes": (len(old.approvals), len(new.approvals))},
-                              words=route_changes(old.approvals, new.approvals)))
+        changes.append(
+            Change(
+                "changed",
+                "approvals",
+                "routes",
+                {"routes": (len(old.approvals), len(new.approvals))},
+                words=route_changes(old.approvals, new.approvals),
+            )
+        )
     changes += _keyed("policy", {p.name: p for p in old.policies}, {p.name: p for p in new.policies})
     changes += _keyed("schedule", {s.key: s for s in old.schedules}, {s.key: s for s in new.schedules})
     changes += _keyed("rule", {r.id: r for r in old.rules}, {r.id: r for r in new.rules})
@@ -185,11 +254,18 @@ def diff_charts(old: ChartSpec | None, new: ChartSpec) -> list[Change]:
 
 
 def _order(chart: ChartSpec) -> tuple[Any, ...]:
-    return ([h.id for h in chart.holders], [s.id for s in chart.seats], [[m.id for m in s.metrics] for s in chart.seats],
-            [p.name for p in chart.policies], [s.key for s in chart.schedules], [r.id for r in chart.rules])
+    return (
+        [h.id for h in chart.holders],
+        [s.id for s in chart.seats],
+        [[m.id for m in s.metrics] for s in chart.seats],
+        [p.name for p in chart.policies],
+        [s.key for s in chart.schedules],
+        [r.id for r in chart.rules],
+    )
 
 
 # ---------------------------------------------------------------- apply
+
 
 @dataclass
 class ImportResult:
@@ -209,23 +285,59 @@ def _history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[
     new_metrics = {m.id: m for s in new.seats for m in s.metrics}
     new_holders = {h.id for h in new.holders}
     for s in old.seats:
-        if s.id not in new_seats and session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.seat_id == s.id)):
-            problems.append(("seats", f"seat {s.id!r} is missing from the file but has a holding history; keep it with `status: retired`"))
-        elif s.id not in new_seats and session.scalar(select(func.count()).select_from(Message).where(
-                or_(Message.from_seat_id == s.id, Message.to_seat_id == s.id))):
-            problems.append(("seats", f"seat {s.id!r} is missing from the file but has messages; keep it with `status: retired`"))
-        elif s.id not in new_seats and session.scalar(select(func.count()).select_from(Hearing).where(Hearing.seat_id == s.id)):
-            problems.append(("seats", f"seat {s.id!r} is missing from the file but has a hearing on record; keep it with `status: retired`"))
+        if s.id not in new_seats and session.scalar(
+            select(func.count()).select_from(SeatHolding).where(SeatHolding.seat_id == s.id)
+        ):
+            problems.append(
+                (
+                    "seats",
+                    f"seat {s.id!r} is missing from the file but has a holding history; keep it with `status: retired`",
+                )
+            )
+        elif s.id not in new_seats and session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(or_(Message.from_seat_id == s.id, Message.to_seat_id == s.id))
+        ):
+            problems.append(
+                ("seats", f"seat {s.id!r} is missing from the file but has messages; keep it with `status: retired`")
+            )
+        elif s.id not in new_seats and session.scalar(
+            select(func.count()).select_from(Hearing).where(Hearing.seat_id == s.id)
+        ):
+            problems.append(
+                (
+                    "seats",
+                    f"seat {s.id!r} is missing from the file but has a hearing on record; keep it with `status: retired`",
+                )
+            )
         for m in s.metrics:
-            if m.id not in new_metrics and session.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)):
-                problems.append((f"seats.{s.id}.metrics", f"metric {m.id!r} is missing from the file but has recorded values; keep it"))
+            if m.id not in new_metrics and session.scalar(
+                select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)
+            ):
+                problems.append(
+                    (
+                        f"seats.{s.id}.metrics",
+                        f"metric {m.id!r} is missing from the file but has recorded values; keep it",
+                    )
+                )
             elif (relabel := _relabels(m, new_metrics.get(m.id))) and session.scalar(
-                    select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)):
-                problems.append((f"seats.{s.id}.metrics", f"metric {m.id!r} has recorded values {relabel}; changing "
-                                 "that would relabel them, not convert them: keep it, or add a new metric"))
+                select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == m.id)
+            ):
+                problems.append(
+                    (
+                        f"seats.{s.id}.metrics",
+                        f"metric {m.id!r} has recorded values {relabel}; changing "
+                        "that would relabel them, not convert them: keep it, or add a new metric",
+                    )
+                )
     for h in old.holders:
-        if h.id not in new_holders and session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.holder_id == h.id)):
-            problems.append(("holders", f"holder {h.id!r} is missing from the file but has held seats; keep it in the file"))
+        if h.id not in new_holders and session.scalar(
+            select(func.count()).select_from(SeatHolding).where(SeatHolding.holder_id == h.id)
+        ):
+            problems.append(
+                ("holders", f"holder {h.id!r} is missing from the file but has held seats; keep it in the file")
+            )
     return problems
 
 
@@ -289,7 +401,12 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
         if seat is None:
             seat = seats[spec.id] = Seat(id=spec.id, holder_id=None)
             session.add(seat)
-        seat.title, seat.status, seat.customer_facing, seat.position = spec.title, spec.effective_status, spec.customer_facing, pos
+        seat.title, seat.status, seat.customer_facing, seat.position = (
+            spec.title,
+            spec.effective_status,
+            spec.customer_facing,
+            pos,
+        )
         seat.authority = spec.authority
         seat.aliases, seat.accountabilities, seat.does_not_own = spec.aliases, spec.accountabilities, spec.does_not_own
         _reassign(session, seat, spec.holder, now)
@@ -297,7 +414,10 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
     for spec in new.seats:
         seat = seats[spec.id]
         seat.reports_to_id = spec.reports_to
-        session.add_all(SeatOwns(seat_id=spec.id, topic=t, normalized=normalize_topic(t), position=i) for i, t in enumerate(spec.owns))
+        session.add_all(
+            SeatOwns(seat_id=spec.id, topic=t, normalized=normalize_topic(t), position=i)
+            for i, t in enumerate(spec.owns)
+        )
 
     metrics = {m.id: m for m in session.scalars(select(Metric))}
     new_metric_ids = set()
@@ -328,24 +448,61 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
 
     session.execute(delete(ApprovalRoute))
     session.add_all(
-        ApprovalRoute(seats=a.seats, kinds=a.kinds, channel=a.channel, approvers=a.approvers, usergroup=a.usergroup,
-                      required=a.required, position=i,
-                      **{name: parse_minutes(text) for name in TIMINGS if (text := getattr(a, name))})
+        ApprovalRoute(
+            seats=a.seats,
+            kinds=a.kinds,
+            channel=a.channel,
+            approvers=a.approvers,
+            usergroup=a.usergroup,
+            required=a.required,
+            position=i,
+            **{name: parse_minutes(text) for name in TIMINGS if (text := getattr(a, name))},
+        )
         for i, a in enumerate(new.approvals)
     )
-    _replace_named(session, Policy, {p.name: (i, p) for i, p in enumerate(new.policies)},
-                   lambda row, i, p: _set(row, hold_kind=p.hold_kind, while_flag=p.while_flag, winner=p.winner,
-                                          description=p.description, extra=p.extra, position=i))
-    _replace_named(session, Schedule, {s.key: (i, s) for i, s in enumerate(new.schedules)},
-                   lambda row, i, s: _set(row, post=s.post, channel=s.channel, cron=s.cron, timezone=s.timezone,
-                                          working_days=s.working_days, holidays=s.holidays,
-                                          grace=parse_minutes(s.grace) if s.grace else None, position=i))
+    _replace_named(
+        session,
+        Policy,
+        {p.name: (i, p) for i, p in enumerate(new.policies)},
+        lambda row, i, p: _set(
+            row,
+            hold_kind=p.hold_kind,
+            while_flag=p.while_flag,
+            winner=p.winner,
+            description=p.description,
+            extra=p.extra,
+            position=i,
+        ),
+    )
+    _replace_named(
+        session,
+        Schedule,
+        {s.key: (i, s) for i, s in enumerate(new.schedules)},
+        lambda row, i, s: _set(
+            row,
+            post=s.post,
+            channel=s.channel,
+            cron=s.cron,
+            timezone=s.timezone,
+            working_days=s.working_days,
+            holidays=s.holidays,
+            grace=parse_minutes(s.grace) if s.grace else None,
+            position=i,
+        ),
+    )
     _replace_rules(session, new.rules)
     session.flush()
 
     for change in changes:
-        audit.record(session, actor, f"chart.{change.entity}.{change.action}", f"{change.entity}:{change.id}",
-                     source=source, revision=org.revision, change=change.describe())
+        audit.record(
+            session,
+            actor,
+            f"chart.{change.entity}.{change.action}",
+            f"{change.entity}:{change.id}",
+            source=source,
+            revision=org.revision,
+            change=change.describe(),
+        )
     # Waiting drafts follow the new chart in the same transaction: a retired seat's drafts are
     # withdrawn, a changed route moves its drafts.
     return ImportResult(changes, org.revision, follow_chart(session, actor, now))
@@ -392,7 +549,9 @@ def _reassign(session: Session, seat: Seat, holder_id: str | None, now: dt.datet
         return
     if seat.holder_id is not None:
         with session.no_autoflush:  # the seat's new status must not reach the database before its new holder
-            open_holding = session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None)))
+            open_holding = session.scalar(
+                select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None))
+            )
         if open_holding is not None:
             open_holding.ended_at = now
     seat.holder_id = holder_id

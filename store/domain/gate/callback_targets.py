@@ -45,8 +45,10 @@ class TargetRefused(Invalid):
     """A callback target that is not a public address, and that no operator allowed."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(f"callback target {what}; an operator can allow it with {SETTING}",
-                         hint="give a callback URL on a public address")
+        super().__init__(
+            f"callback target {what}; an operator can allow it with {SETTING}",
+            hint="give a callback URL on a public address",
+        )
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,10 @@ class Allowlist:
                     raise ValueError(f"`{entry}` is not an IP address or network: {exc}") from None
             name = entry.lower().rstrip(".")
             if len(name) > 253 or not HOST_NAME.fullmatch(name):
-                raise ValueError(f"`{entry}` is neither a host name nor an IP address or network "
-                                 "(like hooks.internal, 127.0.0.1 or 10.20.0.0/16)")
+                raise ValueError(
+                    f"`{entry}` is neither a host name nor an IP address or network "
+                    "(like hooks.internal, 127.0.0.1 or 10.20.0.0/16)"
+                )
             hosts.add(name)
         return cls(frozenset(hosts), tuple(networks))
 
@@ -172,15 +176,19 @@ def parse_url(url: str) -> Target:
     if scheme not in ("http", "https"):
         raise Invalid(f"a callback URL must start with https:// or http://, not `{scheme}:`")
     if parts.username is not None or parts.password is not None:
-        raise Invalid("a callback URL cannot carry a user name or password",
-                      hint="the receiver checks X-OTP-Signature (signed with OTP_CALLBACK_SECRET) instead")
+        raise Invalid(
+            "a callback URL cannot carry a user name or password",
+            hint="the receiver checks X-OTP-Signature (signed with OTP_CALLBACK_SECRET) instead",
+        )
     host = _name(parts.hostname or "")
     if not host:
         raise Invalid(f"`{_shown(url)}` names no host")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not path.isascii() or not path.isprintable() or " " in path:
-        raise Invalid("a callback URL's path and query are plain ASCII without spaces or control characters",
-                      hint="percent-encode the rest (é is %C3%A9, a space %20)")
+        raise Invalid(
+            "a callback URL's path and query are plain ASCII without spaces or control characters",
+            hint="percent-encode the rest (é is %C3%A9, a space %20)",
+        )
     return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
 
 
@@ -203,8 +211,9 @@ def literal_address(host: str) -> Address | None:
     return ip_address(found[0][4][0]) if found else None
 
 
-def resolve(target: Target, allow: Allowlist = NOTHING, *,
-            resolver: Resolver = socket.getaddrinfo) -> list[tuple[int, tuple]]:
+def resolve(
+    target: Target, allow: Allowlist = NOTHING, *, resolver: Resolver = socket.getaddrinfo
+) -> list[tuple[int, tuple]]:
     """Every address the target's host resolves to, as (family, socket address), all checked.
     Raises TargetRefused if any one is not allowed (a name that answers a private address
     among public ones is refused whole), OSError when the name cannot be resolved."""

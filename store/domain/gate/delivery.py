@@ -18,8 +18,8 @@ from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.gate.drafts import approvals, check_message, get_draft, notify_people, queue_message_update
 from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
+from otp_bot.store.domain.gate.drafts import approvals, check_message, get_draft, notify_people, queue_message_update
 from otp_bot.store.models import Draft, OutboxItem
 
 SHOW_FIRST = dt.timedelta(seconds=1)
@@ -30,8 +30,14 @@ def may_retry(draft: Draft, actor: Actor) -> bool:
     return actor.operator or (human is not None and actor.holder_id == human.id)
 
 
-def retry_delivery(session: Session, actor: Actor, draft_id: int | str, *, message: tuple[str, str] | None = None,
-                   now: dt.datetime | None = None) -> Draft:
+def retry_delivery(
+    session: Session,
+    actor: Actor,
+    draft_id: int | str,
+    *,
+    message: tuple[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> Draft:
     """Queue a failed delivery again (from this approval message, when given)."""
     now = now or utcnow()
     draft = get_draft(session, draft_id, lock=True)
@@ -76,11 +82,24 @@ def requeue(session: Session, actor: Actor, item: OutboxItem, now: dt.datetime) 
         # A moment later than the message update, so the message says "retrying" first.
         item.next_attempt_at = now + SHOW_FIRST
     if item.kind == "deliver" and item.draft_id is not None:
-        audit.record(session, actor.audit_name, "draft.delivery.retry", f"draft:{item.draft_id}", outbox=item.id,
-                     previous_error=error)
+        audit.record(
+            session,
+            actor.audit_name,
+            "draft.delivery.retry",
+            f"draft:{item.draft_id}",
+            outbox=item.id,
+            previous_error=error,
+        )
     else:
-        audit.record(session, actor.audit_name, "outbox.retry", f"outbox:{item.id}", kind=item.kind, key=item.key,
-                     previous_error=error)
+        audit.record(
+            session,
+            actor.audit_name,
+            "outbox.retry",
+            f"outbox:{item.id}",
+            kind=item.kind,
+            key=item.key,
+            previous_error=error,
+        )
     return item
 
 
@@ -89,14 +108,17 @@ def deliverable(session: Session, draft_id: int) -> Draft:
     right before every delivery attempt, whatever queued it."""
     draft = get_draft(session, draft_id)
     if draft.status != "approved" or len(approvals(draft)) < draft.required or draft.final_body is None:
-        raise Forbidden(f"draft #{draft.id} is {draft.status} with {len(approvals(draft))} of {draft.required} "
-                        "approvals; it is not delivered")
+        raise Forbidden(
+            f"draft #{draft.id} is {draft.status} with {len(approvals(draft))} of {draft.required} "
+            "approvals; it is not delivered"
+        )
     return draft
 
 
 def delivery_attempted(session: Session, draft_id: int, attempt: int, destination: str) -> None:
-    audit.record(session, "system", "draft.delivery.attempt", f"draft:{draft_id}", attempt=attempt,
-                 destination=destination)
+    audit.record(
+        session, "system", "draft.delivery.attempt", f"draft:{draft_id}", attempt=attempt, destination=destination
+    )
 
 
 def mark_delivered(session: Session, draft_id: int, detail: dict, now: dt.datetime | None = None) -> None:

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check_url
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat
-from otp_bot.store.domain.gate.follow_chart import MOVED, current_route, same_route, seat_problem, where_to
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check_url
+from otp_bot.store.domain.gate.follow_chart import MOVED, current_route, same_route, seat_problem, where_to
 from otp_bot.store.domain.gate.policies import hold_for
 from otp_bot.store.domain.gate.routing import Route, route_for
 from otp_bot.store.domain.text_rules import clean_text
@@ -50,14 +50,21 @@ class Decided:
 
 # ------------------------------------------------------------------------- reading
 
+
 def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
     try:
         number = int(str(draft_id).strip().lstrip("#"))
     except ValueError:
-        raise Invalid(f"`{str(draft_id)[:40]}` is not a draft number", hint="drafts are numbered, e.g. `draft 12`") from None
+        raise Invalid(
+            f"`{str(draft_id)[:40]}` is not a draft number", hint="drafts are numbered, e.g. `draft 12`"
+        ) from None
     # Out of the integer column's range the database raises instead of finding nothing.
     # FOR UPDATE OF drafts: the row is locked, not the joined seat and holders.
-    draft = session.get(Draft, number, with_for_update={"of": Draft} if lock else None, populate_existing=lock) if 0 < number < 2**31 else None
+    draft = (
+        session.get(Draft, number, with_for_update={"of": Draft} if lock else None, populate_existing=lock)
+        if 0 < number < 2**31
+        else None
+    )
     if draft is None:
         raise NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
     return draft
@@ -77,8 +84,10 @@ def draft_for_person(session: Session, actor: Actor, draft_id: int | str) -> Dra
     leads follow their seats' drafts); nobody who is not on the chart, since drafts are
     text meant for customers."""
     if not actor.operator and actor.holder_id is None:
-        raise Forbidden("drafts are shown only to people on the chart",
-                        hint="ask an operator to add your Slack user to the chart file")
+        raise Forbidden(
+            "drafts are shown only to people on the chart",
+            hint="ask an operator to add your Slack user to the chart file",
+        )
     return get_draft(session, draft_id)
 
 
@@ -87,8 +96,10 @@ def draft_from_message(session: Session, actor: Actor, draft_id: int | str, mess
     be on that draft's own message, as for every button, and the reader on the chart, as
     for `/otp draft`. So changing a button's value opens no other draft."""
     if not actor.operator and actor.holder_id is None:
-        raise Forbidden("drafts are shown only to people on the chart",
-                        hint="ask an operator to add your Slack user to the chart file")
+        raise Forbidden(
+            "drafts are shown only to people on the chart",
+            hint="ask an operator to add your Slack user to the chart file",
+        )
     draft = get_draft(session, draft_id)
     check_message(session, draft, message)
     return draft
@@ -108,8 +119,12 @@ def approvals(draft: Draft) -> list[DraftDecision]:
     the chart removed no longer speaks for the draft: their click stays on record (and in
     the audit log) but is not counted toward the quorum. With a user group on the route,
     membership was checked at the click, so every approval counts."""
-    return [d for d in draft.decisions if d.verdict == "approve" and (
-        draft.usergroup is not None or d.holder_id in draft.approvers or d.holder_id == draft.escalated_to)]
+    return [
+        d
+        for d in draft.decisions
+        if d.verdict == "approve"
+        and (draft.usergroup is not None or d.holder_id in draft.approvers or d.holder_id == draft.escalated_to)
+    ]
 
 
 def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
@@ -118,8 +133,11 @@ def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(),
     if actor.holder_id is None or actor.holder_id == draft.drafted_by:
         return False
     approvers, usergroup = (route.approvers, route.usergroup) if route else (draft.approvers, draft.usergroup)
-    return (actor.holder_id in approvers or actor.holder_id == draft.escalated_to
-            or (usergroup is not None and usergroup in groups))
+    return (
+        actor.holder_id in approvers
+        or actor.holder_id == draft.escalated_to
+        or (usergroup is not None and usergroup in groups)
+    )
 
 
 def approver_names(session: Session, draft: Draft) -> str:
@@ -164,6 +182,7 @@ def outcome(session: Session, draft: Draft) -> str:
 
 # ------------------------------------------------------------------------- submitting
 
+
 def parse_destination(text: str | None, callback_allow: Allowlist = NOTHING) -> str | None:
     """A Slack channel or user id, or an http(s) callback URL; None for no destination. A URL
     whose host is a non-public address (or `localhost`) is refused unless `callback_allow`
@@ -177,8 +196,10 @@ def parse_destination(text: str | None, callback_allow: Allowlist = NOTHING) -> 
     slack_id = text.removeprefix("slack:").lstrip("#@").upper()
     if SLACK_TARGET.match(slack_id):
         return slack_id
-    raise Invalid(f"`{text[:60]}` is not a destination I can deliver to",
-                  hint="give a Slack channel or user id (C0123ABC, U0123ABC) or an https:// callback URL")
+    raise Invalid(
+        f"`{text[:60]}` is not a destination I can deliver to",
+        hint="give a Slack channel or user id (C0123ABC, U0123ABC) or an https:// callback URL",
+    )
 
 
 def _text(value: str | None, name: str, limit: int, *, multiline: bool = False) -> str:
@@ -189,19 +210,35 @@ def _text(value: str | None, name: str, limit: int, *, multiline: bool = False) 
     return value
 
 
-def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, subject: str, title: str, body: str,
-                 customer_facing: bool = True, destination: str | None = None, key: str | None = None,
-                 now: dt.datetime | None = None, callback_allow: Allowlist = NOTHING) -> Submitted:
+def submit_draft(
+    session: Session,
+    actor: Actor,
+    *,
+    seat_id: str,
+    kind: str,
+    subject: str,
+    title: str,
+    body: str,
+    customer_facing: bool = True,
+    destination: str | None = None,
+    key: str | None = None,
+    now: dt.datetime | None = None,
+    callback_allow: Allowlist = NOTHING,
+) -> Submitted:
     now = now or utcnow()
     seat = get_seat(session, seat_id)
     if not actor.operator and (actor.holder_id is None or seat.holder_id != actor.holder_id):
-        raise Forbidden(f"you can submit drafts only for seats you hold; `{seat.id}` is held by "
-                        f"{seat.holder.name if seat.holder else 'nobody'}")
+        raise Forbidden(
+            f"you can submit drafts only for seats you hold; `{seat.id}` is held by "
+            f"{seat.holder.name if seat.holder else 'nobody'}"
+        )
     if seat.status != "active" or seat.holder is None:
         raise Invalid(f"seat `{seat.id}` is {seat.status}; only an active seat's holder drafts")
     if seat.authority in READS_ONLY:
-        raise Forbidden(f"seat `{seat.id}` is {seat.authority}: it reads and reports, it does not draft",
-                        hint="give the seat another authority level in the chart file if it should draft")
+        raise Forbidden(
+            f"seat `{seat.id}` is {seat.authority}: it reads and reports, it does not draft",
+            hint="give the seat another authority level in the chart file if it should draft",
+        )
     kind = (kind or "").strip().lower()
     if not KIND.match(kind):
         raise Invalid(f"`{kind[:40]}` is not a draft kind", hint="a kind is a short word like retention-outreach")
@@ -215,20 +252,52 @@ def submit_draft(session: Session, actor: Actor, *, seat_id: str, kind: str, sub
         existing = session.scalar(select(Draft).where(Draft.seat_id == seat.id, Draft.idem_key == key))
         if existing is not None:
             same = (existing.kind, existing.subject, existing.title, existing.body, existing.destination) == (
-                kind, subject, title, body, destination)
+                kind,
+                subject,
+                title,
+                body,
+                destination,
+            )
             if not same:
-                raise Conflict(f"key `{key}` was used for draft #{existing.id}, with different content",
-                               hint="use a new key for a new draft")
+                raise Conflict(
+                    f"key `{key}` was used for draft #{existing.id}, with different content",
+                    hint="use a new key for a new draft",
+                )
             return Submitted(existing, False)
     route_for(session, seat, kind, seat.holder)  # fail now, not later, when nobody could decide it
-    draft = Draft(seat_id=seat.id, drafted_by=seat.holder_id, submitted_by=actor.audit_name, kind=kind,
-                  subject=subject, customer_facing=customer_facing, title=title, body=body, destination=destination,
-                  idem_key=key, status="held", route_channel="", approvers=[], required=1, edited=False,
-                  created_at=now, delivery="none")
+    draft = Draft(
+        seat_id=seat.id,
+        drafted_by=seat.holder_id,
+        submitted_by=actor.audit_name,
+        kind=kind,
+        subject=subject,
+        customer_facing=customer_facing,
+        title=title,
+        body=body,
+        destination=destination,
+        idem_key=key,
+        status="held",
+        route_channel="",
+        approvers=[],
+        required=1,
+        edited=False,
+        created_at=now,
+        delivery="none",
+    )
     session.add(draft)
     session.flush()
-    audit.record(session, actor.audit_name, "draft.submitted", f"draft:{draft.id}", seat=seat.id, kind=kind,
-                 about=subject, title=title, destination=destination, customer_facing=customer_facing)
+    audit.record(
+        session,
+        actor.audit_name,
+        "draft.submitted",
+        f"draft:{draft.id}",
+        seat=seat.id,
+        kind=kind,
+        about=subject,
+        title=title,
+        destination=destination,
+        customer_facing=customer_facing,
+    )
     hold = hold_for(session, kind, subject, now)
     if hold is not None:
         draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
@@ -251,21 +320,37 @@ def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
     route = route_for(session, draft.seat, draft.kind, draft.drafter)
     draft.status, draft.hold_reason, draft.held_by_policy = "pending", None, None
     draft.route_channel, draft.approvers, draft.usergroup, draft.required = (
-        route.channel, route.approvers, route.usergroup, route.required)
+        route.channel,
+        route.approvers,
+        route.usergroup,
+        route.required,
+    )
     draft.queued_at = now
     draft.remind_at = now + dt.timedelta(minutes=route.remind_after)
     draft.escalate_at = now + dt.timedelta(minutes=route.escalate_after)
     draft.expires_at = now + dt.timedelta(minutes=route.expires_after)
     for target in _targets(session, draft):
-        outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target}",
-                       {"channel": target, "purpose": "approval"}, draft_id=draft.id, now=now)
+        outbox.enqueue(
+            session,
+            "approval_post",
+            f"draft:{draft.id}:post:{target}",
+            {"channel": target, "purpose": "approval"},
+            draft_id=draft.id,
+            now=now,
+        )
 
 
 def queue_message_update(session: Session, draft: Draft, now: dt.datetime) -> None:
     # Every change queues a fresh update; each renders the draft as it is when sent.
     n = len(draft.decisions) + (1 if draft.status not in WAITING else 0)
-    outbox.enqueue(session, "approval_update", f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
-                   {}, draft_id=draft.id, now=now)
+    outbox.enqueue(
+        session,
+        "approval_update",
+        f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
+        {},
+        draft_id=draft.id,
+        now=now,
+    )
 
 
 def notify_people(session: Session, draft: Draft, event: str, now: dt.datetime, to: list[str] | None = None) -> None:
@@ -274,16 +359,23 @@ def notify_people(session: Session, draft: Draft, event: str, now: dt.datetime, 
         human = accountable_human(draft.drafter)
         to = [human.id] if human else []
     for holder_id in to:
-        outbox.enqueue(session, "notify", f"draft:{draft.id}:notify:{event}:{holder_id}:{now.timestamp()}",
-                       {"event": event, "holder": holder_id}, draft_id=draft.id, now=now)
+        outbox.enqueue(
+            session,
+            "notify",
+            f"draft:{draft.id}:notify:{event}:{holder_id}:{now.timestamp()}",
+            {"event": event, "holder": holder_id},
+            draft_id=draft.id,
+            now=now,
+        )
 
 
 def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft]:
     """A flag arrived: pending drafts a policy now blocks are pulled back from approval.
     (Approved drafts stay approved: a person decided with the flags of that moment shown.)"""
     held = []
-    for draft in session.scalars(select(Draft).where(Draft.subject == subject, Draft.status == "pending")
-                                 .with_for_update(of=Draft)):
+    for draft in session.scalars(
+        select(Draft).where(Draft.subject == subject, Draft.status == "pending").with_for_update(of=Draft)
+    ):
         hold = hold_for(session, draft.kind, draft.subject, now)
         if hold is None:
             continue
@@ -314,16 +406,22 @@ def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -
 
 # ------------------------------------------------------------------------- deciding
 
+
 def check_message(session: Session, draft: Draft, message: tuple[str, str] | None) -> None:
     if message is None:
         return
     found = next((m for m in draft.messages if (m.channel, m.ts) == message), None)
     if found is None:
-        raise Conflict(f"that button is not on draft #{draft.id}'s approval message; nothing changed",
-                       hint=f"open draft #{draft.id} with `/otp draft {draft.id}`")
+        raise Conflict(
+            f"that button is not on draft #{draft.id}'s approval message; nothing changed",
+            hint=f"open draft #{draft.id} with `/otp draft {draft.id}`",
+        )
     if found.purpose == MOVED and draft.status == "pending":
-        raise Conflict(f"draft #{draft.id} moved to {where_to(session, draft)} when the chart's approval route "
-                       "changed; nothing changed here", hint="decide it from its new approval message")
+        raise Conflict(
+            f"draft #{draft.id} moved to {where_to(session, draft)} when the chart's approval route "
+            "changed; nothing changed here",
+            hint="decide it from its new approval message",
+        )
 
 
 def _decided_already(session: Session, draft: Draft) -> Conflict:
@@ -332,8 +430,13 @@ def _decided_already(session: Session, draft: Draft) -> Conflict:
     return Conflict(f"draft #{draft.id} was already {outcome(session, draft)}; nothing changed")
 
 
-def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None = None,
-                  groups: frozenset[str] = frozenset()) -> Draft:
+def check_decider(
+    session: Session,
+    actor: Actor,
+    draft: Draft,
+    message: tuple[str, str] | None = None,
+    groups: frozenset[str] = frozenset(),
+) -> Draft:
     """Raise unless this person may decide this draft now (from this message, when given).
 
     Decided from the chart as it is now, not from what was copied onto the draft when it was
@@ -347,22 +450,34 @@ def check_decider(session: Session, actor: Actor, draft: Draft, message: tuple[s
     try:
         route = current_route(session, draft)
     except Invalid as exc:
-        raise Conflict(f"draft #{draft.id} can no longer be decided: {exc.message}; nothing changed",
-                       hint=exc.hint) from None
+        raise Conflict(
+            f"draft #{draft.id} can no longer be decided: {exc.message}; nothing changed", hint=exc.hint
+        ) from None
     if actor.holder_id is not None and actor.holder_id == draft.drafted_by:
         raise Forbidden(f"you drafted #{draft.id} yourself; someone else must decide it")
     if not can_decide(draft, actor, groups, route):
-        raise Forbidden(f"you are not an approver for draft #{draft.id}; approvers are "
-                        f"{route_names(session, route, draft)}")
+        raise Forbidden(
+            f"you are not an approver for draft #{draft.id}; approvers are {route_names(session, route, draft)}"
+        )
     if any(d.holder_id == actor.holder_id for d in draft.decisions):
         left = draft.required - len(approvals(draft))
         raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
     return draft
 
 
-def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *, reason: str | None = None,
-           edited_body: str | None = None, message: tuple[str, str] | None = None,
-           groups: frozenset[str] = frozenset(), now: dt.datetime | None = None, again: bool = False) -> Decided:
+def decide(
+    session: Session,
+    actor: Actor,
+    draft_id: int | str,
+    verdict: str,
+    *,
+    reason: str | None = None,
+    edited_body: str | None = None,
+    message: tuple[str, str] | None = None,
+    groups: frozenset[str] = frozenset(),
+    now: dt.datetime | None = None,
+    again: bool = False,
+) -> Decided:
     """Approve (optionally with edits) or reject. Exactly one final decision per draft:
     the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
     a person decides a draft at most once (a unique key).
@@ -390,13 +505,27 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *,
     elif edited_body is not None:
         edited = _text(edited_body, "edited text", MAX_BODY, multiline=True)
         edit = edited if edited != text.strip() else None
-    decision = DraftDecision(draft_id=draft.id, holder_id=actor.holder_id, verdict=verdict,
-                             reason=reason if verdict == "reject" else None, edited_body=edit, at=now)
+    decision = DraftDecision(
+        draft_id=draft.id,
+        holder_id=actor.holder_id,
+        verdict=verdict,
+        reason=reason if verdict == "reject" else None,
+        edited_body=edit,
+        at=now,
+    )
     session.add(decision)
     session.flush()  # the database counts approvals before it lets the status change
     session.refresh(draft, ["decisions"])
-    audit.record(session, actor.audit_name, f"draft.{verdict}", f"draft:{draft.id}", reason=decision.reason,
-                 edited=edit is not None, before=text if edit else None, after=edit)
+    audit.record(
+        session,
+        actor.audit_name,
+        f"draft.{verdict}",
+        f"draft:{draft.id}",
+        reason=decision.reason,
+        edited=edit is not None,
+        before=text if edit else None,
+        after=edit,
+    )
     if edit is not None:
         draft.final_body, draft.edited = edit, True
 
@@ -407,8 +536,9 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, *,
     return Decided(draft, decision, final)
 
 
-def finish(session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *,
-           rejected_for: str | None = None) -> None:
+def finish(
+    session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *, rejected_for: str | None = None
+) -> None:
     """The final decision: rejected with a reason, or approved and its delivery queued."""
     draft.decided_at, draft.decided_by = now, decided_by
     if rejected_for is not None:
@@ -419,8 +549,14 @@ def finish(session: Session, draft: Draft, decided_by: str | None, now: dt.datet
         session.flush()
         if draft.destination:
             draft.delivery = "pending"
-            outbox.enqueue(session, "deliver", f"draft:{draft.id}:deliver", {"destination": draft.destination},
-                           draft_id=draft.id, now=now)
+            outbox.enqueue(
+                session,
+                "deliver",
+                f"draft:{draft.id}:deliver",
+                {"destination": draft.destination},
+                draft_id=draft.id,
+                now=now,
+            )
     human = accountable_human(draft.drafter)
     if human is not None and human.id != decided_by:  # who decided needs no news of it
         notify_people(session, draft, draft.status, now, to=[human.id])
@@ -447,11 +583,10 @@ def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.dateti
 
 # ------------------------------------------------------------------------- the message record
 
+
 def record_message(session: Session, draft_id: int, channel: str, ts: str, purpose: str = "approval") -> None:
     """The approval message was posted: from now on, clicks on it count."""
     exists = session.scalar(select(DraftMessage.id).where(DraftMessage.channel == channel, DraftMessage.ts == ts))
     if exists is None:
         session.add(DraftMessage(draft_id=draft_id, channel=channel, ts=ts, purpose=purpose))
         session.flush()
-
-

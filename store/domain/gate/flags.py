@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.durations import parse_minutes
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
-from otp_bot.store.domain.gate.drafts import hold_pending, release_held
-from otp_bot.store.domain.chart.durations import parse_minutes
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
+from otp_bot.store.domain.gate.drafts import hold_pending, release_held
 from otp_bot.store.domain.gate.policies import active_flag_filter
 from otp_bot.store.domain.text_rules import clean_optional
 from otp_bot.store.models import Draft, Flag, Seat
@@ -45,13 +45,17 @@ def parse_until(text: str | None, now: dt.datetime | None = None) -> dt.datetime
     try:
         return now + dt.timedelta(minutes=parse_minutes(text))
     except OverflowError:
-        raise Invalid(f"`{text[:40]}` is too far ahead", hint="give a duration like 3d or a date like 2026-12-01") from None
+        raise Invalid(
+            f"`{text[:40]}` is too far ahead", hint="give a duration like 3d or a date like 2026-12-01"
+        ) from None
     except ValueError:
         pass
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"`{text[:40]}` is not a time", hint="give a duration like 3d or 12h, or a date like 2026-12-01") from None
+        raise Invalid(
+            f"`{text[:40]}` is not a time", hint="give a duration like 3d or 12h, or a date like 2026-12-01"
+        ) from None
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     if when <= now:
         raise Invalid(f"{text} is in the past; a flag's expiry must be in the future")
@@ -75,8 +79,9 @@ def acting_seat(session: Session, actor: Actor, seat_id: str | None) -> Seat:
             raise Forbidden(f"you do not hold seat `{seat.id}`; you can flag only for seats you hold")
         return seat
     if actor.holder_id is None:
-        raise Forbidden("you are not on the chart, so you can read but not flag",
-                        hint="operators name the seat with --seat")
+        raise Forbidden(
+            "you are not on the chart, so you can read but not flag", hint="operators name the seat with --seat"
+        )
     held = session.scalars(select(Seat).where(Seat.holder_id == actor.holder_id).order_by(Seat.position)).all()
     if len(held) == 1:
         return held[0]
@@ -92,35 +97,62 @@ def active_flags(session: Session, subject: str | None = None, now: dt.datetime 
     return list(session.scalars(query))
 
 
-def set_flag(session: Session, actor: Actor, subject: str, flag: str, *, seat_id: str | None = None,
-             reason: str | None = None, until: dt.datetime | None = None,
-             now: dt.datetime | None = None) -> FlagChange:
+def set_flag(
+    session: Session,
+    actor: Actor,
+    subject: str,
+    flag: str,
+    *,
+    seat_id: str | None = None,
+    reason: str | None = None,
+    until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> FlagChange:
     now = now or utcnow()
     subject, flag = _names(subject, flag)
     seat = acting_seat(session, actor, seat_id)
     reason = clean_optional(reason, "the reason", multiline=False)
     reason = reason[:500] if reason else None
-    existing = session.scalar(select(Flag).where(Flag.subject == subject, Flag.flag == flag, Flag.seat_id == seat.id,
-                                                 Flag.lifted_at.is_(None)))
+    existing = session.scalar(
+        select(Flag).where(
+            Flag.subject == subject, Flag.flag == flag, Flag.seat_id == seat.id, Flag.lifted_at.is_(None)
+        )
+    )
     if existing is not None and (existing.until is None or as_utc(existing.until) > now):
         existing.reason, existing.until = reason or existing.reason, until
-        audit.record(session, actor.audit_name, "flag.updated", f"flag:{subject}:{flag}", seat=seat.id,
-                     reason=existing.reason, until=until)
+        audit.record(
+            session,
+            actor.audit_name,
+            "flag.updated",
+            f"flag:{subject}:{flag}",
+            seat=seat.id,
+            reason=existing.reason,
+            until=until,
+        )
         return FlagChange(existing, created=False)
     if existing is not None:  # expired but not yet swept: end it, then set anew
         existing.lifted_at, existing.lifted_by = now, "expired"
         session.flush()
-    row = Flag(subject=subject, flag=flag, seat_id=seat.id, reason=reason, set_by=actor.audit_name, set_at=now,
-               until=until)
+    row = Flag(
+        subject=subject, flag=flag, seat_id=seat.id, reason=reason, set_by=actor.audit_name, set_at=now, until=until
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor.audit_name, "flag.set", f"flag:{subject}:{flag}", seat=seat.id, reason=reason,
-                 until=until)
+    audit.record(
+        session, actor.audit_name, "flag.set", f"flag:{subject}:{flag}", seat=seat.id, reason=reason, until=until
+    )
     return FlagChange(row, held=hold_pending(session, subject, now))
 
 
-def lift_flag(session: Session, actor: Actor, subject: str, flag: str, *, seat_id: str | None = None,
-              now: dt.datetime | None = None) -> FlagChange:
+def lift_flag(
+    session: Session,
+    actor: Actor,
+    subject: str,
+    flag: str,
+    *,
+    seat_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> FlagChange:
     now = now or utcnow()
     subject, flag = _names(subject, flag)
     query = select(Flag).where(Flag.subject == subject, Flag.flag == flag, Flag.lifted_at.is_(None))
@@ -131,8 +163,10 @@ def lift_flag(session: Session, actor: Actor, subject: str, flag: str, *, seat_i
         raise NotFound(f"{subject} is not flagged {flag}" + (f" by `{seat_id}`" if seat_id else ""))
     allowed = [r for r in rows if actor.operator or actor.holder_id in _may_lift(r)]
     if not allowed:
-        raise Forbidden(f"only the holder of the flagging seat ({', '.join(r.seat_id for r in rows)}), the human "
-                        "accountable for it, or an operator can lift this flag")
+        raise Forbidden(
+            f"only the holder of the flagging seat ({', '.join(r.seat_id for r in rows)}), the human "
+            "accountable for it, or an operator can lift this flag"
+        )
     for row in allowed:
         row.lifted_at, row.lifted_by = now, actor.audit_name
         audit.record(session, actor.audit_name, "flag.lifted", f"flag:{subject}:{flag}", seat=row.seat_id)
@@ -149,8 +183,12 @@ def _may_lift(flag: Flag) -> set[str]:
 def expire_flags(session: Session, now: dt.datetime | None = None) -> list[Draft]:
     """End flags whose expiry passed; release what they held."""
     now = now or utcnow()
-    ended = session.execute(update(Flag).where(Flag.lifted_at.is_(None), Flag.until <= now)
-                            .values(lifted_at=now, lifted_by="expired").returning(Flag.subject, Flag.flag)).all()
+    ended = session.execute(
+        update(Flag)
+        .where(Flag.lifted_at.is_(None), Flag.until <= now)
+        .values(lifted_at=now, lifted_by="expired")
+        .returning(Flag.subject, Flag.flag)
+    ).all()
     released: list[Draft] = []
     for subject, flag in ended:
         audit.record(session, "system", "flag.expired", f"flag:{subject}:{flag}")

@@ -70,7 +70,11 @@ def current_route(session: Session, draft: Draft) -> Route:
 
 def same_route(draft: Draft, route: Route) -> bool:
     return (draft.route_channel, list(draft.approvers), draft.usergroup, draft.required) == (
-        route.channel, list(route.approvers), route.usergroup, route.required)
+        route.channel,
+        list(route.approvers),
+        route.usergroup,
+        route.required,
+    )
 
 
 def where_to(session: Session, draft: Draft) -> str:
@@ -105,7 +109,11 @@ def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.da
     before = _targets(session, draft.route_channel, draft.approvers)
     old = (draft.route_channel, list(draft.approvers), draft.usergroup, draft.required)
     draft.route_channel, draft.approvers, draft.usergroup, draft.required = (
-        route.channel, list(route.approvers), route.usergroup, route.required)
+        route.channel,
+        list(route.approvers),
+        route.usergroup,
+        route.required,
+    )
     after = _targets(session, draft.route_channel, draft.approvers)
     moved = before != after
     if moved:
@@ -115,27 +123,46 @@ def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.da
             if message.purpose == "approval":
                 message.purpose = MOVED
         for target in after:
-            outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target}:moved:{now.timestamp()}",
-                           {"channel": target, "purpose": "approval"}, draft_id=draft.id, now=now)
+            outbox.enqueue(
+                session,
+                "approval_post",
+                f"draft:{draft.id}:post:{target}:moved:{now.timestamp()}",
+                {"channel": target, "purpose": "approval"},
+                draft_id=draft.id,
+                now=now,
+            )
         detail = f"moved to {where_to(session, draft)}"
     else:
         detail = "decided by the route's approvers as the chart names them now"
     counted = approvals(draft)
-    audit.record(session, actor, "draft.rerouted", f"draft:{draft.id}", moved=moved,
-                 before={"channel": old[0], "approvers": old[1], "usergroup": old[2], "required": old[3]},
-                 after={"channel": route.channel, "approvers": route.approvers, "usergroup": route.usergroup,
-                        "required": route.required},
-                 approvals_no_longer_counted=sorted(d.holder_id for d in draft.decisions
-                                                    if d.verdict == "approve" and d not in counted))
+    audit.record(
+        session,
+        actor,
+        "draft.rerouted",
+        f"draft:{draft.id}",
+        moved=moved,
+        before={"channel": old[0], "approvers": old[1], "usergroup": old[2], "required": old[3]},
+        after={
+            "channel": route.channel,
+            "approvers": route.approvers,
+            "usergroup": route.usergroup,
+            "required": route.required,
+        },
+        approvals_no_longer_counted=sorted(
+            d.holder_id for d in draft.decisions if d.verdict == "approve" and d not in counted
+        ),
+    )
     if len(counted) >= draft.required:
         # The route now asks for no more than the approvals it already has: decided by them.
         finish(session, draft, counted[-1].holder_id, now)
-        audit.record(session, actor, "draft.approved_by_route", f"draft:{draft.id}",
-                     approvals=[d.holder_id for d in counted])
+        audit.record(
+            session, actor, "draft.approved_by_route", f"draft:{draft.id}", approvals=[d.holder_id for d in counted]
+        )
         detail = f"the route now needs {draft.required} approval(s), which it already had"
     queue_message_update(session, draft, now)
-    return Consequence(draft.id, "approved" if draft.status == "approved" else "rerouted" if moved else "approvers",
-                       detail)
+    return Consequence(
+        draft.id, "approved" if draft.status == "approved" else "rerouted" if moved else "approvers", detail
+    )
 
 
 def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -> list[Consequence]:
@@ -143,8 +170,9 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
     now = now or utcnow()
     session.flush()
     done: list[Consequence] = []
-    waiting = session.scalars(select(Draft).where(Draft.status.in_(WAITING)).order_by(Draft.id)
-                              .with_for_update(of=Draft)).all()
+    waiting = session.scalars(
+        select(Draft).where(Draft.status.in_(WAITING)).order_by(Draft.id).with_for_update(of=Draft)
+    ).all()
     for draft in waiting:
         problem = seat_problem(session, draft)
         if problem is not None:
@@ -155,8 +183,11 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
         try:
             route = current_route(session, draft)
         except Invalid as exc:
-            done.append(withdraw_for_chart(session, draft, f"nobody can decide it under the chart now: {exc.message}",
-                                           actor, now))
+            done.append(
+                withdraw_for_chart(
+                    session, draft, f"nobody can decide it under the chart now: {exc.message}", actor, now
+                )
+            )
             continue
         if draft.escalated_to is not None and not escalation_stands(session, draft):
             done.append(unescalate(session, draft, actor, now))
@@ -185,5 +216,8 @@ def unescalate(session: Session, draft: Draft, actor: str, now: dt.datetime) -> 
     draft.escalated_to, draft.escalate_at = None, now
     audit.record(session, actor, "draft.escalation_withdrawn", f"draft:{draft.id}", was=was.id if was else None)
     queue_message_update(session, draft, now)
-    return Consequence(draft.id, "escalation withdrawn", f"{name} is no longer up the reporting line of "
-                       f"`{draft.seat_id}`; it escalates again to whoever is")
+    return Consequence(
+        draft.id,
+        "escalation withdrawn",
+        f"{name} is no longer up the reporting line of `{draft.seat_id}`; it escalates again to whoever is",
+    )

@@ -25,11 +25,13 @@ class Hold:
     def reason(self) -> str:
         seat = self.flag.seat
         by = f"{seat.title} ({seat.holder.name})" if seat.holder else seat.title
-        rule = (f"{self.policy.winner} wins over {self.policy.hold_kind}" if self.policy.winner
-                else f"no {self.policy.hold_kind} while {self.flag.flag}")
+        rule = (
+            f"{self.policy.winner} wins over {self.policy.hold_kind}"
+            if self.policy.winner
+            else f"no {self.policy.hold_kind} while {self.flag.flag}"
+        )
         why = f": {self.flag.reason}" if self.flag.reason else ""
-        return (f"{self.flag.subject} is flagged {self.flag.flag} by {by}{why}; "
-                f"policy {self.policy.name}: {rule}")
+        return f"{self.flag.subject} is flagged {self.flag.flag} by {by}{why}; policy {self.policy.name}: {rule}"
 
 
 def active_flag_filter(now: dt.datetime):
@@ -38,12 +40,16 @@ def active_flag_filter(now: dt.datetime):
 
 def hold_for(session: Session, kind: str, subject: str, now: dt.datetime) -> Hold | None:
     """The first policy (in chart order) that holds a draft of `kind` about `subject`, if any."""
-    policies = [p for p in session.scalars(select(Policy).order_by(Policy.position))
-                if p.hold_kind and p.while_flag and p.hold_kind.lower() == kind.lower()]
+    policies = [
+        p
+        for p in session.scalars(select(Policy).order_by(Policy.position))
+        if p.hold_kind and p.while_flag and p.hold_kind.lower() == kind.lower()
+    ]
     if not policies:
         return None
-    flags = session.scalars(select(Flag).where(Flag.subject == subject, *active_flag_filter(now))
-                            .order_by(Flag.set_at, Flag.id)).all()
+    flags = session.scalars(
+        select(Flag).where(Flag.subject == subject, *active_flag_filter(now)).order_by(Flag.set_at, Flag.id)
+    ).all()
     for policy in policies:
         for flag in flags:
             if flag.flag == policy.while_flag.lower() and (not policy.winner or flag.seat_id == policy.winner):

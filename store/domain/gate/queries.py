@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
-from otp_bot.store.domain.gate.drafts import approvals, approver_names, outcome
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.gate.drafts import approvals, approver_names, outcome
 from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy
 
 MAX_LIST = 500
 
 
-def list_drafts(session: Session, *, status: str | None = None, seat_id: str | None = None,
-                limit: int = 20) -> list[Draft]:
+def list_drafts(
+    session: Session, *, status: str | None = None, seat_id: str | None = None, limit: int = 20
+) -> list[Draft]:
     """The most recent drafts first, optionally of one status or one seat."""
     if not 1 <= limit <= MAX_LIST:
         raise Invalid(f"list between 1 and {MAX_LIST} drafts")
@@ -38,9 +39,14 @@ def list_drafts(session: Session, *, status: str | None = None, seat_id: str | N
 
 def policies_holding(session: Session, flag: Flag) -> list[Policy]:
     """The policies that hold drafts while this flag stands (the same match as `policies.hold_for`)."""
-    return [p for p in session.scalars(select(Policy).order_by(Policy.position))
-            if p.hold_kind and p.while_flag and p.while_flag.lower() == flag.flag
-            and (not p.winner or p.winner == flag.seat_id)]
+    return [
+        p
+        for p in session.scalars(select(Policy).order_by(Policy.position))
+        if p.hold_kind
+        and p.while_flag
+        and p.while_flag.lower() == flag.flag
+        and (not p.winner or p.winner == flag.seat_id)
+    ]
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,14 @@ class Step:
 
 def history(session: Session, draft_id: int, limit: int = 50) -> list[Step]:
     """What happened to a draft, oldest first (the newest `limit` steps)."""
-    entries = list(session.scalars(select(AuditEntry).where(AuditEntry.subject == f"draft:{draft_id}")
-                                   .order_by(AuditEntry.id.desc()).limit(limit)))[::-1]
+    entries = list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject == f"draft:{draft_id}")
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )[::-1]
     ids = {e.actor.removeprefix("holder:") for e in entries if e.actor.startswith("holder:")}
     names = dict(session.execute(select(Holder.id, Holder.name).where(Holder.id.in_(ids))).all()) if ids else {}
     return [Step(e.at, _who(e.actor, names), e.action, e.detail or {}) for e in entries]
@@ -78,12 +90,29 @@ def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozens
     one light query; only the drafts shown are loaded whole."""
     if actor.holder_id is None:
         return []
-    decided = set(session.scalars(select(DraftDecision.draft_id).join(Draft).where(
-        Draft.status == "pending", DraftDecision.holder_id == actor.holder_id)))
-    rows = session.execute(select(Draft.id, Draft.approvers, Draft.usergroup, Draft.escalated_to, Draft.drafted_by)
-                           .where(Draft.status == "pending").order_by(Draft.queued_at, Draft.id))
-    mine = [r.id for r in rows if r.id not in decided and r.drafted_by != actor.holder_id and (
-        actor.holder_id in r.approvers or actor.holder_id == r.escalated_to or (r.usergroup and r.usergroup in groups))]
+    decided = set(
+        session.scalars(
+            select(DraftDecision.draft_id)
+            .join(Draft)
+            .where(Draft.status == "pending", DraftDecision.holder_id == actor.holder_id)
+        )
+    )
+    rows = session.execute(
+        select(Draft.id, Draft.approvers, Draft.usergroup, Draft.escalated_to, Draft.drafted_by)
+        .where(Draft.status == "pending")
+        .order_by(Draft.queued_at, Draft.id)
+    )
+    mine = [
+        r.id
+        for r in rows
+        if r.id not in decided
+        and r.drafted_by != actor.holder_id
+        and (
+            actor.holder_id in r.approvers
+            or actor.holder_id == r.escalated_to
+            or (r.usergroup and r.usergroup in groups)
+        )
+    ]
     if not mine:
         return []
     shown = mine[:limit]
@@ -115,6 +144,11 @@ def context_for(session: Session, draft: Draft, now: dt.datetime | None = None) 
     from otp_bot.store.domain.scorecard.metrics import current_rows
 
     rows = current_rows(session, draft.seat.metrics) if draft.seat.metrics else []
-    return DraftContext(draft, approver_names(session, draft), outcome(session, draft),
-                        active_flags(session, draft.subject, now), [r for r in rows if r.off_track],
-                        [d.holder.name for d in approvals(draft)])
+    return DraftContext(
+        draft,
+        approver_names(session, draft),
+        outcome(session, draft),
+        active_flags(session, draft.subject, now),
+        [r for r in rows if r.off_track],
+        [d.holder.name for d in approvals(draft)],
+    )

@@ -50,18 +50,30 @@ def route_for(session: Session, seat: Seat, kind: str, drafter: Holder) -> Route
         if _matches(route, seat.id, kind):
             eligible = [a for a in route.approvers if a != drafter.id]
             if not route.usergroup and len(eligible) < route.required:
-                raise Invalid(f"the approval route for `{seat.id}` needs {route.required} approvals, but only "
-                              f"{len(eligible)} approver(s) besides the drafter are named",
-                              hint="add approvers to the route in the chart file")
-            return Route(route.channel or "", eligible, route.usergroup, route.required,
-                         route.remind_after or REMIND_AFTER, route.escalate_after or ESCALATE_AFTER,
-                         route.expires_after or EXPIRES_AFTER)
+                raise Invalid(
+                    f"the approval route for `{seat.id}` needs {route.required} approvals, but only "
+                    f"{len(eligible)} approver(s) besides the drafter are named",
+                    hint="add approvers to the route in the chart file",
+                )
+            return Route(
+                route.channel or "",
+                eligible,
+                route.usergroup,
+                route.required,
+                route.remind_after or REMIND_AFTER,
+                route.escalate_after or ESCALATE_AFTER,
+                route.expires_after or EXPIRES_AFTER,
+            )
     # No route: the human accountable for the seat decides, by DM. Nothing is dropped.
     human = next_human_up(session, seat, exclude={drafter.id})
     if human is None:
-        raise Invalid(f"nobody can decide drafts from `{seat.id}`: it has no approval route and no human above it",
-                      hint="add an `approvals:` route for the seat to the chart file")
+        raise Invalid(
+            f"nobody can decide drafts from `{seat.id}`: it has no approval route and no human above it",
+            hint="add an `approvals:` route for the seat to the chart file",
+        )
     if not human.slack_user:
-        raise Invalid(f"drafts from `{seat.id}` go to {human.name} by DM, but {human.name} has no `slack_user` "
-                      "in the chart", hint="add their Slack user id, or an `approvals:` route with a channel")
+        raise Invalid(
+            f"drafts from `{seat.id}` go to {human.name} by DM, but {human.name} has no `slack_user` in the chart",
+            hint="add their Slack user id, or an `approvals:` route with a channel",
+        )
     return Route("", [human.id], None, 1, REMIND_AFTER, ESCALATE_AFTER, EXPIRES_AFTER)

@@ -27,11 +27,19 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
     """Remind, escalate and expire pending drafts whose time has come."""
     now = now or utcnow()
     done = Swept()
-    due = session.scalars(select(Draft).where(Draft.status == "pending", or_(
-        and_(Draft.reminded_at.is_(None), Draft.remind_at <= now),
-        and_(Draft.escalated_to.is_(None), Draft.escalate_at <= now),
-        Draft.expires_at <= now,
-    )).order_by(Draft.id).with_for_update(skip_locked=True, of=Draft)).all()
+    due = session.scalars(
+        select(Draft)
+        .where(
+            Draft.status == "pending",
+            or_(
+                and_(Draft.reminded_at.is_(None), Draft.remind_at <= now),
+                and_(Draft.escalated_to.is_(None), Draft.escalate_at <= now),
+                Draft.expires_at <= now,
+            ),
+        )
+        .order_by(Draft.id)
+        .with_for_update(skip_locked=True, of=Draft)
+    ).all()
     for draft in due:
         if as_utc(draft.expires_at) <= now:
             draft.status, draft.decided_at = "expired", now
@@ -42,8 +50,14 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
             continue
         if draft.reminded_at is None and as_utc(draft.remind_at) <= now:
             draft.reminded_at = now
-            outbox.enqueue(session, "notify", f"draft:{draft.id}:remind", {"event": "reminder", "thread": True},
-                           draft_id=draft.id, now=now)
+            outbox.enqueue(
+                session,
+                "notify",
+                f"draft:{draft.id}:remind",
+                {"event": "reminder", "thread": True},
+                draft_id=draft.id,
+                now=now,
+            )
             audit.record(session, "system", "draft.reminded", f"draft:{draft.id}")
             done.reminded += 1
         if draft.escalated_to is None and draft.escalate_at is not None and as_utc(draft.escalate_at) <= now:
@@ -53,8 +67,14 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
                 draft.escalate_at = None  # nobody above to escalate to: stop looking
             else:
                 draft.escalated_to = target.id
-                outbox.enqueue(session, "approval_post", f"draft:{draft.id}:post:{target.slack_user}",
-                               {"channel": target.slack_user, "purpose": "escalation"}, draft_id=draft.id, now=now)
+                outbox.enqueue(
+                    session,
+                    "approval_post",
+                    f"draft:{draft.id}:post:{target.slack_user}",
+                    {"channel": target.slack_user, "purpose": "escalation"},
+                    draft_id=draft.id,
+                    now=now,
+                )
                 audit.record(session, "system", "draft.escalated", f"draft:{draft.id}", to=target.id)
                 done.escalated += 1
     return done

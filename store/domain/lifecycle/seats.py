@@ -39,11 +39,11 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_holder, get_seat, reporting_line, seat_order
-from otp_bot.store.domain.gate.follow_chart import follow_chart
 from otp_bot.store.domain.chart.chartfile import location, normalize_topic, parse_yaml
+from otp_bot.store.domain.chart.reading import get_holder, get_seat, reporting_line, seat_order
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.gate.follow_chart import follow_chart
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import HEARING_DECISIONS, AuditEntry, Hearing, Holder, Org, Seat, SeatHolding, SeatOwns
 
@@ -53,6 +53,7 @@ TEXT_LIMIT = 3000  # reason, findings, recommendation: what one Slack text input
 
 
 # ---------------------------------------------------------------- who may
+
 
 def _require_above(session: Session, actor: Actor, line: list[Seat], what: str) -> None:
     """`line`: the seats above the one acted on, nearest first; empty at the top of the chart."""
@@ -68,10 +69,15 @@ def _require_above(session: Session, actor: Actor, line: list[Seat], what: str) 
         if held & {s.id for s in line}:
             return
         people = [f"{s.holder.name} ({s.title})" for s in line if s.holder is not None and s.holder.kind == "human"]
-        raise Forbidden(f"only a person above it in the reporting line or an operator can {what}"
-                        + (f": {', '.join(people[:4])}" if people else ""))
-    tops = session.scalar(select(func.count()).select_from(Seat).where(
-        Seat.reports_to_id.is_(None), Seat.status != "retired", Seat.holder_id == actor.holder_id))
+        raise Forbidden(
+            f"only a person above it in the reporting line or an operator can {what}"
+            + (f": {', '.join(people[:4])}" if people else "")
+        )
+    tops = session.scalar(
+        select(func.count())
+        .select_from(Seat)
+        .where(Seat.reports_to_id.is_(None), Seat.status != "retired", Seat.holder_id == actor.holder_id)
+    )
     if not tops:
         raise Forbidden(f"at the top of the chart only the holder of a top-level seat or an operator can {what}")
 
@@ -81,8 +87,7 @@ def _lock_chart(session: Session) -> Org:
     # other is retiring. SQLite writers are serialised already; PostgreSQL locks the row.
     # populate_existing: the session may hold the org from before the lock (finding the
     # caller reads it), and the revision bumped from must be the one just locked.
-    org = session.scalar(select(Org).where(Org.id == 1).with_for_update()
-                         .execution_options(populate_existing=True))
+    org = session.scalar(select(Org).where(Org.id == 1).with_for_update().execution_options(populate_existing=True))
     if org is None:
         raise NotFound("there is no chart yet", hint="import one with `otp chart import FILE`")
     return org
@@ -103,6 +108,7 @@ def _live_seat(session: Session, seat_id: str) -> Seat:
 
 # ---------------------------------------------------------------- hire
 
+
 def _texts(values: list[str] | tuple[str, ...], what: str, limit: int) -> list[str]:
     out: list[str] = []
     for value in values:
@@ -116,10 +122,19 @@ def _texts(values: list[str] | tuple[str, ...], what: str, limit: int) -> list[s
     return out
 
 
-def hire(session: Session, actor: Actor, seat_id: str, title: str, *, reports_to: str | None = None,
-         holder: str | None = None, aliases: list[str] | tuple[str, ...] = (),
-         accountabilities: list[str] | tuple[str, ...] = (), owns: list[str] | tuple[str, ...] = (),
-         now: dt.datetime | None = None) -> Seat:
+def hire(
+    session: Session,
+    actor: Actor,
+    seat_id: str,
+    title: str,
+    *,
+    reports_to: str | None = None,
+    holder: str | None = None,
+    aliases: list[str] | tuple[str, ...] = (),
+    accountabilities: list[str] | tuple[str, ...] = (),
+    owns: list[str] | tuple[str, ...] = (),
+    now: dt.datetime | None = None,
+) -> Seat:
     """Create a seat: active with a holder, vacant without."""
     now = now or utcnow()
     org = _lock_chart(session)
@@ -142,29 +157,51 @@ def hire(session: Session, actor: Actor, seat_id: str, title: str, *, reports_to
     keys = [normalize_topic(t) for t in owns]
     if len(set(keys)) != len(keys):
         raise Invalid("the same `owns` topic is named twice")
-    taken = dict(session.execute(select(SeatOwns.normalized, SeatOwns.seat_id).where(SeatOwns.normalized.in_(keys))).all())
+    taken = dict(
+        session.execute(select(SeatOwns.normalized, SeatOwns.seat_id).where(SeatOwns.normalized.in_(keys))).all()
+    )
     for topic, key in zip(owns, keys, strict=True):
         if key in taken:
             raise Conflict(f"“{topic}” is already owned by seat `{taken[key]}`: one function, one seat")
     position = (session.scalar(select(func.max(Seat.position))) or 0) + 1
-    seat = Seat(id=seat_id, title=title, holder_id=person.id if person else None,
-                reports_to_id=manager.id if manager else None, status="active" if person else "vacant",
-                aliases=aliases, accountabilities=accountabilities, does_not_own=[], position=position)
+    seat = Seat(
+        id=seat_id,
+        title=title,
+        holder_id=person.id if person else None,
+        reports_to_id=manager.id if manager else None,
+        status="active" if person else "vacant",
+        aliases=aliases,
+        accountabilities=accountabilities,
+        does_not_own=[],
+        position=position,
+    )
     session.add(seat)
     session.flush()
-    session.add_all(SeatOwns(seat_id=seat_id, topic=t, normalized=k, position=i)
-                    for i, (t, k) in enumerate(zip(owns, keys, strict=True)))
+    session.add_all(
+        SeatOwns(seat_id=seat_id, topic=t, normalized=k, position=i)
+        for i, (t, k) in enumerate(zip(owns, keys, strict=True))
+    )
     if person:
         session.add(SeatHolding(seat_id=seat_id, holder_id=person.id, started_at=now))
     _changed(org)
     session.flush()
     session.refresh(seat)
-    audit.record(session, actor.audit_name, "seat.hired", f"seat:{seat_id}", title=title,
-                 reports_to=seat.reports_to_id, holder=seat.holder_id, owns=owns, revision=org.revision)
+    audit.record(
+        session,
+        actor.audit_name,
+        "seat.hired",
+        f"seat:{seat_id}",
+        title=title,
+        reports_to=seat.reports_to_id,
+        holder=seat.holder_id,
+        owns=owns,
+        revision=org.revision,
+    )
     return seat
 
 
 # ---------------------------------------------------------------- assign
+
 
 @dataclass
 class Assignment:
@@ -173,8 +210,9 @@ class Assignment:
     changed: bool
 
 
-def assign(session: Session, actor: Actor, seat_id: str, holder_id: str | None,
-           now: dt.datetime | None = None) -> Assignment:
+def assign(
+    session: Session, actor: Actor, seat_id: str, holder_id: str | None, now: dt.datetime | None = None
+) -> Assignment:
     """Give a seat a holder (None: vacate it). The open holding closes, a new one opens."""
     now = now or utcnow()
     org = _lock_chart(session)
@@ -186,8 +224,9 @@ def assign(session: Session, actor: Actor, seat_id: str, holder_id: str | None,
     if (person.id if person else None) == previous:
         return Assignment(seat, previous, changed=False)
     if previous is not None:
-        open_holding = session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat.id,
-                                                                SeatHolding.ended_at.is_(None)))
+        open_holding = session.scalar(
+            select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None))
+        )
         if open_holding is not None:
             open_holding.ended_at = now
     seat.holder_id = person.id if person else None
@@ -200,11 +239,19 @@ def assign(session: Session, actor: Actor, seat_id: str, holder_id: str | None,
     session.flush()
     session.refresh(seat)
     if person:
-        audit.record(session, actor.audit_name, "seat.assigned", f"seat:{seat.id}", holder=person.id,
-                     previous=previous, revision=org.revision)
+        audit.record(
+            session,
+            actor.audit_name,
+            "seat.assigned",
+            f"seat:{seat.id}",
+            holder=person.id,
+            previous=previous,
+            revision=org.revision,
+        )
     else:
-        audit.record(session, actor.audit_name, "seat.vacated", f"seat:{seat.id}", previous=previous,
-                     revision=org.revision)
+        audit.record(
+            session, actor.audit_name, "seat.vacated", f"seat:{seat.id}", previous=previous, revision=org.revision
+        )
     # The previous holder's waiting drafts no longer speak for the seat: withdrawn, saying why.
     follow_chart(session, actor.audit_name, now)
     return Assignment(seat, previous, changed=True)
@@ -215,6 +262,7 @@ def vacate(session: Session, actor: Actor, seat_id: str, now: dt.datetime | None
 
 
 # ---------------------------------------------------------------- hearings
+
 
 @dataclass(frozen=True)
 class Capability:
@@ -236,8 +284,9 @@ class Capability:
 
 
 def capabilities(seat: Seat) -> list[Capability]:
-    return ([Capability("owns", o.topic) for o in seat.owns]
-            + [Capability("accountability", a) for a in dict.fromkeys(seat.accountabilities or [])])
+    return [Capability("owns", o.topic) for o in seat.owns] + [
+        Capability("accountability", a) for a in dict.fromkeys(seat.accountabilities or [])
+    ]
 
 
 @dataclass
@@ -295,8 +344,12 @@ class HearingForm:
 def _choices(session: Session, exclude: set[str], limit: int) -> list[SeatChoice]:
     """Up to `limit + 1` seats in chart order (one more tells that there are more)."""
     out: list[SeatChoice] = []
-    rows = session.execute(select(Seat.id, Seat.title).where(Seat.status != "retired")
-                           .order_by(Seat.position, Seat.id).execution_options(yield_per=500))
+    rows = session.execute(
+        select(Seat.id, Seat.title)
+        .where(Seat.status != "retired")
+        .order_by(Seat.position, Seat.id)
+        .execution_options(yield_per=500)
+    )
     for seat_id, title in rows:
         if seat_id not in exclude:
             out.append(SeatChoice(seat_id, title))
@@ -311,15 +364,21 @@ def hearing_form(session: Session, actor: Actor, seat_id: str, limit: int = 100)
     seat = _live_seat(session, seat_id)
     _require_above(session, actor, reporting_line(session, seat), f"hold a hearing on seat `{seat.id}`")
     targets = _choices(session, {seat.id}, limit)
-    reports = [SeatChoice(s.id, s.title) for s in session.scalars(
-        select(Seat).where(Seat.reports_to_id == seat.id).order_by(Seat.position, Seat.id))]
+    reports = [
+        SeatChoice(s.id, s.title)
+        for s in session.scalars(select(Seat).where(Seat.reports_to_id == seat.id).order_by(Seat.position, Seat.id))
+    ]
     managers = _choices(session, set(seat_order(session, seat.id)), limit) if reports else []
-    return HearingForm(seat, capabilities(seat), targets[:limit], len(targets) > limit, reports, managers,
-                       seat.reports_to_id)
+    return HearingForm(
+        seat, capabilities(seat), targets[:limit], len(targets) > limit, reports, managers, seat.reports_to_id
+    )
 
 
-ASKED = {"reason": "say why the hearing is held", "findings": "say what the hearing found",
-         "recommendation": "give the hearing's recommendation"}
+ASKED = {
+    "reason": "say why the hearing is held",
+    "findings": "say what the hearing found",
+    "recommendation": "give the hearing's recommendation",
+}
 
 
 def _text(value: str | None, name: str, problems: list[Problem]) -> str:
@@ -349,8 +408,9 @@ def _target(session: Session, seat: Seat, to: str, cap: Capability) -> str | Non
     return None
 
 
-def _placements(session: Session, seat: Seat, moves: list[tuple[str, str]],
-                problems: list[Problem]) -> dict[Capability, str | None]:
+def _placements(
+    session: Session, seat: Seat, moves: list[tuple[str, str]], problems: list[Problem]
+) -> dict[Capability, str | None]:
     """Each capability's new seat (None: dropped), one each; problems for anything else."""
     caps = capabilities(seat)
     by_key = {c.key: c for c in caps}
@@ -362,7 +422,9 @@ def _placements(session: Session, seat: Seat, moves: list[tuple[str, str]],
     for ref, to in moves:
         found = [by_key[ref]] if ref in by_key else by_text.get(normalize_topic(ref or ""), [])
         if not found:
-            problems.append(Problem(ref, f"“{(ref or '')[:60]}”", f"not an `owns` topic or accountability of `{seat.id}`"))
+            problems.append(
+                Problem(ref, f"“{(ref or '')[:60]}”", f"not an `owns` topic or accountability of `{seat.id}`")
+            )
             continue
         to = (to or "").strip().lower()
         for cap in found:
@@ -388,15 +450,22 @@ def _placements(session: Session, seat: Seat, moves: list[tuple[str, str]],
     return {c: placed[c] for c in caps if c in placed}
 
 
-def _manager(session: Session, seat: Seat, wanted: str | None, problems: list[Problem]) -> tuple[Seat | None, list[Seat]]:
+def _manager(
+    session: Session, seat: Seat, wanted: str | None, problems: list[Problem]
+) -> tuple[Seat | None, list[Seat]]:
     reports = list(session.scalars(select(Seat).where(Seat.reports_to_id == seat.id).order_by(Seat.position, Seat.id)))
     if not reports:
         return None, []
     wanted = (wanted or "").strip().lower() or seat.reports_to_id
     label = "its direct reports"
     if not wanted:
-        problems.append(Problem("reports_to", label, f"`{seat.id}` is at the top of the chart: name the seat its "
-                                                     f"{len(reports)} direct reports move under"))
+        problems.append(
+            Problem(
+                "reports_to",
+                label,
+                f"`{seat.id}` is at the top of the chart: name the seat its {len(reports)} direct reports move under",
+            )
+        )
         return None, reports
     manager = session.get(Seat, wanted)
     if manager is None:
@@ -423,8 +492,9 @@ class HearingResult:
         return self.hearing.decision == "retire"
 
 
-def retire(session: Session, actor: Actor, seat_id: str, given: HearingInput,
-           now: dt.datetime | None = None) -> HearingResult:
+def retire(
+    session: Session, actor: Actor, seat_id: str, given: HearingInput, now: dt.datetime | None = None
+) -> HearingResult:
     """Record a hearing on a seat; when it decides `retire`, retire the seat and move what it held."""
     now = now or utcnow()
     org = _lock_chart(session)
@@ -446,10 +516,19 @@ def retire(session: Session, actor: Actor, seat_id: str, given: HearingInput,
         raise HearingErrors(seat.id, problems)
 
     holder_id = seat.holder_id
-    hearing = Hearing(seat_id=seat.id, reason=reason, findings=findings, recommendation=recommendation,
-                      decision=decision, held_by=actor.audit_name, held_at=now, holder_id=holder_id,
-                      moves=[{"capability": c.text, "kind": c.kind, "to_seat": to} for c, to in placed.items()],
-                      manager_id=manager.id if manager else None, reports=[r.id for r in reports])
+    hearing = Hearing(
+        seat_id=seat.id,
+        reason=reason,
+        findings=findings,
+        recommendation=recommendation,
+        decision=decision,
+        held_by=actor.audit_name,
+        held_at=now,
+        holder_id=holder_id,
+        moves=[{"capability": c.text, "kind": c.kind, "to_seat": to} for c, to in placed.items()],
+        manager_id=manager.id if manager else None,
+        reports=[r.id for r in reports],
+    )
     session.add(hearing)
     session.flush()
     if decision == "keep":
@@ -458,25 +537,53 @@ def retire(session: Session, actor: Actor, seat_id: str, given: HearingInput,
 
     _move(session, seat, placed)
     if holder_id is not None:
-        session.execute(SeatHolding.__table__.update().where(
-            SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None)).values(ended_at=now))
+        session.execute(
+            SeatHolding.__table__.update()
+            .where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None))
+            .values(ended_at=now)
+        )
     seat.holder_id, seat.status = None, "retired"
     for report in reports:
         report.reports_to_id = manager.id
     _changed(org)
     session.flush()
     moves = [{"capability": c.text, "kind": c.kind, "to_seat": to} for c, to in placed.items()]
-    audit.record(session, actor.audit_name, "seat.retired", f"seat:{seat.id}", hearing=hearing.id, holder=holder_id,
-                 reason=reason, moves=moves, manager=manager.id if manager else None,
-                 reports=[r.id for r in reports], revision=org.revision)
+    audit.record(
+        session,
+        actor.audit_name,
+        "seat.retired",
+        f"seat:{seat.id}",
+        hearing=hearing.id,
+        holder=holder_id,
+        reason=reason,
+        moves=moves,
+        manager=manager.id if manager else None,
+        reports=[r.id for r in reports],
+        revision=org.revision,
+    )
     for target in dict.fromkeys(to for to in placed.values() if to):
         got = [c for c, to in placed.items() if to == target]
-        audit.record(session, actor.audit_name, "seat.received", f"seat:{target}", hearing=hearing.id, **{
-            "from": seat.id, "owns": [c.text for c in got if c.kind == "owns"],
-            "accountabilities": [c.text for c in got if c.kind == "accountability"]})
+        audit.record(
+            session,
+            actor.audit_name,
+            "seat.received",
+            f"seat:{target}",
+            hearing=hearing.id,
+            **{
+                "from": seat.id,
+                "owns": [c.text for c in got if c.kind == "owns"],
+                "accountabilities": [c.text for c in got if c.kind == "accountability"],
+            },
+        )
     for report in reports:
-        audit.record(session, actor.audit_name, "seat.manager_changed", f"seat:{report.id}", hearing=hearing.id,
-                     **{"from": seat.id, "to": manager.id})
+        audit.record(
+            session,
+            actor.audit_name,
+            "seat.manager_changed",
+            f"seat:{report.id}",
+            hearing=hearing.id,
+            **{"from": seat.id, "to": manager.id},
+        )
     for s in {seat, *reports}:
         session.refresh(s)
     follow_chart(session, actor.audit_name, now)  # the seat's waiting drafts are withdrawn; routes above may move
@@ -508,6 +615,7 @@ def _move(session: Session, seat: Seat, placed: dict[Capability, str | None]) ->
 
 # ---------------------------------------------------------------- hearing files (the CLI)
 
+
 class _MoveSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     capability: str = Field(min_length=1)
@@ -532,13 +640,22 @@ def hearing_from_text(text: str, source: str) -> HearingInput:
         spec = _HearingSpec.model_validate(data if data is not None else {})
     except ValidationError as exc:
         lines = [f"{source}: {location(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise Invalid(f"{source} is not a hearing file:\n" + "\n".join(lines),
-                      hint="keys: reason, findings, recommendation, decision, moves [{capability, to_seat}], reports_to") from None
-    return HearingInput(spec.reason, spec.findings, spec.recommendation, spec.decision,
-                        [(m.capability, m.to_seat) for m in spec.moves], spec.reports_to)
+        raise Invalid(
+            f"{source} is not a hearing file:\n" + "\n".join(lines),
+            hint="keys: reason, findings, recommendation, decision, moves [{capability, to_seat}], reports_to",
+        ) from None
+    return HearingInput(
+        spec.reason,
+        spec.findings,
+        spec.recommendation,
+        spec.decision,
+        [(m.capability, m.to_seat) for m in spec.moves],
+        spec.reports_to,
+    )
 
 
 # ---------------------------------------------------------------- history
+
 
 @dataclass(frozen=True)
 class Holding:
@@ -567,17 +684,30 @@ class SeatHistory:
 
 def history(session: Session, seat_id: str, limit: int = 30) -> SeatHistory:
     seat = get_seat(session, seat_id)
-    holdings = [Holding(name, kind, start, end) for name, kind, start, end in session.execute(
-        select(Holder.name, Holder.kind, SeatHolding.started_at, SeatHolding.ended_at)
-        .join(Holder, Holder.id == SeatHolding.holder_id).where(SeatHolding.seat_id == seat.id)
-        .order_by(SeatHolding.started_at, SeatHolding.id))]
+    holdings = [
+        Holding(name, kind, start, end)
+        for name, kind, start, end in session.execute(
+            select(Holder.name, Holder.kind, SeatHolding.started_at, SeatHolding.ended_at)
+            .join(Holder, Holder.id == SeatHolding.holder_id)
+            .where(SeatHolding.seat_id == seat.id)
+            .order_by(SeatHolding.started_at, SeatHolding.id)
+        )
+    ]
     hearings = list(session.scalars(select(Hearing).where(Hearing.seat_id == seat.id).order_by(Hearing.id)))
     subject = f"seat:{seat.id}"
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.subject == subject)) or 0
-    entries = list(session.scalars(select(AuditEntry).where(AuditEntry.subject == subject)
-                                   .order_by(AuditEntry.id.desc()).limit(limit)))[::-1]
-    return SeatHistory(seat, holdings, hearings, [Event(e.at, who(session, e.actor), e.action, e.detail or {})
-                                                  for e in entries], max(0, total - len(entries)))
+    entries = list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.id.desc()).limit(limit)
+        )
+    )[::-1]
+    return SeatHistory(
+        seat,
+        holdings,
+        hearings,
+        [Event(e.at, who(session, e.actor), e.action, e.detail or {}) for e in entries],
+        max(0, total - len(entries)),
+    )
 
 
 def who(session: Session, audit_name: str) -> str:

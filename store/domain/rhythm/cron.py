@@ -36,7 +36,7 @@ def _weekdays(field: str) -> set[int]:
     days: set[int] = set()
     for part in field.split(","):
         base, _, step_text = part.partition("/")
-        if step_text and not step_text.isdigit() or step_text == "0":
+        if (step_text and not step_text.isdigit()) or step_text == "0":
             raise ValueError(f"{part!r}: a step is a positive whole number")
         step = int(step_text or 1)
         if base == "*":
@@ -65,8 +65,9 @@ def trigger(expr: str, timezone: str) -> CronTrigger:
         raise ValueError(f"cron {expr!r} needs five fields: minute hour day month day-of-week")
     minute, hour, day, month, dow = fields
     try:
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week(dow),
-                           timezone=ZoneInfo(timezone))
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week(dow), timezone=ZoneInfo(timezone)
+        )
     except ValueError as exc:
         raise ValueError(f"cron {expr!r}: {exc}") from None
 
@@ -82,8 +83,14 @@ def parse_days(value: str | list[str] | None) -> list[str]:
     return [DAYS[d] for d in sorted(_weekdays(field.lower()))]
 
 
-def fires(cron: CronTrigger, zone: ZoneInfo, after: dt.datetime, until: dt.datetime | None = None, *,
-          skip: Callable[[dt.date], bool] = lambda _day: False) -> Iterator[dt.datetime]:
+def fires(
+    cron: CronTrigger,
+    zone: ZoneInfo,
+    after: dt.datetime,
+    until: dt.datetime | None = None,
+    *,
+    skip: Callable[[dt.date], bool] = lambda _day: False,
+) -> Iterator[dt.datetime]:
     """Fire times strictly after `after` (up to `until`), in local time, each wall-clock time once.
 
     APScheduler returns a time in a spring-forward gap with the old offset (02:30-05:00 on
@@ -110,12 +117,18 @@ def fires(cron: CronTrigger, zone: ZoneInfo, after: dt.datetime, until: dt.datet
 
 # Looking back for the latest fire time: short windows first, so a cron that fires every
 # minute does not walk a month of fire times, and a monthly one is still found.
-_LOOKBACK = (dt.timedelta(hours=2), dt.timedelta(days=2), dt.timedelta(days=9), dt.timedelta(days=40),
-             dt.timedelta(days=400))
+_LOOKBACK = (
+    dt.timedelta(hours=2),
+    dt.timedelta(days=2),
+    dt.timedelta(days=9),
+    dt.timedelta(days=40),
+    dt.timedelta(days=400),
+)
 
 
-def latest(cron: CronTrigger, zone: ZoneInfo, now: dt.datetime, *,
-           skip: Callable[[dt.date], bool] = lambda _day: False) -> dt.datetime | None:
+def latest(
+    cron: CronTrigger, zone: ZoneInfo, now: dt.datetime, *, skip: Callable[[dt.date], bool] = lambda _day: False
+) -> dt.datetime | None:
     """The last fire time at or before `now`, or None when there was none within a year."""
     for back in _LOOKBACK:
         found = None

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.bus import overdue_requests
-from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.gate.queries import waiting_for
-from otp_bot.store.domain.gate.flags import active_flags
-from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
 from otp_bot.store.domain.chart.rules import all_rules
+from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.gate.flags import active_flags
+from otp_bot.store.domain.gate.queries import waiting_for
+from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
 from otp_bot.store.models import Draft, Flag, Message, Metric, Rule, Seat
 
 LISTED = 50  # of each kind; an operator's briefing covers the whole org
@@ -48,16 +48,35 @@ def briefing_for(session: Session, actor: Actor, now: dt.datetime | None = None)
     ids = {s.id for s in seats}
 
     def drafts(status: str) -> list[Draft]:
-        return list(session.scalars(select(Draft).where(Draft.status == status, Draft.seat_id.in_(ids))
-                                    .order_by(Draft.id).limit(LISTED)).unique()) if ids else []
+        return (
+            list(
+                session.scalars(
+                    select(Draft).where(Draft.status == status, Draft.seat_id.in_(ids)).order_by(Draft.id).limit(LISTED)
+                ).unique()
+            )
+            if ids
+            else []
+        )
 
-    unread = dict(session.execute(select(Message.to_seat_id, func.count()).where(
-        Message.status == "unread", Message.to_seat_id.in_(ids)).group_by(Message.to_seat_id)).all()) if ids else {}
+    unread = (
+        dict(
+            session.execute(
+                select(Message.to_seat_id, func.count())
+                .where(Message.status == "unread", Message.to_seat_id.in_(ids))
+                .group_by(Message.to_seat_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
     metrics = list(session.scalars(select(Metric).where(Metric.seat_id.in_(ids)))) if ids else []
     return Briefing(
-        now=now, seats=seats, pending=drafts("pending"), held=drafts("held"),
+        now=now,
+        seats=seats,
+        pending=drafts("pending"),
+        held=drafts("held"),
         to_decide=waiting_for(session, actor, limit=LISTED),
-        flags=active_flags(session, now=now)[:LISTED * 4],
+        flags=active_flags(session, now=now)[: LISTED * 4],
         overdue=overdue_requests(session, now, None if actor.operator else ids, limit=LISTED),
         unread={s.id: unread.get(s.id, 0) for s in seats},
         off_track=[r for r in current_rows(session, metrics) if r.off_track] if metrics else [],

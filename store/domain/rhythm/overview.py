@@ -37,7 +37,9 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
         return Overview(None, actor, [], {}, 0, 0)
     seats = []
     if actor.holder_id:
-        seats = list(session.scalars(select(Seat).where(Seat.holder_id == actor.holder_id).order_by(Seat.position)).unique())
+        seats = list(
+            session.scalars(select(Seat).where(Seat.holder_id == actor.holder_id).order_by(Seat.position)).unique()
+        )
     all_metrics = list(session.scalars(select(Metric).join(Seat).where(Seat.status != "retired")))
     rows = current_rows(session, all_metrics)
     mine: dict[str, list[MetricRow]] = {s.id: [] for s in seats}
@@ -45,5 +47,13 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
         if r.metric.seat_id in mine:
             mine[r.metric.seat_id].append(r)
     waiting = waiting_for(session, actor, groups, limit=WAITING_SHOWN + 1)
-    return Overview(org, actor, seats, mine, sum(1 for r in rows if r.off_track), len(rows),
-                    waiting[:WAITING_SHOWN], len(waiting) > WAITING_SHOWN)
+    return Overview(
+        org,
+        actor,
+        seats,
+        mine,
+        sum(1 for r in rows if r.off_track),
+        len(rows),
+        waiting[:WAITING_SHOWN],
+        len(waiting) > WAITING_SHOWN,
+    )

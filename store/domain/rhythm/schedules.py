@@ -29,12 +29,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.rhythm import cron
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.chart.durations import format_minutes
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import as_utc, utcnow
-from otp_bot.store.domain.chart.durations import format_minutes
 from otp_bot.store.domain.errors import Invalid, NotFound
+from otp_bot.store.domain.rhythm import cron
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.models import RUN_POSTS, Org, Schedule, ScheduleRun
 
 PERIOD_OF = {"briefing": "day", "scorecard": "week"}  # one post per period
@@ -68,7 +68,7 @@ class Plan:
         return cron.trigger(self.cron, self.timezone)
 
     def is_off(self, day: dt.date) -> bool:
-        return day in self.holidays or bool(self.working_days) and day.weekday() not in self.working_days
+        return day in self.holidays or (bool(self.working_days) and day.weekday() not in self.working_days)
 
     def next_runs(self, after: dt.datetime, count: int = 1) -> list[dt.datetime]:
         out: list[dt.datetime] = []
@@ -95,10 +95,16 @@ def period_key(post: str, day: dt.date) -> str:
 
 
 def _plan(row: Schedule, org_zone: str) -> Plan:
-    return Plan(row.name, row.post, row.channel, row.cron, row.timezone or org_zone,
-                frozenset(dt.date.fromisoformat(d) for d in row.holidays),
-                frozenset(cron.DAYS.index(d) for d in row.working_days),
-                dt.timedelta(minutes=row.grace) if row.grace else DEFAULT_GRACE)
+    return Plan(
+        row.name,
+        row.post,
+        row.channel,
+        row.cron,
+        row.timezone or org_zone,
+        frozenset(dt.date.fromisoformat(d) for d in row.holidays),
+        frozenset(cron.DAYS.index(d) for d in row.working_days),
+        dt.timedelta(minutes=row.grace) if row.grace else DEFAULT_GRACE,
+    )
 
 
 def plans(session: Session) -> list[Plan]:
@@ -116,8 +122,10 @@ def get_plan(session: Session, which: str) -> Plan:
     names = ", ".join(p.name for p in found) or "none"
     if named:
         raise Invalid(f"{len(named)} schedules post the {wanted}: {', '.join(p.name for p in named)}; name one")
-    raise NotFound(f"there is no schedule `{which}` (schedules: {names})",
-                   hint="add it under `schedules:` in the chart file" if not found else None)
+    raise NotFound(
+        f"there is no schedule `{which}` (schedules: {names})",
+        hint="add it under `schedules:` in the chart file" if not found else None,
+    )
 
 
 def chart_etag(session: Session) -> str | None:
@@ -126,6 +134,7 @@ def chart_etag(session: Session) -> str | None:
 
 
 # ---------------------------------------------------------------- claiming
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -165,9 +174,22 @@ class Claim:
 
 
 def _claim_of(run: ScheduleRun) -> Claim:
-    return Claim(run.id, run.schedule, run.post, run.channel, run.period, run.seq, as_utc(run.due_at), run.late,
-                 run.attempts, as_utc(run.claimed_at), run.posted_channel, run.posted_ts, run.file_id,
-                 as_utc(run.started_at) if run.started_at else None)
+    return Claim(
+        run.id,
+        run.schedule,
+        run.post,
+        run.channel,
+        run.period,
+        run.seq,
+        as_utc(run.due_at),
+        run.late,
+        run.attempts,
+        as_utc(run.claimed_at),
+        run.posted_channel,
+        run.posted_ts,
+        run.file_id,
+        as_utc(run.started_at) if run.started_at else None,
+    )
 
 
 def _insert(session: Session, values: dict) -> int | None:
@@ -176,28 +198,56 @@ def _insert(session: Session, values: dict) -> int | None:
     On PostgreSQL a second instance inserting the same key waits for the first to commit,
     then inserts nothing: the unique key decides, not a look-up before the insert."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(ScheduleRun).values(**values)
-            .on_conflict_do_nothing(index_elements=["schedule", "period", "seq"]).returning(ScheduleRun.id))
+    stmt = (
+        dialect.insert(ScheduleRun)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["schedule", "period", "seq"])
+        .returning(ScheduleRun.id)
+    )
     return session.scalar(stmt)
 
 
-def _new_run(plan: Plan, period: str, due_at: dt.datetime, now: dt.datetime, *, status: str, seq: int = 0,
-             late: bool = False, started_by: str = "scheduler", note: str | None = None) -> dict:
+def _new_run(
+    plan: Plan,
+    period: str,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    *,
+    status: str,
+    seq: int = 0,
+    late: bool = False,
+    started_by: str = "scheduler",
+    note: str | None = None,
+) -> dict:
     held = status == "claimed"
     # Stored in UTC: SQLite keeps the wall-clock digits of whatever it is given.
     due_at, now = as_utc(due_at), as_utc(now)
-    return dict(schedule=plan.name, post=plan.post, channel=plan.channel, period=period, seq=seq, due_at=due_at,
-                started_by=started_by, status=status, late=late, attempts=1 if held else 0, claimed_at=now,
-                locked_until=now + LEASE if held else None, note=note)
+    return dict(
+        schedule=plan.name,
+        post=plan.post,
+        channel=plan.channel,
+        period=period,
+        seq=seq,
+        due_at=due_at,
+        started_by=started_by,
+        status=status,
+        late=late,
+        attempts=1 if held else 0,
+        claimed_at=now,
+        locked_until=now + LEASE if held else None,
+        note=note,
+    )
 
 
-def claim(session: Session, plan: Plan, due_at: dt.datetime, *, now: dt.datetime | None = None,
-          started_by: str = "scheduler") -> Claim | None:
+def claim(
+    session: Session, plan: Plan, due_at: dt.datetime, *, now: dt.datetime | None = None, started_by: str = "scheduler"
+) -> Claim | None:
     """Claim the period of `due_at`; None when another run has it already."""
     now = as_utc(now) if now else utcnow()
     late = now - due_at > ON_TIME
-    run_id = _insert(session, _new_run(plan, plan.period(due_at), due_at, now, status="claimed", late=late,
-                                       started_by=started_by))
+    run_id = _insert(
+        session, _new_run(plan, plan.period(due_at), due_at, now, status="claimed", late=late, started_by=started_by)
+    )
     return _claim_of(session.get(ScheduleRun, run_id)) if run_id is not None else None
 
 
@@ -226,7 +276,9 @@ class Taken:
             return f"already posted for {self.period} (at {when}, by {who})"
         if self.failing:
             retry = as_utc(run.locked_until).strftime("%H:%M UTC") if run.locked_until else "later"
-            return f"not posted for {self.period}: the last attempt failed ({run.note}); the scheduler retries at {retry}"
+            return (
+                f"not posted for {self.period}: the last attempt failed ({run.note}); the scheduler retries at {retry}"
+            )
         return f"being posted for {self.period} right now (claimed at {when} by {who})"
 
     @property
@@ -236,8 +288,9 @@ class Taken:
         return run is not None and run.status != "posted" and run.note is not None
 
 
-def run_now(session: Session, plan: Plan, *, started_by: str, force: bool = False,
-            now: dt.datetime | None = None) -> Taken:
+def run_now(
+    session: Session, plan: Plan, *, started_by: str, force: bool = False, now: dt.datetime | None = None
+) -> Taken:
     """What `otp schedule run` does: claim the current period as the scheduler would.
 
     A period already posted (or being posted) is left alone unless `force`, which posts
@@ -249,16 +302,29 @@ def run_now(session: Session, plan: Plan, *, started_by: str, force: bool = Fals
         return Taken(_forced(session, plan, period, now, started_by), period)
     run_id = _insert(session, _new_run(plan, period, now, now, status="claimed", started_by=started_by))
     if run_id is None:
-        existing = session.scalar(select(ScheduleRun).where(
-            ScheduleRun.schedule == plan.name, ScheduleRun.period == period, ScheduleRun.seq == 0))
+        existing = session.scalar(
+            select(ScheduleRun).where(
+                ScheduleRun.schedule == plan.name, ScheduleRun.period == period, ScheduleRun.seq == 0
+            )
+        )
         taken = session.execute(
             update(ScheduleRun)
-            .where(ScheduleRun.id == existing.id,
-                   (ScheduleRun.status.in_(("skipped", "failed")))
-                   | ((ScheduleRun.status == "claimed") & (ScheduleRun.locked_until < now)))
-            .values(status="claimed", started_by=started_by, claimed_at=now, locked_until=now + LEASE,
-                    attempts=ScheduleRun.attempts + 1, note=None, late=False)
-            .execution_options(synchronize_session=False)).rowcount
+            .where(
+                ScheduleRun.id == existing.id,
+                (ScheduleRun.status.in_(("skipped", "failed")))
+                | ((ScheduleRun.status == "claimed") & (ScheduleRun.locked_until < now)),
+            )
+            .values(
+                status="claimed",
+                started_by=started_by,
+                claimed_at=now,
+                locked_until=now + LEASE,
+                attempts=ScheduleRun.attempts + 1,
+                note=None,
+                late=False,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
         session.refresh(existing)
         if not taken:
             return Taken(None, period, existing)
@@ -267,12 +333,17 @@ def run_now(session: Session, plan: Plan, *, started_by: str, force: bool = Fals
     return Taken(_claim_of(session.get(ScheduleRun, run_id)), period)
 
 
-def _forced(session: Session, plan: Plan, period: str, now: dt.datetime, started_by: str,
-            schedule: str | None = None) -> Claim:
+def _forced(
+    session: Session, plan: Plan, period: str, now: dt.datetime, started_by: str, schedule: str | None = None
+) -> Claim:
     name = schedule or plan.name
     for _ in range(5):  # two people forcing at once: the next number, again
-        seq = (session.scalar(select(func.max(ScheduleRun.seq)).where(
-            ScheduleRun.schedule == name, ScheduleRun.period == period)) or 0) + 1
+        seq = (
+            session.scalar(
+                select(func.max(ScheduleRun.seq)).where(ScheduleRun.schedule == name, ScheduleRun.period == period)
+            )
+            or 0
+        ) + 1
         values = _new_run(plan, period, now, now, status="claimed", seq=seq, started_by=started_by)
         values["schedule"] = name
         run_id = _insert(session, values)
@@ -282,8 +353,15 @@ def _forced(session: Session, plan: Plan, period: str, now: dt.datetime, started
     raise Invalid("too many runs of this schedule are starting at once; try again")
 
 
-def on_demand(session: Session, post: str, channel: str, *, started_by: str, zone: str | None = None,
-              now: dt.datetime | None = None) -> Claim:
+def on_demand(
+    session: Session,
+    post: str,
+    channel: str,
+    *,
+    started_by: str,
+    zone: str | None = None,
+    now: dt.datetime | None = None,
+) -> Claim:
     """A post asked for in Slack (`/otp scorecard --post`): never the period's own run."""
     if post not in RUN_POSTS:
         raise Invalid(f"`{post}` is not something I post; I post {', '.join(RUN_POSTS)}")
@@ -294,6 +372,7 @@ def on_demand(session: Session, post: str, channel: str, *, started_by: str, zon
 
 
 # ---------------------------------------------------------------- what the scheduler does
+
 
 def catch_up(session: Session, plan: Plan, now: dt.datetime | None = None) -> list[Claim]:
     """Decide this schedule's due runs at `now`: claim the current period's run (late when
@@ -307,15 +386,23 @@ def catch_up(session: Session, plan: Plan, now: dt.datetime | None = None) -> li
     latest = plan.latest_due(now)
     if latest is None:
         return []
-    since = max(now - LOOKBACK, as_utc(first) - dt.timedelta(microseconds=1)) if first else latest - dt.timedelta(
-        microseconds=1)
+    since = (
+        max(now - LOOKBACK, as_utc(first) - dt.timedelta(microseconds=1))
+        if first
+        else latest - dt.timedelta(microseconds=1)
+    )
     due: dict[str, dt.datetime] = {}
     for when in plan.due_between(since, now):
         due[plan.period(when)] = when  # the latest time of each period
     if not due:
         return []
-    recorded = set(session.scalars(select(ScheduleRun.period).where(
-        ScheduleRun.schedule == plan.name, ScheduleRun.seq == 0, ScheduleRun.period.in_(list(due)))))
+    recorded = set(
+        session.scalars(
+            select(ScheduleRun.period).where(
+                ScheduleRun.schedule == plan.name, ScheduleRun.seq == 0, ScheduleRun.period.in_(list(due))
+            )
+        )
+    )
     current = plan.period(latest)
     claims = []
     for period, when in due.items():
@@ -325,8 +412,14 @@ def catch_up(session: Session, plan: Plan, now: dt.datetime | None = None) -> li
             if (c := claim(session, plan, when, now=now)) is not None:
                 claims.append(c)
         elif period == current:
-            skip(session, plan, when, f"missed: due {_local(plan, when)}, and {_minutes(plan.grace)} of grace "
-                                      "had passed when a scheduler ran", now=now)
+            skip(
+                session,
+                plan,
+                when,
+                f"missed: due {_local(plan, when)}, and {_minutes(plan.grace)} of grace "
+                "had passed when a scheduler ran",
+                now=now,
+            )
         else:
             skip(session, plan, when, f"missed: due {_local(plan, when)} while no scheduler was running", now=now)
     return claims
@@ -345,20 +438,27 @@ def take_over(session: Session, now: dt.datetime | None = None) -> list[Claim]:
 
     Compare-and-set on the lease, so two instances never take the same run."""
     now = as_utc(now) if now else utcnow()
-    stale = session.execute(select(ScheduleRun.id, ScheduleRun.attempts).where(
-        ScheduleRun.status == "claimed", ScheduleRun.locked_until < now)).all()
+    stale = session.execute(
+        select(ScheduleRun.id, ScheduleRun.attempts).where(
+            ScheduleRun.status == "claimed", ScheduleRun.locked_until < now
+        )
+    ).all()
     taken = []
     for run_id, attempts in stale:
         if attempts >= MAX_ATTEMPTS:
-            session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id, ScheduleRun.status == "claimed")
-                            .values(status="failed", locked_until=None, note=f"gave up after {attempts} attempts")
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(ScheduleRun)
+                .where(ScheduleRun.id == run_id, ScheduleRun.status == "claimed")
+                .values(status="failed", locked_until=None, note=f"gave up after {attempts} attempts")
+                .execution_options(synchronize_session=False)
+            )
             continue
         won = session.execute(
-            update(ScheduleRun).where(ScheduleRun.id == run_id, ScheduleRun.status == "claimed",
-                                      ScheduleRun.locked_until < now)
+            update(ScheduleRun)
+            .where(ScheduleRun.id == run_id, ScheduleRun.status == "claimed", ScheduleRun.locked_until < now)
             .values(locked_until=now + LEASE, attempts=ScheduleRun.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if won:
             run = session.get(ScheduleRun, run_id, populate_existing=True)
             taken.append(_claim_of(run))
@@ -366,6 +466,7 @@ def take_over(session: Session, now: dt.datetime | None = None) -> list[Claim]:
 
 
 # ---------------------------------------------------------------- reporting back
+
 
 def _held(run_id: int, attempt: int | None):
     """The run, while the poster holding claim `attempt` still holds it (None: whoever holds it)."""
@@ -377,36 +478,65 @@ def confirm(session: Session, run_id: int, attempt: int, *, now: dt.datetime | N
     """Right before a post: is the run still this poster's? Renews the lease and notes when
     the first attempt started posting. False when it was taken over: do not post."""
     now = as_utc(now) if now else utcnow()
-    return bool(session.execute(
-        update(ScheduleRun).where(*_held(run_id, attempt))
-        .values(locked_until=now + LEASE, started_at=func.coalesce(ScheduleRun.started_at, now))
-        .execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        session.execute(
+            update(ScheduleRun)
+            .where(*_held(run_id, attempt))
+            .values(locked_until=now + LEASE, started_at=func.coalesce(ScheduleRun.started_at, now))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def record_message(session: Session, run_id: int, channel: str, ts: str) -> None:
     """The main post landed: recorded at once, whoever holds the run now (the post is out),
     before its image or thread replies go out, so a retry adds only what is missing."""
-    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id, ScheduleRun.posted_ts.is_(None))
-                    .values(posted_channel=channel, posted_ts=ts).execution_options(synchronize_session=False))
+    session.execute(
+        update(ScheduleRun)
+        .where(ScheduleRun.id == run_id, ScheduleRun.posted_ts.is_(None))
+        .values(posted_channel=channel, posted_ts=ts)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_file(session: Session, run_id: int, file_id: str) -> None:
     """The image is uploaded: recorded at once, so a retry does not upload it again."""
-    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id).values(file_id=file_id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(ScheduleRun)
+        .where(ScheduleRun.id == run_id)
+        .values(file_id=file_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
-def mark_posted(session: Session, run_id: int, *, note: str | None = None, now: dt.datetime | None = None,
-                attempt: int | None = None) -> bool:
+def mark_posted(
+    session: Session,
+    run_id: int,
+    *,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+    attempt: int | None = None,
+) -> bool:
     """The run is posted; False (nothing recorded) when it was taken over from `attempt`."""
-    return bool(session.execute(
-        update(ScheduleRun).where(*_held(run_id, attempt))
-        .values(status="posted", posted_at=now or utcnow(), locked_until=None, note=note)
-        .execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        session.execute(
+            update(ScheduleRun)
+            .where(*_held(run_id, attempt))
+            .values(status="posted", posted_at=now or utcnow(), locked_until=None, note=note)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
-def mark_failed(session: Session, run_id: int, error: str, *, permanent: bool = False,
-                now: dt.datetime | None = None, attempt: int | None = None) -> bool:
+def mark_failed(
+    session: Session,
+    run_id: int,
+    error: str,
+    *,
+    permanent: bool = False,
+    now: dt.datetime | None = None,
+    attempt: int | None = None,
+) -> bool:
     """A failed attempt: retried after RETRY_AFTER (the lease is shortened to that), or,
     when permanent or out of attempts, the run is failed. True when it is failed. Nothing
     is recorded when the run was taken over from `attempt`."""
@@ -423,8 +553,12 @@ def mark_failed(session: Session, run_id: int, error: str, *, permanent: bool = 
 
 def last_posted(session: Session, post: str, *, before_id: int | None = None) -> ScheduleRun | None:
     """The latest run of this kind that posted (the briefing's "since the last briefing")."""
-    query = (select(ScheduleRun).where(ScheduleRun.post == post, ScheduleRun.status == "posted")
-             .order_by(ScheduleRun.posted_at.desc(), ScheduleRun.id.desc()).limit(1))
+    query = (
+        select(ScheduleRun)
+        .where(ScheduleRun.post == post, ScheduleRun.status == "posted")
+        .order_by(ScheduleRun.posted_at.desc(), ScheduleRun.id.desc())
+        .limit(1)
+    )
     if before_id is not None:
         query = query.where(ScheduleRun.id != before_id)
     return session.scalar(query)
@@ -436,7 +570,11 @@ def run_for_message(session: Session, channel: str, ts: str) -> ScheduleRun | No
 
 def last_runs(session: Session, names: list[str]) -> dict[str, ScheduleRun]:
     """Each schedule's most recent run, for `otp schedule list`."""
-    latest = (select(ScheduleRun.schedule, func.max(ScheduleRun.id).label("id"))
-              .where(ScheduleRun.schedule.in_(names)).group_by(ScheduleRun.schedule).subquery())
+    latest = (
+        select(ScheduleRun.schedule, func.max(ScheduleRun.id).label("id"))
+        .where(ScheduleRun.schedule.in_(names))
+        .group_by(ScheduleRun.schedule)
+        .subquery()
+    )
     rows = session.scalars(select(ScheduleRun).join(latest, ScheduleRun.id == latest.c.id))
     return {r.schedule: r for r in rows}

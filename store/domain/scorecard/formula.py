@@ -35,13 +35,19 @@ def _compile(formula: str) -> tuple[ast.expr, dict[str, str]]:
     try:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError:
-        raise Invalid(f"formula `{formula}` does not parse: use {{metric-id}}, numbers, + - * / and parentheses") from None
+        raise Invalid(
+            f"formula `{formula}` does not parse: use {{metric-id}}, numbers, + - * / and parentheses"
+        ) from None
     for node in ast.walk(tree):
         allowed = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, *_BINARY, *_UNARY)
-        if not isinstance(node, allowed) or (isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
+        if not isinstance(node, allowed) or (
+            isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))
+        ):
             raise Invalid(f"formula `{formula}` may use only {{metric-id}}, numbers, + - * / and parentheses")
         if isinstance(node, ast.Name) and node.id not in names:
-            raise Invalid(f"formula `{formula}`: `{node.id}` is not a metric; write metric ids in braces, like {{{node.id}}}")
+            raise Invalid(
+                f"formula `{formula}`: `{node.id}` is not a metric; write metric ids in braces, like {{{node.id}}}"
+            )
     return tree, names
 
 

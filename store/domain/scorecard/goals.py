@@ -7,9 +7,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from otp_bot.store.domain.scorecard import value_parse
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.scorecard.measures import Measure, as_measure, format_value, shortest  # noqa: F401 (format_value: shared)
+from otp_bot.store.domain.scorecard import value_parse
+from otp_bot.store.domain.scorecard.measures import Measure, as_measure, format_value, shortest
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,11 @@ class Goal:
             case "in":
                 return self.value - value if value < self.value else value - self.high
             case _:
-                return min(abs(value - self.value), abs(value - self.high)) if self.high is not None else abs(value - self.value)
+                return (
+                    min(abs(value - self.value), abs(value - self.high))
+                    if self.high is not None
+                    else abs(value - self.value)
+                )
 
     @property
     def higher_is_better(self) -> bool | None:
@@ -90,14 +94,17 @@ _OPS = (">=", "<=", "==", "=", ">", "<")
 _RANGE = re.compile(r"^(?P<out>outside\s+|not\s+in\s+|!)?\s*(?P<a>.+?)\s*\.\.\s*(?P<b>.+)$", re.IGNORECASE)
 
 
-def parse_goal(text: str, unit: Measure | str = "number", decimal_mark: str | None = None,
-               org_currency: str | None = None) -> Goal:
+def parse_goal(
+    text: str, unit: Measure | str = "number", decimal_mark: str | None = None, org_currency: str | None = None
+) -> Goal:
     """`>= 30%`, `<= 120`, `== yes`, `>= €1.2M`, `<= 2 d`, `10..20` (in range), `outside 10..20`;
     each number read as a value of the metric is (`decimal_mark`, `org_currency`: the org's)."""
+
     def parse_value(number: str, unit: Measure | str) -> float:
         try:
-            return value_parse.as_float(value_parse.parse_value(number, unit, decimal_mark=decimal_mark,
-                                                                goal=True, org_currency=org_currency))
+            return value_parse.as_float(
+                value_parse.parse_value(number, unit, decimal_mark=decimal_mark, goal=True, org_currency=org_currency)
+            )
         except Invalid as exc:
             raise Invalid(f"goal `{text}`: {exc.message}", hint=exc.hint) from None
 
@@ -111,7 +118,7 @@ def parse_goal(text: str, unit: Measure | str = "number", decimal_mark: str | No
         return Goal("out" if m["out"] else "in", low, high)
     for op in _OPS:
         if raw.startswith(op):
-            rest = raw[len(op):]
+            rest = raw[len(op) :]
             return Goal("==" if op == "=" else op, parse_value(rest, unit))
     raise Invalid(
         f"`{text}` is not a goal: start with >=, <=, ==, > or <, or give a range like `10..20` or `outside 10..20`"

@@ -39,8 +39,13 @@ DEFAULT_CURRENCY = "USD"
 MAX_UNIT = 32
 
 # Durations: minutes per display unit (seconds are the one unit below the base).
-MINUTES = {"seconds": Decimal(1) / 60, "minutes": Decimal(1), "hours": Decimal(60), "days": Decimal(1440),
-           "weeks": Decimal(10080)}
+MINUTES = {
+    "seconds": Decimal(1) / 60,
+    "minutes": Decimal(1),
+    "hours": Decimal(60),
+    "days": Decimal(1440),
+    "weeks": Decimal(10080),
+}
 TIME_WORDS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "seconds"),
     **dict.fromkeys(("min", "mins", "minute", "minutes"), "minutes"),
@@ -48,31 +53,55 @@ TIME_WORDS = {
     **dict.fromkeys(("d", "day", "days"), "days"),
     **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), "weeks"),
 }
-_SHOWN = {"seconds": ("s", "s"), "minutes": ("min", "min"), "hours": ("h", "h"), "days": ("day", "days"),
-          "weeks": ("week", "weeks")}
+_SHOWN = {
+    "seconds": ("s", "s"),
+    "minutes": ("min", "min"),
+    "hours": ("h", "h"),
+    "days": ("day", "days"),
+    "weeks": ("week", "weeks"),
+}
 # In a value (not in a chart file), `m` after a number on a duration is minutes: `1h30m`.
 VALUE_TIME_WORDS = {**TIME_WORDS, "m": "minutes"}
 
 KIND_WORDS = {
-    "number": "number", "count": "number", "counts": "number", "#": "number",
-    "percent": "percent", "%": "percent", "pct": "percent", "percentage": "percent",
-    "currency": "currency", "money": "currency",
-    "duration": "duration", "time": "duration",
-    "yesno": "yesno", "yes/no": "yesno", "bool": "yesno", "boolean": "yesno",
+    "number": "number",
+    "count": "number",
+    "counts": "number",
+    "#": "number",
+    "percent": "percent",
+    "%": "percent",
+    "pct": "percent",
+    "percentage": "percent",
+    "currency": "currency",
+    "money": "currency",
+    "duration": "duration",
+    "time": "duration",
+    "yesno": "yesno",
+    "yes/no": "yesno",
+    "bool": "yesno",
+    "boolean": "yesno",
     "score": "score",
 }
 SCORES = {"nps": "NPS", "enps": "eNPS", "csat": "CSAT", "ces": "CES"}
 SCALES = {"NPS": (-100, 100), "eNPS": (-100, 100)}
 DESCRIPTIONS = {"ratio", "index", "rate"}  # words that describe a number rather than name what it counts
 # Ways to write a currency that are not its code or its English symbol.
-CURRENCY_ALIASES = {"us$": "USD", "c$": "CAD", "rmb": "CNY", "元": "CNY", "sfr": "CHF", "euro": "EUR", "euros": "EUR",
-                    "yen": "JPY"}
+CURRENCY_ALIASES = {
+    "us$": "USD",
+    "c$": "CAD",
+    "rmb": "CNY",
+    "元": "CNY",
+    "sfr": "CHF",
+    "euro": "EUR",
+    "euros": "EUR",
+    "yen": "JPY",
+}
 DOLLARS = ("dollar", "dollars")  # as shared as `$`
 # Codes that are also words (`cup`, `pen`, `top`, `all`): in lower case, a unit is read as a
 # currency code only if it is one of these widely used ones; `CUP` in capitals is the code.
 LOWER_CASE_CODES = frozenset(
-    "usd eur gbp jpy cny chf cad aud nzd inr sek nok dkk pln czk huf brl mxn zar sgd hkd krw ils aed sar twd thb "
-    "idr php myr ars clp cop".split())
+    ["usd", "eur", "gbp", "jpy", "cny", "chf", "cad", "aud", "nzd", "inr", "sek", "nok", "dkk", "pln", "czk", "huf", "brl", "mxn", "zar", "sgd", "hkd", "krw", "ils", "aed", "sar", "twd", "thb", "idr", "php", "myr", "ars", "clp", "cop"]
+)
 
 
 class Measure(NamedTuple):
@@ -82,8 +111,13 @@ class Measure(NamedTuple):
 
 
 # The units before kinds existed, still accepted wherever a unit name is given.
-LEGACY = {"number": Measure(), "percent": Measure("percent"), "currency": Measure("currency", None, "USD"),
-          "minutes": Measure("duration", "minutes"), "yesno": Measure("yesno")}
+LEGACY = {
+    "number": Measure(),
+    "percent": Measure("percent"),
+    "currency": Measure("currency", None, "USD"),
+    "minutes": Measure("duration", "minutes"),
+    "yesno": Measure("yesno"),
+}
 
 
 def as_measure(unit: Measure | str | None) -> Measure:
@@ -110,6 +144,7 @@ def describe(measure: Measure) -> str:
 
 
 # ---------------------------------------------------------------- currencies
+
 
 @functools.cache
 def currencies() -> frozenset[str]:
@@ -168,8 +203,10 @@ def currency_code(text: str, org: str = DEFAULT_CURRENCY) -> str:
 
 # ---------------------------------------------------------------- the chart file's words
 
-def read_measure(unit: str | None, kind: str | None = None, currency: str | None = None,
-                 org_currency: str = DEFAULT_CURRENCY) -> Measure:
+
+def read_measure(
+    unit: str | None, kind: str | None = None, currency: str | None = None, org_currency: str = DEFAULT_CURRENCY
+) -> Measure:
     """The measure a chart file's `unit`, `kind` and `currency` describe; ValueError says what is wrong."""
     word = " ".join(str(unit).split()) if unit is not None else ""
     if len(word) > MAX_UNIT:
@@ -181,8 +218,10 @@ def read_measure(unit: str | None, kind: str | None = None, currency: str | None
             if found.kind == "number" and not word:
                 found = Measure("currency", None, code)
             elif found.kind != "currency":
-                raise ValueError(f"`currency: {currency}` is for money, and unit {word!r} is not: "
-                                 "drop `currency`, or write `unit: currency`")
+                raise ValueError(
+                    f"`currency: {currency}` is for money, and unit {word!r} is not: "
+                    "drop `currency`, or write `unit: currency`"
+                )
             elif found.currency != code and word.lower() not in ("currency", "money"):
                 raise ValueError(f"unit {word!r} is {found.currency} but `currency` says {code}: write one of them")
             else:
@@ -204,9 +243,11 @@ def read_measure(unit: str | None, kind: str | None = None, currency: str | None
         return Measure("currency", None, code or from_unit or org_currency)
     if named == "duration":
         if low not in TIME_WORDS:
-            raise ValueError(f"a duration is shown in seconds, minutes, hours, days or weeks; {word or 'no unit'!r} "
-                             "is none of them" if word else "a duration needs its unit: seconds, minutes, hours, "
-                             "days or weeks (like `unit: hours`)")
+            raise ValueError(
+                f"a duration is shown in seconds, minutes, hours, days or weeks; {word or 'no unit'!r} is none of them"
+                if word
+                else "a duration needs its unit: seconds, minutes, hours, days or weeks (like `unit: hours`)"
+            )
         return Measure("duration", TIME_WORDS[low])
     if named in ("percent", "yesno"):
         if word and KIND_WORDS.get(low) != named:
@@ -231,8 +272,9 @@ def _infer(word: str, org_currency: str) -> Measure:
     if low in SCORES:
         return Measure("score", SCORES[low])
     code = currency_of(word, org_currency, org_currency)
-    if code in currencies() and not (word.isalpha() and not word.isupper() and low not in (
-            LOWER_CASE_CODES | set(CURRENCY_ALIASES) | set(DOLLARS))):
+    if code in currencies() and not (
+        word.isalpha() and not word.isupper() and low not in (LOWER_CASE_CODES | set(CURRENCY_ALIASES) | set(DOLLARS))
+    ):
         return Measure("currency", None, code)
     if len(low) > 2 and (meant := difflib.get_close_matches(low, _KNOWN, n=1, cutoff=0.8)):
         # A misspelt kind would otherwise be a count of `percnt`: silently wrong.
@@ -250,7 +292,11 @@ def compact(measure: Measure, org_currency: str = DEFAULT_CURRENCY) -> dict[str,
     unit = {"percent": "percent", "yesno": "yesno"}.get(m.kind, m.unit)
     if m.kind == "currency":
         unit = "currency" if m.currency == org_currency else m.currency
-    tries: list[dict[str, str]] = [{}, {"unit": unit} if unit else {}, {"kind": m.kind, **({"unit": m.unit} if m.unit else {})}]
+    tries: list[dict[str, str]] = [
+        {},
+        {"unit": unit} if unit else {},
+        {"kind": m.kind, **({"unit": m.unit} if m.unit else {})},
+    ]
     for keys in tries:
         try:
             if read_measure(keys.get("unit"), keys.get("kind"), None, org_currency) == m:
@@ -261,6 +307,7 @@ def compact(measure: Measure, org_currency: str = DEFAULT_CURRENCY) -> dict[str,
 
 
 # ---------------------------------------------------------------- base and display units
+
 
 def to_base(number: Decimal, measure: Measure) -> Decimal:
     """A number in the metric's display unit as stored (durations: minutes). A conversion that
@@ -298,6 +345,7 @@ def shortest(value: float, measure: Measure) -> Decimal:
 
 # ---------------------------------------------------------------- showing a value
 
+
 def format_value(value: float | None, unit: Measure | str) -> str:
     """A stored value as people read it: `85%`, `€1.2M`, `32 days`, `NPS 45`, `12 calls`."""
     if value is None:
@@ -331,7 +379,7 @@ def _number(value: float) -> str:
 
 def _large(value: float) -> str | None:
     """Money of a million or more, shortened where that loses nothing: 1,200,000 is 1.2M."""
-    for size, word in ((10 ** 9, "bn"), (10 ** 6, "M")):
+    for size, word in ((10**9, "bn"), (10**6, "M")):
         if value >= size:
             scaled = Decimal(repr(value)) / size
             if scaled == round(scaled, 2):

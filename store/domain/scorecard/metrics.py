@@ -26,16 +26,23 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.scorecard import formula, periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_metric, get_org
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.scorecard import formula, periods
 from otp_bot.store.domain.scorecard.goals import Goal, format_value
 from otp_bot.store.domain.scorecard.measures import Measure, from_base, measure_of, to_base
+
 # Recording many values at once has its own module (the same rules, a handful of statements
 # a batch); it is importable from here too.
 from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH, BatchResult, ItemResult, Value, record_values  # noqa: F401
-from otp_bot.store.domain.scorecard.value_rules import check_note_and_key, check_takes_values, may_push, parse_number, period_start_of
+from otp_bot.store.domain.scorecard.value_rules import (
+    check_note_and_key,
+    check_takes_values,
+    may_push,
+    parse_number,
+    period_start_of,
+)
 from otp_bot.store.models import Metric, MetricValue
 
 if TYPE_CHECKING:
@@ -62,6 +69,7 @@ def goal_of(metric: MetricLike) -> Goal:
 
 
 # ---------------------------------------------------------------- recording
+
 
 @dataclass
 class Recorded:
@@ -97,21 +105,41 @@ def record_value(
     start = period_start_of(period, metric.cadence, tz, periods.period_start(periods.today(tz), metric.cadence))
 
     if key is not None:
-        existing = session.scalar(select(MetricValue).where(
-            MetricValue.metric_id == metric.id, MetricValue.period_start == start, MetricValue.idem_key == key))
+        existing = session.scalar(
+            select(MetricValue).where(
+                MetricValue.metric_id == metric.id, MetricValue.period_start == start, MetricValue.idem_key == key
+            )
+        )
         if existing is not None:
             return Recorded(existing, False, goal_of(metric).met_by(existing.value))
-    row = MetricValue(metric_id=metric.id, period_start=start, value=number, is_correction=correction, source=source,
-                      entered_by=actor.audit_name, note=note, idem_key=key,
-                      recorded_at=dt.datetime.now(dt.UTC))
+    row = MetricValue(
+        metric_id=metric.id,
+        period_start=start,
+        value=number,
+        is_correction=correction,
+        source=source,
+        entered_by=actor.audit_name,
+        note=note,
+        idem_key=key,
+        recorded_at=dt.datetime.now(dt.UTC),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor.audit_name, "metric.value" + (".corrected" if correction else ".recorded"),
-                 f"metric:{metric.id}", period=start.isoformat(), value=number, source=source, note=note)
+    audit.record(
+        session,
+        actor.audit_name,
+        "metric.value" + (".corrected" if correction else ".recorded"),
+        f"metric:{metric.id}",
+        period=start.isoformat(),
+        value=number,
+        source=source,
+        note=note,
+    )
     return Recorded(row, True, goal_of(metric).met_by(number))
 
 
 # ---------------------------------------------------------------- reading
+
 
 class Cell(NamedTuple):  # an org-wide scorecard makes 130,000 of these: a tuple is the cheapest
     period: dt.date
@@ -177,8 +205,12 @@ def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.dat
     conn = session.connection()
     # The period as the driver gives it (SQLite: text), turned into a date once per distinct
     # period rather than once per row.
-    columns = select(MetricValue.metric_id, type_coerce(MetricValue.period_start, String), MetricValue.value,
-                     MetricValue.is_correction)
+    columns = select(
+        MetricValue.metric_id,
+        type_coerce(MetricValue.period_start, String),
+        MetricValue.value,
+        MetricValue.is_correction,
+    )
     days: dict[object, dt.date] = {}
     wanted = set(ids)
     if len(ids) >= ORG_WIDE:
@@ -186,20 +218,27 @@ def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.dat
         # order (within a period, id order: what aggregation needs), read from the index alone;
         # rows of other metrics are skipped below.
         # Read in parts: twenty thousand rows held at once woke the cyclic collector for nothing.
-        batches = conn.execute(columns.where(MetricValue.period_start >= since)
-                               .order_by(MetricValue.period_start, MetricValue.id)).partitions(2_000)
+        batches = conn.execute(
+            columns.where(MetricValue.period_start >= since).order_by(MetricValue.period_start, MetricValue.id)
+        ).partitions(2_000)
     else:
-        batches = (conn.execute(columns.where(MetricValue.metric_id.in_(ids[chunk:chunk + 500]),
-                                              MetricValue.period_start >= since).order_by(MetricValue.id)).all()
-                   for chunk in range(0, len(ids), 500))
+        batches = (
+            conn.execute(
+                columns.where(
+                    MetricValue.metric_id.in_(ids[chunk : chunk + 500]), MetricValue.period_start >= since
+                ).order_by(MetricValue.id)
+            ).all()
+            for chunk in range(0, len(ids), 500)
+        )
     for rows in batches:
         for metric_id, text_or_day, value, is_correction in rows:
             if metric_id not in wanted:
                 continue
             start = days.get(text_or_day)
             if start is None:
-                start = days[text_or_day] = (text_or_day if isinstance(text_or_day, dt.date)
-                                             else dt.date.fromisoformat(text_or_day))
+                start = days[text_or_day] = (
+                    text_or_day if isinstance(text_or_day, dt.date) else dt.date.fromisoformat(text_or_day)
+                )
             bucket = raw.get((metric_id, start))
             if bucket is None or is_correction:  # a correction restarts its period
                 raw[(metric_id, start)] = [value]
@@ -243,14 +282,17 @@ def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:
     return done
 
 
-def metric_rows(session: Session, metrics: Sequence[MetricLike], *, weeks: int = DEFAULT_WEEKS,
-                today: dt.date | None = None) -> list[MetricRow]:
+def metric_rows(
+    session: Session, metrics: Sequence[MetricLike], *, weeks: int = DEFAULT_WEEKS, today: dt.date | None = None
+) -> list[MetricRow]:
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
     # One window per cadence, shared by its metrics (computed per metric it cost more than the reads).
-    by_cadence = {c: periods.window(today, c, weeks if c == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
-                  for c in {m.cadence for m in metrics}}
+    by_cadence = {
+        c: periods.window(today, c, weeks if c == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
+        for c in {m.cadence for m in metrics}
+    }
     # Each cadence read from its own window's start: four months of a monthly metric's history
     # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
     values: dict[tuple[str, dt.date], float] = {}
@@ -260,8 +302,11 @@ def metric_rows(session: Session, metrics: Sequence[MetricLike], *, weeks: int =
     for m in metrics:
         goal = goal_of(m)
         met_by, mid = goal.met_by, m.id
-        cells = [Cell(start, value, None if value is None else met_by(value))
-                 for start in by_cadence[m.cadence] for value in (values.get((mid, start)),)]
+        cells = [
+            Cell(start, value, None if value is None else met_by(value))
+            for start in by_cadence[m.cadence]
+            for value in (values.get((mid, start)),)
+        ]
         rows.append(_summarise(m, goal, cells))
     return rows
 
@@ -281,8 +326,18 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         a, b = known[-2].value, known[-1].value
         trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
     average = math.fsum([c.value for c in known]) / len(known) if known else None  # fmean, without its overhead
-    return MetricRow(metric, goal, cells, status, trend, average, known[-1] if known else None,
-                     len(marks), marks.count(False), marks.count(None))
+    return MetricRow(
+        metric,
+        goal,
+        cells,
+        status,
+        trend,
+        average,
+        known[-1] if known else None,
+        len(marks),
+        marks.count(False),
+        marks.count(None),
+    )
 
 
 def current_rows(session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None) -> list[MetricRow]:

@@ -61,7 +61,11 @@ def parse(text: str, cadence: str, timezone: str) -> dt.date:
         month = int(m[2])
         if not 1 <= month <= 12:
             raise Invalid(f"`{text}` is not a month")
-        return dt.date(int(m[1]), month, 1) if cadence == "monthly" else period_start(dt.date(int(m[1]), month, 1), cadence)
+        return (
+            dt.date(int(m[1]), month, 1)
+            if cadence == "monthly"
+            else period_start(dt.date(int(m[1]), month, 1), cadence)
+        )
     try:
         return period_start(dt.date.fromisoformat(raw), cadence)
     except ValueError:

@@ -17,12 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload, load_only
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.rhythm.daily_briefing import metric_facts, owner_text
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.rhythm.daily_briefing import metric_facts, owner_text
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metric_facts import MetricFacts
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
 from otp_bot.store.models import FollowUp, Holder, Seat
@@ -82,8 +82,14 @@ class Review:
         return periods.label(self.weeks[-1], "weekly")
 
 
-def weekly_review(session: Session, today: dt.date | None = None, weeks: int = DEFAULT_WEEKS, *,
-                  detail_seats: int = DETAIL_SEATS, detail_misses: int = DETAIL_MISSES) -> Review:
+def weekly_review(
+    session: Session,
+    today: dt.date | None = None,
+    weeks: int = DEFAULT_WEEKS,
+    *,
+    detail_seats: int = DETAIL_SEATS,
+    detail_misses: int = DETAIL_MISSES,
+) -> Review:
     org = get_org(session)
     today = today or periods.today(org.timezone)
     order = {sid: i for i, sid in enumerate(seat_order(session))}
@@ -91,9 +97,18 @@ def weekly_review(session: Session, today: dt.date | None = None, weeks: int = D
     metrics: dict[str, list[MetricFacts]] = {}
     for m in metric_facts(session):
         metrics.setdefault(m.seat_id, []).append(m)
-    seats = sorted(session.scalars(select(Seat).where(Seat.id.in_(list(metrics))).options(
-        load_only(Seat.id, Seat.title, Seat.holder_id, Seat.status, Seat.position),
-        lazyload(Seat.owns), lazyload(Seat.metrics))).unique(), key=lambda s: order.get(s.id, len(order)))
+    seats = sorted(
+        session.scalars(
+            select(Seat)
+            .where(Seat.id.in_(list(metrics)))
+            .options(
+                load_only(Seat.id, Seat.title, Seat.holder_id, Seat.status, Seat.position),
+                lazyload(Seat.owns),
+                lazyload(Seat.metrics),
+            )
+        ).unique(),
+        key=lambda s: order.get(s.id, len(order)),
+    )
     by_id = {s.id: s for s in seats}
     in_order = [m for s in seats for m in metrics[s.id]]
 
@@ -107,23 +122,39 @@ def weekly_review(session: Session, today: dt.date | None = None, weeks: int = D
     def review_row(r: MetricRow) -> ReviewRow:
         now = status[r.metric.id]
         seat = by_id[r.metric.seat_id]
-        return ReviewRow(r, seat, owner_text(seat), now.off_track, miss_of(now),
-                         follow.get((r.metric.id, now.latest.period)) if now.off_track else None)
+        return ReviewRow(
+            r,
+            seat,
+            owner_text(seat),
+            now.off_track,
+            miss_of(now),
+            follow.get((r.metric.id, now.latest.period)) if now.off_track else None,
+        )
 
     rows = [review_row(r) for r in detail]
     shown_misses = sorted((r for r in rows if r.off_track), key=lambda r: -r.miss)
-    return Review(org.name, org.timezone, today, periods.window(today, "weekly", weeks),
-                  shown_misses + [r for r in rows if not r.off_track], shown_seats, len(status), len(misses), len(seats))
+    return Review(
+        org.name,
+        org.timezone,
+        today,
+        periods.window(today, "weekly", weeks),
+        shown_misses + [r for r in rows if not r.off_track],
+        shown_seats,
+        len(status),
+        len(misses),
+        len(seats),
+    )
 
 
 # ---------------------------------------------------------------- follow-ups
+
 
 def follow_ups_for(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], FollowUp]:
     ids = sorted({m for m, _ in keys})
     wanted = set(keys)
     found: dict[tuple[str, dt.date], FollowUp] = {}
     for chunk in range(0, len(ids), 500):
-        for f in session.scalars(select(FollowUp).where(FollowUp.metric_id.in_(ids[chunk:chunk + 500]))):
+        for f in session.scalars(select(FollowUp).where(FollowUp.metric_id.in_(ids[chunk : chunk + 500]))):
             if (f.metric_id, f.period) in wanted:
                 found[(f.metric_id, f.period)] = f
     return found
@@ -135,33 +166,56 @@ class Opened:
     created: bool  # False: someone had opened it already (a double click, or two people at once)
 
 
-def open_follow_up(session: Session, actor: Actor, metric_id: str, *, run_id: int | None = None,
-                   now: dt.datetime | None = None) -> Opened:
+def open_follow_up(
+    session: Session, actor: Actor, metric_id: str, *, run_id: int | None = None, now: dt.datetime | None = None
+) -> Opened:
     """Turn a metric's latest miss into a follow-up, owned by the human accountable for its seat."""
     if not actor.operator and actor.holder_id is None:
-        raise Forbidden("only people on the chart open follow-ups",
-                        hint="ask an operator to add your Slack user to the chart file")
+        raise Forbidden(
+            "only people on the chart open follow-ups", hint="ask an operator to add your Slack user to the chart file"
+        )
     now = now or utcnow()
     metric = get_metric(session, metric_id)
     row = current_rows(session, [metric])[0]
     latest = row.latest
     if latest is None or not row.off_track:
         shown = row.show(latest.value) if latest else "no value yet"
-        raise Invalid(f"`{metric.id}` is not off track now ({shown}, goal {row.describe_goal()}); "
-                      "no follow-up is needed")
+        raise Invalid(
+            f"`{metric.id}` is not off track now ({shown}, goal {row.describe_goal()}); no follow-up is needed"
+        )
     owner = accountable_human(metric.seat.holder)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    new_id = session.scalar(dialect.insert(FollowUp).values(
-        metric_id=metric.id, seat_id=metric.seat_id, period=latest.period, value=latest.value,
-        goal=row.describe_goal(), owner_id=owner.id if owner else None, run_id=run_id,
-        created_by=actor.audit_name, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["metric_id", "period"]).returning(FollowUp.id))
+    new_id = session.scalar(
+        dialect.insert(FollowUp)
+        .values(
+            metric_id=metric.id,
+            seat_id=metric.seat_id,
+            period=latest.period,
+            value=latest.value,
+            goal=row.describe_goal(),
+            owner_id=owner.id if owner else None,
+            run_id=run_id,
+            created_by=actor.audit_name,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["metric_id", "period"])
+        .returning(FollowUp.id)
+    )
     if new_id is None:
-        existing = session.scalar(select(FollowUp).where(FollowUp.metric_id == metric.id,
-                                                         FollowUp.period == latest.period))
+        existing = session.scalar(
+            select(FollowUp).where(FollowUp.metric_id == metric.id, FollowUp.period == latest.period)
+        )
         return Opened(existing, False)
-    audit.record(session, actor.audit_name, "followup.opened", f"metric:{metric.id}", follow_up=new_id,
-                 period=latest.period.isoformat(), value=latest.value, owner=owner.id if owner else None)
+    audit.record(
+        session,
+        actor.audit_name,
+        "followup.opened",
+        f"metric:{metric.id}",
+        follow_up=new_id,
+        period=latest.period.isoformat(),
+        value=latest.value,
+        owner=owner.id if owner else None,
+    )
     return Opened(session.get(FollowUp, new_id), True)
 
 

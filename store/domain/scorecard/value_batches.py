@@ -16,16 +16,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
-from otp_bot.store.domain import audit
-from otp_bot.store.domain.scorecard import periods
-from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_org
-from otp_bot.store.domain.chart.cache import per_chart
-from otp_bot.store.domain.errors import DomainError, Invalid, NotFound
-from otp_bot.store.domain.scorecard.goals import Goal
-from otp_bot.store.domain.scorecard.measures import Measure, from_base
-from otp_bot.store.domain.scorecard.value_rules import check_note_and_key, check_takes_values, may_push, parse_number, period_start_of
-from otp_bot.store.models import CADENCES, Holder, Metric, MetricValue, Seat
 from sqlalchemy import (
     Date,
     Float,
@@ -38,6 +28,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.cache import per_chart
+from otp_bot.store.domain.chart.reading import get_org
+from otp_bot.store.domain.errors import DomainError, Invalid, NotFound
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard.goals import Goal
+from otp_bot.store.domain.scorecard.measures import Measure, from_base
+from otp_bot.store.domain.scorecard.value_rules import (
+    check_note_and_key,
+    check_takes_values,
+    may_push,
+    parse_number,
+    period_start_of,
+)
+from otp_bot.store.models import CADENCES, Holder, Metric, MetricValue, Seat
 
 MAX_BATCH = 5_000
 
@@ -113,10 +120,29 @@ def _facts(session: Session) -> dict[str, _Facts]:
 
 def _read_facts(session: Session) -> dict[str, _Facts]:
     # Through the connection, not the ORM: plain rows, and no ORM loading machinery per row.
-    rows = session.connection().execute(
-        select(Metric.id, Metric.seat_id, Metric.kind, Metric.unit, Metric.currency, Metric.cadence, Metric.formula, Metric.goal_op,
-               Metric.goal_value, Metric.goal_high, Seat.status, Seat.holder_id, Holder.name)
-        .join(Seat, Seat.id == Metric.seat_id).outerjoin(Holder, Holder.id == Seat.holder_id)).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Metric.id,
+                Metric.seat_id,
+                Metric.kind,
+                Metric.unit,
+                Metric.currency,
+                Metric.cadence,
+                Metric.formula,
+                Metric.goal_op,
+                Metric.goal_value,
+                Metric.goal_high,
+                Seat.status,
+                Seat.holder_id,
+                Holder.name,
+            )
+            .join(Seat, Seat.id == Metric.seat_id)
+            .outerjoin(Holder, Holder.id == Seat.holder_id)
+        )
+        .all()
+    )
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
     measures: dict[tuple, Measure] = {}
@@ -142,8 +168,10 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
     recorded the first time, and not written again.
     """
     if len(items) > MAX_BATCH:
-        raise Invalid(f"a batch holds at most {MAX_BATCH:,} values; this one has {len(items):,}",
-                      hint="split it into several requests")
+        raise Invalid(
+            f"a batch holds at most {MAX_BATCH:,} values; this one has {len(items):,}",
+            hint="split it into several requests",
+        )
     ids = [str(item.metric).strip().lower() for item in items]
     facts = _facts(session)
     for m in {f.seat_id: f for f in (facts.get(i) for i in ids) if f is not None}.values():  # once per seat
@@ -211,10 +239,17 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
     new = [r for r in rows if r[7] is None or (r[0], r[1], r[7]) in inserted]
     if new:
         metrics = sorted({r[0] for r in new})
-        audit.record(session, entered_by, "metric.values.recorded",
-                     f"metric:{metrics[0]}" if len(metrics) == 1 else "metrics:batch", source=source,
-                     values=len(new), corrections=sum(1 for r in new if r[3]), metrics=metrics,
-                     periods=sorted({r[1].isoformat() for r in new}))
+        audit.record(
+            session,
+            entered_by,
+            "metric.values.recorded",
+            f"metric:{metrics[0]}" if len(metrics) == 1 else "metrics:batch",
+            source=source,
+            values=len(new),
+            corrections=sum(1 for r in new if r[3]),
+            metrics=metrics,
+            periods=sorted({r[1].isoformat() for r in new}),
+        )
     return BatchResult(results)
 
 
@@ -227,8 +262,17 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
 # concurrent push of the same key (another transaction, on PostgreSQL) waits for it, and
 # its row counts as seen before.
 
-_COLUMNS = ("metric_id", "period_start", "value", "is_correction", "source", "entered_by", "note", "idem_key",
-            "recorded_at")
+_COLUMNS = (
+    "metric_id",
+    "period_start",
+    "value",
+    "is_correction",
+    "source",
+    "entered_by",
+    "note",
+    "idem_key",
+    "recorded_at",
+)
 _PG_TYPES = ("varchar", "date", "float8", "bool", "varchar", "varchar", "text", "varchar", "timestamptz")
 _SQLITE_ROWS = 1_000  # rows per INSERT: x 9 parameters, inside SQLite's 32,766
 _SKIP_SEEN = " ON CONFLICT (metric_id, period_start, idem_key) DO NOTHING RETURNING metric_id, period_start, idem_key"
@@ -252,7 +296,7 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
             converters.append((i, process, {}))
     sent: dict[tuple, Triple] = {}  # a triple as the driver returns it → as we know it
     for at in range(0, len(rows), _SQLITE_ROWS):
-        chunk = rows[at:at + _SQLITE_ROWS]
+        chunk = rows[at : at + _SQLITE_ROWS]
         params: list = []
         for row in chunk:
             bound = list(row)
@@ -274,7 +318,8 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
 def _sqlite_insert(rows: int, keyed: bool) -> str:
     one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
     return f"INSERT INTO metric_values ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * rows)}" + (
-        _SKIP_SEEN if keyed else "")
+        _SKIP_SEEN if keyed else ""
+    )
 
 
 def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
@@ -286,12 +331,13 @@ def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
             "SELECT v.metric_id, v.period_start, v.idem_key, v.value FROM metric_values v "
             "JOIN unnest(%s::varchar[], %s::date[], %s::varchar[]) AS w (m, p, k) "
             "ON v.metric_id = w.m AND v.period_start = w.p AND v.idem_key = w.k",
-            tuple(list(c) for c in zip(*triples)))
+            tuple(list(c) for c in zip(*triples)),
+        )
         for mid, start, key, value in result:
             found.setdefault((mid, start, key), value)
         return found
     for at in range(0, len(triples), 256):
-        chunk = triples[at:at + 256]
+        chunk = triples[at : at + 256]
         size = 1 << (len(chunk) - 1).bit_length()  # padded to a power of two: few distinct statements
         chunk += [chunk[-1]] * (size - len(chunk))
         params = {}
@@ -305,9 +351,17 @@ def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
 @functools.lru_cache(maxsize=16)
 def _sqlite_lookup(n: int) -> TextClause:
     rows = ", ".join(f"(:m{i}, :p{i}, :k{i})" for i in range(n))
-    return text(f"WITH wanted (m, p, k) AS (VALUES {rows}) "
-                "SELECT v.metric_id, v.period_start, v.idem_key, v.value FROM metric_values v "
-                "JOIN wanted ON v.metric_id = wanted.m AND v.period_start = wanted.p AND v.idem_key = wanted.k"
-                ).bindparams(*(bindparam(f"p{i}", type_=Date) for i in range(n))).columns(
-                    column("metric_id", String), column("period_start", Date), column("idem_key", String),
-                    column("value", Float))
+    return (
+        text(
+            f"WITH wanted (m, p, k) AS (VALUES {rows}) "
+            "SELECT v.metric_id, v.period_start, v.idem_key, v.value FROM metric_values v "
+            "JOIN wanted ON v.metric_id = wanted.m AND v.period_start = wanted.p AND v.idem_key = wanted.k"
+        )
+        .bindparams(*(bindparam(f"p{i}", type_=Date) for i in range(n)))
+        .columns(
+            column("metric_id", String),
+            column("period_start", Date),
+            column("idem_key", String),
+            column("value", Float),
+        )
+    )

@@ -22,9 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from otp_bot.store.domain.scorecard import measures
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.scorecard.measures import Measure, as_measure, currency_of, describe, is_currency_token, symbol
+from otp_bot.store.domain.scorecard import measures
+from otp_bot.store.domain.scorecard.measures import (
+    Measure,
+    as_measure,
+    currency_of,
+    describe,
+    is_currency_token,
+    symbol,
+)
 
 DECIMAL_MARKS = (".", ",")
 MAX_DIGITS = 15  # significant digits a double keeps exactly (DBL_DIG)
@@ -75,9 +82,11 @@ class Read:
 def _percent(number: Decimal, read: Read, measure: Measure) -> None:
     if read.suffix is None and 0 < number < 1:  # -0.5 on a percent metric is a plain change
         shown = _plain(number * 100)
-        raise Invalid(f"`{read.text}` on a percent metric: did you mean {shown} %? "
-                      f"Type {shown}, or {_plain(number)}% if you really mean less than one percent",
-                      hint="percent metrics take percent points: 85 means 85 %")
+        raise Invalid(
+            f"`{read.text}` on a percent metric: did you mean {shown} %? "
+            f"Type {shown}, or {_plain(number)}% if you really mean less than one percent",
+            hint="percent metrics take percent points: 85 means 85 %",
+        )
 
 
 def _yes_no(number: Decimal, read: Read, measure: Measure) -> None:
@@ -101,8 +110,14 @@ RULES: dict[str, Rule] = {
 }
 
 
-def parse_value(value: object, unit: Measure | str = "number", *, decimal_mark: str | None = None,
-                goal: bool = False, org_currency: str | None = None) -> Decimal:
+def parse_value(
+    value: object,
+    unit: Measure | str = "number",
+    *,
+    decimal_mark: str | None = None,
+    goal: bool = False,
+    org_currency: str | None = None,
+) -> Decimal:
     """The exact value of `value` (text as typed, or a number from JSON) for a metric that
     measures `unit` (a `Measure`, or an old unit name), as stored: in the metric's base unit
     (a duration in minutes). `decimal_mark` is the org's ("." or ","), None when the org has
@@ -143,8 +158,10 @@ def as_float(number: Decimal) -> float:
 
 # ---------------------------------------------------------------- text
 
-def _from_text(raw: str, measure: Measure, rule: Rule, decimal_mark: str | None,
-               org_currency: str | None) -> tuple[Decimal, Read]:
+
+def _from_text(
+    raw: str, measure: Measure, rule: Rule, decimal_mark: str | None, org_currency: str | None
+) -> tuple[Decimal, Read]:
     yesno = measure.kind == "yesno"
     text = unicodedata.normalize("NFC", raw).strip()
     shown = text if len(text) <= 40 else text[:40] + "…"
@@ -160,8 +177,12 @@ def _from_text(raw: str, measure: Measure, rule: Rule, decimal_mark: str | None,
         return _decimal(text.strip().replace("E", "e"), shown), Read(text)
     m = _SHAPE.match(text)
     if m is None or not m["body"] or not any(c.isdigit() for c in m["body"]):
-        raise Invalid(f"`{shown}` is not " + ("yes or no" if yesno else "a number") +
-                      ": type digits, like 42, 3.5 or 3,5" + (" (or yes / no)" if yesno else ""))
+        raise Invalid(
+            f"`{shown}` is not "
+            + ("yes or no" if yesno else "a number")
+            + ": type digits, like 42, 3.5 or 3,5"
+            + (" (or yes / no)" if yesno else "")
+        )
     if m["sign1"] and m["sign2"]:
         raise Invalid(f"`{shown}` has two signs: type one, like -3")
     negative = (m["sign1"] or m["sign2"] or "+") != "+"
@@ -216,12 +237,20 @@ def _not_its_unit(shown: str, word: str, measure: Measure, number: str) -> Inval
         what = "a percent"
     else:
         what = f"in {word}"
-    return Invalid(f"`{shown}`: this metric is not {what} (it is {describe(measure)}): type the number alone, "
-                   f"like {number}")
+    return Invalid(
+        f"`{shown}`: this metric is not {what} (it is {describe(measure)}): type the number alone, like {number}"
+    )
 
 
-def _check_currency(before: str | None, after: str | None, measure: Measure, rule: Rule, shown: str,
-                    amount: str, org_currency: str | None) -> None:
+def _check_currency(
+    before: str | None,
+    after: str | None,
+    measure: Measure,
+    rule: Rule,
+    shown: str,
+    amount: str,
+    org_currency: str | None,
+) -> None:
     if before and after:
         raise Invalid(f"`{shown}` has two currency signs: type one, like $400")
     sign = before or after
@@ -234,9 +263,11 @@ def _check_currency(before: str | None, after: str | None, measure: Measure, rul
     if typed != code:
         mine = symbol(code)
         theirs = symbol(typed) if typed in measures.currencies() else sign
-        raise Invalid(f"`{shown}`: this metric is in {mine}, not {theirs}: type the amount in {mine} "
-                      f"(like {mine}{amount} if it is the same number)",
-                      hint="the scorecard does not convert currencies")
+        raise Invalid(
+            f"`{shown}`: this metric is in {mine}, not {theirs}: type the amount in {mine} "
+            f"(like {mine}{amount} if it is the same number)",
+            hint="the scorecard does not convert currencies",
+        )
 
 
 def _duration(raw: str, measure: Measure, decimal_mark: str | None, goal: bool) -> Decimal | None:
@@ -294,13 +325,15 @@ def _digits(body: str, decimal_mark: str | None, shown: str) -> Decimal:
             decimal_at = at
         elif decimal_mark is None:
             whole = "".join(digits)
-            point = _plain(Decimal("".join(digits[:at + 1]) + "." + after))
+            point = _plain(Decimal("".join(digits[: at + 1]) + "." + after))
             first, second = (point, whole) if marks[0] == "." else (whole, point)
-            raise Invalid(f"`{shown}` is ambiguous: did you mean {first} or {second}? Type {whole} without a "
-                          f"separator, or {point} with a decimal point",
-                          hint="an operator can set the org's `decimal_mark` in the chart file, so that "
-                               "a lone , or . is read one way")
-    integer = digits if decimal_at is None else digits[:decimal_at + 1]
+            raise Invalid(
+                f"`{shown}` is ambiguous: did you mean {first} or {second}? Type {whole} without a "
+                f"separator, or {point} with a decimal point",
+                hint="an operator can set the org's `decimal_mark` in the chart file, so that "
+                "a lone , or . is read one way",
+            )
+    integer = digits if decimal_at is None else digits[: decimal_at + 1]
     grouping = kinds if decimal_at is None else kinds[:decimal_at]
     if grouping:
         if len(set(grouping)) != 1 or not 1 <= len(integer[0]) <= 3 or any(len(g) != 3 for g in integer[1:]):
@@ -312,11 +345,14 @@ def _digits(body: str, decimal_mark: str | None, shown: str) -> Decimal:
 
 
 def _not_one_number(shown: str) -> Invalid:
-    return Invalid(f"`{shown}` is not one number: write a decimal as 3.5 or 3,5, and thousands as "
-                   "1250, 1,250.50, 1.250,50 or 12 500; record one value at a time")
+    return Invalid(
+        f"`{shown}` is not one number: write a decimal as 3.5 or 3,5, and thousands as "
+        "1250, 1,250.50, 1.250,50 or 12 500; record one value at a time"
+    )
 
 
 # ---------------------------------------------------------------- checks and helpers
+
 
 def _decimal(text: str, shown: str) -> Decimal:
     try:
@@ -332,15 +368,20 @@ def _check_size(number: Decimal, shown: str, round_trip: bool = False) -> None:
     if abs(number) >= LIMIT:
         raise Invalid(f"`{shown}` is too large: values are below 1,000,000,000,000,000 (10^15) in size")
     if number and abs(number) < SMALLEST:
-        raise Invalid(f"`{shown}` is too small to keep exactly: values other than 0 are at least 0.000000001 "
-                      "in size", hint="round it to 0, or record it in a larger unit")
+        raise Invalid(
+            f"`{shown}` is too small to keep exactly: values other than 0 are at least 0.000000001 in size",
+            hint="round it to 0, or record it in a larger unit",
+        )
     if round_trip:
         if Decimal(repr(float(number))) != number:
-            raise Invalid(f"`{shown}` has more digits than the scorecard keeps exactly: "
-                          f"round it, like {_plain(_round(number))}")
+            raise Invalid(
+                f"`{shown}` has more digits than the scorecard keeps exactly: round it, like {_plain(_round(number))}"
+            )
     elif number and len(number.normalize().as_tuple().digits) > MAX_DIGITS:
-        raise Invalid(f"`{shown}` has more digits than the scorecard keeps exactly ({MAX_DIGITS}): "
-                      f"round it, like {_plain(_round(number))}")
+        raise Invalid(
+            f"`{shown}` has more digits than the scorecard keeps exactly ({MAX_DIGITS}): "
+            f"round it, like {_plain(_round(number))}"
+        )
 
 
 def _round(number: Decimal) -> Decimal:
@@ -381,13 +422,18 @@ def split_value(words: list[str], measure: Measure | None = None) -> tuple[str, 
     while rest:
         word = rest[0]
         after_digit = value[-1:].isdigit()
-        if _GROUP.match(word) and _GROUPED.match(value):
+        if (_GROUP.match(word) and _GROUPED.match(value)) or (after_digit and (
+            _UNIT_WORD.match(word)
+            or is_currency_token(word)
+            or time_word(word)
+            or (measure is not None and _own_unit(word, measure))
+        )):
             value += " " + word
-        elif after_digit and (_UNIT_WORD.match(word) or is_currency_token(word) or time_word(word)
-                              or (measure is not None and _own_unit(word, measure))):
-            value += " " + word
-        elif word[:1].isdigit() and measure is not None and (
-                _own_unit(value, measure) or (time_word(value.split()[-1]) and len(rest) > 1 and time_word(rest[1]))):
+        elif (
+            word[:1].isdigit()
+            and measure is not None
+            and (_own_unit(value, measure) or (time_word(value.split()[-1]) and len(rest) > 1 and time_word(rest[1])))
+        ):
             value += " " + word  # `NPS 45`; `1 h 30 min`
         else:
             break

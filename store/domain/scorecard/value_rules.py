@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.measures import Measure
 from otp_bot.store.domain.scorecard.value_parse import as_float, parse_value
 from otp_bot.store.domain.text_rules import clean_optional
@@ -21,12 +21,16 @@ def may_push(actor: Actor, metric_id: str, seat_id: str, holder_id: str | None, 
     if actor.operator or seat_id in actor.push_seats:
         return
     if actor.holder_id is None:
-        raise Forbidden("you are not on the chart, so you can read but not record values",
-                        hint="ask an operator to add your Slack user to the chart file")
+        raise Forbidden(
+            "you are not on the chart, so you can read but not record values",
+            hint="ask an operator to add your Slack user to the chart file",
+        )
     if holder_id != actor.holder_id:
         holder = holder_name or "nobody (the seat is vacant)"
-        raise Forbidden(f"`{metric_id}` belongs to seat `{seat_id}`, held by {holder}; "
-                        "you can record values only for seats you hold")
+        raise Forbidden(
+            f"`{metric_id}` belongs to seat `{seat_id}`, held by {holder}; "
+            "you can record values only for seats you hold"
+        )
 
 
 def check_takes_values(metric_id: str, seat_id: str, seat_status: str, formula_text: str | None) -> None:
@@ -36,8 +40,13 @@ def check_takes_values(metric_id: str, seat_id: str, seat_status: str, formula_t
         raise Invalid(f"`{metric_id}` is computed from {formula_text}; record values for those metrics instead")
 
 
-def parse_number(metric_id: str, measure: Measure, value: str | float | Decimal, decimal_mark: str | None = None,
-                 org_currency: str | None = None) -> float:
+def parse_number(
+    metric_id: str,
+    measure: Measure,
+    value: str | float | Decimal,
+    decimal_mark: str | None = None,
+    org_currency: str | None = None,
+) -> float:
     """The value to store, read exactly by value_parse (every surface's one parser) or refused."""
     try:
         return as_float(parse_value(value, measure, decimal_mark=decimal_mark, org_currency=org_currency))
@@ -62,7 +71,7 @@ def period_start_of(period: str | dt.date | None, cadence: str, tz: str, current
     else:
         start = periods.parse(period or "", cadence, tz)
     if start > current:
-        raise Invalid(f"{periods.label(start, cadence)} has not started yet; values are recorded for past or current periods")
+        raise Invalid(
+            f"{periods.label(start, cadence)} has not started yet; values are recorded for past or current periods"
+        )
     return start
-
-

@@ -30,11 +30,34 @@ from otp_bot.store.domain.chart.rule_spec import RuleSpec
 
 __all__ = ["OosImport", "convert_oos_file", "convert_oos_text", "slug"]
 
-FRONT_MATTER = ("oos_version", "org_id", "org_pseudonym", "industry", "org_size", "template", "agent_count", "platforms",
-                "generated_at", "version", "parent_version", "word_count", "claim_count", "confidence_distribution",
-                "evidence_distribution")
-ENTITY_KEYS = ("agents", "humans", "systems", "workflows", "escalation_hierarchy", "conflict_protocols",
-               "override_rules", "decisions", "dependencies")
+FRONT_MATTER = (
+    "oos_version",
+    "org_id",
+    "org_pseudonym",
+    "industry",
+    "org_size",
+    "template",
+    "agent_count",
+    "platforms",
+    "generated_at",
+    "version",
+    "parent_version",
+    "word_count",
+    "claim_count",
+    "confidence_distribution",
+    "evidence_distribution",
+)
+ENTITY_KEYS = (
+    "agents",
+    "humans",
+    "systems",
+    "workflows",
+    "escalation_hierarchy",
+    "conflict_protocols",
+    "override_rules",
+    "decisions",
+    "dependencies",
+)
 RECORDED = {"systems": "systems", "workflows": "workflows", "decisions": "decisions", "dependencies": "dependencies"}
 
 
@@ -53,9 +76,14 @@ def _org(conv: Converter, data: dict[str, Any]) -> dict[str, Any]:
         conv.problems.append(("frontmatter", "expected a mapping"))
         front = None
     name_at = None
-    for where, value in ((("frontmatter.org_pseudonym", front.get("org_pseudonym")) if front else (None, None)),
-                         ("org_pseudonym", data.get("org_pseudonym")), ("organization", data.get("organization")),
-                         ("org", data.get("org")), ("company", data.get("company")), ("name", data.get("name"))):
+    for where, value in (
+        (("frontmatter.org_pseudonym", front.get("org_pseudonym")) if front else (None, None)),
+        ("org_pseudonym", data.get("org_pseudonym")),
+        ("organization", data.get("organization")),
+        ("org", data.get("org")),
+        ("company", data.get("company")),
+        ("name", data.get("name")),
+    ):
         if where is None or value is None:
             continue
         if isinstance(value, dict):
@@ -71,23 +99,46 @@ def _org(conv: Converter, data: dict[str, Any]) -> dict[str, Any]:
             conv.problems.append((where, "expected the organization's name"))
         break
     else:
-        conv.problems.append(("frontmatter.org_pseudonym", "missing: name the organization (`org_pseudonym`, or "
-                              "`organization: {name: ...}`)"))
+        conv.problems.append(
+            (
+                "frontmatter.org_pseudonym",
+                "missing: name the organization (`org_pseudonym`, or `organization: {name: ...}`)",
+            )
+        )
     if name_at:
         conv.origin["org.name"] = name_at
     if data.get("timezone") is not None:
         org["timezone"] = data["timezone"]
         conv.origin["org.timezone"] = "timezone"
     for place, mapping in (("frontmatter", front or {}), ("", data)):
-        kept = {"org_pseudonym", "frontmatter", "entities", "claims", "timezone", "organization", "org", "company", "name",
-                "_comment"}
+        kept = {
+            "org_pseudonym",
+            "frontmatter",
+            "entities",
+            "claims",
+            "timezone",
+            "organization",
+            "org",
+            "company",
+            "name",
+            "_comment",
+        }
         rest = [k for k in mapping if k not in kept and (place or k in FRONT_MATTER)]
         if rest:
             shown = ", ".join(f"{k}={mapping[k]!r}" for k in rest)
             conv.report.append(f"{place or 'front matter'}: not kept (the chart has no place for them): {shown}")
     for key in data:
-        if key not in FRONT_MATTER and key not in {"frontmatter", "entities", "claims", "timezone", "organization",
-                                                   "org", "company", "name", "_comment"}:
+        if key not in FRONT_MATTER and key not in {
+            "frontmatter",
+            "entities",
+            "claims",
+            "timezone",
+            "organization",
+            "org",
+            "company",
+            "name",
+            "_comment",
+        }:
             conv.report.append(f"{key}: unknown key; not imported: {data[key]!r}")
     return org
 
@@ -157,7 +208,8 @@ def _rules(conv: Converter, data: dict[str, Any], body: claim_reader.Claims, res
     found = claim_reader.Claims(problems=body.problems, notes=body.notes)
     if "claims" in data:
         (claim_reader.from_list if isinstance(data["claims"], list) else claim_reader.from_sections)(
-            data["claims"], "claims", found)
+            data["claims"], "claims", found
+        )
     found.found += body.found
     named = []
     for _, rule, refs in claim_reader.validated(found):
@@ -190,7 +242,9 @@ def convert_oos_text(text: str, source: str) -> OosImport:
         chart = conv.build()
         for rule, ents in zip(result.rules, named):
             rule.seats = list(dict.fromkeys(e.seat for e in ents))
-        chart.update(org=org, policies=policies(conv), rules=[r.model_dump(exclude_defaults=True) for r in result.rules])
+        chart.update(
+            org=org, policies=policies(conv), rules=[r.model_dump(exclude_defaults=True) for r in result.rules]
+        )
         try:
             result.chart = validate_chart(chart, source)
         except ChartErrors as exc:
@@ -198,8 +252,10 @@ def convert_oos_text(text: str, source: str) -> OosImport:
         result.rules = result.chart.rules
     front = data.get("frontmatter") if isinstance(data.get("frontmatter"), dict) else data
     if isinstance(front.get("claim_count"), int) and front["claim_count"] != len(result.rules):
-        conv.report.append(f"claim_count says {front['claim_count']} claims; {len(result.rules)} were read "
-                           "(each is a `**[C001]** section` block or an item of `claims`)")
+        conv.report.append(
+            f"claim_count says {front['claim_count']} claims; {len(result.rules)} were read "
+            "(each is a `**[C001]** section` block or an item of `claims`)"
+        )
     if result.unnamed:
         shown = "; ".join(f"{rid}: {', '.join(ids)}" for rid, ids in result.unnamed.items())
         conv.report.append(f"claims' related_entities that are no agent or human (kept with the rule): {shown}")

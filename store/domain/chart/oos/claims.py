@@ -25,15 +25,37 @@ from pydantic import ValidationError
 from otp_bot.store.domain.chart.rule_spec import RuleSpec
 
 # The published claim keys and where each goes; anything else is kept in `extra`.
-FIELDS = {"claim_id": "id", "section": "section", "rule": "rule", "why": "why", "failure_mode": "failure_mode",
-          "confidence": "confidence", "confidence_score": "confidence_score", "evidence": "evidence",
-          "evidence_reference": "evidence_reference", "scope": "scope"}
+FIELDS = {
+    "claim_id": "id",
+    "section": "section",
+    "rule": "rule",
+    "why": "why",
+    "failure_mode": "failure_mode",
+    "confidence": "confidence",
+    "confidence_score": "confidence_score",
+    "evidence": "evidence",
+    "evidence_reference": "evidence_reference",
+    "scope": "scope",
+}
 KNOWN_EXTRA = ("display_order", "visibility", "supersedes", "publisher_identity")
-_LABELS = {"rule": "rule", "why": "why", "failure mode": "failure_mode", "failure": "failure_mode",
-           "confidence": "confidence", "confidence score": "confidence_score", "evidence": "evidence",
-           "evidence reference": "evidence_reference", "scope": "scope", "section": "section"}
-_HEAD = re.compile(r"^\s{0,3}(?:#{1,6}\s*)?(?:\*\*|__)?\s*\[(C\d{1,4})\]\s*(?:\*\*|__)?\s*(.*?)\s*(?:\*\*|__)?\s*$", re.I)
-_FIELD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*([A-Za-z][A-Za-z _-]{1,30}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:|:)\s*(.*)$")
+_LABELS = {
+    "rule": "rule",
+    "why": "why",
+    "failure mode": "failure_mode",
+    "failure": "failure_mode",
+    "confidence": "confidence",
+    "confidence score": "confidence_score",
+    "evidence": "evidence",
+    "evidence reference": "evidence_reference",
+    "scope": "scope",
+    "section": "section",
+}
+_HEAD = re.compile(
+    r"^\s{0,3}(?:#{1,6}\s*)?(?:\*\*|__)?\s*\[(C\d{1,4})\]\s*(?:\*\*|__)?\s*(.*?)\s*(?:\*\*|__)?\s*$", re.I
+)
+_FIELD = re.compile(
+    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*([A-Za-z][A-Za-z _-]{1,30}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:|:)\s*(.*)$"
+)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 
 
@@ -54,7 +76,9 @@ def from_list(items: Any, where: str, out: Claims) -> None:
     for i, raw in enumerate(items):
         loc = f"{where}[{i}]"
         if not isinstance(raw, dict):
-            out.problems.append((loc, f"expected a claim (a mapping with claim_id, rule, ...), got {type(raw).__name__}"))
+            out.problems.append(
+                (loc, f"expected a claim (a mapping with claim_id, rule, ...), got {type(raw).__name__}")
+            )
             continue
         fields: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -135,11 +159,15 @@ def from_markdown(lines: list[str], first: int, out: Claims) -> None:
             current[1][last] = f"{current[1][last]} {line.strip()}"
         elif found:
             current[1].setdefault("extra", {})[found.group(1).strip()] = found.group(2).strip()
-            out.notes.append(f"line {n}: claim {current[1]['id']}: `{found.group(1).strip()}` is not a claim "
-                             "field; kept with the rule")
+            out.notes.append(
+                f"line {n}: claim {current[1]['id']}: `{found.group(1).strip()}` is not a claim "
+                "field; kept with the rule"
+            )
         else:
-            out.notes.append(f"line {n}: claim {current[1]['id']}: a line that is no `- **Field:** text` line; "
-                             f"not kept: {line.strip()[:80]!r}")
+            out.notes.append(
+                f"line {n}: claim {current[1]['id']}: a line that is no `- **Field:** text` line; "
+                f"not kept: {line.strip()[:80]!r}"
+            )
             last = None
 
 
@@ -165,11 +193,18 @@ def validated(out: Claims) -> list[tuple[str, RuleSpec, list[tuple[str, str]]]]:
         for name in ("section", "rule"):
             if not fields.get(name):
                 label = {"section": "a section after the id", "rule": "a `Rule:` line"}[name]
-                out.problems.append((f"{loc}.{name}" if not loc.startswith("line") else loc,
-                                     f"claim {fields.get('id', '?')} has no {name}" + (f" ({label})" if loc.startswith("line") else "")))
+                out.problems.append(
+                    (
+                        f"{loc}.{name}" if not loc.startswith("line") else loc,
+                        f"claim {fields.get('id', '?')} has no {name}"
+                        + (f" ({label})" if loc.startswith("line") else ""),
+                    )
+                )
         try:
-            rule = RuleSpec.model_validate({k: v for k, v in fields.items() if v not in (None, "")} | {
-                "section": fields.get("section") or "-", "rule": fields.get("rule") or "-"})
+            rule = RuleSpec.model_validate(
+                {k: v for k, v in fields.items() if v not in (None, "")}
+                | {"section": fields.get("section") or "-", "rule": fields.get("rule") or "-"}
+            )
         except ValidationError as exc:
             for err in exc.errors():
                 key = str(err["loc"][0]) if err["loc"] else ""

@@ -31,16 +31,54 @@ AGENT_STATUSES = {"active": "active", "planned": "planned", "deprecated": "retir
 HUMAN_LEVELS = ("executive", "manager", "operator", "reviewer")
 # Keys used, with the type the schema gives them; keys the schema has but the chart does not
 # keep are noted once per list; anything else is noted with its path.
-USED = {"id": str, "name": str, "role": str, "mission": str, "authority_level": str, "owns": list, "does_not_own": list,
-        "escalates_to": str, "reports_to": str, "status": str, "receives_escalations_from": list, "approves": list,
-        "slack_user": str, "email": str, "contact_email": str}
-AGENT_KEYS = ("id", "name", "role", "mission", "authority_level", "owns", "does_not_own", "escalates_to", "reports_to",
-              "status")
-HUMAN_KEYS = ("id", "name", "role", "authority_level", "reports_to", "receives_escalations_from", "approves",
-              "slack_user", "email", "contact_email")
-NOT_KEPT = {"agent": ("inputs", "outputs", "tools", "platform", "related_claims"),
-            "human": ("override_authority", "related_claims")}
-_OUTWARD = re.compile(r"\b(outreach|e-?mails?|repl(y|ies)|pitch(es)?|messages?|proposals?|sends?|communications?)\b", re.I)
+USED = {
+    "id": str,
+    "name": str,
+    "role": str,
+    "mission": str,
+    "authority_level": str,
+    "owns": list,
+    "does_not_own": list,
+    "escalates_to": str,
+    "reports_to": str,
+    "status": str,
+    "receives_escalations_from": list,
+    "approves": list,
+    "slack_user": str,
+    "email": str,
+    "contact_email": str,
+}
+AGENT_KEYS = (
+    "id",
+    "name",
+    "role",
+    "mission",
+    "authority_level",
+    "owns",
+    "does_not_own",
+    "escalates_to",
+    "reports_to",
+    "status",
+)
+HUMAN_KEYS = (
+    "id",
+    "name",
+    "role",
+    "authority_level",
+    "reports_to",
+    "receives_escalations_from",
+    "approves",
+    "slack_user",
+    "email",
+    "contact_email",
+)
+NOT_KEPT = {
+    "agent": ("inputs", "outputs", "tools", "platform", "related_claims"),
+    "human": ("override_authority", "related_claims"),
+}
+_OUTWARD = re.compile(
+    r"\b(outreach|e-?mails?|repl(y|ies)|pitch(es)?|messages?|proposals?|sends?|communications?)\b", re.I
+)
 _OUTSIDE = re.compile(r"\b(clients?|customers?|prospect\w*|leads?)\b", re.I)
 
 
@@ -177,12 +215,16 @@ class Converter:
             if value not in HUMAN_LEVELS and value not in AUTHORITY_LEVELS:
                 self.report.append(f"{where}: {value!r} is not a level OTP's schema names; not kept")
             else:
-                self.report.append(f"{where}: {value!r} not kept: people decide drafts, the gate does not hold them back")
+                self.report.append(
+                    f"{where}: {value!r} not kept: people decide drafts, the gate does not hold them back"
+                )
         elif value in AUTHORITY_LEVELS:
             ent.authority = value
         else:
-            self.report.append(f"{where}: {value!r} is not one of {', '.join(AUTHORITY_LEVELS)}; not kept, so "
-                               "its drafts wait for a person like any other")
+            self.report.append(
+                f"{where}: {value!r} is not one of {', '.join(AUTHORITY_LEVELS)}; not kept, so "
+                "its drafts wait for a person like any other"
+            )
 
     def resolve(self, ref: str) -> Entity | None:
         """An OOS id; failing that, a name or role that only one entity has."""
@@ -203,7 +245,9 @@ class Converter:
             self.problems.append((loc, f"unknown id {ent.refs[key]!r}: name an agent or human id from this file"))
         elif target is ent:
             ent.bad_ref = True
-            self.problems.append((loc, f"{ent.label} cannot {'report' if key == 'reports_to' else 'escalate'} to itself"))
+            self.problems.append(
+                (loc, f"{ent.label} cannot {'report' if key == 'reports_to' else 'escalate'} to itself")
+            )
         else:
             ent.target, ent.target_loc = target, loc
 
@@ -225,16 +269,19 @@ class Converter:
             elif found := receivers.get(ent):
                 (ent.target, ent.target_loc), rest = found[0], found[1:]
                 if rest:
-                    self.report.append(f"{ent.where}: reports to {ent.target.label}'s seat; also escalates to "
-                                       f"{', '.join(r.label for r, _ in rest)} (a seat has one reporting line)")
+                    self.report.append(
+                        f"{ent.where}: reports to {ent.target.label}'s seat; also escalates to "
+                        f"{', '.join(r.label for r, _ in rest)} (a seat has one reporting line)"
+                    )
             elif ent in levels and levels.index(ent) + 1 < len(levels):
                 (loc, ent.target) = self.hierarchy[levels.index(ent) + 1]
                 ent.target_loc = loc
                 self.report.append(f"{loc}: {ent.label} reports to {ent.target.label}, the next escalation level")
             elif ent.kind == "agent" and levels and levels[0] is not ent:
                 ent.target_loc, ent.target = self.hierarchy[0]
-                self.report.append(f"{ent.where}: no `escalates_to`; escalates to {ent.target.label}, "
-                                   "escalation level 1")
+                self.report.append(
+                    f"{ent.where}: no `escalates_to`; escalates to {ent.target.label}, escalation level 1"
+                )
         for a in self.agents:
             chain, cur = [a], a.target
             while cur is not None and cur.kind == "agent" and cur not in chain:
@@ -244,11 +291,18 @@ class Converter:
             if cur is not None and cur.kind == "human":
                 a.supervisor = cur
             elif cur is not None:
-                self.problems.append((f"{a.where}.escalates_to", f"escalations go round in a loop: {names} -> {cur.label}"))
+                self.problems.append(
+                    (f"{a.where}.escalates_to", f"escalations go round in a loop: {names} -> {cur.label}")
+                )
             elif not chain[-1].bad_ref:
-                self.problems.append((f"{a.where}.escalates_to", f"no human in the escalation chain {names}: every agent "
-                                      "needs an accountable human (escalate to a human id, or list the agent in a "
-                                      "human's receives_escalations_from)"))
+                self.problems.append(
+                    (
+                        f"{a.where}.escalates_to",
+                        f"no human in the escalation chain {names}: every agent "
+                        "needs an accountable human (escalate to a human id, or list the agent in a "
+                        "human's receives_escalations_from)",
+                    )
+                )
 
     def read_hierarchy(self, value: Any) -> None:
         where = "entities.escalation_hierarchy"
@@ -295,12 +349,18 @@ class Converter:
             ent.holder = holder_ids.claim(ent.name, ent.oos_id)
             ent.seat = seat_ids.claim(ent.role, ent.oos_id)
             if ent.holder != slug(ent.name, 60):
-                self.report.append(f"{ent.where}: holder id {ent.holder!r} (the name {ent.name!r} gives a taken or empty id)")
+                self.report.append(
+                    f"{ent.where}: holder id {ent.holder!r} (the name {ent.name!r} gives a taken or empty id)"
+                )
             if ent.seat != slug(ent.role, 60):
-                self.report.append(f"{ent.where}: seat id {ent.seat!r} (the role {ent.role!r} gives a taken or empty id)")
+                self.report.append(
+                    f"{ent.where}: seat id {ent.seat!r} (the role {ent.role!r} gives a taken or empty id)"
+                )
         if described:
-            self.report.append(f"the roles of {', '.join(described)} read as descriptions: their seats are titled by "
-                               "the agent's name, the role is the seat's first accountability")
+            self.report.append(
+                f"the roles of {', '.join(described)} read as descriptions: their seats are titled by "
+                "the agent's name, the role is the seat's first accountability"
+            )
         owner: dict[str, str] = {}
         for a in self.agents:
             if a.status != "retired":
@@ -314,8 +374,16 @@ class Converter:
             holder: dict[str, Any] = {"id": ent.holder, "name": ent.name, "kind": ent.kind}
             seat: dict[str, Any] = {"id": ent.seat, "title": ent.role}
             named = "name" if ent.raw.get("name") else "role"
-            self.origin.update({h: ent.where, f"{h}.id": f"{ent.where}.{named}", f"{h}.name": f"{ent.where}.{named}",
-                                s: ent.where, f"{s}.id": f"{ent.where}.role", f"{s}.title": f"{ent.where}.role"})
+            self.origin.update(
+                {
+                    h: ent.where,
+                    f"{h}.id": f"{ent.where}.{named}",
+                    f"{h}.name": f"{ent.where}.{named}",
+                    s: ent.where,
+                    f"{s}.id": f"{ent.where}.role",
+                    f"{s}.title": f"{ent.where}.role",
+                }
+            )
             for key, out_key in (("slack_user", "slack_user"), ("email", "email"), ("contact_email", "email")):
                 if isinstance(ent.raw.get(key), str) and ent.raw[key].strip():
                     holder[out_key] = ent.raw[key].strip()
@@ -342,13 +410,17 @@ class Converter:
                 for i, topic in ent.texts("owns"):
                     other = owner.get(normalize_topic(topic))
                     if ent.status == "retired" and other:
-                        self.report.append(f"{ent.where}.owns[{i}]: {topic!r} is owned by seat {other!r} now; "
-                                           f"left off the retired seat {ent.seat!r}")
+                        self.report.append(
+                            f"{ent.where}.owns[{i}]: {topic!r} is owned by seat {other!r} now; "
+                            f"left off the retired seat {ent.seat!r}"
+                        )
                         continue
                     self.origin[f"{s}.owns[{len(owns)}]"] = f"{ent.where}.owns[{i}]"
                     owns.append(topic)
                 seat.update({"owns": owns, "does_not_own": [t for _, t in ent.texts("does_not_own")]})
-                if _OUTWARD.search(" ".join([ent.role, mission, *owns])) and _OUTSIDE.search(" ".join([ent.role, mission, *owns])):
+                if _OUTWARD.search(" ".join([ent.role, mission, *owns])) and _OUTSIDE.search(
+                    " ".join([ent.role, mission, *owns])
+                ):
                     seat["customer_facing"] = True
                     facing.append(ent.seat)
             holders.append(holder)
@@ -356,8 +428,10 @@ class Converter:
         if facing:
             self.report.append(f"customer-facing, read from role, mission and owns (check them): {', '.join(facing)}")
         if missing := [h.holder for h in self.humans if not h.raw.get("slack_user")]:
-            self.report.append(f"no Slack user for {', '.join(missing)}: add `slack_user: U…` to the human in the "
-                               "file (or the chart) so approvals and notices reach them")
+            self.report.append(
+                f"no Slack user for {', '.join(missing)}: add `slack_user: U…` to the human in the "
+                "file (or the chart) so approvals and notices reach them"
+            )
         ids = ", ".join(f"{e.oos_id} = {e.holder}" for e in people if e.oos_id)
         self.report.append(f"holders are named by slug: {ids}")
         return {"holders": holders, "seats": seats, "approvals": approval_routes(self)}

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.sync import export_chart
 from otp_bot.store.domain.chart.chartfile import ChartSpec, SeatSpec
+from otp_bot.store.domain.chart.sync import export_chart
 from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import SeatHolding
 
@@ -33,8 +33,12 @@ class Exported:
 
 
 def _last_holder(session: Session, seat_id: str) -> str | None:
-    return session.scalar(select(SeatHolding.holder_id).where(SeatHolding.seat_id == seat_id)
-                          .order_by(SeatHolding.started_at.desc(), SeatHolding.id.desc()).limit(1))
+    return session.scalar(
+        select(SeatHolding.holder_id)
+        .where(SeatHolding.seat_id == seat_id)
+        .order_by(SeatHolding.started_at.desc(), SeatHolding.id.desc())
+        .limit(1)
+    )
 
 
 def export_oos(session: Session) -> Exported:
@@ -56,8 +60,10 @@ def export_oos(session: Session) -> Exported:
         if holder is None or holder not in holders:
             notes.append(f"seat {seat.id}: not exported, OOS has no vacant seats")
         elif holder in placed:
-            notes.append(f"seat {seat.id}: not exported, {holder} is already exported holding {placed[holder]} "
-                         "(an OOS entity holds one role)")
+            notes.append(
+                f"seat {seat.id}: not exported, {holder} is already exported holding {placed[holder]} "
+                "(an OOS entity holds one role)"
+            )
         else:
             placed[holder] = seat.id
             pairs.append((seat, holder))
@@ -72,10 +78,17 @@ def export_oos(session: Session) -> Exported:
         entities["conflict_protocols"] = protocols
     if overrides:
         entities["override_rules"] = overrides
-    front: dict[str, Any] = {"oos_version": "1.0", "org_pseudonym": chart.org.name, "agent_count": len(agents),
-                             "claim_count": len(chart.rules)}
-    document: dict[str, Any] = {"frontmatter": front, "entities": entities,
-                                "claims": [_claim(r, ids) for r in chart.rules]}
+    front: dict[str, Any] = {
+        "oos_version": "1.0",
+        "org_pseudonym": chart.org.name,
+        "agent_count": len(agents),
+        "claim_count": len(chart.rules),
+    }
+    document: dict[str, Any] = {
+        "frontmatter": front,
+        "entities": entities,
+        "claims": [_claim(r, ids) for r in chart.rules],
+    }
     if chart.org.timezone != "UTC":
         document["timezone"] = chart.org.timezone
     for name in ("coordination_channel", "decimal_mark"):
@@ -88,15 +101,22 @@ def export_oos(session: Session) -> Exported:
     return Exported(document, notes)
 
 
-def _entities(chart: ChartSpec, pairs: list[tuple[SeatSpec, str]], ids: dict[str, str],
-              notes: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _entities(
+    chart: ChartSpec, pairs: list[tuple[SeatSpec, str]], ids: dict[str, str], notes: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     holders = {h.id: h for h in chart.holders}
     approves: dict[str, list[str]] = {}
     for i, route in enumerate(chart.approvals):
-        if route.channel or route.usergroup or route.required != 1 or any(
-                t for t in (route.remind_after, route.escalate_after, route.expires_after)):
-            notes.append(f"approvals[{i}]: its channel, user group, count or timings are not exported; OOS names "
-                         "only who approves")
+        if (
+            route.channel
+            or route.usergroup
+            or route.required != 1
+            or any(t for t in (route.remind_after, route.escalate_after, route.expires_after))
+        ):
+            notes.append(
+                f"approvals[{i}]: its channel, user group, count or timings are not exported; OOS names "
+                "only who approves"
+            )
         for approver in route.approvers:
             approves.setdefault(approver, []).extend(route.kinds or [ids[s] for s in route.seats if s in ids])
     humans, agents = [], []
@@ -155,8 +175,10 @@ def _policies(chart: ChartSpec, ids: dict[str, str], notes: list[str]) -> tuple[
             raw["resolution"] = p.description
         if p.hold_kind and p.while_flag and "detection" not in raw:
             raw["detection"] = f"a draft of kind {p.hold_kind} about a subject flagged {p.while_flag}"
-            notes.append(f"policy {p.name}: written as a conflict protocol whose detection names {p.hold_kind} "
-                         f"and {p.while_flag}; check it reads right in OTP")
+            notes.append(
+                f"policy {p.name}: written as a conflict protocol whose detection names {p.hold_kind} "
+                f"and {p.while_flag}; check it reads right in OTP"
+            )
         protocols.append(raw)
     return protocols, overrides
 

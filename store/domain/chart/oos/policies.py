@@ -33,6 +33,7 @@ def _party(conv: Converter, ref: Any, loc: str) -> Entity | None:
 def _by_seat(conv: Converter, raw: dict[str, Any]) -> dict[str, Any]:
     """The original fields, with references to this file's entities written as seat ids: the
     chart's own names, which stay true when the chart is exported with fresh entity ids."""
+
     def seat_of(ref: Any) -> Any:
         ent = conv.resolve(ref) if isinstance(ref, str) else None
         return ent.seat if ent is not None else ref
@@ -72,8 +73,10 @@ def policies(conv: Converter) -> list[dict[str, Any]]:
         if (flag := _FLAG.search(detection)) and _EXPANSION.search(detection):
             policy.update(hold_kind="expansion", while_flag="at-risk")
             by = f" by {winner.seat!r}" if winner else ""
-            conv.report.append(f"{where}: policy {policy['name']!r} holds `expansion` drafts about a subject flagged "
-                               f"`at-risk`{by} (read from {flag.group(0)!r} in `detection`; check it)")
+            conv.report.append(
+                f"{where}: policy {policy['name']!r} holds `expansion` drafts about a subject flagged "
+                f"`at-risk`{by} (read from {flag.group(0)!r} in `detection`; check it)"
+            )
         policy["extra"] = _by_seat(conv, {k: v for k, v in raw.items() if k != "resolution"})
         conv.origin.update({f"policies[{len(out)}]": where, f"policies[{len(out)}].description": f"{where}.resolution"})
         out.append(policy)
@@ -83,14 +86,16 @@ def policies(conv: Converter) -> list[dict[str, Any]]:
         whom = _party(conv, under, f"{where}.overridden") if under is not None and under != "ALL" else None
         from otp_bot.store.domain.chart.oos.entities import slug
 
-        label = raw.get("id") or f"override-{who.holder if who else slug(str(over))}-{whom.holder if whom else slug(str(under))}"
+        label = (
+            raw.get("id")
+            or f"override-{who.holder if who else slug(str(over))}-{whom.holder if whom else slug(str(under))}"
+        )
         text = f"{who.label if who else over} may override {whom.label if whom else ('every seat' if under == 'ALL' else under)}"
         if raw.get("condition"):
             text += f" when {raw['condition']}"
         if raw.get("scope"):
             text += f" (scope: {raw['scope']})"
-        policy = {"name": names.claim(str(label), "override"), "description": text,
-                  "extra": _by_seat(conv, dict(raw))}
+        policy = {"name": names.claim(str(label), "override"), "description": text, "extra": _by_seat(conv, dict(raw))}
         if who:
             policy["winner"] = who.seat
         conv.origin[f"policies[{len(out)}]"] = where

@@ -48,13 +48,13 @@ def _front_matter(text: str, source: str) -> Document:
     if end is None:
         raise ChartErrors(source, [(f"line {start + 1}", "the front matter is not closed: end it with a `---` line")])
     # Blank lines in front keep YAML's line numbers equal to the file's.
-    data = parse_yaml("\n" * (start + 1) + "\n".join(lines[start + 1:end]), source)
+    data = parse_yaml("\n" * (start + 1) + "\n".join(lines[start + 1 : end]), source)
     if data is None:
         raise ChartErrors(source, [(f"line {start + 1}", "the front matter is empty")])
     if not isinstance(data, dict):
         raise ChartErrors(source, [(f"line {start + 2}", "the front matter is not a mapping of `key: value` lines")])
     doc = Document(data, "md")
-    claim_reader.from_markdown(lines[end + 1:], end + 2, doc.body_claims)
+    claim_reader.from_markdown(lines[end + 1 :], end + 2, doc.body_claims)
     return doc
 
 
@@ -69,7 +69,9 @@ def read(text: str, source: str) -> Document:
         try:
             data = json.loads(text, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
-            raise ChartErrors(source, [(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}")]) from None
+            raise ChartErrors(
+                source, [(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}")]
+            ) from None
         except _DuplicateKey as exc:
             raise ChartErrors(source, [("", f"not valid here: duplicate key {exc.args[0]!r}")]) from None
         shape = "json"
@@ -77,6 +79,14 @@ def read(text: str, source: str) -> Document:
         data = parse_yaml(text, source)
         shape = "yaml"
     if not isinstance(data, dict):
-        raise ChartErrors(source, [("", "neither an OOS JSON object, an .oos.md file (YAML front matter between `---` "
-                                        "lines, then Markdown) nor an OOS YAML mapping")])
+        raise ChartErrors(
+            source,
+            [
+                (
+                    "",
+                    "neither an OOS JSON object, an .oos.md file (YAML front matter between `---` "
+                    "lines, then Markdown) nor an OOS YAML mapping",
+                )
+            ],
+        )
     return Document(data, shape)

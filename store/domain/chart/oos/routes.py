@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 
 
 def _drafting_below(conv: Converter, human: Entity) -> list[Entity]:
-    return [a for a in conv.agents if a.supervisor is human and a.status != "retired"
-            and a.authority not in ("view-only", "advisory")]
+    return [
+        a
+        for a in conv.agents
+        if a.supervisor is human and a.status != "retired" and a.authority not in ("view-only", "advisory")
+    ]
 
 
 def approval_routes(conv: Converter) -> list[dict[str, Any]]:
@@ -45,11 +48,14 @@ def approval_routes(conv: Converter) -> list[dict[str, Any]]:
             names = ", ".join(f"`{k}`" for _, k in kinds)
             if seats:
                 by_kind.append({"seats": seats, "kinds": [k for _, k in kinds], "approvers": [h.holder]})
-                conv.report.append(f"{h.where}.approves: drafts of kind {names} from {', '.join(seats)} go to "
-                                   f"{h.label} (a draft's kind is what the agent submits it as)")
+                conv.report.append(
+                    f"{h.where}.approves: drafts of kind {names} from {', '.join(seats)} go to "
+                    f"{h.label} (a draft's kind is what the agent submits it as)"
+                )
             else:
-                conv.report.append(f"{h.where}.approves: {names} kept nowhere: no agent that drafts "
-                                   f"escalates to {h.label}")
+                conv.report.append(
+                    f"{h.where}.approves: {names} kept nowhere: no agent that drafts escalates to {h.label}"
+                )
     # Kind routes first: the first route that matches a draft decides who approves it.
     routes = by_kind + list(by_seat.values())
     for i, route in enumerate(routes):
