@@ -21,7 +21,7 @@ from otp_bot.commands.views.drafts import stamp
 from otp_bot.commands.views.render import render, truncate
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_holder, get_seat
-from otp_bot.store.domain.lifecycle import seats as lifecycle
+from otp_bot.store.domain.lifecycle import hearings, hiring, history, holders
 from otp_bot.store.models import Hearing
 
 HEARING_OPEN = "otp_hearing_open"  # the button's action; its value is the seat id
@@ -46,7 +46,7 @@ def hire_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"reports-to", "holder", "owns", "aliases", "accountabilities"})
     if len(args.words) < 2:
         raise Usage('name the seat id and its title, e.g. `hire paid-search "Paid Search" --reports-to analytics`')
-    seat = lifecycle.hire(
+    seat = hiring.hire(
         session,
         actor,
         args.words[0],
@@ -72,7 +72,7 @@ def hire_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
 def assign_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 2:
         raise Usage("name the seat and the holder, e.g. `assign retention pulse`")
-    done = lifecycle.assign(session, actor, tokens[0], tokens[1])
+    done = holders.assign(session, actor, tokens[0], tokens[1])
     return _assigned(session, done)
 
 
@@ -80,10 +80,10 @@ def assign_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
 def vacate_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 1:
         raise Usage("name one seat, e.g. `vacate onboarding`")
-    return _assigned(session, lifecycle.vacate(session, actor, tokens[0]))
+    return _assigned(session, holders.vacate(session, actor, tokens[0]))
 
 
-def _assigned(session: Session, done: lifecycle.Assignment) -> Reply:
+def _assigned(session: Session, done: holders.Assignment) -> Reply:
     previous = holder_text(get_holder(session, done.previous)) if done.previous else None
     text = render(
         "lifecycle/seat_assigned.j2",
@@ -111,7 +111,7 @@ def hearing_button(seat_id: str) -> dict[str, Any]:
 def retire_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 1:
         raise Usage("name one seat, e.g. `retire kpi`")
-    form = lifecycle.hearing_form(session, actor, tokens[0])
+    form = hearings.hearing_form(session, actor, tokens[0])
     text = render(
         "lifecycle/seat_retire.j2", seat=form.seat, capabilities=len(form.capabilities), reports=len(form.reports)
     )
@@ -134,7 +134,7 @@ def hearing_view(session: Session, h: Hearing) -> dict[str, Any]:
     return {
         "id": h.id,
         "when": stamp(h.held_at),
-        "who": lifecycle.who(session, h.held_by),
+        "who": history.who(session, h.held_by),
         "decision": h.decision,
         "reason": truncate(h.reason, 300),
         "findings": truncate(h.findings, 300),
@@ -145,7 +145,7 @@ def hearing_view(session: Session, h: Hearing) -> dict[str, Any]:
     }
 
 
-def event_view(e: lifecycle.Event) -> dict[str, Any]:
+def event_view(e: history.Event) -> dict[str, Any]:
     d = e.detail
     what = {
         "seat.hired": f"hired{' under ' + str(d['reports_to']) if d.get('reports_to') else ''}"
@@ -167,7 +167,7 @@ def event_view(e: lifecycle.Event) -> dict[str, Any]:
 def history_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 1:
         raise Usage("name one seat, e.g. `history retention`")
-    h = lifecycle.history(session, tokens[0])
+    h = history.history(session, tokens[0])
     holdings = [
         {"holder": f"{x.holder} ({x.kind})", "start": stamp(x.started_at), "end": stamp(x.ended_at)} for x in h.holdings
     ]

@@ -7,7 +7,7 @@ constraint, a bug: none of these changes by waiting, so they surface at once.
 
 A failure can strike after the commit was sent and before its answer came back, so the
 commit may have landed. The work is therefore told when it runs again (`again=True`) and
-must recognise its own earlier success (see `drafts.decide(again=...)`): a retry never
+must recognise its own earlier success (see `decisions.decide(again=...)`): a retry never
 makes a second decision.
 """
 

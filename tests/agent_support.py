@@ -19,7 +19,7 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents.tokens import create_token, revoke_token
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import decisions
 
 from .serve import Server
 
@@ -104,7 +104,7 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
 def decide(db: Database, draft_id: int, verdict: str = "approve", who: str = "bogdan", **kw: Any) -> None:
     """A person decides a draft, from outside the server (as the Slack buttons would)."""
     with db.session() as s:
-        drafts.decide(s, actor_for_holder(s, who), draft_id, verdict, **kw)
+        decisions.decide(s, actor_for_holder(s, who), draft_id, verdict, **kw)
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:

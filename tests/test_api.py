@@ -331,14 +331,14 @@ def test_a_value_for_another_seat_is_403_and_nothing_is_recorded(module_db, as_a
 def test_a_seat_handed_over_takes_effect_on_the_next_push(module_db, as_agent):
     """The server keeps metrics' facts per chart version; a change made by another process
     (here, this one) is seen by the very next batch."""
-    from otp_bot.store.domain.lifecycle import seats as lifecycle
+    from otp_bot.store.domain.lifecycle import holders
 
     pulse = as_agent("pulse")
     assert (
         pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 1}]}).json()["recorded"] == 1
     )
     with module_db.session() as s:
-        lifecycle.assign(s, Actor.cli_operator(), "retention", "dirk")
+        holders.assign(s, Actor.cli_operator(), "retention", "dirk")
     try:
         before = value_rows(module_db, "early-flags")
         body = problem(pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 2}]}), 403)
@@ -351,7 +351,7 @@ def test_a_seat_handed_over_takes_effect_on_the_next_push(module_db, as_agent):
         )
     finally:
         with module_db.session() as s:
-            lifecycle.assign(s, Actor.cli_operator(), "retention", "pulse")
+            holders.assign(s, Actor.cli_operator(), "retention", "pulse")
     assert (
         pulse.post("/metrics/values", json={"values": [{"metric": "early-flags", "value": 3}]}).json()["recorded"] == 1
     )

@@ -13,8 +13,8 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.cache import per_chart
 from otp_bot.store.domain.chart.directory import directory, seat_card
 from otp_bot.store.domain.errors import Conflict, NotFound
-from otp_bot.store.domain.lifecycle import seats as lifecycle
-from otp_bot.store.domain.lifecycle.seats import HearingInput
+from otp_bot.store.domain.lifecycle import hearings, hiring
+from otp_bot.store.domain.lifecycle.hearing_input import HearingInput
 from otp_bot.store.models import Seat, SeatOwns
 
 from .charts import chart, load, seat
@@ -32,7 +32,7 @@ def test_a_chart_change_during_a_build_is_not_mixed_into_it(db):
         seats = set(s.scalars(select(Seat.id)))
         if not changed:
             with db.session() as other:
-                lifecycle.hire(other, OPERATOR, "partnerships", "Partnerships", owns=["partner deals"])
+                hiring.hire(other, OPERATOR, "partnerships", "Partnerships", owns=["partner deals"])
             changed.append(True)
         return seats, set(s.scalars(select(SeatOwns.seat_id)))
 
@@ -78,12 +78,12 @@ def test_a_hire_a_retirement_and_a_metric_change_show_in_the_next_read(db):
     with db.session(readonly=True) as s:
         assert "growth" not in directory(s).seats
     with db.session() as s:
-        lifecycle.hire(s, OPERATOR, "growth", "Growth", reports_to="coo", holder="janine", owns=["experiments"])
+        hiring.hire(s, OPERATOR, "growth", "Growth", reports_to="coo", holder="janine", owns=["experiments"])
     with db.session(readonly=True) as s:
         card = directory(s).seats["growth"]
         assert (card.holder, card.reports_to, card.owns) == ("Janine", "coo", ("experiments",))
     with db.session() as s:
-        lifecycle.retire(
+        hearings.retire(
             s,
             OPERATOR,
             "growth",
@@ -115,7 +115,7 @@ def test_a_seat_added_while_answering_asks_to_ask_again(db):
     with db.session(readonly=True) as s:
         assert seat_card(s, "coo").title == "COO"
         with db.session() as other:
-            lifecycle.hire(other, OPERATOR, "growth", "Growth", reports_to="coo")
+            hiring.hire(other, OPERATOR, "growth", "Growth", reports_to="coo")
         with pytest.raises(NotFound if db.is_sqlite else Conflict, match="no seat|changed while"):
             seat_card(s, "growth")
     with db.session(readonly=True) as s:

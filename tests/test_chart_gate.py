@@ -14,9 +14,10 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart, diff_charts, export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden
+from otp_bot.store.domain.gate import decisions as gate_decisions
 from otp_bot.store.domain.gate import drafts, flags
-from otp_bot.store.domain.lifecycle import seats as lifecycle
-from otp_bot.store.domain.lifecycle.seats import HearingInput, capabilities
+from otp_bot.store.domain.lifecycle import hearings, holders
+from otp_bot.store.domain.lifecycle.hearing_input import HearingInput, capabilities
 from otp_bot.store.models import ApprovalRoute, AuditEntry, DraftDecision, DraftMessage, OutboxItem, Seat
 
 PULSE = Actor(label="Pulse", holder_id="pulse")  # holds retention; route 1 (C0APPROVALS, Bogdan)
@@ -61,7 +62,7 @@ def posted_at(db, draft_id: int, channel: str = "C0APPROVALS", ts: str = "170000
 
 def decide(db, actor, draft_id, verdict="approve", **kw):
     with db.session() as s:
-        return drafts.decide(s, actor, draft_id, verdict, **kw)
+        return gate_decisions.decide(s, actor, draft_id, verdict, **kw)
 
 
 def state(db, draft_id: int):
@@ -135,13 +136,13 @@ def test_a_held_draft_of_a_vacated_seat_is_withdrawn_too(example_db):
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda s: lifecycle.vacate(s, OPERATOR, "retention"), "seat `retention` was vacated"),
+        (lambda s: holders.vacate(s, OPERATOR, "retention"), "seat `retention` was vacated"),
         (
-            lambda s: lifecycle.assign(s, OPERATOR, "retention", "dash"),
+            lambda s: holders.assign(s, OPERATOR, "retention", "dash"),
             "seat `retention` is now held by Dash, not by Pulse who drafted it",
         ),
         (
-            lambda s: lifecycle.retire(
+            lambda s: hearings.retire(
                 s,
                 OPERATOR,
                 "retention",

@@ -23,7 +23,7 @@ from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import decisions, drafts
 from otp_bot.store.models import Draft, OutboxItem
 
 from .serve import TOKEN, Server
@@ -74,7 +74,7 @@ def submit(db: Database, n: int, destination: str = CUSTOMER) -> list[int]:
 
 def approve(db: Database, draft_id: int) -> None:
     with db.session() as s:
-        drafts.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
+        decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
 
 
 def deliveries(api: SlackAPI, channel: str = CUSTOMER) -> Counter:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from otp_bot.store.domain.actors import Actor, actor_for_slack_user
 from otp_bot.store.domain.chart.directory import directory
 from otp_bot.store.domain.chart.reading import reporting_line
-from otp_bot.store.domain.lifecycle.seats import assign
+from otp_bot.store.domain.lifecycle.holders import assign
 from otp_bot.store.models import Seat
 
 from .charts import chart, load

@@ -18,7 +18,7 @@ from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate import decisions, drafts, flags
 from otp_bot.store.domain.gate import queries as gate_queries
 from otp_bot.store.domain.gate import timers as draft_timers
 from otp_bot.store.domain.gate.queries import history, list_drafts, policies_holding
@@ -51,9 +51,9 @@ def submit(db, actor=PULSE, now=None, **fields) -> int:
         return drafts.submit_draft(s, actor, now=now, **values).draft.id
 
 
-def decide(db, actor, draft_id, verdict="approve", **kwargs) -> drafts.Decided:
+def decide(db, actor, draft_id, verdict="approve", **kwargs) -> decisions.Decided:
     with db.session() as s:
-        return drafts.decide(s, actor, draft_id, verdict, **kwargs)
+        return decisions.decide(s, actor, draft_id, verdict, **kwargs)
 
 
 def load(db, draft_id) -> Draft:
@@ -333,13 +333,13 @@ def test_two_person_rule(example_db):
 def test_withdraw(example_db):
     draft_id = submit(example_db)
     with pytest.raises(Forbidden, match="only the drafter"), example_db.session() as s:
-        drafts.withdraw(s, DIRK, draft_id)
+        decisions.withdraw(s, DIRK, draft_id)
     with example_db.session() as s:
-        assert drafts.withdraw(s, PULSE, draft_id).status == "withdrawn"
+        assert decisions.withdraw(s, PULSE, draft_id).status == "withdrawn"
     with pytest.raises(Conflict, match="already withdrawn"):
         decide(example_db, BOGDAN, draft_id)
     with example_db.session() as s:
-        assert drafts.withdraw(s, OPERATOR, submit(example_db, title="Other")).status == "withdrawn"
+        assert decisions.withdraw(s, OPERATOR, submit(example_db, title="Other")).status == "withdrawn"
 
 
 # ------------------------------------------------------------------------- time passing
@@ -464,8 +464,8 @@ def test_two_approvers_deciding_at_once_make_exactly_one_decision(example_db):
             t.start()
         for t in threads:
             t.join(60)
-        won = [r for r in results.values() if isinstance(r, drafts.Decided)]
-        lost = [r for r in results.values() if not isinstance(r, drafts.Decided)]
+        won = [r for r in results.values() if isinstance(r, decisions.Decided)]
+        lost = [r for r in results.values() if not isinstance(r, decisions.Decided)]
         assert len(won) == 1 and len(lost) == 1, results
         assert isinstance(lost[0], Conflict) and "already approved" in lost[0].message
         with example_db.session() as s:

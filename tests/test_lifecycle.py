@@ -24,8 +24,8 @@ from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.lifecycle import seats as lifecycle
-from otp_bot.store.domain.lifecycle.seats import DROP, HearingErrors, HearingInput
+from otp_bot.store.domain.lifecycle import hearings, hiring, history, holders
+from otp_bot.store.domain.lifecycle.hearing_input import DROP, Capability, HearingErrors, HearingInput
 from otp_bot.store.domain.scorecard.metrics import record_value
 from otp_bot.store.models import AuditEntry, Hearing, MetricValue, Org, Seat, SeatHolding, SeatOwns
 
@@ -131,7 +131,7 @@ def test_hire_creates_a_held_seat_that_who_owns_finds_at_once(org):
         assert who_owns(s, "growth experiments").best is None  # warms the index on this revision
     mark = last_audit_id(org)
     with org.session() as s:
-        made = lifecycle.hire(
+        made = hiring.hire(
             s,
             who(s, "bogdan"),
             "growth",
@@ -152,7 +152,7 @@ def test_hire_creates_a_held_seat_that_who_owns_finds_at_once(org):
             )
             == "dirk"
         )
-        vacant = lifecycle.hire(s, OPERATOR, "paid-search", "Paid Search", reports_to="sales")
+        vacant = hiring.hire(s, OPERATOR, "paid-search", "Paid Search", reports_to="sales")
         assert vacant.status == "vacant" and vacant.holder_id is None
     assert actions(org, mark) == [("seat.hired", "seat:growth"), ("seat.hired", "seat:paid-search")]
     check_invariants(org)
@@ -173,7 +173,7 @@ def test_hire_creates_a_held_seat_that_who_owns_finds_at_once(org):
 def test_hire_refuses_bad_input_and_writes_nothing(org, seat_id, options, error, words):
     before = snapshot(org)
     with pytest.raises(error, match=words), org.session() as s:
-        lifecycle.hire(s, OPERATOR, seat_id, "Growth", **{"reports_to": "coo", **options})
+        hiring.hire(s, OPERATOR, seat_id, "Growth", **{"reports_to": "coo", **options})
     assert snapshot(org) == before
 
 
@@ -183,18 +183,18 @@ def test_hire_refuses_bad_input_and_writes_nothing(org, seat_id, options, error,
 def test_assign_closes_one_holding_and_opens_the_next(org):
     mark = last_audit_id(org)
     with org.session() as s:
-        done = lifecycle.assign(s, who(s, "bogdan"), "retention", "dirk")
+        done = holders.assign(s, who(s, "bogdan"), "retention", "dirk")
         assert done.changed and done.previous == "pulse" and done.seat.holder_id == "dirk"
     with org.session() as s:
-        assert not lifecycle.assign(s, who(s, "bogdan"), "retention", "dirk").changed  # a retry changes nothing
+        assert not holders.assign(s, who(s, "bogdan"), "retention", "dirk").changed  # a retry changes nothing
         holdings = s.execute(
             select(SeatHolding.holder_id, SeatHolding.ended_at)
             .where(SeatHolding.seat_id == "retention")
             .order_by(SeatHolding.id)
         ).all()
         assert [h for h, _ in holdings] == ["pulse", "dirk"] and holdings[0][1] is not None and holdings[1][1] is None
-        lifecycle.vacate(s, who(s, "bogdan"), "retention")
-        lifecycle.assign(s, who(s, "bogdan"), "save-desk", "pulse")
+        holders.vacate(s, who(s, "bogdan"), "retention")
+        holders.assign(s, who(s, "bogdan"), "save-desk", "pulse")
     with org.session() as s:
         assert s.get(Seat, "retention").status == "vacant" and s.get(Seat, "save-desk").status == "active"
     assert actions(org, mark) == [
@@ -212,11 +212,11 @@ def test_assign_closes_one_holding_and_opens_the_next(org):
 def _act(s, actor: Actor, op: str) -> None:
     verb, target = op.split()
     if verb == "assign":
-        lifecycle.assign(s, actor, target, "janine")
+        holders.assign(s, actor, target, "janine")
     elif verb == "hire":
-        lifecycle.hire(s, actor, "new-seat", "New", reports_to=None if target == "top" else target)
+        hiring.hire(s, actor, "new-seat", "New", reports_to=None if target == "top" else target)
     else:
-        lifecycle.retire(s, actor, target, hearing("keep"))
+        hearings.retire(s, actor, target, hearing("keep"))
 
 
 @pytest.mark.parametrize(
@@ -260,7 +260,7 @@ def test_who_may_change_a_seat(org, name, op, allowed):
 
 def test_the_hearing_form_is_checked_like_the_hearing(org):
     with org.session() as s:
-        form = lifecycle.hearing_form(s, who(s, "bogdan"), "retention")
+        form = hearings.hearing_form(s, who(s, "bogdan"), "retention")
         assert [(c.kind, c.text) for c in form.capabilities] == [
             ("owns", "retention outreach"),
             ("accountability", "Watch churn signals"),
@@ -269,7 +269,7 @@ def test_the_hearing_form_is_checked_like_the_hearing(org):
         assert "retention" not in [t.id for t in form.targets] and [r.id for r in form.reports] == ["save-desk"]
         assert form.default_manager == "coo" and "save-desk" not in [m.id for m in form.managers]
         with pytest.raises(Forbidden):
-            lifecycle.hearing_form(s, who(s, "janine"), "retention")
+            hearings.hearing_form(s, who(s, "janine"), "retention")
 
 
 # ------------------------------------------------------------------ retire
@@ -281,7 +281,7 @@ def test_retire_moves_each_capability_once_and_keeps_the_record(org):
         assert who_owns(s, "retention outreach").best.seat_id == "retention"  # warms the index
     mark = last_audit_id(org)
     with org.session() as s:
-        done = lifecycle.retire(s, who(s, "bogdan"), "retention", hearing(moves=RETENTION_MOVES))
+        done = hearings.retire(s, who(s, "bogdan"), "retention", hearing(moves=RETENTION_MOVES))
         assert done.retired and done.manager.id == "coo" and [r.id for r in done.reports] == ["save-desk"]
 
     with org.session() as s:
@@ -348,12 +348,12 @@ def test_retire_moves_each_capability_once_and_keeps_the_record(org):
 
 def test_a_retired_seat_is_retired_for_good(org):
     with org.session() as s:
-        lifecycle.retire(s, OPERATOR, "billing", hearing())  # nothing to place, no reports
+        hearings.retire(s, OPERATOR, "billing", hearing())  # nothing to place, no reports
     for call in (
-        lambda s: lifecycle.retire(s, OPERATOR, "billing", hearing()),
-        lambda s: lifecycle.assign(s, OPERATOR, "billing", "janine"),
-        lambda s: lifecycle.hire(s, OPERATOR, "billing-2", "Billing", reports_to="billing"),
-        lambda s: lifecycle.hire(s, OPERATOR, "billing", "Billing", reports_to="accounting"),
+        lambda s: hearings.retire(s, OPERATOR, "billing", hearing()),
+        lambda s: holders.assign(s, OPERATOR, "billing", "janine"),
+        lambda s: hiring.hire(s, OPERATOR, "billing-2", "Billing", reports_to="billing"),
+        lambda s: hiring.hire(s, OPERATOR, "billing", "Billing", reports_to="accounting"),
     ):
         with pytest.raises(Conflict, match="retired"), org.session() as s:
             call(s)
@@ -362,18 +362,18 @@ def test_a_retired_seat_is_retired_for_good(org):
 def fields_of(db, seat_id: str, given: HearingInput) -> dict[str, str]:
     before = snapshot(db)
     with pytest.raises(HearingErrors) as info, db.session() as s:
-        lifecycle.retire(s, OPERATOR, seat_id, given)
+        hearings.retire(s, OPERATOR, seat_id, given)
     assert snapshot(db) == before  # nothing half-written
     return info.value.by_field()
 
 
 def key(kind: str, text: str) -> str:
-    return lifecycle.Capability(kind, text).key
+    return Capability(kind, text).key
 
 
 def test_a_bad_hearing_says_what_is_wrong_where_and_changes_nothing(org):
     with org.session() as s:
-        lifecycle.retire(s, OPERATOR, "billing", hearing())
+        hearings.retire(s, OPERATOR, "billing", hearing())
     outreach, watch, draft = (
         key("owns", "retention outreach"),
         key("accountability", "Watch churn signals"),
@@ -404,8 +404,8 @@ def test_reports_need_a_seat_to_move_under_and_lines_may_not_loop(org):
     assert "top of the chart" in at_top["reports_to"]
     assert "may not loop" in fields_of(org, "coo", hearing(moves=moves, reports_to="save-desk"))["reports_to"]
     with org.session() as s:
-        lifecycle.hire(s, OPERATOR, "ceo", "CEO", holder="bogdan")
-        done = lifecycle.retire(s, OPERATOR, "coo", hearing(moves=moves, reports_to="ceo"))
+        hiring.hire(s, OPERATOR, "ceo", "CEO", holder="bogdan")
+        done = hearings.retire(s, OPERATOR, "coo", hearing(moves=moves, reports_to="ceo"))
         assert {r.id for r in done.reports} == {"retention", "sales", "accounting"}
     with org.session() as s:
         assert {x.id for x in s.scalars(select(Seat).where(Seat.reports_to_id == "ceo"))} == {
@@ -421,7 +421,7 @@ def test_keep_records_the_hearing_and_nothing_else(org):
     before = snapshot(org)[0]
     mark = last_audit_id(org)
     with org.session() as s:
-        done = lifecycle.retire(s, who(s, "bogdan"), "retention", hearing("keep", recommendation="Keep; fix the feed"))
+        done = hearings.retire(s, who(s, "bogdan"), "retention", hearing("keep", recommendation="Keep; fix the feed"))
         assert not done.retired and done.hearing.moves == []
     assert snapshot(org)[0] == before
     assert actions(org, mark) == [("seat.kept", "seat:retention")]
@@ -436,7 +436,7 @@ def test_two_hearings_at_once_cannot_move_work_onto_each_other(org):
         barrier.wait()
         try:
             with org.session() as s:
-                lifecycle.retire(s, OPERATOR, seat_id, hearing(moves=moves))
+                hearings.retire(s, OPERATOR, seat_id, hearing(moves=moves))
             outcomes[seat_id] = "retired"
         except (Conflict, HearingErrors) as exc:
             outcomes[seat_id] = exc
@@ -461,15 +461,15 @@ def test_a_change_counts_on_from_the_revision_it_locked(org):
     with org.session() as early:
         before = get_org(early).revision
         with org.session() as other:
-            lifecycle.hire(other, OPERATOR, "growth", "Growth")
-        lifecycle.hire(early, OPERATOR, "partnerships", "Partnerships")
+            hiring.hire(other, OPERATOR, "growth", "Growth")
+        hiring.hire(early, OPERATOR, "partnerships", "Partnerships")
     with org.session(readonly=True) as s:
         assert get_org(s).revision == before + 2
 
 
 def test_a_seat_with_a_hearing_is_kept_by_a_chart_import(org):
     with org.session() as s:
-        lifecycle.retire(s, OPERATOR, "billing", hearing())  # never held: only the hearing is its record
+        hearings.retire(s, OPERATOR, "billing", hearing())  # never held: only the hearing is its record
     with pytest.raises(ChartErrors, match="hearing on record"), org.session() as s:
         apply_chart(s, validate_chart(chart(), "chart.yaml"), actor="t", source="chart.yaml")
 
@@ -479,11 +479,11 @@ def test_a_seat_with_a_hearing_is_kept_by_a_chart_import(org):
 
 def test_history_shows_holdings_hearings_and_changes(org):
     with org.session() as s:
-        lifecycle.assign(s, who(s, "bogdan"), "retention", "dirk")
+        holders.assign(s, who(s, "bogdan"), "retention", "dirk")
     with org.session() as s:
-        lifecycle.retire(s, who(s, "bogdan"), "retention", hearing(moves=RETENTION_MOVES))
+        hearings.retire(s, who(s, "bogdan"), "retention", hearing(moves=RETENTION_MOVES))
     with org.session(readonly=True) as s:
-        h = lifecycle.history(s, "retention")
+        h = history.history(s, "retention")
         assert [(x.holder, x.ended_at is not None) for x in h.holdings] == [("Pulse", True), ("Dirk", True)]
         assert [x.decision for x in h.hearings] == ["retire"]
         assert [e.action for e in h.events][-2:] == ["seat.assigned", "seat.retired"]

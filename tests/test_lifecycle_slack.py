@@ -16,7 +16,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.lifecycle import seats as lifecycle
+from otp_bot.store.domain.lifecycle import hearings
 from otp_bot.store.models import Hearing, Seat
 
 from .blockkit import assert_valid
@@ -208,7 +208,7 @@ def big_chart(seats: int, accountabilities: int = 2) -> dict[str, Any]:
 def form_for(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     with db.session() as s:
         apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
-        return hearing_modal(lifecycle.hearing_form(s, Actor.cli_operator(), "retention"))
+        return hearing_modal(hearings.hearing_form(s, Actor.cli_operator(), "retention"))
 
 
 def elements(modal: dict[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents import tokens
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import decisions
 from otp_bot.store.models import MetricValue
 
 from .serve import OTP
@@ -217,7 +217,7 @@ def test_pulse_flags_a_client_submits_a_draft_and_reads_it_back(store, agents):
 
         # Bogdan approves with an edit; Pulse reads the outcome and the final text.
         with store.session() as s:
-            drafts.decide(
+            decisions.decide(
                 s, Actor(label="Bogdan", holder_id="bogdan"), draft["id"], "approve", edited_body="Hi Jo, checking in."
             )
         decided = await agent.call("get_draft", draft_id=draft["id"])

@@ -15,7 +15,7 @@ from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate import queries as gate_queries
-from otp_bot.store.domain.lifecycle import seats as lifecycle
+from otp_bot.store.domain.lifecycle import hearing_input, hearings
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Draft, Flag, Message, MetricValue
 
@@ -165,11 +165,11 @@ def test_bus_messages_follow_the_rule(module_db, as_agent):
 
 
 def test_hearing_texts_follow_the_rule(example_db):
-    given = lifecycle.HearingInput(
+    given = hearing_input.HearingInput(
         reason="budget\x00cut", findings=f"no {RLO}work", recommendation="keep", decision="keep"
     )
-    with example_db.session() as s, pytest.raises(lifecycle.HearingErrors) as refused:
-        lifecycle.retire(s, Actor.cli_operator(), "retention", given)
+    with example_db.session() as s, pytest.raises(hearing_input.HearingErrors) as refused:
+        hearings.retire(s, Actor.cli_operator(), "retention", given)
     assert "NUL" in refused.value.by_field()["reason"]
 
 

@@ -15,7 +15,7 @@ from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.errors import Conflict
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import decisions, drafts
 from otp_bot.store.models import Draft
 
 from .slack_api import SlackAPI
@@ -85,7 +85,7 @@ def test_a_draft_nobody_decides_escalates_up_the_line_then_expires(example_db, a
     d = draft(example_db, draft_id)
     assert d.escalated_to == "david" and {m.purpose for m in d.messages} == {"approval", "escalation"}
     with example_db.session() as s:  # David may now decide, from his DM
-        drafts.decide(
+        decisions.decide(
             s,
             actor_for_holder(s, "david"),
             draft_id,
@@ -107,7 +107,7 @@ def test_an_undecided_draft_expires_and_its_message_says_so(example_db, api, wor
     assert "Expired" in json.dumps(update.args["blocks"])
     assert not [b for b in update.args["blocks"] if b["type"] == "actions"]
     with example_db.session() as s, pytest.raises(Conflict):
-        drafts.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
+        decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
 
 
 def test_a_slack_outage_on_the_approval_post_is_retried_and_posts_once(example_db, api, worker):
@@ -125,7 +125,7 @@ def test_a_rate_limited_update_waits_and_goes_through(example_db, api, worker):
     worker.run_once()
     api.fail_next("chat.update", status=429, retry_after=1)
     with example_db.session() as s:
-        drafts.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
+        decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
     worker.run_once()
     assert [c.status for c in api.calls_to("chat.update")] == [429, 200]
 
@@ -135,7 +135,7 @@ def test_a_channel_slack_refuses_fails_at_once_and_visibly(example_db, api, work
     worker.run_once()
     api.fail_next("chat.postMessage", error="channel_not_found")
     with example_db.session() as s:
-        drafts.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
+        decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
     worker.run_once()
     worker.run_once()
     d = draft(example_db, draft_id)

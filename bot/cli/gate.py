@@ -127,7 +127,7 @@ def draft_withdraw(
     as_holder: AsHolder = None,
 ) -> None:
     """Withdraw a held or pending draft (its drafter or an operator)."""
-    from otp_bot.store.domain.gate.drafts import withdraw
+    from otp_bot.store.domain.gate.decisions import withdraw
 
     try:
         with database().session() as session:

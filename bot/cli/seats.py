@@ -43,11 +43,11 @@ def seat_hire(
     as_holder: AsHolder = None,
 ) -> None:
     """Create a seat."""
-    from otp_bot.store.domain.lifecycle import seats as lifecycle
+    from otp_bot.store.domain.lifecycle import hiring
 
     try:
         with database().session() as session:
-            made = lifecycle.hire(
+            made = hiring.hire(
                 session,
                 acting(session, as_holder),
                 seat,
@@ -71,11 +71,11 @@ def seat_assign(
     as_holder: AsHolder = None,
 ) -> None:
     """Give a seat a holder; the previous holding closes (kept in its history)."""
-    from otp_bot.store.domain.lifecycle import seats as lifecycle
+    from otp_bot.store.domain.lifecycle import holders
 
     try:
         with database().session() as session:
-            done = lifecycle.assign(session, acting(session, as_holder), seat, holder)
+            done = holders.assign(session, acting(session, as_holder), seat, holder)
     except DomainError as exc:
         refused(exc)
     say(
@@ -88,11 +88,11 @@ def seat_assign(
 @seat_app.command("vacate")
 def seat_vacate(seat: Annotated[str, typer.Argument(help="The seat.")], as_holder: AsHolder = None) -> None:
     """Leave a seat without a holder."""
-    from otp_bot.store.domain.lifecycle import seats as lifecycle
+    from otp_bot.store.domain.lifecycle import holders
 
     try:
         with database().session() as session:
-            done = lifecycle.vacate(session, acting(session, as_holder), seat)
+            done = holders.vacate(session, acting(session, as_holder), seat)
     except DomainError as exc:
         refused(exc)
     say(
@@ -109,13 +109,13 @@ def seat_retire(
     as_holder: AsHolder = None,
 ) -> None:
     """Record a hearing on a seat; when it decides `retire`, retire the seat and move its work."""
-    from otp_bot.store.domain.lifecycle import seats as lifecycle
+    from otp_bot.store.domain.lifecycle import hearing_input, hearings
 
     text = read_text(hearing, "the hearing")
     try:
-        given = lifecycle.hearing_from_text(text, hearing)
+        given = hearing_input.hearing_from_text(text, hearing)
         with database().session() as session:
-            done = lifecycle.retire(session, acting(session, as_holder), seat, given)
+            done = hearings.retire(session, acting(session, as_holder), seat, given)
             lines = [f"hearing #{done.hearing.id}: {seat} {'retired' if done.retired else 'kept'}"]
             lines += [f"  {c.text} -> {to or 'dropped'}" for c, to in done.moves]
             if done.manager:
@@ -130,11 +130,11 @@ def seat_history(seat: Annotated[str, typer.Argument(help="The seat.")]) -> None
     """Who held the seat when, its hearings, and every change to it."""
     from otp_bot.commands.lifecycle import event_view, hearing_view
     from otp_bot.commands.views.drafts import stamp
-    from otp_bot.store.domain.lifecycle import seats as lifecycle
+    from otp_bot.store.domain.lifecycle import history
 
     try:
         with database().session() as session:
-            h = lifecycle.history(session, seat, limit=100_000)
+            h = history.history(session, seat, limit=100_000)
             lines = [f"{h.seat.id} ({h.seat.title}): {h.seat.status}", "holders:"]
             lines += [
                 f"  {x.holder} ({x.kind}) {stamp(x.started_at)} - {stamp(x.ended_at) or 'now'}" for x in h.holdings

@@ -37,6 +37,7 @@ from otp_bot.store.models.configuration import ApprovalRoute, Policy, Rule, Sche
 from otp_bot.store.models.gate import (
     DELIVERY_STATES,
     DRAFT_STATUSES,
+    DRAFT_WAITING,
     OUTBOX_KINDS,
     OUTBOX_STATES,
     VERDICTS,

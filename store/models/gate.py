@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by
 
 
 DRAFT_STATUSES = ("held", "pending", "approved", "rejected", "expired", "withdrawn")
+DRAFT_WAITING = ("held", "pending")  # not decided yet: a person, a flag or the chart may still move it
 VERDICTS = ("approve", "reject")
 DELIVERY_STATES = ("none", "pending", "delivered", "failed")
 OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror")

@@ -15,7 +15,8 @@ from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.models import DRAFT_WAITING
 
 router = APIRouter(tags=["drafts"], responses=responses(401))
 
@@ -90,7 +91,7 @@ async def wait(
     pending) or `timeout` seconds pass, then answer the draft either way. A draft already
     decided is answered at once. No transaction is held while waiting."""
     draft = await run_in_threadpool(_read, db, actor, draft_id)
-    if draft.status not in drafts.WAITING:
+    if draft.status not in DRAFT_WAITING:
         return schemas.Waited(changed=False, timed_out=False, draft=draft)
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
@@ -109,7 +110,7 @@ def withdraw(draft_id: int, actor: Caller, db: Db, kick: Kick) -> schemas.Draft:
     """Withdraw a held or pending draft (its drafter, or an admin token); its approval
     message is updated to say so. 409 once it is decided."""
     with db.session() as session:
-        out = views.draft(session, drafts.withdraw(session, actor, draft_id))
+        out = views.draft(session, decisions.withdraw(session, actor, draft_id))
     kick()
     return out
 

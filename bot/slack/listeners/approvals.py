@@ -1,7 +1,7 @@
 """The approval message's buttons and modals: Approve, Edit & approve, Reject, Show full text.
 
 Each button carries its draft's id, and the click counts only on a message recorded for
-that draft. Every rule is the domain's (`drafts.decide`); the message itself is updated
+that draft. Every rule is the domain's (`decisions.decide`); the message itself is updated
 by the outbox worker, which this listener wakes after the decision commits.
 
 A decision that meets the database briefly away (a restart) is tried again by the one
@@ -25,7 +25,7 @@ from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.render import Mrkdwn, escape
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import decisions, drafts
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
 
@@ -61,14 +61,14 @@ def _decide(
     budget: float | None = None,
     again: bool = False,
     **kw,
-) -> drafts.Decided:
+) -> decisions.Decided:
     """Decide, trying again while the database is briefly away; a retry that finds this
     person's decision already recorded (the earlier commit landed) counts as done."""
 
-    def attempt(retrying: bool) -> drafts.Decided:
+    def attempt(retrying: bool) -> decisions.Decided:
         actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session() as session:
-            return drafts.decide(
+            return decisions.decide(
                 session, actor, draft_id, verdict, message=where, groups=groups, again=again or retrying, **kw
             )
 
@@ -81,7 +81,7 @@ def _checked(deps: Deps, user_id: str, draft_id: str, where: tuple[str, str]) ->
     def attempt(_again: bool) -> Draft:  # a read: trying again is always safe
         actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session(readonly=True) as session:
-            return drafts.check_decider(session, actor, drafts.get_draft(session, draft_id), where, groups)
+            return decisions.check_decider(session, actor, drafts.get_draft(session, draft_id), where, groups)
 
     return CLICKS.run(attempt, budget=MODAL_BUDGET)  # the modal must open within Slack's 3 seconds
 

@@ -19,7 +19,7 @@ from otp_bot.bot.slack.views import hearing_form
 from otp_bot.commands.lifecycle import HEARING_OPEN
 from otp_bot.commands.parser import tokenize
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.lifecycle import seats as lifecycle
+from otp_bot.store.domain.lifecycle import hearing_input, hearings
 from otp_bot.store.models import Seat
 
 
@@ -31,7 +31,7 @@ def _retire_seat(body: dict) -> str | None:
 def _form(deps: Deps, user_id: str, seat_id: str) -> dict:
     actor = deps.identity.actor(deps.db, user_id)
     with deps.db.session(readonly=True) as session:
-        return hearing_form.hearing_modal(lifecycle.hearing_form(session, actor, seat_id))
+        return hearing_form.hearing_modal(hearings.hearing_form(session, actor, seat_id))
 
 
 def _ephemeral(exc: BaseException) -> dict:
@@ -73,14 +73,14 @@ def register(app: App, deps: Deps) -> None:
         try:
             actor = deps.identity.actor(deps.db, body["user"]["id"])
             with deps.db.session() as session:
-                result = lifecycle.retire(session, actor, seat_id, given)
+                result = hearings.retire(session, actor, seat_id, given)
                 titles = dict(
                     session.execute(
                         select(Seat.id, Seat.title).where(Seat.id.in_([to for _, to in result.moves if to]))
                     ).all()
                 )
                 done = hearing_form.done_modal(result, titles)
-        except lifecycle.HearingErrors as exc:
+        except hearing_input.HearingErrors as exc:
             # Under each field; the form stays open and nothing changed.
             ack(response_action="errors", errors=hearing_form.field_errors(view, exc.by_field()))
             return

@@ -1,6 +1,6 @@
 """The hearing form: a modal built from a `HearingForm`, what a submission says, and the
 view that replaces the form once the hearing is recorded. Pure builders; the rules are
-the domain's (`lifecycle.retire` validates every submission).
+the domain's (`hearings.retire` validates every submission).
 
 Slack's limits: 100 blocks a modal, 100 options a static select (75 characters of text
 each), 24 characters of title. Besides, the form is kept under about 11,000 characters of
@@ -18,7 +18,8 @@ from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import seat_holder_text
 from otp_bot.commands.views.render import render, truncate
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.lifecycle.seats import DROP, HearingForm, HearingInput, HearingResult, SeatChoice
+from otp_bot.store.domain.lifecycle.hearing_input import DROP, HearingInput
+from otp_bot.store.domain.lifecycle.hearings import HearingForm, HearingResult, SeatChoice
 
 HEARING_VIEW = "otp_hearing_view"
 FIELDS = ("reason", "findings", "recommendation", "decision")

@@ -1,9 +1,4 @@
-"""The human gate: agent drafts, held by policy or posted for approval, decided by people.
-
-Every rule lives here. Surfaces (Slack buttons, the CLI, the API) call these functions
-and render what they return; the outbox carries the consequences to Slack and to the
-drafts' destinations after the transaction commits.
-"""
+"""Agent drafts: submitted for a seat, read by agents and people, held by policy or sent to approval."""
 
 from __future__ import annotations
 
@@ -16,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import accountable_human, get_seat
+from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check_url
-from otp_bot.store.domain.gate.follow_chart import MOVED, current_route, same_route, seat_problem, where_to
+from otp_bot.store.domain.gate.follow_chart import MOVED, where_to
+from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.policies import hold_for
 from otp_bot.store.domain.gate.routing import Route, route_for
 from otp_bot.store.domain.text_rules import clean_text
@@ -30,8 +26,6 @@ KIND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 SLACK_TARGET = re.compile(r"^[CGDUW][A-Z0-9]{2,31}$")
 SUBJECT = re.compile(r"^\S{1,200}$")  # as in flags: policies match drafts to flags by subject
 MAX_BODY = 20_000
-MAX_REASON = 2_000
-WAITING = ("held", "pending")
 READS_ONLY = ("view-only", "advisory")  # authority levels whose holders never act, so never draft
 
 
@@ -39,13 +33,6 @@ READS_ONLY = ("view-only", "advisory")  # authority levels whose holders never a
 class Submitted:
     draft: Draft
     created: bool  # False when the idempotency key had been seen: the same draft is returned
-
-
-@dataclass
-class Decided:
-    draft: Draft
-    decision: DraftDecision
-    final: bool  # the draft is now approved or rejected; False while more approvals are needed
 
 
 # ------------------------------------------------------------------------- reading
@@ -127,19 +114,6 @@ def approvals(draft: Draft) -> list[DraftDecision]:
     ]
 
 
-def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
-    """May this person decide the draft: an approver of `route` (the chart's route now; by
-    default the one copied onto the draft), the person it escalated to, or a user group member."""
-    if actor.holder_id is None or actor.holder_id == draft.drafted_by:
-        return False
-    approvers, usergroup = (route.approvers, route.usergroup) if route else (draft.approvers, draft.usergroup)
-    return (
-        actor.holder_id in approvers
-        or actor.holder_id == draft.escalated_to
-        or (usergroup is not None and usergroup in groups)
-    )
-
-
 def approver_names(session: Session, draft: Draft) -> str:
     return _names(session, draft.approvers, draft.usergroup, draft.escalated_to)
 
@@ -202,7 +176,7 @@ def parse_destination(text: str | None, callback_allow: Allowlist = NOTHING) -> 
     )
 
 
-def _text(value: str | None, name: str, limit: int, *, multiline: bool = False) -> str:
+def required_text(value: str | None, name: str, limit: int, *, multiline: bool = False) -> str:
     """Titles and subjects are one line; bodies and edits may span lines (text_rules)."""
     value = clean_text(value, f"the {name}", multiline=multiline, limit=limit)
     if not value:
@@ -242,10 +216,10 @@ def submit_draft(
     kind = (kind or "").strip().lower()
     if not KIND.match(kind):
         raise Invalid(f"`{kind[:40]}` is not a draft kind", hint="a kind is a short word like retention-outreach")
-    subject = _text(subject, "subject", 200).lower()
+    subject = required_text(subject, "subject", 200).lower()
     if not SUBJECT.match(subject):  # flags are one word: a subject with spaces could never be held
         raise Invalid("name the subject in one word, like client:acme")
-    title, body = _text(title, "title", 200), _text(body, "body", MAX_BODY, multiline=True)
+    title, body = required_text(title, "title", 200), required_text(body, "body", MAX_BODY, multiline=True)
     destination = parse_destination(destination, callback_allow)
     key = (key or "").strip()[:200] or None
     if key:
@@ -340,33 +314,7 @@ def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
         )
 
 
-def queue_message_update(session: Session, draft: Draft, now: dt.datetime) -> None:
-    # Every change queues a fresh update; each renders the draft as it is when sent.
-    n = len(draft.decisions) + (1 if draft.status not in WAITING else 0)
-    outbox.enqueue(
-        session,
-        "approval_update",
-        f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
-        {},
-        draft_id=draft.id,
-        now=now,
-    )
-
-
-def notify_people(session: Session, draft: Draft, event: str, now: dt.datetime, to: list[str] | None = None) -> None:
-    """Queue a DM about `event` to people (holder ids; by default the seat's accountable human)."""
-    if to is None:
-        human = accountable_human(draft.drafter)
-        to = [human.id] if human else []
-    for holder_id in to:
-        outbox.enqueue(
-            session,
-            "notify",
-            f"draft:{draft.id}:notify:{event}:{holder_id}:{now.timestamp()}",
-            {"event": event, "holder": holder_id},
-            draft_id=draft.id,
-            now=now,
-        )
+# ------------------------------------------------------------------------- holding
 
 
 def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft]:
@@ -404,7 +352,15 @@ def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -
     return released
 
 
-# ------------------------------------------------------------------------- deciding
+# ------------------------------------------------------------------------- the message record
+
+
+def record_message(session: Session, draft_id: int, channel: str, ts: str, purpose: str = "approval") -> None:
+    """The approval message was posted: from now on, clicks on it count."""
+    exists = session.scalar(select(DraftMessage.id).where(DraftMessage.channel == channel, DraftMessage.ts == ts))
+    if exists is None:
+        session.add(DraftMessage(draft_id=draft_id, channel=channel, ts=ts, purpose=purpose))
+        session.flush()
 
 
 def check_message(session: Session, draft: Draft, message: tuple[str, str] | None) -> None:
@@ -422,171 +378,3 @@ def check_message(session: Session, draft: Draft, message: tuple[str, str] | Non
             "changed; nothing changed here",
             hint="decide it from its new approval message",
         )
-
-
-def _decided_already(session: Session, draft: Draft) -> Conflict:
-    if draft.status == "held":
-        return Conflict(f"draft #{draft.id} is held and cannot be decided yet: {draft.hold_reason}")
-    return Conflict(f"draft #{draft.id} was already {outcome(session, draft)}; nothing changed")
-
-
-def check_decider(
-    session: Session,
-    actor: Actor,
-    draft: Draft,
-    message: tuple[str, str] | None = None,
-    groups: frozenset[str] = frozenset(),
-) -> Draft:
-    """Raise unless this person may decide this draft now (from this message, when given).
-
-    Decided from the chart as it is now, not from what was copied onto the draft when it was
-    queued: the seat must be live and held by the drafter, and the approvers are the ones the
-    chart's route names now."""
-    check_message(session, draft, message)
-    if draft.status != "pending":
-        raise _decided_already(session, draft)
-    if (problem := seat_problem(session, draft)) is not None:
-        raise Conflict(f"draft #{draft.id} can no longer be decided: {problem}; nothing changed")
-    try:
-        route = current_route(session, draft)
-    except Invalid as exc:
-        raise Conflict(
-            f"draft #{draft.id} can no longer be decided: {exc.message}; nothing changed", hint=exc.hint
-        ) from None
-    if actor.holder_id is not None and actor.holder_id == draft.drafted_by:
-        raise Forbidden(f"you drafted #{draft.id} yourself; someone else must decide it")
-    if not can_decide(draft, actor, groups, route):
-        raise Forbidden(
-            f"you are not an approver for draft #{draft.id}; approvers are {route_names(session, route, draft)}"
-        )
-    if any(d.holder_id == actor.holder_id for d in draft.decisions):
-        left = draft.required - len(approvals(draft))
-        raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
-    return draft
-
-
-def decide(
-    session: Session,
-    actor: Actor,
-    draft_id: int | str,
-    verdict: str,
-    *,
-    reason: str | None = None,
-    edited_body: str | None = None,
-    message: tuple[str, str] | None = None,
-    groups: frozenset[str] = frozenset(),
-    now: dt.datetime | None = None,
-    again: bool = False,
-) -> Decided:
-    """Approve (optionally with edits) or reject. Exactly one final decision per draft:
-    the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
-    a person decides a draft at most once (a unique key).
-
-    `again`: this repeats a request whose earlier attempt lost the database connection,
-    perhaps after its commit landed. If this person's decision with this verdict is on
-    record, that is the answer: the earlier attempt succeeded, nothing is decided twice."""
-    now = now or utcnow()
-    if verdict not in ("approve", "reject"):
-        raise Invalid(f"`{verdict}` is not a decision; approve or reject")
-    if again and actor.holder_id is not None and (landed := _recorded(session, draft_id, actor.holder_id, verdict)):
-        return landed
-    draft = check_decider(session, actor, get_draft(session, draft_id, lock=True), message, groups)
-    route = current_route(session, draft)
-    if not same_route(draft, route):  # the chart changed and nothing re-routed it yet: decide by the chart
-        draft.approvers, draft.usergroup, draft.required = list(route.approvers), route.usergroup, route.required
-
-    text = current_text(draft)
-    edit = None
-    if verdict == "reject":
-        reason = clean_text(reason, "the reason", multiline=True)
-        if not reason:
-            raise Invalid("a rejection needs a reason, so the drafter learns what to change")
-        reason = reason[:MAX_REASON]
-    elif edited_body is not None:
-        edited = _text(edited_body, "edited text", MAX_BODY, multiline=True)
-        edit = edited if edited != text.strip() else None
-    decision = DraftDecision(
-        draft_id=draft.id,
-        holder_id=actor.holder_id,
-        verdict=verdict,
-        reason=reason if verdict == "reject" else None,
-        edited_body=edit,
-        at=now,
-    )
-    session.add(decision)
-    session.flush()  # the database counts approvals before it lets the status change
-    session.refresh(draft, ["decisions"])
-    audit.record(
-        session,
-        actor.audit_name,
-        f"draft.{verdict}",
-        f"draft:{draft.id}",
-        reason=decision.reason,
-        edited=edit is not None,
-        before=text if edit else None,
-        after=edit,
-    )
-    if edit is not None:
-        draft.final_body, draft.edited = edit, True
-
-    final = verdict == "reject" or len(approvals(draft)) >= draft.required
-    if final:
-        finish(session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None)
-    queue_message_update(session, draft, now)
-    return Decided(draft, decision, final)
-
-
-def finish(
-    session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *, rejected_for: str | None = None
-) -> None:
-    """The final decision: rejected with a reason, or approved and its delivery queued."""
-    draft.decided_at, draft.decided_by = now, decided_by
-    if rejected_for is not None:
-        draft.status, draft.reason = "rejected", rejected_for
-    else:
-        draft.final_body = current_text(draft)
-        draft.status = "approved"
-        session.flush()
-        if draft.destination:
-            draft.delivery = "pending"
-            outbox.enqueue(
-                session,
-                "deliver",
-                f"draft:{draft.id}:deliver",
-                {"destination": draft.destination},
-                draft_id=draft.id,
-                now=now,
-            )
-    human = accountable_human(draft.drafter)
-    if human is not None and human.id != decided_by:  # who decided needs no news of it
-        notify_people(session, draft, draft.status, now, to=[human.id])
-
-
-def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:
-    draft = get_draft(session, draft_id)
-    mine = next((d for d in draft.decisions if d.holder_id == holder_id and d.verdict == verdict), None)
-    return Decided(draft, mine, draft.status not in WAITING) if mine else None
-
-
-def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.datetime | None = None) -> Draft:
-    now = now or utcnow()
-    draft = get_draft(session, draft_id, lock=True)
-    if not actor.operator and actor.holder_id != draft.drafted_by:
-        raise Forbidden(f"only the drafter of #{draft.id} or an operator can withdraw it")
-    if draft.status not in WAITING:
-        raise _decided_already(session, draft)
-    draft.status, draft.decided_at = "withdrawn", now
-    audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")
-    queue_message_update(session, draft, now)
-    return draft
-
-
-# ------------------------------------------------------------------------- the message record
-
-
-def record_message(session: Session, draft_id: int, channel: str, ts: str, purpose: str = "approval") -> None:
-    """The approval message was posted: from now on, clicks on it count."""
-    exists = session.scalar(select(DraftMessage.id).where(DraftMessage.channel == channel, DraftMessage.ts == ts))
-    if exists is None:
-        session.add(DraftMessage(draft_id=draft_id, channel=channel, ts=ts, purpose=purpose))
-        session.flush()

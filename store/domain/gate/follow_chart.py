@@ -15,7 +15,7 @@ same transaction, and every held or pending draft is checked against the chart a
   for no more approvals than the draft has approves it. A draft escalated to someone the
   chart moved out of its reporting line is escalated again to whoever is up the line now.
 
-Decisions re-check the same rules at click time (`drafts.check_decider`), so a click that
+Decisions re-check the same rules at click time (`decisions.check_decider`), so a click that
 races a chart change is refused, not counted.
 """
 
@@ -31,10 +31,10 @@ from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route, route_for
-from otp_bot.store.models import Draft, Holder
+from otp_bot.store.models import DRAFT_WAITING, Draft, Holder
 
-WAITING = ("held", "pending")
 MOVED = "moved"  # DraftMessage.purpose of an approval message whose draft went elsewhere
 
 
@@ -86,8 +86,6 @@ def where_to(session: Session, draft: Draft) -> str:
 
 
 def withdraw_for_chart(session: Session, draft: Draft, reason: str, actor: str, now: dt.datetime) -> Consequence:
-    from otp_bot.store.domain.gate.drafts import notify_people, queue_message_update
-
     draft.status, draft.decided_at, draft.reason = "withdrawn", now, reason
     audit.record(session, actor, "draft.withdrawn", f"draft:{draft.id}", reason=reason, by="chart")
     queue_message_update(session, draft, now)
@@ -104,7 +102,9 @@ def _targets(session: Session, channel: str, approvers: list[str]) -> list[str]:
 
 def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.datetime) -> Consequence:
     """Give a pending draft the route the chart has now; move its message when the place changed."""
-    from otp_bot.store.domain.gate.drafts import approvals, finish, queue_message_update
+    # Both import this module (the chart rules a decision re-checks): imported here, not at the top.
+    from otp_bot.store.domain.gate.decisions import finish
+    from otp_bot.store.domain.gate.drafts import approvals
 
     before = _targets(session, draft.route_channel, draft.approvers)
     old = (draft.route_channel, list(draft.approvers), draft.usergroup, draft.required)
@@ -171,7 +171,7 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
     session.flush()
     done: list[Consequence] = []
     waiting = session.scalars(
-        select(Draft).where(Draft.status.in_(WAITING)).order_by(Draft.id).with_for_update(of=Draft)
+        select(Draft).where(Draft.status.in_(DRAFT_WAITING)).order_by(Draft.id).with_for_update(of=Draft)
     ).all()
     for draft in waiting:
         problem = seat_problem(session, draft)
@@ -206,8 +206,6 @@ def unescalate(session: Session, draft: Draft, actor: str, now: dt.datetime) -> 
     """The chart moved the person a draft escalated to out of its reporting line: they no
     longer decide it (their message says the draft moved; an approval of theirs no longer
     counts), and the next sweep escalates it to whoever is up the line now."""
-    from otp_bot.store.domain.gate.drafts import queue_message_update
-
     was = session.get(Holder, draft.escalated_to)
     name = was.name if was else draft.escalated_to
     for message in draft.messages:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.clock import as_utc, utcnow
-from otp_bot.store.domain.gate.drafts import notify_people, queue_message_update
+from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import next_human_up
 from otp_bot.store.models import Draft
 
