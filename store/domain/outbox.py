@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,12 +54,15 @@ class Claimed:
         return self.started_at is not None or self.attempt > 1
 
 
-def _unchanged(item_id: int, fence: int):
+def _unchanged(item_id: int, fence: int) -> tuple[ColumnElement[bool], ...]:
     return (OutboxItem.id == item_id, OutboxItem.fence == fence, OutboxItem.status == "pending")
 
 
-def _write(session: Session, stmt) -> int:
-    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
+def _write(session: Session, stmt: Update) -> int:
+    # An UPDATE answers a CursorResult (it has the row count); Session.execute is typed as
+    # answering any statement's Result.
+    result = cast(CursorResult[Any], session.execute(stmt.execution_options(synchronize_session=False)))
+    return result.rowcount
 
 
 def enqueue(
@@ -124,8 +127,8 @@ def claim(
         )
         if not won:
             continue
-        item = session.get(OutboxItem, item_id, populate_existing=True)
-        landed = (item.landed_channel, item.landed_ts) if item.landed_ts else None
+        item = session.get_one(OutboxItem, item_id, populate_existing=True)  # just updated: it is there
+        landed = (item.landed_channel, item.landed_ts) if item.landed_ts and item.landed_channel is not None else None
         out.append(
             Claimed(
                 item.id,
@@ -238,7 +241,7 @@ def requeue(session: Session, item_id: int, now: dt.datetime | None = None) -> O
             last_error=None,
         ),
     )
-    return session.get(OutboxItem, item_id, populate_existing=True)
+    return session.get_one(OutboxItem, item_id, populate_existing=True)
 
 
 def items(session: Session, *, failed: bool = False, limit: int = 50) -> list[OutboxItem]:

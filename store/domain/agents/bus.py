@@ -202,6 +202,7 @@ def send_message(
     original = get_message(session, in_reply_to, lock=True) if in_reply_to not in (None, "") else None
     if performative == "RESPONSE" and original is None:
         raise Invalid("a RESPONSE answers a message: give in_reply_to, the number of the message it answers")
+    answered = original if performative == "RESPONSE" else None  # the message a RESPONSE answers
 
     if original is None:
         sender = _sending_seat(session, actor, from_seat)
@@ -266,7 +267,7 @@ def send_message(
                     f"key `{key[:40]}` was used for message #{existing.id}, with different content",
                     hint="use a new key for a new message",
                 )
-            return Sent(existing, False, original if performative == "RESPONSE" else None)
+            return Sent(existing, False, answered)
     when = parse_deadline(deadline, now)
 
     message = Message(
@@ -284,9 +285,9 @@ def send_message(
         status="unread",
     )
     session.add(message)
-    if performative == "RESPONSE" and original.status != "answered":
-        original.status, original.answered_at = "answered", now
-        original.read_at = original.read_at or now
+    if answered is not None and answered.status != "answered":
+        answered.status, answered.answered_at = "answered", now
+        answered.read_at = answered.read_at or now
     session.flush()
     audit.record(
         session,
@@ -306,7 +307,7 @@ def send_message(
         outbox.enqueue(
             session, "bus_mirror", mirror_key(message.id), {"message_id": message.id, "channel": channel}, now=now
         )
-    return Sent(message, True, original if performative == "RESPONSE" else None)
+    return Sent(message, True, answered)
 
 
 def mirror_key(message_id: int) -> str:
@@ -430,7 +431,7 @@ def overdue_requests(
     return list(session.scalars(overdue_query(now or utcnow(), seat_ids, limit)).unique())
 
 
-def overdue_query(now: dt.datetime, seat_ids: set[str] | None = None, limit: int = 100) -> Select[tuple[Message]]:
+def overdue_query(now: dt.datetime, seat_ids: set[str] | None = None, limit: int = 100) -> Select[Message]:
     """The query of `overdue_requests`, for a caller that reads some columns of many of them."""
     query = (
         select(Message)

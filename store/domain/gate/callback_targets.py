@@ -9,9 +9,10 @@ the text would send a request there. The rule is applied twice:
   `localhost`. Names are not looked up then: DNS may be down, and what a name resolves to
   may change before the draft is approved, so a name is judged at delivery.
 - **At delivery** (`parse_url`, then `resolve`): every address the host resolves to (a
-  literal address or `localhost` included) must be allowed, or nothing is sent. The caller connects to exactly those checked addresses and never
-  resolves the name again, so a name cannot answer a public address to the check and a
-  private one to the connection. Redirects are not followed (bot/runtime/delivery.py), so a
+  literal address or `localhost` included) must be allowed, or nothing is sent. The
+  caller connects to exactly those checked addresses and never resolves the name again,
+  so a name cannot answer a public address to the check and a private one to the
+  connection. Redirects are not followed (bot/runtime/delivery.py), so a
   public target cannot hand the request on to a private one.
 
 An operator allows non-public targets with OTP_CALLBACK_ALLOW: host names (matched
@@ -219,7 +220,7 @@ def resolve(
     among public ones is refused whole), OSError when the name cannot be resolved."""
     found = resolver(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     checked = []
-    for family, _type, _proto, _name_, sockaddr in found:
+    for family, _type, _proto, _canonname, sockaddr in found:
         address = ip_address(str(sockaddr[0]).split("%", 1)[0])
         if not allow.covers(target.host, address) and (why := refusal(address)):
             raise TargetRefused(_what(target.host, address, why, "resolves to"))

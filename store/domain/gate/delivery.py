@@ -68,7 +68,7 @@ def retry_item(session: Session, actor: Actor, item_id: int, now: dt.datetime | 
         raise NotFound(f"there is no outbox item {item_id}", hint="`otp outbox list --failed` shows the failed ones")
     if item.kind == "deliver" and item.draft_id is not None:
         retry_delivery(session, actor, item.draft_id, now=now)
-        return session.get(OutboxItem, item_id)
+        return session.get_one(OutboxItem, item_id)
     return requeue(session, actor, item, now)
 
 

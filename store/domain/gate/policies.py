@@ -41,7 +41,7 @@ def active_flag_filter(now: dt.datetime):
 def hold_for(session: Session, kind: str, subject: str, now: dt.datetime) -> Hold | None:
     """The first policy (in chart order) that holds a draft of `kind` about `subject`, if any."""
     policies = [
-        p
+        (p, p.while_flag.lower())
         for p in session.scalars(select(Policy).order_by(Policy.position))
         if p.hold_kind and p.while_flag and p.hold_kind.lower() == kind.lower()
     ]
@@ -50,8 +50,8 @@ def hold_for(session: Session, kind: str, subject: str, now: dt.datetime) -> Hol
     flags = session.scalars(
         select(Flag).where(Flag.subject == subject, *active_flag_filter(now)).order_by(Flag.set_at, Flag.id)
     ).all()
-    for policy in policies:
+    for policy, while_flag in policies:
         for flag in flags:
-            if flag.flag == policy.while_flag.lower() and (not policy.winner or flag.seat_id == policy.winner):
+            if flag.flag == while_flag and (not policy.winner or flag.seat_id == policy.winner):
                 return Hold(policy, flag)
     return None

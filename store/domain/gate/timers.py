@@ -41,14 +41,15 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
         .with_for_update(skip_locked=True, of=Draft)
     ).all()
     for draft in due:
-        if as_utc(draft.expires_at) <= now:
+        # A time not set is never due, as in the query above (NULL <= now is not true).
+        if draft.expires_at is not None and as_utc(draft.expires_at) <= now:
             draft.status, draft.decided_at = "expired", now
             audit.record(session, "system", "draft.expired", f"draft:{draft.id}")
             queue_message_update(session, draft, now)
             notify_people(session, draft, "expired", now)
             done.expired += 1
             continue
-        if draft.reminded_at is None and as_utc(draft.remind_at) <= now:
+        if draft.reminded_at is None and draft.remind_at is not None and as_utc(draft.remind_at) <= now:
             draft.reminded_at = now
             outbox.enqueue(
                 session,
