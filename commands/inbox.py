@@ -11,7 +11,7 @@ from otp_bot.commands.views import blocks
 from otp_bot.commands.views.messages import line, seat_ref
 from otp_bot.commands.views.render import render
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.agents.bus import inbox, mark_shown_read
+from otp_bot.store.domain.agents.inboxes import inbox, mark_shown_read
 from otp_bot.store.domain.clock import utcnow
 
 SHOWN = 30

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.commands import run
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.agents import bus, inboxes
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.clock import utcnow
@@ -43,13 +43,13 @@ def refused(db, who: str | Actor, error: type[Exception], **fields) -> str:
     return info.value.message
 
 
-def page(db, who: str | Actor, seat: str, **kw) -> bus.InboxPage:
+def page(db, who: str | Actor, seat: str, **kw) -> inboxes.InboxPage:
     with db.session(readonly=True) as s:
         actor = who if isinstance(who, Actor) else actor_for_holder(s, who)
-        return bus.inbox(s, actor, seat, **kw)
+        return inboxes.inbox(s, actor, seat, **kw)
 
 
-def ids(p: bus.InboxPage) -> list[int]:
+def ids(p: inboxes.InboxPage) -> list[int]:
     return [m.id for m in p.messages]
 
 
@@ -89,7 +89,7 @@ def test_a_request_reaches_the_inbox_and_a_response_answers_it(example_db):
     with example_db.session(readonly=True) as s:
         original = s.get(Message, m.id)
         assert original.status == "answered" and original.answered_at and original.read_at
-        thread = bus.thread(s, actor_for_holder(s, "pulse"), reply.id)
+        thread = inboxes.thread(s, actor_for_holder(s, "pulse"), reply.id)
         assert [t.id for t in thread] == [m.id, reply.id]
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "message.sent").order_by(AuditEntry.id)).all()
         assert [(a.actor, a.subject) for a in audit] == [
@@ -122,11 +122,11 @@ def test_a_thread_grows_and_stays_between_its_two_seats(example_db):
         example_db, "pulse", Invalid, performative="RESPONSE", in_reply_to=first.id
     )
     with example_db.session(readonly=True) as s:
-        assert [m.id for m in bus.thread(s, OPERATOR, first.id)] == [first.id, second.id, third.id]
+        assert [m.id for m in inboxes.thread(s, OPERATOR, first.id)] == [first.id, second.id, third.id]
         with pytest.raises(Forbidden, match="you may read neither"):
-            bus.thread(s, actor_for_holder(s, "nick"), third.id)
+            inboxes.thread(s, actor_for_holder(s, "nick"), third.id)
         # David is accountable for Dirk's seat: he reads the thread.
-        assert len(bus.thread(s, actor_for_holder(s, "david"), first.id)) == 3
+        assert len(inboxes.thread(s, actor_for_holder(s, "david"), first.id)) == 3
 
 
 def test_who_may_send(example_db):
@@ -214,12 +214,12 @@ def test_reading_marks_read_only_for_the_holder(example_db):
     ask = send(example_db, "pulse", to_seat="sales", performative="REQUEST").message
     note = send(example_db, "pulse", to_seat="sales", performative="INFORM").message
     with example_db.session() as s, pytest.raises(Forbidden, match="only its holder"):
-        bus.mark_read(s, actor_for_holder(s, "david"), note.id)
+        inboxes.mark_read(s, actor_for_holder(s, "david"), note.id)
     with example_db.session() as s:
         dirk = actor_for_holder(s, "dirk")
-        assert bus.mark_read(s, dirk, note.id).status == "read"
-        assert bus.mark_read(s, dirk, note.id).status == "read"  # again: no change
-        assert bus.mark_read(s, dirk, ask.id).read_at is not None
+        assert inboxes.mark_read(s, dirk, note.id).status == "read"
+        assert inboxes.mark_read(s, dirk, note.id).status == "read"  # again: no change
+        assert inboxes.mark_read(s, dirk, ask.id).read_at is not None
     # A read INFORM is done with; a read REQUEST still waits for its answer.
     assert ids(page(example_db, "dirk", "sales")) == [ask.id]
     assert ids(page(example_db, "dirk", "sales", status="read")) == [note.id, ask.id]
@@ -252,10 +252,10 @@ def test_overdue_requests_are_the_unanswered_past_their_deadline(example_db):
     send(example_db, "tally", performative="RESPONSE", in_reply_to=answered.id, body="Done.")
     later = utcnow() + dt.timedelta(hours=2)
     with example_db.session(readonly=True) as s:
-        assert bus.overdue_requests(s) == []
-        assert [m.id for m in bus.overdue_requests(s, later)] == [late.id]
-        assert [m.id for m in bus.overdue_requests(s, later, seat_ids={"sales"})] == [late.id]
-        assert bus.overdue_requests(s, later, seat_ids={"kpi"}) == []
+        assert inboxes.overdue_requests(s) == []
+        assert [m.id for m in inboxes.overdue_requests(s, later)] == [late.id]
+        assert [m.id for m in inboxes.overdue_requests(s, later, seat_ids={"sales"})] == [late.id]
+        assert inboxes.overdue_requests(s, later, seat_ids={"kpi"}) == []
 
 
 def test_get_message_reads_only_what_may_be_read(example_db):

@@ -36,7 +36,7 @@ from otp_bot.bot.slack.settings import callback_allowlist
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.agents import bus, inboxes
 from otp_bot.store.domain.agents.tokens import Unauthenticated, authenticate
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
 from otp_bot.store.domain.chart.rules import rules_naming, search_rules
@@ -479,7 +479,7 @@ def build_server(
             Literal["open", "unread", "read", "answered", "all"],
             Field(description="`open` (default): unread, or REQUEST/PROPOSAL not answered yet."),
         ] = "open",
-        limit: Annotated[int, Field(ge=1, le=bus.MAX_PAGE, description="Messages per page.")] = 20,
+        limit: Annotated[int, Field(ge=1, le=inboxes.MAX_PAGE, description="Messages per page.")] = 20,
         cursor: Annotated[
             str | None, Field(max_length=20, description="`next_cursor` of the previous page, for older messages.")
         ] = None,
@@ -489,9 +489,9 @@ def build_server(
         (performative RESPONSE, in_reply_to its number); a REQUEST past its deadline shows as `overdue`."""
 
         def work(session: Session, actor: Actor) -> dict[str, Any]:
-            page = bus.inbox(session, actor, seat, status=status, limit=limit, cursor=cursor)
+            page = inboxes.inbox(session, actor, seat, status=status, limit=limit, cursor=cursor)
             shown = [message_views.view(m) for m in page.messages]
-            marked = bus.mark_shown_read(session, actor, page.messages) if mark_read else 0
+            marked = inboxes.mark_shown_read(session, actor, page.messages) if mark_read else 0
             return {
                 "seat": message_views.seat_ref(page.seat),
                 "unread": page.unread - marked,
@@ -510,7 +510,7 @@ def build_server(
         return agent.run(
             ctx,
             lambda session, actor: {
-                "messages": [message_views.view(m) for m in bus.thread(session, actor, message_id)]
+                "messages": [message_views.view(m) for m in inboxes.thread(session, actor, message_id)]
             },
         )
 

@@ -12,7 +12,7 @@ from otp_bot.bot.agents.api import pages, schemas
 from otp_bot.bot.agents.api.auth import Caller, Db, Kick
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.commands.views import messages as message_views
-from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.agents import bus, inboxes
 from otp_bot.store.domain.errors import Invalid
 
 router = APIRouter(tags=["messages"], responses=responses(401))
@@ -165,7 +165,7 @@ def inbox(
         Literal["open", "unread", "read", "answered", "all"],
         Query(description="`open`: unread, or a REQUEST/PROPOSAL not answered yet."),
     ] = "open",
-    limit: Annotated[int, Query(ge=1, le=bus.MAX_PAGE, description=f"1 to {bus.MAX_PAGE}.")] = 50,
+    limit: Annotated[int, Query(ge=1, le=inboxes.MAX_PAGE, description=f"1 to {inboxes.MAX_PAGE}.")] = 50,
     cursor: pages.Cursor = None,
 ) -> InboxPage:
     """Messages sent to a seat, newest first. Reading does not mark them read: POST
@@ -181,7 +181,7 @@ def inbox(
                 "this cursor belongs to another inbox or filter",
                 hint="pass `next_cursor` with the same seat and status",
             )
-        page = bus.inbox(session, actor, seat, status=status, limit=limit, cursor=after[2] if after else None)
+        page = inboxes.inbox(session, actor, seat, status=status, limit=limit, cursor=after[2] if after else None)
         return InboxPage(
             seat=SeatRef(**message_views.seat_ref(page.seat)),
             unread=page.unread,
@@ -208,7 +208,7 @@ def mark_read(message_id: int, actor: Caller, db: Db) -> Message:
     """Mark a message read (the recipient seat's holder, or an admin token). Reading it
     again changes nothing; an answered message stays answered."""
     with db.session() as session:
-        return _message(bus.mark_read(session, actor, message_id))
+        return _message(inboxes.mark_read(session, actor, message_id))
 
 
 @router.get(
@@ -217,4 +217,4 @@ def mark_read(message_id: int, actor: Caller, db: Db) -> Message:
 def thread(message_id: int, actor: Caller, db: Db) -> Thread:
     """The whole conversation a message belongs to, oldest first."""
     with db.session(readonly=True) as session:
-        return Thread(messages=[_message(m) for m in bus.thread(session, actor, message_id)])
+        return Thread(messages=[_message(m) for m in inboxes.thread(session, actor, message_id)])

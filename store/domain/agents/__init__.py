@@ -1,1 +1,1 @@
-"""What agents hold: API tokens (`tokens`) and the seat-to-seat message bus (`bus`)."""
+"""What agents hold: API tokens (`tokens`), the seat-to-seat message bus (`bus`) and seats' inboxes (`inboxes`)."""

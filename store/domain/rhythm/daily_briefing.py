@@ -265,7 +265,7 @@ def _held(session: Session) -> list[Held]:
 
 def _overdue(session: Session, now: dt.datetime) -> list[Overdue]:
     try:  # the message bus is newer than the briefing; an older store has no requests to chase
-        from otp_bot.store.domain.agents.bus import overdue_query
+        from otp_bot.store.domain.agents.inboxes import overdue_query
         from otp_bot.store.models import Message
     except ImportError:
         return []

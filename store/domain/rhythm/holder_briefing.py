@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.agents.bus import overdue_requests
+from otp_bot.store.domain.agents.inboxes import overdue_requests
 from otp_bot.store.domain.chart.rules import all_rules
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate.flags import active_flags
