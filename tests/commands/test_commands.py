@@ -10,9 +10,8 @@ from otp_bot.commands import COMMANDS, run
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart
-
-from .blockkit import assert_valid
-from .charts import chart, seat
+from tests.support.blockkit import assert_valid, mrkdwn_texts
+from tests.support.charts import chart, seat
 
 READER = Actor.anonymous("U0READER")
 PULSE = Actor(label="Pulse", holder_id="pulse")
@@ -152,17 +151,6 @@ def test_mentions_and_links_in_data_are_inert(db):
         shown = "\n".join([reply.text, *mrkdwn_texts(reply.blocks)])
         assert "<!channel>" not in shown and "<http://evil" not in shown and "<@U123>" not in shown, text
         assert "&lt;!channel&gt;" in shown or "&lt;@U123&gt;" in shown, text
-
-
-def mrkdwn_texts(node):
-    if isinstance(node, dict):
-        if node.get("type") == "mrkdwn":
-            yield node["text"]
-        for value in node.values():
-            yield from mrkdwn_texts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from mrkdwn_texts(item)
 
 
 def test_no_chart_yet_is_a_clear_message(db):

@@ -17,11 +17,9 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.rhythm.overview import WAITING_SHOWN, overview_for
 from otp_bot.store.models import AuditEntry, Draft
-
-from .blockkit import assert_valid
-from .test_cli import OTP
-from .test_commands import mrkdwn_texts
-from .test_drafts import BOGDAN, DAVID, DIRK, PULSE, decide, load, submit
+from tests.support.blockkit import assert_valid, mrkdwn_texts
+from tests.support.cli import OTP
+from tests.support.drafts import BOGDAN, DAVID, DIRK, PULSE, decide, load, submit
 
 READER = Actor.anonymous("U0READER")
 EVIL = "<!channel> <!here> <@U123> <http://evil.example|bank.com>"

@@ -21,11 +21,10 @@ from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.domain.scorecard.review import open_follow_up, weekly_review
 from otp_bot.store.models import AuditEntry, FollowUp, ScheduleRun
-
-from .blockkit import assert_valid
-from .serve import BOGDAN, STRANGER, TOKEN, Server
-from .signing import block_actions_body
-from .slack_api import SlackAPI
+from tests.support.blockkit import assert_valid
+from tests.support.serve import BOGDAN, STRANGER, TOKEN
+from tests.support.slack.api import SlackAPI
+from tests.support.slack.signing import block_actions_body
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -180,11 +179,8 @@ def test_follow_ups_open_once_and_only_for_a_miss(example_db):
 
 
 @pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api, env={"OTP_SCHEDULER_ENABLED": "false", "OTP_POLL_SECONDS": "0.1"})
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+def server_env() -> dict[str, str]:
+    return {"OTP_SCHEDULER_ENABLED": "false", "OTP_POLL_SECONDS": "0.1"}
 
 
 @pytest.fixture(autouse=False)

@@ -12,8 +12,7 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.models import AuditEntry, Holder, Metric, MetricValue, Seat, SeatHolding
-
-from .charts import with_retired_accounting
+from tests.support.charts import with_retired_accounting
 
 REFUSED = (IntegrityError, InternalError, OperationalError)
 

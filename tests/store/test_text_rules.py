@@ -18,8 +18,13 @@ from otp_bot.store.domain.gate import queries as gate_queries
 from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Draft, Flag, Message, MetricValue
+from tests.support.agents import FAST, problem
 
-from .agent_support import as_agent, problem, server, tokens  # noqa: F401 - fixtures
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return FAST
+
 
 RLO, LRI, PDI, ZWSP, ZWJ, BOM = "\u202e", "\u2066", "\u2069", "\u200b", "\u200d", "\ufeff"
 FAKE_STATUS = ":white_check_mark: *Approved* by Bogdan Marsh"

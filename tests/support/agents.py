@@ -1,4 +1,5 @@
-"""What the agent API tests share: a running `otp serve` on the example org, and tokens.
+"""What the agent API tests share: tokens for the example org's agents, an HTTP client per token,
+and reading what comes back. The fixtures (`server`, `tokens`, `as_agent`) are in tests/conftest.py.
 
 The example org's agents: Pulse holds `retention`, Dirk holds `sales`, Tally holds `kpi`
 and is granted `retention` for pushes (the KPI-tracking agent pushes for others);
@@ -8,20 +9,21 @@ Bogdan is the human who approves retention's and sales' drafts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
+from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents.tokens import create_token, revoke_token
 from otp_bot.store.domain.gate import drafts
-
-from .serve import Server
+from otp_bot.store.models import MetricValue
+from tests.support.serve import Server
 
 FAST = {"OTP_POLL_SECONDS": "0.2", "OTP_SWEEP_SECONDS": "3600"}
 
@@ -54,19 +56,6 @@ def make_tokens(db: Database) -> Tokens:
     return Tokens(**made)
 
 
-@pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api, env=FAST)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
-
-
-@pytest.fixture(scope="module")
-def tokens(module_db) -> Tokens:
-    return make_tokens(module_db)
-
-
 class Agent:
     """An HTTP client of /api/v1 holding one token (or none)."""
 
@@ -76,20 +65,6 @@ class Agent:
 
     def __getattr__(self, name: str) -> Callable[..., httpx.Response]:
         return getattr(self.http, name)  # get, post, delete, request
-
-
-@pytest.fixture(scope="module")
-def as_agent(server, tokens) -> Iterator[Callable[[str | None], Agent]]:
-    made: list[Agent] = []
-
-    def make(who: str | None) -> Agent:
-        agent = Agent(server, tokens.of(who) if who else None)
-        made.append(agent)
-        return agent
-
-    yield make
-    for agent in made:
-        agent.http.close()
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -119,3 +94,26 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "the
 def drained(db: Database) -> bool:
     with db.session(readonly=True) as s:
         return outbox.pending_count(s) == 0
+
+
+def unique(prefix: str = "k") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def value_rows(db, metric: str, key: str | None = None) -> int:
+    with db.session(readonly=True) as s:
+        query = select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == metric)
+        if key is not None:
+            query = query.where(MetricValue.idem_key == key)
+        return s.scalar(query)
+
+
+def draft_payload(seat: str = "retention", **fields) -> dict:
+    return {
+        "seat": seat,
+        "kind": "retention-outreach",
+        "subject": "client:acme",
+        "title": "Check in with Acme",
+        "body": "Hi Jo,\nwe noticed fewer logins this month. Can we help?",
+        **fields,
+    }

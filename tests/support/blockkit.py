@@ -81,3 +81,18 @@ def problems(payload: dict[str, Any], *, view: bool = False) -> list[str]:
 def assert_valid(payload: dict[str, Any], *, view: bool = False) -> None:
     found = problems(payload, view=view)
     assert not found, found
+
+
+def mrkdwn_texts(node):
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            yield node["text"]
+        for value in node.values():
+            yield from mrkdwn_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from mrkdwn_texts(item)
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}

@@ -13,9 +13,8 @@ import urllib.request
 from pathlib import Path
 
 from otp_bot.store.db import Database
-
-from .signing import post, signed_headers, slash_command_body
-from .slack_api import SlackAPI
+from tests.support.slack.api import SlackAPI
+from tests.support.slack.signing import post, signed_headers, slash_command_body
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test-token"

@@ -14,14 +14,13 @@ import pytest
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import create_token, revoke_token
+from tests.support.agents import FAST, problem
+from tests.support.serve import OTP
 
-from .agent_support import (  # noqa: F401 - fixtures
-    as_agent,
-    problem,
-    server,
-    tokens,
-)
-from .serve import OTP
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return FAST
 
 
 def unique(prefix: str = "k") -> str:

@@ -4,36 +4,27 @@ agent ones against a real `otp serve` over HTTP."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 import uuid
-from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.models import MetricValue
+from tests.support.agents import FAST, decide
+from tests.support.cli import otp_process
+from tests.support.serve import free_port
 
-from .agent_support import as_agent, decide, server, tokens  # noqa: F401 - fixtures
-from .serve import OTP, free_port
 
-
-def otp(
-    *args: str,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    stdin: str | None = None,
-    timeout: float = 90,
-) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")}
-    return subprocess.run(
-        [OTP, *args], env={**base, **(env or {})}, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout
-    )
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return FAST
 
 
 def agent(server, token: str, *args: str, **kw) -> subprocess.CompletedProcess:
-    return otp("agent", *args, env={"OTP_URL": server.url, "OTP_TOKEN": token}, **kw)
+    return otp_process("agent", *args, env={"OTP_URL": server.url, "OTP_TOKEN": token}, **kw)
 
 
 def key() -> str:
@@ -45,7 +36,7 @@ def key() -> str:
 
 def test_token_create_list_revoke(module_db, server):
     store = {"OTP_DATABASE_URL": module_db.url}
-    made = otp("token", "create", "--holder", "tally", "--seat", "retention", "--name", "tally-cli", env=store)
+    made = otp_process("token", "create", "--holder", "tally", "--seat", "retention", "--name", "tally-cli", env=store)
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip().splitlines()[-1]
     assert secret.startswith("otp_") and made.stdout.count(secret) == 1 and secret not in made.stderr
@@ -57,19 +48,19 @@ def test_token_create_list_revoke(module_db, server):
     me = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me["holder"]["id"] == "tally" and me["push_seats"] == ["retention"]
 
-    listed = otp("token", "list", env=store)
+    listed = otp_process("token", "list", env=store)
     assert listed.returncode == 0 and secret not in listed.stdout
     row = next(line for line in listed.stdout.splitlines() if "tally-cli" in line)
     prefix = row.split()[1]
     assert secret.startswith(prefix) and "retention" in row and "no" in row.split()  # not admin
     assert row.split()[-2:] != ["never"]  # it was just used
 
-    revoked = otp("token", "revoke", prefix, env=store)
+    revoked = otp_process("token", "revoke", prefix, env=store)
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
     assert httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
-    assert "tally-cli" not in otp("token", "list", env=store).stdout
-    assert "tally-cli" in otp("token", "list", "--all", env=store).stdout
-    assert "already revoked" in otp("token", "revoke", prefix, env=store).stdout
+    assert "tally-cli" not in otp_process("token", "list", env=store).stdout
+    assert "tally-cli" in otp_process("token", "list", "--all", env=store).stdout
+    assert "already revoked" in otp_process("token", "revoke", prefix, env=store).stdout
 
 
 def test_token_create_refuses_bad_input(module_db):
@@ -79,14 +70,14 @@ def test_token_create_refuses_bad_input(module_db):
         (("--holder", "nobody"), "no holder `nobody`"),
         (("--holder", "pulse", "--seat", "nowhere"), "no seat `nowhere`"),
     ]:
-        r = otp("token", "create", *args, env=store)
+        r = otp_process("token", "create", *args, env=store)
         assert r.returncode == 2 and words in r.stderr and r.stdout == "", (args, r.stdout, r.stderr)
-    r = otp("token", "revoke", "999999", env=store)
+    r = otp_process("token", "revoke", "999999", env=store)
     assert r.returncode == 2 and "no token" in r.stderr
 
 
 def test_an_admin_token_needs_no_holder(module_db, server):
-    made = otp("token", "create", "--admin", "--name", "ops", env={"OTP_DATABASE_URL": module_db.url})
+    made = otp_process("token", "create", "--admin", "--name", "ops", env={"OTP_DATABASE_URL": module_db.url})
     secret = made.stdout.strip().splitlines()[-1]
     me = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me["admin"] is True and me["holder"] is None
@@ -124,9 +115,9 @@ def test_push_refusals_exit_2_with_the_problem(server, tokens):
 
 
 def test_missing_token_and_unreachable_server(server, tmp_path):
-    none = otp("agent", "push", "early-flags", "1", env={"OTP_URL": server.url}, cwd=tmp_path)
+    none = otp_process("agent", "push", "early-flags", "1", env={"OTP_URL": server.url}, cwd=tmp_path)
     assert none.returncode == 2 and "OTP_TOKEN is not set" in none.stderr
-    down = otp(
+    down = otp_process(
         "agent",
         "push",
         "early-flags",
@@ -140,11 +131,11 @@ def test_missing_token_and_unreachable_server(server, tmp_path):
 
 def test_settings_come_from_a_dotenv_file(server, tokens, tmp_path):
     (tmp_path / ".env").write_text(f"OTP_URL={server.url}\nOTP_TOKEN={tokens.tally}\n")
-    mine = otp("agent", "mine", cwd=tmp_path)
+    mine = otp_process("agent", "mine", cwd=tmp_path)
     assert mine.returncode == 0, mine.stderr
     seats = {line.split()[1] for line in mine.stdout.splitlines()}
     assert seats == {"kpi", "retention"}
-    assert json.loads(otp("agent", "mine", "--json", cwd=tmp_path).stdout)[0]["id"]
+    assert json.loads(otp_process("agent", "mine", "--json", cwd=tmp_path).stdout)[0]["id"]
 
 
 # ------------------------------------------------------------------ agent: drafts and waiting

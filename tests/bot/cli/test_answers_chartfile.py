@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .test_cli import otp
+from tests.support.cli import otp
 
 BROKEN = textwrap.dedent("""\
     org: {name: Broken Co, timezone: Europe/Berlin}

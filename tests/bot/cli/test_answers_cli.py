@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .test_cli import otp
+from tests.support.cli import otp
 
 
 def test_a_command_copied_with_its_slash_prefix_is_answered(example_db):

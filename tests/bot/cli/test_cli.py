@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from otp_bot.store.db import Database
-
-from .charts import chart, seat, write
-
-OTP = str(Path(sys.executable).with_name("otp"))
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def otp(db: Database | None, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("OTP_DATABASE_URL", None)
-    if db is not None:
-        env["OTP_DATABASE_URL"] = db.url
-    return subprocess.run([OTP, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+from tests.support.charts import chart, seat, write
+from tests.support.cli import otp
+from tests.support.paths import EXAMPLES
 
 
 def test_ask_prints_the_answer(example_db):

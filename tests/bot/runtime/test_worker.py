@@ -17,8 +17,7 @@ from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft
-
-from .slack_api import SlackAPI
+from tests.support.slack.api import SlackAPI
 
 BOGDAN, DAVID = "U02BGD4N8RM", "U02DSTL7K1Q"
 

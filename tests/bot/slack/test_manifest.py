@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
+
+ROOT = REPO
 # Slack's documented bot scope for each method the app calls (None: no scope needed).
 SCOPES = {
     "chat_postMessage": {"chat:write"},

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import subprocess
 
-from .test_shell import OTP, Terminal, _env
+from tests.support.terminal import OTP, Terminal, shell_env
 
 
 def shell(tmp_path, script: str) -> str:
     result = subprocess.run(
-        [OTP, "shell"], input=script, capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120
+        [OTP, "shell"], input=script, capture_output=True, text=True, env=shell_env(), cwd=tmp_path, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
@@ -60,7 +60,7 @@ def test_buttons_lists_earlier_messages_buttons_to_click_again(tmp_path):
 
 
 def test_the_prompt_keeps_a_history(tmp_path):
-    term = Terminal([OTP, "shell"], cwd=tmp_path, env=_env())
+    term = Terminal([OTP, "shell"], cwd=tmp_path, env=shell_env())
     try:
         term.expect("otp> ", timeout=60)
         term.type("as pulse")

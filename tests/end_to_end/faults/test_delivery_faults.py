@@ -2,7 +2,7 @@
 
 Every scenario counts, at the Slack stand-in, the posts carrying each draft's delivery key
 in their metadata: exactly one per draft (none lost, none doubled). The scenarios with
-`otp serve` run real processes on one store (tests/serve.py), with a slow Slack, kill -9
+`otp serve` run real processes on one store (tests/support/serve.py), with a slow Slack, kill -9
 mid-drain, and a Slack outage.
 """
 
@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
-from otp_bot.bot.runtime.delivery import EVENT_TYPE
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.settings import WorkerSettings
@@ -25,13 +23,11 @@ from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft, OutboxItem
-
-from .serve import TOKEN, Server
-from .slack_api import SlackAPI
+from tests.support.deliveries import CUSTOMER, deliveries
+from tests.support.serve import TOKEN, Server
+from tests.support.slack.api import SlackAPI
 
 pytestmark = pytest.mark.fault
-
-CUSTOMER = "C0CUSTOMER"
 
 
 @pytest.fixture
@@ -75,15 +71,6 @@ def submit(db: Database, n: int, destination: str = CUSTOMER) -> list[int]:
 def approve(db: Database, draft_id: int) -> None:
     with db.session() as s:
         drafts.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
-
-
-def deliveries(api: SlackAPI, channel: str = CUSTOMER) -> Counter:
-    """Posts in `channel` per delivery key, as Slack holds them."""
-    return Counter(
-        m["metadata"]["event_payload"]["key"]
-        for m in api.history(channel)
-        if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE
-    )
 
 
 def post_attempts(api: SlackAPI, channel: str = CUSTOMER) -> int:

@@ -31,10 +31,9 @@ from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft, DraftDecision
-
-from .serve import BOGDAN, Server, free_port
-from .signing import block_actions_body, view_submission_body
-from .test_gate_slack import FAST, wait_until
+from tests.support.approvals import FAST, wait_until
+from tests.support.serve import BOGDAN, Server, free_port
+from tests.support.slack.signing import block_actions_body, view_submission_body
 
 pytestmark = pytest.mark.fault
 

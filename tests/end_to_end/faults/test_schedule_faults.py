@@ -10,8 +10,7 @@ import pytest
 from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
 from otp_bot.store.domain.rhythm import schedules
-
-from .test_schedules import TOKEN, api, due_now, past_lease, posts, runs, set_schedules  # noqa: F401 - api: fixture
+from tests.support.schedules import TOKEN, due_now, past_lease, posts, runs, set_schedules
 
 pytestmark = pytest.mark.fault
 

@@ -3,22 +3,9 @@ line's leading spaces) and in the terminal. Through `otp serve` and `otp ask`.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from .serve import Server
-from .test_cli import otp
+from tests.support.cli import otp
 
 EM = "\u2003"
-
-
-@pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
 
 
 def test_the_chart_in_slack_shows_who_reports_to_whom(server):

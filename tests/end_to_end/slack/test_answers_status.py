@@ -9,13 +9,12 @@ off track); `clients-lost` missed it once, two weeks ago (yellow, latest on trac
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from .serve import BOGDAN, PULSE, Server
-from .signing import event_body
-from .test_gate_slack import FAST, posted, submit, wait_until
+from tests.support.approvals import FAST, posted, submit, wait_until
+from tests.support.serve import BOGDAN, PULSE
+from tests.support.slack.signing import event_body
 
 LEGEND = (
     "_Colours, over the last 3 weeks or months: :large_green_circle: on track in each · "
@@ -25,11 +24,8 @@ LEGEND = (
 
 
 @pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api, env=FAST)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+def server_env() -> dict[str, str]:
+    return FAST
 
 
 def metric_lines(text: str) -> list[str]:

@@ -7,22 +7,12 @@ and `otp ask` run as a user runs it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from otp_bot.store.db import Database
-
-from .serve import Server
-from .test_cli import otp
-
-
-@pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+from tests.support.cli import otp
+from tests.support.paths import DATA
 
 
 def first_line(text: str) -> str:
@@ -65,14 +55,14 @@ def test_otp_ask_answers_the_topic(example_db):
     assert refused.stderr.splitlines()[0].endswith("who-owns takes a topic and no options: leave out --weeks")
 
 
-DENTAL = Path(__file__).resolve().parent / "who_owns" / "dental-group.yaml"
+DENTAL = DATA / "who_owns" / "dental-group.yaml"
 
 
 @pytest.fixture(scope="module")
 def dental(templates) -> Iterator[Database]:
-    from .conftest import _store
+    from tests.support.stores import cloned_store
 
-    for db in _store(templates, "empty"):
+    for db in cloned_store(templates, "empty"):
         imported = otp(db, "chart", "import", str(DENTAL))
         assert imported.returncode == 0, imported.stderr
         yield db

@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
 from otp_bot.store.domain import outbox
 from otp_bot.store.models import AuditEntry
-
-from .serve import BOGDAN, OTP, STRANGER, Server
-from .test_delivery_faults import deliveries
-from .test_gate_slack import DAVID, all_actions, click, draft_row, ephemeral, posted, submit, updates, wait_until
+from tests.support.approvals import DAVID, all_actions, click, draft_row, ephemeral, posted, submit, updates, wait_until
+from tests.support.deliveries import deliveries
+from tests.support.serve import BOGDAN, OTP, STRANGER, Server
 
 FAST = {
     "OTP_POLL_SECONDS": "0.1",
@@ -30,11 +28,8 @@ RETRY = "otp_draft_retry_delivery"
 
 
 @pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api, env=FAST)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+def server_env() -> dict[str, str]:
+    return FAST
 
 
 def failed_delivery(server: Server, db, api, channel: str):

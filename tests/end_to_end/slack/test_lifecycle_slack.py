@@ -4,7 +4,6 @@ Slack signs them, the bot's Web API calls answered by the local Slack stand-in."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,19 +17,10 @@ from otp_bot.store.domain.chart.sync import apply_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.models import Hearing, Seat
-
-from .blockkit import assert_valid
-from .charts import chart, seat
-from .serve import BOGDAN, PULSE, STRANGER, Server
-from .signing import block_actions_body, new_trigger_id, view_submission_body
-
-
-@pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+from tests.support.blockkit import assert_valid
+from tests.support.charts import chart, seat
+from tests.support.serve import BOGDAN, PULSE, STRANGER, Server
+from tests.support.slack.signing import block_actions_body, new_trigger_id, view_submission_body
 
 
 @pytest.fixture(autouse=True)

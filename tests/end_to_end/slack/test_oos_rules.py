@@ -5,27 +5,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from mcp.shared.exceptions import MCPError
 
 from otp_bot.store.db import Database
+from tests.support.cli import otp
+from tests.support.mcp import Agent, session_with, token_for
+from tests.support.paths import DATA
 
-from .serve import Server
-from .test_cli import otp
-from .test_mcp import Agent, session_with, token_for
-
-FIXTURES = Path(__file__).resolve().parent / "oos_fixtures"
+FIXTURES = DATA / "oos"
 OWNER = "U0OWNER01"  # the dental group's Practice Owner
 
 
 @pytest.fixture(scope="module")
 def dental(templates) -> Iterator[Database]:
     """The dental group's chart, then its claims file merged in."""
-    from .conftest import _store
+    from tests.support.stores import cloned_store
 
-    store = _store(templates, "empty")
+    store = cloned_store(templates, "empty")
     db = next(store)
     for name in ("dental-group.oos.json", "dental-claims.oos.md"):
         assert otp(db, "chart", "import", str(FIXTURES / name)).returncode == 0
@@ -34,11 +32,8 @@ def dental(templates) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="module")
-def server(dental, api) -> Iterator[Server]:
-    srv = Server(dental, api)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+def server_db(dental):
+    return dental
 
 
 def test_rules_about_a_topic_tolerate_plurals_and_typos(server):

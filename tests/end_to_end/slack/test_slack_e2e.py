@@ -9,25 +9,15 @@ import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
 from otp_bot.store.models import InboundEvent, MetricValue
-
-from .blockkit import assert_valid
-from .serve import BOGDAN, OTP, PULSE, SECRET, STRANGER, TOKEN, Server, head, raw_request
-from .signing import block_actions_body, event_body, signed_headers, slash_command_body
-
-
-@pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+from tests.support.blockkit import assert_valid
+from tests.support.serve import BOGDAN, OTP, PULSE, SECRET, STRANGER, TOKEN, head, raw_request
+from tests.support.slack.signing import block_actions_body, event_body, signed_headers, slash_command_body
 
 
 @pytest.fixture(autouse=True)

@@ -10,24 +10,14 @@ import os
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
 from otp_bot.store.models import AuditEntry, InboundEvent, MetricValue
-
-from .serve import OTP, PULSE, SECRET, TOKEN, Server, free_port, head, raw_request
-from .signing import post, signed_headers, slash_command_body
-
-
-@pytest.fixture(scope="module")
-def server(module_db, api) -> Iterator[Server]:
-    srv = Server(module_db, api)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+from tests.support.serve import OTP, PULSE, SECRET, TOKEN, Server, free_port, head, raw_request
+from tests.support.slack.signing import post, signed_headers, slash_command_body
 
 
 @pytest.fixture(autouse=True)

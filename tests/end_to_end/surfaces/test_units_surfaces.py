@@ -12,17 +12,16 @@ import pytest
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import create_token
-
-from .conftest import _store
-from .serve import Server
-from .test_agent_cli import otp as otp_process
-from .test_mcp import Agent, session_with
-from .test_units import MARIA, dental, load
+from tests.support.cli import otp_process
+from tests.support.dental import MARIA, dental, load
+from tests.support.mcp import Agent, session_with
+from tests.support.serve import Server
+from tests.support.stores import cloned_store
 
 
 @pytest.fixture(scope="module")
 def dental_db(templates) -> Iterator[Database]:
-    for db in _store(templates, "empty"):
+    for db in cloned_store(templates, "empty"):
         load(db, dental())
         yield db
 
@@ -34,11 +33,13 @@ def molar(dental_db) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(dental_db, api) -> Iterator[Server]:
-    srv = Server(dental_db, api, env={"OTP_POLL_SECONDS": "0.2", "OTP_SWEEP_SECONDS": "3600"})
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+def server_db(dental_db):
+    return dental_db
+
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return {"OTP_POLL_SECONDS": "0.2", "OTP_SWEEP_SECONDS": "3600"}
 
 
 def kpi(server: Server, typed: str) -> str:

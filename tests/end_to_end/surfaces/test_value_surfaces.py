@@ -18,11 +18,16 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import create_token
 from otp_bot.store.models import MetricValue
+from tests.support.agents import FAST
+from tests.support.cli import otp_process
+from tests.support.mcp import Agent, session_with
+from tests.support.serve import PULSE
 
-from .agent_support import as_agent, server, tokens  # noqa: F401 - fixtures
-from .serve import PULSE
-from .test_agent_cli import otp as otp_process
-from .test_mcp import Agent, session_with
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return FAST
+
 
 JANINE = "U03JNN2W5TA"  # holds accounting: ar-over-60 (currency), payables-on-time (percent)
 HOLDER_OF = {"early-flags": ("pulse", PULSE), "ar-over-60": ("janine", JANINE), "payables-on-time": ("janine", JANINE)}

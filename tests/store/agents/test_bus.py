@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
-from otp_bot.commands import run
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
@@ -19,39 +18,7 @@ from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.models import AuditEntry, Message, OutboxItem, Seat
-
-from .blockkit import assert_valid
-
-OPERATOR = Actor.cli_operator()
-
-
-def send(db, who: str | Actor, **fields) -> bus.Sent:
-    fields.setdefault("performative", "INFORM")
-    if not fields.get("in_reply_to"):
-        fields.setdefault("subject", "Acme")
-    fields.setdefault("body", "Usage is down 40% this month.")
-    with db.session() as s:
-        actor = who if isinstance(who, Actor) else actor_for_holder(s, who)
-        sent = bus.send_message(s, actor, **fields)
-        sent.message.from_seat, sent.message.to_seat  # noqa: B018 - loaded while the session is open
-        return sent
-
-
-def refused(db, who: str | Actor, error: type[Exception], **fields) -> str:
-    with pytest.raises(error) as info:
-        send(db, who, **fields)
-    return info.value.message
-
-
-def page(db, who: str | Actor, seat: str, **kw) -> bus.InboxPage:
-    with db.session(readonly=True) as s:
-        actor = who if isinstance(who, Actor) else actor_for_holder(s, who)
-        return bus.inbox(s, actor, seat, **kw)
-
-
-def ids(p: bus.InboxPage) -> list[int]:
-    return [m.id for m in p.messages]
-
+from tests.support.bus import OPERATOR, ids, page, refused, send, with_coordination
 
 # ------------------------------------------------------------------------- sending and answering
 
@@ -271,13 +238,6 @@ def test_get_message_reads_only_what_may_be_read(example_db):
 # ------------------------------------------------------------------------- the chart, the mirror, the database
 
 
-def with_coordination(db, channel: str | None) -> None:
-    with db.session() as s:
-        spec = export_chart(s)
-        spec.org.coordination_channel = channel
-        apply_chart(s, spec, actor="test", source="test")
-
-
 def test_messages_are_mirrored_to_the_coordination_channel_when_the_chart_names_one(example_db):
     send(example_db, "pulse", to_seat="sales")
     with_coordination(example_db, "C0COORD")
@@ -331,65 +291,11 @@ def test_the_database_refuses_what_the_rules_refuse(example_db, values):
         s.execute(insert(Message).values(**row))
 
 
-# ------------------------------------------------------------------------- /otp inbox
-
-
-def ask(db, text, holder=None):
-    with db.session() as s:
-        reply = run(s, actor_for_holder(s, holder) if holder else Actor.anonymous("U0READER"), text)
-    assert_valid(reply.to_slack())
-    return reply
-
-
-def test_otp_inbox_shows_a_seats_messages_and_marks_them_read_for_its_holder(example_db):
-    m = send(
-        example_db,
-        "pulse",
-        to_seat="sales",
-        performative="REQUEST",
-        subject="<!channel> acme?",
-        body="Hold *expansion* <https://evil|bank>",
-        deadline="1d",
-    ).message
-    seen_by_david = ask(example_db, "inbox sales", "david")
-    assert seen_by_david.ok and f"#{m.id} REQUEST" in seen_by_david.text and "unread" in seen_by_david.text
-    assert "&lt;!channel&gt;" in seen_by_david.text and "<!channel>" not in seen_by_david.text
-    assert "&lt;https://evil|bank&gt;" in seen_by_david.text and "due " in seen_by_david.text
-    assert "marked read" not in seen_by_david.text  # David reads; only the holder's reading counts
-    first = ask(example_db, "inbox sales", "dirk")
-    assert "1 unread" in first.text and "1 marked read" in first.text
-    again = ask(example_db, "inbox sales", "dirk")
-    assert "0 unread" in again.text and "_read_" in again.text  # a read REQUEST stays open until answered
-    send(example_db, "dirk", performative="RESPONSE", in_reply_to=m.id, body="Held.")
-    assert "Nothing open" in ask(example_db, "inbox sales", "dirk").text
-    assert f"#{m.id} REQUEST" in ask(example_db, "messages sales --all", "dirk").text
-
-
-def test_otp_inbox_refuses_clearly(example_db):
-    for text, holder, says in (
-        ("inbox", "dirk", "name one seat"),
-        ("inbox sales", "pulse", "you cannot read it"),
-        ("inbox sales", None, "you cannot read it"),
-        ("inbox salez", "dirk", "no seat"),
-        ("inbox sales --new", "dirk", "unknown option"),
-    ):
-        reply = ask(example_db, text, holder)
-        assert not reply.ok and says in reply.text, text
-
-
-def test_a_long_inbox_stays_within_slacks_limits(example_db):
-    for i in range(40):
-        send(example_db, "pulse", to_seat="sales", subject=f"note {i}", body="word " * 2000)
-    reply = ask(example_db, "inbox sales", "dirk")
-    assert reply.ok and "note 39" in reply.text and "cursor" in str(reply.blocks[-1])
-
-
 def test_the_worker_mirrors_a_conversation_as_one_slack_thread(example_db):
     from otp_bot.bot.runtime.worker import OutboxWorker
     from otp_bot.bot.slack.client import make_client
     from otp_bot.bot.slack.settings import WorkerSettings
-
-    from .slack_api import SlackAPI
+    from tests.support.slack.api import SlackAPI
 
     with_coordination(example_db, "C0COORD")
     ask = send(

@@ -16,8 +16,7 @@ from otp_bot.store.domain.errors import Conflict, NotFound
 from otp_bot.store.domain.lifecycle import seats as lifecycle
 from otp_bot.store.domain.lifecycle.seats import HearingInput
 from otp_bot.store.models import Seat, SeatOwns
-
-from .charts import chart, load, seat
+from tests.support.charts import chart, load, seat
 
 OPERATOR = Actor.cli_operator()
 

@@ -9,8 +9,7 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, load_chart, parse_yaml, validate_chart
 from otp_bot.store.domain.chart.sync import apply_chart, export_chart
 from otp_bot.store.models import AuditEntry, Holder, Seat, SeatHolding
-
-from .charts import chart, seat, write
+from tests.support.charts import chart, seat, write
 
 
 def load(data, name="chart.yaml"):

@@ -9,8 +9,7 @@ from otp_bot.store.domain.chart.directory import directory
 from otp_bot.store.domain.chart.reading import reporting_line
 from otp_bot.store.domain.lifecycle.seats import assign
 from otp_bot.store.models import Seat
-
-from .charts import chart, load
+from tests.support.charts import chart, load
 
 
 def test_a_slack_user_is_known_until_the_chart_moves_them(db):

@@ -9,8 +9,7 @@ from otp_bot.store.domain.chart import search
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.search import CANDIDATE_FLOOR, FUZZY_LIMIT, SHORTLIST, index_for, normalize, who_owns
 from otp_bot.store.domain.chart.sync import apply_chart
-
-from .charts import chart, seat, with_retired_accounting
+from tests.support.charts import chart, seat, with_retired_accounting
 
 
 @pytest.fixture
@@ -133,7 +132,7 @@ ACTS = ["reconciliation", "escalations", "audits", "planning", "reporting"]
 
 @pytest.fixture(scope="module")
 def big_index(templates):
-    from .conftest import _store
+    from tests.support.stores import cloned_store
 
     data = chart()
     for n, (region, area) in enumerate((r, a) for r in REGIONS for a in AREAS):
@@ -147,7 +146,7 @@ def big_index(templates):
                 "owns": [f"{region} {area} {act}" for act in ACTS],
             }
         )
-    for db in _store(templates, "empty"):
+    for db in cloned_store(templates, "empty"):
         with db.session() as s:
             apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
         with db.session() as s:

@@ -29,14 +29,14 @@ from otp_bot.store.domain.chart import search
 from otp_bot.store.domain.chart.chartfile import validate_chart
 from otp_bot.store.domain.chart.search import SearchIndex
 from otp_bot.store.domain.chart.sync import apply_chart
+from tests.support.paths import DATA, EXAMPLES
 
-HERE = Path(__file__).resolve().parent
 CHARTS = {
-    "example": HERE.parent / "examples" / "acme-agency.yaml",
-    "dental": HERE / "who_owns" / "dental-group.yaml",
-    "law": HERE / "who_owns" / "law-firm.yaml",
+    "example": EXAMPLES / "acme-agency.yaml",
+    "dental": DATA / "who_owns" / "dental-group.yaml",
+    "law": DATA / "who_owns" / "law-firm.yaml",
 }
-QUERIES: dict[str, dict[str, str]] = yaml.safe_load((HERE / "who_owns" / "queries.yaml").read_text())
+QUERIES: dict[str, dict[str, str]] = yaml.safe_load((DATA / "who_owns" / "queries.yaml").read_text())
 
 
 @dataclass

@@ -29,9 +29,8 @@ from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, briefing_j
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import Value, record_values
 from otp_bot.store.models import ScheduleRun
-
-from .blockkit import assert_valid
-from .slack_api import SlackAPI
+from tests.support.blockkit import assert_valid
+from tests.support.slack.api import SlackAPI
 
 OPERATOR = Actor.cli_operator("test")
 TOKEN = "xoxb-test-token"

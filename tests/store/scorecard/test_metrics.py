@@ -15,8 +15,7 @@ from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import metric_rows, record_value
 from otp_bot.store.models import MetricValue
-
-from .charts import chart, seat, with_retired_accounting
+from tests.support.charts import chart, seat, with_retired_accounting
 
 OPERATOR = Actor.cli_operator()
 TODAY = periods.today("America/New_York")

@@ -263,8 +263,7 @@ def test_the_org_decimal_mark_is_imported_used_and_exported(db):
     from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
     from otp_bot.store.domain.chart.sync import apply_chart, export_chart
     from otp_bot.store.domain.scorecard.metrics import record_value
-
-    from .charts import chart
+    from tests.support.charts import chart
 
     def push(value: str) -> float:
         with db.session() as s:
@@ -290,8 +289,7 @@ def test_the_org_decimal_mark_is_imported_used_and_exported(db):
 def test_goals_are_read_by_the_same_rules():
     from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
     from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
-
-    from .charts import chart, seat
+    from tests.support.charts import chart, seat
 
     assert parse_goal(">= 1,5") == Goal(">=", 1.5)  # was 15
     assert parse_goal("1,5..2,5") == Goal("in", 1.5, 2.5)

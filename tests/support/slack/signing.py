@@ -3,7 +3,7 @@
 Bodies come back as the *raw string* Slack would send, because the signature covers the
 raw body: sign and send the very same string, never a re-encoded copy.
 
-Ids default to the workspace `tests.slack_api` pretends to be (team T0TEAM, app A0OTP).
+Ids default to the workspace `tests.support.slack.api` pretends to be (team T0TEAM, app A0OTP).
 The default `response_url` points at a closed local port, so an app that answers through it
 fails fast instead of reaching the internet; pass `api.response_url()` to record the answer.
 """
@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from .slack_api import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from tests.support.slack.web_methods import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 VERIFICATION_TOKEN = "verification-token"  # the deprecated token Slack still puts in payloads
 NO_RESPONSE_URL = "http://127.0.0.1:9/response/not-given"  # port 9 (discard): refused at once

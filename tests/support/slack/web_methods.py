@@ -1,7 +1,7 @@
 """What the local Slack stand-in answers for each Web API method, as Slack would.
 
-A mixin of `tests.slack_api.SlackAPI`: the server side (HTTP, recording, failure
-injection, validation helpers) lives there; the methods' answers live here.
+A mixin of `tests.support.slack.api.SlackAPI`: the server side (recording, validation
+helpers) lives there, HTTP in `wire`, failure injection in `faults`; the methods' answers live here.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class UploadedFile:
     completed: bool = False
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Raised by a method handler to answer `ok: false` the way Slack would."""
 
     def __init__(self, error: str, *, status: int = 200, **extra: Any) -> None:
@@ -57,7 +57,7 @@ class WebMethods:
     def chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
         if not channel:
-            raise _Refused("channel_not_found")
+            raise Refused("channel_not_found")
         self._check_message(args)
         if channel[0] in "UW":  # posting to a user id lands in the DM with them, and Slack says so
             channel = "D" + channel[1:]
@@ -81,18 +81,18 @@ class WebMethods:
 
     def chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel"):
-            raise _Refused("channel_not_found")
+            raise Refused("channel_not_found")
         if not args.get("user"):
-            raise _Refused("user_not_in_channel")
+            raise Refused("user_not_in_channel")
         self._check_message(args)
         return {"ok": True, "message_ts": self._next_ts()}
 
     def chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = args.get("channel"), args.get("ts")
         if not channel:
-            raise _Refused("channel_not_found")
+            raise Refused("channel_not_found")
         if not ts:
-            raise _Refused("message_not_found")
+            raise Refused("message_not_found")
         self._check_message(args)
         message = self._find_message(channel, ts)
         for key in ("text", "blocks", "attachments", "metadata"):
@@ -110,9 +110,9 @@ class WebMethods:
     def chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = args.get("channel"), args.get("message_ts")
         if not channel:
-            raise _Refused("channel_not_found")
+            raise Refused("channel_not_found")
         if not ts:
-            raise _Refused("message_not_found")
+            raise Refused("message_not_found")
         return {
             "ok": True,
             "channel": channel,
@@ -122,7 +122,7 @@ class WebMethods:
     def conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
         if not channel:
-            raise _Refused("channel_not_found")
+            raise Refused("channel_not_found")
         with_metadata = _flag(args.get("include_all_metadata"))
         inclusive = _flag(args.get("inclusive"))
         oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
@@ -151,7 +151,7 @@ class WebMethods:
     def conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
         if len(users) != 1 or users[0][:1] not in ("U", "W"):
-            raise _Refused("user_not_found")
+            raise Refused("user_not_found")
         # The same DM channel id a chat.postMessage to the user id lands in.
         return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
 
@@ -177,10 +177,10 @@ class WebMethods:
     def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = args.get("trigger_id") or args.get("interactivity_pointer")
         if not trigger:
-            raise _Refused("invalid_arguments", response_metadata={"messages": ["[ERROR] missing trigger_id"]})
+            raise Refused("invalid_arguments", response_metadata={"messages": ["[ERROR] missing trigger_id"]})
         view = self._check_view(args.get("view"), kinds=("modal",))
         if trigger in self._used_triggers:
-            raise _Refused("exchanged_trigger_id")
+            raise Refused("exchanged_trigger_id")
         self._used_triggers.add(trigger)
         return {"ok": True, "view": self._view_record(view)}
 
@@ -189,12 +189,12 @@ class WebMethods:
     def views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id, external_id = args.get("view_id"), args.get("external_id")
         if not view_id and not external_id:
-            raise _Refused("invalid_arguments", response_metadata={"messages": ["[ERROR] view_id or external_id"]})
+            raise Refused("invalid_arguments", response_metadata={"messages": ["[ERROR] view_id or external_id"]})
         view = self._check_view(args.get("view"), kinds=("modal", "home"))
         if not view_id:
             view_id = next((v["id"] for v in self.views.values() if v.get("external_id") == external_id), None)
             if view_id is None:
-                raise _Refused("not_found")
+                raise Refused("not_found")
         # An id the stand-in never issued is accepted: tests often hand the app a view
         # (in a view_submission payload) that was never opened through it.
         return {"ok": True, "view": self._view_record(view, view_id)}
@@ -202,7 +202,7 @@ class WebMethods:
     def views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = args.get("user_id")
         if not user_id:
-            raise _Refused("invalid_arguments", response_metadata={"messages": ["[ERROR] missing user_id"]})
+            raise Refused("invalid_arguments", response_metadata={"messages": ["[ERROR] missing user_id"]})
         view = self._check_view(args.get("view"), kinds=("home",))
         existing = self.home.get(user_id)
         record = self._view_record(view, existing["id"] if existing else None)
@@ -212,7 +212,7 @@ class WebMethods:
     def users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = args.get("user") or ""
         if user_id not in self.users:
-            raise _Refused("user_not_found")
+            raise Refused("user_not_found")
         return {"ok": True, "user": self._user(user_id)}
 
     def users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -220,18 +220,18 @@ class WebMethods:
         for user_id, conf in self.users.items():
             if str(conf.get("email", "")).lower() == email_:
                 return {"ok": True, "user": self._user(user_id)}
-        raise _Refused("users_not_found")
+        raise Refused("users_not_found")
 
     def usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = args.get("usergroup") or ""
         if group not in self.usergroups:
-            raise _Refused("no_such_subteam")
+            raise Refused("no_such_subteam")
         return {"ok": True, "users": list(self.usergroups[group])}
 
     def files_get_upload_url_external(self, args: dict[str, Any]) -> dict[str, Any]:
         filename, length = args.get("filename"), args.get("length")
         if not filename or length in (None, ""):
-            raise _Refused("invalid_arguments")
+            raise Refused("invalid_arguments")
         file_id = self._next_id("F")
         self.files[file_id] = UploadedFile(file_id, filename, int(length))
         return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
@@ -239,13 +239,13 @@ class WebMethods:
     def files_complete_upload_external(self, args: dict[str, Any]) -> dict[str, Any]:
         wanted = args.get("files")
         if not isinstance(wanted, list) or not wanted:
-            raise _Refused("invalid_arguments")
+            raise Refused("invalid_arguments")
         channels = [c for c in [args.get("channel_id"), *str(args.get("channels") or "").split(",")] if c]
         out = []
         for item in wanted:
             f = self.files.get(item.get("id", ""))
             if f is None or f.content is None:
-                raise _Refused("file_not_found")
+                raise Refused("file_not_found")
             f.title, f.completed = item.get("title") or f.filename, True
             f.channels, f.initial_comment, f.thread_ts = channels, args.get("initial_comment"), args.get("thread_ts")
             out.append(

@@ -11,20 +11,10 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import pytest
 import yaml
 
-from .serve import BOGDAN, OTP, Server
-from .test_gate_slack import FAST, all_actions, click, draft_row, ephemeral, posted, submit, updates, wait_until
-from .test_gate_slack import clean_api as clean_api
-
-
-@pytest.fixture(scope="module")
-def server(module_db, api):
-    srv = Server(module_db, api, env=FAST)
-    yield srv
-    output = srv.stop()
-    assert "Traceback" not in output, output
+from tests.support.approvals import all_actions, click, draft_row, ephemeral, posted, submit, updates, wait_until
+from tests.support.serve import BOGDAN, OTP
 
 
 def example() -> dict:
