@@ -183,7 +183,7 @@ def test_big_org_stays_within_slack_limits(db):
         st.text(max_size=80),
         st.builds(
             lambda c, rest: f"{c} {rest}",
-            st.sampled_from(sorted(COMMANDS) + ["kpi retention-saves", "scorecard retention"]),
+            st.sampled_from([*sorted(COMMANDS), "kpi retention-saves", "scorecard retention"]),
             st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
         ),
     )

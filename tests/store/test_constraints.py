@@ -57,13 +57,20 @@ def test_owns_is_unique_across_seats(org):
     refused(
         org,
         text(
-            "INSERT INTO seat_owns (seat_id, topic, normalized, position) VALUES ('sales', 'Retention outreach', 'retention outreach', 9)"
+            "INSERT INTO seat_owns (seat_id, topic, normalized, position) "
+            "VALUES ('sales', 'Retention outreach', 'retention outreach', 9)"
         ),
     )
 
 
 def test_retired_seat_takes_no_values(org):
-    row = dict(period_start=dt.date(2026, 11, 16), value=1, is_correction=False, source="api", entered_by="x")
+    row = {
+        "period_start": dt.date(2026, 11, 16),
+        "value": 1,
+        "is_correction": False,
+        "source": "api",
+        "entered_by": "x",
+    }
     refused(org, insert(MetricValue).values(metric_id="ar-60", **row))
     # One retired seat's value among others refuses the whole statement, as a batch is sent.
     refused(
@@ -87,15 +94,15 @@ def test_unknown_kinds_units_and_goal_ops_are_refused(org):
 
 
 def test_value_idempotency_key_is_unique_per_metric_and_period(org):
-    row = dict(
-        metric_id="won",
-        period_start=dt.date(2026, 11, 16),
-        value=1,
-        is_correction=False,
-        source="api",
-        entered_by="x",
-        idem_key="k",
-    )
+    row = {
+        "metric_id": "won",
+        "period_start": dt.date(2026, 11, 16),
+        "value": 1,
+        "is_correction": False,
+        "source": "api",
+        "entered_by": "x",
+        "idem_key": "k",
+    }
     with org.session() as s:
         s.execute(insert(MetricValue).values(**row))
     refused(org, insert(MetricValue).values(**row))

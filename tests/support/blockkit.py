@@ -46,9 +46,9 @@ def problems(payload: dict[str, Any], *, view: bool = False) -> list[str]:
                     out.append(f"{where}: text {len(b['text']['text'])} > 3000")
                 if "text" not in b and "fields" not in b:
                     out.append(f"{where}: neither text nor fields")
-                for f in b.get("fields", []):
-                    if len(f["text"]) > LIMITS["field_text"]:
-                        out.append(f"{where}: field over 2000")
+                out.extend(
+                    f"{where}: field over 2000" for f in b.get("fields", []) if len(f["text"]) > LIMITS["field_text"]
+                )
                 if len(b.get("fields", [])) > LIMITS["fields"]:
                     out.append(f"{where}: more than 10 fields")
             case "header":

@@ -67,7 +67,7 @@ def check_invariants(db) -> None:
             select(SeatHolding.seat_id, SeatHolding.holder_id).where(SeatHolding.ended_at.is_(None))
         ).all()
         assert len({sid for sid, _ in open_holdings}) == len(open_holdings), "two open holdings on one seat"
-        assert {sid: hid for sid, hid in open_holdings} == {x.id: x.holder_id for x in seats.values() if x.holder_id}
+        assert dict(open_holdings) == {x.id: x.holder_id for x in seats.values() if x.holder_id}
         for x in seats.values():
             assert (x.status == "active") == (x.holder_id is not None) or x.status == "planned"
             if x.status == "retired":

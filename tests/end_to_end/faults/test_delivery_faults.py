@@ -49,23 +49,21 @@ def drain(worker: OutboxWorker, rounds: int = 10_000) -> None:
 
 
 def submit(db: Database, n: int, destination: str = CUSTOMER) -> list[int]:
-    ids = []
     with db.session() as s:
         pulse = actor_for_holder(s, "pulse")
-        for i in range(n):
-            ids.append(
-                drafts.submit_draft(
-                    s,
-                    pulse,
-                    seat_id="retention",
-                    kind="retention-outreach",
-                    subject="client:acme",
-                    title=f"Check in {i}",
-                    body=f"Hi Jo ({i})",
-                    destination=destination,
-                ).draft.id
-            )
-    return ids
+        return [
+            drafts.submit_draft(
+                s,
+                pulse,
+                seat_id="retention",
+                kind="retention-outreach",
+                subject="client:acme",
+                title=f"Check in {i}",
+                body=f"Hi Jo ({i})",
+                destination=destination,
+            ).draft.id
+            for i in range(n)
+        ]
 
 
 def approve(db: Database, draft_id: int) -> None:

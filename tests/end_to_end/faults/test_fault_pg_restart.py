@@ -8,6 +8,7 @@ is told to try again; nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -78,10 +79,8 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
 
     def remove(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

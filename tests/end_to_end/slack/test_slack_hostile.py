@@ -23,7 +23,7 @@ from tests.support.slack.signing import post, signed_headers, slash_command_body
 @pytest.fixture(autouse=True)
 def clean_api(api):
     api.reset()
-    yield
+    return
 
 
 def count(db: Database, model) -> int:

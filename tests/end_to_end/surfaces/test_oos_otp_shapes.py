@@ -116,7 +116,8 @@ def test_a_claims_only_file_merges_its_claims_and_touches_no_seat(db):
     result = otp(db, "chart", "import", str(CLAIMS))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "~ rule C001: rule, why, failure mode, confidence score, evidence, evidence reference, scope, seats, extra changed",
+        "~ rule C001: rule, why, failure mode, confidence score, evidence, evidence reference, scope, seats, "
+        "extra changed",
         "~ rule C002: section, rule, why, failure mode, confidence, evidence, scope, seats, extra changed",
         "+ rule C005 added",
         "+ rule C006 added",
@@ -124,8 +125,10 @@ def test_a_claims_only_file_merges_its_claims_and_touches_no_seat(db):
     ]
     assert notes(result)[1:] == [
         "line 44: claim C002: `Owner` is not a claim field; kept with the rule",
-        "line 53: claim C005: a line that is no `- **Field:** text` line; not kept: 'a stray line the parser does not know'",
-        "rules this file does not mention are kept: C003, C004 (a whole chart file or OOS file with entities replaces them)",
+        "line 53: claim C005: a line that is no `- **Field:** text` line; not kept: "
+        "'a stray line the parser does not know'",
+        "rules this file does not mention are kept: C003, C004 "
+        "(a whole chart file or OOS file with entities replaces them)",
     ]
     after = chart_of(db)
     assert after.model_dump(exclude={"rules"}) == before.model_dump(exclude={"rules"})

@@ -118,7 +118,7 @@ def test_the_seat_shows_values_in_their_units(server, molar):
     assert billing["revenue"]["latest"]["shown"] == "€1.2M" and billing["revenue"]["goal"] == ">= €1.2M"
     agent.close()
 
-    status, payload = server.command("seat billing", user=MARIA)
+    _status, payload = server.command("seat billing", user=MARIA)
     lines = html.unescape(payload["text"]).splitlines()
     assert (
         ":red_circle: Days sales outstanding: 32 days (goal <= 45 days), latest on track, but no value in 2 of "
@@ -127,13 +127,13 @@ def test_the_seat_shows_values_in_their_units(server, molar):
     assert (
         ":red_circle: Collected revenue: €1.2M (goal >= €1.2M), latest on track, but no value in 2 of the last 3 months"
     ) in lines, lines
-    status, payload = server.command("scorecard billing", user=MARIA)
+    _status, payload = server.command("scorecard billing", user=MARIA)
     rows = [" ".join(line.split()) for line in html.unescape(payload["text"]).splitlines()]
     assert "🔴 Days sales outstanding <= 45 days · · · ✓ 32 days 32 days (monthly)" in rows, rows
     assert "🔴 Collected revenue >= €1.2M · · · ✓ €1.2M €1.2M (monthly)" in rows, rows
     assert "🔴 Patient NPS >= NPS 40 · · · · · · · · · · · · ✓ NPS 45 NPS 45" in rows, rows
     assert "🔴 Calls answered >= 200 calls · · · · · · · · · · · · ✓ 212 calls 212 calls" in rows, rows
-    status, payload = server.command("seat front-desk", user=MARIA)
+    _status, payload = server.command("seat front-desk", user=MARIA)
     text = html.unescape(payload["text"])
     assert "NPS 45 (goal >= NPS 40)" in text and "1.5 h (goal <= 1.5 h)" in text and "212 calls" in text, text
     assert "1.8 (goal >= 1.5)" in text, text

@@ -85,7 +85,7 @@ def test_slack_slash_command(module_db, server):
     # A space-grouped number and a % after a space are one value, not a value and a note.
     before = rows(module_db, "early-flags")
     _, payload = server.command("kpi early-flags 12 500 a busy week", user=PULSE)
-    assert rows(module_db, "early-flags") == before + [12500.0] and "Recorded 12,500" in payload["text"]
+    assert rows(module_db, "early-flags") == [*before, 12500.0] and "Recorded 12,500" in payload["text"]
     _, payload = server.command("kpi payables-on-time 85 %", user=JANINE)
     assert rows(module_db, "payables-on-time")[-1] == 85.0 and "Recorded 85%" in payload["text"]
 
@@ -148,10 +148,13 @@ def test_http_api(module_db, server, tokens, janine):
     assert [r["outcome"] for r in body["results"]] == ["error", "recorded", "error", "recorded"]
     assert "did you mean 85 %?" in body["results"][0]["error"]["detail"]
     assert "too large" in body["results"][2]["error"]["detail"]
-    assert rows(module_db, "payables-on-time") == before + [97.0, 0.85]
+    assert rows(module_db, "payables-on-time") == [*before, 97.0, 0.85]
 
     # A JSON number is read as sent, not through a float: more digits than kept are refused.
-    raw = '{"values": [{"metric": "early-flags", "value": 1.00000000000000000001}, {"metric": "early-flags", "value": 2.5}]}'
+    raw = (
+        '{"values": [{"metric": "early-flags", "value": 1.00000000000000000001}, '
+        '{"metric": "early-flags", "value": 2.5}]}'
+    )
     r = httpx.post(
         f"{server.url}/api/v1/metrics/values",
         content=raw,
@@ -196,7 +199,7 @@ def test_mcp_tool(module_db, tokens, janine):
     body = session_with(module_db, janine, numbers)
     assert [r["outcome"] for r in body["results"]] == ["error", "recorded", "error"], json.dumps(body)
     assert "did you mean 85 %?" in body["results"][0]["error"] and "too large" in body["results"][2]["error"]
-    assert rows(module_db, "payables-on-time") == before_numbers + [96.0]
+    assert rows(module_db, "payables-on-time") == [*before_numbers, 96.0]
 
 
 def check_every_case_after(db: Database, before: dict[str, list[float]], replies) -> None:

@@ -101,7 +101,9 @@ def test_who_may_send(example_db):
     assert "there is no seat `salez`" in refused(example_db, "pulse", NotFound, to_seat="salez")
     assert "to itself" in refused(example_db, "pulse", Invalid, to_seat="retention")
     assert "name the seat the message is for" in refused(example_db, "pulse", Invalid, to_seat=None)
-    assert "give from_seat" in str(pytest.raises(Invalid, send, example_db, OPERATOR, to_seat="sales").value.hint)
+    with pytest.raises(Invalid) as operator_without_seat:
+        send(example_db, OPERATOR, to_seat="sales")
+    assert "give from_seat" in str(operator_without_seat.value.hint)
     assert send(example_db, OPERATOR, from_seat="coo", to_seat="sales").message.sent_by == "operator:operator"
     # A vacant seat's messages wait for its next holder; a retired seat takes none.
     assert send(example_db, "pulse", to_seat="onboarding").message.to_seat_id == "onboarding"

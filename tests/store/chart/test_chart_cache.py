@@ -115,7 +115,7 @@ def test_a_seat_added_while_answering_asks_to_ask_again(db):
         assert seat_card(s, "coo").title == "COO"
         with db.session() as other:
             lifecycle.hire(other, OPERATOR, "growth", "Growth", reports_to="coo")
-        with pytest.raises(NotFound if db.is_sqlite else Conflict, match="no seat|changed while"):
+        with pytest.raises(NotFound if db.is_sqlite else Conflict, match=r"no seat|changed while"):
             seat_card(s, "growth")
     with db.session(readonly=True) as s:
         assert seat_card(s, "growth").title == "Growth"

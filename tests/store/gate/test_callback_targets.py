@@ -182,7 +182,7 @@ def test_every_resolved_address_must_be_allowed():
         "93.184.216.34",
         "2606:2800:220:1::1",
     ]
-    with pytest.raises(TargetRefused, match="hooks.example resolves to 10.0.0.5, a private address"):
+    with pytest.raises(TargetRefused, match=r"hooks.example resolves to 10.0.0.5, a private address"):
         resolve(target, resolver=fake_dns("93.184.216.34", "10.0.0.5"))  # one bad answer refuses the name
     with pytest.raises(TargetRefused, match="link-local"):
         resolve(target, resolver=fake_dns("169.254.169.254"))
@@ -191,7 +191,7 @@ def test_every_resolved_address_must_be_allowed():
 
 
 def test_localhost_resolved_for_real_is_refused():
-    with pytest.raises(TargetRefused, match="localhost resolves to .*loopback"):
+    with pytest.raises(TargetRefused, match=r"localhost resolves to .*loopback"):
         resolve(check_url("http://localhost:9/", Allowlist.parse("localhost")))
 
 

@@ -89,7 +89,7 @@ def org(db) -> Iterator[Database]:
     for metric, value in ON_TRACK.items():
         for weeks_ago in (0, 1):
             push(db, metric, value, weeks_ago)
-    yield db
+    return db
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ keys, and the chart file's schedules checked and round-tripped."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,7 +69,7 @@ def test_a_morning_post_stays_at_eight_local_across_both_dst_changes(zone, forwa
         ]
         offsets = {r.utcoffset() for r in runs}
         assert len(offsets) == 2  # the same local hour is a different UTC hour after the change
-        gaps = [b.astimezone(UTC) - a.astimezone(UTC) for a, b in zip(runs, runs[1:], strict=False)]
+        gaps = [b.astimezone(UTC) - a.astimezone(UTC) for a, b in itertools.pairwise(runs)]
         assert dt.timedelta(hours=23) in gaps or dt.timedelta(hours=25) in gaps
 
 

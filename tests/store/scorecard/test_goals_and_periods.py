@@ -1,5 +1,6 @@
 """Goal and value math for every operator, unit and cadence."""
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -53,7 +54,7 @@ def test_values_as_people_write_them(text, unit, value):
 
 @pytest.mark.parametrize("text", ["", "abc", "1.2.3", "nan", "inf", "1e999", "--1", "yes"])
 def test_bad_values_are_rejected_clearly(text):
-    with pytest.raises(Invalid, match="is not|is empty|too large|two signs"):
+    with pytest.raises(Invalid, match=r"is not|is empty|too large|two signs"):
         parse_value(text, "number")
 
 
@@ -96,10 +97,8 @@ def test_goal_text_round_trips(value, op):
 
 @given(st.text(max_size=30))
 def test_goal_parser_never_crashes(text):
-    try:
+    with contextlib.suppress(Invalid):
         parse_goal(text)
-    except Invalid:
-        pass
 
 
 # ------------------------------------------------------------------ periods

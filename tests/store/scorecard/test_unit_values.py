@@ -74,12 +74,12 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("metric, typed, stored", READ)
+@pytest.mark.parametrize(("metric", "typed", "stored"), READ)
 def test_values_are_read_exactly_in_each_unit(metric, typed, stored):
     assert parse_value(typed, MEASURES[metric], decimal_mark=None) == Decimal(repr(stored))
 
 
-@pytest.mark.parametrize("metric, typed, words", REFUSED)
+@pytest.mark.parametrize(("metric", "typed", "words"), REFUSED)
 def test_values_in_the_wrong_unit_are_refused_clearly(metric, typed, words):
     with pytest.raises(Invalid) as caught:
         parse_value(typed, MEASURES[metric])

@@ -200,7 +200,8 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
                 if left <= 0:
                     seen = "\n".join(f"  {c}" for c in self.calls) or "  (none)"
                     raise AssertionError(
-                        f"expected {count} call(s) to {method} within {timeout}s, got {len(found)}; calls so far:\n{seen}"
+                        f"expected {count} call(s) to {method} within {timeout}s, got {len(found)}; "
+                        f"calls so far:\n{seen}"
                     )
                 self._changed.wait(left)
 

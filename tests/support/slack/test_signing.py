@@ -87,7 +87,7 @@ class _BoltServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                response = app.dispatch(BoltRequest(body=body, headers={k: v for k, v in self.headers.items()}))
+                response = app.dispatch(BoltRequest(body=body, headers=dict(self.headers.items())))
                 payload = response.body.encode()
                 self.send_response(response.status)
                 for name, values in response.headers.items():

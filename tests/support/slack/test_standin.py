@@ -109,7 +109,7 @@ def test_more_than_50_blocks_is_invalid_blocks(slack_api: SlackAPI, client: WebC
 
 def test_blocks_without_fallback_text_are_refused(slack_api: SlackAPI, client: WebClient) -> None:
     # Stricter than Slack (which only warns): the project always sets `text`.
-    with pytest.warns(UserWarning), pytest.raises(SlackApiError) as e:
+    with pytest.warns(UserWarning, match="`text` argument is missing"), pytest.raises(SlackApiError) as e:
         client.chat_postMessage(channel="C1", blocks=[section("x")])
     assert e.value.response["errors"] == ["no fallback text"]
     slack_api.take_rejections()
@@ -172,7 +172,7 @@ def test_strict_fails_the_test_on_leftover_rejections() -> None:
     api = SlackAPI()
     with pytest.raises(SlackApiError):
         WebClient(token="xoxb-t", base_url=api.url).api_call("chat.postMessage", json={"channel": "C1"})
-    with pytest.raises(AssertionError, match="chat.postMessage -> 200 no_text"):
+    with pytest.raises(AssertionError, match=r"chat.postMessage -> 200 no_text"):
         api.close()
 
 

@@ -80,7 +80,7 @@ def test_close_is_prompt_even_with_a_delayed_answer_pending() -> None:
 
 
 def test_fail_next_refuses_nonsense(slack_api: SlackAPI) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fail_next needs status, error or delay"):
         slack_api.fail_next("chat.postMessage")
     with pytest.raises(TypeError):
         slack_api.fail_next("chat.postMessage", status=429, retry_after=1.5)  # type: ignore[arg-type]

@@ -145,7 +145,7 @@ def test_two_processes_two_approvers_clicking_at_once_make_one_decision(module_d
         message = posted(api, draft_id)
         clicks = [
             threading.Thread(target=click, args=(srv, who, "otp_draft_approve", draft_id, message))
-            for srv, who in zip(servers, (BOGDAN, DAVID))
+            for srv, who in zip(servers, (BOGDAN, DAVID), strict=True)
         ]
         for t in clicks:
             t.start()

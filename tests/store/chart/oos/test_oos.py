@@ -104,8 +104,8 @@ def test_approves_naming_agents_become_approvals(sample):
     # What names no agent is a kind of draft: routed for the agents below that human.
     assert chart.approvals[0].kinds == ["operating-model-changes"]
     assert (
-        "entities.humans[0].approves: drafts of kind `operating-model-changes` from chief-of-staff, inbox, kpi-tracking "
-        "go to David "
+        "entities.humans[0].approves: drafts of kind `operating-model-changes` from chief-of-staff, inbox, "
+        "kpi-tracking go to David "
         "(a draft's kind is what the agent submits it as)"
     ) in report
     assert (
