@@ -14,6 +14,7 @@ from tests.support.slack.api import SlackAPI
 
 @pytest.fixture
 def api() -> Iterator[SlackAPI]:
+    # A fresh stand-in per test (not the module's): these tests count every call.
     with SlackAPI(tokens=[TOKEN]) as api:
         yield api
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
@@ -17,16 +16,8 @@ from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft
-from tests.support.slack.api import SlackAPI
 
 BOGDAN, DAVID = "U02BGD4N8RM", "U02DSTL7K1Q"
-
-
-@pytest.fixture
-def api() -> Iterator[SlackAPI]:
-    # A fresh stand-in per test (not the module's): these tests count every call.
-    with SlackAPI(tokens=["xoxb-test-token"]) as api:
-        yield api
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ taker finds the first attempt's post however busy the channel has been since."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,8 +12,16 @@ from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
 from otp_bot.store.domain.rhythm import schedules
 from tests.support.schedules import TOKEN, due_now, past_lease, posts, runs, set_schedules
+from tests.support.slack.api import SlackAPI
 
 pytestmark = pytest.mark.fault
+
+
+@pytest.fixture
+def api() -> Iterator[SlackAPI]:
+    """A fresh stand-in per test: each test counts the posts in one channel."""
+    with SlackAPI(tokens=[TOKEN]) as api:
+        yield api
 
 
 def briefing_claim(db) -> schedules.Claim:
