@@ -112,7 +112,7 @@ class SlackWebAPIStub:
 
 
 def slash_command_body(text: str, user_id: str, response_url: str) -> str:
-    """A slash command as Slack posts it (the builder of tests/signing.py, without the test package)."""
+    """A slash command as Slack posts it (the builder of tests/support/slack/signing.py, without the test package)."""
     return urlencode(
         {
             "token": "verification-token",

@@ -25,7 +25,7 @@ from otp_bot.store.models import Metric, Seat, SeatOwns
 _WEIGHTS = {"id": 1.0, "title": 1.0, "alias": 1.0, "owns": 1.0, "metric": 0.97, "accountability": 0.88}
 CONFIDENT = 86.0
 MARGIN = 6.0
-CANDIDATE_FLOOR = 78.0  # chosen on tests/who_owns/queries.yaml: see tests/test_who_owns_quality.py
+CANDIDATE_FLOOR = 78.0  # chosen on the labelled questions of tests/store/chart/test_who_owns_quality.py
 FUZZY_LIMIT = 30  # phrases the fuzzy pass hands on; several may belong to one seat
 GRAM = 3
 SHORTLIST = 500  # phrases most alike by trigrams that the fuzzy pass scores
