@@ -26,6 +26,7 @@ from otp_bot.bot.console.standin import SlackStandIn
 from otp_bot.bot.slack.app import create_app
 from otp_bot.bot.slack.settings import SlackSettings
 from otp_bot.store.db import Database
+from otp_bot.store.domain import outbox
 from otp_bot.store.models import Holder
 
 CHANNEL = "C0CONSOLE"
@@ -135,11 +136,19 @@ class Shell:
         self.settle()
 
     def settle(self) -> None:
-        """Wait until the bot has gone quiet, so its posts print before the next prompt."""
+        """Wait until the bot has done what it queued and gone quiet, so its posts print
+        before the next prompt. Queued work is read from the outbox, not guessed from a
+        pause: on a busy machine the worker may take longer than any quiet spell to start."""
         started = time.monotonic()
         time.sleep(0.05)
-        while time.monotonic() - self.last_call < QUIET_SECONDS and time.monotonic() - started < 10:
+        while time.monotonic() - started < 10:
+            if time.monotonic() - self.last_call >= QUIET_SECONDS and not self._work_due():
+                return
             time.sleep(0.05)
+
+    def _work_due(self) -> bool:
+        with self.db.session(readonly=True) as session:
+            return outbox.due_count(session) > 0
 
     def slash(self, text: str) -> None:
         self.buttons.clear()

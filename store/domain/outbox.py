@@ -256,5 +256,11 @@ def item_for_draft(session: Session, draft_id: int) -> OutboxItem | None:
     return session.scalar(select(OutboxItem).where(OutboxItem.draft_id == draft_id, OutboxItem.kind == "deliver"))
 
 
+def due_count(session: Session, now: dt.datetime | None = None) -> int:
+    """Items the worker should be performing now (claimed or not): not those waiting to retry later."""
+    due = (OutboxItem.status == "pending", OutboxItem.next_attempt_at <= (now or utcnow()))
+    return session.scalar(select(func.count()).select_from(OutboxItem).where(*due)) or 0
+
+
 def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")) or 0
