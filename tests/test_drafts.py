@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.gate import drafts, flags

@@ -8,14 +8,11 @@ from typing import Any
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import (
-    ChartErrors,
-    ChartSpec,
-    dump_chart,
-    load_chart,
-    parse_yaml,
-    validate_chart,
-)
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart, parse_yaml
+from otp_bot.store.domain.chart.file_import import load_chart
 from otp_bot.store.domain.chart.oos import convert_oos_file, convert_oos_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import create_token
-from otp_bot.store.domain.chart.sync import export_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.models import Org, Rule
 
 from .serve import Server

@@ -21,8 +21,10 @@ from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.runtime.scheduler import RhythmScheduler, SchedulerSettings
 from otp_bot.bot.slack.client import make_client
 from otp_bot.store.db import Database
-from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.rhythm import cron, schedules
 from otp_bot.store.models import AuditEntry, ScheduleRun

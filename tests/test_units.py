@@ -13,8 +13,11 @@ import yaml
 from sqlalchemy import select, text
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 from otp_bot.store.domain.scorecard.measures import Measure, format_value

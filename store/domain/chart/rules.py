@@ -16,8 +16,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.chartfile import ChartSpec
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
 from otp_bot.store.domain.chart.search import normalize
 from otp_bot.store.models import Rule, Seat
 

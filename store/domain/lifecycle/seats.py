@@ -39,7 +39,9 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import location, normalize_topic, parse_yaml
+from otp_bot.store.domain.chart.chartfile.cross_checks import normalize_topic
+from otp_bot.store.domain.chart.chartfile.errors import location
+from otp_bot.store.domain.chart.chartfile.yaml_text import parse_yaml
 from otp_bot.store.domain.chart.reading import get_holder, get_seat, reporting_line, seat_order
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound

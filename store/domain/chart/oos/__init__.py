@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, ChartSpec, validate_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.oos import claims as claim_reader
 from otp_bot.store.domain.chart.oos.entities import Converter, slug
 from otp_bot.store.domain.chart.oos.policies import policies
 from otp_bot.store.domain.chart.oos.reading import read
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
 
 __all__ = ["OosImport", "convert_oos_file", "convert_oos_text", "slug"]
 

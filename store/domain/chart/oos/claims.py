@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 
 # The published claim keys and where each goes; anything else is kept in `extra`.
 FIELDS = {

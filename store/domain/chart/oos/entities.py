@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from otp_bot.store.domain.chart.chartfile import normalize_topic
+from otp_bot.store.domain.chart.chartfile.cross_checks import normalize_topic
 from otp_bot.store.domain.chart.oos.routes import approval_routes
 from otp_bot.store.models import AUTHORITY_LEVELS
 

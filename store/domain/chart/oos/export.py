@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.chartfile import ChartSpec, SeatSpec
-from otp_bot.store.domain.chart.sync import export_chart
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec, SeatSpec
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import SeatHolding
 
