@@ -89,7 +89,7 @@ def search_rules(session: Session, topic: str, limit: int = SHOWN) -> list[Found
     exact = [r for r in all_rules(session) if r.id.lower() == topic.strip().lower()]
     if exact:
         return [Found(exact[0], 100.0)]
-    titles = {sid: title for sid, title in session.execute(select(Seat.id, Seat.title))}
+    titles = dict(session.execute(select(Seat.id, Seat.title)).tuples().all())
     found = []
     for rule in all_rules(session):
         text = _haystack(rule, titles)

@@ -406,7 +406,7 @@ class Converter:
                 if duties:
                     seat["accountabilities"] = [d for d, _ in duties]
                     self.origin.update({f"{s}.accountabilities[{i}]": loc for i, (_, loc) in enumerate(duties)})
-                owns = []
+                owns: list[str] = []
                 for i, topic in ent.texts("owns"):
                     other = owner.get(normalize_topic(topic))
                     if ent.status == "retired" and other:
