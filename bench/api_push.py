@@ -365,7 +365,7 @@ def prepare(url: str, org: generate.Org, values: list[dict[str, Any]]) -> tuple[
     from otp_bot.store.db import Database
     from otp_bot.store.domain.actors import Actor
     from otp_bot.store.domain.agents.tokens import create_token
-    from otp_bot.store.domain.chart.chartfile import validate_chart
+    from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 
     retired = {s["id"] for s in org.chart["seats"] if s.get("status") == "retired"}
     metrics = [m for m in org.metrics if not m.get("formula") and m["seat"] not in retired]

@@ -41,8 +41,8 @@ from otp_bot.commands.views.scorecard_image import render_png  # noqa: E402
 from otp_bot.commands.views.scorecard_post import scorecard_message  # noqa: E402
 from otp_bot.store.db import Database  # noqa: E402
 from otp_bot.store.domain.actors import Actor  # noqa: E402
-from otp_bot.store.domain.chart.chartfile import validate_chart  # noqa: E402
-from otp_bot.store.domain.chart.sync import apply_chart  # noqa: E402
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart  # noqa: E402
+from otp_bot.store.domain.chart.sync.apply import apply_chart  # noqa: E402
 from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing  # noqa: E402
 from otp_bot.store.domain.scorecard.review import weekly_review  # noqa: E402
 from otp_bot.store.models import Draft, Flag, Message, Metric, MetricValue, Seat  # noqa: E402

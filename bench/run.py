@@ -51,10 +51,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from otp_bot.commands import run as run_command  # noqa: E402
 from otp_bot.store.db import Database  # noqa: E402
 from otp_bot.store.domain.actors import Actor  # noqa: E402
-from otp_bot.store.domain.chart.chartfile import validate_chart  # noqa: E402
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart  # noqa: E402
 from otp_bot.store.domain.chart.reading import seat_tree  # noqa: E402
 from otp_bot.store.domain.chart.search import SearchIndex  # noqa: E402
-from otp_bot.store.domain.chart.sync import apply_chart  # noqa: E402
+from otp_bot.store.domain.chart.sync.apply import apply_chart  # noqa: E402
 from otp_bot.store.domain.scorecard import periods  # noqa: E402
 from otp_bot.store.domain.scorecard.metrics import metric_rows  # noqa: E402
 from otp_bot.store.models import Metric, MetricValue, Seat  # noqa: E402

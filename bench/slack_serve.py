@@ -361,7 +361,7 @@ def row(name: str, samples: list[float], floor: dict[str, float], outcomes: Coun
 
 def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackWebAPIStub, args) -> dict[str, Any]:
     from otp_bot.store.db import Database
-    from otp_bot.store.domain.chart.chartfile import validate_chart
+    from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 
     db = Database(url, auto_migrate=True)
     try:

@@ -53,9 +53,9 @@ def chart_export(
     """Print the stored chart as YAML, or as OTP's OOS JSON (import either back for no changes)."""
     import json
 
-    from otp_bot.store.domain.chart.chartfile import dump_chart
+    from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart
     from otp_bot.store.domain.chart.oos.export import export_oos
-    from otp_bot.store.domain.chart.sync import export_chart
+    from otp_bot.store.domain.chart.sync.export import export_chart
 
     if format not in ("yaml", "oos"):
         fail(f"unknown format {format!r}: use yaml or oos", code=2)

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import load_chart
+from otp_bot.store.domain.chart.file_import import load_chart
 from otp_bot.store.domain.chart.reading import get_org
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import record_value
 from otp_bot.store.models import Metric, MetricValue, Org

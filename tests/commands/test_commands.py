@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from otp_bot.commands import COMMANDS, run
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from tests.support.blockkit import assert_valid, mrkdwn_texts
 from tests.support.charts import chart, seat
 

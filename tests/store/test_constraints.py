@@ -9,8 +9,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.models import AuditEntry, Holder, Metric, MetricValue, Seat, SeatHolding
 from tests.support.charts import with_retired_accounting
 

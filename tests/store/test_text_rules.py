@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from otp_bot.bot.slack.views.approval_message import approval_message, fallback_text
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate import queries as gate_queries

@@ -6,7 +6,8 @@ import pytest
 
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents import bus, inboxes
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 
 OPERATOR = Actor.cli_operator()
 

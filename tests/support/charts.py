@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 
 BASE: dict[str, Any] = {
     "org": {"name": "Test Org", "timezone": "America/New_York"},

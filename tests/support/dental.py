@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.measures import Measure
 from otp_bot.store.domain.scorecard.metrics import record_value

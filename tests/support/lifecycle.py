@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.chart.chartfile import dump_chart, parse_yaml, validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart, parse_yaml
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.lifecycle.hearing_input import DROP, HearingInput
 from otp_bot.store.models import AuditEntry, Hearing, Seat, SeatHolding, SeatOwns
 from tests.support.charts import chart, seat

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import (
-    ChartErrors,
-    ChartSpec,
-)
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
 from otp_bot.store.domain.chart.oos import convert_oos_text
 from tests.support.paths import EXAMPLES
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from otp_bot.store.domain.chart.sync import export_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from tests.support.paths import DATA
 
 OTP = str(Path(sys.executable).with_name("otp"))

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.rhythm import schedules
 from otp_bot.store.models import ScheduleRun

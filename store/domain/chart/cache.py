@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,33 +32,35 @@ _LOCK = threading.Lock()
 
 def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
     """`build(session)`, or what it returned before for this database and chart version."""
-    place = (what, str(session.get_bind().url))
+    place = (what, str(session.get_bind().engine.url))
     etag = get_org(session).etag
-    value = _kept(place, etag)
-    if value is None:
+    kept = _kept(place, etag)
+    if kept is None:
         # A build reads through the connection, which does not flush by itself. Flushed
         # before waiting: whoever holds the builder then only reads, and never waits on us.
         session.flush()
         # One build per kind and database at a time: after a chart change, the questions
         # that arrive together wait for one build instead of each making its own.
         with _builder(place):
-            value = _kept(place, etag)
-            if value is None:
-                value = _build(session, place, etag, build)
-    return value  # type: ignore[return-value]
+            kept = _kept(place, etag)
+            if kept is None:
+                return _build(session, place, etag, build)
+    # Each `what` is built by one function, so what is kept under it is that function's T.
+    return cast(T, kept)
 
 
 def _build(session: Session, place: tuple[str, str], etag: str, build: Callable[[Session], T]) -> T:
+    version: str | None = etag
     for _ in range(_ATTEMPTS):
         value = build(session)
         # A build is several statements. On PostgreSQL each sees what has committed by
         # then, so a chart change committing part-way would mix two versions: kept only
         # when the version is the same after the build as before it.
         now = session.scalar(select(Org.etag).where(Org.id == 1))
-        if now == etag:
-            _keep(place, etag, value)
+        if now is not None and now == version:
+            _keep(place, now, value)
             return value
-        etag = now
+        version = now
     return value  # the chart kept changing: answer from the last read and keep nothing
 
 

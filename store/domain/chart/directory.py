@@ -86,7 +86,10 @@ class Directory:
             for seat_id, title, status, holder, kind, boss, reports_to, accountabilities, does_not_own in rows
         }
         users = conn.execute(select(Holder.slack_user, Holder.id, Holder.name).where(Holder.slack_user.is_not(None)))
-        return cls(seats, {slack_user: (holder_id, name) for slack_user, holder_id, name in users})
+        return cls(
+            seats,
+            {slack_user: (holder_id, name) for slack_user, holder_id, name in users if slack_user is not None},
+        )
 
     def card(self, seat_id: str) -> SeatCard:
         """A seat known to be on the chart (found by search, or by `get_seat`)."""

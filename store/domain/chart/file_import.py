@@ -8,20 +8,28 @@ routes, policies and schedules are left as they are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, ChartSpec, looks_like_oos, parse_yaml, validate_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import parse_yaml
 from otp_bot.store.domain.chart.rules import name_seats
-from otp_bot.store.domain.chart.sync import ImportResult, apply_chart, export_chart
+from otp_bot.store.domain.chart.sync.apply import ImportResult, apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
+
+_OOS_KEYS = re.compile(r"^(entities|frontmatter|claims|organization|org_pseudonym|oos_version)\s*:", re.M)
 
 
 @dataclass
 class Loaded:
     chart: ChartSpec | None  # None: claims only, merged into the stored chart
-    rules: list = field(default_factory=list)
+    rules: list[RuleSpec] = field(default_factory=list)
     report: list[str] = field(default_factory=list)
 
 
@@ -42,6 +50,23 @@ def load_file(path: str | Path) -> Loaded:
         return Loaded(found.chart, found.rules, found.report)
     chart = validate_chart(parse_yaml(text, source), source)
     return Loaded(chart, chart.rules)
+
+
+def load_chart(path: str | Path) -> ChartSpec:
+    """A chart file (or an OTP OOS file with entities) as a validated chart."""
+    loaded = load_file(path)
+    if loaded.chart is None:
+        raise ChartErrors(str(path), [("", "the file has claims but no entities: it is not a whole chart")])
+    return loaded.chart
+
+
+def looks_like_oos(text: str) -> bool:
+    """OTP's files: YAML (or front matter) with OOS's top-level keys, or JSON with `entities` or
+    `frontmatter`. A chart file's top-level keys (org, holders, seats, ...) are none of these."""
+    head = text.lstrip()
+    if head.startswith("{"):
+        return '"entities"' in text or '"frontmatter"' in text
+    return bool(_OOS_KEYS.search(text))
 
 
 def import_file(session: Session, loaded: Loaded, *, actor: str, source: str, dry_run: bool = False) -> ImportResult:

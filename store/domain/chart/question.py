@@ -14,7 +14,46 @@ import unicodedata
 # Words that open a who-owns question. Only leading ones are dropped, and never all of the
 # words: `who-owns charge` still asks about "charge".
 _OPENERS = frozenset(
-    ["who", "whos", "who's", "whom", "whose", "which", "what", "what's", "whats", "owns", "own", "owner", "owners", "owning", "is", "are", "does", "do", "handles", "handle", "handling", "runs", "run", "responsible", "accountable", "in", "charge", "of", "for", "the", "a", "an", "our", "seat", "person", "agent", "team", "job"]
+    [
+        "who",
+        "whos",
+        "who's",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "what's",
+        "whats",
+        "owns",
+        "own",
+        "owner",
+        "owners",
+        "owning",
+        "is",
+        "are",
+        "does",
+        "do",
+        "handles",
+        "handle",
+        "handling",
+        "runs",
+        "run",
+        "responsible",
+        "accountable",
+        "in",
+        "charge",
+        "of",
+        "for",
+        "the",
+        "a",
+        "an",
+        "our",
+        "seat",
+        "person",
+        "agent",
+        "team",
+        "job",
+    ]
 )
 _TRAILING = frozenset(["here", "now", "please", "pls", "today"])
 _ASKING = frozenset(["who", "whos", "who's", "whom", "whose", "which", "what", "owns", "own", "owner", "owners"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from rapidfuzz import process
 from sqlalchemy import Select, bindparam, literal, select
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import Holder, Metric, Org, Seat
+
+Row = TypeVar("Row", Seat, Holder, Metric)
 
 
 def find_org(session: Session) -> Org | None:
@@ -33,7 +35,7 @@ def _closest(wanted: str, choices: list[str]) -> list[str]:
     return [c for c, score, _ in process.extract(wanted, choices, limit=3) if score >= 60]
 
 
-def _get(session: Session, model: type, key: str, noun: str, fallback: str | None):
+def _get(session: Session, model: type[Row], key: str, noun: str, fallback: str | None) -> Row:
     row = session.get(model, key.strip().lower())
     if row is None:
         close = _closest(key, list(session.scalars(select(model.id))))

@@ -16,8 +16,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.chartfile import ChartSpec
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
 from otp_bot.store.domain.chart.search import normalize
 from otp_bot.store.models import Rule, Seat
 
@@ -89,7 +89,7 @@ def search_rules(session: Session, topic: str, limit: int = SHOWN) -> list[Found
     exact = [r for r in all_rules(session) if r.id.lower() == topic.strip().lower()]
     if exact:
         return [Found(exact[0], 100.0)]
-    titles = {sid: title for sid, title in session.execute(select(Seat.id, Seat.title))}
+    titles = dict(session.execute(select(Seat.id, Seat.title)).tuples().all())
     found = []
     for rule in all_rules(session):
         text = _haystack(rule, titles)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from otp_bot.store.domain.chart.chartfile import location, parse_yaml
+from otp_bot.store.domain.chart.chartfile.errors import location
+from otp_bot.store.domain.chart.chartfile.yaml_text import parse_yaml
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.models import Seat
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import normalize_topic
+from otp_bot.store.domain.chart.chartfile.cross_checks import normalize_topic
 from otp_bot.store.domain.chart.reading import get_holder, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Invalid

@@ -100,7 +100,41 @@ DOLLARS = ("dollar", "dollars")  # as shared as `$`
 # Codes that are also words (`cup`, `pen`, `top`, `all`): in lower case, a unit is read as a
 # currency code only if it is one of these widely used ones; `CUP` in capitals is the code.
 LOWER_CASE_CODES = frozenset(
-    ["usd", "eur", "gbp", "jpy", "cny", "chf", "cad", "aud", "nzd", "inr", "sek", "nok", "dkk", "pln", "czk", "huf", "brl", "mxn", "zar", "sgd", "hkd", "krw", "ils", "aed", "sar", "twd", "thb", "idr", "php", "myr", "ars", "clp", "cop"]
+    [
+        "usd",
+        "eur",
+        "gbp",
+        "jpy",
+        "cny",
+        "chf",
+        "cad",
+        "aud",
+        "nzd",
+        "inr",
+        "sek",
+        "nok",
+        "dkk",
+        "pln",
+        "czk",
+        "huf",
+        "brl",
+        "mxn",
+        "zar",
+        "sgd",
+        "hkd",
+        "krw",
+        "ils",
+        "aed",
+        "sar",
+        "twd",
+        "thb",
+        "idr",
+        "php",
+        "myr",
+        "ars",
+        "clp",
+        "cop",
+    ]
 )
 
 

@@ -422,12 +422,15 @@ def split_value(words: list[str], measure: Measure | None = None) -> tuple[str, 
     while rest:
         word = rest[0]
         after_digit = value[-1:].isdigit()
-        if (_GROUP.match(word) and _GROUPED.match(value)) or (after_digit and (
-            _UNIT_WORD.match(word)
-            or is_currency_token(word)
-            or time_word(word)
-            or (measure is not None and _own_unit(word, measure))
-        )):
+        if (_GROUP.match(word) and _GROUPED.match(value)) or (
+            after_digit
+            and (
+                _UNIT_WORD.match(word)
+                or is_currency_token(word)
+                or time_word(word)
+                or (measure is not None and _own_unit(word, measure))
+            )
+        ):
             value += " " + word
         elif (
             word[:1].isdigit()

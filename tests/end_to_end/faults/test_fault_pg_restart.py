@@ -28,8 +28,8 @@ from sqlalchemy import func, select
 from otp_bot.bot.slack.views.approval_message import REJECT_VIEW
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import Draft, DraftDecision
 from tests.support.approvals import FAST, wait_until

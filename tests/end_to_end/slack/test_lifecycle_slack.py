@@ -12,8 +12,8 @@ from sqlalchemy import select
 from otp_bot.bot.slack.views.hearing_form import hearing_modal
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.lifecycle import hearings
 from otp_bot.store.models import Hearing, Seat

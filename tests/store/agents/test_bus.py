@@ -13,8 +13,11 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents import bus, inboxes
-from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, parse_yaml, validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart, parse_yaml
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.models import AuditEntry, Message, OutboxItem, Seat

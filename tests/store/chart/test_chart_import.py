@@ -6,8 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.domain import audit
-from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, load_chart, parse_yaml, validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart, parse_yaml
+from otp_bot.store.domain.chart.file_import import load_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.models import AuditEntry, Holder, Seat, SeatHolding
 from tests.support.charts import chart, seat, write
 

@@ -6,9 +6,9 @@ import pytest
 from rapidfuzz import fuzz
 
 from otp_bot.store.domain.chart import search
-from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.search import CANDIDATE_FLOOR, FUZZY_LIMIT, SHORTLIST, index_for, normalize, who_owns
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from tests.support.charts import chart, seat, with_retired_accounting
 
 

@@ -26,9 +26,9 @@ import yaml
 
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart import search
-from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.search import SearchIndex
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from tests.support.paths import DATA, EXAMPLES
 
 CHARTS = {

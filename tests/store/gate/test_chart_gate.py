@@ -11,8 +11,10 @@ import yaml
 from sqlalchemy import select, update
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, diff_charts, export_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.diff import diff_charts
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden
 from otp_bot.store.domain.gate import decisions as gate_decisions
 from otp_bot.store.domain.gate import drafts, flags

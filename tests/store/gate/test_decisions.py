@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
 from otp_bot.store.domain.gate import decisions, drafts, flags

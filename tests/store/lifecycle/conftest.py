@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from tests.support.lifecycle import org_chart
 
 

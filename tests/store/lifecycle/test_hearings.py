@@ -10,10 +10,12 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.chart.search import who_owns
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Invalid
 from otp_bot.store.domain.lifecycle import hearing_input, hearings, hiring, holders
 from otp_bot.store.domain.lifecycle.hearing_input import DROP, HearingErrors, HearingInput

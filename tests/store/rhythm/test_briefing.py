@@ -20,8 +20,9 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.agents import bus
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate import drafts, flags
 from otp_bot.store.domain.rhythm import schedules

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.rhythm import cron, schedules
 from tests.support.schedules import local
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.reading import get_metric
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import metric_rows, record_value

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from otp_bot.store.domain.chart.chartfile import validate_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 from otp_bot.store.domain.scorecard.measures import Measure, format_value

@@ -8,8 +8,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
-from otp_bot.store.domain.chart.sync import export_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.scorecard.measures import Measure
 from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.models import Metric

@@ -260,8 +260,11 @@ def test_anything_accepted_is_exact(text, unit, mark):
 
 def test_the_org_decimal_mark_is_imported_used_and_exported(db):
     from otp_bot.store.domain.actors import Actor
-    from otp_bot.store.domain.chart.chartfile import ChartErrors, dump_chart, validate_chart
-    from otp_bot.store.domain.chart.sync import apply_chart, export_chart
+    from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+    from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+    from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart
+    from otp_bot.store.domain.chart.sync.apply import apply_chart
+    from otp_bot.store.domain.chart.sync.export import export_chart
     from otp_bot.store.domain.scorecard.metrics import record_value
     from tests.support.charts import chart
 
@@ -287,7 +290,8 @@ def test_the_org_decimal_mark_is_imported_used_and_exported(db):
 
 
 def test_goals_are_read_by_the_same_rules():
-    from otp_bot.store.domain.chart.chartfile import ChartErrors, validate_chart
+    from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+    from otp_bot.store.domain.chart.chartfile.validation import validate_chart
     from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
     from tests.support.charts import chart, seat
 

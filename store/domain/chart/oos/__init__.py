@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, ChartSpec, validate_chart
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.oos import claims as claim_reader
 from otp_bot.store.domain.chart.oos.entities import Converter, slug
 from otp_bot.store.domain.chart.oos.policies import policies
 from otp_bot.store.domain.chart.oos.reading import read
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
 
 __all__ = ["OosImport", "convert_oos_file", "convert_oos_text", "slug"]
 
@@ -240,7 +242,7 @@ def convert_oos_text(text: str, source: str) -> OosImport:
         raise ChartErrors(source, conv.problems)
     if has_entities:
         chart = conv.build()
-        for rule, ents in zip(result.rules, named):
+        for rule, ents in zip(result.rules, named, strict=True):  # _rules appends to both in step
             rule.seats = list(dict.fromkeys(e.seat for e in ents))
         chart.update(
             org=org, policies=policies(conv), rules=[r.model_dump(exclude_defaults=True) for r in result.rules]
@@ -250,7 +252,8 @@ def convert_oos_text(text: str, source: str) -> OosImport:
         except ChartErrors as exc:
             raise ChartErrors(source, [(_translate(conv.origin, loc), msg) for loc, msg in exc.problems]) from None
         result.rules = result.chart.rules
-    front = data.get("frontmatter") if isinstance(data.get("frontmatter"), dict) else data
+    frontmatter = data.get("frontmatter")
+    front = frontmatter if isinstance(frontmatter, dict) else data
     if isinstance(front.get("claim_count"), int) and front["claim_count"] != len(result.rules):
         conv.report.append(
             f"claim_count says {front['claim_count']} claims; {len(result.rules)} were read "

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from otp_bot.store.domain.chart.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 
 # The published claim keys and where each goes; anything else is kept in `extra`.
 FIELDS = {
@@ -150,7 +150,7 @@ def from_markdown(lines: list[str], first: int, out: Claims) -> None:
             continue
         found = _FIELD.match(line)
         label = _LABELS.get(found.group(1).strip().lower().replace("_", " ")) if found else None
-        if label:
+        if found and label:
             if label in current[1]:
                 out.problems.append((f"line {n}", f"claim {current[1]['id']} has a second `{found.group(1).strip()}`"))
             current[1][label] = found.group(2).strip()

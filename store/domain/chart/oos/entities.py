@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from otp_bot.store.domain.chart.chartfile import normalize_topic
+from otp_bot.store.domain.chart.chartfile.cross_checks import normalize_topic
 from otp_bot.store.domain.chart.oos.routes import approval_routes
 from otp_bot.store.models import AUTHORITY_LEVELS
 
@@ -406,7 +406,7 @@ class Converter:
                 if duties:
                     seat["accountabilities"] = [d for d, _ in duties]
                     self.origin.update({f"{s}.accountabilities[{i}]": loc for i, (_, loc) in enumerate(duties)})
-                owns = []
+                owns: list[str] = []
                 for i, topic in ent.texts("owns"):
                     other = owner.get(normalize_topic(topic))
                     if ent.status == "retired" and other:

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.domain.chart.chartfile import ChartSpec, SeatSpec
-from otp_bot.store.domain.chart.sync import export_chart
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec, SeatSpec
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import NotFound
 from otp_bot.store.models import SeatHolding
 
@@ -69,7 +69,7 @@ def export_oos(session: Session) -> Exported:
             pairs.append((seat, holder))
     ids: dict[str, str] = {}
     for prefix, kind in (("HMN", "human"), ("AGT", "agent")):
-        for seat, holder in [p for p in pairs if holders[p[1]].kind == kind]:
+        for seat, _holder in [p for p in pairs if holders[p[1]].kind == kind]:
             ids[seat.id] = f"{prefix}-{sum(1 for v in ids.values() if v.startswith(prefix)) + 1:03d}"
     humans, agents = _entities(chart, pairs, ids, notes)
     entities: dict[str, Any] = {"agents": agents, "humans": humans}
@@ -91,9 +91,11 @@ def export_oos(session: Session) -> Exported:
     }
     if chart.org.timezone != "UTC":
         document["timezone"] = chart.org.timezone
-    for name in ("coordination_channel", "decimal_mark"):
-        if getattr(chart.org, name):
-            notes.append(f"org.{name}: not exported, OOS has no place for it")
+    notes.extend(
+        f"org.{name}: not exported, OOS has no place for it"
+        for name in ("coordination_channel", "decimal_mark")
+        if getattr(chart.org, name)
+    )
     if metrics := [m.id for s in chart.seats for m in s.metrics]:
         notes.append(f"metrics not exported, OOS has no scorecard: {', '.join(metrics)}")
     if chart.schedules:

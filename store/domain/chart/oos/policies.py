@@ -90,7 +90,8 @@ def policies(conv: Converter) -> list[dict[str, Any]]:
             raw.get("id")
             or f"override-{who.holder if who else slug(str(over))}-{whom.holder if whom else slug(str(under))}"
         )
-        text = f"{who.label if who else over} may override {whom.label if whom else ('every seat' if under == 'ALL' else under)}"
+        overridden = whom.label if whom else ("every seat" if under == "ALL" else under)
+        text = f"{who.label if who else over} may override {overridden}"
         if raw.get("condition"):
             text += f" when {raw['condition']}"
         if raw.get("scope"):

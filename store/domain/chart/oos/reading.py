@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from otp_bot.store.domain.chart.chartfile import ChartErrors, parse_yaml
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.yaml_text import parse_yaml
 from otp_bot.store.domain.chart.oos import claims as claim_reader
 
 

@@ -58,6 +58,6 @@ def approval_routes(conv: Converter) -> list[dict[str, Any]]:
                 )
     # Kind routes first: the first route that matches a draft decides who approves it.
     routes = by_kind + list(by_seat.values())
-    for i, route in enumerate(routes):
+    for i in range(len(routes)):
         conv.origin[f"approvals[{i}]"] = "entities.humans[].approves"
     return routes

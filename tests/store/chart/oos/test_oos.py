@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import (
-    ChartSpec,
-    dump_chart,
-    load_chart,
-    parse_yaml,
-    validate_chart,
-)
+from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart, parse_yaml
+from otp_bot.store.domain.chart.file_import import load_chart
 from otp_bot.store.domain.chart.oos import convert_oos_file, convert_oos_text
 from tests.support.oos import SAMPLE_JSON, SAMPLE_MD, agent, convert, doc, holder, seat
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from otp_bot.store.domain.chart.chartfile import (
-    ChartErrors,
-)
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
 from otp_bot.store.domain.chart.oos import convert_oos_file, convert_oos_text
 from tests.support.oos import EXAMPLES, agent, convert, doc, holder, problems
 

@@ -1,7 +1,7 @@
 """An operating rule as the chart file holds it: a claim of an OTP OOS file.
 
-Kept apart from chartfile so the rules' own module (rules.py) and the OOS importer can
-use it without importing the whole chart schema.
+In a module of its own so the rules' module (chart/rules.py) and the OOS importer can use
+it without importing the rest of the chart schema.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class RuleSpec(BaseModel):
     rule: Prose
     why: Prose | None = None
     failure_mode: Prose | None = None
+    # A tuple subscript is its items at run time; mypy wants the values spelled out and cannot see that.
     confidence: Literal[CONFIDENCE] | None = None  # type: ignore[valid-type]
     confidence_score: Annotated[float, Field(ge=0, le=1)] | None = None
     evidence: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None

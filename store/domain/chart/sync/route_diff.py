@@ -1,14 +1,12 @@
-"""What changed in the chart's `approvals:` routes, in words a reviewer of an import reads:
-"growth removed from route 1; omar no longer approves", not "routes 1 → 1".
+"""What changed in the chart's `approvals:` routes, in words a reviewer of an import reads.
 
-Routes have no names, so they are compared by position (route 1 is the first in the file).
+"growth removed from route 1; omar no longer approves", not "routes 1 → 1". Routes have no names,
+so they are compared by position (route 1 is the first in the file).
 """
 
 from __future__ import annotations
 
-from otp_bot.store.domain.chart.chartfile import ApprovalSpec
-
-TIMINGS = ("remind_after", "escalate_after", "expires_after")
+from otp_bot.store.domain.chart.chartfile.schema import ROUTE_TIMINGS, ApprovalSpec
 
 
 def _names(items: list[str]) -> str:
@@ -55,7 +53,7 @@ def _one(n: int, old: ApprovalSpec, new: ApprovalSpec, gone: set[str], joined: s
         words.append(f"route {n} user group {old.usergroup or '(none)'} → {new.usergroup or '(none)'}")
     if old.required != new.required:
         words.append(f"route {n} needs {new.required} approval{'s' if new.required > 1 else ''} (was {old.required})")
-    for name in TIMINGS:
+    for name in ROUTE_TIMINGS:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
             words.append(f"route {n} {name.replace('_', ' ')} {after or 'the default'} (was {before or 'the default'})")

@@ -1,0 +1,123 @@
+"""A seat's metric as the chart file writes it: its measure from the words used, its goal, its formula."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from otp_bot.store.domain.chart.chartfile.fields import Id, Spec, Text
+from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.scorecard import formula as formulas
+from otp_bot.store.domain.scorecard.goals import parse_goal
+from otp_bot.store.domain.scorecard.measures import (
+    DEFAULT_CURRENCY,
+    KIND_WORDS,
+    KINDS,
+    Measure,
+    currency_code,
+    read_measure,
+)
+from otp_bot.store.domain.text_rules import clean_text
+from otp_bot.store.models import AGGREGATIONS, CADENCES
+
+# Operators written the other way round or as one character: what they mean.
+_GOAL_TYPOS = (("=>", ">="), ("=<", "<="), ("≥", ">="), ("≤", "<="), ("=>=", ">="), ("!=", None), ("<>", None))
+
+
+class MetricSpec(Spec):
+    """A metric. `unit` is what people write (`days`, `hours`, `NPS`, `ratio`, `€`, `calls`);
+    `kind` and `currency` are needed only where the unit alone does not say (measures.py).
+    Once validated, the three hold the metric's measure in full: kind always, unit where it
+    has one, currency for money."""
+
+    id: Id
+    name: Text
+    kind: str | None = None
+    currency: str | None = None
+    unit: str | None = Field(default=None, validate_default=True)
+    goal: str
+    # A tuple subscript is its items at run time; mypy wants the values spelled out and cannot see that.
+    cadence: Literal[CADENCES] = "weekly"  # type: ignore[valid-type]
+    aggregation: Literal[AGGREGATIONS] = "last"  # type: ignore[valid-type]
+    formula: str | None = None
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> str | None:
+        if value is not None and str(value).strip().lower() not in KIND_WORDS:
+            raise ValueError(
+                f"unknown kind {value!r}; use one of {', '.join(KINDS)} (or leave it out: "
+                "`unit: days`, `unit: NPS` or `unit: €` say it)"
+            )
+        return None if value is None else str(value).strip()
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any, info: ValidationInfo) -> str | None:
+        return None if value is None else currency_code(str(value), _org_currency(info))
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any, info: ValidationInfo) -> str | None:
+        unit = None if value is None else str(value).strip()
+        if unit:
+            try:
+                unit = clean_text(unit, "the unit", multiline=False)
+            except Invalid as exc:
+                raise ValueError(exc.message.removeprefix("the unit ")) from None
+        if "kind" in info.data and "currency" in info.data:  # else their own errors say what is wrong
+            read_measure(unit, info.data["kind"], info.data["currency"], _org_currency(info))  # ValueError: what
+        return unit
+
+    @model_validator(mode="after")
+    def _measure_in_full(self, info: ValidationInfo) -> MetricSpec:
+        # The unit's check above passed, so this cannot fail.
+        self.kind, self.unit, self.currency = read_measure(self.unit, self.kind, self.currency, _org_currency(info))
+        return self
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.kind or "number", self.unit, self.currency)
+
+    @field_validator("goal", mode="before")
+    @classmethod
+    def _goal(cls, value: Any, info: ValidationInfo) -> str:
+        _goal_typo(str(value))
+        try:
+            measure = read_measure(info.data["unit"], info.data["kind"], info.data["currency"], _org_currency(info))
+        except (KeyError, ValueError):
+            measure = Measure()  # the unit's own error says what is wrong with it
+        try:
+            mark = (info.context or {}).get("decimal_mark")  # the org's, set by validate_chart
+            return parse_goal(str(value), measure, mark, _org_currency(info)).to_text(measure)
+        except Invalid as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("formula")
+    @classmethod
+    def _formula(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                formulas.validate(value)
+            except Invalid as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+
+def _org_currency(info: ValidationInfo) -> str:
+    return (info.context or {}).get("currency") or DEFAULT_CURRENCY
+
+
+def _goal_typo(text: str) -> None:
+    """`=> 10` is `>= 10` written the other way round: say so rather than "not a number"."""
+    raw = text.strip()
+    for typo, meant in sorted(_GOAL_TYPOS, key=lambda pair: -len(pair[0])):
+        if raw.startswith(typo):
+            rest = raw[len(typo) :].strip()
+            if meant is None:
+                raise ValueError(
+                    f'`{text}` is not a goal: for "anything but {rest}" write `outside {rest}..{rest}`; '
+                    "otherwise start with >=, <=, ==, > or <"
+                )
+            raise ValueError(f"`{text}` is not a goal: did you mean `{meant} {rest}`?")

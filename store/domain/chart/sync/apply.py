@@ -1,0 +1,282 @@
+"""Applying a chart file to the store in one transaction, audited, with waiting drafts following it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.chart.chartfile.cross_checks import normalize_topic
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
+from otp_bot.store.domain.chart.chartfile.schema import (
+    ROUTE_TIMINGS,
+    ApprovalSpec,
+    ChartSpec,
+    HolderSpec,
+    OrgSpec,
+    PolicySpec,
+    ScheduleSpec,
+    SeatSpec,
+)
+from otp_bot.store.domain.chart.durations import parse_minutes
+from otp_bot.store.domain.chart.sync.diff import Change, diff_charts
+from otp_bot.store.domain.chart.sync.export import export_chart
+from otp_bot.store.domain.chart.sync.history_guard import history_problems
+from otp_bot.store.domain.gate.follow_chart import Consequence, follow_chart
+from otp_bot.store.domain.scorecard.goals import parse_goal
+from otp_bot.store.models import ApprovalRoute, Holder, Metric, Org, Policy, Rule, Schedule, Seat, SeatHolding, SeatOwns
+
+Named = TypeVar("Named", Policy, Schedule)
+NamedSpec = TypeVar("NamedSpec", PolicySpec, ScheduleSpec)
+
+
+@dataclass
+class ImportResult:
+    changes: list[Change]
+    revision: int
+    drafts: list[Consequence] = field(default_factory=list)  # waiting drafts withdrawn or re-routed by the change
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dry_run: bool = False) -> ImportResult:
+    old = export_chart(session)
+    changes = diff_charts(old, new)
+    org = session.get(Org, 1)
+    if not changes or dry_run:
+        return ImportResult(changes, org.revision if org else 0)
+    if old is not None and (problems := history_problems(session, old, new)):
+        raise ChartErrors(source, problems)
+
+    now = dt.datetime.now(dt.UTC)
+    org = _update_org(session, org, new.org)
+    holders = _upsert_holders(session, new.holders)
+    seats = _upsert_seats(session, new.seats, now)
+    _replace_metrics(session, new.seats)
+    # Removed seats and their holdings go before removed holders: they refer to them.
+    new_seat_ids = {s.id for s in new.seats}
+    for sid, seat in seats.items():
+        if sid not in new_seat_ids:
+            session.execute(delete(SeatHolding).where(SeatHolding.seat_id == sid))
+            session.delete(seat)
+    session.flush()
+    new_holder_ids = {h.id for h in new.holders}
+    for hid, holder in holders.items():
+        if hid not in new_holder_ids:
+            session.delete(holder)
+
+    _replace_routes(session, new.approvals)
+    _replace_named(
+        session,
+        Policy,
+        {p.name: (i, p) for i, p in enumerate(new.policies)},
+        lambda row, i, p: _set(
+            row,
+            hold_kind=p.hold_kind,
+            while_flag=p.while_flag,
+            winner=p.winner,
+            description=p.description,
+            extra=p.extra,
+            position=i,
+        ),
+    )
+    _replace_named(
+        session,
+        Schedule,
+        {s.key: (i, s) for i, s in enumerate(new.schedules)},
+        lambda row, i, s: _set(
+            row,
+            post=s.post,
+            channel=s.channel,
+            cron=s.cron,
+            timezone=s.timezone,
+            working_days=s.working_days,
+            holidays=s.holidays,
+            grace=parse_minutes(s.grace) if s.grace else None,
+            position=i,
+        ),
+    )
+    _replace_rules(session, new.rules)
+    session.flush()
+
+    for change in changes:
+        audit.record(
+            session,
+            actor,
+            f"chart.{change.entity}.{change.action}",
+            f"{change.entity}:{change.id}",
+            source=source,
+            revision=org.revision,
+            change=change.describe(),
+        )
+    # Waiting drafts follow the new chart in the same transaction: a retired seat's drafts are
+    # withdrawn, a changed route moves its drafts.
+    return ImportResult(changes, org.revision, follow_chart(session, actor, now))
+
+
+def _update_org(session: Session, org: Org | None, spec: OrgSpec) -> Org:
+    if org is None:
+        org = Org(id=1, name=spec.name, timezone=spec.timezone, revision=0)
+        session.add(org)
+    org.name, org.timezone = spec.name, spec.timezone
+    org.coordination_channel = spec.coordination_channel
+    org.decimal_mark = spec.decimal_mark
+    org.currency = spec.currency
+    org.revision += 1
+    org.etag = uuid.uuid4().hex
+    return org
+
+
+def _upsert_holders(session: Session, specs: list[HolderSpec]) -> dict[str, Holder]:
+    """Every holder as the file says; the ones it leaves out are returned with the rest."""
+    holders = {h.id: h for h in session.scalars(select(Holder))}
+    # Humans first (their own supervisors come after, once all exist); then agents, whose
+    # supervisor is a human that exists by then, so the agent_has_supervisor check holds.
+    for kind in ("human", "agent"):
+        for pos, spec in enumerate(specs):
+            if spec.kind != kind:
+                continue
+            h = holders.get(spec.id) or Holder(id=spec.id)
+            h.name, h.kind, h.slack_user, h.email, h.position = spec.name, spec.kind, spec.slack_user, spec.email, pos
+            h.supervisor_id = spec.supervisor if kind == "agent" else None
+            holders[spec.id] = h
+            session.add(h)
+        session.flush()
+    for spec in specs:
+        holders[spec.id].supervisor_id = spec.supervisor
+    return holders
+
+
+def _upsert_seats(session: Session, specs: list[SeatSpec], now: dt.datetime) -> dict[str, Seat]:
+    """Every seat as the file says, with its holder, reporting line and topics; the ones it
+    leaves out are returned with the rest."""
+    seats = {s.id: s for s in session.scalars(select(Seat))}
+    # Free every `owns` topic first, so a topic can move between seats in one import.
+    session.execute(delete(SeatOwns))
+    for seat in seats.values():
+        seat.reports_to_id = None
+    session.flush()
+    for pos, spec in enumerate(specs):
+        found = seats.get(spec.id)
+        if found is None:
+            found = seats[spec.id] = Seat(id=spec.id, holder_id=None)
+            session.add(found)
+        found.title, found.status, found.customer_facing, found.position = (
+            spec.title,
+            spec.effective_status,
+            spec.customer_facing,
+            pos,
+        )
+        found.authority = spec.authority
+        found.aliases, found.accountabilities, found.does_not_own = (
+            spec.aliases,
+            spec.accountabilities,
+            spec.does_not_own,
+        )
+        _reassign(session, found, spec.holder, now)
+    session.flush()
+    for spec in specs:
+        seats[spec.id].reports_to_id = spec.reports_to
+        session.add_all(
+            SeatOwns(seat_id=spec.id, topic=t, normalized=normalize_topic(t), position=i)
+            for i, t in enumerate(spec.owns)
+        )
+    return seats
+
+
+def _replace_metrics(session: Session, seats: list[SeatSpec]) -> None:
+    metrics = {m.id: m for m in session.scalars(select(Metric))}
+    new_metric_ids = set()
+    for spec in seats:
+        for pos, mspec in enumerate(spec.metrics):
+            new_metric_ids.add(mspec.id)
+            metric = metrics.get(mspec.id) or Metric(id=mspec.id)
+            goal = parse_goal(mspec.goal, mspec.measure)
+            metric.seat_id, metric.name, metric.position = spec.id, mspec.name, pos
+            metric.kind, metric.unit, metric.currency = mspec.measure
+            metric.goal_op, metric.goal_value, metric.goal_high = goal.op, goal.value, goal.high
+            metric.cadence, metric.aggregation, metric.formula = mspec.cadence, mspec.aggregation, mspec.formula
+            session.add(metric)
+    session.flush()
+    for mid, metric in metrics.items():
+        if mid not in new_metric_ids:
+            session.delete(metric)
+    session.flush()
+
+
+def _replace_routes(session: Session, routes: list[ApprovalSpec]) -> None:
+    session.execute(delete(ApprovalRoute))
+    session.add_all(
+        ApprovalRoute(
+            seats=a.seats,
+            kinds=a.kinds,
+            channel=a.channel,
+            approvers=a.approvers,
+            usergroup=a.usergroup,
+            required=a.required,
+            position=i,
+            **{name: parse_minutes(text) for name in ROUTE_TIMINGS if (text := getattr(a, name))},
+        )
+        for i, a in enumerate(routes)
+    )
+
+
+def _set(row: object, **values: Any) -> None:
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def _replace_named(
+    session: Session,
+    model: type[Named],
+    wanted: dict[str, tuple[int, NamedSpec]],
+    fill: Callable[[Named, int, NamedSpec], None],
+) -> None:
+    existing = {row.name: row for row in session.scalars(select(model))}
+    for name, row in existing.items():
+        if name not in wanted:
+            session.delete(row)
+    for name, (i, spec) in wanted.items():
+        row = existing.get(name) or model(name=name)
+        fill(row, i, spec)
+        session.add(row)
+
+
+def _replace_rules(session: Session, rules: list[RuleSpec]) -> None:
+    existing = {row.id: row for row in session.scalars(select(Rule))}
+    wanted = {r.id for r in rules}
+    for rid, row in existing.items():
+        if rid not in wanted:
+            session.delete(row)
+    for i, spec in enumerate(rules):
+        row = existing.get(spec.id) or Rule(id=spec.id)
+        _set(row, **spec.model_dump(exclude={"id"}), position=i)
+        session.add(row)
+
+
+def _reassign(session: Session, seat: Seat, holder_id: str | None, now: dt.datetime) -> None:
+    """Move a seat to a new holder, closing the old holding so history shows who held it when."""
+    if seat.holder_id == holder_id:
+        return
+    if seat.holder_id is not None:
+        with session.no_autoflush:  # the seat's new status must not reach the database before its new holder
+            open_holding = session.scalar(
+                select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None))
+            )
+        if open_holding is not None:
+            open_holding.ended_at = now
+    seat.holder_id = holder_id
+    # Flush the closed holding and the seat row before the new holding: the partial unique
+    # index allows one open holding per seat, and the holding refers to the seat.
+    session.flush()
+    if holder_id is not None:
+        session.add(SeatHolding(seat_id=seat.id, holder_id=holder_id, started_at=now))
