@@ -21,9 +21,9 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.rhythm.daily_briefing import metric_facts, owner_text
+from otp_bot.store.domain.rhythm.seat_facts import owner_text
 from otp_bot.store.domain.scorecard import periods
-from otp_bot.store.domain.scorecard.metric_facts import MetricFacts
+from otp_bot.store.domain.scorecard.metric_facts import MetricFacts, metric_facts
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
 from otp_bot.store.models import FollowUp, Holder, Seat
 
