@@ -30,9 +30,9 @@ class Goal:
                 return value < self.value
             case "==":
                 return math.isclose(value, self.value, rel_tol=1e-9, abs_tol=1e-9)
-            case "in":
+            case "in" if self.high is not None:  # a range always has its high end
                 return self.value <= value <= self.high
-            case "out":
+            case "out" if self.high is not None:
                 return not (self.value <= value <= self.high)
         raise AssertionError(self.op)
 
@@ -45,7 +45,7 @@ class Goal:
                 return self.value - value
             case "<=" | "<":
                 return value - self.value
-            case "in":
+            case "in" if self.high is not None:
                 return self.value - value if value < self.value else value - self.high
             case _:
                 return (

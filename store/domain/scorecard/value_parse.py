@@ -95,8 +95,11 @@ def _yes_no(number: Decimal, read: Read, measure: Measure) -> None:
 
 
 def _on_scale(number: Decimal, read: Read, measure: Measure) -> None:
-    low, high = measures.SCALES.get(measure.unit or "", (None, None))
-    if low is not None and not low <= number <= high:
+    scale = measures.SCALES.get(measure.unit or "")
+    if scale is None:
+        return
+    low, high = scale
+    if not low <= number <= high:
         raise Invalid(f"`{read.text}` is not an {measure.unit}: an {measure.unit} runs from {low} to {high}")
 
 
@@ -335,9 +338,8 @@ def _digits(body: str, decimal_mark: str | None, shown: str) -> Decimal:
             )
     integer = digits if decimal_at is None else digits[: decimal_at + 1]
     grouping = kinds if decimal_at is None else kinds[:decimal_at]
-    if grouping:
-        if len(set(grouping)) != 1 or not 1 <= len(integer[0]) <= 3 or any(len(g) != 3 for g in integer[1:]):
-            raise _not_one_number(shown)
+    if grouping and (len(set(grouping)) != 1 or not 1 <= len(integer[0]) <= 3 or any(len(g) != 3 for g in integer[1:])):
+        raise _not_one_number(shown)
     text = "".join(integer) or "0"
     if decimal_at is not None:
         text += "." + digits[-1]
@@ -422,12 +424,15 @@ def split_value(words: list[str], measure: Measure | None = None) -> tuple[str, 
     while rest:
         word = rest[0]
         after_digit = value[-1:].isdigit()
-        if (_GROUP.match(word) and _GROUPED.match(value)) or (after_digit and (
-            _UNIT_WORD.match(word)
-            or is_currency_token(word)
-            or time_word(word)
-            or (measure is not None and _own_unit(word, measure))
-        )):
+        if (_GROUP.match(word) and _GROUPED.match(value)) or (
+            after_digit
+            and (
+                _UNIT_WORD.match(word)
+                or is_currency_token(word)
+                or time_word(word)
+                or (measure is not None and _own_unit(word, measure))
+            )
+        ):
             value += " " + word
         elif (
             word[:1].isdigit()
