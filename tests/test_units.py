@@ -19,7 +19,8 @@ from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 from otp_bot.store.domain.scorecard.measures import Measure, format_value
 from otp_bot.store.domain.scorecard.metrics import current_rows, record_value
-from otp_bot.store.domain.scorecard.value_parse import parse_value, split_value
+from otp_bot.store.domain.scorecard.value_parse import parse_value
+from otp_bot.store.domain.scorecard.value_words import split_value
 from otp_bot.store.models import Metric, MetricValue
 
 MARIA = "U0MARIA0001"

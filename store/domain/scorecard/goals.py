@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.scorecard import value_parse
+from otp_bot.store.domain.scorecard import value_digits, value_parse
 from otp_bot.store.domain.scorecard.measures import Measure, as_measure, format_value, shortest
 
 
@@ -84,7 +84,7 @@ def _canonical(value: float, measure: Measure) -> str:
     A duration's is in its display unit (stored in minutes): the shortest number that is
     stored as the same float."""
     if measure.kind == "duration" and measure.unit not in (None, "minutes"):
-        text = value_parse._plain(shortest(value, measure))
+        text = value_digits.plain(shortest(value, measure))
     else:
         text = repr(value).removesuffix(".0")
     return text + "0" if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text) else text
