@@ -24,7 +24,7 @@ from otp_bot.commands.views.render import Mrkdwn, escape, render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, daily_briefing
-from otp_bot.store.domain.rhythm.schedules import last_posted
+from otp_bot.store.domain.rhythm.run_history import last_posted
 
 MAIN_LINES = 5  # per section in the main message
 THREAD_LINES = 150  # per section in the thread

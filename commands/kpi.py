@@ -15,7 +15,7 @@ from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import format_value
 from otp_bot.store.domain.scorecard.measures import measure_of
 from otp_bot.store.domain.scorecard.metrics import goal_of, record_value
-from otp_bot.store.domain.scorecard.value_parse import split_value
+from otp_bot.store.domain.scorecard.value_words import split_value
 
 
 @command(

@@ -21,13 +21,13 @@ schedule_app = typer.Typer(no_args_is_help=True, help="Schedules: the daily brie
 def schedule_list() -> None:
     """Each schedule: what it posts where, its cron and timezone, its next run and its last."""
     from otp_bot.store.domain.clock import as_utc, utcnow
-    from otp_bot.store.domain.rhythm import schedules
+    from otp_bot.store.domain.rhythm import run_history, schedule_plans
 
     now = utcnow()
     try:
         with database().session(readonly=True) as session:
-            plans = schedules.plans(session)
-            last = schedules.last_runs(session, [p.name for p in plans])
+            plans = schedule_plans.plans(session)
+            last = run_history.last_runs(session, [p.name for p in plans])
     except DomainError as exc:
         refused(exc)
     if not plans:
@@ -66,11 +66,11 @@ def schedule_run(
     actor: Annotated[str, typer.Option("--actor", help="Who is running it, for the audit log.")] = "cli",
 ) -> None:
     """Post the current period's briefing or scorecard now, as the scheduler would (once per period)."""
-    from otp_bot.store.domain.rhythm import schedules
+    from otp_bot.store.domain.rhythm import manual_runs, schedule_plans
 
     try:
         with database().session(readonly=True) as session:
-            plan = schedules.get_plan(session, which)
+            plan = schedule_plans.get_plan(session, which)
     except DomainError as exc:
         refused(exc)
     if dry_run:
@@ -82,7 +82,7 @@ def schedule_run(
     db = database()
     try:
         with db.session() as session:
-            taken = schedules.run_now(session, plan, started_by=f"operator:{actor}", force=force)
+            taken = manual_runs.run_now(session, plan, started_by=f"operator:{actor}", force=force)
     except DomainError as exc:
         refused(exc)
     if taken.claim is None:
@@ -111,14 +111,14 @@ def _dry_run(plan) -> None:
     from otp_bot.commands.views.scorecard_image import MAX_ROWS
     from otp_bot.commands.views.scorecard_post import scorecard_message
     from otp_bot.store.domain.clock import as_utc, utcnow
-    from otp_bot.store.domain.rhythm import schedules
+    from otp_bot.store.domain.rhythm import run_history
     from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
     from otp_bot.store.domain.scorecard.review import weekly_review
 
     now = utcnow()
     with database().session(readonly=True) as session:
         if plan.post == "briefing":
-            last = schedules.last_posted(session, "briefing")
+            last = run_history.last_posted(session, "briefing")
             text = briefing_message(
                 daily_briefing(session, now, as_utc(last.posted_at) if last else None), threaded=False
             ).full_text

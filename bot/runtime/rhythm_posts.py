@@ -1,6 +1,6 @@
 """Posting the operating rhythm: a claimed schedule run becomes its Slack post, once.
 
-The run row is the post's own outbox entry (see store/domain/rhythm/schedules.py): claimed under
+The run row is the post's own outbox entry (see store/domain/rhythm/run_claims.py): claimed under
 a unique key, leased, retried when its lease runs out. Each piece goes out through
 `post_once` with a key derived from the run's, so a retry after a crash finds what
 landed (the main message in the channel's history, replies in its thread) and posts only
@@ -32,7 +32,7 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import run_claims, run_history, run_reports
 from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
 from otp_bot.store.domain.scorecard.review import Review, opener_name, weekly_review
 from otp_bot.store.models import ScheduleRun
@@ -57,7 +57,7 @@ class RhythmPoster:
     def __init__(self, db: Database, client: WebClient) -> None:
         self.db, self.client = db, client
 
-    def perform(self, claim: schedules.Claim) -> Outcome:
+    def perform(self, claim: run_claims.Claim) -> Outcome:
         """Post a claimed run and record how it went; never raises."""
         try:
             channel, ts, note = (self._briefing if claim.post == "briefing" else self._scorecard)(claim)
@@ -71,21 +71,21 @@ class RhythmPoster:
             error = describe(exc)
             log.warning("%s (attempt %d) failed: %s", claim.key, claim.attempt, error)
             with self.db.session() as session:
-                failed = schedules.mark_failed(session, claim.id, error, permanent=permanent, attempt=claim.attempt)
+                failed = run_reports.mark_failed(session, claim.id, error, permanent=permanent, attempt=claim.attempt)
             return Outcome(claim.id, "failed" if failed else "retrying", note=error)
         with self.db.session() as session:
-            if not schedules.mark_posted(session, claim.id, note=note, attempt=claim.attempt):
+            if not run_reports.mark_posted(session, claim.id, note=note, attempt=claim.attempt):
                 return Outcome(claim.id, "retrying", note="taken over by another poster")
         return Outcome(claim.id, "posted", channel, ts, note)
 
-    def _confirm(self, claim: schedules.Claim) -> None:
+    def _confirm(self, claim: run_claims.Claim) -> None:
         with self.db.session() as session:
-            if not schedules.confirm(session, claim.id, claim.attempt):
+            if not run_reports.confirm(session, claim.id, claim.attempt):
                 raise TakenOver(claim.key)
 
     # ------------------------------------------------------------------ the posts
 
-    def _post(self, claim: schedules.Claim, key: str, target: str, **message: Any) -> tuple[str, str]:
+    def _post(self, claim: run_claims.Claim, key: str, target: str, **message: Any) -> tuple[str, str]:
         return post_once(
             self.client,
             target,
@@ -98,21 +98,21 @@ class RhythmPoster:
             **message,
         )
 
-    def _main(self, claim: schedules.Claim, message: dict[str, Any]) -> tuple[str, str]:
+    def _main(self, claim: run_claims.Claim, message: dict[str, Any]) -> tuple[str, str]:
         if claim.posted_ts:  # recorded before a crash: the rest of the run continues from it
             return claim.posted_channel, claim.posted_ts
         channel, ts = self._post(claim, claim.key, claim.channel, **message)
         with self.db.session() as session:
-            schedules.record_message(session, claim.id, channel, ts)
+            run_reports.record_message(session, claim.id, channel, ts)
         return channel, ts
 
-    def _replies(self, claim: schedules.Claim, channel: str, ts: str, replies: list[dict[str, Any]]) -> None:
+    def _replies(self, claim: run_claims.Claim, channel: str, ts: str, replies: list[dict[str, Any]]) -> None:
         for n, reply in enumerate(replies, 1):
             self._post(claim, f"{claim.key}:{n}", channel, thread_ts=ts, **reply)
 
-    def _briefing(self, claim: schedules.Claim) -> tuple[str, str, str | None]:
+    def _briefing(self, claim: run_claims.Claim) -> tuple[str, str, str | None]:
         with self.db.session(readonly=True) as session:
-            last = schedules.last_posted(session, "briefing", before_id=claim.id)
+            last = run_history.last_posted(session, "briefing", before_id=claim.id)
             b = daily_briefing(session, since=as_utc(last.posted_at) if last else None)
         message = briefing_message(b, threaded=True, late_by=claim.late_by, due_at=claim.due_at)
         channel, ts = self._main(claim, {"text": message.text, "blocks": message.blocks})
@@ -123,7 +123,7 @@ class RhythmPoster:
         zone = ZoneInfo(get_org(session).timezone)
         return weekly_review(session, today=due_at.astimezone(zone).date())
 
-    def _scorecard(self, claim: schedules.Claim) -> tuple[str, str, str | None]:
+    def _scorecard(self, claim: run_claims.Claim) -> tuple[str, str, str | None]:
         with self.db.session(readonly=True) as session:
             review = self._review(session, claim.due_at)
             openers = _openers(session, review)
@@ -148,7 +148,7 @@ class RhythmPoster:
         self._replies(claim, channel, ts, message.replies)
         return channel, ts, note
 
-    def _upload(self, claim: schedules.Claim, channel: str, review: Review, summary: str) -> str | None:
+    def _upload(self, claim: run_claims.Claim, channel: str, review: Review, summary: str) -> str | None:
         """Upload the chart image; the error when it could not be made or uploaded."""
         try:
             png = render_png(review)
@@ -169,7 +169,7 @@ class RhythmPoster:
             log.warning("%s: chart image not uploaded: %s", claim.key, describe(exc))
             return describe(exc)
         with self.db.session() as session:
-            schedules.record_file(session, claim.id, file_id)
+            run_reports.record_file(session, claim.id, file_id)
         return None
 
     # ------------------------------------------------------------------ after a follow-up click

@@ -24,7 +24,7 @@ from otp_bot.bot.runtime.rhythm_posts import Outcome, RhythmPoster
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart import cache as chart_cache
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import due_runs, schedule_plans
 
 log = logging.getLogger("otp_bot.scheduler")
 JOB_PREFIX = "schedule:"
@@ -57,7 +57,7 @@ class RhythmScheduler:
                 "misfire_grace_time": None,
             },
         )
-        self._plans: dict[str, schedules.Plan] = {}
+        self._plans: dict[str, schedule_plans.Plan] = {}
         self._etag: str | None = None
         self._lock = threading.Lock()
 
@@ -91,12 +91,12 @@ class RhythmScheduler:
         """Rebuild the jobs if the chart changed, then take over runs whose poster died."""
         try:
             with self.db.session(readonly=True) as session:
-                etag = schedules.chart_etag(session)
+                etag = schedule_plans.chart_etag(session)
             if etag != self._etag:
                 chart_cache.warm(self.db)  # the new chart's who-owns index and directory, built before anyone asks
             outcomes = self.rebuild(now) if etag != self._etag else []
             with self.db.session() as session:
-                stale = schedules.take_over(session, now)
+                stale = due_runs.take_over(session, now)
             return outcomes + [self.poster.perform(c) for c in stale]
         except Exception:
             log.exception("schedule check failed; trying again at the next check")
@@ -105,8 +105,8 @@ class RhythmScheduler:
     def rebuild(self, now: dt.datetime | None = None) -> list[Outcome]:
         with self._lock:
             with self.db.session(readonly=True) as session:
-                self._etag = schedules.chart_etag(session)
-                plans = {p.name: p for p in schedules.plans(session)} if self._etag else {}
+                self._etag = schedule_plans.chart_etag(session)
+                plans = {p.name: p for p in schedule_plans.plans(session)} if self._etag else {}
             for job in self._aps.get_jobs():
                 if job.id.startswith(JOB_PREFIX):
                     job.remove()
@@ -122,5 +122,5 @@ class RhythmScheduler:
         if plan is None:
             return []
         with self.db.session() as session:
-            claims = schedules.catch_up(session, plan, now or utcnow())
+            claims = due_runs.catch_up(session, plan, now or utcnow())
         return [self.poster.perform(c) for c in claims]

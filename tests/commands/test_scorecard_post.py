@@ -18,7 +18,7 @@ from otp_bot.commands.views.scorecard_image import render_png
 from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import due_runs, manual_runs, run_claims, schedule_plans
 from otp_bot.store.domain.scorecard.review import open_follow_up, weekly_review
 from otp_bot.store.models import AuditEntry, FollowUp, ScheduleRun
 from tests.support.blockkit import assert_valid
@@ -99,9 +99,9 @@ def poster(example_db, local_api) -> RhythmPoster:
     return RhythmPoster(example_db, make_client(TOKEN, local_api.url))
 
 
-def run_scorecard(db, poster: RhythmPoster) -> tuple[schedules.Claim, object]:
+def run_scorecard(db, poster: RhythmPoster) -> tuple[run_claims.Claim, object]:
     with db.session() as s:
-        taken = schedules.run_now(s, schedules.get_plan(s, "scorecard"), started_by="operator:test")
+        taken = manual_runs.run_now(s, schedule_plans.get_plan(s, "scorecard"), started_by="operator:test")
     return taken.claim, poster.perform(taken.claim)
 
 
@@ -151,7 +151,7 @@ def test_a_retry_after_the_upload_neither_posts_nor_uploads_again(example_db, lo
     with example_db.session() as s:  # as if the process died after the upload, before marking the run posted
         s.get(ScheduleRun, claim.id).status = "claimed"
         s.get(ScheduleRun, claim.id).locked_until = claim.claimed_at
-        (again,) = schedules.take_over(s)
+        (again,) = due_runs.take_over(s)
     assert again.file_id and again.posted_ts
     before = len(local_api.calls_to("chat.postMessage"))
     assert poster.perform(again).status == "posted"
@@ -243,7 +243,7 @@ def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
             "holder:bogdan",
         )
         run = s.get(ScheduleRun, follow_up.run_id)
-        assert (run.schedule, run.posted_ts) == (schedules.ON_DEMAND, main["ts"])
+        assert (run.schedule, run.posted_ts) == (manual_runs.ON_DEMAND, main["ts"])
 
 
 def test_a_click_from_someone_off_the_chart_changes_nothing(server, clean, module_db):

@@ -12,7 +12,7 @@ from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import run_claims
 from otp_bot.store.models import ScheduleRun
 from tests.support.slack.api import SlackAPI
 
@@ -37,10 +37,10 @@ def due_now() -> tuple[str, dt.datetime]:
     return f"{now.minute} {now.hour} * * *", now
 
 
-def past_lease(claim: schedules.Claim) -> dt.datetime:
+def past_lease(claim: run_claims.Claim) -> dt.datetime:
     """A moment after the claim's lease ran out. Claims here are made at a given time (the
     due minute plus a few seconds), which may be ahead of the clock, so not `utcnow() + LEASE`."""
-    return max(utcnow(), claim.claimed_at) + schedules.LEASE + dt.timedelta(seconds=1)
+    return max(utcnow(), claim.claimed_at) + run_claims.LEASE + dt.timedelta(seconds=1)
 
 
 def runs(db: Database) -> list[ScheduleRun]:

@@ -18,7 +18,7 @@ from otp_bot.bot.slack.errors import friendly
 from otp_bot.commands.parser import tokenize
 from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, parse_follow_up_value
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import manual_runs, run_history
 from otp_bot.store.domain.scorecard.review import open_follow_up
 
 SCORECARD_WORDS = {"scorecard", "scores", "kpis", "sc"}
@@ -67,7 +67,7 @@ def _post(deps: Deps, poster: RhythmPoster, command: dict, respond: Respond) -> 
                 hint="`/otp scorecard` shows it to you alone",
             )
         with deps.db.session() as session:
-            claim = schedules.on_demand(session, "scorecard", command["channel_id"], started_by=actor.audit_name)
+            claim = manual_runs.on_demand(session, "scorecard", command["channel_id"], started_by=actor.audit_name)
         outcome = poster.perform(claim)
         if outcome.status != "posted":
             raise Invalid(
@@ -85,7 +85,7 @@ def _follow_up(deps: Deps, poster: RhythmPoster, body: dict, action: dict) -> No
     actor = deps.identity.actor(deps.db, body["user"]["id"])
     with deps.db.session() as session:
         # The click counts only on a scorecard post this bot made (a forged value names no run).
-        run = schedules.run_for_message(session, channel, ts)
+        run = run_history.run_for_message(session, channel, ts)
         if run is None or run.post != "scorecard":
             raise Invalid("this button is not on a scorecard post I know; post a new one with `/otp scorecard --post`")
         open_follow_up(session, actor, metric_id, run_id=run.id)

@@ -10,13 +10,18 @@ import ast
 import functools
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from otp_bot.store.domain.errors import Invalid
 
 _REF = re.compile(r"\{([a-z0-9][a-z0-9_.-]*)\}", re.IGNORECASE)
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
 def references(formula: str) -> list[str]:
@@ -63,6 +68,7 @@ def evaluate(formula: str, values: Mapping[str, float | None]) -> float | None:
 
     def walk(node: ast.expr) -> float:
         if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))  # `_compile` lets no other constant through
             return float(node.value)
         if isinstance(node, ast.Name):
             value = values.get(names[node.id])

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.domain.scorecard import value_parse
+from otp_bot.store.domain.scorecard import value_digits, value_parse
 from otp_bot.store.domain.scorecard.measures import Measure, as_measure, format_value, shortest
 
 
@@ -30,9 +30,9 @@ class Goal:
                 return value < self.value
             case "==":
                 return math.isclose(value, self.value, rel_tol=1e-9, abs_tol=1e-9)
-            case "in":
+            case "in" if self.high is not None:  # a range always has its high end
                 return self.value <= value <= self.high
-            case "out":
+            case "out" if self.high is not None:
                 return not (self.value <= value <= self.high)
         raise AssertionError(self.op)
 
@@ -45,7 +45,7 @@ class Goal:
                 return self.value - value
             case "<=" | "<":
                 return value - self.value
-            case "in":
+            case "in" if self.high is not None:
                 return self.value - value if value < self.value else value - self.high
             case _:
                 return (
@@ -84,7 +84,7 @@ def _canonical(value: float, measure: Measure) -> str:
     A duration's is in its display unit (stored in minutes): the shortest number that is
     stored as the same float."""
     if measure.kind == "duration" and measure.unit not in (None, "minutes"):
-        text = value_parse._plain(shortest(value, measure))
+        text = value_digits.plain(shortest(value, measure))
     else:
         text = repr(value).removesuffix(".0")
     return text + "0" if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text) else text

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from otp_bot.store.models import Metric
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.models import Metric, Seat
 
 
 class MetricFacts(NamedTuple):
@@ -28,3 +31,14 @@ class MetricFacts(NamedTuple):
 
 
 METRIC_COLUMNS = tuple(getattr(Metric, f) for f in MetricFacts._fields)
+
+
+def metric_facts(session: Session) -> list[MetricFacts]:
+    """Every metric of a seat that is not retired, in chart order within its seat."""
+    rows = session.connection().execute(
+        select(*METRIC_COLUMNS)
+        .join(Seat, Seat.id == Metric.seat_id)
+        .where(Seat.status != "retired")
+        .order_by(Metric.seat_id, Metric.position)
+    )
+    return [MetricFacts._make(row) for row in rows.all()]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias
@@ -55,7 +55,7 @@ MetricLike: TypeAlias = "Metric | MetricFacts"
 DEFAULT_WEEKS = 13
 ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
 STATUS_WINDOW = 3
-_AGGREGATE = {
+_AGGREGATE: dict[str, Callable[[list[float]], float]] = {
     "last": lambda xs: xs[-1],
     "sum": sum,
     "avg": lambda xs: math.fsum(xs) / len(xs),  # statistics.fmean, without its overhead
@@ -312,7 +312,7 @@ def metric_rows(
 
 
 def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
-    known = [c for c in cells if c.value is not None]
+    known = [c.value for c in cells if c.value is not None]
     # A current period with nothing yet is "not reported yet", not a miss.
     recent = cells[:-1] if cells and cells[-1].value is None else cells
     marks = [c.on_track for c in recent[-STATUS_WINDOW:]]  # None where there is no value
@@ -323,9 +323,9 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         status = "green" if misses == 0 else "yellow" if misses == 1 else "red"
     trend = None
     if len(known) >= 2:
-        a, b = known[-2].value, known[-1].value
+        a, b = known[-2], known[-1]
         trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
-    average = math.fsum([c.value for c in known]) / len(known) if known else None  # fmean, without its overhead
+    average = math.fsum(known) / len(known) if known else None  # fmean, without its overhead
     return MetricRow(
         metric,
         goal,
@@ -333,7 +333,7 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         status,
         trend,
         average,
-        known[-1] if known else None,
+        next((c for c in reversed(cells) if c.value is not None), None),
         len(marks),
         marks.count(False),
         marks.count(None),

@@ -21,9 +21,9 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.rhythm.daily_briefing import metric_facts, owner_text
+from otp_bot.store.domain.rhythm.seat_facts import owner_text
 from otp_bot.store.domain.scorecard import periods
-from otp_bot.store.domain.scorecard.metric_facts import MetricFacts
+from otp_bot.store.domain.scorecard.metric_facts import MetricFacts, metric_facts
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
 from otp_bot.store.models import FollowUp, Holder, Seat
 
@@ -34,7 +34,7 @@ DETAIL_MISSES = 40  # the off-track rows of the chart image and the post's butto
 def miss_of(row: MetricRow) -> float:
     """How far the latest value is from the goal, relative to the goal's size (0: not off track)."""
     latest = row.latest
-    if latest is None or latest.on_track is not False:
+    if latest is None or latest.on_track is not False or latest.value is None:
         return 0.0
     goal = row.goal
     return goal.distance(latest.value) / max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
@@ -117,7 +117,9 @@ def weekly_review(
     shown_seats = seats[:detail_seats]
     wanted = {r.metric.id for r in misses[:detail_misses]} | {m.id for s in shown_seats for m in metrics[s.id]}
     detail = metric_rows(session, [m for m in in_order if m.id in wanted], weeks=weeks, today=today)
-    follow = follow_ups_for(session, [(r.metric.id, r.latest.period) for r in misses if r.metric.id in wanted])
+    follow = follow_ups_for(
+        session, [(r.metric.id, r.latest.period) for r in misses if r.metric.id in wanted and r.latest is not None]
+    )
 
     def review_row(r: MetricRow) -> ReviewRow:
         now = status[r.metric.id]
@@ -128,7 +130,7 @@ def weekly_review(
             owner_text(seat),
             now.off_track,
             miss_of(now),
-            follow.get((r.metric.id, now.latest.period)) if now.off_track else None,
+            follow.get((r.metric.id, now.latest.period)) if now.off_track and now.latest is not None else None,
         )
 
     rows = [review_row(r) for r in detail]
@@ -202,9 +204,10 @@ def open_follow_up(
         .returning(FollowUp.id)
     )
     if new_id is None:
-        existing = session.scalar(
+        # The insert lost to a follow-up on the same miss: it exists.
+        existing = session.execute(
             select(FollowUp).where(FollowUp.metric_id == metric.id, FollowUp.period == latest.period)
-        )
+        ).scalar_one()
         return Opened(existing, False)
     audit.record(
         session,
@@ -216,7 +219,7 @@ def open_follow_up(
         value=latest.value,
         owner=owner.id if owner else None,
     )
-    return Opened(session.get(FollowUp, new_id), True)
+    return Opened(session.get_one(FollowUp, new_id), True)
 
 
 def opener_name(session: Session, follow_up: FollowUp) -> str:

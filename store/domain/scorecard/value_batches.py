@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     Date,
     Float,
     String,
-    TextClause,
+    TextualSelect,
     bindparam,
     column,
     select,
@@ -174,8 +174,8 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
         )
     ids = [str(item.metric).strip().lower() for item in items]
     facts = _facts(session)
-    for m in {f.seat_id: f for f in (facts.get(i) for i in ids) if f is not None}.values():  # once per seat
-        may_push(actor, m.id, m.seat_id, m.holder_id, m.holder_name)
+    for one in {f.seat_id: f for f in (facts.get(i) for i in ids) if f is not None}.values():  # once per seat
+        may_push(actor, one.id, one.seat_id, one.holder_id, one.holder_name)
 
     org = get_org(session)
     tz, decimal_mark, org_currency = org.timezone, org.decimal_mark, org.currency
@@ -230,8 +230,10 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
         earlier = _recorded(session.connection(), seen_before)
         for triple in seen_before:
             first = first_of[triple]
-            first.outcome, first.value = "duplicate", earlier.get(triple, first.value)
-            first.on_track = facts[first.metric_id].goal.met_by(first.value)
+            value = earlier.get(triple, first.value)
+            assert value is not None  # the batch's own value was parsed before it was keyed
+            first.outcome, first.value = "duplicate", value
+            first.on_track = facts[first.metric_id].goal.met_by(value)
     for result, triple in repeats:
         first = first_of[triple]
         result.outcome, result.value, result.on_track = "duplicate", first.value, first.on_track
@@ -286,10 +288,14 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
     if conn.dialect.name == "postgresql":
         casts = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
         sql = f"INSERT INTO metric_values ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts})"
-        result = conn.exec_driver_sql(sql + (_SKIP_SEEN if keyed else ""), tuple(list(c) for c in zip(*rows)))
+        result = conn.exec_driver_sql(
+            sql + (_SKIP_SEEN if keyed else ""), tuple(list(c) for c in zip(*rows, strict=True))
+        )
         return {(m, p, k) for m, p, k in result.all() if k is not None} if keyed else inserted
     # SQLite keeps dates as text: each column's bind processing is done once per distinct value.
-    converters = []  # (column index, bind processor, its results so far): dates, booleans, timestamps
+    converters: list[
+        tuple[int, Callable[[Any], Any], dict[Any, Any]]
+    ] = []  # (column index, bind processor, its results so far): dates, booleans, timestamps
     for i, name in enumerate(_COLUMNS):
         process = MetricValue.__table__.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if process is not None:
@@ -300,10 +306,10 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
         params: list = []
         for row in chunk:
             bound = list(row)
-            for i, process, done in converters:
+            for i, convert, done in converters:
                 if (value := bound[i]) is not None:
                     if (converted := done.get(value)) is None:
-                        converted = done[value] = process(value)
+                        converted = done[value] = convert(value)
                     bound[i] = converted
             params += bound
             if row[7] is not None:
@@ -331,7 +337,7 @@ def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
             "SELECT v.metric_id, v.period_start, v.idem_key, v.value FROM metric_values v "
             "JOIN unnest(%s::varchar[], %s::date[], %s::varchar[]) AS w (m, p, k) "
             "ON v.metric_id = w.m AND v.period_start = w.p AND v.idem_key = w.k",
-            tuple(list(c) for c in zip(*triples)),
+            tuple(list(c) for c in zip(*triples, strict=True)),
         )
         for mid, start, key, value in result:
             found.setdefault((mid, start, key), value)
@@ -340,7 +346,7 @@ def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
         chunk = triples[at : at + 256]
         size = 1 << (len(chunk) - 1).bit_length()  # padded to a power of two: few distinct statements
         chunk += [chunk[-1]] * (size - len(chunk))
-        params = {}
+        params: dict[str, str | dt.date] = {}
         for i, (mid, start, key) in enumerate(chunk):
             params[f"m{i}"], params[f"p{i}"], params[f"k{i}"] = mid, start, key
         for mid, start, key, value in conn.execute(_sqlite_lookup(size), params):
@@ -349,7 +355,7 @@ def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
 
 
 @functools.lru_cache(maxsize=16)
-def _sqlite_lookup(n: int) -> TextClause:
+def _sqlite_lookup(n: int) -> TextualSelect:
     rows = ", ".join(f"(:m{i}, :p{i}, :k{i})" for i in range(n))
     return (
         text(

@@ -32,8 +32,8 @@ from otp_bot.store.domain.scorecard.measures import (
     is_currency_token,
     symbol,
 )
+from otp_bot.store.domain.scorecard.value_digits import GROUPING, plain, read_digits
 
-DECIMAL_MARKS = (".", ",")
 MAX_DIGITS = 15  # significant digits a double keeps exactly (DBL_DIG)
 LIMIT = Decimal(10) ** 15  # values are below this in size
 SMALLEST = Decimal(10) ** -9  # and, unless zero, at least this: a double keeps them exactly to 15 digits
@@ -46,7 +46,6 @@ CONVENTION = {"USD": "."}
 # only on money (`$2.5m`): elsewhere it could as well be minutes.
 MAGNITUDES = {"k": 1_000, "m": 1_000_000, "mm": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000}
 MINUS = "-\u2212\ufe63\uff0d"  # hyphen-minus, minus sign, small and full-width hyphen-minus
-GROUPING = " \u00a0\u202f\u2009'\u2019_"  # spaces (plain, no-break, narrow, thin), apostrophes, underscore
 _YES = {"yes": 1, "y": 1, "true": 1, "done": 1, "no": 0, "n": 0, "false": 0}
 
 _SHAPE = re.compile(
@@ -81,10 +80,10 @@ class Read:
 
 def _percent(number: Decimal, read: Read, measure: Measure) -> None:
     if read.suffix is None and 0 < number < 1:  # -0.5 on a percent metric is a plain change
-        shown = _plain(number * 100)
+        shown = plain(number * 100)
         raise Invalid(
             f"`{read.text}` on a percent metric: did you mean {shown} %? "
-            f"Type {shown}, or {_plain(number)}% if you really mean less than one percent",
+            f"Type {shown}, or {plain(number)}% if you really mean less than one percent",
             hint="percent metrics take percent points: 85 means 85 %",
         )
 
@@ -95,8 +94,11 @@ def _yes_no(number: Decimal, read: Read, measure: Measure) -> None:
 
 
 def _on_scale(number: Decimal, read: Read, measure: Measure) -> None:
-    low, high = measures.SCALES.get(measure.unit or "", (None, None))
-    if low is not None and not low <= number <= high:
+    scale = measures.SCALES.get(measure.unit or "")
+    if scale is None:
+        return
+    low, high = scale
+    if not low <= number <= high:
         raise Invalid(f"`{read.text}` is not an {measure.unit}: an {measure.unit} runs from {low} to {high}")
 
 
@@ -189,14 +191,14 @@ def _from_text(
     body = m["body"].strip()
     head, suffix, mag, before, after = m["head"], None, None, None, None
     if head is not None:
-        if _own_unit(head, measure):
+        if own_unit(head, measure):
             suffix = "unit"
         elif is_currency_token(head):
             before = head
         else:
             raise Invalid(f"`{shown}` is not a number: type digits, like 42, 3.5 or 3,5")
     tail = m["tail"].strip()
-    if tail == "%" or _own_unit(tail, measure):
+    if tail == "%" or own_unit(tail, measure):
         suffix = "%" if tail == "%" else "unit"
     elif tail:
         found = _MAGNITUDE.match(tail)
@@ -205,10 +207,10 @@ def _from_text(
         if rest and is_currency_token(rest):
             after = rest
         elif rest:
-            raise _not_its_unit(shown, rest, measure, _plain(_digits(body, decimal_mark, shown)))
+            raise _not_its_unit(shown, rest, measure, plain(read_digits(body, decimal_mark, shown)))
     _check_currency(before, after, measure, rule, shown, body + (mag or ""), org_currency)
     if suffix == "%" and rule.suffix != "%":
-        raise _not_its_unit(shown, "%", measure, _plain(_digits(body, decimal_mark, shown)))
+        raise _not_its_unit(shown, "%", measure, plain(read_digits(body, decimal_mark, shown)))
     scale = 1
     if mag:
         if not rule.magnitudes:
@@ -218,11 +220,11 @@ def _from_text(
         scale = MAGNITUDES[mag.lower()]
     if decimal_mark is None and (before or after):
         decimal_mark = CONVENTION.get(measure.currency or "")
-    number = _digits(body, decimal_mark, shown) * scale
+    number = read_digits(body, decimal_mark, shown) * scale
     return (-number if negative else number), Read(text, suffix)
 
 
-def _own_unit(word: str, measure: Measure) -> bool:
+def own_unit(word: str, measure: Measure) -> bool:
     """`calls` or `call` on a metric of calls, `NPS` on an NPS, `%` never (that is the percent's)."""
     unit = (measure.unit or "").casefold()
     low = word.strip().casefold()
@@ -290,65 +292,12 @@ def _duration(raw: str, measure: Measure, decimal_mark: str | None, goal: bool) 
                 raise Invalid(f"`{text}`: say the unit of {number}, like 1 h 30 min")
         if last is not None and list(measures.MINUTES).index(unit) >= list(measures.MINUTES).index(last):
             raise Invalid(f"`{text}`: write the larger unit first, each once, like 1 d 4 h or 1 h 30 min")
-        part = _digits(number, decimal_mark, text)
+        part = read_digits(number, decimal_mark, text)
         _check_size(part, text, goal)
         total += part * measures.MINUTES[unit]
         last = unit
     sign = -1 if (m["sign"] or "+") != "+" else 1
     return measures.minutes(sign * total)
-
-
-def _digits(body: str, decimal_mark: str | None, shown: str) -> Decimal:
-    """Digits with separators, read by the rules in the README (Values and the scorecard)."""
-    body = body.strip()
-    runs = re.split(r"([.,]|[" + GROUPING + r"]+)", body)
-    digits, seps = runs[0::2], runs[1::2]
-    if any(not run.isdigit() for run in digits[1:]) or (digits[0] and not digits[0].isdigit()):
-        raise _not_one_number(shown)
-    if not seps:
-        return Decimal(body)
-    kinds = [("g" if s[0] in GROUPING else s) for s in seps]
-    marks = [k for k in kinds if k in DECIMAL_MARKS]
-    decimal_at: int | None = None  # index into seps of the decimal mark, if any
-    if len(set(marks)) == 2:
-        last = marks[-1]
-        if marks.count(last) != 1 or kinds[-1] != last:
-            raise _not_one_number(shown)
-        decimal_at = len(kinds) - 1
-    elif len(marks) == 1:
-        at = kinds.index(marks[0])
-        if at != len(kinds) - 1:  # a grouping separator after the mark: 1,250 000
-            raise _not_one_number(shown)
-        after, before = digits[at + 1], digits[at]
-        could_group = len(after) == 3 and 1 <= len(before) <= 3 and before != "0" and digits[0] != ""
-        if not could_group or decimal_mark == marks[0]:
-            decimal_at = at
-        elif decimal_mark is None:
-            whole = "".join(digits)
-            point = _plain(Decimal("".join(digits[: at + 1]) + "." + after))
-            first, second = (point, whole) if marks[0] == "." else (whole, point)
-            raise Invalid(
-                f"`{shown}` is ambiguous: did you mean {first} or {second}? Type {whole} without a "
-                f"separator, or {point} with a decimal point",
-                hint="an operator can set the org's `decimal_mark` in the chart file, so that "
-                "a lone , or . is read one way",
-            )
-    integer = digits if decimal_at is None else digits[: decimal_at + 1]
-    grouping = kinds if decimal_at is None else kinds[:decimal_at]
-    if grouping:
-        if len(set(grouping)) != 1 or not 1 <= len(integer[0]) <= 3 or any(len(g) != 3 for g in integer[1:]):
-            raise _not_one_number(shown)
-    text = "".join(integer) or "0"
-    if decimal_at is not None:
-        text += "." + digits[-1]
-    return Decimal(text)
-
-
-def _not_one_number(shown: str) -> Invalid:
-    return Invalid(
-        f"`{shown}` is not one number: write a decimal as 3.5 or 3,5, and thousands as "
-        "1250, 1,250.50, 1.250,50 or 12 500; record one value at a time"
-    )
 
 
 # ---------------------------------------------------------------- checks and helpers
@@ -375,12 +324,12 @@ def _check_size(number: Decimal, shown: str, round_trip: bool = False) -> None:
     if round_trip:
         if Decimal(repr(float(number))) != number:
             raise Invalid(
-                f"`{shown}` has more digits than the scorecard keeps exactly: round it, like {_plain(_round(number))}"
+                f"`{shown}` has more digits than the scorecard keeps exactly: round it, like {plain(_round(number))}"
             )
     elif number and len(number.normalize().as_tuple().digits) > MAX_DIGITS:
         raise Invalid(
             f"`{shown}` has more digits than the scorecard keeps exactly ({MAX_DIGITS}): "
-            f"round it, like {_plain(_round(number))}"
+            f"round it, like {plain(_round(number))}"
         )
 
 
@@ -389,56 +338,5 @@ def _round(number: Decimal) -> Decimal:
     return number.quantize(Decimal(1).scaleb(exponent)) if exponent < 0 else number
 
 
-def _plain(number: Decimal) -> str:
-    """A Decimal as plain digits, no exponent, no trailing zeros."""
-    text = format(number.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _printable(text: str) -> str:
     return "".join(c if unicodedata.category(c) not in ("Cc", "Cf") else "?" for c in text)
-
-
-# ---------------------------------------------------------------- a value among words
-
-_GROUPED = re.compile(rf"^[{MINUS}+]?\D{{0,3}}\d{{1,3}}( \d{{3}})*$")  # `12`, `$12 500`: a group may follow
-_GROUP = re.compile(r"^\d{3}([.,]\d+)?(%|k|M|bn)?$")
-_UNIT_WORD = re.compile(r"^(%|min|k|M|bn)$", re.IGNORECASE)
-
-
-def split_value(words: list[str], measure: Measure | None = None) -> tuple[str, list[str]]:
-    """The value at the head of `words` (a command's arguments split on spaces) and the words
-    after it. `12 500` and `85 %` are one value: a three-digit group after a number that could
-    continue, or a lone %, currency or magnitude word, is read as part of it; so is the metric's
-    own unit (`12 calls`, `NPS 45`), a unit of time (`2 d`; on a duration `1 h 30 min`).
-    (A note that starts with such a word is quoted: `kpi calls 12 "500 more than last week"`.)"""
-    value, rest = words[0], list(words[1:])
-    timed = measure is not None and measure.kind == "duration"
-
-    def time_word(word: str) -> bool:
-        # On any metric: `2 d` on a count is refused as a whole, not recorded as 2 with a note `d`.
-        return word.lower() in (measures.VALUE_TIME_WORDS if timed else measures.TIME_WORDS)
-
-    while rest:
-        word = rest[0]
-        after_digit = value[-1:].isdigit()
-        if (_GROUP.match(word) and _GROUPED.match(value)) or (
-            after_digit
-            and (
-                _UNIT_WORD.match(word)
-                or is_currency_token(word)
-                or time_word(word)
-                or (measure is not None and _own_unit(word, measure))
-            )
-        ):
-            value += " " + word
-        elif (
-            word[:1].isdigit()
-            and measure is not None
-            and (_own_unit(value, measure) or (time_word(value.split()[-1]) and len(rest) > 1 and time_word(rest[1])))
-        ):
-            value += " " + word  # `NPS 45`; `1 h 30 min`
-        else:
-            break
-        rest.pop(0)
-    return value, rest

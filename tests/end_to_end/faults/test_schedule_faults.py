@@ -10,7 +10,7 @@ import pytest
 
 from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import due_runs, run_claims, schedule_plans
 from tests.support.schedules import TOKEN, due_now, past_lease, posts, runs, set_schedules
 from tests.support.slack.api import SlackAPI
 
@@ -24,18 +24,18 @@ def api() -> Iterator[SlackAPI]:
         yield api
 
 
-def briefing_claim(db) -> schedules.Claim:
+def briefing_claim(db) -> run_claims.Claim:
     every_day, now = due_now()
     set_schedules(db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
     with db.session() as s:
-        (claim,) = schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
+        (claim,) = due_runs.catch_up(s, schedule_plans.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
     return claim
 
 
 def test_a_poster_whose_run_was_taken_over_does_not_post(example_db, api):
     stale = briefing_claim(example_db)  # this poster hung before posting; its lease ran out
     with example_db.session() as s:
-        (taker,) = schedules.take_over(s, past_lease(stale))
+        (taker,) = due_runs.take_over(s, past_lease(stale))
     poster = RhythmPoster(example_db, make_client(TOKEN, api.url))
     assert poster.perform(taker).status == "posted"
     late = poster.perform(stale)  # the hung poster wakes up
@@ -54,7 +54,7 @@ def test_a_taker_finds_the_first_post_in_a_busy_channel(example_db, api):
     for n in range(2_000):
         api.add_message("C0LEADERSHIP", f"chatter {n}")
     with example_db.session() as s:
-        (taker,) = schedules.take_over(s, past_lease(claim))
+        (taker,) = due_runs.take_over(s, past_lease(claim))
     assert RhythmPoster(example_db, make_client(TOKEN, api.url)).perform(taker).status == "posted"
     assert len(posts(api, "C0LEADERSHIP")) == 2_001  # the chatter and one briefing
     assert len([c for c in api.calls_to("chat.postMessage") if "thread_ts" not in c.args]) == 1

@@ -25,7 +25,7 @@ from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate import drafts, flags
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import manual_runs, run_reports, schedule_plans
 from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, briefing_json, daily_briefing
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import Value, record_values
@@ -284,10 +284,10 @@ def test_an_agent_that_did_nothing_says_so(org, since):
 def test_since_is_the_last_posted_briefing(org):
     new_flag(org)
     with org.session() as s:
-        p = schedules.get_plan(s, "briefing")
-        taken = schedules.run_now(s, p, started_by="operator:test")
-        schedules.record_message(s, taken.claim.id, "C0LEADERSHIP", "1.0")
-        schedules.mark_posted(s, taken.claim.id, now=utcnow() + dt.timedelta(seconds=1))
+        p = schedule_plans.get_plan(s, "briefing")
+        taken = manual_runs.run_now(s, p, started_by="operator:test")
+        run_reports.record_message(s, taken.claim.id, "C0LEADERSHIP", "1.0")
+        run_reports.mark_posted(s, taken.claim.id, now=utcnow() + dt.timedelta(seconds=1))
     with org.session(readonly=True) as s:
         data = briefing_json(s)
     assert data["flags"]["count"] == 1 and data["flags"]["items"][0]["new"] is False
@@ -380,7 +380,7 @@ def api() -> Iterator[SlackAPI]:
 def test_the_posted_briefing_threads_the_rest_and_slack_accepts_every_message(big_org, api):
     poster = RhythmPoster(big_org, make_client(TOKEN, api.url))
     with big_org.session() as s:
-        taken = schedules.run_now(s, schedules.get_plan(s, "briefing"), started_by="operator:test")
+        taken = manual_runs.run_now(s, schedule_plans.get_plan(s, "briefing"), started_by="operator:test")
     outcome = poster.perform(taken.claim)
     assert outcome.status == "posted"
     (main,) = [m for m in api.messages["C0LEADERSHIP"] if "thread_ts" not in m]

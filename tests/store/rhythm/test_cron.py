@@ -13,7 +13,7 @@ from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
-from otp_bot.store.domain.rhythm import cron, schedules
+from otp_bot.store.domain.rhythm import cron, schedule_plans
 from tests.support.schedules import local
 
 UTC = dt.UTC
@@ -26,9 +26,9 @@ def plan(
     *,
     holidays=(),
     working_days=(),
-    grace: dt.timedelta = schedules.DEFAULT_GRACE,
-) -> schedules.Plan:
-    return schedules.Plan(
+    grace: dt.timedelta = schedule_plans.DEFAULT_GRACE,
+) -> schedule_plans.Plan:
+    return schedule_plans.Plan(
         "test",
         post,
         "C0TEST",
@@ -139,7 +139,7 @@ def test_the_chart_file_checks_schedules_and_round_trips_them(db):
         assert not apply_chart(
             s, exported, actor="operator:test", source="export"
         ).changes  # export -> import: no changes
-        assert schedules.get_plan(s, "briefing").grace == dt.timedelta(minutes=90)
+        assert schedule_plans.get_plan(s, "briefing").grace == dt.timedelta(minutes=90)
     bad = {
         "org": {"name": "X"},
         "schedules": [

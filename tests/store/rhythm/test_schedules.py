@@ -16,7 +16,7 @@ from otp_bot.bot.runtime.scheduler import RhythmScheduler, SchedulerSettings
 from otp_bot.bot.slack.client import make_client
 from otp_bot.store.db import Database
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.rhythm import schedules
+from otp_bot.store.domain.rhythm import due_runs, manual_runs, run_claims, run_reports, schedule_plans
 from otp_bot.store.models import AuditEntry
 from tests.support.schedules import TOKEN, due_now, local, past_lease, posts, runs, set_schedules
 from tests.support.serve import OTP
@@ -26,17 +26,17 @@ from tests.support.serve import OTP
 
 def test_a_period_is_claimed_once(example_db):
     with example_db.session() as s:
-        p = schedules.get_plan(s, "briefing")
+        p = schedule_plans.get_plan(s, "briefing")
         due = local("America/New_York", 2026, 11, 24, 8)
-        first = schedules.claim(s, p, due, now=due)
+        first = run_claims.claim(s, p, due, now=due)
         assert first is not None and first.period == "2026-11-24" and not first.late
-        assert schedules.claim(s, p, due + dt.timedelta(minutes=1), now=due) is None
-        assert schedules.claim(s, p, due + dt.timedelta(days=1), now=due + dt.timedelta(days=1)) is not None
+        assert run_claims.claim(s, p, due + dt.timedelta(minutes=1), now=due) is None
+        assert run_claims.claim(s, p, due + dt.timedelta(days=1), now=due + dt.timedelta(days=1)) is not None
 
 
 def test_concurrent_claimers_of_one_period_get_one_claim(example_db):
     with example_db.session(readonly=True) as s:
-        p = schedules.get_plan(s, "briefing")
+        p = schedule_plans.get_plan(s, "briefing")
     due = local("America/New_York", 2026, 11, 24, 8)
     barrier, won, errors = threading.Barrier(6), [], []
 
@@ -45,7 +45,7 @@ def test_concurrent_claimers_of_one_period_get_one_claim(example_db):
         try:
             barrier.wait()
             with db.session() as s:
-                if (c := schedules.claim(s, p, due, now=due)) is not None:
+                if (c := run_claims.claim(s, p, due, now=due)) is not None:
                     won.append(c.id)
         except Exception as exc:
             errors.append(exc)
@@ -108,7 +108,7 @@ def test_a_crash_after_the_post_landed_is_recovered_without_a_second_post(exampl
     every_day, now = due_now()
     set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
     with example_db.session() as s:
-        (claim,) = schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
+        (claim,) = due_runs.catch_up(s, schedule_plans.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
     # The process that claimed it posts, then dies before recording anything.
     _, ts = post_once(
         make_client(TOKEN, api.url),
@@ -122,7 +122,7 @@ def test_a_crash_after_the_post_landed_is_recovered_without_a_second_post(exampl
 
     scheduler = RhythmScheduler(example_db, poster.client, SchedulerSettings(enabled=False), poster)
     with example_db.session(readonly=True) as s:
-        scheduler._etag = schedules.chart_etag(s)  # jobs current: this check only looks for stale claims
+        scheduler._etag = schedule_plans.chart_etag(s)  # jobs current: this check only looks for stale claims
     assert scheduler.check(now=utcnow()) == []  # the lease still runs: nobody takes it over yet
     (outcome,) = scheduler.check(now=past_lease(claim))
     assert outcome.status == "posted" and outcome.ts == ts
@@ -138,10 +138,10 @@ def test_a_crash_before_the_post_is_recovered_with_one_post(example_db, api, pos
     every_day, now = due_now()
     set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
     with example_db.session() as s:
-        (first,) = schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
+        (first,) = due_runs.catch_up(s, schedule_plans.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
     with example_db.session() as s:
-        (claim,) = schedules.take_over(s, past_lease(first))
-        assert schedules.take_over(s, past_lease(first) + dt.timedelta(seconds=1)) == []  # taken once
+        (claim,) = due_runs.take_over(s, past_lease(first))
+        assert due_runs.take_over(s, past_lease(first) + dt.timedelta(seconds=1)) == []  # taken once
     assert poster.perform(claim).status == "posted"
     assert len(posts(api, "C0LEADERSHIP")) == 1
 
@@ -151,10 +151,10 @@ def test_a_failed_post_is_retried_when_its_short_lease_ends(example_db, api, pos
     set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
     api.fail_next("chat.postMessage", status=500)
     with example_db.session() as s:
-        (claim,) = schedules.catch_up(s, schedules.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
+        (claim,) = due_runs.catch_up(s, schedule_plans.get_plan(s, "briefing"), now + dt.timedelta(seconds=5))
     assert poster.perform(claim).status == "retrying"
     with example_db.session() as s:
-        (again,) = schedules.take_over(s, utcnow() + schedules.RETRY_AFTER + dt.timedelta(seconds=1))
+        (again,) = due_runs.take_over(s, utcnow() + run_reports.RETRY_AFTER + dt.timedelta(seconds=1))
     assert poster.perform(again).status == "posted"
     assert len(posts(api, "C0LEADERSHIP")) == 1
 
@@ -162,25 +162,25 @@ def test_a_failed_post_is_retried_when_its_short_lease_ends(example_db, api, pos
 # ---------------------------------------------------------------- misfires
 
 
-def misfire_plan(db: Database, **extra) -> schedules.Plan:
+def misfire_plan(db: Database, **extra) -> schedule_plans.Plan:
     set_schedules(db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": "0 8 * * mon-fri", **extra})
     with db.session(readonly=True) as s:
-        return schedules.get_plan(s, "briefing")
+        return schedule_plans.get_plan(s, "briefing")
 
 
 def test_a_run_missed_while_down_posts_once_late_within_the_grace_window(example_db):
     p = misfire_plan(example_db)
     up = local("America/New_York", 2026, 11, 24, 9, 30)  # due 08:00, the bot came back at 09:30
     with example_db.session() as s:
-        (claim,) = schedules.catch_up(s, p, up)
+        (claim,) = due_runs.catch_up(s, p, up)
         assert claim.late and claim.late_by == dt.timedelta(minutes=90) and claim.period == "2026-11-24"
-        assert schedules.catch_up(s, p, up + dt.timedelta(minutes=1)) == []  # and once only
+        assert due_runs.catch_up(s, p, up + dt.timedelta(minutes=1)) == []  # and once only
 
 
 def test_a_run_missed_beyond_the_grace_window_is_skipped_and_recorded(example_db):
     p = misfire_plan(example_db)
     with example_db.session() as s:
-        assert schedules.catch_up(s, p, local("America/New_York", 2026, 11, 24, 10, 30)) == []
+        assert due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 24, 10, 30)) == []
     (run,) = runs(example_db)
     assert run.status == "skipped" and run.period == "2026-11-24" and "grace" in run.note
 
@@ -188,16 +188,16 @@ def test_a_run_missed_beyond_the_grace_window_is_skipped_and_recorded(example_db
 def test_the_grace_window_is_set_per_schedule(example_db):
     p = misfire_plan(example_db, grace="30m")
     with example_db.session() as s:
-        assert schedules.catch_up(s, p, local("America/New_York", 2026, 11, 24, 8, 29)) != []
-        assert schedules.catch_up(s, p, local("America/New_York", 2026, 11, 25, 8, 31)) == []
+        assert due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 24, 8, 29)) != []
+        assert due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 25, 8, 31)) == []
     assert [r.status for r in runs(example_db)] == ["claimed", "skipped"]
 
 
 def test_days_missed_while_down_are_recorded_as_skipped_and_today_posts_late(example_db):
     p = misfire_plan(example_db)
     with example_db.session() as s:
-        assert schedules.catch_up(s, p, local("America/New_York", 2026, 11, 20, 8)) != []  # Friday, on time
-        (claim,) = schedules.catch_up(s, p, local("America/New_York", 2026, 11, 25, 9))  # back on Wednesday
+        assert due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 20, 8)) != []  # Friday, on time
+        (claim,) = due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 25, 9))  # back on Wednesday
     assert claim.period == "2026-11-25" and claim.late
     assert [(r.period, r.status) for r in runs(example_db)] == [
         ("2026-11-20", "claimed"),
@@ -210,15 +210,15 @@ def test_days_missed_while_down_are_recorded_as_skipped_and_today_posts_late(exa
 def test_a_new_schedule_records_no_misses_from_before_it_existed(example_db):
     p = misfire_plan(example_db)
     with example_db.session() as s:
-        schedules.catch_up(s, p, local("America/New_York", 2026, 11, 25, 20))
+        due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 25, 20))
     assert [(r.period, r.status) for r in runs(example_db)] == [("2026-11-25", "skipped")]
 
 
 def test_nothing_fires_on_a_holiday(example_db):
     p = misfire_plan(example_db, holidays=["2026-11-26"])  # Thanksgiving
     with example_db.session() as s:
-        assert schedules.catch_up(s, p, local("America/New_York", 2026, 11, 25, 8)) != []
-        assert schedules.catch_up(s, p, local("America/New_York", 2026, 11, 26, 8, 1)) == []
+        assert due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 25, 8)) != []
+        assert due_runs.catch_up(s, p, local("America/New_York", 2026, 11, 26, 8, 1)) == []
     assert [r.period for r in runs(example_db)] == ["2026-11-25"]
 
 
@@ -227,13 +227,13 @@ def test_nothing_fires_on_a_holiday(example_db):
 
 def test_run_now_claims_the_period_once_and_force_posts_again(example_db, poster, api):
     with example_db.session() as s:
-        p = schedules.get_plan(s, "scorecard")
-        first = schedules.run_now(s, p, started_by="operator:test")
+        p = schedule_plans.get_plan(s, "scorecard")
+        first = manual_runs.run_now(s, p, started_by="operator:test")
     assert poster.perform(first.claim).status == "posted"
     with example_db.session() as s:
-        second = schedules.run_now(s, p, started_by="operator:test")
+        second = manual_runs.run_now(s, p, started_by="operator:test")
         assert second.claim is None and second.reason.startswith(f"already posted for {first.period}")
-        forced = schedules.run_now(s, p, started_by="operator:test", force=True)
+        forced = manual_runs.run_now(s, p, started_by="operator:test", force=True)
         assert forced.claim.seq == 1 and forced.claim.key.endswith(":1")
         assert [
             e.detail["forced"] for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "schedule.run"))
@@ -244,9 +244,9 @@ def test_run_now_claims_the_period_once_and_force_posts_again(example_db, poster
 
 def test_run_now_takes_over_a_skipped_period(example_db, poster):
     with example_db.session() as s:
-        p = schedules.get_plan(s, "briefing")
-        schedules.skip(s, p, utcnow(), "missed")
-        taken = schedules.run_now(s, p, started_by="operator:test")
+        p = schedule_plans.get_plan(s, "briefing")
+        run_claims.skip(s, p, utcnow(), "missed")
+        taken = manual_runs.run_now(s, p, started_by="operator:test")
     assert taken.claim is not None and taken.claim.seq == 0
     assert poster.perform(taken.claim).status == "posted"
     assert [r.status for r in runs(example_db)] == ["posted"]

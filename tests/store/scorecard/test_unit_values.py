@@ -14,7 +14,8 @@ from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.goals import Goal, parse_goal
 from otp_bot.store.domain.scorecard.measures import Measure, format_value
 from otp_bot.store.domain.scorecard.metrics import current_rows
-from otp_bot.store.domain.scorecard.value_parse import parse_value, split_value
+from otp_bot.store.domain.scorecard.value_parse import parse_value
+from otp_bot.store.domain.scorecard.value_words import split_value
 from otp_bot.store.models import Metric, MetricValue
 from tests.support.dental import MEASURES, dental, load, push, refusal
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard.measures import Measure
-from otp_bot.store.domain.scorecard.value_parse import MAX_DIGITS, parse_value, split_value
+from otp_bot.store.domain.scorecard.value_parse import MAX_DIGITS, parse_value
+from otp_bot.store.domain.scorecard.value_words import split_value
 
 
 def refused(value, unit="number", mark=None) -> str:

@@ -1,0 +1,138 @@
+"""The briefing's sections about metrics: off track, the furthest from its goal first, and stale (unreported)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain.rhythm.seat_facts import SeatFacts
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard.metrics import MetricRow
+from otp_bot.store.models import FollowUp, MetricValue
+
+
+@dataclass
+class OffTrack:
+    metric_id: str
+    metric: str
+    seat_id: str
+    seat: str
+    owner: str  # the seat's holder, and the accountable human for an agent
+    value: str
+    goal: str
+    distance: str
+    period: str  # the period of the value that missed
+    relative: float  # distance over the goal's size: what "furthest from the goal" sorts by
+    follow_up: int | None = None  # an open follow-up on this miss
+
+
+@dataclass
+class Stale:
+    metric_id: str
+    metric: str
+    seat_id: str
+    seat: str
+    owner: str
+    last_period: str | None  # None: never reported
+    missed: int | None  # whole periods gone by without a value; None: never reported
+
+
+def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts]) -> list[OffTrack]:
+    missed = [(r, r.latest) for r in rows if r.off_track and r.latest is not None]
+    follow_ups = _follow_ups(session, [(r.metric.id, latest.period) for r, latest in missed])
+    labels: dict[tuple[dt.date, str], str] = {}  # thousands of misses share a handful of periods
+    out = []
+    for r, latest in missed:
+        m, goal, value = r.metric, r.goal, latest.value
+        assert value is not None  # `latest` is the last cell with a value
+        seat = seats[m.seat_id]
+        distance = goal.distance(value)
+        size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
+        key = (latest.period, m.cadence)
+        label = labels.get(key) or labels.setdefault(key, periods.label(*key))
+        out.append(
+            OffTrack(
+                m.id,
+                m.name,
+                seat.id,
+                seat.title,
+                seat.owner,
+                r.show(value),
+                r.describe_goal(),
+                r.show(distance) if m.kind != "yesno" else "missed",
+                label,
+                distance / size,
+                follow_ups.get((m.id, latest.period)),
+            )
+        )
+    out.sort(key=lambda o: (-o.relative, o.seat_id, o.metric_id))
+    return out
+
+
+def _follow_ups(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], int]:
+    if not keys:
+        return {}
+    # Thousands of misses fall in a handful of periods: one read by period rather than
+    # many by metric id (each a round trip on a server).
+    wanted = set(keys)
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.metric_id, FollowUp.period).where(
+            FollowUp.period.in_(sorted({p for _, p in wanted}))
+        )
+    )
+    return {(mid, period): fid for fid, mid, period in rows if (mid, period) in wanted}
+
+
+def stale_metrics(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts], today: dt.date) -> list[Stale]:
+    """Metrics of held seats with no value in the current period nor the one before: a
+    whole period went by unreported. Formula metrics are computed, so never stale."""
+    stale = [
+        r
+        for r in rows
+        if len(r.cells) >= 2
+        and r.cells[-1].value is None
+        and r.cells[-2].value is None
+        and not r.metric.formula
+        and seats[r.metric.seat_id].holder_id is not None
+    ]
+    last = _last_periods(session, [r.metric.id for r in stale])
+    out = []
+    for r in stale:
+        seat, cadence, before = seats[r.metric.seat_id], r.metric.cadence, last.get(r.metric.id)
+        out.append(
+            Stale(
+                r.metric.id,
+                r.metric.name,
+                seat.id,
+                seat.title,
+                seat.owner,
+                periods.label(before, cadence) if before else None,
+                _periods_between(before, periods.period_start(today, cadence), cadence) if before else None,
+            )
+        )
+    # The longest silent first; never reported at all after those.
+    out.sort(key=lambda s: (s.last_period is None, -(s.missed or 0), s.seat_id, s.metric_id))
+    return out
+
+
+def _periods_between(first: dt.date, current: dt.date, cadence: str) -> int:
+    """Whole periods after `first` and before `current`: how many went by without a value."""
+    if cadence == "weekly":
+        return max(0, (current - first).days // 7 - 1)
+    return max(0, (current.year - first.year) * 12 + current.month - first.month - 1)
+
+
+def _last_periods(session: Session, ids: list[str]) -> dict[str, dt.date]:
+    found: dict[str, dt.date] = {}
+    for chunk in range(0, len(ids), 500):
+        found.update(
+            session.execute(
+                select(MetricValue.metric_id, func.max(MetricValue.period_start))
+                .where(MetricValue.metric_id.in_(ids[chunk : chunk + 500]))
+                .group_by(MetricValue.metric_id)
+            ).all()
+        )
+    return found
