@@ -26,6 +26,7 @@ from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.oos import claims as claim_reader
+from otp_bot.store.domain.chart.oos.chart_sections import chart_sections
 from otp_bot.store.domain.chart.oos.entities import Converter, slug
 from otp_bot.store.domain.chart.oos.policies import policies
 from otp_bot.store.domain.chart.oos.reading import read
@@ -241,7 +242,7 @@ def convert_oos_text(text: str, source: str) -> OosImport:
     if conv.problems:
         raise ChartErrors(source, conv.problems)
     if has_entities:
-        chart = conv.build()
+        chart = chart_sections(conv)
         for rule, ents in zip(result.rules, named, strict=True):  # _rules appends to both in step
             rule.seats = list(dict.fromkeys(e.seat for e in ents))
         chart.update(

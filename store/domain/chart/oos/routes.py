@@ -9,10 +9,9 @@ decides who approves it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from otp_bot.store.domain.chart.oos.entities import Converter, Entity
+from otp_bot.store.domain.chart.oos.entities import Converter, Entity, slug
 
 
 def _drafting_below(conv: Converter, human: Entity) -> list[Entity]:
@@ -24,8 +23,6 @@ def _drafting_below(conv: Converter, human: Entity) -> list[Entity]:
 
 
 def approval_routes(conv: Converter) -> list[dict[str, Any]]:
-    from otp_bot.store.domain.chart.oos.entities import slug  # entities imports this module
-
     by_seat: dict[str, dict[str, Any]] = {}
     by_kind: list[dict[str, Any]] = []
     for h in conv.humans:
