@@ -1,5 +1,5 @@
 """The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz,
-the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp_server.py).
+the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp).
 
 Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
 threads so the event loop keeps accepting requests meanwhile.
@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from otp_bot.bot.agents.api import PREFIX as API_PREFIX
 from otp_bot.bot.agents.api import create_api
-from otp_bot.bot.agents.mcp_server import HttpEndpoint
+from otp_bot.bot.agents.mcp.http_endpoint import HttpEndpoint
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.ingress import SlackIngress
