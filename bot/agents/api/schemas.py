@@ -143,8 +143,9 @@ class ValueIn(In):
         description="A JSON number (in the metric's `unit`: days on a days metric), or text as people write it: "
         "`31.5%`, `$1,200`, `€1.2M`, `3,5`, `1.250,50`, `400k`, `1.5 h`, `90 min`, `2 d`, `NPS 45`, `yes`; "
         "`true`/`false` on a yes/no metric. Read exactly or refused with a per-value error: at most 15 significant "
-        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or code must be "
-        "the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
+        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or "
+        "code must be the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a "
+        "number between 0 and 1 (`0.85`) is questioned: send `85`, or "
         'the text `"0.85%"` to confirm you mean less than one percent.',
         examples=[4],
     )
