@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -83,7 +84,9 @@ def create_web_app(
     )
     # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
     mcp = HttpEndpoint(db, worker.kick if worker is not None else None, callback_allow=callback_allow)
-    web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])
+    # Starlette serves any endpoint that is not a function or method as an ASGI app, as this one
+    # is; `add_route`'s annotation names only request handlers.
+    web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])  # type: ignore[arg-type]
 
     if bolt is not None:
         if not signing_secret:
@@ -103,7 +106,7 @@ def serve(web: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
     class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             web.state.stopping.set()
             super().handle_exit(sig, frame)
 
