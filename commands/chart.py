@@ -35,14 +35,14 @@ def tree_prefixes(depths: list[int]) -> list[str]:
         later = {k for k in later if k < level} | {level}
     out: list[str] = []
     open_levels: list[bool] = []  # for each level above, whether more siblings follow
-    for level, is_last in zip(levels, last):
+    for level, is_last in zip(levels, last, strict=True):
         if level == 0:
             out.append("")
         else:
             out.append(
                 "".join(_PIPE if more else _BLANK for more in open_levels[1:level]) + (_ELBOW if is_last else _TEE)
             )
-        open_levels = open_levels[:level] + [not is_last]
+        open_levels = [*open_levels[:level], not is_last]
     return out
 
 
@@ -73,7 +73,9 @@ def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     root = get_seat(session, args.words[0]) if args.words else None
     nodes = seat_tree(session, root)
     prefixes = tree_prefixes([n.depth for n in nodes])
-    lines = [Mrkdwn(prefix + render("chart/chart_line.j2", **_line(n))) for prefix, n in zip(prefixes, nodes)]
+    lines = [
+        Mrkdwn(prefix + render("chart/chart_line.j2", **_line(n))) for prefix, n in zip(prefixes, nodes, strict=True)
+    ]
     counts = {
         "seats": len(nodes),
         "agents": sum(1 for n in nodes if n.seat.holder and n.seat.holder.kind == "agent"),

@@ -46,7 +46,8 @@ def drafts_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         empty = (
             "Nothing is waiting for your decision. `/otp drafts all` lists the recent drafts."
             if actor.holder_id
-            else "You are not on the chart, so no drafts wait for your decision. `/otp drafts all` lists the recent ones."
+            else "You are not on the chart, so no drafts wait for your decision. "
+            "`/otp drafts all` lists the recent ones."
         )
     now = utcnow()
     lines = [render("gate/draft_line.j2", d=line(d, now), show_status=everything) for d in found[:LIST_LIMIT]]

@@ -177,14 +177,16 @@ def history_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         "retired" if h.seat.status == "retired" else (holder_text(h.seat.holder) if h.seat.holder else h.seat.status)
     )
     head = render("lifecycle/seat_history_head.j2", seat=h.seat, status=status)
-    lines = [render("lifecycle/seat_history_holding.j2", h=x) for x in holdings] or ["_Never held._"]
+    held: list[str] = [render("lifecycle/seat_history_holding.j2", h=x) for x in holdings] or ["_Never held._"]
+    heard: list[str] = [render("lifecycle/seat_history_hearing.j2", h=x) for x in hearings] or ["_None._"]
+    changed: list[str] = [render("lifecycle/seat_history_event.j2", e=x) for x in events] or ["_None recorded._"]
     lines = [
         "*Holders*",
-        *lines,
+        *held,
         "*Hearings*",
-        *([render("lifecycle/seat_history_hearing.j2", h=x) for x in hearings] or ["_None._"]),
+        *heard,
         "*Changes*" + (f" (the last {len(events)}; {h.more_events} earlier)" if h.more_events else ""),
-        *([render("lifecycle/seat_history_event.j2", e=x) for x in events] or ["_None recorded._"]),
+        *changed,
     ]
     budget = blocks.BlockBudget()
     budget.add(blocks.section(head))

@@ -7,6 +7,7 @@ and the closest valid command: never a traceback.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from otp_bot.store.domain.errors import Invalid
@@ -61,7 +62,7 @@ def tokenize(text: str) -> list[str]:
         return text.split()
 
 
-def parse_args(tokens: list[str], *, options: set[str], flags: set[str] = frozenset()) -> Args:
+def parse_args(tokens: list[str], *, options: AbstractSet[str], flags: AbstractSet[str] = frozenset()) -> Args:
     """Split `--name value`, `--name=value` and `--flag` from positional words."""
     args = Args(words=[])
     i = 0

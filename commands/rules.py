@@ -24,7 +24,7 @@ LISTED = 30  # rules shown without a topic; a topic narrows them
 
 def rule_lines(session: Session, rules: list[Rule]) -> list[dict[str, Any]]:
     """Each rule as its rendered block, the seats it names by title."""
-    titles = {sid: title for sid, title in session.execute(select(Seat.id, Seat.title))}
+    titles = dict(session.execute(select(Seat.id, Seat.title)).all())
     out = []
     for r in rules:
         view = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,7 +40,18 @@ def _row(row: MetricRow) -> dict[str, str]:
     }
 
 
-def _seat_view(seat: Seat, rows: list[MetricRow]) -> dict[str, object]:
+class SeatView(TypedDict):
+    """One seat's block of the scorecard, as its template reads it."""
+
+    seat: Seat
+    holder: str
+    rows: list[dict[str, str]]
+    statuses: str
+    off_track: int
+    header: str
+
+
+def _seat_view(seat: Seat, rows: list[MetricRow]) -> SeatView:
     ordered = sorted(rows, key=lambda r: (not r.off_track, r.metric.position))
     return {
         "seat": seat,

@@ -47,7 +47,7 @@ def who_owns_command(session: Session, actor: Actor, tokens: list[str]) -> Reply
         cards = [kept.card(c.seat_id) for c in match.candidates]
         options = [
             {"seat": card, "matched": c.matched, "field": c.field, "holder": card_holder_text(card)}
-            for c, card in zip(match.candidates, cards)
+            for c, card in zip(match.candidates, cards, strict=True)
         ]
         text = render("chart/who_owns_candidates.j2", topic=topic, options=options)
         return Reply(text=text, blocks=[blocks.section(text)])

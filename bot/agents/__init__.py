@@ -1,2 +1,2 @@
 """The agent surfaces: the HTTP API (`api/`, mounted at /api/v1), the MCP server
-(`mcp_server`), and a small client of the API (`api_client`) for `otp agent`."""
+(`mcp/`), and a small client of the API (`api_client`) for `otp agent`."""

@@ -37,7 +37,7 @@ def load_example(db: Database) -> int:
         if session.scalar(select(func.count()).select_from(MetricValue)):
             return 0
         today = periods.today(get_org(session).timezone)
-        cadence = {mid: c for mid, c in session.execute(select(Metric.id, Metric.cadence))}
+        cadence = dict(session.execute(select(Metric.id, Metric.cadence)).all())
         count = 0
         with example_path(EXAMPLE_VALUES).open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):

@@ -183,7 +183,7 @@ def run_socket_mode() -> None:
 
 def mcp() -> None:
     """Serve MCP over stdio for an LLM agent, acting as the agent whose API token is in OTP_TOKEN."""
-    from otp_bot.bot.agents.mcp_server import run_stdio
+    from otp_bot.bot.agents.mcp.server import run_stdio
 
     callback_allow()
     run_stdio(database())

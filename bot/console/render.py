@@ -29,15 +29,13 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
             case "section":
                 if "text" in block:
                     lines.append(to_rich(block["text"]["text"]))
-                for field in block.get("fields", []):
-                    lines.append(to_rich(field["text"]))
+                lines.extend(to_rich(field["text"]) for field in block.get("fields", []))
             case "context":
                 lines.append("[dim]" + "  ".join(to_rich(e.get("text", "")) for e in block["elements"]) + "[/dim]")
             case "input":
                 element = block.get("element", {})
-                lines.append(
-                    f"[bold]{escape(block['label']['text'])}[/bold] [dim](type [cyan]{escape(field_hint(block))}[/cyan])[/dim]"
-                )
+                label, hint = escape(block["label"]["text"]), escape(field_hint(block))
+                lines.append(f"[bold]{label}[/bold] [dim](type [cyan]{hint}[/cyan])[/dim]")
                 if element.get("initial_value"):
                     lines.append("[dim]" + escape(element["initial_value"]) + "[/dim]")
             case "divider":

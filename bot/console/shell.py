@@ -14,16 +14,17 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
-from slack_bolt import BoltRequest
+from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from otp_bot.bot.console.modal import FieldError, Form
 from otp_bot.bot.console.render import Button, render_blocks
 from otp_bot.bot.console.standin import SlackStandIn
-from otp_bot.bot.slack.app import create_app
+from otp_bot.bot.slack.app import Deps, create_app
 from otp_bot.bot.slack.settings import SlackSettings
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
@@ -43,6 +44,10 @@ QUIET_SECONDS = 0.4
 
 
 class Shell:
+    # The real app and what it runs on, made by `loop` once the stand-in for Slack is up.
+    app: App
+    deps: Deps
+
     def __init__(self, db: Database, out: Console) -> None:
         self.db = db
         self.out = out
@@ -51,7 +56,6 @@ class Shell:
         self.shown: dict[tuple[str, str], tuple[str, list[Button]]] = {}
         self.modal: Form | None = None
         self.read = input
-        self.deps = None
         self.last_call = time.monotonic()
         self.printing = threading.Lock()
         self.secret = secrets.token_hex(16)
@@ -60,13 +64,14 @@ class Shell:
                 select(Holder).where(Holder.slack_user.is_not(None)).order_by(Holder.position)
             ).all()
             self.people = {h.id: (h.slack_user, h.name) for h in humans}
-            users = {
+            users: dict[str, dict[str, Any]] = {
                 h.slack_user: {
                     "id": h.slack_user,
                     "name": h.id,
                     "profile": {"email": h.email or "", "real_name": h.name},
                 }
                 for h in humans
+                if h.slack_user is not None  # as the query asks: this tells the type checker
             }
         self.user_id, self.user_name = next(iter(self.people.values()), ("U0CONSOLE", "you"))
         self.standin = SlackStandIn(self.on_call, users)
@@ -115,13 +120,15 @@ class Shell:
     # -------------------------------------------------------------- what the person does
 
     def _request(self, body: str, content_type: str) -> BoltRequest:
-        timestamp = int(time.time())
+        timestamp = str(int(time.time()))
+        # slack_sdk answers None only when it is given no timestamp; it always gets one here.
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=timestamp, body=body) or ""
         return BoltRequest(
             body=body,
             headers={
                 "content-type": content_type,
-                "x-slack-request-timestamp": str(timestamp),
-                "x-slack-signature": SignatureVerifier(self.secret).generate_signature(timestamp=timestamp, body=body),
+                "x-slack-request-timestamp": timestamp,
+                "x-slack-signature": signature,
             },
         )
 
@@ -393,7 +400,9 @@ class Shell:
         return True
 
     def loop(self) -> None:
-        settings = SlackSettings(bot_token="xoxb-local-console", signing_secret=self.secret, api_url=self.standin.url)
+        settings = SlackSettings(
+            bot_token=SecretStr("xoxb-local-console"), signing_secret=SecretStr(self.secret), api_url=self.standin.url
+        )
         with self.standin:
             self.app, self.deps = create_app(self.db, settings)
             self.deps.worker.settings.poll_seconds = 0.2

@@ -26,6 +26,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, Resolver, Target, parse_url, resolve
@@ -69,7 +70,7 @@ def dm_channel(client: WebClient, target: str) -> str:
     return target
 
 
-def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, cursor: str | None) -> dict:
+def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, cursor: str | None) -> SlackResponse:
     try:
         if thread_ts:
             return client.conversations_replies(
@@ -79,10 +80,10 @@ def _page(client: WebClient, channel: str, since: float, thread_ts: str | None, 
                 include_all_metadata=True,
                 cursor=cursor,
                 limit=PAGE,
-            ).data
+            )
         return client.conversations_history(
             channel=channel, oldest=f"{since:.6f}", include_all_metadata=True, cursor=cursor, limit=PAGE
-        ).data
+        )
     except SlackApiError as exc:
         error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
         raise Unconfirmed(f"Slack said {error} to the history look-up", permanent=error in LOOKUP_PERMANENT) from exc
@@ -104,7 +105,8 @@ def find_posted(
     cursor, max_pages = None, max_pages or MAX_PAGES
     for _ in range(max_pages):
         page = _page(client, channel, since, thread_ts, cursor)
-        for message in page.get("messages", []):
+        messages: list[dict[str, Any]] = page.get("messages", [])
+        for message in messages:
             if (message.get("metadata") or {}).get("event_payload", {}).get("key") == key:
                 return message["ts"]
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
@@ -154,16 +156,17 @@ class _PinnedConnection(http.client.HTTPConnection):
     ) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
         self.addresses, self.tls = addresses, tls
+        self.seconds = timeout  # the base class's `timeout` may be None; this connection always has one
         self.default_port = 443 if tls is not None else 80  # the Host header names the port only when not this
 
     def connect(self) -> None:
-        deadline, failure = time.monotonic() + self.timeout, None
+        deadline, failure = time.monotonic() + self.seconds, None
         for family, sockaddr in self.addresses:
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
                 sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 sock.connect(sockaddr)
-                sock.settimeout(self.timeout)
+                sock.settimeout(self.seconds)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError as exc:
                 sock.close()

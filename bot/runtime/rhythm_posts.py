@@ -99,7 +99,7 @@ class RhythmPoster:
         )
 
     def _main(self, claim: run_claims.Claim, message: dict[str, Any]) -> tuple[str, str]:
-        if claim.posted_ts:  # recorded before a crash: the rest of the run continues from it
+        if claim.posted_channel and claim.posted_ts:  # recorded before a crash: the rest of the run continues from it
             return claim.posted_channel, claim.posted_ts
         channel, ts = self._post(claim, claim.key, claim.channel, **message)
         with self.db.session() as session:
@@ -177,7 +177,7 @@ class RhythmPoster:
     def refresh_scorecard(self, run_id: int) -> None:
         """Rebuild a posted scorecard from the store (follow-ups now show) and update it in place."""
         with self.db.session(readonly=True) as session:
-            run = session.get(ScheduleRun, run_id)
+            run = session.get_one(ScheduleRun, run_id)
             review = self._review(session, as_utc(run.due_at))
             openers = _openers(session, review)
             late_by = as_utc(run.claimed_at) - as_utc(run.due_at) if run.late else None
@@ -185,6 +185,8 @@ class RhythmPoster:
                 review, run_id=run.id, openers=openers, late_by=late_by, due_at=as_utc(run.due_at)
             )
             channel, ts = run.posted_channel, run.posted_ts
+        if channel is None or ts is None:
+            raise ValueError(f"schedule run {run_id} has no post to update")
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
 

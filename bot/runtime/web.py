@@ -1,5 +1,5 @@
 """The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz,
-the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp_server.py).
+the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp).
 
 Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
 threads so the event loop keeps accepting requests meanwhile.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -18,7 +19,7 @@ from sqlalchemy import text
 
 from otp_bot.bot.agents.api import PREFIX as API_PREFIX
 from otp_bot.bot.agents.api import create_api
-from otp_bot.bot.agents.mcp_server import HttpEndpoint
+from otp_bot.bot.agents.mcp.http_endpoint import HttpEndpoint
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.ingress import SlackIngress
@@ -83,7 +84,9 @@ def create_web_app(
     )
     # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
     mcp = HttpEndpoint(db, worker.kick if worker is not None else None, callback_allow=callback_allow)
-    web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])
+    # Starlette serves any endpoint that is not a function or method as an ASGI app, as this one
+    # is; `add_route`'s annotation names only request handlers.
+    web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])  # type: ignore[arg-type]
 
     if bolt is not None:
         if not signing_secret:
@@ -103,7 +106,7 @@ def serve(web: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
     class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             web.state.stopping.set()
             super().handle_exit(sig, frame)
 

@@ -81,6 +81,14 @@ class TakenOver(Exception):
     """Another worker claimed the item after this one's lease ran out: hands off."""
 
 
+def _draft_id(item: outbox.Claimed) -> int:
+    """The draft an item of the gate's kinds is about: approval posts, updates, notices and deliveries
+    are queued with one."""
+    if item.draft_id is None:
+        raise Permanent(f"a {item.kind} item without a draft")
+    return item.draft_id
+
+
 class OutboxWorker:
     def __init__(self, db: Database, client: WebClient, settings: WorkerSettings | None = None) -> None:
         self.db, self.client = db, client
@@ -142,7 +150,7 @@ class OutboxWorker:
         with self.db.session() as session:
             claimed = outbox.claim(session, limit=limit or self.batch, lease=self.lease, now=now)
             for item in claimed:
-                if item.kind == "deliver":
+                if item.kind == "deliver" and item.draft_id is not None:
                     draft_delivery.delivery_attempted(
                         session, item.draft_id, item.attempt, item.payload.get("destination", "")
                     )
@@ -168,14 +176,14 @@ class OutboxWorker:
                 last = outbox.fail(
                     session, item.id, item.fence, error, permanent=permanent, backoff=self.settings.retry_backoff
                 )
-                if last and item.kind == "deliver":
+                if last and item.kind == "deliver" and item.draft_id is not None:
                     draft_delivery.mark_delivery_failed(session, item.draft_id, error)
             if last and item.kind == "deliver":
                 self.kick()
             return
         with self.db.session() as session:
             won = outbox.succeed(session, item.id, item.fence, result)
-            if won and item.kind == "deliver":
+            if won and item.kind == "deliver" and item.draft_id is not None:
                 draft_delivery.mark_delivered(session, item.draft_id, result)
         if item.kind == "deliver":
             self.kick()
@@ -221,18 +229,18 @@ class OutboxWorker:
         return as_utc(item.started_at or item.created_at).timestamp()
 
     def _approval_post(self, item: outbox.Claimed) -> dict[str, Any]:
-        c = self._context(item.draft_id)
+        c = self._context(_draft_id(item))
         message = messages.approval_message(c)
         purpose = item.payload.get("purpose", "approval")
         if purpose == "escalation":
             message["blocks"].insert(1, section(messages.notice_text("escalated", c)))
         channel, ts = self._post(item, item.payload["channel"], unfurl_links=False, unfurl_media=False, **message)
         with self.db.session() as session:
-            drafts.record_message(session, item.draft_id, channel, ts, purpose)
+            drafts.record_message(session, _draft_id(item), channel, ts, purpose)
         return {"channel": channel, "ts": ts}
 
     def _approval_update(self, item: outbox.Claimed) -> dict[str, Any]:
-        c = self._context(item.draft_id)
+        c = self._context(_draft_id(item))
         updated = []
         for m in c.draft.messages:
             self._confirm(item)
@@ -242,7 +250,7 @@ class OutboxWorker:
         return {"updated": updated}
 
     def _notify(self, item: outbox.Claimed) -> dict[str, Any]:
-        c = self._context(item.draft_id)
+        c = self._context(_draft_id(item))
         event = item.payload["event"]
         if event == "reminder":
             return self._remind(item, c)
@@ -275,9 +283,8 @@ class OutboxWorker:
 
     def _deliver(self, item: outbox.Claimed) -> dict[str, Any]:
         with self.db.session(readonly=True) as session:
-            draft = draft_delivery.deliverable(
-                session, item.draft_id
-            )  # refuses anything not approved, whoever queued it
+            # Refuses anything not approved, whoever queued it.
+            draft = draft_delivery.deliverable(session, _draft_id(item))
             text, destination = draft.final_body, draft.destination
             payload = {
                 "draft_id": draft.id,
@@ -290,6 +297,8 @@ class OutboxWorker:
                 "edited": draft.edited,
                 "outcome": drafts.outcome(session, draft),
             }
+        if destination is None:
+            raise Permanent(f"draft #{draft.id} has no destination")
         if destination.lower().startswith(("https://", "http://")):
             secret = self.settings.callback_secret
             if secret is None or not secret.get_secret_value():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -30,7 +31,9 @@ def _unsafe(request: HttpRequest) -> bool:
     return any(request.url.rstrip("/").endswith(method) for method in NOT_SAFE_TO_RETRY)
 
 
-class _OnlySafe:
+class _OnlySafe(RetryHandler):
+    """Put before a built-in handler: the calls that are not safe to retry are never retried."""
+
     def _can_retry(
         self,
         *,
@@ -57,7 +60,9 @@ class SafeRateLimitErrorRetryHandler(_OnlySafe, RateLimitErrorRetryHandler):
 
 
 def make_client(token: str, base_url: str, timeout: float = DEFAULT_TIMEOUT) -> WebClient:
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)
+    # slack_sdk annotates `timeout` as int but hands it to urllib, which takes seconds as a
+    # float; the settings take fractions of a second.
+    client = WebClient(token=token, base_url=base_url, timeout=timeout)  # type: ignore[arg-type]
     client.retry_handlers = [
         SafeConnectionErrorRetryHandler(max_retry_count=2),
         SafeRateLimitErrorRetryHandler(max_retry_count=3),

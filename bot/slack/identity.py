@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -40,7 +41,8 @@ class IdentityResolver:
             return email
         now = time.monotonic()
         try:
-            profile = self._client.users_info(user=user_id).get("user", {}).get("profile", {})
+            user: dict[str, Any] = self._client.users_info(user=user_id).get("user", {})
+            profile = user.get("profile", {})
             email = (profile.get("email") or "").lower() or None
         except SlackApiError as exc:
             # Without users:read.email, or for a deleted user: they are simply unknown.
@@ -64,7 +66,9 @@ class IdentityResolver:
                 cached = self._members.get(group)
             if cached is None or now - cached[0] >= self._ttl:
                 try:
-                    members = frozenset(self._client.usergroups_users_list(usergroup=group).get("users", []))
+                    members: frozenset[str] = frozenset(
+                        self._client.usergroups_users_list(usergroup=group).get("users", [])
+                    )
                 except (SlackApiError, OSError) as exc:
                     log.warning("usergroups.users.list for %s failed: %s", group, exc)
                     continue  # not cached: asked again next time

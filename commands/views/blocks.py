@@ -7,6 +7,7 @@ before Slack refuses a message even when every block is within its own limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -79,7 +80,7 @@ class BlockBudget:
         self.blocks.append(context(truncate(note, 280)))
 
 
-def lines_to_sections(lines: list[str], budget: BlockBudget, more: str = "and {n} more") -> int:
+def lines_to_sections(lines: Sequence[str], budget: BlockBudget, more: str = "and {n} more") -> int:
     """Pack lines into as few sections as fit; return how many lines did not fit."""
     placed = 0
     chunk: list[str] = []

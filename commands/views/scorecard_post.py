@@ -22,7 +22,9 @@ MAX_BUTTONS = 15
 MAX_REPLIES = 8
 FALLBACK_ROWS = 40
 MARK = {True: "✓", False: "✗", None: "·"}
-TREND = {
+# The trend in words, by whether higher is better and which way the values went (flat or
+# unknown: no words).
+TREND: dict[tuple[bool | None, str | None], str] = {
     (True, "up"): "rising, better",
     (True, "down"): "falling, worse",
     (False, "up"): "rising, worse",
@@ -151,9 +153,8 @@ def _seat_tables(review: Review) -> list[dict[str, Any]]:
     left = review.seat_count - shown
     if left > 0 and replies:
         page = shown // SEATS_PER_PAGE + 1
-        replies[-1] = replies[-1][: blocks.MAX_BLOCKS - 1] + [
-            blocks.context(f"and {left} more seats: `/otp scorecard --page {page}` and on")
-        ]
+        more = blocks.context(f"and {left} more seats: `/otp scorecard --page {page}` and on")
+        replies[-1] = [*replies[-1][: blocks.MAX_BLOCKS - 1], more]
     return [{"text": f"Scorecard review {review.last}, by seat", "blocks": b} for b in replies]
 
 

@@ -29,7 +29,14 @@ from otp_bot.store.models.base import (
     SEAT_STATUSES,
     TIME_UNITS,
     VALUE_SOURCES,
+    Aggregation,
+    AuthorityLevel,
     Base,
+    Cadence,
+    Confidence,
+    HolderKind,
+    MetricKind,
+    SeatStatus,
 )
 from otp_bot.store.models.bus import MESSAGE_STATUSES, PERFORMATIVES, Message
 from otp_bot.store.models.chart import Holder, Org, Seat, SeatHolding, SeatOwns
@@ -41,11 +48,14 @@ from otp_bot.store.models.gate import (
     OUTBOX_KINDS,
     OUTBOX_STATES,
     VERDICTS,
+    DeliveryState,
     Draft,
     DraftDecision,
     DraftMessage,
+    DraftStatus,
     Flag,
     OutboxItem,
+    Verdict,
 )
 from otp_bot.store.models.lifecycle import HEARING_DECISIONS, Hearing
 from otp_bot.store.models.records import AuditEntry, InboundEvent

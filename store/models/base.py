@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 from sqlalchemy import JSON, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -15,15 +15,18 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-HOLDER_KINDS = ("human", "agent")
-SEAT_STATUSES = ("active", "vacant", "planned", "retired")
+HolderKind = Literal["human", "agent"]
+HOLDER_KINDS = get_args(HolderKind)
+SeatStatus = Literal["active", "vacant", "planned", "retired"]
+SEAT_STATUSES = get_args(SeatStatus)
 # What a metric measures (store/domain/scorecard/measures.py); before migration 0014 the unit column
 # held one of number, percent, currency, minutes, yesno.
-METRIC_KINDS = ("number", "percent", "currency", "duration", "yesno", "score")
+MetricKind = Literal["number", "percent", "currency", "duration", "yesno", "score"]
+METRIC_KINDS = get_args(MetricKind)
 TIME_UNITS = ("seconds", "minutes", "hours", "days", "weeks")
 # What a seat's holder may do without a person: OTP's four levels, then the OOS schema's
 # agent levels. view-only and advisory seats do not draft; every other draft waits for a person.
-AUTHORITY_LEVELS = (
+AuthorityLevel = Literal[
     "view-only",
     "advisory",
     "recommend",
@@ -31,10 +34,14 @@ AUTHORITY_LEVELS = (
     "execute-with-approval",
     "semi_autonomous",
     "autonomous",
-)
-CONFIDENCES = ("HIGH", "MEDIUM", "LOW")
-CADENCES = ("weekly", "monthly")
-AGGREGATIONS = ("last", "sum", "avg", "min", "max")
+]
+AUTHORITY_LEVELS = get_args(AuthorityLevel)
+Confidence = Literal["HIGH", "MEDIUM", "LOW"]
+CONFIDENCES = get_args(Confidence)
+Cadence = Literal["weekly", "monthly"]
+CADENCES = get_args(Cadence)
+Aggregation = Literal["last", "sum", "avg", "min", "max"]
+AGGREGATIONS = get_args(Aggregation)
 GOAL_OPS = (">=", "<=", "==", ">", "<", "in", "out")
 VALUE_SOURCES = ("api", "manual", "import")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from otp_bot.store.models.base import AUTHORITY_LEVELS, HOLDER_KINDS, SEAT_STATUSES, Base, _in
+from otp_bot.store.models.base import AUTHORITY_LEVELS, HOLDER_KINDS, SEAT_STATUSES, Base, HolderKind, SeatStatus, _in
 
 if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by name
     from otp_bot.store.models.scorecard import Metric
@@ -48,7 +48,7 @@ class Holder(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[HolderKind] = mapped_column(String(8))
     slack_user: Mapped[str | None] = mapped_column(String(32), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     supervisor_id: Mapped[str | None] = mapped_column(ForeignKey("holders.id"))
@@ -76,7 +76,7 @@ class Seat(Base):
     # One column for the current holder is what makes "one holder per seat" structural.
     holder_id: Mapped[str | None] = mapped_column(ForeignKey("holders.id"), index=True)
     reports_to_id: Mapped[str | None] = mapped_column(ForeignKey("seats.id"), index=True)
-    status: Mapped[str] = mapped_column(String(8), default="active")
+    status: Mapped[SeatStatus] = mapped_column(String(8), default="active")
     customer_facing: Mapped[bool] = mapped_column(Boolean, default=False)
     # The authority level an imported OTP file gave it; None: not stated (drafts wait for a person).
     authority: Mapped[str | None] = mapped_column(String(24))

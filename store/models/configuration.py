@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from otp_bot.store.models.base import CONFIDENCES, Base, _in
+from otp_bot.store.models.base import CONFIDENCES, Base, Confidence, _in
 
 # (imported with the chart file: approval routes, policies, schedules)
 
@@ -69,7 +69,7 @@ class Rule(Base):
     rule: Mapped[str] = mapped_column(Text)
     why: Mapped[str | None] = mapped_column(Text)
     failure_mode: Mapped[str | None] = mapped_column(Text)
-    confidence: Mapped[str | None] = mapped_column(String(8))
+    confidence: Mapped[Confidence | None] = mapped_column(String(8))
     confidence_score: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[str | None] = mapped_column(String(32))
     evidence_reference: Mapped[str | None] = mapped_column(Text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -25,10 +25,13 @@ if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by
     from otp_bot.store.models.chart import Holder, Seat
 
 
-DRAFT_STATUSES = ("held", "pending", "approved", "rejected", "expired", "withdrawn")
+DraftStatus = Literal["held", "pending", "approved", "rejected", "expired", "withdrawn"]
+DRAFT_STATUSES = get_args(DraftStatus)
 DRAFT_WAITING = ("held", "pending")  # not decided yet: a person, a flag or the chart may still move it
-VERDICTS = ("approve", "reject")
-DELIVERY_STATES = ("none", "pending", "delivered", "failed")
+Verdict = Literal["approve", "reject"]
+VERDICTS = get_args(Verdict)
+DeliveryState = Literal["none", "pending", "delivered", "failed"]
+DELIVERY_STATES = get_args(DeliveryState)
 OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror")
 OUTBOX_STATES = ("pending", "done", "failed")
 
@@ -93,7 +96,7 @@ class Draft(Base):
     body: Mapped[str] = mapped_column(Text)
     destination: Mapped[str | None] = mapped_column(String(500))
     idem_key: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[DraftStatus] = mapped_column(String(10))
     hold_reason: Mapped[str | None] = mapped_column(Text)
     held_by_policy: Mapped[str | None] = mapped_column(String(100))
     route_channel: Mapped[str] = mapped_column(String(64))
@@ -112,7 +115,7 @@ class Draft(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     escalated_to: Mapped[str | None] = mapped_column(ForeignKey("holders.id"))
-    delivery: Mapped[str] = mapped_column(String(10), default="none")
+    delivery: Mapped[DeliveryState] = mapped_column(String(10), default="none")
     delivery_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -137,7 +140,7 @@ class DraftDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
     holder_id: Mapped[str] = mapped_column(ForeignKey("holders.id"))
-    verdict: Mapped[str] = mapped_column(String(8))
+    verdict: Mapped[Verdict] = mapped_column(String(8))
     reason: Mapped[str | None] = mapped_column(Text)
     edited_body: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

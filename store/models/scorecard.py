@@ -28,7 +28,10 @@ from otp_bot.store.models.base import (
     METRIC_KINDS,
     TIME_UNITS,
     VALUE_SOURCES,
+    Aggregation,
     Base,
+    Cadence,
+    MetricKind,
     _in,
 )
 
@@ -54,7 +57,7 @@ class Metric(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(8), default="number")
+    kind: Mapped[MetricKind] = mapped_column(String(8), default="number")
     # The display unit: free text for number and score (`calls`, `NPS`), a unit of time for a
     # duration (values are stored in minutes whatever it is); None for the others.
     unit: Mapped[str | None] = mapped_column(String(32))
@@ -62,8 +65,8 @@ class Metric(Base):
     goal_op: Mapped[str] = mapped_column(String(4))
     goal_value: Mapped[float] = mapped_column(Float)
     goal_high: Mapped[float | None] = mapped_column(Float)
-    cadence: Mapped[str] = mapped_column(String(8), default="weekly")
-    aggregation: Mapped[str] = mapped_column(String(4), default="last")
+    cadence: Mapped[Cadence] = mapped_column(String(8), default="weekly")
+    aggregation: Mapped[Aggregation] = mapped_column(String(4), default="last")
     formula: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

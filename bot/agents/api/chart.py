@@ -68,7 +68,8 @@ def holders(_actor: Caller, db: Db, limit: pages.Limit = 100, cursor: pages.Curs
             if ids
             else []
         ):
-            held.setdefault(holder_id, []).append(seat_id)
+            if holder_id is not None:  # always, as the query asks; this tells the type checker
+                held.setdefault(holder_id, []).append(seat_id)
         return schemas.HoldersPage(
             holders=[
                 schemas.Holder(id=h.id, name=h.name, kind=h.kind, supervisor=h.supervisor_id, seats=held.get(h.id, []))

@@ -63,7 +63,11 @@ def push(body: schemas.PushIn, actor: Caller, db: Db) -> schemas.PushOut:
         if r.error is not None:
             status, code, title = classify(r.error)
             error = {"status": status, "code": code, "title": title, "detail": r.error.message, "hint": r.error.hint}
-        elif (label := labels.get((r.period_start, r.cadence))) is None:
+        elif (
+            r.period_start is not None  # a value answered without an error has its period and cadence
+            and r.cadence is not None
+            and (label := labels.get((r.period_start, r.cadence))) is None
+        ):
             label = labels[(r.period_start, r.cadence)] = periods.label(r.period_start, r.cadence)
         out.append(
             {

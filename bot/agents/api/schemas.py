@@ -9,7 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from otp_bot.store.domain.gate.drafts import MAX_BODY
+from otp_bot.store.domain.scorecard.metrics import Status
 from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH
+from otp_bot.store.models import Aggregation, Cadence, MetricKind
 
 
 class In(BaseModel):
@@ -62,7 +64,7 @@ class MetricStatus(BaseModel):
     id: str
     name: str
     seat: str
-    kind: Literal["number", "percent", "currency", "duration", "yesno", "score"] = Field(
+    kind: MetricKind = Field(
         description="What the values are: a duration is read from `90 min`, `1.5 h`, `2 d`; money in `currency`."
     )
     unit: str = Field(
@@ -72,13 +74,11 @@ class MetricStatus(BaseModel):
     )
     currency: str | None = Field(examples=["EUR"], description="ISO 4217 code of a money metric; null otherwise.")
     goal: str = Field(examples=[">= 30%"])
-    cadence: Literal["weekly", "monthly"]
-    aggregation: Literal["last", "sum", "avg", "min", "max"]
+    cadence: Cadence
+    aggregation: Aggregation
     formula: str | None = Field(description="Set for a computed metric: push its inputs, not it.")
     latest: Latest | None
-    status: Literal["green", "yellow", "red", "none"] = Field(
-        description="Over the last 3 periods: green all on track, yellow one miss, red two or more."
-    )
+    status: Status = Field(description="Over the last 3 periods: green all on track, yellow one miss, red two or more.")
 
 
 class SeatDetail(Seat):
@@ -143,8 +143,9 @@ class ValueIn(In):
         description="A JSON number (in the metric's `unit`: days on a days metric), or text as people write it: "
         "`31.5%`, `$1,200`, `€1.2M`, `3,5`, `1.250,50`, `400k`, `1.5 h`, `90 min`, `2 d`, `NPS 45`, `yes`; "
         "`true`/`false` on a yes/no metric. Read exactly or refused with a per-value error: at most 15 significant "
-        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or code must be "
-        "the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a number between 0 and 1 (`0.85`) is questioned: send `85`, or "
+        "digits, below 10^15; a lone `1,250` is ambiguous unless the org set its decimal mark; a currency sign or "
+        "code must be the metric's (`currency`), a unit of time goes only on a duration. On a percent metric a "
+        "number between 0 and 1 (`0.85`) is questioned: send `85`, or "
         'the text `"0.85%"` to confirm you mean less than one percent.',
         examples=[4],
     )

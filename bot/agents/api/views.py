@@ -57,7 +57,7 @@ def metric_status(row: MetricRow) -> schemas.MetricStatus:
             shown=row.show(latest.value),
             on_track=bool(latest.on_track),
         )
-        if latest
+        if latest is not None and latest.value is not None  # the latest cell is the last with a value
         else None,
     )
 

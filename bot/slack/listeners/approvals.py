@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TypedDict, Unpack
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -31,6 +32,13 @@ from otp_bot.store.retry import CLICKS, is_transient
 
 log = logging.getLogger("otp_bot.slack")
 MODAL_BUDGET = 1.8  # seconds of retrying before a modal must answer (Slack waits 3 s in all)
+
+
+class Written(TypedDict, total=False):
+    """What a modal adds to a decision: the edited text of an approval, or the reason for a rejection."""
+
+    edited_body: str
+    reason: str
 
 
 def _where(body: dict) -> tuple[str, str]:
@@ -60,7 +68,7 @@ def _decide(
     *,
     budget: float | None = None,
     again: bool = False,
-    **kw,
+    **kw: Unpack[Written],
 ) -> decisions.Decided:
     """Decide, trying again while the database is briefly away; a retry that finds this
     person's decision already recorded (the earlier commit landed) counts as done."""
@@ -133,7 +141,7 @@ def register(app: App, deps: Deps) -> None:
         def on_submit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
             meta = json.loads(view.get("private_metadata") or "{}")
             value = view["state"]["values"].get(field, {}).get(field, {}).get("value") or ""
-            extra = {"edited_body": value} if verdict == "approve" else {"reason": value}
+            extra: Written = {"edited_body": value} if verdict == "approve" else {"reason": value}
             draft_id, where = str(meta.get("draft", "")), (meta.get("channel", ""), meta.get("ts", ""))
             try:
                 _decide(deps, body["user"]["id"], draft_id, verdict, where, budget=MODAL_BUDGET, **extra)
@@ -166,7 +174,7 @@ def register(app: App, deps: Deps) -> None:
             verdict: str,
             where: tuple[str, str],
             value: str,
-            extra: dict,
+            extra: Written,
         ) -> None:
             try:
                 decided = _decide(

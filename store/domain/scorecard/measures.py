@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from babel.numbers import get_currency_symbol, list_currencies
 
 from otp_bot.store.models.base import METRIC_KINDS as KINDS
+from otp_bot.store.models.base import MetricKind
 
 DEFAULT_CURRENCY = "USD"
 MAX_UNIT = 32
@@ -63,7 +64,7 @@ _SHOWN = {
 # In a value (not in a chart file), `m` after a number on a duration is minutes: `1h30m`.
 VALUE_TIME_WORDS = {**TIME_WORDS, "m": "minutes"}
 
-KIND_WORDS = {
+KIND_WORDS: dict[str, MetricKind] = {
     "number": "number",
     "count": "number",
     "counts": "number",
@@ -107,7 +108,7 @@ LOWER_CASE_CODES = frozenset(
 
 
 class Measure(NamedTuple):
-    kind: str = "number"
+    kind: MetricKind = "number"
     unit: str | None = None  # the display unit: a time unit for durations, free text for number and score
     currency: str | None = None  # an ISO 4217 code, for currency metrics only
 
@@ -254,7 +255,7 @@ def read_measure(
     if named in ("percent", "yesno"):
         if word and KIND_WORDS.get(low) != named:
             raise ValueError(f"a {named} metric has no unit of its own; drop `unit: {word}`")
-        return Measure(named)
+        return Measure("percent" if named == "percent" else "yesno")
     if named == "score":
         return Measure("score", SCORES.get(low, word) if low not in ("", "score") else None)
     return Measure("number", None if KIND_WORDS.get(low, "") == "number" or not low else word)

@@ -11,21 +11,21 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.models import Metric, Seat
+from otp_bot.store.models import Aggregation, Cadence, Metric, MetricKind, Seat
 
 
 class MetricFacts(NamedTuple):
     id: str
     seat_id: str
     name: str
-    kind: str
+    kind: MetricKind
     unit: str | None
     currency: str | None
     goal_op: str
     goal_value: float
     goal_high: float | None
-    cadence: str
-    aggregation: str
+    cadence: Cadence
+    aggregation: Aggregation
     formula: str | None
     position: int
 

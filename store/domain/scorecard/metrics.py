@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
 
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ MetricLike: TypeAlias = "Metric | MetricFacts"
 
 DEFAULT_WEEKS = 13
 ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
+Status = Literal["green", "yellow", "red", "none"]  # over the last STATUS_WINDOW periods
 STATUS_WINDOW = 3
 _AGGREGATE: dict[str, Callable[[list[float]], float]] = {
     "last": lambda xs: xs[-1],
@@ -152,7 +153,7 @@ class MetricRow:
     metric: MetricLike
     goal: Goal
     cells: list[Cell]
-    status: str  # green, yellow, red, none
+    status: Status
     trend: str | None  # up, down, flat
     average: float | None
     latest: Cell | None  # the last cell with a value
@@ -316,6 +317,7 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
     # A current period with nothing yet is "not reported yet", not a miss.
     recent = cells[:-1] if cells and cells[-1].value is None else cells
     marks = [c.on_track for c in recent[-STATUS_WINDOW:]]  # None where there is no value
+    status: Status
     if not known or marks.count(None) == len(marks):
         status = "none"
     else:

@@ -54,12 +54,19 @@ Triple = tuple[str, dt.date, str]  # (metric, period start, idempotency key)
 class NewValue(Protocol):
     """One value of a batch, as `record_values` reads it (the API's request items fit)."""
 
-    metric: str
-    value: str | float | Decimal
-    period: str | dt.date | None
-    note: str | None
-    key: str | None
-    correction: bool
+    # Read-only, so a frozen dataclass or a pydantic model fits as well as a plain object.
+    @property
+    def metric(self) -> str: ...
+    @property
+    def value(self) -> str | float | Decimal: ...
+    @property
+    def period(self) -> str | dt.date | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def correction(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -19,7 +19,7 @@ from otp_bot.store.domain.scorecard.measures import (
     read_measure,
 )
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import AGGREGATIONS, CADENCES
+from otp_bot.store.models import Aggregation, Cadence, MetricKind
 
 # Operators written the other way round or as one character: what they mean.
 _GOAL_TYPOS = (("=>", ">="), ("=<", "<="), ("≥", ">="), ("≤", "<="), ("=>=", ">="), ("!=", None), ("<>", None))
@@ -33,24 +33,24 @@ class MetricSpec(Spec):
 
     id: Id
     name: Text
-    kind: str | None = None
+    kind: MetricKind | None = None
     currency: str | None = None
     unit: str | None = Field(default=None, validate_default=True)
     goal: str
     # A tuple subscript is its items at run time; mypy wants the values spelled out and cannot see that.
-    cadence: Literal[CADENCES] = "weekly"  # type: ignore[valid-type]
-    aggregation: Literal[AGGREGATIONS] = "last"  # type: ignore[valid-type]
+    cadence: Cadence = "weekly"
+    aggregation: Aggregation = "last"
     formula: str | None = None
 
     @field_validator("kind", mode="before")
     @classmethod
-    def _kind(cls, value: Any) -> str | None:
+    def _kind(cls, value: Any) -> MetricKind | None:
         if value is not None and str(value).strip().lower() not in KIND_WORDS:
             raise ValueError(
                 f"unknown kind {value!r}; use one of {', '.join(KINDS)} (or leave it out: "
                 "`unit: days`, `unit: NPS` or `unit: €` say it)"
             )
-        return None if value is None else str(value).strip()
+        return None if value is None else KIND_WORDS[str(value).strip().lower()]  # a word for a kind, as its kind
 
     @field_validator("currency", mode="before")
     @classmethod

@@ -6,15 +6,16 @@ it without importing the rest of the chart schema.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from otp_bot.store.models.base import Confidence
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$")]
 SeatId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-CONFIDENCE = ("HIGH", "MEDIUM", "LOW")
 
 
 class RuleSpec(BaseModel):
@@ -26,7 +27,7 @@ class RuleSpec(BaseModel):
     why: Prose | None = None
     failure_mode: Prose | None = None
     # A tuple subscript is its items at run time; mypy wants the values spelled out and cannot see that.
-    confidence: Literal[CONFIDENCE] | None = None  # type: ignore[valid-type]
+    confidence: Confidence | None = None
     confidence_score: Annotated[float, Field(ge=0, le=1)] | None = None
     evidence: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
     evidence_reference: Prose | None = None

@@ -24,8 +24,8 @@ from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 from otp_bot.store.domain.chart.durations import format_minutes, parse_minutes
 from otp_bot.store.domain.rhythm import cron
 from otp_bot.store.domain.scorecard.measures import DEFAULT_CURRENCY, currency_code
-from otp_bot.store.models import AUTHORITY_LEVELS
 from otp_bot.store.models import RUN_POSTS as POSTS  # what a schedule can post
+from otp_bot.store.models import AuthorityLevel, SeatStatus
 
 # An approval route's durations, written like `4h` in the file and kept in minutes.
 ROUTE_TIMINGS = ("remind_after", "escalate_after", "expires_after")
@@ -76,11 +76,11 @@ class SeatSpec(Spec):
     title: Text
     holder: Id | None = None
     reports_to: Id | None = None
-    status: Literal["active", "vacant", "planned", "retired"] | None = None
+    status: SeatStatus | None = None
     customer_facing: bool = False
     # What its holder may do without a person (README: authority levels); view-only and advisory do not draft.
     # A tuple subscript is its items at run time; mypy wants the values spelled out and cannot see that.
-    authority: Literal[AUTHORITY_LEVELS] | None = None  # type: ignore[valid-type]
+    authority: AuthorityLevel | None = None
     aliases: list[Text] = Field(default_factory=list)
     accountabilities: list[LongText] = Field(default_factory=list)
     owns: list[Text] = Field(default_factory=list)
@@ -88,7 +88,7 @@ class SeatSpec(Spec):
     metrics: list[MetricSpec] = Field(default_factory=list)
 
     @property
-    def effective_status(self) -> str:
+    def effective_status(self) -> SeatStatus:
         return self.status or ("active" if self.holder else "vacant")
 
 

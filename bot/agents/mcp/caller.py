@@ -1,0 +1,54 @@
+"""Who is asking, checked on every call, and the unit of work a tool runs in as them."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from mcp.server.mcpserver import Context
+from sqlalchemy.orm import Session
+
+from otp_bot.bot.agents.mcp.errors import bad_token, no_token, refused
+from otp_bot.store.db import Database
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.agents.tokens import Unauthenticated, authenticate
+from otp_bot.store.domain.errors import DomainError
+
+T = TypeVar("T")
+
+
+class Caller:
+    """Who is asking, per call: the request's Bearer token (HTTP), else the token given at start (stdio).
+
+    The token is checked on every call, so a revoked token stops working at once, mid-session.
+    """
+
+    def __init__(self, db: Database, token: str | None, *, http: bool, kick: Callable[[], None] | None) -> None:
+        self.db, self.token, self.http, self.kick = db, token, http, kick
+
+    def _secret(self, ctx: Context) -> str | None:
+        headers = ctx.headers if self.http else None
+        if headers is not None:
+            scheme, _, value = (headers.get("authorization") or "").partition(" ")
+            return value.strip() if scheme.lower() == "bearer" else None
+        return self.token
+
+    def actor(self, ctx: Context) -> Actor:
+        secret = self._secret(ctx)
+        if not secret:
+            raise no_token(http=self.http)
+        try:
+            # A short unit of work of its own: it may note when the token was last used.
+            with self.db.session() as session:
+                return authenticate(session, secret)
+        except Unauthenticated as exc:
+            raise bad_token(exc) from None
+
+    def run(self, ctx: Context, work: Callable[[Session, Actor], T], *, writes: bool = False) -> T:
+        actor = self.actor(ctx)
+        try:
+            with self.db.session(readonly=not writes) as session:
+                result = work(session, actor)
+        except DomainError as exc:
+            raise refused(exc) from None
+        if writes and self.kick is not None:
+            self.kick()  # what the call queued for Slack goes out now, not at the worker's next poll
+        return result

@@ -1,0 +1,95 @@
+"""The chart's tools: who owns a topic, the org chart, one seat in full."""
+
+# No `from __future__ import annotations`: the SDK reads the tools' annotations to build
+# their JSON schemas and to find the Context parameter.
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.bot.agents.api import schemas, views
+from otp_bot.bot.agents.mcp.caller import Caller
+from otp_bot.bot.agents.mcp.tools.conventions import READ, dump
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
+from otp_bot.store.domain.chart.search import who_owns
+from otp_bot.store.models import Seat
+
+CHART_SEATS = 1000  # seats get_chart lists; `below` narrows a larger chart
+
+
+def register(server: MCPServer, caller: Caller) -> None:
+    """Add who_owns, get_chart and get_seat."""
+
+    @server.tool(name="who_owns", annotations=READ)
+    def who_owns_tool(
+        ctx: Context,
+        topic: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=200,
+                description="A topic, function or question: `retention`, `invoices`, `who approves ad spend`.",
+            ),
+        ],
+    ) -> dict[str, Any]:
+        """Find the seat that owns a topic (typos, case and plurals tolerated): the seat with its holder,
+        accountable human, reporting line and metrics. When unsure, up to three candidates instead."""
+
+        def work(session: Session, _actor: Actor) -> dict[str, Any]:
+            match = who_owns(session, topic)
+            best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
+            return dump(
+                schemas.WhoOwns(
+                    query=topic,
+                    topic=match.query,
+                    seat=best,
+                    matched=match.best.matched if match.best else None,
+                    candidates=[
+                        schemas.Candidate(
+                            seat=views.seat(get_seat(session, c.seat_id)),
+                            matched=c.matched,
+                            field=c.field,
+                            score=round(c.score, 1),
+                        )
+                        for c in match.candidates
+                    ],
+                )
+            )
+
+        return caller.run(ctx, work)
+
+    @server.tool(annotations=READ)
+    def get_chart(
+        ctx: Context,
+        below: Annotated[
+            str | None,
+            Field(max_length=64, description="Only this seat and the seats below it (default: the whole chart)."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """The org chart: every seat depth first in chart order, with its holder (human or agent), the human
+        accountable for it, its status and `reports_to` (which gives the tree)."""
+
+        def work(session: Session, _actor: Actor) -> dict[str, Any]:
+            org = get_org(session)
+            order = seat_order(session, get_seat(session, below).id if below else None)
+            shown = order[:CHART_SEATS]
+            by_id = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(shown)))}
+            return {
+                "org": {"name": org.name, "timezone": org.timezone, "revision": org.revision},
+                "seats": [dump(views.seat(by_id[i])) for i in shown],
+                "truncated": len(order) > len(shown),
+            }
+
+        return caller.run(ctx, work)
+
+    @server.tool(name="get_seat", annotations=READ)
+    def get_seat_tool(
+        ctx: Context, seat: Annotated[str, Field(max_length=64, description="The seat id, e.g. `retention`.")]
+    ) -> dict[str, Any]:
+        """One seat in full: holder, accountable human, reporting line, accountabilities, what it owns and does
+        not own, and its metrics with goal, latest value and green/yellow/red status."""
+        return caller.run(ctx, lambda session, _a: dump(views.seat_detail(session, get_seat(session, seat))))

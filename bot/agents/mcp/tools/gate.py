@@ -1,0 +1,144 @@
+"""The human gate's tools: submitting a draft for approval, reading it back, and the flags that hold drafts."""
+
+# No `from __future__ import annotations`: the SDK reads the tools' annotations to build
+# their JSON schemas and to find the Context parameter.
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from otp_bot.bot.agents.api import views
+from otp_bot.bot.agents.mcp.caller import Caller
+from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE, dump
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate.callback_targets import Allowlist
+
+
+def register(server: MCPServer, caller: Caller, callback_allow: Allowlist) -> None:
+    """Add submit_draft, get_draft, set_flag and list_flags; `callback_allow`: the non-public callback
+    targets drafts may name."""
+
+    @server.tool(annotations=WRITE)
+    def submit_draft(
+        ctx: Context,
+        seat: Annotated[str, Field(max_length=64, description="The drafting seat: one you hold.")],
+        kind: Annotated[
+            str,
+            Field(
+                max_length=64, description="What it is, one word: `retention-outreach`, `expansion`, `coaching-note`."
+            ),
+        ],
+        subject: Annotated[
+            str,
+            Field(
+                max_length=200,
+                description="Who or what it is about, one word: "
+                "`client:acme`. Policies hold drafts by flags on this subject.",
+            ),
+        ],
+        title: Annotated[str, Field(max_length=200, description="One line for the approvers.")],
+        body: Annotated[
+            str,
+            Field(
+                max_length=drafts.MAX_BODY, description="The text to approve (markdown), exactly as it would go out."
+            ),
+        ],
+        destination: Annotated[
+            str | None,
+            Field(
+                max_length=500,
+                description="Where the approved text "
+                "goes: a Slack channel or user id, or an https:// callback URL on a public "
+                "address (redirects are not followed).",
+            ),
+        ] = None,
+        key: Annotated[
+            str | None,
+            Field(
+                max_length=200,
+                description="Idempotency key: submitting again with the same key and content returns the same draft.",
+            ),
+        ] = None,
+        customer_facing: bool = True,
+    ) -> dict[str, Any]:
+        """Submit a draft for human approval. Nothing reaches anyone until a person approves it. The answer says
+        whether it is `pending` (posted for approval) or `held` (a policy holds it while a flag stands on its
+        subject; it goes to approval by itself when the flag is lifted). Read the outcome later with get_draft."""
+
+        def work(session: Session, actor: Actor) -> dict[str, Any]:
+            done = drafts.submit_draft(
+                session,
+                actor,
+                seat_id=seat,
+                kind=kind,
+                subject=subject,
+                title=title,
+                body=body,
+                customer_facing=customer_facing,
+                destination=destination,
+                key=key,
+                callback_allow=callback_allow,
+            )
+            return {"created": done.created, "draft": dump(views.draft(session, done.draft))}
+
+        return caller.run(ctx, work, writes=True)
+
+    @server.tool(annotations=READ)
+    def get_draft(
+        ctx: Context, draft_id: Annotated[int, Field(ge=1, description="The draft's number, from submit_draft.")]
+    ) -> dict[str, Any]:
+        """One of your drafts: status (held, pending, approved, rejected, expired, withdrawn), the outcome in a
+        sentence, the approved text with any edits (`final_text`: what goes out), the rejection reason, the
+        decisions and the delivery."""
+        return caller.run(
+            ctx, lambda session, actor: dump(views.draft(session, drafts.readable_draft(session, actor, draft_id)))
+        )
+
+    @server.tool(annotations=WRITE)
+    def set_flag(
+        ctx: Context,
+        subject: Annotated[str, Field(max_length=200, description="What the flag is on, one word: `client:acme`.")],
+        flag: Annotated[str, Field(max_length=64, description="The flag, one word: `at-risk`.")],
+        seat: Annotated[
+            str | None, Field(max_length=64, description="The flagging seat; needed only when you hold several.")
+        ] = None,
+        reason: Annotated[
+            str | None, Field(max_length=500, description="Why, in a sentence: shown wherever the flag holds a draft.")
+        ] = None,
+        until: Annotated[
+            str | None,
+            Field(
+                max_length=40,
+                description="When it ends by itself: `3d`, `12h`, a date or an ISO time (default: until lifted).",
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Flag a subject for a seat you hold, e.g. `client:acme` `at-risk`. While it stands, policies hold
+        other seats' drafts of some kinds about that subject (retention wins over expansion). Setting a flag
+        that stands already updates its reason and expiry."""
+
+        def work(session: Session, actor: Actor) -> dict[str, Any]:
+            change = flags.set_flag(
+                session, actor, subject, flag, seat_id=seat, reason=reason, until=flags.parse_until(until)
+            )
+            return {"created": change.created, "flag": dump(views.flag(session, change.flag))}
+
+        return caller.run(ctx, work, writes=True)
+
+    @server.tool(annotations=READ)
+    def list_flags(
+        ctx: Context,
+        subject: Annotated[
+            str | None,
+            Field(max_length=200, description="Only flags on this subject, e.g. `client:acme` (default: all)."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Flags in force, by any seat, with who set them, why, until when, and the policies they trigger. Check
+        a subject before drafting about it: a draft the flag's policy holds waits until the flag is lifted."""
+        return caller.run(
+            ctx,
+            lambda session, _a: {"flags": [dump(views.flag(session, f)) for f in flags.active_flags(session, subject)]},
+        )
