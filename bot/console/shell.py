@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 from pydantic import SecretStr
 from rich.console import Console
@@ -21,6 +20,7 @@ from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
+from otp_bot.bot.console import payloads
 from otp_bot.bot.console.modal import FieldError, Form
 from otp_bot.bot.console.render import Button, render_blocks
 from otp_bot.bot.console.standin import SlackStandIn
@@ -30,7 +30,6 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
 from otp_bot.store.models import Holder
 
-CHANNEL = "C0CONSOLE"
 HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention[/cyan] (the /otp is optional)
   [cyan]1[/cyan] or [cyan]click 1[/cyan]   click button 1        [cyan]home[/cyan]   open your App Home
   [cyan]as bogdan[/cyan]        act as another holder  [cyan]whoami[/cyan] who you are now
@@ -63,7 +62,8 @@ class Shell:
             humans = session.scalars(
                 select(Holder).where(Holder.slack_user.is_not(None)).order_by(Holder.position)
             ).all()
-            self.people = {h.id: (h.slack_user, h.name) for h in humans}
+            # Only people with a Slack id, as the query asks; the filter tells the type checker.
+            self.people = {h.id: (h.slack_user, h.name) for h in humans if h.slack_user is not None}
             users: dict[str, dict[str, Any]] = {
                 h.slack_user: {
                     "id": h.slack_user,
@@ -71,7 +71,7 @@ class Shell:
                     "profile": {"email": h.email or "", "real_name": h.name},
                 }
                 for h in humans
-                if h.slack_user is not None  # as the query asks: this tells the type checker
+                if h.slack_user is not None
             }
         self.user_id, self.user_name = next(iter(self.people.values()), ("U0CONSOLE", "you"))
         self.standin = SlackStandIn(self.on_call, users)
@@ -97,7 +97,7 @@ class Shell:
             return
         # A post's ts is in Slack's answer: the buttons on it are clicked "on that message".
         container = {
-            "channel": answer.get("channel") or args.get("channel", CHANNEL),
+            "channel": answer.get("channel") or args.get("channel", payloads.CHANNEL),
             "ts": answer.get("ts") or args.get("ts", ""),
             "view": args.get("view_id"),
         }
@@ -139,7 +139,9 @@ class Shell:
         elif response.body:
             payload = json.loads(response.body)
             where = "in the channel" if payload.get("response_type") == "in_channel" else "only visible to you"
-            self.show(where, payload.get("blocks") or [], payload.get("text", ""), {"channel": CHANNEL, "ts": ""})
+            self.show(
+                where, payload.get("blocks") or [], payload.get("text", ""), {"channel": payloads.CHANNEL, "ts": ""}
+            )
         self.settle()
 
     def settle(self) -> None:
@@ -160,23 +162,7 @@ class Shell:
     def slash(self, text: str) -> None:
         self.buttons.clear()
         self.dispatch(
-            urlencode(
-                {
-                    "token": "console",
-                    "team_id": "T0LOCAL",
-                    "team_domain": "local",
-                    "channel_id": CHANNEL,
-                    "channel_name": "console",
-                    "user_id": self.user_id,
-                    "user_name": self.user_name,
-                    "command": "/otp",
-                    "text": text,
-                    "api_app_id": "A0OTP",
-                    "response_url": self.standin.response_url(),
-                    "trigger_id": secrets.token_hex(8),
-                }
-            ),
-            "application/x-www-form-urlencoded",
+            payloads.slash_command(self.user_id, self.user_name, text, self.standin.response_url()), payloads.FORM
         )
 
     def click(self, number: int) -> None:
@@ -185,33 +171,9 @@ class Shell:
             self.out.print(f"[yellow]There is no button {number}; {shown}.[/yellow]")
             return
         button = self.buttons[number - 1]
-        payload = {
-            "type": "block_actions",
-            "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
-            "api_app_id": "A0OTP",
-            "team": {"id": "T0LOCAL", "domain": "local"},
-            "trigger_id": secrets.token_hex(8),
-            "container": {
-                "type": "message",
-                "channel_id": button.container.get("channel"),
-                "message_ts": button.container.get("ts"),
-                "is_ephemeral": not button.container.get("ts"),
-            },
-            "channel": {"id": button.container.get("channel") or CHANNEL, "name": "console"},
-            "response_url": self.standin.response_url(),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": button.action_id,
-                    "block_id": button.block_id,
-                    "value": button.value,
-                    "text": {"type": "plain_text", "text": button.label},
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
+        body = payloads.button_click(self.user_id, self.user_name, button, self.standin.response_url())
         self.buttons.clear()
-        self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        self.dispatch(body, payloads.FORM)
 
     def submit(self, text: str) -> None:
         """Submit the open modal, as a person pressing its button; `text` first fills its only (or
@@ -229,17 +191,8 @@ class Shell:
             self.out.print(f"[yellow]{escape(str(exc))}[/yellow]")
             return
         self.modal = None
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0LOCAL", "domain": "local"},
-            "api_app_id": "A0OTP",
-            "user": {"id": self.user_id, "username": self.user_name, "team_id": "T0LOCAL"},
-            "trigger_id": secrets.token_hex(8),
-            "view": {**form.view, "id": "V0CONSOLE", "state": {"values": form.state()}},
-        }
-        response = self.app.dispatch(
-            self._request(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
-        )
+        body = payloads.view_submission(self.user_id, self.user_name, form.view, form.state())
+        response = self.app.dispatch(self._request(body, payloads.FORM))
         answer = json.loads(response.body) if response.body else {}
         if answer.get("response_action") == "errors":
             for name, message in answer.get("errors", {}).items():
@@ -327,25 +280,7 @@ class Shell:
 
     def home(self) -> None:
         self.buttons.clear()
-        self.dispatch(
-            json.dumps(
-                {
-                    "type": "event_callback",
-                    "team_id": "T0LOCAL",
-                    "api_app_id": "A0OTP",
-                    "event_id": "Ev" + secrets.token_hex(6),
-                    "event_time": int(time.time()),
-                    "event": {
-                        "type": "app_home_opened",
-                        "user": self.user_id,
-                        "channel": "D0HOME",
-                        "tab": "home",
-                        "event_ts": str(time.time()),
-                    },
-                }
-            ),
-            "application/json",
-        )
+        self.dispatch(payloads.home_opened(self.user_id), "application/json")
 
     def switch(self, who: str) -> None:
         who = who.strip().lower()
