@@ -448,7 +448,10 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
 
 
 def table(result: dict[str, Any]) -> str:
-    head = f"{'case':<32} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10}  {'values/s p50':>13} {'p99':>8}"
+    head = (
+        f"{'case':<32} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10}  "
+        f"{'values/s p50':>13} {'p99':>8}"
+    )
     lines = [
         f"== {result['backend']}: the agent API over HTTP to otp serve, {result['seats']:,} seats, "
         f"{result['values_before']:,} values before — times in ms",

@@ -152,37 +152,39 @@ def build_store(url: str, pending: int) -> tuple[list[tuple[int, str]], float]:
     now = dt.datetime.now(dt.UTC)
     far = now + dt.timedelta(days=30)  # nothing expires or is reminded while measuring
     rows = [
-        dict(
-            seat_id="retention",
-            drafted_by="pulse",
-            submitted_by="holder:pulse",
-            kind="retention-outreach",
-            subject=f"client:c{i}",
-            customer_facing=True,
-            title=f"Check in with client {i}",
-            body=f"Hi,\nwe noticed fewer logins at client {i} this month. Can we help?",
-            destination=None,
-            idem_key=f"bench-{i}",
-            status="pending",
-            route_channel=CHANNEL,
-            approvers=["bogdan"],
-            usergroup=None,
-            required=1,
-            edited=False,
-            created_at=now,
-            queued_at=now,
-            remind_at=far,
-            escalate_at=far,
-            expires_at=far,
-            delivery="none",
-        )
+        {
+            "seat_id": "retention",
+            "drafted_by": "pulse",
+            "submitted_by": "holder:pulse",
+            "kind": "retention-outreach",
+            "subject": f"client:c{i}",
+            "customer_facing": True,
+            "title": f"Check in with client {i}",
+            "body": f"Hi,\nwe noticed fewer logins at client {i} this month. Can we help?",
+            "destination": None,
+            "idem_key": f"bench-{i}",
+            "status": "pending",
+            "route_channel": CHANNEL,
+            "approvers": ["bogdan"],
+            "usergroup": None,
+            "required": 1,
+            "edited": False,
+            "created_at": now,
+            "queued_at": now,
+            "remind_at": far,
+            "escalate_at": far,
+            "expires_at": far,
+            "delivery": "none",
+        }
         for i in range(pending)
     ]
     with db.session() as s:
         for start in range(0, len(rows), 5000):
             s.execute(insert(Draft), rows[start : start + 5000])
         ids = list(s.scalars(select(Draft.id).order_by(Draft.id)))
-        messages = [dict(draft_id=i, channel=CHANNEL, ts=f"1800000000.{i:06d}", purpose="approval") for i in ids]
+        messages = [
+            {"draft_id": i, "channel": CHANNEL, "ts": f"1800000000.{i:06d}", "purpose": "approval"} for i in ids
+        ]
         for start in range(0, len(messages), 5000):
             s.execute(insert(DraftMessage), messages[start : start + 5000])
     db.dispose()

@@ -513,8 +513,7 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
             )
         if mine:
             spec["metrics"] = [{k: v for k, v in m.items() if not k.startswith("_")} for m in mine]
-            for m in mine:
-                metrics.append({**m, "seat": spec["id"]})
+            metrics.extend({**m, "seat": spec["id"]} for m in mine)
 
     chart = {
         "org": {"name": "Bench Org", "timezone": "UTC"},

@@ -453,7 +453,7 @@ def fmt_ms(x: float) -> str:
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = [c for c in result["cases"]]
+    rows = list(result["cases"])
     rows.insert(5, result["who_owns_mix"])
     head = (
         f"{'case':<24} {'n':>5} {'mean':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'p50/floor':>10} {'SQL/run':>8}  outcomes"
@@ -482,8 +482,7 @@ def table(result: dict[str, Any]) -> str:
         lines.append("components (p50 / max of 3, ms):")
         for name, s in result["components_ms"].items():
             lines.append(f"  {name:<66} {fmt_ms(s['p50']):>8} / {fmt_ms(s['max'])}")
-    for p in result["profiles"]:
-        lines.append(f"profile: {os.path.relpath(p, ROOT)}")
+    lines.extend(f"profile: {os.path.relpath(p, ROOT)}" for p in result["profiles"])
     return "\n".join(lines)
 
 
