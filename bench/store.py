@@ -53,29 +53,40 @@ def write_chart(org: generate.Org, path: Path) -> Path:
     return path
 
 
-def run_otp(argv: list[str], url: str, cwd: Path) -> tuple[float, str]:
-    """One `otp` command as a subprocess, timed from start to exit (the interpreter's start included)."""
-    t0 = time.perf_counter()
-    done = subprocess.run([str(OTP), *argv], env=otp_env(url), cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(f"otp {' '.join(argv)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return elapsed, done.stdout
+def run_otp(argv: list[str], url: str, cwd: Path) -> dict[str, Any]:
+    """One `otp` command as a subprocess, timed from start to exit (the interpreter's start
+    included), with its CPU seconds and peak resident memory from the kernel."""
+    out, err = cwd / "otp.stdout", cwd / "otp.stderr"
+    with open(out, "wb") as o, open(err, "wb") as e:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([str(OTP), *argv], env=otp_env(url), cwd=cwd, stdout=o, stderr=e)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out.read_text(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"otp {' '.join(argv)} failed ({proc.returncode}):\n{stdout[-2000:]}{err.read_text()[-2000:]}")
+    return {
+        "seconds": elapsed,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "stdout": stdout,
+    }
 
 
 def import_via_cli(url: str, chart_file: Path) -> dict[str, Any]:
     """`otp db upgrade`, then `otp chart import FILE` twice: the import, and the unchanged re-import."""
     cwd = chart_file.parent
-    migrate, _ = run_otp(["db", "upgrade"], url, cwd)
-    first, out = run_otp(["chart", "import", str(chart_file)], url, cwd)
-    again, out_again = run_otp(["chart", "import", str(chart_file)], url, cwd)
-    if out_again.strip() != "no changes":
-        raise RuntimeError(f"the re-import changed something: {out_again[:500]}")
+    migrate = run_otp(["db", "upgrade"], url, cwd)
+    first = run_otp(["chart", "import", str(chart_file)], url, cwd)
+    again = run_otp(["chart", "import", str(chart_file)], url, cwd)
+    if again["stdout"].strip() != "no changes":
+        raise RuntimeError(f"the re-import changed something: {again['stdout'][:500]}")
+    lines = first["stdout"].strip().splitlines()
     return {
-        "migrate_s": migrate,
-        "import_s": first,
-        "import_summary": out.strip().splitlines()[-1] if out.strip() else "",
-        "reimport_unchanged_s": again,
+        "migrate": migrate | {"stdout": ""},
+        "import": first | {"stdout": lines[-1] if lines else ""},
+        "reimport_unchanged": again | {"stdout": "no changes"},
     }
 
 
