@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import generate
-import store
 from backends import add_backend_args, backends, describe, durability, store_url
 from runner import Case, Report, Verdict, interleaved, log, summary, sustained, table
 from servers import OTP, Connection, Server, SlackStub, slack_env
+
+import store
 
 BATCH = 1_000
 TARGET = 20_000  # values/s, sustained, 2 clients, both backends
@@ -87,7 +88,9 @@ def check(case: str, status: int, data: bytes) -> str:
         body = json.loads(data)
         wanted = "recorded" if case == PUSH else "duplicates"
         if body[wanted] != BATCH:
-            raise RuntimeError(f"{case}: {body['recorded']} recorded, {body['duplicates']} duplicates, {body['errors']} errors")
+            raise RuntimeError(
+                f"{case}: {body['recorded']} recorded, {body['duplicates']} duplicates, {body['errors']} errors"
+            )
         return wanted
     return "ok"
 

@@ -36,7 +36,11 @@ class ThrowawayPostgres:
 
     def start(self) -> str:
         out = subprocess.run(
-            ["bash", "-c", f'source "{SCRIPT}" && start_postgres durable >&2 && printf "%s\\n%s\\n" "$PG_URL" "$PG_DIR"'],
+            [
+                "bash",
+                "-c",
+                f'source "{SCRIPT}" && start_postgres durable >&2 && printf "%s\\n%s\\n" "$PG_URL" "$PG_DIR"',
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -104,7 +108,8 @@ def durability(url: str) -> dict[str, str]:
 
 def describe(backend: str, settings: dict[str, str]) -> str:
     if backend == "sqlite":
-        return f"SQLite, as the app opens it: journal_mode={settings['journal_mode']}, synchronous={settings['synchronous']}"
+        mode, sync = settings["journal_mode"], settings["synchronous"]
+        return f"SQLite, as the app opens it: journal_mode={mode}, synchronous={sync}"
     durable = all(settings.get(k) == v for k, v in DURABLE.items())
     state = "DURABLE" if durable else "NOT DURABLE: figures are not comparable"
     return f"PostgreSQL {settings['version']} {state}: " + ", ".join(f"{k}={settings[k]}" for k in DURABLE)

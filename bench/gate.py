@@ -89,7 +89,9 @@ def build_store(url: str, pending: int) -> tuple[list[tuple[int, str]], float]:
         for start in range(0, len(rows), 5000):
             s.execute(insert(Draft), rows[start : start + 5000])
         ids = list(s.scalars(select(Draft.id).order_by(Draft.id)))
-        messages = [{"draft_id": i, "channel": CHANNEL, "ts": f"1800000000.{i:06d}", "purpose": "approval"} for i in ids]
+        messages = [
+            {"draft_id": i, "channel": CHANNEL, "ts": f"1800000000.{i:06d}", "purpose": "approval"} for i in ids
+        ]
         for start in range(0, len(messages), 5000):
             s.execute(insert(DraftMessage), messages[start : start + 5000])
     db.dispose()

@@ -31,26 +31,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from otp_bot.store.domain.scorecard import periods
-
 from vocabulary import (
-    SCOPES,
-    AREAS,
     ACTIVITIES,
-    LEAF_ROLES,
-    MANAGER_ROLES,
-    TOP_ROLES,
-    SYNONYMS,
-    VERBS,
-    NONSENSE,
+    AGENT_NAMES,
+    AREAS,
     FIRST,
     LAST,
-    AGENT_NAMES,
+    LEAF_ROLES,
+    MANAGER_ROLES,
     METRIC_KINDS,
     METRIC_NOUNS,
+    NONSENSE,
+    SCOPES,
+    SYNONYMS,
+    TOP_ROLES,
+    VERBS,
 )
 
-
+from otp_bot.store.domain.scorecard import periods
 
 
 def slug(text: str) -> str:
@@ -253,8 +251,7 @@ def build_chart(seats: int, *, seed: int = 1, metrics_per_seat: float = 1.0, fan
             )
         if mine:
             spec["metrics"] = [{k: v for k, v in m.items() if not k.startswith("_")} for m in mine]
-            for m in mine:
-                metrics.append({**m, "seat": spec["id"]})
+            metrics.extend({**m, "seat": spec["id"]} for m in mine)
 
     chart = {
         "org": {"name": "Bench Org", "timezone": "UTC"},

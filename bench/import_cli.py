@@ -22,9 +22,10 @@ import tempfile
 from pathlib import Path
 
 import generate
-import store
 from backends import add_backend_args, backends, describe, durability, store_url
 from runner import Report, Verdict, log
+
+import store
 
 TARGET_S = {"sqlite": 10.0, "postgresql": 20.0}
 REIMPORT_S = 3.0
@@ -80,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     s = found["reimport_unchanged"]["seconds"]
                     report.verdict(
-                        Verdict(f"unchanged re-import of 10,000 seats <= {REIMPORT_S:.0f} s", f"{s:.1f} s", s <= REIMPORT_S, backend)
+                        Verdict(
+                            f"unchanged re-import of 10,000 seats <= {REIMPORT_S:.0f} s",
+                            f"{s:.1f} s",
+                            s <= REIMPORT_S,
+                            backend,
+                        )
                     )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -29,10 +29,11 @@ from pathlib import Path
 
 import api_push
 import generate
-import store
 from backends import add_backend_args, backends, describe, durability, store_url
 from runner import Report, Verdict, log
 from servers import OTP, Connection, Server, SlackStub, signed, slack_env, slash_command
+
+import store
 
 TARGET_MB = 200.0
 
@@ -87,7 +88,8 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         shutil.rmtree(workdir, ignore_errors=True)
     body = "\n".join(
         [
-            f"ready in {started_in:.1f}s; at ready: RSS {at_start['rss_mb']:.0f} MB, peak so far {at_start['peak_mb']:.0f} MB",
+            f"ready in {started_in:.1f}s; at ready: RSS {at_start['rss_mb']:.0f} MB, "
+            f"peak so far {at_start['peak_mb']:.0f} MB",
             f"after {args.requests:,} requests ({', '.join(f'{k} {v}' for k, v in counts.items())}): "
             f"RSS {after['rss_mb']:.0f} MB, peak {after['peak_mb']:.0f} MB",
             "RSS every 100 requests (MB): " + ", ".join(f"{mb:.0f}" for n, mb in samples if n),

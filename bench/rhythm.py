@@ -85,7 +85,7 @@ def measure_here(url: str, since: dt.datetime, runs: int, budget: float, min_run
 def fresh_process(url: str, since: dt.datetime, args) -> dict[str, Any]:
     argv = [sys.executable, str(Path(__file__).resolve()), "--measure", url, "--since", since.isoformat()]
     argv += ["--runs", str(args.runs), "--budget", str(args.budget), "--min-runs", str(args.min_runs)]
-    done = subprocess.run(argv + ["--seed", str(args.seed)], capture_output=True, text=True, check=False)
+    done = subprocess.run([*argv, "--seed", str(args.seed)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the measuring process failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
@@ -111,7 +111,9 @@ def bench_backend(backend: str, url: str, org: generate.Org, args, report: Repor
     rows = found["rows"]
     floor = summary(found["samples"]["floor: help"])
     lines = [table(rows, floors={"help": floor})]
-    lines.append("cold first run in the fresh process (ms): " + ", ".join(f"{k} {v:,.0f}" for k, v in found["cold_ms"].items()))
+    lines.append(
+        "cold first run in the fresh process (ms): " + ", ".join(f"{k} {v:,.0f}" for k, v in found["cold_ms"].items())
+    )
     lines.append(describe(backend, settings))
     report.section(
         f"{backend}: briefing and scorecard, {org.stats['seats']:,} seats, {org.stats['metrics']:,} metrics, "

@@ -56,32 +56,32 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
 
         def draft(i: int, status: str) -> dict[str, Any]:
             seat = rng.choice(held_seats)
-            return dict(
-                seat_id=seat,
-                drafted_by=approver,
-                submitted_by="operator:bench",
-                kind="outreach",
-                subject=f"client:c{i}",
-                customer_facing=True,
-                title=f"Check in with client {i}",
-                body="Hi, a short note.",
-                destination=None,
-                idem_key=f"bench-{i}",
-                status=status,
-                hold_reason="client:c1 is flagged at-risk; policy retention-wins" if status == "held" else None,
-                held_by_policy=None,
-                route_channel="C0APPROVALS",
-                approvers=[approver],
-                usergroup=None,
-                required=1,
-                edited=False,
-                created_at=now - dt.timedelta(minutes=rng.randint(5, 3000)),
-                queued_at=now - dt.timedelta(minutes=rng.randint(5, 3000)) if status == "pending" else None,
-                remind_at=far,
-                escalate_at=far,
-                expires_at=far,
-                delivery="none",
-            )
+            return {
+                "seat_id": seat,
+                "drafted_by": approver,
+                "submitted_by": "operator:bench",
+                "kind": "outreach",
+                "subject": f"client:c{i}",
+                "customer_facing": True,
+                "title": f"Check in with client {i}",
+                "body": "Hi, a short note.",
+                "destination": None,
+                "idem_key": f"bench-{i}",
+                "status": status,
+                "hold_reason": "client:c1 is flagged at-risk; policy retention-wins" if status == "held" else None,
+                "held_by_policy": None,
+                "route_channel": "C0APPROVALS",
+                "approvers": [approver],
+                "usergroup": None,
+                "required": 1,
+                "edited": False,
+                "created_at": now - dt.timedelta(minutes=rng.randint(5, 3000)),
+                "queued_at": now - dt.timedelta(minutes=rng.randint(5, 3000)) if status == "pending" else None,
+                "remind_at": far,
+                "escalate_at": far,
+                "expires_at": far,
+                "delivery": "none",
+            }
 
         session.execute(
             insert(Draft),
@@ -91,33 +91,33 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
         session.execute(
             insert(Flag),
             [
-                dict(
-                    subject=f"client:c{i}",
-                    flag="at-risk",
-                    seat_id=rng.choice(held_seats),
-                    reason="usage down",
-                    set_by="operator:bench",
-                    set_at=now - dt.timedelta(hours=rng.randint(0, 72)),
-                )
+                {
+                    "subject": f"client:c{i}",
+                    "flag": "at-risk",
+                    "seat_id": rng.choice(held_seats),
+                    "reason": "usage down",
+                    "set_by": "operator:bench",
+                    "set_at": now - dt.timedelta(hours=rng.randint(0, 72)),
+                }
                 for i in range(args.flags)
             ],
         )
         session.execute(
             insert(Message),
             [
-                dict(
-                    from_seat_id=(pair := rng.sample(held_seats, 2))[0],
-                    to_seat_id=pair[1],
-                    performative="REQUEST",
-                    subject=f"Numbers for client {i}?",
-                    body="Please send them.",
-                    sent_by="operator:bench",
-                    created_at=now - dt.timedelta(hours=30),
-                    status="unread",
-                    deadline=now - dt.timedelta(hours=rng.randint(1, 20))
+                {
+                    "from_seat_id": (pair := rng.sample(held_seats, 2))[0],
+                    "to_seat_id": pair[1],
+                    "performative": "REQUEST",
+                    "subject": f"Numbers for client {i}?",
+                    "body": "Please send them.",
+                    "sent_by": "operator:bench",
+                    "created_at": now - dt.timedelta(hours=30),
+                    "status": "unread",
+                    "deadline": now - dt.timedelta(hours=rng.randint(1, 20))
                     if i % 4 == 0
                     else now + dt.timedelta(hours=5),
-                )
+                }
                 for i in range(args.requests)
             ],
         )

@@ -184,7 +184,13 @@ def button_click(user: str, channel: str, ts: str, action: str, block_id: str, v
         "response_url": "http://127.0.0.1:9/none",
         "message": {"type": "message", "ts": ts, "text": "", "blocks": []},
         "actions": [
-            {"action_id": action, "block_id": block_id, "value": value, "type": "button", "action_ts": f"{time.time():.6f}"}
+            {
+                "action_id": action,
+                "block_id": block_id,
+                "value": value,
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
         ],
     }
     return urlencode({"payload": json.dumps(payload)})

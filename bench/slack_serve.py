@@ -26,10 +26,11 @@ import tempfile
 from pathlib import Path
 
 import generate
-import store
 from backends import add_backend_args, backends, describe, durability, store_url
 from runner import Case, Report, Verdict, concurrent, interleaved, log, summary, table
 from servers import OTP, Connection, Server, SlackStub, floor_server, signed, slack_env, slash_command
+
+import store
 
 KINDS = ("exact", "alias", "typo", "no-match")
 BOLT, BARE = "floor: no-op Bolt /otp", "floor: bare signed endpoint"
@@ -133,7 +134,7 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         report.verdict(
             Verdict(
                 f"who-owns p50 <= 0.5x no-op Bolt p50 ({label})",
-                f"{mix_row['p50'] / floors['bolt']['p50']:.2f}x ({mix_row['p50']:.1f} / {floors['bolt']['p50']:.1f} ms)",
+                f"{mix_row['p50'] / floors['bolt']['p50']:.2f}x ({mix_row['p50']:.1f}/{floors['bolt']['p50']:.1f} ms)",
                 mix_row["p50"] <= 0.5 * floors["bolt"]["p50"],
                 backend,
             )
@@ -141,7 +142,7 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         report.verdict(
             Verdict(
                 f"who-owns p99 <= 3x bare signed endpoint p99 ({label})",
-                f"{mix_row['p99'] / floors['bare']['p99']:.2f}x ({mix_row['p99']:.1f} / {floors['bare']['p99']:.1f} ms)",
+                f"{mix_row['p99'] / floors['bare']['p99']:.2f}x ({mix_row['p99']:.1f}/{floors['bare']['p99']:.1f} ms)",
                 mix_row["p99"] <= 3 * floors["bare"]["p99"],
                 backend,
             )
@@ -149,7 +150,7 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         report.verdict(
             Verdict(
                 f"who-owns p99 <= 1.5x no-op Bolt p99 ({label})",
-                f"{mix_row['p99'] / floors['bolt']['p99']:.2f}x ({mix_row['p99']:.1f} / {floors['bolt']['p99']:.1f} ms)",
+                f"{mix_row['p99'] / floors['bolt']['p99']:.2f}x ({mix_row['p99']:.1f}/{floors['bolt']['p99']:.1f} ms)",
                 mix_row["p99"] <= 1.5 * floors["bolt"]["p99"],
                 backend,
             )
