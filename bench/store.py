@@ -144,13 +144,16 @@ def build(
     from otp_bot.store.domain.chart.sync import apply_chart
 
     cached = None
+    key = _cache_key(len(org.seat_ids), values, weeks, metrics_per_seat, seed)
     if url.startswith("sqlite:///"):
         target = Path(url.removeprefix("sqlite:///"))
-        cached = CACHE / _cache_key(len(org.seat_ids), values, weeks, metrics_per_seat, seed)
+        cached = CACHE / key
         if cached.exists():
             shutil.copyfile(cached, target)
             log(f"store copied from {cached.relative_to(ROOT)}")
             return {"from_cache": True}
+    elif _pg_copy(url, key, from_template=True):
+        return {"from_cache": True}
     timings: dict[str, Any] = {}
     db = Database(url, auto_migrate=True)
     try:
@@ -164,6 +167,8 @@ def build(
     rows = generate.build_values(org, values, weeks=weeks, seed=seed + 1)
     timings["bulk_values_s"] = bulk_values(url, rows)
     log(f"store built: {timings}")
+    if cached is None:
+        _pg_copy(url, key, from_template=False)
     if cached is not None:
         CACHE.mkdir(parents=True, exist_ok=True)
         Database(url, auto_migrate=False).engine.dispose()
@@ -174,3 +179,30 @@ def build(
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copyfile(target, cached)
     return timings
+
+
+def _pg_copy(url: str, key: str, *, from_template: bool) -> bool:
+    """On PostgreSQL the cache is a template database on the same server (it lives as long as
+    the server: with `--pg-url`, across runs). `from_template`: recreate the store at `url`
+    from it if it exists; otherwise save the store at `url` as it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    template = "otp_bench_tmpl_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": template}).first()
+            if from_template:
+                if not exists:
+                    return False
+                conn.execute(text(f'DROP DATABASE "{target.database}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{target.database}" TEMPLATE "{template}"'))
+                log(f"store copied from the template database {template}")
+                return True
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{template}" TEMPLATE "{target.database}"'))
+            return True
+    finally:
+        admin.dispose()
