@@ -175,7 +175,9 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         runs = {}
         for what, unit in (("push", BATCH), ("draft", 1)):
             log(f"{backend}: {args.clients} clients, {what} back to back for {args.sustain:.0f}s ...")
+            cpu0 = server.cpu_seconds()
             runs[what] = sustained(args.clients, client(what), seconds=args.sustain, units_per_request=unit)
+            runs[what]["server_cpu_seconds"] = server.cpu_seconds() - cpu0
         server.alive()
     finally:
         server.stop()
@@ -196,7 +198,9 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
             f"sustained: {s['clients']} clients, {what} for {s['seconds']:.0f}s: {s['per_second']:,.0f} {unit} "
             f"({s['requests']:,} requests; per {s['window_seconds']:.0f}s window: "
             + ", ".join(f"{w:,.0f}" for w in s["per_window"])
-            + f"; latency p50 {s['latency_ms']['p50']:.1f} ms, p99 {s['latency_ms']['p99']:.1f} ms)"
+            + f"; latency p50 {s['latency_ms']['p50']:.1f} ms, p99 {s['latency_ms']['p99']:.1f} ms; "
+            f"otp serve used {s['server_cpu_seconds']:.1f} CPU s: "
+            f"{s['requests'] * (BATCH if what == 'push' else 1) / s['server_cpu_seconds']:,.0f} {what}s per CPU second)"
         )
     lines.append(describe(backend, settings))
     report.section(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import http.client
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -83,6 +84,12 @@ class Server:
             if key in ("VmRSS", "VmHWM"):
                 fields[key] = int(value.split()[0]) / 1024
         return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU the process has used so far, all its threads: unlike wall
+        time, this does not grow when other processes crowd the machine."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def alive(self) -> None:
         if self.proc.poll() is not None:

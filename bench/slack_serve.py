@@ -95,7 +95,15 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         cases += [Case(f"who-owns {k}", client("serve", [f"who-owns {t}" for t in topics[k]])) for k in KINDS]
         log(f"{backend}: one client, {args.runs} rounds of {len(cases)} cases ...")
         calls_before = dict(stub.calls)
+        cpu0 = {name: s.cpu_seconds() for name, s in servers.items()}
         seconds = interleaved(cases, runs=args.runs, warmup=args.warmup, budget=args.budget, seed=args.seed)
+        sent = {
+            BOLT: len(cases[0].samples),
+            BARE: len(cases[1].samples),
+            "serve": sum(len(c.samples) for c in cases[2:]),
+        }
+        sent = {k: v + args.warmup * (len(KINDS) if k == "serve" else 1) for k, v in sent.items()}
+        cpu = {"1 client": {k: 1000 * (servers[k].cpu_seconds() - cpu0[k]) / n for k, n in sent.items()}}
         pooled = Case("who-owns (equal mix)", run=cases[2].run)
         n = min(len(c.samples) for c in cases[2:])
         for c in cases[2:]:
@@ -104,15 +112,16 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         one = {c.name: c for c in [*cases, pooled]}
 
         log(f"{backend}: {args.clients} clients at once, each server alone ...")
-        many = {
-            name: concurrent(
-                name,
-                args.clients,
-                lambda k, name=name: client("serve" if name == "who-owns (equal mix)" else name, mix[k::4] + mix),
-                requests=args.concurrent_requests,
+        many = {}
+        cpu[f"{args.clients} clients"] = {}
+        for name in (BOLT, BARE, "who-owns (equal mix)"):
+            key = "serve" if name == "who-owns (equal mix)" else name
+            c0 = servers[key].cpu_seconds()
+            many[name] = concurrent(
+                name, args.clients, lambda k, key=key: client(key, mix[k::4] + mix), requests=args.concurrent_requests
             )
-            for name in (BOLT, BARE, "who-owns (equal mix)")
-        }
+            n = args.clients * (args.concurrent_requests + 3)  # the warm-up requests of concurrent() included
+            cpu[f"{args.clients} clients"][key] = 1000 * (servers[key].cpu_seconds() - c0) / n
         calls = {k: v - calls_before.get(k, 0) for k, v in stub.calls.items() if v - calls_before.get(k, 0)}
         for server in servers.values():
             server.alive()
@@ -127,8 +136,18 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         floors = {"bolt": summary(group[BOLT].samples), "bare": summary(group[BARE].samples)}
         report.section(
             f"{backend}: /otp who-owns over HTTP, {len(org.seat_ids):,} seats, {args.values:,} values, {label}",
-            table(rows, floors=floors) + f"\n{describe(backend, settings)}",
-            {"backend": backend, "clients": label, "rows": rows, "durability": settings, "setup": setup},
+            table(rows, floors=floors)
+            + "\nCPU of each server per request (ms, all its threads): "
+            + ", ".join(f"{'otp serve' if k == 'serve' else k} {v:.2f}" for k, v in cpu[label].items())
+            + f"\n{describe(backend, settings)}",
+            {
+                "backend": backend,
+                "clients": label,
+                "rows": rows,
+                "cpu_ms_per_request": cpu[label],
+                "durability": settings,
+                "setup": setup,
+            },
         )
         mix_row = summary(group["who-owns (equal mix)"].samples)
         report.verdict(
