@@ -193,14 +193,16 @@ def bench_backend(backend: str, url: str, org: generate.Org, stub: SlackStub, ar
         f"{BATCH * 1000 / push['p99']:,.0f} at the p99 batch"
     )
     for what, s in runs.items():
-        unit = "values/s" if what == "push" else "drafts/s"
+        noun = "values" if what == "push" else "drafts"
+        unit = f"{noun}/s"
+        per_cpu = s["requests"] * (BATCH if what == "push" else 1) / s["server_cpu_seconds"]
         lines.append(
             f"sustained: {s['clients']} clients, {what} for {s['seconds']:.0f}s: {s['per_second']:,.0f} {unit} "
             f"({s['requests']:,} requests; per {s['window_seconds']:.0f}s window: "
             + ", ".join(f"{w:,.0f}" for w in s["per_window"])
             + f"; latency p50 {s['latency_ms']['p50']:.1f} ms, p99 {s['latency_ms']['p99']:.1f} ms; "
             f"otp serve used {s['server_cpu_seconds']:.1f} CPU s: "
-            f"{s['requests'] * (BATCH if what == 'push' else 1) / s['server_cpu_seconds']:,.0f} {what}s per CPU second)"
+            f"{per_cpu:,.0f} {noun} per CPU second)"
         )
     lines.append(describe(backend, settings))
     report.section(
