@@ -4,7 +4,7 @@
 
 Reads the JSON the benchmarks write and prints one row per target with what each backend
 measured, then one line per run (benchmark, start, cores, load average at start and end).
-Given several runs of one benchmark and backend, the last one named wins.
+Several runs of one benchmark and backend are shown side by side, in the order named.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def main(paths: list[str]) -> int:
-    rows: dict[str, dict[str, dict]] = {}
+    rows: dict[str, dict[str, list[dict]]] = {}
     runs = []
     for path in paths:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -25,7 +25,7 @@ def main(paths: list[str]) -> int:
             f"{' '.join(map(str, data.get('load_average_at_end', [])))} at end"
         )
         for v in data["verdicts"]:
-            rows.setdefault(v["target"], {})[v["backend"]] = v
+            rows.setdefault(v["target"], {}).setdefault(v["backend"], []).append(v)
     print("| target | SQLite | PostgreSQL (durable) | met |")
     print("|---|---|---|---|")
     for target, by in rows.items():
