@@ -29,8 +29,9 @@ def main(paths: list[str]) -> int:
     print("| target | SQLite | PostgreSQL (durable) | met |")
     print("|---|---|---|---|")
     for target, by in rows.items():
-        cells = [f"{by[b]['measured']}" if b in by else "not run" for b in ("sqlite", "postgresql")]
-        met = " / ".join(("yes" if by[b]["met"] else "**no**") if b in by else "–" for b in ("sqlite", "postgresql"))
+        backends = ("sqlite", "postgresql")
+        cells = [" ‖ ".join(v["measured"] for v in by[b]) if b in by else "not run" for b in backends]
+        met = " / ".join(",".join("yes" if v["met"] else "**no**" for v in by[b]) if b in by else "–" for b in backends)
         print(f"| {target} | {cells[0]} | {cells[1]} | {met} |")
     print()
     print("\n".join(runs))
