@@ -151,7 +151,7 @@ class Shell:
         started = time.monotonic()
         time.sleep(0.05)
         while time.monotonic() - started < 10:
-            if time.monotonic() - self.last_call >= QUIET_SECONDS and not self._work_due():
+            if time.monotonic() - self.last_call >= QUIET_SECONDS and self.deps.idle() and not self._work_due():
                 return
             time.sleep(0.05)
 

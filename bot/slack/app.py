@@ -9,12 +9,12 @@ request to a worker thread; see bot/runtime/web.py).
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from otp_bot.bot.runtime.work_pool import WorkPool
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.errors import friendly
@@ -54,9 +54,13 @@ class Deps:
     client: WebClient
     identity: IdentityResolver
     worker: OutboxWorker
-    work: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="otp-work")
-    )
+    # The work after an ack (a decision, a post, a slow answer); Bolt's listener pool beside it.
+    work: WorkPool = field(default_factory=lambda: WorkPool(max_workers=16, thread_name_prefix="otp-work"))
+    listeners: WorkPool = field(default_factory=lambda: WorkPool(max_workers=32, thread_name_prefix="otp-listener"))
+
+    def idle(self) -> bool:
+        """No listener still running after its ack, and no work handed on by one."""
+        return self.listeners.idle() and self.work.idle()
 
     def kick(self) -> None:
         """Something was queued for Slack: send it now, not at the next poll."""
@@ -69,14 +73,14 @@ def create_app(
     """Build the app. Raises ConfigError when the bot token or signing secret is missing."""
     settings.require("bot_token", "signing_secret")
     client = client or make_client(settings.secret("bot_token"), settings.base_url, settings.timeout_seconds)
+    deps = Deps(db=db, client=client, identity=IdentityResolver(client), worker=OutboxWorker(db, client))
     app = App(
         client=client,
         signing_secret=settings.secret("signing_secret"),
         token_verification_enabled=verify_token,
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="otp-listener"),
+        listener_executor=deps.listeners,
         logger=log,
     )
-    deps = Deps(db=db, client=client, identity=IdentityResolver(client), worker=OutboxWorker(db, client))
 
     @app.middleware
     def store(context, next):
