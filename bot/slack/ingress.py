@@ -10,18 +10,25 @@ In order, each step cheap before the next:
    (every process agrees), so the same request sent again within Slack's 5-minute window
    does not run a command twice.
 
+Then Bolt dispatches it, and the answer goes back the moment a listener acks: Bolt's sync
+runner would notice the ack only at its next 10 ms poll, so the ack itself releases the
+HTTP response (`_SignallingAck`), and the dispatch finishes on its own in the background.
+
 Every refusal is one log line of bounded length naming the reason: never the body, and
 header values only as escaped, shortened reprs (a newline in them cannot forge a log line).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
@@ -55,6 +62,7 @@ class SlackIngress:
     def __init__(self, bolt: App, db: Database, signing_secret: str, max_bytes: int = MAX_SLACK_BODY) -> None:
         self.bolt, self.db, self.max_bytes = bolt, db, max_bytes
         self.verifier = SignatureVerifier(signing_secret)
+        self._running: set[asyncio.Future[BoltResponse | None]] = set()
 
     async def __call__(self, request: Request) -> Response:
         try:
@@ -64,11 +72,37 @@ class SlackIngress:
             client = request.client.host if request.client else "?"
             log.warning("refused a request to /slack/events from %s: %s", client, refusal.reason[:200])
             return Response(status_code=refusal.status, content=_REASONS.get(refusal.status, "refused"))
-        if not await run_in_threadpool(self._first_time, signature):
+        response = await self._dispatch(request, body, signature)
+        if response is None:
             log.warning("refused a replayed Slack request (its signature was handled already)")
             return _already_handled(body)
-        response = await run_in_threadpool(self.bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(response)
+
+    async def _dispatch(self, request: Request, body: bytes, signature: str) -> BoltResponse | None:
+        """Bolt's response: the listener's ack as soon as it is made, else what dispatch returns
+        (no listener matched, a middleware answered, or the listener failed before acking);
+        None for a replay."""
+        loop = asyncio.get_running_loop()
+        acked: asyncio.Future[BoltResponse | None] = loop.create_future()
+
+        def on_ack(response: BoltResponse) -> None:  # in the listener's thread
+            loop.call_soon_threadsafe(_settle, acked, response)
+
+        bolt_request = to_bolt_request(request, body, {"ack": _SignallingAck(on_ack)})
+
+        def claim_and_dispatch() -> BoltResponse | None:  # one worker thread for both: one hop fewer
+            return self.bolt.dispatch(bolt_request) if self._first_time(signature) else None
+
+        dispatched = asyncio.ensure_future(run_in_threadpool(claim_and_dispatch))
+        # Held until it ends: after an ack, Bolt's runner is still polling for the ack it has.
+        self._running.add(dispatched)
+        dispatched.add_done_callback(self._running.discard)
+        await asyncio.wait((acked, dispatched), return_when=asyncio.FIRST_COMPLETED)
+        if acked.done():
+            dispatched.add_done_callback(_log_late_failure)
+            return acked.result()
+        acked.cancel()
+        return dispatched.result()
 
     async def _read(self, request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -117,6 +151,30 @@ class SlackIngress:
             # Refusing here would turn a store hiccup into lost clicks.
             log.warning("could not check for a replay (%s); handling the request", type(exc).__name__)
             return True
+
+
+class _SignallingAck(Ack):
+    """Bolt's ack, telling the waiting request the moment it is made."""
+
+    def __init__(self, on_ack: Callable[[BoltResponse], None]) -> None:
+        super().__init__()
+        self._on_ack = on_ack
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = super().__call__(*args, **kwargs)
+        self._on_ack(response)
+        return response
+
+
+def _settle(acked: asyncio.Future[BoltResponse | None], response: BoltResponse) -> None:
+    if not acked.done():  # a listener acks once; were it to ack again, the first ack stands
+        acked.set_result(response)
+
+
+def _log_late_failure(dispatched: asyncio.Future[BoltResponse | None]) -> None:
+    # Bolt turns a listener's failure into a response of its own; this is Bolt itself failing.
+    if not dispatched.cancelled() and (exc := dispatched.exception()) is not None:
+        log.warning("Bolt's dispatch failed after the ack was sent: %s", type(exc).__name__)
 
 
 _REASONS = {400: "bad request", 401: "invalid request", 413: "request too large"}

@@ -23,10 +23,13 @@ def share_button(text: str) -> dict[str, Any]:
     ).to_dict()
 
 
-def answer_payload(reply: Reply, text: str, *, share: bool = False) -> dict[str, Any]:
-    if share and reply.ok and is_read_only(text):
+def answer_payload(reply: Reply, text: str, *, share: bool = False, read_only: bool | None = None) -> dict[str, Any]:
+    """`read_only` is `is_read_only(text)`, when the caller knows it already."""
+    if read_only is None:
+        read_only = is_read_only(text)
+    if share and reply.ok and read_only:
         return {"response_type": "in_channel", "text": reply.text, "blocks": reply.blocks}
     blocks = list(reply.blocks)
-    if reply.ok and len(blocks) < MAX_BLOCKS and text.strip() and is_read_only(text):
+    if reply.ok and len(blocks) < MAX_BLOCKS and text.strip() and read_only:
         blocks.append(share_button(text))
     return {"response_type": "ephemeral", "text": reply.text, "blocks": blocks}

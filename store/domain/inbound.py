@@ -8,6 +8,7 @@ captured request sent again inside Slack's 5-minute window is not run twice.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +21,9 @@ KEEP = dt.timedelta(days=2)  # Slack retries within minutes; two days is plenty
 # time t, it can come again until t + 10 minutes at most. Kept a little longer than that.
 KEEP_SIGNATURES = dt.timedelta(minutes=12)
 SIGNATURE_PREFIX = "sig:"
+PRUNE_EVERY = dt.timedelta(minutes=1)
+_next_prune = dt.datetime.min.replace(tzinfo=dt.UTC)
+_prune_lock = threading.Lock()
 
 
 def _claim(session: Session, key: str, now: dt.datetime) -> bool:
@@ -48,10 +52,22 @@ def first_request(session: Session, signature: str) -> bool:
     now = dt.datetime.now(dt.UTC)
     key = SIGNATURE_PREFIX + signature.removeprefix("v0=")[:60]  # 240 bits: no two requests share it
     claimed = _claim(session, key, now)
-    if claimed:
+    if claimed and _prune_due(now):
         session.execute(
             delete(InboundEvent).where(
                 InboundEvent.event_id.startswith(SIGNATURE_PREFIX), InboundEvent.received_at < now - KEEP_SIGNATURES
             )
         )
     return claimed
+
+
+def _prune_due(now: dt.datetime) -> bool:
+    """Old signatures are deleted at most once per PRUNE_EVERY in each process: the delete
+    cost nearly as much as the claim on every request, and a signature kept a minute longer
+    changes nothing (its timestamp is refused as stale by then)."""
+    global _next_prune
+    with _prune_lock:
+        if now < _next_prune:
+            return False
+        _next_prune = now + PRUNE_EVERY
+        return True

@@ -22,9 +22,11 @@ from otp_bot.commands.reply import Reply
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
 
 
-def answer(deps: Deps, user_id: str, text: str) -> Reply:
+def answer(deps: Deps, user_id: str, text: str, read_only: bool | None = None) -> Reply:
+    """`read_only` is `is_read_only(text)`, when the caller knows it already."""
     try:
-        read_only = is_read_only(text)
+        if read_only is None:
+            read_only = is_read_only(text)
         reply = _run_as(deps, user_id, text, read_only)
         if not read_only:
             deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
@@ -49,11 +51,12 @@ def register(app: App, deps: Deps) -> None:
     @app.command("/otp")
     def otp_command(ack: Ack, command: dict, respond: Respond) -> None:
         text, share = split_share(command.get("text", ""))
-        pending = deps.work.submit(answer, deps, command["user_id"], text)
+        read_only = is_read_only(text)  # once: the answer and its payload both need it
+        pending = deps.work.submit(answer, deps, command["user_id"], text, read_only)
         try:
             reply = pending.result(timeout=ACK_BUDGET_SECONDS)
         except FutureTimeout:
             ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
-            respond(**answer_payload(pending.result(), text, share=share))
+            respond(**answer_payload(pending.result(), text, share=share, read_only=read_only))
             return
-        ack(**answer_payload(reply, text, share=share))
+        ack(**answer_payload(reply, text, share=share, read_only=read_only))
