@@ -20,6 +20,7 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.collector import collector_paused
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.rhythm.seat_facts import owner_text
 from otp_bot.store.domain.scorecard import periods
@@ -90,6 +91,11 @@ def weekly_review(
     detail_seats: int = DETAIL_SEATS,
     detail_misses: int = DETAIL_MISSES,
 ) -> Review:
+    with collector_paused():
+        return _review(session, today, weeks, detail_seats, detail_misses)
+
+
+def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: int, detail_misses: int) -> Review:
     org = get_org(session)
     today = today or periods.today(org.timezone)
     order = {sid: i for i, sid in enumerate(seat_order(session))}
