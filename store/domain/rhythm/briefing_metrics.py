@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.rhythm.seat_facts import SeatFacts
 from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard.goals import Goal
+from otp_bot.store.domain.scorecard.measures import Measure, format_value, measure_of
 from otp_bot.store.domain.scorecard.metrics import MetricRow
 from otp_bot.store.models import FollowUp, MetricValue
 
@@ -44,15 +46,21 @@ def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFact
     missed = [(r, r.latest) for r in rows if r.off_track and r.latest is not None]
     follow_ups = _follow_ups(session, [(r.metric.id, latest.period) for r, latest in missed])
     labels: dict[tuple[dt.date, str], str] = {}  # thousands of misses share a handful of periods
+    goals: dict[tuple[Goal, Measure], str] = {}  # and a few dozen goals
     out = []
     for r, latest in missed:
         m, goal, value = r.metric, r.goal, latest.value
         assert value is not None  # `latest` is the last cell with a value
         seat = seats[m.seat_id]
+        measure = measure_of(m)
         distance = goal.distance(value)
         size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
         key = (latest.period, m.cadence)
         label = labels.get(key) or labels.setdefault(key, periods.label(*key))
+        if goal.value and goal.high != 0.0:
+            shown_goal = goals.get((goal, measure)) or goals.setdefault((goal, measure), goal.describe(measure))
+        else:  # 0.0 and -0.0 are one key, but read `0` and `-0`
+            shown_goal = goal.describe(measure)
         out.append(
             OffTrack(
                 m.id,
@@ -60,9 +68,9 @@ def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFact
                 seat.id,
                 seat.title,
                 seat.owner,
-                r.show(value),
-                r.describe_goal(),
-                r.show(distance) if m.kind != "yesno" else "missed",
+                format_value(value, measure),
+                shown_goal,
+                format_value(distance, measure) if m.kind != "yesno" else "missed",
                 label,
                 distance / size,
                 follow_ups.get((m.id, latest.period)),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import as_utc, utcnow
+from otp_bot.store.domain.collector import collector_paused
 from otp_bot.store.domain.rhythm.briefing_agents import AgentLine, agent_lines
 from otp_bot.store.domain.rhythm.briefing_changes import FlagItem, SeatChange, flags_in_force, seat_changes
 from otp_bot.store.domain.rhythm.briefing_metrics import OffTrack, Stale, off_track, stale_metrics
@@ -76,6 +77,11 @@ class DailyBriefing:
 
 def daily_briefing(session: Session, now: dt.datetime | None = None, since: dt.datetime | None = None) -> DailyBriefing:
     """Build the briefing as of `now`; `since` is when the last one went out (default: a day ago)."""
+    with collector_paused():
+        return _build(session, now, since)
+
+
+def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None) -> DailyBriefing:
     now = now or utcnow()
     since = since or now - DEFAULT_SINCE
     org = get_org(session)

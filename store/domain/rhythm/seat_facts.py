@@ -7,6 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from otp_bot.store.domain.chart.cache import per_chart
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.models import Holder, Seat
 
@@ -38,6 +39,12 @@ def _owner(holder: str | None, kind: str | None, accountable: str | None) -> str
 
 
 def seat_facts(session: Session) -> list[SeatFacts]:
+    """Every seat that is not retired, read once per chart version (titles, holders and
+    supervisors change only with it)."""
+    return per_chart(session, "seat facts", _read_seat_facts)
+
+
+def _read_seat_facts(session: Session) -> list[SeatFacts]:
     supervisor = aliased(Holder)
     rows = (
         session.connection()

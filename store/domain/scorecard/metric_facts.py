@@ -6,12 +6,12 @@ and the directory kept per chart version hold metrics this way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from otp_bot.store.models import Aggregation, Cadence, Metric, MetricKind, Seat
+from otp_bot.store.models import Aggregation, Cadence, Metric, MetricKind
 
 
 class MetricFacts(NamedTuple):
@@ -33,12 +33,14 @@ class MetricFacts(NamedTuple):
 METRIC_COLUMNS = tuple(getattr(Metric, f) for f in MetricFacts._fields)
 
 
-def metric_facts(session: Session) -> list[MetricFacts]:
-    """Every metric of a seat that is not retired, in chart order within its seat."""
-    rows = session.connection().execute(
-        select(*METRIC_COLUMNS)
-        .join(Seat, Seat.id == Metric.seat_id)
-        .where(Seat.status != "retired")
-        .order_by(Metric.seat_id, Metric.position)
-    )
-    return [MetricFacts._make(row) for row in rows.all()]
+def metric_facts(session: Session) -> Sequence[MetricFacts]:
+    """Every metric of a seat that is not retired, in chart order within its seat (seats by id).
+
+    Taken from the directory kept per chart version: the same tuples, not a second copy, and
+    no read of ten thousand rows for every briefing and review."""
+    # Imported here: the directory is built from this module's columns.
+    from otp_bot.store.domain.chart.directory import directory
+
+    seats = directory(session).seats
+    return [m for seat_id in sorted(seats) if seats[seat_id].status != "retired" for m in seats[seat_id].metrics]
+

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias, cast
 
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -196,23 +196,28 @@ def _with_formula_inputs(session: Session, metrics: Sequence[MetricLike]) -> dic
     return wanted
 
 
-def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.date) -> dict[tuple[str, dt.date], float]:
-    """Aggregated value per (metric, period) from `since` on; formula metrics computed."""
+def period_values(
+    session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date]
+) -> dict[str, list[float | None]]:
+    """Each metric's aggregated value in each period of `window` (None where it has none),
+    formula metrics computed; metrics without any value are left out."""
     by_id = _with_formula_inputs(session, list(metrics))
-    raw: dict[tuple[str, dt.date], list[float]] = {}
     ids = [mid for mid, m in by_id.items() if not m.formula]
     # Plain rows through the session's connection (same transaction): the ORM's row handling
     # cost more than the read itself for an org-wide scorecard.
     conn = session.connection()
-    # The period as the driver gives it (SQLite: text), turned into a date once per distinct
-    # period rather than once per row.
+    # The period as the driver gives it (SQLite: text, PostgreSQL: a date), looked up as
+    # either: no date is made per row.
     columns = select(
         MetricValue.metric_id,
         type_coerce(MetricValue.period_start, String),
         MetricValue.value,
         MetricValue.is_correction,
     )
-    days: dict[object, dt.date] = {}
+    slot_of: dict[object, int] = {}
+    for i, start in enumerate(window):
+        slot_of[start] = slot_of[start.isoformat()] = i
+    since = window[0]
     wanted = set(ids)
     if len(ids) >= ORG_WIDE:
         # Most of the org: one pass over the period range of ix_metric_values_period, in its
@@ -231,36 +236,60 @@ def period_values(session: Session, metrics: Iterable[MetricLike], since: dt.dat
             ).all()
             for chunk in range(0, len(ids), 500)
         )
+    # One list per metric, a slot per period: a period's first value goes in its slot, and
+    # only the rare period with several values gets a list of them (to aggregate below).
+    size = len(window)
+    found: dict[str, list[float | None]] = {}
+    several: dict[tuple[str, int], list[float]] = {}
     for rows in batches:
         for metric_id, text_or_day, value, is_correction in rows:
-            if metric_id not in wanted:
+            slot = slot_of.get(text_or_day)
+            if slot is None or metric_id not in wanted:
                 continue
-            start = days.get(text_or_day)
-            if start is None:
-                start = days[text_or_day] = (
-                    text_or_day if isinstance(text_or_day, dt.date) else dt.date.fromisoformat(text_or_day)
-                )
-            bucket = raw.get((metric_id, start))
-            if bucket is None or is_correction:  # a correction restarts its period
-                raw[(metric_id, start)] = [value]
-            else:
+            slots = found.get(metric_id)
+            if slots is None:
+                slots = found[metric_id] = [None] * size
+                slots[slot] = value
+            elif slots[slot] is None or is_correction:  # a correction restarts its period
+                slots[slot] = value
+                if several:
+                    several.pop((metric_id, slot), None)
+            elif (bucket := several.get((metric_id, slot))) is not None:
                 bucket.append(value)
-    combine = {mid: _AGGREGATE[m.aggregation] for mid, m in by_id.items()}
-    out = {k: combine[k[0]](v) for k, v in raw.items()}
+            else:
+                several[(metric_id, slot)] = [cast(float, slots[slot]), value]  # the slot holds a value
+    for (metric_id, i), bucket in several.items():
+        found[metric_id][i] = _AGGREGATE[by_id[metric_id].aggregation](bucket)
+    # A single value is its own last, min and max; a sum or mean of one is computed as for
+    # many, so that a value reads the same either way (`sum([-0.0])` is 0.0).
+    for metric_id, slots in found.items():
+        aggregation = by_id[metric_id].aggregation
+        if aggregation in ("sum", "avg"):
+            combine = _AGGREGATE[aggregation]
+            for i, single in enumerate(slots):
+                if single is not None and (metric_id, i) not in several:
+                    slots[i] = combine([single])
     # A formula has a value where every input has one: it is tried in the few periods read,
     # not against every value of the org (that was quadratic in the number of formulas).
-    starts = set(days.values())
     for m in _formula_order(by_id):
         refs = formula.references(m.formula or "")
-        for start in starts:
-            if refs and all((ref, start) in out for ref in refs):
+        inputs = [found[ref] for ref in refs if ref in found]
+        if not refs or len(inputs) < len(refs):
+            continue
+        measures = [measure_of(by_id[ref]) for ref in refs]
+        for i in range(size):
+            present = [known for slots in inputs if (known := slots[i]) is not None]
+            if len(present) == len(inputs):
                 # In the units people read: `{dso-days} * 24` of a metric shown in days is in days,
                 # not in the minutes a duration is stored in. The result is in the formula metric's unit.
-                shown = {ref: from_base(out[(ref, start)], measure_of(by_id[ref])) for ref in refs}
+                shown = {
+                    ref: from_base(known, measure) for ref, known, measure in zip(refs, present, measures, strict=True)
+                }
                 result = formula.evaluate(m.formula or "", shown)
                 if result is not None:
-                    out[(m.id, start)] = float(to_base(Decimal(repr(result)), measure_of(m)))
-    return out
+                    computed = found.setdefault(m.id, [None] * size)
+                    computed[i] = float(to_base(Decimal(repr(result)), measure_of(m)))
+    return found
 
 
 def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:
@@ -296,18 +325,26 @@ def metric_rows(
     }
     # Each cadence read from its own window's start: four months of a monthly metric's history
     # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
-    values: dict[tuple[str, dt.date], float] = {}
-    for cadence, window in by_cadence.items():
-        values |= period_values(session, [m for m in metrics if m.cadence == cadence], window[0])
+    values = {
+        cadence: period_values(session, [m for m in metrics if m.cadence == cadence], window)
+        for cadence, window in by_cadence.items()
+    }
+    # Cells made straight from tuples: a NamedTuple's own constructor is a Python call, and
+    # an org-wide scorecard makes a hundred thousand cells.
+    make = tuple.__new__
+    blank = {c: [make(Cell, (start, None, None)) for start in window] for c, window in by_cadence.items()}
     rows = []
     for m in metrics:
         goal = goal_of(m)
-        met_by, mid = goal.met_by, m.id
-        cells = [
-            Cell(start, value, None if value is None else met_by(value))
-            for start in by_cadence[m.cadence]
-            for value in (values.get((mid, start)),)
-        ]
+        slots = values[m.cadence].get(m.id)
+        if slots is None:
+            cells = blank[m.cadence].copy()
+        else:
+            met_by = goal.met_by
+            cells = [
+                make(Cell, (start, value, None if value is None else met_by(value)))
+                for start, value in zip(by_cadence[m.cadence], slots, strict=True)
+            ]
         rows.append(_summarise(m, goal, cells))
     return rows
 

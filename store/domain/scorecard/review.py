@@ -20,8 +20,9 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.collector import collector_paused
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.rhythm.seat_facts import owner_text
+from otp_bot.store.domain.rhythm.seat_facts import owner_text, seat_facts
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metric_facts import MetricFacts, metric_facts
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
@@ -90,6 +91,11 @@ def weekly_review(
     detail_seats: int = DETAIL_SEATS,
     detail_misses: int = DETAIL_MISSES,
 ) -> Review:
+    with collector_paused():
+        return _review(session, today, weeks, detail_seats, detail_misses)
+
+
+def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: int, detail_misses: int) -> Review:
     org = get_org(session)
     today = today or periods.today(org.timezone)
     order = {sid: i for i, sid in enumerate(seat_order(session))}
@@ -97,25 +103,31 @@ def weekly_review(
     metrics: dict[str, list[MetricFacts]] = {}
     for m in metric_facts(session):
         metrics.setdefault(m.seat_id, []).append(m)
-    seats = sorted(
-        session.scalars(
+    # Seats with metrics, in chart order (every seat is in `order`: the tree reaches them all).
+    ranked = sorted(metrics, key=lambda sid: order.get(sid, len(order)))
+    in_order = [m for sid in ranked for m in metrics[sid]]
+
+    status = {r.metric.id: r for r in current_rows(session, in_order, today=today)}
+    misses = sorted((r for r in status.values() if r.off_track), key=lambda r: -miss_of(r))
+    shown = ranked[:detail_seats]
+    wanted = {r.metric.id for r in misses[:detail_misses]} | {m.id for sid in shown for m in metrics[sid]}
+    # Seats as rows only for what is shown (their tables, and the misses' seats): the post's
+    # views read them; thousands more would be loaded for nothing.
+    by_id = {
+        seat.id: seat
+        for seat in session.scalars(
             select(Seat)
-            .where(Seat.id.in_(list(metrics)))
+            .where(Seat.id.in_(sorted({*shown, *(m.seat_id for m in in_order if m.id in wanted)})))
             .options(
                 load_only(Seat.id, Seat.title, Seat.holder_id, Seat.status, Seat.position),
                 lazyload(Seat.owns),
                 lazyload(Seat.metrics),
             )
-        ).unique(),
-        key=lambda s: order.get(s.id, len(order)),
-    )
-    by_id = {s.id: s for s in seats}
-    in_order = [m for s in seats for m in metrics[s.id]]
-
-    status = {r.metric.id: r for r in current_rows(session, in_order, today=today)}
-    misses = sorted((r for r in status.values() if r.off_track), key=lambda r: -miss_of(r))
-    shown_seats = seats[:detail_seats]
-    wanted = {r.metric.id for r in misses[:detail_misses]} | {m.id for s in shown_seats for m in metrics[s.id]}
+        ).unique()
+    }
+    # Who answers for each seat, kept per chart version: an agent's supervisor is not loaded
+    # with the seats shown.
+    owners = {f.id: f.owner for f in seat_facts(session)}
     detail = metric_rows(session, [m for m in in_order if m.id in wanted], weeks=weeks, today=today)
     follow = follow_ups_for(
         session, [(r.metric.id, r.latest.period) for r in misses if r.metric.id in wanted and r.latest is not None]
@@ -127,7 +139,7 @@ def weekly_review(
         return ReviewRow(
             r,
             seat,
-            owner_text(seat),
+            owners.get(seat.id) or owner_text(seat),
             now.off_track,
             miss_of(now),
             follow.get((r.metric.id, now.latest.period)) if now.off_track and now.latest is not None else None,
@@ -141,10 +153,10 @@ def weekly_review(
         today,
         periods.window(today, "weekly", weeks),
         shown_misses + [r for r in rows if not r.off_track],
-        shown_seats,
+        [by_id[sid] for sid in shown],
         len(status),
         len(misses),
-        len(seats),
+        len(ranked),
     )
 
 
