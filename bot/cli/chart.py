@@ -25,11 +25,13 @@ def chart_import(
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
     from otp_bot.store.domain.chart.file_import import import_file, load_file
+    from otp_bot.store.domain.chart.gc_paused import cyclic_gc_paused
 
     try:
-        loaded = load_file(file)
-        with database().session() as session:
-            result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
+        with cyclic_gc_paused():
+            loaded = load_file(file)
+            with database().session() as session:
+                result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
     except DomainError as exc:
         refused(exc)
     for line in loaded.report:
