@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
@@ -191,10 +191,14 @@ def _upsert_seats(session: Session, specs: list[SeatSpec], now: dt.datetime) -> 
     _reassign(session, seats, moved, now)
     for spec in specs:
         seats[spec.id].reports_to_id = spec.reports_to
-        session.add_all(
-            SeatOwns(seat_id=spec.id, topic=t, normalized=normalize_topic(t), position=i)
-            for i, t in enumerate(spec.owns)
-        )
+    session.flush()
+    owns = [
+        {"seat_id": spec.id, "topic": t, "normalized": normalize_topic(t), "position": i}
+        for spec in specs
+        for i, t in enumerate(spec.owns)
+    ]
+    if owns:
+        session.execute(insert(SeatOwns), owns)
     return seats
 
 
@@ -288,8 +292,10 @@ def _reassign(session: Session, seats: dict[str, Seat], moved: dict[str, str | N
     # Flush the closed holdings and the seat rows before the new holdings: the partial unique
     # index allows one open holding per seat, and a holding refers to its seat.
     session.flush()
-    session.add_all(
-        SeatHolding(seat_id=sid, holder_id=holder_id, started_at=now)
+    opened = [
+        {"seat_id": sid, "holder_id": holder_id, "started_at": now}
         for sid, holder_id in moved.items()
         if holder_id is not None
-    )
+    ]
+    if opened:
+        session.execute(insert(SeatHolding), opened)
