@@ -25,11 +25,13 @@ def chart_import(
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
     from otp_bot.store.domain.chart.file_import import import_file, load_file
+    from otp_bot.store.domain.chart.gc_paused import cyclic_gc_paused
 
     try:
-        loaded = load_file(file)
-        with database().session() as session:
-            result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
+        with cyclic_gc_paused():
+            loaded = load_file(file)
+            with database().session() as session:
+                result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
     except DomainError as exc:
         refused(exc)
     for line in loaded.report:
@@ -37,10 +39,11 @@ def chart_import(
     if not result.changes:
         out.print("no changes", markup=False)
         return
-    for change in result.changes:
-        out.print(change.describe(), markup=False)
-    for consequence in result.drafts:
-        out.print(consequence.describe(), markup=False)
+    # One print for every line: rich renders each call on its own, and an import of a big
+    # chart lists tens of thousands of changes.
+    out.print(
+        "\n".join([*(c.describe() for c in result.changes), *(d.describe() for d in result.drafts)]), markup=False
+    )
     verb = "would change" if dry_run else f"changed (revision {result.revision})"
     out.print(f"{len(result.changes)} change{'s' if len(result.changes) != 1 else ''}: chart {verb}", markup=False)
 

@@ -31,6 +31,8 @@ def _pattern(words: str) -> re.Pattern[str] | None:
 
 def name_seats(chart: ChartSpec, rules: list[RuleSpec]) -> list[RuleSpec]:
     """`rules`, each naming the chart's seats its text mentions when its claim named none."""
+    if all(rule.seats or "related_entities" in rule.extra for rule in rules):
+        return list(rules)  # every rule names its seats: no seat's names need compiling
     holders = {h.id: h.name for h in chart.holders}
     patterns: list[tuple[str, list[re.Pattern[str]]]] = []
     for seat in chart.seats:

@@ -16,6 +16,13 @@ def _by_text_rule(multiline: bool) -> AfterValidator:
     invisible; titles, names and the like are one line."""
 
     def check(value: str) -> str:
+        if value.isascii() and value.isprintable():
+            # Printable ASCII has nothing the rule refuses or removes, and NFC leaves it as it
+            # is: the rule would only strip it. Most of a chart is such text.
+            cleaned = value.strip()
+            if value and not cleaned:
+                raise ValueError("is empty once invisible characters are removed")
+            return cleaned
         try:
             cleaned = clean_text(value, "the text", multiline=multiline)
         except Invalid as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -20,6 +21,16 @@ from otp_bot.store.domain.scorecard.measures import (
 )
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Aggregation, Cadence, MetricKind
+
+# A chart's metrics share a few measures and goals: each is read once per distinct wording
+# (both are pure functions of their words; an error is raised again every time, uncached).
+_measure_read = lru_cache(maxsize=4096)(read_measure)
+
+
+@lru_cache(maxsize=16384)
+def _goal_text(text: str, measure: Measure, mark: str | None, org_currency: str) -> str:
+    return parse_goal(text, measure, mark, org_currency).to_text(measure)
+
 
 # Operators written the other way round or as one character: what they mean.
 _GOAL_TYPOS = (("=>", ">="), ("=<", "<="), ("≥", ">="), ("≤", "<="), ("=>=", ">="), ("!=", None), ("<>", None))
@@ -67,13 +78,13 @@ class MetricSpec(Spec):
             except Invalid as exc:
                 raise ValueError(exc.message.removeprefix("the unit ")) from None
         if "kind" in info.data and "currency" in info.data:  # else their own errors say what is wrong
-            read_measure(unit, info.data["kind"], info.data["currency"], _org_currency(info))  # ValueError: what
+            _measure_read(unit, info.data["kind"], info.data["currency"], _org_currency(info))  # ValueError: what
         return unit
 
     @model_validator(mode="after")
     def _measure_in_full(self, info: ValidationInfo) -> MetricSpec:
         # The unit's check above passed, so this cannot fail.
-        self.kind, self.unit, self.currency = read_measure(self.unit, self.kind, self.currency, _org_currency(info))
+        self.kind, self.unit, self.currency = _measure_read(self.unit, self.kind, self.currency, _org_currency(info))
         return self
 
     @property
@@ -85,12 +96,12 @@ class MetricSpec(Spec):
     def _goal(cls, value: Any, info: ValidationInfo) -> str:
         _goal_typo(str(value))
         try:
-            measure = read_measure(info.data["unit"], info.data["kind"], info.data["currency"], _org_currency(info))
+            measure = _measure_read(info.data["unit"], info.data["kind"], info.data["currency"], _org_currency(info))
         except (KeyError, ValueError):
             measure = Measure()  # the unit's own error says what is wrong with it
         try:
             mark = (info.context or {}).get("decimal_mark")  # the org's, set by validate_chart
-            return parse_goal(str(value), measure, mark, _org_currency(info)).to_text(measure)
+            return _goal_text(str(value), measure, mark, _org_currency(info))
         except Invalid as exc:
             raise ValueError(exc.message) from None
 

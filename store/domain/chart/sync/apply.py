@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
@@ -33,6 +33,7 @@ from otp_bot.store.domain.gate.follow_chart import Consequence, follow_chart
 from otp_bot.store.domain.scorecard.goals import parse_goal
 from otp_bot.store.models import ApprovalRoute, Holder, Metric, Org, Policy, Rule, Schedule, Seat, SeatHolding, SeatOwns
 
+_IN_CHUNK = 1000  # ids per `IN (...)`: well under every backend's limit on bound parameters
 Named = TypeVar("Named", Policy, Schedule)
 NamedSpec = TypeVar("NamedSpec", PolicySpec, ScheduleSpec)
 
@@ -108,16 +109,18 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
     _replace_rules(session, new.rules)
     session.flush()
 
-    for change in changes:
-        audit.record(
-            session,
-            actor,
-            f"chart.{change.entity}.{change.action}",
-            f"{change.entity}:{change.id}",
-            source=source,
-            revision=org.revision,
-            change=change.describe(),
-        )
+    audit.record_many(
+        session,
+        actor,
+        (
+            (
+                f"chart.{change.entity}.{change.action}",
+                f"{change.entity}:{change.id}",
+                {"source": source, "revision": org.revision, "change": change.describe()},
+            )
+            for change in changes
+        ),
+    )
     # Waiting drafts follow the new chart in the same transaction: a retired seat's drafts are
     # withdrawn, a changed route moves its drafts.
     return ImportResult(changes, org.revision, follow_chart(session, actor, now))
@@ -165,6 +168,7 @@ def _upsert_seats(session: Session, specs: list[SeatSpec], now: dt.datetime) -> 
     for seat in seats.values():
         seat.reports_to_id = None
     session.flush()
+    moved: dict[str, str | None] = {}  # seat id -> its new holder, for the seats changing hands
     for pos, spec in enumerate(specs):
         found = seats.get(spec.id)
         if found is None:
@@ -182,14 +186,19 @@ def _upsert_seats(session: Session, specs: list[SeatSpec], now: dt.datetime) -> 
             spec.accountabilities,
             spec.does_not_own,
         )
-        _reassign(session, found, spec.holder, now)
-    session.flush()
+        if found.holder_id != spec.holder:
+            moved[spec.id] = spec.holder
+    _reassign(session, seats, moved, now)
     for spec in specs:
         seats[spec.id].reports_to_id = spec.reports_to
-        session.add_all(
-            SeatOwns(seat_id=spec.id, topic=t, normalized=normalize_topic(t), position=i)
-            for i, t in enumerate(spec.owns)
-        )
+    session.flush()
+    owns = [
+        {"seat_id": spec.id, "topic": t, "normalized": normalize_topic(t), "position": i}
+        for spec in specs
+        for i, t in enumerate(spec.owns)
+    ]
+    if owns:
+        session.execute(insert(SeatOwns), owns)
     return seats
 
 
@@ -263,20 +272,30 @@ def _replace_rules(session: Session, rules: list[RuleSpec]) -> None:
         session.add(row)
 
 
-def _reassign(session: Session, seat: Seat, holder_id: str | None, now: dt.datetime) -> None:
-    """Move a seat to a new holder, closing the old holding so history shows who held it when."""
-    if seat.holder_id == holder_id:
+def _reassign(session: Session, seats: dict[str, Seat], moved: dict[str, str | None], now: dt.datetime) -> None:
+    """Move seats to their new holders, closing the old holdings so history shows who held
+    each seat when."""
+    if not moved:
+        session.flush()
         return
-    if seat.holder_id is not None:
-        with session.no_autoflush:  # the seat's new status must not reach the database before its new holder
-            open_holding = session.scalar(
-                select(SeatHolding).where(SeatHolding.seat_id == seat.id, SeatHolding.ended_at.is_(None))
-            )
-        if open_holding is not None:
-            open_holding.ended_at = now
-    seat.holder_id = holder_id
-    # Flush the closed holding and the seat row before the new holding: the partial unique
-    # index allows one open holding per seat, and the holding refers to the seat.
+    held = [sid for sid in moved if seats[sid].holder_id is not None]
+    with session.no_autoflush:  # the seats' new status must not reach the database before their new holders
+        for start in range(0, len(held), _IN_CHUNK):
+            for holding in session.scalars(
+                select(SeatHolding).where(
+                    SeatHolding.seat_id.in_(held[start : start + _IN_CHUNK]), SeatHolding.ended_at.is_(None)
+                )
+            ):
+                holding.ended_at = now
+    for sid, holder_id in moved.items():
+        seats[sid].holder_id = holder_id
+    # Flush the closed holdings and the seat rows before the new holdings: the partial unique
+    # index allows one open holding per seat, and a holding refers to its seat.
     session.flush()
-    if holder_id is not None:
-        session.add(SeatHolding(seat_id=seat.id, holder_id=holder_id, started_at=now))
+    opened = [
+        {"seat_id": sid, "holder_id": holder_id, "started_at": now}
+        for sid, holder_id in moved.items()
+        if holder_id is not None
+    ]
+    if opened:
+        session.execute(insert(SeatHolding), opened)
