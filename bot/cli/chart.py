@@ -25,10 +25,10 @@ def chart_import(
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
     from otp_bot.store.domain.chart.file_import import import_file, load_file
-    from otp_bot.store.domain.chart.gc_paused import cyclic_gc_paused
+    from otp_bot.store.domain.collector import collector_paused
 
     try:
-        with cyclic_gc_paused():
+        with collector_paused():
             loaded = load_file(file)
             with database().session() as session:
                 result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)

@@ -1,4 +1,5 @@
-"""The cyclic garbage collector paused around a build of many acyclic objects.
+"""The cyclic garbage collector paused around a build of many acyclic objects: an org-wide
+briefing or scorecard, or a whole chart file read and written.
 
 An org-wide briefing or scorecard makes hundreds of thousands of small objects (rows,
 tuples, cells, lines), freed by reference counting or kept as the result; none forms a
@@ -6,7 +7,8 @@ cycle. In a process whose heap was not frozen at start (a CLI run, a worker), ea
 collection they trigger also promotes what survives, and every few runs a full
 collection walks every module, mapper and template loaded: measured, that was 40% of the
 briefing's CPU and half the scorecard's. Paused for the build, the collector walks the
-survivors once when it resumes, and the rest of the heap not at all.
+survivors once when it resumes, and the rest of the heap not at all. Parsing and applying a
+10,000-seat chart file was likewise mostly the collector walking the growing heap.
 """
 
 from __future__ import annotations

@@ -43,4 +43,3 @@ def metric_facts(session: Session) -> Sequence[MetricFacts]:
 
     seats = directory(session).seats
     return [m for seat_id in sorted(seats) if seats[seat_id].status != "retired" for m in seats[seat_id].metrics]
-

@@ -8,7 +8,7 @@ import yaml
 
 from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
 from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
-from otp_bot.store.domain.chart.gc_paused import cyclic_gc_paused
+from otp_bot.store.domain.collector import collector_paused
 from otp_bot.store.domain.scorecard.measures import Measure, compact
 
 
@@ -43,7 +43,7 @@ for _loader in (_UniqueKeyLoader, _ExactLoader):
 
 def parse_yaml(text: str, source: str) -> Any:
     try:
-        with cyclic_gc_paused():
+        with collector_paused():
             return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError:
         pass
