@@ -15,8 +15,8 @@ from runner import log
 from sqlalchemy import insert, select, text
 
 from otp_bot.store.db import Database
-from otp_bot.store.domain.chart.chartfile import validate_chart
-from otp_bot.store.domain.chart.sync import apply_chart
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.models import Draft, Flag, Message, MetricValue, Seat
 
 VALUE_CHUNK = 10_000

@@ -140,8 +140,8 @@ def build(
 ) -> dict[str, Any]:
     """The org and `values` values in the store at `url`; returns what the setup took."""
     from otp_bot.store.db import Database
-    from otp_bot.store.domain.chart.chartfile import validate_chart
-    from otp_bot.store.domain.chart.sync import apply_chart
+    from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+    from otp_bot.store.domain.chart.sync.apply import apply_chart
 
     cached = None
     key = _cache_key(len(org.seat_ids), values, weeks, metrics_per_seat, seed)
