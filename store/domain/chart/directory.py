@@ -10,8 +10,10 @@ changes the chart before its transaction gives it a new version.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -22,8 +24,10 @@ from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.scorecard.metric_facts import METRIC_COLUMNS, MetricFacts
 from otp_bot.store.models import Holder, Metric, Seat, SeatOwns
 
+T = TypeVar("T")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)  # slots: no dict per card, at 10,000 seats
 class SeatCard:
     id: str
     title: str
@@ -49,10 +53,10 @@ class Directory:
         conn = session.connection()
         owns: dict[str, list[str]] = defaultdict(list)
         for seat_id, topic in conn.execute(select(SeatOwns.seat_id, SeatOwns.topic).order_by(SeatOwns.position)):
-            owns[seat_id].append(topic)
+            owns[seat_id].append(_shared(topic))
         metrics: dict[str, list[MetricFacts]] = defaultdict(list)
         for row in conn.execute(select(*METRIC_COLUMNS).order_by(Metric.position)):
-            metrics[row.seat_id].append(MetricFacts._make(row))
+            metrics[row.seat_id].append(MetricFacts._make(map(_shared, row)))
         supervisor = aliased(Holder)
         rows = conn.execute(
             select(
@@ -71,16 +75,16 @@ class Directory:
         )
         seats = {
             seat_id: SeatCard(
-                seat_id,
-                title,
-                status,
-                holder,
-                kind,
-                boss if kind == "agent" else None,
-                reports_to,
+                _shared(seat_id),
+                _shared(title),
+                _shared(status),
+                _shared(holder),
+                _shared(kind),
+                _shared(boss) if kind == "agent" else None,
+                _shared(reports_to),
                 tuple(owns[seat_id]),
-                tuple(accountabilities or ()),
-                tuple(does_not_own or ()),
+                tuple(map(_shared, accountabilities or ())),
+                tuple(map(_shared, does_not_own or ())),
                 tuple(metrics[seat_id]),
             )
             for seat_id, title, status, holder, kind, boss, reports_to, accountabilities, does_not_own in rows
@@ -88,7 +92,11 @@ class Directory:
         users = conn.execute(select(Holder.slack_user, Holder.id, Holder.name).where(Holder.slack_user.is_not(None)))
         return cls(
             seats,
-            {slack_user: (holder_id, name) for slack_user, holder_id, name in users if slack_user is not None},
+            {
+                slack_user: (_shared(holder_id), _shared(name))
+                for slack_user, holder_id, name in users
+                if slack_user is not None
+            },
         )
 
     def card(self, seat_id: str) -> SeatCard:
@@ -108,6 +116,14 @@ class Directory:
             line.append(self.seats[up])
             up = line[-1].reports_to
         return line
+
+
+def _shared(value: T) -> T:
+    """One string object for every copy of a short value: the same ids, names, units and
+    statuses recur in every row read (a metric names its seat, a seat its manager) and in the
+    other caches of the chart version; as separate strings they took a third of its memory.
+    Interned strings go when the last version holding them does."""
+    return sys.intern(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def directory(session: Session) -> Directory:

@@ -8,8 +8,10 @@ otherwise only the phrases likely to rank (sharing trigrams or words with it) ar
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,22 +84,41 @@ def _trigrams(phrase: str) -> set[str]:
     return {padded[i : i + GRAM] for i in range(len(padded) - GRAM + 1)}
 
 
+def _each_trigram(phrase: str) -> Iterator[str]:
+    """`_trigrams`, repeats included, one at a time."""
+    padded = f" {phrase} "
+    return (padded[i : i + GRAM] for i in range(len(padded) - GRAM + 1))
+
+
 @dataclass(frozen=True)
 class Postings:
     """For each key (a trigram, a word), the phrases that hold it, in ascending order."""
 
-    holders: dict[str, np.ndarray]
+    holders: dict[str, np.ndarray]  # views into one array of phrase numbers
     sizes: np.ndarray  # distinct keys of each phrase
 
     @classmethod
-    def of(cls, keys_per_phrase: list[set[str]]) -> Postings:
-        holders: dict[str, list[int]] = {}
-        for i, keys in enumerate(keys_per_phrase):
-            for key in keys:
-                holders.setdefault(key, []).append(i)
+    def of(cls, keys_per_phrase: Iterable[Iterable[str]]) -> Postings:
+        """Each phrase's keys are numbered as they come, and each (key, phrase) pair is one
+        integer, key * 2**32 + phrase, in one array: a 10,000-seat chart has millions of
+        pairs, which as Python sets and lists cost hundreds of MB at the build's peak (and
+        left a server's heap that much bigger for good). Sorted, the array lists each key's
+        phrases in ascending order, one key after the other."""
+        numbers: dict[str, int] = {}
+        pairs, sizes = array("q"), array("i")
+        for i, phrase_keys in enumerate(keys_per_phrase):
+            distinct = {numbers.setdefault(k, len(numbers)) for k in phrase_keys}
+            pairs.extend([(key << 32) | i for key in distinct])
+            sizes.append(len(distinct))
+        ordered = np.frombuffer(pairs, dtype=np.int64)
+        ordered.sort()  # in place: no second array of millions of indices
+        ends = np.searchsorted(ordered, np.arange(1, len(numbers), dtype=np.int64) << 32)
+        np.bitwise_and(ordered, 0xFFFFFFFF, out=ordered)  # the phrase of each pair
+        flat = ordered.astype(np.int32)
+        del ordered
         return cls(
-            {k: np.array(v, dtype=np.int32) for k, v in holders.items()},
-            np.array([len(k) for k in keys_per_phrase], dtype=np.int32),
+            dict(zip(numbers, np.split(flat, ends) if numbers else [], strict=True)),
+            np.frombuffer(sizes, dtype=np.int32).copy(),
         )
 
     def shared(self, keys: Iterable[str]) -> np.ndarray:
@@ -108,33 +129,64 @@ class Postings:
         return np.bincount(np.concatenate(found), minlength=len(self.sizes))
 
 
+_FIELDS = tuple(_WEIGHTS)  # a phrase's field, kept as its position here
+
+
+class Entries:
+    """Each phrase's (seat_id, field, original text), kept in columns: a seat's id once, the
+    field as a byte, the text as the chart writes it. A tuple per phrase, and a copy of its
+    seat's id for each, cost as much again as the texts at tens of thousands of phrases."""
+
+    def __init__(self) -> None:
+        self.seat_ids: list[str] = []
+        self.seat_of = array("i")  # each phrase's seat, a position in seat_ids
+        self.field_of = bytearray()  # each phrase's field, a position in _FIELDS
+        self.texts: list[str] = []
+        self._numbers: dict[str, int] = {}  # seat id -> its position; only while building
+
+    def append(self, seat_id: str, field: str, text: str) -> None:
+        if (number := self._numbers.get(seat_id)) is None:
+            number = self._numbers[seat_id] = len(self.seat_ids)
+            self.seat_ids.append(sys.intern(seat_id))
+        self.seat_of.append(number)
+        self.field_of.append(_FIELDS.index(field))
+        self.texts.append(sys.intern(text))  # the directory's copy is then the same string
+
+    def built(self) -> Entries:
+        self._numbers = {}
+        return self
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i: int) -> tuple[str, str, str]:
+        return self.seat_ids[self.seat_of[i]], _FIELDS[self.field_of[i]], self.texts[i]
+
+
 @dataclass
 class SearchIndex:
     phrases: list[str]
-    entries: list[tuple[str, str, str]]  # (seat_id, field, original text), parallel to phrases
-    exact: dict[str, list[int]]
+    entries: Entries  # parallel to phrases
+    exact: dict[str, tuple[int, ...]]
     trigrams: Postings
     words: Postings
 
     @classmethod
     def build(cls, session: Session) -> SearchIndex:
         phrases: list[str] = []
-        entries: list[tuple[str, str, str]] = []
-        rows = session.execute(
-            select(Seat.id, Seat.title, Seat.aliases, Seat.accountabilities).where(Seat.status != "retired")
-        ).all()
-        owns = session.execute(
-            select(SeatOwns.seat_id, SeatOwns.topic)
-            .join(Seat, Seat.id == SeatOwns.seat_id)
-            .where(Seat.status != "retired")
-        ).all()
+        entries = Entries()
+        spelled: dict[str, str] = {}  # one string for each phrase, however many seats write it
 
         def add(seat_id: str, kind: str, text: str) -> None:
             norm = normalize(text)
             if norm:
-                phrases.append(norm)
-                entries.append((seat_id, kind, text))
+                phrases.append(spelled.setdefault(norm, norm))  # a metric's or a title's recurs across seats
+                entries.append(seat_id, kind, text)
 
+        # Each result is read as it streams, not held as a list of rows while the next is read.
+        rows = session.execute(
+            select(Seat.id, Seat.title, Seat.aliases, Seat.accountabilities).where(Seat.status != "retired")
+        )
         for seat_id, title, aliases, accountabilities in rows:
             add(seat_id, "id", seat_id)
             add(seat_id, "title", title)
@@ -142,6 +194,11 @@ class SearchIndex:
                 add(seat_id, "alias", a)
             for a in accountabilities or []:
                 add(seat_id, "accountability", a)
+        owns = session.execute(
+            select(SeatOwns.seat_id, SeatOwns.topic)
+            .join(Seat, Seat.id == SeatOwns.seat_id)
+            .where(Seat.status != "retired")
+        )
         for seat_id, topic in owns:
             add(seat_id, "owns", topic)
         metrics = session.execute(
@@ -149,26 +206,26 @@ class SearchIndex:
             .join(Seat, Seat.id == Metric.seat_id)
             .where(Seat.status != "retired")
             .order_by(Metric.seat_id, Metric.position)
-        ).all()
+        )
         for seat_id, name in metrics:
             add(seat_id, "metric", name)
-        exact: dict[str, list[int]] = {}
+        found: dict[str, list[int]] = {}
         for i, p in enumerate(phrases):
-            exact.setdefault(p, []).append(i)
+            found.setdefault(p, []).append(i)
         # A name of three words or more is also asked for by its initials ("mrr"), only exactly,
         # and only where no phrase is written that way.
         initials: dict[str, list[int]] = {}
         for i, p in enumerate(phrases):
-            if entries[i][1] in ("title", "metric", "owns") and len(words := p.split()) >= 3:
+            if _FIELDS[entries.field_of[i]] in ("title", "metric", "owns") and len(words := p.split()) >= 3:
                 initials.setdefault("".join(w[0] for w in words), []).append(i)
-        for key, found in initials.items():
-            exact.setdefault(key, found)
+        for key, held in initials.items():
+            found.setdefault(key, held)
         return cls(
             phrases,
-            entries,
-            exact,
-            Postings.of([_trigrams(p) for p in phrases]),
-            Postings.of([set(p.split()) for p in phrases]),
+            entries.built(),
+            {key: tuple(held) for key, held in found.items()},
+            Postings.of(_each_trigram(p) for p in phrases),
+            Postings.of(p.split() for p in phrases),
         )
 
     def search(self, query: str) -> Match:
@@ -183,7 +240,7 @@ class SearchIndex:
             if seat_id not in scored or scored[seat_id].score < score:
                 scored[seat_id] = Candidate(seat_id, score, text, kind)
 
-        for i in self.exact.get(norm, []):
+        for i in self.exact.get(norm, ()):
             offer(i, 100.0)
         exact_seats = {c.seat_id for c in scored.values() if c.score >= 100.0}
         if len(exact_seats) == 1:
@@ -195,7 +252,7 @@ class SearchIndex:
             # Not sure: perhaps the chart writes it otherwise (`noshow`, `no show`). Only then,
             # so a confident answer costs no more for it.
             for variant in self._respellings(norm)[:2]:
-                for i in self.exact.get(variant, []):
+                for i in self.exact.get(variant, ()):
                     offer(i, 100.0)
                 for score, i in self._fuzzy(variant):
                     offer(i, score)

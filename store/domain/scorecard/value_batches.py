@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -127,28 +128,24 @@ def _facts(session: Session) -> dict[str, _Facts]:
 
 def _read_facts(session: Session) -> dict[str, _Facts]:
     # Through the connection, not the ORM: plain rows, and no ORM loading machinery per row.
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Metric.id,
-                Metric.seat_id,
-                Metric.kind,
-                Metric.unit,
-                Metric.currency,
-                Metric.cadence,
-                Metric.formula,
-                Metric.goal_op,
-                Metric.goal_value,
-                Metric.goal_high,
-                Seat.status,
-                Seat.holder_id,
-                Holder.name,
-            )
-            .join(Seat, Seat.id == Metric.seat_id)
-            .outerjoin(Holder, Holder.id == Seat.holder_id)
+    rows = session.connection().execute(
+        select(
+            Metric.id,
+            Metric.seat_id,
+            Metric.kind,
+            Metric.unit,
+            Metric.currency,
+            Metric.cadence,
+            Metric.formula,
+            Metric.goal_op,
+            Metric.goal_value,
+            Metric.goal_high,
+            Seat.status,
+            Seat.holder_id,
+            Holder.name,
         )
-        .all()
+        .join(Seat, Seat.id == Metric.seat_id)
+        .outerjoin(Holder, Holder.id == Seat.holder_id)
     )
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
@@ -157,8 +154,15 @@ def _read_facts(session: Session) -> dict[str, _Facts]:
         measure = measures.setdefault((kind, unit, currency), Measure(kind, unit, currency))
         if (goal := goals.get((op, value, high))) is None:
             goal = goals[(op, value, high)] = Goal(op, value, high)
-        found[mid] = _Facts(mid, seat_id, measure, cadence, formula, goal, status, holder_id, name)
+        # Interned: the same ids, statuses and names as the chart's directory and index keep,
+        # one string for all of them.
+        facts = _Facts(*map(_shared, (mid, seat_id, measure, cadence, formula, goal, status, holder_id, name)))
+        found[facts.id] = facts
     return found
+
+
+def _shared(value: Any) -> Any:
+    return sys.intern(value) if isinstance(value, str) else value
 
 
 def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, source: str = "api") -> BatchResult:
