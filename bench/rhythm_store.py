@@ -1,0 +1,145 @@
+"""The store the rhythm benchmark reads: the generated org (2,000 seats, 5 metrics a seat,
+13 weeks of values) and a day of traffic for the briefing to report: drafts waiting and
+held, flags, requests between seats (a quarter past their deadline) and a re-import
+renaming seats after "the last briefing"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from typing import Any
+
+import generate
+from runner import log
+from sqlalchemy import insert, select, text
+
+from otp_bot.store.db import Database
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.models import Draft, Flag, Message, MetricValue, Seat
+
+VALUE_CHUNK = 10_000
+
+
+def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.datetime]:
+    """The org, its values, and a day's worth of gate and bus traffic; returns timings and
+    the moment of "the last briefing" (after the import, before the day's changes)."""
+    timings: dict[str, float] = {}
+    db.upgrade()
+    chart = validate_chart(org.chart, "bench/generate.py")
+    t0 = time.perf_counter()
+    with db.session() as session:
+        apply_chart(session, chart, actor="operator:bench", source="bench/generate.py")
+    timings["apply_chart"] = time.perf_counter() - t0
+    log(f"  apply_chart {timings['apply_chart']:.1f}s")
+
+    values = generate.build_values(org, len(org.metrics) * args.weeks, weeks=args.weeks, seed=args.seed + 1)
+    t0 = time.perf_counter()
+    for start in range(0, len(values), VALUE_CHUNK):
+        with db.engine.begin() as conn:
+            conn.execute(insert(MetricValue), values[start : start + VALUE_CHUNK])
+    timings["bulk_insert_values"] = time.perf_counter() - t0
+    timings["values"] = len(values)
+    log(f"  {len(values):,} values in {timings['bulk_insert_values']:.1f}s")
+    del values
+
+    time.sleep(1.1)  # the audit log keeps whole seconds: the import is before "the last briefing"
+    since = dt.datetime.now(dt.UTC)
+    rng = random.Random(args.seed + 7)
+    t0 = time.perf_counter()
+    with db.session() as session:
+        held_seats = [s.id for s in session.scalars(select(Seat).where(Seat.holder_id.is_not(None)))]
+        approver = session.scalar(select(Seat.holder_id).where(Seat.reports_to_id.is_(None)))
+        now = dt.datetime.now(dt.UTC)
+        far = now + dt.timedelta(days=30)
+
+        def draft(i: int, status: str) -> dict[str, Any]:
+            seat = rng.choice(held_seats)
+            return {
+                "seat_id": seat,
+                "drafted_by": approver,
+                "submitted_by": "operator:bench",
+                "kind": "outreach",
+                "subject": f"client:c{i}",
+                "customer_facing": True,
+                "title": f"Check in with client {i}",
+                "body": "Hi, a short note.",
+                "destination": None,
+                "idem_key": f"bench-{i}",
+                "status": status,
+                "hold_reason": "client:c1 is flagged at-risk; policy retention-wins" if status == "held" else None,
+                "held_by_policy": None,
+                "route_channel": "C0APPROVALS",
+                "approvers": [approver],
+                "usergroup": None,
+                "required": 1,
+                "edited": False,
+                "created_at": now - dt.timedelta(minutes=rng.randint(5, 3000)),
+                "queued_at": now - dt.timedelta(minutes=rng.randint(5, 3000)) if status == "pending" else None,
+                "remind_at": far,
+                "escalate_at": far,
+                "expires_at": far,
+                "delivery": "none",
+            }
+
+        session.execute(
+            insert(Draft),
+            [draft(i, "pending") for i in range(args.pending)]
+            + [draft(args.pending + i, "held") for i in range(args.held)],
+        )
+        session.execute(
+            insert(Flag),
+            [
+                {
+                    "subject": f"client:c{i}",
+                    "flag": "at-risk",
+                    "seat_id": rng.choice(held_seats),
+                    "reason": "usage down",
+                    "set_by": "operator:bench",
+                    "set_at": now - dt.timedelta(hours=rng.randint(0, 72)),
+                }
+                for i in range(args.flags)
+            ],
+        )
+        session.execute(
+            insert(Message),
+            [
+                {
+                    "from_seat_id": (pair := rng.sample(held_seats, 2))[0],
+                    "to_seat_id": pair[1],
+                    "performative": "REQUEST",
+                    "subject": f"Numbers for client {i}?",
+                    "body": "Please send them.",
+                    "sent_by": "operator:bench",
+                    "created_at": now - dt.timedelta(hours=30),
+                    "status": "unread",
+                    "deadline": now - dt.timedelta(hours=rng.randint(1, 20))
+                    if i % 4 == 0
+                    else now + dt.timedelta(hours=5),
+                }
+                for i in range(args.requests)
+            ],
+        )
+    timings["gate_and_bus_rows"] = time.perf_counter() - t0
+    log(f"  drafts, flags, requests {timings['gate_and_bus_rows']:.1f}s")
+
+    # Seat changes since the last briefing: a re-import renaming some seats.
+    changed = org.chart | {
+        "seats": [
+            dict(s, title=s["title"] + " (renamed)") if i % (len(org.chart["seats"]) // args.changes or 1) == 0 else s
+            for i, s in enumerate(org.chart["seats"])
+        ]
+    }
+    t0 = time.perf_counter()
+    with db.session() as session:
+        apply_chart(
+            session, validate_chart(changed, "bench/rhythm.py"), actor="operator:bench", source="bench/rhythm.py"
+        )
+    timings["reimport_with_changes"] = time.perf_counter() - t0
+    log(f"  re-import renaming {args.changes} seats {timings['reimport_with_changes']:.1f}s")
+
+    if not db.is_sqlite:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return timings, since
