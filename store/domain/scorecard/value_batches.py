@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -299,31 +299,25 @@ def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
             sql + (_SKIP_SEEN if keyed else ""), tuple(list(c) for c in zip(*rows, strict=True))
         )
         return {(m, p, k) for m, p, k in result.all() if k is not None} if keyed else inserted
-    # SQLite keeps dates as text: each column's bind processing is done once per distinct value.
-    converters: list[
-        tuple[int, Callable[[Any], Any], dict[Any, Any]]
-    ] = []  # (column index, bind processor, its results so far): dates, booleans, timestamps
+    # SQLite keeps dates, booleans and timestamps in its own forms: each column's bind
+    # processing is done once per distinct value (a batch has a few periods and one
+    # timestamp), and the rows are bound column by column, not value by value.
+    columns = list(zip(*rows, strict=True))
+    back: dict[Any, Any] = {}  # a period as the driver returns it → as we know it
     for i, name in enumerate(_COLUMNS):
         process = MetricValue.__table__.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if process is not None:
-            converters.append((i, process, {}))
-    sent: dict[tuple, Triple] = {}  # a triple as the driver returns it → as we know it
+            bound = {v: None if v is None else process(v) for v in set(columns[i])}
+            columns[i] = tuple(map(bound.__getitem__, columns[i]))
+            if name == "period_start":
+                back = {text: start for start, text in bound.items()}
+    params = [value for row in zip(*columns, strict=True) for value in row]
+    width = len(_COLUMNS)
     for at in range(0, len(rows), _SQLITE_ROWS):
-        chunk = rows[at : at + _SQLITE_ROWS]
-        params: list = []
-        for row in chunk:
-            bound = list(row)
-            for i, convert, done in converters:
-                if (value := bound[i]) is not None:
-                    if (converted := done.get(value)) is None:
-                        converted = done[value] = convert(value)
-                    bound[i] = converted
-            params += bound
-            if row[7] is not None:
-                sent[(bound[0], bound[1], bound[7])] = (row[0], row[1], row[7])
-        result = conn.exec_driver_sql(_sqlite_insert(len(chunk), keyed), tuple(params))
+        n = min(_SQLITE_ROWS, len(rows) - at)
+        result = conn.exec_driver_sql(_sqlite_insert(n, keyed), tuple(params[at * width : (at + n) * width]))
         if keyed:
-            inserted.update(sent[tuple(r)] for r in result.all() if r[2] is not None)
+            inserted.update((m, back[p], k) for m, p, k in result.all() if k is not None)
     return inserted
 
 
