@@ -49,6 +49,19 @@ def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
     return cast(T, kept)
 
 
+def last_kept(session: Session, what: str) -> tuple[str, object] | None:
+    """(etag, value) last kept for `what` in this database, read without a statement: for work
+    done before a transaction takes its locks, which must check afterwards that `etag` is
+    still the org's, and redo the work if not."""
+    place = (what, str(session.get_bind().engine.url))
+    with _LOCK:
+        versions = _KEPT.get(place)
+        if not versions:
+            return None
+        etag = next(reversed(versions))
+        return etag, versions[etag]
+
+
 def _build(session: Session, place: tuple[str, str], etag: str, build: Callable[[Session], T]) -> T:
     version: str | None = etag
     for _ in range(_ATTEMPTS):

@@ -3,41 +3,36 @@
 Every value gets `record_value`'s rules (the same functions: value_rules.py) and its own
 answer; what changes is the cost. A batch of any size is a handful of statements: one
 INSERT per 1,000 values, one look-up of the values pushed before under the same keys, one
-audit entry for the whole batch (each row carries who entered it and when). The metrics'
-facts (unit, goal, seat, holder) are read once per chart version, not per batch.
+audit entry for the whole batch (each row carries who entered it and when); the statements
+are in value_rows.py. The metrics' facts (unit, goal, seat, holder) and the org's settings
+are read once per chart version, not per batch, and the values are checked against them
+before the transaction's first statement (on SQLite, the one that takes the write lock):
+checked again, under the lock, only when the chart changed in between.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import (
-    Date,
-    Float,
-    String,
-    TextualSelect,
-    bindparam,
-    column,
     select,
-    text,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.cache import per_chart
+from otp_bot.store.domain.chart.cache import last_kept, per_chart
 from otp_bot.store.domain.chart.reading import get_org
-from otp_bot.store.domain.errors import DomainError, Invalid, NotFound
+from otp_bot.store.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.measures import Measure, from_base
+from otp_bot.store.domain.scorecard.value_rows import Triple, insert_rows, recorded_under
 from otp_bot.store.domain.scorecard.value_rules import (
     check_note_and_key,
     check_takes_values,
@@ -45,11 +40,9 @@ from otp_bot.store.domain.scorecard.value_rules import (
     parse_number,
     period_start_of,
 )
-from otp_bot.store.models import CADENCES, Holder, Metric, MetricValue, Seat
+from otp_bot.store.models import CADENCES, Holder, Metric, Seat
 
 MAX_BATCH = 5_000
-
-Triple = tuple[str, dt.date, str]  # (metric, period start, idempotency key)
 
 
 class NewValue(Protocol):
@@ -120,33 +113,50 @@ class _Facts(NamedTuple):
     holder_name: str | None
 
 
-def _facts(session: Session) -> dict[str, _Facts]:
-    """Every metric's facts, read once per chart version: a push names hundreds of metrics,
-    and looking them up again for every batch cost more than recording the values."""
-    return per_chart(session, "metric facts", _read_facts)
+class _Chart(NamedTuple):
+    """What a batch is checked against, kept per chart version: the org's settings and
+    every metric's facts."""
+
+    timezone: str
+    decimal_mark: str | None
+    currency: str | None
+    facts: dict[str, _Facts]
 
 
-def _read_facts(session: Session) -> dict[str, _Facts]:
+_KEPT_AS = "metric facts"
+
+
+def _chart(session: Session) -> _Chart:
+    """Read once per chart version: a push names hundreds of metrics, and looking them up
+    again for every batch cost more than recording the values."""
+    return per_chart(session, _KEPT_AS, _read_chart)
+
+
+def _read_chart(session: Session) -> _Chart:
+    org = get_org(session)  # already in the session: per_chart asked for it
     # Through the connection, not the ORM: plain rows, and no ORM loading machinery per row.
-    rows = session.connection().execute(
-        select(
-            Metric.id,
-            Metric.seat_id,
-            Metric.kind,
-            Metric.unit,
-            Metric.currency,
-            Metric.cadence,
-            Metric.formula,
-            Metric.goal_op,
-            Metric.goal_value,
-            Metric.goal_high,
-            Seat.status,
-            Seat.holder_id,
-            Holder.name,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Metric.id,
+                Metric.seat_id,
+                Metric.kind,
+                Metric.unit,
+                Metric.currency,
+                Metric.cadence,
+                Metric.formula,
+                Metric.goal_op,
+                Metric.goal_value,
+                Metric.goal_high,
+                Seat.status,
+                Seat.holder_id,
+                Holder.name,
+            )
+            .join(Seat, Seat.id == Metric.seat_id)
+            .outerjoin(Holder, Holder.id == Seat.holder_id)
         )
-        .join(Seat, Seat.id == Metric.seat_id)
-        .outerjoin(Holder, Holder.id == Seat.holder_id)
-    )
+    )  # streamed: no list of every row beside the facts built from them
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
     measures: dict[tuple, Measure] = {}
@@ -158,7 +168,18 @@ def _read_facts(session: Session) -> dict[str, _Facts]:
         # one string for all of them.
         facts = _Facts(*map(_shared, (mid, seat_id, measure, cadence, formula, goal, status, holder_id, name)))
         found[facts.id] = facts
-    return found
+    return _Chart(org.timezone, org.decimal_mark, org.currency, found)
+
+
+@dataclass
+class _Plan:
+    """A batch checked against one chart version, before anything is written."""
+
+    chart: _Chart
+    results: list[ItemResult]
+    rows: list[tuple]  # in value_rows.COLUMNS order, without the last (recorded_at: set when written)
+    first_of: dict[Triple, ItemResult]  # keyed values of this batch: the first one counts
+    repeats: list[tuple[ItemResult, Triple]]
 
 
 def _shared(value: Any) -> Any:
@@ -184,20 +205,73 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
             hint="split it into several requests",
         )
     ids = [str(item.metric).strip().lower() for item in items]
-    facts = _facts(session)
+    # The values are checked before the session's first statement, against the chart version
+    # last read: on SQLite that statement takes the write lock, which another push then
+    # waits for, so checking a thousand values while holding it made pushes queue.
+    plan, guessed = None, last_kept(session, _KEPT_AS)
+    if guessed is not None:
+        try:
+            plan = _plan(actor, items, ids, cast(_Chart, guessed[1]), source)
+        except Forbidden:
+            plan = None  # judged again below, against the chart as it is now
+    org = get_org(session)
+    if (
+        plan is None
+        or guessed is None
+        or guessed[0] != org.etag
+        or plan.chart[:3] != (org.timezone, org.decimal_mark, org.currency)
+    ):
+        # No chart read yet, or it changed since: checked again, against the current one.
+        plan = _plan(actor, items, ids, _chart(session), source)
+    facts, results, first_of = plan.chart.facts, plan.results, plan.first_of
+    entered_by, now = actor.audit_name, dt.datetime.now(dt.UTC)
+    rows = [(*row, now) for row in plan.rows]
+    inserted = insert_rows(session.connection(), rows) if rows else set()
+    seen_before = [t for t in first_of if t not in inserted]
+    if seen_before:
+        earlier = recorded_under(session.connection(), seen_before)
+        for triple in seen_before:
+            first = first_of[triple]
+            value = earlier.get(triple, first.value)
+            assert value is not None  # the batch's own value was parsed before it was keyed
+            first.outcome, first.value = "duplicate", value
+            first.on_track = facts[first.metric_id].goal.met_by(value)
+    for result, triple in plan.repeats:
+        first = first_of[triple]
+        result.outcome, result.value, result.on_track = "duplicate", first.value, first.on_track
+
+    new = [r for r in rows if r[7] is None or (r[0], r[1], r[7]) in inserted]
+    if new:
+        metrics = sorted({r[0] for r in new})
+        audit.record(
+            session,
+            entered_by,
+            "metric.values.recorded",
+            f"metric:{metrics[0]}" if len(metrics) == 1 else "metrics:batch",
+            source=source,
+            values=len(new),
+            corrections=sum(1 for r in new if r[3]),
+            metrics=metrics,
+            periods=sorted({r[1].isoformat() for r in new}),
+        )
+    return BatchResult(results)
+
+
+def _plan(actor: Actor, items: Sequence[NewValue], ids: list[str], chart: _Chart, source: str) -> _Plan:
+    """Every value checked against `chart`, with no statement: what to write and what to answer."""
+    facts = chart.facts
     for one in {f.seat_id: f for f in (facts.get(i) for i in ids) if f is not None}.values():  # once per seat
         may_push(actor, one.id, one.seat_id, one.holder_id, one.holder_name)
 
-    org = get_org(session)
-    tz, decimal_mark, org_currency = org.timezone, org.decimal_mark, org.currency
+    tz, decimal_mark, org_currency = chart.timezone, chart.decimal_mark, chart.currency
     today = periods.today(tz)
     current = {c: periods.period_start(today, c) for c in CADENCES}
     starts: dict[tuple[object, str], dt.date | DomainError] = {}  # the same period text is parsed once
     results: list[ItemResult] = []
-    rows: list[tuple] = []  # in _COLUMNS order
-    first_of: dict[Triple, ItemResult] = {}  # keyed values of this batch: the first one counts
+    rows: list[tuple] = []
+    first_of: dict[Triple, ItemResult] = {}
     repeats: list[tuple[ItemResult, Triple]] = []
-    entered_by, now = actor.audit_name, dt.datetime.now(dt.UTC)
+    entered_by = actor.audit_name
     for index, (item, mid) in enumerate(zip(items, ids, strict=True)):
         m = facts.get(mid)
         result = ItemResult(index, mid, "error")
@@ -229,156 +303,9 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
                 continue
             first_of[triple] = result
         result.outcome, result.on_track = "recorded", m.goal.met_by(number)
-        rows.append((mid, start, number, bool(item.correction), source, entered_by, note, item.key, now))
-
+        rows.append((mid, start, number, bool(item.correction), source, entered_by, note, item.key))
     # In index order, so consecutive inserts land on the same index pages (a third faster on
     # SQLite). The sort is stable: values of one metric and period keep the batch's order,
     # which a correction after a plain value needs.
     rows.sort(key=lambda r: (r[0], r[1]))
-    inserted = _insert(session.connection(), rows) if rows else set()
-    seen_before = [t for t in first_of if t not in inserted]
-    if seen_before:
-        earlier = _recorded(session.connection(), seen_before)
-        for triple in seen_before:
-            first = first_of[triple]
-            value = earlier.get(triple, first.value)
-            assert value is not None  # the batch's own value was parsed before it was keyed
-            first.outcome, first.value = "duplicate", value
-            first.on_track = facts[first.metric_id].goal.met_by(value)
-    for result, triple in repeats:
-        first = first_of[triple]
-        result.outcome, result.value, result.on_track = "duplicate", first.value, first.on_track
-
-    new = [r for r in rows if r[7] is None or (r[0], r[1], r[7]) in inserted]
-    if new:
-        metrics = sorted({r[0] for r in new})
-        audit.record(
-            session,
-            entered_by,
-            "metric.values.recorded",
-            f"metric:{metrics[0]}" if len(metrics) == 1 else "metrics:batch",
-            source=source,
-            values=len(new),
-            corrections=sum(1 for r in new if r[3]),
-            metrics=metrics,
-            periods=sorted({r[1].isoformat() for r in new}),
-        )
-    return BatchResult(results)
-
-
-# ---------------------------------------------------------------- the bulk statements
-#
-# Sent to the driver as they are, one shape per backend: on PostgreSQL, arrays unnested
-# (a short statement psycopg prepares once; thousands of placeholders would be re-parsed
-# in Python on every call), on SQLite, multi-row VALUES (sqlite3 binds them in C).
-# The unique key (metric, period, key) decides what is new, not a look-up beforehand: a
-# concurrent push of the same key (another transaction, on PostgreSQL) waits for it, and
-# its row counts as seen before.
-
-_COLUMNS = (
-    "metric_id",
-    "period_start",
-    "value",
-    "is_correction",
-    "source",
-    "entered_by",
-    "note",
-    "idem_key",
-    "recorded_at",
-)
-_PG_TYPES = ("varchar", "date", "float8", "bool", "varchar", "varchar", "text", "varchar", "timestamptz")
-_SQLITE_ROWS = 1_000  # rows per INSERT: x 9 parameters, inside SQLite's 32,766
-_SKIP_SEEN = " ON CONFLICT (metric_id, period_start, idem_key) DO NOTHING RETURNING metric_id, period_start, idem_key"
-
-
-def _insert(conn: Connection, rows: list[tuple]) -> set[Triple]:
-    """Insert rows (tuples in _COLUMNS order) whose key was not stored before; return the
-    keyed triples that were inserted."""
-    keyed = any(r[7] is not None for r in rows)
-    inserted: set[Triple] = set()
-    if conn.dialect.name == "postgresql":
-        casts = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
-        sql = f"INSERT INTO metric_values ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts})"
-        result = conn.exec_driver_sql(
-            sql + (_SKIP_SEEN if keyed else ""), tuple(list(c) for c in zip(*rows, strict=True))
-        )
-        return {(m, p, k) for m, p, k in result.all() if k is not None} if keyed else inserted
-    # SQLite keeps dates as text: each column's bind processing is done once per distinct value.
-    converters: list[
-        tuple[int, Callable[[Any], Any], dict[Any, Any]]
-    ] = []  # (column index, bind processor, its results so far): dates, booleans, timestamps
-    for i, name in enumerate(_COLUMNS):
-        process = MetricValue.__table__.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        if process is not None:
-            converters.append((i, process, {}))
-    sent: dict[tuple, Triple] = {}  # a triple as the driver returns it → as we know it
-    for at in range(0, len(rows), _SQLITE_ROWS):
-        chunk = rows[at : at + _SQLITE_ROWS]
-        params: list = []
-        for row in chunk:
-            bound = list(row)
-            for i, convert, done in converters:
-                if (value := bound[i]) is not None:
-                    if (converted := done.get(value)) is None:
-                        converted = done[value] = convert(value)
-                    bound[i] = converted
-            params += bound
-            if row[7] is not None:
-                sent[(bound[0], bound[1], bound[7])] = (row[0], row[1], row[7])
-        result = conn.exec_driver_sql(_sqlite_insert(len(chunk), keyed), tuple(params))
-        if keyed:
-            inserted.update(sent[tuple(r)] for r in result.all() if r[2] is not None)
-    return inserted
-
-
-@functools.lru_cache(maxsize=16)
-def _sqlite_insert(rows: int, keyed: bool) -> str:
-    one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-    return f"INSERT INTO metric_values ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * rows)}" + (
-        _SKIP_SEEN if keyed else ""
-    )
-
-
-def _recorded(conn: Connection, triples: list[Triple]) -> dict[Triple, float]:
-    """The values already stored under these (metric, period, key) triples: a join against
-    the wanted list, one index seek each (a row-value IN (...) makes SQLite scan the index)."""
-    found: dict[Triple, float] = {}
-    if conn.dialect.name == "postgresql":
-        result = conn.exec_driver_sql(
-            "SELECT v.metric_id, v.period_start, v.idem_key, v.value FROM metric_values v "
-            "JOIN unnest(%s::varchar[], %s::date[], %s::varchar[]) AS w (m, p, k) "
-            "ON v.metric_id = w.m AND v.period_start = w.p AND v.idem_key = w.k",
-            tuple(list(c) for c in zip(*triples, strict=True)),
-        )
-        for mid, start, key, value in result:
-            found.setdefault((mid, start, key), value)
-        return found
-    for at in range(0, len(triples), 256):
-        chunk = triples[at : at + 256]
-        size = 1 << (len(chunk) - 1).bit_length()  # padded to a power of two: few distinct statements
-        chunk += [chunk[-1]] * (size - len(chunk))
-        params: dict[str, str | dt.date] = {}
-        for i, (mid, start, key) in enumerate(chunk):
-            params[f"m{i}"], params[f"p{i}"], params[f"k{i}"] = mid, start, key
-        for mid, start, key, value in conn.execute(_sqlite_lookup(size), params):
-            found.setdefault((mid, start, key), value)
-    return found
-
-
-@functools.lru_cache(maxsize=16)
-def _sqlite_lookup(n: int) -> TextualSelect:
-    rows = ", ".join(f"(:m{i}, :p{i}, :k{i})" for i in range(n))
-    return (
-        text(
-            f"WITH wanted (m, p, k) AS (VALUES {rows}) "
-            "SELECT v.metric_id, v.period_start, v.idem_key, v.value FROM metric_values v "
-            "JOIN wanted ON v.metric_id = wanted.m AND v.period_start = wanted.p AND v.idem_key = wanted.k"
-        )
-        .bindparams(*(bindparam(f"p{i}", type_=Date) for i in range(n)))
-        .columns(
-            column("metric_id", String),
-            column("period_start", Date),
-            column("idem_key", String),
-            column("value", Float),
-        )
-    )
+    return _Plan(chart, results, rows, first_of, repeats)

@@ -13,9 +13,9 @@ from otp_bot.store.domain.chart.reading import get_metric
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.scorecard import periods
-from otp_bot.store.domain.scorecard.metrics import metric_rows, record_value
+from otp_bot.store.domain.scorecard.metrics import Value, metric_rows, record_value, record_values
 from otp_bot.store.models import MetricValue
-from tests.support.charts import chart, seat, with_retired_accounting
+from tests.support.charts import chart, load, seat, with_retired_accounting
 
 OPERATOR = Actor.cli_operator()
 TODAY = periods.today("America/New_York")
@@ -148,6 +148,33 @@ def test_retired_seat_takes_no_values(db):
         apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
     with pytest.raises(Invalid, match="retired"):
         push(db, "ar-60", 1)
+
+
+def test_a_batch_is_judged_against_the_chart_as_it_is_when_written(db):
+    """A batch is checked before its transaction starts, against the chart version read
+    last; after a chart change it is checked again, against the new one."""
+    pulse = Actor(label="Pulse", holder_id="pulse")
+
+    def outcomes(actor, *metrics):
+        with db.session() as s:
+            return [r.outcome for r in record_values(s, actor, [Value(m, 1) for m in metrics]).results]
+
+    load(db, chart())
+    assert outcomes(OPERATOR, "ar-60") == ["recorded"]
+    with pytest.raises(Forbidden, match="held by Dirk"):
+        outcomes(pulse, "won")
+    load(db, with_retired_accounting())
+    with db.session() as s:
+        [retired] = record_values(s, OPERATOR, [Value("ar-60", 2)]).results
+    assert retired.outcome == "error" and "retired" in retired.error.message
+    given = with_retired_accounting()
+    seat(given, "sales")["holder"] = "pulse"
+    load(db, given)
+    assert outcomes(pulse, "won", "early-flags") == ["recorded", "recorded"]
+    seat(given, "sales")["holder"] = "dirk"
+    load(db, given)
+    with pytest.raises(Forbidden, match="held by Dirk"):
+        outcomes(pulse, "won")
 
 
 @pytest.mark.parametrize(
