@@ -135,27 +135,24 @@ def _chart(session: Session) -> _Chart:
 def _read_chart(session: Session) -> _Chart:
     org = get_org(session)  # already in the session: per_chart asked for it
     # Through the connection, not the ORM: plain rows, and no ORM loading machinery per row.
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Metric.id,
-                Metric.seat_id,
-                Metric.kind,
-                Metric.unit,
-                Metric.currency,
-                Metric.cadence,
-                Metric.formula,
-                Metric.goal_op,
-                Metric.goal_value,
-                Metric.goal_high,
-                Seat.status,
-                Seat.holder_id,
-                Holder.name,
-            )
-            .join(Seat, Seat.id == Metric.seat_id)
-            .outerjoin(Holder, Holder.id == Seat.holder_id)
+    rows = session.connection().execute(
+        select(
+            Metric.id,
+            Metric.seat_id,
+            Metric.kind,
+            Metric.unit,
+            Metric.currency,
+            Metric.cadence,
+            Metric.formula,
+            Metric.goal_op,
+            Metric.goal_value,
+            Metric.goal_high,
+            Seat.status,
+            Seat.holder_id,
+            Holder.name,
         )
+        .join(Seat, Seat.id == Metric.seat_id)
+        .outerjoin(Holder, Holder.id == Seat.holder_id)
     )  # streamed: no list of every row beside the facts built from them
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
