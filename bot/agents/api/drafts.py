@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db, Kick
+from otp_bot.bot.agents.api.idempotency import idempotency_key
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate import decisions, drafts
 from otp_bot.store.models import DRAFT_WAITING
 
@@ -40,7 +40,7 @@ def submit(
     kick: Kick,
     request: Request,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> schemas.Draft:
     """Submit a draft for a human decision, for a seat the token's holder holds.
 
@@ -48,8 +48,7 @@ def submit(
     (`status: held`, `hold_reason` says why). 201 with the new draft; 200 with the same
     draft when its idempotency key was seen before with the same content.
     """
-    if body.key and idempotency_key and body.key != idempotency_key:
-        raise Invalid("the body's `key` and the Idempotency-Key header differ", hint="send one of them")
+    key = idempotency_key(body.key, idempotency_key_header)
     with db.session() as session:
         done = drafts.submit_draft(
             session,
@@ -61,7 +60,7 @@ def submit(
             body=body.body,
             customer_facing=body.customer_facing,
             destination=body.destination,
-            key=body.key or idempotency_key,
+            key=key,
             callback_allow=request.app.state.callback_allow,
         )
         out = views.draft(session, done.draft)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from otp_bot.bot.agents.api import pages, schemas
 from otp_bot.bot.agents.api.auth import Caller, Db, Kick
+from otp_bot.bot.agents.api.idempotency import idempotency_key
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store.domain.agents import bus, inboxes
@@ -119,13 +120,12 @@ def send(
     kick: Kick,
     request: Request,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Sent:
     """Send a message from a seat the token's holder holds to another seat. A reply
     (`in_reply_to`) stays in its thread, between the same two seats. 201 with the new
     message; 200 with the same message when its idempotency key was seen before."""
-    if body.key and idempotency_key and body.key != idempotency_key:
-        raise Invalid("the body's `key` and the Idempotency-Key header differ", hint="send one of them")
+    key = idempotency_key(body.key, idempotency_key_header)
     with db.session() as session:
         sent = bus.send_message(
             session,
@@ -137,7 +137,7 @@ def send(
             from_seat=body.from_seat,
             in_reply_to=body.in_reply_to,
             deadline=body.deadline,
-            key=body.key or idempotency_key,
+            key=key,
         )
         out = Sent(
             message=_message(sent.message), created=sent.created, answered=sent.answered.id if sent.answered else None
