@@ -1,10 +1,10 @@
 """The `otp` command line: operators, scripts and local use.
 
 One module per command group: `chart` (chart, db, kpi), `gate` (draft, flag, audit),
-`tokens`, `seats`, `schedules`, `outbox`, `agent` (the HTTP API from a shell), and `runners` (ask,
-demo, shell, serve, run, mcp); `common` holds what they share. Exit codes: 0 done, 2 bad
-input (the message says what to fix), 1 anything else. Results go to stdout, messages to
-stderr.
+`tokens`, `seats`, `schedules`, `outbox`, `agent` (the HTTP API from a shell), `upkeep`
+(backup, retention), and `runners` (ask, demo, shell, serve, run, mcp); `common` holds what
+they share. Exit codes: 0 done, 2 bad input (the message says what to fix), 1 anything
+else. Results go to stdout, messages to stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from otp_bot.bot.cli.outbox import outbox_app
 from otp_bot.bot.cli.schedules import schedule_app
 from otp_bot.bot.cli.seats import seat_app
 from otp_bot.bot.cli.tokens import token_app
+from otp_bot.bot.cli.upkeep import backup, retention_app
 from otp_bot.store.db import MigrationsPending
 from otp_bot.store.domain.errors import DomainError
 
@@ -38,6 +39,7 @@ for command, name in (
     (runners.serve, None),
     (runners.run_socket_mode, "run"),
     (runners.mcp, None),
+    (backup, None),
 ):
     app.command(name)(command)
 for group, name in (
@@ -52,6 +54,7 @@ for group, name in (
     (seat_app, "seat"),
     (schedule_app, "schedule"),
     (outbox_app, "outbox"),
+    (retention_app, "retention"),
 ):
     app.add_typer(group, name=name)
 

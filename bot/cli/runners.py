@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -105,13 +107,19 @@ def _start(*required: str, degraded: bool = False):
 
     from rich.markup import escape
 
+    from otp_bot.bot.ops.health import HealthSettings
     from otp_bot.bot.runtime.heap import settle_heap
     from otp_bot.bot.slack.app import create_app
-    from otp_bot.bot.slack.reach import SlackWatch, TokenRefused, probe
+    from otp_bot.bot.slack.reach import Reachability, SlackWatch, TokenRefused, probe
+    from otp_bot.bot.slack.settings import ConfigError, load
     from otp_bot.store.domain.chart.cache import warm
 
     settings = slack_settings(*required)
     callback_allow()  # checked before anything starts: the worker and the API read it
+    try:
+        health = load(HealthSettings)
+    except ConfigError as exc:
+        fail(escape(str(exc)))
     _log_setup()
     db = database()
     db.ensure_ready()
@@ -122,30 +130,35 @@ def _start(*required: str, degraded: bool = False):
         fail(escape(str(exc)))
     if unreachable and not degraded:
         fail(escape(f"Slack could not be reached at {base_url} ({unreachable})"))
+    reach = Reachability(token, base_url, fresh_for=health.slack_seconds)  # what /readyz says of Slack
+    reach.record(unreachable)
     if unreachable:
         logging.getLogger("otp_bot.slack").warning(
             "Slack could not be reached at %s (%s); serving the agent API now and retrying Slack in the background",
             base_url,
             unreachable,
         )
-        SlackWatch(token, base_url).start()
+        SlackWatch(token, base_url, reach).start()
     # The token was checked just now (or will be, by the watch); Bolt asks again lazily.
-    bolt, deps = create_app(db, settings, verify_token=False)
+    try:
+        bolt, deps = create_app(db, settings, verify_token=False)
+    except ConfigError as exc:  # the worker's settings (OTP_LEASE_SECONDS, OTP_RETENTION_*)
+        fail(escape(str(exc)))
     warm(db)
     settle_heap()
-    return settings, db, bolt, deps
+    return settings, db, bolt, deps, reach
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
-    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1) and GET /healthz."""
+    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1), GET /healthz and GET /readyz."""
     from otp_bot.bot.runtime.scheduler import RhythmScheduler
     from otp_bot.bot.runtime.web import create_web_app
     from otp_bot.bot.runtime.web import serve as serve_http
 
-    settings, db, bolt, deps = _start("bot_token", "signing_secret", degraded=True)
+    settings, db, bolt, deps, reach = _start("bot_token", "signing_secret", degraded=True)
     err.print(
         f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), store {db.safe_url}",
         markup=False,
@@ -157,6 +170,8 @@ def serve(
             deps.worker,
             scheduler=RhythmScheduler(db, deps.client),
             signing_secret=settings.secret("signing_secret"),
+            slack=reach,
+            pools=(deps.listeners, deps.work),
         ),
         host,
         port,
@@ -169,16 +184,24 @@ def run_socket_mode() -> None:
 
     from otp_bot.bot.runtime.scheduler import RhythmScheduler
 
-    settings, db, bolt, deps = _start("bot_token", "signing_secret", "app_token")
+    settings, db, bolt, deps, _ = _start("bot_token", "signing_secret", "app_token")
     err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
     scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
+    handler = SocketModeHandler(bolt, settings.secret("app_token"))
+    # SIGTERM ends the wait as Ctrl-C does, so the stop below runs instead of the process just ending.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     deps.worker.start()
     scheduler.start()
     try:
-        SocketModeHandler(bolt, settings.secret("app_token")).start()
+        handler.start()
     finally:
+        deps.worker.request_stop()
+        handler.close()  # no new events
+        for pool in (deps.listeners, deps.work):  # what listeners acked is finished
+            pool.shutdown(wait=True)
         scheduler.stop()
-        deps.worker.stop()
+        deps.worker.stop()  # the item in hand finishes; claims not started are released
+        db.dispose()
 
 
 def mcp() -> None:

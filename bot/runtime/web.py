@@ -1,5 +1,6 @@
-"""The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz,
-the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp).
+"""The HTTP app served by `otp serve`: Slack at POST /slack/events, GET /healthz and
+GET /readyz (bot/ops/health.py), the agent API under /api/v1 (bot/agents/api), MCP at /mcp
+(bot/agents/mcp).
 
 Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
 threads so the event loop keeps accepting requests meanwhile.
@@ -7,22 +8,25 @@ threads so the event loop keeps accepting requests meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from types import FrameType
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from slack_bolt import App
-from sqlalchemy import text
 
 from otp_bot.bot.agents.api import PREFIX as API_PREFIX
 from otp_bot.bot.agents.api import create_api
 from otp_bot.bot.agents.mcp.http_endpoint import HttpEndpoint
+from otp_bot.bot.ops.health import Readiness, add_health_routes
+from otp_bot.bot.ops.shutdown import RefuseWhileStopping
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.ingress import SlackIngress
+from otp_bot.bot.slack.reach import Reachability
 from otp_bot.store.db import Database
 from otp_bot.store.domain.gate.callback_targets import Allowlist
 
@@ -35,8 +39,12 @@ def create_web_app(
     *,
     signing_secret: str = "",
     callback_allow: Allowlist | None = None,
+    slack: Reachability | None = None,
+    pools: Sequence[Executor] = (),
 ) -> FastAPI:
-    """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py)."""
+    """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py);
+    `slack` what Slack last answered, for /readyz (bot/ops/health.py); `pools` run work
+    after a request was answered (a click is acked, then decided), waited for at a stop."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -48,31 +56,22 @@ def create_web_app(
             scheduler.start()
         async with mcp.running():
             yield
+        for pool in pools:  # listeners first: they hand work on to the next pool
+            await asyncio.to_thread(pool.shutdown, wait=True)
         if scheduler is not None:
             scheduler.stop()
         if worker is not None:
-            worker.stop()
+            worker.stop()  # the item in hand finishes; claims not started are released
+        db.dispose()
 
     web = FastAPI(title="OTP bot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
-    @web.get("/healthz")
-    def healthz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-            current, head = db.current_revision(), db.head_revision()
-            checks["migrations"] = (
-                "current" if current == head else f"at {current or 'empty'}, need {head}: run `otp db upgrade`"
-            )
-        except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
-        healthy = checks.get("database") == "ok" and checks.get("migrations") == "current"
-        return JSONResponse({"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503)
-
-    # Set when a stop begins (see `serve`): long-polls answer then instead of holding the stop.
+    # Set when a stop begins (see `serve`): long-polls answer then instead of holding the stop,
+    # new requests are refused, readiness fails, the worker stops claiming.
     web.state.stopping = threading.Event()
+    web.state.worker = worker
+    web.add_middleware(RefuseWhileStopping, stopping=web.state.stopping)
+    add_health_routes(web, Readiness(db, worker=worker, slack=slack, stopping=web.state.stopping))
     # Drafts submitted over the API and MCP are checked against the worker's allow-list: the one it delivers by.
     if callback_allow is None and worker is not None:
         callback_allow = worker.allow
@@ -108,6 +107,8 @@ def serve(web: FastAPI, host: str, port: int) -> None:
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             web.state.stopping.set()
+            if web.state.worker is not None:  # stops claiming now, while requests in flight finish
+                web.state.worker.request_stop()
             super().handle_exit(sig, frame)
 
     Server(uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False)).run()

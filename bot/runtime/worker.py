@@ -7,6 +7,10 @@ which renews the lease; a claim taken over meanwhile does not call. The lease is
 than the longest call (Slack's client timeout, a callback's timeout), so an owner that
 confirmed is still the owner when the call returns. No transaction is held while Slack
 or a callback answers.
+
+Stopping (`stop`, or `request_stop` from a signal handler) lets the item in hand finish and
+releases the claims of its batch not started yet, so another worker takes them at once.
+Between rounds it also runs retention (bot/ops/retention.py), once per its check period.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from otp_bot.bot.ops.retention import RetentionSweep
 from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
 from otp_bot.bot.slack.views import approval_message as messages
@@ -105,6 +110,7 @@ class OutboxWorker:
         self.batch = self.settings.outbox_batch or max(
             1, min(20, int(self.settings.lease_seconds // max(longest, 1.0)))
         )
+        self.retention = RetentionSweep(db)  # old inbound events and finished outbox items, purged now and then
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -117,11 +123,22 @@ class OutboxWorker:
             self._thread = threading.Thread(target=self._loop, name="otp-outbox", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop claiming; the item in hand finishes (waited for up to one lease, the time its
+        owner has anyway), the claims not started yet are released for another worker."""
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(self.settings.lease_seconds if timeout is None else timeout)
+
+    def request_stop(self) -> None:
+        """Stop claiming from now on, without waiting (a signal handler's part of `stop`)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Started, its thread alive, and not stopping."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def kick(self) -> None:
         """Work was queued in this process: do it now rather than at the next poll."""
@@ -132,6 +149,7 @@ class OutboxWorker:
             try:
                 if time.monotonic() - self._last_sweep >= self.settings.sweep_seconds:
                     self.sweep()
+                    self.retention.run_if_due()
                 while self.run_once() and not self._stop.is_set():
                     pass
             except Exception:
@@ -154,9 +172,17 @@ class OutboxWorker:
                     draft_delivery.delivery_attempted(
                         session, item.draft_id, item.attempt, item.payload.get("destination", "")
                     )
-        for item in claimed:
+        for n, item in enumerate(claimed):
+            if self._stop.is_set():  # stopping: what is not started yet goes back at once
+                self._release(claimed[n:])
+                break
             self._run(item)
         return len(claimed)
+
+    def _release(self, items: list[outbox.Claimed]) -> None:
+        with self.db.session() as session:
+            released = sum(outbox.release(session, item.id, item.fence) for item in items)
+        log.info("outbox: stopping; released %d claimed item(s) for another worker", released)
 
     def _run(self, item: outbox.Claimed) -> None:
         try:

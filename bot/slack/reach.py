@@ -5,12 +5,16 @@ and everything bound for Slack waits in the outbox (the worker retries it). So S
 unreachable at start is one WARNING line, not a crash, and a background watch says when
 Slack answers again. Slack refusing the token is different: that is a configuration error,
 and the caller stops with one line naming SLACK_BOT_TOKEN.
+
+`Reachability` keeps the last answer for /readyz (bot/ops/health.py) and has it asked again
+in the background when it is old.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -49,11 +53,52 @@ def probe(token: str, base_url: str) -> str | None:
         return str(getattr(reason, "strerror", None) or reason)[:200]
 
 
+class Reachability:
+    """What Slack last answered, for /readyz: asked again in the background once the answer
+    is older than `fresh_for` seconds (5 while Slack is away), so a readiness probe never
+    waits on Slack and Slack sees one auth.test per period however often the probe comes."""
+
+    AWAY_FRESH_FOR = 5.0
+
+    def __init__(self, token: str, base_url: str, fresh_for: float = 30.0) -> None:
+        self.token, self.base_url, self.fresh_for = token, base_url, fresh_for
+        self._lock = threading.Lock()
+        self._reason: str | None = "not asked yet"
+        self._at = float("-inf")
+        self._asking = False
+
+    def record(self, reason: str | None) -> None:
+        """An answer from any probe (at start, the watch, a refresh): None when Slack answered."""
+        with self._lock:
+            self._reason, self._at = reason, time.monotonic()
+
+    def status(self) -> str | None:
+        """None when Slack answered the last probe, else why not; a stale answer is asked again in the background."""
+        with self._lock:
+            reason, age = self._reason, time.monotonic() - self._at
+            stale = age >= (self.fresh_for if reason is None else min(self.fresh_for, self.AWAY_FRESH_FOR))
+            if stale and not self._asking:
+                self._asking = True
+                threading.Thread(target=self._ask, name="otp-slack-reach", daemon=True).start()
+        return reason
+
+    def _ask(self) -> None:
+        reason: str | None = "the probe failed"
+        try:
+            reason = probe(self.token, self.base_url)
+        except TokenRefused as exc:
+            reason = str(exc)
+        finally:
+            self.record(reason)
+            with self._lock:
+                self._asking = False
+
+
 class SlackWatch:
     """Probes Slack in the background until it answers, then logs so once and stops."""
 
-    def __init__(self, token: str, base_url: str) -> None:
-        self.token, self.base_url = token, base_url
+    def __init__(self, token: str, base_url: str, reach: Reachability | None = None) -> None:
+        self.token, self.base_url, self.reach = token, base_url, reach
         self._stop = threading.Event()
         self.reachable = threading.Event()
         self._thread = threading.Thread(target=self._run, name="otp-slack-watch", daemon=True)
@@ -72,7 +117,11 @@ class SlackWatch:
                 reason = probe(self.token, self.base_url)
             except TokenRefused as exc:
                 log.error("%s; Slack requests will fail until it is fixed", exc)
+                if self.reach is not None:
+                    self.reach.record(str(exc))
                 return
+            if self.reach is not None:
+                self.reach.record(reason)
             if reason is None:
                 log.warning("Slack is reachable again at %s (after %d more tries)", self.base_url, attempt)
                 self.reachable.set()

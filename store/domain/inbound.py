@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, and_, delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,6 +59,16 @@ def first_request(session: Session, signature: str) -> bool:
             )
         )
     return claimed
+
+
+def expired(now: dt.datetime) -> ColumnElement[bool]:
+    """The rows the guard no longer needs: an event id past Slack's retries, a signature
+    past its timestamp window. Requests prune them as they come; retention
+    (store/domain/retention.py) when none come."""
+    return or_(
+        InboundEvent.received_at < now - KEEP,
+        and_(InboundEvent.event_id.startswith(SIGNATURE_PREFIX), InboundEvent.received_at < now - KEEP_SIGNATURES),
+    )
 
 
 def _prune_due(now: dt.datetime) -> bool:

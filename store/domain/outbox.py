@@ -164,6 +164,19 @@ def confirm(
     )
 
 
+def release(session: Session, item_id: int, fence: int) -> bool:
+    """A worker that is stopping gives back a claim it has not started: the item is free at
+    once, not when the lease runs out. Only a claim never confirmed (nothing called out
+    under it) may be given back: one in hand finishes, or its lease runs out. The attempt
+    stays counted, as a claim whose process died would be; the next claim moves the fence on."""
+    return bool(
+        _write(
+            session,
+            update(OutboxItem).where(*_unchanged(item_id, fence)).values(locked_until=None),
+        )
+    )
+
+
 def record_landing(session: Session, item_id: int, channel: str, ts: str) -> None:
     """Slack answered with where the post landed: kept whoever owns the item now (the
     post is out, whatever happens to this worker next). The first landing stays."""

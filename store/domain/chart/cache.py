@@ -95,6 +95,19 @@ def _builder(place: tuple[str, str]) -> threading.Lock:
         return _BUILDERS.setdefault(place, threading.Lock())
 
 
+# What `warm` builds, by the names `index_for` and `directory` keep it under.
+WARMED = ("search index", "directory")
+
+
+def cold(session: Session) -> list[str]:
+    """What `warm` builds that is not kept yet for the chart as it is now (nothing without a chart)."""
+    org = find_org(session)
+    if org is None:
+        return []
+    database = str(session.get_bind().engine.url)
+    return [what for what in WARMED if _kept((what, database), org.etag) is None]
+
+
 def warm(db: Database) -> None:
     """Builds what is kept for the current chart (the who-owns index, the directory), so
     that the first question after a start or a chart change does not wait for it."""
