@@ -173,3 +173,23 @@ def test_readyz_follows_slack_going_away_and_back_without_asking_it_per_probe(ex
         assert body["failed"] == ["slack"] and body["checks"]["slack"]["detail"]
         api.end_outage()
         assert until(srv, 200)["checks"]["slack"]["ok"]
+
+
+def test_once_a_stop_begins_readiness_fails_and_new_requests_are_refused(example_db):
+    """What SIGTERM sets (`serve`'s handle_exit), on the real app in this process: a request
+    that still gets in before uvicorn closes its listener is refused, health is answered."""
+    from fastapi.testclient import TestClient
+
+    from otp_bot.bot.runtime.web import create_web_app
+
+    web = create_web_app(example_db, None)
+    client = TestClient(web)
+    assert client.get("/readyz").json()["checks"]["serving"] == {"ok": True, "detail": "taking requests"}
+    assert client.get("/api/v1/chart").status_code == 401  # asks for a token: the API is taking requests
+    web.state.stopping.set()
+    refused = client.get("/api/v1/chart")
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+    assert refused.json()["error"] == "stopping"
+    assert client.get("/healthz").status_code == 200
+    status = client.get("/readyz")
+    assert status.status_code == 503 and status.json()["failed"] == ["serving"]
