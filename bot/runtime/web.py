@@ -1,5 +1,6 @@
 """The HTTP app served by `otp serve`: Slack at POST /slack/events, health at GET /healthz,
-the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp).
+the agent API under /api/v1 (bot/agents/api), MCP at /mcp (bot/agents/mcp), and GET /metrics
+(bot/ops: each request counted and logged with its id on the way through).
 
 Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
 threads so the event loop keeps accepting requests meanwhile.
@@ -20,6 +21,8 @@ from sqlalchemy import text
 from otp_bot.bot.agents.api import PREFIX as API_PREFIX
 from otp_bot.bot.agents.api import create_api
 from otp_bot.bot.agents.mcp.http_endpoint import HttpEndpoint
+from otp_bot.bot.ops import exposition
+from otp_bot.bot.ops.requests import RequestScope
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.ingress import SlackIngress
@@ -35,8 +38,10 @@ def create_web_app(
     *,
     signing_secret: str = "",
     callback_allow: Allowlist | None = None,
+    metrics: exposition.MetricsSettings | None = None,
 ) -> FastAPI:
-    """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py)."""
+    """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py);
+    `metrics`: GET /metrics's token and store reading (default: OTP_METRICS_*)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +59,8 @@ def create_web_app(
             worker.stop()
 
     web = FastAPI(title="OTP bot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    web.add_middleware(RequestScope)
+    exposition.install(web, db, metrics or exposition.MetricsSettings())
 
     @web.get("/healthz")
     def healthz() -> JSONResponse:
@@ -110,4 +117,6 @@ def serve(web: FastAPI, host: str, port: int) -> None:
             web.state.stopping.set()
             super().handle_exit(sig, frame)
 
-    Server(uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False)).run()
+    # log_config=None: uvicorn's lines go through our log (bot/ops/logs.py), in its format.
+    config = uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False, log_config=None)
+    Server(config).run()
