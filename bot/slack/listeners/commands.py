@@ -21,6 +21,7 @@ from otp_bot.commands import run
 from otp_bot.commands.dispatch import command_name, is_read_only
 from otp_bot.commands.parser import split_share
 from otp_bot.commands.reply import Reply
+from otp_bot.store.domain.errors import DomainError
 
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
 
@@ -38,6 +39,7 @@ def answer(deps: Deps, user_id: str, text: str, read_only: bool | None = None) -
             deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
         return reply
     except Exception as exc:
+        outcome = "refused" if isinstance(exc, DomainError) else "error"
         return friendly(exc)
     finally:
         count_command(name, outcome, time.perf_counter() - started)

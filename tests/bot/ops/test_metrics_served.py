@@ -192,6 +192,24 @@ def test_slack_calls_are_counted_by_method_and_status_429_included(server, api):
     assert len(api.calls_to("users.info")) == 2
 
 
+def test_a_slack_call_without_an_answer_is_counted_as_status_none(server, api):
+    stranger = f"U0{uuid.uuid4().hex[:9].upper()}"
+    api.outage("users.info", calls=1, kind="drop")  # the connection closes unanswered; slack-sdk tries again
+    before = metrics(server)
+    server.command("who-owns retention", user=stranger)
+    dropped = {"method": "users.info", "status": "none", "error": ""}
+    answered = {"method": "users.info", "status": "200"}
+    after = until(
+        server,
+        lambda s: (
+            s.value("otp_slack_api_calls_total", **answered) > before.value("otp_slack_api_calls_total", **answered)
+        ),
+    )
+    assert (
+        after.value("otp_slack_api_calls_total", **dropped) == before.value("otp_slack_api_calls_total", **dropped) + 1
+    )
+
+
 def test_a_rate_limited_approval_post_counts_a_failed_attempt(server, api, as_agent):
     api.outage("chat.postMessage", calls=1, kind=429)  # the worker's first post is refused; its retry lands
     before = metrics(server)
