@@ -62,6 +62,15 @@ def is_read_only(text: str) -> bool:
     return cmd is not None and not cmd.writes
 
 
+def command_name(text: str) -> str:
+    """The name of the subcommand `text` runs (`help` for none, `unknown` when it names none):
+    a label for metrics and logs that never carries what was typed."""
+    _load()
+    tokens = tokenize(strip_prefix(text))
+    cmd = _lookup(tokens[0]) if tokens else COMMANDS["help"]
+    return cmd.name if cmd is not None else "unknown"
+
+
 def closest_command(word: str) -> Command | None:
     names = {alias: cmd for cmd in COMMANDS.values() for alias in (cmd.name, *cmd.aliases)}
     found = process.extractOne(word.lower(), list(names), score_cutoff=55)

@@ -86,15 +86,6 @@ def shell(
     Shell(db, out).loop()
 
 
-def _log_setup() -> None:
-    import logging
-    import os
-
-    logging.basicConfig(
-        level=os.environ.get("OTP_LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
-
 def _start(*required: str, degraded: bool = False):
     """What both Slack runners do first: checked settings, logging, a ready store, Slack
     asked whether it is there, the Bolt app, what is kept per chart version built (the
@@ -108,6 +99,7 @@ def _start(*required: str, degraded: bool = False):
     from rich.markup import escape
 
     from otp_bot.bot.ops.health import HealthSettings
+    from otp_bot.bot.ops import logs
     from otp_bot.bot.runtime.heap import settle_heap
     from otp_bot.bot.slack.app import create_app
     from otp_bot.bot.slack.reach import Reachability, SlackWatch, TokenRefused, probe
@@ -120,7 +112,10 @@ def _start(*required: str, degraded: bool = False):
         health = load(HealthSettings)
     except ConfigError as exc:
         fail(escape(str(exc)))
-    _log_setup()
+    try:
+        logs.setup()  # OTP_LOG_LEVEL, OTP_LOG_FORMAT
+    except ValueError as exc:
+        fail(escape(str(exc)))
     db = database()
     db.ensure_ready()
     token, base_url = settings.secret("bot_token"), settings.base_url
@@ -153,15 +148,22 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
-    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1), GET /healthz and GET /readyz."""
+    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1), GET /healthz, GET /readyz and GET /metrics."""
+    from otp_bot.bot.ops.exposition import MetricsSettings
+    from otp_bot.bot.ops.logs import announce
     from otp_bot.bot.runtime.scheduler import RhythmScheduler
     from otp_bot.bot.runtime.web import create_web_app
     from otp_bot.bot.runtime.web import serve as serve_http
 
+    try:
+        metrics = MetricsSettings()
+    except ValueError:
+        fail("OTP_METRICS_STORE_SECONDS must be a number of seconds, 0 or more")
     settings, db, bolt, deps, reach = _start("bot_token", "signing_secret", degraded=True)
-    err.print(
-        f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1), store {db.safe_url}",
-        markup=False,
+    announce(
+        f"OTP bot on http://{host}:{port} (Slack at /slack/events, the agent API at /api/v1, "
+        f"/metrics{'' if metrics.token else ' open: no OTP_METRICS_TOKEN'}), store {db.safe_url}",
+        lambda line: err.print(line, markup=False),
     )
     serve_http(
         create_web_app(
@@ -172,6 +174,7 @@ def serve(
             signing_secret=settings.secret("signing_secret"),
             slack=reach,
             pools=(deps.listeners, deps.work),
+            metrics=metrics,
         ),
         host,
         port,
@@ -182,10 +185,11 @@ def run_socket_mode() -> None:
     """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from otp_bot.bot.ops.logs import announce
     from otp_bot.bot.runtime.scheduler import RhythmScheduler
 
     settings, db, bolt, deps, _ = _start("bot_token", "signing_secret", "app_token")
-    err.print(f"OTP bot connecting over Socket Mode, store {db.safe_url}", markup=False)
+    announce(f"OTP bot connecting over Socket Mode, store {db.safe_url}", lambda line: err.print(line, markup=False))
     scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
     handler = SocketModeHandler(bolt, settings.secret("app_token"))
     # SIGTERM ends the wait as Ctrl-C does, so the stop below runs instead of the process just ending.

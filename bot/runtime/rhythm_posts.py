@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from otp_bot.bot.ops.metrics import count_schedule_run
 from otp_bot.bot.runtime.delivery import post_once
 from otp_bot.bot.runtime.worker import PERMANENT
 from otp_bot.commands.briefing import briefing_message
@@ -59,6 +60,11 @@ class RhythmPoster:
 
     def perform(self, claim: run_claims.Claim) -> Outcome:
         """Post a claimed run and record how it went; never raises."""
+        outcome = self._perform(claim)
+        count_schedule_run(claim.post, outcome.status)
+        return outcome
+
+    def _perform(self, claim: run_claims.Claim) -> Outcome:
         try:
             channel, ts, note = (self._briefing if claim.post == "briefing" else self._scorecard)(claim)
         except TakenOver:

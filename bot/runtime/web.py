@@ -1,6 +1,7 @@
 """The HTTP app served by `otp serve`: Slack at POST /slack/events, GET /healthz and
 GET /readyz (bot/ops/health.py), the agent API under /api/v1 (bot/agents/api), MCP at /mcp
-(bot/agents/mcp).
+(bot/agents/mcp), and GET /metrics (bot/ops: each request counted and logged with its id on
+the way through).
 
 Bolt's sync dispatch waits for the listener's ack; it runs in Starlette's worker
 threads so the event loop keeps accepting requests meanwhile.
@@ -21,7 +22,9 @@ from slack_bolt import App
 from otp_bot.bot.agents.api import PREFIX as API_PREFIX
 from otp_bot.bot.agents.api import create_api
 from otp_bot.bot.agents.mcp.http_endpoint import HttpEndpoint
+from otp_bot.bot.ops import exposition
 from otp_bot.bot.ops.health import Readiness, add_health_routes
+from otp_bot.bot.ops.requests import RequestScope
 from otp_bot.bot.ops.shutdown import RefuseWhileStopping
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
@@ -41,10 +44,12 @@ def create_web_app(
     callback_allow: Allowlist | None = None,
     slack: Reachability | None = None,
     pools: Sequence[Executor] = (),
+    metrics: exposition.MetricsSettings | None = None,
 ) -> FastAPI:
     """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py);
     `slack` what Slack last answered, for /readyz (bot/ops/health.py); `pools` run work
-    after a request was answered (a click is acked, then decided), waited for at a stop."""
+    after a request was answered (a click is acked, then decided), waited for at a stop;
+    `metrics`: GET /metrics's token and store reading (default: OTP_METRICS_*)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +70,8 @@ def create_web_app(
         db.dispose()
 
     web = FastAPI(title="OTP bot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    web.add_middleware(RequestScope)
+    exposition.install(web, db, metrics or exposition.MetricsSettings())
 
     # Set when a stop begins (see `serve`): long-polls answer then instead of holding the stop,
     # new requests are refused, readiness fails, the worker stops claiming.
@@ -111,4 +118,6 @@ def serve(web: FastAPI, host: str, port: int) -> None:
                 web.state.worker.request_stop()
             super().handle_exit(sig, frame)
 
-    Server(uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False)).run()
+    # log_config=None: uvicorn's lines go through our log (bot/ops/logs.py), in its format.
+    config = uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False, log_config=None)
+    Server(config).run()

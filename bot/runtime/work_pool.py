@@ -1,8 +1,12 @@
 """A thread pool that can say whether it has work in hand: listeners run their slow part
-(the work after the ack) on one, and `otp shell` waits for it before its next prompt."""
+(the work after the ack) on one, and `otp shell` waits for it before its next prompt.
+
+Work runs in the context it was handed over in (`contextvars`), so its log lines still name
+the request it belongs to (bot/ops/context.py)."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +26,8 @@ class WorkPool(ThreadPoolExecutor):
         with self._count:
             self._in_hand += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            context = contextvars.copy_context()
+            future = super().submit(lambda: context.run(fn, *args, **kwargs))
         except BaseException:
             self._done(None)
             raise

@@ -24,6 +24,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from otp_bot.bot.ops.context import bound
+from otp_bot.bot.ops.metrics import count_outbox_failure
 from otp_bot.bot.ops.retention import RetentionSweep
 from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
@@ -176,7 +178,8 @@ class OutboxWorker:
             if self._stop.is_set():  # stopping: what is not started yet goes back at once
                 self._release(claimed[n:])
                 break
-            self._run(item)
+            with bound("outbox", draft_id=item.draft_id):  # its log lines name the draft
+                self._run(item)
         return len(claimed)
 
     def _release(self, items: list[outbox.Claimed]) -> None:
@@ -204,6 +207,7 @@ class OutboxWorker:
                 )
                 if last and item.kind == "deliver" and item.draft_id is not None:
                     draft_delivery.mark_delivery_failed(session, item.draft_id, error)
+            count_outbox_failure(item.kind, final=last)
             if last and item.kind == "deliver":
                 self.kick()
             return

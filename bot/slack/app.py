@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from otp_bot.bot.ops.requests import slack_scope
 from otp_bot.bot.runtime.work_pool import WorkPool
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.client import make_client
@@ -81,6 +82,8 @@ def create_app(
         listener_executor=deps.listeners,
         logger=log,
     )
+
+    app.use(slack_scope)  # the kind of request, for its log lines and /metrics
 
     @app.middleware
     def store(context, next):

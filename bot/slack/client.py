@@ -10,6 +10,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from otp_bot.bot.ops.slack_calls import SlackCallMeter
+
 # A 5xx or a dropped connection after a post may mean the post went through: retrying
 # could show it twice. Those calls are retried by the outbox instead, which first looks
 # for what landed. They are not retried on 429 either: the wait Slack asks for would
@@ -64,6 +66,7 @@ def make_client(token: str, base_url: str, timeout: float = DEFAULT_TIMEOUT) -> 
     # float; the settings take fractions of a second.
     client = WebClient(token=token, base_url=base_url, timeout=timeout)  # type: ignore[arg-type]
     client.retry_handlers = [
+        SlackCallMeter(),  # first: it counts every attempt (/metrics) and never retries
         SafeConnectionErrorRetryHandler(max_retry_count=2),
         SafeRateLimitErrorRetryHandler(max_retry_count=3),
         SafeServerErrorRetryHandler(max_retry_count=2),

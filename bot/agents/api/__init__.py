@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from otp_bot.bot.agents.api import briefing, chart, docs, drafts, flags, messages, metrics, problems
 from otp_bot.bot.agents.api.limits import MAX_BODY, BodyLimit
+from otp_bot.bot.ops.requests import note_route
 from otp_bot.bot.slack.settings import callback_allowlist
 from otp_bot.store.db import Database
 from otp_bot.store.domain.gate.callback_targets import Allowlist
@@ -43,6 +44,7 @@ def create_api(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(note_route)],  # log lines name the route and the draft (bot/ops)
     )
     docs.install(api)
     api.state.db = db

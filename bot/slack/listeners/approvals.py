@@ -20,6 +20,7 @@ from typing import TypedDict, Unpack
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from otp_bot.bot.ops.context import note
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
 from otp_bot.bot.slack.views import approval_message as messages
@@ -48,6 +49,7 @@ def _where(body: dict) -> tuple[str, str]:
 
 def _caller(deps: Deps, user_id: str, draft_id: str) -> tuple[Actor, frozenset[str]]:
     """Who clicked, and which of the draft's user groups they are in (asked of Slack only when it has one)."""
+    note(draft_id=draft_id)  # every decision and check comes through here: its log lines name the draft
     actor = deps.identity.actor(deps.db, user_id)
     with deps.db.session(readonly=True) as session:
         usergroup = drafts.get_draft(session, draft_id).usergroup

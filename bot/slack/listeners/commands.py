@@ -7,32 +7,42 @@ follows through the response URL.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack, App, Respond
 
+from otp_bot.bot.ops.context import note
+from otp_bot.bot.ops.metrics import count_command
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
 from otp_bot.bot.slack.reply import answer_payload
 from otp_bot.commands import run
-from otp_bot.commands.dispatch import is_read_only
+from otp_bot.commands.dispatch import command_name, is_read_only
 from otp_bot.commands.parser import split_share
 from otp_bot.commands.reply import Reply
+from otp_bot.store.domain.errors import DomainError
 
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
 
 
 def answer(deps: Deps, user_id: str, text: str, read_only: bool | None = None) -> Reply:
     """`read_only` is `is_read_only(text)`, when the caller knows it already."""
+    name, started, outcome = command_name(text), time.perf_counter(), "error"
+    note(command=name)
     try:
         if read_only is None:
             read_only = is_read_only(text)
         reply = _run_as(deps, user_id, text, read_only)
+        outcome = "ok" if reply.ok else "refused"
         if not read_only:
             deps.kick()  # a write may have queued Slack work (a flag lifted releases held drafts)
         return reply
     except Exception as exc:
+        outcome = "refused" if isinstance(exc, DomainError) else "error"
         return friendly(exc)
+    finally:
+        count_command(name, outcome, time.perf_counter() - started)
 
 
 def _run_as(deps: Deps, user_id: str, text: str, read_only: bool) -> Reply:

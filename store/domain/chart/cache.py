@@ -8,7 +8,9 @@ stale: the first reader after a change rebuilds it, and nobody reads the old one
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from sqlalchemy import select
@@ -27,7 +29,19 @@ _ATTEMPTS = 3
 
 _KEPT: dict[tuple[str, str], dict[str, object]] = {}  # (what, database) -> {etag: value}, oldest first
 _BUILDERS: dict[tuple[str, str], threading.Lock] = {}
+_BUILT: dict[tuple[str, str], tuple[int, float, float]] = {}  # -> builds kept, last build's seconds, its Unix time
 _LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class KeptState:
+    """What is kept of one kind for one database, as plain data for an operator's metrics."""
+
+    what: str
+    versions: int  # chart versions kept now (at most KEEP)
+    builds: int  # builds kept since the process started
+    last_build_seconds: float
+    last_built_at: float  # Unix time
 
 
 def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
@@ -65,13 +79,14 @@ def last_kept(session: Session, what: str) -> tuple[str, object] | None:
 def _build(session: Session, place: tuple[str, str], etag: str, build: Callable[[Session], T]) -> T:
     version: str | None = etag
     for _ in range(_ATTEMPTS):
+        started = time.perf_counter()
         value = build(session)
         # A build is several statements. On PostgreSQL each sees what has committed by
         # then, so a chart change committing part-way would mix two versions: kept only
         # when the version is the same after the build as before it.
         now = session.scalar(select(Org.etag).where(Org.id == 1))
         if now is not None and now == version:
-            _keep(place, now, value)
+            _keep(place, now, value, time.perf_counter() - started)
             return value
         version = now
     return value  # the chart kept changing: answer from the last read and keep nothing
@@ -82,12 +97,24 @@ def _kept(place: tuple[str, str], etag: str) -> object | None:
         return _KEPT.get(place, {}).get(etag)
 
 
-def _keep(place: tuple[str, str], etag: str, value: object) -> None:
+def _keep(place: tuple[str, str], etag: str, value: object, seconds: float) -> None:
     with _LOCK:
         versions = _KEPT.setdefault(place, {})
         versions[etag] = value
         while len(versions) > KEEP:
             del versions[next(iter(versions))]
+        builds = _BUILT.get(place, (0, 0.0, 0.0))[0]
+        _BUILT[place] = (builds + 1, seconds, time.time())
+
+
+def kept_states(database: str) -> list[KeptState]:
+    """What is kept for the database whose engine URL renders as `database`, by kind."""
+    with _LOCK:
+        return [
+            KeptState(what, len(_KEPT.get((what, db), {})), builds, seconds, at)
+            for (what, db), (builds, seconds, at) in sorted(_BUILT.items())
+            if db == database
+        ]
 
 
 def _builder(place: tuple[str, str]) -> threading.Lock:
