@@ -4,8 +4,13 @@ outbox worker posting their approval messages. Paced, no post meets a 429 and ea
 once; unpaced, the same burst meets 429s and the outbox still posts each once.
 
 500 posts at Slack's real rate would take over 8 minutes, so the big burst runs with both
-sides 20 times faster (`OTP_SLACK_PACE=20` against a stand-in enforcing 20 a second, about
-25 s): the pacer's arithmetic is the same at any rate. A smaller burst runs at the real rate.
+sides 20 times faster (a pace of 20 against a stand-in enforcing 20 a second, about 25 s):
+the pacer's arithmetic is the same at any rate. What is not the same is the timing noise
+between the pacer's clock and a post's arrival (threads of the workers and of the stand-in
+share one interpreter on a loaded machine): one interval is 50 ms there, and a post delayed
+by more than that behind the next was seen refused once in several runs. So the stand-in
+tolerates a burst of 3 at that rate (100 ms of noise) while enforcing 20 a second; at the
+real rate its usual burst of 2 tolerates a second. A smaller burst runs at the real rate.
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ def once_each(api: SlackAPI, ids: list[int]) -> bool:
 def test_500_approvals_paced_meet_no_429_and_each_is_posted_once(example_db):
     ids = submit(example_db, 500)
     with SlackAPI(tokens=[TOKEN]) as api:
-        api.enforce_post_rate(per_second=20.0)
+        api.enforce_post_rate(per_second=20.0, burst=3)
         took = drain_with(example_db, api, pace=20.0, workers=2, ids=ids, timeout=120)
         assert refused(api) == 0
         assert once_each(api, ids)
