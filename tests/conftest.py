@@ -8,6 +8,7 @@ template, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,6 +20,12 @@ from tests.support.receivers import Receiver
 from tests.support.serve import TOKEN, Server
 from tests.support.slack.api import SlackAPI
 from tests.support.stores import BACKEND, PG_URL, Templates, cloned_store
+
+# The stand-in enforces no rate limit unless a test asks for one (tests/end_to_end/faults/
+# test_pacing_faults.py), so pacing at Slack's real rate (one post a second per channel) would
+# only make the suite wait: 200 approvals to one channel take 200 s. The suite runs the pacer
+# 50 times faster, still through every turn it takes; the pacer's own tests set their pace.
+os.environ.setdefault("OTP_SLACK_PACE", "50")
 
 
 def pytest_report_header() -> str:

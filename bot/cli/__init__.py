@@ -2,7 +2,7 @@
 
 One module per command group: `chart` (chart, db, kpi), `gate` (draft, flag, audit),
 `tokens`, `seats`, `schedules`, `outbox`, `agent` (the HTTP API from a shell), `upkeep`
-(backup, retention), and `runners` (ask, demo, shell, serve, run, mcp); `common` holds what
+(backup, retention), `doctor`, and `runners` (ask, demo, shell, serve, run, mcp); `common` holds what
 they share. Exit codes: 0 done, 2 bad input (the message says what to fix), 1 anything
 else. Results go to stdout, messages to stderr.
 """
@@ -17,6 +17,7 @@ from otp_bot.bot.cli import runners
 from otp_bot.bot.cli.agent import agent_app
 from otp_bot.bot.cli.chart import chart_app, db_app, kpi_app
 from otp_bot.bot.cli.common import err
+from otp_bot.bot.cli.doctor import doctor
 from otp_bot.bot.cli.gate import audit_app, draft_app, flag_app
 from otp_bot.bot.cli.outbox import outbox_app
 from otp_bot.bot.cli.schedules import schedule_app
@@ -40,6 +41,7 @@ for command, name in (
     (runners.run_socket_mode, "run"),
     (runners.mcp, None),
     (backup, None),
+    (doctor, None),
 ):
     app.command(name)(command)
 for group, name in (

@@ -83,11 +83,12 @@ def callback_allow():
 
 def slack_settings(*required: str):
     """The Slack settings, checked: a missing or malformed variable is named, exit 2."""
-    from otp_bot.bot.slack.settings import ConfigError, SlackSettings
+    from otp_bot.bot.slack.settings import ConfigError, PacingSettings, SlackSettings, load
 
     settings = SlackSettings()
     try:
         settings.require(*required)
+        load(PacingSettings)  # OTP_SLACK_PACE, read when the client is made: a malformed one is named now
     except ConfigError as exc:
         fail(str(exc))
     return settings

@@ -17,4 +17,7 @@
 - `store_metrics`: gauges read from the store and the chart caches at scrape time, cheaply;
 - `exposition`: GET /metrics, per app, with its optional token (OTP_METRICS_TOKEN);
 - `logs`: the log's setup, plain text or JSON lines (OTP_LOG_FORMAT).
+- `doctor/`: `otp doctor`, a checklist of a live install (the Slack tokens and scopes, the
+  channels and people the chart names, the request URL, the store and its migrations, the
+  schedules' next runs), each failure with its fix.
 """

@@ -28,6 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from otp_bot.bot.slack import pacing
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, Resolver, Target, parse_url, resolve
 
@@ -127,15 +128,19 @@ def post_once(
 ) -> tuple[str, str]:
     """Post `message` to `target` unless a post with `key` is already there; returns (channel, ts).
 
-    `since` is when the first attempt started. `before_call` runs right before the post
-    (the outbox re-confirms its claim there, and raises if it lost it)."""
+    `since` is when the first attempt started. `before_call` runs right before the post,
+    after the channel's turn came (the outbox re-confirms its claim there, and raises if it
+    lost it)."""
     channel = dm_channel(client, target)
     if retry and (ts := find_posted(client, channel, key, since - SKEW, message.get("thread_ts"))):
         return channel, ts
-    before_call()
-    response = client.chat_postMessage(
-        channel=channel, metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}}, **message
-    )
+    # The channel's turn first, then the claim re-confirmed: waiting for Slack's rate limit
+    # must not eat into the lease that fences the post (bot/slack/pacing.py).
+    with pacing.turn(client, "chat.postMessage", channel):
+        before_call()
+        response = client.chat_postMessage(
+            channel=channel, metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}}, **message
+        )
     return response["channel"], response["ts"]
 
 

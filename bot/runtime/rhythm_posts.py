@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from otp_bot.bot.ops.metrics import count_schedule_run
 from otp_bot.bot.runtime.delivery import post_once
 from otp_bot.bot.runtime.worker import PERMANENT
+from otp_bot.bot.slack import pacing
 from otp_bot.commands.briefing import briefing_message
 from otp_bot.commands.views.scorecard_image import MAX_ROWS, render_png
 from otp_bot.commands.views.scorecard_post import fallback_text, scorecard_message
@@ -158,16 +159,21 @@ class RhythmPoster:
         """Upload the chart image; the error when it could not be made or uploaded."""
         try:
             png = render_png(review)
-            self._confirm(claim)
-            response = self.client.files_upload_v2(
-                channel=channel,
-                file=png,
-                filename=f"scorecard-{claim.period}.png",
-                title=f"Scorecard {review.first} to {review.last}",
-                initial_comment=summary,
-                alt_txt=f"Heat-map of {min(len(review.rows), MAX_ROWS)} of {review.metrics} metrics over "
-                f"{len(review.weeks)} weeks, off track first; {review.off_track_count} off track",
-            )
+            # Both calls' turns before the claim is confirmed, so no rate-limit wait eats the lease.
+            with (
+                pacing.turn(self.client, "files.getUploadURLExternal"),
+                pacing.turn(self.client, "files.completeUploadExternal"),
+            ):
+                self._confirm(claim)
+                response = self.client.files_upload_v2(
+                    channel=channel,
+                    file=png,
+                    filename=f"scorecard-{claim.period}.png",
+                    title=f"Scorecard {review.first} to {review.last}",
+                    initial_comment=summary,
+                    alt_txt=f"Heat-map of {min(len(review.rows), MAX_ROWS)} of {review.metrics} metrics over "
+                    f"{len(review.weeks)} weeks, off track first; {review.off_track_count} off track",
+                )
             file_id = response["file"]["id"]
         except TakenOver:
             raise

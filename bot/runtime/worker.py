@@ -28,6 +28,7 @@ from otp_bot.bot.ops.context import bound
 from otp_bot.bot.ops.metrics import count_outbox_failure
 from otp_bot.bot.ops.retention import RetentionSweep
 from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
+from otp_bot.bot.slack import pacing
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
 from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.blocks import section
@@ -273,9 +274,10 @@ class OutboxWorker:
         c = self._context(_draft_id(item))
         updated = []
         for m in c.draft.messages:
-            self._confirm(item)
             message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)
-            self.client.chat_update(channel=m.channel, ts=m.ts, **message)
+            with pacing.turn(self.client, "chat.update"):  # wait before confirming, not after
+                self._confirm(item)
+                self.client.chat_update(channel=m.channel, ts=m.ts, **message)
             updated.append(m.ts)
         return {"updated": updated}
 

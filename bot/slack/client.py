@@ -1,14 +1,21 @@
-"""The Slack Web API client: base URL from settings, and retries that cannot post twice."""
+"""The Slack Web API client: base URL from settings, retries that cannot post twice, and
+pacing under Slack's rate limits (bot/slack/pacing.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
+
+from otp_bot.bot.slack.pacing import Pacer, pacer_for
 
 from otp_bot.bot.ops.slack_calls import SlackCallMeter
 
@@ -61,10 +68,44 @@ class SafeRateLimitErrorRetryHandler(_OnlySafe, RateLimitErrorRetryHandler):
     pass
 
 
-def make_client(token: str, base_url: str, timeout: float = DEFAULT_TIMEOUT) -> WebClient:
+class PacedWebClient(WebClient):
+    """Every call waits for its slot (one place: all of slack-sdk's methods go through
+    `api_call`); a 429 that reaches us holds the call's lanes for the Retry-After Slack asked."""
+
+    pacer: Pacer
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        args = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
+        channel = args.get("channel") if isinstance(args, dict) else None
+        self.pacer.wait(api_method, channel)
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                self.pacer.hold(api_method, channel, _retry_after(exc.response.headers))
+            raise
+
+
+def _retry_after(headers: dict[str, Any]) -> float:
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+    try:
+        return float(value[0] if isinstance(value, list) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def make_client(
+    token: str, base_url: str, timeout: float = DEFAULT_TIMEOUT, *, pacer: Pacer | None = None
+) -> WebClient:
+    """The bot's client. Its pacer is the process's for this token (`OTP_SLACK_PACE`) unless given."""
     # slack_sdk annotates `timeout` as int but hands it to urllib, which takes seconds as a
     # float; the settings take fractions of a second.
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)  # type: ignore[arg-type]
+    client = PacedWebClient(token=token, base_url=base_url, timeout=timeout)  # type: ignore[arg-type]
+    if pacer is None:
+        from otp_bot.bot.slack.settings import PacingSettings, load
+
+        pacer = pacer_for(token, base_url, load(PacingSettings).slack_pace)
+    client.pacer = pacer
     client.retry_handlers = [
         SlackCallMeter(),  # first: it counts every attempt (/metrics) and never retries
         SafeConnectionErrorRetryHandler(max_retry_count=2),

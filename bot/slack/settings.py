@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from otp_bot.store.domain.gate.callback_targets import Allowlist
@@ -51,6 +51,16 @@ class SlackSettings(BaseSettings):
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         return value.get_secret_value().strip() if value is not None else ""
+
+
+class PacingSettings(BaseSettings):
+    """How fast the bot calls Slack (bot/slack/pacing.py), per process."""
+
+    model_config = SettingsConfigDict(env_prefix="OTP_", env_file=".env", extra="ignore")
+
+    # 1: Slack's published rate limits (one post a second per channel, each method's tier);
+    # with N processes on one bot token, 1/N each; 0: no pacing.
+    slack_pace: float = Field(default=1.0, ge=0)
 
 
 class CallbackSettings(BaseSettings):

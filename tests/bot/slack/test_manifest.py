@@ -21,6 +21,10 @@ SCOPES = {
     "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "usergroups_users_list": {"usergroups:read"},
     "users_info": {"users:read"},
+    "users_lookupByEmail": {"users:read.email"},
+    # `otp doctor`: is the bot in each channel the chart names (public and private ones)
+    "conversations_info": {"channels:read", "groups:read"},
+    "apps_connections_open": set(),  # the app-level token's own scope (connections:write), not a bot scope
     "views_open": set(),
     "views_update": set(),
     "views_publish": set(),

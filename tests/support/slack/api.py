@@ -16,12 +16,16 @@ Other parts of Slack it plays:
 - `api.delay(method, seconds)` answers every call to a method late (a slow Slack: the
   work is done at once, the answer comes later, as when Slack is slow to respond);
 - `api.outage(...)` fails every call (or some methods' calls) for a while or for a number
-  of calls: HTTP 429, a 5xx, or a dropped connection, without doing the work.
+  of calls: HTTP 429, a 5xx, or a dropped connection, without doing the work;
+- `api.enforce_post_rate(per_second, burst)` answers posts to a channel faster than Slack's
+  posting limit with 429 and Retry-After (off by default);
+- `api.scopes`, `api.member_of`, `api.channels`: the token's scopes (sent in `x-oauth-scopes`,
+  and checked), the channels the bot is in, what `conversations.info` says (`workspace`).
 
 The parts: `calls` (a recorded request and its answer), `faults` (failure injection), `payloads`
 (messages and views checked as Slack checks them),
 `wire` (the HTTP server and reading requests as Slack reads them), `web_methods` (what each
-method answers).
+method answers), `workspace` (scopes and channel membership).
 
 Design follows bolt-python's `tests/mock_web_api_server` (a handler class on an
 `http.server` in a thread), with per-instance state instead of class-level state so
@@ -54,6 +58,7 @@ from tests.support.slack.web_methods import (
     WebMethods,
 )
 from tests.support.slack.wire import StandInHandler, StandInServer, parse_args
+from tests.support.slack.workspace import MANIFEST_SCOPES, Workspace
 
 # The one workspace the stand-in pretends to be; signing.py sends the same ids.
 
@@ -64,11 +69,19 @@ RESPONSE_URL_USES = 5  # Slack: a response_url works up to 5 times within 30 min
 LOOKUP_ERRORS = frozenset({"user_not_found", "users_not_found", "no_such_subteam"})
 
 
-class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
+ALL_METHODS = METHODS | {
+    "conversations.info": Workspace.conversations_info,
+    "apps.connections.open": Workspace.apps_connections_open,
+}
+TOKEN_REFUSALS = frozenset({"not_authed", "invalid_auth", "not_allowed_token_type"})
+
+
+class SlackAPI(FaultInjection, PayloadChecks, WebMethods, Workspace):
     """A recording, validating stand-in for the Slack Web API on a local port.
 
     Usable as `with SlackAPI() as api: ...` or through the `slack_api` fixture below.
-    Configuration a test may set at any time: `users`, `usergroups`, `tokens`, `strict`.
+    Configuration a test may set at any time: `users`, `usergroups`, `tokens`, `app_tokens`,
+    `strict`, `scopes`, `member_of`, `channels`.
     """
 
     def __init__(
@@ -83,6 +96,10 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
         self.strict = strict
         self.users: dict[str, dict[str, Any]] = dict(users or {})
         self.usergroups: dict[str, list[str]] = {}
+        self.app_tokens: set[str] | None = None  # None: any app-level token (`xapp-...`)
+        self.scopes: set[str] = set(MANIFEST_SCOPES)
+        self.member_of: set[str] | None = None
+        self.channels: dict[str, dict[str, Any]] = {}
 
         self.calls: list[Call] = []
         self.rejections: list[Call] = []
@@ -97,6 +114,8 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._delays: dict[str, float] = {}
         self._outages: list[Outage] = []
+        self._post_rate: tuple[float, int] | None = None
+        self._post_buckets: dict[str, tuple[float, float]] = {}
         self._used_triggers: set[str] = set()
         self._last_ts = 0.0
         self._id_counter = itertools.count(1)
@@ -179,6 +198,8 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
             self._failures.clear()
             self._delays.clear()
             self._outages.clear()
+            self._post_rate = None
+            self._post_buckets.clear()
             self._used_triggers.clear()
 
     # ---- inspection -------------------------------------------------------------------
@@ -252,6 +273,8 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
             if failure is None:
                 outage = next((o for o in self._outages if o.covers(method)), None)
                 failure = outage.failure() if outage is not None else None
+            if failure is None and method == "chat.postMessage" and bad_json is None:
+                failure = self._over_post_rate(str(args.get("channel") or ""))
             rejected = False
             if failure is not None:
                 call.failed = failure.describe()
@@ -266,11 +289,13 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
                     reply = self._answer(method, target, call, raw)
                 except Refused as r:
                     reply = Reply(r.status, {"ok": False, "error": r.error, **r.extra})
-                    rejected = r.error not in LOOKUP_ERRORS
+                    rejected = not r.expected and r.error not in LOOKUP_ERRORS
                 except Exception:  # a bug here, or a payload shape nobody expected: fail loudly
                     reply = Reply(500, {"ok": False, "error": "stand_in_crashed", "detail": traceback.format_exc()})
                     rejected = True
             reply.delay = max(failure.delay if failure is not None else 0.0, self._delays.get(method, 0.0))
+            if method in ALL_METHODS and not reply.drop and reply.json.get("error") not in TOKEN_REFUSALS:
+                reply.headers.setdefault("x-oauth-scopes", ",".join(sorted(self.scopes)))  # as Slack answers
             call.status, call.response = reply.status, reply.json
             self.calls.append(call)
             if rejected:
@@ -286,7 +311,9 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
         if method.startswith("unknown:"):
             raise Refused("unknown_path", status=404)
         self._check_token(call)
-        handler = METHODS.get(method)
+        self._check_scope(method, call.args)
+        self._check_member(method, call.args)
+        handler = ALL_METHODS.get(method)
         body = handler(self, call.args) if handler else {"ok": True}
         return Reply(200, body)
 
@@ -294,6 +321,13 @@ class SlackAPI(FaultInjection, PayloadChecks, WebMethods):
         token = call.token
         if not token:
             raise Refused("not_authed")  # Slack's answer when no token was sent at all
+        if call.method == "apps.connections.open" or token.startswith("xapp-"):
+            # An app-level token opens Socket Mode connections and nothing else; a bot token cannot.
+            if call.method != "apps.connections.open" or not token.startswith("xapp-"):
+                raise Refused("not_allowed_token_type")
+            if self.app_tokens is not None and token not in self.app_tokens:
+                raise Refused("invalid_auth", expected=True)
+            return
         if self.tokens is None:
             if not token.startswith("xoxb-"):
                 raise Refused("invalid_auth")

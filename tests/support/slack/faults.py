@@ -1,8 +1,10 @@
 """Failure injection for the Slack stand-in: the next calls failing (`fail_next`), slow
-answers (`delay`), and outages for a while or a number of calls (`outage`)."""
+answers (`delay`), outages for a while or a number of calls (`outage`), and Slack's posting
+limit enforced (`enforce_post_rate`)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -17,6 +19,7 @@ class Failure:
     retry_after: int | None
     delay: float
     error: str | None
+    why: str | None = None  # how `describe` names it, when not by its parts
 
     @property
     def breaks(self) -> bool:
@@ -24,6 +27,8 @@ class Failure:
         return self.status != 200 or self.error is not None
 
     def describe(self) -> str:
+        if self.why:
+            return self.why
         if self.status == 0:
             return "connection dropped"
         parts = []
@@ -80,6 +85,8 @@ class FaultInjection:
     _failures: dict[str, deque[Failure]]
     _delays: dict[str, float]
     _outages: list[Outage]
+    _post_rate: tuple[float, int] | None
+    _post_buckets: dict[str, tuple[float, float]]
 
     def fail_next(
         self,
@@ -135,3 +142,30 @@ class FaultInjection:
     def end_outage(self) -> None:
         with self._lock:
             self._outages.clear()
+
+    def enforce_post_rate(self, per_second: float = 1.0, burst: int = 2) -> None:
+        """Answer chat.postMessage as Slack's posting limit does: a channel takes `per_second`
+        posts a second, with a short burst of `burst` tolerated (a token bucket per channel);
+        a post beyond that is not posted and gets HTTP 429, error `ratelimited` and Retry-After
+        (whole seconds until the channel takes one again). `per_second=0` stops enforcing.
+
+        The burst of 2 is the smallest that lets posts spaced exactly 1/per_second apart
+        through when the network delays one a little more than the next (Slack: "short bursts
+        >1 allowed")."""
+        with self._lock:
+            self._post_rate = (per_second, burst) if per_second > 0 else None
+            self._post_buckets.clear()
+
+    def _over_post_rate(self, channel: str) -> Failure | None:
+        """Holding the lock: None when the channel may take this post (and it is counted)."""
+        if self._post_rate is None or not channel:
+            return None
+        rate, burst = self._post_rate
+        now = time.monotonic()
+        tokens, last = self._post_buckets.get(channel, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._post_buckets[channel] = (tokens, now)
+            return Failure(429, max(1, math.ceil((1.0 - tokens) / rate)), 0.0, None, "rate limited")
+        self._post_buckets[channel] = (tokens - 1.0, now)
+        return None

@@ -225,3 +225,47 @@ def test_response_url_checks_blocks(slack_api: SlackAPI) -> None:
     assert bad.status_code == 400 and json.loads(bad.body)["error"] == "invalid_blocks"
     assert hook.send(delete_original=True).status_code == 200
     slack_api.take_rejections()
+
+
+# ---- the workspace: scopes and channel membership -------------------------------------------
+
+
+def test_answers_carry_the_granted_scopes_and_a_missing_one_is_refused(slack_api: SlackAPI, client: WebClient) -> None:
+    granted = client.auth_test().headers["x-oauth-scopes"].split(",")
+    assert "chat:write" in granted and "channels:read" in granted  # manifest.yml's, by default
+    slack_api.scopes.discard("channels:read")
+    assert "channels:read" not in client.auth_test().headers["x-oauth-scopes"].split(",")
+    with pytest.raises(SlackApiError) as e:
+        client.conversations_info(channel="C1")
+    assert (e.value.response["error"], e.value.response["needed"]) == ("missing_scope", "channels:read")
+    assert client.conversations_info(channel="G1")["channel"]["is_private"]  # groups:read still granted
+    assert not slack_api.rejections  # set up by the test, not a malformed request
+
+
+def test_membership_decides_info_posts_and_history(slack_api: SlackAPI, client: WebClient) -> None:
+    assert client.conversations_info(channel="C1")["channel"]["is_member"]  # in every channel by default
+    slack_api.member_of = {"C1", "G1"}
+    slack_api.channels["C2"] = {"name": "approvals"}
+    info = client.conversations_info(channel="C2")["channel"]
+    assert (info["name"], info["is_member"], info["is_private"]) == ("approvals", False, False)
+    with pytest.raises(SlackApiError) as e:
+        client.chat_postMessage(channel="C2", text="not in it")
+    assert e.value.response["error"] == "not_in_channel"
+    with pytest.raises(SlackApiError) as e:
+        client.conversations_info(channel="G2")  # a private channel the bot is not in: invisible
+    assert e.value.response["error"] == "channel_not_found"
+    assert client.chat_postMessage(channel="U01COO", text="a DM needs no invite")["ok"]
+    assert slack_api.history("C2") == [] and not slack_api.rejections
+
+
+def test_an_app_level_token_opens_socket_mode_and_nothing_else(slack_api: SlackAPI) -> None:
+    client = WebClient(base_url=slack_api.url)
+    assert client.apps_connections_open(app_token="xapp-1-test")["url"].startswith("wss://")
+    with pytest.raises(SlackApiError) as e:
+        client.auth_test(token="xapp-1-test")
+    assert e.value.response["error"] == "not_allowed_token_type"
+    slack_api.app_tokens = {"xapp-1-other"}
+    with pytest.raises(SlackApiError) as e:
+        client.apps_connections_open(app_token="xapp-1-test")
+    assert e.value.response["error"] == "invalid_auth"
+    slack_api.take_rejections()

@@ -127,3 +127,36 @@ def test_files_upload_v2_records_the_bytes(slack_api: SlackAPI, client: WebClien
     assert (f.content, f.channels, f.title, f.initial_comment) == (png, ["C1"], "Scorecard", "This week")
     complete = slack_api.calls_to("files.completeUploadExternal")[0]
     assert complete.args["files"] == [{"id": f.id, "title": "Scorecard"}]  # sent as a JSON string, decoded
+
+
+# ---- Slack's posting limit, enforced ------------------------------------------------------
+
+
+def test_enforced_post_rate_answers_a_burst_with_429_and_posts_nothing_for_it(slack_api: SlackAPI) -> None:
+    client = WebClient(token="xoxb-test", base_url=slack_api.url)  # no pacing, no retry
+    slack_api.enforce_post_rate(per_second=1.0, burst=2)
+    assert client.chat_postMessage(channel="C1", text="burst 0")["ok"]
+    assert client.chat_postMessage(channel="C1", text="burst 1")["ok"]  # the burst of 2
+    for n in (2, 3):
+        with pytest.raises(SlackApiError) as e:
+            client.chat_postMessage(channel="C1", text=f"burst {n}")
+        answer = e.value.response
+        assert (answer.status_code, answer["error"], answer.headers["Retry-After"]) == (429, "ratelimited", "1")
+    assert client.chat_postMessage(channel="C2", text="another channel")["ok"]  # per channel
+    assert [c.failed for c in slack_api.calls_to("chat.postMessage")].count("rate limited") == 2
+    assert [m["text"] for m in slack_api.history("C1")] == ["burst 0", "burst 1"]
+    time.sleep(1.05)
+    assert client.chat_postMessage(channel="C1", text="a second later")["ok"]
+    slack_api.enforce_post_rate(0)
+    for n in range(5):
+        client.chat_postMessage(channel="C1", text=f"free again {n}")
+    assert not slack_api.rejections  # Slack's limit is not a malformed request
+
+
+def test_posts_spaced_at_the_enforced_rate_all_go_through(slack_api: SlackAPI) -> None:
+    client = WebClient(token="xoxb-test", base_url=slack_api.url)
+    slack_api.enforce_post_rate(per_second=10.0)
+    for n in range(15):
+        client.chat_postMessage(channel="C1", text=f"paced {n}")
+        time.sleep(0.1)
+    assert all(c.ok for c in slack_api.calls_to("chat.postMessage"))
