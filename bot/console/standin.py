@@ -93,16 +93,16 @@ class SlackStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path.startswith("/upload/"):  # a file's bytes, as files_upload_v2 sends them
                     file_id = self.path.removeprefix("/upload/")
                     name, _ = standin.files.get(file_id, ("file", b""))
-                    standin.files[file_id] = (name, body)
+                    standin.files[file_id] = (name, data)
                     self.send_response(200)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                raw = body.decode()
+                raw = data.decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")
                 else:
