@@ -6,14 +6,17 @@ from sqlalchemy.orm import Session
 
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
-from otp_bot.commands.reply import Reply
+from otp_bot.commands.reply import Attachment, Reply
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import accountable_text, seat_holder_text
 from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.picture import ChartPicture, chart_picture
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_tree
+from otp_bot.store.domain.errors import Invalid
 
 MAX_TEXT_LINES = 150
+MAX_IMAGE_SEATS = 500  # past this one picture is a poster, not a chart: a branch at a time
 
 
 # Slack drops the leading spaces of a line, and so does `render`: the tree is drawn with
@@ -61,14 +64,16 @@ def _line(node) -> dict[str, object]:
 
 @command(
     "chart",
-    "chart [seat]",
-    "the org chart (below a seat when given): humans, agents, vacancies",
+    "chart [seat] [--image]",
+    "the org chart (below a seat when given): humans, agents, vacancies; --image: as a picture",
     aliases=("org", "tree"),
 )
 def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
-    args = parse_args(tokens, options=set())
+    args = parse_args(tokens, options=set(), flags={"image"})
     if len(args.words) > 1:
         raise Usage("name at most one seat")
+    if args.options.get("image"):
+        return chart_image_reply(chart_picture(session, args.words[0] if args.words else None))
     org = get_org(session)
     root = get_seat(session, args.words[0]) if args.words else None
     nodes = seat_tree(session, root)
@@ -90,3 +95,33 @@ def chart_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     budget.add(blocks.context(render("chart/chart_counts.j2", **counts)))
     blocks.lines_to_sections(lines, budget, more="and {n} more seats: ask for a branch with `/otp chart &lt;seat&gt;`")
     return Reply(text=text, blocks=budget.blocks)
+
+
+def chart_image_reply(picture: ChartPicture) -> Reply:
+    """The chart as a picture: the summary as text, the PNG made when the surface sends it."""
+    from otp_bot.commands.views.chart_image import render_chart_png
+
+    if len(picture.seats) > MAX_IMAGE_SEATS:
+        raise Invalid(
+            f"the chart has {len(picture.seats):,} seats: one picture stays legible up to {MAX_IMAGE_SEATS}",
+            hint="draw a branch: `/otp chart <seat> --image`",
+        )
+    branch = picture.seats[0].id if picture.branch else None
+    title = f"{picture.org}: org chart" + (f" below {picture.branch}" if picture.branch else "")
+    context = {
+        "title": title,
+        "seats": len(picture.seats),
+        "humans": picture.humans,
+        "agents": picture.agents,
+        "vacant": picture.vacant,
+        "off_track": picture.off_track_seats,
+    }
+    return Reply(
+        text=render("chart/chart_image.j2", **context),
+        attachment=Attachment(
+            filename=f"chart-{branch}.png" if branch else "chart.png",
+            title=title,
+            alt_text=render("chart/chart_image_alt.j2", **context),
+            render=lambda: render_chart_png(picture),
+        ),
+    )

@@ -7,12 +7,14 @@ import json
 import re
 import signal
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from otp_bot.bot.cli.common import callback_allow, database, err, fail, out, refused, slack_settings
 from otp_bot.bot.console.terminal import to_rich
+from otp_bot.commands.reply import Attachment
 from otp_bot.store.domain.errors import DomainError
 
 
@@ -20,6 +22,10 @@ def ask(
     text: Annotated[str, typer.Argument(help='What you would type after /otp, e.g. "who-owns retention".')],
     as_holder: Annotated[str | None, typer.Option("--as", help="Act as this holder (default: the operator).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Slack payload (text and Block Kit).")] = False,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where a picture the answer comes with is written (default: its name, here)."),
+    ] = None,
 ) -> None:
     """Answer an /otp command locally, as Slack would; whoever runs it is the operator unless --as says otherwise."""
     from otp_bot.commands import run
@@ -44,8 +50,23 @@ def ask(
             err.print(
                 "(`share` posts the answer in the Slack channel it is typed in; here it is printed)", markup=False
             )
+    if reply.ok and reply.attachment is not None:
+        _write_attachment(reply.attachment, out_file)
     if not reply.ok:
         raise typer.Exit(2)
+
+
+def _write_attachment(attachment: Attachment, out_file: Path | None) -> None:
+    """In Slack the picture is uploaded; here it is written to a file, named on stderr."""
+    path = out_file or Path(attachment.filename)
+    data = attachment.render()
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        from rich.markup import escape
+
+        fail(escape(f"could not write {path}: {exc.strerror or exc}"))
+    err.print(f"{attachment.title}: written to {path} ({len(data):,} bytes)", markup=False)
 
 
 _SLASH = re.compile(r"`/otp ([^`]*)`")

@@ -11,6 +11,7 @@ import secrets
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -80,6 +81,9 @@ class Shell:
 
     def on_call(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
         self.last_call = time.monotonic()
+        if method == "files.completeUploadExternal":
+            self._save_files(args)
+            return
         if method in ("views.open", "views.update") and any(
             b.get("type") == "input" for b in args.get("view", {}).get("blocks", [])
         ):
@@ -102,6 +106,16 @@ class Shell:
             "view": args.get("view_id"),
         }
         self.show(where, args.get("view", args).get("blocks") or [], args.get("text", ""), container)
+
+    def _save_files(self, args: dict[str, Any]) -> None:
+        """A file the bot uploads (the chart picture) is written to the current folder."""
+        files = args.get("files") or []
+        for item in json.loads(files) if isinstance(files, str) else files:
+            name, content = self.standin.files.get(str(item.get("id")), ("file", b""))
+            path = Path(Path(name).name)
+            path.write_bytes(content)
+            where = f"a file uploaded to {args.get('channel_id') or args.get('channels') or 'Slack'}"
+            self.show(where, [], escape(f"{item.get('title') or name}: written to {path} ({len(content):,} bytes)"), {})
 
     def show(self, where: str, blocks: list[dict[str, Any]], text: str, container: dict[str, Any]) -> None:
         with self.printing:

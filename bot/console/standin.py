@@ -24,6 +24,8 @@ class SlackStandIn:
         self.users = users or {}
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self._files = itertools.count(1)
+        self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (file name, bytes uploaded)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="slack-standin")
 
@@ -71,6 +73,19 @@ class SlackStandIn:
                 return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
             case "conversations.open":
                 return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[1:]}}
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._files):06d}"
+                self.files[file_id] = (str(args.get("filename") or "file"), b"")
+                port = self.server.server_address[1]
+                return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
+            case "files.completeUploadExternal":
+                files = args.get("files") or []
+                if isinstance(files, str):
+                    files = json.loads(files)
+                return {
+                    "ok": True,
+                    "files": [{"id": f.get("id"), "title": f.get("title"), "permalink": ""} for f in files],
+                }
         return {"ok": True}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -78,7 +93,16 @@ class SlackStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith("/upload/"):  # a file's bytes, as files_upload_v2 sends them
+                    file_id = self.path.removeprefix("/upload/")
+                    name, _ = standin.files.get(file_id, ("file", b""))
+                    standin.files[file_id] = (name, data)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                raw = data.decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")
                 else:

@@ -108,10 +108,20 @@ def create_app(
         if body.get("response_url"):
             respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
-    from otp_bot.bot.slack.listeners import approvals, commands, delivery, home, lifecycle, rhythm, share
+    from otp_bot.bot.slack.listeners import (
+        approvals,
+        chart_image,
+        commands,
+        delivery,
+        home,
+        lifecycle,
+        rhythm,
+        share,
+    )
 
     # lifecycle before commands: it takes `/otp retire <seat>` (to open the hearing form at once);
-    # rhythm too: it takes `/otp scorecard --post` (to post in the channel).
-    for feature in (approvals, delivery, lifecycle, rhythm, commands, home, share):
+    # rhythm too: it takes `/otp scorecard --post` (to post in the channel); chart_image takes
+    # `/otp chart --image` (to upload the picture).
+    for feature in (approvals, delivery, lifecycle, rhythm, chart_image, commands, home, share):
         feature.register(app, deps)
     return app, deps

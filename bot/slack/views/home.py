@@ -14,6 +14,7 @@ from otp_bot.store.domain.rhythm.overview import Overview
 
 HOME_BLOCKS = 100
 OPEN_SCORECARD = "otp_home_scorecard"
+OPEN_CHART_IMAGE = "otp_home_chart_image"
 
 
 def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
@@ -44,7 +45,9 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
         return {"type": "home", "blocks": budget.blocks}
     budget.add(blocks.header(f"{overview.org.name}: OTP bot"))
     budget.add(blocks.section(render("home/home_org.j2", off_track=overview.off_track, metrics=overview.metrics)))
-    budget.add(scorecard_button("Open the full scorecard", "", "otp_home_org"))
+    org_buttons = scorecard_button("Open the full scorecard", "", "otp_home_org")
+    org_buttons["elements"].append(ButtonElement(text="Org chart image", action_id=OPEN_CHART_IMAGE).to_dict())
+    budget.add(org_buttons)
     budget.add(blocks.divider())
     if overview.actor.holder_id is None:
         budget.add(blocks.section(render("home/home_unknown.j2", user_id=user_id)))

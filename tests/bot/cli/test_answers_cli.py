@@ -45,4 +45,4 @@ def test_hints_name_cli_commands(example_db):
     assert usage.returncode == 2
     assert usage.stderr.splitlines()[-1] == 'Usage: otp ask "who-owns <topic>"'
     typo = otp(example_db, "ask", "charrt")
-    assert "/otp" not in typo.stderr and 'otp ask "chart [seat]"' in typo.stderr
+    assert "/otp" not in typo.stderr and 'otp ask "chart [seat] [--image]"' in typo.stderr

@@ -77,3 +77,11 @@ def test_the_prompt_keeps_a_history(tmp_path):
         assert term.wait() == 0
     finally:
         term.close()
+
+
+def test_the_chart_picture_is_written_where_the_console_runs(tmp_path):
+    out = shell(tmp_path, "/otp chart sales --image\nquit\n")
+    assert "── a file uploaded to D" in out
+    assert "Acme Agency: org chart below Sales Pipeline: written to chart-sales.png" in out
+    assert "The org chart is in your messages with me." in out
+    assert (tmp_path / "chart-sales.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
