@@ -119,8 +119,8 @@ def _start(*required: str, degraded: bool = False):
 
     from rich.markup import escape
 
-    from otp_bot.bot.ops.health import HealthSettings
     from otp_bot.bot.ops import logs
+    from otp_bot.bot.ops.health import HealthSettings
     from otp_bot.bot.runtime.heap import settle_heap
     from otp_bot.bot.slack.app import create_app
     from otp_bot.bot.slack.reach import Reachability, SlackWatch, TokenRefused, probe
@@ -169,7 +169,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
 ) -> None:
-    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1), GET /healthz, GET /readyz and GET /metrics."""
+    """Serve Slack over HTTP (POST /slack/events), the agent API (/api/v1), /healthz, /readyz and /metrics."""
     from otp_bot.bot.ops.exposition import MetricsSettings
     from otp_bot.bot.ops.logs import announce
     from otp_bot.bot.runtime.scheduler import RhythmScheduler

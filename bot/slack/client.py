@@ -15,9 +15,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
-from otp_bot.bot.slack.pacing import Pacer, pacer_for
-
 from otp_bot.bot.ops.slack_calls import SlackCallMeter
+from otp_bot.bot.slack.pacing import Pacer, pacer_for
 
 # A 5xx or a dropped connection after a post may mean the post went through: retrying
 # could show it twice. Those calls are retried by the outbox instead, which first looks
