@@ -17,7 +17,6 @@ BOGDAN = Actor(label="Bogdan", holder_id="bogdan")  # approves retention and sal
 DAVID = Actor(label="David", holder_id="david")
 OPERATOR = Actor.cli_operator("test")
 BOGDAN_SLACK, DAVID_SLACK = "U02BGD4N8RM", "U02DSTL7K1Q"
-BOGDAN_SLACK, DAVID_SLACK = "U02BGD4N8RM", "U02DSTL7K1Q"
 HELD = (
     "client:acme is flagged at-risk by Client Retention (Pulse): two missed calls; "
     "policy retention-wins: retention wins over expansion"
@@ -35,6 +34,25 @@ def submit(db, actor=PULSE, now=None, **fields) -> int:
     }
     with db.session() as s:
         return drafts.submit_draft(s, actor, now=now, **values).draft.id
+
+
+def submit_many(db, n: int, actor=PULSE, **fields) -> list[int]:
+    """`n` drafts in one transaction, numbered: `{i}` in a text field is the draft's number."""
+    values = {
+        "seat_id": "retention",
+        "kind": "retention-outreach",
+        "subject": "client:acme",
+        "title": "Check in {i}",
+        "body": "Hi Jo ({i})",
+        **fields,
+    }
+    with db.session() as s:
+        return [
+            drafts.submit_draft(
+                s, actor, **{k: v.format(i=i) if isinstance(v, str) else v for k, v in values.items()}
+            ).draft.id
+            for i in range(n)
+        ]
 
 
 def decide(db, actor, draft_id, verdict="approve", **kwargs) -> decisions.Decided:

@@ -21,9 +21,10 @@ from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.domain.gate import decisions
 from otp_bot.store.models import Draft, OutboxItem
 from tests.support.deliveries import CUSTOMER, deliveries
+from tests.support.drafts import submit_many
 from tests.support.serve import TOKEN, Server
 from tests.support.slack.api import SlackAPI
 
@@ -49,21 +50,7 @@ def drain(worker: OutboxWorker, rounds: int = 10_000) -> None:
 
 
 def submit(db: Database, n: int, destination: str = CUSTOMER) -> list[int]:
-    with db.session() as s:
-        pulse = actor_for_holder(s, "pulse")
-        return [
-            drafts.submit_draft(
-                s,
-                pulse,
-                seat_id="retention",
-                kind="retention-outreach",
-                subject="client:acme",
-                title=f"Check in {i}",
-                body=f"Hi Jo ({i})",
-                destination=destination,
-            ).draft.id
-            for i in range(n)
-        ]
+    return submit_many(db, n, destination=destination)
 
 
 def approve(db: Database, draft_id: int) -> None:

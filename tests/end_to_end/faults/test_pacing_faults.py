@@ -26,10 +26,9 @@ from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.pacing import Pacer
 from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.db import Database
-from otp_bot.store.domain.actors import actor_for_holder
-from otp_bot.store.domain.gate import drafts
 from otp_bot.store.models import DraftMessage
 from tests.support.deliveries import deliveries
+from tests.support.drafts import submit_many
 from tests.support.serve import TOKEN
 from tests.support.slack.api import SlackAPI
 
@@ -39,20 +38,7 @@ APPROVALS = "C0APPROVALS"  # where the example org's retention drafts go for a d
 
 
 def submit(db: Database, n: int) -> list[int]:
-    with db.session() as s:
-        pulse = actor_for_holder(s, "pulse")
-        return [
-            drafts.submit_draft(
-                s,
-                pulse,
-                seat_id="retention",
-                kind="retention-outreach",
-                subject=f"client:c{i}",
-                title=f"Check in {i}",
-                body=f"Hi ({i})",
-            ).draft.id
-            for i in range(n)
-        ]
+    return submit_many(db, n, subject="client:c{i}", body="Hi ({i})")
 
 
 def drain_with(db: Database, api: SlackAPI, pace: float, workers: int, ids: list[int], timeout: float) -> float:

@@ -20,6 +20,7 @@ from otp_bot.store.domain.gate import decisions, drafts
 from otp_bot.store.models import OutboxItem
 from tests.support.approvals import click, draft_row, posted
 from tests.support.deliveries import CUSTOMER, deliveries
+from tests.support.drafts import submit_many
 from tests.support.serve import TOKEN, Server
 from tests.support.slack.api import SlackAPI
 
@@ -38,21 +39,7 @@ def api() -> Iterator[SlackAPI]:
 
 
 def submit(db: Database, n: int) -> list[int]:
-    with db.session() as s:
-        pulse = actor_for_holder(s, "pulse")
-        return [
-            drafts.submit_draft(
-                s,
-                pulse,
-                seat_id="retention",
-                kind="retention-outreach",
-                subject="client:acme",
-                title=f"Check in {i}",
-                body=f"Hi Jo ({i})",
-                destination=CUSTOMER,
-            ).draft.id
-            for i in range(n)
-        ]
+    return submit_many(db, n, destination=CUSTOMER)
 
 
 def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
