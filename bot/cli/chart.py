@@ -24,13 +24,21 @@ def chart_import(
     actor: Annotated[str, typer.Option("--actor", help="Who is importing, for the audit log.")] = "cli",
 ) -> None:
     """Validate a chart file and make the store match it, printing what changed."""
-    from otp_bot.store.domain.chart.file_import import import_file, load_file
+    from otp_bot.store.domain.chart.file_import import import_file, imported_already, parse_file, read_file
     from otp_bot.store.domain.collector import collector_paused
 
+    db = database()
     try:
+        chart_file = read_file(file)
+        with db.session() as session:
+            unchanged = imported_already(session, chart_file)
+        if unchanged:
+            err.print("note: this file is the one last imported, and the chart has not changed since", markup=False)
+            out.print("no changes", markup=False)
+            return
         with collector_paused():
-            loaded = load_file(file)
-            with database().session() as session:
+            loaded = parse_file(chart_file)
+            with db.session() as session:
                 result = import_file(session, loaded, actor=f"operator:{actor}", source=str(file), dry_run=dry_run)
     except DomainError as exc:
         refused(exc)

@@ -36,6 +36,11 @@ class Org(Base):
     decimal_mark: Mapped[str | None] = mapped_column(String(1))
     # The currency of money metrics that name none (ISO 4217).
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    # The chart file last imported (a digest of its bytes and of the reader's version) and
+    # the etag the chart had right after: while the etag is unchanged, importing the same
+    # file again has nothing to do (store/domain/chart/file_import.py).
+    imported_digest: Mapped[str | None] = mapped_column(String(64))
+    imported_etag: Mapped[str | None] = mapped_column(String(32))
 
 
 class Holder(Base):

@@ -54,6 +54,26 @@ def test_chart_import_diff_idempotency_and_export_round_trip(db, tmp_path):
     assert again.stdout.strip() == "no changes"
 
 
+def test_reimport_of_the_same_file_is_answered_at_once_only_while_the_chart_is_unchanged(db, tmp_path):
+    path = write(tmp_path / "chart.yaml", chart())
+    assert otp(db, "chart", "import", str(path)).returncode == 0
+    again = otp(db, "chart", "import", str(path))
+    assert again.stdout.strip() == "no changes" and "the one last imported" in again.stderr
+
+    # The chart changes outside the file: the same file is imported in full, and undoes it.
+    assert otp(db, "seat", "vacate", "retention").returncode == 0
+    restored = otp(db, "chart", "import", str(path))
+    assert "~ seat retention: holder (none) → pulse" in restored.stdout, restored.stdout
+    assert "the one last imported" not in restored.stderr
+
+    # A different file is never taken for the last one, even with the chart unchanged.
+    data = chart()
+    seat(data, "retention")["holder"] = "dirk"
+    assert "holder pulse → dirk" in otp(db, "chart", "import", str(write(tmp_path / "c2.yaml", data))).stdout
+    back = otp(db, "chart", "import", str(path))
+    assert "holder dirk → pulse" in back.stdout
+
+
 def test_chart_import_dry_run(db, tmp_path):
     result = otp(db, "chart", "import", "--dry-run", str(write(tmp_path / "c.yaml", chart())))
     assert "chart would change" in result.stdout
