@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 DEFAULT_SQLITE_FILE = "otp.db"
+BUSY_SECONDS = 10.0  # how long a SQLite writer waits for the write lock before "database is locked"
 
 
 class StoreSettings(BaseSettings):
@@ -40,7 +41,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
-    cur.execute("PRAGMA busy_timeout = 10000")
+    cur.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
     # Checkpoint the WAL every ~40 MB instead of every ~4 MB: a batch of values spread over
     # many metrics dirties a page of each index per value, so at the default nearly every
     # batch paid a checkpoint and its syncs (bench/api_push.py: commits 5-10x faster).
@@ -48,25 +49,65 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:
+class WriterQueue:
+    """The writers of one process wait for SQLite's write lock in a queue of their own.
+
+    SQLite lets one writer in at a time; the others retry in its busy handler, which sleeps
+    1, 2, 5, 10, 15, 20, 25 ms and so on between tries, so a waiting push or click typically
+    slept past the moment the lock came free (with two clients pushing, a third of the time
+    went to those sleeps). Writers of `Database.session` blocks take this lock just before
+    BEGIN IMMEDIATE and give it back when the block has committed or rolled back: the next
+    one starts at once. Other processes still meet SQLite's own lock and busy handler.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """A write session's span: a BEGIN inside it waits here first."""
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            if local.depth == 0 and getattr(local, "held", False):
+                local.held = False
+                self._lock.release()
+
+    def before_begin(self) -> None:
+        local = self._local
+        if getattr(local, "depth", 0) and not getattr(local, "held", False):
+            # Bounded like SQLite's own wait: past it, BEGIN meets the lock and its error.
+            local.held = self._lock.acquire(timeout=BUSY_SECONDS)
+
+
+def _sqlite_begin(conn, writers: WriterQueue) -> None:
     # A deferred BEGIN lets two writers both read, then one fails on upgrade to a write
     # lock. Writers take the lock up front and queue instead; readers never take it.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("otp_readonly") else "BEGIN IMMEDIATE")
+    if conn.get_execution_options().get("otp_readonly"):
+        conn.exec_driver_sql("BEGIN")
+        return
+    writers.before_begin()
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, writers: WriterQueue | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_transactions(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin)
+        queue = writers or WriterQueue()
+        event.listen(engine, "begin", lambda conn: _sqlite_begin(conn, queue))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -88,7 +129,8 @@ class MigrationsPending(RuntimeError):
 class Database:
     def __init__(self, url: str | None = None, *, auto_migrate: bool | None = None) -> None:
         self.url = url or StoreSettings().resolved_url()
-        self.engine = create_db_engine(self.url)
+        self.writers = WriterQueue()
+        self.engine = create_db_engine(self.url, self.writers)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._read_factory = sessionmaker(
             self.engine.execution_options(**self._read_only_options()), expire_on_commit=False
@@ -152,8 +194,11 @@ class Database:
         PostgreSQL the transaction refuses writes.
         """
         self.ensure_ready()
-        factory = self._read_factory if readonly else self._factory
-        with factory() as session, session.begin():
+        if readonly:
+            with self._read_factory() as session, session.begin():
+                yield session
+            return
+        with self.writers.turn(), self._factory() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
