@@ -197,10 +197,12 @@ def _with_formula_inputs(session: Session, metrics: Sequence[MetricLike]) -> dic
 
 
 def period_values(
-    session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date]
+    session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date], *, org_wide: bool | None = None
 ) -> dict[str, list[float | None]]:
     """Each metric's aggregated value in each period of `window` (None where it has none),
-    formula metrics computed; metrics without any value are left out."""
+    formula metrics computed; metrics without any value are left out. `org_wide`: `metrics`
+    are every metric of the org (of their cadence), so the window's periods are read whole;
+    by default, when they are many (ORG_WIDE)."""
     by_id = _with_formula_inputs(session, list(metrics))
     ids = [mid for mid, m in by_id.items() if not m.formula]
     # Plain rows through the session's connection (same transaction): the ORM's row handling
@@ -219,13 +221,15 @@ def period_values(
         slot_of[start] = slot_of[start.isoformat()] = i
     since = window[0]
     wanted = set(ids)
-    if len(ids) >= ORG_WIDE:
-        # Most of the org: one pass over the period range of ix_metric_values_period, in its
+    if org_wide if org_wide is not None else len(ids) >= ORG_WIDE:
+        # Most of the org: the window's periods looked up in ix_metric_values_period, in its
         # order (within a period, id order: what aggregation needs), read from the index alone;
-        # rows of other metrics are skipped below.
+        # rows of other metrics are skipped below. The exact period starts, not the range from
+        # the first: a range from four months back for the monthly metrics read every weekly
+        # value of those months too (weekly periods start on Mondays, months seldom do).
         # Read in parts: twenty thousand rows held at once woke the cyclic collector for nothing.
         batches = conn.execute(
-            columns.where(MetricValue.period_start >= since).order_by(MetricValue.period_start, MetricValue.id)
+            columns.where(MetricValue.period_start.in_(window)).order_by(MetricValue.period_start, MetricValue.id)
         ).partitions(2_000)
     else:
         batches = (
@@ -313,8 +317,15 @@ def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:
 
 
 def metric_rows(
-    session: Session, metrics: Sequence[MetricLike], *, weeks: int = DEFAULT_WEEKS, today: dt.date | None = None
+    session: Session,
+    metrics: Sequence[MetricLike],
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    today: dt.date | None = None,
+    org_wide: bool | None = None,
 ) -> list[MetricRow]:
+    """Each metric's cells over the last `weeks` (monthly metrics: enough months for their
+    status) and what they add up to. `org_wide`: as `period_values` takes it."""
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
@@ -326,7 +337,7 @@ def metric_rows(
     # Each cadence read from its own window's start: four months of a monthly metric's history
     # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
     values = {
-        cadence: period_values(session, [m for m in metrics if m.cadence == cadence], window)
+        cadence: period_values(session, [m for m in metrics if m.cadence == cadence], window, org_wide=org_wide)
         for cadence, window in by_cadence.items()
     }
     # Cells made straight from tuples: a NamedTuple's own constructor is a Python call, and
@@ -379,6 +390,8 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
     )
 
 
-def current_rows(session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None) -> list[MetricRow]:
+def current_rows(
+    session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None, *, org_wide: bool | None = None
+) -> list[MetricRow]:
     """Just enough history for status: what App Home and who-owns show."""
-    return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today)
+    return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today, org_wide=org_wide)
