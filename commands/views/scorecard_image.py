@@ -5,13 +5,15 @@ goal at the right.
 Drawn with Pillow, straight onto pixels: rectangles and text, nothing to lay out. The
 picture is the same as when matplotlib drew it (sizes are given in inches and points, as
 there), at a fraction of the cost: matplotlib took most of a second to import and draw it,
-for a weekly post. Pillow draws from any thread.
+for a weekly post. Any thread may render, one at a time: the fonts are loaded once and
+shared, and a FreeType face is not to be used by two threads at once.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +25,7 @@ from otp_bot.store.domain.scorecard.review import Review
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from PIL import ImageDraw
+    from PIL import Image, ImageDraw
     from PIL.ImageFont import FreeTypeFont, ImageFont
 
 MAX_ROWS = 40  # beyond this a heat-map stops being readable at a glance
@@ -39,6 +41,7 @@ PAD_PT = 3.5  # points between the grid and its labels
 # Zlib's fastest level: the image is flat colour and text, which compresses nearly as well
 # at it, in a fraction of the time of the default.
 PNG_OPTIONS = {"compress_level": 1}
+_DRAWING = threading.Lock()  # held while the shared fonts draw
 
 
 @cache
@@ -66,6 +69,14 @@ def _font(pixels: int, bold: bool = False) -> FreeTypeFont | ImageFont:
 
 
 def render_png(review: Review, *, max_rows: int = MAX_ROWS, dpi: int = 110) -> bytes:
+    with _DRAWING:
+        image = _draw(review, max_rows, dpi)
+    out = io.BytesIO()  # encoded outside the lock: zlib needs no font
+    image.save(out, format="PNG", **PNG_OPTIONS)
+    return out.getvalue()
+
+
+def _draw(review: Review, max_rows: int, dpi: int) -> Image.Image:
     from PIL import Image, ImageDraw
 
     def px(inches: float) -> int:
@@ -137,10 +148,7 @@ def render_png(review: Review, *, max_rows: int = MAX_ROWS, dpi: int = 110) -> b
     subtitle = f"{off:,} of {review.metrics:,} metrics off track{shown_rows}"
     draw.text((margin, px(0.75)), subtitle, font=_font(pt(11)), fill=COLORS[1] if off else DARK, anchor="la")
     _legend(draw, round(0.98 * width), px(0.25), normal, pt)
-
-    out = io.BytesIO()
-    image.save(out, format="PNG", **PNG_OPTIONS)
-    return out.getvalue()
+    return image
 
 
 def _legend(
