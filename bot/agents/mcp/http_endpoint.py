@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from otp_bot.bot.agents.api.problems import CHALLENGE, problem
+from otp_bot.bot.slack.settings import callback_allowlist
 from otp_bot.store.db import Database
 from otp_bot.store.domain.agents.tokens import Unauthenticated, authenticate
 from otp_bot.store.domain.gate.callback_targets import Allowlist
@@ -46,7 +47,10 @@ class HttpEndpoint:
         callback_allow: Allowlist | None = None,
     ) -> None:
         self.db, self.path = db, path
-        self._kick, self._callback_allow = kick, callback_allow
+        # Read now, as when the server was built at start: a bad OTP_CALLBACK_ALLOW fails the start,
+        # not the first agent's request.
+        self._kick = kick
+        self._callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
         self._tasks: TaskGroup | None = None  # open while the web app serves (`running`)
         self._manager: StreamableHTTPSessionManager | None = None  # once the first valid token came
         self._starting = anyio.Lock()
