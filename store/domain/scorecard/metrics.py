@@ -280,7 +280,7 @@ def period_values(
         inputs = [found[ref] for ref in refs if ref in found]
         if not refs or len(inputs) < len(refs):
             continue
-        measures = [measure_of(by_id[ref]) for ref in refs]
+        measures, unit = [measure_of(by_id[ref]) for ref in refs], measure_of(m)
         for i in range(size):
             present = [known for slots in inputs if (known := slots[i]) is not None]
             if len(present) == len(inputs):
@@ -292,7 +292,8 @@ def period_values(
                 result = formula.evaluate(m.formula or "", shown)
                 if result is not None:
                     computed = found.setdefault(m.id, [None] * size)
-                    computed[i] = float(to_base(Decimal(repr(result)), measure_of(m)))
+                    # Only a duration's unit changes the number stored; any other float stays as it is.
+                    computed[i] = float(to_base(Decimal(repr(result)), unit)) if unit.kind == "duration" else result
     return found
 
 
