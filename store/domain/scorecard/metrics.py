@@ -377,6 +377,11 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         a, b = known[-2], known[-1]
         trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
     average = math.fsum(known) / len(known) if known else None  # fmean, without its overhead
+    latest = None  # a loop, not next() over a generator: this runs once per metric of the org
+    for cell in reversed(cells):
+        if cell.value is not None:
+            latest = cell
+            break
     return MetricRow(
         metric,
         goal,
@@ -384,7 +389,7 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         status,
         trend,
         average,
-        next((c for c in reversed(cells) if c.value is not None), None),
+        latest,
         len(marks),
         marks.count(False),
         marks.count(None),
