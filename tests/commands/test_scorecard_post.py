@@ -4,6 +4,7 @@ files_upload_v2 through the local Slack stand-in; the text fallback when the upl
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import time
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
+from otp_bot.commands.views import scorecard_image
 from otp_bot.commands.views.scorecard_image import render_png
 from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
 from otp_bot.store.domain.actors import Actor
@@ -47,6 +49,30 @@ def test_the_chart_image_is_a_png_of_a_readable_size(example_db):
     assert len(review.rows) == 43 and review.rows[0].off_track  # off-track rows come first
     smaller = render_png(review, max_rows=5)
     assert png_size(smaller)[1] < height  # the height follows the rows shown
+
+
+def test_every_cell_of_the_image_has_its_weeks_colour(example_db):
+    from PIL import Image, ImageColor
+
+    with example_db.session(readonly=True) as s:
+        review = weekly_review(s)
+    image = Image.open(io.BytesIO(render_png(review, dpi=110))).convert("RGB")
+    width, _ = image.size
+    cols, dpi = len(review.weeks), 110
+    left, cell_w = scorecard_image.GRID[0] * width, scorecard_image.GRID[1] * width / cols
+    top, cell_h = scorecard_image.ABOVE_IN * dpi, scorecard_image.ROW_IN * dpi
+    colours = [ImageColor.getrgb(c) for c in scorecard_image.COLORS]
+    seen = set()
+    for i, r in enumerate(review.rows[: scorecard_image.MAX_ROWS]):
+        for j, mark in enumerate(r.by_week(review.weeks)):
+            shade = scorecard_image.SHADE[mark]
+            assert image.getpixel((int(left + (j + 0.5) * cell_w), int(top + (i + 0.5) * cell_h))) == colours[shade]
+            seen.add(shade)
+    assert seen == {0, 1, 2}  # the example has weeks on track, off track and without a value
+    # The labels are drawn: dark text left of the grid on each row, nothing but white far right.
+    row_band = image.crop((0, int(top), int(left), int(top + cell_h)))
+    assert row_band.convert("L").getextrema()[0] < 128
+    assert image.getpixel((width - 2, image.size[1] - 2)) == (255, 255, 255)
 
 
 def test_the_post_lists_off_track_rows_first_with_a_follow_up_button_each(example_db):

@@ -90,7 +90,8 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
     metrics = metric_facts(session) if seats else []
     # This period and the last: a metric with no value in either is stale, and is listed as such
     # rather than as off track on an older value. (Half the reads of the scorecard's status window.)
-    rows = metric_rows(session, metrics, weeks=2, today=today) if metrics else []
+    # Every metric of the org: its few monthly metrics too are read period by period, not metric by metric.
+    rows = metric_rows(session, metrics, weeks=2, today=today, org_wide=True) if metrics else []
     b = DailyBriefing(org.name, org.timezone, now, since, len(rows))
     b.waiting = waiting_drafts(session)
     b.held = held_drafts(session)

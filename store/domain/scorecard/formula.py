@@ -25,7 +25,12 @@ _UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {ast.USub: operator.
 
 
 def references(formula: str) -> list[str]:
-    return list(dict.fromkeys(_REF.findall(formula)))
+    return list(_references(formula))
+
+
+@functools.lru_cache(maxsize=4096)  # a briefing or scorecard reads each formula's inputs three times over
+def _references(formula: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_REF.findall(formula)))
 
 
 @functools.lru_cache(maxsize=4096)  # a scorecard evaluates each formula once per period
@@ -64,23 +69,41 @@ def validate(formula: str) -> list[str]:
 
 def evaluate(formula: str, values: Mapping[str, float | None]) -> float | None:
     """The formula's value, or None when an input is missing or it divides by zero."""
-    tree, names = _compile(formula)
-
-    def walk(node: ast.expr) -> float:
-        if isinstance(node, ast.Constant):
-            assert isinstance(node.value, (int, float))  # `_compile` lets no other constant through
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            value = values.get(names[node.id])
-            if value is None:
-                raise LookupError
-            return value
-        if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](walk(node.operand))
-        assert isinstance(node, ast.BinOp)
-        return _BINARY[type(node.op)](walk(node.left), walk(node.right))
-
     try:
-        return walk(tree)
+        return _evaluator(formula)(values)
     except (LookupError, ZeroDivisionError):
         return None
+
+
+Evaluator = Callable[[Mapping[str, float | None]], float]
+
+
+@functools.lru_cache(maxsize=4096)  # an org-wide scorecard evaluates each formula once per period
+def _evaluator(formula: str) -> Evaluator:
+    """The formula as nested functions, built once from its tree: evaluating it then walks no
+    tree and tests no node's type. The operations and their order are the tree's."""
+    tree, names = _compile(formula)
+
+    def build(node: ast.expr) -> Evaluator:
+        if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))  # `_compile` lets no other constant through
+            constant = float(node.value)
+            return lambda _values: constant
+        if isinstance(node, ast.Name):
+            metric = names[node.id]
+
+            def read(values: Mapping[str, float | None]) -> float:
+                value = values.get(metric)
+                if value is None:
+                    raise LookupError
+                return value
+
+            return read
+        if isinstance(node, ast.UnaryOp):
+            unary, operand = _UNARY[type(node.op)], build(node.operand)
+            return lambda values: unary(operand(values))
+        assert isinstance(node, ast.BinOp)
+        binary, left, right = _BINARY[type(node.op)], build(node.left), build(node.right)
+        return lambda values: binary(left(values), right(values))
+
+    return build(tree)

@@ -197,10 +197,12 @@ def _with_formula_inputs(session: Session, metrics: Sequence[MetricLike]) -> dic
 
 
 def period_values(
-    session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date]
+    session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date], *, org_wide: bool | None = None
 ) -> dict[str, list[float | None]]:
     """Each metric's aggregated value in each period of `window` (None where it has none),
-    formula metrics computed; metrics without any value are left out."""
+    formula metrics computed; metrics without any value are left out. `org_wide`: `metrics`
+    are every metric of the org (of their cadence), so the window's periods are read whole;
+    by default, when they are many (ORG_WIDE)."""
     by_id = _with_formula_inputs(session, list(metrics))
     ids = [mid for mid, m in by_id.items() if not m.formula]
     # Plain rows through the session's connection (same transaction): the ORM's row handling
@@ -219,13 +221,15 @@ def period_values(
         slot_of[start] = slot_of[start.isoformat()] = i
     since = window[0]
     wanted = set(ids)
-    if len(ids) >= ORG_WIDE:
-        # Most of the org: one pass over the period range of ix_metric_values_period, in its
+    if org_wide if org_wide is not None else len(ids) >= ORG_WIDE:
+        # Most of the org: the window's periods looked up in ix_metric_values_period, in its
         # order (within a period, id order: what aggregation needs), read from the index alone;
-        # rows of other metrics are skipped below.
+        # rows of other metrics are skipped below. The exact period starts, not the range from
+        # the first: a range from four months back for the monthly metrics read every weekly
+        # value of those months too (weekly periods start on Mondays, months seldom do).
         # Read in parts: twenty thousand rows held at once woke the cyclic collector for nothing.
         batches = conn.execute(
-            columns.where(MetricValue.period_start >= since).order_by(MetricValue.period_start, MetricValue.id)
+            columns.where(MetricValue.period_start.in_(window)).order_by(MetricValue.period_start, MetricValue.id)
         ).partitions(2_000)
     else:
         batches = (
@@ -276,7 +280,7 @@ def period_values(
         inputs = [found[ref] for ref in refs if ref in found]
         if not refs or len(inputs) < len(refs):
             continue
-        measures = [measure_of(by_id[ref]) for ref in refs]
+        measures, unit = [measure_of(by_id[ref]) for ref in refs], measure_of(m)
         for i in range(size):
             present = [known for slots in inputs if (known := slots[i]) is not None]
             if len(present) == len(inputs):
@@ -288,7 +292,8 @@ def period_values(
                 result = formula.evaluate(m.formula or "", shown)
                 if result is not None:
                     computed = found.setdefault(m.id, [None] * size)
-                    computed[i] = float(to_base(Decimal(repr(result)), measure_of(m)))
+                    # Only a duration's unit changes the number stored; any other float stays as it is.
+                    computed[i] = float(to_base(Decimal(repr(result)), unit)) if unit.kind == "duration" else result
     return found
 
 
@@ -313,8 +318,15 @@ def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:
 
 
 def metric_rows(
-    session: Session, metrics: Sequence[MetricLike], *, weeks: int = DEFAULT_WEEKS, today: dt.date | None = None
+    session: Session,
+    metrics: Sequence[MetricLike],
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    today: dt.date | None = None,
+    org_wide: bool | None = None,
 ) -> list[MetricRow]:
+    """Each metric's cells over the last `weeks` (monthly metrics: enough months for their
+    status) and what they add up to. `org_wide`: as `period_values` takes it."""
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
@@ -326,7 +338,7 @@ def metric_rows(
     # Each cadence read from its own window's start: four months of a monthly metric's history
     # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
     values = {
-        cadence: period_values(session, [m for m in metrics if m.cadence == cadence], window)
+        cadence: period_values(session, [m for m in metrics if m.cadence == cadence], window, org_wide=org_wide)
         for cadence, window in by_cadence.items()
     }
     # Cells made straight from tuples: a NamedTuple's own constructor is a Python call, and
@@ -365,6 +377,11 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         a, b = known[-2], known[-1]
         trend = "flat" if abs(b - a) <= 1e-9 * max(1.0, abs(a)) else ("up" if b > a else "down")
     average = math.fsum(known) / len(known) if known else None  # fmean, without its overhead
+    latest = None  # a loop, not next() over a generator: this runs once per metric of the org
+    for cell in reversed(cells):
+        if cell.value is not None:
+            latest = cell
+            break
     return MetricRow(
         metric,
         goal,
@@ -372,13 +389,15 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
         status,
         trend,
         average,
-        next((c for c in reversed(cells) if c.value is not None), None),
+        latest,
         len(marks),
         marks.count(False),
         marks.count(None),
     )
 
 
-def current_rows(session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None) -> list[MetricRow]:
+def current_rows(
+    session: Session, metrics: Sequence[MetricLike], today: dt.date | None = None, *, org_wide: bool | None = None
+) -> list[MetricRow]:
     """Just enough history for status: what App Home and who-owns show."""
-    return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today)
+    return metric_rows(session, metrics, weeks=STATUS_WINDOW + 1, today=today, org_wide=org_wide)

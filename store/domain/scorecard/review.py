@@ -107,7 +107,7 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
     ranked = sorted(metrics, key=lambda sid: order.get(sid, len(order)))
     in_order = [m for sid in ranked for m in metrics[sid]]
 
-    status = {r.metric.id: r for r in current_rows(session, in_order, today=today)}
+    status = {r.metric.id: r for r in current_rows(session, in_order, today=today, org_wide=True)}
     misses = sorted((r for r in status.values() if r.off_track), key=lambda r: -miss_of(r))
     shown = ranked[:detail_seats]
     wanted = {r.metric.id for r in misses[:detail_misses]} | {m.id for sid in shown for m in metrics[sid]}

@@ -13,8 +13,8 @@ from otp_bot.store.domain.chart.reading import get_metric
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
 from otp_bot.store.domain.scorecard import periods
-from otp_bot.store.domain.scorecard.metrics import Value, metric_rows, record_value, record_values
-from otp_bot.store.models import MetricValue
+from otp_bot.store.domain.scorecard.metrics import Value, metric_rows, period_values, record_value, record_values
+from otp_bot.store.models import Metric, MetricValue
 from tests.support.charts import chart, load, seat, with_retired_accounting
 
 OPERATOR = Actor.cli_operator()
@@ -204,3 +204,25 @@ def test_yes_no_metric_takes_only_yes_or_no(db):
     assert push(db, "l10-held", "yes").on_track is True
     with pytest.raises(Invalid, match="yes or no"):
         push(db, "l10-held", 2)
+
+
+def test_reading_periods_whole_or_metric_by_metric_gives_the_same_values(example_db):
+    # The org-wide read (the window's periods, every metric's values in them) and the read by
+    # metric id must agree, corrections and several values a period included.
+    with example_db.session() as s:
+        metrics = list(s.scalars(select(Metric).order_by(Metric.id)))
+        plain = [m for m in metrics if not m.formula]
+        for i, m in enumerate(plain[:6]):
+            period = periods.period_start(TODAY, m.cadence)
+            record_value(s, OPERATOR, m.id, str(i + 1), period=period)
+            record_value(s, OPERATOR, m.id, str(i + 2), period=period, correction=i % 2 == 0)
+    computed = set()
+    with example_db.session(readonly=True) as s:
+        for cadence in ("weekly", "monthly"):
+            of_cadence = [m for m in metrics if m.cadence == cadence]
+            window = periods.window(TODAY, cadence, 13 if cadence == "weekly" else 4)
+            whole = period_values(s, of_cadence, window, org_wide=True)
+            by_metric = period_values(s, of_cadence, window, org_wide=False)
+            assert whole == by_metric and whole
+            computed |= {m.id for m in of_cadence if m.formula and m.id in whole}
+    assert computed  # formula metrics were compared too
