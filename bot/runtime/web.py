@@ -28,6 +28,7 @@ from otp_bot.bot.ops.requests import RequestScope
 from otp_bot.bot.ops.shutdown import RefuseWhileStopping
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
+from otp_bot.bot.slack.door import Door
 from otp_bot.bot.slack.ingress import SlackIngress
 from otp_bot.bot.slack.reach import Reachability
 from otp_bot.store.db import Database
@@ -45,11 +46,13 @@ def create_web_app(
     slack: Reachability | None = None,
     pools: Sequence[Executor] = (),
     metrics: exposition.MetricsSettings | None = None,
+    door: Door | None = None,
 ) -> FastAPI:
     """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py);
     `slack` what Slack last answered, for /readyz (bot/ops/health.py); `pools` run work
     after a request was answered (a click is acked, then decided), waited for at a stop;
-    `metrics`: GET /metrics's token and store reading (default: OTP_METRICS_*)."""
+    `metrics`: GET /metrics's token and store reading (default: OTP_METRICS_*); `door` answers
+    plain reads without Bolt (bot/slack/door.py)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -97,7 +100,7 @@ def create_web_app(
     if bolt is not None:
         if not signing_secret:
             raise ValueError("serving Slack needs its signing secret")
-        ingress = SlackIngress(bolt, db, signing_secret)
+        ingress = SlackIngress(bolt, db, signing_secret, door=door)
 
         @web.post("/slack/events")
         async def slack_events(request: Request) -> Response:
