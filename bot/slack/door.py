@@ -107,9 +107,9 @@ class Door:
         if not read.response_url:
             log.warning("a slow plain read had no response_url to follow up on")
             return
-        client = WebhookClient(read.response_url, ssl=self.deps.client.ssl, proxy=self.deps.client.proxy)
+        webhook = WebhookClient(read.response_url, ssl=self.deps.client.ssl, proxy=self.deps.client.proxy)
         try:
-            sent = client.send_dict(payload)
+            sent = webhook.send_dict(payload)
         except OSError as exc:
             log.warning("the slow answer could not be sent to the response URL: %s", type(exc).__name__)
             return
