@@ -7,9 +7,10 @@ In order, each step cheap before the next:
    SignatureVerifier, after the timestamp is checked to be plain digits (a timestamp like
    `abc`, `NaN` or `1e9` is a refusal, not a crash) and no more than 5 minutes off;
 3. a plain read (`/otp who-owns …`, see commands/routing.py) is answered here by the door
-   (bot/slack/door.py), without Bolt and without a replay claim: running a read again changes
-   nothing, and whoever could replay the signed request within its 5 minutes also saw the
-   exchange it came from. Its signature and timestamp were checked all the same;
+   (bot/slack/door.py), without Bolt and without a replay claim: the claim exists so that
+   nothing runs twice, and running a read again changes nothing. A replay within the
+   5 minutes shows whoever holds the signed request what the user it names may read, as of now;
+   its signature and timestamp are checked all the same;
 4. replay: any other signed request is handled once. Its signature is claimed in the shared
    store (every process agrees), so the same request sent again within Slack's 5-minute
    window does not run a command twice.
