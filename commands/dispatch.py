@@ -54,20 +54,22 @@ def _lookup(word: str) -> Command | None:
     return None
 
 
+def command_of(tokens: list[str]) -> Command | None:
+    """The command a tokenized line names (`help` for none), or None when it names none."""
+    _load()
+    return _lookup(tokens[0]) if tokens else COMMANDS["help"]
+
+
 def is_read_only(text: str) -> bool:
     """True when the text names a command that only reads (safe to run again to share it)."""
-    _load()
-    tokens = tokenize(strip_prefix(text))
-    cmd = _lookup(tokens[0]) if tokens else COMMANDS["help"]
+    cmd = command_of(tokenize(strip_prefix(text)))
     return cmd is not None and not cmd.writes
 
 
 def command_name(text: str) -> str:
     """The name of the subcommand `text` runs (`help` for none, `unknown` when it names none):
     a label for metrics and logs that never carries what was typed."""
-    _load()
-    tokens = tokenize(strip_prefix(text))
-    cmd = _lookup(tokens[0]) if tokens else COMMANDS["help"]
+    cmd = command_of(tokenize(strip_prefix(text)))
     return cmd.name if cmd is not None else "unknown"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from otp_bot.store.domain.errors import Invalid
 
@@ -51,15 +52,22 @@ def split_share(text: str) -> tuple[str, bool]:
 
 
 def tokenize(text: str) -> list[str]:
+    # A fresh list each time (handlers slice and consume it); the splitting itself is kept, as
+    # one answer splits its text several times (routing, its metric label, dispatch).
+    return list(_split(text))
+
+
+@lru_cache(maxsize=512)
+def _split(text: str) -> tuple[str, ...]:
     # Slack sends smart quotes when people type quotes on phones and Macs.
     text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
     # No one types a NUL; PostgreSQL refuses it in any query, so it never reaches one.
     text = text.replace("\x00", "")
     try:
-        return shlex.split(text)
+        return tuple(shlex.split(text))
     except ValueError:
         # An apostrophe ("what's") is not a quote left open: fall back to plain words.
-        return text.split()
+        return tuple(text.split())
 
 
 def parse_args(tokens: list[str], *, options: AbstractSet[str], flags: AbstractSet[str] = frozenset()) -> Args:

@@ -17,7 +17,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.directory import SeatCard, directory
 from otp_bot.store.domain.chart.question import topic_of
 from otp_bot.store.domain.chart.reading import get_org
-from otp_bot.store.domain.chart.rules import rules_naming
+from otp_bot.store.domain.chart.rules import rule_lines_naming
 from otp_bot.store.domain.chart.search import normalize, who_owns
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import current_rows
@@ -75,7 +75,7 @@ def seat_reply(session: Session, seat: SeatCard, *, heading: str, today: dt.date
         "metrics": [metric_line(r) for r in rows],
         "off_track": sum(1 for r in rows if r.off_track),
         "legend": status_legend() if rows else "",
-        "rules": [{"id": r.id, "rule": r.rule} for r in rules_naming(session, seat.id)],
+        "rules": [{"id": r.id, "rule": r.rule} for r in rule_lines_naming(session, seat.id)],
         "rules_shown": RULES_SHOWN,
         **extra,
     }

@@ -175,6 +175,7 @@ def serve(
     from otp_bot.bot.runtime.scheduler import RhythmScheduler
     from otp_bot.bot.runtime.web import create_web_app
     from otp_bot.bot.runtime.web import serve as serve_http
+    from otp_bot.bot.slack.door import Door
 
     try:
         metrics = MetricsSettings()
@@ -196,6 +197,7 @@ def serve(
             slack=reach,
             pools=(deps.listeners, deps.work),
             metrics=metrics,
+            door=Door(deps, bolt),
         ),
         host,
         port,

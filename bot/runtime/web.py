@@ -16,7 +16,7 @@ from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from types import FrameType
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from slack_bolt import App
 
 from otp_bot.bot.agents.api import PREFIX as API_PREFIX
@@ -28,6 +28,7 @@ from otp_bot.bot.ops.requests import RequestScope
 from otp_bot.bot.ops.shutdown import RefuseWhileStopping
 from otp_bot.bot.runtime.scheduler import RhythmScheduler
 from otp_bot.bot.runtime.worker import OutboxWorker
+from otp_bot.bot.slack.door import Door
 from otp_bot.bot.slack.ingress import SlackIngress
 from otp_bot.bot.slack.reach import Reachability
 from otp_bot.store.db import Database
@@ -45,11 +46,13 @@ def create_web_app(
     slack: Reachability | None = None,
     pools: Sequence[Executor] = (),
     metrics: exposition.MetricsSettings | None = None,
+    door: Door | None = None,
 ) -> FastAPI:
     """`signing_secret` is Slack's, for the door of /slack/events (bot/slack/ingress.py);
     `slack` what Slack last answered, for /readyz (bot/ops/health.py); `pools` run work
     after a request was answered (a click is acked, then decided), waited for at a stop;
-    `metrics`: GET /metrics's token and store reading (default: OTP_METRICS_*)."""
+    `metrics`: GET /metrics's token and store reading (default: OTP_METRICS_*); `door` answers
+    plain reads without Bolt (bot/slack/door.py)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -97,11 +100,10 @@ def create_web_app(
     if bolt is not None:
         if not signing_secret:
             raise ValueError("serving Slack needs its signing secret")
-        ingress = SlackIngress(bolt, db, signing_secret)
-
-        @web.post("/slack/events")
-        async def slack_events(request: Request) -> Response:
-            return await ingress(request)
+        ingress = SlackIngress(bolt, db, signing_secret, door=door)
+        # A plain Starlette route: FastAPI's own (dependencies, validation) would add nothing
+        # here but time to every Slack request.
+        web.add_route("/slack/events", ingress.__call__, methods=["POST"])
 
     return web
 

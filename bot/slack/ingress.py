@@ -6,9 +6,14 @@ In order, each step cheap before the next:
 2. signature: Slack's v0 signature over the raw body, checked with slack-sdk's
    SignatureVerifier, after the timestamp is checked to be plain digits (a timestamp like
    `abc`, `NaN` or `1e9` is a refusal, not a crash) and no more than 5 minutes off;
-3. replay: a signed request is handled once. Its signature is claimed in the shared store
-   (every process agrees), so the same request sent again within Slack's 5-minute window
-   does not run a command twice.
+3. a plain read (`/otp who-owns …`, see commands/routing.py) is answered here by the door
+   (bot/slack/door.py), without Bolt and without a replay claim: the claim exists so that
+   nothing runs twice, and running a read again changes nothing. A replay within the
+   5 minutes shows whoever holds the signed request what the user it names may read, as of now;
+   its signature and timestamp are checked all the same;
+4. replay: any other signed request is handled once. Its signature is claimed in the shared
+   store (every process agrees), so the same request sent again within Slack's 5-minute
+   window does not run a command twice.
 
 Then Bolt dispatches it, and the answer goes back the moment a listener acks: Bolt's sync
 runner would notice the ack only at its next 10 ms poll, so the ack itself releases the
@@ -35,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from otp_bot.bot.slack.door import Door
 from otp_bot.store.db import Database
 from otp_bot.store.domain.inbound import first_request
 
@@ -59,8 +65,10 @@ def shown(value: str | None, limit: int = 40) -> str:
 
 
 class SlackIngress:
-    def __init__(self, bolt: App, db: Database, signing_secret: str, max_bytes: int = MAX_SLACK_BODY) -> None:
-        self.bolt, self.db, self.max_bytes = bolt, db, max_bytes
+    def __init__(
+        self, bolt: App, db: Database, signing_secret: str, max_bytes: int = MAX_SLACK_BODY, door: Door | None = None
+    ) -> None:
+        self.bolt, self.db, self.max_bytes, self.door = bolt, db, max_bytes, door
         self.verifier = SignatureVerifier(signing_secret)
         self._running: set[asyncio.Future[BoltResponse | None]] = set()
 
@@ -72,6 +80,8 @@ class SlackIngress:
             client = request.client.host if request.client else "?"
             log.warning("refused a request to /slack/events from %s: %s", client, refusal.reason[:200])
             return Response(status_code=refusal.status, content=_REASONS.get(refusal.status, "refused"))
+        if self.door is not None and (read := self.door.take(body)) is not None:
+            return await self.door.answer(read)
         response = await self._dispatch(request, body, signature)
         if response is None:
             log.warning("refused a replayed Slack request (its signature was handled already)")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement
-
 from otp_bot.commands.dispatch import is_read_only
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views.blocks import MAX_BLOCKS
@@ -15,12 +13,20 @@ SHARE_ACTION = "otp_share"
 
 def share_button(text: str) -> dict[str, Any]:
     # The button carries the command itself (at most 2,000 characters; /otp text is far shorter).
-    return ActionsBlock(
-        block_id="otp_share_block",
-        elements=[
-            ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=text[:2000]),
+    # Written out as slack_sdk's ActionsBlock and ButtonElement give it, without building them
+    # for every answer.
+    return {
+        "block_id": "otp_share_block",
+        "elements": [
+            {
+                "action_id": SHARE_ACTION,
+                "text": {"emoji": True, "text": "Share in channel", "type": "plain_text"},
+                "type": "button",
+                "value": text[:2000],
+            }
         ],
-    ).to_dict()
+        "type": "actions",
+    }
 
 
 def answer_payload(reply: Reply, text: str, *, share: bool = False, read_only: bool | None = None) -> dict[str, Any]:

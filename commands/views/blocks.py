@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ContextBlock, DividerBlock, MarkdownTextObject, SectionBlock
 
 from otp_bot.commands.views.render import truncate
 
@@ -27,12 +20,23 @@ HEADER_TEXT = 150
 TOTAL_TEXT = 11000
 
 
+# The two blocks every answer has are written out as the dicts slack_sdk's models give (keys
+# in its order): building and validating the models cost more than the rest of a short answer.
+# truncate() keeps them within the limits those models would check.
+
+
 def header(text: str) -> dict[str, Any]:
-    return HeaderBlock(text=PlainTextObject(text=truncate(text, HEADER_TEXT), emoji=True)).to_dict()
+    plain = {"emoji": True, "text": truncate(text, HEADER_TEXT), "type": "plain_text"}
+    return {"text": _unless_empty(plain), "type": "header"}
 
 
 def section(mrkdwn: str) -> dict[str, Any]:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(mrkdwn, SECTION_TEXT))).to_dict()
+    return {"text": _unless_empty({"text": truncate(mrkdwn, SECTION_TEXT), "type": "mrkdwn"}), "type": "section"}
+
+
+def _unless_empty(text_object: dict[str, Any]) -> dict[str, Any]:
+    # slack_sdk leaves an empty text out of the object altogether; so does this.
+    return text_object if text_object["text"] else {k: v for k, v in text_object.items() if k != "text"}
 
 
 def fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -21,19 +21,16 @@ from otp_bot.bot.slack.errors import friendly
 from otp_bot.bot.slack.listeners.commands import answer
 from otp_bot.bot.slack.listeners.home import modal
 from otp_bot.bot.slack.views.home import OPEN_CHART_IMAGE
-from otp_bot.commands.parser import split_share, tokenize
+from otp_bot.commands.parser import split_share
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.routing import draws_chart
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.render import render
 from otp_bot.store.domain.errors import Invalid
 
-CHART_WORDS = {"chart", "org", "tree"}
-
 
 def _draws_chart(body: dict) -> bool:
-    text, _ = split_share(body.get("text") or "")
-    tokens = [t.lower() for t in tokenize(text)]
-    return bool(tokens) and tokens[0] in CHART_WORDS and "--image" in tokens
+    return draws_chart(body.get("text") or "")
 
 
 def upload_chart(

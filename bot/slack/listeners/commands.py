@@ -3,6 +3,10 @@
 The answer goes in the acknowledgement when it is ready within the ack budget (one
 round trip, no response_url); otherwise the ack says "working on it" and the answer
 follows through the response URL.
+
+Over HTTP, a plain read (commands/routing.py) is answered the same way by bot/slack/door.py,
+without Bolt; this listener answers it over Socket Mode and in the console, and answers
+everything else that no listener of its own takes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from otp_bot.commands.reply import Reply
 from otp_bot.store.domain.errors import DomainError
 
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3; keep room for the network
+WORKING_ON_IT = ":hourglass_flowing_sand: Working on it…"
 
 
 def answer(deps: Deps, user_id: str, text: str, read_only: bool | None = None) -> Reply:
@@ -66,7 +71,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             reply = pending.result(timeout=ACK_BUDGET_SECONDS)
         except FutureTimeout:
-            ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+            ack(text=WORKING_ON_IT, response_type="ephemeral")
             respond(**answer_payload(pending.result(), text, share=share, read_only=read_only))
             return
         ack(**answer_payload(reply, text, share=share, read_only=read_only))

@@ -17,15 +17,10 @@ from otp_bot.bot.slack.errors import SLACK_FAILURES, friendly
 from otp_bot.bot.slack.listeners.commands import answer
 from otp_bot.bot.slack.views import hearing_form
 from otp_bot.commands.lifecycle import HEARING_OPEN
-from otp_bot.commands.parser import tokenize
+from otp_bot.commands.routing import retire_seat
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.lifecycle import hearing_input, hearings
 from otp_bot.store.models import Seat
-
-
-def _retire_seat(body: dict) -> str | None:
-    tokens = tokenize(body.get("text") or "")
-    return tokens[1] if len(tokens) == 2 and tokens[0].lower() == "retire" else None
 
 
 def _form(deps: Deps, user_id: str, seat_id: str) -> dict:
@@ -40,9 +35,9 @@ def _ephemeral(exc: BaseException) -> dict:
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command("/otp", matchers=[lambda body: _retire_seat(body) is not None])
+    @app.command("/otp", matchers=[lambda body: retire_seat(body.get("text") or "") is not None])
     def retire_command(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
-        seat_id = _retire_seat(command) or ""
+        seat_id = retire_seat(command.get("text") or "") or ""
         try:
             view = _form(deps, command["user_id"], seat_id)
         except Exception as exc:

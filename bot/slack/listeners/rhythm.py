@@ -16,17 +16,15 @@ from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
 from otp_bot.commands.parser import tokenize
+from otp_bot.commands.routing import posts_scorecard
 from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, parse_follow_up_value
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.rhythm import manual_runs, run_history
 from otp_bot.store.domain.scorecard.review import open_follow_up
 
-SCORECARD_WORDS = {"scorecard", "scores", "kpis", "sc"}
-
 
 def _posts_scorecard(body: dict) -> bool:
-    tokens = [t.lower() for t in tokenize(body.get("text") or "")]
-    return bool(tokens) and tokens[0] in SCORECARD_WORDS and "--post" in tokens
+    return posts_scorecard(body.get("text") or "")
 
 
 def _say(respond: Respond, exc: BaseException) -> None:

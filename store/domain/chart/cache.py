@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart.reading import find_org, get_org
@@ -31,6 +32,7 @@ _KEPT: dict[tuple[str, str], dict[str, object]] = {}  # (what, database) -> {eta
 _BUILDERS: dict[tuple[str, str], threading.Lock] = {}
 _BUILT: dict[tuple[str, str], tuple[int, float, float]] = {}  # -> builds kept, last build's seconds, its Unix time
 _LOCK = threading.Lock()
+_NAMES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class KeptState:
 
 def per_chart(session: Session, what: str, build: Callable[[Session], T]) -> T:
     """`build(session)`, or what it returned before for this database and chart version."""
-    place = (what, str(session.get_bind().engine.url))
+    place = (what, _database(session))
     etag = get_org(session).etag
     kept = _kept(place, etag)
     if kept is None:
@@ -74,6 +76,16 @@ def last_kept(session: Session, what: str) -> tuple[str, object] | None:
             return None
         etag = next(reversed(versions))
         return etag, versions[etag]
+
+
+def _database(session: Session) -> str:
+    # The engine's URL as text names the database; rendering it costs more than the rest of a
+    # look-up, so it is rendered once per engine.
+    engine = session.get_bind().engine
+    name = _NAMES.get(engine)
+    if name is None:
+        name = _NAMES[engine] = str(engine.url)
+    return name
 
 
 def _build(session: Session, place: tuple[str, str], etag: str, build: Callable[[Session], T]) -> T:

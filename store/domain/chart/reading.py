@@ -17,9 +17,13 @@ Row = TypeVar("Row", Seat, Holder, Metric)
 
 
 def find_org(session: Session) -> Org | None:
-    org = session.get(Org, 1)
     # Held for the session's life: its identity map keeps only weak references, and many
     # rules (and every per-chart cache) ask for the org, which would be a query each time.
+    # Held, it is also returned without Session.get's look-up, a few times per answer.
+    org = session.info.get("org")
+    if org is not None and org in session:
+        return org
+    org = session.get(Org, 1)
     session.info["org"] = org
     return org
 

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from otp_bot.store.domain.chart.cache import per_chart
 from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
 from otp_bot.store.domain.chart.search import normalize
@@ -68,6 +69,28 @@ def all_rules(session: Session) -> list[Rule]:
 def rules_naming(session: Session, seat_id: str) -> list[Rule]:
     """The rules that name a seat, in chart order."""
     return [r for r in all_rules(session) if seat_id in r.seats]
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    id: str
+    rule: str
+
+
+def rule_lines_naming(session: Session, seat_id: str) -> tuple[RuleLine, ...]:
+    """`rules_naming` as plain lines, kept per chart version: rules change only with the
+    chart (an import replaces them and gives the org a new etag), and every who-owns and
+    seat answer lists them."""
+    return per_chart(session, "rules by seat", _lines_by_seat).get(seat_id, ())
+
+
+def _lines_by_seat(session: Session) -> dict[str, tuple[RuleLine, ...]]:
+    by_seat: dict[str, list[RuleLine]] = {}
+    for rule in all_rules(session):
+        line = RuleLine(rule.id, rule.rule)
+        for seat_id in dict.fromkeys(rule.seats):
+            by_seat.setdefault(seat_id, []).append(line)
+    return {seat_id: tuple(lines) for seat_id, lines in by_seat.items()}
 
 
 def _haystack(rule: Rule, titles: dict[str, str]) -> str:
