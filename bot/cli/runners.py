@@ -121,12 +121,13 @@ def _start(*required: str, degraded: bool = False):
 
     from otp_bot.bot.ops import logs
     from otp_bot.bot.ops.health import HealthSettings
-    from otp_bot.bot.runtime.heap import settle_heap
+    from otp_bot.bot.runtime.heap import limit_arenas, settle_heap
     from otp_bot.bot.slack.app import create_app
     from otp_bot.bot.slack.reach import Reachability, SlackWatch, TokenRefused, probe
     from otp_bot.bot.slack.settings import ConfigError, load
     from otp_bot.store.domain.chart.cache import warm
 
+    limit_arenas()  # before any thread starts
     settings = slack_settings(*required)
     callback_allow()  # checked before anything starts: the worker and the API read it
     try:

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
 
 # Collections of the youngest generation per allocation count. A request that writes or
 # reads thousands of rows allocates tens of thousands of objects, nearly all freed by
 # reference counting; at Python's default of 700, a 1,000-value push ran about sixteen
 # young collections and, every eighth push, a full one (about a tenth of its time).
 YOUNG_THRESHOLD = 10_000
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+ARENAS = 2
+
+
+def limit_arenas() -> None:
+    """Let the threads share two C heaps instead of one each. glibc gives every thread that
+    allocates at the same time as another a heap of its own (up to 8 per core), and each
+    keeps what its thread freed: a server whose requests run on a pool of threads held
+    several MB per thread that no request needed again (7 MB less after 1,000 requests at
+    10,000 seats). Called before the threads start; MALLOC_ARENA_MAX, when set, wins."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.mallopt(M_ARENA_MAX, ARENAS)
 
 
 def settle_heap() -> None:
