@@ -1,8 +1,10 @@
 """The approval message's buttons and modals: Approve, Edit & approve, Reject, Show full text.
 
 Each button carries its draft's id, and the click counts only on a message recorded for
-that draft. Every rule is the domain's (`decisions.decide`); the message itself is updated
-by the outbox worker, which this listener wakes after the decision commits.
+that draft. Every rule is the domain's (`decisions.decide`). The message's update is
+queued claimed with the decision, and sent by the thread that decided the moment the
+decision commits (`OutboxWorker.perform`): no poll, no transaction of its own to claim it.
+Whatever else the decision queued (a DM, a delivery) the outbox worker, woken then, does.
 
 A decision that meets the database briefly away (a restart) is tried again by the one
 retry policy, `store.retry.CLICKS`, so nobody has to click twice. A button is acked first
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import TypedDict, Unpack
 
 from slack_bolt import Ack, App, Respond
@@ -52,7 +55,7 @@ def _caller(deps: Deps, user_id: str, draft_id: str) -> tuple[Actor, frozenset[s
     note(draft_id=draft_id)  # every decision and check comes through here: its log lines name the draft
     actor = deps.identity.actor(deps.db, user_id)
     with deps.db.session(readonly=True) as session:
-        usergroup = drafts.get_draft(session, draft_id).usergroup
+        usergroup = drafts.draft_usergroup(session, draft_id)
     return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
 
 
@@ -70,20 +73,38 @@ def _decide(
     *,
     budget: float | None = None,
     again: bool = False,
+    update_here: bool = True,
     **kw: Unpack[Written],
 ) -> decisions.Decided:
     """Decide, trying again while the database is briefly away; a retry that finds this
-    person's decision already recorded (the earlier commit landed) counts as done."""
+    person's decision already recorded (the earlier commit landed) counts as done.
+
+    The message's update is sent on this thread once the decision commits, or with
+    `update_here=False` (a modal, which must answer first) on the work pool."""
+    began = time.monotonic()
 
     def attempt(retrying: bool) -> decisions.Decided:
         actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session() as session:
             return decisions.decide(
-                session, actor, draft_id, verdict, message=where, groups=groups, again=again or retrying, **kw
+                session,
+                actor,
+                draft_id,
+                verdict,
+                message=where,
+                groups=groups,
+                again=again or retrying,
+                claim_update=deps.worker.lease,
+                **kw,
             )
 
     decided = CLICKS.run(attempt, budget=budget)
-    deps.kick()
+    if decided.update is not None:
+        if update_here:
+            deps.worker.perform(decided.update, began)
+        else:
+            deps.work.submit(deps.worker.perform, decided.update, began)
+    deps.kick()  # anything else it queued goes out now too
     return decided
 
 
@@ -146,7 +167,9 @@ def register(app: App, deps: Deps) -> None:
             extra: Written = {"edited_body": value} if verdict == "approve" else {"reason": value}
             draft_id, where = str(meta.get("draft", "")), (meta.get("channel", ""), meta.get("ts", ""))
             try:
-                _decide(deps, body["user"]["id"], draft_id, verdict, where, budget=MODAL_BUDGET, **extra)
+                _decide(
+                    deps, body["user"]["id"], draft_id, verdict, where, budget=MODAL_BUDGET, update_here=False, **extra
+                )
             except DomainError as exc:
                 # Shown under the field; the modal stays open and nothing changed.
                 ack(response_action="errors", errors={field: exc.message[:150]})
@@ -180,7 +203,15 @@ def register(app: App, deps: Deps) -> None:
         ) -> None:
             try:
                 decided = _decide(
-                    deps, user_id, draft_id, verdict, where, budget=CLICKS.budget - MODAL_BUDGET, again=True, **extra
+                    deps,
+                    user_id,
+                    draft_id,
+                    verdict,
+                    where,
+                    budget=CLICKS.budget - MODAL_BUDGET,
+                    again=True,
+                    update_here=False,
+                    **extra,
                 )
                 text = f"Recorded: draft #{draft_id} is {decided.draft.status}."
             except Exception as exc:

@@ -36,6 +36,7 @@ class Decided:
     draft: Draft
     decision: DraftDecision
     final: bool  # the draft is now approved or rejected; False while more approvals are needed
+    update: outbox.Claimed | None = None  # the approval message's update, claimed for the caller (`claim_update`)
 
 
 def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
@@ -104,6 +105,7 @@ def decide(
     groups: frozenset[str] = frozenset(),
     now: dt.datetime | None = None,
     again: bool = False,
+    claim_update: dt.timedelta | None = None,
 ) -> Decided:
     """Approve (optionally with edits) or reject. Exactly one final decision per draft:
     the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
@@ -111,7 +113,10 @@ def decide(
 
     `again`: this repeats a request whose earlier attempt lost the database connection,
     perhaps after its commit landed. If this person's decision with this verdict is on
-    record, that is the answer: the earlier attempt succeeded, nothing is decided twice."""
+    record, that is the answer: the earlier attempt succeeded, nothing is decided twice.
+
+    `claim_update`: the approval message's update is queued claimed for this lease, and
+    `Decided.update` is the claim: the caller sends it the moment this commits."""
     now = now or utcnow()
     if verdict not in ("approve", "reject"):
         raise Invalid(f"`{verdict}` is not a decision; approve or reject")
@@ -159,8 +164,8 @@ def decide(
     final = verdict == "reject" or len(approvals(draft)) >= draft.required
     if final:
         finish(session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None)
-    queue_message_update(session, draft, now)
-    return Decided(draft, decision, final)
+    update = queue_message_update(session, draft, now, claim_for=claim_update)
+    return Decided(draft, decision, final, update)
 
 
 def finish(
