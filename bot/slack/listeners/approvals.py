@@ -104,7 +104,8 @@ def _decide(
             deps.worker.perform(decided.update, began)
         else:
             deps.work.submit(deps.worker.perform, decided.update, began)
-    deps.kick()  # anything else it queued goes out now too
+    if decided.queued:
+        deps.kick()  # what else it queued goes out now too; woken for nothing, the worker would claim nothing
     return decided
 
 

@@ -37,6 +37,7 @@ class Decided:
     decision: DraftDecision
     final: bool  # the draft is now approved or rejected; False while more approvals are needed
     update: outbox.Claimed | None = None  # the approval message's update, claimed for the caller (`claim_update`)
+    queued: bool = True  # anything else queued for the outbox worker (a delivery, a DM)
 
 
 def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
@@ -162,16 +163,19 @@ def decide(
         draft.final_body, draft.edited = edit, True
 
     final = verdict == "reject" or len(approvals(draft)) >= draft.required
-    if final:
-        finish(session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None)
+    queued = final and finish(
+        session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None
+    )
     update = queue_message_update(session, draft, now, claim_for=claim_update)
-    return Decided(draft, decision, final, update)
+    return Decided(draft, decision, final, update, queued=queued or update is None)
 
 
 def finish(
     session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *, rejected_for: str | None = None
-) -> None:
-    """The final decision: rejected with a reason, or approved and its delivery queued."""
+) -> bool:
+    """The final decision: rejected with a reason, or approved and its delivery queued.
+    True when it queued work for the outbox (the delivery, the drafter's human told)."""
+    queued = False
     draft.decided_at, draft.decided_by = now, decided_by
     if rejected_for is not None:
         draft.status, draft.reason = "rejected", rejected_for
@@ -189,9 +193,12 @@ def finish(
                 draft_id=draft.id,
                 now=now,
             )
+            queued = True
     human = accountable_human(draft.drafter)
     if human is not None and human.id != decided_by:  # who decided needs no news of it
         notify_people(session, draft, draft.status, now, to=[human.id])
+        queued = True
+    return queued
 
 
 def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:
