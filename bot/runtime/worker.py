@@ -123,7 +123,9 @@ class OutboxWorker:
         # Items handed to `perform` as they were claimed: id -> monotonic time until which a
         # call may start without re-confirming (the claim's own lease still covers it).
         self._fresh: dict[int, float] = {}
-        self._update_locks = [threading.Lock() for _ in range(UPDATE_LOCKS)]
+        self._shown: dict[int, gate_queries.DraftContext] = {}  # what an update handed to `perform` shows
+        # Re-entrant: a decider holds its draft's lock from before its decision until `perform` sent it.
+        self._update_locks = [threading.RLock() for _ in range(UPDATE_LOCKS)]
 
     # ------------------------------------------------------------------ running
 
@@ -153,20 +155,30 @@ class OutboxWorker:
         """Work was queued in this process: do it now rather than at the next poll."""
         self._wake.set()
 
-    def perform(self, item: outbox.Claimed, claimed_since: float) -> None:
-        """Perform an item this process claimed in the transaction that queued it (an
-        approval message's update, claimed with the decision), here and now: no poll, no
-        claim transaction. `claimed_since`: `time.monotonic()` taken before that transaction
-        began, so the claim's lease ran from no earlier. Failures are recorded as the
-        loop's are; the item is then retried by whichever worker claims it next."""
+    def updating(self, draft_id: int) -> threading.RLock:
+        """The lock under which this process reads and sends a draft's message updates, so
+        the later state is the one that lands last. A decider that renders its update in
+        its decision's transaction holds it from before that transaction until `perform`."""
+        return self._update_locks[draft_id % UPDATE_LOCKS]
+
+    def perform(
+        self, item: outbox.Claimed, claimed_since: float, shown: gate_queries.DraftContext | None = None
+    ) -> None:
+        """Perform now an item claimed in the transaction that queued it (an approval update
+        claimed with its decision): no poll, no claim. `claimed_since`: `time.monotonic()`
+        from before that transaction. `shown`: the draft as it committed it (its caller holds
+        `updating` since before); else read now. A failure is recorded as the loop's are."""
         # A call that starts by then ends within the lease taken at the claim, and only its
         # lapse lets another worker take the item: confirming first would find it still ours.
         self._fresh[item.id] = claimed_since + self.lease.total_seconds() - self._longest - LEASE_MARGIN
+        if shown is not None:
+            self._shown[item.id] = shown
         try:
             with bound("outbox", draft_id=item.draft_id):
                 self._run(item)
         finally:
             self._fresh.pop(item.id, None)
+            self._shown.pop(item.id, None)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -296,8 +308,8 @@ class OutboxWorker:
     def _approval_update(self, item: outbox.Claimed) -> dict[str, Any]:
         # Updates run on this thread and on the threads that decided (`perform`). Read and
         # sent under the draft's lock, the later update renders the later state and lands last.
-        with self._update_locks[_draft_id(item) % UPDATE_LOCKS]:
-            c = self._context(_draft_id(item))
+        with self.updating(_draft_id(item)):
+            c = self._shown.get(item.id) or self._context(_draft_id(item))
             updated = []
             for m in c.draft.messages:
                 message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)

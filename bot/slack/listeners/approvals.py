@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import TypedDict, Unpack
 
 from slack_bolt import Ack, App, Respond
@@ -31,6 +32,7 @@ from otp_bot.commands.views.render import Mrkdwn, escape
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.domain.gate.queries import DraftContext, context_for
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
 
@@ -79,14 +81,17 @@ def _decide(
     """Decide, trying again while the database is briefly away; a retry that finds this
     person's decision already recorded (the earlier commit landed) counts as done.
 
-    The message's update is sent on this thread once the decision commits, or with
-    `update_here=False` (a modal, which must answer first) on the work pool."""
+    The message's update is sent on this thread once the decision commits, showing the
+    draft as the decision's transaction left it; with `update_here=False` (a modal, which
+    must answer first) it is sent on the work pool, read afresh there."""
     began = time.monotonic()
+    shown: list[DraftContext] = []
 
     def attempt(retrying: bool) -> decisions.Decided:
+        shown.clear()
         actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session() as session:
-            return decisions.decide(
+            decided = decisions.decide(
                 session,
                 actor,
                 draft_id,
@@ -97,16 +102,28 @@ def _decide(
                 claim_update=deps.worker.lease,
                 **kw,
             )
+            if update_here and decided.update is not None:
+                shown.append(context_for(session, decided.draft))  # one read of the draft, not a second
+            return decided
 
-    decided = CLICKS.run(attempt, budget=budget)
-    if decided.update is not None:
-        if update_here:
-            deps.worker.perform(decided.update, began)
-        else:
-            deps.work.submit(deps.worker.perform, decided.update, began)
+    # Held from before the decision until its update is sent: an update of this draft read
+    # meanwhile by another thread of this process waits, so it cannot land before this one.
+    with _update_lock(deps, draft_id) if update_here else nullcontext():
+        decided = CLICKS.run(attempt, budget=budget)
+        if decided.update is not None and update_here:
+            deps.worker.perform(decided.update, began, shown[0] if shown else None)
+    if decided.update is not None and not update_here:
+        deps.work.submit(deps.worker.perform, decided.update, began)
     if decided.queued:
         deps.kick()  # what else it queued goes out now too; woken for nothing, the worker would claim nothing
     return decided
+
+
+def _update_lock(deps: Deps, draft_id: str) -> AbstractContextManager[object]:
+    try:
+        return deps.worker.updating(int(draft_id.strip().lstrip("#")))
+    except ValueError:
+        return nullcontext()  # not a draft number: the decision refuses it, there is nothing to send
 
 
 def _checked(deps: Deps, user_id: str, draft_id: str, where: tuple[str, str]) -> Draft:
