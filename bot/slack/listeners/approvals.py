@@ -55,9 +55,11 @@ def _where(body: dict) -> tuple[str, str]:
 def _caller(deps: Deps, user_id: str, draft_id: str) -> tuple[Actor, frozenset[str]]:
     """Who clicked, and which of the draft's user groups they are in (asked of Slack only when it has one)."""
     note(draft_id=draft_id)  # every decision and check comes through here: its log lines name the draft
-    actor = deps.identity.actor(deps.db, user_id)
-    with deps.db.session(readonly=True) as session:
+    with deps.db.session(readonly=True) as session:  # one read for both, in the usual case
+        actor = deps.identity.actor_in(session, user_id)
         usergroup = drafts.draft_usergroup(session, draft_id)
+    if actor is None:  # only Slack knows who this is: asked outside any transaction
+        actor = deps.identity.actor(deps.db, user_id)
     return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
 
 

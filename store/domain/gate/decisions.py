@@ -71,6 +71,14 @@ def check_decider(
     Decided from the chart as it is now, not from what was copied onto the draft when it was
     queued: the seat must be live and held by the drafter, and the approvers are the ones the
     chart's route names now."""
+    _route_for_decider(session, actor, draft, message, groups)
+    return draft
+
+
+def _route_for_decider(
+    session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None, groups: frozenset[str]
+) -> Route:
+    """`check_decider`, answering the chart's route for the draft now."""
     check_message(session, draft, message)
     if draft.status != "pending":
         raise _decided_already(session, draft)
@@ -91,7 +99,7 @@ def check_decider(
     if any(d.holder_id == actor.holder_id for d in draft.decisions):
         left = draft.required - len(approvals(draft))
         raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
-    return draft
+    return route
 
 
 def decide(
@@ -123,8 +131,8 @@ def decide(
         raise Invalid(f"`{verdict}` is not a decision; approve or reject")
     if again and actor.holder_id is not None and (landed := _recorded(session, draft_id, actor.holder_id, verdict)):
         return landed
-    draft = check_decider(session, actor, get_draft(session, draft_id, lock=True), message, groups)
-    route = current_route(session, draft)
+    draft = get_draft(session, draft_id, lock=True)
+    route = _route_for_decider(session, actor, draft, message, groups)
     if not same_route(draft, route):  # the chart changed and nothing re-routed it yet: decide by the chart
         draft.approvers, draft.usergroup, draft.required = list(route.approvers), route.usergroup, route.required
 
