@@ -176,6 +176,10 @@ class OutboxWorker:
         try:
             with bound("outbox", draft_id=item.draft_id):
                 self._run(item)
+        except Exception:
+            # Not the caller's failure: its decision stands. The outcome could not be recorded
+            # (the database away): the claim lapses and the item is claimed and sent again.
+            log.exception("outbox %s: recording its attempt failed; it is retried after its lease", item.key)
         finally:
             self._fresh.pop(item.id, None)
             self._shown.pop(item.id, None)
