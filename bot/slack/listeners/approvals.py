@@ -23,6 +23,7 @@ from typing import TypedDict, Unpack
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from otp_bot.bot.ops.context import note
 from otp_bot.bot.slack.app import Deps
@@ -86,27 +87,37 @@ def _decide(
     The message's update is sent on this thread once the decision commits, showing the
     draft as the decision's transaction left it; with `update_here=False` (a modal, which
     must answer first) it is sent on the work pool, read afresh there."""
+    note(draft_id=draft_id)
     began = time.monotonic()
     shown: list[DraftContext] = []
 
+    def decide_in(session: Session, actor: Actor, groups: frozenset[str], retrying: bool) -> decisions.Decided:
+        decided = decisions.decide(
+            session,
+            actor,
+            draft_id,
+            verdict,
+            message=where,
+            groups=groups,
+            again=again or retrying,
+            claim_update=deps.worker.lease,
+            **kw,
+        )
+        if update_here and decided.update is not None:
+            shown.append(context_for(session, decided.draft))  # one read of the draft, not a second
+        return decided
+
     def attempt(retrying: bool) -> decisions.Decided:
         shown.clear()
-        actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session() as session:
-            decided = decisions.decide(
-                session,
-                actor,
-                draft_id,
-                verdict,
-                message=where,
-                groups=groups,
-                again=again or retrying,
-                claim_update=deps.worker.lease,
-                **kw,
-            )
-            if update_here and decided.update is not None:
-                shown.append(context_for(session, decided.draft))  # one read of the draft, not a second
-            return decided
+            # Usually the chart knows who clicked and the draft names no user group: nothing
+            # to ask Slack, so who it is is read in the decision's own transaction.
+            actor = deps.identity.actor_in(session, user_id)
+            if actor is not None and drafts.draft_usergroup(session, draft_id) is None:
+                return decide_in(session, actor, frozenset(), retrying)
+        actor, groups = _caller(deps, user_id, draft_id)  # Slack asked outside any transaction
+        with deps.db.session() as session:
+            return decide_in(session, actor, groups, retrying)
 
     # Held from before the decision until its update is sent: an update of this draft read
     # meanwhile by another thread of this process waits, so it cannot land before this one.
