@@ -79,6 +79,7 @@ PERMANENT = frozenset(
 
 
 LEASE_MARGIN = 2.0  # seconds the lease must exceed the longest call by
+UPDATE_LOCKS = 64  # stripes of the per-draft lock that keeps one process's updates of a message in order
 
 
 class Permanent(Exception):
@@ -103,6 +104,7 @@ class OutboxWorker:
         self.settings = settings or WorkerSettings()
         self.allow = self.settings.allowlist  # OTP_CALLBACK_ALLOW: non-public callback targets an operator allows
         longest = max(float(getattr(client, "timeout", 0) or 0), self.settings.callback_timeout_seconds)
+        self._longest = longest
         if self.settings.lease_seconds < longest + LEASE_MARGIN:
             raise ConfigError(
                 f"OTP_LEASE_SECONDS ({self.settings.lease_seconds:g}) must exceed the longest call out "
@@ -118,6 +120,12 @@ class OutboxWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
+        # Items handed to `perform` as they were claimed: id -> monotonic time until which a
+        # call may start without re-confirming (the claim's own lease still covers it).
+        self._fresh: dict[int, float] = {}
+        self._shown: dict[int, gate_queries.DraftContext] = {}  # what an update handed to `perform` shows
+        # Re-entrant: a decider holds its draft's lock from before its decision until `perform` sent it.
+        self._update_locks = [threading.RLock() for _ in range(UPDATE_LOCKS)]
 
     # ------------------------------------------------------------------ running
 
@@ -146,6 +154,35 @@ class OutboxWorker:
     def kick(self) -> None:
         """Work was queued in this process: do it now rather than at the next poll."""
         self._wake.set()
+
+    def updating(self, draft_id: int) -> threading.RLock:
+        """The lock under which this process reads and sends a draft's message updates, so
+        the later state is the one that lands last. A decider that renders its update in
+        its decision's transaction holds it from before that transaction until `perform`."""
+        return self._update_locks[draft_id % UPDATE_LOCKS]
+
+    def perform(
+        self, item: outbox.Claimed, claimed_since: float, shown: gate_queries.DraftContext | None = None
+    ) -> None:
+        """Perform now an item claimed in the transaction that queued it (an approval update
+        claimed with its decision): no poll, no claim. `claimed_since`: `time.monotonic()`
+        from before that transaction. `shown`: the draft as it committed it (its caller holds
+        `updating` since before); else read now. A failure is recorded as the loop's are."""
+        # A call that starts by then ends within the lease taken at the claim, and only its
+        # lapse lets another worker take the item: confirming first would find it still ours.
+        self._fresh[item.id] = claimed_since + self.lease.total_seconds() - self._longest - LEASE_MARGIN
+        if shown is not None:
+            self._shown[item.id] = shown
+        try:
+            with bound("outbox", draft_id=item.draft_id):
+                self._run(item)
+        except Exception:
+            # Not the caller's failure: its decision stands. The outcome could not be recorded
+            # (the database away): the claim lapses and the item is claimed and sent again.
+            log.exception("outbox %s: recording its attempt failed; it is retried after its lease", item.key)
+        finally:
+            self._fresh.pop(item.id, None)
+            self._shown.pop(item.id, None)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -221,6 +258,8 @@ class OutboxWorker:
 
     def _confirm(self, item: outbox.Claimed) -> None:
         """Right before a call out: still ours? (renews the lease) Raises TakenOver if not."""
+        if time.monotonic() < self._fresh.get(item.id, 0.0):
+            return  # claimed just now by this process, for a whole lease (`perform`)
         with self.db.session() as session:
             if not outbox.confirm(session, item.id, item.fence, lease=self.lease):
                 raise TakenOver(item.key)
@@ -271,14 +310,17 @@ class OutboxWorker:
         return {"channel": channel, "ts": ts}
 
     def _approval_update(self, item: outbox.Claimed) -> dict[str, Any]:
-        c = self._context(_draft_id(item))
-        updated = []
-        for m in c.draft.messages:
-            message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)
-            with pacing.turn(self.client, "chat.update"):  # wait before confirming, not after
-                self._confirm(item)
-                self.client.chat_update(channel=m.channel, ts=m.ts, **message)
-            updated.append(m.ts)
+        # Updates run on this thread and on the threads that decided (`perform`). Read and
+        # sent under the draft's lock, the later update renders the later state and lands last.
+        with self.updating(_draft_id(item)):
+            c = self._shown.get(item.id) or self._context(_draft_id(item))
+            updated = []
+            for m in c.draft.messages:
+                message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)
+                with pacing.turn(self.client, "chat.update"):  # wait before confirming, not after
+                    self._confirm(item)
+                    self.client.chat_update(channel=m.channel, ts=m.ts, **message)
+                updated.append(m.ts)
         return {"updated": updated}
 
     def _notify(self, item: outbox.Claimed) -> dict[str, Any]:

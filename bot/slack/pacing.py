@@ -156,9 +156,9 @@ class Pacer:
     def wait(self, method: str, channel: str | None = None) -> float:
         """Wait for the call's slot, unless the thread's current `turn` already waited for it.
         Returns the seconds waited."""
-        pending: list[tuple[str, str]] = getattr(self._turns, "pending", [])
-        if (method, channel or "") in pending:
-            pending.remove((method, channel or ""))
+        pending: list[tuple[tuple[str, ...], ...]] = getattr(self._turns, "pending", [])
+        if (ticket := _ticket(method, channel)) in pending:
+            pending.remove(ticket)
             return 0.0
         delay = self.reserve(method, channel)
         if delay > 0:
@@ -171,7 +171,7 @@ class Pacer:
         block then goes at once. For fenced calls: wait first, then confirm the claim, then call."""
         delay = self.wait(method, channel)
         pending = self._turns.__dict__.setdefault("pending", [])
-        ticket = (method, channel or "")
+        ticket = _ticket(method, channel)
         pending.append(ticket)
         try:
             yield delay
@@ -187,6 +187,12 @@ class Pacer:
             until = self._clock() + max(seconds, 0.0)
             for key in lanes_for(method, channel):
                 self._lane(key).hold(until)
+
+
+def _ticket(method: str, channel: str | None) -> tuple[tuple[str, ...], ...]:
+    # A turn is for the call's lanes: a turn taken without the channel of a call whose
+    # lanes ignore it (chat.update) is that call's turn, not a second slot to wait for.
+    return tuple(lanes_for(method, channel))
 
 
 _pacers: dict[tuple[str, str], Pacer] = {}

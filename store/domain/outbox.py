@@ -74,11 +74,19 @@ def enqueue(
     draft_id: int | None = None,
     now: dt.datetime | None = None,
     max_attempts: int = MAX_ATTEMPTS,
-) -> None:
-    """Queue work once per key: the same key queued again is a no-op."""
+    claim_for: dt.timedelta | None = None,
+) -> Claimed | None:
+    """Queue work once per key: the same key queued again is a no-op.
+
+    `claim_for`: the caller will perform the item itself as soon as this transaction
+    commits, so it is queued already claimed for that lease (fence 1, attempt 1), as
+    `claim` would have taken it: no second transaction to claim it, and no other worker
+    takes it unless the lease runs out. Returns the claim (None when the key was queued
+    before); without `claim_for`, None."""
     now = now or utcnow()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
+    claimed = {} if claim_for is None else {"fence": 1, "attempts": 1, "locked_until": now + claim_for}
+    insert = (
         dialect.insert(OutboxItem)
         .values(
             kind=kind,
@@ -93,8 +101,16 @@ def enqueue(
             result={},
             fence=0,
         )
+        .values(**claimed)
         .on_conflict_do_nothing(index_elements=["key"])
     )
+    if claim_for is None:
+        session.execute(insert)
+        return None
+    item_id = session.scalar(insert.returning(OutboxItem.id))
+    if item_id is None:
+        return None
+    return Claimed(item_id, kind, key[:200], draft_id, dict(payload or {}), 1, max_attempts, now, 1)
 
 
 def claim(

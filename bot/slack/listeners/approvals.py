@@ -1,8 +1,10 @@
 """The approval message's buttons and modals: Approve, Edit & approve, Reject, Show full text.
 
 Each button carries its draft's id, and the click counts only on a message recorded for
-that draft. Every rule is the domain's (`decisions.decide`); the message itself is updated
-by the outbox worker, which this listener wakes after the decision commits.
+that draft. Every rule is the domain's (`decisions.decide`). The message's update is
+queued claimed with the decision, and sent by the thread that decided the moment the
+decision commits (`OutboxWorker.perform`): no poll, no transaction of its own to claim it.
+Whatever else the decision queued (a DM, a delivery) the outbox worker, woken then, does.
 
 A decision that meets the database briefly away (a restart) is tried again by the one
 retry policy, `store.retry.CLICKS`, so nobody has to click twice. A button is acked first
@@ -15,10 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import TypedDict, Unpack
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from otp_bot.bot.ops.context import note
 from otp_bot.bot.slack.app import Deps
@@ -28,6 +33,7 @@ from otp_bot.commands.views.render import Mrkdwn, escape
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.domain.gate.queries import DraftContext, context_for
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
 
@@ -50,9 +56,11 @@ def _where(body: dict) -> tuple[str, str]:
 def _caller(deps: Deps, user_id: str, draft_id: str) -> tuple[Actor, frozenset[str]]:
     """Who clicked, and which of the draft's user groups they are in (asked of Slack only when it has one)."""
     note(draft_id=draft_id)  # every decision and check comes through here: its log lines name the draft
-    actor = deps.identity.actor(deps.db, user_id)
-    with deps.db.session(readonly=True) as session:
-        usergroup = drafts.get_draft(session, draft_id).usergroup
+    with deps.db.session(readonly=True) as session:  # one read for both, in the usual case
+        actor = deps.identity.actor_in(session, user_id)
+        usergroup = drafts.draft_usergroup(session, draft_id)
+    if actor is None:  # only Slack knows who this is: asked outside any transaction
+        actor = deps.identity.actor(deps.db, user_id)
     return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
 
 
@@ -70,21 +78,65 @@ def _decide(
     *,
     budget: float | None = None,
     again: bool = False,
+    update_here: bool = True,
     **kw: Unpack[Written],
 ) -> decisions.Decided:
     """Decide, trying again while the database is briefly away; a retry that finds this
-    person's decision already recorded (the earlier commit landed) counts as done."""
+    person's decision already recorded (the earlier commit landed) counts as done.
+
+    The message's update is sent on this thread once the decision commits, showing the
+    draft as the decision's transaction left it; with `update_here=False` (a modal, which
+    must answer first) it is sent on the work pool, read afresh there."""
+    note(draft_id=draft_id)
+    began = time.monotonic()
+    shown: list[DraftContext] = []
+
+    def decide_in(session: Session, actor: Actor, groups: frozenset[str], retrying: bool) -> decisions.Decided:
+        decided = decisions.decide(
+            session,
+            actor,
+            draft_id,
+            verdict,
+            message=where,
+            groups=groups,
+            again=again or retrying,
+            claim_update=deps.worker.lease,
+            **kw,
+        )
+        if update_here and decided.update is not None:
+            shown.append(context_for(session, decided.draft))  # one read of the draft, not a second
+        return decided
 
     def attempt(retrying: bool) -> decisions.Decided:
-        actor, groups = _caller(deps, user_id, draft_id)
+        shown.clear()
         with deps.db.session() as session:
-            return decisions.decide(
-                session, actor, draft_id, verdict, message=where, groups=groups, again=again or retrying, **kw
-            )
+            # Usually the chart knows who clicked and the draft names no user group: nothing
+            # to ask Slack, so who it is is read in the decision's own transaction.
+            actor = deps.identity.actor_in(session, user_id)
+            if actor is not None and drafts.draft_usergroup(session, draft_id) is None:
+                return decide_in(session, actor, frozenset(), retrying)
+        actor, groups = _caller(deps, user_id, draft_id)  # Slack asked outside any transaction
+        with deps.db.session() as session:
+            return decide_in(session, actor, groups, retrying)
 
-    decided = CLICKS.run(attempt, budget=budget)
-    deps.kick()
+    # Held from before the decision until its update is sent: an update of this draft read
+    # meanwhile by another thread of this process waits, so it cannot land before this one.
+    with _update_lock(deps, draft_id) if update_here else nullcontext():
+        decided = CLICKS.run(attempt, budget=budget)
+        if decided.update is not None and update_here:
+            deps.worker.perform(decided.update, began, shown[0] if shown else None)
+    if decided.update is not None and not update_here:
+        deps.work.submit(deps.worker.perform, decided.update, began)
+    if decided.queued:
+        deps.kick()  # what else it queued goes out now too; woken for nothing, the worker would claim nothing
     return decided
+
+
+def _update_lock(deps: Deps, draft_id: str) -> AbstractContextManager[object]:
+    try:
+        return deps.worker.updating(int(draft_id.strip().lstrip("#")))
+    except ValueError:
+        return nullcontext()  # not a draft number: the decision refuses it, there is nothing to send
 
 
 def _checked(deps: Deps, user_id: str, draft_id: str, where: tuple[str, str]) -> Draft:
@@ -146,7 +198,9 @@ def register(app: App, deps: Deps) -> None:
             extra: Written = {"edited_body": value} if verdict == "approve" else {"reason": value}
             draft_id, where = str(meta.get("draft", "")), (meta.get("channel", ""), meta.get("ts", ""))
             try:
-                _decide(deps, body["user"]["id"], draft_id, verdict, where, budget=MODAL_BUDGET, **extra)
+                _decide(
+                    deps, body["user"]["id"], draft_id, verdict, where, budget=MODAL_BUDGET, update_here=False, **extra
+                )
             except DomainError as exc:
                 # Shown under the field; the modal stays open and nothing changed.
                 ack(response_action="errors", errors={field: exc.message[:150]})
@@ -180,7 +234,15 @@ def register(app: App, deps: Deps) -> None:
         ) -> None:
             try:
                 decided = _decide(
-                    deps, user_id, draft_id, verdict, where, budget=CLICKS.budget - MODAL_BUDGET, again=True, **extra
+                    deps,
+                    user_id,
+                    draft_id,
+                    verdict,
+                    where,
+                    budget=CLICKS.budget - MODAL_BUDGET,
+                    again=True,
+                    update_here=False,
+                    **extra,
                 )
                 text = f"Recorded: draft #{draft_id} is {decided.draft.status}."
             except Exception as exc:

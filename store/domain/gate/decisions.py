@@ -36,6 +36,8 @@ class Decided:
     draft: Draft
     decision: DraftDecision
     final: bool  # the draft is now approved or rejected; False while more approvals are needed
+    update: outbox.Claimed | None = None  # the approval message's update, claimed for the caller (`claim_update`)
+    queued: bool = True  # anything else queued for the outbox worker (a delivery, a DM)
 
 
 def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(), route: Route | None = None) -> bool:
@@ -69,6 +71,14 @@ def check_decider(
     Decided from the chart as it is now, not from what was copied onto the draft when it was
     queued: the seat must be live and held by the drafter, and the approvers are the ones the
     chart's route names now."""
+    _route_for_decider(session, actor, draft, message, groups)
+    return draft
+
+
+def _route_for_decider(
+    session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None, groups: frozenset[str]
+) -> Route:
+    """`check_decider`, answering the chart's route for the draft now."""
     check_message(session, draft, message)
     if draft.status != "pending":
         raise _decided_already(session, draft)
@@ -89,7 +99,7 @@ def check_decider(
     if any(d.holder_id == actor.holder_id for d in draft.decisions):
         left = draft.required - len(approvals(draft))
         raise Conflict(f"you already approved draft #{draft.id}; it waits for {left} more approval(s)")
-    return draft
+    return route
 
 
 def decide(
@@ -104,6 +114,7 @@ def decide(
     groups: frozenset[str] = frozenset(),
     now: dt.datetime | None = None,
     again: bool = False,
+    claim_update: dt.timedelta | None = None,
 ) -> Decided:
     """Approve (optionally with edits) or reject. Exactly one final decision per draft:
     the row is locked (PostgreSQL) or the transaction holds the write lock (SQLite), and
@@ -111,14 +122,17 @@ def decide(
 
     `again`: this repeats a request whose earlier attempt lost the database connection,
     perhaps after its commit landed. If this person's decision with this verdict is on
-    record, that is the answer: the earlier attempt succeeded, nothing is decided twice."""
+    record, that is the answer: the earlier attempt succeeded, nothing is decided twice.
+
+    `claim_update`: the approval message's update is queued claimed for this lease, and
+    `Decided.update` is the claim: the caller sends it the moment this commits."""
     now = now or utcnow()
     if verdict not in ("approve", "reject"):
         raise Invalid(f"`{verdict}` is not a decision; approve or reject")
     if again and actor.holder_id is not None and (landed := _recorded(session, draft_id, actor.holder_id, verdict)):
         return landed
-    draft = check_decider(session, actor, get_draft(session, draft_id, lock=True), message, groups)
-    route = current_route(session, draft)
+    draft = get_draft(session, draft_id, lock=True)
+    route = _route_for_decider(session, actor, draft, message, groups)
     if not same_route(draft, route):  # the chart changed and nothing re-routed it yet: decide by the chart
         draft.approvers, draft.usergroup, draft.required = list(route.approvers), route.usergroup, route.required
 
@@ -157,16 +171,19 @@ def decide(
         draft.final_body, draft.edited = edit, True
 
     final = verdict == "reject" or len(approvals(draft)) >= draft.required
-    if final:
-        finish(session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None)
-    queue_message_update(session, draft, now)
-    return Decided(draft, decision, final)
+    queued = final and finish(
+        session, draft, actor.holder_id, now, rejected_for=reason if verdict == "reject" else None
+    )
+    update = queue_message_update(session, draft, now, claim_for=claim_update)
+    return Decided(draft, decision, final, update, queued=queued or update is None)
 
 
 def finish(
     session: Session, draft: Draft, decided_by: str | None, now: dt.datetime, *, rejected_for: str | None = None
-) -> None:
-    """The final decision: rejected with a reason, or approved and its delivery queued."""
+) -> bool:
+    """The final decision: rejected with a reason, or approved and its delivery queued.
+    True when it queued work for the outbox (the delivery, the drafter's human told)."""
+    queued = False
     draft.decided_at, draft.decided_by = now, decided_by
     if rejected_for is not None:
         draft.status, draft.reason = "rejected", rejected_for
@@ -184,9 +201,12 @@ def finish(
                 draft_id=draft.id,
                 now=now,
             )
+            queued = True
     human = accountable_human(draft.drafter)
     if human is not None and human.id != decided_by:  # who decided needs no news of it
         notify_people(session, draft, draft.status, now, to=[human.id])
+        queued = True
+    return queued
 
 
 def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:

@@ -38,13 +38,21 @@ class Submitted:
 # ------------------------------------------------------------------------- reading
 
 
-def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
+def _number(draft_id: int | str) -> int:
     try:
-        number = int(str(draft_id).strip().lstrip("#"))
+        return int(str(draft_id).strip().lstrip("#"))
     except ValueError:
         raise Invalid(
             f"`{str(draft_id)[:40]}` is not a draft number", hint="drafts are numbered, e.g. `draft 12`"
         ) from None
+
+
+def _no_draft(number: int) -> NotFound:
+    return NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
+
+
+def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
+    number = _number(draft_id)
     # Out of the integer column's range the database raises instead of finding nothing.
     # FOR UPDATE OF drafts: the row is locked, not the joined seat and holders.
     draft = (
@@ -53,8 +61,17 @@ def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> D
         else None
     )
     if draft is None:
-        raise NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
+        raise _no_draft(number)
     return draft
+
+
+def draft_usergroup(session: Session, draft_id: int | str) -> str | None:
+    """The user group that may decide the draft, if any: one column, not the draft and what it loads with it."""
+    number = _number(draft_id)
+    found = session.execute(select(Draft.usergroup).where(Draft.id == number)).first() if 0 < number < 2**31 else None
+    if found is None:
+        raise _no_draft(number)
+    return found[0]
 
 
 def readable_draft(session: Session, actor: Actor, draft_id: int | str) -> Draft:

@@ -11,16 +11,20 @@ from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.models import DRAFT_WAITING, Draft
 
 
-def queue_message_update(session: Session, draft: Draft, now: dt.datetime) -> None:
+def queue_message_update(
+    session: Session, draft: Draft, now: dt.datetime, *, claim_for: dt.timedelta | None = None
+) -> outbox.Claimed | None:
+    """`claim_for`: queued already claimed by the caller, who sends it on commit (`outbox.enqueue`)."""
     # Every change queues a fresh update; each renders the draft as it is when sent.
     n = len(draft.decisions) + (1 if draft.status not in DRAFT_WAITING else 0)
-    outbox.enqueue(
+    return outbox.enqueue(
         session,
         "approval_update",
         f"draft:{draft.id}:update:{draft.status}:{n}:{now.timestamp()}",
         {},
         draft_id=draft.id,
         now=now,
+        claim_for=claim_for,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 from slack_sdk import WebClient
@@ -12,6 +13,7 @@ from slack_sdk import WebClient
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.settings import WorkerSettings
+from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.gate import decisions, drafts
@@ -131,3 +133,42 @@ def test_a_channel_slack_refuses_fails_at_once_and_visibly(example_db, api, work
     d = draft(example_db, draft_id)
     assert d.delivery == "failed" and "channel_not_found" in d.delivery_error
     api.take_rejections()
+
+
+def test_an_update_claimed_with_its_decision_is_sent_by_the_decider_with_no_claim_or_confirm(example_db, api, worker):
+    from sqlalchemy import event
+
+    draft_id = submit(example_db)
+    worker.run_once()  # the approval message
+    with example_db.session() as s:
+        decided = decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve", claim_update=worker.lease)
+    assert decided.update is not None and decided.update.fence == 1
+    with example_db.session() as s:  # claimed for a whole lease: another worker does not take it
+        assert all(c.id != decided.update.id for c in outbox.claim(s))
+    writes: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        writes.append(statement.split()[0].upper())
+
+    event.listen(example_db.engine, "before_cursor_execute", note)
+    try:
+        worker.perform(decided.update, time.monotonic())
+    finally:
+        event.remove(example_db.engine, "before_cursor_execute", note)
+    assert len(api.calls_to("chat.update")) == 1
+    assert writes.count("UPDATE") == 1  # its success, recorded once; no claim, no re-confirm
+
+
+def test_an_update_claimed_with_its_decision_is_not_sent_by_its_decider_once_taken_over(example_db, api, worker):
+    draft_id = submit(example_db)
+    worker.run_once()
+    with example_db.session() as s:
+        decided = decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve", claim_update=worker.lease)
+    assert decided.update is not None
+    with example_db.session() as s:  # the lease ran out: another worker owns it now (fence 2)
+        taken = [c for c in outbox.claim(s, now=later(1)) if c.id == decided.update.id]
+    assert taken and taken[0].fence == 2
+    worker.perform(decided.update, time.monotonic() - worker.lease.total_seconds())  # its lease is long gone
+    assert api.calls_to("chat.update") == []  # the stale claim re-confirmed, found it lost, and did not call
+    with example_db.session() as s:
+        assert not outbox.succeed(s, decided.update.id, decided.update.fence)

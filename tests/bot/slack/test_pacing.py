@@ -80,6 +80,18 @@ def test_a_turn_waits_first_and_the_call_inside_it_goes_at_once(clock):
     assert pacer.wait("chat.postMessage", "C1") == pytest.approx(1.0)  # the next one waits again
 
 
+def test_a_turn_without_the_channel_is_the_turn_of_a_call_whose_lanes_ignore_it(clock):
+    # The worker takes chat.update's turn without naming a channel; the client's
+    # call names the channel. One slot of the method's lane, not two.
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    for _ in range(10):  # Tier 3's burst spent: from here every slot waits
+        pacer.wait("chat.update", "C1")
+    with pacer.turn("chat.update") as waited:
+        assert waited == pytest.approx(1.5)
+        assert pacer.wait("chat.update", "C1") == 0.0
+    assert pacer.wait("chat.update", "C2") == pytest.approx(1.5)  # the next slot, not the one after
+
+
 def test_an_unused_turn_is_not_carried_to_a_later_call(clock):
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     with pytest.raises(RuntimeError), pacer.turn("chat.postMessage", "C1"):
