@@ -210,10 +210,18 @@ def server_env() -> dict[str, str]:
 
 
 @pytest.fixture(autouse=False)
-def clean(api) -> Iterator[SlackAPI]:
+def clean(api, module_db) -> Iterator[SlackAPI]:
     api.reset()
     yield api
+    # A post goes on after its first message (the image, then the thread): it ends here, not
+    # in the next test's stand-in, reset by then.
+    wait_for(lambda: _no_post_under_way(module_db), timeout=30)
     api.assert_no_rejections()
+
+
+def _no_post_under_way(db) -> bool:
+    with db.session(readonly=True) as s:
+        return not s.scalar(select(func.count()).select_from(ScheduleRun).where(ScheduleRun.status == "claimed"))
 
 
 def wait_for(check, timeout: float = 20.0):
