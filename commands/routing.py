@@ -13,27 +13,31 @@ from __future__ import annotations
 from otp_bot.commands.dispatch import command_of
 from otp_bot.commands.parser import split_share, tokenize
 
-SCORECARD_WORDS = frozenset({"scorecard", "scores", "kpis", "sc"})
-CHART_WORDS = frozenset({"chart", "org", "tree"})
 # Options that make an answer do something in Slack; where they appear, Bolt's listeners decide.
 SLACK_OPTIONS = frozenset({"--post", "--image"})
+
+
+def _names(tokens: list[str], name: str) -> bool:
+    """The line's first word is the command `name` or one of its aliases (as dispatch reads it)."""
+    found = command_of(tokens) if tokens else None
+    return found is not None and found.name == name
 
 
 def retire_seat(text: str) -> str | None:
     """The seat of `retire <seat>` (the listener opens its hearing form), else None."""
     tokens = tokenize(text)
-    return tokens[1] if len(tokens) == 2 and tokens[0].lower() == "retire" else None
+    return tokens[1] if len(tokens) == 2 and _names(tokens, "retire") else None
 
 
 def posts_scorecard(text: str) -> bool:
-    tokens = [t.lower() for t in tokenize(text)]
-    return bool(tokens) and tokens[0] in SCORECARD_WORDS and "--post" in tokens
+    tokens = tokenize(text)
+    return _names(tokens, "scorecard") and "--post" in (t.lower() for t in tokens)
 
 
 def draws_chart(text: str) -> bool:
     command, _ = split_share(text)
-    tokens = [t.lower() for t in tokenize(command)]
-    return bool(tokens) and tokens[0] in CHART_WORDS and "--image" in tokens
+    tokens = tokenize(command)
+    return _names(tokens, "chart") and "--image" in (t.lower() for t in tokens)
 
 
 def plain_read(text: str) -> bool:

@@ -134,8 +134,8 @@ def _decide(
 
 def _update_lock(deps: Deps, draft_id: str) -> AbstractContextManager[object]:
     try:
-        return deps.worker.updating(int(draft_id.strip().lstrip("#")))
-    except ValueError:
+        return deps.worker.updating(drafts.draft_number(draft_id))
+    except DomainError:
         return nullcontext()  # not a draft number: the decision refuses it, there is nothing to send
 
 

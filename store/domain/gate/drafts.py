@@ -38,7 +38,8 @@ class Submitted:
 # ------------------------------------------------------------------------- reading
 
 
-def _number(draft_id: int | str) -> int:
+def draft_number(draft_id: int | str) -> int:
+    """The number of `12` or `#12`; Invalid for anything else."""
     try:
         return int(str(draft_id).strip().lstrip("#"))
     except ValueError:
@@ -52,7 +53,7 @@ def _no_draft(number: int) -> NotFound:
 
 
 def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
-    number = _number(draft_id)
+    number = draft_number(draft_id)
     # Out of the integer column's range the database raises instead of finding nothing.
     # FOR UPDATE OF drafts: the row is locked, not the joined seat and holders.
     draft = (
@@ -67,7 +68,7 @@ def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> D
 
 def draft_usergroup(session: Session, draft_id: int | str) -> str | None:
     """The user group that may decide the draft, if any: one column, not the draft and what it loads with it."""
-    number = _number(draft_id)
+    number = draft_number(draft_id)
     found = session.execute(select(Draft.usergroup).where(Draft.id == number)).first() if 0 < number < 2**31 else None
     if found is None:
         raise _no_draft(number)

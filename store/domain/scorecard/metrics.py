@@ -221,7 +221,9 @@ def period_values(
         slot_of[start] = slot_of[start.isoformat()] = i
     since = window[0]
     wanted = set(ids)
-    if org_wide if org_wide is not None else len(ids) >= ORG_WIDE:
+    if org_wide is None:
+        org_wide = len(ids) >= ORG_WIDE
+    if org_wide:
         # Most of the org: the window's periods looked up in ix_metric_values_period, in its
         # order (within a period, id order: what aggregation needs), read from the index alone;
         # rows of other metrics are skipped below. The exact period starts, not the range from
