@@ -44,6 +44,10 @@ def submit(
 ) -> schemas.Draft:
     """Submit a draft for a human decision, for a seat the token's holder holds.
 
+    With `revises`, the revision of a draft whose changes were requested: it takes that
+    draft's place on its approval message (409 when that draft is not `changes-requested`
+    or the route's rounds are used up, 403 when it is another seat's).
+
     It is posted for approval at once, or held while a policy's flag is on its subject
     (`status: held`, `hold_reason` says why). 201 with the new draft; 200 with the same
     draft when its idempotency key was seen before with the same content.
@@ -62,6 +66,7 @@ def submit(
             destination=body.destination,
             key=key,
             callback_allow=request.app.state.callback_allow,
+            revises=body.revises,
         )
         out = views.draft(session, done.draft)
     if done.created:
@@ -86,8 +91,8 @@ async def wait(
     request: Request,
     timeout: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait, at most 60.")] = 30.0,
 ) -> schemas.Waited:
-    """Wait until the draft's status changes (approved, rejected, expired, withdrawn, or held →
-    pending) or `timeout` seconds pass, then answer the draft either way. A draft already
+    """Wait until the draft's status changes (approved, rejected, changes-requested, expired,
+    withdrawn, or held → pending) or `timeout` seconds pass, then answer the draft either way. A draft already
     decided is answered at once. No transaction is held while waiting."""
     draft = await run_in_threadpool(_read, db, actor, draft_id)
     if draft.status not in DRAFT_WAITING:

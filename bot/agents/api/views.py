@@ -13,6 +13,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate.changes import change_requests
 from otp_bot.store.domain.gate.queries import policies_holding
 from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.scorecard import periods
@@ -103,6 +104,20 @@ def draft(session: Session, d: models.Draft) -> schemas.Draft:
             )
             for x in d.decisions
         ],
+        round=d.round,
+        revises=d.revises,
+        revised_by=d.revised_by.id if d.revised_by else None,
+        change_requests=[
+            schemas.ChangeRequest(
+                draft=version.id,
+                round=version.round,
+                holder=asked.holder_id,
+                name=asked.holder.name,
+                at=as_utc(asked.at),
+                text=asked.text,
+            )
+            for version, asked in change_requests(d)
+        ],
         delivery=schemas.Delivery(
             destination=d.destination, state=d.delivery, error=d.delivery_error, delivered_at=as_utc(d.delivered_at)
         ),
@@ -143,6 +158,9 @@ def briefing(session: Session, actor: Actor) -> dict[str, Any]:
         "seats": [_json(seat(s)) for s in b.seats],
         "drafts_pending": [_json(draft_ref(d)) | {"outcome": drafts.outcome(session, d)} for d in b.pending],
         "drafts_held": [_json(draft_ref(d)) | {"hold_reason": d.hold_reason} for d in b.held],
+        "drafts_changes_requested": [
+            _json(draft_ref(d)) | {"outcome": drafts.outcome(session, d)} for d in b.changes_requested
+        ],
         "drafts_to_decide": [_json(draft_ref(d)) for d in b.to_decide],
         "flags": [_json(flag(session, f)) for f in b.flags],
         "overdue_requests": [message_views.view(m, b.now) for m in b.overdue],
