@@ -1,0 +1,158 @@
+"""Request changes and revisions in the domain, against the example org: the rules the
+surfaces share, the route's round cap from the chart file (and back out by export), a
+policy holding a revision like any draft, and the database refusing a second revision."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+import yaml
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
+from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
+from otp_bot.store.domain.gate import changes, drafts, flags
+from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage
+from tests.support.drafts import BOGDAN, DAVID, DIRK, PULSE, decide, flag_acme, load, submit, work
+
+
+def example() -> dict:
+    return yaml.safe_load((resources.files("otp_bot.examples") / "acme-agency.yaml").read_text(encoding="utf-8"))
+
+
+def ask(db, draft_id: int, text: str = "Name the renewal date", actor=BOGDAN):
+    with db.session() as s:
+        return changes.request_changes(s, actor, draft_id, text)
+
+
+def revise(db, draft_id: int, actor=PULSE, **fields) -> int:
+    return submit(db, actor=actor, revises=draft_id, **{"body": "Hi Acme, your renewal is on 1 March.", **fields})
+
+
+def posted_at(db, draft_id: int, ts: str = "1700000000.000100") -> None:
+    with db.session() as s:
+        drafts.record_message(s, draft_id, "C0APPROVALS", ts)
+
+
+def test_changes_requested_then_revised_in_the_same_message(example_db):
+    draft_id = submit(example_db)
+    posted_at(example_db, draft_id)
+    asked = ask(example_db, draft_id)
+    assert asked.final and asked.decision is None and asked.draft.status == "changes-requested"
+    assert load(example_db, draft_id).outcome_now.startswith("changes requested by Bogdan at ")
+    revision = revise(example_db, draft_id)
+    with example_db.session() as s:
+        new, old = drafts.get_draft(s, revision), drafts.get_draft(s, draft_id)
+        assert (new.revises, new.round, new.status, old.status) == (draft_id, 2, "pending", "revised")
+        assert [(m.channel, m.ts) for m in new.messages] == [("C0APPROVALS", "1700000000.000100")]
+        assert old.messages == [] and old.revised_by.id == revision
+        assert [(d.id, r.text) for d, r in changes.change_requests(new)] == [(draft_id, "Name the renewal date")]
+        assert drafts.outcome(s, old).startswith(f"revised by draft #{revision} after changes requested by Bogdan")
+        with pytest.raises(Conflict, match=f"draft #{draft_id} was revised: this message now shows draft #{revision}"):
+            drafts.check_message(s, old, ("C0APPROVALS", "1700000000.000100"))
+    kinds = [k for k, _ in work(example_db, revision)]
+    # The same message shows the revision; the previous version goes to its thread; nothing new is posted.
+    assert "approval_post" not in kinds and "approval_update" in kinds
+    assert ("notify", {"event": "previous_version", "previous": draft_id}) in work(example_db, revision)
+    assert decide(example_db, BOGDAN, revision).draft.status == "approved"
+
+
+def test_who_may_ask_and_what_must_be_said(example_db):
+    draft_id = submit(example_db)
+    for actor, error in ((DAVID, Forbidden), (PULSE, Forbidden), (DIRK, Forbidden)):
+        with pytest.raises(error):
+            ask(example_db, draft_id, actor=actor)
+    with pytest.raises(Invalid, match="say what to change"):
+        ask(example_db, draft_id, text=" \n ")
+    assert load(example_db, draft_id).status == "pending"
+    ask(example_db, draft_id)
+    with pytest.raises(Conflict, match="waits for its revision"):
+        ask(example_db, draft_id)
+    with pytest.raises(Conflict, match="waits for its revision"):
+        decide(example_db, BOGDAN, draft_id)
+
+
+def test_revisions_refused_with_why_and_nothing_changed(example_db):
+    pending = submit(example_db)
+    with pytest.raises(Conflict, match="only a draft whose changes were requested can be revised"):
+        revise(example_db, pending)
+    asked = submit(example_db)
+    ask(example_db, asked)
+    with pytest.raises(Forbidden, match="a revision comes from the seat that drafted it"):
+        revise(example_db, asked, actor=DIRK, seat_id="sales", kind="proposal")
+    with pytest.raises(Invalid, match="keeps its draft's kind and subject"):
+        revise(example_db, asked, subject="client:zeta")
+    with example_db.session() as s:
+        assert s.query(Draft).count() == 2 and drafts.get_draft(s, asked).status == "changes-requested"
+    first = revise(example_db, asked)
+    with pytest.raises(Conflict, match=f"already revised by draft #{first}"):
+        revise(example_db, asked)
+
+
+def test_the_database_refuses_a_second_revision_of_a_draft(example_db):
+    draft_id = submit(example_db)
+    ask(example_db, draft_id)
+    revise(example_db, draft_id)
+    other = submit(example_db, title="Another")
+    with pytest.raises(IntegrityError), example_db.session() as s:
+        s.execute(update(Draft).where(Draft.id == other).values(revises=draft_id))
+
+
+def test_the_cap_from_the_chart_file_rejects_and_refuses_and_exports(example_db):
+    data = example()
+    data["approvals"][0]["max_rounds"] = 2
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+        assert s.query(ApprovalRoute).order_by(ApprovalRoute.position).first().max_rounds == 2
+        exported = export_chart(s)
+        assert exported is not None and exported.approvals[0].max_rounds == 2
+        assert exported.approvals[1].max_rounds is None
+    first = submit(example_db)
+    ask(example_db, first, "Warmer")
+    second = revise(example_db, first)
+    capped = ask(example_db, second, "Shorter")
+    assert capped.draft.status == "rejected" and capped.decision is not None
+    assert capped.draft.reason == (
+        "changes were asked 2 times and the route allows 2 round(s), so it is rejected: (1) Warmer; (2) Shorter"
+    )
+    with pytest.raises(Conflict, match="is rejected: only a draft whose changes were requested"):
+        revise(example_db, second)
+
+    # A cap lowered after the request: the revision is refused, saying why.
+    third = submit(example_db, title="Third")
+    ask(example_db, third)
+    with example_db.session() as s:
+        s.execute(update(ApprovalRoute).values(max_rounds=1))
+    with pytest.raises(Conflict, match="is round 1 and its route allows 1; it cannot be revised again"):
+        revise(example_db, third)
+    assert load(example_db, third).status == "changes-requested"
+
+
+@pytest.mark.parametrize("rounds", [0, 21, "many"])
+def test_a_bad_round_cap_is_refused_at_import(rounds):
+    data = example()
+    data["approvals"][0]["max_rounds"] = rounds
+    with pytest.raises(ChartErrors, match="max_rounds"):
+        validate_chart(data, "t")
+
+
+def test_a_policy_holds_a_revision_like_any_draft(example_db):
+    draft_id = submit(example_db, actor=DIRK, seat_id="sales", kind="expansion", title="Upsell")
+    posted_at(example_db, draft_id, "1700000000.000200")
+    ask(example_db, draft_id, "Less pushy")
+    flag_acme(example_db)
+    revision = revise(example_db, draft_id, actor=DIRK, seat_id="sales", kind="expansion", title="Upsell")
+    held = load(example_db, revision)
+    assert held.status == "held" and held.held_by_policy == "retention-wins"
+    assert [m.ts for m in held.messages] == ["1700000000.000200"]  # the message shows it held
+    with example_db.session() as s:
+        assert [d.id for d in flags.lift_flag(s, PULSE, "client:acme", "at-risk").released] == [revision]
+    assert load(example_db, revision).status == "pending"
+    assert "approval_post" not in [k for k, _ in work(example_db, revision)]  # back on the same message
+    with example_db.session() as s:
+        assert s.query(DraftMessage).filter(DraftMessage.draft_id == revision).count() == 1
