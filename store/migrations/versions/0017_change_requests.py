@@ -9,7 +9,8 @@ a first draft), and a route's `max_rounds` caps them (None: the default, 3).
 
 `drafts.status` widens from 10 characters, so SQLite rebuilds the table: foreign keys off
 for the rebuild, and the triggers that read drafts (its own and the outbox's) set aside
-and put back after.
+and put back after. PostgreSQL alters the column in place, but not while a trigger names
+it: the triggers on drafts are set aside the same way.
 
 Revision ID: 0017
 Revises: 0016
@@ -34,6 +35,18 @@ _saved_triggers: list[str] = []
 def _rebuilding(start: bool) -> None:
     """SQLite only: see the module's docstring (and 0014, which does the same for metrics)."""
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        if start:
+            found = bind.exec_driver_sql(
+                "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgrelid = 'drafts'::regclass AND NOT tgisinternal").fetchall()
+            _saved_triggers[:] = [sql for _, sql in found]
+            for name, _ in found:
+                bind.exec_driver_sql(f'DROP TRIGGER "{name}" ON drafts')
+        else:
+            for sql in _saved_triggers:
+                bind.exec_driver_sql(sql)
+        return
     if bind.dialect.name != "sqlite":
         return
     if start:
