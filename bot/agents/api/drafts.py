@@ -111,8 +111,9 @@ async def wait(
 
 @router.post("/drafts/{draft_id}/withdraw", response_model=schemas.Draft, responses=responses(403, 404, 409))
 def withdraw(draft_id: int, actor: Caller, db: Db, kick: Kick) -> schemas.Draft:
-    """Withdraw a held or pending draft (its drafter, or an admin token); its approval
-    message is updated to say so. 409 once it is decided."""
+    """Withdraw a held or pending draft, or one whose changes were requested rather than
+    revise it (its drafter, or an admin token); its approval message is updated to say so.
+    409 once it is decided."""
     with db.session() as session:
         out = views.draft(session, decisions.withdraw(session, actor, draft_id))
     kick()

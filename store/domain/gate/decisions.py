@@ -26,7 +26,7 @@ from otp_bot.store.domain.gate.follow_chart import current_route, same_route, se
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import DRAFT_WAITING, Draft, DraftDecision
+from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, DraftDecision
 
 MAX_REASON = 2_000
 
@@ -222,7 +222,8 @@ def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.dateti
     draft = get_draft(session, draft_id, lock=True)
     if not actor.operator and actor.holder_id != draft.drafted_by:
         raise Forbidden(f"only the drafter of #{draft.id} or an operator can withdraw it")
-    if draft.status not in DRAFT_WAITING:
+    # A draft whose changes were requested may be dropped instead of revised.
+    if draft.status not in (*DRAFT_WAITING, CHANGES_REQUESTED):
         raise _decided_already(session, draft)
     draft.status, draft.decided_at = "withdrawn", now
     audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")

@@ -16,7 +16,7 @@ from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
-from otp_bot.store.domain.gate import changes, drafts, flags
+from otp_bot.store.domain.gate import changes, decisions, drafts, flags
 from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage
 from tests.support.drafts import BOGDAN, DAVID, DIRK, PULSE, decide, flag_acme, load, submit, work
 
@@ -92,6 +92,15 @@ def test_revisions_refused_with_why_and_nothing_changed(example_db):
     first = revise(example_db, asked)
     with pytest.raises(Conflict, match=f"already revised by draft #{first}"):
         revise(example_db, asked)
+
+
+def test_a_draft_whose_changes_were_asked_may_be_withdrawn_instead_of_revised(example_db):
+    draft_id = submit(example_db)
+    ask(example_db, draft_id)
+    with example_db.session() as s:
+        assert decisions.withdraw(s, PULSE, draft_id).status == "withdrawn"
+    with pytest.raises(Conflict, match="is withdrawn: only a draft whose changes were requested"):
+        revise(example_db, draft_id)
 
 
 def test_the_database_refuses_a_second_revision_of_a_draft(example_db):
