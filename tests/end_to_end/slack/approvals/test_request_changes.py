@@ -97,6 +97,9 @@ def test_changes_requested_the_agent_revises_and_the_revision_is_approved_in_the
     ]
     assert "changes requested by Bogdan" in d["outcome"] and f"revises: {first['id']}" in d["outcome"]
     assert "draft.changes_requested" in audit_actions(module_db, first["id"])
+    briefing = pulse.get("/briefing").json()
+    listed = {d["id"]: d for d in briefing["drafts_changes_requested"]}
+    assert "Name the renewal date" in listed[first["id"]]["outcome"]
 
     # The message says so, escaped, with no decision buttons left.
     asked = wait_until(
@@ -116,6 +119,7 @@ def test_changes_requested_the_agent_revises_and_the_revision_is_approved_in_the
     original = pulse.get(f"/drafts/{first['id']}").json()
     assert original["status"] == "revised" and original["revised_by"] == revision["id"]
     assert f"revised by draft #{revision['id']}" in original["outcome"]
+    assert first["id"] not in [d["id"] for d in pulse.get("/briefing").json()["drafts_changes_requested"]]
 
     replaced = wait_until(
         lambda: [u for u in updates(api, message) if str(revision["id"]) in json.dumps(all_values(u.args["blocks"]))],
