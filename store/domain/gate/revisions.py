@@ -1,9 +1,9 @@
 """A revision: the drafter's answer to a request for changes, in the original's place.
 
 The revision is a new draft (its own id, its own decisions) that names the one it revises.
-It takes the original's approval message: the message records are re-pointed to the
+It takes the original's approval message(s): the message records are re-pointed to the
 revision, so a click there decides the revision, and a click still carrying the original's
-id is refused. The previous version goes into the message's thread, which keeps the history.
+id is refused. (An escalation's DM stays the original's, updated to say it was revised.) The previous version goes into the message's thread, which keeps the history.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
+from otp_bot.store.domain.gate.notices import queue_message_update
 from otp_bot.store.models import CHANGES_REQUESTED, Draft, Seat
 
 
@@ -52,12 +53,17 @@ def check_revisable(original: Draft, seat: Seat, kind: str, subject: str, cap: i
 def take_place(session: Session, actor: str, original: Draft, revision: Draft, now: dt.datetime) -> None:
     """`revision` (flushed, linked by `revises`) replaces `original` on its approval message(s)."""
     original.status = "revised"
-    moved = list(original.messages)
+    # An escalation's message was for the person it escalated to, who may not decide the
+    # revision: it stays the original's and says it was revised.
+    moved = [m for m in original.messages if m.purpose != "escalation"]
+    kept = len(original.messages) > len(moved)
     for message in moved:
         message.draft_id = revision.id
     session.flush()  # the unique key on `revises` refuses a second revision of the same draft here
     session.expire(original, ["messages", "revised_by"])
     session.expire(revision, ["messages", "previous"])
+    if kept:
+        queue_message_update(session, original, now)
     audit.record(
         session, actor, "draft.revised", f"draft:{original.id}", by=f"draft:{revision.id}", round=revision.round
     )

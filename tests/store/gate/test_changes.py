@@ -4,6 +4,7 @@ policy holding a revision like any draft, and the database refusing a second rev
 
 from __future__ import annotations
 
+import threading
 from importlib import resources
 
 import pytest
@@ -60,6 +61,44 @@ def test_changes_requested_then_revised_in_the_same_message(example_db):
     assert "approval_post" not in kinds and "approval_update" in kinds
     assert ("notify", {"event": "previous_version", "previous": draft_id}) in work(example_db, revision)
     assert decide(example_db, BOGDAN, revision).draft.status == "approved"
+
+
+def test_an_escalation_message_stays_with_the_original_and_says_it_was_revised(example_db):
+    draft_id = submit(example_db)
+    posted_at(example_db, draft_id)
+    with example_db.session() as s:
+        drafts.record_message(s, draft_id, "D0ESCALATED", "1700000000.000300", "escalation")
+    ask(example_db, draft_id)
+    revision = revise(example_db, draft_id)
+    with example_db.session() as s:
+        old, new = drafts.get_draft(s, draft_id), drafts.get_draft(s, revision)
+        assert [m.purpose for m in old.messages] == ["escalation"] and [m.purpose for m in new.messages] == ["approval"]
+        with pytest.raises(Conflict, match=f"was already revised by draft #{revision}"):
+            decisions.check_decider(s, BOGDAN, old, ("D0ESCALATED", "1700000000.000300"))
+    assert "approval_update" in [k for k, _ in work(example_db, draft_id)][-1:]
+
+
+def test_two_revisions_at_once_make_one(example_db):
+    draft_id = submit(example_db)
+    ask(example_db, draft_id)
+    start, results = threading.Barrier(2), []
+
+    def attempt(n: int) -> None:
+        start.wait()
+        try:
+            results.append(revise(example_db, draft_id, body=f"Version {n}"))
+        except Conflict as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    made = [r for r in results if isinstance(r, int)]
+    assert len(made) == 1 and "already revised" in str(next(r for r in results if isinstance(r, Conflict)))
+    with example_db.session() as s:
+        assert s.query(Draft).filter(Draft.revises == draft_id).count() == 1
 
 
 def test_who_may_ask_and_what_must_be_said(example_db):
