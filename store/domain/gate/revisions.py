@@ -3,7 +3,8 @@
 The revision is a new draft (its own id, its own decisions) that names the one it revises.
 It takes the original's approval message(s): the message records are re-pointed to the
 revision, so a click there decides the revision, and a click still carrying the original's
-id is refused. (An escalation's DM stays the original's, updated to say it was revised.) The previous version goes into the message's thread, which keeps the history.
+id is refused. (An escalation's DM stays the original's, updated to say it was revised.)
+The previous version goes into the message's thread, which keeps the history.
 """
 
 from __future__ import annotations
