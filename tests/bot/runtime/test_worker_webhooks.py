@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.agents.tokens import create_token, revoke_token
+from otp_bot.store.domain.gate import delivery as draft_delivery
 from otp_bot.store.domain.gate.callback_targets import Allowlist
 from otp_bot.store.models import AuditEntry, OutboxItem
 from tests.support.drafts import BOGDAN, OPERATOR, decide, submit
@@ -101,3 +103,17 @@ def test_an_address_no_longer_allowed_when_sent_is_refused_at_once(example_db, a
         [entry] = s.scalars(select(AuditEntry).where(AuditEntry.action == "token.webhook.failed")).all()
     assert entry.subject == f"token:{token_id}" and entry.detail["draft"] == draft_id
     assert secret not in (failed.last_error or "") and secret not in str(failed.payload)
+
+
+def test_a_failed_webhook_is_sent_once_an_operator_retries_it(example_db, api, receiver):
+    _, secret = hooked(example_db, receiver.url)
+    draft_id = approved(example_db)
+    worker(example_db, api, allow="").run_once()
+    assert item(example_db, draft_id).status == "failed"
+    with example_db.session() as s:
+        draft_delivery.retry_item(s, OPERATOR, item(example_db, draft_id).id)
+    worker(example_db, api).run_once()  # loopback allowed again
+    assert item(example_db, draft_id).status == "done"
+    [request] = receiver.requests
+    assert request["headers"]["idempotency-key"] == item(example_db, draft_id).key
+    assert json.loads(request["body"])["event"] == "approved" and secret not in request["body"].decode()
