@@ -316,3 +316,29 @@ class FlagChange(BaseModel):
 class FlagsPage(BaseModel):
     flags: list[Flag]
     next_cursor: str | None
+
+
+# ---------------------------------------------------------------- the token's webhook
+
+
+class WebhookIn(In):
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        examples=["https://agents.example.com/otp/decisions"],
+        description="Receives every decision on the drafts of this token's agent, as a signed JSON POST. "
+        "A non-public address (loopback, private, link-local) is refused unless the operator allows it.",
+    )
+
+
+class Webhook(BaseModel):
+    url: str | None = Field(description="Where decisions are posted; null when the token has no webhook.")
+    set_at: dt.datetime | None
+    events: list[str] = Field(description="What the webhook receives: the `event` of each POST.")
+
+
+class WebhookSet(Webhook):
+    secret: str = Field(
+        description="Signs every POST (X-OTP-Signature, HMAC-SHA256): shown now only. Setting the webhook "
+        "again makes a new one."
+    )
