@@ -77,7 +77,7 @@ def send(
     message; 200 with the same message when its idempotency key was seen before."""
     key = idempotency_key(body.key, idempotency_key_header)
     with db.session() as session:
-        sent = bus.sendmessage_schemas.message(
+        sent = bus.send_message(
             session,
             actor,
             performative=body.performative,
@@ -150,7 +150,7 @@ def inbox(
 def show(message_id: int, actor: Caller, db: Db) -> Message:
     """One message, to or from a seat the token's holder holds or is accountable for."""
     with db.session(readonly=True) as session:
-        return message_schemas.message(bus.readablemessage_schemas.message(session, actor, message_id))
+        return message_schemas.message(bus.readable_message(session, actor, message_id))
 
 
 @router.post(
