@@ -52,6 +52,12 @@ class ChartPage(BaseModel):
     next_cursor: str | None
 
 
+class Chart(BaseModel):
+    org: Org
+    seats: list[Seat] = Field(description="Depth first, in chart order; `reports_to` gives the tree.")
+    truncated: bool = Field(description="More seats than listed: narrow the chart to a part of it.")
+
+
 class Latest(BaseModel):
     period: dt.date = Field(description="The first day of the period (a Monday, or the 1st of a month).")
     label: str = Field(examples=["2026-W47"])
@@ -134,6 +140,10 @@ class Me(BaseModel):
 class MetricsPage(BaseModel):
     metrics: list[MetricStatus]
     next_cursor: str | None
+
+
+class MyMetrics(BaseModel):
+    metrics: list[MetricStatus] = Field(description="Those of the seats held, and of seats granted for pushes.")
 
 
 class ValueIn(In):
@@ -285,6 +295,15 @@ class Draft(BaseModel):
     decided_at: dt.datetime | None
 
 
+class Submitted(BaseModel):
+    created: bool = Field(description="False when the idempotency key was seen: the same draft is answered.")
+    draft: Draft
+
+
+class DraftList(BaseModel):
+    drafts: list[Draft] = Field(description="Newest first.")
+
+
 class Waited(BaseModel):
     changed: bool = Field(
         description="The status changed while waiting (decided, changes requested, expired, withdrawn, released)."
@@ -339,3 +358,33 @@ class FlagChange(BaseModel):
 class FlagsPage(BaseModel):
     flags: list[Flag]
     next_cursor: str | None
+
+
+class Flags(BaseModel):
+    flags: list[Flag] = Field(description="By subject, then when they were set.")
+
+
+# ---------------------------------------------------------------- the token's webhook
+
+
+class WebhookIn(In):
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        examples=["https://agents.example.com/otp/decisions"],
+        description="Receives every decision on the drafts of this token's agent, as a signed JSON POST. "
+        "A non-public address (loopback, private, link-local) is refused unless the operator allows it.",
+    )
+
+
+class Webhook(BaseModel):
+    url: str | None = Field(description="Where decisions are posted; null when the token has no webhook.")
+    set_at: dt.datetime | None
+    events: list[str] = Field(description="What the webhook receives: the `event` of each POST.")
+
+
+class WebhookSet(Webhook):
+    secret: str = Field(
+        description="Signs every POST (X-OTP-Signature, HMAC-SHA256): shown now only. Setting the webhook "
+        "again makes a new one."
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
@@ -93,6 +94,7 @@ def request_changes(
     if human is not None and human.id != actor.holder_id:
         notify_people(session, draft, "changes_requested", now, to=[human.id])
         queued = True
+    queued = webhooks.queue_decision(session, draft, CHANGES_REQUESTED, now) or queued  # the agent hears at once
     update = queue_message_update(session, draft, now, claim_for=claim_update)
     return Decided(draft, None, True, update, queued=queued or update is None)
 
