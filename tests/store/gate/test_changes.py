@@ -9,17 +9,20 @@ from importlib import resources
 
 import pytest
 import yaml
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.agents import webhooks
+from otp_bot.store.domain.agents.tokens import create_token
 from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
 from otp_bot.store.domain.gate import changes, decisions, drafts, flags
-from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage
-from tests.support.drafts import BOGDAN, DAVID, DIRK, PULSE, decide, flag_acme, load, submit, work
+from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage, OutboxItem
+from tests.support.drafts import BOGDAN, DAVID, DIRK, OPERATOR, PULSE, decide, flag_acme, load, submit, work
 
 
 def example() -> dict:
@@ -204,3 +207,27 @@ def test_a_policy_holds_a_revision_like_any_draft(example_db):
     assert "approval_post" not in [k for k, _ in work(example_db, revision)]  # back on the same message
     with example_db.session() as s:
         assert s.query(DraftMessage).filter(DraftMessage.draft_id == revision).count() == 1
+
+
+def test_the_agents_webhook_hears_the_request_and_the_rejection_at_the_cap(example_db):
+    with example_db.session() as s:
+        made = create_token(s, OPERATOR, holder_id="pulse").token.id
+    with example_db.session() as s:
+        agent = Actor(label="agent", holder_id="pulse", token_id=made)
+        webhooks.set_webhook(s, agent, made, "https://agents.example.com/otp/decisions")
+    data = example()
+    data["approvals"][0]["max_rounds"] = 2
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    first = submit(example_db)
+    ask(example_db, first, "Warmer")
+    second = revise(example_db, first)
+    ask(example_db, second, "Shorter")
+    with example_db.session(readonly=True) as s:
+        sent = {
+            o.draft_id: o.payload["body"]
+            for o in s.scalars(select(OutboxItem).where(OutboxItem.kind == "webhook").order_by(OutboxItem.id))
+        }
+    assert sent[first]["event"] == "changes-requested" and "Warmer" in sent[first]["outcome"]
+    assert sent[first]["decided_by"] == {"id": "bogdan", "name": "Bogdan"}
+    assert sent[second]["event"] == "rejected" and "(1) Warmer; (2) Shorter" in sent[second]["reason"]
