@@ -191,6 +191,30 @@ def test_the_drafters_human_is_told_and_otp_agent_wait_prints_the_request(server
     assert out.returncode == 0, out.stderr
     assert "Thank them for writing first" in out.stdout and f"--revises {draft['id']}" in out.stderr
 
+    # The revision from the shell, as an agent that runs commands submits it.
+    env = {"OTP_URL": server.url, "OTP_TOKEN": token}
+    fields = ["--seat", "inbox", "--kind", "lead-reply", "--subject", "lead:zed", "--title", "Thanks"]
+    out = otp_process(
+        "agent",
+        "draft",
+        *fields,
+        "--body-file",
+        "-",
+        "--revises",
+        str(draft["id"]),
+        env=env,
+        stdin="Thanks for writing!",
+    )
+    assert out.returncode == 0, out.stderr
+    revision = int(out.stdout.strip().splitlines()[-1])
+    assert (
+        draft_row(module_db, revision).revises == draft["id"] and draft_row(module_db, draft["id"]).status == "revised"
+    )
+    again = otp_process(
+        "agent", "draft", *fields, "--body-file", "-", "--revises", str(draft["id"]), env=env, stdin="Once more"
+    )
+    assert again.returncode == 2 and "already revised" in again.stderr
+
 
 # ------------------------------------------------------------------ refusals
 
