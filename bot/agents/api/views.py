@@ -13,6 +13,8 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate.learnings import Learnings
+from otp_bot.store.domain.gate.ledger import LedgerRow, SeatLedger
 from otp_bot.store.domain.gate.queries import policies_holding
 from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.scorecard import periods
@@ -149,6 +151,7 @@ def briefing(session: Session, actor: Actor) -> dict[str, Any]:
         "unread_messages": b.unread,
         "metrics_off_track": [_json(metric_status(r)) for r in b.off_track],
         "rules": [rule(r) for r in b.rules],
+        "learnings": [learnings(x).model_dump(mode="json") for x in b.learnings],
     }
 
 
@@ -167,3 +170,59 @@ def rule(r: models.Rule) -> dict[str, Any]:
         "scope": r.scope,
         "seats": r.seats,
     }
+
+
+def ledger_row(r: LedgerRow) -> schemas.LedgerRow:
+    return schemas.LedgerRow(
+        kind=r.kind,
+        submitted=r.submitted,
+        decided=r.decided,
+        approved=r.approved,
+        rejected=r.rejected,
+        approved_unedited=r.unedited,
+        approved_edited=r.edited,
+        approval_rate=r.approval_rate,
+        unedited_share=r.unedited_share,
+        median_edit_chars=r.median_edit,
+        median_decision_seconds=r.median_decision,
+        p90_decision_seconds=r.p90_decision,
+        rejection_reasons=[schemas.Reason(reason=t, times=n) for t, n in r.reasons],
+        rounds_of_changes=r.rounds,
+        drafts_revised=r.revised,
+    )
+
+
+def ledger(x: SeatLedger) -> schemas.Ledger:
+    return schemas.Ledger(
+        seat=x.seat_id,
+        since=x.since,
+        until=x.until,
+        total=ledger_row(x.total),
+        kinds=[ledger_row(k) for k in x.kinds],
+    )
+
+
+def learnings(x: Learnings) -> schemas.Learnings:
+    return schemas.Learnings(
+        seat=x.seat_id,
+        kind=x.kind,
+        since=x.since,
+        until=x.until,
+        reasons=[schemas.Reason(reason=t, times=n) for t, n in x.reasons],
+        rejections=[
+            schemas.Rejection(draft_id=r.draft_id, kind=r.kind, title=r.title, reason=r.reason, at=r.at)
+            for r in x.rejections
+        ],
+        edits=[
+            schemas.Edit(
+                draft_id=e.draft_id,
+                kind=e.kind,
+                title=e.title,
+                at=e.at,
+                changed_chars=e.changed,
+                diff=e.diff,
+                cut=e.cut,
+            )
+            for e in x.edits
+        ],
+    )

@@ -105,7 +105,7 @@ def learnings(
         where.append(Draft.kind == kind)
     times = func.count().label("times")
     reasons = [
-        (_quote(reason), int(n))
+        (_quote(reason or ""), int(n))
         for reason, n in session.execute(
             select(Draft.reason, times)
             .where(*where, Draft.status == "rejected", Draft.reason.is_not(None))
@@ -115,7 +115,7 @@ def learnings(
         )
     ]
     rejections = [
-        Rejection(i, k, t, _quote(r or ""), as_utc(at))
+        Rejection(i, k, t, _quote(r or ""), as_utc(at) or until)
         for i, k, t, r, at in session.execute(
             select(Draft.id, Draft.kind, Draft.title, Draft.reason, Draft.decided_at)
             .where(*where, Draft.status == "rejected", Draft.decided_at.is_not(None))
@@ -130,8 +130,9 @@ def learnings(
         .order_by(Draft.decided_at.desc(), Draft.id.desc())
         .limit(EDITS_KEPT)
     ):
+        final = final or body
         diff, cut = unified(body, final, i)
-        edits.append(Edit(i, k, t, as_utc(at), edit_size(body, final), diff, cut))
+        edits.append(Edit(i, k, t, as_utc(at) or until, edit_size(body, final), diff, cut))
     return Learnings(seat.id, kind, since, until, reasons, rejections, edits)
 
 

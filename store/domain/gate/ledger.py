@@ -112,6 +112,14 @@ def check_reader(session: Session, actor: Actor, seat: Seat) -> None:
     )
 
 
+def may_read(session: Session, actor: Actor, seat: Seat) -> bool:
+    try:
+        check_reader(session, actor, seat)
+    except Forbidden:
+        return False
+    return True
+
+
 def window_of(days: int | None, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     now = now or utcnow()
     days = WINDOW_DAYS if days is None else days
@@ -245,10 +253,16 @@ def ledger_rows(
                 merged[reason] += n
         all_waits = [w for k in keys for w in waits.get(k, [])]
         all_edits = [e for k in keys for e in edits.get(k, [])]
+        submitted, decided, approved, rejected, unedited, edited = sums
         return LedgerRow(
             seat_id,
             kind,
-            *sums,
+            submitted,
+            decided,
+            approved,
+            rejected,
+            unedited,
+            edited,
             median_edit=_median(all_edits),
             median_decision=_median(all_waits),
             p90_decision=percentile(all_waits, 0.9),

@@ -97,7 +97,7 @@ def rubber_stamps(session: Session, now: dt.datetime | None = None) -> list[Rubb
         .join(Draft, Draft.id == DraftDecision.draft_id)
         .where(*in_window, DraftDecision.holder_id.in_(sorted(busy)), Draft.queued_at.is_not(None))
     ):
-        waits[holder_id].append(max(0.0, (as_utc(at) - as_utc(queued)).total_seconds()))
+        waits[holder_id].append(max(0.0, (as_utc(at) - as_utc(queued or at)).total_seconds()))
     names = dict(session.execute(select(Holder.id, Holder.name).where(Holder.id.in_(sorted(busy)))).all())
     out = []
     for holder_id, (n, u) in busy.items():
