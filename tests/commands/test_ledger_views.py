@@ -60,7 +60,10 @@ def test_the_briefing_warns_of_a_rubber_stamp_and_rising_rejections(week):
     assert_valid({"text": message.text, "blocks": message.blocks})
     text = message.full_text
     assert "*Rubber-stamp warning (1)*: approving nearly everything, unedited, in seconds" in text
-    assert "• *David* approved 10 of 10 decisions unedited (100%), a median of 6 s after the approval message was posted" in text
+    assert (
+        "• *David* approved 10 of 10 decisions unedited (100%), a median of 6 s after the approval message was posted"
+        in text
+    )
     assert "*Rejections rising (1)*" in text
     assert (
         "• *Sales Pipeline* (`sales`): 3 of 5 drafts rejected in the last 7 days (60%), against 0 of 5 (0%) "
@@ -92,9 +95,7 @@ def test_otp_seat_shows_the_ledger_and_the_reasons_to_its_readers(week):
         human = run(s, BOGDAN, "seat accounting")
     assert_valid({"text": mine.text, "blocks": mine.blocks})
     assert "*Trust ledger*, drafts of the last 30 days:" in mine.text
-    assert (
-        "6 submitted · 4 of 5 decided approved (80%) · 60% approved unedited · median edit 11 chars" in mine.text
-    )
+    assert "6 submitted · 4 of 5 decided approved (80%) · 60% approved unedited · median edit 11 chars" in mine.text
     assert "Time to decision: median 20 min, p90 60 min · 1 round of changes on 1 draft" in mine.text
     assert "• `retention-outreach`: 4 submitted, 75% approved, 50% unedited, median 22 min" in mine.text
     assert "• `win-back`: 2 submitted, 100% approved, 100% unedited, median 20 min" in mine.text
