@@ -96,7 +96,7 @@ def test_otp_seat_shows_the_ledger_and_the_reasons_to_its_readers(week):
     assert_valid({"text": mine.text, "blocks": mine.blocks})
     assert "*Trust ledger*, drafts of the last 30 days:" in mine.text
     assert "6 submitted · 4 of 5 decided approved (80%) · 60% approved unedited · median edit 11 chars" in mine.text
-    assert "Time to decision: median 20 min, p90 60 min · 1 round of changes on 1 draft" in mine.text
+    assert "Time to decision: median 20 min, p90 60 min · 2 rounds of changes on 1 draft" in mine.text
     assert "• `retention-outreach`: 4 submitted, 75% approved, 50% unedited, median 22 min" in mine.text
     assert "• `win-back`: 2 submitted, 100% approved, 100% unedited, median 20 min" in mine.text
     assert f"Rejected for: _{PUSHY}_ (1×)" in mine.text

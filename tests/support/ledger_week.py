@@ -9,7 +9,7 @@ tests/store/gate/test_ledger.py.
   approves every one, unedited, within 2 to 10 seconds (a rubber stamp); Bogdan reads them:
   he approves 5 as they are, edits 2 and rejects 3.
 - retention (Pulse; Bogdan approves): 4 outreach drafts and 2 win-back drafts this week;
-  one edit, one rejection after a round of changes, one win-back still waiting.
+  one edit, one rejection after two rounds of changes, one win-back still waiting.
 - sales (Dirk; Bogdan approves): 5 proposals approved 10 to 14 days ago, then 5 this week of
   which 3 are rejected (its rejection rate rose).
 """
@@ -110,7 +110,7 @@ def _retention() -> list[Scripted]:
             ((BOGDAN, "approve", 600, "Hi Jo, how are the new ads doing this month?"),),
         ),
         Scripted(
-            "retention", PULSE, "retention-outreach", 4, hi, ((BOGDAN, "reject", 3600, PUSHY),), changes_requested=1
+            "retention", PULSE, "retention-outreach", 4, hi, ((BOGDAN, "reject", 3600, PUSHY),), changes_requested=2
         ),
         Scripted("retention", PULSE, "retention-outreach", 3, hi, ((BOGDAN, "approve", 900, None),)),
         Scripted("retention", PULSE, "win-back", 2, "We miss you, Acme.", ((BOGDAN, "approve", 1200, None),)),

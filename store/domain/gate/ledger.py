@@ -27,12 +27,12 @@ import datetime as dt
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
@@ -47,6 +47,7 @@ REASONS_KEPT = 5  # per seat and kind, the most frequent first
 CHANGES_REQUESTED = "draft.changes_requested"  # the audit action of a "request changes" click
 CHAR_LEVEL_LIMIT = 4_000  # changed lines longer than this together count whole, not character by character
 DECIDED = ("approved", "rejected")
+ID_CHUNK = 500  # draft ids per IN list
 
 
 @dataclass(frozen=True)
@@ -233,17 +234,7 @@ def ledger_rows(
     ):
         reasons[(seat_id, kind)][reason] = int(n)
 
-    rounds: dict[tuple[str, str], tuple[int, int]] = {}
-    subject = literal("draft:") + cast(Draft.id, String)
-    for seat_id, kind, n, drafts in session.execute(
-        scoped(
-            select(Draft.seat_id, Draft.kind, func.count(AuditEntry.id), func.count(func.distinct(Draft.id)))
-            .join(AuditEntry, AuditEntry.subject == subject)
-            .where(AuditEntry.action == CHANGES_REQUESTED)
-            .group_by(Draft.seat_id, Draft.kind)
-        )
-    ):
-        rounds[(seat_id, kind)] = (int(n), int(drafts))
+    rounds = _rounds(session, since, scoped)
 
     def row(seat_id: str, kind: str | None, keys: list[tuple[str, str]]) -> LedgerRow:
         sums = [sum(counts[k][i] for k in keys) for i in range(6)]
@@ -282,6 +273,36 @@ def ledger_rows(
             rows += sorted(kinds, key=lambda r: (-r.submitted, r.kind or ""))
         out[seat_id] = rows
     return out
+
+
+def _rounds(
+    session: Session, since: dt.datetime, scoped: Callable[[Select], Select]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(seat, kind) → (changes requested, drafts with any) over the window's drafts.
+
+    Counted per draft from the audit log first (its action index; a request comes after the
+    draft's submission, so none before `since` counts), then matched to the window's
+    drafts by id: a join on `'draft:' || id` is at the planner's mercy when its statistics
+    are stale."""
+    per_draft: dict[int, int] = {}
+    for subject, n in session.execute(
+        select(AuditEntry.subject, func.count())
+        .where(AuditEntry.action == CHANGES_REQUESTED, AuditEntry.at >= since)
+        .group_by(AuditEntry.subject)
+    ):
+        number = subject.removeprefix("draft:")
+        if number.isdigit():
+            per_draft[int(number)] = int(n)
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    ids = sorted(per_draft)
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        for draft_id, seat_id, kind in session.execute(
+            scoped(select(Draft.id, Draft.seat_id, Draft.kind).where(Draft.id.in_(chunk)))
+        ):
+            n, drafts = found.get((seat_id, kind), (0, 0))
+            found[(seat_id, kind)] = (n + per_draft[draft_id], drafts + 1)
+    return found
 
 
 def seat_ledger(

@@ -97,7 +97,7 @@ def test_the_ledger_after_the_scripted_week_matches_the_hand_count(week):
         "median_decision": 1200.0,
         "p90_decision": 3600.0,
         "reasons": [(PUSHY, 1)],
-        "rounds": 1,
+        "rounds": 2,
         "revised": 1,
     }
     assert retention.total.approval_rate == 0.8 and retention.total.unedited_share == 0.6
@@ -109,7 +109,12 @@ def test_the_ledger_after_the_scripted_week_matches_the_hand_count(week):
         3,
         2,
     )
-    assert (outreach.median_decision, outreach.p90_decision, outreach.rounds) == (1350.0, 3600.0, 1)
+    assert (outreach.median_decision, outreach.p90_decision, outreach.rounds, outreach.revised) == (
+        1350.0,
+        3600.0,
+        2,
+        1,
+    )
     assert (win_back.kind, win_back.submitted, win_back.decided, win_back.approved, win_back.rejected) == (
         "win-back",
         2,
