@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.views.home import home_view
 from otp_bot.commands import run
 from otp_bot.commands.briefing import briefing_message
@@ -18,11 +20,15 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate.ledger import seat_ledger
+from otp_bot.store.domain.rhythm import manual_runs, schedule_plans
 from otp_bot.store.domain.rhythm.daily_briefing import as_dict, daily_briefing
 from otp_bot.store.domain.rhythm.overview import overview_for
 from otp_bot.store.domain.scorecard.review import weekly_review
 from tests.support.blockkit import assert_valid
 from tests.support.ledger_week import PRICE, PUSHY, WRONG_NAME, play_week
+from tests.support.slack.api import SlackAPI
+
+TOKEN = "xoxb-test-token"
 
 BOGDAN = Actor(label="Bogdan", holder_id="bogdan")
 DAVID = Actor(label="David", holder_id="david")
@@ -158,3 +164,20 @@ def test_the_scorecard_post_has_a_gate_line_per_agent_seat(week):
         "• *Sales Pipeline* (Dirk): 5 submitted · 40% approved · 40% unedited · median 15 min to decision",
         "• *Inbox* (Pepper): 10 submitted · 70% approved · 50% unedited · median 9 min to decision",
     ]
+
+
+@pytest.mark.parametrize(
+    ("post", "channel", "expected"),
+    [
+        ("briefing", "C0LEADERSHIP", "• *David* approved 10 of 10 decisions unedited (100%), a median of 6 s"),
+        ("scorecard", "C0L10", "• *Sales Pipeline* (Dirk): 5 submitted · 40% approved · 40% unedited · median 15 min"),
+    ],
+)
+def test_the_scheduled_posts_carry_the_gate_to_slack(week, post, channel, expected):
+    db, _ = week
+    with SlackAPI(tokens=[TOKEN]) as api:  # strict: a payload Slack would refuse fails the test
+        with db.session() as s:
+            taken = manual_runs.run_now(s, schedule_plans.get_plan(s, post), started_by="operator:test")
+        assert RhythmPoster(db, make_client(TOKEN, api.url)).perform(taken.claim).status == "posted"
+        (main,) = [m for m in api.messages[channel] if "thread_ts" not in m]
+    assert expected in json.dumps(main["blocks"], ensure_ascii=False)
