@@ -1,7 +1,7 @@
 """What the trust ledger warns about in the daily briefing.
 
 - **Rubber stamp**: an approver who, over the last `STAMP_WINDOW`, decided at least
-  `STAMP_MIN_DECISIONS` drafts, approved at least `STAMP_UNEDITED_SHARE` of them without an
+  `STAMP_MIN_DECISIONS` drafts, approved at least `STAMP_UNEDITED_PERCENT`% of them without an
   edit, and took a median of less than `STAMP_FAST_SECONDS` from the approval message being
   posted (the draft's `queued_at`) to their decision. A gate passed in seconds is no gate.
 - **Rising rejections**: a seat whose rejection rate over the last `RISING_RECENT` is at
@@ -24,12 +24,12 @@ from otp_bot.store.models import Draft, DraftDecision, Holder, Seat
 
 STAMP_WINDOW = dt.timedelta(days=30)
 STAMP_MIN_DECISIONS = 10
-STAMP_UNEDITED_SHARE = 0.95
+STAMP_UNEDITED_PERCENT = 95
 STAMP_FAST_SECONDS = 15.0
 RISING_RECENT = dt.timedelta(days=7)
 RISING_BEFORE = dt.timedelta(days=30)
 RISING_MIN_DECIDED = 5
-RISING_POINTS = 20.0
+RISING_POINTS = 20  # percentage points
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def rubber_stamps(session: Session, now: dt.datetime | None = None) -> list[Rubb
             .group_by(DraftDecision.holder_id)
             .having(func.count() >= STAMP_MIN_DECISIONS)
         )
-        if int(u or 0) >= STAMP_UNEDITED_SHARE * int(n)
+        if 100 * int(u or 0) >= STAMP_UNEDITED_PERCENT * int(n)  # in integers: 19 of 20 is 95%
     }
     if not busy:
         return []
@@ -130,7 +130,8 @@ def rising_rejections(session: Session, now: dt.datetime | None = None) -> list[
         rd, rr, bd, br = int(rd or 0), int(rr or 0), int(bd or 0), int(br or 0)
         if rd < RISING_MIN_DECIDED or bd < RISING_MIN_DECIDED:
             continue
-        if (rr / rd - br / bd) * 100 >= RISING_POINTS:
+        # rr/rd - br/bd >= points/100, in integers: 3/5 - 2/5 is exactly 20 points, not 19.999…
+        if 100 * (rr * bd - br * rd) >= RISING_POINTS * rd * bd:
             found.append((seat_id, rr, rd, br, bd))
     if not found:
         return []

@@ -11,7 +11,7 @@ import pytest
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate import ledger, ledger_warnings
+from otp_bot.store.domain.gate import decisions, drafts, ledger, ledger_warnings
 from otp_bot.store.domain.gate.learnings import MAX_DIFF, learnings, readable_learnings, unified
 from otp_bot.store.domain.gate.ledger import LedgerRow, edit_size, percentile, readable_ledger, seat_ledger
 from tests.support.ledger_week import PRICE, PUSHY, RATE_CARD, TOO_LONG, WRONG_NAME, play_week
@@ -245,3 +245,81 @@ def test_every_agent_seat_with_drafts_is_in_the_org_ledger(week):
         ("sales", 5, 2, 5),
         ("inbox", 10, 7, 10),
     ]
+
+
+def _approvals(db, now, seconds: list[int], *, edited: int = 0, rejected: int = 0, days: int = 1, seat="retention"):
+    """Drafts of a seat decided by Bogdan `seconds` after going to approval: the first
+    `edited` approved with an edit, the next `rejected` rejected, the rest approved as drafted."""
+    agent = {"retention": Actor(label="Pulse", holder_id="pulse"), "sales": Actor(label="Dirk", holder_id="dirk")}[seat]
+    bogdan = Actor(label="Bogdan", holder_id="bogdan")
+    for n, after in enumerate(seconds):
+        queued = now - dt.timedelta(days=days, minutes=n)
+        with db.session() as s:
+            draft = drafts.submit_draft(
+                s, agent, seat_id=seat, kind="note", subject="client:acme", title="t", body="Hi", now=queued
+            ).draft
+            at = queued + dt.timedelta(seconds=after)
+            if n < edited:
+                decisions.decide(s, bogdan, draft.id, "approve", edited_body="Hi there", now=at)
+            elif n < edited + rejected:
+                decisions.decide(s, bogdan, draft.id, "reject", reason="no", now=at)
+            else:
+                decisions.decide(s, bogdan, draft.id, "approve", now=at)
+
+
+def _stamped(db, now) -> list[tuple[str, int, int, float]]:
+    with db.session(readonly=True) as s:
+        return [(w.holder_id, w.decisions, w.unedited, w.median_seconds) for w in ledger_warnings.rubber_stamps(s, now)]
+
+
+def test_a_rubber_stamp_takes_ten_decisions(example_db):
+    now = utcnow().replace(microsecond=0)
+    _approvals(example_db, now, [5] * 9)
+    assert _stamped(example_db, now) == []
+    _approvals(example_db, now, [5], days=2)
+    assert _stamped(example_db, now) == [("bogdan", 10, 10, 5.0)]
+
+
+def test_one_edit_in_ten_is_no_rubber_stamp_one_in_twenty_is(example_db):
+    now = utcnow().replace(microsecond=0)
+    _approvals(example_db, now, [5] * 10, edited=1)  # 90% unedited, under 95%
+    assert _stamped(example_db, now) == []
+    _approvals(example_db, now, [5] * 10, days=2)  # 19 of 20: 95%
+    assert _stamped(example_db, now) == [("bogdan", 20, 19, 5.0)]
+
+
+def test_a_median_of_fifteen_seconds_is_no_rubber_stamp(example_db):
+    now = utcnow().replace(microsecond=0)
+    _approvals(example_db, now, [15] * 10)
+    assert _stamped(example_db, now) == []
+    _approvals(example_db, now, [1] * 2, days=2)  # 12 decisions: median (15 + 15) / 2 still
+    assert _stamped(example_db, now) == []
+    _approvals(example_db, now, [1] * 2, days=3)  # 14: 1 1 1 1 15 ... → median 15
+    _approvals(example_db, now, [1] * 2, days=4)  # 16: the 8th and 9th are 15 → 15
+    assert _stamped(example_db, now) == []
+    _approvals(example_db, now, [1] * 2, days=5)  # 18: 8 ones and 10 fifteens → median (15 + 15) / 2
+    _approvals(example_db, now, [1] * 4, days=6)  # 22: 12 ones → the 11th and 12th are 1 → 1.0
+    assert _stamped(example_db, now) == [("bogdan", 22, 22, 1.0)]
+
+
+def test_rejections_rising_by_twenty_points_with_five_decided_each_side(example_db):
+    now = utcnow().replace(microsecond=0)
+    _approvals(example_db, now, [600] * 5, days=12, seat="sales")  # before: 0 of 5 rejected
+    _approvals(example_db, now, [600] * 4, rejected=3, seat="sales")  # recent: 3 of 4, too few
+    with example_db.session(readonly=True) as s:
+        assert ledger_warnings.rising_rejections(s, now) == []
+    _approvals(example_db, now, [600], days=2, seat="sales")  # recent: 3 of 5 → 60 points up
+    with example_db.session(readonly=True) as s:
+        (rising,) = ledger_warnings.rising_rejections(s, now)
+    assert (rising.seat_id, rising.recent_rate, rising.before_rate) == ("sales", 0.6, 0.0)
+
+
+def test_a_steady_rejection_rate_is_not_rising(example_db):
+    now = utcnow().replace(microsecond=0)
+    _approvals(example_db, now, [600] * 5, rejected=2, days=12, seat="sales")  # 40% before
+    _approvals(example_db, now, [600] * 5, rejected=3, seat="sales")  # 60% now: up 20 points, the threshold
+    with example_db.session(readonly=True) as s:
+        assert [r.seat_id for r in ledger_warnings.rising_rejections(s, now)] == ["sales"]
+    _approvals(example_db, now, [600] * 5, rejected=3, days=14, seat="sales")  # before: 5 of 10, 50%
+    with example_db.session(readonly=True) as s:
+        assert ledger_warnings.rising_rejections(s, now) == []  # up 10 points: steady enough
