@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from otp_bot.bot.cli.common import database, err, out, refused
+from otp_bot.bot.cli.common import callback_allow, database, err, fail, out, refused
 from otp_bot.store.domain.errors import DomainError
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens: how agents sign in to the HTTP API.")
@@ -53,8 +53,9 @@ def token_create(
 def token_list(
     include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
 ) -> None:
-    """Tokens by id: prefix, holder, granted seats, admin, created, last used (never the token itself)."""
+    """Tokens by id: prefix, holder, granted seats, admin, created, last used, webhook (never a secret)."""
     from otp_bot.store.domain.agents.tokens import list_tokens
+    from otp_bot.store.domain.agents.webhooks import shown
     from otp_bot.store.domain.clock import as_utc
 
     def when(value) -> str:
@@ -71,6 +72,7 @@ def token_list(
                 "yes" if t.admin else "no",
                 when(t.created_at),
                 when(t.last_used_at),
+                shown(t.webhook_url) if t.webhook_url else "-",
                 *((when(t.revoked_at) if t.revoked_at else "-",) if include_revoked else ()),
             )
             for t in list_tokens(session, include_revoked=include_revoked)
@@ -87,6 +89,7 @@ def token_list(
         "admin",
         "created (UTC)",
         "last used",
+        "webhook",
         *(("revoked",) if include_revoked else ()),
     )
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -113,3 +116,41 @@ def token_revoke(
     except DomainError as exc:
         refused(exc)
     out.print(f"token {token.id} ({token.prefix}…) " + ("revoked" if newly else "was already revoked"), markup=False)
+
+
+@token_app.command("webhook")
+def token_webhook(
+    which: Annotated[
+        str, typer.Argument(metavar="ID|PREFIX", help="The token's id or prefix, as `otp token list` shows them.")
+    ],
+    url: Annotated[
+        str | None, typer.Argument(help="Where every decision on its agent's drafts is posted (https://…).")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the webhook: nothing more is posted.")] = False,
+) -> None:
+    """Set a token's webhook: every decision on its agent's drafts is posted there, signed.
+    The signing secret is shown once, as the last line of stdout; setting it again makes a new one."""
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.domain.agents import webhooks
+
+    if clear == (url is not None):
+        fail("give a URL to set the webhook, or --clear to remove it (not both)")
+    try:
+        with database().session() as session:
+            if url is None:
+                token, done = webhooks.clear_webhook(session, Actor.cli_operator(), which), None
+            else:
+                done = webhooks.set_webhook(session, Actor.cli_operator(), which, url, allow=callback_allow())
+                token = done.token
+            label = f"token {token.id} ({token.prefix}…)"
+    except DomainError as exc:
+        refused(exc)
+    if done is None:
+        out.print(f"{label}: no webhook; nothing more is posted", markup=False)
+        return
+    err.print(
+        f"{label}: every decision on its agent's drafts is posted to {webhooks.shown(url or '')}, signed with "
+        "the secret below (X-OTP-Signature). Store it now: it is not shown again.",
+        markup=False,
+    )
+    sys.stdout.write(done.secret + "\n")

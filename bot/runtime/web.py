@@ -92,7 +92,12 @@ def create_web_app(
         ),
     )
     # MCP over streamable HTTP: the same tools as `otp mcp`, each request with its own token.
-    mcp = HttpEndpoint(db, worker.kick if worker is not None else None, callback_allow=callback_allow)
+    mcp = HttpEndpoint(
+        db,
+        worker.kick if worker is not None else None,
+        callback_allow=callback_allow,
+        stopping=web.state.stopping,
+    )
     # Starlette serves any endpoint that is not a function or method as an ASGI app, as this one
     # is; `add_route`'s annotation names only request handlers.
     web.add_route(mcp.path, mcp, methods=["GET", "POST", "DELETE"])  # type: ignore[arg-type]

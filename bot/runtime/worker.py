@@ -36,7 +36,7 @@ from otp_bot.commands.views.messages import mirror_text
 from otp_bot.commands.views.render import escape
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
-from otp_bot.store.domain.agents import bus
+from otp_bot.store.domain.agents import bus, webhooks
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.gate import (
@@ -245,6 +245,8 @@ class OutboxWorker:
                 )
                 if last and item.kind == "deliver" and item.draft_id is not None:
                     draft_delivery.mark_delivery_failed(session, item.draft_id, error)
+                if last and item.kind == "webhook":
+                    webhooks.mark_failed(session, item.payload.get("token", 0), item.draft_id, error)
             count_outbox_failure(item.kind, final=last)
             if last and item.kind == "deliver":
                 self.kick()
@@ -391,6 +393,29 @@ class OutboxWorker:
             return {"destination": destination, "status": result.status}
         channel, ts = self._post(item, destination, text=escape(text), unfurl_links=False, unfurl_media=False)
         return {"destination": destination, "channel": channel, "ts": ts}
+
+    def _webhook(self, item: outbox.Claimed) -> dict[str, Any]:
+        """A decision to its agent's webhook, signed with the token's secret as it is now
+        (the secret is never in the outbox). A token revoked or a webhook cleared since the
+        decision hears nothing; the URL is checked again as every callback is."""
+        token_id = int(item.payload["token"])
+        try:
+            with self.db.session(readonly=True) as session:
+                target = webhooks.destination(session, token_id)
+        except webhooks.Gone as gone:
+            return {"token": token_id, "skipped": gone.message}
+        self._confirm(item)
+        result = post_callback(
+            target.url,
+            item.payload["body"],
+            secret=target.secret,
+            key=item.key,
+            timeout=self.settings.callback_timeout_seconds,
+            allow=self.allow,
+        )
+        if not result.ok:
+            raise (Permanent if result.permanent else RuntimeError)(f"webhook of token {token_id}: {result.detail}")
+        return {"token": token_id, "status": result.status}
 
     def _bus_mirror(self, item: outbox.Claimed) -> dict[str, Any]:
         # A reply goes into the Slack thread of its conversation's first message, once that is posted.

@@ -20,6 +20,7 @@ class Actor:
     holder_id: str | None = None
     operator: bool = False
     push_seats: frozenset[str] = frozenset()  # seats whose metrics this actor may push to beyond those it holds
+    token_id: int | None = None  # the API token it came through, when it did (a token manages its own webhook)
 
     @classmethod
     def anonymous(cls, label: str = "someone") -> Actor:

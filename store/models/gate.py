@@ -32,7 +32,7 @@ Verdict = Literal["approve", "reject"]
 VERDICTS = get_args(Verdict)
 DeliveryState = Literal["none", "pending", "delivered", "failed"]
 DELIVERY_STATES = get_args(DeliveryState)
-OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror")
+OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror", "webhook")
 OUTBOX_STATES = ("pending", "done", "failed")
 
 

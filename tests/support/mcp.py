@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import jsonschema
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -27,6 +28,10 @@ TOOLS = {
     "get_draft",
     "set_flag",
     "list_flags",
+    "lift_flag",
+    "wait_for_decision",
+    "withdraw_draft",
+    "list_my_drafts",
     "send_message",
     "read_inbox",
     "get_thread",
@@ -41,18 +46,30 @@ def token_for(db: Database, holder: str | None, **kw: Any) -> str:
 
 
 class Agent:
-    """One MCP session: call tools, read their JSON, see their errors."""
+    """One MCP session: call tools, read their JSON (checked against the tool's declared output
+    schema), see their errors."""
 
     def __init__(self, session: ClientSession) -> None:
         self.session = session
+        self.output_schemas: dict[str, dict[str, Any]] = {}
 
     async def call(self, tool: str, **arguments: Any) -> dict[str, Any]:
+        if not self.output_schemas:
+            listed = (await self.session.list_tools()).tools
+            self.output_schemas = {t.name: t.output_schema for t in listed if t.output_schema}
         result = await self.session.call_tool(tool, arguments)
         assert not result.is_error, f"{tool}: {result.content[0].text}"
         assert result.structured_content is not None
+        jsonschema.validate(result.structured_content, self.output_schemas[tool])
         # The same JSON as text, for hosts that read only text content.
         assert json.loads(result.content[0].text) == result.structured_content
         return result.structured_content
+
+    async def read(self, uri: str) -> Any:
+        """A resource's JSON, checked to be JSON."""
+        contents = (await self.session.read_resource(uri)).contents
+        assert len(contents) == 1 and contents[0].mime_type == "application/json", contents
+        return json.loads(contents[0].text)
 
     async def error(self, tool: str, **arguments: Any) -> str:
         result = await self.session.call_tool(tool, arguments)

@@ -2,9 +2,9 @@
 
 Agents authenticate with a bearer token (`otp token create`) and act as its holder: they
 read the chart, push values to their seats' metrics (and to seats granted to the token),
-submit drafts and wait for the human decision, and set and lift flags. Errors are
-problem details (problems.py); the schema is at /api/v1/openapi.json, readable at
-/api/v1/docs. Endpoints are thin: every rule is in store/domain.
+submit drafts and wait for the human decision (or have it posted to the token's webhook),
+and set and lift flags. Errors are problem details (problems.py); the schema is at
+/api/v1/openapi.json, readable at /api/v1/docs. Endpoints are thin: every rule is in store/domain.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, FastAPI
 
-from otp_bot.bot.agents.api import briefing, chart, docs, drafts, flags, ledger, messages, metrics, problems
+from otp_bot.bot.agents.api import briefing, chart, docs, drafts, flags, ledger, messages, metrics, problems, tokens
 from otp_bot.bot.agents.api.limits import MAX_BODY, BodyLimit
 from otp_bot.bot.ops.requests import note_route
 from otp_bot.bot.slack.settings import callback_allowlist
@@ -53,6 +53,6 @@ def create_api(
     api.state.callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
     api.add_middleware(BodyLimit, max_bytes=max_body)
     problems.install(api)
-    for module in (chart, metrics, drafts, flags, messages, briefing, ledger):
+    for module in (chart, metrics, drafts, flags, messages, briefing, tokens, ledger):
         api.include_router(module.router)
     return api

@@ -8,14 +8,15 @@ from fastapi import APIRouter
 
 from otp_bot.bot.agents.api import views
 from otp_bot.bot.agents.api.auth import Caller, Db
+from otp_bot.bot.agents.api.briefing_schemas import Briefing
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.domain.rhythm.daily_briefing import briefing_json
 
 router = APIRouter(tags=["briefing"], responses=responses(401))
 
 
-@router.get("/briefing")
-def get_briefing(actor: Caller, db: Db) -> dict[str, Any]:
+@router.get("/briefing", response_model=Briefing)
+def get_briefing(actor: Caller, db: Db) -> Briefing:
     """The token's seats; its drafts waiting for a decision and those held (with why); drafts
     waiting for its holder's decision; every flag in force; requests past their deadline to
     or from its seats; unread messages per seat; its metrics off track."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -13,15 +11,12 @@ from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db, Kick
 from otp_bot.bot.agents.api.idempotency import idempotency_key
 from otp_bot.bot.agents.api.problems import responses
+from otp_bot.bot.agents.api.waits import MAX_WAIT, wait_for_change
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.gate import decisions, drafts
-from otp_bot.store.models import DRAFT_WAITING
 
 router = APIRouter(tags=["drafts"], responses=responses(401))
-
-MAX_WAIT = 60.0
-POLL_SECONDS = 0.25  # how often a waiter looks; each look is one short read
 
 
 @router.post(
@@ -89,19 +84,17 @@ async def wait(
     """Wait until the draft's status changes (approved, rejected, expired, withdrawn, or held →
     pending) or `timeout` seconds pass, then answer the draft either way. A draft already
     decided is answered at once. No transaction is held while waiting."""
-    draft = await run_in_threadpool(_read, db, actor, draft_id)
-    if draft.status not in DRAFT_WAITING:
-        return schemas.Waited(changed=False, timed_out=False, draft=draft)
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        await asyncio.sleep(min(POLL_SECONDS, left))
-        if request.app.state.stopping.is_set() or await request.is_disconnected():
-            break  # the server is stopping (the client asks again), or nobody is listening any more
-        if await run_in_threadpool(_status, db, draft_id) != draft.status:
-            return schemas.Waited(
-                changed=True, timed_out=False, draft=await run_in_threadpool(_read, db, actor, draft_id)
-            )
-    return schemas.Waited(changed=False, timed_out=True, draft=await run_in_threadpool(_read, db, actor, draft_id))
+
+    async def read() -> schemas.Draft:
+        return await run_in_threadpool(_read, db, actor, draft_id)
+
+    async def status() -> str | None:
+        return await run_in_threadpool(_status, db, draft_id)
+
+    async def stop() -> bool:
+        return request.app.state.stopping.is_set() or await request.is_disconnected()
+
+    return await wait_for_change(read, status, timeout, stop)
 
 
 @router.post("/drafts/{draft_id}/withdraw", response_model=schemas.Draft, responses=responses(403, 404, 409))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from otp_bot.bot.agents.api import schemas, views
+from otp_bot.bot.agents.api import ledger_schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.domain.gate.learnings import readable_learnings
@@ -20,8 +20,8 @@ Days = Annotated[
 ]
 
 
-@router.get("/seats/{seat_id}/ledger", response_model=schemas.Ledger)
-def ledger(seat_id: str, actor: Caller, db: Db, days: Days = WINDOW_DAYS) -> schemas.Ledger:
+@router.get("/seats/{seat_id}/ledger", response_model=ledger_schemas.Ledger)
+def ledger(seat_id: str, actor: Caller, db: Db, days: Days = WINDOW_DAYS) -> ledger_schemas.Ledger:
     """The seat's trust ledger, over every kind and per kind: drafts submitted, approval
     rate, share approved unedited, median edit size, median and p90 time to decision,
     rejection reasons by frequency, rounds of changes."""
@@ -29,14 +29,14 @@ def ledger(seat_id: str, actor: Caller, db: Db, days: Days = WINDOW_DAYS) -> sch
         return views.ledger(readable_ledger(session, actor, seat_id, days=days))
 
 
-@router.get("/seats/{seat_id}/learnings", response_model=schemas.Learnings)
+@router.get("/seats/{seat_id}/learnings", response_model=ledger_schemas.Learnings)
 def learnings(
     seat_id: str,
     actor: Caller,
     db: Db,
     kind: Annotated[str | None, Query(max_length=64, description="Only drafts of this kind.")] = None,
     days: Days = WINDOW_DAYS,
-) -> schemas.Learnings:
+) -> ledger_schemas.Learnings:
     """What people told the seat lately: rejection reasons by frequency, the latest
     rejections, and the edits made before approving as unified diffs."""
     with db.session(readonly=True) as session:

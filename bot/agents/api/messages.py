@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from otp_bot.bot.agents.api import pages, schemas
+from otp_bot.bot.agents.api import message_schemas, pages, schemas
 from otp_bot.bot.agents.api.auth import Caller, Db, Kick
 from otp_bot.bot.agents.api.idempotency import idempotency_key
+from otp_bot.bot.agents.api.message_schemas import InboxPage, Message, Performative, Sent, Thread
 from otp_bot.bot.agents.api.problems import responses
-from otp_bot.commands.views import messages as message_views
 from otp_bot.store.domain.agents import bus, inboxes
 from otp_bot.store.domain.errors import Invalid
 
 router = APIRouter(tags=["messages"], responses=responses(401))
-
-Performative = Literal["REQUEST", "INFORM", "PROPOSAL", "RESPONSE"]
 
 
 class MessageIn(schemas.In):
@@ -54,53 +51,6 @@ class MessageIn(schemas.In):
         description="Idempotency key (or the Idempotency-Key "
         "header): the same key and content from the same seat return the same message.",
     )
-
-
-class SeatRef(BaseModel):
-    id: str
-    title: str
-    holder: str | None = Field(description="The name of the seat's holder; null for a vacant seat.")
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: int
-    from_: SeatRef = Field(alias="from")
-    to: SeatRef
-    performative: Performative
-    subject: str
-    body: str
-    in_reply_to: int | None
-    thread_id: int = Field(description="The first message of the thread (its own id for a first message).")
-    deadline: dt.datetime | None
-    overdue: bool = Field(description="A REQUEST not answered by its deadline.")
-    status: Literal["unread", "read", "answered"] = Field(description="For the recipient seat.")
-    sent_by: str
-    created_at: dt.datetime
-    read_at: dt.datetime | None
-    answered_at: dt.datetime | None
-
-
-class Sent(BaseModel):
-    message: Message
-    created: bool = Field(description="False when the idempotency key was seen: the same message is answered.")
-    answered: int | None = Field(description="For a RESPONSE: the message it marked answered.")
-
-
-class InboxPage(BaseModel):
-    seat: SeatRef
-    unread: int = Field(description="Unread messages in the whole inbox.")
-    messages: list[Message] = Field(description="Newest first.")
-    next_cursor: str | None
-
-
-class Thread(BaseModel):
-    messages: list[Message] = Field(description="Oldest first: the first message, then every reply.")
-
-
-def _message(m) -> Message:
-    return Message.model_validate(message_views.view(m))
 
 
 @router.post(
@@ -140,7 +90,9 @@ def send(
             key=key,
         )
         out = Sent(
-            message=_message(sent.message), created=sent.created, answered=sent.answered.id if sent.answered else None
+            message=message_schemas.message(sent.message),
+            created=sent.created,
+            answered=sent.answered.id if sent.answered else None,
         )
     if sent.created:
         kick()  # a coordination channel's mirror goes out now
@@ -183,9 +135,9 @@ def inbox(
             )
         page = inboxes.inbox(session, actor, seat, status=status, limit=limit, cursor=after[2] if after else None)
         return InboxPage(
-            seat=SeatRef(**message_views.seat_ref(page.seat)),
+            seat=message_schemas.seat_ref(page.seat),
             unread=page.unread,
-            messages=[_message(m) for m in page.messages],
+            messages=[message_schemas.message(m) for m in page.messages],
             next_cursor=pages.encode("inbox", [seat or "", status, int(page.next_cursor)])
             if page.next_cursor
             else None,
@@ -198,7 +150,7 @@ def inbox(
 def show(message_id: int, actor: Caller, db: Db) -> Message:
     """One message, to or from a seat the token's holder holds or is accountable for."""
     with db.session(readonly=True) as session:
-        return _message(bus.readable_message(session, actor, message_id))
+        return message_schemas.message(bus.readable_message(session, actor, message_id))
 
 
 @router.post(
@@ -208,7 +160,7 @@ def mark_read(message_id: int, actor: Caller, db: Db) -> Message:
     """Mark a message read (the recipient seat's holder, or an admin token). Reading it
     again changes nothing; an answered message stays answered."""
     with db.session() as session:
-        return _message(inboxes.mark_read(session, actor, message_id))
+        return message_schemas.message(inboxes.mark_read(session, actor, message_id))
 
 
 @router.get(
@@ -217,4 +169,4 @@ def mark_read(message_id: int, actor: Caller, db: Db) -> Message:
 def thread(message_id: int, actor: Caller, db: Db) -> Thread:
     """The whole conversation a message belongs to, oldest first."""
     with db.session(readonly=True) as session:
-        return Thread(messages=[_message(m) for m in inboxes.thread(session, actor, message_id)])
+        return Thread(messages=[message_schemas.message(m) for m in inboxes.thread(session, actor, message_id)])

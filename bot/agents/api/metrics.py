@@ -8,8 +8,7 @@ from sqlalchemy import select, tuple_
 from otp_bot.bot.agents.api import pages, schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db
 from otp_bot.bot.agents.api.exact_json import ExactNumbers
-from otp_bot.bot.agents.api.problems import classify, responses
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.domain.scorecard.value_batches import record_values
 from otp_bot.store.models import Metric
@@ -56,37 +55,4 @@ def push(body: schemas.PushIn, actor: Caller, db: Db) -> schemas.PushOut:
     """
     with db.session() as session:
         batch = record_values(session, actor, body.values, source="api")
-    labels: dict[tuple, str] = {}
-    out: list[dict] = []
-    for r in batch.results:
-        error, label = None, None
-        if r.error is not None:
-            status, code, title = classify(r.error)
-            error = {"status": status, "code": code, "title": title, "detail": r.error.message, "hint": r.error.hint}
-        elif (
-            r.period_start is not None  # a value answered without an error has its period and cadence
-            and r.cadence is not None
-            and (label := labels.get((r.period_start, r.cadence))) is None
-        ):
-            label = labels[(r.period_start, r.cadence)] = periods.label(r.period_start, r.cadence)
-        out.append(
-            {
-                "index": r.index,
-                "metric": r.metric_id,
-                "outcome": r.outcome,
-                "value": r.value_in_unit,
-                "period": r.period_start,
-                "period_label": label,
-                "on_track": r.on_track,
-                "error": error,
-            }
-        )
-    # Plain dicts validated in one call: for thousands of items, faster than a model apiece.
-    return schemas.PushOut.model_validate(
-        {
-            "recorded": batch.count("recorded"),
-            "duplicates": batch.count("duplicate"),
-            "errors": batch.count("error"),
-            "results": out,
-        }
-    )
+    return views.push_out(batch)

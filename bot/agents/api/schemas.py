@@ -52,6 +52,12 @@ class ChartPage(BaseModel):
     next_cursor: str | None
 
 
+class Chart(BaseModel):
+    org: Org
+    seats: list[Seat] = Field(description="Depth first, in chart order; `reports_to` gives the tree.")
+    truncated: bool = Field(description="More seats than listed: narrow the chart to a part of it.")
+
+
 class Latest(BaseModel):
     period: dt.date = Field(description="The first day of the period (a Monday, or the 1st of a month).")
     label: str = Field(examples=["2026-W47"])
@@ -134,6 +140,10 @@ class Me(BaseModel):
 class MetricsPage(BaseModel):
     metrics: list[MetricStatus]
     next_cursor: str | None
+
+
+class MyMetrics(BaseModel):
+    metrics: list[MetricStatus] = Field(description="Those of the seats held, and of seats granted for pushes.")
 
 
 class ValueIn(In):
@@ -264,6 +274,15 @@ class Draft(BaseModel):
     decided_at: dt.datetime | None
 
 
+class Submitted(BaseModel):
+    created: bool = Field(description="False when the idempotency key was seen: the same draft is answered.")
+    draft: Draft
+
+
+class DraftList(BaseModel):
+    drafts: list[Draft] = Field(description="Newest first.")
+
+
 class Waited(BaseModel):
     changed: bool = Field(description="The status changed while waiting (decided, expired, withdrawn, released).")
     timed_out: bool
@@ -318,65 +337,31 @@ class FlagsPage(BaseModel):
     next_cursor: str | None
 
 
-# ---------------------------------------------------------------- the trust ledger
+class Flags(BaseModel):
+    flags: list[Flag] = Field(description="By subject, then when they were set.")
 
 
-class Reason(BaseModel):
-    reason: str
-    times: int
+# ---------------------------------------------------------------- the token's webhook
 
 
-class LedgerRow(BaseModel):
-    kind: str | None = Field(description="The kind of draft; null: the seat over every kind.")
-    submitted: int = Field(description="Drafts submitted in the window, whatever became of them.")
-    decided: int = Field(description="Of those, approved or rejected (not expired, withdrawn or waiting).")
-    approved: int
-    rejected: int
-    approved_unedited: int
-    approved_edited: int
-    approval_rate: float | None = Field(description="approved / decided; null when nothing was decided.")
-    unedited_share: float | None = Field(description="approved without an edit / decided.")
-    median_edit_chars: float | None = Field(
-        description="Over the edited approvals: characters changed between the body and the approved text."
+class WebhookIn(In):
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        examples=["https://agents.example.com/otp/decisions"],
+        description="Receives every decision on the drafts of this token's agent, as a signed JSON POST. "
+        "A non-public address (loopback, private, link-local) is refused unless the operator allows it.",
     )
-    median_decision_seconds: float | None = Field(description="From going to approval to the final decision.")
-    p90_decision_seconds: float | None = Field(description="The 90th percentile (nearest rank) of the same.")
-    rejection_reasons: list[Reason] = Field(description="The most frequent first (at most 5).")
-    rounds_of_changes: int = Field(description="Changes requested on the window's drafts.")
-    drafts_revised: int = Field(description="Drafts with at least one round of changes.")
 
 
-class Ledger(BaseModel):
-    seat: str
-    since: dt.datetime
-    until: dt.datetime
-    total: LedgerRow
-    kinds: list[LedgerRow] = Field(description="Each kind of draft, the busiest first.")
+class Webhook(BaseModel):
+    url: str | None = Field(description="Where decisions are posted; null when the token has no webhook.")
+    set_at: dt.datetime | None
+    events: list[str] = Field(description="What the webhook receives: the `event` of each POST.")
 
 
-class Rejection(BaseModel):
-    draft_id: int
-    kind: str
-    title: str
-    reason: str
-    at: dt.datetime
-
-
-class Edit(BaseModel):
-    draft_id: int
-    kind: str
-    title: str
-    at: dt.datetime
-    changed_chars: int
-    diff: str = Field(description="Unified diff of the drafted body against the approved text.")
-    cut: bool = Field(description="The diff was longer than 2,000 characters and is cut at a line's end.")
-
-
-class Learnings(BaseModel):
-    seat: str
-    kind: str | None
-    since: dt.datetime
-    until: dt.datetime
-    reasons: list[Reason] = Field(description="Rejection reasons by frequency, the most frequent first.")
-    rejections: list[Rejection] = Field(description="The latest rejections, newest first.")
-    edits: list[Edit] = Field(description="The latest edits people made before approving, newest first.")
+class WebhookSet(Webhook):
+    secret: str = Field(
+        description="Signs every POST (X-OTP-Signature, HMAC-SHA256): shown now only. Setting the webhook "
+        "again makes a new one."
+    )

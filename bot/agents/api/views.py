@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
-from otp_bot.bot.agents.api import schemas
+from otp_bot.bot.agents.api import briefing_schemas, ledger_schemas, message_schemas, schemas
+from otp_bot.bot.agents.api.problems import classify
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store import models
 from otp_bot.store.domain.actors import Actor
@@ -20,6 +19,7 @@ from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.measures import from_base
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
+from otp_bot.store.domain.scorecard.value_batches import BatchResult
 
 
 def holder_ref(holder: models.Holder | None) -> schemas.HolderRef | None:
@@ -133,47 +133,86 @@ def flag(session: Session, f: models.Flag) -> schemas.Flag:
     )
 
 
-def _json(model: Any) -> dict[str, Any]:
-    return model.model_dump(mode="json")
-
-
-def briefing(session: Session, actor: Actor) -> dict[str, Any]:
-    """What needs this agent now, as JSON: the same for GET /api/v1/briefing and MCP's get_briefing."""
+def briefing(session: Session, actor: Actor) -> briefing_schemas.Briefing:
+    """What needs this agent now: the same for GET /api/v1/briefing, MCP's get_briefing and otp://briefing."""
     b = briefing_for(session, actor)
-    return {
-        "as_of": b.now.isoformat(),
-        "seats": [_json(seat(s)) for s in b.seats],
-        "drafts_pending": [_json(draft_ref(d)) | {"outcome": drafts.outcome(session, d)} for d in b.pending],
-        "drafts_held": [_json(draft_ref(d)) | {"hold_reason": d.hold_reason} for d in b.held],
-        "drafts_to_decide": [_json(draft_ref(d)) for d in b.to_decide],
-        "flags": [_json(flag(session, f)) for f in b.flags],
-        "overdue_requests": [message_views.view(m, b.now) for m in b.overdue],
-        "unread_messages": b.unread,
-        "metrics_off_track": [_json(metric_status(r)) for r in b.off_track],
-        "rules": [rule(r) for r in b.rules],
-        "learnings": [learnings(x).model_dump(mode="json") for x in b.learnings],
-    }
+    return briefing_schemas.Briefing(
+        as_of=b.now,
+        seats=[seat(s) for s in b.seats],
+        drafts_pending=[
+            briefing_schemas.DraftWaiting(**draft_ref(d).model_dump(), outcome=drafts.outcome(session, d))
+            for d in b.pending
+        ],
+        drafts_held=[
+            briefing_schemas.DraftHeld(**draft_ref(d).model_dump(), hold_reason=d.hold_reason) for d in b.held
+        ],
+        drafts_to_decide=[draft_ref(d) for d in b.to_decide],
+        flags=[flag(session, f) for f in b.flags],
+        overdue_requests=[message_schemas.Message.model_validate(message_views.view(m, b.now)) for m in b.overdue],
+        unread_messages=b.unread,
+        metrics_off_track=[metric_status(r) for r in b.off_track],
+        rules=[rule(r) for r in b.rules],
+        learnings=[learnings(x) for x in b.learnings],
+    )
 
 
-def rule(r: models.Rule) -> dict[str, Any]:
+def rule(r: models.Rule) -> briefing_schemas.Rule:
     """An operating rule as agents read it (briefing, MCP): the claim's fields and the seats it names."""
-    return {
-        "id": r.id,
-        "section": r.section,
-        "rule": r.rule,
-        "why": r.why,
-        "failure_mode": r.failure_mode,
-        "confidence": r.confidence,
-        "confidence_score": r.confidence_score,
-        "evidence": r.evidence,
-        "evidence_reference": r.evidence_reference,
-        "scope": r.scope,
-        "seats": r.seats,
-    }
+    return briefing_schemas.Rule(
+        id=r.id,
+        section=r.section,
+        rule=r.rule,
+        why=r.why,
+        failure_mode=r.failure_mode,
+        confidence=r.confidence,
+        confidence_score=r.confidence_score,
+        evidence=r.evidence,
+        evidence_reference=r.evidence_reference,
+        scope=r.scope,
+        seats=list(r.seats or []),
+    )
 
 
-def ledger_row(r: LedgerRow) -> schemas.LedgerRow:
-    return schemas.LedgerRow(
+def push_out(batch: BatchResult) -> schemas.PushOut:
+    """A batch of pushed values, each answered in order: the same for the API and MCP."""
+    labels: dict[tuple, str] = {}
+    out: list[dict] = []
+    for r in batch.results:
+        error, label = None, None
+        if r.error is not None:
+            status, code, title = classify(r.error)
+            error = {"status": status, "code": code, "title": title, "detail": r.error.message, "hint": r.error.hint}
+        elif (
+            r.period_start is not None  # a value answered without an error has its period and cadence
+            and r.cadence is not None
+            and (label := labels.get((r.period_start, r.cadence))) is None
+        ):
+            label = labels[(r.period_start, r.cadence)] = periods.label(r.period_start, r.cadence)
+        out.append(
+            {
+                "index": r.index,
+                "metric": r.metric_id,
+                "outcome": r.outcome,
+                "value": r.value_in_unit,
+                "period": r.period_start,
+                "period_label": label,
+                "on_track": r.on_track,
+                "error": error,
+            }
+        )
+    # Plain dicts validated in one call: for thousands of items, faster than a model apiece.
+    return schemas.PushOut.model_validate(
+        {
+            "recorded": batch.count("recorded"),
+            "duplicates": batch.count("duplicate"),
+            "errors": batch.count("error"),
+            "results": out,
+        }
+    )
+
+
+def ledger_row(r: LedgerRow) -> ledger_schemas.LedgerRow:
+    return ledger_schemas.LedgerRow(
         kind=r.kind,
         submitted=r.submitted,
         decided=r.decided,
@@ -186,14 +225,14 @@ def ledger_row(r: LedgerRow) -> schemas.LedgerRow:
         median_edit_chars=r.median_edit,
         median_decision_seconds=r.median_decision,
         p90_decision_seconds=r.p90_decision,
-        rejection_reasons=[schemas.Reason(reason=t, times=n) for t, n in r.reasons],
+        rejection_reasons=[ledger_schemas.Reason(reason=t, times=n) for t, n in r.reasons],
         rounds_of_changes=r.rounds,
         drafts_revised=r.revised,
     )
 
 
-def ledger(x: SeatLedger) -> schemas.Ledger:
-    return schemas.Ledger(
+def ledger(x: SeatLedger) -> ledger_schemas.Ledger:
+    return ledger_schemas.Ledger(
         seat=x.seat_id,
         since=x.since,
         until=x.until,
@@ -202,19 +241,19 @@ def ledger(x: SeatLedger) -> schemas.Ledger:
     )
 
 
-def learnings(x: Learnings) -> schemas.Learnings:
-    return schemas.Learnings(
+def learnings(x: Learnings) -> ledger_schemas.Learnings:
+    return ledger_schemas.Learnings(
         seat=x.seat_id,
         kind=x.kind,
         since=x.since,
         until=x.until,
-        reasons=[schemas.Reason(reason=t, times=n) for t, n in x.reasons],
+        reasons=[ledger_schemas.Reason(reason=t, times=n) for t, n in x.reasons],
         rejections=[
-            schemas.Rejection(draft_id=r.draft_id, kind=r.kind, title=r.title, reason=r.reason, at=r.at)
+            ledger_schemas.Rejection(draft_id=r.draft_id, kind=r.kind, title=r.title, reason=r.reason, at=r.at)
             for r in x.rejections
         ],
         edits=[
-            schemas.Edit(
+            ledger_schemas.Edit(
                 draft_id=e.draft_id,
                 kind=e.kind,
                 title=e.title,

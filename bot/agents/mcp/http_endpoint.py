@@ -7,6 +7,7 @@ speak MCP should not pay for, and a refusal needs none of them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -45,8 +46,10 @@ class HttpEndpoint:
         kick: Callable[[], None] | None = None,
         path: str = "/mcp",
         callback_allow: Allowlist | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.db, self.path = db, path
+        self._stopping = stopping  # set when `otp serve` begins to stop: waits for a decision answer then
         # Read now, as when the server was built at start: a bad OTP_CALLBACK_ALLOW fails the start,
         # not the first agent's request.
         self._kick = kick
@@ -75,7 +78,12 @@ class HttpEndpoint:
         from otp_bot.bot.agents.mcp.server import LOG_LEVEL, build_server
 
         server = build_server(
-            self.db, http=True, log_level=LOG_LEVEL, kick=self._kick, callback_allow=self._callback_allow
+            self.db,
+            http=True,
+            log_level=LOG_LEVEL,
+            kick=self._kick,
+            callback_allow=self._callback_allow,
+            stopping=self._stopping,
         )
         server.streamable_http_app(  # builds the session manager this endpoint hands requests to
             streamable_http_path=self.path,

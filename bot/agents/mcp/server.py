@@ -1,13 +1,15 @@
 """The server assembled: its instructions to the model, every tool, and `otp mcp` serving it over stdio."""
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Literal, get_args
 
 from mcp.server.mcpserver import MCPServer
 
-from otp_bot.bot.agents.mcp.caller import Caller
-from otp_bot.bot.agents.mcp.tools import briefing, chart, gate, messages, rules, scorecard
+from otp_bot.bot.agents.mcp import prompts, resources
+from otp_bot.bot.agents.mcp.caller import Caller, keep_headers
+from otp_bot.bot.agents.mcp.tools import briefing, chart, gate, messages, outcomes, rules, scorecard
 from otp_bot.bot.slack.settings import callback_allowlist
 from otp_bot.store.db import Database
 from otp_bot.store.domain.gate.callback_targets import Allowlist
@@ -19,9 +21,16 @@ OTP keeps the org chart (seats held by people or agents, reporting lines, what e
 owns), the scorecard (metrics per seat, values per week or month, on or off track) and the
 human gate (agents draft; people approve before anything reaches a customer).
 You act as the agent whose token this server was given, for the seats that agent holds.
-Start with get_briefing: your seats, drafts waiting or held, flags in force, overdue
-requests, unread messages and off-track metrics. Check list_flags on a subject before
-drafting about it: a policy may hold your draft while another seat's flag stands."""
+Start with get_briefing (also the resource otp://briefing): your seats, drafts waiting or
+held, flags in force, overdue requests, unread messages and off-track metrics. Before
+drafting, get the prompt draft_for_approval (your seat's rules, why recent drafts of the
+kind were rejected, the subject's flags), or check list_flags on the subject yourself: a
+policy may hold your draft while another seat's flag stands. After submit_draft, call
+wait_for_decision with the draft's number: it answers as soon as a person decides, so
+never poll in a loop. withdraw_draft takes back a draft nobody decided yet; list_my_drafts
+shows your drafts and their outcomes; lift_flag lifts a flag your seat set.
+Resources: otp://chart, otp://seat/{id}, otp://seat/{id}/rules, otp://briefing,
+otp://drafts/{id}. Prompts: draft_for_approval, weekly_review."""
 
 
 def parse_log_level(name: str) -> LogLevel:
@@ -40,20 +49,32 @@ def build_server(
     log_level: LogLevel = "WARNING",
     kick: Callable[[], None] | None = None,
     callback_allow: Allowlist | None = None,
+    stopping: threading.Event | None = None,
 ) -> MCPServer:
-    """The server with every tool. Over stdio `token` is the agent's; over HTTP each request brings its own.
-    `kick` wakes an outbox worker in the same process after a call that wrote. `callback_allow`: the
-    non-public callback targets drafts may name (default: OTP_CALLBACK_ALLOW)."""
+    """The server with every tool, resource and prompt. Over stdio `token` is the agent's; over HTTP each
+    request brings its own. `kick` wakes an outbox worker in the same process after a call that wrote.
+    `callback_allow`: the non-public callback targets drafts may name (default: OTP_CALLBACK_ALLOW).
+    `stopping`: set when the process begins to stop; a wait for a decision then answers at once."""
     callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
     caller = Caller(db, token, http=http, kick=kick)
-    server = MCPServer("otp", title="OTP bot", instructions=INSTRUCTIONS, version="1", log_level=log_level)
+    server = MCPServer(
+        "otp",
+        title="OTP bot",
+        instructions=INSTRUCTIONS,
+        version="1",
+        log_level=log_level,
+        middleware=[keep_headers],
+    )
     # In this order clients list the tools: the chart first, the briefing last.
     chart.register(server, caller)
     scorecard.register(server, caller)
     gate.register(server, caller, callback_allow)
+    outcomes.register(server, caller, stopping or threading.Event())
     messages.register(server, caller)
     rules.register(server, caller)
     briefing.register(server, caller)
+    resources.register(server, caller)
+    prompts.register(server, caller)
     return server
 
 

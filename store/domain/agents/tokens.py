@@ -93,17 +93,23 @@ def list_tokens(session: Session, *, include_revoked: bool = False) -> list[ApiT
     return list(session.scalars(query))
 
 
-def revoke_token(session: Session, actor: Actor, which: str, now: dt.datetime | None = None) -> ApiToken:
-    """Revoke by id or by the prefix `token list` shows."""
+def find_token(session: Session, which: str) -> ApiToken:
+    """A token by id or by the prefix `token list` shows."""
     which = which.strip()
     query = (
         select(ApiToken).where(ApiToken.id == int(which))
-        if which.isdigit()
+        if which.isdigit() and len(which) < 10  # an id fits an INTEGER column
         else select(ApiToken).where(ApiToken.prefix == which[:12])
     )
     token = session.scalar(query)
     if token is None:
         raise NotFound(f"there is no token `{which[:20]}`", hint="`otp token list` shows ids and prefixes")
+    return token
+
+
+def revoke_token(session: Session, actor: Actor, which: str, now: dt.datetime | None = None) -> ApiToken:
+    """Revoke by id or by the prefix `token list` shows. Its webhook hears nothing more."""
+    token = find_token(session, which)
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
         audit.record(session, actor.audit_name, "token.revoked", f"token:{token.id}", prefix=token.prefix)
@@ -128,7 +134,13 @@ def identify(session: Session, secret: str | None, now: dt.datetime | None = Non
     now = now or utcnow()
     stale = token.last_used_at is None or as_utc(token.last_used_at) < now - USE_RESOLUTION
     label = f"{token.holder.name if token.holder else 'admin'} (token {token.prefix})"
-    actor = Actor(label=label, holder_id=token.holder_id, operator=token.admin, push_seats=frozenset(token.push_seats))
+    actor = Actor(
+        label=label,
+        holder_id=token.holder_id,
+        operator=token.admin,
+        push_seats=frozenset(token.push_seats),
+        token_id=token.id,
+    )
     return Identity(actor, token.id, stale)
 
 

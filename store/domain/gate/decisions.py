@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
@@ -206,7 +207,7 @@ def finish(
     if human is not None and human.id != decided_by:  # who decided needs no news of it
         notify_people(session, draft, draft.status, now, to=[human.id])
         queued = True
-    return queued
+    return webhooks.queue_decision(session, draft, draft.status, now) or queued
 
 
 def _recorded(session: Session, draft_id: int | str, holder_id: str, verdict: str) -> Decided | None:
@@ -224,5 +225,6 @@ def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.dateti
         raise _decided_already(session, draft)
     draft.status, draft.decided_at = "withdrawn", now
     audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")
+    webhooks.queue_decision(session, draft, "withdrawn", now, by=actor.holder_id)
     queue_message_update(session, draft, now)
     return draft

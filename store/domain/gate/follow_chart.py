@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
@@ -90,6 +91,7 @@ def withdraw_for_chart(session: Session, draft: Draft, reason: str, actor: str, 
     audit.record(session, actor, "draft.withdrawn", f"draft:{draft.id}", reason=reason, by="chart")
     queue_message_update(session, draft, now)
     notify_people(session, draft, "withdrawn", now)
+    webhooks.queue_decision(session, draft, "withdrawn", now)
     return Consequence(draft.id, "withdrawn", reason)
 
 

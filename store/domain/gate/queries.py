@@ -8,16 +8,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate.drafts import approvals, approver_names, outcome
-from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy
+from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy, Seat
 
 MAX_LIST = 500
+
+
+def draft_status(text: str) -> str:
+    """A status as a person or an agent writes it, checked against the statuses a draft can have."""
+    status = text.strip().lower()
+    if status not in DRAFT_STATUSES:
+        raise Invalid(f"`{status[:40]}` is not a draft status", hint=f"one of {', '.join(DRAFT_STATUSES)}")
+    return status
 
 
 def list_drafts(
@@ -28,10 +36,7 @@ def list_drafts(
         raise Invalid(f"list between 1 and {MAX_LIST} drafts")
     query = select(Draft).order_by(Draft.id.desc()).limit(limit)
     if status:
-        status = status.strip().lower()
-        if status not in DRAFT_STATUSES:
-            raise Invalid(f"`{status[:40]}` is not a draft status", hint=f"one of {', '.join(DRAFT_STATUSES)}")
-        query = query.where(Draft.status == status)
+        query = query.where(Draft.status == draft_status(status))
     if seat_id:
         query = query.where(Draft.seat_id == get_seat(session, seat_id).id)
     return list(session.scalars(query))
@@ -152,3 +157,19 @@ def context_for(session: Session, draft: Draft, now: dt.datetime | None = None) 
         [r for r in rows if r.off_track],
         [d.holder.name for d in approvals(draft)],
     )
+
+
+def drafts_of(session: Session, actor: Actor, *, status: str | None = None, limit: int = 20) -> list[Draft]:
+    """The drafts an actor may read as theirs, newest first: those of the seats they hold and those
+    they drafted themselves (before a seat changed hands); every draft for an operator."""
+    if not 1 <= limit <= MAX_LIST:
+        raise Invalid(f"list between 1 and {MAX_LIST} drafts")
+    query = select(Draft).order_by(Draft.id.desc()).limit(limit)
+    if status:
+        query = query.where(Draft.status == draft_status(status))
+    if not actor.operator:
+        if actor.holder_id is None:
+            return []
+        held = select(Seat.id).where(Seat.holder_id == actor.holder_id)
+        query = query.where(or_(Draft.drafted_by == actor.holder_id, Draft.seat_id.in_(held)))
+    return list(session.scalars(query).unique())

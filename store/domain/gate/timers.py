@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
+from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import next_human_up
@@ -47,6 +48,7 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
             audit.record(session, "system", "draft.expired", f"draft:{draft.id}")
             queue_message_update(session, draft, now)
             notify_people(session, draft, "expired", now)
+            webhooks.queue_decision(session, draft, "expired", now)
             done.expired += 1
             continue
         if draft.reminded_at is None and draft.remind_at is not None and as_utc(draft.remind_at) <= now:

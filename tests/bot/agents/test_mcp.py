@@ -203,8 +203,8 @@ def test_tally_pushes_values_for_every_seat_it_is_granted(store, agents):
         first, second, _, bad, computed = pushed["results"]
         assert first["outcome"] == "recorded" and first["on_track"] is True and first["period_label"].count("-W") == 1
         assert second["value"] == 31.5 and second["on_track"] is True
-        assert bad["outcome"] == "error" and "lots" in bad["error"]
-        assert "computed" in computed["error"]
+        assert bad["outcome"] == "error" and "lots" in bad["error"]["detail"]
+        assert "computed" in computed["error"]["detail"]
         again = await agent.call("push_metric_values", values=batch[:2])
         assert (again["recorded"], again["duplicates"]) == (0, 2)
         # A metric of a seat Tally may not push to: refused whole, nothing recorded.

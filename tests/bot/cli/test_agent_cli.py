@@ -76,6 +76,38 @@ def test_token_create_refuses_bad_input(module_db):
     assert r.returncode == 2 and "no token" in r.stderr
 
 
+def test_token_webhook_set_refused_and_cleared(module_db):
+    store = {"OTP_DATABASE_URL": module_db.url}
+    made = otp_process("token", "create", "--holder", "pulse", "--name", "pulse-hook", env=store)
+    token_id = made.stderr.split()[1]
+    url = "https://agents.example.com/otp/decisions?k=s3cret"
+    for args, words in [
+        (("http://10.0.0.5/hook",), "10.0.0.5 is a private address"),
+        (("http://localhost:9000/",), "loopback"),
+        (("ftp://agents.example.com/",), "https:// or http://"),
+        ((), "give a URL"),
+        ((url, "--clear"), "not both"),
+    ]:
+        r = otp_process("token", "webhook", token_id, *args, env=store)
+        assert r.returncode == 2 and words in r.stderr and r.stdout == "", (args, r.stdout, r.stderr)
+    row = lambda: next(ln for ln in otp_process("token", "list", env=store).stdout.splitlines() if "pulse-hook" in ln)  # noqa: E731
+    assert row().split()[-1] == "-"  # nothing stored
+
+    done = otp_process("token", "webhook", token_id, url, env=store)
+    assert done.returncode == 0, done.stderr
+    secret = done.stdout.strip().splitlines()[-1]
+    assert secret.startswith("whsec_") and secret not in done.stderr and "not shown again" in done.stderr
+    listed = row()
+    assert listed.split()[-1] == "https://agents.example.com/otp/decisions" and "s3cret" not in listed
+    again = otp_process("token", "webhook", token_id, url, env=store).stdout.strip().splitlines()[-1]
+    assert again.startswith("whsec_") and again != secret  # set again: a new secret
+
+    cleared = otp_process("token", "webhook", token_id, "--clear", env=store)
+    assert cleared.returncode == 0 and "no webhook" in cleared.stdout and row().split()[-1] == "-"
+    r = otp_process("token", "webhook", "999999", url, env=store)
+    assert r.returncode == 2 and "no token" in r.stderr
+
+
 def test_an_admin_token_needs_no_holder(module_db, server):
     made = otp_process("token", "create", "--admin", "--name", "ops", env={"OTP_DATABASE_URL": module_db.url})
     secret = made.stdout.strip().splitlines()[-1]

@@ -116,9 +116,9 @@ def test_agents_read_their_seats_rules_over_mcp(dental):
     async def scenario(agent: Agent) -> tuple:
         briefing = await agent.call("get_briefing")
         found = await agent.call("search_rules", topic="clinical advise")
-        resource = await agent.session.read_resource("otp://seats/front-desk/rules")
+        resource = await agent.session.read_resource("otp://seat/front-desk/rules")
         try:
-            await agent.session.read_resource("otp://seats/nowhere/rules")
+            await agent.session.read_resource("otp://seat/nowhere/rules")
         except MCPError as exc:
             missing = exc.error.message
         return briefing, found, resource, missing

@@ -151,7 +151,7 @@ def test_mcp_and_the_cli_read_the_same_units(dental_db, molar):
     assert [r["outcome"] for r in pushed["results"]] == ["recorded", "error"]
     assert pushed["results"][0]["value"] == 0.75
     assert (
-        pushed["results"][1]["error"]
+        pushed["results"][1]["error"]["detail"]
         == "`nps`: `45%`: this metric is not a percent (it is NPS): type the number alone, like 45"
     )
     first = next(m for m in mine["metrics"] if m["id"] == "first-reply")

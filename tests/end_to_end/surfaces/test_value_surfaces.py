@@ -172,13 +172,20 @@ def test_http_api(module_db, server, tokens, janine):
     assert r.status_code == 400 and "NaN is not a JSON number" in r.text, r.text
 
 
+def explained(error: dict | None) -> str:
+    """A value's error as the tool answers it (the API's shape): what was wrong, and the hint."""
+    if error is None:
+        return ""
+    return error["detail"] + (f". Hint: {error['hint']}" if error["hint"] else "")
+
+
 def test_mcp_tool(module_db, tokens, janine):
     results: list[tuple[bool, str]] = []
 
     async def every_case(agent: Agent) -> None:  # one session: an admin token pushes to both seats
         for metric, typed, _ in TESTER:
             result = (await agent.call("push_metric_values", values=[{"metric": metric, "value": typed}]))["results"][0]
-            results.append((result["outcome"] == "recorded", result["error"] or ""))
+            results.append((result["outcome"] == "recorded", explained(result["error"])))
 
     before = {m: rows(module_db, m) for m in HOLDER_OF}
     session_with(module_db, tokens.admin, every_case)
@@ -198,7 +205,8 @@ def test_mcp_tool(module_db, tokens, janine):
     before_numbers = rows(module_db, "payables-on-time")
     body = session_with(module_db, janine, numbers)
     assert [r["outcome"] for r in body["results"]] == ["error", "recorded", "error"], json.dumps(body)
-    assert "did you mean 85 %?" in body["results"][0]["error"] and "too large" in body["results"][2]["error"]
+    assert "did you mean 85 %?" in explained(body["results"][0]["error"])
+    assert "too large" in explained(body["results"][2]["error"])
     assert rows(module_db, "payables-on-time") == [*before_numbers, 96.0]
 
 

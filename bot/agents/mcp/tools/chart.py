@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: the SDK reads the tools' annotations to build
 # their JSON schemas and to find the Context parameter.
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
@@ -12,13 +12,26 @@ from sqlalchemy.orm import Session
 
 from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.mcp.caller import Caller
-from otp_bot.bot.agents.mcp.tools.conventions import READ, dump
+from otp_bot.bot.agents.mcp.tools.conventions import READ
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
 from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.models import Seat
 
 CHART_SEATS = 1000  # seats get_chart lists; `below` narrows a larger chart
+
+
+def chart(session: Session, below: str | None = None) -> schemas.Chart:
+    """The chart, or the part of it below a seat, as get_chart and otp://chart answer it."""
+    org = get_org(session)
+    order = seat_order(session, get_seat(session, below).id if below else None)
+    shown = order[:CHART_SEATS]
+    by_id = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(shown)))}
+    return schemas.Chart(
+        org=schemas.Org(name=org.name, timezone=org.timezone, revision=org.revision),
+        seats=[views.seat(by_id[i]) for i in shown],
+        truncated=len(order) > len(shown),
+    )
 
 
 def register(server: MCPServer, caller: Caller) -> None:
@@ -35,29 +48,27 @@ def register(server: MCPServer, caller: Caller) -> None:
                 description="A topic, function or question: `retention`, `invoices`, `who approves ad spend`.",
             ),
         ],
-    ) -> dict[str, Any]:
+    ) -> schemas.WhoOwns:
         """Find the seat that owns a topic (typos, case and plurals tolerated): the seat with its holder,
         accountable human, reporting line and metrics. When unsure, up to three candidates instead."""
 
-        def work(session: Session, _actor: Actor) -> dict[str, Any]:
+        def work(session: Session, _actor: Actor) -> schemas.WhoOwns:
             match = who_owns(session, topic)
             best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
-            return dump(
-                schemas.WhoOwns(
-                    query=topic,
-                    topic=match.query,
-                    seat=best,
-                    matched=match.best.matched if match.best else None,
-                    candidates=[
-                        schemas.Candidate(
-                            seat=views.seat(get_seat(session, c.seat_id)),
-                            matched=c.matched,
-                            field=c.field,
-                            score=round(c.score, 1),
-                        )
-                        for c in match.candidates
-                    ],
-                )
+            return schemas.WhoOwns(
+                query=topic,
+                topic=match.query,
+                seat=best,
+                matched=match.best.matched if match.best else None,
+                candidates=[
+                    schemas.Candidate(
+                        seat=views.seat(get_seat(session, c.seat_id)),
+                        matched=c.matched,
+                        field=c.field,
+                        score=round(c.score, 1),
+                    )
+                    for c in match.candidates
+                ],
             )
 
         return caller.run(ctx, work)
@@ -69,27 +80,15 @@ def register(server: MCPServer, caller: Caller) -> None:
             str | None,
             Field(max_length=64, description="Only this seat and the seats below it (default: the whole chart)."),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> schemas.Chart:
         """The org chart: every seat depth first in chart order, with its holder (human or agent), the human
-        accountable for it, its status and `reports_to` (which gives the tree)."""
-
-        def work(session: Session, _actor: Actor) -> dict[str, Any]:
-            org = get_org(session)
-            order = seat_order(session, get_seat(session, below).id if below else None)
-            shown = order[:CHART_SEATS]
-            by_id = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(shown)))}
-            return {
-                "org": {"name": org.name, "timezone": org.timezone, "revision": org.revision},
-                "seats": [dump(views.seat(by_id[i])) for i in shown],
-                "truncated": len(order) > len(shown),
-            }
-
-        return caller.run(ctx, work)
+        accountable for it, its status and `reports_to` (which gives the tree). Also the resource otp://chart."""
+        return caller.run(ctx, lambda session, _a: chart(session, below))
 
     @server.tool(name="get_seat", annotations=READ)
     def get_seat_tool(
         ctx: Context, seat: Annotated[str, Field(max_length=64, description="The seat id, e.g. `retention`.")]
-    ) -> dict[str, Any]:
+    ) -> schemas.SeatDetail:
         """One seat in full: holder, accountable human, reporting line, accountabilities, what it owns and does
-        not own, and its metrics with goal, latest value and green/yellow/red status."""
-        return caller.run(ctx, lambda session, _a: dump(views.seat_detail(session, get_seat(session, seat))))
+        not own, and its metrics with goal, latest value and green/yellow/red status. Also the resource otp://seat/{seat}."""
+        return caller.run(ctx, lambda session, _a: views.seat_detail(session, get_seat(session, seat)))

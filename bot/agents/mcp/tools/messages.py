@@ -3,15 +3,16 @@
 # No `from __future__ import annotations`: the SDK reads the tools' annotations to build
 # their JSON schemas and to find the Context parameter.
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 from sqlalchemy.orm import Session
 
+from otp_bot.bot.agents.api import message_schemas
+from otp_bot.bot.agents.api.message_schemas import InboxRead, Sent, Thread
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE
-from otp_bot.commands.views import messages as message_views
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents import bus, inboxes
 
@@ -58,11 +59,11 @@ def register(server: MCPServer, caller: Caller) -> None:
                 max_length=bus.MAX_KEY, description="Idempotency key: sending again with it returns the same message."
             ),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> Sent:
         """Send a message from a seat you hold to another seat. Messages belong to seats: the recipient seat's
         holder reads them with read_inbox. A reply stays in its thread, between the same two seats."""
 
-        def work(session: Session, actor: Actor) -> dict[str, Any]:
+        def work(session: Session, actor: Actor) -> Sent:
             sent = bus.send_message(
                 session,
                 actor,
@@ -75,11 +76,11 @@ def register(server: MCPServer, caller: Caller) -> None:
                 deadline=deadline,
                 key=key,
             )
-            return {
-                "created": sent.created,
-                "answered": sent.answered.id if sent.answered else None,
-                "message": message_views.view(sent.message),
-            }
+            return Sent(
+                created=sent.created,
+                answered=sent.answered.id if sent.answered else None,
+                message=message_schemas.message(sent.message),
+            )
 
         return caller.run(ctx, work, writes=True)
 
@@ -99,32 +100,32 @@ def register(server: MCPServer, caller: Caller) -> None:
             str | None, Field(max_length=20, description="`next_cursor` of the previous page, for older messages.")
         ] = None,
         mark_read: Annotated[bool, Field(description="Mark the unread messages returned as read.")] = True,
-    ) -> dict[str, Any]:
+    ) -> InboxRead:
         """Messages sent to a seat, newest first. Answer a REQUEST or PROPOSAL with send_message
         (performative RESPONSE, in_reply_to its number); a REQUEST past its deadline shows as `overdue`."""
 
-        def work(session: Session, actor: Actor) -> dict[str, Any]:
+        def work(session: Session, actor: Actor) -> InboxRead:
             page = inboxes.inbox(session, actor, seat, status=status, limit=limit, cursor=cursor)
-            shown = [message_views.view(m) for m in page.messages]
+            shown = [message_schemas.message(m) for m in page.messages]
             marked = inboxes.mark_shown_read(session, actor, page.messages) if mark_read else 0
-            return {
-                "seat": message_views.seat_ref(page.seat),
-                "unread": page.unread - marked,
-                "messages": shown,
-                "marked_read": marked,
-                "next_cursor": page.next_cursor,
-            }
+            return InboxRead(
+                seat=message_schemas.seat_ref(page.seat),
+                unread=page.unread - marked,
+                messages=shown,
+                marked_read=marked,
+                next_cursor=page.next_cursor,
+            )
 
         return caller.run(ctx, work, writes=mark_read)
 
     @server.tool(annotations=READ)
     def get_thread(
         ctx: Context, message_id: Annotated[int, Field(ge=1, description="Any message of the thread.")]
-    ) -> dict[str, Any]:
+    ) -> Thread:
         """A whole conversation, oldest first: the first message and every reply."""
         return caller.run(
             ctx,
-            lambda session, actor: {
-                "messages": [message_views.view(m) for m in inboxes.thread(session, actor, message_id)]
-            },
+            lambda session, actor: Thread(
+                messages=[message_schemas.message(m) for m in inboxes.thread(session, actor, message_id)]
+            ),
         )

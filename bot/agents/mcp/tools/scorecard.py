@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: the SDK reads the tools' annotations to build
 # their JSON schemas and to find the Context parameter.
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
@@ -12,12 +12,10 @@ from sqlalchemy.orm import Session
 
 from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.mcp.caller import Caller
-from otp_bot.bot.agents.mcp.errors import explain
-from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE, dump
+from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import current_rows
-from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH, ItemResult, Value, record_values
+from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH, Value, record_values
 from otp_bot.store.models import Metric, Seat
 
 
@@ -28,33 +26,19 @@ def _pushable(session: Session, actor: Actor) -> list[Metric]:
     return list(session.scalars(query))
 
 
-def _answer(r: ItemResult) -> dict[str, Any]:
-    """One value's outcome, as push_metric_values answers it."""
-    return {
-        "index": r.index,
-        "metric": r.metric_id,
-        "outcome": r.outcome,
-        "value": r.value_in_unit,
-        "period": r.period_start.isoformat() if r.period_start else None,
-        "period_label": periods.label(r.period_start, r.cadence) if r.period_start and r.cadence else None,
-        "on_track": r.on_track,
-        "error": explain(r.error) if r.error else None,
-    }
-
-
 def register(server: MCPServer, caller: Caller) -> None:
     """Add list_my_metrics and push_metric_values."""
 
     @server.tool(annotations=READ)
-    def list_my_metrics(ctx: Context) -> dict[str, Any]:
+    def list_my_metrics(ctx: Context) -> schemas.MyMetrics:
         """The metrics you may push values to (those of the seats you hold, and seats granted to your token),
         with unit, goal, cadence (weekly periods start Monday), the latest value and the status. A metric with a
         `formula` is computed: push its inputs instead."""
         return caller.run(
             ctx,
-            lambda session, actor: {
-                "metrics": [dump(views.metric_status(r)) for r in current_rows(session, _pushable(session, actor))]
-            },
+            lambda session, actor: schemas.MyMetrics(
+                metrics=[views.metric_status(r) for r in current_rows(session, _pushable(session, actor))]
+            ),
         )
 
     @server.tool(annotations=WRITE)
@@ -64,24 +48,19 @@ def register(server: MCPServer, caller: Caller) -> None:
             list[schemas.ValueIn],
             Field(min_length=1, max_length=MAX_BATCH, description="The values, each for one metric and period."),
         ],
-    ) -> dict[str, Any]:
+    ) -> schemas.PushOut:
         """Record values for metrics of seats you may push to (1 to 5,000 at once). Each value is answered in
         order: `recorded` with its on/off-track status, `duplicate` (the same metric, period and key was pushed
-        before: nothing written) or `error` with the reason. A value for a metric of a seat you may not push to
-        fails the whole call and records nothing. Values are never overwritten: values in one period combine by
-        the metric's aggregation; `correction: true` replaces the period's earlier values."""
+        before: nothing written) or `error` with the reason (`error.detail`, and `error.hint` when there is
+        one). A value for a metric of a seat you may not push to fails the whole call and records nothing.
+        Values are never overwritten: values in one period combine by the metric's aggregation;
+        `correction: true` replaces the period's earlier values."""
         items = [
             Value(metric=v.metric, value=v.value, period=v.period, note=v.note, key=v.key, correction=v.correction)
             for v in values
         ]
 
-        def work(session: Session, actor: Actor) -> dict[str, Any]:
-            batch = record_values(session, actor, items, source="api")
-            return {
-                "recorded": batch.count("recorded"),
-                "duplicates": batch.count("duplicate"),
-                "errors": batch.count("error"),
-                "results": [_answer(r) for r in batch.results],
-            }
+        def work(session: Session, actor: Actor) -> schemas.PushOut:
+            return views.push_out(record_values(session, actor, items, source="api"))
 
         return caller.run(ctx, work, writes=True)
