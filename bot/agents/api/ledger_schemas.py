@@ -44,8 +44,10 @@ class Rejection(BaseModel):
     draft_id: int
     kind: str
     title: str
+    subject: str
     reason: str
     at: dt.datetime
+    by: list[str] = Field(description="Who rejected it, by name.")
 
 
 class Edit(BaseModel):

@@ -249,7 +249,9 @@ def learnings(x: Learnings) -> ledger_schemas.Learnings:
         until=x.until,
         reasons=[ledger_schemas.Reason(reason=t, times=n) for t, n in x.reasons],
         rejections=[
-            ledger_schemas.Rejection(draft_id=r.draft_id, kind=r.kind, title=r.title, reason=r.reason, at=r.at)
+            ledger_schemas.Rejection(
+                draft_id=r.draft_id, kind=r.kind, title=r.title, subject=r.subject, reason=r.reason, at=r.at, by=r.by
+            )
             for r in x.rejections
         ],
         edits=[

@@ -22,7 +22,7 @@ from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate.drafts import KIND
 from otp_bot.store.domain.gate.ledger import REASONS_KEPT, check_reader, edit_size, window_of
-from otp_bot.store.models import Draft
+from otp_bot.store.models import Draft, DraftDecision, Holder
 
 MAX_DIFF = 2_000  # characters of one edit's diff
 MAX_REASON = 500  # characters of one reason as quoted here
@@ -35,8 +35,10 @@ class Rejection:
     draft_id: int
     kind: str
     title: str
+    subject: str
     reason: str
     at: dt.datetime
+    by: list[str] = field(default_factory=list)  # the names of the people who rejected it
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,16 @@ def learnings(
             .limit(REASONS_KEPT)
         )
     ]
+    latest = session.execute(
+        select(Draft.id, Draft.kind, Draft.title, Draft.subject, Draft.reason, Draft.decided_at)
+        .where(*where, Draft.status == "rejected", Draft.decided_at.is_not(None))
+        .order_by(Draft.decided_at.desc(), Draft.id.desc())
+        .limit(REJECTIONS_KEPT)
+    ).all()
+    who = _rejected_by(session, [row[0] for row in latest])
     rejections = [
-        Rejection(i, k, t, _quote(r or ""), as_utc(at) or until)
-        for i, k, t, r, at in session.execute(
-            select(Draft.id, Draft.kind, Draft.title, Draft.reason, Draft.decided_at)
-            .where(*where, Draft.status == "rejected", Draft.decided_at.is_not(None))
-            .order_by(Draft.decided_at.desc(), Draft.id.desc())
-            .limit(REJECTIONS_KEPT)
-        )
+        Rejection(i, k, t, subj, _quote(r or ""), as_utc(at) or until, who.get(i, []))
+        for i, k, t, subj, r, at in latest
     ]
     edits = []
     for i, k, t, body, final, at in session.execute(
@@ -134,6 +138,21 @@ def learnings(
         diff, cut = unified(body, final, i)
         edits.append(Edit(i, k, t, as_utc(at) or until, edit_size(body, final), diff, cut))
     return Learnings(seat.id, kind, since, until, reasons, rejections, edits)
+
+
+def _rejected_by(session: Session, draft_ids: list[int]) -> dict[int, list[str]]:
+    """Who said no to each of these drafts, by name, in the order they decided."""
+    if not draft_ids:
+        return {}
+    names: dict[int, list[str]] = {}
+    for draft_id, name in session.execute(
+        select(DraftDecision.draft_id, Holder.name)
+        .join(Holder, Holder.id == DraftDecision.holder_id)
+        .where(DraftDecision.draft_id.in_(draft_ids), DraftDecision.verdict == "reject")
+        .order_by(DraftDecision.id)
+    ):
+        names.setdefault(draft_id, []).append(name)
+    return names
 
 
 def readable_learnings(
