@@ -51,6 +51,7 @@ def metric_status(row: MetricRow) -> schemas.MetricStatus:
         cadence=m.cadence,
         aggregation=m.aggregation,
         formula=m.formula,
+        gate=m.gate_figure,
         status=row.status,
         latest=schemas.Latest(
             period=latest.period,
