@@ -93,6 +93,8 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
         ("stale", b.stale, lambda i: {}),
         ("flag", b.flags, lambda i: {"until": local(i.until) if i.until else ""}),
         ("change", b.changes, lambda i: {**since(i.at), "by": _who(i.by)}),
+        ("stamp", b.stamps, lambda i: {"share": _percent(i.unedited_share), "fast": _seconds(i.median_seconds)}),
+        ("rising", b.rising, lambda i: {"recent": _percent(i.recent_rate), "before": _percent(i.before_rate)}),
         (
             "agent",
             b.agents,
@@ -102,6 +104,14 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
         if items:
             out.append(lines(kind, items, extra))
     return out
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else span(dt.timedelta(seconds=seconds))
 
 
 def _who(actor: str) -> str:
@@ -124,6 +134,7 @@ def _summary(b: DailyBriefing, day: str) -> Mrkdwn:
         (len(b.stale), "stale"),
         (len(b.flags), "flags"),
         (len(b.changes), "seat changes"),
+        (len(b.stamps) + len(b.rising), "gate warnings"),
     ):
         if count:
             parts.append(f"{count} {what}")

@@ -7,13 +7,27 @@ from sqlalchemy.orm import Session
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.reply import Reply
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.ledger import ledger_section
 from otp_bot.commands.who_owns import seat_reply
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.directory import seat_card
+from otp_bot.store.domain.chart.reading import get_seat
+from otp_bot.store.domain.gate.ledger import may_read, seat_ledger
 
 
-@command("seat", "seat <seat>", "one seat: holder, reporting line, accountabilities, metrics")
+@command("seat", "seat <seat>", "one seat: holder, reporting line, accountabilities, metrics, its trust ledger")
 def seat_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) != 1:
         raise Usage("name one seat by its id, e.g. `seat retention`" if not tokens else "name one seat id (no spaces)")
-    return seat_reply(session, seat_card(session, tokens[0]), heading="chart/seat.j2")
+    card = seat_card(session, tokens[0])
+    reply = seat_reply(session, card, heading="chart/seat.j2")
+    if card.holder_kind == "agent":
+        # The figures are the org's to see, as the scorecard is; the rejection reasons quote
+        # what people wrote about customer text, so only the seat's readers see them.
+        text = ledger_section(
+            seat_ledger(session, card.id), reasons=may_read(session, actor, get_seat(session, card.id))
+        )
+        reply.text += "\n\n" + text
+        reply.blocks.append(blocks.section(text))
+    return reply

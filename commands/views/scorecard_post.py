@@ -14,8 +14,9 @@ from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBl
 
 from otp_bot.commands.scorecard import SEATS_PER_PAGE, _seat_view
 from otp_bot.commands.views import blocks
+from otp_bot.commands.views.ledger import gate_lines
 from otp_bot.commands.views.render import render, truncate
-from otp_bot.store.domain.scorecard.review import Review, ReviewRow
+from otp_bot.store.domain.scorecard.review import GATE_DAYS, Review, ReviewRow
 
 FOLLOW_UP_ACTION = "otp_followup"  # + "_<n>": unique within the message; the value says which metric
 MAX_BUTTONS = 15
@@ -106,6 +107,8 @@ def scorecard_message(
         if not budget.add(_row_block(text, None if r.follow_up else (n, run_id, r.row.metric.id))):
             break
         placed += 1
+    if review.gate:
+        budget.add(blocks.section(gate_lines(review.gate, review.gate_holders, GATE_DAYS)))
     notes = []
     if review.off_track_count > placed:
         notes.append(f"and {review.off_track_count - placed} more off track: `/otp scorecard`")

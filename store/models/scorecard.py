@@ -68,6 +68,8 @@ class Metric(Base):
     cadence: Mapped[Cadence] = mapped_column(String(8), default="weekly")
     aggregation: Mapped[Aggregation] = mapped_column(String(4), default="last")
     formula: Mapped[str | None] = mapped_column(Text)
+    # A trust-ledger figure of the seat's drafts (store/domain/scorecard/gate_figures.py): computed, never entered.
+    gate_figure: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     seat: Mapped[Seat] = relationship(back_populates="metrics")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, FastAPI
 
-from otp_bot.bot.agents.api import briefing, chart, docs, drafts, flags, messages, metrics, problems, tokens
+from otp_bot.bot.agents.api import briefing, chart, docs, drafts, flags, ledger, messages, metrics, problems, tokens
 from otp_bot.bot.agents.api.limits import MAX_BODY, BodyLimit
 from otp_bot.bot.ops.requests import note_route
 from otp_bot.bot.slack.settings import callback_allowlist
@@ -53,6 +53,6 @@ def create_api(
     api.state.callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
     api.add_middleware(BodyLimit, max_bytes=max_body)
     problems.install(api)
-    for module in (chart, metrics, drafts, flags, messages, briefing, tokens):
+    for module in (chart, metrics, drafts, flags, messages, briefing, tokens, ledger):
         api.include_router(module.router)
     return api

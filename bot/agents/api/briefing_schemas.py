@@ -7,6 +7,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from otp_bot.bot.agents.api.ledger_schemas import Learnings
 from otp_bot.bot.agents.api.message_schemas import Message
 from otp_bot.bot.agents.api.schemas import DraftRef, Flag, MetricStatus, Seat
 
@@ -57,3 +58,7 @@ class Briefing(BaseModel):
     unread_messages: dict[str, int] = Field(description="Seat id → unread messages in its inbox.")
     metrics_off_track: list[MetricStatus]
     rules: list[Rule] = Field(description="The org's operating rules that name the seats.")
+    learnings: list[Learnings] = Field(
+        description="What people told the seats it holds at the gate lately: rejection reasons and edits as diffs "
+        "(none for an admin token)."
+    )

@@ -83,6 +83,10 @@ class MetricStatus(BaseModel):
     cadence: Cadence
     aggregation: Aggregation
     formula: str | None = Field(description="Set for a computed metric: push its inputs, not it.")
+    gate: str | None = Field(
+        default=None,
+        description="Set for a metric measured at the human gate (e.g. `approval-rate`): it takes no values.",
+    )
     latest: Latest | None
     status: Status = Field(description="Over the last 3 periods: green all on track, yellow one miss, red two or more.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.bot.agents.api import briefing_schemas, message_schemas, schemas
+from otp_bot.bot.agents.api import briefing_schemas, ledger_schemas, message_schemas, schemas
 from otp_bot.bot.agents.api.problems import classify
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store import models
@@ -13,6 +13,8 @@ from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate.changes import change_requests
+from otp_bot.store.domain.gate.learnings import Learnings
+from otp_bot.store.domain.gate.ledger import LedgerRow, SeatLedger
 from otp_bot.store.domain.gate.queries import policies_holding
 from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.scorecard import periods
@@ -50,6 +52,7 @@ def metric_status(row: MetricRow) -> schemas.MetricStatus:
         cadence=m.cadence,
         aggregation=m.aggregation,
         formula=m.formula,
+        gate=m.gate_figure,
         status=row.status,
         latest=schemas.Latest(
             period=latest.period,
@@ -169,6 +172,7 @@ def briefing(session: Session, actor: Actor) -> briefing_schemas.Briefing:
         unread_messages=b.unread,
         metrics_off_track=[metric_status(r) for r in b.off_track],
         rules=[rule(r) for r in b.rules],
+        learnings=[learnings(x) for x in b.learnings],
     )
 
 
@@ -224,4 +228,62 @@ def push_out(batch: BatchResult) -> schemas.PushOut:
             "errors": batch.count("error"),
             "results": out,
         }
+    )
+
+
+def ledger_row(r: LedgerRow) -> ledger_schemas.LedgerRow:
+    return ledger_schemas.LedgerRow(
+        kind=r.kind,
+        submitted=r.submitted,
+        decided=r.decided,
+        approved=r.approved,
+        rejected=r.rejected,
+        approved_unedited=r.unedited,
+        approved_edited=r.edited,
+        approval_rate=r.approval_rate,
+        unedited_share=r.unedited_share,
+        median_edit_chars=r.median_edit,
+        median_decision_seconds=r.median_decision,
+        p90_decision_seconds=r.p90_decision,
+        rejection_reasons=[ledger_schemas.Reason(reason=t, times=n) for t, n in r.reasons],
+        rounds_of_changes=r.rounds,
+        drafts_revised=r.revised,
+    )
+
+
+def ledger(x: SeatLedger) -> ledger_schemas.Ledger:
+    return ledger_schemas.Ledger(
+        seat=x.seat_id,
+        since=x.since,
+        until=x.until,
+        total=ledger_row(x.total),
+        kinds=[ledger_row(k) for k in x.kinds],
+    )
+
+
+def learnings(x: Learnings) -> ledger_schemas.Learnings:
+    return ledger_schemas.Learnings(
+        seat=x.seat_id,
+        kind=x.kind,
+        since=x.since,
+        until=x.until,
+        reasons=[ledger_schemas.Reason(reason=t, times=n) for t, n in x.reasons],
+        rejections=[
+            ledger_schemas.Rejection(
+                draft_id=r.draft_id, kind=r.kind, title=r.title, subject=r.subject, reason=r.reason, at=r.at, by=r.by
+            )
+            for r in x.rejections
+        ],
+        edits=[
+            ledger_schemas.Edit(
+                draft_id=e.draft_id,
+                kind=e.kind,
+                title=e.title,
+                at=e.at,
+                changed_chars=e.changed,
+                diff=e.diff,
+                cut=e.cut,
+            )
+            for e in x.edits
+        ],
     )

@@ -20,6 +20,7 @@ from otp_bot.bot.agents.api import views
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.gate.drafting import drafting_context, own_seats
+from otp_bot.store.domain.gate.ledger import WINDOW_DAYS
 from otp_bot.store.domain.scorecard.metrics import current_rows
 
 T = TypeVar("T")
@@ -58,8 +59,9 @@ def register(server: MCPServer, caller: Caller) -> None:
         kind: Annotated[str, Field(max_length=64, description="What it is, one word: `retention-outreach`.")],
         subject: Annotated[str, Field(max_length=200, description="Who or what it is about: `client:acme`.")],
     ) -> str:
-        """Before drafting: the seat's operating rules, why recent drafts of this kind were rejected, and the
-        flags in force on the subject, with how to submit the draft and wait for the decision."""
+        """Before drafting: the seat's operating rules, why recent drafts of this kind were rejected, how people
+        edited the ones they approved, and the flags in force on the subject, with how to submit the draft and
+        wait for the decision."""
 
         def work(session: Session, actor: Actor) -> str:
             c = drafting_context(session, actor, seat, kind, subject)
@@ -69,7 +71,9 @@ def register(server: MCPServer, caller: Caller) -> None:
                 kind=c.kind,
                 subject=c.subject,
                 rules=[views.rule(r) for r in c.rules],
-                rejections=c.rejections,
+                rejections=c.learnings.rejections,
+                edits=c.learnings.edits,
+                days=WINDOW_DAYS,
                 flags=[views.flag(session, f) for f in c.flags],
             )
 

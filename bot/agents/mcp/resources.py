@@ -1,5 +1,6 @@
-"""What an agent can read without calling a tool: the chart, a seat, its rules, its briefing and a
-draft, as JSON resources read as the token that asks, with the same rights as the tools."""
+"""What an agent can read without calling a tool: the chart, a seat, its rules, its trust ledger and
+learnings, its briefing and a draft, as JSON resources read as the token that asks, with the same
+rights as the tools and the API."""
 
 # No `from __future__ import annotations`: the SDK reads the functions' annotations to find the
 # Context parameter.
@@ -15,12 +16,15 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.chart.rules import rules_naming
 from otp_bot.store.domain.gate.drafts import readable_draft
+from otp_bot.store.domain.gate.learnings import readable_learnings
+from otp_bot.store.domain.gate.ledger import readable_ledger
 
 JSON = "application/json"
 
 
 def register(server: MCPServer, caller: Caller) -> None:
-    """Add otp://chart, otp://briefing, otp://seat/{seat}, otp://seat/{seat}/rules and otp://drafts/{draft_id}."""
+    """Add otp://chart, otp://briefing, otp://seat/{seat}, otp://seat/{seat}/rules, otp://seat/{seat}/ledger,
+    otp://seat/{seat}/learnings and otp://drafts/{draft_id}."""
 
     # The two without a parameter get no Context from the SDK: the caller finds the request's token itself.
     @server.resource("otp://chart", name="chart", title="The org chart", mime_type=JSON)
@@ -52,6 +56,25 @@ def register(server: MCPServer, caller: Caller) -> None:
             ).model_dump_json()
 
         return caller.read(ctx, work)
+
+    @server.resource("otp://seat/{seat}/ledger", name="seat_ledger", title="A seat's trust ledger", mime_type=JSON)
+    def seat_ledger_resource(seat: str, ctx: Context) -> str:
+        """The seat's record at the human gate over the last 30 days, over all kinds and per kind: drafts
+        submitted, approval rate, share approved unedited, edit size, time to decision, rejection reasons,
+        rounds of changes. For the seat's holder, the people it answers to and operators."""
+        return caller.read(
+            ctx, lambda session, actor: views.ledger(readable_ledger(session, actor, seat)).model_dump_json()
+        )
+
+    @server.resource(
+        "otp://seat/{seat}/learnings", name="seat_learnings", title="What people told a seat lately", mime_type=JSON
+    )
+    def seat_learnings_resource(seat: str, ctx: Context) -> str:
+        """The last 30 days at the gate for this seat: rejection reasons by frequency, the latest rejections
+        with who said no, and the edits people made before approving as unified diffs. Read it before drafting."""
+        return caller.read(
+            ctx, lambda session, actor: views.learnings(readable_learnings(session, actor, seat)).model_dump_json()
+        )
 
     @server.resource("otp://drafts/{draft_id}", name="draft", title="One of your drafts", mime_type=JSON)
     def draft_resource(draft_id: str, ctx: Context) -> str:

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import metric_line, status_legend
 from otp_bot.commands.views.drafts import line
+from otp_bot.commands.views.ledger import ledger_section
 from otp_bot.commands.views.render import render
 from otp_bot.store.domain.rhythm.overview import Overview
 
@@ -70,5 +71,17 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
             scorecard_button(f"Scorecard: {seat.title}", seat.id, f"otp_home_seat_{seat.id}"[:255])
         ):
             budget.close("More seats than fit here: `/otp scorecard` lists them all.")
-            break
+            return {"type": "home", "blocks": budget.blocks}
+    ledger_sections(budget, overview)
     return {"type": "home", "blocks": budget.blocks}
+
+
+def ledger_sections(budget: blocks.BlockBudget, overview: Overview) -> None:
+    """The trust ledgers of the agent seats this person holds or answers for (they may read the reasons)."""
+    if overview.ledgers:
+        budget.add(blocks.divider())
+    for ledger in overview.ledgers:
+        heading = render("home/home_ledger_head.j2", title=ledger.title, seat_id=ledger.seat_id, days=ledger.days)
+        if not budget.add(blocks.section(ledger_section(ledger, reasons=True, heading=heading))):
+            budget.close("More trust ledgers than fit here: `/otp seat <seat>` shows each.")
+            return

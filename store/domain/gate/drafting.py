@@ -1,6 +1,7 @@
 """What a seat's holder should have in front of them before drafting for approval: the org's
-rules naming the seat, why recent drafts of the same kind were rejected, and the flags in
-force on the subject (a policy may hold the draft while one stands)."""
+rules naming the seat, what people said of recent drafts of the same kind (why they were
+rejected, how they were edited before approval), and the flags in force on the subject (a
+policy may hold the draft while one stands)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from otp_bot.store.domain.chart.rules import rules_naming
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.gate.drafts import KIND, SUBJECT
 from otp_bot.store.domain.gate.flags import active_flags
-from otp_bot.store.domain.gate.rejections import Rejection, recent_rejections
+from otp_bot.store.domain.gate.learnings import Learnings, learnings
 from otp_bot.store.models import Flag, Rule, Seat
 
 
@@ -25,7 +26,7 @@ class DraftingContext:
     kind: str
     subject: str
     rules: list[Rule]
-    rejections: list[Rejection]
+    learnings: Learnings  # of this seat and kind
     flags: list[Flag]
 
 
@@ -66,6 +67,6 @@ def drafting_context(session: Session, actor: Actor, seat_id: str, kind: str, su
         kind=kind,
         subject=subject,
         rules=rules_naming(session, seat.id),
-        rejections=recent_rejections(session, seat.id, kind),
+        learnings=learnings(session, seat.id, kind=kind),
         flags=active_flags(session, subject),
     )

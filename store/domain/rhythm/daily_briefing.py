@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.collector import collector_paused
+from otp_bot.store.domain.gate.ledger_warnings import RisingRejections, RubberStamp, gate_warnings
 from otp_bot.store.domain.rhythm.briefing_agents import AgentLine, agent_lines
 from otp_bot.store.domain.rhythm.briefing_changes import FlagItem, SeatChange, flags_in_force, seat_changes
 from otp_bot.store.domain.rhythm.briefing_metrics import OffTrack, Stale, off_track, stale_metrics
@@ -43,9 +44,11 @@ class DailyBriefing:
     5. stale metrics: no value for the last full period (the pushing agent may have stopped);
     6. flags: new since the last briefing, then the others in force;
     7. seat changes since the last briefing (chart imports, hires, assignments, retirements);
-    8. one line per agent seat: its last activity (a value, a draft, a flag or a message).
+    8. the gate's health (store/domain/gate/ledger_warnings.py): approvers who approve
+       (nearly) everything unedited in seconds, and seats whose rejection rate rose;
+    9. one line per agent seat: its last activity (a value, a draft, a flag or a message).
 
-    Sections 1 to 7 are what "needs a human"; when all are empty the day is quiet. The agent
+    Sections 1 to 8 are what "needs a human"; when all are empty the day is quiet. The agent
     lines are context and always listed. (`holder_briefing` is what one holder or agent reads
     for their own seats.)"""
 
@@ -61,13 +64,23 @@ class DailyBriefing:
     stale: list[Stale] = field(default_factory=list)
     flags: list[FlagItem] = field(default_factory=list)
     changes: list[SeatChange] = field(default_factory=list)
+    stamps: list[RubberStamp] = field(default_factory=list)
+    rising: list[RisingRejections] = field(default_factory=list)
     agents: list[AgentLine] = field(default_factory=list)
     activity_window: dt.timedelta = dt.timedelta(weeks=4)
 
     @property
     def quiet(self) -> bool:
         return not (
-            self.waiting or self.held or self.overdue or self.off_track or self.stale or self.flags or self.changes
+            self.waiting
+            or self.held
+            or self.overdue
+            or self.off_track
+            or self.stale
+            or self.flags
+            or self.changes
+            or self.stamps
+            or self.rising
         )
 
     @property
@@ -100,6 +113,8 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
     b.stale = stale_metrics(session, rows, seats, today)
     b.flags = flags_in_force(session, now, since)
     b.changes = seat_changes(session, since)
+    warnings = gate_warnings(session, now)
+    b.stamps, b.rising = warnings.stamps, warnings.rising
     b.agents = agent_lines(session, seats, now - b.activity_window)
     return b
 
@@ -127,6 +142,8 @@ def as_dict(b: DailyBriefing, limit: int = 100) -> dict[str, Any]:
         "stale": listed(b.stale),
         "flags": listed(b.flags),
         "seat_changes": listed(b.changes),
+        "rubber_stamps": listed(b.stamps),
+        "rising_rejections": listed(b.rising),
         "agents": listed(b.agents),
     }
 

@@ -18,6 +18,7 @@ from otp_bot.store.domain.agents.inboxes import overdue_requests
 from otp_bot.store.domain.chart.rules import all_rules
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate.flags import active_flags
+from otp_bot.store.domain.gate.learnings import Learnings, learnings_of_seats
 from otp_bot.store.domain.gate.queries import waiting_for
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
 from otp_bot.store.models import CHANGES_REQUESTED, Draft, Flag, Message, Metric, Rule, Seat
@@ -38,6 +39,9 @@ class Briefing:
     unread: dict[str, int]  # seat id -> unread messages
     off_track: list[MetricRow]  # their seats' metrics whose latest value misses its goal
     rules: list[Rule]  # the org's operating rules that name their seats: how the org expects them to work
+    # What people told the seats it holds at the gate lately (rejection reasons, edits as diffs);
+    # an operator's briefing covers every seat and leaves them out (`GET /seats/{seat}/learnings`).
+    learnings: list[Learnings]
 
 
 def briefing_for(session: Session, actor: Actor, now: dt.datetime | None = None) -> Briefing:
@@ -83,4 +87,5 @@ def briefing_for(session: Session, actor: Actor, now: dt.datetime | None = None)
         unread={s.id: unread.get(s.id, 0) for s in seats},
         off_track=[r for r in current_rows(session, metrics) if r.off_track] if metrics else [],
         rules=[r for r in all_rules(session) if ids & set(r.seats)][:LISTED],
+        learnings=[] if actor.operator else learnings_of_seats(session, [s.id for s in seats], now),
     )

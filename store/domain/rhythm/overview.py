@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.gate.ledger import SeatLedger, agent_seat_ledgers, window_of
 from otp_bot.store.domain.gate.queries import waiting_for
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
-from otp_bot.store.models import Draft, Metric, Org, Seat
+from otp_bot.store.models import Draft, Holder, Metric, Org, Seat
 
 WAITING_SHOWN = 10  # drafts listed on the Home; `/otp drafts` lists the rest
 
@@ -29,6 +30,7 @@ class Overview:
     waiting: list[Draft] = field(default_factory=list)  # oldest first, at most WAITING_SHOWN
     waiting_more: bool = False  # more drafts wait than are listed
     now: dt.datetime = field(default_factory=utcnow)  # when it was read: ages are counted from here
+    ledgers: list[SeatLedger] = field(default_factory=list)  # agent seats this person holds or answers for
 
 
 def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset()) -> Overview:
@@ -47,6 +49,7 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
         if r.metric.seat_id in mine:
             mine[r.metric.seat_id].append(r)
     waiting = waiting_for(session, actor, groups, limit=WAITING_SHOWN + 1)
+    now = utcnow()
     return Overview(
         org,
         actor,
@@ -56,4 +59,18 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
         len(rows),
         waiting[:WAITING_SHOWN],
         len(waiting) > WAITING_SHOWN,
+        now,
+        _ledgers(session, actor, now),
     )
+
+
+def _ledgers(session: Session, actor: Actor, now: dt.datetime) -> list[SeatLedger]:
+    """The trust ledgers of the agent seats this person holds or is the accountable human of."""
+    if not actor.holder_id:
+        return []
+    ids = session.scalars(
+        select(Seat.id)
+        .join(Holder, Holder.id == Seat.holder_id)
+        .where(Holder.kind == "agent", (Holder.id == actor.holder_id) | (Holder.supervisor_id == actor.holder_id))
+    ).all()
+    return agent_seat_ledgers(session, *window_of(None, now), ids) if ids else []

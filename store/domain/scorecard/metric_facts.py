@@ -27,6 +27,7 @@ class MetricFacts(NamedTuple):
     cadence: Cadence
     aggregation: Aggregation
     formula: str | None
+    gate_figure: str | None
     position: int
 
 

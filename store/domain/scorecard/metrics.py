@@ -30,6 +30,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_metric, get_org
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard import formula, periods
+from otp_bot.store.domain.scorecard.gate_figures import gate_values
 from otp_bot.store.domain.scorecard.goals import Goal, format_value
 from otp_bot.store.domain.scorecard.measures import Measure, from_base, measure_of, to_base
 
@@ -98,7 +99,7 @@ def record_value(
 ) -> Recorded:
     metric = get_metric(session, metric_id)
     can_record(session, actor, metric)
-    check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula)
+    check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula, metric.gate_figure)
     org = get_org(session)
     number = parse_number(metric.id, measure_of(metric), value, org.decimal_mark, org.currency)
     note = check_note_and_key(note, key)
@@ -204,7 +205,7 @@ def period_values(
     are every metric of the org (of their cadence), so the window's periods are read whole;
     by default, when they are many (ORG_WIDE)."""
     by_id = _with_formula_inputs(session, list(metrics))
-    ids = [mid for mid, m in by_id.items() if not m.formula]
+    ids = [mid for mid, m in by_id.items() if not m.formula and not m.gate_figure]
     # Plain rows through the session's connection (same transaction): the ORM's row handling
     # cost more than the read itself for an org-wide scorecard.
     conn = session.connection()
@@ -275,6 +276,9 @@ def period_values(
             for i, single in enumerate(slots):
                 if single is not None and (metric_id, i) not in several:
                     slots[i] = combine([single])
+    if gated := [m for m in by_id.values() if m.gate_figure]:
+        tz = get_org(session).timezone
+        found.update(gate_values(session, gated, window, gated[0].cadence, tz, periods.today(tz)))
     # A formula has a value where every input has one: it is tried in the few periods read,
     # not against every value of the org (that was quadratic in the number of formulas).
     for m in _formula_order(by_id):

@@ -10,7 +10,7 @@ chart of a dozen seats is shown whole.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +22,7 @@ from otp_bot.store.domain.chart.reading import accountable_human, get_metric, ge
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.collector import collector_paused
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.gate.ledger import SeatLedger, agent_seat_ledgers
 from otp_bot.store.domain.rhythm.seat_facts import owner_text, seat_facts
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metric_facts import MetricFacts, metric_facts
@@ -30,6 +31,7 @@ from otp_bot.store.models import FollowUp, Holder, Seat
 
 DETAIL_SEATS = 120  # more seats than a post's thread holds (commands/views/scorecard_post.py)
 DETAIL_MISSES = 40  # the off-track rows of the chart image and the post's buttons
+GATE_DAYS = 7  # the post's gate lines: each agent seat's drafts of the last week
 
 
 def miss_of(row: MetricRow) -> float:
@@ -69,6 +71,8 @@ class Review:
     metrics: int  # every metric judged
     off_track_count: int  # every metric off track
     seat_count: int  # every seat with metrics
+    gate: list[SeatLedger] = field(default_factory=list)  # agent seats' trust ledgers over GATE_DAYS, chart order
+    gate_holders: dict[str, str] = field(default_factory=dict)  # seat id -> its holder's name, for the gate lines
 
     @property
     def off_track(self) -> list[ReviewRow]:
@@ -147,6 +151,15 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
 
     rows = [review_row(r) for r in detail]
     shown_misses = sorted((r for r in rows if r.off_track), key=lambda r: -r.miss)
+    until = utcnow()
+    gate = agent_seat_ledgers(session, until - dt.timedelta(days=GATE_DAYS), until)
+    holders = dict(
+        session.execute(
+            select(Seat.id, Holder.name)
+            .join(Holder, Holder.id == Seat.holder_id)
+            .where(Seat.id.in_([g.seat_id for g in gate]))
+        ).all()
+    )
     return Review(
         org.name,
         org.timezone,
@@ -157,6 +170,8 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
         len(status),
         len(misses),
         len(ranked),
+        gate,
+        holders,
     )
 
 

@@ -33,11 +33,18 @@ def may_push(actor: Actor, metric_id: str, seat_id: str, holder_id: str | None, 
         )
 
 
-def check_takes_values(metric_id: str, seat_id: str, seat_status: str, formula_text: str | None) -> None:
+def check_takes_values(
+    metric_id: str, seat_id: str, seat_status: str, formula_text: str | None, gate_figure: str | None = None
+) -> None:
     if seat_status == "retired":
         raise Invalid(f"seat `{seat_id}` is retired: its history is kept, and it takes no new values")
     if formula_text:
         raise Invalid(f"`{metric_id}` is computed from {formula_text}; record values for those metrics instead")
+    if gate_figure:
+        raise Invalid(
+            f"`{metric_id}` is measured at the human gate ({gate_figure} of seat `{seat_id}`'s drafts); "
+            "it takes no values by hand"
+        )
 
 
 def parse_number(

@@ -11,12 +11,18 @@ import uuid
 import jsonschema
 from mcp.shared.exceptions import MCPError
 
-from otp_bot.store.domain.gate.rejections import recent_rejections
+from otp_bot.store.domain.gate.learnings import learnings
 from tests.support.agents import decide
 from tests.support.mcp import TOOLS, Agent, session_with
 
 RESOURCES = {"otp://chart", "otp://briefing"}
-TEMPLATES = {"otp://seat/{seat}", "otp://seat/{seat}/rules", "otp://drafts/{draft_id}"}
+TEMPLATES = {
+    "otp://seat/{seat}",
+    "otp://seat/{seat}/rules",
+    "otp://seat/{seat}/ledger",
+    "otp://seat/{seat}/learnings",
+    "otp://drafts/{draft_id}",
+}
 
 
 def subject() -> str:
@@ -87,6 +93,9 @@ def test_resources_are_read_as_the_token_with_the_tools_rights(store, agents):
         seat = await agent.read("otp://seat/retention")
         assert seat == await agent.call("get_seat", seat="retention") and seat["holder"]["name"] == "Pulse"
         assert (await agent.read("otp://seat/retention/rules"))["seat"] == "retention"
+        ledger = await agent.read("otp://seat/retention/ledger")
+        assert ledger["seat"] == "retention" and "approval_rate" in ledger["total"]
+        assert (await agent.read("otp://seat/retention/learnings"))["seat"] == "retention"
         own = await draft(agent, subject())
         read = await agent.read(f"otp://drafts/{own}")
         assert read == await agent.call("get_draft", draft_id=own) and read["status"] == "pending"
@@ -100,6 +109,8 @@ def test_resources_are_read_as_the_token_with_the_tools_rights(store, agents):
         assert [s["id"] for s in (await agent.read("otp://briefing"))["seats"]] == ["sales"]
         said = await refused_read(agent, f"otp://drafts/{own}")
         assert "you can read only the drafts of seats you hold" in said
+        for uri in ("otp://seat/retention/ledger", "otp://seat/retention/learnings"):  # another agent's record
+            assert "retention" in await refused_read(agent, uri)
 
     session_with(store, agents["dirk"], dirk)
 
@@ -233,6 +244,8 @@ def test_the_draft_for_approval_prompt_brings_rules_rejections_and_flags(store, 
     async def pulse(agent: Agent) -> str:
         rejected = await draft(agent, on, kind=kind, title="Win them back")
         decide(store, rejected, "reject", reason="Too pushy: no discount talk")
+        edited = await draft(agent, on, kind=kind, title="Second try")
+        decide(store, edited, "approve", edited_body="Hi, shall we talk about May?")
         other = await draft(agent, on, kind="retention-outreach", title="Other kind")
         decide(store, other, "reject", reason="Wrong tone")
         await agent.call("set_flag", subject=on, flag="churn-risk", reason="contract ends in May")
@@ -241,6 +254,7 @@ def test_the_draft_for_approval_prompt_brings_rules_rejections_and_flags(store, 
         text = got.messages[0].content.text
         assert f'#{rejected} "Win them back"' in text and "Too pushy: no discount talk" in text
         assert "rejected by Bogdan" in text and "Wrong tone" not in text  # another kind's rejection
+        assert f'#{edited} "Second try"' in text and "+Hi, shall we talk about May?" in text  # the edit as a diff
         assert "`churn-risk` set by seat `retention` (Pulse): contract ends in May" in text
         assert "The org's operating rules for this seat" in text and "wait_for_decision" in text
         assert "there is no seat `nowhere`" in await refused_prompt(
@@ -253,7 +267,7 @@ def test_the_draft_for_approval_prompt_brings_rules_rejections_and_flags(store, 
 
     session_with(store, agents["pulse"], pulse)
     with store.session(readonly=True) as s:
-        assert [r.reason for r in recent_rejections(s, "retention", kind)] == ["Too pushy: no discount talk"]
+        assert [r.reason for r in learnings(s, "retention", kind=kind).rejections] == ["Too pushy: no discount talk"]
 
     async def dirk(agent: Agent) -> str:
         return await refused_prompt(agent, "draft_for_approval", seat="retention", kind=kind, subject=on)

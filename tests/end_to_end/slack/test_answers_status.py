@@ -31,7 +31,9 @@ def server_env() -> dict[str, str]:
 def metric_lines(text: str) -> list[str]:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("*Metrics*"))
-    return lines[start:]
+    # An agent seat's answer ends with its trust ledger (tests/end_to_end/slack/approvals/test_ledger_slack.py).
+    end = next((i for i, line in enumerate(lines) if line.startswith("*Trust ledger*")), len(lines))
+    return [line for line in lines[start:end] if line]
 
 
 def test_the_approval_message_shows_the_seats_off_track_metrics_in_the_same_words(server, module_db, api):

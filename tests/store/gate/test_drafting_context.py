@@ -8,12 +8,12 @@ import pytest
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.gate.drafting import drafting_context, own_seats
+from otp_bot.store.domain.gate.learnings import learnings
 from otp_bot.store.domain.gate.queries import drafts_of
-from otp_bot.store.domain.gate.rejections import recent_rejections
 from tests.support.drafts import BOGDAN, DIRK, OPERATOR, PULSE, decide, flag_acme, submit
 
 
-def test_recent_rejections_are_the_seats_of_that_kind_newest_first(example_db):
+def test_the_latest_rejections_are_the_seats_of_that_kind_newest_first_with_who_said_no(example_db):
     first = submit(example_db, title="First")
     second = submit(example_db, title="Second")
     approved = submit(example_db, title="Approved")
@@ -23,13 +23,13 @@ def test_recent_rejections_are_the_seats_of_that_kind_newest_first(example_db):
     decide(example_db, BOGDAN, approved)
     decide(example_db, BOGDAN, other_kind, "reject", reason="Wrong kind")
     with example_db.session(readonly=True) as s:
-        found = recent_rejections(s, "retention", "retention-outreach")
-        assert [(r.draft_id, r.reason, r.by) for r in found] == [
-            (second, "Too pushy", ["Bogdan"]),
-            (first, "Too long", ["Bogdan"]),
+        found = learnings(s, "retention", kind="retention-outreach").rejections
+        assert [(r.draft_id, r.reason, r.by, r.subject) for r in found] == [
+            (second, "Too pushy", ["Bogdan"], "client:acme"),
+            (first, "Too long", ["Bogdan"], "client:acme"),
         ]
-        assert [r.draft_id for r in recent_rejections(s, "retention", "Retention-Outreach ", limit=1)] == [second]
-        assert recent_rejections(s, "sales", "retention-outreach") == []
+        assert [r.draft_id for r in learnings(s, "retention", kind="Retention-Outreach ").rejections] == [second, first]
+        assert learnings(s, "sales", kind="retention-outreach").rejections == []
 
 
 def test_the_drafting_context_is_for_the_seats_holder(example_db):
@@ -39,7 +39,7 @@ def test_the_drafting_context_is_for_the_seats_holder(example_db):
     with example_db.session(readonly=True) as s:
         c = drafting_context(s, PULSE, "retention", " Retention-Outreach", "Client:Acme")
         assert (c.seat.id, c.kind, c.subject) == ("retention", "retention-outreach", "client:acme")
-        assert [r.reason for r in c.rejections] == ["Not now"] and [f.flag for f in c.flags] == ["at-risk"]
+        assert [r.reason for r in c.learnings.rejections] == ["Not now"] and [f.flag for f in c.flags] == ["at-risk"]
         assert drafting_context(s, OPERATOR, "retention", "retention-outreach", "client:acme").seat.id == "retention"
         with pytest.raises(Forbidden, match="seat `retention` is held by Pulse; you can prepare only for seats"):
             drafting_context(s, DIRK, "retention", "retention-outreach", "client:acme")

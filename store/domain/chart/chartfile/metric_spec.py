@@ -1,4 +1,5 @@
-"""A seat's metric as the chart file writes it: its measure from the words used, its goal, its formula."""
+"""A seat's metric as the chart file writes it: its measure from the words used, its goal, its formula
+or the gate figure it measures."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from otp_bot.store.domain.chart.chartfile.fields import Id, Spec, Text
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.scorecard import formula as formulas
+from otp_bot.store.domain.scorecard.gate_figures import figure as gate_figure
 from otp_bot.store.domain.scorecard.goals import parse_goal
 from otp_bot.store.domain.scorecard.measures import (
     DEFAULT_CURRENCY,
@@ -52,6 +54,24 @@ class MetricSpec(Spec):
     cadence: Cadence = "weekly"
     aggregation: Aggregation = "last"
     formula: str | None = None
+    gate: str | None = None  # a trust-ledger figure of the seat's drafts (gate_figures.py): computed, never entered
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gate_measure(cls, data: Any) -> Any:
+        """A gate metric's kind is its figure's (a rate is a percent, a time a duration); the
+        unit defaults to the figure's own (`drafts`, `minutes`) unless the file names one."""
+        if isinstance(data, dict) and data.get("gate") is not None:
+            try:
+                found = gate_figure(str(data["gate"]))
+            except ValueError:
+                return data  # the field's own check says what is wrong
+            data = dict(data)
+            if data.get("unit") is None:  # a unit says its kind (`hours`); else the figure's kind, in its unit
+                data.setdefault("kind", found.kind)
+                if found.unit and str(data["kind"]).strip().lower() == found.kind:
+                    data["unit"] = found.unit
+        return data
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -104,6 +124,26 @@ class MetricSpec(Spec):
             return _goal_text(str(value), measure, mark, _org_currency(info))
         except Invalid as exc:
             raise ValueError(exc.message) from None
+
+    @field_validator("gate", mode="before")
+    @classmethod
+    def _gate(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        name = str(value).strip().lower()
+        gate_figure(name)  # ValueError: the figures there are
+        return name
+
+    @model_validator(mode="after")
+    def _gate_fits(self) -> MetricSpec:
+        if self.gate is None:
+            return self
+        if self.formula is not None:
+            raise ValueError("a metric is measured at the gate or computed by a formula, not both")
+        wanted = gate_figure(self.gate).kind
+        if self.kind != wanted:
+            raise ValueError(f"`gate: {self.gate}` is a {wanted}; this metric's kind is {self.kind}")
+        return self
 
     @field_validator("formula")
     @classmethod

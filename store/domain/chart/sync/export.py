@@ -53,6 +53,7 @@ _METRIC = (
     Metric.cadence,
     Metric.aggregation,
     Metric.formula,
+    Metric.gate_figure,
 )
 
 
@@ -177,6 +178,7 @@ def _seat_spec(s: Any, owns: list[str], metrics: list[Any]) -> SeatSpec:
                     cadence=m.cadence,
                     aggregation=m.aggregation,
                     formula=m.formula,
+                    gate=m.gate_figure,
                 )
                 for m in metrics
             ],
