@@ -18,7 +18,17 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from otp_bot.bot.cli.common import BodyFile, Destination, Key, Kind, NotCustomerFacing, Subject, Title, read_text
+from otp_bot.bot.cli.common import (
+    BodyFile,
+    Destination,
+    Key,
+    Kind,
+    NotCustomerFacing,
+    Revises,
+    Subject,
+    Title,
+    read_text,
+)
 
 agent_app = typer.Typer(no_args_is_help=True, help="Act as an agent through the HTTP API (OTP_URL, OTP_TOKEN).")
 agent_flag_app = typer.Typer(no_args_is_help=True, help="Set, lift and list flags.")
@@ -134,9 +144,11 @@ def draft(
     key: Key = None,
     destination: Destination = None,
     not_customer_facing: NotCustomerFacing = False,
+    revises: Revises = None,
     as_json: Json = False,
 ) -> None:
-    """Submit a draft for a human decision; prints its number (the last line, alone)."""
+    """Submit a draft for a human decision, or with --revises the revision of one whose changes
+    were requested; prints its number (the last line, alone)."""
     body = read_text(body_file, "the body")
     fields = {
         "seat": seat,
@@ -147,6 +159,7 @@ def draft(
         "key": key,
         "destination": destination,
         "customer_facing": not not_customer_facing,
+        "revises": revises,
     }
     status, answer = _call("POST", "/drafts", json={k: v for k, v in fields.items() if v is not None})
     if as_json:
@@ -171,8 +184,9 @@ def wait(
 ) -> None:
     """Wait for a human decision on a draft, then print the outcome (and the final text).
 
-    Exit 0 once it is decided, expired or withdrawn; 1 if it is still waiting when the
-    time runs out."""
+    Exit 0 once it is decided, expired or withdrawn, or an approver asked for changes (what
+    to change is printed: answer with `otp agent draft --revises`); 1 if it is still waiting
+    when the time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         left = max(0.0, deadline - time.monotonic())
@@ -187,6 +201,10 @@ def wait(
         show(f"draft #{d['id']} {d['outcome']}")
         if d["final_text"]:
             show(d["final_text"])
+        if d["status"] == "changes-requested":
+            for asked in d["change_requests"]:
+                show(f"round {asked['round']}, {asked['name']} asked: {asked['text']}")
+            say(f"revise it: otp agent draft ... --revises {d['id']}")
     if d["status"] in WAITING:
         say(f"still {d['status']} after {timeout:g}s")
         raise typer.Exit(1)

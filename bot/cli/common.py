@@ -31,6 +31,12 @@ Destination = Annotated[
     str | None,
     typer.Option(help="Where the approved text goes: a Slack channel or user id, or an https:// callback URL."),
 ]
+Revises = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="The draft this revises (its changes were requested): the revision takes its approval message."
+    ),
+]
 NotCustomerFacing = Annotated[
     bool, typer.Option("--not-customer-facing", help="Internal text (customer-facing by default).")
 ]

@@ -15,6 +15,7 @@ from otp_bot.bot.cli.common import (
     Key,
     Kind,
     NotCustomerFacing,
+    Revises,
     Subject,
     Title,
     acting,
@@ -42,9 +43,11 @@ def draft_submit(
     key: Key = None,
     destination: Destination = None,
     not_customer_facing: NotCustomerFacing = False,
+    revises: Revises = None,
     as_holder: AsHolder = None,
 ) -> None:
-    """Submit a draft for human approval; prints its number (the last line, alone)."""
+    """Submit a draft for human approval (with --revises, the revision of a draft whose changes
+    were requested); prints its number (the last line, alone)."""
     from otp_bot.store.domain.gate.drafts import outcome, submit_draft
 
     body = read_text(body_file, "the body")
@@ -63,6 +66,7 @@ def draft_submit(
                 destination=destination,
                 key=key,
                 callback_allow=allow,
+                revises=revises,
             )
             draft_id, state, said = done.draft.id, done.draft.status, outcome(session, done.draft)
     except DomainError as exc:
@@ -98,7 +102,10 @@ def draft_show(
 def draft_list(
     status: Annotated[
         str | None,
-        typer.Option(help="Only drafts in this state: held, pending, approved, rejected, expired, withdrawn."),
+        typer.Option(
+            help="Only drafts in this state: held, pending, changes-requested, approved, rejected, expired, "
+            "withdrawn, revised."
+        ),
     ] = None,
     seat: Annotated[str | None, typer.Option(help="Only this seat's drafts.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many, newest first.")] = 20,

@@ -99,7 +99,8 @@ def _families(gauges: Gauges | None, seconds: float, kept: list[KeptState]) -> I
 
     drafts = GaugeMetricFamily(
         "otp_drafts",
-        "Drafts by status: held and pending wait for a decision; approved, rejected, expired, withdrawn are decided.",
+        "Drafts by status: held and pending wait for a decision, changes-requested for a revision; "
+        "approved, rejected, expired, withdrawn and revised are done.",
         labels=["status"],
     )
     delivery = GaugeMetricFamily(

@@ -330,6 +330,8 @@ class OutboxWorker:
         event = item.payload["event"]
         if event == "reminder":
             return self._remind(item, c)
+        if event == "previous_version":
+            return self._previous_version(item, c)
         with self.db.session(readonly=True) as session:
             holder = session.get(Holder, item.payload["holder"])
             target = holder.slack_user if holder else None
@@ -354,6 +356,17 @@ class OutboxWorker:
             _, ts = self._post(
                 item, m.channel, f"{item.key}:{m.ts}", thread_ts=m.ts, text=messages.reminder_text(c, people)
             )
+            posted.append(ts)
+        return {"posted": posted}
+
+    def _previous_version(self, item: outbox.Claimed, c: gate_queries.DraftContext) -> dict[str, Any]:
+        """A revision took its original's message: the original goes into the message's thread."""
+        with self.db.session(readonly=True) as session:
+            previous = drafts.get_draft(session, item.payload["previous"])
+            text = messages.previous_version_text(previous, c.draft)
+        posted = []
+        for m in c.draft.messages:
+            _, ts = self._post(item, m.channel, f"{item.key}:{m.ts}", thread_ts=m.ts, text=text)
             posted.append(ts)
         return {"posted": posted}
 

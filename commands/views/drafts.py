@@ -23,6 +23,8 @@ STEPS = {
     "draft.approve": "approved",
     "draft.reject": "rejected",
     "draft.withdrawn": "withdrawn",
+    "draft.changes_requested": "changes requested",
+    "draft.revised": "revised",
     "draft.expired": "expired",
     "draft.reminded": "approvers reminded",
     "draft.escalated": "escalated",

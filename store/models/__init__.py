@@ -42,14 +42,17 @@ from otp_bot.store.models.bus import MESSAGE_STATUSES, PERFORMATIVES, Message
 from otp_bot.store.models.chart import Holder, Org, Seat, SeatHolding, SeatOwns
 from otp_bot.store.models.configuration import ApprovalRoute, Policy, Rule, Schedule
 from otp_bot.store.models.gate import (
+    CHANGES_REQUESTED,
     DELIVERY_STATES,
     DRAFT_STATUSES,
     DRAFT_WAITING,
+    MAX_ROUNDS,
     OUTBOX_KINDS,
     OUTBOX_STATES,
     VERDICTS,
     DeliveryState,
     Draft,
+    DraftChangeRequest,
     DraftDecision,
     DraftMessage,
     DraftStatus,

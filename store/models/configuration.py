@@ -28,6 +28,7 @@ class ApprovalRoute(Base):
     remind_after: Mapped[int | None] = mapped_column(Integer)
     escalate_after: Mapped[int | None] = mapped_column(Integer)
     expires_after: Mapped[int | None] = mapped_column(Integer)
+    max_rounds: Mapped[int | None] = mapped_column(Integer)  # versions of a draft; None: MAX_ROUNDS
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

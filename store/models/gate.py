@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -25,9 +25,12 @@ if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by
     from otp_bot.store.models.chart import Holder, Seat
 
 
-DraftStatus = Literal["held", "pending", "approved", "rejected", "expired", "withdrawn"]
+DraftStatus = Literal["held", "pending", "approved", "rejected", "expired", "withdrawn", "changes-requested", "revised"]
 DRAFT_STATUSES = get_args(DraftStatus)
 DRAFT_WAITING = ("held", "pending")  # not decided yet: a person, a flag or the chart may still move it
+# Waiting for its drafter: an approver asked for changes; a revision (a new draft) answers it.
+CHANGES_REQUESTED: Final = "changes-requested"
+MAX_ROUNDS = 3  # versions of a draft a route allows when the chart file names no `max_rounds`
 Verdict = Literal["approve", "reject"]
 VERDICTS = get_args(Verdict)
 DeliveryState = Literal["none", "pending", "delivered", "failed"]
@@ -81,7 +84,9 @@ class Draft(Base):
         CheckConstraint(_in("delivery", DELIVERY_STATES), name="delivery"),
         CheckConstraint("required >= 1", name="required"),
         CheckConstraint("status <> 'approved' OR final_body IS NOT NULL", name="approved_has_text"),
+        CheckConstraint("round >= 1", name="round"),
         UniqueConstraint("seat_id", "idem_key", name="uq_drafts_idem"),
+        UniqueConstraint("revises", name="uq_drafts_revises"),  # a draft is revised at most once
         Index("ix_drafts_status_expires", "status", "expires_at"),
     )
 
@@ -96,7 +101,9 @@ class Draft(Base):
     body: Mapped[str] = mapped_column(Text)
     destination: Mapped[str | None] = mapped_column(String(500))
     idem_key: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[DraftStatus] = mapped_column(String(10))
+    status: Mapped[DraftStatus] = mapped_column(String(20))
+    revises: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))  # the draft this one revises
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1 + the versions before it
     hold_reason: Mapped[str | None] = mapped_column(Text)
     held_by_policy: Mapped[str | None] = mapped_column(String(100))
     route_channel: Mapped[str] = mapped_column(String(64))
@@ -125,6 +132,11 @@ class Draft(Base):
         back_populates="draft", order_by="DraftDecision.id", lazy="selectin"
     )
     messages: Mapped[list[DraftMessage]] = relationship(order_by="DraftMessage.id", lazy="selectin")
+    change_request: Mapped[DraftChangeRequest | None] = relationship(lazy="selectin", uselist=False)
+    previous: Mapped[Draft | None] = relationship(
+        remote_side="Draft.id", foreign_keys="Draft.revises", back_populates="revised_by", lazy="select"
+    )
+    revised_by: Mapped[Draft | None] = relationship(back_populates="previous", uselist=False, lazy="select")
 
 
 class DraftDecision(Base):
@@ -146,6 +158,22 @@ class DraftDecision(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     draft: Mapped[Draft] = relationship(back_populates="decisions")
+    holder: Mapped[Holder] = relationship(lazy="joined")
+
+
+class DraftChangeRequest(Base):
+    """What an approver asked the drafter to change: one per draft, since asking ends its wait
+    for a decision. The answer is a revision, a new draft whose `revises` names this one."""
+
+    __tablename__ = "draft_change_requests"
+    __table_args__ = (UniqueConstraint("draft_id", name="uq_draft_change_requests_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"))
+    holder_id: Mapped[str] = mapped_column(ForeignKey("holders.id"))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
     holder: Mapped[Holder] = relationship(lazy="joined")
 
 

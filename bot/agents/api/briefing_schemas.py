@@ -49,6 +49,9 @@ class Briefing(BaseModel):
     seats: list[Seat] = Field(description="The seats held (every seat for an admin token).")
     drafts_pending: list[DraftWaiting] = Field(description="Their drafts waiting for a decision.")
     drafts_held: list[DraftHeld] = Field(description="Their drafts a policy holds, with why.")
+    drafts_changes_requested: list[DraftWaiting] = Field(
+        description="Their drafts an approver asked to change; `outcome` says what. A revision (`revises`) answers."
+    )
     drafts_to_decide: list[DraftRef] = Field(description="Drafts waiting for this holder's decision.")
     flags: list[Flag] = Field(description="Every flag in force.")
     overdue_requests: list[Message] = Field(description="Requests past their deadline, to or from the seats.")

@@ -39,6 +39,10 @@ def submit(
 ) -> schemas.Draft:
     """Submit a draft for a human decision, for a seat the token's holder holds.
 
+    With `revises`, the revision of a draft whose changes were requested: it takes that
+    draft's place on its approval message (409 when that draft is not `changes-requested`
+    or the route's rounds are used up, 403 when it is another seat's).
+
     It is posted for approval at once, or held while a policy's flag is on its subject
     (`status: held`, `hold_reason` says why). 201 with the new draft; 200 with the same
     draft when its idempotency key was seen before with the same content.
@@ -57,6 +61,7 @@ def submit(
             destination=body.destination,
             key=key,
             callback_allow=request.app.state.callback_allow,
+            revises=body.revises,
         )
         out = views.draft(session, done.draft)
     if done.created:
@@ -81,8 +86,8 @@ async def wait(
     request: Request,
     timeout: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait, at most 60.")] = 30.0,
 ) -> schemas.Waited:
-    """Wait until the draft's status changes (approved, rejected, expired, withdrawn, or held →
-    pending) or `timeout` seconds pass, then answer the draft either way. A draft already
+    """Wait until the draft's status changes (approved, rejected, changes-requested, expired,
+    withdrawn, or held → pending) or `timeout` seconds pass, then answer the draft either way. A draft already
     decided is answered at once. No transaction is held while waiting."""
 
     async def read() -> schemas.Draft:
@@ -99,8 +104,9 @@ async def wait(
 
 @router.post("/drafts/{draft_id}/withdraw", response_model=schemas.Draft, responses=responses(403, 404, 409))
 def withdraw(draft_id: int, actor: Caller, db: Db, kick: Kick) -> schemas.Draft:
-    """Withdraw a held or pending draft (its drafter, or an admin token); its approval
-    message is updated to say so. 409 once it is decided."""
+    """Withdraw a held or pending draft, or one whose changes were requested rather than
+    revise it (its drafter, or an admin token); its approval message is updated to say so.
+    409 once it is decided."""
     with db.session() as session:
         out = views.draft(session, decisions.withdraw(session, actor, draft_id))
     kick()

@@ -233,6 +233,12 @@ class DraftIn(In):
         "key and content return the same draft (200), different content with it is a 409.",
     )
     customer_facing: bool = True
+    revises: int | None = Field(
+        None,
+        ge=1,
+        description="The draft this revises: one of the same seat, kind and subject whose changes were "
+        "requested. The revision takes its place on the same approval message; the route caps the rounds.",
+    )
 
 
 class Decision(BaseModel):
@@ -242,6 +248,15 @@ class Decision(BaseModel):
     at: dt.datetime
     reason: str | None
     edited: bool
+
+
+class ChangeRequest(BaseModel):
+    draft: int = Field(description="The version the changes were asked of.")
+    round: int
+    holder: str
+    name: str
+    at: dt.datetime
+    text: str = Field(description="What to change, as the approver wrote it.")
 
 
 class Delivery(BaseModel):
@@ -260,7 +275,7 @@ class Draft(BaseModel):
     title: str
     body: str
     customer_facing: bool
-    status: Literal["held", "pending", "approved", "rejected", "expired", "withdrawn"]
+    status: Literal["held", "pending", "approved", "rejected", "expired", "withdrawn", "changes-requested", "revised"]
     outcome: str = Field(
         description="What happened, in one sentence.", examples=["approved by Bogdan at 2026-11-23 14:02 UTC"]
     )
@@ -271,6 +286,12 @@ class Draft(BaseModel):
     approvals: int
     required: int
     decisions: list[Decision]
+    round: int = Field(description="1 for a first draft, one more for each revision.")
+    revises: int | None = Field(description="The draft this one revises.")
+    revised_by: int | None = Field(description="The revision that replaced this draft (status `revised`).")
+    change_requests: list[ChangeRequest] = Field(
+        description="What approvers asked to change, oldest first: of the versions before this one and of this one."
+    )
     delivery: Delivery
     created_at: dt.datetime
     queued_at: dt.datetime | None
@@ -288,7 +309,9 @@ class DraftList(BaseModel):
 
 
 class Waited(BaseModel):
-    changed: bool = Field(description="The status changed while waiting (decided, expired, withdrawn, released).")
+    changed: bool = Field(
+        description="The status changed while waiting (decided, changes requested, expired, withdrawn, released)."
+    )
     timed_out: bool
     draft: Draft
 

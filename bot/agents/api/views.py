@@ -12,6 +12,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate.changes import change_requests
 from otp_bot.store.domain.gate.learnings import Learnings
 from otp_bot.store.domain.gate.ledger import LedgerRow, SeatLedger
 from otp_bot.store.domain.gate.queries import policies_holding
@@ -106,6 +107,20 @@ def draft(session: Session, d: models.Draft) -> schemas.Draft:
             )
             for x in d.decisions
         ],
+        round=d.round,
+        revises=d.revises,
+        revised_by=d.revised_by.id if d.revised_by else None,
+        change_requests=[
+            schemas.ChangeRequest(
+                draft=version.id,
+                round=version.round,
+                holder=asked.holder_id,
+                name=asked.holder.name,
+                at=as_utc(asked.at),
+                text=asked.text,
+            )
+            for version, asked in change_requests(d)
+        ],
         delivery=schemas.Delivery(
             destination=d.destination, state=d.delivery, error=d.delivery_error, delivered_at=as_utc(d.delivered_at)
         ),
@@ -146,6 +161,10 @@ def briefing(session: Session, actor: Actor) -> briefing_schemas.Briefing:
         ],
         drafts_held=[
             briefing_schemas.DraftHeld(**draft_ref(d).model_dump(), hold_reason=d.hold_reason) for d in b.held
+        ],
+        drafts_changes_requested=[
+            briefing_schemas.DraftWaiting(**draft_ref(d).model_dump(), outcome=drafts.outcome(session, d))
+            for d in b.changes_requested
         ],
         drafts_to_decide=[draft_ref(d) for d in b.to_decide],
         flags=[flag(session, f) for f in b.flags],

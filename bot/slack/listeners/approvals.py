@@ -1,4 +1,5 @@
-"""The approval message's buttons and modals: Approve, Edit & approve, Reject, Show full text.
+"""The approval message's buttons and modals: Approve, Edit & approve, Request changes,
+Reject, Show full text, and a revision's Show changes.
 
 Each button carries its draft's id, and the click counts only on a message recorded for
 that draft. Every rule is the domain's (`decisions.decide`). The message's update is
@@ -32,12 +33,13 @@ from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.render import Mrkdwn, escape
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.domain.gate import changes, decisions, drafts
 from otp_bot.store.domain.gate.queries import DraftContext, context_for
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
 
 log = logging.getLogger("otp_bot.slack")
+CHANGES = "changes"  # the "verdict" of a request for changes: the draft waits for its revision
 MODAL_BUDGET = 1.8  # seconds of retrying before a modal must answer (Slack waits 3 s in all)
 
 
@@ -92,17 +94,29 @@ def _decide(
     shown: list[DraftContext] = []
 
     def decide_in(session: Session, actor: Actor, groups: frozenset[str], retrying: bool) -> decisions.Decided:
-        decided = decisions.decide(
-            session,
-            actor,
-            draft_id,
-            verdict,
-            message=where,
-            groups=groups,
-            again=again or retrying,
-            claim_update=deps.worker.lease,
-            **kw,
-        )
+        if verdict == CHANGES:
+            decided = changes.request_changes(
+                session,
+                actor,
+                draft_id,
+                kw.get("reason"),
+                message=where,
+                groups=groups,
+                again=again or retrying,
+                claim_update=deps.worker.lease,
+            )
+        else:
+            decided = decisions.decide(
+                session,
+                actor,
+                draft_id,
+                verdict,
+                message=where,
+                groups=groups,
+                again=again or retrying,
+                claim_update=deps.worker.lease,
+                **kw,
+            )
         if update_here and decided.update is not None:
             shown.append(context_for(session, decided.draft))  # one read of the draft, not a second
         return decided
@@ -155,6 +169,32 @@ def register(app: App, deps: Deps) -> None:
         # Decided on the work pool: a click retrying through a database restart must not
         # hold a listener thread, or the clicks behind it would not be acked in time.
         deps.work.submit(_approve, body["user"]["id"], action.get("value", ""), _where(body), respond)
+
+    @app.action(messages.REQUEST_CHANGES)
+    def request_changes(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
+        ack()
+        where = _where(body)
+        try:
+            draft = _checked(deps, body["user"]["id"], action.get("value", ""), where)
+            with deps.db.session(readonly=True) as session:
+                last = changes.is_last_round(session, draft.id)
+        except Exception as exc:
+            _say(respond, exc)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=messages.changes_modal(draft, *where, last_round=last))
+
+    @app.action(messages.SHOW_CHANGES)
+    def show_changes(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
+        ack()
+        try:
+            actor = deps.identity.actor(deps.db, body["user"]["id"])
+            with deps.db.session(readonly=True) as session:
+                draft = drafts.draft_from_message(session, actor, action.get("value", ""), _where(body))
+                view = messages.show_changes_modal(draft, changes.previous_version(draft))
+        except DomainError as exc:
+            _say(respond, exc)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def _approve(user_id: str, draft_id: str, where: tuple[str, str], respond: Respond) -> None:
         try:
@@ -256,3 +296,4 @@ def register(app: App, deps: Deps) -> None:
 
     app.view(messages.EDIT_VIEW)(submits("approve", "text"))
     app.view(messages.REJECT_VIEW)(submits("reject", "reason"))
+    app.view(messages.CHANGES_VIEW)(submits(CHANGES, "changes"))

@@ -29,7 +29,8 @@ from otp_bot.store.models import Draft
 
 APPROVE, EDIT, REJECT, FULL_TEXT = "otp_draft_approve", "otp_draft_edit", "otp_draft_reject", "otp_draft_full"
 RETRY_DELIVERY = "otp_draft_retry_delivery"
-EDIT_VIEW, REJECT_VIEW = "otp_draft_edit_view", "otp_draft_reject_view"
+REQUEST_CHANGES, SHOW_CHANGES = "otp_draft_request_changes", "otp_draft_show_changes"
+EDIT_VIEW, REJECT_VIEW, CHANGES_VIEW = "otp_draft_edit_view", "otp_draft_reject_view", "otp_draft_changes_view"
 PREVIEW = 2_500  # body characters shown in the message; the rest is one click away
 MODAL_INPUT = 3_000  # Slack's plain_text_input limit: longer bodies cannot be edited in Slack
 DIFF_LIMIT = 1_500
@@ -71,10 +72,21 @@ def _buttons(draft: Draft, cut: bool) -> dict[str, Any]:
     elements = [ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary")]
     if len(current_text(draft)) <= MODAL_INPUT:
         elements.append(ButtonElement(text="Edit & approve", action_id=EDIT, value=value))
+    elements.append(ButtonElement(text="Request changes", action_id=REQUEST_CHANGES, value=value))
     elements.append(ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger"))
-    if cut:
-        elements.append(ButtonElement(text="Show full text", action_id=FULL_TEXT, value=value))
+    elements.extend(_reading_buttons(draft, cut))
     return ActionsBlock(block_id=f"otp_draft_{draft.id}", elements=elements).to_dict()
+
+
+def _reading_buttons(draft: Draft, cut: bool) -> list[ButtonElement]:
+    """Buttons that only show something: the whole text, and a revision's changes."""
+    value = str(draft.id)
+    shown = []
+    if cut:
+        shown.append(ButtonElement(text="Show full text", action_id=FULL_TEXT, value=value))
+    if draft.revises is not None:
+        shown.append(ButtonElement(text="Show changes", action_id=SHOW_CHANGES, value=value))
+    return shown
 
 
 def fallback_text(draft: Draft) -> str:
@@ -145,8 +157,7 @@ def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
         elements = []
         if d.status == "approved" and d.delivery == "failed":  # the accountable human (or an operator) may ask again
             elements.append(ButtonElement(text="Retry delivery", action_id=RETRY_DELIVERY, value=str(d.id)))
-        if cut:
-            elements.append(ButtonElement(text="Show full text", action_id=FULL_TEXT, value=str(d.id)))
+        elements.extend(_reading_buttons(d, cut))
         if elements:
             out.append(ActionsBlock(block_id=f"otp_draft_{d.id}", elements=elements).to_dict())
     return {"text": fallback_text(d), "blocks": out}
@@ -209,6 +220,49 @@ def reject_modal(draft: Draft, channel: str, ts: str) -> dict[str, Any]:
         submit="Reject",
         metadata={"draft": draft.id, "channel": channel, "ts": ts},
     )
+
+
+def changes_modal(draft: Draft, channel: str, ts: str, last_round: bool = False) -> dict[str, Any]:
+    field = InputBlock(
+        block_id="changes",
+        label="What should change? The drafter reads this",
+        element=PlainTextInputElement(action_id="changes", multiline=True, min_length=1, max_length=2000),
+    )
+    shown = [blocks.section(Mrkdwn(f"*{inline(draft.title)}*"))]
+    if last_round:
+        shown.append(
+            blocks.context(
+                f"This is round {draft.round}, the last its route allows: asking for changes rejects it, "
+                "with every request as the reason."
+            )
+        )
+    return _modal(
+        f"Changes to #{draft.id}",
+        [*shown, field.to_dict()],
+        callback_id=CHANGES_VIEW,
+        submit="Request changes",
+        metadata={"draft": draft.id, "channel": channel, "ts": ts},
+    )
+
+
+def show_changes_modal(draft: Draft, previous: Draft) -> dict[str, Any]:
+    """A revision against the version before it: what the drafter changed, and what was asked."""
+    asked = previous.change_request
+    head = [blocks.section(Mrkdwn(f"*{inline(draft.title)}*"))]
+    if asked is not None:
+        head.append(blocks.section(Mrkdwn(f"*{escape(asked.holder.name)} asked:* " + escape(asked.text))))
+    diff = edit_diff(previous.body, draft.body)
+    if previous.title != draft.title:
+        head.append(blocks.section(Mrkdwn(f"*Title was:* {inline(previous.title)}")))
+    since = Mrkdwn(f"*Changes since draft #{previous.id}:*\n" + diff) if diff else escape("The text is the same.")
+    head.append(blocks.section(since))
+    return _modal(f"Changes in #{draft.id}", head)
+
+
+def previous_version_text(previous: Draft, revision: Draft) -> str:
+    """The thread reply that keeps a replaced version: what it said and what was asked of it."""
+    body, _ = quoted(previous.body)
+    return render("gate/previous_version.j2", p=previous, r=revision, body=body, asked=previous.change_request)
 
 
 def full_text_modal(draft: Draft) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from otp_bot.store.domain.gate.follow_chart import current_route, same_route, se
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import DRAFT_WAITING, Draft, DraftDecision
+from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, DraftDecision
 
 MAX_REASON = 2_000
 
@@ -35,7 +35,7 @@ MAX_REASON = 2_000
 @dataclass
 class Decided:
     draft: Draft
-    decision: DraftDecision
+    decision: DraftDecision | None  # None for a request for changes (a DraftChangeRequest)
     final: bool  # the draft is now approved or rejected; False while more approvals are needed
     update: outbox.Claimed | None = None  # the approval message's update, claimed for the caller (`claim_update`)
     queued: bool = True  # anything else queued for the outbox worker (a delivery, a DM)
@@ -57,6 +57,8 @@ def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(),
 def _decided_already(session: Session, draft: Draft) -> Conflict:
     if draft.status == "held":
         return Conflict(f"draft #{draft.id} is held and cannot be decided yet: {draft.hold_reason}")
+    if draft.status == "changes-requested":
+        return Conflict(f"draft #{draft.id} waits for its revision: {outcome(session, draft)}; nothing changed")
     return Conflict(f"draft #{draft.id} was already {outcome(session, draft)}; nothing changed")
 
 
@@ -72,11 +74,11 @@ def check_decider(
     Decided from the chart as it is now, not from what was copied onto the draft when it was
     queued: the seat must be live and held by the drafter, and the approvers are the ones the
     chart's route names now."""
-    _route_for_decider(session, actor, draft, message, groups)
+    route_for_decider(session, actor, draft, message, groups)
     return draft
 
 
-def _route_for_decider(
+def route_for_decider(
     session: Session, actor: Actor, draft: Draft, message: tuple[str, str] | None, groups: frozenset[str]
 ) -> Route:
     """`check_decider`, answering the chart's route for the draft now."""
@@ -133,7 +135,7 @@ def decide(
     if again and actor.holder_id is not None and (landed := _recorded(session, draft_id, actor.holder_id, verdict)):
         return landed
     draft = get_draft(session, draft_id, lock=True)
-    route = _route_for_decider(session, actor, draft, message, groups)
+    route = route_for_decider(session, actor, draft, message, groups)
     if not same_route(draft, route):  # the chart changed and nothing re-routed it yet: decide by the chart
         draft.approvers, draft.usergroup, draft.required = list(route.approvers), route.usergroup, route.required
 
@@ -221,7 +223,8 @@ def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.dateti
     draft = get_draft(session, draft_id, lock=True)
     if not actor.operator and actor.holder_id != draft.drafted_by:
         raise Forbidden(f"only the drafter of #{draft.id} or an operator can withdraw it")
-    if draft.status not in DRAFT_WAITING:
+    # A draft whose changes were requested may be dropped instead of revised.
+    if draft.status not in (*DRAFT_WAITING, CHANGES_REQUESTED):
         raise _decided_already(session, draft)
     draft.status, draft.decided_at = "withdrawn", now
     audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")

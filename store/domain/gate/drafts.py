@@ -18,6 +18,7 @@ from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check
 from otp_bot.store.domain.gate.follow_chart import MOVED, where_to
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.policies import hold_for
+from otp_bot.store.domain.gate.revisions import check_revisable, take_place
 from otp_bot.store.domain.gate.routing import Route, route_for
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import Draft, DraftDecision, DraftMessage, Holder
@@ -169,6 +170,21 @@ def outcome(session: Session, draft: Draft) -> str:
             return f"expired at {when}: nobody decided it in time"
         case "withdrawn":
             return f"withdrawn at {when}: {draft.reason}" if draft.reason else f"withdrawn at {when}"
+        case "changes-requested" | "revised":
+            asked = draft.change_request
+            said = (
+                f"changes requested by {asked.holder.name} at {as_utc(asked.at).strftime('%Y-%m-%d %H:%M UTC')}: "
+                f"{asked.text}"
+                if asked
+                else "changes requested"
+            )
+            if draft.status == "revised":
+                return (
+                    f"revised by draft #{draft.revised_by.id} after {said}"
+                    if draft.revised_by
+                    else f"revised after {said}"
+                )
+            return f"{said}; submit a revision with `revises: {draft.id}`"
     return draft.status
 
 
@@ -216,7 +232,10 @@ def submit_draft(
     key: str | None = None,
     now: dt.datetime | None = None,
     callback_allow: Allowlist = NOTHING,
+    revises: int | str | None = None,
 ) -> Submitted:
+    """A new draft, or with `revises` the revision of a draft whose changes were requested:
+    it takes that draft's place on its approval message (revisions.py)."""
     now = now or utcnow()
     seat = get_seat(session, seat_id)
     if not actor.operator and (actor.holder_id is None or seat.holder_id != actor.holder_id):
@@ -256,7 +275,11 @@ def submit_draft(
                     hint="use a new key for a new draft",
                 )
             return Submitted(existing, False)
-    route_for(session, seat, kind, seat.holder)  # fail now, not later, when nobody could decide it
+    route = route_for(session, seat, kind, seat.holder)  # fail now, not later, when nobody could decide it
+    original = None
+    if revises is not None and str(revises).strip():
+        original = get_draft(session, revises, lock=True)
+        check_revisable(original, seat, kind, subject, route.max_rounds)
     draft = Draft(
         seat_id=seat.id,
         drafted_by=seat.holder_id,
@@ -275,6 +298,8 @@ def submit_draft(
         edited=False,
         created_at=now,
         delivery="none",
+        revises=original.id if original else None,
+        round=original.round + 1 if original else 1,
     )
     session.add(draft)
     session.flush()
@@ -289,7 +314,10 @@ def submit_draft(
         title=title,
         destination=destination,
         customer_facing=customer_facing,
+        revises=f"draft:{original.id}" if original else None,
     )
+    if original is not None:
+        take_place(session, actor.audit_name, original, draft, now)
     hold = hold_for(session, kind, subject, now)
     if hold is not None:
         draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
@@ -297,6 +325,8 @@ def submit_draft(
         notify_people(session, draft, "held", now)
     else:
         _queue(session, draft, now)
+    if draft.messages:  # a revision on its original's message: shown there in the original's place
+        queue_message_update(session, draft, now)
     return Submitted(draft, True)
 
 
@@ -321,6 +351,8 @@ def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
     draft.remind_at = now + dt.timedelta(minutes=route.remind_after)
     draft.escalate_at = now + dt.timedelta(minutes=route.escalate_after)
     draft.expires_at = now + dt.timedelta(minutes=route.expires_after)
+    if draft.messages:  # posted already (held after it was, or a revision on its original's message)
+        return
     for target in _targets(session, draft):
         outbox.enqueue(
             session,
@@ -385,6 +417,12 @@ def check_message(session: Session, draft: Draft, message: tuple[str, str] | Non
     if message is None:
         return
     found = next((m for m in draft.messages if (m.channel, m.ts) == message), None)
+    if found is None and draft.status == "revised":
+        by = f"draft #{draft.revised_by.id}" if draft.revised_by else "its revision"
+        raise Conflict(
+            f"draft #{draft.id} was revised: this message now shows {by} in its place; nothing changed",
+            hint="decide the revision from the message as it shows now",
+        )
     if found is None:
         raise Conflict(
             f"that button is not on draft #{draft.id}'s approval message; nothing changed",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.errors import Invalid
-from otp_bot.store.models import ApprovalRoute, Holder, Seat
+from otp_bot.store.models import MAX_ROUNDS, ApprovalRoute, Holder, Seat
 
 REMIND_AFTER = 4 * 60  # minutes
 ESCALATE_AFTER = 12 * 60
@@ -30,6 +30,7 @@ class Route:
     remind_after: int
     escalate_after: int
     expires_after: int
+    max_rounds: int = MAX_ROUNDS  # versions of a draft: changes asked of the last one reject it
 
 
 def _matches(route: ApprovalRoute, seat_id: str, kind: str) -> bool:
@@ -63,6 +64,7 @@ def route_for(session: Session, seat: Seat, kind: str, drafter: Holder) -> Route
                 route.remind_after or REMIND_AFTER,
                 route.escalate_after or ESCALATE_AFTER,
                 route.expires_after or EXPIRES_AFTER,
+                route.max_rounds or MAX_ROUNDS,
             )
     # No route: the human accountable for the seat decides, by DM. Nothing is dropped.
     human = next_human_up(session, seat, exclude={drafter.id})

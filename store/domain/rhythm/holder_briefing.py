@@ -21,7 +21,7 @@ from otp_bot.store.domain.gate.flags import active_flags
 from otp_bot.store.domain.gate.learnings import Learnings, learnings_of_seats
 from otp_bot.store.domain.gate.queries import waiting_for
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
-from otp_bot.store.models import Draft, Flag, Message, Metric, Rule, Seat
+from otp_bot.store.models import CHANGES_REQUESTED, Draft, Flag, Message, Metric, Rule, Seat
 
 LISTED = 50  # of each kind; an operator's briefing covers the whole org
 
@@ -32,6 +32,7 @@ class Briefing:
     seats: list[Seat]  # the seats it covers: those held, or every seat for an operator
     pending: list[Draft]  # their drafts waiting for a decision, oldest first
     held: list[Draft]  # their drafts held by a policy
+    changes_requested: list[Draft]  # their drafts an approver asked to change: a revision answers
     to_decide: list[Draft]  # drafts waiting for this person's decision
     flags: list[Flag]  # every flag in force: policies hold drafts by any seat's flags
     overdue: list[Message]  # requests past their deadline, to or from their seats
@@ -79,6 +80,7 @@ def briefing_for(session: Session, actor: Actor, now: dt.datetime | None = None)
         seats=seats,
         pending=drafts("pending"),
         held=drafts("held"),
+        changes_requested=drafts(CHANGES_REQUESTED),
         to_decide=waiting_for(session, actor, limit=LISTED),
         flags=active_flags(session, now=now)[: LISTED * 4],
         overdue=overdue_requests(session, now, None if actor.operator else ids, limit=LISTED),

@@ -6,14 +6,14 @@ signature is computed from the secret itself at every send, so a hash would not 
 The outbox gains the kind `webhook`.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

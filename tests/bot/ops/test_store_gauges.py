@@ -27,7 +27,9 @@ def scraped(collector: StoreCollector) -> Scrape:
 def test_counts_by_status_every_status_listed(example_db):
     with example_db.session(readonly=True) as s:
         empty = read_gauges(s)
-    assert empty.drafts == dict.fromkeys(("held", "pending", "approved", "rejected", "expired", "withdrawn"), 0)
+    assert empty.drafts == dict.fromkeys(
+        ("held", "pending", "approved", "rejected", "expired", "withdrawn", "changes-requested", "revised"), 0
+    )
     assert set(empty.outbox) == {
         (st, k)
         for st in ("pending", "failed")

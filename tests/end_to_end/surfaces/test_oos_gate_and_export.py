@@ -141,7 +141,8 @@ def test_exporting_a_chart_file_notes_what_oos_cannot_say(example_db, tmp_path):
     said = notes(result)
     assert "seat onboarding: not exported, OOS has no vacant seats" in said
     assert (
-        "approvals[0]: its channel, user group, count or timings are not exported; OOS names only who approves" in said
+        "approvals[0]: its channel, user group, count, rounds or timings are not exported; OOS names only who approves"
+        in said
     )
     assert "schedules not exported, OOS has none: briefing, scorecard" in said
     assert any(line.startswith("metrics not exported, OOS has no scorecard: mrr, ") for line in said)

@@ -102,6 +102,8 @@ class ApprovalSpec(Spec):
     remind_after: str | None = None
     escalate_after: str | None = None
     expires_after: str | None = None
+    # Versions of a draft (the first and its revisions); asking changes of the last rejects it. Unset: 3.
+    max_rounds: Annotated[int, Field(ge=1, le=20)] | None = None
 
     @field_validator(*ROUTE_TIMINGS)
     @classmethod

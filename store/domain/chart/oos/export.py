@@ -113,10 +113,11 @@ def _entities(
             route.channel
             or route.usergroup
             or route.required != 1
+            or route.max_rounds is not None
             or any(t for t in (route.remind_after, route.escalate_after, route.expires_after))
         ):
             notes.append(
-                f"approvals[{i}]: its channel, user group, count or timings are not exported; OOS names "
+                f"approvals[{i}]: its channel, user group, count, rounds or timings are not exported; OOS names "
                 "only who approves"
             )
         for approver in route.approvers:

@@ -233,6 +233,7 @@ def _replace_routes(session: Session, routes: list[ApprovalSpec]) -> None:
             approvers=a.approvers,
             usergroup=a.usergroup,
             required=a.required,
+            max_rounds=a.max_rounds,
             position=i,
             **{name: parse_minutes(text) for name in ROUTE_TIMINGS if (text := getattr(a, name))},
         )

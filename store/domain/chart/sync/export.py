@@ -103,6 +103,7 @@ def export_chart(session: Session) -> ChartSpec | None:
                 approvers=a.approvers,
                 usergroup=a.usergroup,
                 required=a.required,
+                max_rounds=a.max_rounds,
                 **_route_timings(a),
             )
             for a in session.scalars(select(ApprovalRoute).order_by(ApprovalRoute.position))

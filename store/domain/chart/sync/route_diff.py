@@ -53,6 +53,10 @@ def _one(n: int, old: ApprovalSpec, new: ApprovalSpec, gone: set[str], joined: s
         words.append(f"route {n} user group {old.usergroup or '(none)'} → {new.usergroup or '(none)'}")
     if old.required != new.required:
         words.append(f"route {n} needs {new.required} approval{'s' if new.required > 1 else ''} (was {old.required})")
+    if old.max_rounds != new.max_rounds:
+        words.append(
+            f"route {n} allows {new.max_rounds or 'the default'} rounds (was {old.max_rounds or 'the default'})"
+        )
     for name in ROUTE_TIMINGS:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:

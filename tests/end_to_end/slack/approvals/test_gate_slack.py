@@ -33,7 +33,12 @@ def test_approve_posts_updates_and_delivers_once(server, module_db, api):
     draft_id = submit(module_db, destination="C0CLIENTACME")
     message = posted(api, draft_id, channel="C0APPROVALS")
     assert_valid(message.args)
-    assert all_actions(message.args["blocks"]) == ["otp_draft_approve", "otp_draft_edit", "otp_draft_reject"]
+    assert all_actions(message.args["blocks"]) == [
+        "otp_draft_approve",
+        "otp_draft_edit",
+        "otp_draft_request_changes",
+        "otp_draft_reject",
+    ]
     shown = json.dumps(message.args["blocks"])
     assert "Check in with Acme" in shown and "Client Retention" in shown and "Pulse (agent)" in shown
 

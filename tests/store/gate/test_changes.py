@@ -1,0 +1,233 @@
+"""Request changes and revisions in the domain, against the example org: the rules the
+surfaces share, the route's round cap from the chart file (and back out by export), a
+policy holding a revision like any draft, and the database refusing a second revision."""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+
+import pytest
+import yaml
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.agents import webhooks
+from otp_bot.store.domain.agents.tokens import create_token
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
+from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
+from otp_bot.store.domain.gate import changes, decisions, drafts, flags
+from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage, OutboxItem
+from tests.support.drafts import BOGDAN, DAVID, DIRK, OPERATOR, PULSE, decide, flag_acme, load, submit, work
+
+
+def example() -> dict:
+    return yaml.safe_load((resources.files("otp_bot.examples") / "acme-agency.yaml").read_text(encoding="utf-8"))
+
+
+def ask(db, draft_id: int, text: str = "Name the renewal date", actor=BOGDAN):
+    with db.session() as s:
+        return changes.request_changes(s, actor, draft_id, text)
+
+
+def revise(db, draft_id: int, actor=PULSE, **fields) -> int:
+    return submit(db, actor=actor, revises=draft_id, **{"body": "Hi Acme, your renewal is on 1 March.", **fields})
+
+
+def posted_at(db, draft_id: int, ts: str = "1700000000.000100") -> None:
+    with db.session() as s:
+        drafts.record_message(s, draft_id, "C0APPROVALS", ts)
+
+
+def test_changes_requested_then_revised_in_the_same_message(example_db):
+    draft_id = submit(example_db)
+    posted_at(example_db, draft_id)
+    asked = ask(example_db, draft_id)
+    assert asked.final and asked.decision is None and asked.draft.status == "changes-requested"
+    assert load(example_db, draft_id).outcome_now.startswith("changes requested by Bogdan at ")
+    revision = revise(example_db, draft_id)
+    with example_db.session() as s:
+        new, old = drafts.get_draft(s, revision), drafts.get_draft(s, draft_id)
+        assert (new.revises, new.round, new.status, old.status) == (draft_id, 2, "pending", "revised")
+        assert [(m.channel, m.ts) for m in new.messages] == [("C0APPROVALS", "1700000000.000100")]
+        assert old.messages == [] and old.revised_by.id == revision
+        assert [(d.id, r.text) for d, r in changes.change_requests(new)] == [(draft_id, "Name the renewal date")]
+        assert drafts.outcome(s, old).startswith(f"revised by draft #{revision} after changes requested by Bogdan")
+        with pytest.raises(Conflict, match=f"draft #{draft_id} was revised: this message now shows draft #{revision}"):
+            drafts.check_message(s, old, ("C0APPROVALS", "1700000000.000100"))
+    kinds = [k for k, _ in work(example_db, revision)]
+    # The same message shows the revision; the previous version goes to its thread; nothing new is posted.
+    assert "approval_post" not in kinds and "approval_update" in kinds
+    assert ("notify", {"event": "previous_version", "previous": draft_id}) in work(example_db, revision)
+    assert decide(example_db, BOGDAN, revision).draft.status == "approved"
+
+
+def test_an_escalation_message_stays_with_the_original_and_says_it_was_revised(example_db):
+    draft_id = submit(example_db)
+    posted_at(example_db, draft_id)
+    with example_db.session() as s:
+        drafts.record_message(s, draft_id, "D0ESCALATED", "1700000000.000300", "escalation")
+    ask(example_db, draft_id)
+    revision = revise(example_db, draft_id)
+    with example_db.session() as s:
+        old, new = drafts.get_draft(s, draft_id), drafts.get_draft(s, revision)
+        assert [m.purpose for m in old.messages] == ["escalation"] and [m.purpose for m in new.messages] == ["approval"]
+        with pytest.raises(Conflict, match=f"was already revised by draft #{revision}"):
+            decisions.check_decider(s, BOGDAN, old, ("D0ESCALATED", "1700000000.000300"))
+    assert "approval_update" in [k for k, _ in work(example_db, draft_id)][-1:]
+
+
+def test_two_revisions_at_once_make_one(example_db):
+    draft_id = submit(example_db)
+    ask(example_db, draft_id)
+    start, results = threading.Barrier(2), []
+
+    def attempt(n: int) -> None:
+        start.wait()
+        try:
+            results.append(revise(example_db, draft_id, body=f"Version {n}"))
+        except Conflict as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    made = [r for r in results if isinstance(r, int)]
+    assert len(made) == 1 and "already revised" in str(next(r for r in results if isinstance(r, Conflict)))
+    with example_db.session() as s:
+        assert s.query(Draft).filter(Draft.revises == draft_id).count() == 1
+
+
+def test_who_may_ask_and_what_must_be_said(example_db):
+    draft_id = submit(example_db)
+    for actor, error in ((DAVID, Forbidden), (PULSE, Forbidden), (DIRK, Forbidden)):
+        with pytest.raises(error):
+            ask(example_db, draft_id, actor=actor)
+    with pytest.raises(Invalid, match="say what to change"):
+        ask(example_db, draft_id, text=" \n ")
+    assert load(example_db, draft_id).status == "pending"
+    ask(example_db, draft_id)
+    with pytest.raises(Conflict, match="waits for its revision"):
+        ask(example_db, draft_id)
+    with pytest.raises(Conflict, match="waits for its revision"):
+        decide(example_db, BOGDAN, draft_id)
+
+
+def test_revisions_refused_with_why_and_nothing_changed(example_db):
+    pending = submit(example_db)
+    with pytest.raises(Conflict, match="only a draft whose changes were requested can be revised"):
+        revise(example_db, pending)
+    asked = submit(example_db)
+    ask(example_db, asked)
+    with pytest.raises(Forbidden, match="a revision comes from the seat that drafted it"):
+        revise(example_db, asked, actor=DIRK, seat_id="sales", kind="proposal")
+    with pytest.raises(Invalid, match="keeps its draft's kind and subject"):
+        revise(example_db, asked, subject="client:zeta")
+    with example_db.session() as s:
+        assert s.query(Draft).count() == 2 and drafts.get_draft(s, asked).status == "changes-requested"
+    first = revise(example_db, asked)
+    with pytest.raises(Conflict, match=f"already revised by draft #{first}"):
+        revise(example_db, asked)
+
+
+def test_a_draft_whose_changes_were_asked_may_be_withdrawn_instead_of_revised(example_db):
+    draft_id = submit(example_db)
+    ask(example_db, draft_id)
+    with example_db.session() as s:
+        assert decisions.withdraw(s, PULSE, draft_id).status == "withdrawn"
+    with pytest.raises(Conflict, match="is withdrawn: only a draft whose changes were requested"):
+        revise(example_db, draft_id)
+
+
+def test_the_database_refuses_a_second_revision_of_a_draft(example_db):
+    draft_id = submit(example_db)
+    ask(example_db, draft_id)
+    revise(example_db, draft_id)
+    other = submit(example_db, title="Another")
+    with pytest.raises(IntegrityError), example_db.session() as s:
+        s.execute(update(Draft).where(Draft.id == other).values(revises=draft_id))
+
+
+def test_the_cap_from_the_chart_file_rejects_and_refuses_and_exports(example_db):
+    data = example()
+    data["approvals"][0]["max_rounds"] = 2
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+        assert s.query(ApprovalRoute).order_by(ApprovalRoute.position).first().max_rounds == 2
+        exported = export_chart(s)
+        assert exported is not None and exported.approvals[0].max_rounds == 2
+        assert exported.approvals[1].max_rounds is None
+    first = submit(example_db)
+    ask(example_db, first, "Warmer")
+    second = revise(example_db, first)
+    capped = ask(example_db, second, "Shorter")
+    assert capped.draft.status == "rejected" and capped.decision is not None
+    assert capped.draft.reason == (
+        "changes were asked 2 times and the route allows 2 round(s), so it is rejected: (1) Warmer; (2) Shorter"
+    )
+    with pytest.raises(Conflict, match="is rejected: only a draft whose changes were requested"):
+        revise(example_db, second)
+
+    # A cap lowered after the request: the revision is refused, saying why.
+    third = submit(example_db, title="Third")
+    ask(example_db, third)
+    with example_db.session() as s:
+        s.execute(update(ApprovalRoute).values(max_rounds=1))
+    with pytest.raises(Conflict, match="is round 1 and its route allows 1; it cannot be revised again"):
+        revise(example_db, third)
+    assert load(example_db, third).status == "changes-requested"
+
+
+@pytest.mark.parametrize("rounds", [0, 21, "many"])
+def test_a_bad_round_cap_is_refused_at_import(rounds):
+    data = example()
+    data["approvals"][0]["max_rounds"] = rounds
+    with pytest.raises(ChartErrors, match="max_rounds"):
+        validate_chart(data, "t")
+
+
+def test_a_policy_holds_a_revision_like_any_draft(example_db):
+    draft_id = submit(example_db, actor=DIRK, seat_id="sales", kind="expansion", title="Upsell")
+    posted_at(example_db, draft_id, "1700000000.000200")
+    ask(example_db, draft_id, "Less pushy")
+    flag_acme(example_db)
+    revision = revise(example_db, draft_id, actor=DIRK, seat_id="sales", kind="expansion", title="Upsell")
+    held = load(example_db, revision)
+    assert held.status == "held" and held.held_by_policy == "retention-wins"
+    assert [m.ts for m in held.messages] == ["1700000000.000200"]  # the message shows it held
+    with example_db.session() as s:
+        assert [d.id for d in flags.lift_flag(s, PULSE, "client:acme", "at-risk").released] == [revision]
+    assert load(example_db, revision).status == "pending"
+    assert "approval_post" not in [k for k, _ in work(example_db, revision)]  # back on the same message
+    with example_db.session() as s:
+        assert s.query(DraftMessage).filter(DraftMessage.draft_id == revision).count() == 1
+
+
+def test_the_agents_webhook_hears_the_request_and_the_rejection_at_the_cap(example_db):
+    with example_db.session() as s:
+        made = create_token(s, OPERATOR, holder_id="pulse").token.id
+    with example_db.session() as s:
+        agent = Actor(label="agent", holder_id="pulse", token_id=made)
+        webhooks.set_webhook(s, agent, made, "https://agents.example.com/otp/decisions")
+    data = example()
+    data["approvals"][0]["max_rounds"] = 2
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    first = submit(example_db)
+    ask(example_db, first, "Warmer")
+    second = revise(example_db, first)
+    ask(example_db, second, "Shorter")
+    with example_db.session(readonly=True) as s:
+        sent = {
+            o.draft_id: o.payload["body"]
+            for o in s.scalars(select(OutboxItem).where(OutboxItem.kind == "webhook").order_by(OutboxItem.id))
+        }
+    assert sent[first]["event"] == "changes-requested" and "Warmer" in sent[first]["outcome"]
+    assert sent[first]["decided_by"] == {"id": "bogdan", "name": "Bogdan"}
+    assert sent[second]["event"] == "rejected" and "(1) Warmer; (2) Shorter" in sent[second]["reason"]
