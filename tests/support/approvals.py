@@ -15,9 +15,10 @@ from otp_bot.store.domain.gate.callback_targets import Allowlist
 from otp_bot.store.models import Draft
 from tests.support.serve import Server
 from tests.support.slack.api import SlackAPI
-from tests.support.slack.signing import block_actions_body
+from tests.support.slack.signing import block_actions_body, view_submission_body
 
 DAVID = "U02DSTL7K1Q"
+REQUEST = "otp_draft_request_changes"  # the Request changes button
 CALLBACK_SECRET = "callback-secret-for-tests"
 # The callback receivers listen on loopback, which callbacks may reach only when an operator
 # allows it: both where drafts are submitted and in the delivering `otp serve`.
@@ -116,3 +117,16 @@ def ephemeral(api: SlackAPI, timeout: float = 5.0) -> str:
 
 def all_actions(blocks: list[dict]) -> list[str]:
     return [e["action_id"] for b in blocks if b.get("type") == "actions" for e in b["elements"]]
+
+
+def ask_changes(server, api, user: str, draft_id: int, message, text: str) -> str:
+    """Click Request changes and submit the modal; the submission's answer body."""
+    opened = len(api.calls_to("views.open"))
+    click(server, user, REQUEST, draft_id, message)
+    modal = wait_until(lambda: api.calls_to("views.open")[opened:], what="the request-changes modal")[-1].args["view"]
+    assert modal["callback_id"] == "otp_draft_changes_view"
+    status, _, body = server.send(
+        view_submission_body(user, modal["callback_id"], {"changes": {"changes": text}}, modal["private_metadata"])
+    )
+    assert status == 200
+    return body

@@ -27,10 +27,12 @@ drafting, get the prompt draft_for_approval (your seat's rules, why recent draft
 kind were rejected, the subject's flags), or check list_flags on the subject yourself: a
 policy may hold your draft while another seat's flag stands. After submit_draft, call
 wait_for_decision with the draft's number: it answers as soon as a person decides, so
-never poll in a loop. withdraw_draft takes back a draft nobody decided yet; list_my_drafts
-shows your drafts and their outcomes; lift_flag lifts a flag your seat set.
-Resources: otp://chart, otp://seat/{id}, otp://seat/{id}/rules, otp://briefing,
-otp://drafts/{id}. Prompts: draft_for_approval, weekly_review."""
+never poll in a loop. When a person asks for changes (status changes-requested), submit
+the revised draft with `revises` set to that number, and wait again. withdraw_draft takes
+back a draft nobody decided yet; list_my_drafts shows your drafts and their outcomes;
+lift_flag lifts a flag your seat set.
+Resources: otp://chart, otp://seat/{id}, otp://seat/{id}/rules, otp://seat/{id}/ledger,
+otp://seat/{id}/learnings, otp://briefing, otp://drafts/{id}. Prompts: draft_for_approval, weekly_review."""
 
 
 def parse_log_level(name: str) -> LogLevel:

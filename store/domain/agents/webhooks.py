@@ -171,10 +171,21 @@ def payload(session: Session, draft: Draft, event: str, now: dt.datetime, *, by:
         "outcome": outcome(session, draft),
         "final_text": draft.final_body if draft.status == "approved" else None,
         "edited": bool(draft.edited),
-        "reason": draft.reason if draft.status != "approved" else None,
+        "reason": _reason(draft),
+        "round": draft.round,  # 1 for a first draft, 2 for its first revision, ...
+        "revises": draft.revises,
         "decided_by": {"id": decider.id, "name": decider.name} if decider else None,
         "at": at.isoformat().replace("+00:00", "Z"),
     }
+
+
+def _reason(draft: Draft) -> str | None:
+    """Why it went as it did: the rejection's reason, or what the approver asked to change."""
+    if draft.status == "approved":
+        return None
+    if draft.change_request is not None:
+        return draft.change_request.text
+    return draft.reason
 
 
 def destination(session: Session, token_id: int) -> Destination:

@@ -1,9 +1,11 @@
 """MCP over HTTP at /mcp in `otp serve`: resources without a parameter are read as the request's
-own token, and an agent waiting for its draft hears the decision a person clicks in Slack; a
+own token, and an agent waiting for its draft hears the decision a person clicks in Slack (a
+change request included: it revises, and the revision is approved in the same message); a
 server that begins to stop answers its waiters at once."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -14,7 +16,7 @@ import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.approvals import FAST, click, posted
+from tests.support.approvals import FAST, ask_changes, click, posted, wait_until
 from tests.support.mcp import TOOLS, Agent
 from tests.support.serve import BOGDAN, Server
 
@@ -71,6 +73,65 @@ def test_over_http_resources_are_the_tokens_and_a_slack_click_ends_the_wait(stor
         assert waited["changed"] and not waited["timed_out"]
         assert waited["draft"]["status"] == "approved" and waited["draft"]["outcome"].startswith("approved by Bogdan")
         assert [(d["name"], d["verdict"]) for d in waited["draft"]["decisions"]] == [("Bogdan", "approve")]
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output, output
+
+
+def test_the_agent_waits_over_mcp_hears_a_change_request_revises_and_the_revision_goes_out_once(store, agents, api):
+    server = Server(store, api, env=FAST)
+    out = "C0ACMESHARED"  # the approved text goes to the client's shared channel
+
+    seen: dict = {}
+
+    def in_slack(draft_id: int, then: str, text: str = "") -> None:
+        if then == "ask":
+            seen["message"] = posted(api, draft_id)
+            ask_changes(server, api, BOGDAN, draft_id, seen["message"], text)
+        else:  # the revision is on the same message: no new one is posted
+            click(server, BOGDAN, "otp_draft_approve", draft_id, seen["message"])
+
+    async def pulse(agent: Agent) -> tuple[dict, dict, dict]:
+        first = await agent.call(
+            "submit_draft", seat="retention", kind="retention-outreach", subject="client:mcp-loop",
+            title="Check in", body="Hi Jo, can we help with the ads?", destination=out,
+        )  # fmt: skip
+        number = first["draft"]["id"]
+        asking = threading.Thread(target=in_slack, args=(number, "ask", "Mention the *May* renewal <!here>"))
+        asking.start()
+        asked = await agent.call("wait_for_decision", draft_id=number, timeout=30)
+        asking.join()
+        request = asked["draft"]["change_requests"][-1]["text"]
+        revised = await agent.call(
+            "submit_draft", seat="retention", kind="retention-outreach", subject="client:mcp-loop",
+            title="Check in", body=f"Hi Jo, with May's renewal near, can we help with the ads? ({request[:14]})",
+            destination=out, revises=number,
+        )  # fmt: skip
+        approving = threading.Thread(target=in_slack, args=(revised["draft"]["id"], "approve"))
+        approving.start()
+        approved = await agent.call("wait_for_decision", draft_id=revised["draft"]["id"], timeout=30)
+        approving.join()
+        return asked, revised, approved
+
+    try:
+        asked, revised, approved = connect(server, agents["pulse"], pulse)
+        assert asked["changed"] and asked["draft"]["status"] == "changes-requested"
+        assert asked["draft"]["change_requests"][-1]["text"] == "Mention the *May* renewal <!here>"
+        assert asked["draft"]["change_requests"][-1]["name"] == "Bogdan"
+        assert revised["draft"]["revises"] == asked["draft"]["id"] and revised["draft"]["status"] == "pending"
+        assert approved["draft"]["status"] == "approved" and approved["draft"]["round"] == 2
+        # One approval message for both versions, and the approved text delivered exactly once.
+        second = revised["draft"]["id"]
+        assert not [c for c in api.calls_to("chat.postMessage") if f'"{second}"' in json.dumps(c.args.get("blocks"))]
+        updated = [c for c in api.calls_to("chat.update") if c.args.get("ts") == seen["message"].response["ts"]]
+        assert any(f"#{second}" in json.dumps(c.args.get("blocks")) for c in updated)
+        sent = wait_until(
+            lambda: [c for c in api.calls_to("chat.postMessage") if c.ok and c.args.get("channel") == out],
+            what="the delivery",
+        )
+        time.sleep(1.0)  # a second delivery, if there were one, would have landed by now
+        assert len([c for c in api.calls_to("chat.postMessage") if c.ok and c.args.get("channel") == out]) == 1
+        assert "May's renewal" in sent[0].args["text"]
     finally:
         output = server.stop()
     assert "Traceback" not in output, output

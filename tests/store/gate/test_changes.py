@@ -229,5 +229,7 @@ def test_the_agents_webhook_hears_the_request_and_the_rejection_at_the_cap(examp
             for o in s.scalars(select(OutboxItem).where(OutboxItem.kind == "webhook").order_by(OutboxItem.id))
         }
     assert sent[first]["event"] == "changes-requested" and "Warmer" in sent[first]["outcome"]
+    assert (sent[first]["reason"], sent[first]["round"], sent[first]["revises"]) == ("Warmer", 1, None)
+    assert (sent[second]["round"], sent[second]["revises"]) == (2, first)
     assert sent[first]["decided_by"] == {"id": "bogdan", "name": "Bogdan"}
     assert sent[second]["event"] == "rejected" and "(1) Warmer; (2) Shorter" in sent[second]["reason"]

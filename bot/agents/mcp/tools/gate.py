@@ -64,11 +64,19 @@ def register(server: MCPServer, caller: Caller, callback_allow: Allowlist) -> No
             ),
         ] = None,
         customer_facing: bool = True,
+        revises: Annotated[
+            int | None,
+            Field(
+                ge=1,
+                description="When a person asked for changes (status `changes-requested`): that draft's number. "
+                "The revision, of the same seat, kind and subject, takes its place in the same approval message.",
+            ),
+        ] = None,
     ) -> schemas.Submitted:
         """Submit a draft for human approval. Nothing reaches anyone until a person approves it. The answer says
         whether it is `pending` (posted for approval) or `held` (a policy holds it while a flag stands on its
         subject; it goes to approval by itself when the flag is lifted). Then wait_for_decision: it answers as soon
-        as a person decides."""
+        as a person decides or asks for changes; answer a change request with a revision (`revises`)."""
 
         def work(session: Session, actor: Actor) -> schemas.Submitted:
             done = drafts.submit_draft(
@@ -83,6 +91,7 @@ def register(server: MCPServer, caller: Caller, callback_allow: Allowlist) -> No
                 destination=destination,
                 key=key,
                 callback_allow=callback_allow,
+                revises=revises,
             )
             return schemas.Submitted(created=done.created, draft=views.draft(session, done.draft))
 

@@ -37,7 +37,8 @@ def register(server: MCPServer, caller: Caller, stopping: threading.Event) -> No
         ] = 30.0,
     ) -> schemas.Waited:
         """Wait until a person decides one of your drafts, then answer it: approved (with `final_text`, what goes
-        out), rejected (with `rejection_reason`), expired, withdrawn, or released from a hold. Answers at once
+        out), rejected (with `rejection_reason`), changes requested (with `change_requests`: what to change; answer
+        with submit_draft and `revises`), expired, withdrawn, or released from a hold. Answers at once
         when the draft is decided already; `changed` says whether its status moved while waiting, `timed_out`
         that `timeout` seconds passed first. No need to poll: wait again after a time-out."""
 

@@ -14,12 +14,23 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import create_token
 from otp_bot.store.models import AuditEntry, Draft
 from tests.support.agents import Agent, problem, unique
-from tests.support.approvals import DAVID, all_actions, click, draft_row, ephemeral, posted, updates, wait_until
+from tests.support.approvals import (
+    DAVID,
+    REQUEST,
+    all_actions,
+    ask_changes,
+    click,
+    draft_row,
+    ephemeral,
+    posted,
+    updates,
+    wait_until,
+)
 from tests.support.cli import otp_process
 from tests.support.serve import BOGDAN
 from tests.support.slack.signing import view_submission_body
 
-REQUEST, SHOW = "otp_draft_request_changes", "otp_draft_show_changes"
+SHOW = "otp_draft_show_changes"
 
 
 def payload(**fields: Any) -> dict[str, Any]:
@@ -38,19 +49,6 @@ def submitted(agent, **fields: Any) -> dict[str, Any]:
     answer = agent.post("/drafts", json=payload(**fields))
     assert answer.status_code == 201, answer.text
     return answer.json()
-
-
-def ask_changes(server, api, user: str, draft_id: int, message, text: str) -> str:
-    """Click Request changes and submit the modal; the submission's answer body."""
-    opened = len(api.calls_to("views.open"))
-    click(server, user, REQUEST, draft_id, message)
-    modal = wait_until(lambda: api.calls_to("views.open")[opened:], what="the request-changes modal")[-1].args["view"]
-    assert modal["callback_id"] == "otp_draft_changes_view"
-    status, _, body = server.send(
-        view_submission_body(user, modal["callback_id"], {"changes": {"changes": text}}, modal["private_metadata"])
-    )
-    assert status == 200
-    return body
 
 
 def thread_posts(api, message) -> list:
