@@ -34,7 +34,7 @@ from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route, route_for
-from otp_bot.store.models import DRAFT_WAITING, Draft, Holder
+from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, Holder
 
 MOVED = "moved"  # DraftMessage.purpose of an approval message whose draft went elsewhere
 
@@ -172,8 +172,12 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
     now = now or utcnow()
     session.flush()
     done: list[Consequence] = []
+    # A draft waiting for its revision goes too when its seat can no longer draft: nobody could revise it.
     waiting = session.scalars(
-        select(Draft).where(Draft.status.in_(DRAFT_WAITING)).order_by(Draft.id).with_for_update(of=Draft)
+        select(Draft)
+        .where(Draft.status.in_((*DRAFT_WAITING, CHANGES_REQUESTED)))
+        .order_by(Draft.id)
+        .with_for_update(of=Draft)
     ).all()
     for draft in waiting:
         problem = seat_problem(session, draft)
@@ -181,7 +185,7 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
             done.append(withdraw_for_chart(session, draft, problem, actor, now))
             continue
         if draft.status != "pending":
-            continue  # a held draft takes its route when it is released
+            continue  # a held draft takes its route when it is released; a revision takes the route then
         try:
             route = current_route(session, draft)
         except Invalid as exc:

@@ -233,3 +233,21 @@ def test_the_agents_webhook_hears_the_request_and_the_rejection_at_the_cap(examp
     assert (sent[second]["round"], sent[second]["revises"]) == (2, first)
     assert sent[first]["decided_by"] == {"id": "bogdan", "name": "Bogdan"}
     assert sent[second]["event"] == "rejected" and "(1) Warmer; (2) Shorter" in sent[second]["reason"]
+
+
+def test_a_draft_waiting_for_its_revision_is_withdrawn_when_its_seat_is_retired(example_db):
+    first = submit(example_db)
+    ask(example_db, first)
+    data = example()
+    retention = next(s for s in data["seats"] if s["id"] == "retention")
+    retention.pop("holder")
+    retention["status"] = "retired"
+    with example_db.session() as s:
+        result = apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    assert [c.describe() for c in result.drafts] == [f"draft #{first} withdrawn: seat `retention` was retired"]
+    with example_db.session(readonly=True) as s:
+        assert s.get(Draft, first).status == "withdrawn"
+    with pytest.raises(Forbidden, match="`retention` is held by nobody"):
+        revise(example_db, first)
+    with pytest.raises(Invalid, match="seat `retention` is retired"):  # an operator's too
+        revise(example_db, first, actor=OPERATOR)
