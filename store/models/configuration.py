@@ -28,6 +28,8 @@ class ApprovalRoute(Base):
     remind_after: Mapped[int | None] = mapped_column(Integer)
     escalate_after: Mapped[int | None] = mapped_column(Integer)
     expires_after: Mapped[int | None] = mapped_column(Integer)
+    # {kinds, after, sample}: approval by policy once earned (store/domain/gate/autonomy.py).
+    autonomy: Mapped[dict[str, Any] | None] = mapped_column()
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

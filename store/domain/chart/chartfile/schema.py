@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from otp_bot.store.domain.chart.chartfile.autonomy_spec import AutonomySpec
 from otp_bot.store.domain.chart.chartfile.fields import (
     CHANNEL_HELP,
     Description,
@@ -102,6 +103,7 @@ class ApprovalSpec(Spec):
     remind_after: str | None = None
     escalate_after: str | None = None
     expires_after: str | None = None
+    autonomy: AutonomySpec | None = None  # approval by policy, earned on the record
 
     @field_validator(*ROUTE_TIMINGS)
     @classmethod

@@ -102,6 +102,7 @@ def export_chart(session: Session) -> ChartSpec | None:
                 approvers=a.approvers,
                 usergroup=a.usergroup,
                 required=a.required,
+                autonomy=a.autonomy,
                 **_route_timings(a),
             )
             for a in session.scalars(select(ApprovalRoute).order_by(ApprovalRoute.position))
