@@ -31,7 +31,10 @@ def review_message(c: DraftContext, review: Review | None) -> dict[str, Any]:
         blocks.header(f"Draft #{d.id} approved by policy: review"),
         blocks.section(
             render(
-                "gate/approval_head.j2", d=d, drafter=holder_text(d.drafter), destination=destination_text(d.destination)
+                "gate/approval_head.j2",
+                d=d,
+                drafter=holder_text(d.drafter),
+                destination=destination_text(d.destination),
             )
         ),
         blocks.section(body),

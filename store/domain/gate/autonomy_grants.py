@@ -110,7 +110,14 @@ def revoke(
 def _end(session: Session, grant: AutonomyGrant, by: str, reason: str | None, now: dt.datetime, **detail) -> None:
     grant.revoked_at, grant.revoked_by, grant.reason = now, by, reason
     audit.record(
-        session, by, "autonomy.revoked", f"seat:{grant.seat_id}", kind=grant.kind, grant=grant.id, reason=reason, **detail
+        session,
+        by,
+        "autonomy.revoked",
+        f"seat:{grant.seat_id}",
+        kind=grant.kind,
+        grant=grant.id,
+        reason=reason,
+        **detail,
     )
 
 
@@ -150,14 +157,18 @@ def review(
     draft = session.get(Draft, number, with_for_update={"of": Draft}) if 0 < number < 2**31 else None
     if draft is None or draft.decided_by != POLICY:
         raise NotFound(f"draft #{number} was not approved by policy; there is nothing to review")
-    if message is not None and session.scalar(
-        select(DraftMessage.id).where(
-            DraftMessage.draft_id == draft.id,
-            DraftMessage.channel == message[0],
-            DraftMessage.ts == message[1],
-            DraftMessage.purpose == REVIEW,
+    if (
+        message is not None
+        and session.scalar(
+            select(DraftMessage.id).where(
+                DraftMessage.draft_id == draft.id,
+                DraftMessage.channel == message[0],
+                DraftMessage.ts == message[1],
+                DraftMessage.purpose == REVIEW,
+            )
         )
-    ) is None:
+        is None
+    ):
         raise Conflict(f"that button is not on draft #{draft.id}'s review message; nothing changed")
     _check_reviewer(session, actor, draft, groups)
     if (done := review_of(session, draft.id)) is not None:

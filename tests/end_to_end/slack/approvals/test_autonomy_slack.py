@@ -59,14 +59,16 @@ def _audit(db, action: str, subject: str | None = None) -> list[AuditEntry]:
 
 def _grant(db, kind: str) -> AutonomyGrant | None:
     with db.session(readonly=True) as s:
-        return s.scalar(
-            select(AutonomyGrant).where(AutonomyGrant.kind == kind, AutonomyGrant.revoked_at.is_(None))
-        )
+        return s.scalar(select(AutonomyGrant).where(AutonomyGrant.kind == kind, AutonomyGrant.revoked_at.is_(None)))
 
 
 def _deliveries(api, draft_id: int) -> list:
     text = f"({draft_id})"
-    return [c for c in api.calls_to("chat.postMessage") if c.ok and c.response["channel"] == CALLERS and text in c.args["text"]]
+    return [
+        c
+        for c in api.calls_to("chat.postMessage")
+        if c.ok and c.response["channel"] == CALLERS and text in c.args["text"]
+    ]
 
 
 def _reviews(api, draft_id: int) -> list:
@@ -74,7 +76,8 @@ def _reviews(api, draft_id: int) -> list:
         c
         for c in api.calls_to("chat.postMessage")
         for b in c.args.get("blocks") or []
-        if b.get("type") == "actions" and b["elements"][0]["action_id"] == "otp_autonomy_right"
+        if b.get("type") == "actions"
+        and b["elements"][0]["action_id"] == "otp_autonomy_right"
         and b["elements"][0]["value"] == str(draft_id)
     ]
 
@@ -91,7 +94,10 @@ def _updated(api, message, words: str):
 def _said(api, n: int) -> str:
     """The text of the `n`th ephemeral reply of this test."""
     found = wait_until(
-        lambda: (e := [c for c in api.calls_to("response_url") if c.args.get("response_type") == "ephemeral"])[n - 1:] and e,
+        lambda: (
+            (e := [c for c in api.calls_to("response_url") if c.args.get("response_type") == "ephemeral"])[n - 1 :]
+            and e
+        ),
         what=f"ephemeral reply {n}",
     )
     return found[n - 1].args["text"]
@@ -127,7 +133,16 @@ def test_earned_used_sampled_and_revoked_by_a_review(server, module_db, api):
     time.sleep(0.5)  # a review message, if one were queued, would be posted by now
     assert _reviews(api, second) == [] and len(_reviews(api, first)) == 1
     assert [e.detail["sampled"] for e in _audit(module_db, "autonomy.used", f"draft:{second}")] == [False]
-    assert len([c for c in api.calls_to("chat.postMessage") if c.response.get("channel") == CALLERS and "clean" in c.args["text"]]) == 1
+    assert (
+        len(
+            [
+                c
+                for c in api.calls_to("chat.postMessage")
+                if c.response.get("channel") == CALLERS and "clean" in c.args["text"]
+            ]
+        )
+        == 1
+    )
 
     # "Looks right" on the first: recorded, the message shows it, the grant stands.
     click(server, BOGDAN, "otp_autonomy_right", first, review)
@@ -146,7 +161,10 @@ def test_earned_used_sampled_and_revoked_by_a_review(server, module_db, api):
     assert status == 200 and "errors" in body and _grant(module_db, kind) is not None  # no reason: nothing changed
     status, _, body = server.send(
         view_submission_body(
-            BOGDAN, modal["callback_id"], {"reason": {"reason": "prices are not ours to promise"}}, modal["private_metadata"]
+            BOGDAN,
+            modal["callback_id"],
+            {"reason": {"reason": "prices are not ours to promise"}},
+            modal["private_metadata"],
         )
     )
     assert status == 200 and "errors" not in body
