@@ -146,7 +146,7 @@ def approved_by_policy(session: Session, draft: Draft, now: dt.datetime) -> bool
         route.usergroup,
         1,
     )
-    draft.queued_at = now
+    # No `queued_at`: it never waited for a person, so the ledger's time to decision leaves it out.
     grant.uses += 1
     sampled = rule.sampled(grant.uses)
     finish(session, draft, POLICY, now)
