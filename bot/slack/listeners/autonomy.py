@@ -12,9 +12,10 @@ from slack_sdk import WebClient
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
 from otp_bot.bot.slack.views import autonomy_review as views
+from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
 from otp_bot.store.domain.gate import drafts
-from otp_bot.store.domain.gate.autonomy_grants import review
+from otp_bot.store.domain.gate.autonomy_grants import review, reviewable
 
 
 def _where(body: dict) -> tuple[str, str]:
@@ -23,11 +24,15 @@ def _where(body: dict) -> tuple[str, str]:
 
 
 def register(app: App, deps: Deps) -> None:
-    def reviewed(user_id: str, draft_id: str, verdict: str, where: tuple[str, str], reason: str | None = None) -> None:
+    def caller(user_id: str, draft_id: str) -> tuple[Actor, frozenset[str]]:
+        """Who clicked, and which of the draft's user groups they are in (Slack asked outside any transaction)."""
         actor = deps.identity.actor(deps.db, user_id)
         with deps.db.session(readonly=True) as session:
             usergroup = drafts.draft_usergroup(session, draft_id)
-        groups = deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
+        return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
+
+    def reviewed(user_id: str, draft_id: str, verdict: str, where: tuple[str, str], reason: str | None = None) -> None:
+        actor, groups = caller(user_id, draft_id)
         with deps.db.session() as session:
             review(session, actor, draft_id, verdict, reason=reason, message=where, groups=groups)
         deps.kick()
@@ -48,9 +53,11 @@ def register(app: App, deps: Deps) -> None:
     def should_not(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         ack()
         channel, ts = _where(body)
-        try:
+        user_id, draft_id = body["user"]["id"], action.get("value", "")
+        try:  # refused before the modal opens: nobody writes a reason only to be told they may not
+            actor, groups = caller(user_id, draft_id)
             with deps.db.session(readonly=True) as session:
-                draft = drafts.get_draft(session, action.get("value", ""))
+                draft = reviewable(session, actor, draft_id, (channel, ts), groups)
                 view = views.should_not_modal(draft, channel, ts)
         except DomainError as exc:
             reply = friendly(exc)

@@ -150,29 +150,7 @@ def review(
     now = now or utcnow()
     if verdict not in VERDICTS:
         raise Invalid(f"`{verdict}` is not a review; looks right or should not have gone")
-    try:
-        number = int(str(draft_id).strip().lstrip("#"))
-    except ValueError:
-        raise Invalid(f"`{str(draft_id)[:40]}` is not a draft number") from None
-    draft = session.get(Draft, number, with_for_update={"of": Draft}) if 0 < number < 2**31 else None
-    if draft is None or draft.decided_by != POLICY:
-        raise NotFound(f"draft #{number} was not approved by policy; there is nothing to review")
-    if (
-        message is not None
-        and session.scalar(
-            select(DraftMessage.id).where(
-                DraftMessage.draft_id == draft.id,
-                DraftMessage.channel == message[0],
-                DraftMessage.ts == message[1],
-                DraftMessage.purpose == REVIEW,
-            )
-        )
-        is None
-    ):
-        raise Conflict(f"that button is not on draft #{draft.id}'s review message; nothing changed")
-    _check_reviewer(session, actor, draft, groups)
-    if (done := review_of(session, draft.id)) is not None:
-        raise Conflict(f"draft #{draft.id} was already reviewed by {done.by}: {VERDICTS[done.verdict]}")
+    draft = reviewable(session, actor, draft_id, message, groups, lock=True)
     if verdict == "wrong":
         reason = clean_text(reason, "the reason", multiline=True, limit=MAX_REASON)
         if not reason:
@@ -191,6 +169,44 @@ def review(
         _end(session, grant, actor.audit_name, f"review of draft #{draft.id}: {reason}", now, draft=draft.id)
     queue_message_update(session, draft, now)
     return draft
+
+
+def reviewable(
+    session: Session,
+    actor: Actor,
+    draft_id: int | str,
+    message: tuple[str, str] | None = None,
+    groups: frozenset[str] = frozenset(),
+    *,
+    lock: bool = False,
+) -> Draft:
+    """The policy-approved draft, if this person may review it now (from this review message, when given)."""
+    try:
+        number = int(str(draft_id).strip().lstrip("#"))
+    except ValueError:
+        raise Invalid(f"`{str(draft_id)[:40]}` is not a draft number") from None
+    found = session.get(Draft, number, with_for_update={"of": Draft} if lock else None) if 0 < number < 2**31 else None
+    if found is None or found.decided_by != POLICY:
+        raise NotFound(f"draft #{number} was not approved by policy; there is nothing to review")
+    draft = found
+    if message is not None and _not_its_review_message(session, draft, message):
+        raise Conflict(f"that button is not on draft #{draft.id}'s review message; nothing changed")
+    _check_reviewer(session, actor, draft, groups)
+    if (done := review_of(session, draft.id)) is not None:
+        raise Conflict(f"draft #{draft.id} was already reviewed by {done.by}: {VERDICTS[done.verdict]}")
+    return draft
+
+
+def _not_its_review_message(session: Session, draft: Draft, message: tuple[str, str]) -> bool:
+    found = session.scalar(
+        select(DraftMessage.id).where(
+            DraftMessage.draft_id == draft.id,
+            DraftMessage.channel == message[0],
+            DraftMessage.ts == message[1],
+            DraftMessage.purpose == REVIEW,
+        )
+    )
+    return found is None
 
 
 def _check_reviewer(session: Session, actor: Actor, draft: Draft, groups: frozenset[str]) -> None:

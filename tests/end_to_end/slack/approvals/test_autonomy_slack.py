@@ -12,6 +12,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from otp_bot.store.domain.actors import actor_for_holder
+from otp_bot.store.domain.gate import flags
 from otp_bot.store.models import AuditEntry, AutonomyGrant
 from tests.support.approvals import click, draft_row, posted, submit, updates, wait_until
 from tests.support.charts import load
@@ -19,7 +21,7 @@ from tests.support.paths import EXAMPLES
 from tests.support.serve import BOGDAN, STRANGER
 from tests.support.slack.signing import view_submission_body
 
-KINDS = ["coaching-note", "shift-note", "call-summary", "escalation-note"]
+KINDS = ["coaching-note", "shift-note", "call-summary", "escalation-note", "handover-note"]
 APPROVALS = "C0APPROVALS"
 CALLERS = "C0CALLERS"
 JANINE, DAVID = "U03JNN2W5TA", "U02DSTL7K1Q"  # accounting (not above call-center); the CEO
@@ -31,6 +33,8 @@ def server_db(module_db):
     route = next(r for r in data["approvals"] if r["seats"] == ["call-center"])
     route["kinds"] = KINDS
     route["autonomy"] = {"kinds": KINDS, "after": 3, "sample": "50%"}
+    # A policy holds handover notes about a caller on leave: it holds them before autonomy approves.
+    data["policies"].append({"name": "leave-first", "hold_kind": "handover-note", "while_flag": "on-leave"})
     load(module_db, data)
     return module_db
 
@@ -45,8 +49,14 @@ def _approve_by_hand(server, db, api, kind: str, n: int = 3) -> None:
     for _ in range(n):
         draft_id = _submit(db, kind, body=f"Sam, slow down on the greeting ({kind}).")
         message = posted(api, draft_id, channel=APPROVALS)
-        click(server, BOGDAN, "otp_draft_approve", draft_id, message)
+        _click(server, db, BOGDAN, "otp_draft_approve", draft_id, message)
         wait_until(lambda d=draft_id: draft_row(db, d).status == "approved", what="the approval")
+
+
+def _click(server, db, user: str, action: str, draft_id: int, message) -> None:
+    """A click once the worker recorded the message it is on (it records it after Slack answers the post)."""
+    wait_until(lambda: draft_row(db, draft_id).messages, what=f"draft #{draft_id}'s message recorded")
+    click(server, user, action, draft_id, message)
 
 
 def _audit(db, action: str, subject: str | None = None) -> list[AuditEntry]:
@@ -145,7 +155,7 @@ def test_earned_used_sampled_and_revoked_by_a_review(server, module_db, api):
     )
 
     # "Looks right" on the first: recorded, the message shows it, the grant stands.
-    click(server, BOGDAN, "otp_autonomy_right", first, review)
+    _click(server, module_db, BOGDAN, "otp_autonomy_right", first, review)
     update = _updated(api, review, "Looks right*, said Bogdan")
     assert _actions(update) == []
     assert _grant(module_db, kind) is not None
@@ -153,7 +163,7 @@ def test_earned_used_sampled_and_revoked_by_a_review(server, module_db, api):
     # Use 3 is sampled; "Should not have gone" asks why, then revokes.
     third = _submit(module_db, kind, body="Sam, tell the client the price is final (third).")
     review3 = posted(api, third, channel=APPROVALS)
-    click(server, BOGDAN, "otp_autonomy_wrong", third, review3)
+    _click(server, module_db, BOGDAN, "otp_autonomy_wrong", third, review3)
     modal = wait_until(lambda: api.calls_to("views.open"), what="the reason modal")[-1].args["view"]
     assert modal["callback_id"] == "otp_autonomy_wrong_view"
     empty = view_submission_body(BOGDAN, modal["callback_id"], {"reason": {"reason": "  "}}, modal["private_metadata"])
@@ -180,7 +190,7 @@ def test_earned_used_sampled_and_revoked_by_a_review(server, module_db, api):
     assert _actions(message)[:1] == ["otp_draft_approve"] and draft_row(module_db, fourth).status == "pending"
     _, seat = server.command("seat call-center")
     assert f"{kind} 0 of 3 unedited approvals" in seat["text"]
-    click(server, BOGDAN, "otp_draft_approve", fourth, message)
+    _click(server, module_db, BOGDAN, "otp_draft_approve", fourth, message)
     wait_until(lambda: draft_row(module_db, fourth).status == "approved", what="the approval")
     assert _grant(module_db, kind) is None  # one approval since the revocation is not three
 
@@ -190,10 +200,13 @@ def test_a_review_by_someone_without_rights_changes_nothing(server, module_db, a
     _approve_by_hand(server, module_db, api, kind)
     draft_id = _submit(module_db, kind, body="Sam, fine work (review rights).")
     review = posted(api, draft_id, channel=APPROVALS)
-    click(server, JANINE, "otp_autonomy_right", draft_id, review)
+    _click(server, module_db, JANINE, "otp_autonomy_right", draft_id, review)
     assert "only the approvers" in _said(api, 1)
-    click(server, "U07ARN4CC9M", "otp_autonomy_right", draft_id, review)  # Arin, the drafter
+    _click(server, module_db, "U07ARN4CC9M", "otp_autonomy_right", draft_id, review)  # Arin, the drafter
     assert "you drafted" in _said(api, 2)
+    opened = len(api.calls_to("views.open"))
+    _click(server, module_db, JANINE, "otp_autonomy_wrong", draft_id, review)  # refused before the modal opens
+    assert "only the approvers" in _said(api, 3) and len(api.calls_to("views.open")) == opened
     assert _audit(module_db, "autonomy.reviewed", f"draft:{draft_id}") == []
     assert all(_actions(u) for u in updates(api, review))  # updated for its delivery only: the buttons stay
 
@@ -208,7 +221,7 @@ def test_a_customer_facing_draft_is_never_approved_by_policy(server, module_db, 
     assert _actions(message)[:1] == ["otp_draft_approve"]
     assert _audit(module_db, "autonomy.used", f"draft:{draft_id}") == []
     # Its approval by a person does not count toward (or against) the internal kind's grant either.
-    click(server, BOGDAN, "otp_draft_approve", draft_id, message)
+    _click(server, module_db, BOGDAN, "otp_draft_approve", draft_id, message)
     wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval")
 
 
@@ -242,5 +255,31 @@ def test_revoke_by_hand_and_who_may(server, module_db, api):
 
     draft_id = _submit(module_db, kind, body="Sam, after the revocation.")
     assert draft_row(module_db, draft_id).status == "pending"
-    click(server, BOGDAN, "otp_draft_approve", draft_id, posted(api, draft_id, channel=APPROVALS))
+    _click(server, module_db, BOGDAN, "otp_draft_approve", draft_id, posted(api, draft_id, channel=APPROVALS))
+    wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval")
+
+
+def test_a_holding_policy_holds_first_and_a_released_draft_goes_to_a_person(server, module_db, api):
+    kind = KINDS[4]
+    _approve_by_hand(server, module_db, api, kind)
+    assert wait_until(lambda: _grant(module_db, kind), what="the grant")
+    with module_db.session() as s:
+        flags.set_flag(s, actor_for_holder(s, "arin"), "caller:kim", "on-leave", seat_id="call-center")
+    draft_id = submit(
+        module_db,
+        seat="call-center",
+        holder="arin",
+        kind=kind,
+        subject="caller:kim",
+        customer_facing=False,
+        destination=CALLERS,
+        body="Kim is away; Sam takes her calls (held).",
+    )
+    assert draft_row(module_db, draft_id).status == "held"
+    assert _audit(module_db, "autonomy.used", f"draft:{draft_id}") == []
+    _, unflagged = server.command("unflag caller:kim on-leave", user="U07ARN4CC9M")
+    assert draft_row(module_db, draft_id).status == "pending", unflagged
+    message = posted(api, draft_id, channel=APPROVALS)
+    assert _actions(message)[:1] == ["otp_draft_approve"]
+    _click(server, module_db, BOGDAN, "otp_draft_approve", draft_id, message)
     wait_until(lambda: draft_row(module_db, draft_id).status == "approved", what="the approval")
