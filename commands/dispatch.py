@@ -86,6 +86,7 @@ def error_reply(message: str, hint: str | None = None, usage: str | None = None)
 
 def _load() -> None:
     from otp_bot.commands import (  # noqa: F401  (registers)
+        autonomy,
         briefing,
         chart,
         drafts,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from otp_bot.commands.autonomy import seat_line
 from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.reply import Reply
@@ -30,4 +31,7 @@ def seat_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         )
         reply.text += "\n\n" + text
         reply.blocks.append(blocks.section(text))
+    if (autonomy := seat_line(session, card.id)) is not None:
+        reply.text += "\n\n" + autonomy
+        reply.blocks.append(blocks.section(autonomy))
     return reply

@@ -31,6 +31,7 @@ from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
 from otp_bot.bot.slack import pacing
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
 from otp_bot.bot.slack.views import approval_message as messages
+from otp_bot.bot.slack.views.autonomy_review import review_message
 from otp_bot.commands.views.blocks import section
 from otp_bot.commands.views.messages import mirror_text
 from otp_bot.commands.views.render import escape
@@ -51,6 +52,8 @@ from otp_bot.store.domain.gate import (
 from otp_bot.store.domain.gate import (
     timers as draft_timers,
 )
+from otp_bot.store.domain.gate.autonomy import REVIEW
+from otp_bot.store.domain.gate.autonomy_grants import review_of
 from otp_bot.store.domain.gate.flags import expire_flags
 from otp_bot.store.models import Holder
 
@@ -302,8 +305,8 @@ class OutboxWorker:
 
     def _approval_post(self, item: outbox.Claimed) -> dict[str, Any]:
         c = self._context(_draft_id(item))
-        message = messages.approval_message(c)
         purpose = item.payload.get("purpose", "approval")
+        message = self._review_message(c) if purpose == REVIEW else messages.approval_message(c)
         if purpose == "escalation":
             message["blocks"].insert(1, section(messages.notice_text("escalated", c)))
         channel, ts = self._post(item, item.payload["channel"], unfurl_links=False, unfurl_media=False, **message)
@@ -318,12 +321,21 @@ class OutboxWorker:
             c = self._shown.get(item.id) or self._context(_draft_id(item))
             updated = []
             for m in c.draft.messages:
-                message = messages.approval_message(c, moved=m.purpose == drafts.MOVED)
+                message = (
+                    self._review_message(c)
+                    if m.purpose == REVIEW
+                    else messages.approval_message(c, moved=m.purpose == drafts.MOVED)
+                )
                 with pacing.turn(self.client, "chat.update"):  # wait before confirming, not after
                     self._confirm(item)
                     self.client.chat_update(channel=m.channel, ts=m.ts, **message)
                 updated.append(m.ts)
         return {"updated": updated}
+
+    def _review_message(self, c: gate_queries.DraftContext) -> dict[str, Any]:
+        """A sampled policy approval's review message, with the review if one was given."""
+        with self.db.session(readonly=True) as session:
+            return review_message(c, review_of(session, c.draft.id))
 
     def _notify(self, item: outbox.Claimed) -> dict[str, Any]:
         c = self._context(_draft_id(item))

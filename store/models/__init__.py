@@ -2,7 +2,7 @@
 
 `chart` (org, holders, seats), `scorecard` (metrics, values), `configuration` (approval
 routes, policies, schedules from the chart file), `records` (audit log, inbound events),
-`gate` (flags, drafts, decisions, their messages, the outbox), `agents` (API tokens), `bus`
+`gate` (flags, drafts, decisions, their messages, the outbox), `agents` (API tokens), `autonomy` (earned grants), `bus`
 (seat-to-seat messages), `lifecycle` (hearings), `rhythm` (schedule runs, follow-ups);
 `base` holds the declarative base and the value lists they share. Import from here.
 
@@ -14,6 +14,7 @@ IntegrityError.
 from __future__ import annotations
 
 from otp_bot.store.models.agents import ApiToken
+from otp_bot.store.models.autonomy import AutonomyGrant
 
 # Every model and value list, at the one address the rest of the code imports them from.
 # ruff: noqa: F401

@@ -29,6 +29,8 @@ class ApprovalRoute(Base):
     escalate_after: Mapped[int | None] = mapped_column(Integer)
     expires_after: Mapped[int | None] = mapped_column(Integer)
     max_rounds: Mapped[int | None] = mapped_column(Integer)  # versions of a draft; None: MAX_ROUNDS
+    # {kinds, after, sample}: approval by policy once earned (store/domain/gate/autonomy.py).
+    autonomy: Mapped[dict[str, Any] | None] = mapped_column()
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

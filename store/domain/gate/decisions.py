@@ -13,6 +13,7 @@ from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
+from otp_bot.store.domain.gate import autonomy
 from otp_bot.store.domain.gate.drafts import (
     MAX_BODY,
     approvals,
@@ -205,6 +206,7 @@ def finish(
                 now=now,
             )
             queued = True
+    autonomy.after_decision(session, draft, now)  # an unedited approval may earn the seat autonomy
     human = accountable_human(draft.drafter)
     if human is not None and human.id != decided_by:  # who decided needs no news of it
         notify_people(session, draft, draft.status, now, to=[human.id])

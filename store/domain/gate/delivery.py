@@ -19,6 +19,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
+from otp_bot.store.domain.gate.autonomy import POLICY
 from otp_bot.store.domain.gate.drafts import approvals, check_message, get_draft
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.models import Draft, OutboxItem
@@ -108,7 +109,9 @@ def deliverable(session: Session, draft_id: int) -> Draft:
     """The draft, if it may go out now; anything else refuses. Checked again by the worker
     right before every delivery attempt, whatever queued it."""
     draft = get_draft(session, draft_id)
-    if draft.status != "approved" or len(approvals(draft)) < draft.required or draft.final_body is None:
+    # A policy approval (earned autonomy, gate/autonomy.py) has no person's approvals; never a customer-facing one.
+    by_policy = draft.decided_by == POLICY and not draft.customer_facing
+    if draft.status != "approved" or (len(approvals(draft)) < draft.required and not by_policy) or not draft.final_body:
         raise Forbidden(
             f"draft #{draft.id} is {draft.status} with {len(approvals(draft))} of {draft.required} "
             "approvals; it is not delivered"

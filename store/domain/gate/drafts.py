@@ -14,6 +14,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.gate.autonomy import POLICY, approved_by_policy
 from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check_url
 from otp_bot.store.domain.gate.follow_chart import MOVED, where_to
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
@@ -161,6 +162,8 @@ def outcome(session: Session, draft: Draft) -> str:
             got = len(approvals(draft))
             more = f"; {got} of {draft.required} approvals so far" if draft.required > 1 else ""
             return f"waiting for a decision by {approver_names(session, draft)}{more}"
+        case "approved" if draft.decided_by == POLICY:
+            return f"approved by policy at {when}: the seat earned autonomy for {draft.kind}"
         case "approved":
             names = ", ".join(d.holder.name for d in approvals(draft))
             return f"approved {'with edits ' if draft.edited else ''}by {names} at {when}"
@@ -323,7 +326,7 @@ def submit_draft(
         draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name
         audit.record(session, "policy:" + hold.policy.name, "draft.held", f"draft:{draft.id}", reason=hold.reason)
         notify_people(session, draft, "held", now)
-    else:
+    elif not approved_by_policy(session, draft, now):  # autonomy earned on the record (gate/autonomy.py)
         _queue(session, draft, now)
     if draft.messages:  # a revision on its original's message: shown there in the original's place
         queue_message_update(session, draft, now)

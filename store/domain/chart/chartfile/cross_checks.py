@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from otp_bot.store.domain.chart.chartfile.autonomy_spec import autonomy_problems
 from otp_bot.store.domain.chart.chartfile.metric_spec import MetricSpec
 from otp_bot.store.domain.chart.chartfile.schema import ChartSpec, HolderSpec, SeatSpec
 from otp_bot.store.domain.scorecard import formula as formulas
@@ -29,6 +30,7 @@ def semantic_problems(chart: ChartSpec) -> Problems:
         *_reporting_loops(chart.seats, seats),
         *_formula_problems(chart.seats),
         *_approval_problems(chart, holders, seats),
+        *autonomy_problems(chart),
         *_duplicates("policies", [p.name for p in chart.policies]),
         *_rest_problems(chart, seats),
     ]

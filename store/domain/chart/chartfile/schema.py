@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from otp_bot.store.domain.chart.chartfile.autonomy_spec import AutonomySpec
 from otp_bot.store.domain.chart.chartfile.fields import (
     CHANNEL_HELP,
     Description,
@@ -104,6 +105,7 @@ class ApprovalSpec(Spec):
     expires_after: str | None = None
     # Versions of a draft (the first and its revisions); asking changes of the last rejects it. Unset: 3.
     max_rounds: Annotated[int, Field(ge=1, le=20)] | None = None
+    autonomy: AutonomySpec | None = None  # approval by policy, earned on the record
 
     @field_validator(*ROUTE_TIMINGS)
     @classmethod

@@ -120,6 +120,8 @@ def _entities(
                 f"approvals[{i}]: its channel, user group, count, rounds or timings are not exported; OOS names "
                 "only who approves"
             )
+        if route.autonomy is not None:
+            notes.append(f"approvals[{i}]: its autonomy is not exported; OOS has no approval by policy")
         for approver in route.approvers:
             approves.setdefault(approver, []).extend(route.kinds or [ids[s] for s in route.seats if s in ids])
     humans, agents = [], []

@@ -234,6 +234,7 @@ def _replace_routes(session: Session, routes: list[ApprovalSpec]) -> None:
             usergroup=a.usergroup,
             required=a.required,
             max_rounds=a.max_rounds,
+            autonomy=a.autonomy.model_dump() if a.autonomy else None,
             position=i,
             **{name: parse_minutes(text) for name in ROUTE_TIMINGS if (text := getattr(a, name))},
         )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from otp_bot.store.domain.chart.chartfile.autonomy_spec import AutonomySpec
 from otp_bot.store.domain.chart.chartfile.metric_spec import MetricSpec
 from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 from otp_bot.store.domain.chart.chartfile.schema import (
@@ -104,6 +105,7 @@ def export_chart(session: Session) -> ChartSpec | None:
                 usergroup=a.usergroup,
                 required=a.required,
                 max_rounds=a.max_rounds,
+                autonomy=AutonomySpec.model_validate(a.autonomy) if a.autonomy else None,
                 **_route_timings(a),
             )
             for a in session.scalars(select(ApprovalRoute).order_by(ApprovalRoute.position))

@@ -31,6 +31,13 @@ def _summary(route: ApprovalSpec) -> str:
     return ", ".join(parts)
 
 
+def _autonomy(route: ApprovalSpec) -> str:
+    rule = route.autonomy
+    if rule is None:
+        return "none"
+    return f"{_names(rule.kinds)} after {rule.after} unedited approvals, {rule.sample}% reviewed"
+
+
 def _one(n: int, old: ApprovalSpec, new: ApprovalSpec, gone: set[str], joined: set[str]) -> list[str]:
     words: list[str] = []
     if added := [s for s in new.seats if s not in old.seats]:
@@ -57,6 +64,8 @@ def _one(n: int, old: ApprovalSpec, new: ApprovalSpec, gone: set[str], joined: s
         words.append(
             f"route {n} allows {new.max_rounds or 'the default'} rounds (was {old.max_rounds or 'the default'})"
         )
+    if old.autonomy != new.autonomy:
+        words.append(f"route {n} autonomy: {_autonomy(new)} (was {_autonomy(old)})")
     for name in ROUTE_TIMINGS:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
