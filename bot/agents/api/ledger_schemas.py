@@ -30,6 +30,9 @@ class LedgerRow(BaseModel):
     rejection_reasons: list[Reason] = Field(description="The most frequent first (at most 5).")
     rounds_of_changes: int = Field(description="Changes requested on the window's drafts.")
     drafts_revised: int = Field(description="Drafts with at least one round of changes.")
+    approved_by_policy: int = Field(
+        default=0, description="Approved by an earned autonomy policy: submitted, but not decided by a person."
+    )
 
 
 class Ledger(BaseModel):

@@ -248,6 +248,7 @@ def ledger_row(r: LedgerRow) -> ledger_schemas.LedgerRow:
         rejection_reasons=[ledger_schemas.Reason(reason=t, times=n) for t, n in r.reasons],
         rounds_of_changes=r.rounds,
         drafts_revised=r.revised,
+        approved_by_policy=r.by_policy,
     )
 
 

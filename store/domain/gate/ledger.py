@@ -5,7 +5,9 @@ A window holds the drafts *submitted* in it (default: the last 30 days). For eac
 kind, and for the seat over every kind:
 
 - submitted: drafts created in the window, whatever became of them;
-- decided: of those, approved or rejected (expired, withdrawn and waiting drafts are not);
+- decided: of those, approved or rejected by a person (expired, withdrawn and waiting drafts
+  are not, nor drafts approved by an autonomy policy: those are counted apart, `by_policy`,
+  so that earned autonomy does not inflate the record it was earned on);
 - approval rate: approved / decided;
 - unedited share: approved without an edit / decided (what earning autonomy counts);
 - median edit size: over the approvals a human edited, the characters changed between
@@ -32,13 +34,14 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat, reporting_line
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.gate.autonomy import POLICY
 from otp_bot.store.models import AuditEntry, Draft, Seat
 
 WINDOW_DAYS = 30
@@ -66,6 +69,7 @@ class LedgerRow:
     reasons: tuple[tuple[str, int], ...] = ()  # (reason, times), the most frequent first
     rounds: int = 0  # changes requested, over the window's drafts
     revised: int = 0  # drafts with at least one round of changes
+    by_policy: int = 0  # approved by an autonomy policy: submitted, not decided by a person
 
     @property
     def approval_rate(self) -> float | None:
@@ -185,18 +189,20 @@ def ledger_rows(
         return query.where(Draft.seat_id.in_(wanted)) if wanted is not None else query
 
     counts: dict[tuple[str, str], list[int]] = {}
-    is_approved = Draft.status == "approved"
+    by_person = or_(Draft.decided_by.is_(None), Draft.decided_by != POLICY)
+    is_approved = and_(Draft.status == "approved", by_person)
     for seat_id, kind, *numbers in session.execute(
         scoped(
             select(
                 Draft.seat_id,
                 Draft.kind,
                 func.count(),
-                func.sum(case((Draft.status.in_(DECIDED), 1), else_=0)),
+                func.sum(case((and_(Draft.status.in_(DECIDED), by_person), 1), else_=0)),
                 func.sum(case((is_approved, 1), else_=0)),
                 func.sum(case((Draft.status == "rejected", 1), else_=0)),
                 func.sum(case((and_(is_approved, Draft.edited.is_(False)), 1), else_=0)),
                 func.sum(case((and_(is_approved, Draft.edited.is_(True)), 1), else_=0)),
+                func.sum(case((Draft.decided_by == POLICY, 1), else_=0)),
             ).group_by(Draft.seat_id, Draft.kind)
         )
     ):
@@ -206,7 +212,7 @@ def ledger_rows(
     for seat_id, kind, queued, decided in session.execute(
         scoped(
             select(Draft.seat_id, Draft.kind, Draft.queued_at, Draft.decided_at).where(
-                Draft.status.in_(DECIDED), Draft.queued_at.is_not(None), Draft.decided_at.is_not(None)
+                Draft.status.in_(DECIDED), by_person, Draft.queued_at.is_not(None), Draft.decided_at.is_not(None)
             )
         )
     ):
@@ -237,14 +243,14 @@ def ledger_rows(
     rounds = _rounds(session, since, scoped)
 
     def row(seat_id: str, kind: str | None, keys: list[tuple[str, str]]) -> LedgerRow:
-        sums = [sum(counts[k][i] for k in keys) for i in range(6)]
+        sums = [sum(counts[k][i] for k in keys) for i in range(7)]
         merged: dict[str, int] = defaultdict(int)
         for k in keys:
             for reason, n in reasons.get(k, {}).items():
                 merged[reason] += n
         all_waits = [w for k in keys for w in waits.get(k, [])]
         all_edits = [e for k in keys for e in edits.get(k, [])]
-        submitted, decided, approved, rejected, unedited, edited = sums
+        submitted, decided, approved, rejected, unedited, edited, by_policy = sums
         return LedgerRow(
             seat_id,
             kind,
@@ -260,6 +266,7 @@ def ledger_rows(
             reasons=tuple(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:REASONS_KEPT]),
             rounds=sum(rounds.get(k, (0, 0))[0] for k in keys),
             revised=sum(rounds.get(k, (0, 0))[1] for k in keys),
+            by_policy=by_policy,
         )
 
     by_seat: dict[str, list[tuple[str, str]]] = defaultdict(list)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.gate import flags
+from otp_bot.store.domain.gate.ledger import seat_ledger
 from otp_bot.store.models import AuditEntry, AutonomyGrant
 from tests.support.approvals import click, draft_row, posted, submit, updates, wait_until
 from tests.support.charts import load
@@ -143,6 +144,10 @@ def test_earned_used_sampled_and_revoked_by_a_review(server, module_db, api):
     time.sleep(0.5)  # a review message, if one were queued, would be posted by now
     assert _reviews(api, second) == [] and len(_reviews(api, first)) == 1
     assert [e.detail["sampled"] for e in _audit(module_db, "autonomy.used", f"draft:{second}")] == [False]
+    # The trust ledger counts what people decided: the two policy approvals are counted apart.
+    with module_db.session(readonly=True) as s:
+        row = next(r for r in seat_ledger(s, "call-center").kinds if r.kind == kind)
+    assert (row.submitted, row.decided, row.approved, row.unedited, row.by_policy) == (5, 3, 3, 3, 2)
     assert (
         len(
             [

@@ -75,6 +75,7 @@ def test_the_agent_reads_its_ledger_after_the_clicks(decided, as_agent):
         "rejection_reasons": [{"reason": REASON, "times": 1}],
         "rounds_of_changes": 0,
         "drafts_revised": 0,
+        "approved_by_policy": 0,
     }
     assert 0 <= waits[0] <= waits[1] < 120  # clicked within the test's seconds
     assert [k["kind"] for k in body["kinds"]] == ["retention-outreach"] and body["seat"] == "retention"
