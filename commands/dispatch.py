@@ -88,6 +88,7 @@ def _load() -> None:
     from otp_bot.commands import (  # noqa: F401  (registers)
         briefing,
         chart,
+        delegate,
         drafts,
         flags,
         help,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.gate.delegation import standing_in_for
 from otp_bot.store.domain.gate.drafts import approvals, approver_names, outcome
 from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy, Seat
 
@@ -107,6 +108,7 @@ def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozens
         .where(Draft.status == "pending")
         .order_by(Draft.queued_at, Draft.id)
     )
+    stand_in = standing_in_for(session, actor.holder_id)  # out of office: theirs wait for this person too
     mine = [
         r.id
         for r in rows
@@ -116,6 +118,7 @@ def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozens
             actor.holder_id in r.approvers
             or actor.holder_id == r.escalated_to
             or (r.usergroup and r.usergroup in groups)
+            or (stand_in and not stand_in.isdisjoint({*r.approvers, r.escalated_to} - {r.drafted_by}))
         )
     ]
     if not mine:

@@ -1,0 +1,42 @@
+"""The delegations table: out-of-office delegation of a person's approvals for a period
+
+A row says the delegator's approvals may be decided by the delegate from `starts_at`
+until `ends_at`; ending one early sets `ended_at` and keeps the row.
+
+Revision ID: 0020
+Revises: 0018
+Create Date: 2026-12-06
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0020"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "delegations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("delegator_id", sa.String(64), nullable=False),
+        sa.Column("delegate_id", sa.String(64), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.CheckConstraint("delegator_id <> delegate_id", name=op.f("ck_delegations_not_self")),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_delegations_period")),
+        sa.ForeignKeyConstraint(["delegator_id"], ["holders.id"], name=op.f("fk_delegations_delegator_id_holders")),
+        sa.ForeignKeyConstraint(["delegate_id"], ["holders.id"], name=op.f("fk_delegations_delegate_id_holders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_delegations")),
+    )
+    op.create_index("ix_delegations_delegate", "delegations", ["delegate_id", "ends_at"])
+    op.create_index("ix_delegations_delegator", "delegations", ["delegator_id", "ends_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_delegations_delegator", table_name="delegations")
+    op.drop_index("ix_delegations_delegate", table_name="delegations")
+    op.drop_table("delegations")
