@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, object_session
 
 from otp_bot.store.domain import audit
@@ -20,7 +20,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import Delegation, Draft, Holder
+from otp_bot.store.models import Delegation, Draft, DraftDecision, Holder
 
 MAX_DAYS = 366
 MAX_REASON = 500
@@ -140,24 +140,37 @@ def last_day(row: Delegation) -> str:
 
 
 def on_behalf_of(draft: Draft, actor: Actor, approvers: list[str], now: dt.datetime | None = None) -> str | None:
-    """The person this actor may decide `draft` for under a delegation in force, or None.
-
-    The delegator must be one who may decide it (an approver of `approvers`, or the person
-    it escalated to) and not have decided it yet; never the drafter."""
+    """The person this actor may decide `draft` for under a delegation in force, or None."""
     session = object_session(draft)
-    if session is None or actor.holder_id is None or actor.holder_id == draft.drafted_by:
+    if session is None or actor.holder_id is None:
+        return None
+    return _delegator(session, draft, actor.holder_id, approvers, now or utcnow())
+
+
+def _delegator(session: Session, draft: Draft, holder_id: str, approvers: list[str], now: dt.datetime) -> str | None:
+    """The delegator must be one who may decide the draft (an approver of `approvers`, or the
+    person it escalated to) and not have decided it yet; never the drafter, nor for the drafter."""
+    if holder_id == draft.drafted_by:
         return None
     deciders = {*approvers, *([draft.escalated_to] if draft.escalated_to else [])} - {draft.drafted_by}
+    deciders -= {d.holder_id for d in draft.decisions} | {d.on_behalf_of for d in draft.decisions}
     if not deciders:
         return None
-    decided = {d.holder_id for d in draft.decisions}
-    found = session.scalars(
+    return session.scalars(
         select(Delegation.delegator_id)
-        .where(
-            _in_force(now or utcnow()),
-            Delegation.delegate_id == actor.holder_id,
-            Delegation.delegator_id.in_(deciders - decided),
-        )
+        .where(_in_force(now), Delegation.delegate_id == holder_id, Delegation.delegator_id.in_(deciders))
         .order_by(Delegation.delegator_id)
     ).first()
-    return found
+
+
+@event.listens_for(DraftDecision, "before_insert")
+def _note_on_behalf(_mapper: object, _connection: object, decision: DraftDecision) -> None:
+    """A decision made as a delegate names whom for, as it is written: `approvals` counts it as
+    theirs, and the audit note (`on_behalf.decide`) reads it from the row."""
+    session = object_session(decision)
+    draft = session.get(Draft, decision.draft_id) if session is not None else None
+    if draft is None or decision.on_behalf_of is not None:
+        return
+    if decision.holder_id in draft.approvers or decision.holder_id == draft.escalated_to:
+        return  # an approver in their own right decides for themselves
+    decision.on_behalf_of = _delegator(session, draft, decision.holder_id, draft.approvers, utcnow())

@@ -128,7 +128,15 @@ def approvals(draft: Draft) -> list[DraftDecision]:
         d
         for d in draft.decisions
         if d.verdict == "approve"
-        and (draft.usergroup is not None or d.holder_id in draft.approvers or d.holder_id == draft.escalated_to)
+        and (
+            draft.usergroup is not None
+            or d.holder_id in draft.approvers
+            or d.holder_id == draft.escalated_to
+            or (
+                d.on_behalf_of is not None
+                and (d.on_behalf_of in draft.approvers or d.on_behalf_of == draft.escalated_to)
+            )
+        )
     ]
 
 

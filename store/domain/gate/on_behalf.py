@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.gate import decisions
-from otp_bot.store.domain.gate.delegation import on_behalf_of
 from otp_bot.store.models import AuditEntry
 
 
@@ -18,16 +17,15 @@ def decide(session: Session, actor: Actor, draft_id: int | str, verdict: str, **
     """`decisions.decide`; when this person decided only as someone's delegate, the audit
     chain says for whom, in the same transaction as the decision."""
     decided = decisions.decide(session, actor, draft_id, verdict, **kw)
-    draft, groups = decided.draft, kw.get("groups") or frozenset()
-    direct = (
-        actor.holder_id in draft.approvers
-        or actor.holder_id == draft.escalated_to
-        or (draft.usergroup is not None and draft.usergroup in groups)
-    )
-    delegator = None if direct else on_behalf_of(draft, actor, draft.approvers)
-    if delegator is not None and not (kw.get("again") and _noted(session, draft.id, actor)):
+    delegator = decided.decision.on_behalf_of if decided.decision is not None else None
+    if delegator is not None and not (kw.get("again") and _noted(session, decided.draft.id, actor)):
         audit.record(
-            session, actor.audit_name, "draft.on_behalf", f"draft:{draft.id}", verdict=verdict, on_behalf_of=delegator
+            session,
+            actor.audit_name,
+            "draft.on_behalf",
+            f"draft:{decided.draft.id}",
+            verdict=verdict,
+            on_behalf_of=delegator,
         )
     return decided
 

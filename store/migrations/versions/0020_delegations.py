@@ -1,7 +1,8 @@
 """The delegations table: out-of-office delegation of a person's approvals for a period
 
 A row says the delegator's approvals may be decided by the delegate from `starts_at`
-until `ends_at`; ending one early sets `ended_at` and keeps the row.
+until `ends_at`; ending one early sets `ended_at` and keeps the row. A decision made as a
+delegate names the person it was made for (`draft_decisions.on_behalf_of`), and counts as theirs.
 
 Revision ID: 0020
 Revises: 0018
@@ -34,9 +35,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_delegations_delegate", "delegations", ["delegate_id", "ends_at"])
     op.create_index("ix_delegations_delegator", "delegations", ["delegator_id", "ends_at"])
+    # Not a batch: rebuilding `draft_decisions` on SQLite would break the trigger that counts
+    # its approvals. There the column goes without its foreign key (SQLite could not drop a
+    # column that has one); the domain writes only a holder's id into it.
+    op.add_column("draft_decisions", sa.Column("on_behalf_of", sa.String(64), nullable=True))
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_foreign_key(
+            op.f("fk_draft_decisions_on_behalf_of_holders"), "draft_decisions", "holders", ["on_behalf_of"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE draft_decisions DROP COLUMN on_behalf_of")
+    else:
+        op.drop_constraint(op.f("fk_draft_decisions_on_behalf_of_holders"), "draft_decisions", type_="foreignkey")
+        op.drop_column("draft_decisions", "on_behalf_of")
     op.drop_index("ix_delegations_delegator", table_name="delegations")
     op.drop_index("ix_delegations_delegate", table_name="delegations")
     op.drop_table("delegations")
