@@ -168,8 +168,10 @@ def _note_on_behalf(_mapper: object, _connection: object, decision: DraftDecisio
     """A decision made as a delegate names whom for, as it is written: `approvals` counts it as
     theirs, and the audit note (`on_behalf.decide`) reads it from the row."""
     session = object_session(decision)
-    draft = session.get(Draft, decision.draft_id) if session is not None else None
-    if draft is None or decision.on_behalf_of is not None:
+    if session is None or decision.on_behalf_of is not None:
+        return
+    draft = session.get(Draft, decision.draft_id)  # the decision's draft, locked and loaded already
+    if draft is None:
         return
     if decision.holder_id in draft.approvers or decision.holder_id == draft.escalated_to:
         return  # an approver in their own right decides for themselves
