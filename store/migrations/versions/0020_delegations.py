@@ -49,17 +49,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot drop a column with a foreign key in place: the table is rebuilt without
+        # it. The trigger on `drafts` that counts its approvals names it; the legacy rename lets
+        # the rebuilt table take the name without SQLite checking that trigger midway.
+        op.execute("PRAGMA legacy_alter_table = ON")
+        with op.batch_alter_table("draft_decisions", recreate="always") as batch:
+            batch.drop_column("on_behalf_of")
+        op.execute("PRAGMA legacy_alter_table = OFF")
+    else:
         op.drop_constraint(op.f("fk_draft_decisions_on_behalf_of_holders"), "draft_decisions", type_="foreignkey")
         op.drop_column("draft_decisions", "on_behalf_of")
-        return
-    # SQLite cannot drop a column with a foreign key in place: the table is rebuilt without it.
-    # The trigger on `drafts` that counts its approvals names it; the legacy rename lets the
-    # rebuilt table take the name without SQLite checking that trigger midway.
-    op.execute("PRAGMA legacy_alter_table = ON")
-    with op.batch_alter_table("draft_decisions", recreate="always") as batch:
-        batch.drop_column("on_behalf_of")
-    op.execute("PRAGMA legacy_alter_table = OFF")
     op.drop_index("ix_delegations_delegator", table_name="delegations")
     op.drop_index("ix_delegations_delegate", table_name="delegations")
     op.drop_table("delegations")
