@@ -173,6 +173,12 @@ def _note_on_behalf(_mapper: object, _connection: object, decision: DraftDecisio
     draft = session.get(Draft, decision.draft_id)  # the decision's draft, locked and loaded already
     if draft is None:
         return
+    stood_in = next((d for d in draft.decisions if d.on_behalf_of == decision.holder_id), None)
+    if stood_in is not None:  # one person's say counts once, whoever gave it
+        raise Conflict(
+            f"{stood_in.holder.name} already decided draft #{draft.id} on your behalf while you were away; "
+            "nothing changed"
+        )
     if decision.holder_id in draft.approvers or decision.holder_id == draft.escalated_to:
         return  # an approver in their own right decides for themselves
     decision.on_behalf_of = _delegator(session, draft, decision.holder_id, draft.approvers, utcnow())
