@@ -48,30 +48,42 @@ def register(app: App, deps: Deps) -> None:
         except (DomainError, ValueError, AttributeError) as exc:
             ack(response_action="update", view=notice(friendly(exc).text))
             return
-        actor = deps.identity.actor(deps.db, user)
-        approved: list[tuple[int, str]] = []
-        skipped: list[tuple[int, str]] = []
-        queued = False
-        for draft_id, fingerprint in seen:
-            began = time.monotonic()
-            try:
-                with deps.db.session() as session:
-                    decided = batch.approve_seen(session, actor, draft_id, fingerprint, claim_update=deps.worker.lease)
-                    word = "approved" if decided.final else "approved; it waits for more approvals"
-            except DomainError as exc:
-                skipped.append((draft_id, exc.message))
-                continue
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                skipped.append((draft_id, "the database was away for a moment; it was not approved, try again"))
-                continue
-            approved.append((draft_id, word))
-            queued = queued or decided.queued
-            if decided.update is not None:  # the approval message shows the decision
-                deps.work.submit(deps.worker.perform, decided.update, began)
-        if queued:
-            deps.kick()
-        ack(response_action="update", view=result_modal(approved, skipped))
-        log.info("batch approval: %d approved, %d skipped", len(approved), len(skipped))
-        deps.work.submit(publish, deps, client, user)  # the queue on the Home, without what was just decided
+        # Slack waits 3 s for the answer; ten decisions on a busy database may take longer.
+        # The modal says so at once, and shows what was done when it is done.
+        ack(response_action="update", view=notice(f"Approving {len(seen)} draft(s), each on its own…"))
+        approved, skipped = _approve_each(deps, user, seen)
+        try:
+            client.views_update(view_id=body["view"]["id"], view=result_modal(approved, skipped))
+        except Exception as exc:  # the decisions stand; only their summary is not shown
+            log.warning("could not show the result of a batch approval: %s", type(exc).__name__)
+        publish(deps, client, user)  # the queue on the Home, without what was just decided
+
+
+def _approve_each(deps: Deps, user: str, seen: list[tuple[int, str]]) -> tuple[list, list]:
+    """Each shown draft approved in its own transaction; (approved, skipped with why)."""
+    actor = deps.identity.actor(deps.db, user)
+    approved: list[tuple[int, str]] = []
+    skipped: list[tuple[int, str]] = []
+    queued = False
+    for draft_id, fingerprint in seen:
+        began = time.monotonic()
+        try:
+            with deps.db.session() as session:
+                decided = batch.approve_seen(session, actor, draft_id, fingerprint, claim_update=deps.worker.lease)
+                word = "approved" if decided.final else "approved; it waits for more approvals"
+        except DomainError as exc:
+            skipped.append((draft_id, exc.message))
+            continue
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            skipped.append((draft_id, "the database was away for a moment; it was not approved, try again"))
+            continue
+        approved.append((draft_id, word))
+        queued = queued or decided.queued
+        if decided.update is not None:  # the approval message shows the decision
+            deps.work.submit(deps.worker.perform, decided.update, began)
+    if queued:
+        deps.kick()
+    log.info("batch approval: %d approved, %d skipped", len(approved), len(skipped))
+    return approved, skipped

@@ -6,6 +6,7 @@ decision, a draft changed or decided meanwhile skipped), and out-of-office deleg
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
 from sqlalchemy import func, select, update
@@ -18,6 +19,7 @@ from tests.support.blockkit import assert_valid
 from tests.support.serve import BOGDAN, PULSE, STRANGER
 from tests.support.slack.signing import block_actions_body, event_body, view_submission_body
 
+SUBMISSIONS = itertools.count(1)
 JANINE, DAVID, KRISTEN = "U03JNN2W5TA", "U02DSTL7K1Q", "U03KRS9C6VE"
 
 
@@ -51,13 +53,23 @@ def open_batch(server, api, group: dict, user=BOGDAN) -> dict:
     return view
 
 
-def submit_batch(server, view: dict, user=BOGDAN, metadata: str | None = None) -> dict:
+def submit_batch(server, api, view: dict, user=BOGDAN, metadata: str | None = None) -> dict:
+    """Submit the batch; the modal answers at once and shows the result when it is done."""
+    view_id = f"V0BATCH{next(SUBMISSIONS)}"
     body = view_submission_body(
-        user, view.get("callback_id", "otp_queue_batch"), {}, metadata or view["private_metadata"]
+        user, view.get("callback_id", "otp_queue_batch"), {}, metadata or view["private_metadata"], view_id=view_id
     )
     status, _, answer = server.send(body)
     assert status == 200
-    return json.loads(answer)
+    first = json.loads(answer)
+    assert first["response_action"] == "update"
+    if "Approving" not in json.dumps(first["view"]):
+        return first["view"]  # refused at once: nothing was approved
+    done = wait_until(
+        lambda: [c for c in api.calls_to("views.update") if c.args.get("view_id") == view_id],
+        what="the batch's result",
+    )
+    return done[-1].args["view"]
 
 
 def shown_ids(view: dict) -> list[int]:
@@ -129,9 +141,7 @@ def test_approve_these_approves_exactly_the_shown_drafts_and_skips_one_decided_m
     click(server, BOGDAN, "otp_draft_approve", ids[0], messages[ids[0]])
     wait_until(lambda: draft_row(module_db, ids[0]).status == "approved", what="the first approved meanwhile")
 
-    answer = submit_batch(server, view)
-    assert answer["response_action"] == "update"
-    result = json.dumps(answer["view"])
+    result = json.dumps(submit_batch(server, api, view))
     assert f"#{ids[0]}* skipped" in result and "already approved" in result
     assert f"#{ids[1]}* approved" in result and f"#{ids[2]}* approved" in result
     for i in ids:
@@ -152,13 +162,13 @@ def test_a_flag_raised_after_the_batch_opened_skips_every_draft_it_touches(serve
     view = open_batch(server, api, group_of(home(server, api), "client:q5"))
     with module_db.session() as s:
         flags.set_flag(s, actor_for_holder(s, "pulse"), "client:q5", "at-risk", reason="missed two calls")
-    result = json.dumps(submit_batch(server, view)["view"])
+    result = json.dumps(submit_batch(server, api, view))
     assert result.count("skipped:") == 2 and "changed after you opened the batch" in result
     assert all(draft_row(module_db, i).status == "pending" and not draft_row(module_db, i).decisions for i in ids)
     # Opened again, the flag is on screen, and then they are approved.
     view = open_batch(server, api, group_of(home(server, api), "client:q5"))
     assert "Flags on client:q5: at-risk by retention (missed two calls)" in json.dumps(view["blocks"])
-    submit_batch(server, view)
+    submit_batch(server, api, view)
     assert all(draft_row(module_db, i).status == "approved" for i in ids)
 
 
@@ -172,11 +182,11 @@ def test_the_cap_holds_ten_oldest_shown_the_rest_wait(server, module_db, api):
     # A batch naming more than ten is refused whole.
     seen = json.loads(view["private_metadata"])["seen"]
     forged = json.dumps({"seen": [*seen, [ids[10], seen[0][1]]]})
-    refused = json.dumps(submit_batch(server, view, metadata=forged))
+    refused = json.dumps(submit_batch(server, api, view, metadata=forged))
     assert "at most 10" in refused
     assert all(draft_row(module_db, i).status == "pending" for i in ids)
 
-    submit_batch(server, view)
+    submit_batch(server, api, view)
     assert [draft_row(module_db, i).status for i in ids] == ["approved"] * 10 + ["pending"] * 2
     assert all(audit_count(module_db, "draft.approve", f"draft:{i}") == 1 for i in ids[:10])
 
@@ -184,7 +194,7 @@ def test_the_cap_holds_ten_oldest_shown_the_rest_wait(server, module_db, api):
 def test_a_stranger_cannot_approve_from_a_batch(server, module_db, api):
     draft_id = submit(module_db, subject="client:q6")
     view = open_batch(server, api, group_of(home(server, api), "client:q6"))
-    result = json.dumps(submit_batch(server, view, user=DAVID)["view"])
+    result = json.dumps(submit_batch(server, api, view, user=DAVID))
     assert "skipped" in result and "not an approver" in result
     assert draft_row(module_db, draft_id).status == "pending"
 
@@ -218,7 +228,7 @@ def test_delegation_lets_the_delegate_decide_within_the_period_and_not_after(ser
 
     # A batch by the delegate: each noted as on Bogdan's behalf.
     batch_ids = [submit(module_db, subject="client:d2", title=f"D2 {n}") for n in range(2)]
-    submit_batch(server, open_batch(server, api, group_of(home(server, api, JANINE), "client:d2"), JANINE), JANINE)
+    submit_batch(server, api, open_batch(server, api, group_of(home(server, api, JANINE), "client:d2"), JANINE), JANINE)
     for i in batch_ids:
         assert draft_row(module_db, i).status == "approved"
         assert audit_count(module_db, "draft.on_behalf", f"draft:{i}", "holder:janine") == 1
