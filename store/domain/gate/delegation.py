@@ -38,9 +38,12 @@ def find_person(session: Session, text: str) -> Holder:
         holder = session.scalar(select(Holder).where(Holder.slack_user == found.group(1)))
     else:
         word = word.removeprefix("@")
-        holder = session.get(Holder, word) or session.scalar(
-            select(Holder).where(func.lower(Holder.name) == word.lower())
-        )
+        holder = session.get(Holder, word)
+        if holder is None:
+            named = session.scalars(select(Holder).where(func.lower(Holder.name) == word.lower()).limit(2)).all()
+            if len(named) > 1:
+                raise Invalid(f"more than one person is called `{word[:60]}`", hint="mention them, e.g. @janine")
+            holder = named[0] if named else None
     if holder is None:
         raise Invalid(f"`{text[:60]}` is not on the chart", hint="delegate to a person the chart names")
     return holder

@@ -172,6 +172,17 @@ def test_a_flag_raised_after_the_batch_opened_skips_every_draft_it_touches(serve
     assert all(draft_row(module_db, i).status == "approved" for i in ids)
 
 
+def test_a_draft_held_by_a_flag_after_the_batch_opened_is_skipped(server, module_db, api):
+    held = submit(module_db, seat="sales", holder="dirk", kind="expansion", subject="client:q7", title="Upsell")
+    view = open_batch(server, api, group_of(home(server, api), "client:q7"))
+    with module_db.session() as s:  # policy retention-wins holds expansion drafts while this stands
+        flags.set_flag(s, actor_for_holder(s, "pulse"), "client:q7", "at-risk", reason="churn signals")
+    assert draft_row(module_db, held).status == "held"
+    result = json.dumps(submit_batch(server, api, view))
+    assert f"#{held}* skipped" in result and "is held" in result
+    assert draft_row(module_db, held).status == "held" and not draft_row(module_db, held).decisions
+
+
 def test_the_cap_holds_ten_oldest_shown_the_rest_wait(server, module_db, api):
     ids = [submit(module_db, subject="client:q4", title=f"Q4 {n}") for n in range(12)]
     group = group_of(home(server, api), "client:q4")
