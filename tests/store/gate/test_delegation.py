@@ -4,11 +4,16 @@ two-person rule, a person is never decided for twice, and delegation goes one ho
 from __future__ import annotations
 
 import datetime as dt
+from importlib import resources
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.chartfile.errors import ChartErrors
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden
 from otp_bot.store.domain.gate import delegation, on_behalf
@@ -83,3 +88,20 @@ def test_delegation_goes_one_hop_only_even_if_rows_say_otherwise(example_db):
     with example_db.session() as s, pytest.raises(Forbidden, match="not an approver"):
         on_behalf.decide(s, KRISTEN, draft_id, "approve")
     assert load(example_db, draft_id).status == "pending"
+
+
+def test_a_chart_import_keeps_a_person_who_has_delegations_on_record(example_db):
+    data = yaml.safe_load((resources.files("otp_bot.examples") / "acme-agency.yaml").read_text(encoding="utf-8"))
+    data["holders"].append({"id": "zoe", "name": "Zoe", "kind": "human"})  # holds no seat
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    with example_db.session() as s:
+        delegation.delegate(s, BOGDAN, "zoe", until(2))
+    data["holders"].pop()
+    with (
+        example_db.session() as s,
+        pytest.raises(ChartErrors, match="'zoe' is missing from the file but has delegations"),
+    ):
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    with example_db.session(readonly=True) as s:
+        assert [d.delegate_id for d in delegation.current(s)] == ["zoe"]
