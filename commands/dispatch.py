@@ -89,6 +89,7 @@ def _load() -> None:
         autonomy,
         briefing,
         chart,
+        delegate,
         drafts,
         flags,
         help,

@@ -22,6 +22,7 @@ STEPS = {
     "draft.released": "released to approval",
     "draft.approve": "approved",
     "draft.reject": "rejected",
+    "draft.on_behalf": "decided as a delegate",
     "draft.withdrawn": "withdrawn",
     "draft.changes_requested": "changes requested",
     "draft.revised": "revised",
@@ -77,7 +78,7 @@ def _step(step: Step) -> dict[str, Any]:
     detail = step.detail
     if step.action == "draft.approve" and detail.get("edited"):
         what += " with edits"
-    note = detail.get("reason") or detail.get("error") or detail.get("to") or ""
+    note = detail.get("reason") or detail.get("error") or detail.get("to") or detail.get("on_behalf_of") or ""
     if step.action == "draft.escalated":
         note = f"to {detail.get('to')}"
     if step.action == "draft.delivery.attempt":

@@ -42,6 +42,7 @@ from otp_bot.store.models.base import (
 from otp_bot.store.models.bus import MESSAGE_STATUSES, PERFORMATIVES, Message
 from otp_bot.store.models.chart import Holder, Org, Seat, SeatHolding, SeatOwns
 from otp_bot.store.models.configuration import ApprovalRoute, Policy, Rule, Schedule
+from otp_bot.store.models.delegations import Delegation
 from otp_bot.store.models.gate import (
     CHANGES_REQUESTED,
     DELIVERY_STATES,

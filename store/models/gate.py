@@ -156,9 +156,11 @@ class DraftDecision(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     edited_body: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Decided as this person's delegate (out of office): counts as theirs (gate/delegation.py).
+    on_behalf_of: Mapped[str | None] = mapped_column(ForeignKey("holders.id"))
 
     draft: Mapped[Draft] = relationship(back_populates="decisions")
-    holder: Mapped[Holder] = relationship(lazy="joined")
+    holder: Mapped[Holder] = relationship(foreign_keys=[holder_id], lazy="joined")
 
 
 class DraftChangeRequest(Base):

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 from otp_bot.bot.slack.views.home import home_view
+from otp_bot.bot.slack.views.queue import GROUPS_SHOWN
 from otp_bot.commands import run
 from otp_bot.commands.dispatch import is_read_only
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.gate import drafts
-from otp_bot.store.domain.rhythm.overview import WAITING_SHOWN, overview_for
+from otp_bot.store.domain.rhythm.overview import overview_for
 from otp_bot.store.models import AuditEntry, Draft
 from tests.support.blockkit import assert_valid, mrkdwn_texts
 from tests.support.cli import OTP
@@ -195,7 +196,7 @@ def test_home_lists_drafts_waiting_for_me(example_db):
 
 
 def test_home_with_many_waiting_drafts_stays_within_limits(example_db):
-    for i in range(WAITING_SHOWN + 5):
+    for i in range(GROUPS_SHOWN + 5):  # each its own subject: a group each
         submit(example_db, title=f"Draft {i} " + "<&>" * 60, subject=f"client:{'x' * 150}{i}")
     view = home(example_db, BOGDAN)
     assert "More than fit here" in view and "/otp drafts" in view

@@ -33,7 +33,7 @@ from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.render import Mrkdwn, escape
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.gate import changes, decisions, drafts
+from otp_bot.store.domain.gate import changes, decisions, drafts, on_behalf
 from otp_bot.store.domain.gate.queries import DraftContext, context_for
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
@@ -106,7 +106,7 @@ def _decide(
                 claim_update=deps.worker.lease,
             )
         else:
-            decided = decisions.decide(
+            decided = on_behalf.decide(  # a delegate's decision says for whom
                 session,
                 actor,
                 draft_id,

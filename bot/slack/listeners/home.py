@@ -26,16 +26,20 @@ def modal(title: str, blocks: list[dict]) -> dict:
     }
 
 
+def publish(deps: Deps, client: WebClient, user: str) -> None:
+    """The Home tab as this person should see it now."""
+    actor = deps.identity.actor(deps.db, user)
+    with deps.db.session(readonly=True) as session:
+        view = home_view(overview_for(session, actor), user)
+    client.views_publish(user_id=user, view=view)
+
+
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
     def publish_home(event: dict, client: WebClient) -> None:
         if event.get("tab") != "home":
             return
-        user = event["user"]
-        actor = deps.identity.actor(deps.db, user)
-        with deps.db.session(readonly=True) as session:
-            view = home_view(overview_for(session, actor), user)
-        client.views_publish(user_id=user, view=view)
+        publish(deps, client, event["user"])
 
     @app.action(re.compile(rf"^{OPEN_SCORECARD}(:|$)"))
     def open_scorecard(ack: Ack, body: dict, action: dict, client: WebClient) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
+from otp_bot.bot.slack.views.queue import queue_blocks
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import metric_line, status_legend
-from otp_bot.commands.views.drafts import line
 from otp_bot.commands.views.ledger import ledger_section
 from otp_bot.commands.views.render import render
 from otp_bot.store.domain.rhythm.overview import Overview
@@ -28,17 +28,6 @@ def scorecard_button(label: str, seat_id: str, block_id: str) -> dict[str, Any]:
     ).to_dict()
 
 
-def drafts_section(overview: Overview) -> dict[str, Any]:
-    """The drafts waiting for this person, in one section: as many lines as fit, then a pointer."""
-    lines = [render("gate/draft_line.j2", d=line(d, overview.now), show_status=False) for d in overview.waiting]
-    more = overview.waiting_more
-    while True:
-        text = render("home/home_drafts.j2", lines=lines, count=len(lines), more=more)
-        if len(text) <= blocks.SECTION_TEXT or len(lines) <= 1:
-            return blocks.section(text)
-        lines, more = lines[:-1], True
-
-
 def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
     budget = blocks.BlockBudget(max_blocks=HOME_BLOCKS, max_chars=60_000)
     if overview.org is None:
@@ -54,8 +43,9 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
         budget.add(blocks.section(render("home/home_unknown.j2", user_id=user_id)))
     elif not overview.seats:
         budget.add(blocks.section(render("home/home_no_seats.j2", name=overview.actor.label)))
-    if overview.waiting:
-        budget.add(drafts_section(overview))
+    if overview.queue.groups:
+        for block in queue_blocks(overview.queue):
+            budget.add(block)
         budget.add(blocks.divider())
     if any(overview.rows.get(seat.id) for seat in overview.seats):
         budget.add(blocks.context(status_legend()))

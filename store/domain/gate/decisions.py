@@ -14,6 +14,7 @@ from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
 from otp_bot.store.domain.gate import autonomy
+from otp_bot.store.domain.gate.delegation import on_behalf_of
 from otp_bot.store.domain.gate.drafts import (
     MAX_BODY,
     approvals,
@@ -52,6 +53,7 @@ def can_decide(draft: Draft, actor: Actor, groups: frozenset[str] = frozenset(),
         actor.holder_id in approvers
         or actor.holder_id == draft.escalated_to
         or (usergroup is not None and usergroup in groups)
+        or on_behalf_of(draft, actor, approvers) is not None  # out of office: a delegate stands in
     )
 
 

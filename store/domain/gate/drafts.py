@@ -125,13 +125,20 @@ def approvals(draft: Draft) -> list[DraftDecision]:
     """The approvals that count under the draft's route as the chart has it now. An approver
     the chart removed no longer speaks for the draft: their click stays on record (and in
     the audit log) but is not counted toward the quorum. With a user group on the route,
-    membership was checked at the click, so every approval counts."""
-    return [
-        d
-        for d in draft.decisions
-        if d.verdict == "approve"
-        and (draft.usergroup is not None or d.holder_id in draft.approvers or d.holder_id == draft.escalated_to)
-    ]
+    membership was checked at the click, so every approval counts. A delegate's approval
+    counts as the delegator's, and one person's say counts once."""
+    counted: list[DraftDecision] = []
+    whose: set[str] = set()
+    for d in draft.decisions:
+        person = d.on_behalf_of or d.holder_id
+        if (
+            d.verdict == "approve"
+            and person not in whose
+            and (draft.usergroup is not None or person in draft.approvers or person == draft.escalated_to)
+        ):
+            counted.append(d)
+            whose.add(person)
+    return counted
 
 
 def approver_names(session: Session, draft: Draft) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.gate.delegation import standing_in_for
 from otp_bot.store.domain.gate.drafts import approvals, approver_names, outcome
 from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy, Seat
 
@@ -99,7 +100,10 @@ def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozens
         session.scalars(
             select(DraftDecision.draft_id)
             .join(Draft)
-            .where(Draft.status == "pending", DraftDecision.holder_id == actor.holder_id)
+            .where(
+                Draft.status == "pending",
+                or_(DraftDecision.holder_id == actor.holder_id, DraftDecision.on_behalf_of == actor.holder_id),
+            )
         )
     )
     rows = session.execute(
@@ -107,6 +111,15 @@ def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozens
         .where(Draft.status == "pending")
         .order_by(Draft.queued_at, Draft.id)
     )
+    stand_in = standing_in_for(session, actor.holder_id)  # out of office: theirs wait for this person too
+    spoken: set[tuple[int, str | None]] = set()  # (draft, person) where that person has decided, or been decided for
+    if stand_in:
+        for row in session.execute(
+            select(DraftDecision.draft_id, DraftDecision.holder_id, DraftDecision.on_behalf_of)
+            .join(Draft)
+            .where(Draft.status == "pending")
+        ):
+            spoken |= {(row.draft_id, row.holder_id), (row.draft_id, row.on_behalf_of)}
     mine = [
         r.id
         for r in rows
@@ -116,6 +129,9 @@ def waiting_for(session: Session, actor: Actor, groups: frozenset[str] = frozens
             actor.holder_id in r.approvers
             or actor.holder_id == r.escalated_to
             or (r.usergroup and r.usergroup in groups)
+            or any(
+                (r.id, person) not in spoken for person in stand_in & ({*r.approvers, r.escalated_to} - {r.drafted_by})
+            )
         )
     ]
     if not mine:

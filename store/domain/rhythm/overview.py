@@ -11,12 +11,10 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.gate.batch import Queue, queue
 from otp_bot.store.domain.gate.ledger import SeatLedger, agent_seat_ledgers, window_of
-from otp_bot.store.domain.gate.queries import waiting_for
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
-from otp_bot.store.models import Draft, Holder, Metric, Org, Seat
-
-WAITING_SHOWN = 10  # drafts listed on the Home; `/otp drafts` lists the rest
+from otp_bot.store.models import Holder, Metric, Org, Seat
 
 
 @dataclass
@@ -27,8 +25,7 @@ class Overview:
     rows: dict[str, list[MetricRow]]  # seat id -> its metric rows this period
     off_track: int
     metrics: int
-    waiting: list[Draft] = field(default_factory=list)  # oldest first, at most WAITING_SHOWN
-    waiting_more: bool = False  # more drafts wait than are listed
+    queue: Queue = field(default_factory=lambda: Queue([], False))  # drafts waiting for this person, grouped
     now: dt.datetime = field(default_factory=utcnow)  # when it was read: ages are counted from here
     ledgers: list[SeatLedger] = field(default_factory=list)  # agent seats this person holds or answers for
 
@@ -48,7 +45,6 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
     for r in rows:
         if r.metric.seat_id in mine:
             mine[r.metric.seat_id].append(r)
-    waiting = waiting_for(session, actor, groups, limit=WAITING_SHOWN + 1)
     now = utcnow()
     return Overview(
         org,
@@ -57,8 +53,7 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
         mine,
         sum(1 for r in rows if r.off_track),
         len(rows),
-        waiting[:WAITING_SHOWN],
-        len(waiting) > WAITING_SHOWN,
+        queue(session, actor, groups),
         now,
         _ledgers(session, actor, now),
     )

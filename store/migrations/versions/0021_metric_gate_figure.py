@@ -5,14 +5,14 @@ values are computed per period from the seat's drafts and decisions when the sco
 read, and it takes none by hand. A plain nullable column: no table rebuild.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

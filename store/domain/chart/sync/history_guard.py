@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart.chartfile.metric_spec import MetricSpec
 from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
-from otp_bot.store.models import Hearing, Message, MetricValue, SeatHolding
+from otp_bot.store.models import Delegation, Hearing, Message, MetricValue, SeatHolding
 
 
 def history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[tuple[str, str]]:
@@ -69,6 +69,16 @@ def history_problems(session: Session, old: ChartSpec, new: ChartSpec) -> list[t
         for h in old.holders
         if h.id not in new_holders
         and session.scalar(select(func.count()).select_from(SeatHolding).where(SeatHolding.holder_id == h.id))
+    )
+    problems.extend(
+        ("holders", f"holder {h.id!r} is missing from the file but has delegations on record; keep it in the file")
+        for h in old.holders
+        if h.id not in new_holders
+        and session.scalar(
+            select(func.count())
+            .select_from(Delegation)
+            .where(or_(Delegation.delegator_id == h.id, Delegation.delegate_id == h.id))
+        )
     )
     return problems
 
