@@ -34,6 +34,8 @@ class AutonomyGrant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
     kind: Mapped[str] = mapped_column(String(64))
+    # Who earned it: trust is the holder's, not the seat's. Kept by id (history outlives the holder).
+    holder_id: Mapped[str] = mapped_column(String(64))
     earned: Mapped[int] = mapped_column(Integer)  # unedited approvals counted when granted
     uses: Mapped[int] = mapped_column(Integer, default=0)  # drafts approved under it; numbers the sample
     granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -80,10 +80,12 @@ def last_revoked(session: Session, seat_id: str, kind: str) -> dt.datetime | Non
     )
 
 
-def unedited_approvals(session: Session, seat_id: str, kind: str) -> int:
-    """The seat's internal drafts of this kind a person approved without edits since the last revocation."""
+def unedited_approvals(session: Session, seat_id: str, kind: str, holder_id: str | None) -> int:
+    """The seat's internal drafts of this kind that its holder drafted and a person approved without
+    edits since the last revocation: a new holder of the seat earns its own record."""
     query = select(func.count(Draft.id)).where(
         Draft.seat_id == seat_id,
+        Draft.drafted_by == (holder_id or ""),
         Draft.kind == kind,
         Draft.status == "approved",
         Draft.edited.is_(False),
@@ -104,12 +106,21 @@ def after_decision(session: Session, draft: Draft, now: dt.datetime) -> None:
     rule = rule_for(session, draft.seat_id, draft.kind)
     if rule is None or live_grant(session, draft.seat_id, draft.kind) is not None:
         return
-    earned = unedited_approvals(session, draft.seat_id, draft.kind)
+    earned = unedited_approvals(session, draft.seat_id, draft.kind, draft.drafted_by)
     if earned < rule.after:
         return
     try:
         with session.begin_nested():  # two approvals landing at once: the first grant stands
-            session.add(AutonomyGrant(seat_id=draft.seat_id, kind=draft.kind, earned=earned, uses=0, granted_at=now))
+            session.add(
+                AutonomyGrant(
+                    seat_id=draft.seat_id,
+                    kind=draft.kind,
+                    holder_id=draft.drafted_by,
+                    earned=earned,
+                    uses=0,
+                    granted_at=now,
+                )
+            )
             session.flush()
     except IntegrityError:
         return
@@ -134,8 +145,8 @@ def approved_by_policy(session: Session, draft: Draft, now: dt.datetime) -> bool
         return False
     rule = rule_for(session, draft.seat_id, draft.kind)
     grant = live_grant(session, draft.seat_id, draft.kind, lock=True) if rule is not None else None
-    if rule is None or grant is None:
-        return False
+    if rule is None or grant is None or grant.holder_id != draft.drafted_by:
+        return False  # (a grant earned by the seat's previous holder ends with the chart change)
     # decisions imports drafts, which calls this module: imported here, not at the top.
     from otp_bot.store.domain.gate.decisions import finish
 

@@ -20,7 +20,15 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate.autonomy import POLICY, REVIEW, Rule, live_grant, rules_of_seat, unedited_approvals
+from otp_bot.store.domain.gate.autonomy import (
+    POLICY,
+    REVIEW,
+    Rule,
+    live_grant,
+    rule_for,
+    rules_of_seat,
+    unedited_approvals,
+)
 from otp_bot.store.domain.gate.notices import queue_message_update
 from otp_bot.store.domain.gate.routing import route_for
 from otp_bot.store.domain.text_rules import clean_text
@@ -51,7 +59,13 @@ class Review:
 def standing(session: Session, seat_id: str) -> list[Standing]:
     seat = get_seat(session, seat_id)
     return [
-        Standing(seat.id, kind, rule, unedited_approvals(session, seat.id, kind), live_grant(session, seat.id, kind))
+        Standing(
+            seat.id,
+            kind,
+            rule,
+            unedited_approvals(session, seat.id, kind, seat.holder_id),
+            live_grant(session, seat.id, kind),
+        )
         for kind, rule in rules_of_seat(session, seat.id).items()
     ]
 
@@ -218,3 +232,27 @@ def _check_reviewer(session: Session, actor: Actor, draft: Draft, groups: frozen
     if actor.holder_id in route.approvers or (route.usergroup is not None and route.usergroup in groups):
         return
     raise Forbidden(f"only the approvers of `{draft.seat_id}`'s drafts or those above it can review draft #{draft.id}")
+
+
+def follow_chart(session: Session, actor: str, now: dt.datetime) -> list[AutonomyGrant]:
+    """After a chart change: end every grant the chart no longer stands behind. Trust was earned by
+    one holder under one route; a new holder, a seat that no longer drafts, or a route that no
+    longer lets the seat earn autonomy for the kind (or now sends it to a customer-facing seat's
+    route without it) each end the grant, on the record, and the count starts again."""
+    ended = []
+    for grant in session.scalars(
+        select(AutonomyGrant).where(AutonomyGrant.revoked_at.is_(None)).with_for_update(of=AutonomyGrant)
+    ):
+        seat = session.get(Seat, grant.seat_id)
+        reason = None
+        if seat is None or seat.status != "active" or seat.holder_id is None:
+            reason = f"seat `{grant.seat_id}` no longer has a holder who drafts"
+        elif seat.holder_id != grant.holder_id:
+            holder = session.get(Holder, seat.holder_id)
+            reason = f"seat `{seat.id}` is now held by {holder.name if holder else seat.holder_id}, who earns their own"
+        elif rule_for(session, seat.id, grant.kind) is None:
+            reason = f"the chart no longer lets `{seat.id}` earn autonomy for `{grant.kind}`"
+        if reason is not None:
+            _end(session, grant, actor, reason, now, by_chart=True)
+            ended.append(grant)
+    return ended

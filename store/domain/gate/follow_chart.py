@@ -32,6 +32,7 @@ from otp_bot.store.domain.agents import webhooks
 from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.gate import autonomy_grants
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route, route_for
 from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, Holder
@@ -199,6 +200,7 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
             done.append(unescalate(session, draft, actor, now))
         if not same_route(draft, route):
             done.append(reroute(session, draft, route, actor, now))
+    autonomy_grants.follow_chart(session, actor, now)
     return done
 
 

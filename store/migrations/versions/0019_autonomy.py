@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seat_id", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("holder_id", sa.String(64), nullable=False),
         sa.Column("earned", sa.Integer(), nullable=False),
         sa.Column("uses", sa.Integer(), nullable=False),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
