@@ -87,7 +87,8 @@ def where_to(session: Session, draft: Draft) -> str:
 
 
 def withdraw_for_chart(session: Session, draft: Draft, reason: str, actor: str, now: dt.datetime) -> Consequence:
-    draft.status, draft.decided_at, draft.reason = "withdrawn", now, reason
+    # Nobody decided it: the chart did (an approver's earlier request for changes is not this).
+    draft.status, draft.decided_at, draft.decided_by, draft.reason = "withdrawn", now, None, reason
     audit.record(session, actor, "draft.withdrawn", f"draft:{draft.id}", reason=reason, by="chart")
     queue_message_update(session, draft, now)
     notify_people(session, draft, "withdrawn", now)

@@ -251,3 +251,31 @@ def test_a_draft_waiting_for_its_revision_is_withdrawn_when_its_seat_is_retired(
         revise(example_db, first)
     with pytest.raises(Invalid, match="seat `retention` is retired"):  # an operator's too
         revise(example_db, first, actor=OPERATOR)
+
+
+def test_the_webhook_of_a_withdrawal_after_a_request_says_why_it_was_withdrawn_and_by_whom(example_db):
+    with example_db.session() as s:
+        made = create_token(s, OPERATOR, holder_id="pulse").token.id
+    with example_db.session() as s:
+        webhooks.set_webhook(s, Actor(label="agent", holder_id="pulse", token_id=made), made, "https://a.example/h")
+    by_agent, by_chart = submit(example_db), submit(example_db, subject="client:initech")
+    ask(example_db, by_agent, "Warmer")
+    ask(example_db, by_chart, "Shorter")
+    with example_db.session() as s:
+        decisions.withdraw(s, PULSE, by_agent)
+    data = example()
+    retention = next(s for s in data["seats"] if s["id"] == "retention")
+    retention.pop("holder")
+    retention["status"] = "retired"
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    with example_db.session(readonly=True) as s:
+        sent = {
+            (o.draft_id, o.payload["body"]["event"]): o.payload["body"]
+            for o in s.scalars(select(OutboxItem).where(OutboxItem.kind == "webhook"))
+        }
+    agent = sent[(by_agent, "withdrawn")]
+    assert agent["decided_by"] == {"id": "pulse", "name": "Pulse"} and agent["reason"] is None
+    chart = sent[(by_chart, "withdrawn")]
+    assert chart["decided_by"] is None  # the chart withdrew it, not the approver who asked for changes
+    assert "retired" in chart["reason"] and "Shorter" not in chart["reason"]
