@@ -279,3 +279,22 @@ def test_the_webhook_of_a_withdrawal_after_a_request_says_why_it_was_withdrawn_a
     chart = sent[(by_chart, "withdrawn")]
     assert chart["decided_by"] is None  # the chart withdrew it, not the approver who asked for changes
     assert "retired" in chart["reason"] and "Shorter" not in chart["reason"]
+
+
+def test_a_revision_goes_where_its_route_posts_now_when_the_chart_moved_it_meanwhile(example_db):
+    draft_id = submit(example_db)
+    posted_at(example_db, draft_id)
+    ask(example_db, draft_id)
+    data = example()
+    data["approvals"][0].update(channel="C0NEWAPPROV", approvers=["david"])
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    revision = revise(example_db, draft_id)
+    with example_db.session(readonly=True) as s:
+        new, old = s.get_one(Draft, revision), s.get_one(Draft, draft_id)
+        assert (new.route_channel, new.approvers, new.messages) == ("C0NEWAPPROV", ["david"], [])
+        # The old message stays the original's and says it was revised; David decides in his channel.
+        assert [(m.channel, m.ts) for m in old.messages] == [("C0APPROVALS", "1700000000.000100")]
+    assert ("approval_post", {"channel": "C0NEWAPPROV", "purpose": "approval"}) in work(example_db, revision)
+    assert "approval_update" in [k for k, _ in work(example_db, draft_id)]
+    assert decide(example_db, DAVID, revision).draft.status == "approved"
