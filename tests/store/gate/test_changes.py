@@ -174,6 +174,13 @@ def test_the_cap_from_the_chart_file_rejects_and_refuses_and_exports(example_db)
     with pytest.raises(Conflict, match="is rejected: only a draft whose changes were requested"):
         revise(example_db, second)
 
+    # Requests too long for one reason: the earlier ones are cut, the last one is kept whole.
+    long_first = submit(example_db, title="Long")
+    ask(example_db, long_first, "Mention the parking at Nørregade. " * 58)
+    long_second = revise(example_db, long_first)
+    capped = ask(example_db, long_second, "Shorter 🙏")
+    assert len(capped.draft.reason) <= 2000 and capped.draft.reason.endswith("…; (2) Shorter 🙏")
+
     # A cap lowered after the request: the revision is refused, saying why.
     third = submit(example_db, title="Third")
     ask(example_db, third)
