@@ -28,7 +28,7 @@ def show(actor: Caller, db: Db) -> schemas.Webhook:
 
 @router.put("/tokens/me/webhook", response_model=schemas.WebhookSet, responses=responses(400, 403, 413, 422))
 def put(body: schemas.WebhookIn, actor: Caller, db: Db, request: Request) -> schemas.WebhookSet:
-    """Post every decision on this agent's drafts (approved, rejected, expired, withdrawn) to
+    """Post every decision on this agent's drafts (approved, rejected, expired, withdrawn, changes-requested) to
     `url`, signed with a new secret, answered here once: store it. Setting it again replaces
     the URL and the secret. A URL on a non-public address is refused (422) and nothing changes."""
     with db.session() as session:
