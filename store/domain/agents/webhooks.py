@@ -32,7 +32,7 @@ from otp_bot.store.domain.agents.tokens import find_token
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, DomainError, Forbidden, Invalid
 from otp_bot.store.domain.gate.callback_targets import NOTHING, Allowlist, check_url
-from otp_bot.store.models import ApiToken, Draft, Holder
+from otp_bot.store.models import CHANGES_REQUESTED, ApiToken, Draft, Holder
 
 KIND = "webhook"
 SECRET_PREFIX = "whsec_"
@@ -180,10 +180,11 @@ def payload(session: Session, draft: Draft, event: str, now: dt.datetime, *, by:
 
 
 def _reason(draft: Draft) -> str | None:
-    """Why it went as it did: the rejection's reason, or what the approver asked to change."""
+    """Why it went as it did: what the approver asked to change, the rejection's reason, or
+    why the chart withdrew it (a request for changes made before a withdrawal is not why)."""
     if draft.status == "approved":
         return None
-    if draft.change_request is not None:
+    if draft.status == CHANGES_REQUESTED and draft.change_request is not None:
         return draft.change_request.text
     return draft.reason
 

@@ -47,9 +47,16 @@ def change_requests(draft: Draft) -> list[tuple[Draft, DraftChangeRequest]]:
 
 def _gathered(draft: Draft, text: str, cap: int) -> str:
     asked = [cr.text for _, cr in history(draft)] + [text]
-    listed = "; ".join(f"({n}) {t}" for n, t in enumerate(asked, 1))
-    reason = f"changes were asked {len(asked)} times and the route allows {cap} round(s), so it is rejected: {listed}"
-    return reason[:MAX_REASON]
+    items = [f"({n}) {t}" for n, t in enumerate(asked, 1)]
+    head = f"changes were asked {len(asked)} times and the route allows {cap} round(s), so it is rejected: "
+    # Too long for one reason: the earlier requests are cut, never the last one, which is on
+    # record nowhere else (it became this rejection, not a request the agent can read).
+    last = items[-1][: MAX_REASON - len(head)]
+    room = MAX_REASON - len(head) - len(last) - 2
+    earlier = "; ".join(items[:-1])
+    if len(earlier) > room:
+        earlier = earlier[: room - 1] + "…" if room > 1 else ""
+    return head + (f"{earlier}; " if earlier else "") + last
 
 
 def request_changes(

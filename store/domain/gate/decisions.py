@@ -230,7 +230,8 @@ def withdraw(session: Session, actor: Actor, draft_id: int | str, now: dt.dateti
     # A draft whose changes were requested may be dropped instead of revised.
     if draft.status not in (*DRAFT_WAITING, CHANGES_REQUESTED):
         raise _decided_already(session, draft)
-    draft.status, draft.decided_at = "withdrawn", now
+    # Who withdrew it is who decided it now, not the approver who asked for changes before.
+    draft.status, draft.decided_at, draft.decided_by = "withdrawn", now, actor.holder_id
     audit.record(session, actor.audit_name, "draft.withdrawn", f"draft:{draft.id}")
     webhooks.queue_decision(session, draft, "withdrawn", now, by=actor.holder_id)
     queue_message_update(session, draft, now)

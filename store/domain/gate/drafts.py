@@ -327,7 +327,7 @@ def submit_draft(
         revises=f"draft:{original.id}" if original else None,
     )
     if original is not None:
-        take_place(session, actor.audit_name, original, draft, now)
+        take_place(session, actor.audit_name, original, draft, route, now)
     hold = hold_for(session, kind, subject, now)
     if hold is not None:
         draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name

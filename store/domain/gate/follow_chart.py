@@ -88,7 +88,8 @@ def where_to(session: Session, draft: Draft) -> str:
 
 
 def withdraw_for_chart(session: Session, draft: Draft, reason: str, actor: str, now: dt.datetime) -> Consequence:
-    draft.status, draft.decided_at, draft.reason = "withdrawn", now, reason
+    # Nobody decided it: the chart did (an approver's earlier request for changes is not this).
+    draft.status, draft.decided_at, draft.decided_by, draft.reason = "withdrawn", now, None, reason
     audit.record(session, actor, "draft.withdrawn", f"draft:{draft.id}", reason=reason, by="chart")
     queue_message_update(session, draft, now)
     notify_people(session, draft, "withdrawn", now)
@@ -96,7 +97,8 @@ def withdraw_for_chart(session: Session, draft: Draft, reason: str, actor: str, 
     return Consequence(draft.id, "withdrawn", reason)
 
 
-def _targets(session: Session, channel: str, approvers: list[str]) -> list[str]:
+def places(session: Session, channel: str, approvers: list[str]) -> list[str]:
+    """Where a route's approval messages go: its channel, or its approvers' DMs."""
     if channel:
         return [channel]
     people = session.scalars(select(Holder.slack_user).where(Holder.id.in_(approvers))).all()
@@ -109,7 +111,7 @@ def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.da
     from otp_bot.store.domain.gate.decisions import finish
     from otp_bot.store.domain.gate.drafts import approvals
 
-    before = _targets(session, draft.route_channel, draft.approvers)
+    before = places(session, draft.route_channel, draft.approvers)
     old = (draft.route_channel, list(draft.approvers), draft.usergroup, draft.required)
     draft.route_channel, draft.approvers, draft.usergroup, draft.required = (
         route.channel,
@@ -117,7 +119,7 @@ def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.da
         route.usergroup,
         route.required,
     )
-    after = _targets(session, draft.route_channel, draft.approvers)
+    after = places(session, draft.route_channel, draft.approvers)
     moved = before != after
     if moved:
         # Every approval message so far points at the old place: each now says where the

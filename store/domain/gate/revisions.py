@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
+from otp_bot.store.domain.gate.follow_chart import places
 from otp_bot.store.domain.gate.notices import queue_message_update
+from otp_bot.store.domain.gate.routing import Route
 from otp_bot.store.models import CHANGES_REQUESTED, Draft, Seat
 
 
@@ -51,12 +53,16 @@ def check_revisable(original: Draft, seat: Seat, kind: str, subject: str, cap: i
         )
 
 
-def take_place(session: Session, actor: str, original: Draft, revision: Draft, now: dt.datetime) -> None:
-    """`revision` (flushed, linked by `revises`) replaces `original` on its approval message(s)."""
+def take_place(session: Session, actor: str, original: Draft, revision: Draft, route: Route, now: dt.datetime) -> None:
+    """`revision` (flushed, linked by `revises`) replaces `original` on its approval message(s),
+    when `route` (the chart's route now) still posts where the original was posted."""
     original.status = "revised"
     # An escalation's message was for the person it escalated to, who may not decide the
-    # revision: it stays the original's and says it was revised.
-    moved = [m for m in original.messages if m.purpose != "escalation"]
+    # revision: it stays the original's and says it was revised. So do all of them when the
+    # chart moved the route meanwhile: the revision is posted afresh where its approvers are now.
+    was = places(session, original.route_channel, original.approvers)
+    here = was == places(session, route.channel, route.approvers)
+    moved = [m for m in original.messages if m.purpose != "escalation"] if here else []
     kept = len(original.messages) > len(moved)
     for message in moved:
         message.draft_id = revision.id

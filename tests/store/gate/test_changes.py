@@ -174,6 +174,13 @@ def test_the_cap_from_the_chart_file_rejects_and_refuses_and_exports(example_db)
     with pytest.raises(Conflict, match="is rejected: only a draft whose changes were requested"):
         revise(example_db, second)
 
+    # Requests too long for one reason: the earlier ones are cut, the last one is kept whole.
+    long_first = submit(example_db, title="Long")
+    ask(example_db, long_first, "Mention the parking at Nørregade. " * 58)
+    long_second = revise(example_db, long_first)
+    capped = ask(example_db, long_second, "Shorter 🙏")
+    assert len(capped.draft.reason) <= 2000 and capped.draft.reason.endswith("…; (2) Shorter 🙏")
+
     # A cap lowered after the request: the revision is refused, saying why.
     third = submit(example_db, title="Third")
     ask(example_db, third)
@@ -251,3 +258,50 @@ def test_a_draft_waiting_for_its_revision_is_withdrawn_when_its_seat_is_retired(
         revise(example_db, first)
     with pytest.raises(Invalid, match="seat `retention` is retired"):  # an operator's too
         revise(example_db, first, actor=OPERATOR)
+
+
+def test_the_webhook_of_a_withdrawal_after_a_request_says_why_it_was_withdrawn_and_by_whom(example_db):
+    with example_db.session() as s:
+        made = create_token(s, OPERATOR, holder_id="pulse").token.id
+    with example_db.session() as s:
+        webhooks.set_webhook(s, Actor(label="agent", holder_id="pulse", token_id=made), made, "https://a.example/h")
+    by_agent, by_chart = submit(example_db), submit(example_db, subject="client:initech")
+    ask(example_db, by_agent, "Warmer")
+    ask(example_db, by_chart, "Shorter")
+    with example_db.session() as s:
+        decisions.withdraw(s, PULSE, by_agent)
+    data = example()
+    retention = next(s for s in data["seats"] if s["id"] == "retention")
+    retention.pop("holder")
+    retention["status"] = "retired"
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    with example_db.session(readonly=True) as s:
+        sent = {
+            (o.draft_id, o.payload["body"]["event"]): o.payload["body"]
+            for o in s.scalars(select(OutboxItem).where(OutboxItem.kind == "webhook"))
+        }
+    agent = sent[(by_agent, "withdrawn")]
+    assert agent["decided_by"] == {"id": "pulse", "name": "Pulse"} and agent["reason"] is None
+    chart = sent[(by_chart, "withdrawn")]
+    assert chart["decided_by"] is None  # the chart withdrew it, not the approver who asked for changes
+    assert "retired" in chart["reason"] and "Shorter" not in chart["reason"]
+
+
+def test_a_revision_goes_where_its_route_posts_now_when_the_chart_moved_it_meanwhile(example_db):
+    draft_id = submit(example_db)
+    posted_at(example_db, draft_id)
+    ask(example_db, draft_id)
+    data = example()
+    data["approvals"][0].update(channel="C0NEWAPPROV", approvers=["david"])
+    with example_db.session() as s:
+        apply_chart(s, validate_chart(data, "t"), actor="t", source="t")
+    revision = revise(example_db, draft_id)
+    with example_db.session(readonly=True) as s:
+        new, old = s.get_one(Draft, revision), s.get_one(Draft, draft_id)
+        assert (new.route_channel, new.approvers, new.messages) == ("C0NEWAPPROV", ["david"], [])
+        # The old message stays the original's and says it was revised; David decides in his channel.
+        assert [(m.channel, m.ts) for m in old.messages] == [("C0APPROVALS", "1700000000.000100")]
+    assert ("approval_post", {"channel": "C0NEWAPPROV", "purpose": "approval"}) in work(example_db, revision)
+    assert "approval_update" in [k for k, _ in work(example_db, draft_id)]
+    assert decide(example_db, DAVID, revision).draft.status == "approved"

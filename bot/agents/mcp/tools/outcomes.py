@@ -62,8 +62,9 @@ def register(server: MCPServer, caller: Caller, stopping: threading.Event) -> No
 
     @server.tool(annotations=WRITE)
     def withdraw_draft(ctx: Context, draft_id: DraftId) -> schemas.Draft:
-        """Withdraw a draft you submitted while it is still held or pending: nobody decides it any more and its
-        approval message says so. A decided draft cannot be withdrawn."""
+        """Withdraw a draft you submitted while it is still held, pending or waiting for your revision (changes
+        requested): nobody decides it any more and its approval message says so. A decided draft cannot be
+        withdrawn."""
         return caller.run(
             ctx, lambda session, actor: views.draft(session, decisions.withdraw(session, actor, draft_id)), writes=True
         )

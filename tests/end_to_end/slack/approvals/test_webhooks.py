@@ -91,6 +91,7 @@ def test_an_approval_clicked_in_slack_reaches_the_agents_webhook_once_signed(
     set_hook(dirk, others.url)  # another agent's webhook hears nothing of Pulse's drafts
     shown = pulse.get("/tokens/me/webhook").json()
     assert shown["url"] == callbacks.url and "secret" not in shown and secret not in json.dumps(shown)
+    assert shown["set_at"].endswith("Z")  # in UTC, as the answer to setting it says, on every backend
 
     draft_id, message = submitted(pulse, api, destination="C0CLIENTACME")
     click(server, BOGDAN, "otp_draft_approve", draft_id, message)
