@@ -63,6 +63,15 @@ class Edit(BaseModel):
     cut: bool = Field(description="The diff was longer than 2,000 characters and is cut at a line's end.")
 
 
+class ChangeAsked(BaseModel):
+    draft_id: int = Field(description="The version the changes were asked of.")
+    kind: str
+    title: str
+    text: str = Field(description="What to change, as the approver wrote it.")
+    by: str = Field(description="Who asked, by name.")
+    at: dt.datetime
+
+
 class Learnings(BaseModel):
     seat: str
     kind: str | None
@@ -71,3 +80,6 @@ class Learnings(BaseModel):
     reasons: list[Reason] = Field(description="Rejection reasons by frequency, the most frequent first.")
     rejections: list[Rejection] = Field(description="The latest rejections, newest first.")
     edits: list[Edit] = Field(description="The latest edits people made before approving, newest first.")
+    changes_asked: list[ChangeAsked] = Field(
+        default_factory=list, description="The latest changes people asked for (Request changes), newest first."
+    )

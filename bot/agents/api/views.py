@@ -287,4 +287,8 @@ def learnings(x: Learnings) -> ledger_schemas.Learnings:
             )
             for e in x.edits
         ],
+        changes_asked=[
+            ledger_schemas.ChangeAsked(draft_id=c.draft_id, kind=c.kind, title=c.title, text=c.text, by=c.by, at=c.at)
+            for c in x.changes_asked
+        ],
     )

@@ -73,6 +73,7 @@ def register(server: MCPServer, caller: Caller) -> None:
                 rules=[views.rule(r) for r in c.rules],
                 rejections=c.learnings.rejections,
                 edits=c.learnings.edits,
+                changes_asked=c.learnings.changes_asked,
                 days=WINDOW_DAYS,
                 flags=[views.flag(session, f) for f in c.flags],
             )

@@ -89,6 +89,7 @@ def unedited_approvals(session: Session, seat_id: str, kind: str, holder_id: str
         Draft.kind == kind,
         Draft.status == "approved",
         Draft.edited.is_(False),
+        Draft.round == 1,  # a revision needed a person to say what to change
         Draft.customer_facing.is_(False),
         Draft.decided_by.is_not(None),
         Draft.decided_by != POLICY,
@@ -101,7 +102,13 @@ def unedited_approvals(session: Session, seat_id: str, kind: str, holder_id: str
 
 def after_decision(session: Session, draft: Draft, now: dt.datetime) -> None:
     """A final decision landed: grant autonomy if this approval brought the seat to its rule's `after`."""
-    if draft.status != "approved" or draft.decided_by in (None, POLICY) or draft.edited or draft.customer_facing:
+    if (
+        draft.status != "approved"
+        or draft.decided_by in (None, POLICY)
+        or draft.edited
+        or draft.round != 1
+        or draft.customer_facing
+    ):
         return
     rule = rule_for(session, draft.seat_id, draft.kind)
     if rule is None or live_grant(session, draft.seat_id, draft.kind) is not None:

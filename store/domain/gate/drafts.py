@@ -272,13 +272,15 @@ def submit_draft(
     if key:
         existing = session.scalar(select(Draft).where(Draft.seat_id == seat.id, Draft.idem_key == key))
         if existing is not None:
-            same = (existing.kind, existing.subject, existing.title, existing.body, existing.destination) == (
-                kind,
-                subject,
-                title,
-                body,
-                destination,
-            )
+            revising = draft_number(revises) if revises is not None and str(revises).strip() else None
+            same = (
+                existing.kind,
+                existing.subject,
+                existing.title,
+                existing.body,
+                existing.destination,
+                existing.revises,
+            ) == (kind, subject, title, body, destination, revising)
             if not same:
                 raise Conflict(
                     f"key `{key}` was used for draft #{existing.id}, with different content",
@@ -289,7 +291,7 @@ def submit_draft(
     original = None
     if revises is not None and str(revises).strip():
         original = get_draft(session, revises, lock=True)
-        check_revisable(original, seat, kind, subject, route.max_rounds)
+        check_revisable(original, seat, kind, subject)
     draft = Draft(
         seat_id=seat.id,
         drafted_by=seat.holder_id,

@@ -1,8 +1,9 @@
 """Learnings: what the humans at the gate told a seat lately, so its next draft is better.
 
 For a seat (and optionally one kind): the rejection reasons by frequency, the latest
-rejections with their reasons, and the edits people made before approving, each as a
-unified diff of the drafted body against the approved text, cut at `MAX_DIFF` characters.
+rejections with their reasons, the latest changes people asked for, and the edits people
+made before approving, each as a unified diff of the drafted body against the approved
+text (by sentence, so a one-paragraph draft shows what changed), cut at `MAX_DIFF` characters.
 Read by the seat's holder (the agent, in its briefing and over the API), the human
 accountable for it, the people above it and operators (`ledger.check_reader`).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -22,12 +24,13 @@ from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate.drafts import KIND
 from otp_bot.store.domain.gate.ledger import REASONS_KEPT, check_reader, edit_size, window_of
-from otp_bot.store.models import Draft, DraftDecision, Holder
+from otp_bot.store.models import Draft, DraftChangeRequest, DraftDecision, Holder
 
 MAX_DIFF = 2_000  # characters of one edit's diff
 MAX_REASON = 500  # characters of one reason as quoted here
 EDITS_KEPT = 5  # the latest edits
 REJECTIONS_KEPT = 5  # the latest rejections
+CHANGES_KEPT = 5  # the latest changes asked for
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class Rejection:
     reason: str
     at: dt.datetime
     by: list[str] = field(default_factory=list)  # the names of the people who rejected it
+
+
+@dataclass(frozen=True)
+class ChangeAsked:
+    draft_id: int
+    kind: str
+    title: str
+    text: str  # what to change, as the approver wrote it
+    by: str  # the approver's name
+    at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -61,21 +74,35 @@ class Learnings:
     reasons: list[tuple[str, int]] = field(default_factory=list)  # the most frequent first
     rejections: list[Rejection] = field(default_factory=list)  # the latest first
     edits: list[Edit] = field(default_factory=list)  # the latest first
+    changes_asked: list[ChangeAsked] = field(default_factory=list)  # the latest first
 
     @property
     def empty(self) -> bool:
-        return not (self.reasons or self.edits)
+        return not (self.reasons or self.edits or self.changes_asked)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _sentences(text: str) -> list[str]:
+    """The text's lines, each split after its sentences: an agent writes a paragraph on one line,
+    and a diff of that line would show the whole paragraph twice for one word changed."""
+    return [piece for line in text.splitlines() for piece in (_SENTENCE_END.split(line) if line else [line])]
 
 
 def unified(before: str, after: str, draft_id: int, limit: int = MAX_DIFF) -> tuple[str, bool]:
-    """`before` → `after` as a unified diff, cut at `limit` characters at a line's end."""
+    """`before` → `after` as a unified diff by sentence, cut at `limit` characters at a line's end
+    (a single sentence longer than the room left is cut within, marked with …)."""
     lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), f"draft #{draft_id}", "approved", lineterm="", n=1
+        _sentences(before), _sentences(after), f"draft #{draft_id}", "approved", lineterm="", n=1
     )
     out: list[str] = []
     size = 0
     for line in lines:
         if size + len(line) + 1 > limit:
+            room = limit - size - 2
+            if room > 40 and not line.startswith(("---", "+++", "@@")):
+                out.append(line[:room] + "…")
             return "\n".join(out), True
         out.append(line)
         size += len(line) + 1
@@ -137,7 +164,18 @@ def learnings(
         final = final or body
         diff, cut = unified(body, final, i)
         edits.append(Edit(i, k, t, as_utc(at) or until, edit_size(body, final), diff, cut))
-    return Learnings(seat.id, kind, since, until, reasons, rejections, edits)
+    changes_asked = [
+        ChangeAsked(i, k, t, _quote(text), name, as_utc(at) or until)
+        for i, k, t, text, name, at in session.execute(
+            select(Draft.id, Draft.kind, Draft.title, DraftChangeRequest.text, Holder.name, DraftChangeRequest.at)
+            .join(DraftChangeRequest, DraftChangeRequest.draft_id == Draft.id)
+            .join(Holder, Holder.id == DraftChangeRequest.holder_id)
+            .where(*where)
+            .order_by(DraftChangeRequest.at.desc(), Draft.id.desc())
+            .limit(CHANGES_KEPT)
+        )
+    ]
+    return Learnings(seat.id, kind, since, until, reasons, rejections, edits, changes_asked)
 
 
 def _rejected_by(session: Session, draft_ids: list[int]) -> dict[int, list[str]]:

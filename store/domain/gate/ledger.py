@@ -4,12 +4,16 @@ their decisions and the audit log; never entered by hand.
 A window holds the drafts *submitted* in it (default: the last 30 days). For each seat and
 kind, and for the seat over every kind:
 
-- submitted: drafts created in the window, whatever became of them;
-- decided: of those, approved or rejected by a person (expired, withdrawn and waiting drafts
-  are not, nor drafts approved by an autonomy policy: those are counted apart, `by_policy`,
-  so that earned autonomy does not inflate the record it was earned on);
-- approval rate: approved / decided;
-- unedited share: approved without an edit / decided (what earning autonomy counts);
+- submitted: drafts created in the window, whatever became of them (a revision is a draft
+  of its own: each version counts);
+- decided: of those, the versions a person judged: approved, rejected, or sent back with
+  changes requested (expired, withdrawn and waiting drafts are not, nor drafts approved by
+  an autonomy policy: those are counted apart, `by_policy`, so that earned autonomy does not
+  inflate the record it was earned on);
+- approval rate: approved / decided, so a draft that needed a round of changes counts as one
+  version sent back and one approved, not as a clean approval;
+- unedited share: first versions approved as written / decided (what earning autonomy
+  counts): a revision approved as it stands still needed a person to say what to change;
 - median edit size: over the approvals a human edited, the characters changed between
   the drafted body and the approved text (`edit_size`);
 - median and p90 time to decision: from the draft going to approval (`queued_at`) to its
@@ -49,7 +53,7 @@ MAX_WINDOW_DAYS = 365
 REASONS_KEPT = 5  # per seat and kind, the most frequent first
 CHANGES_REQUESTED = "draft.changes_requested"  # the audit action of a "request changes" click
 CHAR_LEVEL_LIMIT = 4_000  # changed lines longer than this together count whole, not character by character
-DECIDED = ("approved", "rejected")
+DECIDED = ("approved", "rejected", "revised", "changes-requested")  # a person judged the version
 ID_CHUNK = 500  # draft ids per IN list
 
 
@@ -61,7 +65,7 @@ class LedgerRow:
     decided: int = 0
     approved: int = 0
     rejected: int = 0
-    unedited: int = 0  # approved without an edit
+    unedited: int = 0  # first versions approved without an edit
     edited: int = 0  # approved with an edit
     median_edit: float | None = None  # characters, over edited approvals
     median_decision: float | None = None  # seconds, queued → decided
@@ -200,7 +204,7 @@ def ledger_rows(
                 func.sum(case((and_(Draft.status.in_(DECIDED), by_person), 1), else_=0)),
                 func.sum(case((is_approved, 1), else_=0)),
                 func.sum(case((Draft.status == "rejected", 1), else_=0)),
-                func.sum(case((and_(is_approved, Draft.edited.is_(False)), 1), else_=0)),
+                func.sum(case((and_(is_approved, Draft.edited.is_(False), Draft.round == 1), 1), else_=0)),
                 func.sum(case((and_(is_approved, Draft.edited.is_(True)), 1), else_=0)),
                 func.sum(case((Draft.decided_by == POLICY, 1), else_=0)),
             ).group_by(Draft.seat_id, Draft.kind)

@@ -21,9 +21,9 @@ from otp_bot.store.domain.gate.routing import Route
 from otp_bot.store.models import CHANGES_REQUESTED, Draft, Seat
 
 
-def check_revisable(original: Draft, seat: Seat, kind: str, subject: str, cap: int) -> None:
-    """Raise unless `seat` may answer `original` with a revision of this kind and subject now,
-    under a route that allows `cap` versions."""
+def check_revisable(original: Draft, seat: Seat, kind: str, subject: str) -> None:
+    """Raise unless `seat` may answer `original` with a revision of this kind and subject now
+    (the route's cap on versions was applied when its changes were asked)."""
     if original.seat_id != seat.id:
         raise Forbidden(
             f"draft #{original.id} is seat `{original.seat_id}`'s; a revision comes from the seat that drafted it"
@@ -46,11 +46,9 @@ def check_revisable(original: Draft, seat: Seat, kind: str, subject: str, cap: i
             f"{original.kind} about `{original.subject}`",
             hint="submit a new draft (without `revises`) for another kind or subject",
         )
-    if original.round >= cap:
-        raise Conflict(
-            f"draft #{original.id} is round {original.round} and its route allows {cap}; it cannot be revised again",
-            hint="submit a new draft (without `revises`)",
-        )
+    # No cap here: changes were asked under the route as it was, and that request is honoured
+    # even if the chart lowered `max_rounds` since (else the draft would wait for a revision
+    # nobody may send). The cap applies to the next request (changes.py).
 
 
 def take_place(session: Session, actor: str, original: Draft, revision: Draft, route: Route, now: dt.datetime) -> None:

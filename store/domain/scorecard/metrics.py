@@ -371,6 +371,8 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
     known = [c.value for c in cells if c.value is not None]
     # A current period with nothing yet is "not reported yet", not a miss.
     recent = cells[:-1] if cells and cells[-1].value is None else cells
+    if metric.gate_figure:  # nobody reports a gate metric: a period without drafts to judge is no miss
+        recent = [c for c in recent if c.value is not None]
     marks = [c.on_track for c in recent[-STATUS_WINDOW:]]  # None where there is no value
     status: Status
     if not known or marks.count(None) == len(marks):

@@ -255,6 +255,7 @@ def test_the_draft_for_approval_prompt_brings_rules_rejections_and_flags(store, 
         assert f'#{rejected} "Win them back"' in text and "Too pushy: no discount talk" in text
         assert "rejected by Bogdan" in text and "Wrong tone" not in text  # another kind's rejection
         assert f'#{edited} "Second try"' in text and "+Hi, shall we talk about May?" in text  # the edit as a diff
+        assert "## What people asked to change" in text and "None lately." in text
         assert "`churn-risk` set by seat `retention` (Pulse): contract ends in May" in text
         assert "The org's operating rules for this seat" in text and "wait_for_decision" in text
         assert "there is no seat `nowhere`" in await refused_prompt(

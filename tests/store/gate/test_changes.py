@@ -21,6 +21,8 @@ from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
 from otp_bot.store.domain.gate import changes, decisions, drafts, flags
+from otp_bot.store.domain.gate.learnings import learnings
+from otp_bot.store.domain.gate.ledger import seat_ledger
 from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage, OutboxItem
 from tests.support.drafts import BOGDAN, DAVID, DIRK, OPERATOR, PULSE, decide, flag_acme, load, submit, work
 
@@ -181,14 +183,15 @@ def test_the_cap_from_the_chart_file_rejects_and_refuses_and_exports(example_db)
     capped = ask(example_db, long_second, "Shorter 🙏")
     assert len(capped.draft.reason) <= 2000 and capped.draft.reason.endswith("…; (2) Shorter 🙏")
 
-    # A cap lowered after the request: the revision is refused, saying why.
+    # A cap lowered after the request: the request made under the old cap is honoured (else the
+    # draft would wait for good), and the next request rejects at the new cap.
     third = submit(example_db, title="Third")
     ask(example_db, third)
     with example_db.session() as s:
         s.execute(update(ApprovalRoute).values(max_rounds=1))
-    with pytest.raises(Conflict, match="is round 1 and its route allows 1; it cannot be revised again"):
-        revise(example_db, third)
-    assert load(example_db, third).status == "changes-requested"
+    fourth = revise(example_db, third)
+    assert (load(example_db, third).status, load(example_db, fourth).status) == ("revised", "pending")
+    assert ask(example_db, fourth, "Still too long").draft.status == "rejected"
 
 
 @pytest.mark.parametrize("rounds", [0, 21, "many"])
@@ -305,3 +308,44 @@ def test_a_revision_goes_where_its_route_posts_now_when_the_chart_moved_it_meanw
     assert ("approval_post", {"channel": "C0NEWAPPROV", "purpose": "approval"}) in work(example_db, revision)
     assert "approval_update" in [k for k, _ in work(example_db, draft_id)]
     assert decide(example_db, DAVID, revision).draft.status == "approved"
+
+
+def test_a_key_used_for_a_draft_is_not_reused_for_its_revision(example_db):
+    first = submit(example_db, key="k-1")
+    ask(example_db, first)
+    with pytest.raises(Conflict, match=r"key `k-1` was used for draft #.*with different content"):
+        revise(example_db, first, key="k-1", body="Hi Acme, how are the new ads doing?")
+    assert load(example_db, first).status == "changes-requested"
+    again = revise(example_db, first, key="k-2")
+    assert revise(example_db, first, key="k-2") == again  # the same revision, retried, is the same draft
+
+
+def test_the_trust_ledger_counts_a_round_of_changes_against_the_draft(example_db):
+    first = submit(example_db, kind="check-in")
+    ask(example_db, first)
+    decide(example_db, BOGDAN, revise(example_db, first, kind="check-in"))
+    with example_db.session(readonly=True) as s:
+        row = next(r for r in seat_ledger(s, "retention").kinds if r.kind == "check-in")
+    # Two versions, both judged: one sent back, one approved as it stood, which is not a clean first pass.
+    assert (row.submitted, row.decided, row.approved, row.unedited, row.rounds) == (2, 2, 1, 0, 1)
+    assert (row.approval_rate, row.unedited_share) == (0.5, 0.0)
+
+
+def test_learnings_carry_the_changes_asked_and_an_edit_in_one_paragraph_shows_the_sentence(example_db):
+    first = submit(example_db, kind="recall")
+    ask(example_db, first, "Name the <!here> date, please 🙏")
+    body = "Hi Lars, it is time for your check-up. We have slots on Monday. Reply to book."
+    second = revise(example_db, first, kind="recall", body=body)
+    decide(example_db, BOGDAN, second, edited_body=body.replace("on Monday", "on Monday 14 May"))
+    with example_db.session(readonly=True) as s:
+        found = learnings(s, "retention", kind="recall")
+    assert [(c.draft_id, c.text, c.by) for c in found.changes_asked] == [
+        (first, "Name the <!here> date, please 🙏", "Bogdan")
+    ]
+    assert found.edits[0].diff.splitlines()[2:] == [
+        "@@ -1,3 +1,3 @@",
+        " Hi Lars, it is time for your check-up.",
+        "-We have slots on Monday.",
+        "+We have slots on Monday 14 May.",
+        " Reply to book.",
+    ]

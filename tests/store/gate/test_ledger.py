@@ -198,10 +198,10 @@ def test_learnings_give_the_reasons_and_a_diff_of_each_edit(week):
     assert lee.diff.splitlines() == [
         f"--- draft #{lee.draft_id}",
         "+++ approved",
-        "@@ -1 +1 @@",
-        "-Hello Lee, we can start next week. Let me know!",
-        "+Hello Lee, we can start next week.",
-    ]
+        "@@ -1,2 +1 @@",
+        " Hello Lee, we can start next week.",
+        "-Let me know!",
+    ]  # by sentence: the sentence that went, not the whole line twice
     assert outreach.kind == "retention-outreach" and outreach.reasons == [(PUSHY, 1)]
     assert "+Hi Jo, how are the new ads doing this month?" in outreach.edits[0].diff
     assert win_back.kind == "win-back" and win_back.empty

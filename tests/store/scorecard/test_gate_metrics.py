@@ -96,6 +96,8 @@ def test_gate_figures_are_computed_per_week_from_the_drafts(gated):
     assert decided_in.show(30.0) == "0.5 h" and decided_in.cells[2].on_track is True
     # p90 by the nearest rank of 10, 30 and 60 minutes: 60, over the goal of 45.
     assert [(c.value, c.on_track) for c in rows["pulse-p90"].cells][2] == (60.0, False)
+    # A week without drafts to judge is no miss: the colour is that of the weeks measured.
+    assert (rows["pulse-decided-in"].status, rows["pulse-approved"].status) == ("green", "yellow")
 
 
 def test_a_gate_metric_takes_no_values_by_hand(gated):

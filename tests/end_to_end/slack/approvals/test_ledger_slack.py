@@ -93,11 +93,10 @@ def test_learnings_carry_the_reason_and_the_edit_as_a_diff(decided, as_agent):
     (edit,) = body["edits"]
     assert edit["draft_id"] == edited and edit["changed_chars"] == 9 and not edit["cut"]
     assert edit["diff"].splitlines()[2:] == [
-        "@@ -1,2 +1,2 @@",
-        " Hi Jo,",
-        "-we noticed fewer logins this month. Can we help?",
-        "+we noticed fewer logins this month. Can we help? Call me.",
-    ]
+        "@@ -3 +3,2 @@",
+        " Can we help?",
+        "+Call me.",
+    ]  # by sentence: what was added, not the whole line twice
     # The agent's briefing carries the same learnings for the seats it holds.
     briefing = as_agent("pulse").get("/briefing").json()
     assert [x["seat"] for x in briefing["learnings"]] == ["retention"]
