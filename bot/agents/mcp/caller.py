@@ -6,14 +6,16 @@ from typing import Any, TypeVar
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_PARAMS
 from sqlalchemy.orm import Session
 
 from otp_bot.bot.agents.mcp.errors import bad_token, no_token, refused
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.agents.tokens import Unauthenticated, authenticate
-from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.errors import DomainError, NotFound
 
 T = TypeVar("T")
 
@@ -70,8 +72,17 @@ class Caller:
         return result
 
     def read(self, ctx: Context | None, work: Callable[[Session, Actor], T]) -> T:
-        """As `run`, reading only, for a resource: a refusal fails the read with the same words."""
+        """As `run`, reading only, for a resource: a refusal fails the read with the same words, as a
+        client error (-32602: no token or a bad one, a resource that does not exist, or one this
+        token may not read), not as the server's own failure (-32603)."""
         try:
-            return self.run(ctx, work)
+            actor = self.actor(ctx)
         except ToolError as exc:
-            raise ResourceError(str(exc)) from None
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
+        try:
+            with self.db.session(readonly=True) as session:
+                return work(session, actor)
+        except NotFound as exc:
+            raise ResourceNotFoundError(str(refused(exc))) from None
+        except DomainError as exc:
+            raise MCPError(INVALID_PARAMS, str(refused(exc))) from None

@@ -9,7 +9,9 @@ import time
 import uuid
 
 import jsonschema
+import pytest
 from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_PARAMS
 
 from otp_bot.store.domain.gate.learnings import learnings
 from tests.support.agents import decide
@@ -35,11 +37,10 @@ async def draft(agent: Agent, subject: str = "client:acme", **fields: str) -> in
 
 
 async def refused_read(agent: Agent, uri: str) -> str:
-    try:
+    with pytest.raises(MCPError) as refused:
         await agent.session.read_resource(uri)
-    except MCPError as exc:
-        return exc.error.message
-    raise AssertionError(f"{uri} should have been refused")
+    assert refused.value.error.code == INVALID_PARAMS, refused.value.error  # the client's mistake, not the server's
+    return refused.value.error.message
 
 
 async def refused_prompt(agent: Agent, name: str, **arguments: str) -> str:
