@@ -140,7 +140,9 @@ def window_of(days: int | None, now: dt.datetime | None = None) -> tuple[dt.date
 # ---------------------------------------------------------------- the figures
 
 
-@lru_cache(maxsize=4096)
+# Bodies run to 20,000 characters: a few hundred pairs kept is enough for a ledger read again and
+# again (App Home, the weekly post), and bounds what the cache can hold to a few megabytes.
+@lru_cache(maxsize=256)
 def edit_size(before: str, after: str) -> int:
     """Characters changed from `before` to `after` (difflib): the changed lines are found
     first, then within them each inserted, deleted or replaced run counts its longer side.
