@@ -51,6 +51,32 @@ LOOKUP_PERMANENT = frozenset(
 )
 
 
+# Slack errors that no retry can fix: the item fails at once, visibly.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "message_not_found",
+        "cant_update_message",
+        "user_not_found",
+        "cannot_dm_bot",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "missing_scope",
+        "restricted_action",
+    }
+)
+
+
+class Permanent(Exception):
+    """Retrying will not help; the item fails now."""
+
+
 class Unconfirmed(Exception):
     """Whether an earlier post landed could not be established, so nothing was posted."""
 

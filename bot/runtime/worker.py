@@ -27,7 +27,8 @@ from slack_sdk.errors import SlackApiError
 from otp_bot.bot.ops.context import bound
 from otp_bot.bot.ops.metrics import count_outbox_failure
 from otp_bot.bot.ops.retention import RetentionSweep
-from otp_bot.bot.runtime.delivery import Unconfirmed, post_callback, post_once
+from otp_bot.bot.runtime import callbacks
+from otp_bot.bot.runtime.delivery import PERMANENT, Permanent, Unconfirmed, post_once
 from otp_bot.bot.slack import pacing
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
 from otp_bot.bot.slack.views import approval_message as messages
@@ -59,34 +60,8 @@ from otp_bot.store.models import Holder
 
 log = logging.getLogger("otp_bot.worker")
 
-# Slack errors that no retry can fix: the item fails at once, visibly.
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "message_not_found",
-        "cant_update_message",
-        "user_not_found",
-        "cannot_dm_bot",
-        "invalid_blocks",
-        "msg_too_long",
-        "no_text",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "missing_scope",
-        "restricted_action",
-    }
-)
-
-
 LEASE_MARGIN = 2.0  # seconds the lease must exceed the longest call by
 UPDATE_LOCKS = 64  # stripes of the per-draft lock that keeps one process's updates of a message in order
-
-
-class Permanent(Exception):
-    """Retrying will not help; the item fails now."""
 
 
 class TakenOver(Exception):
@@ -401,46 +376,12 @@ class OutboxWorker:
         if destination is None:
             raise Permanent(f"draft #{draft.id} has no destination")
         if destination.lower().startswith(("https://", "http://")):
-            secret = self.settings.callback_secret
-            if secret is None or not secret.get_secret_value():
-                raise Permanent("OTP_CALLBACK_SECRET is not set, so callbacks cannot be signed")
-            self._confirm(item)
-            result = post_callback(
-                destination,
-                payload,
-                secret=secret.get_secret_value(),
-                key=item.key,
-                timeout=self.settings.callback_timeout_seconds,
-                allow=self.allow,
-            )
-            if not result.ok:
-                raise (Permanent if result.permanent else RuntimeError)(result.detail)
-            return {"destination": destination, "status": result.status}
+            return callbacks.deliver(self, item, destination, payload)
         channel, ts = self._post(item, destination, text=escape(text), unfurl_links=False, unfurl_media=False)
         return {"destination": destination, "channel": channel, "ts": ts}
 
     def _webhook(self, item: outbox.Claimed) -> dict[str, Any]:
-        """A decision to its agent's webhook, signed with the token's secret as it is now
-        (the secret is never in the outbox). A token revoked or a webhook cleared since the
-        decision hears nothing; the URL is checked again as every callback is."""
-        token_id = int(item.payload["token"])
-        try:
-            with self.db.session(readonly=True) as session:
-                target = webhooks.destination(session, token_id)
-        except webhooks.Gone as gone:
-            return {"token": token_id, "skipped": gone.message}
-        self._confirm(item)
-        result = post_callback(
-            target.url,
-            item.payload["body"],
-            secret=target.secret,
-            key=item.key,
-            timeout=self.settings.callback_timeout_seconds,
-            allow=self.allow,
-        )
-        if not result.ok:
-            raise (Permanent if result.permanent else RuntimeError)(f"webhook of token {token_id}: {result.detail}")
-        return {"token": token_id, "status": result.status}
+        return callbacks.webhook(self, item)
 
     def _bus_mirror(self, item: outbox.Claimed) -> dict[str, Any]:
         # A reply goes into the Slack thread of its conversation's first message, once that is posted.
