@@ -16,7 +16,7 @@ import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.approvals import FAST, ask_changes, click, posted, wait_until
+from tests.support.approvals import FAST, ask_changes, click, draft_row, posted, wait_until
 from tests.support.mcp import TOOLS, Agent
 from tests.support.serve import BOGDAN, Server
 
@@ -34,6 +34,18 @@ def connect(server: Server, token: str, scenario: Callable[[Agent], Awaitable[An
     return anyio.run(main)
 
 
+def recorded(store, api):
+    """The approval message of a draft once the worker has recorded it: Slack answers the post
+    before the worker writes the message down, and a click on an unrecorded message is refused."""
+
+    def shown(draft_id: int):
+        message = posted(api, draft_id)
+        wait_until(lambda: draft_row(store, draft_id).messages, what=f"draft #{draft_id}'s message recorded")
+        return message
+
+    return shown
+
+
 async def submit(agent: Agent, subject: str) -> int:
     done = await agent.call(
         "submit_draft", seat="retention", kind="retention-outreach", subject=subject, title="Check in", body="Hi Jo"
@@ -43,6 +55,7 @@ async def submit(agent: Agent, subject: str) -> int:
 
 def test_over_http_resources_are_the_tokens_and_a_slack_click_ends_the_wait(store, agents, api):
     server = Server(store, api, env=FAST)
+    shown = recorded(store, api)
     try:
 
         async def dirk(agent: Agent) -> None:
@@ -60,7 +73,7 @@ def test_over_http_resources_are_the_tokens_and_a_slack_click_ends_the_wait(stor
             assert [s["id"] for s in (await agent.read("otp://briefing"))["seats"]] == ["retention"]
             draft_id = await submit(agent, "client:http-wait")
             clicked = threading.Thread(
-                target=lambda: click(server, BOGDAN, "otp_draft_approve", draft_id, posted(api, draft_id))
+                target=lambda: click(server, BOGDAN, "otp_draft_approve", draft_id, shown(draft_id))
             )
             clicked.start()
             t0 = time.monotonic()
@@ -80,13 +93,14 @@ def test_over_http_resources_are_the_tokens_and_a_slack_click_ends_the_wait(stor
 
 def test_the_agent_waits_over_mcp_hears_a_change_request_revises_and_the_revision_goes_out_once(store, agents, api):
     server = Server(store, api, env=FAST)
+    shown = recorded(store, api)
     out = "C0ACMESHARED"  # the approved text goes to the client's shared channel
 
     seen: dict = {}
 
     def in_slack(draft_id: int, then: str, text: str = "") -> None:
         if then == "ask":
-            seen["message"] = posted(api, draft_id)
+            seen["message"] = shown(draft_id)
             ask_changes(server, api, BOGDAN, draft_id, seen["message"], text)
         else:  # the revision is on the same message: no new one is posted
             click(server, BOGDAN, "otp_draft_approve", draft_id, seen["message"])

@@ -52,9 +52,9 @@ def test_buttons_lists_earlier_messages_buttons_to_click_again(tmp_path):
     out = shell(tmp_path, "draft\nas bogdan\n/otp who-owns retention\n1\nbuttons\n1\nquit\n")
     listed = out.split("otp> posted in C0APPROVALS: Draft #1 for approval: retention-outreach\n", 1)[1]
     assert listed.splitlines()[:3] == [
-        "   1  Approve    2  Edit & approve    3  Reject",
+        "   1  Approve    2  Edit & approve    3  Request changes    4  Reject",
         "only visible to you: Client Retention (retention)",
-        "   4  Share in channel",
+        "   5  Share in channel",
     ]
     assert "── updated a message in C0APPROVALS ──" in listed and "✅ Approved by Bogdan" in listed
 

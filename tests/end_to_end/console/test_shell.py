@@ -79,7 +79,7 @@ def test_shell_shows_the_core_moment_an_agents_draft_approved_and_delivered(tmp_
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Pulse submitted draft #1 (pending)" in out and "posted in C0APPROVALS" in out
-    assert "1  Approve" in out and "2  Edit & approve" in out and "3  Reject" in out
+    assert "1  Approve" in out and "2  Edit & approve" in out and "3  Request changes" in out and "4  Reject" in out
     assert "a modal opened" in out and "The text that goes out" in out
     assert "Approved with edits by Bogdan" in out and "posted in C0CLIENTACME" in out
     assert "Hi Jo, shall we talk this week?" in out.split("posted in C0CLIENTACME", 1)[1]
