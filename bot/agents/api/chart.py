@@ -11,7 +11,6 @@ from otp_bot.bot.agents.api import pages, schemas, views
 from otp_bot.bot.agents.api.auth import Caller, Db
 from otp_bot.bot.agents.api.problems import responses
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
-from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.models import Holder, Seat
 
@@ -87,23 +86,7 @@ def owner(
 ) -> schemas.WhoOwns:
     """The seat that owns a topic (typos, case and plurals tolerated); when unsure, the closest three."""
     with db.session(readonly=True) as session:
-        match = who_owns(session, q)
-        best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
-        return schemas.WhoOwns(
-            query=q,
-            topic=match.query,
-            seat=best,
-            matched=match.best.matched if match.best else None,
-            candidates=[
-                schemas.Candidate(
-                    seat=views.seat(get_seat(session, c.seat_id)),
-                    matched=c.matched,
-                    field=c.field,
-                    score=round(c.score, 1),
-                )
-                for c in match.candidates
-            ],
-        )
+        return views.who_owns_answer(session, q)
 
 
 @router.get("/me", response_model=schemas.Me)

@@ -9,7 +9,8 @@ from otp_bot.bot.agents.api.problems import classify
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store import models
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import accountable_human, reporting_line
+from otp_bot.store.domain.chart.reading import accountable_human, get_seat, reporting_line
+from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate.changes import change_requests
@@ -63,6 +64,27 @@ def metric_status(row: MetricRow) -> schemas.MetricStatus:
         )
         if latest is not None and latest.value is not None  # the latest cell is the last with a value
         else None,
+    )
+
+
+def who_owns_answer(session: Session, topic: str) -> schemas.WhoOwns:
+    """The seat that owns a topic, and the closest candidates when unsure (the API's and MCP's answer)."""
+    match = who_owns(session, topic)
+    best = seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
+    return schemas.WhoOwns(
+        query=topic,
+        topic=match.query,
+        seat=best,
+        matched=match.best.matched if match.best else None,
+        candidates=[
+            schemas.Candidate(
+                seat=seat(get_seat(session, c.seat_id)),
+                matched=c.matched,
+                field=c.field,
+                score=round(c.score, 1),
+            )
+            for c in match.candidates
+        ],
     )
 
 

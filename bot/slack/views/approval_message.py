@@ -106,16 +106,10 @@ def moved_to(c: DraftContext) -> Mrkdwn:
     return escape(f"a direct message to {c.approvers}")
 
 
-def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
-    """`text` and `blocks` for chat.postMessage / chat.update: the draft as it is now.
-
-    `moved`: the message the draft left when its approval route changed; while the draft
-    waits it says where it went instead of offering buttons."""
-    d = c.draft
-    moved = moved and d.status == "pending"
-    body, cut = quoted(current_text(d))
-    out = [
-        blocks.header(f"Draft #{d.id} for approval: {d.kind}"),
+def draft_head(d: Draft, title: str) -> list[dict[str, Any]]:
+    """A draft's message starts so: the title, then what it is, who drafted it and where it goes."""
+    return [
+        blocks.header(title),
         blocks.section(
             render(
                 "gate/approval_head.j2",
@@ -124,8 +118,18 @@ def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
                 destination=destination_text(d.destination),
             )
         ),
-        blocks.section(body),
     ]
+
+
+def approval_message(c: DraftContext, moved: bool = False) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage / chat.update: the draft as it is now.
+
+    `moved`: the message the draft left when its approval route changed; while the draft
+    waits it says where it went instead of offering buttons."""
+    d = c.draft
+    moved = moved and d.status == "pending"
+    body, cut = quoted(current_text(d))
+    out = [*draft_head(d, f"Draft #{d.id} for approval: {d.kind}"), blocks.section(body)]
     context = render(
         "gate/approval_context.j2", c=c, off_track=[metric_line(r) for r in c.off_track[:5]], legend=status_legend()
     )

@@ -11,9 +11,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, InputBlock, PlainTextInputElement
 
-from otp_bot.bot.slack.views.approval_message import _modal, destination_text, quoted, slack_date
+from otp_bot.bot.slack.views.approval_message import _modal, draft_head, quoted, slack_date
 from otp_bot.commands.views import blocks
-from otp_bot.commands.views.describe import holder_text
 from otp_bot.commands.views.render import Mrkdwn, escape, inline, render
 from otp_bot.store.domain.gate.autonomy_grants import Review
 from otp_bot.store.domain.gate.drafts import current_text
@@ -28,15 +27,7 @@ def review_message(c: DraftContext, review: Review | None) -> dict[str, Any]:
     d = c.draft
     body, _ = quoted(current_text(d))
     out = [
-        blocks.header(f"Draft #{d.id} approved by policy: review"),
-        blocks.section(
-            render(
-                "gate/approval_head.j2",
-                d=d,
-                drafter=holder_text(d.drafter),
-                destination=destination_text(d.destination),
-            )
-        ),
+        *draft_head(d, f"Draft #{d.id} approved by policy: review"),
         blocks.section(body),
         blocks.section(
             render(

@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.conventions import READ
-from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
-from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.models import Seat
 
 CHART_SEATS = 1000  # seats get_chart lists; `below` narrows a larger chart
@@ -52,26 +50,7 @@ def register(server: MCPServer, caller: Caller) -> None:
         """Find the seat that owns a topic (typos, case and plurals tolerated): the seat with its holder,
         accountable human, reporting line and metrics. When unsure, up to three candidates instead."""
 
-        def work(session: Session, _actor: Actor) -> schemas.WhoOwns:
-            match = who_owns(session, topic)
-            best = views.seat_detail(session, get_seat(session, match.best.seat_id)) if match.best else None
-            return schemas.WhoOwns(
-                query=topic,
-                topic=match.query,
-                seat=best,
-                matched=match.best.matched if match.best else None,
-                candidates=[
-                    schemas.Candidate(
-                        seat=views.seat(get_seat(session, c.seat_id)),
-                        matched=c.matched,
-                        field=c.field,
-                        score=round(c.score, 1),
-                    )
-                    for c in match.candidates
-                ],
-            )
-
-        return caller.run(ctx, work)
+        return caller.run(ctx, lambda session, _a: views.who_owns_answer(session, topic))
 
     @server.tool(annotations=READ)
     def get_chart(
