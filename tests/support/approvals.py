@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
 from otp_bot.store.domain.gate import drafts
 from otp_bot.store.domain.gate.callback_targets import Allowlist
-from otp_bot.store.models import Draft
+from otp_bot.store.models import Draft, DraftMessage
 from tests.support.serve import Server
 from tests.support.slack.api import SlackAPI
 from tests.support.slack.signing import block_actions_body, view_submission_body
@@ -84,7 +86,21 @@ def updates(api: SlackAPI, call) -> list:
     return [c for c in api.calls_to("chat.update") if c.ok and c.args["ts"] == call.response["ts"]]
 
 
+def _recorded(db: Database, channel: str, ts: str) -> bool:
+    with db.session(readonly=True) as s:
+        return (
+            s.scalar(select(DraftMessage.id).where(DraftMessage.channel == channel, DraftMessage.ts == ts)) is not None
+        )
+
+
 def click(server: Server, user: str, action: str, draft_id: int, message, response_url: str | None = None):
+    # Slack answers the post before the worker writes the message down; a person sees it only
+    # once Slack shows it. Click then, as they would (a click on a message never recorded is
+    # sent after a short wait all the same: some tests click where no draft's buttons are).
+    channel, ts = message.response["channel"], message.response["ts"]
+    deadline = time.monotonic() + 5
+    while not _recorded(server.db, channel, ts) and time.monotonic() < deadline:
+        time.sleep(0.02)
     body = block_actions_body(
         user,
         action,
