@@ -30,6 +30,7 @@ from otp_bot.bot.ops.retention import RetentionSweep
 from otp_bot.bot.runtime import callbacks
 from otp_bot.bot.runtime.delivery import PERMANENT, Permanent, Unconfirmed, post_once
 from otp_bot.bot.slack import pacing
+from otp_bot.bot.slack.client import retry_after
 from otp_bot.bot.slack.settings import ConfigError, WorkerSettings
 from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.bot.slack.views.autonomy_review import review_message
@@ -216,10 +217,24 @@ class OutboxWorker:
                 or (isinstance(exc, Unconfirmed) and exc.permanent)
             )
             error = _describe(exc)
-            log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
+            slowed_for = None
+            if isinstance(exc, SlackApiError) and exc.response.status_code == 429 and not permanent:
+                slowed_for = retry_after(exc.response.headers)
+            if slowed_for is None:
+                log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
+            else:
+                log.info(
+                    "outbox %s (%s): Slack asked to wait %.0f s; tried again then", item.key, item.kind, slowed_for
+                )
             with self.db.session() as session:
                 last = outbox.fail(
-                    session, item.id, item.fence, error, permanent=permanent, backoff=self.settings.retry_backoff
+                    session,
+                    item.id,
+                    item.fence,
+                    error,
+                    permanent=permanent,
+                    backoff=self.settings.retry_backoff,
+                    slowed_for=slowed_for,
                 )
                 if last and item.kind == "deliver" and item.draft_id is not None:
                     draft_delivery.mark_delivery_failed(session, item.draft_id, error)

@@ -81,11 +81,11 @@ class PacedWebClient(WebClient):
             return super().api_call(api_method, **kwargs)
         except SlackApiError as exc:
             if exc.response.status_code == 429:
-                self.pacer.hold(api_method, channel, _retry_after(exc.response.headers))
+                self.pacer.hold(api_method, channel, retry_after(exc.response.headers))
             raise
 
 
-def _retry_after(headers: dict[str, Any]) -> float:
+def retry_after(headers: dict[str, Any]) -> float:
     value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
     try:
         return float(value[0] if isinstance(value, list) else value)  # type: ignore[arg-type]

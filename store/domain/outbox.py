@@ -15,6 +15,7 @@ landed before calling again; see bot/runtime/delivery.py.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -226,18 +227,27 @@ def fail(
     *,
     permanent: bool = False,
     backoff: tuple[float, ...] | list[float] = BACKOFF_SECONDS,
+    slowed_for: float | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
     """Record a failed attempt; True when it was the last (the item is now `failed`).
-    Nothing is recorded (False) when the item was taken over meanwhile."""
+    Nothing is recorded (False) when the item was taken over meanwhile.
+
+    `slowed_for`: the other side asked us to wait that many seconds (Slack's 429 and its
+    Retry-After). That is not a failed attempt: it is refunded, so a burst that meets the rate
+    limit again and again is slowed, never given up on. The wait is spread (up to half again)
+    so the items refused together do not all come back in the same instant."""
     now = now or utcnow()
     item = session.get(OutboxItem, item_id, populate_existing=True)
     if item is None or item.fence != fence or item.status != "pending":
         return False
-    last = permanent or item.attempts >= item.max_attempts
+    last = permanent or (slowed_for is None and item.attempts >= item.max_attempts)
     values: dict[str, Any] = {"last_error": error[:2000], "locked_until": None}
     if last:
         values.update(status="failed", done_at=now)
+    elif slowed_for is not None:
+        wait = max(slowed_for, 1.0) * random.uniform(1.0, 1.5)  # noqa: S311 - spreading retries, not a secret
+        values.update(next_attempt_at=now + dt.timedelta(seconds=wait), attempts=max(item.attempts - 1, 0))
     else:
         wait = backoff[min(item.attempts, len(backoff)) - 1]
         values["next_attempt_at"] = now + dt.timedelta(seconds=wait)

@@ -12,12 +12,14 @@ from slack_sdk import WebClient
 
 from otp_bot.bot.runtime.worker import OutboxWorker
 from otp_bot.bot.slack.client import make_client
+from otp_bot.bot.slack.pacing import Pacer
 from otp_bot.bot.slack.settings import WorkerSettings
 from otp_bot.store.domain import outbox
 from otp_bot.store.domain.actors import actor_for_holder
+from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import Conflict
 from otp_bot.store.domain.gate import decisions, drafts
-from otp_bot.store.models import Draft
+from otp_bot.store.models import Draft, OutboxItem
 
 BOGDAN, DAVID = "U02BGD4N8RM", "U02DSTL7K1Q"
 
@@ -120,6 +122,27 @@ def test_a_rate_limited_update_waits_and_goes_through(example_db, api, worker):
         decisions.decide(s, actor_for_holder(s, "bogdan"), draft_id, "approve")
     worker.run_once()
     assert [c.status for c in api.calls_to("chat.update")] == [429, 200]
+
+
+def test_a_post_slack_keeps_rate_limiting_is_slowed_never_given_up(example_db, api):
+    """A 429 is Slack saying "wait", not a failed attempt: more of them than the item has
+    attempts still ends in one post, each retry no sooner than Retry-After. (Pacing off, so the
+    client does not also hold the lane in real time: the outbox's own wait is what is shown.)"""
+    worker = OutboxWorker(example_db, make_client("xoxb-test-token", api.url, pacer=Pacer(0)), WorkerSettings())
+    api.fail_next("chat.postMessage", status=429, retry_after=2, times=outbox.MAX_ATTEMPTS + 2)
+    draft_id = submit(example_db)
+    moment = dt.datetime.now(dt.UTC)
+    for _ in range(outbox.MAX_ATTEMPTS + 3):
+        refused_at = dt.datetime.now(dt.UTC)
+        worker.run_once(now=moment)
+        with example_db.session(readonly=True) as s:
+            item = s.query(OutboxItem).filter(OutboxItem.draft_id == draft_id).one()
+            assert item.status in ("pending", "done") and item.attempts <= 1
+            if item.status == "pending":
+                assert as_utc(item.next_attempt_at) >= refused_at + dt.timedelta(seconds=2)
+                moment = as_utc(item.next_attempt_at)
+    assert [c.status for c in api.calls_to("chat.postMessage")].count(429) == outbox.MAX_ATTEMPTS + 2
+    assert len(api.messages["C0APPROVALS"]) == 1 and len(draft(example_db, draft_id).messages) == 1
 
 
 def test_a_channel_slack_refuses_fails_at_once_and_visibly(example_db, api, worker):
