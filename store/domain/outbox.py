@@ -246,7 +246,7 @@ def fail(
     if last:
         values.update(status="failed", done_at=now)
     elif slowed_for is not None:
-        wait = max(slowed_for, 1.0) * random.uniform(1.0, 1.5)  # noqa: S311 - spreading retries, not a secret
+        wait = max(slowed_for, 1.0) * random.uniform(1.0, 1.5)  # spreads retries; not a secret
         values.update(next_attempt_at=now + dt.timedelta(seconds=wait), attempts=max(item.attempts - 1, 0))
     else:
         wait = backoff[min(item.attempts, len(backoff)) - 1]
