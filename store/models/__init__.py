@@ -3,7 +3,8 @@
 `chart` (org, holders, seats), `scorecard` (metrics, values), `configuration` (approval
 routes, policies, schedules from the chart file), `records` (audit log, inbound events),
 `gate` (flags, drafts, decisions, their messages, the outbox), `agents` (API tokens), `autonomy` (earned grants), `bus`
-(seat-to-seat messages), `lifecycle` (hearings), `rhythm` (schedule runs, follow-ups);
+(seat-to-seat messages), `lifecycle` (hearings), `rhythm` (schedule runs, follow-ups), `review` (issues, to-dos,
+rocks, review meetings);
 `base` holds the declarative base and the value lists they share. Import from here.
 
 Invariants a database can hold are declared as constraints; the domain layer
@@ -64,5 +65,21 @@ from otp_bot.store.models.gate import (
 )
 from otp_bot.store.models.lifecycle import HEARING_DECISIONS, Hearing
 from otp_bot.store.models.records import AuditEntry, InboundEvent
+from otp_bot.store.models.review import (
+    ISSUE_SOURCES,
+    ISSUE_STATUSES,
+    REVIEW_SECTIONS,
+    REVIEW_STATUSES,
+    ROCK_STATUSES,
+    ROCK_TRACKS,
+    TODO_STATUSES,
+    Headline,
+    Issue,
+    Review,
+    ReviewSetup,
+    Rock,
+    Todo,
+    TodoCheck,
+)
 from otp_bot.store.models.rhythm import RUN_POSTS, RUN_STATUSES, FollowUp, ScheduleRun
 from otp_bot.store.models.scorecard import Metric, MetricValue
