@@ -1,0 +1,348 @@
+"""The weekly review in its Slack thread, and the headline prompt before it: pure builders.
+
+The thread under the week's scorecard post: an opening reply (facilitator, *Start*), then
+one reply per section as the facilitator moves through (scorecard, rocks, headlines,
+to-dos with Done / Not done, issues by rank with Solve / Drop), then the summary. Every
+value from data is escaped; names of people are Slack mentions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from otp_bot.bot.slack.views.approval_message import _modal
+from otp_bot.commands.views import blocks
+from otp_bot.commands.views.render import Mrkdwn, escape, inline, truncate
+from otp_bot.store.domain.review.agenda import TodoLine
+from otp_bot.store.domain.review.meetings import SECTIONS
+from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard.review import ReviewRow
+from otp_bot.store.models import Headline, Holder, Issue, Metric, Review, Rock, Seat
+
+START, NEXT, END = "otp_review_start", "otp_review_next", "otp_review_end"
+TODO_DONE, TODO_NOT_DONE = "otp_review_todo_done", "otp_review_todo_not_done"
+SOLVE, DROP = "otp_review_solve", "otp_review_drop"
+HEADLINE = "otp_review_headline"
+SOLVE_VIEW, DROP_VIEW, HEADLINE_VIEW = "otp_review_solve_view", "otp_review_drop_view", "otp_review_headline_view"
+TODO_ROWS = 3  # to-do rows in the Solve modal
+MAX_ROWS = 40  # rows a section reply shows (each may take a block of buttons)
+MAX_FIELDS = 20  # metric fields in the headline modal
+TITLES = {
+    "scorecard": "Scorecard: what is off track",
+    "rocks": "Rocks: on or off track",
+    "headlines": "Headlines",
+    "todos": "To-dos due this week",
+    "issues": "Issues, by priority",
+}
+
+
+def value(*parts: object) -> str:
+    """A button's value: the review's id and what the button is about."""
+    return ":".join(str(p) for p in parts)
+
+
+def parse_value(raw: str) -> list[str]:
+    return (raw or "").split(":")
+
+
+def who(holder: Holder | None) -> str:
+    if holder is None:
+        return "nobody"
+    return f"<@{holder.slack_user}>" if holder.slack_user else escape(holder.name)
+
+
+def seat_owner(seat: Seat | None) -> str:
+    if seat is None:
+        return "a seat"
+    return f"*{inline(seat.title)}* ({who(seat.holder)})"
+
+
+def _button(text: str, action: str, val: str, style: str | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action, "value": val}
+    if style:
+        b["style"] = style
+    return b
+
+
+def _actions(block_id: str, *buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "actions", "block_id": block_id[:255], "elements": list(buttons)}
+
+
+def week_label(week: dt.date) -> str:
+    return periods.label(week, "weekly")
+
+
+# ---------------------------------------------------------------- the thread
+
+
+def opening_message(review: Review) -> dict[str, Any]:
+    text = Mrkdwn(f"Weekly review · facilitator {who(review.facilitator)} · Start")
+    out = [
+        blocks.section(
+            Mrkdwn(
+                f"*Weekly review* of {week_label(review.week)} · facilitator {who(review.facilitator)}\n"
+                "In order: scorecard, rocks, headlines, to-dos, issues. The facilitator starts it here."
+            )
+        ),
+        _actions(f"otp_review_{review.id}_open", _button("Start", START, value(review.id), "primary")),
+    ]
+    return {"text": text, "blocks": out}
+
+
+def _controls(review: Review, section: str) -> dict[str, Any]:
+    buttons = []
+    if section != SECTIONS[-1]:
+        buttons.append(_button("Next section", NEXT, value(review.id, section), "primary"))
+    buttons.append(_button("End", END, value(review.id), "danger" if section != SECTIONS[-1] else "primary"))
+    return _actions(f"otp_review_{review.id}_{section}_controls", *buttons)
+
+
+def _head(review: Review, section: str) -> list[dict[str, Any]]:
+    n = SECTIONS.index(section) + 1
+    return [blocks.section(Mrkdwn(f"*{n}/{len(SECTIONS)} · {escape(TITLES[section])}* · {week_label(review.week)}"))]
+
+
+def _more(shown: int, total: int) -> list[dict[str, Any]]:
+    return [blocks.context(Mrkdwn(f"and {total - shown} more"))] if total > shown else []
+
+
+def scorecard_section(review: Review, rows: Sequence[ReviewRow]) -> dict[str, Any]:
+    lines = [
+        f"• {seat_owner(r.seat)} · {inline(r.row.metric.name)}: "
+        f"*{escape(r.row.show(r.row.latest.value if r.row.latest else None))}* "
+        f"(goal {escape(r.row.describe_goal())})"
+        for r in rows[:MAX_ROWS]
+    ]
+    body = "\n".join(lines) if lines else "Everything is on track."
+    out = [*_head(review, "scorecard"), blocks.section(Mrkdwn(truncate(body, 2900))), *_more(len(lines), len(rows))]
+    return _section_message(review, "scorecard", f"{len(rows)} off track", out)
+
+
+def rocks_section(review: Review, seats: Sequence[tuple[Seat, list[Rock]]]) -> dict[str, Any]:
+    out = _head(review, "rocks")
+    for seat, rocks in seats[:MAX_ROWS]:
+        lines = [
+            f"{':large_green_circle: on' if r.track == 'on' else ':red_circle: off'} · {inline(r.title)} "
+            f"(due {r.due.isoformat()})" + (f" · proposed {escape(r.proposed_track)}" if r.proposed_track else "")
+            for r in rocks
+        ]
+        out.append(blocks.section(Mrkdwn(truncate(seat_owner(seat) + "\n" + "\n".join(lines), 2900))))
+    if not seats:
+        out.append(blocks.section(Mrkdwn("No rocks this quarter.")))
+    off = sum(r.track == "off" for _, rocks in seats for r in rocks)
+    return _section_message(review, "rocks", f"{off} rock(s) off track", out)
+
+
+def headlines_section(review: Review, headlines: Sequence[Headline], names: dict[str, Holder]) -> dict[str, Any]:
+    lines = [f"• {who(names.get(h.holder_id))}: {escape(h.text)}" for h in headlines[:MAX_ROWS]]
+    body = "\n".join(lines) if lines else "No headlines this week."
+    out = [*_head(review, "headlines"), blocks.section(Mrkdwn(truncate(body, 2900))), *_more(len(lines), len(headlines))]
+    return _section_message(review, "headlines", f"{len(headlines)} headline(s)", out)
+
+
+def todo_row(review: Review, line: TodoLine, seats: dict[str, Seat], checkers: dict[str, str]) -> list[dict[str, Any]]:
+    t = line.todo
+    text = f"{inline(t.text)} · {seat_owner(seats.get(t.seat_id))} · due {t.due.isoformat()}"
+    if line.check is not None:
+        mark = ":white_check_mark: Done" if line.check.done else ":x: Not done"
+        by = checkers.get(line.check.checked_by) or escape(line.check.checked_by)
+        return [blocks.section(Mrkdwn(f"{text}\n{mark} · checked by {by}"))]
+    return [
+        blocks.section(Mrkdwn(text)),
+        _actions(
+            f"otp_review_todo_{t.id}",
+            _button("Done", TODO_DONE, value(review.id, t.id), "primary"),
+            _button("Not done", TODO_NOT_DONE, value(review.id, t.id)),
+        ),
+    ]
+
+
+def todos_section(
+    review: Review,
+    lines: Sequence[TodoLine],
+    seats: dict[str, Seat],
+    checkers: dict[str, str],
+    *,
+    controls: bool = True,
+) -> dict[str, Any]:
+    out = _head(review, "todos")
+    for line in lines[:MAX_ROWS]:
+        out.extend(todo_row(review, line, seats, checkers))
+    if not lines:
+        out.append(blocks.section(Mrkdwn("No to-dos due this week.")))
+    out.extend(_more(min(len(lines), MAX_ROWS), len(lines)))
+    return _section_message(review, "todos", f"{len(lines)} to-do(s) due", out, controls=controls)
+
+
+def issue_row(review: Review, issue: Issue, seats: dict[str, Seat]) -> list[dict[str, Any]]:
+    head = f"*{issue.rank}.* {inline(issue.title)} · {seat_owner(seats.get(issue.seat_id))}"
+    if issue.status == "solved":
+        return [blocks.section(Mrkdwn(truncate(f"{head}\n:white_check_mark: Solved: {escape(issue.decision or '')}", 2900)))]
+    if issue.status == "dropped":
+        return [blocks.section(Mrkdwn(truncate(f"{head}\n:heavy_minus_sign: Dropped: {escape(issue.decision or '')}", 2900)))]
+    return [
+        blocks.section(Mrkdwn(truncate(head + (f"\n{escape(issue.detail)}" if issue.detail else ""), 2900))),
+        _actions(
+            f"otp_review_issue_{issue.id}",
+            _button("Solve", SOLVE, value(review.id, issue.id), "primary"),
+            _button("Drop", DROP, value(review.id, issue.id)),
+        ),
+    ]
+
+
+def issues_section(
+    review: Review, issues: Sequence[Issue], seats: dict[str, Seat], *, controls: bool = True
+) -> dict[str, Any]:
+    out = _head(review, "issues")
+    for issue in issues[:MAX_ROWS]:
+        out.extend(issue_row(review, issue, seats))
+    if not issues:
+        out.append(blocks.section(Mrkdwn("No open issues.")))
+    out.extend(_more(min(len(issues), MAX_ROWS), len(issues)))
+    return _section_message(review, "issues", f"{len(issues)} issue(s)", out, controls=controls)
+
+
+def _section_message(
+    review: Review, section: str, gist: str, out: list[dict[str, Any]], *, controls: bool = True
+) -> dict[str, Any]:
+    if controls and review.status == "running":
+        out.append(_controls(review, section))
+    return {"text": Mrkdwn(f"Weekly review · {escape(TITLES[section])}: {escape(gist)}"), "blocks": out[:50]}
+
+
+def summary_message(review: Review, summary: dict[str, Any], slack: dict[str, str]) -> dict[str, Any]:
+    """The review's end: what it decided, the to-dos it made (owner, due), the checks, the rocks off track."""
+
+    def owner(t: dict[str, Any]) -> str:
+        user = slack.get(t.get("holder") or "")
+        return f"<@{user}>" if user else escape(t.get("seat", ""))
+
+    decisions = [
+        f"• {inline(i['title'])}: {'solved' if i['status'] == 'solved' else 'dropped'} · {escape(i['decision'])}"
+        for i in summary.get("issues", [])
+    ]
+    todos = [f"• {inline(t['text'])} · {owner(t)} · due {escape(t['due'])}" for t in summary.get("todos", [])]
+    checks = summary.get("checks", [])
+    done = sum(1 for c in checks if c["done"])
+    rocks = [f"• {inline(r['title'])} ({escape(r['seat'])})" for r in summary.get("rocks_off_track", [])]
+    parts = [f"*Weekly review of {week_label(review.week)} ended* · run by {escape(review.ended_by or '')}"]
+    parts.append("*Decisions*\n" + ("\n".join(decisions) if decisions else "none"))
+    parts.append("*New to-dos*\n" + ("\n".join(todos) if todos else "none"))
+    parts.append(f"*To-dos checked*: {done} done, {len(checks) - done} not done")
+    if rocks:
+        parts.append("*Rocks off track*\n" + "\n".join(rocks))
+    out = [blocks.section(Mrkdwn(truncate(p, 2900))) for p in parts]
+    text = Mrkdwn(
+        f"Weekly review ended: {len(decisions)} decision(s), {len(todos)} new to-do(s), {done}/{len(checks)} to-dos done"
+    )
+    return {"text": text, "blocks": out}
+
+
+def owner_dm(review: Review, todos: Sequence[dict[str, Any]], thread_link: str | None) -> dict[str, Any]:
+    lines = [f"• {inline(t['text'])} · seat `{escape(t['seat'])}` · due {escape(t['due'])}" for t in todos]
+    where = f" (<{thread_link}|the thread>)" if thread_link else ""
+    text = Mrkdwn(
+        f"New to-dos for you from the weekly review of {week_label(review.week)}{where}:\n" + "\n".join(lines)
+    )
+    return {"text": Mrkdwn(truncate(text, 3900)), "blocks": [blocks.section(Mrkdwn(truncate(text, 2900)))]}
+
+
+# ---------------------------------------------------------------- modals
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": truncate(label, 2000)},
+        "element": element,
+        "optional": optional,
+    }
+
+
+def _text(action: str, *, multiline: bool = False, max_length: int = 500, initial: str | None = None) -> dict[str, Any]:
+    e: dict[str, Any] = {"type": "plain_text_input", "action_id": action, "multiline": multiline, "max_length": max_length}
+    if initial:
+        e["initial_value"] = initial
+    return e
+
+
+def seat_options(seats: Sequence[Seat]) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": {"type": "plain_text", "text": truncate(f"{s.title} ({s.holder.name if s.holder else 'vacant'})", 75)},
+            "value": s.id,
+        }
+        for s in seats[:100]
+    ]
+
+
+def solve_modal(review: Review, issue: Issue, seats: Sequence[Seat], where: tuple[str, str]) -> dict[str, Any]:
+    out: list[dict[str, Any]] = [
+        blocks.section(Mrkdwn(f"*{inline(issue.title)}*")),
+        _input("decision", "Decision", _text("decision", multiline=True, max_length=2000)),
+    ]
+    options = seat_options(seats)
+    for n in range(1, TODO_ROWS + 1):
+        out.append(blocks.context(Mrkdwn(f"To-do {n} (optional): a seat, what, and by when")))
+        out.append(
+            _input(f"todo_{n}_seat", f"To-do {n}: seat", {"type": "static_select", "action_id": "seat", "options": options}, optional=True)
+        )
+        out.append(_input(f"todo_{n}_text", f"To-do {n}: what", _text("text", max_length=500), optional=True))
+        out.append(_input(f"todo_{n}_due", f"To-do {n}: due", {"type": "datepicker", "action_id": "due"}, optional=True))
+    meta = {"review": review.id, "issue": issue.id, "channel": where[0], "ts": where[1]}
+    return _modal(f"Solve issue #{issue.id}", out, callback_id=SOLVE_VIEW, submit="Solve", metadata=meta)
+
+
+def drop_modal(review: Review, issue: Issue, where: tuple[str, str]) -> dict[str, Any]:
+    out = [
+        blocks.section(Mrkdwn(f"*{inline(issue.title)}*")),
+        _input("reason", "Why drop it?", _text("reason", multiline=True, max_length=2000)),
+    ]
+    meta = {"review": review.id, "issue": issue.id, "channel": where[0], "ts": where[1]}
+    return _modal(f"Drop issue #{issue.id}", out, callback_id=DROP_VIEW, submit="Drop", metadata=meta)
+
+
+# ---------------------------------------------------------------- before the meeting
+
+
+def headline_prompt(week: dt.date, post_at: dt.datetime, missing: int) -> dict[str, Any]:
+    owed = f" and {missing} value(s) your scorecard still needs" if missing else ""
+    text = Mrkdwn(
+        f"The weekly review of {week_label(week)} is at <!date^{int(post_at.timestamp())}^{{time}}|soon>. "
+        f"Your headline for it{owed}?"
+    )
+    return {
+        "text": text,
+        "blocks": [
+            blocks.section(text),
+            _actions(f"otp_review_headline_{week.isoformat()}", _button("Give my headline", HEADLINE, week.isoformat(), "primary")),
+        ],
+    }
+
+
+def metric_label(metric: Metric, day: dt.date) -> str:
+    start = periods.period_start(day, metric.cadence)
+    unit = f", {metric.unit}" if metric.unit else ""
+    return f"{metric.name} ({periods.label(start, metric.cadence)}{unit})"
+
+
+def headline_modal(week: dt.date, metrics: Sequence[Metric], day: dt.date, current: str | None) -> dict[str, Any]:
+    out: list[dict[str, Any]] = [
+        _input("headline", "Your headline: one line for the team", _text("headline", max_length=300, initial=current))
+    ]
+    for m in metrics[:MAX_FIELDS]:
+        out.append(_input(f"metric_{m.id}", metric_label(m, day), _text("value", max_length=60), optional=True))
+    meta = {"week": week.isoformat(), "day": day.isoformat(), "metrics": [m.id for m in metrics[:MAX_FIELDS]]}
+    return _modal("Weekly review", out, callback_id=HEADLINE_VIEW, submit="Send", metadata=meta)
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        found = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
