@@ -77,8 +77,8 @@ def test_a_solution_naming_a_retired_seat_changes_nothing(example_db):
         bogdan = actor_for_holder(s, "bogdan")
         issue = issues.raise_issue(s, bogdan, "Backlog", seat_id="coo")
         retire(s, "projects")
+    spec = [TodoSpec("coo", "Plan"), TodoSpec("projects", "Do")]
     with example_db.session() as s, pytest.raises(Invalid, match="retired"):
-        spec = [TodoSpec("coo", "Plan"), TodoSpec("projects", "Do")]
         issues.solve(s, actor_for_holder(s, "bogdan"), issue.id, "Split it", todos=spec)
     with example_db.session(readonly=True) as s:
         assert issues.get_issue(s, issue.id).status == "open" and not todos.list_todos(s)
@@ -127,7 +127,7 @@ def test_rocks_stay_inside_their_quarter_and_five_per_seat(example_db):
     with example_db.session() as s:
         bogdan = actor_for_holder(s, "bogdan")
         quarter = quarter_of(todos.org_today(s))
-        first, last = quarter_bounds(quarter)
+        _, last = quarter_bounds(quarter)
         with pytest.raises(Invalid, match="due inside it"):
             rocks.add_rock(s, bogdan, "retention", "Cut churn", due=last + dt.timedelta(days=1), quarter=quarter)
         for n in range(5):
