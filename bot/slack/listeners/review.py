@@ -134,12 +134,12 @@ def register(app: App, deps: Deps) -> None:
 
         return work
 
-    @app.action(views.TODO_DONE)
+    @app.action(views.per_row(views.TODO_DONE))
     def todo_done(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         clicked(_check(True), body, action, respond)
 
-    @app.action(views.TODO_NOT_DONE)
+    @app.action(views.per_row(views.TODO_NOT_DONE))
     def todo_not_done(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         clicked(_check(False), body, action, respond)
@@ -168,12 +168,12 @@ def register(app: App, deps: Deps) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(views.SOLVE)
+    @app.action(views.per_row(views.SOLVE))
     def solve(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         ack()
         _modal_for("solve", body, action, respond, client)
 
-    @app.action(views.DROP)
+    @app.action(views.per_row(views.DROP))
     def drop(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         ack()
         _modal_for("drop", body, action, respond, client)

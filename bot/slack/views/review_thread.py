@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ TODO_DONE, TODO_NOT_DONE = "otp_review_todo_done", "otp_review_todo_not_done"
 SOLVE, DROP = "otp_review_solve", "otp_review_drop"
 HEADLINE = "otp_review_headline"
 SOLVE_VIEW, DROP_VIEW, HEADLINE_VIEW = "otp_review_solve_view", "otp_review_drop_view", "otp_review_headline_view"
+# A row's buttons carry its to-do's or issue's id in their action id too: Slack wants action
+# ids unique within a message. The listeners match the prefix.
 TODO_ROWS = 3  # to-do rows in the Solve modal
 MAX_ROWS = 40  # rows a section reply shows (each may take a block of buttons)
 MAX_FIELDS = 20  # metric fields in the headline modal
@@ -37,6 +40,10 @@ TITLES = {
     "todos": "To-dos due this week",
     "issues": "Issues, by priority",
 }
+
+
+def per_row(action: str) -> re.Pattern[str]:
+    return re.compile(f"^{action}(_\\d+)?$")
 
 
 def value(*parts: object) -> str:
@@ -61,7 +68,12 @@ def seat_owner(seat: Seat | None) -> str:
 
 
 def _button(text: str, action: str, val: str, style: str | None = None) -> dict[str, Any]:
-    b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action, "value": val}
+    b: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action,
+        "value": val,
+    }
     if style:
         b["style"] = style
     return b
@@ -139,7 +151,11 @@ def rocks_section(review: Review, seats: Sequence[tuple[Seat, list[Rock]]]) -> d
 def headlines_section(review: Review, headlines: Sequence[Headline], names: dict[str, Holder]) -> dict[str, Any]:
     lines = [f"• {who(names.get(h.holder_id))}: {escape(h.text)}" for h in headlines[:MAX_ROWS]]
     body = "\n".join(lines) if lines else "No headlines this week."
-    out = [*_head(review, "headlines"), blocks.section(Mrkdwn(truncate(body, 2900))), *_more(len(lines), len(headlines))]
+    out = [
+        *_head(review, "headlines"),
+        blocks.section(Mrkdwn(truncate(body, 2900))),
+        *_more(len(lines), len(headlines)),
+    ]
     return _section_message(review, "headlines", f"{len(headlines)} headline(s)", out)
 
 
@@ -154,8 +170,8 @@ def todo_row(review: Review, line: TodoLine, seats: dict[str, Seat], checkers: d
         blocks.section(Mrkdwn(text)),
         _actions(
             f"otp_review_todo_{t.id}",
-            _button("Done", TODO_DONE, value(review.id, t.id), "primary"),
-            _button("Not done", TODO_NOT_DONE, value(review.id, t.id)),
+            _button("Done", f"{TODO_DONE}_{t.id}", value(review.id, t.id), "primary"),
+            _button("Not done", f"{TODO_NOT_DONE}_{t.id}", value(review.id, t.id)),
         ),
     ]
 
@@ -180,15 +196,21 @@ def todos_section(
 def issue_row(review: Review, issue: Issue, seats: dict[str, Seat]) -> list[dict[str, Any]]:
     head = f"*{issue.rank}.* {inline(issue.title)} · {seat_owner(seats.get(issue.seat_id))}"
     if issue.status == "solved":
-        return [blocks.section(Mrkdwn(truncate(f"{head}\n:white_check_mark: Solved: {escape(issue.decision or '')}", 2900)))]
+        return [
+            blocks.section(Mrkdwn(truncate(f"{head}\n:white_check_mark: Solved: {escape(issue.decision or '')}", 2900)))
+        ]
     if issue.status == "dropped":
-        return [blocks.section(Mrkdwn(truncate(f"{head}\n:heavy_minus_sign: Dropped: {escape(issue.decision or '')}", 2900)))]
+        return [
+            blocks.section(
+                Mrkdwn(truncate(f"{head}\n:heavy_minus_sign: Dropped: {escape(issue.decision or '')}", 2900))
+            )
+        ]
     return [
         blocks.section(Mrkdwn(truncate(head + (f"\n{escape(issue.detail)}" if issue.detail else ""), 2900))),
         _actions(
             f"otp_review_issue_{issue.id}",
-            _button("Solve", SOLVE, value(review.id, issue.id), "primary"),
-            _button("Drop", DROP, value(review.id, issue.id)),
+            _button("Solve", f"{SOLVE}_{issue.id}", value(review.id, issue.id), "primary"),
+            _button("Drop", f"{DROP}_{issue.id}", value(review.id, issue.id)),
         ),
     ]
 
@@ -236,7 +258,8 @@ def summary_message(review: Review, summary: dict[str, Any], slack: dict[str, st
         parts.append("*Rocks off track*\n" + "\n".join(rocks))
     out = [blocks.section(Mrkdwn(truncate(p, 2900))) for p in parts]
     text = Mrkdwn(
-        f"Weekly review ended: {len(decisions)} decision(s), {len(todos)} new to-do(s), {done}/{len(checks)} to-dos done"
+        f"Weekly review ended: {len(decisions)} decision(s), {len(todos)} new to-do(s), "
+        f"{done}/{len(checks)} to-dos done"
     )
     return {"text": text, "blocks": out}
 
@@ -264,7 +287,12 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
 
 
 def _text(action: str, *, multiline: bool = False, max_length: int = 500, initial: str | None = None) -> dict[str, Any]:
-    e: dict[str, Any] = {"type": "plain_text_input", "action_id": action, "multiline": multiline, "max_length": max_length}
+    e: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
     if initial:
         e["initial_value"] = initial
     return e
@@ -273,7 +301,10 @@ def _text(action: str, *, multiline: bool = False, max_length: int = 500, initia
 def seat_options(seats: Sequence[Seat]) -> list[dict[str, Any]]:
     return [
         {
-            "text": {"type": "plain_text", "text": truncate(f"{s.title} ({s.holder.name if s.holder else 'vacant'})", 75)},
+            "text": {
+                "type": "plain_text",
+                "text": truncate(f"{s.title} ({s.holder.name if s.holder else 'vacant'})", 75),
+            },
             "value": s.id,
         }
         for s in seats[:100]
@@ -289,10 +320,17 @@ def solve_modal(review: Review, issue: Issue, seats: Sequence[Seat], where: tupl
     for n in range(1, TODO_ROWS + 1):
         out.append(blocks.context(Mrkdwn(f"To-do {n} (optional): a seat, what, and by when")))
         out.append(
-            _input(f"todo_{n}_seat", f"To-do {n}: seat", {"type": "static_select", "action_id": "seat", "options": options}, optional=True)
+            _input(
+                f"todo_{n}_seat",
+                f"To-do {n}: seat",
+                {"type": "static_select", "action_id": "seat", "options": options},
+                optional=True,
+            )
         )
         out.append(_input(f"todo_{n}_text", f"To-do {n}: what", _text("text", max_length=500), optional=True))
-        out.append(_input(f"todo_{n}_due", f"To-do {n}: due", {"type": "datepicker", "action_id": "due"}, optional=True))
+        out.append(
+            _input(f"todo_{n}_due", f"To-do {n}: due", {"type": "datepicker", "action_id": "due"}, optional=True)
+        )
     meta = {"review": review.id, "issue": issue.id, "channel": where[0], "ts": where[1]}
     return _modal(f"Solve issue #{issue.id}", out, callback_id=SOLVE_VIEW, submit="Solve", metadata=meta)
 
@@ -319,7 +357,10 @@ def headline_prompt(week: dt.date, post_at: dt.datetime, missing: int) -> dict[s
         "text": text,
         "blocks": [
             blocks.section(text),
-            _actions(f"otp_review_headline_{week.isoformat()}", _button("Give my headline", HEADLINE, week.isoformat(), "primary")),
+            _actions(
+                f"otp_review_headline_{week.isoformat()}",
+                _button("Give my headline", HEADLINE, week.isoformat(), "primary"),
+            ),
         ],
     }
 
@@ -334,8 +375,10 @@ def headline_modal(week: dt.date, metrics: Sequence[Metric], day: dt.date, curre
     out: list[dict[str, Any]] = [
         _input("headline", "Your headline: one line for the team", _text("headline", max_length=300, initial=current))
     ]
-    for m in metrics[:MAX_FIELDS]:
-        out.append(_input(f"metric_{m.id}", metric_label(m, day), _text("value", max_length=60), optional=True))
+    out.extend(
+        _input(f"metric_{m.id}", metric_label(m, day), _text("value", max_length=60), optional=True)
+        for m in metrics[:MAX_FIELDS]
+    )
     meta = {"week": week.isoformat(), "day": day.isoformat(), "metrics": [m.id for m in metrics[:MAX_FIELDS]]}
     return _modal("Weekly review", out, callback_id=HEADLINE_VIEW, submit="Send", metadata=meta)
 

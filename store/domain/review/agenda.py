@@ -31,9 +31,7 @@ def week_end(review: Review) -> dt.date:
 def todos_due(session: Session, review: Review) -> list[TodoLine]:
     """Open to-dos due by the end of the review's week, and those already checked this week
     (a to-do checked done is closed, and still on the list, showing who checked it)."""
-    checks = {
-        c.todo_id: c for c in session.scalars(select(TodoCheck).where(TodoCheck.week == week_of(review.week)))
-    }
+    checks = {c.todo_id: c for c in session.scalars(select(TodoCheck).where(TodoCheck.week == week_of(review.week)))}
     todos = session.scalars(
         select(Todo)
         .where(or_(Todo.id.in_(list(checks)), (Todo.status == "open") & (Todo.due <= week_end(review))))

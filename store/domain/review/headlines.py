@@ -62,5 +62,7 @@ def set_headline(
 
 def headlines_for(session: Session, week: dt.date) -> list[Headline]:
     return list(
-        session.scalars(select(Headline).where(Headline.review_week == week_of(week)).order_by(Headline.at, Headline.id))
+        session.scalars(
+            select(Headline).where(Headline.review_week == week_of(week)).order_by(Headline.at, Headline.id)
+        )
     )
