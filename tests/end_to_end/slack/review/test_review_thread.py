@@ -169,9 +169,7 @@ def test_the_facilitator_runs_the_review_in_the_scorecard_posts_thread(server, m
             ("retention", ""),
             ("accounting", due),
         ]
-    wait_until(
-        lambda: "Solved: Call the three largest" in blob(message(api, channel, issue_reply["ts"])["blocks"])
-    )
+    wait_until(lambda: "Solved: Call the three largest" in blob(message(api, channel, issue_reply["ts"])["blocks"]))
 
     before = len(api.calls_to("views.open"))
     press(server, api, DAVID, views.DROP, issue_reply, channel, value=f"{review_id}:{noise_id}")
