@@ -103,7 +103,7 @@ def section_message(session: Session, review: Review, section: str, *, controls:
 def _owner_dm(session: Session, review: Review, holder_id: str) -> tuple[str | None, dict]:
     holder = session.get(Holder, holder_id)
     todos = [t for t in review.summary.get("todos", []) if t.get("owner") == holder_id]
-    return (holder.slack_user if holder else None), views.owner_dm(review, todos, None)
+    return (holder.slack_user if holder else None), views.owner_dm(review, todos)
 
 
 def _prompt(session: Session, payload: dict[str, Any]) -> tuple[str | None, dict]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from otp_bot.bot.slack.views.approval_message import _modal
 from otp_bot.commands.views import blocks
+from otp_bot.commands.views.blocks import BlockBudget, lines_to_sections
 from otp_bot.commands.views.render import Mrkdwn, escape, inline, truncate
 from otp_bot.store.domain.review.agenda import TodoLine
 from otp_bot.store.domain.review.meetings import SECTIONS
@@ -31,8 +32,8 @@ SOLVE_VIEW, DROP_VIEW, HEADLINE_VIEW = "otp_review_solve_view", "otp_review_drop
 # A row's buttons carry its to-do's or issue's id in their action id too: Slack wants action
 # ids unique within a message. The listeners match the prefix.
 TODO_ROWS = 3  # to-do rows in the Solve modal
-MAX_ROWS = 40  # rows a section reply shows (each may take a block of buttons)
 MAX_FIELDS = 20  # metric fields in the headline modal
+PART_CHARS = 3200  # each part of the summary (decisions, new to-dos, rocks) within Slack's ~11,000
 TITLES = {
     "scorecard": "Scorecard: what is off track",
     "rocks": "Rocks: on or off track",
@@ -117,45 +118,67 @@ def _head(review: Review, section: str) -> list[dict[str, Any]]:
     return [blocks.section(Mrkdwn(f"*{n}/{len(SECTIONS)} · {escape(TITLES[section])}* · {week_label(review.week)}"))]
 
 
-def _more(shown: int, total: int) -> list[dict[str, Any]]:
-    return [blocks.context(Mrkdwn(f"and {total - shown} more"))] if total > shown else []
+def _fit(head: list[dict[str, Any]], groups: Sequence[list[dict[str, Any]]], empty: str) -> list[dict[str, Any]]:
+    """The head, then as many rows (each a group of blocks) as Slack's limits leave room for
+    beside the controls, then "and N more"."""
+    budget = BlockBudget(max_blocks=blocks.MAX_BLOCKS - 2, max_chars=blocks.TOTAL_TEXT - 1000)
+    for b in head:
+        budget.add(b)
+    if not groups:
+        budget.add(blocks.section(Mrkdwn(empty)))
+    placed = 0
+    for group in groups:
+        room = len(budget.blocks) + len(group) <= blocks.MAX_BLOCKS - 4
+        if not room or not all(budget.add(b) for b in group):
+            break
+        placed += 1
+    if placed < len(groups):
+        budget.blocks = budget.blocks[: len(head) + sum(len(g) for g in groups[:placed])]  # no half row
+        budget.close(f"and {len(groups) - placed} more")
+    return budget.blocks
+
+
+def _clip(text: str | None, limit: int = 1200) -> str:
+    """Data cut to a length before it is escaped, so an entity is never cut in half."""
+    return escape(truncate(text or "", limit))
 
 
 def scorecard_section(review: Review, rows: Sequence[ReviewRow]) -> dict[str, Any]:
-    lines = [
-        f"• {seat_owner(r.seat)} · {inline(r.row.metric.name)}: "
-        f"*{escape(r.row.show(r.row.latest.value if r.row.latest else None))}* "
-        f"(goal {escape(r.row.describe_goal())})"
-        for r in rows[:MAX_ROWS]
+    groups = [
+        [
+            blocks.section(
+                Mrkdwn(
+                    f"• {seat_owner(r.seat)} · {inline(r.row.metric.name)}: "
+                    f"*{escape(r.row.show(r.row.latest.value if r.row.latest else None))}* "
+                    f"(goal {escape(r.row.describe_goal())})"
+                )
+            )
+        ]
+        for r in rows
     ]
-    body = "\n".join(lines) if lines else "Everything is on track."
-    out = [*_head(review, "scorecard"), blocks.section(Mrkdwn(truncate(body, 2900))), *_more(len(lines), len(rows))]
+    out = _fit(_head(review, "scorecard"), groups, "Everything is on track.")
     return _section_message(review, "scorecard", f"{len(rows)} off track", out)
 
 
+def _rock_line(r: Rock) -> str:
+    track = ":large_green_circle: on" if r.track == "on" else ":red_circle: off"
+    proposed = f" · proposed {escape(r.proposed_track)}, to confirm" if r.proposed_track else ""
+    return f"{track} · {inline(truncate(r.title, 200))} (due {r.due.isoformat()}){proposed}"
+
+
 def rocks_section(review: Review, seats: Sequence[tuple[Seat, list[Rock]]]) -> dict[str, Any]:
-    out = _head(review, "rocks")
-    for seat, rocks in seats[:MAX_ROWS]:
-        lines = [
-            f"{':large_green_circle: on' if r.track == 'on' else ':red_circle: off'} · {inline(r.title)} "
-            f"(due {r.due.isoformat()})" + (f" · proposed {escape(r.proposed_track)}" if r.proposed_track else "")
-            for r in rocks
-        ]
-        out.append(blocks.section(Mrkdwn(truncate(seat_owner(seat) + "\n" + "\n".join(lines), 2900))))
-    if not seats:
-        out.append(blocks.section(Mrkdwn("No rocks this quarter.")))
+    groups = [
+        [blocks.section(Mrkdwn(seat_owner(seat) + "\n" + "\n".join(_rock_line(r) for r in rocks)))]
+        for seat, rocks in seats
+    ]
+    out = _fit(_head(review, "rocks"), groups, "No rocks this quarter.")
     off = sum(r.track == "off" for _, rocks in seats for r in rocks)
     return _section_message(review, "rocks", f"{off} rock(s) off track", out)
 
 
 def headlines_section(review: Review, headlines: Sequence[Headline], names: dict[str, Holder]) -> dict[str, Any]:
-    lines = [f"• {who(names.get(h.holder_id))}: {escape(h.text)}" for h in headlines[:MAX_ROWS]]
-    body = "\n".join(lines) if lines else "No headlines this week."
-    out = [
-        *_head(review, "headlines"),
-        blocks.section(Mrkdwn(truncate(body, 2900))),
-        *_more(len(lines), len(headlines)),
-    ]
+    groups = [[blocks.section(Mrkdwn(f"• {who(names.get(h.holder_id))}: {_clip(h.text)}"))] for h in headlines]
+    out = _fit(_head(review, "headlines"), groups, "No headlines this week.")
     return _section_message(review, "headlines", f"{len(headlines)} headline(s)", out)
 
 
@@ -184,29 +207,19 @@ def todos_section(
     *,
     controls: bool = True,
 ) -> dict[str, Any]:
-    out = _head(review, "todos")
-    for line in lines[:MAX_ROWS]:
-        out.extend(todo_row(review, line, seats, checkers))
-    if not lines:
-        out.append(blocks.section(Mrkdwn("No to-dos due this week.")))
-    out.extend(_more(min(len(lines), MAX_ROWS), len(lines)))
+    groups = [todo_row(review, line, seats, checkers) for line in lines]
+    out = _fit(_head(review, "todos"), groups, "No to-dos due this week.")
     return _section_message(review, "todos", f"{len(lines)} to-do(s) due", out, controls=controls)
 
 
 def issue_row(review: Review, issue: Issue, seats: dict[str, Seat]) -> list[dict[str, Any]]:
-    head = f"*{issue.rank}.* {inline(issue.title)} · {seat_owner(seats.get(issue.seat_id))}"
+    head = f"*{issue.rank}.* {inline(truncate(issue.title, 200))} · {seat_owner(seats.get(issue.seat_id))}"
     if issue.status == "solved":
-        return [
-            blocks.section(Mrkdwn(truncate(f"{head}\n:white_check_mark: Solved: {escape(issue.decision or '')}", 2900)))
-        ]
+        return [blocks.section(Mrkdwn(f"{head}\n:white_check_mark: Solved: {_clip(issue.decision)}"))]
     if issue.status == "dropped":
-        return [
-            blocks.section(
-                Mrkdwn(truncate(f"{head}\n:heavy_minus_sign: Dropped: {escape(issue.decision or '')}", 2900))
-            )
-        ]
+        return [blocks.section(Mrkdwn(f"{head}\n:heavy_minus_sign: Dropped: {_clip(issue.decision)}"))]
     return [
-        blocks.section(Mrkdwn(truncate(head + (f"\n{escape(issue.detail)}" if issue.detail else ""), 2900))),
+        blocks.section(Mrkdwn(head + (f"\n{_clip(issue.detail)}" if issue.detail else ""))),
         _actions(
             f"otp_review_issue_{issue.id}",
             _button("Solve", f"{SOLVE}_{issue.id}", value(review.id, issue.id), "primary"),
@@ -218,12 +231,8 @@ def issue_row(review: Review, issue: Issue, seats: dict[str, Seat]) -> list[dict
 def issues_section(
     review: Review, issues: Sequence[Issue], seats: dict[str, Seat], *, controls: bool = True
 ) -> dict[str, Any]:
-    out = _head(review, "issues")
-    for issue in issues[:MAX_ROWS]:
-        out.extend(issue_row(review, issue, seats))
-    if not issues:
-        out.append(blocks.section(Mrkdwn("No open issues.")))
-    out.extend(_more(min(len(issues), MAX_ROWS), len(issues)))
+    groups = [issue_row(review, issue, seats) for issue in issues]
+    out = _fit(_head(review, "issues"), groups, "No open issues.")
     return _section_message(review, "issues", f"{len(issues)} issue(s)", out, controls=controls)
 
 
@@ -232,31 +241,44 @@ def _section_message(
 ) -> dict[str, Any]:
     if controls and review.status == "running":
         out.append(_controls(review, section))
-    return {"text": Mrkdwn(f"Weekly review · {escape(TITLES[section])}: {escape(gist)}"), "blocks": out[:50]}
+    return {"text": Mrkdwn(f"Weekly review · {escape(TITLES[section])}: {escape(gist)}"), "blocks": out}
 
 
 def summary_message(review: Review, summary: dict[str, Any], slack: dict[str, str]) -> dict[str, Any]:
     """The review's end: what it decided, the to-dos it made (owner, due), the checks, the rocks off track."""
 
-    def owner(t: dict[str, Any]) -> str:
-        user = slack.get(t.get("holder") or "")
-        return f"<@{user}>" if user else escape(t.get("seat", ""))
+    def mention(holder: str | None, fallback: str) -> str:
+        user = slack.get(holder or "")
+        return f"<@{user}>" if user else escape(fallback)
 
     decisions = [
-        f"• {inline(i['title'])}: {'solved' if i['status'] == 'solved' else 'dropped'} · {escape(i['decision'])}"
+        f"• {inline(truncate(i['title'], 200))}: {'solved' if i['status'] == 'solved' else 'dropped'} · "
+        f"{_clip(i['decision'], 600)}"
         for i in summary.get("issues", [])
     ]
-    todos = [f"• {inline(t['text'])} · {owner(t)} · due {escape(t['due'])}" for t in summary.get("todos", [])]
+    todos = [
+        f"• {inline(t['text'])} · {mention(t.get('holder'), t['seat'])} · due {escape(t['due'])}"
+        for t in summary.get("todos", [])
+    ]
     checks = summary.get("checks", [])
     done = sum(1 for c in checks if c["done"])
-    rocks = [f"• {inline(r['title'])} ({escape(r['seat'])})" for r in summary.get("rocks_off_track", [])]
-    parts = [f"*Weekly review of {week_label(review.week)} ended* · run by {escape(review.ended_by or '')}"]
-    parts.append("*Decisions*\n" + ("\n".join(decisions) if decisions else "none"))
-    parts.append("*New to-dos*\n" + ("\n".join(todos) if todos else "none"))
-    parts.append(f"*To-dos checked*: {done} done, {len(checks) - done} not done")
-    if rocks:
-        parts.append("*Rocks off track*\n" + "\n".join(rocks))
-    out = [blocks.section(Mrkdwn(truncate(p, 2900))) for p in parts]
+    rocks = [f"• {inline(r['title'])} (`{escape(r['seat'])}`)" for r in summary.get("rocks_off_track", [])]
+    ended_by = (review.ended_by or "").removeprefix("holder:")
+    out = [
+        blocks.section(
+            Mrkdwn(
+                f"*Weekly review of {week_label(review.week)} ended* · run by {mention(ended_by, ended_by)}\n"
+                f"To-dos checked: {done} done, {len(checks) - done} not done"
+            )
+        )
+    ]
+    # Each part its own share of the message: many decisions never crowd out the new to-dos.
+    for title, lines in (("Decisions", decisions), ("New to-dos", todos), ("Rocks off track", rocks)):
+        if lines or title != "Rocks off track":
+            part = BlockBudget(max_blocks=15, max_chars=PART_CHARS)
+            part.add(blocks.section(Mrkdwn(f"*{title}*" + ("" if lines else "\nnone"))))
+            lines_to_sections(lines, part)
+            out.extend(part.blocks)
     text = Mrkdwn(
         f"Weekly review ended: {len(decisions)} decision(s), {len(todos)} new to-do(s), "
         f"{done}/{len(checks)} to-dos done"
@@ -264,13 +286,13 @@ def summary_message(review: Review, summary: dict[str, Any], slack: dict[str, st
     return {"text": text, "blocks": out}
 
 
-def owner_dm(review: Review, todos: Sequence[dict[str, Any]], thread_link: str | None) -> dict[str, Any]:
+def owner_dm(review: Review, todos: Sequence[dict[str, Any]]) -> dict[str, Any]:
     lines = [f"• {inline(t['text'])} · seat `{escape(t['seat'])}` · due {escape(t['due'])}" for t in todos]
-    where = f" (<{thread_link}|the thread>)" if thread_link else ""
-    text = Mrkdwn(
-        f"New to-dos for you from the weekly review of {week_label(review.week)}{where}:\n" + "\n".join(lines)
-    )
-    return {"text": Mrkdwn(truncate(text, 3900)), "blocks": [blocks.section(Mrkdwn(truncate(text, 2900)))]}
+    head = Mrkdwn(f"New to-dos for you from the weekly review of {week_label(review.week)}:")
+    budget = BlockBudget()
+    budget.add(blocks.section(head))
+    lines_to_sections(lines, budget)
+    return {"text": Mrkdwn(head + "\n" + truncate("\n".join(lines), 3500)), "blocks": budget.blocks}
 
 
 # ---------------------------------------------------------------- modals
