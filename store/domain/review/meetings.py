@@ -33,9 +33,10 @@ def review_setup(session: Session) -> ReviewSetup | None:
     return session.get(ReviewSetup, 1)
 
 
-def get_review(session: Session, review_id: int | str) -> Review:
+def get_review(session: Session, review_id: int | str, *, lock: bool = False) -> Review:
+    """The review; `lock`: for a change, so two clicks at once (two processes) change it one after the other."""
     try:
-        found = session.get(Review, int(review_id))
+        found = session.get(Review, int(review_id), with_for_update=lock, populate_existing=lock)
     except (TypeError, ValueError):
         found = None
     if found is None:
@@ -126,9 +127,9 @@ def _refuse_unless_running(review: Review) -> None:
         raise Conflict("the review has not started yet", hint="the facilitator starts it with *Start*")
 
 
-def running_review(session: Session, actor: Actor, review_id: int | str) -> Review:
+def running_review(session: Session, actor: Actor, review_id: int | str, *, lock: bool = False) -> Review:
     """The review, if it is running and `actor` may run it: what every button in its thread asks."""
-    review = get_review(session, review_id)
+    review = get_review(session, review_id, lock=lock)
     _refuse_unless_running(review)
     if not may_run(session, actor, review):
         raise Forbidden(f"{_who_runs(review)} can run the review", hint="you can follow along in the thread")
@@ -136,7 +137,7 @@ def running_review(session: Session, actor: Actor, review_id: int | str) -> Revi
 
 
 def start(session: Session, actor: Actor, review_id: int | str, *, now: dt.datetime | None = None) -> Review:
-    review = get_review(session, review_id)
+    review = get_review(session, review_id, lock=True)
     if review.status in ("running", "ended"):
         raise Conflict(
             f"the review is already {review.status}; it is started once",
@@ -159,7 +160,7 @@ def advance(
 ) -> Review:
     """On to the next section (or to a later one by name): the order is kept, never gone back on.
     `after`: the section the click was made in; a second click there does not skip one."""
-    review = running_review(session, actor, review_id)
+    review = running_review(session, actor, review_id, lock=True)
     if after is not None and review.section != after:
         raise Conflict(f"the review has already moved on to {review.section}", hint="its reply is in the thread")
     here = SECTIONS.index(review.section) if review.section in SECTIONS else -1
@@ -180,7 +181,7 @@ def advance(
 
 def end(session: Session, actor: Actor, review_id: int | str, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """End a running review; its summary (kept on the review) is returned."""
-    review = running_review(session, actor, review_id)
+    review = running_review(session, actor, review_id, lock=True)
     review.status = "ended"
     review.ended_by, review.ended_at = actor.audit_name, now or utcnow()
     review.summary = summarise(session, review)
