@@ -36,9 +36,13 @@ def review_setup(session: Session) -> ReviewSetup | None:
 def get_review(session: Session, review_id: int | str, *, lock: bool = False) -> Review:
     """The review; `lock`: for a change, so two clicks at once (two processes) change it one after the other."""
     try:
-        found = session.get(Review, int(review_id), with_for_update=lock, populate_existing=lock)
+        query = select(Review).where(Review.id == int(review_id))
     except (TypeError, ValueError):
-        found = None
+        query = None
+    if query is not None and lock:
+        # The review's row only (its facilitator is joined in, and stays unlocked).
+        query = query.with_for_update(of=Review).execution_options(populate_existing=True)
+    found = session.scalar(query) if query is not None else None
     if found is None:
         raise NotFound(f"there is no review {str(review_id)[:20]}", hint="the weekly scorecard post opens one")
     return found
