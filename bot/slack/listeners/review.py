@@ -81,8 +81,11 @@ def register(app: App, deps: Deps) -> None:
     def _start(user: str, ids: list[str], where: tuple[str, str]) -> None:
         who = actor(user)
         with deps.db.session() as session:
-            meetings.start(session, who, ids[0])
+            review = meetings.start(session, who, ids[0])
+            message = views.opening_message(review, started_by=f"<@{user}>")
         deps.kick()
+        if where[0] and where[1]:  # the opening reply loses its Start button
+            deps.client.chat_update(channel=where[0], ts=where[1], **message)
 
     def _next(user: str, ids: list[str], where: tuple[str, str]) -> None:
         who = actor(user)

@@ -91,18 +91,25 @@ def week_label(week: dt.date) -> str:
 # ---------------------------------------------------------------- the thread
 
 
-def opening_message(review: Review) -> dict[str, Any]:
+def opening_message(review: Review, started_by: str | None = None) -> dict[str, Any]:
+    """The thread's first reply: who facilitates, and *Start* until the review starts."""
     text = Mrkdwn(f"Weekly review · facilitator {who(review.facilitator)} · Start")
-    out = [
-        blocks.section(
-            Mrkdwn(
-                f"*Weekly review* of {week_label(review.week)} · facilitator {who(review.facilitator)}\n"
-                "In order: scorecard, rocks, headlines, to-dos, issues. The facilitator starts it here."
-            )
-        ),
-        _actions(f"otp_review_{review.id}_open", _button("Start", START, value(review.id), "primary")),
-    ]
-    return {"text": text, "blocks": out}
+    head = f"*Weekly review* of {week_label(review.week)} · facilitator {who(review.facilitator)}\n"
+    if review.status == "open":
+        return {
+            "text": text,
+            "blocks": [
+                blocks.section(
+                    Mrkdwn(
+                        head + "In order: scorecard, rocks, headlines, to-dos, issues. The facilitator starts it here."
+                    )
+                ),
+                _actions(f"otp_review_{review.id}_open", _button("Start", START, value(review.id), "primary")),
+            ],
+        }
+    state = {"running": "running", "ended": "ended", "not-held": "not held"}.get(review.status, escape(review.status))
+    by = f", started by {started_by}" if started_by else ""
+    return {"text": text, "blocks": [blocks.section(Mrkdwn(f"{head}The review is {state}{by}."))]}
 
 
 def _controls(review: Review, section: str) -> dict[str, Any]:

@@ -109,6 +109,7 @@ def test_the_facilitator_runs_the_review_in_the_scorecard_posts_thread(server, m
     press(server, api, DAVID, views.START, opening, channel)
     scorecard = reply(api, channel, ts, "Weekly review · Scorecard")
     assert review_row(module_db, review_id).status == "running"
+    wait_until(lambda: "running, started by <@U02DSTL7K1Q>" in blob(message(api, channel, opening["ts"])["blocks"]))
     press(server, api, DAVID, views.START, opening, channel)
     wait_until(lambda: any("already running" in t for t in ephemerals(api)), what="the second start refused")
 
