@@ -26,7 +26,7 @@ from otp_bot.store.domain.review.quarters import quarter_of, week_of
 from otp_bot.store.models import REVIEW_SECTIONS, Issue, Review, ReviewSetup, Rock, Seat, Todo, TodoCheck
 
 SECTIONS = REVIEW_SECTIONS  # scorecard → rocks → headlines → todos → issues
-OPENER = "system:review"  # the audit name of what the scheduler does on its own
+OPENER = "system"  # the audit name of what happens on its own (the scheduler), as elsewhere
 
 
 def review_setup(session: Session) -> ReviewSetup | None:
