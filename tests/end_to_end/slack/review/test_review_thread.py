@@ -123,6 +123,14 @@ def test_the_facilitator_runs_the_review_in_the_scorecard_posts_thread(server, m
     todo_reply = reply(api, channel, ts, "Weekly review · To-dos")
     assert "Write the onboarding checklist" in blob(todo_reply["blocks"])
 
+    # Only the facilitator checks to-dos in the review: Bogdan's click is refused and records nothing.
+    seen = len(ephemerals(api))
+    press(server, api, BOGDAN, views.TODO_DONE, todo_reply, channel, value=f"{review_id}:{ours_id}")
+    wait_until(lambda: len(ephemerals(api)) > seen, what="Bogdan's refusal")
+    assert "only the facilitator (David) or an operator can run the review" in ephemerals(api)[-1]
+    with module_db.session(readonly=True) as s:
+        assert s.scalar(select(TodoCheck.id).where(TodoCheck.todo_id == ours_id)) is None
+
     # Done and not done, each row updated in place to show who checked it.
     press(server, api, DAVID, views.TODO_DONE, todo_reply, channel, value=f"{review_id}:{ours_id}")
     press(server, api, DAVID, views.TODO_NOT_DONE, todo_reply, channel, value=f"{review_id}:{theirs_id}")
