@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.bot.runtime.delivery import Permanent
+from otp_bot.bot.slack.views import review_forms as forms
 from otp_bot.bot.slack.views import review_thread as views
 from otp_bot.store.db import Database
 from otp_bot.store.domain import outbox
@@ -113,7 +114,7 @@ def _prompt(session: Session, payload: dict[str, Any]) -> tuple[str | None, dict
     week = dt.date.fromisoformat(payload["week"])
     post_at = dt.datetime.fromisoformat(payload["post_at"])
     missing = agenda.missing_values(session, holder.id, meetings.local_today(session))
-    return holder.slack_user, views.headline_prompt(week, post_at, len(missing))
+    return holder.slack_user, forms.headline_prompt(week, post_at, len(missing))
 
 
 # ---------------------------------------------------------------- the scheduler's part

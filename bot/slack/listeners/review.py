@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from otp_bot.bot.runtime import review_posts
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
+from otp_bot.bot.slack.views import review_forms as forms
 from otp_bot.bot.slack.views import review_thread as views
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_holder
@@ -163,9 +164,9 @@ def register(app: App, deps: Deps) -> None:
                     raise Invalid(f"issue #{issue.id} is already {issue.status}")
                 if kind == "solve":
                     seats = list(session.query(Seat).filter(Seat.status == "active").order_by(Seat.id))
-                    view = views.solve_modal(review, issue, seats, _where(body))
+                    view = forms.solve_modal(review, issue, seats, _where(body))
                 else:
-                    view = views.drop_modal(review, issue, _where(body))
+                    view = forms.drop_modal(review, issue, _where(body))
         except DomainError as exc:
             _say(respond, exc)
             return
@@ -182,7 +183,7 @@ def register(app: App, deps: Deps) -> None:
         _modal_for("drop", body, action, respond, client)
 
     def submitted(ack: Ack, body: dict, view: dict, field: str, decide: Any) -> None:
-        meta = views.metadata(view)
+        meta = forms.metadata(view)
         values = view.get("state", {}).get("values", {})
         try:
             who = actor(body["user"]["id"])
@@ -239,7 +240,7 @@ def register(app: App, deps: Deps) -> None:
                 day = meetings.local_today(session)
                 missing = agenda.missing_values(session, who.holder_id, day)
                 mine = next((h.text for h in headlines_for(session, week) if h.holder_id == who.holder_id), None)
-                view = views.headline_modal(week, missing, day, mine)
+                view = forms.headline_modal(week, missing, day, mine)
         except DomainError as exc:
             _say(respond, exc)
             return
@@ -247,7 +248,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(views.HEADLINE_VIEW)
     def headline_submitted(ack: Ack, body: dict, view: dict) -> None:
-        meta = views.metadata(view)
+        meta = forms.metadata(view)
         values = view.get("state", {}).get("values", {})
         try:
             who = actor(body["user"]["id"])
