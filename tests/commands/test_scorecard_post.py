@@ -20,8 +20,8 @@ from otp_bot.commands.views.scorecard_image import render_png
 from otp_bot.commands.views.scorecard_post import RAISE_ACTION, scorecard_message
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.rhythm import due_runs, manual_runs, run_claims, schedule_plans
 from otp_bot.store.domain.review.metric_issues import raise_from_metric
+from otp_bot.store.domain.rhythm import due_runs, manual_runs, run_claims, schedule_plans
 from otp_bot.store.domain.scorecard.metrics import record_value
 from otp_bot.store.domain.scorecard.review import weekly_review
 from otp_bot.store.models import AuditEntry, Issue, ScheduleRun
