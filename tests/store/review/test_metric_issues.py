@@ -17,7 +17,7 @@ from otp_bot.store.domain.review.metric_issues import raise_from_metric, raiser_
 from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
 from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.domain.scorecard.review import weekly_review
-from otp_bot.store.models import Issue, Metric
+from otp_bot.store.models import AuditEntry, Issue, Metric
 
 OPENED = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -103,3 +103,23 @@ def test_the_briefing_names_the_open_issue_on_a_miss(example_db):
         assert next(o for o in b.off_track if o.metric_id == "retention-saves").issue is None  # dropped: not open
     with example_db.session(readonly=True) as s:
         assert s.scalar(select(Issue.status).where(Issue.id == issue.id)) == "dropped"
+
+
+def test_two_people_clicking_at_once_raise_one_issue(example_db):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    start = Barrier(2)
+
+    def click(holder: str) -> int:
+        start.wait()
+        with example_db.session() as s:
+            return raise_from_metric(s, Actor(label=holder, holder_id=holder), "briefing-items").id
+
+    with ThreadPoolExecutor(2) as pool:
+        ids = list(pool.map(click, ["bogdan", "david"]))
+    assert ids[0] == ids[1]
+    with example_db.session(readonly=True) as s:
+        assert len(s.scalars(select(Issue).where(Issue.metric_id == "briefing-items")).all()) == 1
+        raised = s.scalars(select(AuditEntry).where(AuditEntry.action == "issue.raised")).all()
+        assert [e.subject for e in raised] == [f"issue:{ids[0]}"]  # recorded once, by whoever won
