@@ -223,8 +223,12 @@ class OutboxWorker:
             if slowed_for is None:
                 log.warning("outbox %s (%s) attempt %d failed: %s", item.key, item.kind, item.attempt, error)
             else:
-                log.info(
-                    "outbox %s (%s): Slack asked to wait %.0f s; tried again then", item.key, item.kind, slowed_for
+                log.warning(
+                    "outbox %s (%s) attempt %d: Slack asked to wait %.0f s; tried again then, not counted as a failure",
+                    item.key,
+                    item.kind,
+                    item.attempt,
+                    slowed_for,
                 )
             with self.db.session() as session:
                 last = outbox.fail(

@@ -80,7 +80,7 @@ def test_json_lines_name_the_request_and_never_hold_a_body_or_a_secret(module_db
     assert api_line["message"].startswith("POST /api/v1/drafts 422") and api_line["command"] == "POST /drafts"
 
     (failed,) = [e for e in entries if e.get("draft_id") == draft_id and e["level"] == "WARNING"]
-    assert failed["surface"] == "outbox" and "attempt 1 failed" in failed["message"]
+    assert failed["surface"] == "outbox" and "attempt 1: Slack asked to wait" in failed["message"]
 
     for secret in (MARKER, SECRET, TOKEN, tokens.pulse, "forged=1"):
         assert secret not in output
