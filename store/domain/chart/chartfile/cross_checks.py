@@ -236,9 +236,7 @@ def _review_problems(chart: ChartSpec, holders: dict[str, HolderSpec]) -> Proble
     if facilitator is None:
         problems.append(("review.facilitator", f"unknown holder {review.facilitator!r}"))
     elif facilitator.kind != "human":
-        problems.append(
-            ("review.facilitator", f"{review.facilitator!r} is an agent; a person facilitates the review")
-        )
+        problems.append(("review.facilitator", f"{review.facilitator!r} is an agent; a person facilitates the review"))
     seen: set[str] = set()
     for j, hid in enumerate(review.attendees or []):
         if hid not in holders:

@@ -194,7 +194,9 @@ class ReviewSpec(Spec):
     def _ahead(cls, value: str) -> str:
         minutes = parse_minutes(value)
         if minutes > HEADLINES_AHEAD_MAX:
-            raise ValueError(f"{value!r} is too long: headlines are asked for at most {format_minutes(HEADLINES_AHEAD_MAX)} ahead")
+            raise ValueError(
+                f"{value!r} is too long: headlines are asked for at most {format_minutes(HEADLINES_AHEAD_MAX)} ahead"
+            )
         return format_minutes(minutes)  # `120m` reads back as `2h`, so export and re-import compare equal
 
 

@@ -26,7 +26,19 @@ from otp_bot.store.domain.chart.chartfile.schema import (
 )
 from otp_bot.store.domain.scorecard.measures import DEFAULT_CURRENCY, currency_code
 
-_ID_FIELDS = {"id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers", "facilitator", "attendees", "scorecard"}
+_ID_FIELDS = {
+    "id",
+    "holder",
+    "reports_to",
+    "supervisor",
+    "winner",
+    "name",
+    "seats",
+    "approvers",
+    "facilitator",
+    "attendees",
+    "scorecard",
+}
 _SECTIONS: dict[str, type[BaseModel]] = {
     "holders": HolderSpec,
     "seats": SeatSpec,
