@@ -104,3 +104,22 @@ def test_a_formula_keeps_to_one_cadence_and_an_unknown_cadence_is_refused():
     text = str(info.value)
     assert "'nrr' is annual; a formula combines metrics of one cadence" in text
     assert "'weekly', 'monthly', 'quarterly' or 'annual'" in text
+
+
+def test_a_holder_types_the_quarter_in_slack(db):
+    from otp_bot.commands import run
+    from otp_bot.store.domain.actors import Actor
+    from otp_bot.store.models import MetricValue
+    from tests.support.charts import load
+
+    load(db, quarterly_chart())
+    pulse = Actor(label="Pulse", holder_id="pulse")
+    with db.session() as s:
+        reply = run(s, pulse, "kpi kept 97 --period 2026-Q4")
+    assert reply.ok and "Recorded 97%" in reply.text and "2026-Q4" in reply.text, reply.text
+    with db.session() as s:
+        assert [(v.period_start, v.value) for v in s.query(MetricValue).filter_by(metric_id="kept")] == [
+            (dt.date(2026, 10, 1), 97.0)
+        ]
+        refused = run(s, pulse, "kpi early-flags 3 --period 2026-Q4")
+    assert not refused.ok and "is a quarter, and this metric is weekly" in refused.text
