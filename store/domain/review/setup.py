@@ -1,4 +1,5 @@
-"""The review as the chart file declares it, with its defaults resolved: who attends."""
+"""The review as the chart file declares it, with its defaults resolved: who attends
+(`meetings.review_setup` reads the row itself)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otp_bot.store.models import Holder, ReviewSetup, Seat
-
-
-def review_setup(session: Session) -> ReviewSetup | None:
-    """The chart's review, or None when the chart declares none."""
-    return session.get(ReviewSetup, 1)
 
 
 def attendees(session: Session, setup: ReviewSetup) -> list[str]:

@@ -11,7 +11,8 @@ from otp_bot.store.domain.chart.chartfile.yaml_text import dump_chart
 from otp_bot.store.domain.chart.file_import import load_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
-from otp_bot.store.domain.review.setup import attendees, review_setup
+from otp_bot.store.domain.review.meetings import review_setup
+from otp_bot.store.domain.review.setup import attendees
 from otp_bot.store.models import AuditEntry, ReviewSetup
 from tests.support.charts import chart, write
 
@@ -154,3 +155,14 @@ def test_the_example_org_declares_its_review(example_db):
         setup = review_setup(s)
         assert setup is not None and setup.schedule == "scorecard" and setup.facilitator_id == "bogdan"
         assert "pulse" in attendees(s, setup) and "david" in attendees(s, setup)
+
+
+def test_headlines_are_asked_of_every_person_on_an_active_seat_when_no_attendees_are_named(db):
+    from otp_bot.store.domain.review import agenda
+
+    apply(db, with_review())
+    with db.session() as s:
+        assert [h.id for h in agenda.attendees(s)] == ["bogdan", "janine"]  # the agents answer through MCP/API
+    apply(db, with_review(attendees=["janine", "pulse"]))
+    with db.session() as s:
+        assert [h.id for h in agenda.attendees(s)] == ["janine"]
