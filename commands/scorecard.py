@@ -44,7 +44,7 @@ def _row(row: MetricRow) -> dict[str, str]:
         "avg": row.show(row.average).rjust(9),
         "trend": TREND[row.trend],
         "status": STATUS_GLYPH[row.status],
-        "cadence": "" if row.metric.cadence == "weekly" else " (monthly)",
+        "cadence": "" if row.metric.cadence == "weekly" else f" ({row.metric.cadence})",
     }
 
 

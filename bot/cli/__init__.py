@@ -20,6 +20,7 @@ from otp_bot.bot.cli.common import err
 from otp_bot.bot.cli.doctor import doctor
 from otp_bot.bot.cli.gate import audit_app, draft_app, flag_app
 from otp_bot.bot.cli.outbox import outbox_app
+from otp_bot.bot.cli.review import review_app
 from otp_bot.bot.cli.schedules import schedule_app
 from otp_bot.bot.cli.seats import seat_app
 from otp_bot.bot.cli.tokens import token_app
@@ -57,6 +58,7 @@ for group, name in (
     (schedule_app, "schedule"),
     (outbox_app, "outbox"),
     (retention_app, "retention"),
+    (review_app, "review"),
 ):
     app.add_typer(group, name=name)
 

@@ -124,7 +124,8 @@ def kpi_push(
         ),
     ],
     period: Annotated[
-        str | None, typer.Option(help="2026-W47, 2026-11, a date, or `last` (default: the current period).")
+        str | None,
+        typer.Option(help="2026-W47, 2026-11, 2026-Q4, 2026, a date, or `last` (default: the current period)."),
     ] = None,
     note: Annotated[str | None, typer.Option(help="A note shown beside the value.")] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key: pushing the same key twice records once.")] = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from otp_bot.store.domain.chart.directory import SeatCard
 from otp_bot.store.domain.chart.reading import accountable_human
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import STATUS_WINDOW, MetricRow
 from otp_bot.store.models import Holder, Seat
 
@@ -61,7 +62,7 @@ def status_legend() -> str:
 
 
 def _last(count: int, cadence: str) -> str:
-    unit = "week" if cadence == "weekly" else "month"
+    unit = periods.UNIT.get(cadence, "week")
     return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
 
 

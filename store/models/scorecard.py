@@ -65,7 +65,7 @@ class Metric(Base):
     goal_op: Mapped[str] = mapped_column(String(4))
     goal_value: Mapped[float] = mapped_column(Float)
     goal_high: Mapped[float | None] = mapped_column(Float)
-    cadence: Mapped[Cadence] = mapped_column(String(8), default="weekly")
+    cadence: Mapped[Cadence] = mapped_column(String(12), default="weekly")
     aggregation: Mapped[Aggregation] = mapped_column(String(4), default="last")
     formula: Mapped[str | None] = mapped_column(Text)
     # A trust-ledger figure of the seat's drafts (store/domain/scorecard/gate_figures.py): computed, never entered.

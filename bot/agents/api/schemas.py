@@ -59,7 +59,9 @@ class Chart(BaseModel):
 
 
 class Latest(BaseModel):
-    period: dt.date = Field(description="The first day of the period (a Monday, or the 1st of a month).")
+    period: dt.date = Field(
+        description="The first day of the period (a Monday, the 1st of a month, of a quarter, or 1 January)."
+    )
     label: str = Field(examples=["2026-W47"])
     value: float = Field(description="In the metric's unit (a duration shown in days: days).")
     shown: str = Field(examples=["31.5%", "€1.2M", "32 days", "NPS 45"])
@@ -166,7 +168,7 @@ class ValueIn(In):
     period: str | None = Field(
         None,
         max_length=40,
-        description="`2026-W47`, `2026-11`, a date in the period, or "
+        description="`2026-W47`, `2026-11`, `2026-Q4`, `2026`, a date in the period, or "
         "`last`; default: the period running now in the org's timezone.",
     )
     note: str | None = Field(None, description="At most 2,000 characters.")

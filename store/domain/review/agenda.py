@@ -14,6 +14,7 @@ from otp_bot.store.domain.chart.reading import seat_order
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.review.meetings import review_setup
 from otp_bot.store.domain.review.quarters import quarter_of, week_of
+from otp_bot.store.domain.review.setup import attendees as setup_attendees
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.models import Holder, Issue, Metric, MetricValue, Review, Rock, Seat, Todo, TodoCheck
 
@@ -93,8 +94,9 @@ def attendees(session: Session) -> list[Holder]:
     setup = review_setup(session)
     if setup is None:
         return []
-    found = {h.id: h for h in session.scalars(select(Holder).where(Holder.id.in_(list(setup.attendees))))}
-    return [found[i] for i in setup.attendees if i in found and found[i].kind == "human" and found[i].slack_user]
+    ids = setup_attendees(session, setup)  # none named in the chart: every holder of an active seat
+    found = {h.id: h for h in session.scalars(select(Holder).where(Holder.id.in_(ids)))}
+    return [found[i] for i in ids if i in found and found[i].kind == "human" and found[i].slack_user]
 
 
 def missing_values(session: Session, holder_id: str, day: dt.date) -> list[Metric]:

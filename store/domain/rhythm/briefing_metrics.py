@@ -123,19 +123,12 @@ def stale_metrics(session: Session, rows: list[MetricRow], seats: dict[str, Seat
                 seat.title,
                 seat.owner,
                 periods.label(before, cadence) if before else None,
-                _periods_between(before, periods.period_start(today, cadence), cadence) if before else None,
+                periods.between(before, periods.period_start(today, cadence), cadence) if before else None,
             )
         )
     # The longest silent first; never reported at all after those.
     out.sort(key=lambda s: (s.last_period is None, -(s.missed or 0), s.seat_id, s.metric_id))
     return out
-
-
-def _periods_between(first: dt.date, current: dt.date, cadence: str) -> int:
-    """Whole periods after `first` and before `current`: how many went by without a value."""
-    if cadence == "weekly":
-        return max(0, (current - first).days // 7 - 1)
-    return max(0, (current.year - first.year) * 12 + current.month - first.month - 1)
 
 
 def _last_periods(session: Session, ids: list[str]) -> dict[str, dt.date]:

@@ -331,14 +331,15 @@ def metric_rows(
     today: dt.date | None = None,
     org_wide: bool | None = None,
 ) -> list[MetricRow]:
-    """Each metric's cells over the last `weeks` (monthly metrics: enough months for their
-    status) and what they add up to. `org_wide`: as `period_values` takes it."""
+    """Each metric's cells over the last `weeks` (monthly, quarterly, annual metrics: the
+    periods those weeks touch, and at least enough for their status) and what they add up
+    to. `org_wide`: as `period_values` takes it."""
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
     # One window per cadence, shared by its metrics (computed per metric it cost more than the reads).
     by_cadence = {
-        c: periods.window(today, c, weeks if c == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // 4)))
+        c: periods.window(today, c, weeks if c == "weekly" else max(STATUS_WINDOW + 1, -(-weeks // periods.WEEKS[c])))
         for c in {m.cadence for m in metrics}
     }
     # Each cadence read from its own window's start: four months of a monthly metric's history

@@ -32,8 +32,8 @@ def register(server: MCPServer, caller: Caller) -> None:
     @server.tool(annotations=READ)
     def list_my_metrics(ctx: Context) -> schemas.MyMetrics:
         """The metrics you may push values to (those of the seats you hold, and seats granted to your token),
-        with unit, goal, cadence (weekly periods start Monday), the latest value and the status. A metric with a
-        `formula` is computed: push its inputs instead."""
+        with unit, goal, cadence (weekly periods start Monday; a quarter is named 2026-Q4, a year 2026), the
+        latest value and the status. A metric with a `formula` is computed: push its inputs instead."""
         return caller.run(
             ctx,
             lambda session, actor: schemas.MyMetrics(

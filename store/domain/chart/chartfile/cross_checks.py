@@ -33,6 +33,7 @@ def semantic_problems(chart: ChartSpec) -> Problems:
         *autonomy_problems(chart),
         *_duplicates("policies", [p.name for p in chart.policies]),
         *_rest_problems(chart, seats),
+        *_review_problems(chart, holders),
     ]
 
 
@@ -221,4 +222,53 @@ def _rest_problems(chart: ChartSpec, seats: dict[str, SeatSpec]) -> Problems:
             problems.append(
                 (f"schedules[{keys.index(key)}]", f"two schedules are called {key!r}; give each a distinct `name`")
             )
+    return problems
+
+
+def _review_problems(chart: ChartSpec, holders: dict[str, HolderSpec]) -> Problems:
+    """The review's facilitator is a human on the chart, its attendees are holders, and its
+    thread opens on a schedule that posts the scorecard."""
+    review = chart.review
+    if review is None:
+        return []
+    problems = []
+    facilitator = holders.get(review.facilitator)
+    if facilitator is None:
+        problems.append(("review.facilitator", f"unknown holder {review.facilitator!r}"))
+    elif facilitator.kind != "human":
+        problems.append(("review.facilitator", f"{review.facilitator!r} is an agent; a person facilitates the review"))
+    seen: set[str] = set()
+    for j, hid in enumerate(review.attendees or []):
+        if hid not in holders:
+            problems.append((f"review.attendees[{j}]", f"unknown holder {hid!r}"))
+        elif hid in seen:
+            problems.append((f"review.attendees[{j}]", f"{hid!r} is listed twice"))
+        seen.add(hid)
+    posting = [s.key for s in chart.schedules if s.post == "scorecard"]
+    schedules = {s.key: s for s in chart.schedules}
+    if review.scorecard is not None:
+        found = schedules.get(review.scorecard)
+        if found is None:
+            known = f"; the scorecard schedules are {', '.join(posting)}" if posting else ""
+            problems.append(("review.scorecard", f"no schedule is called {review.scorecard!r}{known}"))
+        elif found.post != "scorecard":
+            problems.append(
+                (
+                    "review.scorecard",
+                    f"schedule {review.scorecard!r} posts the {found.post}; the review opens on a "
+                    "schedule with `post: scorecard`",
+                )
+            )
+    elif not posting:
+        problems.append(
+            ("review", "the review opens on the weekly scorecard post: add a schedule with `post: scorecard`")
+        )
+    elif len(posting) > 1:
+        problems.append(
+            (
+                "review.scorecard",
+                f"the chart has {len(posting)} scorecard schedules ({', '.join(posting)}): "
+                "name the one whose post opens the review",
+            )
+        )
     return problems

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from otp_bot.store.domain.chart.chartfile.autonomy_spec import AutonomySpec
 from otp_bot.store.domain.chart.chartfile.fields import (
@@ -174,6 +174,32 @@ class ScheduleSpec(Spec):
     _zone = field_validator("timezone")(known_zone)
 
 
+# The review is prompted for headlines at most this long before its post: more would reach
+# back into the previous week's review.
+HEADLINES_AHEAD_MAX = 6 * 24 * 60
+
+
+class ReviewSpec(Spec):
+    """The weekly review: the scorecard schedule whose post opens its thread (that post's
+    channel and time are the review's), who runs it, who attends, and how long before the
+    post each attendee is asked for a headline."""
+
+    scorecard: Id | None = None  # a `post: scorecard` schedule's name; optional when there is one
+    facilitator: Id  # a human holder
+    attendees: list[Id] | None = Field(default=None, min_length=1)  # unset: every holder of an active seat
+    headlines_ahead: str = "2h"
+
+    @field_validator("headlines_ahead")
+    @classmethod
+    def _ahead(cls, value: str) -> str:
+        minutes = parse_minutes(value)
+        if minutes > HEADLINES_AHEAD_MAX:
+            raise ValueError(
+                f"{value!r} is too long: headlines are asked for at most {format_minutes(HEADLINES_AHEAD_MAX)} ahead"
+            )
+        return format_minutes(minutes)  # `120m` reads back as `2h`, so export and re-import compare equal
+
+
 class ChartSpec(Spec):
     org: OrgSpec
     holders: list[HolderSpec] = Field(default_factory=list)
@@ -182,3 +208,14 @@ class ChartSpec(Spec):
     policies: list[PolicySpec] = Field(default_factory=list)
     schedules: list[ScheduleSpec] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)  # the org's operating rules (OTP's claims)
+    review: ReviewSpec | None = None  # the weekly review; none: no review is run
+
+    @model_validator(mode="after")
+    def _review_schedule(self) -> ChartSpec:
+        # The one scorecard schedule is the review's when the file names none: written out,
+        # so the export says it and a re-import of the shorter file compares equal.
+        if self.review is not None and self.review.scorecard is None:
+            posting = [s.key for s in self.schedules if s.post == "scorecard"]
+            if len(posting) == 1:
+                self.review = self.review.model_copy(update={"scorecard": posting[0]})
+        return self

@@ -20,12 +20,25 @@ from otp_bot.store.domain.chart.chartfile.schema import (
     HolderSpec,
     OrgSpec,
     PolicySpec,
+    ReviewSpec,
     ScheduleSpec,
     SeatSpec,
 )
 from otp_bot.store.domain.scorecard.measures import DEFAULT_CURRENCY, currency_code
 
-_ID_FIELDS = {"id", "holder", "reports_to", "supervisor", "winner", "name", "seats", "approvers"}
+_ID_FIELDS = {
+    "id",
+    "holder",
+    "reports_to",
+    "supervisor",
+    "winner",
+    "name",
+    "seats",
+    "approvers",
+    "facilitator",
+    "attendees",
+    "scorecard",
+}
 _SECTIONS: dict[str, type[BaseModel]] = {
     "holders": HolderSpec,
     "seats": SeatSpec,
@@ -34,7 +47,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "schedules": ScheduleSpec,
     "rules": RuleSpec,
 }
-_NESTED: dict[str, type[BaseModel]] = {"org": OrgSpec, "metrics": MetricSpec, **_SECTIONS}
+_NESTED: dict[str, type[BaseModel]] = {"org": OrgSpec, "metrics": MetricSpec, "review": ReviewSpec, **_SECTIONS}
 
 
 def validate_chart(data: Any, source: str) -> ChartSpec:
@@ -55,7 +68,8 @@ def validate_chart(data: Any, source: str) -> ChartSpec:
             raw = data.get(name)
             items = [_try(model, item, context) for item in raw] if isinstance(raw, list) else []
             sections[name] = [item for item in items if item is not None]
-        partial = ChartSpec.model_construct(None, org=OrgSpec.model_construct(**org), **sections)
+        review = _try(ReviewSpec, data.get("review")) if isinstance(data.get("review"), dict) else None
+        partial = ChartSpec.model_construct(None, org=OrgSpec.model_construct(**org), review=review, **sections)
         # A part that did not validate can break a cross-check in any way; its own error is reported above.
         with contextlib.suppress(Exception):
             problems += [p for p in semantic_problems(partial) if p[0] not in {loc for loc, _ in problems}]

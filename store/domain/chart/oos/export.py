@@ -100,6 +100,8 @@ def export_oos(session: Session) -> Exported:
         notes.append(f"metrics not exported, OOS has no scorecard: {', '.join(metrics)}")
     if chart.schedules:
         notes.append(f"schedules not exported, OOS has none: {', '.join(s.key for s in chart.schedules)}")
+    if chart.review:
+        notes.append("review not exported, OOS has no weekly review")
     return Exported(document, notes)
 
 

@@ -22,6 +22,7 @@ from otp_bot.store.domain.chart.chartfile.schema import (
     HolderSpec,
     OrgSpec,
     PolicySpec,
+    ReviewSpec,
     ScheduleSpec,
     SeatSpec,
 )
@@ -31,7 +32,19 @@ from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.chart.sync.history_guard import history_problems
 from otp_bot.store.domain.gate.follow_chart import Consequence, follow_chart
 from otp_bot.store.domain.scorecard.goals import parse_goal
-from otp_bot.store.models import ApprovalRoute, Holder, Metric, Org, Policy, Rule, Schedule, Seat, SeatHolding, SeatOwns
+from otp_bot.store.models import (
+    ApprovalRoute,
+    Holder,
+    Metric,
+    Org,
+    Policy,
+    ReviewSetup,
+    Rule,
+    Schedule,
+    Seat,
+    SeatHolding,
+    SeatOwns,
+)
 
 _IN_CHUNK = 1000  # ids per `IN (...)`: well under every backend's limit on bound parameters
 Named = TypeVar("Named", Policy, Schedule)
@@ -70,6 +83,8 @@ def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dr
             session.execute(delete(SeatHolding).where(SeatHolding.seat_id == sid))
             session.delete(seat)
     session.flush()
+    # The review's facilitator is set before holders go: the old one may be among them.
+    _set_review(session, new.review)
     new_holder_ids = {h.id for h in new.holders}
     for hid, holder in holders.items():
         if hid not in new_holder_ids:
@@ -261,6 +276,24 @@ def _replace_named(
         row = existing.get(name) or model(name=name)
         fill(row, i, spec)
         session.add(row)
+
+
+def _set_review(session: Session, spec: ReviewSpec | None) -> None:
+    row = session.get(ReviewSetup, 1)
+    if spec is None:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return
+    row = row or ReviewSetup(id=1)
+    # The schema names the one scorecard schedule when the file does not; cross-checks refuse
+    # a review without one, so by now it is set.
+    assert spec.scorecard is not None
+    row.schedule, row.facilitator_id = spec.scorecard, spec.facilitator
+    row.attendees = list(spec.attendees or [])  # none: every holder of an active seat, as they are then
+    row.headlines_ahead = parse_minutes(spec.headlines_ahead)
+    session.add(row)
+    session.flush()
 
 
 def _replace_rules(session: Session, rules: list[RuleSpec]) -> None:

@@ -15,7 +15,7 @@ from otp_bot.store.domain.chart.sync.route_diff import route_changes
 @dataclass
 class Change:
     action: str  # added, removed, changed
-    entity: str  # org, holder, seat, metric, approvals, policy, schedule
+    entity: str  # org, holder, seat, metric, approvals, policy, schedule, rule, review
     id: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # the change in words, where fields would not read well
@@ -93,6 +93,11 @@ def diff_charts(old: ChartSpec | None, new: ChartSpec) -> list[Change]:
     changes += _keyed("policy", {p.name: p for p in old.policies}, {p.name: p for p in new.policies})
     changes += _keyed("schedule", {s.key: s for s in old.schedules}, {s.key: s for s in new.schedules})
     changes += _keyed("rule", {r.id: r for r in old.rules}, {r.id: r for r in new.rules})
+    changes += _keyed(
+        "review",
+        {"setup": old.review} if old.review else {},
+        {"setup": new.review} if new.review else {},
+    )
     if not changes and _order(old) != _order(new):
         changes.append(Change("changed", "chart", "order", {"order": ("as stored", "as in the file")}))
     return changes

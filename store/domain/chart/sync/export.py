@@ -18,13 +18,25 @@ from otp_bot.store.domain.chart.chartfile.schema import (
     HolderSpec,
     OrgSpec,
     PolicySpec,
+    ReviewSpec,
     ScheduleSpec,
     SeatSpec,
 )
 from otp_bot.store.domain.chart.durations import format_minutes
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.measures import measure_of
-from otp_bot.store.models import ApprovalRoute, Holder, Metric, Org, Policy, Rule, Schedule, Seat, SeatOwns
+from otp_bot.store.models import (
+    ApprovalRoute,
+    Holder,
+    Metric,
+    Org,
+    Policy,
+    ReviewSetup,
+    Rule,
+    Schedule,
+    Seat,
+    SeatOwns,
+)
 
 # The columns the chart file says, read as plain rows: at 10,000 seats, building ORM objects
 # (with their holders joined and their topics and metrics loaded) cost more than the export.
@@ -151,6 +163,18 @@ def export_chart(session: Session) -> ChartSpec | None:
             )
             for r in session.scalars(select(Rule).order_by(Rule.position))
         ],
+        review=_review_spec(session.get(ReviewSetup, 1)),
+    )
+
+
+def _review_spec(setup: ReviewSetup | None) -> ReviewSpec | None:
+    if setup is None:
+        return None
+    return ReviewSpec(
+        scorecard=setup.schedule,
+        facilitator=setup.facilitator_id,
+        attendees=list(setup.attendees) or None,  # none stored: every holder of an active seat
+        headlines_ahead=format_minutes(setup.headlines_ahead),
     )
 
 
