@@ -11,14 +11,14 @@ aside meanwhile. A downgrade refuses while a quarterly or annual metric exists: 
 have no cadence to become.
 
 Revision ID: 0024
-Revises: 0025
+Revises: 0023
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0025"  # after the review outbox: the two change different tables
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """The weekly review's thread replies and DMs go through the outbox: the kind `review`
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
