@@ -35,6 +35,13 @@ TOOLS = {
     "send_message",
     "read_inbox",
     "get_thread",
+    "raise_issue",
+    "list_issues",
+    "list_my_todos",
+    "add_todo",
+    "complete_todo",
+    "list_rocks",
+    "set_rock_track",
     "get_briefing",
     "search_rules",
 }
