@@ -5,6 +5,7 @@ People act through the domain here, as the Slack buttons and commands would."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -221,3 +222,14 @@ def test_the_review_routes_are_documented(server):
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
     assert "proposed" in spec["components"]["schemas"]["TrackSet"]["properties"]
     assert "todos" in spec["components"]["schemas"]["Briefing"]["properties"]
+
+
+def test_concurrent_retries_with_one_key_raise_one_issue(as_agent, server_db):
+    key, title = unique(), f"Payments failing {unique()}"
+    clients = [as_agent("pulse") for _ in range(6)]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(lambda c: c.post("/issues", json={"title": title, "key": key}), clients))
+    assert sorted(r.status_code for r in answers) == [200] * 5 + [201], [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    with server_db.session(readonly=True) as s:
+        assert s.scalar(select(func.count()).where(Issue.title == title)) == 1
