@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from otp_bot.bot.ops.metrics import count_schedule_run
+from otp_bot.bot.runtime import review_posts
 from otp_bot.bot.runtime.delivery import post_once
 from otp_bot.bot.runtime.worker import PERMANENT
 from otp_bot.bot.slack import pacing
@@ -153,6 +154,8 @@ class RhythmPoster:
                     text=fallback_text(review, error),
                 )
         self._replies(claim, channel, ts, message.replies)
+        # The review's own schedule: its thread opens under the post (its replies go through the outbox).
+        review_posts.open_after_post(self.db, claim.schedule, claim.id, channel, ts, claim.due_at)
         return channel, ts, note
 
     def _upload(self, claim: run_claims.Claim, channel: str, review: Review, summary: str) -> str | None:
