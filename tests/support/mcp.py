@@ -42,6 +42,7 @@ TOOLS = {
     "complete_todo",
     "list_rocks",
     "set_rock_track",
+    "set_headline",
     "get_briefing",
     "search_rules",
 }

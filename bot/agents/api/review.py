@@ -1,5 +1,6 @@
 """The weekly review for agents: raise and read issues, list, add and complete to-dos, read rocks
-and report their track and milestones. Thin: the rules are in store/domain/review."""
+and report their track and milestones, give this week's headline. Thin: the rules are in
+store/domain/review."""
 
 from __future__ import annotations
 
@@ -167,3 +168,14 @@ def milestone_done(
     """Mark a rock's milestone done (the seat's holder, or those who answer for it)."""
     with db.session() as session:
         return answers.milestone_done(session, actor, rock_id, n)
+
+
+# ---------------------------------------------------------------- headlines
+
+
+@router.put("/headlines/me", response_model=rs.Headline, responses=responses(403, 413, 422))
+def put_headline(body: rs.HeadlineIn, actor: Caller, db: Db) -> rs.Headline:
+    """The token's holder's one-liner for this week's review (the week in the org's timezone),
+    collected before the meeting and read out in it. Putting it again replaces it."""
+    with db.session() as session:
+        return answers.headline(session, actor, body.text, via="api")

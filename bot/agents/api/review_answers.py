@@ -15,6 +15,7 @@ from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import issues as issue_rules
 from otp_bot.store.domain.review import rocks as rock_rules
 from otp_bot.store.domain.review import todos as todo_rules
+from otp_bot.store.domain.review.headlines import headlines_for, set_headline
 from otp_bot.store.domain.review.quarters import normal_quarter, quarter_of, week_of
 from otp_bot.store.domain.review.rights import default_seat
 
@@ -125,8 +126,14 @@ def milestone_done(session: Session, actor: Actor, rock_id: int, n: int) -> rs.R
     return rs.rock(rock_rules.milestone_done(session, actor, rock_id, n))
 
 
+def headline(session: Session, actor: Actor, text: str, *, via: str) -> rs.Headline:
+    """The holder's one-liner for this week's review (a second replaces the first)."""
+    return rs.headline(set_headline(session, actor, text, via=via))
+
+
 def review(session: Session, actor: Actor) -> rs.Review:
-    """This week at a glance for the token: the open issues by rank, its open to-dos, its seats' rocks."""
+    """This week at a glance for the token: the open issues by rank, its open to-dos, its seats' rocks,
+    its headline."""
     today = todo_rules.org_today(session)
     quarter = quarter_of(today)
     seat_ids = _seat_ids(session, actor, None)
@@ -137,4 +144,5 @@ def review(session: Session, actor: Actor) -> rs.Review:
         issues=[rs.issue(i) for i in issue_rules.list_issues(session)[:MAX_ISSUES]],
         todos=todos(session, actor).todos,
         rocks=[rs.rock(r) for r in held],
+        headline=next((rs.headline(h) for h in headlines_for(session, today) if h.holder_id == actor.holder_id), None),
     )

@@ -187,14 +187,16 @@ class TrackSet(BaseModel):
 
 
 class HeadlineIn(In):
-    text: str = Field(max_length=1000, description="One line: the news the team should hear this week.")
+    text: str = Field(
+        max_length=1000, description="One line (at most 300 characters): the news the team should hear this week."
+    )
 
 
 class Headline(BaseModel):
-    week: dt.date = Field(description="The Monday of the review week.")
+    week: dt.date = Field(description="The Monday of the review week it is for.")
     holder: str
     text: str
-    via: str
+    via: Literal["dm", "command", "api", "mcp"] = Field(description="How it came in.")
     at: dt.datetime
 
 
@@ -204,6 +206,7 @@ class Review(BaseModel):
     issues: list[Issue] = Field(description="The open issues list, by rank.")
     todos: list[Todo] = Field(description="The open to-dos of the seats held, soonest due first.")
     rocks: list[Rock] = Field(description="The rocks of the seats held, this quarter.")
+    headline: Headline | None = Field(description="Your headline for this week's review, once given.")
 
 
 # ---------------------------------------------------------------- from the store
@@ -297,4 +300,10 @@ def track_set(r: models.Rock, seat: models.Seat, asked_by: str) -> TrackSet:
 
 
 def headline(h: models.Headline) -> Headline:
-    return Headline(week=h.review_week, holder=h.holder_id, text=h.text, via=h.via, at=as_utc(h.at))
+    return Headline(
+        week=h.review_week,
+        holder=h.holder_id,
+        text=h.text,
+        via=cast(Literal["dm", "command", "api", "mcp"], h.via),
+        at=as_utc(h.at),
+    )

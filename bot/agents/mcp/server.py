@@ -34,7 +34,8 @@ lift_flag lifts a flag your seat set.
 The weekly review: raise_issue puts something on the issues list (list_issues reads it);
 list_my_todos shows what you committed to, complete_todo reports one done, add_todo adds
 one for your own seat; list_rocks shows the quarter's rocks and set_rock_track proposes
-yours on or off track (your accountable human confirms). otp://review has all three.
+yours on or off track (your accountable human confirms); set_headline gives your one-line
+news for this week's meeting. otp://review has it all.
 Resources: otp://chart, otp://seat/{id}, otp://seat/{id}/rules, otp://seat/{id}/ledger,
 otp://seat/{id}/learnings, otp://briefing, otp://review, otp://drafts/{id}.
 Prompts: draft_for_approval, weekly_review."""

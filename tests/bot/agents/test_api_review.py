@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from otp_bot.store.domain.actors import Actor, actor_for_holder
 from otp_bot.store.domain.review import rocks, todos
-from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of
-from otp_bot.store.models import AuditEntry, Issue
+from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of, week_of
+from otp_bot.store.models import AuditEntry, Headline, Issue
 from tests.support.agents import FAST, problem, unique
 
 
@@ -211,6 +211,7 @@ def test_the_review_routes_are_documented(server):
         "/rocks": {"get"},
         "/rocks/{rock_id}/track": {"post"},
         "/rocks/{rock_id}/milestones/{n}/done": {"post"},
+        "/headlines/me": {"put"},
     }.items():
         assert methods <= set(spec["paths"][path]), path
         for method in methods:
@@ -233,3 +234,26 @@ def test_concurrent_retries_with_one_key_raise_one_issue(as_agent, server_db):
     assert len({r.json()["id"] for r in answers}) == 1
     with server_db.session(readonly=True) as s:
         assert s.scalar(select(func.count()).where(Issue.title == title)) == 1
+
+
+def test_an_agent_gives_this_weeks_headline_once(as_agent, server_db):
+    pulse = as_agent("pulse")
+    first = pulse.put("/headlines/me", json={"text": "Saved  two at-risk clients\nthis week"})
+    assert first.status_code == 200, first.text
+    with server_db.session(readonly=True) as s:
+        week = week_of(todos.org_today(s))
+    assert {k: first.json()[k] for k in ("week", "holder", "text", "via")} == {
+        "week": week.isoformat(),
+        "holder": "pulse",
+        "text": "Saved two at-risk clients this week",
+        "via": "api",
+    }
+    second = pulse.put("/headlines/me", json={"text": "Churn is back under 2%"}).json()
+    assert (second["week"], second["text"]) == (first.json()["week"], "Churn is back under 2%")
+    with server_db.session(readonly=True) as s:
+        rows = s.scalars(select(Headline).where(Headline.holder_id == "pulse", Headline.review_week == week)).all()
+        assert [h.text for h in rows] == ["Churn is back under 2%"]
+    assert problem(pulse.put("/headlines/me", json={"text": "  "}), 422)["detail"] == "a headline needs some words"
+    assert "at most 300 characters" in problem(pulse.put("/headlines/me", json={"text": "x" * 301}), 422)["detail"]
+    assert problem(as_agent("admin").put("/headlines/me", json={"text": "hi"}), 403)["code"] == "forbidden"
+    assert problem(pulse.put("/headlines/me", json={}), 422)["code"] == "invalid_request"

@@ -81,7 +81,12 @@ def test_an_agent_takes_part_in_the_review_over_stdio(store, agents):
         assert proposal["proposed"] and proposal["awaiting"] == "Bogdan" and proposal["rock"]["track"] == "on"
         assert "is not a track" in await agent.error("set_rock_track", rock_id=rock_id, track="sideways")
 
+        assert (await agent.read("otp://review"))["headline"] is None
+        said = await agent.call("set_headline", text="Acme went quiet; the save desk is ready")
+        assert (said["via"], said["week"]) == ("mcp", week_of(today).isoformat())
+        assert "a headline needs some words" in await agent.error("set_headline", text=" ")
         review = await agent.read("otp://review")
+        assert review["headline"] == said
         assert review["quarter"] == quarter and review["week"] == week_of(today).isoformat()
         assert issue["id"] in [i["id"] for i in review["issues"]]
         assert [i["rank"] for i in review["issues"]] == sorted(i["rank"] for i in review["issues"])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.bot.agents.api import review_answers as answers
 from otp_bot.bot.agents.api import review_schemas as rs
-from otp_bot.bot.agents.api.review_schemas import IssueRaised, Issues, Rocks, Todo, TodoAdded, Todos, TrackSet
+from otp_bot.bot.agents.api.review_schemas import Headline, IssueRaised, Issues, Rocks, Todo, TodoAdded, Todos, TrackSet
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE
 from otp_bot.store.domain.actors import Actor
@@ -27,7 +27,8 @@ Key = Annotated[
 
 
 def register(server: MCPServer, caller: Caller) -> None:
-    """Add raise_issue, list_issues, list_my_todos, add_todo, complete_todo, list_rocks, set_rock_track."""
+    """Add raise_issue, list_issues, list_my_todos, add_todo, complete_todo, list_rocks, set_rock_track and
+    set_headline."""
 
     @server.tool(annotations=WRITE)
     def raise_issue(
@@ -136,3 +137,12 @@ def register(server: MCPServer, caller: Caller) -> None:
         """Report one of your seat's rocks on or off track for the weekly review. Yours is a proposal: the track
         changes when your accountable human confirms it (`awaiting` names them); say why in the review."""
         return caller.run(ctx, lambda session, actor: answers.set_track(session, actor, rock_id, track), writes=True)
+
+    @server.tool(annotations=WRITE)
+    def set_headline(
+        ctx: Context,
+        text: Annotated[str, Field(max_length=1000, description="One line, at most 300 characters.")],
+    ) -> Headline:
+        """Your headline for this week's review: one line of news the team should hear (a win, a risk, a
+        change), read out in the meeting. Setting it again replaces it."""
+        return caller.run(ctx, lambda session, actor: answers.headline(session, actor, text, via="mcp"), writes=True)
