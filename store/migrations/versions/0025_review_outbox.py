@@ -8,7 +8,7 @@ Create Date: 2026-12-07
 from alembic import op
 
 revision = "0025"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
