@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.bot.agents.api import briefing_schemas, ledger_schemas, message_schemas, schemas
+from otp_bot.bot.agents.api import briefing_schemas, ledger_schemas, message_schemas, review_schemas, schemas
 from otp_bot.bot.agents.api.problems import classify
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store import models
@@ -195,6 +195,8 @@ def briefing(session: Session, actor: Actor) -> briefing_schemas.Briefing:
         metrics_off_track=[metric_status(r) for r in b.off_track],
         rules=[rule(r) for r in b.rules],
         learnings=[learnings(x) for x in b.learnings],
+        todos=[review_schemas.todo(t, b.today) for t in b.todos],
+        rocks=[review_schemas.rock(r) for r in b.rocks],
     )
 
 
