@@ -67,7 +67,7 @@ def default_seat(session: Session, actor: Actor, what: str) -> Seat:
     held = actor.held_seat_ids(session)
     order = [s for s in seat_order(session) if s in held] if held else []
     if not order:
-        raise Invalid(f"say which seat {what} is for", hint="add `--seat <seat>`, e.g. `--seat retention`")
+        raise Invalid(f"say which seat {what} is for", hint="you hold no seat: name the seat it belongs to")
     return live_seat(session, order[0], what)
 
 

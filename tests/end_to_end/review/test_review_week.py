@@ -14,9 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import anyio
+import httpx2
 import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import select
 
 from otp_bot.bot.runtime import review_posts
@@ -28,6 +33,7 @@ from otp_bot.store.domain.rhythm import manual_runs
 from otp_bot.store.domain.rhythm.schedule_plans import get_plan
 from otp_bot.store.models import Headline, Issue, Review, Todo
 from tests.support.approvals import FAST, settled, wait_until
+from tests.support.mcp import Agent as McpAgent
 from tests.support.review import BOGDAN, message, press, reply
 from tests.support.serve import TOKEN
 from tests.support.slack.signing import view_submission_body
@@ -57,7 +63,17 @@ def blob(msg: dict) -> str:
     return json.dumps(msg.get("blocks") or [], ensure_ascii=False)
 
 
-def test_a_week_of_the_weekly_review(server, module_db, api):
+async def mcp_as(server, token: str, scenario: Callable[[McpAgent], Awaitable[None]]) -> None:
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=90) as http,
+        streamable_http_client(f"{server.url}/mcp", http_client=http) as (read, write, *_),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        await scenario(McpAgent(session))
+
+
+def test_a_week_of_the_weekly_review(server, module_db, api, tokens):
     with module_db.session(readonly=True) as s:
         plan = get_plan(s, "scorecard")
         post_at = plan.latest_due(dt.datetime.now(dt.UTC))  # the review's latest Monday post
@@ -124,6 +140,20 @@ def test_a_week_of_the_weekly_review(server, module_db, api):
         made = s.scalars(select(Todo).order_by(Todo.id)).all()
         assert [(t.seat_id, t.status) for t in made] == [("retention", "open"), ("coo", "open")]
         assert s.scalar(select(Headline.text).where(Headline.holder_id == "bogdan")).startswith("Two clients")
+
+    # Pulse reads the review's outcome and completes its to-do through MCP, as an agent does.
+    retention_todo = made[0].id
+
+    async def pulse(agent: McpAgent) -> None:
+        mine = (await agent.call("list_my_todos"))["todos"]
+        assert [t["id"] for t in mine] == [retention_todo]
+        done = await agent.call("complete_todo", todo_id=retention_todo, note="12 clients listed, renewals attached")
+        assert done["status"] == "done"
+        assert "is `coo`'s" in await agent.error("complete_todo", todo_id=made[1].id)
+
+    anyio.run(mcp_as, server, tokens.of("pulse"), pulse)
+    with module_db.session(readonly=True) as s:
+        assert [t.status for t in s.scalars(select(Todo).order_by(Todo.id))] == ["done", "open"]
 
     if path := os.environ.get("OTP_TRANSCRIPT"):
         Path(path).write_text(transcript(api, NAMES), encoding="utf-8")
