@@ -93,6 +93,7 @@ def _load() -> None:
         drafts,
         flags,
         help,
+        review,
         inbox,
         issues,
         kpi,
