@@ -15,8 +15,8 @@ from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import issues as issue_rules
 from otp_bot.store.domain.review import rocks as rock_rules
 from otp_bot.store.domain.review import todos as todo_rules
-from otp_bot.store.domain.review.headlines import headlines_for, set_headline
-from otp_bot.store.domain.review.quarters import normal_quarter, quarter_of, week_of
+from otp_bot.store.domain.review.headlines import headlines_for, set_headline, upcoming_week
+from otp_bot.store.domain.review.quarters import normal_quarter, quarter_of
 from otp_bot.store.domain.review.rights import default_seat
 
 IssueStatus = Literal["open", "all"]
@@ -135,14 +135,15 @@ def review(session: Session, actor: Actor) -> rs.Review:
     """This week at a glance for the token: the open issues by rank, its open to-dos, its seats' rocks,
     its headline."""
     today = todo_rules.org_today(session)
+    week = upcoming_week(session)  # the review a headline given now is for
     quarter = quarter_of(today)
     seat_ids = _seat_ids(session, actor, None)
     held = [r for r in rock_rules.list_rocks(session, quarter=quarter) if seat_ids is None or r.seat_id in seat_ids]
     return rs.Review(
-        week=week_of(today),
+        week=week,
         quarter=quarter,
         issues=[rs.issue(i) for i in issue_rules.list_issues(session)[:MAX_ISSUES]],
         todos=todos(session, actor).todos,
         rocks=[rs.rock(r) for r in held],
-        headline=next((rs.headline(h) for h in headlines_for(session, today) if h.holder_id == actor.holder_id), None),
+        headline=next((rs.headline(h) for h in headlines_for(session, week) if h.holder_id == actor.holder_id), None),
     )

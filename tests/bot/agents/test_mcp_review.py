@@ -14,8 +14,8 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from otp_bot.store.domain.actors import Actor, actor_for_holder
-from otp_bot.store.domain.review import rocks, todos
-from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of, week_of
+from otp_bot.store.domain.review import headlines, rocks, todos
+from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of
 from tests.support.mcp import TOOLS, Agent, session_with
 from tests.support.serve import Server
 
@@ -25,6 +25,11 @@ def add_rock(db, seat: str, title: str, **kw: Any) -> tuple[int, str]:
         quarter = quarter_of(todos.org_today(s))
         rock = rocks.add_rock(s, Actor.cli_operator(), seat, title, due=quarter_bounds(quarter)[1], **kw)
         return rock.id, quarter
+
+
+def coming_week(db) -> str:
+    with db.session(readonly=True) as s:
+        return headlines.upcoming_week(s).isoformat()
 
 
 def add_todo(db, seat: str, text: str, **kw: Any) -> int:
@@ -83,11 +88,11 @@ def test_an_agent_takes_part_in_the_review_over_stdio(store, agents):
 
         assert (await agent.read("otp://review"))["headline"] is None
         said = await agent.call("set_headline", text="Acme went quiet; the save desk is ready")
-        assert (said["via"], said["week"]) == ("mcp", week_of(today).isoformat())
+        assert (said["via"], said["week"]) == ("mcp", coming_week(store))
         assert "a headline needs some words" in await agent.error("set_headline", text=" ")
         review = await agent.read("otp://review")
         assert review["headline"] == said
-        assert review["quarter"] == quarter and review["week"] == week_of(today).isoformat()
+        assert review["quarter"] == quarter and review["week"] == coming_week(store)
         assert issue["id"] in [i["id"] for i in review["issues"]]
         assert [i["rank"] for i in review["issues"]] == sorted(i["rank"] for i in review["issues"])
         assert late in [t["id"] for t in review["todos"]] and todo["id"] not in [t["id"] for t in review["todos"]]
