@@ -29,6 +29,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.cache import last_kept, per_chart
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.errors import DomainError, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.measures import Measure, from_base
@@ -277,6 +278,8 @@ def _plan(actor: Actor, items: Sequence[NewValue], ids: list[str], chart: _Chart
         results.append(result)
         try:
             if m is None:
+                if completion.is_completion(mid):
+                    raise completion.refuse_values(mid)
                 raise NotFound(f"there is no metric `{mid[:64]}`")
             result.cadence, result.measure = m.cadence, m.measure
             check_takes_values(m.id, m.seat_id, m.seat_status, m.formula, m.gate_figure)

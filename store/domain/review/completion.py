@@ -1,0 +1,111 @@
+"""The to-do completion rate as a row of each seat's scorecard, computed, never entered.
+
+Every seat whose to-dos were checked at a review (`TodoCheck`) gets a weekly row "To-do
+completion": in each week, the share of its to-dos checked that week that were done
+(done ÷ checked). A week without a check has no value, not 0%, and is no miss: nothing was
+due. The goal is ≥ 90%, the rate a team keeps when its to-dos are real commitments.
+
+The row is not in the chart file and has no metric in the store: its id,
+`todo-completion:<seat>`, cannot be a chart metric's (a chart id has no colon), and a value
+pushed to it is refused. The scorecard math reads it like any metric (metrics.py), so it
+is judged on and off track, coloured and shown wherever the seat's metrics are.
+
+One grouped read serves every seat at once: the scorecard is read for thousands of seats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.scorecard.metric_facts import MetricFacts
+from otp_bot.store.models import Seat, TodoCheck
+
+PREFIX = "todo-completion:"
+NAME = "To-do completion"
+GOAL = 90.0  # percent points, the percent kind's stored form
+LAST = 1_000_000  # after the seat's own metrics, whatever their positions
+
+
+def is_completion(metric_id: str) -> bool:
+    return metric_id.startswith(PREFIX)
+
+
+def completion_metric(seat_id: str) -> MetricFacts:
+    """The seat's completion row, as the scorecard math reads a metric."""
+    return MetricFacts(
+        f"{PREFIX}{seat_id}",
+        seat_id,
+        NAME,
+        "percent",
+        None,
+        None,
+        ">=",
+        GOAL,
+        None,
+        "weekly",
+        "last",
+        None,
+        None,
+        LAST,
+    )
+
+
+def refuse_values(metric_id: str) -> Invalid:
+    """The answer to a value pushed to a completion row."""
+    seat = metric_id.removeprefix(PREFIX) or "a seat"
+    return Invalid(
+        f"`{metric_id[:80]}` is computed from the to-dos checked at each review (done ÷ checked for `{seat[:64]}`); "
+        "it takes no values by hand",
+        hint="mark to-dos done or not done in the review, or `todo done <id>`",
+    )
+
+
+def checked_seats(session: Session, seat_ids: Iterable[str] | None = None) -> set[str]:
+    """The seats, not retired, with at least one to-do check (of `seat_ids`, or of the whole chart)."""
+    query = (
+        select(TodoCheck.seat_id).join(Seat, Seat.id == TodoCheck.seat_id).where(Seat.status != "retired").distinct()
+    )
+    found = set(session.scalars(query))
+    return found if seat_ids is None else found & set(seat_ids)
+
+
+def with_completion(
+    session: Session, metrics: Sequence[MetricFacts] | Sequence[object], seat_ids: Iterable[str] | None = None
+) -> list:
+    """`metrics` followed by the completion rows of the seats (of `seat_ids`, or all) that have checks."""
+    return [*metrics, *(completion_metric(s) for s in sorted(checked_seats(session, seat_ids)))]
+
+
+def completion_values(
+    session: Session, metric_ids: Sequence[str], window: Sequence[dt.date], today: dt.date
+) -> dict[str, list[float | None]]:
+    """Each completion row's percent in each week of `window` (None where no to-do was checked)."""
+    wanted = {mid.removeprefix(PREFIX): mid for mid in metric_ids if is_completion(mid)}
+    weeks = [w for w in window if w <= today]
+    if not wanted or not weeks:
+        return {}
+    slot_of: dict[object, int] = {}
+    for i, week in enumerate(window):
+        slot_of[week] = slot_of[week.isoformat()] = i  # the driver's date, or SQLite's text
+    found: dict[str, list[float | None]] = {}
+    rows = session.execute(
+        select(
+            TodoCheck.seat_id,
+            type_coerce(TodoCheck.week, String),
+            func.count(),
+            func.sum(case((TodoCheck.done, 1), else_=0)),
+        )
+        .where(TodoCheck.week.in_(weeks))
+        .group_by(TodoCheck.seat_id, TodoCheck.week)
+    )
+    for seat_id, week, checked, done in rows:
+        mid, slot = wanted.get(seat_id), slot_of.get(week)
+        if mid is None or slot is None or not checked:
+            continue
+        found.setdefault(mid, [None] * len(window))[slot] = 100.0 * int(done or 0) / int(checked)
+    return found
