@@ -72,5 +72,7 @@ def test_a_value_for_it_is_refused_by_every_way_in(example_db):
         checked_week(s, {"retention": [True]}, last)
         with pytest.raises(Invalid, match="computed from the to-dos checked"):
             record_value(s, Actor.cli_operator(), "todo-completion:retention", "100")
-        (result,) = record_values(s, Actor.cli_operator(), [Value(metric="todo-completion:retention", value="100")]).results
+        (result,) = record_values(
+            s, Actor.cli_operator(), [Value(metric="todo-completion:retention", value="100")]
+        ).results
         assert result.outcome == "error" and "takes no values by hand" in result.error.message
