@@ -103,6 +103,8 @@ def record_value(
     metric = get_metric(session, metric_id)
     can_record(session, actor, metric)
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula, metric.gate_figure)
+    if metric.review_figure:
+        raise completion.refuse_values(metric.id, metric.seat_id)
     org = get_org(session)
     number = parse_number(metric.id, measure_of(metric), value, org.decimal_mark, org.currency)
     note = check_note_and_key(note, key)
@@ -208,7 +210,7 @@ def period_values(
     are every metric of the org (of their cadence), so the window's periods are read whole;
     by default, when they are many (ORG_WIDE)."""
     by_id = _with_formula_inputs(session, list(metrics))
-    ids = [mid for mid, m in by_id.items() if not m.formula and not m.gate_figure and not completion.is_completion(mid)]
+    ids = [mid for mid, m in by_id.items() if not m.formula and not m.gate_figure and not completion.is_rate(m)]
     # Plain rows through the session's connection (same transaction): the ORM's row handling
     # cost more than the read itself for an org-wide scorecard.
     conn = session.connection()
@@ -282,7 +284,7 @@ def period_values(
     if gated := [m for m in by_id.values() if m.gate_figure]:
         tz = get_org(session).timezone
         found.update(gate_values(session, gated, window, gated[0].cadence, tz, periods.today(tz)))
-    if rated := [mid for mid in by_id if completion.is_completion(mid)]:
+    if rated := [m for m in by_id.values() if completion.is_rate(m)]:
         # The to-do completion rows (review/completion.py): one grouped read for all seats.
         found.update(completion.completion_values(session, rated, window, periods.today(get_org(session).timezone)))
     # A formula has a value where every input has one: it is tried in the few periods read,
@@ -377,7 +379,7 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
     known = [c.value for c in cells if c.value is not None]
     # A current period with nothing yet is "not reported yet", not a miss.
     recent = cells[:-1] if cells and cells[-1].value is None else cells
-    if metric.gate_figure or completion.is_completion(metric.id):
+    if metric.gate_figure or completion.is_rate(metric):
         # Nobody reports a gate metric or a to-do completion row: a period without drafts to
         # judge, or without to-dos checked, is no miss.
         recent = [c for c in recent if c.value is not None]

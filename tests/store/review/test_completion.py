@@ -9,6 +9,9 @@ import pytest
 from sqlalchemy import event
 
 from otp_bot.store.domain.actors import Actor, actor_for_holder
+from otp_bot.store.domain.chart.chartfile.validation import ChartErrors, validate_chart
+from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.review import completion, todos
 from otp_bot.store.domain.review.quarters import week_of
@@ -76,3 +79,47 @@ def test_a_value_for_it_is_refused_by_every_way_in(example_db):
             s, Actor.cli_operator(), [Value(metric="todo-completion:retention", value="100")]
         ).results
         assert result.outcome == "error" and "takes no values by hand" in result.error.message
+
+
+def declare(db, seat_id: str, metric: dict) -> None:
+    with db.session() as s:
+        chart = export_chart(s).model_dump(mode="json", exclude_defaults=True)
+        (seat,) = [x for x in chart["seats"] if x["id"] == seat_id]
+        seat.setdefault("metrics", []).append(metric)
+        apply_chart(s, validate_chart(chart, "test"), actor="operator:test", source="test")
+
+
+def test_the_chart_sets_a_seats_goal_by_declaring_the_row(example_db):
+    declare(
+        example_db,
+        "retention",
+        {"id": "retention-todos", "name": "Pulse's to-dos done", "review": "todo-completion", "goal": ">= 70"},
+    )
+    with example_db.session() as s:
+        today = todos.org_today(s)
+        last = week_of(today) - dt.timedelta(days=7)
+        checked_week(s, {"retention": [True, True, True, False], "coo": [True, True, True, False]}, last)
+        rows = {r.metric.id: r for r in metric_rows(s, completion.with_completion(s, metric_facts(s)), weeks=4)}
+        # Retention's declared row replaces its default one, with the chart's goal; Bogdan's seat keeps 90%.
+        assert "todo-completion:retention" not in rows
+        declared, default = rows["retention-todos"], rows["todo-completion:coo"]
+        assert (declared.latest.value, declared.describe_goal(), declared.off_track) == (75.0, ">= 70%", False)
+        assert (default.latest.value, default.describe_goal(), default.off_track) == (75.0, ">= 90%", True)
+        with pytest.raises(Invalid, match="takes no values by hand"):
+            record_value(s, Actor.cli_operator(), "retention-todos", "100")
+        (result,) = record_values(s, Actor.cli_operator(), [Value(metric="retention-todos", value="1")]).results
+        assert "takes no values by hand" in result.error.message
+        exported = export_chart(s).model_dump(mode="json", exclude_defaults=True)
+        (seat,) = [x for x in exported["seats"] if x["id"] == "retention"]
+        assert (seat["metrics"][-1]["review"], seat["metrics"][-1]["kind"]) == ("todo-completion", "percent")
+
+
+def test_a_completion_row_is_a_weekly_percent(example_db):
+    for metric, refused in (
+        ({"review": "todo-completion", "unit": "days"}, "weekly percent"),
+        ({"review": "todo-completion", "cadence": "monthly"}, "weekly percent"),
+        ({"review": "todo-completion", "gate": "approval-rate"}, "one of them"),
+        ({"review": "issues-solved"}, "unknown review figure"),
+    ):
+        with pytest.raises(ChartErrors, match=refused):
+            declare(example_db, "coo", {"id": "coo-todos", "name": "To-dos", "goal": ">= 80", **metric})
