@@ -8,9 +8,11 @@ changes; a change republishes the Home."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
@@ -39,7 +41,9 @@ def notice(title: str, text: str) -> dict:
     return modal(title, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2_900]}}])
 
 
-def _decide(deps: Deps, client: WebClient, body: dict, action: dict, title: str, change) -> None:
+def _decide(
+    deps: Deps, client: WebClient, body: dict, action: dict, title: str, change: Callable[[Session, Actor, int], None]
+) -> None:
     """Run `change(session, actor, item_id)` for the clicked item; a refusal shows in a modal."""
     user = body["user"]["id"]
     try:
@@ -56,15 +60,15 @@ def _decide(deps: Deps, client: WebClient, body: dict, action: dict, title: str,
     publish(deps, client, user)
 
 
-def _done(session, actor: Actor, todo_id: int) -> None:
+def _done(session: Session, actor: Actor, todo_id: int) -> None:
     todos.complete(session, actor, todo_id)
 
 
-def _confirm(session, actor: Actor, rock_id: int) -> None:
+def _confirm(session: Session, actor: Actor, rock_id: int) -> None:
     rocks.confirm_track(session, actor, rock_id)
 
 
-def _decline(session, actor: Actor, rock_id: int) -> None:
+def _decline(session: Session, actor: Actor, rock_id: int) -> None:
     rocks.confirm_track(session, actor, rock_id, accept=False)
 
 

@@ -18,6 +18,7 @@ from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of, wee
 from otp_bot.store.models import AuditEntry, Rock, Todo
 from tests.support.approvals import FAST, wait_until
 from tests.support.blockkit import assert_valid
+from tests.support.mcp import Agent, session_with, token_for
 from tests.support.schedules import posts
 from tests.support.serve import BOGDAN, PULSE
 from tests.support.slack.signing import block_actions_body, event_body
@@ -102,6 +103,20 @@ def test_completion_shows_on_the_scorecard_the_week_after_the_checks(server, mod
         "50%",
         False,
     )
+
+
+def test_mcp_lists_the_rate_and_refuses_a_value_for_it(server, module_db):
+    # After the first test: retention's checks of last week are in the store.
+    async def scenario(agent: Agent) -> tuple[dict, dict]:
+        mine = await agent.call("list_my_metrics")
+        pushed = await agent.call("push_metric_values", values=[{"metric": "todo-completion:retention", "value": 95}])
+        return mine, pushed
+
+    mine, pushed = session_with(module_db, token_for(module_db, "pulse"), scenario)
+    (rate,) = [m for m in mine["metrics"] if m["id"] == "todo-completion:retention"]
+    assert (rate["latest"]["shown"], rate["latest"]["on_track"], rate["goal"]) == ("50%", False, ">= 90%")
+    (result,) = pushed["results"]
+    assert result["outcome"] == "error" and "takes no values by hand" in result["error"]["detail"]
 
 
 def test_a_value_pushed_for_the_completion_rate_is_refused(server, as_agent):
