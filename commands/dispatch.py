@@ -94,11 +94,14 @@ def _load() -> None:
         flags,
         help,
         inbox,
+        issues,
         kpi,
         lifecycle,
+        rocks,
         rules,
         scorecard,
         seat,
+        todos,
         who_owns,
     )
 

@@ -35,6 +35,7 @@ from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate import autonomy_grants
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route, route_for
+from otp_bot.store.domain.review import follow_chart as review_items
 from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, Holder
 
 MOVED = "moved"  # DraftMessage.purpose of an approval message whose draft went elsewhere
@@ -203,6 +204,7 @@ def follow_chart(session: Session, actor: str, now: dt.datetime | None = None) -
         if not same_route(draft, route):
             done.append(reroute(session, draft, route, actor, now))
     autonomy_grants.follow_chart(session, actor, now)
+    review_items.follow_chart(session, actor, now)
     return done
 
 

@@ -160,6 +160,7 @@ def solve(
             todo_rules.add_todo(session, actor, spec.seat_id, spec.text, due=spec.due, issue_id=issue.id)
             for spec in todos
         ]
+    session.expire(issue, ["todos"])  # loaded before the new ones: read again when asked
     now = utcnow()
     issue.status, issue.decision, issue.review_id = "solved", decision, review_id
     issue.closed_by, issue.closed_at = actor.audit_name, now

@@ -152,3 +152,19 @@ def test_an_agents_track_is_a_proposal_until_its_human_confirms(example_db):
         assert rock.milestones[0]["done"] is True
         with pytest.raises(Forbidden):
             rocks.set_track(s, actor_for_holder(s, "dash"), rock.id, "on")
+
+
+def test_a_retired_seats_open_items_move_up_the_line(example_db):
+    from otp_bot.store.domain.gate.follow_chart import follow_chart
+
+    with example_db.session() as s:
+        bogdan = actor_for_holder(s, "bogdan")
+        issue = issues.raise_issue(s, bogdan, "Projects slip", seat_id="projects")
+        todo = todos.add_todo(s, bogdan, "projects", "Re-plan Q1")
+        done = todos.add_todo(s, bogdan, "projects", "Close Q4")
+        todos.complete(s, bogdan, done.id)
+        retire(s, "projects")
+        follow_chart(s, "operator:test")
+        assert (issue.seat_id, todo.seat_id, done.seat_id) == ("coo", "coo", "projects")
+        moved = s.scalars(select(AuditEntry).where(AuditEntry.action == "review.items_moved")).one()
+        assert moved.detail["items"] == [f"issue:{issue.id}", f"todo:{todo.id}"]

@@ -1,0 +1,114 @@
+"""/otp rocks [seat|all] [--quarter 2026-Q4], /otp rock add <seat> <title> --due D [--milestone M]…,
+/otp rock N on|off, /otp rock confirm|decline|done N, /otp rock drop N <reason>, /otp rock N milestone K"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from otp_bot.commands.dispatch import command
+from otp_bot.commands.parser import Usage, parse_args
+from otp_bot.commands.reply import Reply
+from otp_bot.commands.views.render import render
+from otp_bot.commands.views.review_items import done_reply, holders_of, list_reply, rock_view
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.reading import get_seat
+from otp_bot.store.domain.review import rocks
+from otp_bot.store.domain.review.quarters import normal_quarter, quarter_of
+from otp_bot.store.domain.review.todos import org_today
+
+USAGE_ADD = 'rock add retention "Cut churn to 2%" --due 2026-12-31'
+
+
+@command(
+    "rocks",
+    "rocks [seat|all] [--quarter 2026-Q4]",
+    "the quarter's rocks, on or off track: yours, one seat's, or everyone's",
+)
+def rocks_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
+    args = parse_args(tokens, options={"quarter"})
+    if len(args.words) > 1:
+        raise Usage("name one seat, or `all`")
+    quarter = normal_quarter(str(args.options["quarter"])) if args.options.get("quarter") else None
+    quarter = quarter or quarter_of(org_today(session))
+    word = args.words[0].lower() if args.words else ""
+    held = actor.held_seat_ids(session)
+    if word == "all" or (not word and not held):
+        rows, scope = rocks.list_rocks(session, quarter=quarter), ""
+    elif word:
+        seat = get_seat(session, word)
+        rows, scope = rocks.list_rocks(session, seat_id=seat.id, quarter=quarter), f"`{seat.id}`"
+    else:
+        rows, scope = [r for r in rocks.list_rocks(session, quarter=quarter) if r.seat_id in held], "your seats"
+    names = holders_of(session, {r.seat_id for r in rows})
+    lines = [render("review/rock_line.j2", r=rock_view(r, names.get(r.seat_id))) for r in rows]
+    on = sum(1 for r in rows if r.track == "on" or r.status == "done")
+    head = render("review/rocks.j2", quarter=quarter, scope=scope, count=len(rows), on=on)
+    return list_reply(head, lines, "and {n} more: `/otp rocks <seat>` narrows the list")
+
+
+def _number(word: str, usage: str) -> int:
+    if not word.lstrip("#").isdigit():
+        raise Usage(f"name the rock by its number, e.g. `{usage}`")
+    return int(word.lstrip("#"))
+
+
+@command(
+    "rock",
+    "rock add <seat> <title> --due <day> [--quarter Q] [--milestone M]… | rock N on|off | rock confirm|decline N "
+    "| rock done N | rock drop N <reason> | rock N milestone K",
+    "set a seat's rock for the quarter, its weekly track, a milestone done, or close it",
+    writes=True,
+)
+def rock_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
+    if not tokens:
+        raise Usage(f"e.g. `{USAGE_ADD}` or `rock 3 off`")
+    verb = tokens[0].lower()
+    if verb == "add":
+        return _add(session, actor, tokens[1:])
+    if verb in ("confirm", "decline", "done", "drop"):
+        if len(tokens) < 2:
+            raise Usage(f"name the rock by its number, e.g. `rock {verb} 3`")
+        rock_id = _number(tokens[1], f"rock {verb} 3")
+        if verb in ("confirm", "decline"):
+            rock = rocks.confirm_track(session, actor, rock_id, accept=verb == "confirm")
+            return done_reply("review/rock_done.j2", verb="track" if verb == "confirm" else "declined", r=rock, n=0)
+        if verb == "done":
+            return done_reply("review/rock_done.j2", verb="closed", r=rocks.complete_rock(session, actor, rock_id), n=0)
+        rock = rocks.drop_rock(session, actor, rock_id, " ".join(tokens[2:]))
+        return done_reply("review/rock_done.j2", verb="closed", r=rock, n=0)
+    rock_id = _number(tokens[0], "rock 3 off")
+    rest = [t.lower() for t in tokens[1:]]
+    if len(rest) == 2 and rest[0] == "milestone" and rest[1].isdigit():
+        rock = rocks.milestone_done(session, actor, rock_id, int(rest[1]))
+        return done_reply("review/rock_done.j2", verb="milestone", r=rock, n=int(rest[1]))
+    if len(rest) != 1:
+        raise Usage("say `on` or `off`, e.g. `rock 3 off`; or `rock 3 milestone 1` for a milestone done")
+    rock = rocks.set_track(session, actor, rock_id, rest[0])
+    verb = "proposed" if rock.proposed_track is not None else "track"
+    return done_reply("review/rock_done.j2", verb=verb, r=rock, n=0)
+
+
+def _add(session: Session, actor: Actor, tokens: list[str]) -> Reply:
+    milestones = []
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].lower() == "--milestone" and i + 1 < len(tokens):
+            milestones.append(tokens[i + 1])
+            i += 2
+            continue
+        rest.append(tokens[i])
+        i += 1
+    args = parse_args(rest, options={"due", "quarter"})
+    if len(args.words) < 2 or not args.options.get("due"):
+        raise Usage(f"name the seat, the rock and its due day, e.g. `{USAGE_ADD}`")
+    rock = rocks.add_rock(
+        session,
+        actor,
+        args.words[0],
+        " ".join(args.words[1:]),
+        due=str(args.options["due"]),
+        quarter=str(args.options["quarter"]) if args.options.get("quarter") else None,
+        milestones=milestones,
+    )
+    return done_reply("review/rock_done.j2", verb="added", r=rock, n=0)

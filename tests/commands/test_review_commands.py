@@ -1,0 +1,92 @@
+"""/otp issue(s), todo(s), rock(s) against the example org: the words people type, good and bad."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from otp_bot.commands import run
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.review import issues, rocks, todos
+from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of
+from tests.support.blockkit import assert_valid
+
+BOGDAN = Actor(label="Bogdan", holder_id="bogdan")
+JANINE = Actor(label="Janine", holder_id="janine")
+PULSE = Actor(label="Pulse", holder_id="pulse")
+STRANGER = Actor.anonymous("U0STRANGER")
+
+
+def ask(db, text, actor=BOGDAN):
+    with db.session() as s:
+        reply = run(s, actor, text)
+    assert_valid(reply.to_slack())
+    return reply
+
+
+def test_an_issue_raised_solved_into_todos_and_listed(example_db):
+    raised = ask(example_db, "issue Churn is up in *SMB* <!channel> --seat retention")
+    assert raised.ok and "#1" in raised.text and "number 1 on the list" in raised.text
+    assert "<!channel>" not in raised.text and "&lt;!channel&gt;" in raised.text
+    ask(example_db, "issue Ad spend over budget --seat analytics")
+    listed = ask(example_db, "issues all")
+    assert listed.text.index("Churn") < listed.text.index("Ad spend")
+    solved = ask(
+        example_db,
+        'issue solve 1 Call the three largest clients --todo "retention: draft check-ins" '
+        '--todo "coo: call Acme by friday"',
+    )
+    assert solved.ok and "to-do #1 for `retention`" in solved.text and "to-do #2 for `coo`" in solved.text
+    shown = ask(example_db, "issue 1")
+    assert "Decision" in shown.text and "draft check-ins" in shown.text
+    assert "Churn" not in ask(example_db, "issues all").text  # solved: off the list
+    mine = ask(example_db, "todos", actor=PULSE)
+    assert "draft check-ins" in mine.text and "call Acme" not in mine.text
+
+
+def test_bad_issue_commands_say_why_and_change_nothing(example_db):
+    assert "say what the issue is" in ask(example_db, "issue").text
+    assert not ask(example_db, "issue solve x fixed").ok
+    ask(example_db, "issue Late invoices --seat accounting")
+    bad_todo = ask(example_db, 'issue solve 1 Chase them --todo "nobody-seat: chase"')
+    assert not bad_todo.ok and "nobody-seat" in bad_todo.text
+    bad_form = ask(example_db, 'issue solve 1 Chase them --todo "chase them"')
+    assert not bad_form.ok and "seat: what" in bad_form.text
+    stranger = ask(example_db, "issue Spam --seat retention", actor=STRANGER)
+    assert not stranger.ok and "on the chart" in stranger.text
+    with example_db.session(readonly=True) as s:
+        assert [i.status for i in issues.list_issues(s)] == ["open"] and not todos.list_todos(s)
+
+
+def test_todos_added_due_as_typed_done_and_refused(example_db):
+    added = ask(example_db, "todo retention Send the churn list --due friday")
+    assert added.ok and "#1" in added.text
+    with example_db.session(readonly=True) as s:
+        due = todos.get_todo(s, 1).due
+    assert due.weekday() == 4
+    assert not ask(example_db, "todo retention Something --due someday").ok
+    refused = ask(example_db, "todo done 1", actor=JANINE)
+    assert not refused.ok and "retention" in refused.text
+    assert ask(example_db, "todo done 1 sent on Tuesday", actor=PULSE).ok
+    again = ask(example_db, "todo done 1", actor=PULSE)
+    assert not again.ok and "already done" in again.text
+    assert not ask(example_db, "todo onboarding Write the checklist").ok  # nobody holds it
+
+
+def test_rocks_set_tracked_and_confirmed(example_db):
+    with example_db.session(readonly=True) as s:
+        quarter = quarter_of(todos.org_today(s))
+    last = quarter_bounds(quarter)[1]
+    added = ask(example_db, f'rock add retention "Churn under 2%" --due {last} --milestone "Playbook written"')
+    assert added.ok and quarter in added.text
+    outside = ask(example_db, f"rock add retention Later --due {last + dt.timedelta(days=1)} --quarter {quarter}")
+    assert not outside.ok and "due inside it" in outside.text
+    proposed = ask(example_db, "rock 1 off", actor=PULSE)
+    assert "proposed" in proposed.text
+    listed = ask(example_db, "rocks retention")
+    assert "awaiting confirmation" in listed.text and "on track" in listed.text
+    assert ask(example_db, "rock confirm 1").ok
+    assert "off track" in ask(example_db, "rocks all").text
+    assert ask(example_db, "rock 1 milestone 1", actor=PULSE).ok
+    with example_db.session(readonly=True) as s:
+        assert rocks.get_rock(s, 1).milestones[0]["done"] is True
+    assert not ask(example_db, "rocks --quarter 2026-Q9").ok
