@@ -16,10 +16,12 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import issues
 from otp_bot.store.domain.review.issues import TodoSpec
+from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.domain.review.todos import org_today
 
 VERBS = ("solve", "drop", "discuss", "move")
-TODO = re.compile(r"^\s*([\w.-]+)\s*:\s*(.+?)(?:\s+(?:by|due)\s+(\S+(?:\s+\d+\s+\w+)?))?\s*$", re.IGNORECASE)
+TODO = re.compile(r"^\s*([\w.-]+)\s*:\s*(.+?)\s*$")
+PLACES = {"top": 1, "first": 1}
 
 
 @command(
@@ -31,10 +33,10 @@ TODO = re.compile(r"^\s*([\w.-]+)\s*:\s*(.+?)(?:\s+(?:by|due)\s+(\S+(?:\s+\d+\s+
 )
 def issue_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if not tokens:
-        raise Usage("say what the issue is, e.g. `issue Churn is up in the SMB segment --seat retention`")
+        raise Usage("say what the issue is, e.g. `issue Churn is up in the SMB segment --seat <seat>`")
     verb = tokens[0].lower()
-    if verb.isdigit() and len(tokens) == 1:
-        return _show(session, int(verb))
+    if verb.lstrip("#").isdigit() and len(tokens) == 1:
+        return _show(session, int(verb.lstrip("#")))
     if verb in VERBS:
         return _act(session, actor, verb, tokens[1:])
     args = parse_args(tokens, options={"seat", "draft"})
@@ -76,9 +78,13 @@ def _act(session: Session, actor: Actor, verb: str, tokens: list[str]) -> Reply:
     elif verb == "discuss":
         issue = issues.discuss(session, actor, issue_id)
     else:
-        if len(rest) != 1 or not rest[0].isdigit():
-            raise Usage("say the place it moves to, e.g. `issue move 7 1` puts #7 first")
-        issue = issues.move(session, actor, issue_id, int(rest[0]))
+        place = " ".join(rest).lower().removeprefix("to ").removeprefix("the ")
+        if place in ("last", "bottom"):
+            place = str(len(issues.list_issues(session)))
+        place = str(PLACES.get(place, place))
+        if not place.isdigit():
+            raise Usage("say the place it moves to, e.g. `issue move 7 1` (or `top`, `last`) puts #7 first")
+        issue = issues.move(session, actor, issue_id, int(place))
     verbs = {"drop": "dropped", "discuss": "discussed", "move": "moved"}
     return done_reply("review/issue_done.j2", verb=verbs[verb], i=issue_view(issue, None, session), todos=[])
 
@@ -92,7 +98,7 @@ def _split_todos(tokens: list[str]) -> tuple[list[str], list[str]]:
         if name.lower() == "--todo":
             if not eq:
                 if i + 1 >= len(tokens):
-                    raise Usage('--todo needs a to-do, e.g. --todo "retention: call Acme by friday"')
+                    raise Usage('--todo needs a to-do, e.g. --todo "<seat>: call the client by friday"')
                 i += 1
                 value = tokens[i]
             todos.append(value)
@@ -107,8 +113,8 @@ def _split_todos(tokens: list[str]) -> tuple[list[str], list[str]]:
 def _todo_spec(text: str) -> TodoSpec:
     found = TODO.match(text)
     if found is None:
-        raise Usage(f'a to-do reads "seat: what [by day]", e.g. "retention: call Acme by friday"; not `{text[:60]}`')
-    return TodoSpec(found.group(1).lower(), found.group(2), found.group(3))
+        raise Usage(f'a to-do reads "seat: what [by day]", e.g. "<seat>: call the client by friday"; not `{text[:60]}`')
+    return TodoSpec(found.group(1).lower(), found.group(2))  # a trailing `by friday` is its due day
 
 
 def _show(session: Session, issue_id: int) -> Reply:
@@ -128,7 +134,8 @@ def issues_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) > 1:
         raise Usage("name one seat, or `all`")
     word = tokens[0].lower() if tokens else ""
-    held = actor.held_seat_ids(session)
+    held = answerable_seat_ids(session, actor)
+    word = "" if word in ("mine", "my", "me") else word
     if word == "all" or (not word and not held):
         rows, scope = issues.list_issues(session), ""
     elif word:

@@ -6,6 +6,7 @@ and the closest valid command: never a traceback.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -57,17 +58,25 @@ def tokenize(text: str) -> list[str]:
     return list(_split(text))
 
 
+# An apostrophe inside a word (client's, wasn't, O'Neil, matter’s) is a letter, not a quote:
+# shlex would pair two of them and delete both. They are set aside before splitting and put back.
+_IN_WORD = re.compile(r"(?<=\w)['\u2019](?=\w)")
+_KEPT = {"'": "\ue000", "\u2019": "\ue001"}
+_BACK = str.maketrans({v: k for k, v in _KEPT.items()})
+
+
 @lru_cache(maxsize=512)
 def _split(text: str) -> tuple[str, ...]:
+    # No one types a NUL; PostgreSQL refuses it in any query, so it never reaches one.
+    text = _IN_WORD.sub(lambda m: _KEPT[m.group()], text.replace("\x00", ""))
     # Slack sends smart quotes when people type quotes on phones and Macs.
     text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
-    # No one types a NUL; PostgreSQL refuses it in any query, so it never reaches one.
-    text = text.replace("\x00", "")
     try:
-        return tuple(shlex.split(text))
+        words = shlex.split(text)
     except ValueError:
-        # An apostrophe ("what's") is not a quote left open: fall back to plain words.
-        return tuple(text.split())
+        # An apostrophe ("clients' files") is not a quote left open: fall back to plain words.
+        words = text.split()
+    return tuple(w.translate(_BACK) for w in words)
 
 
 def parse_args(tokens: list[str], *, options: AbstractSet[str], flags: AbstractSet[str] = frozenset()) -> Args:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from otp_bot.commands.dispatch import command
@@ -13,10 +15,12 @@ from otp_bot.commands.views.review_items import done_reply, holders_of, list_rep
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import rocks
-from otp_bot.store.domain.review.quarters import normal_quarter, quarter_of
+from otp_bot.store.domain.review.quarters import normal_quarter, quarter_bounds, quarter_of
+from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.domain.review.todos import org_today
+from otp_bot.store.models import Rock
 
-USAGE_ADD = 'rock add retention "Cut churn to 2%" --due 2026-12-31'
+USAGE_ADD = 'rock add <seat> "Cut churn to 2%" --due 2026-12-31'
 
 
 @command(
@@ -28,10 +32,11 @@ def rocks_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     args = parse_args(tokens, options={"quarter"})
     if len(args.words) > 1:
         raise Usage("name one seat, or `all`")
-    quarter = normal_quarter(str(args.options["quarter"])) if args.options.get("quarter") else None
+    quarter = _quarter(session, str(args.options["quarter"])) if args.options.get("quarter") else None
     quarter = quarter or quarter_of(org_today(session))
     word = args.words[0].lower() if args.words else ""
-    held = actor.held_seat_ids(session)
+    word = "" if word in ("mine", "my", "me") else word
+    held = answerable_seat_ids(session, actor)
     if word == "all" or (not word and not held):
         rows, scope = rocks.list_rocks(session, quarter=quarter), ""
     elif word:
@@ -41,9 +46,26 @@ def rocks_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         rows, scope = [r for r in rocks.list_rocks(session, quarter=quarter) if r.seat_id in held], "your seats"
     names = holders_of(session, {r.seat_id for r in rows})
     lines = [render("review/rock_line.j2", r=rock_view(r, names.get(r.seat_id))) for r in rows]
-    on = sum(1 for r in rows if r.track == "on" or r.status == "done")
-    head = render("review/rocks.j2", quarter=quarter, scope=scope, count=len(rows), on=on)
+    tally = {
+        "on": sum(1 for r in rows if r.status == "open" and r.track == "on"),
+        "off": sum(1 for r in rows if r.status == "open" and r.track == "off"),
+        "done": sum(1 for r in rows if r.status == "done"),
+    }
+    head = render("review/rocks.j2", quarter=quarter, scope=scope, count=len(rows), **tally)
     return list_reply(head, lines, "and {n} more: `/otp rocks <seat>` narrows the list")
+
+
+def _quarter(session: Session, word: str) -> str:
+    """`2026-Q4`, `Q4` (this year), `this` or `next`."""
+    today = org_today(session)
+    word = word.strip().lower()
+    if word in ("this", "now", "current"):
+        return quarter_of(today)
+    if word == "next":
+        return quarter_of(quarter_bounds(quarter_of(today))[1] + dt.timedelta(days=1))
+    if word.startswith("q") and word[1:].isdigit():
+        word = f"{today.year}-{word}"
+    return normal_quarter(word)
 
 
 def _number(word: str, usage: str) -> int:
@@ -74,18 +96,36 @@ def rock_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
             return done_reply("review/rock_done.j2", verb="track" if verb == "confirm" else "declined", r=rock, n=0)
         if verb == "done":
             return done_reply("review/rock_done.j2", verb="closed", r=rocks.complete_rock(session, actor, rock_id), n=0)
-        rock = rocks.drop_rock(session, actor, rock_id, " ".join(tokens[2:]))
-        return done_reply("review/rock_done.j2", verb="closed", r=rock, n=0)
+        return done_reply("review/rock_done.j2", verb="closed", r=_drop(session, actor, rock_id, tokens[2:]), n=0)
     rock_id = _number(tokens[0], "rock 3 off")
     rest = [t.lower() for t in tokens[1:]]
-    if len(rest) == 2 and rest[0] == "milestone" and rest[1].isdigit():
-        rock = rocks.milestone_done(session, actor, rock_id, int(rest[1]))
-        return done_reply("review/rock_done.j2", verb="milestone", r=rock, n=int(rest[1]))
-    if len(rest) != 1:
+    if not rest:
+        return _show(session, rock_id)
+    if len(rest) >= 2 and rest[0] == "milestone":
+        which: int | str = int(rest[1]) if len(rest) == 2 and rest[1].isdigit() else " ".join(tokens[2:])
+        rock = rocks.milestone_done(session, actor, rock_id, which)
+        return done_reply("review/rock_done.j2", verb="milestone", r=rock, n=which)
+    if rest == ["done"]:
+        return done_reply("review/rock_done.j2", verb="closed", r=rocks.complete_rock(session, actor, rock_id), n=0)
+    if rest[0] == "drop":
+        return done_reply("review/rock_done.j2", verb="closed", r=_drop(session, actor, rock_id, tokens[2:]), n=0)
+    if len(rest) > 2 or (len(rest) == 2 and rest[1] != "track"):
         raise Usage("say `on` or `off`, e.g. `rock 3 off`; or `rock 3 milestone 1` for a milestone done")
     rock = rocks.set_track(session, actor, rock_id, rest[0])
     verb = "proposed" if rock.proposed_track is not None else "track"
     return done_reply("review/rock_done.j2", verb=verb, r=rock, n=0)
+
+
+def _drop(session: Session, actor: Actor, rock_id: int, reason: list[str]) -> Rock:
+    if not reason:
+        raise Usage(f"say why the rock is dropped, e.g. `rock drop {rock_id} the client left`")
+    return rocks.drop_rock(session, actor, rock_id, " ".join(reason))
+
+
+def _show(session: Session, rock_id: int) -> Reply:
+    rock = rocks.get_rock(session, rock_id)
+    view = rock_view(rock, holders_of(session, {rock.seat_id}).get(rock.seat_id))
+    return done_reply("review/rock.j2", r=view, milestones=rock.milestones)
 
 
 def _add(session: Session, actor: Actor, tokens: list[str]) -> Reply:
@@ -100,15 +140,17 @@ def _add(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         rest.append(tokens[i])
         i += 1
     args = parse_args(rest, options={"due", "quarter"})
-    if len(args.words) < 2 or not args.options.get("due"):
-        raise Usage(f"name the seat, the rock and its due day, e.g. `{USAGE_ADD}`")
+    if len(args.words) < 2:
+        raise Usage(f"name the seat and the rock, e.g. `{USAGE_ADD}`")
+    if not args.options.get("due"):
+        raise Usage(f"a rock needs its due day: add `--due 2026-12-31` (inside the quarter), e.g. `{USAGE_ADD}`")
     rock = rocks.add_rock(
         session,
         actor,
         args.words[0],
         " ".join(args.words[1:]),
         due=str(args.options["due"]),
-        quarter=str(args.options["quarter"]) if args.options.get("quarter") else None,
+        quarter=_quarter(session, str(args.options["quarter"])) if args.options.get("quarter") else None,
         milestones=milestones,
     )
-    return done_reply("review/rock_done.j2", verb="added", r=rock, n=0)
+    return done_reply("review/rock_done.j2", verb="added", r=rock, n=0, milestones=rock.milestones)

@@ -1,9 +1,14 @@
-"""/otp scorecard [seat] [--weeks N] [--page N]"""
+"""/otp scorecard [seat] [--weeks N] [--page N]
+
+Under each seat with a metric off track, a *Raise issue* button for each miss (or the issue
+already raised on it); the click is answered to the asker alone (bot/slack/listeners/raise_issue.py).
+"""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,15 +17,18 @@ from otp_bot.commands.parser import Usage, parse_args
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import STATUS_EMOJI, TREND, seat_holder_text
-from otp_bot.commands.views.render import render, truncate
+from otp_bot.commands.views.render import escape, render, truncate
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
 from otp_bot.store.domain.review import completion
+from otp_bot.store.domain.review.metric_issues import issues_for
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, STATUS_WINDOW, MetricRow, metric_rows
-from otp_bot.store.models import Metric, Seat
+from otp_bot.store.models import Issue, Metric, Seat
 
 SEATS_PER_PAGE = 12
+RAISE_FROM_REPLY = "otp_raise_issue_reply"  # + "_<n>": unique within the reply; the value is the metric id
+RAISE_PER_SEAT = 5  # buttons under one seat; the rest by `/otp scorecard <seat>` … or the weekly post
 NAME_WIDTH = 26
 MARK = {True: "✓", False: "✗", None: "·"}
 # Emoji codes do not render inside a code block; the characters do.
@@ -106,6 +114,9 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
     views = [_seat_view(s, by_seat.get(s.id, [])) for s in shown]
     # Seats with something off track come first: that is what the review is for.
     views.sort(key=lambda v: -int(v["off_track"] > 0))
+    # A seat's default to-do completion row has no metric to raise an issue on: its misses are the to-dos themselves.
+    misses = [r for r in rows if r.off_track and r.latest is not None and not completion.is_completion(r.metric.id)]
+    raised = issues_for(session, [(r.metric.id, r.latest.period) for r in misses if r.latest is not None])
     window = periods.window(today, "weekly", weeks)
     context = {
         "scope": scope,
@@ -125,10 +136,39 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
     budget.add(blocks.header(truncate(f"Scorecard: {scope}", 150)))
     budget.add(blocks.context(render("scorecard/scorecard_summary.j2", **context)))
     placed = 0
+    numbered = iter(range(len(misses)))
     for view in views:
         if not budget.add(blocks.section(render("scorecard/scorecard_seat.j2", view=view))):
             break
         placed += 1
+        seat_misses = [r for r in misses if r.metric.seat_id == view["seat"].id]
+        for block in _raise_blocks(seat_misses, raised, numbered):
+            budget.add(block)
     if placed < len(views) or pages > 1:
         budget.close(render("scorecard/scorecard_more.j2", left=len(views) - placed, **context))
     return Reply(text=text, blocks=budget.blocks)
+
+
+def _raise_blocks(misses: list[MetricRow], raised: dict[Any, Issue], numbered: Any) -> list[dict[str, Any]]:
+    """A Raise issue button for each miss of a seat with no issue yet; the issues raised, as a line."""
+    buttons: list[ButtonElement] = []
+    lines: list[str] = []
+    for r in sorted(misses, key=lambda r: r.metric.position):
+        assert r.latest is not None
+        issue = raised.get((r.metric.id, r.latest.period))
+        if issue is not None:
+            lines.append(f"issue #{issue.id} ({issue.status}) on *{escape(truncate(r.metric.name, 80))}*")
+        elif len(buttons) < RAISE_PER_SEAT:
+            buttons.append(
+                ButtonElement(
+                    text=truncate(f"Raise issue: {r.metric.name}", 75),
+                    action_id=f"{RAISE_FROM_REPLY}_{next(numbered)}",
+                    value=r.metric.id,
+                )
+            )
+    out = []
+    if buttons:
+        out.append(ActionsBlock(elements=buttons).to_dict())
+    if lines:
+        out.append(blocks.context(truncate(" · ".join(lines), 2000)))
+    return out

@@ -1,4 +1,4 @@
-"""/otp todo <seat> <what> [--due friday], /otp todo done N [note], /otp todo drop N <reason>,
+"""/otp todo <seat> <what> [--due friday], /otp todo N, /otp todo done N [note], /otp todo drop N <reason>,
 /otp todos [seat|all]"""
 
 from __future__ import annotations
@@ -6,46 +6,72 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from otp_bot.commands.dispatch import command
-from otp_bot.commands.parser import Usage, parse_args
+from otp_bot.commands.parser import Usage
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views.render import render
 from otp_bot.commands.views.review_items import done_reply, holders_of, list_reply, todo_view
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import todos
+from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.domain.review.todos import org_today
 
+EXAMPLE = "todo <seat> Call the client back --due friday"
 
-def _number(word: str, verb: str) -> int:
-    if not word.lstrip("#").isdigit():
-        raise Usage(f"name the to-do by its number, e.g. `todo {verb} 4`")
-    return int(word.lstrip("#"))
+
+def _number(word: str) -> int | None:
+    word = word.lstrip("#")
+    return int(word) if word.isdigit() else None
 
 
 @command(
     "todo",
-    "todo <seat> <what> [--due friday] | todo done N [note] | todo drop N <reason>",
-    "add a to-do for a seat (due in 7 days unless said), or mark one done or dropped",
+    "todo <seat> <what> [--due friday] | todo N | todo done N [note] | todo drop N <reason>",
+    "add a to-do for a seat (due in 7 days unless said), show one, or mark it done or dropped",
     writes=True,
 )
 def todo_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if not tokens:
-        raise Usage("name the seat and what is to be done, e.g. `todo retention Call Acme --due friday`")
+        raise Usage(f"name the seat and what is to be done, e.g. `{EXAMPLE}`")
     verb = tokens[0].lower()
-    if verb in ("done", "drop") and len(tokens) >= 2 and tokens[1].lstrip("#").isdigit():
-        todo_id = _number(tokens[1], verb)
+    if len(tokens) == 1 and (todo_id := _number(verb)) is not None:
+        todo = todos.get_todo(session, todo_id)
+        name = holders_of(session, {todo.seat_id}).get(todo.seat_id)
+        return done_reply("review/todo.j2", t=todo_view(todo, name, org_today(session)))
+    if verb in ("done", "drop") and len(tokens) >= 2 and (todo_id := _number(tokens[1])) is not None:
         text = " ".join(tokens[2:])
         if verb == "done":
             todo = todos.complete(session, actor, todo_id, note=text or None)
-            return done_reply("review/todo_done.j2", verb="done", t=todo_view(todo, None, org_today(session)))
-        todo = todos.drop_todo(session, actor, todo_id, text)
-        return done_reply("review/todo_done.j2", verb="dropped", t=todo_view(todo, None, org_today(session)))
-    args = parse_args(tokens, options={"due"})
-    if len(args.words) < 2:
-        raise Usage("name the seat, then what is to be done, e.g. `todo retention Call Acme --due friday`")
-    due = args.options.get("due")
-    todo = todos.add_todo(session, actor, args.words[0], " ".join(args.words[1:]), due=str(due) if due else None)
+        else:
+            todo = todos.drop_todo(session, actor, todo_id, text)
+        return done_reply("review/todo_done.j2", verb=verb, t=todo_view(todo, None, org_today(session)))
+    words, due = _split_due_option(tokens)
+    if len(words) < 2:
+        raise Usage(f"name the seat, then what is to be done, e.g. `{EXAMPLE}`")
+    seat = words[0].rstrip(":")  # `todo intake: call back`, as a solution's to-dos are written
+    todo = todos.add_todo(session, actor, seat, " ".join(words[1:]), due=due)
     return done_reply("review/todo_done.j2", verb="added", t=todo_view(todo, None, org_today(session)))
+
+
+def _split_due_option(tokens: list[str]) -> tuple[list[str], str | None]:
+    """`--due in 3 days` typed without quotes: the option takes every word up to the next option."""
+    words: list[str] = []
+    due: list[str] | None = None
+    for token in tokens:
+        name, eq, value = token.partition("=")
+        if name.lower() == "--due":
+            if due:
+                raise Usage("give one due day")
+            due = [value] if eq else []
+        elif token.startswith("--") and len(token) > 2:
+            raise Usage(f"unknown option {token[:30]} (options here: --due)")
+        elif due is not None:
+            due.append(token)
+        else:
+            words.append(token)
+    if due is not None and not " ".join(due).strip():
+        raise Usage("--due needs a day, e.g. `--due friday` or `--due 2026-12-20`")
+    return words, " ".join(due) if due else None
 
 
 @command("todos", "todos [seat|all]", "open to-dos, soonest due first: yours, one seat's, or everyone's")
@@ -53,7 +79,8 @@ def todos_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) > 1:
         raise Usage("name one seat, or `all`")
     word = tokens[0].lower() if tokens else ""
-    held = actor.held_seat_ids(session)
+    word = "" if word in ("mine", "my", "me") else word
+    held = answerable_seat_ids(session, actor)
     if word == "all" or (not word and not held):
         rows, scope = todos.list_todos(session), ""
     elif word:

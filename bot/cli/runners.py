@@ -193,7 +193,7 @@ def serve(
             db,
             bolt,
             deps.worker,
-            scheduler=RhythmScheduler(db, deps.client),
+            scheduler=RhythmScheduler(db, deps.client, on_queued=deps.kick),
             signing_secret=settings.secret("signing_secret"),
             slack=reach,
             pools=(deps.listeners, deps.work),
@@ -214,7 +214,7 @@ def run_socket_mode() -> None:
 
     settings, db, bolt, deps, _ = _start("bot_token", "signing_secret", "app_token")
     announce(f"OTP bot connecting over Socket Mode, store {db.safe_url}", lambda line: err.print(line, markup=False))
-    scheduler = RhythmScheduler(db, deps.client)  # the briefing and scorecard posts, on schedule
+    scheduler = RhythmScheduler(db, deps.client, on_queued=deps.kick)  # the briefing and scorecard posts, on schedule
     handler = SocketModeHandler(bolt, settings.secret("app_token"))
     # SIGTERM ends the wait as Ctrl-C does, so the stop below runs instead of the process just ending.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

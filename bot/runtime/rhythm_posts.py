@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from otp_bot.bot.ops.metrics import count_schedule_run
+from otp_bot.bot.runtime import review_posts
 from otp_bot.bot.runtime.delivery import post_once
 from otp_bot.bot.runtime.worker import PERMANENT
 from otp_bot.bot.slack import pacing
@@ -34,9 +35,10 @@ from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.review.metric_issues import raiser_name
 from otp_bot.store.domain.rhythm import run_claims, run_history, run_reports
 from otp_bot.store.domain.rhythm.daily_briefing import daily_briefing
-from otp_bot.store.domain.scorecard.review import Review, opener_name, weekly_review
+from otp_bot.store.domain.scorecard.review import Review, weekly_review
 from otp_bot.store.models import ScheduleRun
 
 log = logging.getLogger("otp_bot.rhythm")
@@ -133,9 +135,9 @@ class RhythmPoster:
     def _scorecard(self, claim: run_claims.Claim) -> tuple[str, str, str | None]:
         with self.db.session(readonly=True) as session:
             review = self._review(session, claim.due_at)
-            openers = _openers(session, review)
+            raisers = _raisers(session, review)
         message = scorecard_message(
-            review, run_id=claim.id, openers=openers, late_by=claim.late_by, due_at=claim.due_at
+            review, run_id=claim.id, raisers=raisers, late_by=claim.late_by, due_at=claim.due_at
         )
         channel, ts = self._main(claim, {"text": message.text, "blocks": message.blocks})
         note = None
@@ -153,6 +155,8 @@ class RhythmPoster:
                     text=fallback_text(review, error),
                 )
         self._replies(claim, channel, ts, message.replies)
+        # The review's own schedule: its thread opens under the post (its replies go through the outbox).
+        review_posts.open_after_post(self.db, claim.schedule, claim.id, channel, ts, claim.due_at)
         return channel, ts, note
 
     def _upload(self, claim: run_claims.Claim, channel: str, review: Review, summary: str) -> str | None:
@@ -184,17 +188,17 @@ class RhythmPoster:
             run_reports.record_file(session, claim.id, file_id)
         return None
 
-    # ------------------------------------------------------------------ after a follow-up click
+    # ------------------------------------------------------------------ after a Raise issue click
 
     def refresh_scorecard(self, run_id: int) -> None:
-        """Rebuild a posted scorecard from the store (follow-ups now show) and update it in place."""
+        """Rebuild a posted scorecard from the store (the issues raised now show) and update it in place."""
         with self.db.session(readonly=True) as session:
             run = session.get_one(ScheduleRun, run_id)
             review = self._review(session, as_utc(run.due_at))
-            openers = _openers(session, review)
+            raisers = _raisers(session, review)
             late_by = as_utc(run.claimed_at) - as_utc(run.due_at) if run.late else None
             message = scorecard_message(
-                review, run_id=run.id, openers=openers, late_by=late_by, due_at=as_utc(run.due_at)
+                review, run_id=run.id, raisers=raisers, late_by=late_by, due_at=as_utc(run.due_at)
             )
             channel, ts = run.posted_channel, run.posted_ts
         if channel is None or ts is None:
@@ -202,8 +206,8 @@ class RhythmPoster:
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
 
-def _openers(session, review: Review) -> dict[int, str]:
-    return {r.follow_up.id: opener_name(session, r.follow_up) for r in review.rows if r.follow_up}
+def _raisers(session, review: Review) -> dict[int, str]:
+    return {r.issue.id: raiser_name(session, r.issue) for r in review.rows if r.issue}
 
 
 def describe(exc: BaseException) -> str:

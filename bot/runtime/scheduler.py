@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from slack_sdk import WebClient
 
+from otp_bot.bot.runtime import review_posts
 from otp_bot.bot.runtime.rhythm_posts import Outcome, RhythmPoster
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart import cache as chart_cache
@@ -44,8 +46,10 @@ class RhythmScheduler:
         client: WebClient,
         settings: SchedulerSettings | None = None,
         poster: RhythmPoster | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
+        self.on_queued = on_queued  # wakes the outbox worker when the scheduler queued posts
         self.settings = settings or SchedulerSettings()
         self.poster = poster or RhythmPoster(db, client)
         self._aps = BackgroundScheduler(
@@ -97,7 +101,10 @@ class RhythmScheduler:
             outcomes = self.rebuild(now) if etag != self._etag else []
             with self.db.session() as session:
                 stale = due_runs.take_over(session, now)
-            return outcomes + [self.poster.perform(c) for c in stale]
+            outcomes += [self.poster.perform(c) for c in stale]
+            if review_posts.check(self.db, now) and self.on_queued is not None:
+                self.on_queued()  # headline prompts queued: the worker sends them now
+            return outcomes
         except Exception:
             log.exception("schedule check failed; trying again at the next check")
             return []

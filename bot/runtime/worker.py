@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from otp_bot.bot.ops.context import bound
 from otp_bot.bot.ops.metrics import count_outbox_failure
 from otp_bot.bot.ops.retention import RetentionSweep
-from otp_bot.bot.runtime import callbacks
+from otp_bot.bot.runtime import callbacks, review_posts
 from otp_bot.bot.runtime.delivery import PERMANENT, Permanent, Unconfirmed, post_once
 from otp_bot.bot.slack import pacing
 from otp_bot.bot.slack.client import retry_after
@@ -397,6 +397,9 @@ class OutboxWorker:
 
     def _webhook(self, item: outbox.Claimed) -> dict[str, Any]:
         return callbacks.webhook(self, item)
+
+    def _review(self, item: outbox.Claimed) -> dict[str, Any]:
+        return review_posts.perform(self, item)
 
     def _bus_mirror(self, item: outbox.Claimed) -> dict[str, Any]:
         # A reply goes into the Slack thread of its conversation's first message, once that is posted.

@@ -117,6 +117,8 @@ def create_app(
         home,
         lifecycle,
         queue,
+        raise_issue,
+        review,
         rhythm,
         share,
     )
@@ -124,6 +126,19 @@ def create_app(
     # lifecycle before commands: it takes `/otp retire <seat>` (to open the hearing form at once);
     # rhythm too: it takes `/otp scorecard --post` (to post in the channel); chart_image takes
     # `/otp chart --image` (to upload the picture).
-    for feature in (approvals, autonomy, delivery, lifecycle, rhythm, chart_image, commands, home, queue, share):
+    for feature in (
+        approvals,
+        autonomy,
+        delivery,
+        lifecycle,
+        rhythm,
+        raise_issue,
+        chart_image,
+        commands,
+        home,
+        queue,
+        review,
+        share,
+    ):
         feature.register(app, deps)
     return app, deps

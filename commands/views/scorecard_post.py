@@ -1,5 +1,5 @@
-"""The weekly scorecard post: the message (off-track rows first, each with a Follow up
-button), its thread (every seat's metrics × 13 weeks), and the text that stands in for the
+"""The weekly scorecard post: the message (off-track rows first, each with a Raise issue
+button, or the issue raised on it), its thread (every seat's metrics × 13 weeks), and the text that stands in for the
 chart image when the upload fails. Pure builders: review data in, Slack payloads out.
 """
 
@@ -19,7 +19,7 @@ from otp_bot.commands.views.render import render, truncate
 from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard.review import GATE_DAYS, Review, ReviewRow
 
-FOLLOW_UP_ACTION = "otp_followup"  # + "_<n>": unique within the message; the value says which metric
+RAISE_ACTION = "otp_raise_issue"  # + "_<n>": unique within the message; the value says which run and metric
 MAX_BUTTONS = 15
 MAX_REPLIES = 8
 FALLBACK_ROWS = 40
@@ -47,7 +47,7 @@ def marks(row: ReviewRow, review: Review) -> str:
     return "".join(MARK[m] for m in row.by_week(review.weeks))
 
 
-def _row_view(r: ReviewRow, review: Review, openers: dict[int, str]) -> dict[str, str]:
+def _row_view(r: ReviewRow, review: Review, raisers: dict[int, str]) -> dict[str, str]:
     latest = r.row.latest
     value = latest.value if latest else None
     distance = r.row.goal.distance(value) if value is not None else 0.0
@@ -60,16 +60,17 @@ def _row_view(r: ReviewRow, review: Review, openers: dict[int, str]) -> dict[str
         "goal": r.row.describe_goal(),
         "distance": r.row.show(distance) if r.row.metric.kind != "yesno" else "missed",
         "trend": TREND.get((r.row.goal.higher_is_better, r.row.trend), ""),
-        "follow_up": str(r.follow_up.id) if r.follow_up else "",
-        "opener": openers.get(r.follow_up.id, "") if r.follow_up else "",
+        "issue": str(r.issue.id) if r.issue else "",
+        "issue_status": r.issue.status if r.issue and r.issue.status != "open" else "",
+        "raiser": truncate(raisers.get(r.issue.id, ""), 120) if r.issue else "",
     }
 
 
-def follow_up_value(run_id: int | None, metric_id: str) -> str:
+def raise_value(run_id: int | None, metric_id: str) -> str:
     return f"{run_id or 0}:{metric_id}"
 
 
-def parse_follow_up_value(value: str) -> tuple[int | None, str]:
+def parse_raise_value(value: str) -> tuple[int | None, str]:
     run, _, metric = (value or "").partition(":")
     return (int(run) or None) if run.isdigit() else None, metric
 
@@ -78,13 +79,13 @@ def scorecard_message(
     review: Review,
     *,
     run_id: int | None,
-    openers: dict[int, str] | None = None,
+    raisers: dict[int, str] | None = None,
     late_by: dt.timedelta | None = None,
     due_at: dt.datetime | None = None,
     threaded: bool = True,
 ) -> ScorecardMessage:
-    """The post for `review`; `openers` names who opened each follow-up shown (by id)."""
-    openers = openers or {}
+    """The post for `review`; `raisers` names who raised each issue shown (by id)."""
+    raisers = raisers or {}
     zone = ZoneInfo(review.timezone)
     off = review.off_track
     context = {
@@ -104,9 +105,9 @@ def scorecard_message(
         budget.add(blocks.section(":white_check_mark: Every metric is on track."))
     placed = 0
     for n, r in enumerate(off[:MAX_BUTTONS]):
-        text = render("scorecard/scorecard_post_row.j2", r=_row_view(r, review, openers))
-        # A to-do completion row has no metric to follow up: its misses are the to-dos themselves.
-        plain = r.follow_up or completion.is_completion(r.row.metric.id)
+        text = render("scorecard/scorecard_post_row.j2", r=_row_view(r, review, raisers))
+        # A seat's default to-do completion row has no metric to raise an issue on: its misses are the to-dos.
+        plain = r.issue or completion.is_completion(r.row.metric.id)
         if not budget.add(_row_block(text, None if plain else (n, run_id, r.row.metric.id))):
             break
         placed += 1
@@ -131,7 +132,7 @@ def _row_block(text: str, button: tuple[int, int | None, str] | None) -> dict[st
     return SectionBlock(
         text=MarkdownTextObject(text=truncate(text, blocks.SECTION_TEXT)),
         accessory=ButtonElement(
-            text="Follow up", action_id=f"{FOLLOW_UP_ACTION}_{n}", value=follow_up_value(run_id, metric_id)
+            text="Raise issue", action_id=f"{RAISE_ACTION}_{n}", value=raise_value(run_id, metric_id)
         ),
     ).to_dict()
 

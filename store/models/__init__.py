@@ -3,7 +3,7 @@
 `chart` (org, holders, seats), `scorecard` (metrics, values), `configuration` (approval
 routes, policies, schedules from the chart file), `records` (audit log, inbound events),
 `gate` (flags, drafts, decisions, their messages, the outbox), `agents` (API tokens), `autonomy` (earned grants), `bus`
-(seat-to-seat messages), `lifecycle` (hearings), `rhythm` (schedule runs, follow-ups), `review` (issues, to-dos,
+(seat-to-seat messages), `lifecycle` (hearings), `rhythm` (schedule runs), `review` (issues, to-dos,
 rocks, review meetings);
 `base` holds the declarative base and the value lists they share. Import from here.
 
@@ -81,5 +81,5 @@ from otp_bot.store.models.review import (
     Todo,
     TodoCheck,
 )
-from otp_bot.store.models.rhythm import RUN_POSTS, RUN_STATUSES, FollowUp, ScheduleRun
+from otp_bot.store.models.rhythm import RUN_POSTS, RUN_STATUSES, ScheduleRun
 from otp_bot.store.models.scorecard import Metric, MetricValue

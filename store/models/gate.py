@@ -35,7 +35,7 @@ Verdict = Literal["approve", "reject"]
 VERDICTS = get_args(Verdict)
 DeliveryState = Literal["none", "pending", "delivered", "failed"]
 DELIVERY_STATES = get_args(DeliveryState)
-OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror", "webhook")
+OUTBOX_KINDS = ("approval_post", "approval_update", "notify", "deliver", "bus_mirror", "webhook", "review")
 OUTBOX_STATES = ("pending", "done", "failed")
 
 

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Date,
     DateTime,
-    Float,
-    ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from otp_bot.store.models.base import Base, _in
-
-if TYPE_CHECKING:  # the other side of a relationship; SQLAlchemy resolves it by name
-    from otp_bot.store.models.chart import Holder
-
 
 RUN_STATUSES = ("claimed", "posted", "skipped", "failed")
 RUN_POSTS = ("briefing", "scorecard")
@@ -79,24 +71,3 @@ class ScheduleRun(Base):
     def key(self) -> str:
         """The key its Slack post carries in message metadata."""
         return f"run:{self.schedule}:{self.period}:{self.seq}"
-
-
-class FollowUp(Base):
-    """An off-track metric turned into an item to act on, from the scorecard post's button.
-    One per metric and period: two clicks (or two people) open one follow-up."""
-
-    __tablename__ = "follow_ups"
-    __table_args__ = (UniqueConstraint("metric_id", "period", name="uq_follow_ups_once"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    metric_id: Mapped[str] = mapped_column(ForeignKey("metrics.id"))
-    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), index=True)
-    period: Mapped[dt.date] = mapped_column(Date)  # the period whose value missed the goal
-    value: Mapped[float] = mapped_column(Float)
-    goal: Mapped[str] = mapped_column(String(100))  # as it read then: goals change
-    owner_id: Mapped[str | None] = mapped_column(ForeignKey("holders.id"))  # the human accountable for the seat
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("schedule_runs.id"))  # the post it was opened from
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-    owner: Mapped[Holder | None] = relationship(lazy="joined")

@@ -90,3 +90,34 @@ def test_rocks_set_tracked_and_confirmed(example_db):
     with example_db.session(readonly=True) as s:
         assert rocks.get_rock(s, 1).milestones[0]["done"] is True
     assert not ask(example_db, "rocks --quarter 2026-Q9").ok
+
+
+def test_the_words_people_type_are_kept_and_read(example_db):
+    raised = ask(example_db, "issue Client's bundle wasn't filed; the Müller matter’s late --seat accounting")
+    with example_db.session(readonly=True) as s:
+        assert issues.get_issue(s, 1).title == "Client's bundle wasn't filed; the Müller matter’s late"
+    assert raised.ok and "#1" in ask(example_db, "issue #1").text
+    solved = ask(
+        example_db,
+        'issue solve #1 We\'ll chase it --todo "accounting: chase the lender by 20 Dec" '
+        '--todo "coo: follow up by email"',
+    )
+    assert solved.ok
+    with example_db.session(readonly=True) as s:
+        chase, follow = todos.list_todos(s, seat_id="accounting")[0], todos.list_todos(s, seat_id="coo")[0]
+        today = todos.org_today(s)
+        assert issues.get_issue(s, 1).decision == "We'll chase it"
+    assert chase.text == "chase the lender" and (chase.due.month, chase.due.day) == (12, 20)
+    assert follow.text == "follow up by email" and follow.due == today + dt.timedelta(days=7)
+    added = ask(example_db, "todo coo: ring Mrs O'Neil --due in 3 days")
+    assert added.ok and "Mrs O'Neil" in added.text
+    with example_db.session(readonly=True) as s:
+        assert todos.get_todo(s, 3).due == today + dt.timedelta(days=3)
+    ambiguous = ask(example_db, "todo coo Plan --due 5/6")
+    assert not ambiguous.ok and "could be" in ambiguous.text
+
+
+def test_a_supervisor_sees_their_agents_items_as_their_own(example_db):
+    ask(example_db, "todo retention Send the churn list", actor=PULSE)
+    assert "Send the churn list" in ask(example_db, "todos").text  # Bogdan supervises Pulse
+    assert "Send the churn list" not in ask(example_db, "todos mine", actor=JANINE).text

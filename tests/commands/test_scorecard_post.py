@@ -1,6 +1,6 @@
 """The weekly scorecard post: the PNG heat-map (a real PNG, readable size), uploaded with
 files_upload_v2 through the local Slack stand-in; the text fallback when the upload fails;
-`/otp scorecard --post` and the Follow up button end to end against `otp serve`."""
+`/otp scorecard --post` and the Raise issue button end to end against `otp serve`."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
 from otp_bot.commands.views import scorecard_image
 from otp_bot.commands.views.scorecard_image import render_png
-from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, scorecard_message
+from otp_bot.commands.views.scorecard_post import RAISE_ACTION, scorecard_message
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.review.metric_issues import raise_from_metric
 from otp_bot.store.domain.rhythm import due_runs, manual_runs, run_claims, schedule_plans
-from otp_bot.store.domain.scorecard.review import open_follow_up, weekly_review
-from otp_bot.store.models import AuditEntry, FollowUp, ScheduleRun
+from otp_bot.store.domain.scorecard.metrics import record_value
+from otp_bot.store.domain.scorecard.review import weekly_review
+from otp_bot.store.models import AuditEntry, Issue, ScheduleRun
 from tests.support.blockkit import assert_valid
 from tests.support.serve import BOGDAN, STRANGER, TOKEN
 from tests.support.slack.api import SlackAPI
@@ -75,7 +77,7 @@ def test_every_cell_of_the_image_has_its_weeks_colour(example_db):
     assert image.getpixel((width - 2, image.size[1] - 2)) == (255, 255, 255)
 
 
-def test_the_post_lists_off_track_rows_first_with_a_follow_up_button_each(example_db):
+def test_the_post_lists_off_track_rows_first_with_a_raise_issue_button_each(example_db):
     with example_db.session(readonly=True) as s:
         review = weekly_review(s)
     message = scorecard_message(review, run_id=7)
@@ -84,7 +86,7 @@ def test_the_post_lists_off_track_rows_first_with_a_follow_up_button_each(exampl
     assert len(buttons) == len(review.off_track) == 4
     assert [b["value"] for b in buttons] == [f"7:{r.row.metric.id}" for r in review.off_track]
     assert len({b["action_id"] for b in buttons}) == 4 and all(
-        b["action_id"].startswith(FOLLOW_UP_ACTION) for b in buttons
+        b["action_id"].startswith(RAISE_ACTION) and b["text"]["text"] == "Raise issue" for b in buttons
     )
     # Every seat's metrics × 13 weeks are in the thread, in the /otp scorecard layout.
     thread = json.dumps(message.replies)
@@ -187,18 +189,32 @@ def test_a_retry_after_the_upload_neither_posts_nor_uploads_again(example_db, lo
     assert len([m for m in local_api.messages["C0L10"] if "thread_ts" not in m]) == 1
 
 
-def test_follow_ups_open_once_and_only_for_a_miss(example_db):
+def test_a_miss_raises_one_issue_owned_by_its_seat_and_only_while_off_track(example_db):
     with example_db.session() as s:
         bogdan = Actor(label="Bogdan", holder_id="bogdan")
-        first = open_follow_up(s, bogdan, "retention-saves")
-        again = open_follow_up(s, Actor(label="David", holder_id="david"), "retention-saves")
-        assert first.created and not again.created and again.follow_up.id == first.follow_up.id
-        assert first.follow_up.owner_id == "bogdan"  # Pulse's seat: Bogdan is accountable
-        with pytest.raises(Invalid, match="not off track"):
-            open_follow_up(s, bogdan, "early-flags")
-        with pytest.raises(Forbidden):
-            open_follow_up(s, Actor.anonymous("U0STRANGER"), "blended-cpa")
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "followup.opened")) == 1
+        first = raise_from_metric(s, bogdan, "retention-saves")
+        again = raise_from_metric(s, Actor(label="David", holder_id="david"), "retention-saves")
+        assert again.id == first.id and again.raised_by == "holder:bogdan"
+        assert (first.seat_id, first.source, first.status, first.title) == (
+            "retention",  # Pulse's seat owns it, not the person who clicked
+            "metric",
+            "open",
+            "At-risk clients saved off track",
+        )
+        assert first.period is not None and first.value is not None and first.goal
+        with pytest.raises(Invalid, match="not off track now"):
+            raise_from_metric(s, bogdan, "early-flags")
+        with pytest.raises(Forbidden, match="only people on the chart"):
+            raise_from_metric(s, Actor.anonymous("U0STRANGER"), "blended-cpa")
+        with pytest.raises(Forbidden, match="raise_issue"):  # an agent says what the issue is about
+            raise_from_metric(s, Actor(label="Pulse", holder_id="pulse"), "blended-cpa")
+        operator = raise_from_metric(s, Actor.cli_operator(), "blended-cpa")
+        assert operator.rank == first.rank + 1  # at the bottom of the open list
+        raised = s.scalars(select(AuditEntry).where(AuditEntry.action == "issue.raised")).all()
+        assert [(e.subject, e.detail["source"], e.detail["metric"]) for e in raised] == [
+            (f"issue:{first.id}", "metric", "retention-saves"),
+            (f"issue:{operator.id}", "metric", "blended-cpa"),
+        ]
 
 
 # ---------------------------------------------------------------- end to end, against otp serve
@@ -233,7 +249,7 @@ def wait_for(check, timeout: float = 20.0):
     raise AssertionError("timed out")
 
 
-def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
+def test_otp_scorecard_post_and_the_raise_issue_button(server, clean, module_db):
     api = clean
     status, body = server.command("scorecard --post", channel_id="C0L10")
     assert status == 200 and "Posting the scorecard" in body["text"]
@@ -255,7 +271,7 @@ def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
     (update,) = api.wait_for("chat.update", timeout=20)
     assert update.args["ts"] == main["ts"]
     row = next(b for b in update.args["blocks"] if "At-risk clients saved" in json.dumps(b))
-    assert "accessory" not in row and "follow-up #" in row["text"]["text"] and "opened by Bogdan" in row["text"]["text"]
+    assert "accessory" not in row and "Issue #" in row["text"]["text"] and "raised by Bogdan" in row["text"]["text"]
     assert len([b for b in update.args["blocks"] if b.get("accessory")]) == 3  # the other misses keep theirs
 
     # A double click is a second request from Slack (its own trigger id and signature).
@@ -267,16 +283,18 @@ def test_otp_scorecard_post_and_the_follow_up_button(server, clean, module_db):
         message_ts=main["ts"],
         response_url=api.response_url(),
     )
-    assert server.send(again)[0] == 200  # still one follow-up
+    assert server.send(again)[0] == 200  # still one issue
     api.wait_for("chat.update", count=2, timeout=20)
     with module_db.session(readonly=True) as s:
-        (follow_up,) = s.scalars(select(FollowUp))
-        assert (follow_up.metric_id, follow_up.owner_id, follow_up.created_by) == (
+        (issue,) = s.scalars(select(Issue))
+        assert (issue.metric_id, issue.seat_id, issue.source, issue.raised_by) == (
             "retention-saves",
-            "bogdan",
+            "retention",
+            "metric",
             "holder:bogdan",
         )
-        run = s.get(ScheduleRun, follow_up.run_id)
+        assert f"Issue #{issue.id} raised by Bogdan" in json.dumps(api.calls_to("chat.update")[-1].args["blocks"])
+        run = s.get(ScheduleRun, issue.run_id)
         assert (run.schedule, run.posted_ts) == (manual_runs.ON_DEMAND, main["ts"])
 
 
@@ -314,3 +332,65 @@ def test_only_people_on_the_chart_post_in_a_channel(server, clean):
     server.command("scorecard --post", user=STRANGER, channel_id="C0L10", response_url=url)
     (said,) = api.wait_for("response_url", timeout=20)
     assert "only people on the chart" in said.args["text"] and not api.messages["C0L10"]
+
+
+def _post_and_button(server, api, metric_id: str) -> tuple[dict, dict]:
+    server.command("scorecard --post", channel_id="C0L10")
+    main = wait_for(lambda: [m for m in api.messages["C0L10"] if "thread_ts" not in m])[0]
+    button = next(
+        b["accessory"] for b in main["blocks"] if b.get("accessory", {}).get("value", "").endswith(f":{metric_id}")
+    )
+    return main, button
+
+
+def _click(server, api, main: dict, action_id: str, value: str, user: str = BOGDAN) -> None:
+    body = block_actions_body(
+        user, action_id, value, channel_id="C0L10", message_ts=main["ts"], response_url=api.response_url()
+    )
+    assert server.send(body)[0] == 200
+
+
+def test_a_click_on_a_row_no_longer_off_track_is_refused(server, clean, module_db):
+    api = clean
+    main, button = _post_and_button(server, api, "blended-cpa")
+    with module_db.session() as s:  # a better number arrives after the post went out
+        row = weekly_review(s).off_track
+        latest = next(r for r in row if r.row.metric.id == "blended-cpa").row.latest
+        record_value(s, Actor.cli_operator(), "blended-cpa", "30", period=latest.period, correction=True)
+    _click(server, api, main, button["action_id"], button["value"])
+    (said,) = api.wait_for("response_url", timeout=20)
+    assert "Blended cost per acquisition" in said.args["text"] and "not off track now" in said.args["text"]
+    assert "no issue was raised" in said.args["text"] and not api.calls_to("chat.update")
+    with module_db.session(readonly=True) as s:
+        assert not s.scalars(select(Issue).where(Issue.metric_id == "blended-cpa")).all()
+
+
+def test_a_forged_value_is_refused_and_raises_nothing(server, clean, module_db):
+    api = clean
+    main, button = _post_and_button(server, api, "briefing-items")
+    run_id = int(button["value"].split(":")[0])
+    forged = [
+        (f"{run_id + 50}:briefing-items", "does not belong to this scorecard post"),  # another run's value
+        (f"{run_id}:no-such-metric", "there is no metric `no-such-metric`"),
+        ("briefing-items", "does not belong to this scorecard post"),
+    ]
+    for n, (value, words) in enumerate(forged, 1):
+        _click(server, api, main, button["action_id"], value)
+        said = api.wait_for("response_url", count=n, timeout=20)[-1]
+        assert words in said.args["text"], said.args["text"]
+    assert not api.calls_to("chat.update")
+    with module_db.session(readonly=True) as s:
+        assert not s.scalars(select(Issue).where(Issue.metric_id.in_(["briefing-items", "no-such-metric"]))).all()
+
+
+def test_the_row_names_the_issue_and_its_raiser_escaped(example_db):
+    with example_db.session() as s:
+        issue = raise_from_metric(s, Actor(label="Bogdan", holder_id="bogdan"), "retention-saves")
+        review = weekly_review(s)
+        message = scorecard_message(review, run_id=3, raisers={issue.id: "<!channel> *Bo* & co"})
+    assert_valid({"text": message.text, "blocks": message.blocks})
+    row = next(b for b in message.blocks if "At-risk clients saved" in json.dumps(b))
+    text = row["text"]["text"]
+    assert "accessory" not in row and f"Issue #{issue.id} raised by &lt;!channel&gt;" in text
+    assert "<!channel>" not in text and "&amp; co" in text and "*Bo*" not in text
+    assert len([b for b in message.blocks if b.get("accessory")]) == 3

@@ -1,6 +1,6 @@
 """The operating rhythm in Slack: `/otp scorecard --post` posts the weekly scorecard (with
-its chart image) in the channel it is typed in, and the Follow up button on an off-track
-row turns that miss into a follow-up and updates the post in place.
+its chart image) in the channel it is typed in, and the Raise issue button on an off-track
+row turns that miss into an issue and updates the post in place.
 
 Registered before the general /otp listener, so it takes `scorecard … --post` and nothing
 else; `/otp briefing` and `/otp scorecard` are plain commands (commands/).
@@ -17,10 +17,10 @@ from otp_bot.bot.slack.app import Deps
 from otp_bot.bot.slack.errors import friendly
 from otp_bot.commands.parser import tokenize
 from otp_bot.commands.routing import posts_scorecard
-from otp_bot.commands.views.scorecard_post import FOLLOW_UP_ACTION, parse_follow_up_value
+from otp_bot.commands.views.scorecard_post import RAISE_ACTION, parse_raise_value
 from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.review.metric_issues import raise_from_metric
 from otp_bot.store.domain.rhythm import manual_runs, run_history
-from otp_bot.store.domain.scorecard.review import open_follow_up
 
 
 def _posts_scorecard(body: dict) -> bool:
@@ -47,11 +47,11 @@ def register(app: App, deps: Deps) -> None:
         ack(text=":hourglass_flowing_sand: Posting the scorecard in this channel…", response_type="ephemeral")
         deps.work.submit(_post, deps, poster, command, respond)
 
-    @app.action(re.compile(f"^{FOLLOW_UP_ACTION}_\\d+$"))
-    def follow_up(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    @app.action(re.compile(f"^{RAISE_ACTION}_\\d+$"))
+    def raise_issue(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         try:
-            _follow_up(deps, poster, body, action)
+            _raise_issue(deps, poster, body, action)
         except Exception as exc:
             _say(respond, exc)
 
@@ -76,16 +76,22 @@ def _post(deps: Deps, poster: RhythmPoster, command: dict, respond: Respond) -> 
         _say(respond, exc)
 
 
-def _follow_up(deps: Deps, poster: RhythmPoster, body: dict, action: dict) -> None:
+def _raise_issue(deps: Deps, poster: RhythmPoster, body: dict, action: dict) -> None:
     container = body.get("container") or {}
     channel, ts = container.get("channel_id", ""), container.get("message_ts", "")
-    _, metric_id = parse_follow_up_value(action.get("value", ""))
+    run_named, metric_id = parse_raise_value(action.get("value", ""))
     actor = deps.identity.actor(deps.db, body["user"]["id"])
     with deps.db.session() as session:
-        # The click counts only on a scorecard post this bot made (a forged value names no run).
+        # The click counts only on a scorecard post this bot made, and names that post's run (a
+        # forged value names another, or none).
         run = run_history.run_for_message(session, channel, ts)
         if run is None or run.post != "scorecard":
             raise Invalid("this button is not on a scorecard post I know; post a new one with `/otp scorecard --post`")
-        open_follow_up(session, actor, metric_id, run_id=run.id)
+        if run_named != run.id or not metric_id:
+            raise Invalid(
+                "this button does not belong to this scorecard post; nothing was raised",
+                hint="click a row's own Raise issue button, or `/otp scorecard` for the numbers now",
+            )
+        raise_from_metric(session, actor, metric_id, run_id=run.id)
         run_id = run.id
     poster.refresh_scorecard(run_id)

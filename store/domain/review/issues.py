@@ -18,12 +18,14 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.errors import Conflict, Invalid, NotFound
+from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.review import todos as todo_rules
 from otp_bot.store.domain.review.rights import (
     default_seat,
+    is_agent,
     live_seat,
     may_manage,
+    may_order,
     require_manage,
     require_on_chart,
 )
@@ -121,11 +123,14 @@ def _live(session: Session, issue_id: int, what: str) -> Issue:
     return issue
 
 
+def _raised_it(session: Session, actor: Actor, issue: Issue) -> bool:
+    # A person may take their own issue off the list; an agent's issue is for people to close.
+    return issue.raised_by == actor.audit_name and actor.holder_id is not None and not is_agent(session, actor)
+
+
 def _may_close(session: Session, actor: Actor, issue: Issue, what: str) -> None:
-    # Whoever raised an issue may also take it off the list; everything else is for those who answer for the seat.
-    if issue.raised_by == actor.audit_name and actor.holder_id is not None:
-        return
-    require_manage(session, actor, get_seat(session, issue.seat_id), what)
+    if not _raised_it(session, actor, issue):
+        require_manage(session, actor, get_seat(session, issue.seat_id), what)
 
 
 def discuss(session: Session, actor: Actor, issue_id: int, *, review_id: int | None = None) -> Issue:
@@ -194,9 +199,16 @@ def drop(session: Session, actor: Actor, issue_id: int, reason: str, *, review_i
 def move(session: Session, actor: Actor, issue_id: int, rank: int) -> Issue:
     """Put an open issue at place `rank` (1 = first) and renumber the rest."""
     issue = _live(session, issue_id, "moved")
-    require_manage(session, actor, get_seat(session, issue.seat_id), "reorder the issues list")
+    if not may_order(session, actor):
+        raise Forbidden(
+            "the issues list is the whole team's: the review's facilitator and the people at the top of the chart "
+            "set its order",
+            hint="raise it in the review, or ask the facilitator to move it",
+        )
     ordered = [i for i in list_issues(session) if i.id != issue.id]
-    place = min(max(rank, 1), len(ordered) + 1)
+    if rank < 1:
+        raise Invalid("places start at 1 (the top of the list)")
+    place = min(rank, len(ordered) + 1)
     ordered.insert(place - 1, issue)
     for n, item in enumerate(ordered, start=1):
         item.rank = n
@@ -212,6 +224,4 @@ def _close_gap(session: Session) -> None:
 
 def may_decide(session: Session, actor: Actor, issue: Issue) -> bool:
     """Whether `actor` may solve or drop `issue` (a surface shows the buttons only to them)."""
-    return (issue.raised_by == actor.audit_name and actor.holder_id is not None) or may_manage(
-        session, actor, get_seat(session, issue.seat_id)
-    )
+    return _raised_it(session, actor, issue) or may_manage(session, actor, get_seat(session, issue.seat_id))

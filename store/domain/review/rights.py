@@ -34,11 +34,32 @@ def live_seat(session: Session, seat_id: str, what: str) -> Seat:
             hint="give it to the seat that took over its work",
         )
     if seat.holder_id is None:
+        above = f"`{seat.reports_to_id}`, the seat above it," if seat.reports_to_id else "the seat that covers its work"
         raise Invalid(
             f"nobody holds `{seat.id}` ({seat.title}); {what} needs a seat someone answers for",
-            hint="give it to the seat above it until the seat is filled",
+            hint=f"give it to {above} until the seat is filled",
         )
     return seat
+
+
+def answerable_seat_ids(session: Session, actor: Actor) -> set[str]:
+    """The seats whose items are "yours": those you hold, and those of the agents you supervise."""
+    if actor.holder_id is None:
+        return set()
+    agents = select(Holder.id).where(Holder.supervisor_id == actor.holder_id)
+    return actor.held_seat_ids(session) | set(session.scalars(select(Seat.id).where(Seat.holder_id.in_(agents))))
+
+
+def may_order(session: Session, actor: Actor) -> bool:
+    """The issues list is the whole team's: the facilitator, operators and the people at the
+    top of the chart set its order."""
+    if actor.operator or is_facilitator(session, actor):
+        return True
+    if actor.holder_id is None or is_agent(session, actor):
+        return False
+    return bool(
+        session.scalar(select(Seat.id).where(Seat.holder_id == actor.holder_id, Seat.reports_to_id.is_(None)).limit(1))
+    )
 
 
 def default_seat(session: Session, actor: Actor, what: str) -> Seat:

@@ -95,13 +95,15 @@ def add_rock(
         )
     if last < today:
         raise Invalid(f"{label} is over; rocks are set for this quarter or a coming one")
+    if day < today:
+        raise Invalid(f"{day.isoformat()} is in the past; a rock is due today or later")
     count = session.scalar(
         select(func.count()).where(Rock.seat_id == seat.id, Rock.quarter == label, Rock.status != "dropped")
     )
     if (count or 0) >= MAX_ROCKS:
         raise Conflict(
             f"`{seat.id}` already has {MAX_ROCKS} rocks for {label}; a seat keeps 1–{MAX_ROCKS} priorities",
-            hint="drop or finish one first",
+            hint="a finished rock still counts for its quarter; drop one that no longer matters to make room",
         )
     rock = Rock(
         seat_id=seat.id,
@@ -132,7 +134,7 @@ def _open(session: Session, rock_id: int) -> Rock:
 
 def set_track(session: Session, actor: Actor, rock_id: int, track: str) -> Rock:
     """On or off track. From an agent holding the seat this is a proposal its accountable human confirms."""
-    track = track.strip().lower().removesuffix("-track").removesuffix(" track")
+    track = " ".join(track.lower().split()).removesuffix("-track").removesuffix(" track")
     if track not in ROCK_TRACKS:
         raise Invalid(f"`{track[:20]}` is not a track", hint="say `on` or `off`")
     rock = _open(session, rock_id)
@@ -159,8 +161,9 @@ def confirm_track(session: Session, actor: Actor, rock_id: int, *, accept: bool 
     if rock.proposed_track is None:
         raise Conflict(f"rock #{rock.id} has no proposed track to confirm")
     seat = get_seat(session, rock.seat_id)
-    if is_agent(session, actor) or not may_manage(session, actor, seat):
-        raise Forbidden(f"only the people who answer for `{seat.id}` confirm its agent's track")
+    if is_agent(session, actor):
+        raise Forbidden("an agent's proposed track is confirmed by a person")
+    require_manage(session, actor, seat, "confirm its agent's track")
     proposed, by = rock.proposed_track, rock.proposed_by
     if accept:
         rock.track, rock.track_set_by, rock.track_set_at = proposed, actor.audit_name, utcnow()
@@ -189,12 +192,25 @@ def _close(session: Session, actor: Actor, rock_id: int, status: str, **detail: 
     return rock
 
 
-def milestone_done(session: Session, actor: Actor, rock_id: int, index: int) -> Rock:
-    """Milestone `index` (1 first) is done."""
+def _milestone_named(rock: Rock, name: str) -> int:
+    wanted = name.strip().lower()
+    found = [n for n, m in enumerate(rock.milestones, start=1) if str(m.get("title", "")).lower().startswith(wanted)]
+    if len(found) != 1:
+        titles = "; ".join(f"{n}. {m.get('title')}" for n, m in enumerate(rock.milestones, start=1)) or "none"
+        raise Invalid(
+            f"`{name[:40]}` names {'no' if not found else 'more than one'} milestone of rock #{rock.id}: {titles}"
+        )
+    return found[0]
+
+
+def milestone_done(session: Session, actor: Actor, rock_id: int, index: int | str) -> Rock:
+    """Milestone `index` (1 first, or the start of its title) is done."""
     rock = _open(session, rock_id)
     seat = get_seat(session, rock.seat_id)
     if not (holds(actor, seat) or may_manage(session, actor, seat)):
         raise Forbidden(f"rock #{rock.id} is `{seat.id}`'s: its holder and the people who answer for it update it")
+    if isinstance(index, str):
+        index = _milestone_named(rock, index)
     if not 1 <= index <= len(rock.milestones):
         raise Invalid(f"rock #{rock.id} has {len(rock.milestones)} milestone(s); there is no milestone {index}")
     items = [dict(m) for m in rock.milestones]

@@ -17,7 +17,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.review.due_dates import parse_due
+from otp_bot.store.domain.review.due_dates import parse_due, split_due
 from otp_bot.store.domain.review.quarters import week_of
 from otp_bot.store.domain.review.rights import holds, is_agent, live_seat, may_manage, require_on_chart
 from otp_bot.store.domain.scorecard.periods import today as today_in
@@ -65,9 +65,11 @@ def add_todo(
     if is_agent(session, actor) and not holds(actor, seat):
         raise Forbidden("an agent adds to-dos for its own seats only", hint="raise an issue for the other seat instead")
     text = clean_text(text, "the to-do", multiline=False, limit=MAX_TEXT)
-    if not text:
-        raise Invalid("say what is to be done", hint="e.g. `todo retention Call Acme about renewal --due friday`")
     today = today or org_today(session)
+    if not due:
+        text, due = split_due(text, today)  # `call Acme by friday`: the day is the due date
+    if not text:
+        raise Invalid("say what is to be done", hint="e.g. `todo <seat> Call Acme about renewal --due friday`")
     day = due if isinstance(due, dt.date) else (parse_due(due, today) if due else today + dt.timedelta(DEFAULT_DAYS))
     if day < today:
         raise Invalid(f"{day.isoformat()} is in the past; a to-do is due today or later")

@@ -13,7 +13,7 @@ from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.measures import Measure, format_value, measure_of
 from otp_bot.store.domain.scorecard.metrics import MetricRow
-from otp_bot.store.models import FollowUp, MetricValue
+from otp_bot.store.models import Issue, MetricValue
 
 
 @dataclass
@@ -28,7 +28,7 @@ class OffTrack:
     distance: str
     period: str  # the period of the value that missed
     relative: float  # distance over the goal's size: what "furthest from the goal" sorts by
-    follow_up: int | None = None  # an open follow-up on this miss
+    issue: int | None = None  # the open issue raised on this miss
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Stale:
 
 def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts]) -> list[OffTrack]:
     missed = [(r, r.latest) for r in rows if r.off_track and r.latest is not None]
-    follow_ups = _follow_ups(session, [(r.metric.id, latest.period) for r, latest in missed])
+    issues = _open_issues(session, [(r.metric.id, latest.period) for r, latest in missed])
     labels: dict[tuple[dt.date, str], str] = {}  # thousands of misses share a handful of periods
     goals: dict[tuple[Goal, Measure], str] = {}  # and a few dozen goals
     out = []
@@ -73,25 +73,29 @@ def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFact
                 format_value(distance, measure) if m.kind != "yesno" else "missed",
                 label,
                 distance / size,
-                follow_ups.get((m.id, latest.period)),
+                issues.get((m.id, latest.period)),
             )
         )
     out.sort(key=lambda o: (-o.relative, o.seat_id, o.metric_id))
     return out
 
 
-def _follow_ups(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], int]:
+def _open_issues(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], int]:
     if not keys:
         return {}
     # Thousands of misses fall in a handful of periods: one read by period rather than
     # many by metric id (each a round trip on a server).
     wanted = set(keys)
     rows = session.execute(
-        select(FollowUp.id, FollowUp.metric_id, FollowUp.period).where(
-            FollowUp.period.in_(sorted({p for _, p in wanted}))
+        select(Issue.id, Issue.metric_id, Issue.period).where(
+            Issue.period.in_(sorted({p for _, p in wanted})), Issue.status.in_(("open", "discussed"))
         )
     )
-    return {(mid, period): fid for fid, mid, period in rows if (mid, period) in wanted}
+    found: dict[tuple[str, dt.date], int] = {}
+    for fid, mid, period in rows:
+        if mid is not None and period is not None and (mid, period) in wanted:
+            found[(mid, period)] = fid
+    return found
 
 
 def stale_metrics(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts], today: dt.date) -> list[Stale]:

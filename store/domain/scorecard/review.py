@@ -1,5 +1,5 @@
 """The weekly scorecard review: every seat's metrics over 13 weeks, off-track rows first,
-and follow-ups opened on the misses (one per metric and period, from one click).
+and the issues raised on the misses (one per metric and period, store/domain/review/metric_issues.py).
 
 Two passes, because a post shows only so much: the status of every metric (its last few
 periods: is it off track, how far) decides the order and the counts; the 13 weeks are read
@@ -13,22 +13,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload, load_only
 
-from otp_bot.store.domain import audit
-from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import accountable_human, get_metric, get_org, seat_order
+from otp_bot.store.domain.chart.reading import get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.collector import collector_paused
-from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.gate.ledger import SeatLedger, agent_seat_ledgers
 from otp_bot.store.domain.review import completion
+from otp_bot.store.domain.review.metric_issues import issues_for
 from otp_bot.store.domain.rhythm.seat_facts import owner_text, seat_facts
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metric_facts import MetricFacts, metric_facts
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, MetricRow, current_rows, metric_rows
-from otp_bot.store.models import FollowUp, Holder, Seat
+from otp_bot.store.models import Holder, Issue, Seat
 
 DETAIL_SEATS = 120  # more seats than a post's thread holds (commands/views/scorecard_post.py)
 DETAIL_MISSES = 40  # the off-track rows of the chart image and the post's buttons
@@ -51,7 +48,7 @@ class ReviewRow:
     owner: str
     off_track: bool  # by its latest value in the status periods
     miss: float  # how far off, relative to the goal
-    follow_up: FollowUp | None = None  # opened on this row's latest miss
+    issue: Issue | None = None  # raised on this row's latest miss
 
     def by_week(self, weeks: list[dt.date]) -> list[bool | None]:
         """On track (True), off (False) or no value (None) for each week; a monthly metric's
@@ -135,7 +132,7 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
     # with the seats shown.
     owners = {f.id: f.owner for f in seat_facts(session)}
     detail = metric_rows(session, [m for m in in_order if m.id in wanted], weeks=weeks, today=today)
-    follow = follow_ups_for(
+    raised = issues_for(
         session, [(r.metric.id, r.latest.period) for r in misses if r.metric.id in wanted and r.latest is not None]
     )
 
@@ -148,7 +145,7 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
             owners.get(seat.id) or owner_text(seat),
             now.off_track,
             miss_of(now),
-            follow.get((r.metric.id, now.latest.period)) if now.off_track and now.latest is not None else None,
+            raised.get((r.metric.id, now.latest.period)) if now.off_track and now.latest is not None else None,
         )
 
     rows = [review_row(r) for r in detail]
@@ -175,85 +172,3 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
         gate,
         holders,
     )
-
-
-# ---------------------------------------------------------------- follow-ups
-
-
-def follow_ups_for(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], FollowUp]:
-    ids = sorted({m for m, _ in keys})
-    wanted = set(keys)
-    found: dict[tuple[str, dt.date], FollowUp] = {}
-    for chunk in range(0, len(ids), 500):
-        for f in session.scalars(select(FollowUp).where(FollowUp.metric_id.in_(ids[chunk : chunk + 500]))):
-            if (f.metric_id, f.period) in wanted:
-                found[(f.metric_id, f.period)] = f
-    return found
-
-
-@dataclass
-class Opened:
-    follow_up: FollowUp
-    created: bool  # False: someone had opened it already (a double click, or two people at once)
-
-
-def open_follow_up(
-    session: Session, actor: Actor, metric_id: str, *, run_id: int | None = None, now: dt.datetime | None = None
-) -> Opened:
-    """Turn a metric's latest miss into a follow-up, owned by the human accountable for its seat."""
-    if not actor.operator and actor.holder_id is None:
-        raise Forbidden(
-            "only people on the chart open follow-ups", hint="ask an operator to add your Slack user to the chart file"
-        )
-    now = now or utcnow()
-    metric = get_metric(session, metric_id)
-    row = current_rows(session, [metric])[0]
-    latest = row.latest
-    if latest is None or not row.off_track:
-        shown = row.show(latest.value) if latest else "no value yet"
-        raise Invalid(
-            f"`{metric.id}` is not off track now ({shown}, goal {row.describe_goal()}); no follow-up is needed"
-        )
-    owner = accountable_human(metric.seat.holder)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    new_id = session.scalar(
-        dialect.insert(FollowUp)
-        .values(
-            metric_id=metric.id,
-            seat_id=metric.seat_id,
-            period=latest.period,
-            value=latest.value,
-            goal=row.describe_goal(),
-            owner_id=owner.id if owner else None,
-            run_id=run_id,
-            created_by=actor.audit_name,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["metric_id", "period"])
-        .returning(FollowUp.id)
-    )
-    if new_id is None:
-        # The insert lost to a follow-up on the same miss: it exists.
-        existing = session.execute(
-            select(FollowUp).where(FollowUp.metric_id == metric.id, FollowUp.period == latest.period)
-        ).scalar_one()
-        return Opened(existing, False)
-    audit.record(
-        session,
-        actor.audit_name,
-        "followup.opened",
-        f"metric:{metric.id}",
-        follow_up=new_id,
-        period=latest.period.isoformat(),
-        value=latest.value,
-        owner=owner.id if owner else None,
-    )
-    return Opened(session.get_one(FollowUp, new_id), True)
-
-
-def opener_name(session: Session, follow_up: FollowUp) -> str:
-    kind, _, name = follow_up.created_by.partition(":")
-    if kind == "holder":
-        holder = session.get(Holder, name)
-        return holder.name if holder else name
-    return "an operator"

@@ -10,14 +10,14 @@ Every seat's completion rate is read at once, week by week: an index on (week, s
 done) answers it from the index alone, grouped in its order.
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0025
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0022"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -111,3 +111,29 @@ def test_otp_schedule_run_exits_1_while_the_periods_post_has_not_gone_out(exampl
     env["SLACK_API_URL"] = api.url
     forced = otp("briefing", "--force")
     assert forced.returncode == 0 and "posted to C0LEADERSHIP" in forced.stdout
+
+
+def test_the_schedulers_check_prompts_the_reviews_attendees_before_its_post_and_wakes_the_worker(
+    example_db, api, poster
+):
+    from sqlalchemy import select
+
+    from otp_bot.store.models import OutboxItem
+    from tests.support.review import set_review
+
+    set_review(example_db, ahead=120)
+    woken = []
+    scheduler = RhythmScheduler(
+        example_db, poster.client, SchedulerSettings(check_seconds=3600), poster, on_queued=lambda: woken.append(1)
+    )
+    scheduler._aps.start(paused=True)
+    try:
+        scheduler.check(now=local("America/New_York", 2026, 11, 30, 6, 30))  # Monday, 2.5 h before the 9:00 post
+        assert woken == []
+        scheduler.check(now=local("America/New_York", 2026, 11, 30, 7, 30))  # within the two hours
+        assert woken == [1]
+        with example_db.session(readonly=True) as s:
+            keys = sorted(s.scalars(select(OutboxItem.key).where(OutboxItem.kind == "review")))
+        assert keys == ["headlines:2026-11-30:bogdan", "headlines:2026-11-30:david"]  # Pulse answers through MCP
+    finally:
+        scheduler.stop()

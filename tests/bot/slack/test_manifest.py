@@ -25,6 +25,7 @@ SCOPES = {
     # `otp doctor`: is the bot in each channel the chart names (public and private ones)
     "conversations_info": {"channels:read", "groups:read"},
     "apps_connections_open": set(),  # the app-level token's own scope (connections:write), not a bot scope
+    "chat_getPermalink": set(),  # no scope: a message's link, for an issue raised from it
     "views_open": set(),
     "views_update": set(),
     "views_publish": set(),
@@ -57,3 +58,12 @@ def test_the_manifest_wires_slash_command_events_and_buttons_to_one_url():
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
     assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_raise_as_issue_shortcut_is_declared_as_the_app_listens_for_it():
+    from otp_bot.bot.slack.views.raise_issue_form import SHORTCUT
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"], shortcut["name"]) == ("message", SHORTCUT, "Raise as issue")
+    assert len(shortcut["description"]) <= 80  # Slack's limit

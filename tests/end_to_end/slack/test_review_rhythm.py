@@ -86,8 +86,12 @@ def test_completion_shows_on_the_scorecard_the_week_after_the_checks(server, mod
     line = next(x for x in answer["text"].splitlines() if "To-do completion" in x)
     assert "&gt;= 90%" in line and "50%" in line and "✗ ·" in line  # 1 of 2 done last week: off track
     assert "off track" in answer["text"]
+    # No metric behind it to raise an issue on: the other misses have their button, it has none.
+    buttons = [e["text"]["text"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert "Raise issue: At-risk clients saved" in buttons
+    assert not any("To-do completion" in b for b in buttons)
 
-    # The weekly post lists it among the rows off track, without a follow-up button (no metric behind it).
+    # The weekly post lists it among the rows off track, without a Raise issue button.
     status, _ = server.command("scorecard --post", user=BOGDAN, channel_id="C0L10")
     assert status == 200
     post = wait_until(lambda: posts(api, "C0L10"), what="the scorecard post")[-1]

@@ -49,7 +49,9 @@ def test_issues_queue_in_priority_order_and_a_move_renumbers(example_db):
         b = issues.raise_issue(s, bogdan, "Ad spend over budget", seat_id="analytics")
         c = issues.raise_issue(s, bogdan, "Onboarding backlog")  # Bogdan's own seat: coo
         assert (c.seat_id, [i.id for i in issues.list_issues(s)]) == ("coo", [a.id, b.id, c.id])
-        issues.move(s, bogdan, c.id, 1)
+        with pytest.raises(Forbidden, match="whole team's"):
+            issues.move(s, actor_for_holder(s, "janine"), c.id, 1)
+        issues.move(s, actor_for_holder(s, "david"), c.id, 1)  # at the top of the chart
         assert [(i.id, i.rank) for i in issues.list_issues(s)] == [(c.id, 1), (a.id, 2), (b.id, 3)]
 
 

@@ -174,6 +174,38 @@ def block_actions_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
+def message_action_body(
+    user_id: str,
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    channel_id: str = "C0GENERAL",
+    response_url: str = NO_RESPONSE_URL,
+    trigger_id: str | None = None,
+    team_id: str = TEAM_ID,
+) -> str:
+    """A message shortcut, chosen from a message's menu: form field `payload` holding the JSON.
+
+    `message` is the message it was chosen on, as Slack holds it (its `ts`, `text`, `user`).
+    """
+    payload = {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "channel": {"id": channel_id, "name": DEFAULT_CHANNEL_NAME},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or new_trigger_id(),
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": message,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def view_submission_body(
     user_id: str,
     callback_id: str,

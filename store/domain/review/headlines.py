@@ -1,0 +1,68 @@
+"""Headlines: each holder's one-liner for the week's review, collected before the meeting
+(a person by DM, an agent through the API or MCP). One per holder and week; a second
+replaces the first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.domain import audit
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.errors import Forbidden, Invalid
+from otp_bot.store.domain.review.meetings import local_today
+from otp_bot.store.domain.review.quarters import week_of
+from otp_bot.store.models import Headline
+
+VIAS = ("dm", "command", "api", "mcp")
+MAX_TEXT = 300  # a one-liner; the column holds more, a headline should not
+
+
+def set_headline(
+    session: Session,
+    actor: Actor,
+    text: str,
+    *,
+    via: str,
+    week: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Headline:
+    if actor.holder_id is None:
+        raise Forbidden("only a holder on the chart gives a headline", hint="ask to be added to the chart")
+    if via not in VIAS:
+        raise Invalid(f"`{via[:20]}` is not a way a headline comes in", hint=f"one of {', '.join(VIAS)}")
+    line = " ".join((text or "").split())
+    if not line:
+        raise Invalid("a headline needs some words", hint="one line: the news the team should hear this week")
+    if len(line) > MAX_TEXT:
+        raise Invalid(f"a headline is one line: at most {MAX_TEXT} characters (this is {len(line)})")
+    week = week_of(week or local_today(session, now))
+    row = session.scalar(select(Headline).where(Headline.review_week == week, Headline.holder_id == actor.holder_id))
+    replaced = row is not None
+    if row is None:
+        row = Headline(review_week=week, holder_id=actor.holder_id, text=line, via=via, at=now or utcnow())
+        session.add(row)
+    else:
+        row.text, row.via, row.at = line, via, now or utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor.audit_name,
+        "headline.replaced" if replaced else "headline.set",
+        f"holder:{actor.holder_id}",
+        week=week.isoformat(),
+        via=via,
+        text=line,
+    )
+    return row
+
+
+def headlines_for(session: Session, week: dt.date) -> list[Headline]:
+    return list(
+        session.scalars(
+            select(Headline).where(Headline.review_week == week_of(week)).order_by(Headline.at, Headline.id)
+        )
+    )
