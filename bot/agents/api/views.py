@@ -17,6 +17,7 @@ from otp_bot.store.domain.gate.changes import change_requests
 from otp_bot.store.domain.gate.learnings import Learnings
 from otp_bot.store.domain.gate.ledger import LedgerRow, SeatLedger
 from otp_bot.store.domain.gate.queries import policies_holding
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.measures import from_base
@@ -96,7 +97,10 @@ def seat_detail(session: Session, s: models.Seat) -> schemas.SeatDetail:
         owns=[o.topic for o in s.owns],
         does_not_own=list(s.does_not_own or []),
         reporting_line=[seat(up) for up in reporting_line(session, s)],
-        metrics=[metric_status(r) for r in current_rows(session, s.metrics)] if s.metrics else [],
+        # With the seat's to-do completion row once its to-dos were checked (review/completion.py).
+        metrics=[
+            metric_status(r) for r in current_rows(session, completion.with_completion(session, s.metrics, [s.id]))
+        ],
     )
 
 
