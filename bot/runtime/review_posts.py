@@ -93,7 +93,9 @@ def section_message(session: Session, review: Review, section: str, *, controls:
 
         from otp_bot.store.domain.chart.reading import get_org
 
-        today = (as_utc(review.started_at) or utcnow()).astimezone(ZoneInfo(get_org(session).timezone)).date()
+        started = (as_utc(review.started_at) or utcnow()).astimezone(ZoneInfo(get_org(session).timezone)).date()
+        # The week reviewed, as its post showed it: a review run late still reads its own week.
+        today = min(started, review.week + dt.timedelta(days=6))
         message = views.scorecard_section(review, weekly_review(session, today=today).off_track)
     elif section == "rocks":
         message = views.rocks_section(review, agenda.rocks_by_seat(session, review))

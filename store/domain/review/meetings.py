@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -237,7 +237,12 @@ def summarise(session: Session, review: Review) -> dict[str, Any]:
                 "issue": t.issue_id,
             }
         )
-    checks = session.scalars(select(TodoCheck).where(TodoCheck.review_id == review.id).order_by(TodoCheck.id))
+    # The week's checks: those made in the review and those made as a to-do was done during the week.
+    checks = session.scalars(
+        select(TodoCheck)
+        .where(or_(TodoCheck.review_id == review.id, TodoCheck.week == review.week))
+        .order_by(TodoCheck.id)
+    )
     out_checks = []
     for c in checks:
         todo = session.get(Todo, c.todo_id)
