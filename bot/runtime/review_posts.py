@@ -125,7 +125,7 @@ def _prompt(session: Session, payload: dict[str, Any]) -> tuple[str | None, dict
         return None, {}
     week = dt.date.fromisoformat(payload["week"])
     post_at = dt.datetime.fromisoformat(payload["post_at"])
-    missing = agenda.missing_values(session, holder.id, meetings.local_today(session))
+    missing = agenda.missing_values(session, holder.id, agenda.values_day(week))
     return holder.slack_user, forms.headline_prompt(week, post_at, len(missing))
 
 
