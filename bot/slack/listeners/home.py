@@ -64,12 +64,11 @@ def _done(session: Session, actor: Actor, todo_id: int) -> None:
     todos.complete(session, actor, todo_id)
 
 
-def _confirm(session: Session, actor: Actor, rock_id: int) -> None:
-    rocks.confirm_track(session, actor, rock_id)
+def _answer(accept: bool, shown: str | None) -> Callable[[Session, Actor, int], None]:
+    def change(session: Session, actor: Actor, rock_id: int) -> None:
+        rocks.confirm_track(session, actor, rock_id, accept=accept, expected=shown)
 
-
-def _decline(session: Session, actor: Actor, rock_id: int) -> None:
-    rocks.confirm_track(session, actor, rock_id, accept=False)
+    return change
 
 
 def publish(deps: Deps, client: WebClient, user: str) -> None:
@@ -96,7 +95,8 @@ def register(app: App, deps: Deps) -> None:
     def rock_track(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         accept = action["action_id"].startswith(ROCK_CONFIRM)
-        _decide(deps, client, body, action, "Rock", _confirm if accept else _decline)
+        shown = action["action_id"].split(":")[2] if action["action_id"].count(":") >= 2 else None
+        _decide(deps, client, body, action, "Rock", _answer(accept, shown))
 
     @app.action(re.compile(rf"^{OPEN_SCORECARD}(:|$)"))
     def open_scorecard(ack: Ack, body: dict, action: dict, client: WebClient) -> None:

@@ -14,12 +14,12 @@ ROCK_CONFIRM = "otp_home_rock_confirm"
 ROCK_DECLINE = "otp_home_rock_decline"
 
 
-def _button(label: str, action: str, item_id: int, style: str | None = None) -> dict[str, Any]:
+def _button(label: str, action: str, item_id: int, style: str | None = None, also: str = "") -> dict[str, Any]:
     # action_ids are unique within a view: the item's id follows the prefix the listener matches.
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": label},
-        "action_id": f"{action}:{item_id}",
+        "action_id": f"{action}:{item_id}" + (f":{also}" if also else ""),
         "value": str(item_id),
     }
     if style:
@@ -49,8 +49,9 @@ def review_blocks(items: ReviewItems) -> list[dict[str, Any]]:
                         "type": "actions",
                         "block_id": f"otp_home_rock_{r.id}",
                         "elements": [
-                            _button(f"Confirm {r.proposed} track", ROCK_CONFIRM, r.id, "primary"),
-                            _button("Decline", ROCK_DECLINE, r.id),
+                            # The track shown rides on the click: a proposal changed since is not confirmed.
+                            _button(f"Confirm {r.proposed} track", ROCK_CONFIRM, r.id, "primary", also=r.proposed),
+                            _button("Decline", ROCK_DECLINE, r.id, also=r.proposed),
                         ],
                     }
                 )

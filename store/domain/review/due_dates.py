@@ -117,11 +117,7 @@ def split_due(text: str, today: dt.date) -> tuple[str, dt.date | None]:
             continue
         if words[i + 1 :]:
             return " ".join(words[:i]), day
-    for n in (3, 2):  # `… in 3 days`, `… next week`: a trailing phrase that only names a day
-        phrase = " ".join(words[-n:]).lower()
-        if len(words) > n and phrase.startswith(("in ", "next ")):
-            try:
-                return " ".join(words[:-n]), parse_due(phrase, today)
-            except Invalid:
-                continue
+    # `… in 3 days` is only ever a due day; `plan the agenda for next week` is what to do, and stays whole.
+    if len(words) > 3 and IN_SOME.match(" ".join(words[-3:]).lower()):
+        return " ".join(words[:-3]), parse_due(" ".join(words[-3:]), today)
     return text, None

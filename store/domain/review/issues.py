@@ -114,7 +114,13 @@ def raise_issue(
 
 
 def _live(session: Session, issue_id: int, what: str) -> Issue:
-    issue = get_issue(session, issue_id)
+    # Locked: two solves (two modals, or the modal and the command) go one after the other,
+    # and the second finds the issue closed.
+    issue = session.scalar(
+        select(Issue).where(Issue.id == issue_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if issue is None:
+        raise NotFound(f"there is no issue #{issue_id}", hint="`issues` lists the open ones")
     if issue.status not in OPEN:
         raise Conflict(
             f"issue #{issue.id} is already {issue.status}; it cannot be {what}",
@@ -135,7 +141,7 @@ def _may_close(session: Session, actor: Actor, issue: Issue, what: str) -> None:
 
 def discuss(session: Session, actor: Actor, issue_id: int, *, review_id: int | None = None) -> Issue:
     issue = _live(session, issue_id, "discussed")
-    require_on_chart(actor, "discuss issues")
+    _may_close(session, actor, issue, f"mark issue #{issue.id} discussed")
     if issue.status == "open":
         issue.status, issue.discussed_at = "discussed", utcnow()
         audit.record(session, actor.audit_name, "issue.discussed", f"issue:{issue.id}", review=review_id)

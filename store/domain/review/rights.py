@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat, reporting_line, seat_order
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.models import Holder, ReviewSetup, Seat
+from otp_bot.store.models import Holder, Review, ReviewSetup, Seat
 
 
 def require_on_chart(actor: Actor, what: str) -> None:
@@ -77,15 +77,26 @@ def default_seat(session: Session, actor: Actor, what: str) -> Seat:
 
 
 def is_facilitator(session: Session, actor: Actor) -> bool:
+    """The review's facilitator as the chart names it now, or the one running this week's review
+    (a chart change mid-review does not take the meeting from under them)."""
+    if actor.holder_id is None:
+        return False
     setup = session.get(ReviewSetup, 1)
-    return setup is not None and actor.holder_id is not None and setup.facilitator_id == actor.holder_id
+    if setup is not None and setup.facilitator_id == actor.holder_id:
+        return True
+    running = select(Review.id).where(Review.status == "running", Review.facilitator_id == actor.holder_id)
+    return session.scalar(running.limit(1)) is not None
 
 
 def may_manage(session: Session, actor: Actor, seat: Seat) -> bool:
-    if actor.operator or is_facilitator(session, actor):
+    """Operators, the facilitator, and the people who answer for the seat; never an agent,
+    even one above the seat in the line: a seat's items are managed by people."""
+    if actor.operator:
         return True
-    if actor.holder_id is None:
+    if actor.holder_id is None or is_agent(session, actor):
         return False
+    if is_facilitator(session, actor):
+        return True
     human = accountable_human(seat.holder)
     if human is not None and human.id == actor.holder_id:
         return True

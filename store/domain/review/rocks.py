@@ -23,7 +23,7 @@ from otp_bot.store.domain.review.quarters import normal_quarter, quarter_bounds,
 from otp_bot.store.domain.review.rights import holds, is_agent, live_seat, may_manage, require_manage
 from otp_bot.store.domain.review.todos import org_today
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import ROCK_TRACKS, Rock
+from otp_bot.store.models import ROCK_TRACKS, Rock, Seat
 
 MAX_ROCKS = 5
 MAX_MILESTONES = 10
@@ -97,6 +97,8 @@ def add_rock(
         raise Invalid(f"{label} is over; rocks are set for this quarter or a coming one")
     if day < today:
         raise Invalid(f"{day.isoformat()} is in the past; a rock is due today or later")
+    # The seat row is locked first: two adds at once count one after the other, and a sixth is refused.
+    session.execute(select(Seat.id).where(Seat.id == seat.id).with_for_update())
     count = session.scalar(
         select(func.count()).where(Rock.seat_id == seat.id, Rock.quarter == label, Rock.status != "dropped")
     )
@@ -126,7 +128,11 @@ def add_rock(
 
 
 def _open(session: Session, rock_id: int) -> Rock:
-    rock = get_rock(session, rock_id)
+    rock = session.scalar(
+        select(Rock).where(Rock.id == rock_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if rock is None:
+        raise NotFound(f"there is no rock #{rock_id}", hint="`rocks` lists this quarter's")
     if rock.status != "open":
         raise Conflict(f"rock #{rock.id} is {rock.status}; its track is no longer set")
     return rock
@@ -155,11 +161,19 @@ def set_track(session: Session, actor: Actor, rock_id: int, track: str) -> Rock:
     return rock
 
 
-def confirm_track(session: Session, actor: Actor, rock_id: int, *, accept: bool = True) -> Rock:
-    """The accountable human's answer to an agent's proposed track."""
+def confirm_track(
+    session: Session, actor: Actor, rock_id: int, *, accept: bool = True, expected: str | None = None
+) -> Rock:
+    """The accountable human's answer to an agent's proposed track; `expected`: the track the
+    person was shown (a proposal changed since is not confirmed in their name)."""
     rock = _open(session, rock_id)
     if rock.proposed_track is None:
         raise Conflict(f"rock #{rock.id} has no proposed track to confirm")
+    if expected is not None and expected != rock.proposed_track:
+        raise Conflict(
+            f"rock #{rock.id}'s proposal changed to {rock.proposed_track} track since you saw it; nothing changed",
+            hint="look again and answer the proposal as it is now",
+        )
     seat = get_seat(session, rock.seat_id)
     if is_agent(session, actor):
         raise Forbidden("an agent's proposed track is confirmed by a person")

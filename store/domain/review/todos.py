@@ -64,6 +64,11 @@ def add_todo(
     seat = live_seat(session, seat_id, "a to-do")
     if is_agent(session, actor) and not holds(actor, seat):
         raise Forbidden("an agent adds to-dos for its own seats only", hint="raise an issue for the other seat instead")
+    if not (holds(actor, seat) or may_manage(session, actor, seat)):
+        raise Forbidden(
+            f"a to-do for `{seat.id}` comes from its holder, those who answer for it, or the facilitator",
+            hint="raise an issue for it instead: the review decides who does what",
+        )
     text = clean_text(text, "the to-do", multiline=False, limit=MAX_TEXT)
     today = today or org_today(session)
     if not due:
@@ -75,8 +80,16 @@ def add_todo(
         raise Invalid(f"{day.isoformat()} is in the past; a to-do is due today or later")
     if (day - today).days > MAX_DAYS_AHEAD:
         raise Invalid(f"{day.isoformat()} is more than a year ahead; that is a rock, not a to-do")
-    if issue_id is not None and session.get(Issue, issue_id) is None:
-        raise NotFound(f"there is no issue #{issue_id}")
+    if issue_id is not None:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise NotFound(f"there is no issue #{issue_id}")
+        # An issue's to-dos come from its solution, or from those who answer for its seat.
+        if issue.status not in ("open", "discussed", "solved") or not (
+            may_manage(session, actor, get_seat(session, issue.seat_id))
+            or (holds(actor, get_seat(session, issue.seat_id)) and issue.status != "solved")
+        ):
+            raise Forbidden(f"a to-do of issue #{issue.id} comes from its solution", hint="solve the issue with it")
     todo = Todo(
         text=text,
         seat_id=seat.id,
@@ -109,7 +122,12 @@ def _require_report(session: Session, actor: Actor, todo: Todo) -> None:
 
 
 def _open(session: Session, todo_id: int, what: str) -> Todo:
-    todo = get_todo(session, todo_id)
+    # Locked: a double click or a retried call completes it once; the second is told it is done.
+    todo = session.scalar(
+        select(Todo).where(Todo.id == todo_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if todo is None:
+        raise NotFound(f"there is no to-do #{todo_id}", hint="`todos` lists the open ones")
     if todo.status != "open":
         raise Conflict(f"to-do #{todo.id} is already {todo.status}; it cannot be {what}")
     return todo

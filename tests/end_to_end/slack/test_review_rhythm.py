@@ -54,7 +54,7 @@ def home(server, api, user: str = BOGDAN) -> dict:
 def button(view: dict, prefix: str, item_id: int) -> dict:
     for block in view["blocks"]:
         for element in [block.get("accessory") or {}, *block.get("elements", [])]:
-            if element.get("action_id") == f"{prefix}:{item_id}":
+            if (element.get("action_id") or "").startswith(f"{prefix}:{item_id}"):  # + the track shown, on a rock
                 return element
     raise AssertionError(f"no {prefix} button for #{item_id}")
 
@@ -187,6 +187,14 @@ def test_an_agents_proposed_track_is_confirmed_from_the_home(server, module_db, 
     assert refused is not None and "only the people who answer for `retention`" in json.dumps(refused)
     with module_db.session(readonly=True) as s:
         assert (s.get(Rock, rock_id).track, s.get(Rock, rock_id).proposed_track) == ("on", "off")
+
+    # Pulse changes its mind after the Home was shown: Bogdan's click confirms nothing in its name.
+    with module_db.session() as s:
+        rocks.set_track(s, actor_for_holder(s, "pulse"), rock_id, "on")
+    stale = click(server, api, BOGDAN, confirm)
+    assert stale is not None and "changed to on track since you saw it" in json.dumps(stale)
+    with module_db.session() as s:
+        rocks.set_track(s, actor_for_holder(s, "pulse"), rock_id, "off")
 
     assert click(server, api, BOGDAN, confirm) is None
     with module_db.session(readonly=True) as s:
