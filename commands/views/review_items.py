@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,10 +12,13 @@ from sqlalchemy.orm import Session
 
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views import blocks
-from otp_bot.commands.views.render import render
+from otp_bot.commands.views.render import Mrkdwn, render
 from otp_bot.store.models import Holder, Issue, Rock, Seat, Todo
 
 LISTED = 40
+CLIPPED = 600  # a decision or detail in a reply: the rest is in `/otp issue N`, not cut mid-list
+# A link is drawn only for what Slack itself gave as a permalink: nothing that could close the link early.
+PERMALINK = re.compile(r"^https://[a-z0-9-]+\.slack\.com/archives/[A-Z0-9]+/p\d+(\?[\w=&.-]*)?$")
 
 
 def holders_of(session: Session, seat_ids: set[str]) -> dict[str, str]:
@@ -43,7 +47,7 @@ def source_text(issue: Issue) -> str:
     if issue.source == "draft" and issue.draft_id:
         return f"draft #{issue.draft_id}"
     if issue.source == "message" and issue.message_ref:
-        return f"<{issue.message_ref}|a message>" if issue.message_ref.startswith("https://") else "a message"
+        return Mrkdwn(f"<{issue.message_ref}|a message>") if PERMALINK.match(issue.message_ref) else "a message"
     return ""
 
 
@@ -57,13 +61,17 @@ def issue_view(issue: Issue, holder: str | None, session: Session) -> dict[str, 
         "rank": issue.rank,
         "rank_text": f"number {issue.rank} on the list" if issue.status in ("open", "discussed") else "",
         "source_text": source_text(issue),
-        "detail": issue.detail,
-        "decision": issue.decision,
+        "detail": _clip(issue.detail),
+        "decision": _clip(issue.decision),
         "raised_by": who(issue.raised_by, session),
         "raised_on": issue.raised_at.date().isoformat(),
         "closed_by": who(issue.closed_by, session),
         "closed_on": issue.closed_at.date().isoformat() if issue.closed_at else "",
     }
+
+
+def _clip(text: str | None) -> str | None:
+    return text if text is None or len(text) <= CLIPPED else text[:CLIPPED].rstrip() + "…"
 
 
 def todo_view(todo: Todo, holder: str | None, today: dt.date) -> dict[str, Any]:

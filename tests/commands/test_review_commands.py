@@ -141,3 +141,25 @@ def test_the_weeks_review_at_a_glance_and_a_headline_by_command(example_db):
     assert "headlines: 1 of 8" in status.text and "still to come: David" in status.text
     assert not ask(example_db, "headline").ok
     assert not ask(example_db, "headline hello", actor=STRANGER).ok
+
+
+def test_a_message_issue_links_its_permalink_and_nothing_else(example_db):
+    with example_db.session() as s:
+        good = issues.raise_issue(
+            s,
+            BOGDAN,
+            "From a thread",
+            seat_id="coo",
+            source="message",
+            message_ref="https://acme.slack.com/archives/C0GENERAL/p1700000000000100",
+        )
+        bad = issues.raise_issue(
+            s, BOGDAN, "Forged", seat_id="coo", source="message", message_ref="https://evil.example/|<!channel>"
+        )
+        good_id, bad_id = good.id, bad.id
+    assert (
+        "<https://acme.slack.com/archives/C0GENERAL/p1700000000000100|a message>"
+        in ask(example_db, f"issue {good_id}").text
+    )
+    shown = ask(example_db, f"issue {bad_id}").text
+    assert "evil" not in shown and "from a message" in shown

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
@@ -41,12 +42,17 @@ def set_headline(
     if len(line) > MAX_TEXT:
         raise Invalid(f"a headline is one line: at most {MAX_TEXT} characters (this is {len(line)})")
     week = week_of(week) if week else upcoming_week(session, now)
-    row = session.scalar(select(Headline).where(Headline.review_week == week, Headline.holder_id == actor.holder_id))
+    mine = select(Headline).where(Headline.review_week == week, Headline.holder_id == actor.holder_id)
+    row = session.scalar(mine)
     replaced = row is not None
     if row is None:
         row = Headline(review_week=week, holder_id=actor.holder_id, text=line, via=via, at=now or utcnow())
-        session.add(row)
-    else:
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # the same person's other submission landed first: this one replaces it
+            row, replaced = session.scalars(mine.execution_options(populate_existing=True)).one(), True
+    if replaced:
         row.text, row.via, row.at = line, via, now or utcnow()
     session.flush()
     audit.record(

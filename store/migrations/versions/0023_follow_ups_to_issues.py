@@ -132,7 +132,9 @@ def downgrade() -> None:
         .select_from(issues)
         .outerjoin(seats, seats.c.id == issues.c.seat_id)
         .outerjoin(holder, holder.c.id == seats.c.holder_id)
-        .where(issues.c.source == "metric")
+        # Only the issues still open were follow-ups' equals; a solved or dropped one keeps its
+        # decision where it is (0022's table), so an upgrade again does not reopen it.
+        .where(issues.c.source == "metric", issues.c.status.in_(("open", "discussed")))
         .order_by(issues.c.raised_at, issues.c.id)
     ).all()
     back = [

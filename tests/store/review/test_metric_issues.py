@@ -77,17 +77,23 @@ def test_follow_ups_move_to_the_issues_list_and_back(example_db):
         review = weekly_review(s)
         message = scorecard_message(review, run_id=1, raisers={saves_issue.id: "Bogdan"})
         assert f"Issue #{saves_issue.id} raised by Bogdan" in str(message.blocks)
+        solved_id = issues.solve(s, Actor.cli_operator(), cpa_issue.id, "Cap the bids").id
     command.downgrade(cfg, "0022")
     with example_db.engine.connect() as c:
         back = c.execute(
             text("SELECT metric_id, seat_id, period, value, goal, owner_id, created_by FROM follow_ups ORDER BY id")
         ).all()
         assert [(m, seat, owner, by) for m, seat, _, _, _, owner, by in back] == [
-            ("blended-cpa", "analytics", "bogdan", "operator:ops"),  # Dash's supervisor answers for it
-            ("retention-saves", "retention", "bogdan", "holder:bogdan"),
+            ("retention-saves", "retention", "bogdan", "holder:bogdan"),  # Pulse's supervisor answers for it
         ]
-        assert c.execute(text("SELECT id FROM issues")).scalars().all() == [manual_id]
+        # A solved issue keeps its decision where it is: an upgrade again must not reopen it.
+        assert sorted(c.execute(text("SELECT id FROM issues")).scalars().all()) == sorted([manual_id, solved_id])
     command.upgrade(cfg, "head")
+    with example_db.session(readonly=True) as s:
+        assert (issues.get_issue(s, solved_id).status, issues.get_issue(s, solved_id).decision) == (
+            "solved",
+            "Cap the bids",
+        )
 
 
 def test_the_briefing_names_the_open_issue_on_a_miss(example_db):
