@@ -33,7 +33,7 @@ def test_counts_by_status_every_status_listed(example_db):
     assert set(empty.outbox) == {
         (st, k)
         for st in ("pending", "failed")
-        for k in ("approval_post", "approval_update", "notify", "deliver", "bus_mirror", "webhook")
+        for k in ("approval_post", "approval_update", "notify", "deliver", "bus_mirror", "webhook", "review")
     }
     assert empty.oldest_pending_seconds == 0
 
