@@ -1,0 +1,91 @@
+"""The weekly review from the console: post a schedule's post now as the scheduler would (the
+review's scorecard post opens the review's thread), and send the headline prompts now
+instead of `headlines_ahead` before the post.
+
+Both go the way the running bot goes: the post through `manual_runs.run_now` and the
+`RhythmPoster` (what `otp schedule run` does), the prompts into the outbox under the keys
+the scheduler uses, so a prompt already sent is not sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from slack_sdk import WebClient
+
+from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.store.db import Database
+from otp_bot.store.domain.chart.reading import get_org
+from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.review import agenda, meetings, thread_queue
+from otp_bot.store.domain.review.quarters import week_of
+from otp_bot.store.domain.rhythm import manual_runs, schedule_plans
+
+STARTED_BY = "operator:console"
+
+
+def review_schedule(db: Database) -> str:
+    """The schedule whose post opens the review, as the chart file's `review:` names it."""
+    with db.session(readonly=True) as session:
+        setup = meetings.review_setup(session)
+    if setup is None or not setup.schedule:
+        raise Invalid("the chart names no weekly review", hint="add a `review:` section to the chart file")
+    return setup.schedule
+
+
+def post(db: Database, client: WebClient, which: str, *, force: bool = False) -> str:
+    """Post a schedule's current period now, as `otp schedule run` does; what happened, in a line."""
+    with db.session(readonly=True) as session:
+        plan = schedule_plans.get_plan(session, which)
+    with db.session() as session:
+        taken = manual_runs.run_now(session, plan, started_by=STARTED_BY, force=force)
+    if taken.claim is None:
+        again = "" if force else " (`post " + plan.name + " --force` posts again)"
+        return f"{plan.name}: {taken.reason}; nothing posted{again}"
+    outcome = RhythmPoster(db, client).perform(taken.claim)
+    if outcome.status != "posted":
+        return f"{plan.name}: not posted for {taken.period} ({outcome.note})"
+    line = f"{plan.name}: posted to {outcome.channel} for {taken.period}"
+    with db.session(readonly=True) as session:
+        setup = meetings.review_setup(session)
+        if setup is None or setup.schedule != plan.name:
+            return line
+        review = meetings.review_for_week(session, meetings.local_today(session))
+        if review is None:
+            return line
+        if review.thread_ts == outcome.ts:
+            return line + f"; the review of the week of {review.week.isoformat()} opens in its thread"
+        # A second post of the week (--force): the week has one review, in the first post's thread.
+        return line + (
+            f"; the review of the week of {review.week.isoformat()} is {review.status}, "
+            f"in the thread of an earlier post ({review.channel} {review.thread_ts})"
+        )
+
+
+def send_headline_prompts(db: Database, now: dt.datetime | None = None) -> str:
+    """Queue the headline prompts for the review this week's post opens (or, once this week's
+    review is over, next week's); the outbox sends each attendee's once."""
+    now = now or utcnow()
+    with db.session() as session:
+        setup = meetings.review_setup(session)
+        if setup is None:
+            raise Invalid("the chart names no weekly review", hint="add a `review:` section to the chart file")
+        plan = schedule_plans.get_plan(session, setup.schedule)
+        zone = plan.zone
+        week = week_of(meetings.local_today(session, now))
+        this_week = meetings.review_for_week(session, week)
+        if this_week is not None and this_week.status in ("ended", "not-held"):
+            week += dt.timedelta(days=7)
+        # The post the prompt names: the schedule's next run in that week, or now (`review`
+        # posts it when the person at the console says) when that run is past.
+        runs = plan.next_runs(now, 2)
+        post_at = next((t for t in runs if week_of(t.astimezone(zone).date()) == week), now)
+        people = agenda.attendees(session)
+        for holder in people:
+            thread_queue.queue_headline_prompt(session, week, post_at, holder.id)
+        org = get_org(session).name
+    if not people:
+        return "nobody to ask: the review's attendees have no one on Slack"
+    names = ", ".join(h.name for h in people)
+    return f"{org}: headline prompts for the review of the week of {week.isoformat()} sent to {names}"
