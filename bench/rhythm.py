@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--held", type=int, default=60, help="drafts held by a policy")
     p.add_argument("--flags", type=int, default=150)
     p.add_argument("--requests", type=int, default=400, help="REQUESTs between seats; a quarter past their deadline")
+    p.add_argument("--todos-late", type=int, default=200, help="open to-dos past their due day")
     p.add_argument("--changes", type=int, default=100, help="seats renamed since the last briefing")
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--budget", type=float, default=60.0, help="seconds a case may take once it has --min-runs runs")

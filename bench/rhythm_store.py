@@ -1,7 +1,8 @@
 """The store the rhythm benchmark reads: the generated org (2,000 seats, 5 metrics a seat,
 13 weeks of values) and a day of traffic for the briefing to report: drafts waiting and
-held, flags, requests between seats (a quarter past their deadline) and a re-import
-renaming seats after "the last briefing"."""
+held, flags, requests between seats (a quarter past their deadline), every held seat's
+to-dos checked at each week's review (its to-do completion row) and some past their due
+day, and a re-import renaming seats after "the last briefing"."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy import insert, select, text
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
-from otp_bot.store.models import Draft, Flag, Message, MetricValue, Seat
+from otp_bot.store.models import Draft, Flag, Message, MetricValue, Seat, Todo, TodoCheck
 
 VALUE_CHUNK = 10_000
 
@@ -124,6 +125,11 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
     timings["gate_and_bus_rows"] = time.perf_counter() - t0
     log(f"  drafts, flags, requests {timings['gate_and_bus_rows']:.1f}s")
 
+    t0 = time.perf_counter()
+    checks = review_rows(db, held_seats, args.weeks, args.todos_late, rng)
+    timings["todo_checks"] = time.perf_counter() - t0
+    log(f"  {checks:,} to-dos checked, {args.todos_late} past due {timings['todo_checks']:.1f}s")
+
     # Seat changes since the last briefing: a re-import renaming some seats.
     changed = org.chart | {
         "seats": [
@@ -143,3 +149,55 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     return timings, since
+
+
+def review_rows(db: Database, seats: list[str], weeks: int, late: int, rng: random.Random) -> int:
+    """Two to-dos a held seat checked at each of the last `weeks` reviews (most done), and
+    `late` open ones past their due day; returns the checks written."""
+    now = dt.datetime.now(dt.UTC)
+    monday = now.date() - dt.timedelta(days=now.date().weekday())
+    todos, checks = [], []
+    for n, (seat, back, k) in enumerate((s, b, k) for s in seats for b in range(1, weeks + 1) for k in range(2)):
+        week = monday - dt.timedelta(weeks=back)
+        done = rng.random() < 0.85
+        todos.append(
+            {
+                "id": n + 1,
+                "text": f"To-do {k} of week {week.isoformat()}",
+                "seat_id": seat,
+                "due": week,
+                "status": "done" if done else "dropped",
+                "created_by": "operator:bench",
+                "created_at": now,
+            }
+        )
+        checks.append(
+            {
+                "todo_id": n + 1,
+                "seat_id": seat,
+                "week": week,
+                "done": done,
+                "checked_by": "operator:bench",
+                "checked_at": now,
+            }
+        )
+    first = len(todos) + 1
+    todos += [
+        {
+            "id": first + i,
+            "text": f"Late to-do {i}",
+            "seat_id": rng.choice(seats),
+            "due": monday - dt.timedelta(days=rng.randint(1, 20)),
+            "status": "open",
+            "created_by": "operator:bench",
+            "created_at": now,
+        }
+        for i in range(late)
+    ]
+    for start in range(0, len(todos), VALUE_CHUNK):
+        with db.engine.begin() as conn:
+            conn.execute(insert(Todo), todos[start : start + VALUE_CHUNK])
+    for start in range(0, len(checks), VALUE_CHUNK):
+        with db.engine.begin() as conn:
+            conn.execute(insert(TodoCheck), checks[start : start + VALUE_CHUNK])
+    return len(checks)

@@ -35,6 +35,7 @@ HINTS = {
     "waiting": "/otp drafts",
     "held": "/otp drafts all --status held",
     "off_track": "/otp scorecard",
+    "late_todo": "/otp todos all",
     "flag": "/otp flags",
 }
 
@@ -89,6 +90,7 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
     for kind, items, extra in (
         ("held", b.held, lambda i: since(i.since)),
         ("overdue", b.overdue, lambda i: since(i.deadline)),
+        ("late_todo", b.late_todos, lambda i: {"due": i.due.strftime("%a %d %b")}),
         ("off_track", b.off_track, lambda i: {}),
         ("stale", b.stale, lambda i: {}),
         ("flag", b.flags, lambda i: {"until": local(i.until) if i.until else ""}),
@@ -130,6 +132,7 @@ def _summary(b: DailyBriefing, day: str) -> Mrkdwn:
     for count, what in (
         (len(b.held), "held"),
         (len(b.overdue), "overdue requests"),
+        (len(b.late_todos), "overdue to-dos"),
         (len(b.off_track), "off track"),
         (len(b.stale), "stale"),
         (len(b.flags), "flags"),

@@ -97,6 +97,7 @@ def _load() -> None:
         issues,
         kpi,
         lifecycle,
+        review,
         rocks,
         rules,
         scorecard,

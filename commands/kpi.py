@@ -11,6 +11,7 @@ from otp_bot.commands.views import blocks
 from otp_bot.commands.views.render import render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_metric
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import format_value
 from otp_bot.store.domain.scorecard.measures import measure_of
@@ -31,6 +32,8 @@ def kpi_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(args.words) < 2:
         raise Usage("name the metric and the value, e.g. `kpi early-flags 4`")
     metric_id = args.words[0]
+    if completion.is_completion(metric_id.lower()):  # a computed row with no metric behind it
+        raise completion.refuse_values(metric_id.lower())
     # `12 500`, `85 %`, `NPS 45`, `1 h 30 min`: one value (the metric says which words are its unit)
     value, note = split_value(args.words[1:], measure_of(get_metric(session, metric_id)))
     period = args.options.get("period")

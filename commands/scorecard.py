@@ -20,6 +20,7 @@ from otp_bot.commands.views.describe import STATUS_EMOJI, TREND, seat_holder_tex
 from otp_bot.commands.views.render import escape, render, truncate
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_org, get_seat, seat_order
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.review.metric_issues import issues_for
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import DEFAULT_WEEKS, STATUS_WINDOW, MetricRow, metric_rows
@@ -93,21 +94,28 @@ def scorecard_command(session: Session, actor: Actor, tokens: list[str]) -> Repl
     order = seat_order(session, root.id if root else None)
     scope = org.name if root is None else (f"{root.title} and below" if len(order) > 1 else root.title)
     # Only ids are read for the whole chart; seat rows are loaded for the page shown.
-    with_metrics = set(session.scalars(select(Metric.seat_id).distinct()))
+    # A seat whose to-dos were checked has a to-do completion row even without metrics.
+    with_metrics = set(session.scalars(select(Metric.seat_id).distinct())) | completion.checked_seats(session)
     seat_ids = [sid for sid in order if sid in with_metrics]
     pages = max(1, -(-len(seat_ids) // SEATS_PER_PAGE))
     page = args.int_option("page", 1, 1, pages)
     page_ids = seat_ids[(page - 1) * SEATS_PER_PAGE : page * SEATS_PER_PAGE]
     loaded = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(page_ids))).unique()}
     shown = [loaded[sid] for sid in page_ids]
-    rows = metric_rows(session, [m for s in shown for m in s.metrics], weeks=weeks, today=today)
+    rows = metric_rows(
+        session,
+        completion.with_completion(session, [m for s in shown for m in s.metrics], page_ids),
+        weeks=weeks,
+        today=today,
+    )
     by_seat: dict[str, list[MetricRow]] = {}
     for r in rows:
         by_seat.setdefault(r.metric.seat_id, []).append(r)
     views = [_seat_view(s, by_seat.get(s.id, [])) for s in shown]
     # Seats with something off track come first: that is what the review is for.
     views.sort(key=lambda v: -int(v["off_track"] > 0))
-    misses = [r for r in rows if r.off_track and r.latest is not None]
+    # A seat's default to-do completion row has no metric to raise an issue on: its misses are the to-dos themselves.
+    misses = [r for r in rows if r.off_track and r.latest is not None and not completion.is_completion(r.metric.id)]
     raised = issues_for(session, [(r.metric.id, r.latest.period) for r in misses if r.latest is not None])
     window = periods.window(today, "weekly", weeks)
     context = {

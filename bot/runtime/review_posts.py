@@ -62,6 +62,16 @@ def thread_message(session: Session, review: Review, event: str | None, section:
     raise Permanent(f"a review item of unknown event {event!r}")
 
 
+def opening_reply(session: Session, review_id: int) -> tuple[str, str] | None:
+    """Where the review's opening reply landed (channel, ts), once it was posted."""
+    from otp_bot.store.models import OutboxItem
+
+    result = session.scalar(select(OutboxItem.result).where(OutboxItem.key == f"review:{review_id}:opening"))
+    if result and result.get("channel") and result.get("ts"):
+        return result["channel"], result["ts"]
+    return None
+
+
 def slack_users(session: Session) -> dict[str, str]:
     return {h.id: h.slack_user for h in session.scalars(select(Holder)) if h.slack_user}
 

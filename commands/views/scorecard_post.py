@@ -16,6 +16,7 @@ from otp_bot.commands.scorecard import SEATS_PER_PAGE, _seat_view
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.ledger import gate_lines
 from otp_bot.commands.views.render import render, truncate
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard.review import GATE_DAYS, Review, ReviewRow
 
 RAISE_ACTION = "otp_raise_issue"  # + "_<n>": unique within the message; the value says which run and metric
@@ -105,7 +106,9 @@ def scorecard_message(
     placed = 0
     for n, r in enumerate(off[:MAX_BUTTONS]):
         text = render("scorecard/scorecard_post_row.j2", r=_row_view(r, review, raisers))
-        if not budget.add(_row_block(text, None if r.issue else (n, run_id, r.row.metric.id))):
+        # A seat's default to-do completion row has no metric to raise an issue on: its misses are the to-dos.
+        plain = r.issue or completion.is_completion(r.row.metric.id)
+        if not budget.add(_row_block(text, None if plain else (n, run_id, r.row.metric.id))):
             break
         placed += 1
     if review.gate:

@@ -119,6 +119,9 @@ class TodoCheck(Base):
     __table_args__ = (
         UniqueConstraint("todo_id", "week", name="uq_todo_checks_once"),
         Index("ix_todo_checks_week", "week"),
+        # The to-do completion rows of every seat, read week by week from the index alone
+        # (store/domain/review/completion.py; migration 0026).
+        Index("ix_todo_checks_week_seat", "week", "seat_id", "done"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

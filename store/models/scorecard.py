@@ -70,6 +70,8 @@ class Metric(Base):
     formula: Mapped[str | None] = mapped_column(Text)
     # A trust-ledger figure of the seat's drafts (store/domain/scorecard/gate_figures.py): computed, never entered.
     gate_figure: Mapped[str | None] = mapped_column(String(32))
+    # A figure of the weekly review (store/domain/review/completion.py): computed, never entered.
+    review_figure: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     seat: Mapped[Seat] = relationship(back_populates="metrics")

@@ -121,3 +121,23 @@ def test_a_supervisor_sees_their_agents_items_as_their_own(example_db):
     ask(example_db, "todo retention Send the churn list", actor=PULSE)
     assert "Send the churn list" in ask(example_db, "todos").text  # Bogdan supervises Pulse
     assert "Send the churn list" not in ask(example_db, "todos mine", actor=JANINE).text
+
+
+def test_an_empty_seats_items_show_in_the_lists_of_the_seat_above(example_db):
+    ask(example_db, "issue Nobody owns onboarding calls --seat coo")
+    with example_db.session() as s:
+        issue = issues.get_issue(s, 1)
+        issue.seat_id = "onboarding"  # raised while it was held; the seat is vacant now
+    assert "Nobody owns onboarding calls" in ask(example_db, "issues").text  # onboarding reports to coo
+    assert "Nobody owns onboarding calls" not in ask(example_db, "issues", actor=JANINE).text
+
+
+def test_the_weeks_review_at_a_glance_and_a_headline_by_command(example_db):
+    ask(example_db, "issue Churn is up --seat retention")
+    given = ask(example_db, "headline Two clients renewed <!here>")
+    assert given.ok and "&lt;!here&gt;" in given.text
+    status = ask(example_db, "review")
+    assert "facilitator Bogdan" in status.text and "1 open issue(s)" in status.text
+    assert "headlines: 1 of 8" in status.text and "still to come: David" in status.text
+    assert not ask(example_db, "headline").ok
+    assert not ask(example_db, "headline hello", actor=STRANGER).ok

@@ -50,15 +50,18 @@ def message(api, channel: str, ts: str) -> dict:
 
 
 def buttons(msg: dict, action: str) -> list[tuple[str, str, str]]:
-    """(block_id, action_id, value) of each button with `action` in the message (a row's
-    button carries its row's id after the action: `otp_review_todo_done_7`)."""
-    return [
-        (b["block_id"], e["action_id"], e["value"])
-        for b in msg.get("blocks") or []
-        if b.get("type") == "actions"
-        for e in b["elements"]
-        if e.get("action_id") == action or e.get("action_id", "").removeprefix(action + "_").isdigit()
-    ]
+    """(block_id, action_id, value) of each button with `action` in the message, in an actions
+    block or beside a section (a row's button carries its row's id after the action:
+    `otp_review_todo_done_7`, `otp_raise_issue_2`)."""
+
+    def ours(e: dict) -> bool:
+        return e.get("action_id") == action or e.get("action_id", "").removeprefix(action + "_").isdigit()
+
+    found = []
+    for b in msg.get("blocks") or []:
+        elements = b.get("elements", []) if b.get("type") == "actions" else [b.get("accessory") or {}]
+        found += [(b.get("block_id", ""), e["action_id"], e.get("value", "")) for e in elements if e and ours(e)]
+    return found
 
 
 def press(server, api, user: str, action: str, msg: dict, channel: str, nth: int = 0, value: str | None = None):

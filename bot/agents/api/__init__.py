@@ -3,8 +3,9 @@
 Agents authenticate with a bearer token (`otp token create`) and act as its holder: they
 read the chart, push values to their seats' metrics (and to seats granted to the token),
 submit drafts and wait for the human decision (or have it posted to the token's webhook),
-and set and lift flags. Errors are problem details (problems.py); the schema is at
-/api/v1/openapi.json, readable at /api/v1/docs. Endpoints are thin: every rule is in store/domain.
+set and lift flags, and take part in the weekly review (issues, to-dos, rocks). Errors are
+problem details (problems.py); the schema is at /api/v1/openapi.json, readable at /api/v1/docs.
+Endpoints are thin: every rule is in store/domain.
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ from collections.abc import Callable
 
 from fastapi import Depends, FastAPI
 
-from otp_bot.bot.agents.api import briefing, chart, docs, drafts, flags, ledger, messages, metrics, problems, tokens
+from otp_bot.bot.agents.api import (
+    briefing,
+    chart,
+    docs,
+    drafts,
+    flags,
+    ledger,
+    messages,
+    metrics,
+    problems,
+    review,
+    tokens,
+)
 from otp_bot.bot.agents.api.limits import MAX_BODY, BodyLimit
 from otp_bot.bot.ops.requests import note_route
 from otp_bot.bot.slack.settings import callback_allowlist
@@ -53,6 +66,6 @@ def create_api(
     api.state.callback_allow = callback_allow if callback_allow is not None else callback_allowlist()
     api.add_middleware(BodyLimit, max_bytes=max_body)
     problems.install(api)
-    for module in (chart, metrics, drafts, flags, messages, briefing, tokens, ledger):
+    for module in (chart, metrics, drafts, flags, messages, review, briefing, tokens, ledger):
         api.include_router(module.router)
     return api

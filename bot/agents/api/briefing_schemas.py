@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from otp_bot.bot.agents.api.ledger_schemas import Learnings
 from otp_bot.bot.agents.api.message_schemas import Message
+from otp_bot.bot.agents.api.review_schemas import Rock, Todo
 from otp_bot.bot.agents.api.schemas import DraftRef, Flag, MetricStatus, Seat
 
 
@@ -61,4 +62,12 @@ class Briefing(BaseModel):
     learnings: list[Learnings] = Field(
         description="What people told the seats it holds at the gate lately: rejection reasons and edits as diffs "
         "(none for an admin token)."
+    )
+    todos: list[Todo] = Field(
+        default_factory=list,
+        description="The open to-dos of the seats, soonest due first; `overdue` when past their due day.",
+    )
+    rocks: list[Rock] = Field(
+        default_factory=list,
+        description="The seats' rocks of this quarter with their track (and a proposed track awaiting a person).",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from otp_bot.bot.agents.api import briefing_schemas, ledger_schemas, message_schemas, schemas
+from otp_bot.bot.agents.api import briefing_schemas, ledger_schemas, message_schemas, review_schemas, schemas
 from otp_bot.bot.agents.api.problems import classify
 from otp_bot.commands.views import messages as message_views
 from otp_bot.store import models
@@ -17,6 +17,7 @@ from otp_bot.store.domain.gate.changes import change_requests
 from otp_bot.store.domain.gate.learnings import Learnings
 from otp_bot.store.domain.gate.ledger import LedgerRow, SeatLedger
 from otp_bot.store.domain.gate.queries import policies_holding
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.rhythm.holder_briefing import briefing_for
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.measures import from_base
@@ -96,7 +97,10 @@ def seat_detail(session: Session, s: models.Seat) -> schemas.SeatDetail:
         owns=[o.topic for o in s.owns],
         does_not_own=list(s.does_not_own or []),
         reporting_line=[seat(up) for up in reporting_line(session, s)],
-        metrics=[metric_status(r) for r in current_rows(session, s.metrics)] if s.metrics else [],
+        # With the seat's to-do completion row once its to-dos were checked (review/completion.py).
+        metrics=[
+            metric_status(r) for r in current_rows(session, completion.with_completion(session, s.metrics, [s.id]))
+        ],
     )
 
 
@@ -195,6 +199,8 @@ def briefing(session: Session, actor: Actor) -> briefing_schemas.Briefing:
         metrics_off_track=[metric_status(r) for r in b.off_track],
         rules=[rule(r) for r in b.rules],
         learnings=[learnings(x) for x in b.learnings],
+        todos=[review_schemas.todo(t, b.today) for t in b.todos],
+        rocks=[review_schemas.rock(r) for r in b.rocks],
     )
 
 

@@ -87,11 +87,13 @@ def register(server: MCPServer, caller: Caller) -> None:
             str | None, Field(max_length=64, description="A seat you hold (default: every seat you hold).")
         ] = None,
     ) -> str:
-        """A review of the week for your seat: its scorecard with what is off track, and what waits (drafts,
-        held drafts, overdue requests, unread messages, flags), framed as questions to answer."""
+        """A review of the week for your seat: its scorecard with what is off track, your to-dos due and your
+        rocks' track, and what waits (drafts, held drafts, overdue requests, unread messages, flags), framed as
+        questions to answer."""
 
         def work(session: Session, actor: Actor) -> str:
             seats = own_seats(session, actor, seat)
+            ids = {s.id for s in seats}
             briefing = views.briefing(session, actor)
             measured = [m for s in seats for m in s.metrics]
             rows = current_rows(session, measured) if measured else []
@@ -103,6 +105,8 @@ def register(server: MCPServer, caller: Caller) -> None:
                 metrics=metrics,
                 off_track=[m for m, r in zip(metrics, rows, strict=True) if r.off_track],
                 briefing=briefing,
+                todos=[t for t in briefing.todos if t.seat in ids],
+                rocks=[r for r in briefing.rocks if r.seat in ids],
             )
 
         return run(ctx, work)

@@ -1,6 +1,6 @@
 """What an agent can read without calling a tool: the chart, a seat, its rules, its trust ledger and
-learnings, its briefing and a draft, as JSON resources read as the token that asks, with the same
-rights as the tools and the API."""
+learnings, its briefing, the weekly review and a draft, as JSON resources read as the token that
+asks, with the same rights as the tools and the API."""
 
 # No `from __future__ import annotations`: the SDK reads the functions' annotations to find the
 # Context parameter.
@@ -8,7 +8,7 @@ rights as the tools and the API."""
 from mcp.server.mcpserver import Context, MCPServer
 from sqlalchemy.orm import Session
 
-from otp_bot.bot.agents.api import views
+from otp_bot.bot.agents.api import review_answers, views
 from otp_bot.bot.agents.api.briefing_schemas import SeatRules
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.chart import chart
@@ -23,10 +23,10 @@ JSON = "application/json"
 
 
 def register(server: MCPServer, caller: Caller) -> None:
-    """Add otp://chart, otp://briefing, otp://seat/{seat}, otp://seat/{seat}/rules, otp://seat/{seat}/ledger,
-    otp://seat/{seat}/learnings and otp://drafts/{draft_id}."""
+    """Add otp://chart, otp://briefing, otp://review, otp://seat/{seat}, otp://seat/{seat}/rules,
+    otp://seat/{seat}/ledger, otp://seat/{seat}/learnings and otp://drafts/{draft_id}."""
 
-    # The two without a parameter get no Context from the SDK: the caller finds the request's token itself.
+    # Those without a parameter get no Context from the SDK: the caller finds the request's token itself.
     @server.resource("otp://chart", name="chart", title="The org chart", mime_type=JSON)
     def chart_resource() -> str:
         """Every seat depth first in chart order, with its holder, accountable human and `reports_to`."""
@@ -37,6 +37,12 @@ def register(server: MCPServer, caller: Caller) -> None:
         """What needs you now: your seats, drafts waiting or held, flags, overdue requests, unread messages,
         off-track metrics and the rules naming your seats (as the get_briefing tool)."""
         return caller.read(None, lambda session, actor: views.briefing(session, actor).model_dump_json(by_alias=True))
+
+    @server.resource("otp://review", name="review", title="This week's review", mime_type=JSON)
+    def review_resource() -> str:
+        """The weekly review as it stands for you: the open issues list by rank, your open to-dos (overdue
+        flagged) and your seats' rocks of this quarter with their track."""
+        return caller.read(None, lambda session, actor: review_answers.review(session, actor).model_dump_json())
 
     @server.resource("otp://seat/{seat}", name="seat", title="A seat in full", mime_type=JSON)
     def seat_resource(seat: str, ctx: Context) -> str:

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 
 from otp_bot.bot.agents.mcp import prompts, resources
 from otp_bot.bot.agents.mcp.caller import Caller, keep_headers
-from otp_bot.bot.agents.mcp.tools import briefing, chart, gate, messages, outcomes, rules, scorecard
+from otp_bot.bot.agents.mcp.tools import briefing, chart, gate, messages, outcomes, review, rules, scorecard
 from otp_bot.bot.slack.settings import callback_allowlist
 from otp_bot.store.db import Database
 from otp_bot.store.domain.gate.callback_targets import Allowlist
@@ -31,8 +31,14 @@ never poll in a loop. When a person asks for changes (status changes-requested),
 the revised draft with `revises` set to that number, and wait again. withdraw_draft takes
 back a draft nobody decided yet; list_my_drafts shows your drafts and their outcomes;
 lift_flag lifts a flag your seat set.
+The weekly review: raise_issue puts something on the issues list (list_issues reads it);
+list_my_todos shows what you committed to, complete_todo reports one done, add_todo adds
+one for your own seat; list_rocks shows the quarter's rocks and set_rock_track proposes
+yours on or off track (your accountable human confirms); set_headline gives your one-line
+news for this week's meeting. otp://review has it all.
 Resources: otp://chart, otp://seat/{id}, otp://seat/{id}/rules, otp://seat/{id}/ledger,
-otp://seat/{id}/learnings, otp://briefing, otp://drafts/{id}. Prompts: draft_for_approval, weekly_review."""
+otp://seat/{id}/learnings, otp://briefing, otp://review, otp://drafts/{id}.
+Prompts: draft_for_approval, weekly_review."""
 
 
 def parse_log_level(name: str) -> LogLevel:
@@ -73,6 +79,7 @@ def build_server(
     gate.register(server, caller, callback_allow)
     outcomes.register(server, caller, stopping or threading.Event())
     messages.register(server, caller)
+    review.register(server, caller)
     rules.register(server, caller)
     briefing.register(server, caller)
     resources.register(server, caller)

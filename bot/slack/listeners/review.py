@@ -104,9 +104,14 @@ def register(app: App, deps: Deps) -> None:
             review = meetings.get_review(session, ids[0])
             section = review.section
             meetings.end(session, who, ids[0])
+            opening = review_posts.opening_reply(session, review.id)
+            started_by = review_posts.slack_users(session).get((review.started_by or "").removeprefix("holder:"))
+            closed = views.opening_message(review, started_by=f"<@{started_by}>" if started_by else None)
         deps.kick()
         if section in meetings.SECTIONS:
             refresh(int(ids[0]), section, where)
+        if opening is not None:  # the opening reply says the review ended, not that it runs
+            deps.client.chat_update(channel=opening[0], ts=opening[1], **closed)
 
     @app.action(views.START)
     def start(ack: Ack, body: dict, action: dict, respond: Respond) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
+from otp_bot.bot.slack.views.home_review import review_blocks
 from otp_bot.bot.slack.views.queue import queue_blocks
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import metric_line, status_legend
@@ -45,6 +46,10 @@ def home_view(overview: Overview, user_id: str) -> dict[str, Any]:
         budget.add(blocks.section(render("home/home_no_seats.j2", name=overview.actor.label)))
     if overview.queue.groups:
         for block in queue_blocks(overview.queue):
+            budget.add(block)
+        budget.add(blocks.divider())
+    if overview.review is not None and not overview.review.empty:
+        for block in review_blocks(overview.review):
             budget.add(block)
         budget.add(blocks.divider())
     if any(overview.rows.get(seat.id) for seat in overview.seats):

@@ -219,7 +219,9 @@ def todos_section(
 
 
 def issue_row(review: Review, issue: Issue, seats: dict[str, Seat]) -> list[dict[str, Any]]:
-    head = f"*{issue.rank}.* {inline(truncate(issue.title, 200))} · {seat_owner(seats.get(issue.seat_id))}"
+    # A closed issue has left the order (the others moved up): it is named by its number alone.
+    place = f"*{issue.rank}.* #{issue.id}" if issue.status in ("open", "discussed") else f"#{issue.id}"
+    head = f"{place} {inline(truncate(issue.title, 200))} · {seat_owner(seats.get(issue.seat_id))}"
     if issue.status == "solved":
         return [blocks.section(Mrkdwn(f"{head}\n:white_check_mark: Solved: {_clip(issue.decision)}"))]
     if issue.status == "dropped":

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid
-from otp_bot.store.domain.review.meetings import local_today
+from otp_bot.store.domain.review.meetings import local_today, review_setup
 from otp_bot.store.domain.review.quarters import week_of
-from otp_bot.store.models import Headline
+from otp_bot.store.domain.text_rules import clean_text
+from otp_bot.store.models import Headline, Review
 
 VIAS = ("dm", "command", "api", "mcp")
 MAX_TEXT = 300  # a one-liner; the column holds more, a headline should not
@@ -34,12 +35,12 @@ def set_headline(
         raise Forbidden("only a holder on the chart gives a headline", hint="ask to be added to the chart")
     if via not in VIAS:
         raise Invalid(f"`{via[:20]}` is not a way a headline comes in", hint=f"one of {', '.join(VIAS)}")
-    line = " ".join((text or "").split())
+    line = " ".join(clean_text(text, "the headline", multiline=True).split())
     if not line:
         raise Invalid("a headline needs some words", hint="one line: the news the team should hear this week")
     if len(line) > MAX_TEXT:
         raise Invalid(f"a headline is one line: at most {MAX_TEXT} characters (this is {len(line)})")
-    week = week_of(week or local_today(session, now))
+    week = week_of(week) if week else upcoming_week(session, now)
     row = session.scalar(select(Headline).where(Headline.review_week == week, Headline.holder_id == actor.holder_id))
     replaced = row is not None
     if row is None:
@@ -58,6 +59,21 @@ def set_headline(
         text=line,
     )
     return row
+
+
+def upcoming_week(session: Session, now: dt.datetime | None = None) -> dt.date:
+    """The review a headline given now is for: this week's while it is open or running, else
+    the week of the review's next post (a Sunday evening's headline is for Monday's review)."""
+    from otp_bot.store.domain.rhythm.schedule_plans import plans
+
+    today = week_of(local_today(session, now))
+    current = session.scalar(select(Review.status).where(Review.week == today))
+    setup = review_setup(session)
+    plan = next((p for p in plans(session) if setup is not None and p.name == setup.schedule), None)
+    if current in ("open", "running") or plan is None:
+        return today
+    upcoming = plan.next_runs(as_utc(now) if now else utcnow(), 1)
+    return week_of(upcoming[0].astimezone(plan.zone).date()) if upcoming else today
 
 
 def headlines_for(session: Session, week: dt.date) -> list[Headline]:

@@ -43,11 +43,16 @@ def live_seat(session: Session, seat_id: str, what: str) -> Seat:
 
 
 def answerable_seat_ids(session: Session, actor: Actor) -> set[str]:
-    """The seats whose items are "yours": those you hold, and those of the agents you supervise."""
+    """The seats whose items are "yours": those you hold, those of the agents you supervise, and
+    the empty seats right below yours (until someone holds them, their work is yours to see)."""
     if actor.holder_id is None:
         return set()
     agents = select(Holder.id).where(Holder.supervisor_id == actor.holder_id)
-    return actor.held_seat_ids(session) | set(session.scalars(select(Seat.id).where(Seat.holder_id.in_(agents))))
+    held = actor.held_seat_ids(session) | set(session.scalars(select(Seat.id).where(Seat.holder_id.in_(agents))))
+    empty_below = select(Seat.id).where(
+        Seat.holder_id.is_(None), Seat.status != "retired", Seat.reports_to_id.in_(held)
+    )
+    return held | set(session.scalars(empty_below))
 
 
 def may_order(session: Session, actor: Actor) -> bool:
@@ -67,7 +72,7 @@ def default_seat(session: Session, actor: Actor, what: str) -> Seat:
     held = actor.held_seat_ids(session)
     order = [s for s in seat_order(session) if s in held] if held else []
     if not order:
-        raise Invalid(f"say which seat {what} is for", hint="add `--seat <seat>`, e.g. `--seat retention`")
+        raise Invalid(f"say which seat {what} is for", hint="you hold no seat: name the seat it belongs to")
     return live_seat(session, order[0], what)
 
 

@@ -120,6 +120,20 @@ def complete(session: Session, actor: Actor, todo_id: int, *, note: str | None =
     _require_report(session, actor, todo)
     todo.status, todo.closed_by, todo.closed_at = "done", actor.audit_name, utcnow()
     todo.note = clean_text(note, "the note", multiline=True, limit=2000) or None
+    # Done between reviews counts for this week, as if reported at its review: the completion
+    # rate would otherwise miss exactly the to-dos people finish early.
+    week = week_of(org_today(session))
+    if session.scalar(select(TodoCheck.id).where(TodoCheck.todo_id == todo.id, TodoCheck.week == week)) is None:
+        session.add(
+            TodoCheck(
+                todo_id=todo.id,
+                seat_id=todo.seat_id,
+                week=week,
+                done=True,
+                checked_by=actor.audit_name,
+                checked_at=todo.closed_at,
+            )
+        )
     audit.record(session, actor.audit_name, "todo.done", f"todo:{todo.id}", seat=todo.seat_id, note=todo.note)
     return todo
 

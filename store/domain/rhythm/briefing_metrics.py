@@ -100,7 +100,7 @@ def _open_issues(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tupl
 
 def stale_metrics(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts], today: dt.date) -> list[Stale]:
     """Metrics of held seats with no value in the current period nor the one before: a
-    whole period went by unreported. Formula and gate metrics are computed, so never stale."""
+    whole period went by unreported. Formula, gate and review metrics are computed, so never stale."""
     stale = [
         r
         for r in rows
@@ -109,6 +109,7 @@ def stale_metrics(session: Session, rows: list[MetricRow], seats: dict[str, Seat
         and r.cells[-2].value is None
         and not r.metric.formula
         and not r.metric.gate_figure
+        and not r.metric.review_figure
         and seats[r.metric.seat_id].holder_id is not None
     ]
     last = _last_periods(session, [r.metric.id for r in stale])

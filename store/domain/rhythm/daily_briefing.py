@@ -16,6 +16,7 @@ from otp_bot.store.domain.gate.ledger_warnings import RisingRejections, RubberSt
 from otp_bot.store.domain.rhythm.briefing_agents import AgentLine, agent_lines
 from otp_bot.store.domain.rhythm.briefing_changes import FlagItem, SeatChange, flags_in_force, seat_changes
 from otp_bot.store.domain.rhythm.briefing_metrics import OffTrack, Stale, off_track, stale_metrics
+from otp_bot.store.domain.rhythm.briefing_todos import LateTodo, late_todos
 from otp_bot.store.domain.rhythm.briefing_waiting import (
     Held,
     Overdue,
@@ -40,15 +41,16 @@ class DailyBriefing:
     1. drafts waiting for a decision (they expire) and the oldest one's age;
     2. drafts held by a policy, and why;
     3. requests between seats past their deadline, unanswered;
-    4. metrics off track, the furthest from their goal first, with owner and distance;
-    5. stale metrics: no value for the last full period (the pushing agent may have stopped);
-    6. flags: new since the last briefing, then the others in force;
-    7. seat changes since the last briefing (chart imports, hires, assignments, retirements);
-    8. the gate's health (store/domain/gate/ledger_warnings.py): approvers who approve
+    4. to-dos past their due day, the longest overdue first, with the seat that owes them;
+    5. metrics off track, the furthest from their goal first, with owner and distance;
+    6. stale metrics: no value for the last full period (the pushing agent may have stopped);
+    7. flags: new since the last briefing, then the others in force;
+    8. seat changes since the last briefing (chart imports, hires, assignments, retirements);
+    9. the gate's health (store/domain/gate/ledger_warnings.py): approvers who approve
        (nearly) everything unedited in seconds, and seats whose rejection rate rose;
-    9. one line per agent seat: its last activity (a value, a draft, a flag or a message).
+    10. one line per agent seat: its last activity (a value, a draft, a flag or a message).
 
-    Sections 1 to 8 are what "needs a human"; when all are empty the day is quiet. The agent
+    Sections 1 to 9 are what "needs a human"; when all are empty the day is quiet. The agent
     lines are context and always listed. (`holder_briefing` is what one holder or agent reads
     for their own seats.)"""
 
@@ -60,6 +62,7 @@ class DailyBriefing:
     waiting: Waiting | None = None
     held: list[Held] = field(default_factory=list)
     overdue: list[Overdue] = field(default_factory=list)
+    late_todos: list[LateTodo] = field(default_factory=list)
     off_track: list[OffTrack] = field(default_factory=list)
     stale: list[Stale] = field(default_factory=list)
     flags: list[FlagItem] = field(default_factory=list)
@@ -75,6 +78,7 @@ class DailyBriefing:
             self.waiting
             or self.held
             or self.overdue
+            or self.late_todos
             or self.off_track
             or self.stale
             or self.flags
@@ -109,6 +113,7 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
     b.waiting = waiting_drafts(session)
     b.held = held_drafts(session)
     b.overdue = overdue_requests(session, now)
+    b.late_todos = late_todos(session, today, seats)
     b.off_track = off_track(session, rows, seats)
     b.stale = stale_metrics(session, rows, seats, today)
     b.flags = flags_in_force(session, now, since)
@@ -138,6 +143,7 @@ def as_dict(b: DailyBriefing, limit: int = 100) -> dict[str, Any]:
         "drafts_waiting": _json(asdict(b.waiting)) if b.waiting else None,
         "held": listed(b.held),
         "overdue_requests": listed(b.overdue),
+        "overdue_todos": listed(b.late_todos),
         "off_track": listed(b.off_track),
         "stale": listed(b.stale),
         "flags": listed(b.flags),
@@ -149,7 +155,12 @@ def as_dict(b: DailyBriefing, limit: int = 100) -> dict[str, Any]:
 
 
 def _json(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (as_utc(v).isoformat() if isinstance(v, dt.datetime) else v) for k, v in data.items()}
+    def plain(v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return as_utc(v).isoformat()
+        return v.isoformat() if isinstance(v, dt.date) else v  # a to-do's due day
+
+    return {k: plain(v) for k, v in data.items()}
 
 
 def briefing_json(session: Session, now: dt.datetime | None = None, limit: int = 100) -> dict[str, Any]:

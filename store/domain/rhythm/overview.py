@@ -13,6 +13,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate.batch import Queue, queue
 from otp_bot.store.domain.gate.ledger import SeatLedger, agent_seat_ledgers, window_of
+from otp_bot.store.domain.rhythm.review_items import ReviewItems, review_items
 from otp_bot.store.domain.scorecard.metrics import MetricRow, current_rows
 from otp_bot.store.models import Holder, Metric, Org, Seat
 
@@ -28,6 +29,7 @@ class Overview:
     queue: Queue = field(default_factory=lambda: Queue([], False))  # drafts waiting for this person, grouped
     now: dt.datetime = field(default_factory=utcnow)  # when it was read: ages are counted from here
     ledgers: list[SeatLedger] = field(default_factory=list)  # agent seats this person holds or answers for
+    review: ReviewItems | None = None  # their to-dos and rocks (rhythm/review_items.py)
 
 
 def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozenset()) -> Overview:
@@ -56,6 +58,7 @@ def overview_for(session: Session, actor: Actor, groups: frozenset[str] = frozen
         queue(session, actor, groups),
         now,
         _ledgers(session, actor, now),
+        review_items(session, actor) if actor.holder_id else None,
     )
 
 

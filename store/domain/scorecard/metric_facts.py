@@ -28,6 +28,7 @@ class MetricFacts(NamedTuple):
     aggregation: Aggregation
     formula: str | None
     gate_figure: str | None
+    review_figure: str | None
     position: int
 
 

@@ -29,6 +29,7 @@ from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_metric, get_org
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard import formula, periods
 from otp_bot.store.domain.scorecard.gate_figures import gate_values
 from otp_bot.store.domain.scorecard.goals import Goal, format_value
@@ -97,9 +98,13 @@ def record_value(
     key: str | None = None,
     correction: bool = False,
 ) -> Recorded:
+    if completion.is_completion(metric_id.strip().lower()):
+        raise completion.refuse_values(metric_id.strip().lower())
     metric = get_metric(session, metric_id)
     can_record(session, actor, metric)
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula, metric.gate_figure)
+    if metric.review_figure:
+        raise completion.refuse_values(metric.id, metric.seat_id)
     org = get_org(session)
     number = parse_number(metric.id, measure_of(metric), value, org.decimal_mark, org.currency)
     note = check_note_and_key(note, key)
@@ -205,7 +210,7 @@ def period_values(
     are every metric of the org (of their cadence), so the window's periods are read whole;
     by default, when they are many (ORG_WIDE)."""
     by_id = _with_formula_inputs(session, list(metrics))
-    ids = [mid for mid, m in by_id.items() if not m.formula and not m.gate_figure]
+    ids = [mid for mid, m in by_id.items() if not m.formula and not m.gate_figure and not completion.is_rate(m)]
     # Plain rows through the session's connection (same transaction): the ORM's row handling
     # cost more than the read itself for an org-wide scorecard.
     conn = session.connection()
@@ -279,6 +284,9 @@ def period_values(
     if gated := [m for m in by_id.values() if m.gate_figure]:
         tz = get_org(session).timezone
         found.update(gate_values(session, gated, window, gated[0].cadence, tz, periods.today(tz)))
+    if rated := [m for m in by_id.values() if completion.is_rate(m)]:
+        # The to-do completion rows (review/completion.py): one grouped read for all seats.
+        found.update(completion.completion_values(session, rated, window, periods.today(get_org(session).timezone)))
     # A formula has a value where every input has one: it is tried in the few periods read,
     # not against every value of the org (that was quadratic in the number of formulas).
     for m in _formula_order(by_id):
@@ -372,7 +380,9 @@ def _summarise(metric: MetricLike, goal: Goal, cells: list[Cell]) -> MetricRow:
     known = [c.value for c in cells if c.value is not None]
     # A current period with nothing yet is "not reported yet", not a miss.
     recent = cells[:-1] if cells and cells[-1].value is None else cells
-    if metric.gate_figure:  # nobody reports a gate metric: a period without drafts to judge is no miss
+    if metric.gate_figure or completion.is_rate(metric):
+        # Nobody reports a gate metric or a to-do completion row: a period without drafts to
+        # judge, or without to-dos checked, is no miss.
         recent = [c for c in recent if c.value is not None]
     marks = [c.on_track for c in recent[-STATUS_WINDOW:]]  # None where there is no value
     status: Status

@@ -19,6 +19,7 @@ from otp_bot.store.domain.chart.reading import get_org, seat_order
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.collector import collector_paused
 from otp_bot.store.domain.gate.ledger import SeatLedger, agent_seat_ledgers
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.review.metric_issues import issues_for
 from otp_bot.store.domain.rhythm.seat_facts import owner_text, seat_facts
 from otp_bot.store.domain.scorecard import periods
@@ -102,7 +103,8 @@ def _review(session: Session, today: dt.date | None, weeks: int, detail_seats: i
     order = {sid: i for i, sid in enumerate(seat_order(session))}
     # Metrics from plain columns, seats without their word lists: an org-wide read.
     metrics: dict[str, list[MetricFacts]] = {}
-    for m in metric_facts(session):
+    # With each checked seat's to-do completion row (review/completion.py), after its metrics.
+    for m in completion.with_completion(session, metric_facts(session)):
         metrics.setdefault(m.seat_id, []).append(m)
     # Seats with metrics, in chart order (every seat is in `order`: the tree reaches them all).
     ranked = sorted(metrics, key=lambda sid: order.get(sid, len(order)))

@@ -29,6 +29,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.cache import last_kept, per_chart
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.errors import DomainError, Forbidden, Invalid, NotFound
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.measures import Measure, from_base
@@ -108,6 +109,7 @@ class _Facts(NamedTuple):
     cadence: str
     formula: str | None
     gate_figure: str | None
+    review_figure: str | None
     goal: Goal
     seat_status: str
     holder_id: str | None
@@ -146,6 +148,7 @@ def _read_chart(session: Session) -> _Chart:
             Metric.cadence,
             Metric.formula,
             Metric.gate_figure,
+            Metric.review_figure,
             Metric.goal_op,
             Metric.goal_value,
             Metric.goal_high,
@@ -159,13 +162,31 @@ def _read_chart(session: Session) -> _Chart:
     goals: dict[tuple, Goal] = {}  # metrics share a handful of goals
     found = {}
     measures: dict[tuple, Measure] = {}
-    for mid, seat_id, kind, unit, currency, cadence, formula, gate, op, value, high, status, holder_id, name in rows:
+    for (
+        mid,
+        seat_id,
+        kind,
+        unit,
+        currency,
+        cadence,
+        formula,
+        gate,
+        review,
+        op,
+        value,
+        high,
+        status,
+        holder_id,
+        name,
+    ) in rows:
         measure = measures.setdefault((kind, unit, currency), Measure(kind, unit, currency))
         if (goal := goals.get((op, value, high))) is None:
             goal = goals[(op, value, high)] = Goal(op, value, high)
         # Interned: the same ids, statuses and names as the chart's directory and index keep,
         # one string for all of them.
-        facts = _Facts(*map(_shared, (mid, seat_id, measure, cadence, formula, gate, goal, status, holder_id, name)))
+        facts = _Facts(
+            *map(_shared, (mid, seat_id, measure, cadence, formula, gate, review, goal, status, holder_id, name))
+        )
         found[facts.id] = facts
     return _Chart(org.timezone, org.decimal_mark, org.currency, found)
 
@@ -277,9 +298,13 @@ def _plan(actor: Actor, items: Sequence[NewValue], ids: list[str], chart: _Chart
         results.append(result)
         try:
             if m is None:
+                if completion.is_completion(mid):
+                    raise completion.refuse_values(mid)
                 raise NotFound(f"there is no metric `{mid[:64]}`")
             result.cadence, result.measure = m.cadence, m.measure
             check_takes_values(m.id, m.seat_id, m.seat_status, m.formula, m.gate_figure)
+            if m.review_figure:
+                raise completion.refuse_values(m.id, m.seat_id)
             number = parse_number(m.id, m.measure, item.value, decimal_mark, org_currency)
             note = check_note_and_key(item.note, item.key)
             start = starts.get((item.period, m.cadence))

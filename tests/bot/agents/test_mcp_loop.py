@@ -17,7 +17,7 @@ from otp_bot.store.domain.gate.learnings import learnings
 from tests.support.agents import decide
 from tests.support.mcp import TOOLS, Agent, session_with
 
-RESOURCES = {"otp://chart", "otp://briefing"}
+RESOURCES = {"otp://chart", "otp://briefing", "otp://review"}
 TEMPLATES = {
     "otp://seat/{seat}",
     "otp://seat/{seat}/rules",

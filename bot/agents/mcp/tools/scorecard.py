@@ -14,6 +14,7 @@ from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard.metrics import current_rows
 from otp_bot.store.domain.scorecard.value_batches import MAX_BATCH, Value, record_values
 from otp_bot.store.models import Metric, Seat
@@ -26,6 +27,13 @@ def _pushable(session: Session, actor: Actor) -> list[Metric]:
     return list(session.scalars(query))
 
 
+def _readable(session: Session, actor: Actor) -> list:
+    """The pushable metrics, then the to-do completion rows of the same seats (computed: listed, never pushed)."""
+    metrics = _pushable(session, actor)
+    seats = None if actor.operator else actor.held_seat_ids(session) | actor.push_seats
+    return completion.with_completion(session, metrics, seats)
+
+
 def register(server: MCPServer, caller: Caller) -> None:
     """Add list_my_metrics and push_metric_values."""
 
@@ -33,11 +41,13 @@ def register(server: MCPServer, caller: Caller) -> None:
     def list_my_metrics(ctx: Context) -> schemas.MyMetrics:
         """The metrics you may push values to (those of the seats you hold, and seats granted to your token),
         with unit, goal, cadence (weekly periods start Monday; a quarter is named 2026-Q4, a year 2026), the
-        latest value and the status. A metric with a `formula` is computed: push its inputs instead."""
+        latest value and the status. A metric with a `formula` is computed: push its inputs instead. A seat whose
+        to-dos were checked at a review also lists `todo-completion:<seat>`, its to-do completion rate (done /
+        checked, weekly, goal >= 90%): computed, never pushed."""
         return caller.run(
             ctx,
             lambda session, actor: schemas.MyMetrics(
-                metrics=[views.metric_status(r) for r in current_rows(session, _pushable(session, actor))]
+                metrics=[views.metric_status(r) for r in current_rows(session, _readable(session, actor))]
             ),
         )
 

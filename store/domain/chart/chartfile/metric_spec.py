@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from otp_bot.store.domain.chart.chartfile.fields import Id, Spec, Text
 from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.review.completion import FIGURE as REVIEW_FIGURE
 from otp_bot.store.domain.scorecard import formula as formulas
 from otp_bot.store.domain.scorecard.gate_figures import figure as gate_figure
 from otp_bot.store.domain.scorecard.goals import parse_goal
@@ -55,6 +56,8 @@ class MetricSpec(Spec):
     aggregation: Aggregation = "last"
     formula: str | None = None
     gate: str | None = None  # a trust-ledger figure of the seat's drafts (gate_figures.py): computed, never entered
+    # A figure of the weekly review, `todo-completion` (review/completion.py): computed, never entered.
+    review: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -71,6 +74,15 @@ class MetricSpec(Spec):
                 data.setdefault("kind", found.kind)
                 if found.unit and str(data["kind"]).strip().lower() == found.kind:
                     data["unit"] = found.unit
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _review_measure(cls, data: Any) -> Any:
+        """A completion rate is a percent unless the file says otherwise (and is then refused)."""
+        if isinstance(data, dict) and data.get("review") is not None and data.get("unit") is None:
+            data = dict(data)
+            data.setdefault("kind", "percent")
         return data
 
     @field_validator("kind", mode="before")
@@ -133,6 +145,26 @@ class MetricSpec(Spec):
         name = str(value).strip().lower()
         gate_figure(name)  # ValueError: the figures there are
         return name
+
+    @field_validator("review", mode="before")
+    @classmethod
+    def _review(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        name = str(value).strip().lower()
+        if name != REVIEW_FIGURE:
+            raise ValueError(f"unknown review figure {name[:40]!r}; use {REVIEW_FIGURE}")
+        return name
+
+    @model_validator(mode="after")
+    def _review_fits(self) -> MetricSpec:
+        if self.review is None:
+            return self
+        if self.formula is not None or self.gate is not None:
+            raise ValueError("a metric is measured at the review, at the gate or by a formula: one of them")
+        if self.kind != "percent" or self.cadence != "weekly":
+            raise ValueError(f"`review: {self.review}` is a weekly percent; this metric is {self.cadence} {self.kind}")
+        return self
 
     @model_validator(mode="after")
     def _gate_fits(self) -> MetricSpec:

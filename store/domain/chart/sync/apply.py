@@ -229,7 +229,7 @@ def _replace_metrics(session: Session, seats: list[SeatSpec]) -> None:
             metric.kind, metric.unit, metric.currency = mspec.measure
             metric.goal_op, metric.goal_value, metric.goal_high = goal.op, goal.value, goal.high
             metric.cadence, metric.aggregation, metric.formula = mspec.cadence, mspec.aggregation, mspec.formula
-            metric.gate_figure = mspec.gate
+            metric.gate_figure, metric.review_figure = mspec.gate, mspec.review
             session.add(metric)
     session.flush()
     for mid, metric in metrics.items():

@@ -67,6 +67,7 @@ _METRIC = (
     Metric.aggregation,
     Metric.formula,
     Metric.gate_figure,
+    Metric.review_figure,
 )
 
 
@@ -205,6 +206,7 @@ def _seat_spec(s: Any, owns: list[str], metrics: list[Any]) -> SeatSpec:
                     aggregation=m.aggregation,
                     formula=m.formula,
                     gate=m.gate_figure,
+                    review=m.review_figure,
                 )
                 for m in metrics
             ],
