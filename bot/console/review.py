@@ -10,10 +10,14 @@ the scheduler uses, so a prompt already sent is not sent again.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from slack_sdk import WebClient
+from sqlalchemy import select
 
+from otp_bot.bot.runtime import review_posts
 from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
+from otp_bot.bot.slack.views import review_thread as views
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import utcnow
@@ -21,6 +25,7 @@ from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.review import agenda, meetings, thread_queue
 from otp_bot.store.domain.review.quarters import week_of
 from otp_bot.store.domain.rhythm import manual_runs, schedule_plans
+from otp_bot.store.models import OutboxItem
 
 STARTED_BY = "operator:console"
 
@@ -35,7 +40,8 @@ def review_schedule(db: Database) -> str:
 
 
 def post(db: Database, client: WebClient, which: str, *, force: bool = False) -> str:
-    """Post a schedule's current period now, as `otp schedule run` does; what happened, in a line."""
+    """Post a schedule's current period now, as `otp schedule run` does; what happened, in a line
+    (a period already posted says so, and posts nothing)."""
     with db.session(readonly=True) as session:
         plan = schedule_plans.get_plan(session, which)
     with db.session() as session:
@@ -89,3 +95,26 @@ def send_headline_prompts(db: Database, now: dt.datetime | None = None) -> str:
         return "nobody to ask: the review's attendees have no one on Slack"
     names = ", ".join(h.name for h in people)
     return f"{org}: headline prompts for the review of the week of {week.isoformat()} sent to {names}"
+
+
+def current_reply(db: Database) -> tuple[str, str, str, dict[str, Any]] | None:
+    """This week's review, when it is open or running: the thread reply that has its buttons now
+    (the opening's Start, or the current section's), as the store has it, with the channel and
+    ts it landed at and the thread's ts; so a review begun in an earlier console session goes
+    on in this one."""
+    with db.session(readonly=True) as session:
+        review = meetings.review_for_week(session, meetings.local_today(session))
+        if review is None or review.status not in ("open", "running"):
+            return None
+        if review.status == "open" or review.section is None:
+            key, message = f"review:{review.id}:opening", views.opening_message(review)
+        else:
+            key = f"review:{review.id}:section:{review.section}"
+            message = review_posts.section_message(session, review, review.section)
+        thread_ts = review.thread_ts or ""
+        landed = session.execute(
+            select(OutboxItem.landed_channel, OutboxItem.landed_ts).where(OutboxItem.key == key)
+        ).first()
+    if landed is None or not landed[0] or not landed[1]:
+        return None  # not posted yet: the worker posts it, and the console shows it then
+    return landed[0], landed[1], thread_ts, message

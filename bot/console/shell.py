@@ -332,6 +332,14 @@ class Shell:
             elif verb == "review" or names:
                 which = names[0] if names and verb == "post" else review.review_schedule(self.db)
                 line = review.post(self.db, self.deps.client, which, force=force)
+                if verb == "review" and "nothing posted" in line and (found := review.current_reply(self.db)):
+                    channel, ts, thread_ts, message = found  # the week's review goes on from where it is
+                    self.standin.keep(channel, {"ts": ts, "thread_ts": thread_ts, **message})
+                    self.out.print(escape(line))
+                    self.show(
+                        f"in {channel}, in thread, as it is now", message["blocks"], "", {"channel": channel, "ts": ts}
+                    )
+                    return
             else:
                 self.out.print("[yellow]Post which schedule? `post scorecard`, `post briefing`.[/yellow]")
                 return

@@ -104,6 +104,11 @@ class SlackStandIn:
         with self.lock:
             return self.messages.get(channel, {}).get(ts)
 
+    def keep(self, channel: str, message: dict[str, Any]) -> None:
+        """A message posted before this session, as the store remembers it, so an update keeps its thread."""
+        with self.lock:
+            self.messages.setdefault(channel, {})[message["ts"]] = {"type": "message", "user": "UOTPBOT", **message}
+
     def _message(self, method: str, args: dict[str, Any], ts: str) -> dict[str, Any]:
         channel = dm(str(args.get("channel") or ""))
         if not channel:
