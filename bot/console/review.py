@@ -10,8 +10,9 @@ the scheduler uses, so a prompt already sent is not sent again.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -21,13 +22,46 @@ from otp_bot.bot.slack.views import review_thread as views
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.errors import Invalid
+from otp_bot.store.domain.errors import DomainError, Invalid
 from otp_bot.store.domain.review import agenda, meetings, thread_queue
 from otp_bot.store.domain.review.quarters import week_of
 from otp_bot.store.domain.rhythm import manual_runs, schedule_plans
 from otp_bot.store.models import OutboxItem
 
+if TYPE_CHECKING:  # the console calls `run_verb` with itself
+    from otp_bot.bot.console.shell import Shell
+
 STARTED_BY = "operator:console"
+
+
+def run_verb(shell: Shell, verb: str, rest: str) -> None:
+    """`review`, `post <schedule> [--force]`, `headlines`, typed at the console."""
+    words = rest.split()
+    force = "--force" in words
+    names = [w for w in words if w != "--force"]
+    shell.buttons.clear()
+    try:
+        if verb == "headlines":
+            line = send_headline_prompts(shell.db)
+        elif verb == "review" or names:
+            which = names[0] if names and verb == "post" else review_schedule(shell.db)
+            line = post(shell.db, shell.deps.client, which, force=force)
+            if verb == "review" and "nothing posted" in line and (found := current_reply(shell.db)):
+                channel, ts, thread_ts, message = found  # the week's review goes on from where it is
+                shell.standin.keep(channel, {"ts": ts, "thread_ts": thread_ts, **message})
+                shell.out.print(escape(line))
+                where = f"in {channel}, in thread, as it is now"
+                shell.show(where, message["blocks"], "", {"channel": channel, "ts": ts})
+                return
+        else:
+            shell.out.print("[yellow]Post which schedule? `post scorecard`, `post briefing`.[/yellow]")
+            return
+    except DomainError as exc:
+        shell.out.print(f"[yellow]{escape(exc.message + (f' ({exc.hint})' if exc.hint else ''))}[/yellow]")
+        return
+    shell.out.print(escape(line))
+    shell.deps.kick()
+    shell.settle()
 
 
 def review_schedule(db: Database) -> str:

@@ -46,6 +46,7 @@ HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention
   [cyan]buttons[/cyan]          the buttons of every message so far, numbered to click again
   [cyan]help[/cyan]             this text             [cyan]quit[/cyan]   leave"""
 QUIET_SECONDS = 0.4
+OPENS_A_MODAL = "Edit & approve, Reject, /otp retire, a review's Solve or Drop, or Give my headline"
 
 
 class Shell:
@@ -216,9 +217,7 @@ class Shell:
         """Submit the open modal, as a person pressing its button; `text` first fills its only (or
         first empty) field."""
         if self.modal is None:
-            self.out.print(
-                "[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]"
-            )
+            self.out.print(f"[yellow]No modal with a field is open; {OPENS_A_MODAL} opens one.[/yellow]")
             return
         form = self.modal
         try:
@@ -244,9 +243,7 @@ class Shell:
     def set_field(self, rest: str) -> None:
         name, _, text = rest.strip().partition(" ")
         if self.modal is None:
-            self.out.print(
-                "[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]"
-            )
+            self.out.print(f"[yellow]No modal with a field is open; {OPENS_A_MODAL} opens one.[/yellow]")
             return
         try:
             filled = self.modal.set(name, self.lines(text))
@@ -317,39 +314,6 @@ class Shell:
         self.deps.kick()
         self.settle()
 
-    def review_verb(self, verb: str, rest: str) -> None:
-        """`review`, `post <schedule>`, `headlines`: what the scheduler does, now (bot/console/review.py)."""
-        from otp_bot.bot.console import review
-        from otp_bot.store.domain.errors import DomainError
-
-        words = rest.split()
-        force = "--force" in words
-        names = [w for w in words if w != "--force"]
-        self.buttons.clear()
-        try:
-            if verb == "headlines":
-                line = review.send_headline_prompts(self.db)
-            elif verb == "review" or names:
-                which = names[0] if names and verb == "post" else review.review_schedule(self.db)
-                line = review.post(self.db, self.deps.client, which, force=force)
-                if verb == "review" and "nothing posted" in line and (found := review.current_reply(self.db)):
-                    channel, ts, thread_ts, message = found  # the week's review goes on from where it is
-                    self.standin.keep(channel, {"ts": ts, "thread_ts": thread_ts, **message})
-                    self.out.print(escape(line))
-                    self.show(
-                        f"in {channel}, in thread, as it is now", message["blocks"], "", {"channel": channel, "ts": ts}
-                    )
-                    return
-            else:
-                self.out.print("[yellow]Post which schedule? `post scorecard`, `post briefing`.[/yellow]")
-                return
-        except DomainError as exc:
-            self.out.print(f"[yellow]{escape(exc.message + (f' ({exc.hint})' if exc.hint else ''))}[/yellow]")
-            return
-        self.out.print(escape(line))
-        self.deps.kick()
-        self.settle()
-
     def home(self) -> None:
         self.buttons.clear()
         self.dispatch(payloads.home_opened(self.user_id), "application/json")
@@ -397,7 +361,9 @@ class Shell:
             case "draft":
                 self.draft()
             case "review" | "post" | "headlines":
-                self.review_verb(word.lower(), rest)
+                from otp_bot.bot.console.review import run_verb
+
+                run_verb(self, word.lower(), rest)
             case "click":
                 self.click(int(rest) if rest.strip().isdigit() else 0)
             case _ if word.isdigit():
