@@ -41,7 +41,7 @@ HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention
   [cyan]headlines[/cyan]        the review's headline prompts go out now, by DM to each attendee
   [cyan]post <schedule>[/cyan]  post a schedule now, as `otp schedule run` does ([cyan]--force[/cyan]: once more)
   [cyan]set <field> <text>[/cyan] fill in a field of the open modal  [cyan]fields[/cyan]  what it holds now
-  [cyan]submit [text][/cyan]    submit the open modal (the text goes in its only, or first empty, field)
+  [cyan]submit \\[text][/cyan]    submit the open modal (the text goes in its only, or first empty, field)
   [cyan]... <<[/cyan]           several lines: end `set` or `submit` with << and finish with a line holding a .
   [cyan]buttons[/cyan]          the buttons of every message so far, numbered to click again
   [cyan]help[/cyan]             this text             [cyan]quit[/cyan]   leave"""

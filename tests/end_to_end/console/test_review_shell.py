@@ -37,7 +37,7 @@ def test_the_console_runs_the_whole_weekly_review(tmp_path):
     out = shell(
         tmp_path,
         # Before the meeting: the prompts by DM (David 1, Bogdan 2, Janine 3, Kristen 4).
-        "headlines\nas janine\n3\nfields\n"
+        "help\nheadlines\nas janine\n3\nfields\n"
         "set headline Two invoices paid early\nset 2 a few\nsubmit\nset 2 97\nsubmit\n"
         # A to-do due this week, for the to-do section; then the post, and an issue from its first row.
         "as bogdan\n/otp todo coo Write the onboarding checklist --due today\n"
@@ -53,6 +53,9 @@ def test_the_console_runs_the_whole_weekly_review(tmp_path):
         # The issue solved: its reply keeps End alone.
         "1\nquit\n",
     )
+
+    for verb in ("review ", "headlines ", "post <schedule> "):
+        assert f"\n  {verb}" in out.split("otp> ", 2)[1], verb  # `help` lists the review's verbs
 
     # The prompts, each in the DM with its person, and Janine's modal with her manual metric.
     prompts = after(out, "headline prompts for the review of the week of")
