@@ -93,7 +93,9 @@ def section_message(session: Session, review: Review, section: str, *, controls:
 
         from otp_bot.store.domain.chart.reading import get_org
 
-        today = (as_utc(review.started_at) or utcnow()).astimezone(ZoneInfo(get_org(session).timezone)).date()
+        started = (as_utc(review.started_at) or utcnow()).astimezone(ZoneInfo(get_org(session).timezone)).date()
+        # The week reviewed, as its post showed it: a review run late still reads its own week.
+        today = min(started, review.week + dt.timedelta(days=6))
         message = views.scorecard_section(review, weekly_review(session, today=today).off_track)
     elif section == "rocks":
         message = views.rocks_section(review, agenda.rocks_by_seat(session, review))
@@ -123,7 +125,7 @@ def _prompt(session: Session, payload: dict[str, Any]) -> tuple[str | None, dict
         return None, {}
     week = dt.date.fromisoformat(payload["week"])
     post_at = dt.datetime.fromisoformat(payload["post_at"])
-    missing = agenda.missing_values(session, holder.id, meetings.local_today(session))
+    missing = agenda.missing_values(session, holder.id, agenda.values_day(week))
     return holder.slack_user, forms.headline_prompt(week, post_at, len(missing))
 
 

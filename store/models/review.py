@@ -112,8 +112,10 @@ class Todo(Base):
 
 
 class TodoCheck(Base):
-    """Done or not done, as reported at a review (or on the to-do's due date when no review
-    ran): the ground of the to-do completion rate. One per to-do and week."""
+    """Done or not done for a week: reported at its review, recorded done when the to-do is
+    completed during the week, and not done for every open to-do due by the week's end that
+    nobody checked when the review ends (or is recorded not held). The ground of the to-do
+    completion rate. One per to-do and week."""
 
     __tablename__ = "todo_checks"
     __table_args__ = (

@@ -359,7 +359,9 @@ def test_a_click_on_a_row_no_longer_off_track_is_refused(server, clean, module_d
         record_value(s, Actor.cli_operator(), "blended-cpa", "30", period=latest.period, correction=True)
     _click(server, api, main, button["action_id"], button["value"])
     (said,) = api.wait_for("response_url", timeout=20)
-    assert "Blended cost per acquisition" in said.args["text"] and "not off track now" in said.args["text"]
+    assert (
+        "Blended cost per acquisition" in said.args["text"] and "not off track in that post's week" in said.args["text"]
+    )
     assert "no issue was raised" in said.args["text"] and not api.calls_to("chat.update")
     with module_db.session(readonly=True) as s:
         assert not s.scalars(select(Issue).where(Issue.metric_id == "blended-cpa")).all()

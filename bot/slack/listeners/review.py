@@ -242,7 +242,7 @@ def register(app: App, deps: Deps) -> None:
                 raise Invalid("only a holder on the chart gives a headline", hint="ask to be added to the chart")
             with deps.db.session(readonly=True) as session:
                 get_holder(session, who.holder_id)
-                day = meetings.local_today(session)
+                day = agenda.values_day(week)
                 missing = agenda.missing_values(session, who.holder_id, day)
                 mine = next((h.text for h in headlines_for(session, week) if h.holder_id == who.holder_id), None)
                 view = forms.headline_modal(week, missing, day, mine)

@@ -106,9 +106,12 @@ def opening_message(review: Review, started_by: str | None = None) -> dict[str, 
                 _actions(f"otp_review_{review.id}_open", _button("Start", START, value(review.id), "primary")),
             ],
         }
-    state = {"running": "running", "ended": "ended", "not-held": "not held"}.get(review.status, escape(review.status))
-    by = f", started by {started_by}" if started_by else ""
-    return {"text": text, "blocks": [blocks.section(Mrkdwn(f"{head}The review is {state}{by}."))]}
+    state = {"running": "is running", "ended": "has ended", "not-held": "was not held"}.get(
+        review.status, escape(review.status)
+    )
+    by = f" (started by {started_by})" if started_by and review.status == "ended" else f", started by {started_by}"
+    by = by if started_by else ""
+    return {"text": text, "blocks": [blocks.section(Mrkdwn(f"{head}The review {state}{by}."))]}
 
 
 def _controls(review: Review, section: str) -> dict[str, Any]:

@@ -54,7 +54,9 @@ def issues_ranked(session: Session, review: Review) -> list[Issue]:
 
 def rocks_by_seat(session: Session, review: Review) -> list[tuple[Seat, list[Rock]]]:
     rocks = session.scalars(
-        select(Rock).where(Rock.quarter == quarter_of(review.week), Rock.status == "open").order_by(Rock.due, Rock.id)
+        select(Rock)
+        .where(Rock.quarter == review_quarter(session, review), Rock.status == "open")
+        .order_by(Rock.due, Rock.id)
     )
     by_seat: dict[str, list[Rock]] = {}
     for r in rocks:
@@ -86,7 +88,7 @@ def prompt_week(session: Session, now: dt.datetime | None = None) -> tuple[dt.da
     post = upcoming[0]
     if post - dt.timedelta(minutes=setup.headlines_ahead) > now:
         return None
-    return week_of(post.astimezone(plan.zone).date()), post
+    return review_week_of(session, post), post
 
 
 def attendees(session: Session) -> list[Holder]:
@@ -97,6 +99,31 @@ def attendees(session: Session) -> list[Holder]:
     ids = setup_attendees(session, setup)  # none named in the chart: every holder of an active seat
     found = {h.id: h for h in session.scalars(select(Holder).where(Holder.id.in_(ids)))}
     return [found[i] for i in ids if i in found and found[i].kind == "human" and found[i].slack_user]
+
+
+def review_quarter(session: Session, review: Review) -> str:
+    """The quarter a review checks rocks for: that of the day its post went out (a Friday post on
+    2 October reviews Q4's rocks, though its week began in September)."""
+    from zoneinfo import ZoneInfo
+
+    from otp_bot.store.domain.chart.reading import get_org
+
+    return quarter_of(as_utc(review.opened_at).astimezone(ZoneInfo(get_org(session).timezone)).date())
+
+
+def review_week_of(session: Session, post_at: dt.datetime) -> dt.date:
+    """The week a post at `post_at` reviews, in the org's timezone (as the review opened by it is)."""
+    from zoneinfo import ZoneInfo
+
+    from otp_bot.store.domain.chart.reading import get_org
+
+    return week_of(as_utc(post_at).astimezone(ZoneInfo(get_org(session).timezone)).date())
+
+
+def values_day(week: dt.date) -> dt.date:
+    """The day whose period a review asks values for: the last full one before its week (the
+    Sunday before its Monday). The week the review opens in has only just begun."""
+    return week - dt.timedelta(days=1)
 
 
 def missing_values(session: Session, holder_id: str, day: dt.date) -> list[Metric]:

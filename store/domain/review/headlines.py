@@ -64,6 +64,7 @@ def set_headline(
 def upcoming_week(session: Session, now: dt.datetime | None = None) -> dt.date:
     """The review a headline given now is for: this week's while it is open or running, else
     the week of the review's next post (a Sunday evening's headline is for Monday's review)."""
+    from otp_bot.store.domain.review.agenda import review_week_of
     from otp_bot.store.domain.rhythm.schedule_plans import plans
 
     today = week_of(local_today(session, now))
@@ -73,7 +74,7 @@ def upcoming_week(session: Session, now: dt.datetime | None = None) -> dt.date:
     if current in ("open", "running") or plan is None:
         return today
     upcoming = plan.next_runs(as_utc(now) if now else utcnow(), 1)
-    return week_of(upcoming[0].astimezone(plan.zone).date()) if upcoming else today
+    return review_week_of(session, upcoming[0]) if upcoming else today
 
 
 def headlines_for(session: Session, week: dt.date) -> list[Headline]:

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,8 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_org
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.review import thread_queue
-from otp_bot.store.domain.review.quarters import quarter_of, week_of
+from otp_bot.store.domain.review import thread_queue, todos
+from otp_bot.store.domain.review.quarters import week_of
 from otp_bot.store.models import REVIEW_SECTIONS, Issue, Review, ReviewSetup, Rock, Seat, Todo, TodoCheck
 
 SECTIONS = REVIEW_SECTIONS  # scorecard → rocks → headlines → todos → issues
@@ -188,6 +188,9 @@ def end(session: Session, actor: Actor, review_id: int | str, *, now: dt.datetim
     review = running_review(session, actor, review_id, lock=True)
     review.status = "ended"
     review.ended_by, review.ended_at = actor.audit_name, now or utcnow()
+    todos.close_week(
+        session, actor.audit_name, review.week, before=as_utc(review.started_at or review.ended_at), review_id=review.id
+    )
     review.summary = summarise(session, review)
     session.flush()
     s = review.summary
@@ -237,14 +240,21 @@ def summarise(session: Session, review: Review) -> dict[str, Any]:
                 "issue": t.issue_id,
             }
         )
-    checks = session.scalars(select(TodoCheck).where(TodoCheck.review_id == review.id).order_by(TodoCheck.id))
+    # The week's checks: those made in the review and those made as a to-do was done during the week.
+    checks = session.scalars(
+        select(TodoCheck)
+        .where(or_(TodoCheck.review_id == review.id, TodoCheck.week == review.week))
+        .order_by(TodoCheck.id)
+    )
     out_checks = []
     for c in checks:
         todo = session.get(Todo, c.todo_id)
         out_checks.append({"todo": c.todo_id, "text": todo.text if todo else "", "seat": c.seat_id, "done": c.done})
+    from otp_bot.store.domain.review.agenda import review_quarter  # agenda reads this module
+
     rocks = session.scalars(
         select(Rock)
-        .where(Rock.quarter == quarter_of(review.week), Rock.status == "open", Rock.track == "off")
+        .where(Rock.quarter == review_quarter(session, review), Rock.status == "open", Rock.track == "off")
         .order_by(Rock.seat_id, Rock.id)
     )
     return {
@@ -290,6 +300,7 @@ def mark_not_held(session: Session, now: dt.datetime | None = None) -> list[Revi
     session.flush()
     for review in marked:
         audit.record(session, OPENER, "review.not_held", f"review:{review.id}", week=review.week.isoformat())
+        todos.close_week(session, OPENER, review.week, before=now, review_id=review.id)  # nobody said they were done
     return marked
 
 

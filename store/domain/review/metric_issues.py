@@ -8,6 +8,7 @@ issue the first raised (the table's unique key decides, not a read before the wr
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_metric
-from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.chart.reading import get_metric, get_org
+from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.review.issues import next_rank
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import current_rows
-from otp_bot.store.models import Holder, Issue
+from otp_bot.store.models import Holder, Issue, ScheduleRun
 
 TITLE = 300  # issues.title
 
@@ -34,12 +35,17 @@ def raise_from_metric(
     _may_raise(session, actor)
     now = now or utcnow()
     metric = get_metric(session, metric_id)
-    row = current_rows(session, [metric])[0]
+    # From a post, the miss is the one the post shows: judged on the post's day (last week's
+    # post raises last week's miss, which the post then names), else on today.
+    run = session.get(ScheduleRun, run_id) if run_id is not None else None
+    day = as_utc(run.due_at).astimezone(ZoneInfo(get_org(session).timezone)).date() if run is not None else None
+    row = current_rows(session, [metric], today=day)[0]
     latest = row.latest
     if latest is None or latest.value is None or not row.off_track:
         shown = row.show(latest.value) if latest is not None else "no value yet"
+        when = "in that post's week" if run is not None else "now"
         raise Invalid(
-            f"*{metric.name}* (`{metric.id}`) is not off track now ({shown}, goal {row.describe_goal()}); "
+            f"*{metric.name}* (`{metric.id}`) is not off track {when} ({shown}, goal {row.describe_goal()}); "
             "no issue was raised",
             hint="`/otp scorecard` shows where each metric stands now",
         )

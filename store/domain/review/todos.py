@@ -188,6 +188,46 @@ def check(
     return row
 
 
+def close_week(
+    session: Session, actor: str, week: dt.date, *, before: dt.datetime, review_id: int | None = None
+) -> int:
+    """At the end of a week's review (or when it was not held): every open to-do due by the
+    week's end, made `before` the review began, that nobody checked is recorded not done for
+    that week. Left out, the completion rate would count only the to-dos finished and never
+    the ones let slide; the to-dos the review itself made are for the next one."""
+    week = week_of(week)
+    checked = select(TodoCheck.todo_id).where(TodoCheck.week == week)
+    late = session.scalars(
+        select(Todo)
+        .where(
+            Todo.status == "open",
+            Todo.due <= week + dt.timedelta(days=6),
+            Todo.created_at < before,
+            Todo.id.not_in(checked),
+        )
+        .order_by(Todo.id)
+    ).all()
+    now = utcnow()
+    for todo in late:
+        session.add(
+            TodoCheck(
+                todo_id=todo.id,
+                review_id=review_id,
+                seat_id=todo.seat_id,
+                week=week,
+                done=False,
+                checked_by=actor,
+                checked_at=now,
+            )
+        )
+    if late:
+        session.flush()
+        audit.record(
+            session, actor, "todo.not_done", f"week:{week.isoformat()}", todos=[t.id for t in late], review=review_id
+        )
+    return len(late)
+
+
 def overdue(session: Session, today: dt.date) -> list[Todo]:
     """Open to-dos whose due day has passed, the longest overdue first."""
     return list(

@@ -1,12 +1,16 @@
 """A week of the example org's operating review, end to end, as the people and agents of Acme
-Agency live it: the headline prompts before the meeting, the review's scorecard post, two
-Raise issue clicks on its off-track rows, Bogdan (the chart's facilitator) running the review
-in the post's thread and solving one issue into two to-dos (one for Pulse, an agent), Pulse
-completing its to-do through MCP, Bogdan's own to-do going overdue into the daily briefing,
-and the next week's scorecard showing each seat's to-do completion.
+Agency live it. Last week: the headline prompts before the meeting, the review's scorecard
+post, two Raise issue clicks on its off-track rows, Bogdan (the chart's facilitator) running
+the review in the post's thread and solving one issue into two to-dos (one for Pulse, an
+agent). During the week Pulse completes its to-do through MCP; Bogdan's own runs past its
+due day and the daily briefing says so. This week: the review's to-do check (Bogdan's not
+done), and the scorecard shows each seat's to-do completion.
 
 Every step goes through `otp serve` with signed Slack requests, the Slack stand-in behind it,
-and the official MCP client for the agent. With OTP_TRANSCRIPT=<file> the test writes what
+and the official MCP client for the agent; the scheduler's moments are the test's (last
+week's post is claimed at last week's time). The store keeps no clock of its own, so the
+week passing is one step: the two new to-dos are moved a week back, their creation and due
+day both, as time would have moved them. With OTP_TRANSCRIPT=<file> the test writes what
 people saw in Slack, in order, to that file."""
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from otp_bot.store.domain.rhythm.schedule_plans import get_plan
 from otp_bot.store.models import Headline, Issue, Review, Todo
 from tests.support.approvals import FAST, settled, wait_until
 from tests.support.mcp import Agent as McpAgent
-from tests.support.review import BOGDAN, message, press, reply
+from tests.support.review import BOGDAN, buttons, message, press, reply
 from tests.support.serve import TOKEN
 from tests.support.slack.signing import view_submission_body
 from tests.support.transcript import transcript
@@ -76,7 +80,8 @@ async def mcp_as(server, token: str, scenario: Callable[[McpAgent], Awaitable[No
 def test_a_week_of_the_weekly_review(server, module_db, api, tokens):
     with module_db.session(readonly=True) as s:
         plan = get_plan(s, "scorecard")
-        post_at = plan.latest_due(dt.datetime.now(dt.UTC))  # the review's latest Monday post
+        this_post = plan.latest_due(dt.datetime.now(dt.UTC))  # the review's latest Monday post
+        post_at = plan.latest_due(this_post - dt.timedelta(days=1))  # and the one before: last week's
 
     # Monday, an hour before the post: the people attending are asked for their headline.
     review_posts.check(module_db, post_at - dt.timedelta(hours=1))
@@ -90,17 +95,18 @@ def test_a_week_of_the_weekly_review(server, module_db, api, tokens):
 
     # 9:00: the review's schedule posts the scorecard, and the review's thread opens under it.
     with module_db.session() as s:
-        claim = manual_runs.run_now(s, get_plan(s, "scorecard"), started_by="operator:scheduler").claim
+        claim = manual_runs.run_now(s, get_plan(s, "scorecard"), started_by="operator:scheduler", now=post_at).claim
     outcome = RhythmPoster(module_db, make_client(TOKEN, api.url)).perform(claim)
     channel, ts = outcome.channel, outcome.ts
     assert (outcome.status, channel) == ("posted", L10)
     opening = reply(api, channel, ts, "Weekly review · facilitator <@U02BGD4N8RM> · Start")
 
-    # Two off-track rows become issues, from the post's own buttons.
-    press(server, api, BOGDAN, RAISE_ACTION, message(api, channel, ts), channel, nth=0)
-    wait_until(lambda: "Issue #1 raised by" in blob(message(api, channel, ts)), what="the first issue on the post")
-    press(server, api, BOGDAN, RAISE_ACTION, message(api, channel, ts), channel, nth=0)
-    wait_until(lambda: "Issue #2 raised by" in blob(message(api, channel, ts)), what="the second issue on the post")
+    # Two off-track rows become issues, from the post's own buttons (rows still off track this morning).
+    post = message(api, channel, ts)
+    for n, metric in enumerate(("retention-saves", "inbox-first-response"), start=1):
+        (button,) = [b for b in buttons(post, RAISE_ACTION) if b[2].endswith(f":{metric}")]
+        press(server, api, BOGDAN, RAISE_ACTION, post, channel, value=button[2])
+        wait_until(lambda n=n: f"Issue #{n} raised by" in blob(message(api, channel, ts)), what=f"issue #{n}")
     with module_db.session(readonly=True) as s:
         raised = s.scalars(select(Issue).order_by(Issue.id)).all()
         assert [(i.source, i.status) for i in raised] == [("metric", "open"), ("metric", "open")]
@@ -154,6 +160,45 @@ def test_a_week_of_the_weekly_review(server, module_db, api, tokens):
     anyio.run(mcp_as, server, tokens.of("pulse"), pulse)
     with module_db.session(readonly=True) as s:
         assert [t.status for t in s.scalars(select(Todo).order_by(Todo.id))] == ["done", "open"]
+
+    # The week passes: the to-dos made last Monday were due on Sunday.
+    with module_db.session() as s:
+        for todo in s.scalars(select(Todo)):
+            todo.created_at -= dt.timedelta(days=7)
+            todo.due -= dt.timedelta(days=8)
+    # This morning's briefing names Bogdan's to-do, overdue.
+    with module_db.session() as s:
+        claim = manual_runs.run_now(s, get_plan(s, "briefing"), started_by="operator:scheduler").claim
+    briefing = RhythmPoster(module_db, make_client(TOKEN, api.url)).perform(claim)
+    assert briefing.status == "posted", briefing
+    text = message(api, briefing.channel, briefing.ts)["text"] + blob(message(api, briefing.channel, briefing.ts))
+    assert "To-dos overdue (1)" in text and "Call the three largest at-risk clients" in text
+
+    # This week's post opens this week's review; in its to-do check Bogdan's is not done.
+    with module_db.session() as s:
+        claim = manual_runs.run_now(s, get_plan(s, "scorecard"), started_by="operator:scheduler").claim
+    outcome = RhythmPoster(module_db, make_client(TOKEN, api.url)).perform(claim)
+    channel, ts = outcome.channel, outcome.ts
+    opening = reply(api, channel, ts, "Weekly review · facilitator <@U02BGD4N8RM> · Start")
+    with module_db.session(readonly=True) as s:
+        review_id = s.scalar(select(Review.id).where(Review.thread_ts == ts))
+    press(server, api, BOGDAN, views.START, opening, channel)
+    section = reply(api, channel, ts, "Weekly review · Scorecard")
+    for name in ("Rocks", "Headlines", "To-dos"):
+        press(server, api, BOGDAN, views.NEXT, section, channel)
+        section = reply(api, channel, ts, f"Weekly review · {name}")
+    assert "List the at-risk SMB clients" in blob(section) and "Done · checked by <@U07PLS8RT4N>" in blob(section)
+    press(server, api, BOGDAN, views.TODO_NOT_DONE, section, channel, value=f"{review_id}:{made[1].id}")
+    wait_until(lambda: ":x: Not done" in blob(message(api, channel, section["ts"])), what="the row checked")
+    press(server, api, BOGDAN, views.END, message(api, channel, section["ts"]), channel)
+    reply(api, channel, ts, "Weekly review ended")
+
+    # The scorecard shows each seat's to-do completion for the week: Pulse's done, Bogdan's not.
+    for seat, shown in (("retention", "100%"), ("coo", "0%")):
+        _, answer = server.command(f"scorecard {seat}", user=BOGDAN)
+        row = next(line for line in answer["text"].splitlines() if "To-do completion" in line)
+        assert shown in row, row
+    wait_until(lambda: settled(module_db), timeout=60, what="the outbox to drain")
 
     if path := os.environ.get("OTP_TRANSCRIPT"):
         Path(path).write_text(transcript(api, NAMES), encoding="utf-8")

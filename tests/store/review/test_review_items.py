@@ -13,7 +13,7 @@ from otp_bot.store.domain.review import issues, rocks, todos
 from otp_bot.store.domain.review.due_dates import parse_due
 from otp_bot.store.domain.review.issues import TodoSpec
 from otp_bot.store.domain.review.quarters import quarter_bounds, quarter_of, week_of
-from otp_bot.store.models import AuditEntry, Seat
+from otp_bot.store.models import AuditEntry, Seat, TodoCheck
 
 MONDAY = dt.date(2026, 12, 7)
 
@@ -170,3 +170,23 @@ def test_a_retired_seats_open_items_move_up_the_line(example_db):
         assert (issue.seat_id, todo.seat_id, done.seat_id) == ("coo", "coo", "projects")
         moved = s.scalars(select(AuditEntry).where(AuditEntry.action == "review.items_moved")).one()
         assert moved.detail["items"] == [f"issue:{issue.id}", f"todo:{todo.id}"]
+
+
+def test_a_weeks_unchecked_todos_count_as_not_done_when_its_review_closes(example_db):
+    with example_db.session() as s:
+        bogdan = actor_for_holder(s, "bogdan")
+        today = todos.org_today(s)
+        week = week_of(today)
+        slid = todos.add_todo(s, bogdan, "coo", "Let it slide", due=week + dt.timedelta(days=6), today=week)
+        done = todos.add_todo(s, bogdan, "coo", "Finish it", due=week + dt.timedelta(days=6), today=week)
+        later = todos.add_todo(s, bogdan, "coo", "Next week's", due=week + dt.timedelta(days=9), today=week)
+        todos.complete(s, bogdan, done.id)
+        closed_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+        made_in_review = todos.add_todo(
+            s, bogdan, "coo", "From the review", due=week + dt.timedelta(days=6), today=week
+        )
+        made_in_review.created_at = closed_at + dt.timedelta(seconds=1)
+        assert todos.close_week(s, "holder:bogdan", week, before=closed_at) == 1
+        assert todos.completion(s, "coo", [week]) == {week: (1, 2)}
+        assert {c.todo_id for c in s.scalars(select(TodoCheck).where(TodoCheck.week == week))} == {slid.id, done.id}
+        assert later.status == "open"
