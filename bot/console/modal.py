@@ -6,6 +6,7 @@ or by the words shown); `submit` sends every field at once, as Slack's submit bu
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rich.markup import escape
@@ -22,7 +23,11 @@ class Form:
         self.values: dict[str, str] = {}
         for block in self.fields:
             element = block.get("element", {})
-            initial = element.get("initial_value") or (element.get("initial_option") or {}).get("value")
+            initial = (
+                element.get("initial_value")
+                or element.get("initial_date")
+                or (element.get("initial_option") or {}).get("value")
+            )
             if initial:
                 self.values[block["block_id"]] = initial
 
@@ -55,6 +60,11 @@ class Form:
                 shown = ", ".join(o["value"] for o in options)
                 raise FieldError(f"`{block['block_id']}` is a choice: one of {shown}")
             text = match[0]["value"]
+        if block.get("element", {}).get("type") == "datepicker" and text.strip():
+            try:  # Slack's date picker gives a date, nothing else
+                text = dt.date.fromisoformat(text.strip()).isoformat()
+            except ValueError:
+                raise FieldError(f"`{block['block_id']}` is a date: YYYY-MM-DD") from None
         if text.strip():
             self.values[block["block_id"]] = text
         else:
@@ -78,6 +88,8 @@ class Form:
             if self._options(block):
                 option = next((o for o in self._options(block) if o["value"] == value), None)
                 entry = {"type": kind, "selected_option": option}
+            elif kind == "datepicker":
+                entry = {"type": kind, "selected_date": value}
             else:
                 entry = {"type": kind, "value": value}
             out[block["block_id"]] = {element.get("action_id", block["block_id"]): entry}
@@ -102,4 +114,6 @@ def field_hint(block: dict[str, Any]) -> str:
             f"|… ({len(values)} choices; `fields` names the field by number)" if len(values) > 6 else ""
         )
         return f"set {name} {shown}"
+    if block.get("element", {}).get("type") == "datepicker":
+        return f"set {name} YYYY-MM-DD"
     return f"set {name} <text>"

@@ -20,7 +20,12 @@ class Button:
     container: dict[str, Any]  # where it was shown: a message (channel, ts, response URL) or a view
 
 
-def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], buttons: list[Button]) -> list[str]:
+def render_blocks(
+    blocks: list[dict[str, Any]],
+    container: dict[str, Any],
+    buttons: list[Button],
+    names: dict[str, str] | None = None,  # Slack user id -> name, for mentions
+) -> list[str]:
     lines: list[str] = []
     for block in blocks:
         match block.get("type"):
@@ -28,10 +33,14 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
                 lines.append(f"[bold underline]{escape(block['text']['text'])}[/bold underline]")
             case "section":
                 if "text" in block:
-                    lines.append(to_rich(block["text"]["text"]))
-                lines.extend(to_rich(field["text"]) for field in block.get("fields", []))
+                    lines.append(to_rich(block["text"]["text"], names))
+                lines.extend(to_rich(field["text"], names) for field in block.get("fields", []))
+                accessory = block.get("accessory") or {}
+                if accessory.get("type") == "button":  # a row's own button, at its right in Slack
+                    lines[-1] += "   " + _number(accessory, block, container, buttons)
             case "context":
-                lines.append("[dim]" + "  ".join(to_rich(e.get("text", "")) for e in block["elements"]) + "[/dim]")
+                shown = "  ".join(to_rich(e.get("text", ""), names) for e in block["elements"])
+                lines.append(f"[dim]{shown}[/dim]")
             case "input":
                 element = block.get("element", {})
                 label, hint = escape(block["label"]["text"]), escape(field_hint(block))
@@ -41,19 +50,17 @@ def render_blocks(blocks: list[dict[str, Any]], container: dict[str, Any], butto
             case "divider":
                 lines.append("[dim]" + "─" * 40 + "[/dim]")
             case "actions":
-                labels = []
-                for element in block["elements"]:
-                    if element.get("type") != "button":
-                        continue
-                    buttons.append(
-                        Button(
-                            element["text"]["text"],
-                            element["action_id"],
-                            element.get("value", ""),
-                            block.get("block_id", ""),
-                            container,
-                        )
-                    )
-                    labels.append(f"[reverse] {len(buttons)} [/reverse] {escape(element['text']['text'])}")
+                labels = [
+                    _number(element, block, container, buttons)
+                    for element in block["elements"]
+                    if element.get("type") == "button"
+                ]
                 lines.append("   ".join(labels))
     return lines
+
+
+def _number(element: dict[str, Any], block: dict[str, Any], container: dict[str, Any], buttons: list[Button]) -> str:
+    """A button, numbered next in `buttons`, as it is shown."""
+    label = element["text"]["text"]
+    buttons.append(Button(label, element["action_id"], element.get("value", ""), block.get("block_id", ""), container))
+    return f"[reverse] {len(buttons)} [/reverse] {escape(label)}"

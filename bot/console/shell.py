@@ -25,6 +25,7 @@ from otp_bot.bot.console import payloads
 from otp_bot.bot.console.modal import FieldError, Form
 from otp_bot.bot.console.render import Button, render_blocks
 from otp_bot.bot.console.standin import SlackStandIn
+from otp_bot.bot.console.terminal import plain
 from otp_bot.bot.slack.app import Deps, create_app
 from otp_bot.bot.slack.settings import SlackSettings
 from otp_bot.store.db import Database
@@ -35,12 +36,17 @@ HELP = """[bold]Type[/bold] a command as in Slack: [cyan]/otp who-owns retention
   [cyan]1[/cyan] or [cyan]click 1[/cyan]   click button 1        [cyan]home[/cyan]   open your App Home
   [cyan]as bogdan[/cyan]        act as another holder  [cyan]whoami[/cyan] who you are now
   [cyan]draft[/cyan]            Pulse submits a retention email for approval, as an agent would
+  [cyan]review[/cyan]           the weekly review: its scorecard post goes out now, as its schedule posts it,
+                   and the review opens in the post's thread (Start, Next section, End are buttons)
+  [cyan]headlines[/cyan]        the review's headline prompts go out now, by DM to each attendee
+  [cyan]post <schedule>[/cyan]  post a schedule now, as `otp schedule run` does ([cyan]--force[/cyan]: once more)
   [cyan]set <field> <text>[/cyan] fill in a field of the open modal  [cyan]fields[/cyan]  what it holds now
-  [cyan]submit [text][/cyan]    submit the open modal (the text goes in its only, or first empty, field)
+  [cyan]submit \\[text][/cyan]    submit the open modal (the text goes in its only, or first empty, field)
   [cyan]... <<[/cyan]           several lines: end `set` or `submit` with << and finish with a line holding a .
   [cyan]buttons[/cyan]          the buttons of every message so far, numbered to click again
   [cyan]help[/cyan]             this text             [cyan]quit[/cyan]   leave"""
 QUIET_SECONDS = 0.4
+OPENS_A_MODAL = "Edit & approve, Reject, /otp retire, a review's Solve or Drop, or Give my headline"
 
 
 class Shell:
@@ -65,6 +71,7 @@ class Shell:
             ).all()
             # Only people with a Slack id, as the query asks; the filter tells the type checker.
             self.people = {h.id: (h.slack_user, h.name) for h in humans if h.slack_user is not None}
+            self.names = dict(self.people.values())  # Slack user id -> name, for mentions and DMs
             users: dict[str, dict[str, Any]] = {
                 h.slack_user: {
                     "id": h.slack_user,
@@ -89,9 +96,9 @@ class Shell:
         ):
             self.modal = Form(args["view"])
         where = {
-            "chat.postMessage": f"posted in {args.get('channel')}",
+            "chat.postMessage": self._place(method, answer),
             "chat.postEphemeral": "only visible to you",
-            "chat.update": f"updated a message in {args.get('channel')}",
+            "chat.update": self._place(method, answer),
             "views.publish": "your App Home",
             "views.open": "a modal opened",
             "views.update": "the modal now shows",
@@ -107,6 +114,20 @@ class Shell:
         }
         self.show(where, args.get("view", args).get("blocks") or [], args.get("text", ""), container)
 
+    def _place(self, method: str, answer: dict[str, Any]) -> str:
+        """Where a post or an update landed: a channel, or the DM with someone; "in thread" for a reply."""
+        channel = str(answer.get("channel") or "")
+        message = answer.get("message") or {}
+        updated = method == "chat.update"
+        person = self.names.get("U" + channel[1:]) if channel.startswith("D") else None
+        if person is not None:
+            you = " (you)" if "U" + channel[1:] == self.user_id else ""
+            where = f"{'updated a DM' if updated else 'a DM'} to {person}{you}"
+        else:
+            where = f"{'updated a message in' if updated else 'posted in'} {channel}"
+        thread = message.get("thread_ts")
+        return where + (", in thread" if thread and thread != message.get("ts") else "")
+
     def _save_files(self, args: dict[str, Any]) -> None:
         """A file the bot uploads (the chart picture) is written to the current folder."""
         files = args.get("files") or []
@@ -121,15 +142,18 @@ class Shell:
         with self.printing:
             self.out.print(f"\n[dim]── {escape(where)} ──[/dim]")
             before = len(self.buttons)
-            lines = render_blocks(blocks, container, self.buttons) if blocks else [text]
+            lines = render_blocks(blocks, container, self.buttons, self.names) if blocks else [text]
             for line in lines:
                 self.out.print(line)
-            if len(self.buttons) > before:
-                key = (str(container.get("channel")), str(container.get("ts") or f"reply {len(self.shown)}"))
+            key = (str(container.get("channel")), str(container.get("ts") or f"reply {len(self.shown)}"))
+            if len(self.buttons) == before:
+                self.shown.pop(key, None)  # a message updated without its buttons: none left to click again
+            else:
                 title = next(
                     (b["text"]["text"] for b in blocks if b.get("type") in ("header", "section") and "text" in b), ""
                 )
-                self.shown[key] = (f"{where}: {title.splitlines()[0][:70]}", self.buttons[before:])
+                first = plain(title, self.names).replace("*", "").splitlines()[0] if title.strip() else ""
+                self.shown[key] = (f"{where}: {first[:70]}", self.buttons[before:])
 
     # -------------------------------------------------------------- what the person does
 
@@ -193,9 +217,7 @@ class Shell:
         """Submit the open modal, as a person pressing its button; `text` first fills its only (or
         first empty) field."""
         if self.modal is None:
-            self.out.print(
-                "[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]"
-            )
+            self.out.print(f"[yellow]No modal with a field is open; {OPENS_A_MODAL} opens one.[/yellow]")
             return
         form = self.modal
         try:
@@ -214,14 +236,14 @@ class Shell:
             self.modal = form  # Slack keeps the modal open, with the error under the field, and what was typed
         elif answer.get("response_action") == "update":
             self.show("the modal now shows", answer["view"].get("blocks") or [], "", {"view": "V0CONSOLE"})
+        else:
+            self.out.print("[dim]── the modal closed ──[/dim]")
         self.settle()
 
     def set_field(self, rest: str) -> None:
         name, _, text = rest.strip().partition(" ")
         if self.modal is None:
-            self.out.print(
-                "[yellow]No modal with a field is open; Edit & approve, Reject or /otp retire opens one.[/yellow]"
-            )
+            self.out.print(f"[yellow]No modal with a field is open; {OPENS_A_MODAL} opens one.[/yellow]")
             return
         try:
             filled = self.modal.set(name, self.lines(text))
@@ -338,6 +360,10 @@ class Shell:
                 self.earlier_buttons()
             case "draft":
                 self.draft()
+            case "review" | "post" | "headlines":
+                from otp_bot.bot.console.review import run_verb
+
+                run_verb(self, word.lower(), rest)
             case "click":
                 self.click(int(rest) if rest.strip().isdigit() else 0)
             case _ if word.isdigit():
