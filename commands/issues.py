@@ -11,12 +11,10 @@ from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views.render import render
-from otp_bot.commands.views.review_items import done_reply, holders_of, issue_view, list_reply, todo_view
+from otp_bot.commands.views.review_items import done_reply, holders_of, issue_view, list_reply, scope_of, todo_view
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import issues
 from otp_bot.store.domain.review.issues import TodoSpec
-from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.domain.review.todos import org_today
 
 VERBS = ("solve", "drop", "discuss", "move")
@@ -133,17 +131,9 @@ def _show(session: Session, issue_id: int) -> Reply:
 def issues_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) > 1:
         raise Usage("name one seat, or `all`")
-    word = tokens[0].lower() if tokens else ""
-    held = answerable_seat_ids(session, actor)
-    word = "" if word in ("mine", "my", "me") else word
-    if word == "all" or (not word and not held):
-        rows, scope = issues.list_issues(session), ""
-    elif word:
-        seat = get_seat(session, word)
-        rows, scope = issues.list_issues(session, seat_id=seat.id), f"`{seat.id}`"
-    else:
-        rows, scope = [i for i in issues.list_issues(session) if i.seat_id in held], "your seats"
+    scope = scope_of(session, actor, tokens[0] if tokens else "")
+    rows = [i for i in issues.list_issues(session) if scope.keeps(i.seat_id)]
     names = holders_of(session, {i.seat_id for i in rows})
     lines = [render("review/issue_line.j2", i=issue_view(i, names.get(i.seat_id), session)) for i in rows]
-    head = render("review/issues.j2", scope=scope, count=len(rows), open_count=len(rows))
+    head = render("review/issues.j2", scope=scope.label, count=len(rows), open_count=len(rows))
     return list_reply(head, lines, "and {n} more: `/otp issues <seat>` narrows the list")

@@ -11,12 +11,10 @@ from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage, parse_args
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views.render import render
-from otp_bot.commands.views.review_items import done_reply, holders_of, list_reply, rock_view
+from otp_bot.commands.views.review_items import done_reply, holders_of, list_reply, rock_view, scope_of
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import rocks
 from otp_bot.store.domain.review.quarters import normal_quarter, quarter_bounds, quarter_of
-from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.domain.review.todos import org_today
 from otp_bot.store.models import Rock
 
@@ -34,16 +32,8 @@ def rocks_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         raise Usage("name one seat, or `all`")
     quarter = _quarter(session, str(args.options["quarter"])) if args.options.get("quarter") else None
     quarter = quarter or quarter_of(org_today(session))
-    word = args.words[0].lower() if args.words else ""
-    word = "" if word in ("mine", "my", "me") else word
-    held = answerable_seat_ids(session, actor)
-    if word == "all" or (not word and not held):
-        rows, scope = rocks.list_rocks(session, quarter=quarter), ""
-    elif word:
-        seat = get_seat(session, word)
-        rows, scope = rocks.list_rocks(session, seat_id=seat.id, quarter=quarter), f"`{seat.id}`"
-    else:
-        rows, scope = [r for r in rocks.list_rocks(session, quarter=quarter) if r.seat_id in held], "your seats"
+    scope = scope_of(session, actor, args.words[0] if args.words else "")
+    rows = [r for r in rocks.list_rocks(session, quarter=quarter) if scope.keeps(r.seat_id)]
     names = holders_of(session, {r.seat_id for r in rows})
     lines = [render("review/rock_line.j2", r=rock_view(r, names.get(r.seat_id))) for r in rows]
     tally = {
@@ -51,7 +41,7 @@ def rocks_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
         "off": sum(1 for r in rows if r.status == "open" and r.track == "off"),
         "done": sum(1 for r in rows if r.status == "done"),
     }
-    head = render("review/rocks.j2", quarter=quarter, scope=scope, count=len(rows), **tally)
+    head = render("review/rocks.j2", quarter=quarter, scope=scope.label, count=len(rows), **tally)
     return list_reply(head, lines, "and {n} more: `/otp rocks <seat>` narrows the list")
 
 

@@ -9,11 +9,9 @@ from otp_bot.commands.dispatch import command
 from otp_bot.commands.parser import Usage
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views.render import render
-from otp_bot.commands.views.review_items import done_reply, holders_of, list_reply, todo_view
+from otp_bot.commands.views.review_items import done_reply, holders_of, list_reply, scope_of, todo_view
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.review import todos
-from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.domain.review.todos import org_today
 
 EXAMPLE = "todo <seat> Call the client back --due friday"
@@ -78,18 +76,10 @@ def _split_due_option(tokens: list[str]) -> tuple[list[str], str | None]:
 def todos_command(session: Session, actor: Actor, tokens: list[str]) -> Reply:
     if len(tokens) > 1:
         raise Usage("name one seat, or `all`")
-    word = tokens[0].lower() if tokens else ""
-    word = "" if word in ("mine", "my", "me") else word
-    held = answerable_seat_ids(session, actor)
-    if word == "all" or (not word and not held):
-        rows, scope = todos.list_todos(session), ""
-    elif word:
-        seat = get_seat(session, word)
-        rows, scope = todos.list_todos(session, seat_id=seat.id), f"`{seat.id}`"
-    else:
-        rows, scope = [t for t in todos.list_todos(session) if t.seat_id in held], "your seats"
+    scope = scope_of(session, actor, tokens[0] if tokens else "")
+    rows = [t for t in todos.list_todos(session) if scope.keeps(t.seat_id)]
     today = org_today(session)
     names = holders_of(session, {t.seat_id for t in rows})
     lines = [render("review/todo_line.j2", t=todo_view(t, names.get(t.seat_id), today)) for t in rows]
-    head = render("review/todos.j2", scope=scope, count=len(rows))
+    head = render("review/todos.j2", scope=scope.label, count=len(rows))
     return list_reply(head, lines, "and {n} more: `/otp todos <seat>` narrows the list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -13,12 +14,38 @@ from sqlalchemy.orm import Session
 from otp_bot.commands.reply import Reply
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.render import Mrkdwn, render
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.reading import get_seat
+from otp_bot.store.domain.review.rights import answerable_seat_ids
 from otp_bot.store.models import Holder, Issue, Rock, Seat, Todo
 
 LISTED = 40
 CLIPPED = 600  # a decision or detail in a reply: the rest is in `/otp issue N`, not cut mid-list
 # A link is drawn only for what Slack itself gave as a permalink: nothing that could close the link early.
 PERMALINK = re.compile(r"^https://[a-z0-9-]+\.slack\.com/archives/[A-Z0-9]+/p\d+(\?[\w=&.-]*)?$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose items a list shows: everyone's (`seats` None), one seat's, or the asker's seats."""
+
+    seats: frozenset[str] | None
+    label: str
+
+    def keeps(self, seat_id: str) -> bool:
+        return self.seats is None or seat_id in self.seats
+
+
+def scope_of(session: Session, actor: Actor, word: str) -> Scope:
+    """`all`, a seat id, or nothing / `mine`: the asker's seats (everyone's when they hold none)."""
+    word = "" if word.lower() in ("mine", "my", "me") else word.lower()
+    if word == "all":
+        return Scope(None, "")
+    if word:
+        seat = get_seat(session, word)
+        return Scope(frozenset({seat.id}), f"`{seat.id}`")
+    held = answerable_seat_ids(session, actor)
+    return Scope(frozenset(held), "your seats") if held else Scope(None, "")
 
 
 def holders_of(session: Session, seat_ids: set[str]) -> dict[str, str]:
