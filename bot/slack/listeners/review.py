@@ -7,6 +7,7 @@ an ephemeral answer, and nothing changes."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -25,6 +26,17 @@ from otp_bot.store.domain.review.headlines import headlines_for, set_headline
 from otp_bot.store.domain.review.issues import TodoSpec
 from otp_bot.store.domain.scorecard.metrics import record_value
 from otp_bot.store.models import Seat
+
+_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(channel: str, ts: str) -> threading.Lock:
+    """One lock per reply: its refreshes in this process go one at a time."""
+    with _locks_guard:
+        if len(_locks) > 1000:  # replies of past reviews are not clicked again
+            _locks.clear()
+        return _locks.setdefault((channel, ts), threading.Lock())
 
 
 def _where(body: dict) -> tuple[str, str]:
@@ -57,14 +69,20 @@ def register(app: App, deps: Deps) -> None:
         return deps.identity.actor(deps.db, user_id)
 
     def refresh(review_id: int, section: str, where: tuple[str, str]) -> None:
-        """The clicked section's reply again, as the store has it now, in place."""
+        """The clicked section's reply again, as the store has it now, in place.
+
+        Two clicks on one reply (Done on one row, Not done on the next) each refresh it; built
+        and sent one after the other, the later one is read after both were recorded. Built
+        side by side, an update read before the other click landed could arrive last and
+        show one row unchecked."""
         channel, ts = where
         if not channel or not ts:
             return
-        with deps.db.session(readonly=True) as session:
-            review = meetings.get_review(session, review_id)
-            message = review_posts.section_message(session, review, section)
-        deps.client.chat_update(channel=channel, ts=ts, **message)
+        with _lock_for(channel, ts):
+            with deps.db.session(readonly=True) as session:
+                review = meetings.get_review(session, review_id)
+                message = review_posts.section_message(session, review, section)
+            deps.client.chat_update(channel=channel, ts=ts, **message)
 
     def clicked(work: Any, body: dict, action: dict, respond: Respond) -> None:
         """Run a click's work after the ack; a refusal (or a failure) is said to the clicker alone."""
