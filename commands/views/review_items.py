@@ -136,10 +136,8 @@ def list_reply(head: str, lines: Sequence[str], more: str) -> Reply:
     """A heading and one line per item, packed into as few sections as Slack allows."""
     budget = blocks.BlockBudget()
     budget.add(blocks.section(head))
-    left = blocks.lines_to_sections(list(lines[:LISTED]), budget, more)
-    hidden = len(lines) - LISTED + left if len(lines) > LISTED else left
-    if len(lines) > LISTED and not left:
-        budget.close(more.format(n=hidden))
+    blocks.lines_to_sections(list(lines), budget, more)  # as many as Slack's limits allow, then "and N more"
+    hidden = max(len(lines) - LISTED, 0)  # the plain text (notifications, `otp ask`) lists the first ones
     text = "\n".join([head, *lines[:LISTED]]) + (f"\n{more.format(n=hidden)}" if hidden else "")
     return Reply(text=text, blocks=budget.blocks)
 

@@ -163,3 +163,15 @@ def test_a_message_issue_links_its_permalink_and_nothing_else(example_db):
     )
     shown = ask(example_db, f"issue {bad_id}").text
     assert "evil" not in shown and "from a message" in shown
+
+
+def test_a_long_list_counts_what_it_leaves_out(example_db):
+    with example_db.session() as s:
+        for n in range(120):
+            todos.add_todo(s, BOGDAN, "coo", f"Call client number {n} about the renewal terms")
+    reply = ask(example_db, "todos coo")
+    assert reply.text.endswith("and 80 more: `/otp todos <seat>` narrows the list")
+    sections = [b["text"]["text"] for b in reply.blocks[1:] if b["type"] == "section"]
+    shown = sum(t.count("\n#") + t.startswith("#") for t in sections)
+    closing = [b["elements"][0]["text"] for b in reply.blocks if b["type"] == "context"]
+    assert closing == ([f"and {120 - shown} more: `/otp todos <seat>` narrows the list"] if shown < 120 else [])
