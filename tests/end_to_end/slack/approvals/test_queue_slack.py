@@ -56,6 +56,7 @@ def open_batch(server, api, group: dict, user=BOGDAN) -> dict:
 def submit_batch(server, api, view: dict, user=BOGDAN, metadata: str | None = None) -> dict:
     """Submit the batch; the modal answers at once and shows the result when it is done."""
     view_id = f"V0BATCH{next(SUBMISSIONS)}"
+    published = len(api.calls_to("views.publish"))
     body = view_submission_body(
         user, view.get("callback_id", "otp_queue_batch"), {}, metadata or view["private_metadata"], view_id=view_id
     )
@@ -68,6 +69,12 @@ def submit_batch(server, api, view: dict, user=BOGDAN, metadata: str | None = No
     done = wait_until(
         lambda: [c for c in api.calls_to("views.update") if c.args.get("view_id") == view_id],
         what="the batch's result",
+    )
+    # The Home is published again after the result; waiting for it keeps that late publish
+    # from landing on the next test's freshly opened Home.
+    wait_until(
+        lambda: [c for c in api.calls_to("views.publish")[published:] if c.args.get("user_id") == user],
+        what="the Home published again after the batch",
     )
     return done[-1].args["view"]
 
