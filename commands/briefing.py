@@ -79,7 +79,7 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
 
     def lines(kind: str, items: list, extra) -> _Section:
         shown = [_cut(render("rhythm/briefing_line.j2", kind=kind, i=i, **extra(i))) for i in items[:cap]]
-        count = len(items)
+        count = b.off_track_total if kind == "off_track" else len(items)  # only the first misses are listed
         title = render("rhythm/briefing_title.j2", kind=kind, count=count, new=len(b.new_flags))
         return _Section(kind, title, shown, count)
 
@@ -133,7 +133,7 @@ def _summary(b: DailyBriefing, day: str) -> Mrkdwn:
         (len(b.held), "held"),
         (len(b.overdue), "overdue requests"),
         (len(b.late_todos), "overdue to-dos"),
-        (len(b.off_track), "off track"),
+        (b.off_track_total, "off track"),
         (len(b.stale), "stale"),
         (len(b.flags), "flags"),
         (len(b.changes), "seat changes"),
@@ -155,7 +155,7 @@ def briefing_message(
         "rhythm/briefing_head.j2",
         org=b.org,
         since=fmt(b.since),
-        off_track=len(b.off_track),
+        off_track=b.off_track_total,
         metrics=b.metrics,
         late=late_by is not None,
         due=fmt(due_at) if due_at else "",

@@ -46,15 +46,23 @@ def agent_lines(session: Session, seats: dict[str, SeatFacts], horizon: dt.datet
             if at is not None and (seat_id not in last or at > last[seat_id][0]):
                 last[seat_id] = (at, kind)
 
-    # Values: looked for in the recent periods only, through the (metric, period) index.
+    # Values: looked for in the recent periods only, through the (metric, period) index. The
+    # latest written is the highest id (`recorded_at` is stamped as the row is written): found
+    # in the index alone, then one row read per seat, where the max of `recorded_at` read
+    # every recent value of every agent (most of this section's time).
     horizon_day = horizon.date() - dt.timedelta(days=31)
+    latest = (
+        select(func.max(MetricValue.id))
+        .join(Metric, Metric.id == MetricValue.metric_id)
+        .where(Metric.seat_id.in_(agent_seats), MetricValue.period_start >= horizon_day)
+        .group_by(Metric.seat_id)
+    )
     note(
         "value",
         session.execute(
-            select(Metric.seat_id, func.max(MetricValue.recorded_at))
+            select(Metric.seat_id, MetricValue.recorded_at)
             .join(Metric, Metric.id == MetricValue.metric_id)
-            .where(Metric.seat_id.in_(agent_seats), MetricValue.period_start >= horizon_day)
-            .group_by(Metric.seat_id)
+            .where(MetricValue.id.in_(latest))
         ),
     )
     note(

@@ -42,15 +42,34 @@ class Stale:
     missed: int | None  # whole periods gone by without a value; None: never reported
 
 
-def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts]) -> list[OffTrack]:
-    missed = [(r, r.latest) for r in rows if r.off_track and r.latest is not None]
-    issues = _open_issues(session, [(r.metric.id, latest.period) for r, latest in missed])
-    labels: dict[tuple[dt.date, str], str] = {}  # thousands of misses share a handful of periods
+LISTED = 200  # misses described in full; the briefing shows at most 150 and the API 100
+
+
+def off_track(
+    session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts], listed: int | None = None
+) -> tuple[list[OffTrack], int]:
+    """The `listed` misses furthest from their goals, described, and how many there are in all.
+
+    Every miss is ranked, but only the ones anybody is shown are formatted: an org with
+    thousands off track spent most of this section writing lines no reader would see."""
+    ranked = []
+    for r in rows:
+        latest = r.latest
+        if not r.off_track or latest is None or latest.value is None:
+            continue
+        goal = r.goal
+        size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
+        ranked.append((-goal.distance(latest.value) / size, r.metric.seat_id, r.metric.id, r))
+    ranked.sort(key=lambda k: k[:3])
+    shown = [k[3] for k in ranked[: LISTED if listed is None else listed]]
+    issues = _open_issues(session, [(r.metric.id, r.latest.period) for r in shown if r.latest is not None])
+    labels: dict[tuple[dt.date, str], str] = {}  # the misses share a handful of periods
     goals: dict[tuple[Goal, Measure], str] = {}  # and a few dozen goals
     out = []
-    for r, latest in missed:
-        m, goal, value = r.metric, r.goal, latest.value
-        assert value is not None  # `latest` is the last cell with a value
+    for r in shown:
+        m, goal, latest = r.metric, r.goal, r.latest
+        assert latest is not None and latest.value is not None  # ranked above only with a value
+        value = latest.value
         seat = seats[m.seat_id]
         measure = measure_of(m)
         distance = goal.distance(value)
@@ -76,8 +95,7 @@ def off_track(session: Session, rows: list[MetricRow], seats: dict[str, SeatFact
                 issues.get((m.id, latest.period)),
             )
         )
-    out.sort(key=lambda o: (-o.relative, o.seat_id, o.metric_id))
-    return out
+    return out, len(ranked)
 
 
 def _open_issues(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], int]:

@@ -63,7 +63,8 @@ class DailyBriefing:
     held: list[Held] = field(default_factory=list)
     overdue: list[Overdue] = field(default_factory=list)
     late_todos: list[LateTodo] = field(default_factory=list)
-    off_track: list[OffTrack] = field(default_factory=list)
+    off_track: list[OffTrack] = field(default_factory=list)  # the most pressing LISTED
+    off_track_total: int = 0  # every miss
     stale: list[Stale] = field(default_factory=list)
     flags: list[FlagItem] = field(default_factory=list)
     changes: list[SeatChange] = field(default_factory=list)
@@ -114,7 +115,7 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
     b.held = held_drafts(session)
     b.overdue = overdue_requests(session, now)
     b.late_todos = late_todos(session, today, seats)
-    b.off_track = off_track(session, rows, seats)
+    b.off_track, b.off_track_total = off_track(session, rows, seats)
     b.stale = stale_metrics(session, rows, seats, today)
     b.flags = flags_in_force(session, now, since)
     b.changes = seat_changes(session, since)
@@ -130,8 +131,8 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
 def as_dict(b: DailyBriefing, limit: int = 100) -> dict[str, Any]:
     """The briefing as JSON-ready data; each list cut at `limit`, with its full count."""
 
-    def listed(items: list[Any]) -> dict[str, Any]:
-        return {"count": len(items), "items": [_json(asdict(i)) for i in items[:limit]]}
+    def listed(items: list[Any], count: int | None = None) -> dict[str, Any]:
+        return {"count": len(items) if count is None else count, "items": [_json(asdict(i)) for i in items[:limit]]}
 
     return {
         "org": b.org,
@@ -144,7 +145,7 @@ def as_dict(b: DailyBriefing, limit: int = 100) -> dict[str, Any]:
         "held": listed(b.held),
         "overdue_requests": listed(b.overdue),
         "overdue_todos": listed(b.late_todos),
-        "off_track": listed(b.off_track),
+        "off_track": listed(b.off_track, b.off_track_total),
         "stale": listed(b.stale),
         "flags": listed(b.flags),
         "seat_changes": listed(b.changes),

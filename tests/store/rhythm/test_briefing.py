@@ -23,10 +23,10 @@ from otp_bot.store.domain.agents import bus
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
-from otp_bot.store.domain.clock import utcnow
+from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.gate import drafts, flags
-from otp_bot.store.domain.rhythm import manual_runs, run_reports, schedule_plans
-from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, briefing_json, daily_briefing
+from otp_bot.store.domain.rhythm import briefing_metrics, manual_runs, run_reports, schedule_plans
+from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, as_dict, briefing_json, daily_briefing
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.metrics import Value, record_values
 from otp_bot.store.models import ScheduleRun
@@ -281,6 +281,22 @@ def test_an_agent_that_did_nothing_says_so(org, since):
     assert "*Dirk* (Sales Pipeline): nothing in 28d" in text_of(b)
 
 
+def test_an_agents_last_value_is_the_one_written_last_whatever_its_period(org, since):
+    this_week = periods.period_start(periods.today("UTC"), "weekly")
+    with org.session() as s:
+        from otp_bot.store.models import Draft, MetricValue
+
+        for row in s.scalars(select(Draft).where(Draft.seat_id == "sales")):
+            s.delete(row)
+        # A late value for last week, written after this week's: the later write is the activity.
+        record_values(s, actor_for_holder(s, "dirk"), [Value("deals", 1, this_week)])
+    with org.session() as s:
+        record_values(s, actor_for_holder(s, "dirk"), [Value("deals", 3, this_week - dt.timedelta(weeks=1))])
+        written = s.scalars(select(MetricValue.recorded_at).where(MetricValue.metric_id == "deals")).all()
+    (dirk,) = [a for a in brief(org, since).agents if a.agent == "Dirk"]
+    assert dirk.last == "value" and dirk.last_at == max(as_utc(w) for w in written)
+
+
 def test_since_is_the_last_posted_briefing(org):
     new_flag(org)
     with org.session() as s:
@@ -369,6 +385,19 @@ def test_a_big_org_briefing_stays_within_slack_limits(big_org, since):
     ephemeral = briefing_message(b, threaded=False)
     assert_valid({"text": ephemeral.text, "blocks": ephemeral.blocks})
     assert "_and 35 more_: `/otp drafts all --status held`" in json.dumps(ephemeral.blocks)
+
+
+def test_only_the_furthest_misses_are_described_and_every_miss_is_counted(big_org, since, monkeypatch):
+    everything = brief(big_org, since)
+    assert everything.off_track_total == len(everything.off_track) >= 150
+    monkeypatch.setattr(briefing_metrics, "LISTED", 20)
+    b = brief(big_org, since)
+    assert b.off_track_total == everything.off_track_total and len(b.off_track) == 20
+    assert b.off_track == everything.off_track[:20]  # the furthest from their goals, in the same order
+    assert as_dict(b)["off_track"]["count"] == everything.off_track_total
+    ephemeral = json.dumps(briefing_message(b, threaded=False).blocks)
+    assert f"Off track ({everything.off_track_total})" in ephemeral
+    assert f"_and {everything.off_track_total - MAIN_LINES} more_: `/otp scorecard`" in ephemeral
 
 
 @pytest.fixture
