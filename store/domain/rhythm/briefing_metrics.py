@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain.rhythm.seat_facts import SeatFacts
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import Goal
+from otp_bot.store.domain.scorecard.latest import Latest
 from otp_bot.store.domain.scorecard.measures import Measure, format_value, measure_of
-from otp_bot.store.domain.scorecard.metrics import MetricRow
 from otp_bot.store.models import Issue, MetricValue
 
 
@@ -46,7 +46,7 @@ LISTED = 200  # misses described in full; the briefing shows at most 150 and the
 
 
 def off_track(
-    session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts], listed: int | None = None
+    session: Session, rows: list[Latest], seats: dict[str, SeatFacts], listed: int | None = None
 ) -> tuple[list[OffTrack], int]:
     """The `listed` misses furthest from their goals, described, and how many there are in all.
 
@@ -116,15 +116,13 @@ def _open_issues(session: Session, keys: list[tuple[str, dt.date]]) -> dict[tupl
     return found
 
 
-def stale_metrics(session: Session, rows: list[MetricRow], seats: dict[str, SeatFacts], today: dt.date) -> list[Stale]:
+def stale_metrics(session: Session, rows: list[Latest], seats: dict[str, SeatFacts], today: dt.date) -> list[Stale]:
     """Metrics of held seats with no value in the current period nor the one before: a
     whole period went by unreported. Formula, gate and review metrics are computed, so never stale."""
     stale = [
         r
         for r in rows
-        if len(r.cells) >= 2
-        and r.cells[-1].value is None
-        and r.cells[-2].value is None
+        if r.silent
         and not r.metric.formula
         and not r.metric.gate_figure
         and not r.metric.review_figure

@@ -27,8 +27,8 @@ from otp_bot.store.domain.rhythm.briefing_waiting import (
 )
 from otp_bot.store.domain.rhythm.run_history import last_posted
 from otp_bot.store.domain.rhythm.seat_facts import seat_facts
+from otp_bot.store.domain.scorecard.latest import latest_values
 from otp_bot.store.domain.scorecard.metric_facts import metric_facts
-from otp_bot.store.domain.scorecard.metrics import metric_rows
 
 DEFAULT_SINCE = dt.timedelta(days=1)  # "since the last briefing" when there was none
 
@@ -109,7 +109,7 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
     # This period and the last: a metric with no value in either is stale, and is listed as such
     # rather than as off track on an older value. (Half the reads of the scorecard's status window.)
     # Every metric of the org: its few monthly metrics too are read period by period, not metric by metric.
-    rows = metric_rows(session, metrics, weeks=2, today=today, org_wide=True) if metrics else []
+    rows = latest_values(session, metrics, weeks=2, today=today, org_wide=True) if metrics else []
     b = DailyBriefing(org.name, org.timezone, now, since, len(rows))
     b.waiting = waiting_drafts(session)
     b.held = held_drafts(session)
