@@ -47,7 +47,8 @@ def agent_lines(session: Session, seats: dict[str, SeatFacts], horizon: dt.datet
                 last[seat_id] = (at, kind)
 
     # Values: looked for in the recent periods only, through the (metric, period) index. The
-    # latest written is the highest id (`recorded_at` is stamped as the row is written): found
+    # latest written is the highest id (`recorded_at` is stamped as the row is made; two pushes
+    # at the same moment may be a few milliseconds out of order, nothing a reader sees): found
     # in the index alone, then one row read per seat, where the max of `recorded_at` read
     # every recent value of every agent (most of this section's time).
     horizon_day = horizon.date() - dt.timedelta(days=31)

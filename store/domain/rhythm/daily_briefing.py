@@ -129,7 +129,8 @@ def _build(session: Session, now: dt.datetime | None, since: dt.datetime | None)
 
 
 def as_dict(b: DailyBriefing, limit: int = 100) -> dict[str, Any]:
-    """The briefing as JSON-ready data; each list cut at `limit`, with its full count."""
+    """The briefing as JSON-ready data; each list cut at `limit`, with its full count (the
+    misses off track are listed up to briefing_metrics.LISTED, counted in full)."""
 
     def listed(items: list[Any], count: int | None = None) -> dict[str, Any]:
         return {"count": len(items) if count is None else count, "items": [_json(asdict(i)) for i in items[:limit]]}

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.scorecard.goals import Goal
-from otp_bot.store.domain.scorecard.metrics import Cell, MetricLike, goal_of, windowed_values
+from otp_bot.store.domain.scorecard.metrics import Cell, GoalKey, MetricLike, shared_goal, windowed_values
 
 
 class Latest(NamedTuple):
@@ -39,11 +39,10 @@ def latest_values(
 ) -> list[Latest]:
     """Each metric's latest value in the periods the last `weeks` touch, in `metrics` order."""
     by_cadence, values = windowed_values(session, metrics, weeks, today, org_wide)
-    goals: dict[tuple[str, float, float | None], Goal] = {}  # ten thousand metrics share a few dozen
+    goals: dict[GoalKey, Goal] = {}
     out = []
     for m in metrics:
-        key = (m.goal_op, m.goal_value, m.goal_high)
-        goal = goals.get(key) or goals.setdefault(key, goal_of(m))
+        goal = shared_goal(goals, m)
         window = by_cadence[m.cadence]
         slots = values[m.cadence].get(m.id)
         if slots is None:

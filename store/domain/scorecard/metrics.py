@@ -56,6 +56,18 @@ def goal_of(metric: MetricLike) -> Goal:
     return Goal(metric.goal_op, metric.goal_value, metric.goal_high)
 
 
+GoalKey = tuple[str, float, float | None]
+
+
+def shared_goal(goals: dict[GoalKey, Goal], metric: MetricLike) -> Goal:
+    """`goal_of(metric)`, one object per distinct goal in `goals`: ten thousand metrics share a
+    few dozen. A goal at zero is made apart: 0.0 and -0.0 are one key but read `0` and `-0`."""
+    if not metric.goal_value:
+        return goal_of(metric)
+    key = (metric.goal_op, metric.goal_value, metric.goal_high)
+    return goals.get(key) or goals.setdefault(key, goal_of(metric))
+
+
 # ---------------------------------------------------------------- recording
 
 
@@ -213,11 +225,10 @@ def metric_rows(
     # an org-wide scorecard makes a hundred thousand cells.
     make = tuple.__new__
     blank = {c: [make(Cell, (start, None, None)) for start in window] for c, window in by_cadence.items()}
-    goals: dict[tuple[str, float, float | None], Goal] = {}  # ten thousand metrics share a few dozen
+    goals: dict[GoalKey, Goal] = {}
     rows = []
     for m in metrics:
-        key = (m.goal_op, m.goal_value, m.goal_high)
-        goal = goals.get(key) or goals.setdefault(key, goal_of(m))
+        goal = shared_goal(goals, m)
         slots = values[m.cadence].get(m.id)
         if slots is None:
             cells = blank[m.cadence].copy()

@@ -390,10 +390,13 @@ def test_a_big_org_briefing_stays_within_slack_limits(big_org, since):
 def test_only_the_furthest_misses_are_described_and_every_miss_is_counted(big_org, since, monkeypatch):
     everything = brief(big_org, since)
     assert everything.off_track_total == len(everything.off_track) >= 150
+    furthest = [o.relative for o in everything.off_track]
+    assert furthest == sorted(furthest, reverse=True) and furthest[0] > furthest[-1]
     monkeypatch.setattr(briefing_metrics, "LISTED", 20)
     b = brief(big_org, since)
     assert b.off_track_total == everything.off_track_total and len(b.off_track) == 20
     assert b.off_track == everything.off_track[:20]  # the furthest from their goals, in the same order
+    assert min(o.relative for o in b.off_track) >= max(o.relative for o in everything.off_track[20:])
     assert as_dict(b)["off_track"]["count"] == everything.off_track_total
     ephemeral = json.dumps(briefing_message(b, threaded=False).blocks)
     assert f"Off track ({everything.off_track_total})" in ephemeral
