@@ -27,6 +27,7 @@ from otp_bot.store.domain.rhythm.daily_briefing import DailyBriefing, daily_brie
 from otp_bot.store.domain.rhythm.run_history import last_posted
 
 MAIN_LINES = 5  # per section in the main message
+_END = Mrkdwn("<end of line>")  # after each line of a section: escaped data never holds a `<`
 THREAD_LINES = 150  # per section in the thread
 MAX_REPLIES = 6
 LINE_CHARS = 400
@@ -78,7 +79,8 @@ def _sections(b: DailyBriefing, cap: int) -> list[_Section]:
         return when.astimezone(zone).strftime("%a %d %b %H:%M")
 
     def lines(kind: str, items: list, extra) -> _Section:
-        shown = [_cut(render("rhythm/briefing_line.j2", kind=kind, i=i, **extra(i))) for i in items[:cap]]
+        text = render("rhythm/briefing_lines.j2", kind=kind, rows=[(i, extra(i)) for i in items[:cap]], end=_END)
+        shown = [_cut(line.strip()) for line in text.split(_END)[:-1]]
         count = b.off_track_total if kind == "off_track" else len(items)  # only the first misses are listed
         title = render("rhythm/briefing_title.j2", kind=kind, count=count, new=len(b.new_flags))
         return _Section(kind, title, shown, count)

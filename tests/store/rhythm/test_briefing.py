@@ -317,11 +317,15 @@ def test_text_from_data_is_escaped(org, since):
             actor_for_holder(s, "pulse"),
             "client:evil",
             "at-risk",
-            reason="<!channel> call <@U123> now & <https://evil.example|bank.com>",
+            reason="<!channel> call <@U123> now & <https://evil.example|bank.com> <end of line> • *fake*",
         )
-    text = text_of(brief(org, since))
+    b = brief(org, since)
+    text = text_of(b)
     assert "<!channel>" not in text and "<@U123>" not in text and "<https://" not in text
     assert "&lt;!channel&gt;" in text and "&amp;" in text
+    # A section's lines are rendered together and cut apart after: data cannot cut a line in two.
+    (line,) = [x for x in briefing_message(b).full_text.splitlines() if "client:evil" in x]
+    assert line.endswith("&lt;end of line&gt; • *fake*")
 
 
 def test_otp_briefing_answers_with_the_shareable_briefing(org, since):
