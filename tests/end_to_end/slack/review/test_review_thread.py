@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from otp_bot.bot.runtime import review_posts
 from otp_bot.bot.runtime.rhythm_posts import RhythmPoster
 from otp_bot.bot.slack.client import make_client
 from otp_bot.bot.slack.views import review_thread as views
 from otp_bot.store.domain.actors import actor_for_holder
+from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.review import issues, meetings, todos
 from otp_bot.store.domain.rhythm import manual_runs
 from otp_bot.store.domain.rhythm.schedule_plans import get_plan
@@ -225,8 +227,11 @@ def test_the_facilitator_runs_the_review_in_the_scorecard_posts_thread(server, m
 def test_the_headline_dm_records_a_headline_and_a_missing_manual_value(server, module_db, api):
     set_review(module_db, ahead=8 * 24 * 60)  # the next post is always within eight days: prompts are due now
     with module_db.session() as s:
-        day = meetings.local_today(s)
-        monday = periods.period_start(day, "weekly")
+        # The form asks for the last full week before the week of the review's next post (on a
+        # Monday before the post, that is the week before last, not the one just begun).
+        post = get_plan(s, "scorecard").next_runs(dt.datetime.now(dt.UTC))[0]
+        post_day = post.astimezone(ZoneInfo(get_org(s).timezone)).date()
+        monday = periods.period_start(post_day, "weekly") - dt.timedelta(weeks=1)
         s.execute(
             delete(MetricValue).where(MetricValue.metric_id == "ops-issues-open", MetricValue.period_start == monday)
         )
@@ -277,12 +282,16 @@ def test_a_review_nobody_ran_is_recorded_as_not_held(server, module_db, api):
         later = get_plan(s, "scorecard").next_runs(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))[0]
         later += dt.timedelta(days=1)
         before = {r.id: r.status for r in s.scalars(select(Review))}
+        audited = s.scalar(select(func.max(AuditEntry.id)))
     review_posts.check(module_db, later)
     with module_db.session(readonly=True) as s:
         after = {r.id: (r.status, r.week) for r in s.scalars(select(Review))}
         new = [v for k, v in after.items() if k not in before]
         assert [status for status, _ in new] == ["not-held"]
         assert all(after[k][0] == status for k, status in before.items())  # an ended review stays ended
-        noted = s.scalars(select(AuditEntry.action).where(AuditEntry.action == "review.not_held")).all()
+        # One entry for this week (an earlier check may have recorded a week before it).
+        noted = s.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "review.not_held", AuditEntry.id > audited)
+        ).all()
         assert len(noted) == 1
         assert s.scalar(select(OutboxItem.id).where(OutboxItem.kind == "review", OutboxItem.status == "failed")) is None
