@@ -61,19 +61,18 @@ def off_track(
         size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
         ranked.append((-goal.distance(latest.value) / size, r.metric.seat_id, r.metric.id, r))
     ranked.sort(key=lambda k: k[:3])
-    shown = [k[3] for k in ranked[: LISTED if listed is None else listed]]
-    issues = _open_issues(session, [(r.metric.id, r.latest.period) for r in shown if r.latest is not None])
+    shown = ranked[: LISTED if listed is None else listed]
+    issues = _open_issues(session, [(r.metric.id, r.latest.period) for *_, r in shown if r.latest is not None])
     labels: dict[tuple[dt.date, str], str] = {}  # the misses share a handful of periods
     goals: dict[tuple[Goal, Measure], str] = {}  # and a few dozen goals
     out = []
-    for r in shown:
+    for below, _, _, r in shown:
         m, goal, latest = r.metric, r.goal, r.latest
         assert latest is not None and latest.value is not None  # ranked above only with a value
         value = latest.value
         seat = seats[m.seat_id]
         measure = measure_of(m)
         distance = goal.distance(value)
-        size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
         key = (latest.period, m.cadence)
         label = labels.get(key) or labels.setdefault(key, periods.label(*key))
         if goal.value and goal.high != 0.0:
@@ -91,7 +90,7 @@ def off_track(
                 shown_goal,
                 format_value(distance, measure) if m.kind != "yesno" else "missed",
                 label,
-                distance / size,
+                -below,  # the distance over the goal's size, as ranked
                 issues.get((m.id, latest.period)),
             )
         )
