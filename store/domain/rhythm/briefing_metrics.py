@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -55,12 +56,12 @@ def off_track(
     ranked = []
     for r in rows:
         latest = r.latest
-        if not r.off_track or latest is None or latest.value is None:
+        if latest is None or latest.on_track is not False or latest.value is None:
             continue
         goal = r.goal
         size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
         ranked.append((-goal.distance(latest.value) / size, r.metric.seat_id, r.metric.id, r))
-    ranked.sort(key=lambda k: k[:3])
+    ranked.sort(key=itemgetter(0, 1, 2))  # metric ids are unique: the rows themselves are never compared
     shown = ranked[: LISTED if listed is None else listed]
     issues = _open_issues(session, [(r.metric.id, r.latest.period) for *_, r in shown if r.latest is not None])
     labels: dict[tuple[dt.date, str], str] = {}  # the misses share a handful of periods

@@ -40,19 +40,24 @@ def latest_values(
     """Each metric's latest value in the periods the last `weeks` touch, in `metrics` order."""
     by_cadence, values = windowed_values(session, metrics, weeks, today, org_wide)
     goals: dict[GoalKey, Goal] = {}
+    # Rows and cells made straight from tuples, and each cadence's values looked up once: a
+    # NamedTuple's own constructor is a Python call, and the briefing judges ten thousand.
+    make = tuple.__new__
     out = []
     for m in metrics:
-        goal = shared_goal(goals, m)
+        # shared_goal's own look-up, made here first: a call per metric cost more than the look-up.
+        goal = goals.get((m.goal_op, m.goal_value, m.goal_high)) if m.goal_value else None
+        if goal is None:
+            goal = shared_goal(goals, m)
         window = by_cadence[m.cadence]
         slots = values[m.cadence].get(m.id)
         if slots is None:
-            out.append(Latest(m, goal, None, len(window) >= 2))
+            out.append(make(Latest, (m, goal, None, len(window) >= 2)))
             continue
-        latest = None
-        for i in range(len(slots) - 1, -1, -1):
-            value = slots[i]
-            if value is not None:
-                latest = Cell(window[i], value, goal.met_by(value))
-                break
-        out.append(Latest(m, goal, latest, len(slots) >= 2 and slots[-1] is None and slots[-2] is None))
+        i = len(slots) - 1
+        while i >= 0 and slots[i] is None:
+            i -= 1
+        value = slots[i]
+        latest = None if value is None else make(Cell, (window[i], value, goal.met_by(value)))
+        out.append(make(Latest, (m, goal, latest, len(slots) >= 2 and slots[-1] is None and slots[-2] is None)))
     return out

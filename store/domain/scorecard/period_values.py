@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeAlias, cast
+from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Connection, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.chart.reading import get_org
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 # only what both have.
 MetricLike: TypeAlias = "Metric | MetricFacts"
 
+K = TypeVar("K")
 ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
 _AGGREGATE: dict[str, Callable[[list[float]], float]] = {
     "last": lambda xs: xs[-1],
@@ -55,87 +57,39 @@ def period_values(
     """Each metric's aggregated value in each period of `window` (None where it has none),
     formula metrics computed; metrics without any value are left out. `org_wide`: `metrics`
     are every metric of the org (of their cadence), so the window's periods are read whole;
-    by default, when they are many (ORG_WIDE)."""
+    by default, when they are many (ORG_WIDE).
+
+    A period's value aggregates its values since its last correction (a correction restarts
+    its period). One value is its own aggregate, but a sum or a mean of one is computed as
+    for many, so that a value reads the same either way (`sum([-0.0])` is 0.0)."""
     by_id = _with_formula_inputs(session, list(metrics))
-    ids = [mid for mid, m in by_id.items() if not m.formula and not m.gate_figure and not completion.is_rate(m)]
+    # Stored values are read for the plain metrics; the others are computed.
+    ids: list[str] = []
+    gated: list[MetricLike] = []
+    rated: list[MetricLike] = []
+    for mid, m in by_id.items():
+        if m.gate_figure:
+            gated.append(m)
+        if completion.is_rate(m):
+            rated.append(m)
+        elif not (m.formula or m.gate_figure):
+            ids.append(mid)
     # Plain rows through the session's connection (same transaction): the ORM's row handling
     # cost more than the read itself for an org-wide scorecard.
     conn = session.connection()
-    # The period as the driver gives it (SQLite: text, PostgreSQL: a date), looked up as
-    # either: no date is made per row.
-    columns = select(
-        MetricValue.metric_id,
-        type_coerce(MetricValue.period_start, String),
-        MetricValue.value,
-        MetricValue.is_correction,
-    )
-    slot_of: dict[object, int] = {}
-    for i, start in enumerate(window):
-        slot_of[start] = slot_of[start.isoformat()] = i
-    since = window[0]
-    wanted = set(ids)
     if org_wide is None:
         org_wide = len(ids) >= ORG_WIDE
-    if org_wide:
-        # Most of the org: the window's periods looked up in ix_metric_values_period, in its
-        # order (within a period, id order: what aggregation needs), read from the index alone;
-        # rows of other metrics are skipped below. The exact period starts, not the range from
-        # the first: a range from four months back for the monthly metrics read every weekly
-        # value of those months too (weekly periods start on Mondays, months seldom do).
-        # Read in parts: twenty thousand rows held at once woke the cyclic collector for nothing.
-        batches = conn.execute(
-            columns.where(MetricValue.period_start.in_(window)).order_by(MetricValue.period_start, MetricValue.id)
-        ).partitions(2_000)
-    else:
-        batches = (
-            conn.execute(
-                columns.where(
-                    MetricValue.metric_id.in_(ids[chunk : chunk + 500]), MetricValue.period_start >= since
-                ).order_by(MetricValue.id)
-            ).all()
-            for chunk in range(0, len(ids), 500)
-        )
-    # One list per metric, a slot per period: a period's first value goes in its slot, and
-    # only the rare period with several values gets a list of them (to aggregate below).
-    size = len(window)
-    found: dict[str, list[float | None]] = {}
-    several: dict[tuple[str, int], list[float]] = {}
-    for rows in batches:
-        for metric_id, text_or_day, value, is_correction in rows:
-            slot = slot_of.get(text_or_day)
-            if slot is None or metric_id not in wanted:
-                continue
-            slots = found.get(metric_id)
-            if slots is None:
-                slots = found[metric_id] = [None] * size
-                slots[slot] = value
-            elif slots[slot] is None or is_correction:  # a correction restarts its period
-                slots[slot] = value
-                if several:
-                    several.pop((metric_id, slot), None)
-            elif (bucket := several.get((metric_id, slot))) is not None:
-                bucket.append(value)
-            else:
-                several[(metric_id, slot)] = [cast(float, slots[slot]), value]  # the slot holds a value
-    for (metric_id, i), bucket in several.items():
-        found[metric_id][i] = _AGGREGATE[by_id[metric_id].aggregation](bucket)
-    # A single value is its own last, min and max; a sum or mean of one is computed as for
-    # many, so that a value reads the same either way (`sum([-0.0])` is 0.0).
-    for metric_id, slots in found.items():
-        aggregation = by_id[metric_id].aggregation
-        if aggregation in ("sum", "avg"):
-            combine = _AGGREGATE[aggregation]
-            for i, single in enumerate(slots):
-                if single is not None and (metric_id, i) not in several:
-                    slots[i] = combine([single])
-    if gated := [m for m in by_id.values() if m.gate_figure]:
+    read = _read_periods if org_wide else _read_by_metric
+    found = read(conn, ids, by_id, window)
+    if gated:
         tz = get_org(session).timezone
         found.update(gate_values(session, gated, window, gated[0].cadence, tz, periods.today(tz)))
-    if rated := [m for m in by_id.values() if completion.is_rate(m)]:
+    if rated:
         # The to-do completion rows (review/completion.py): one grouped read for all seats.
         found.update(completion.completion_values(session, rated, window, periods.today(get_org(session).timezone)))
     # A formula has a value where every input has one: it is tried in the few periods read,
     # not against every value of the org (that was quadratic in the number of formulas).
+    size = len(window)
     for m in _formula_order(by_id):
         refs = formula.references(m.formula or "")
         inputs = [found[ref] for ref in refs if ref in found]
@@ -143,19 +97,93 @@ def period_values(
             continue
         measures, unit = [measure_of(by_id[ref]) for ref in refs], measure_of(m)
         for i in range(size):
-            present = [known for slots in inputs if (known := slots[i]) is not None]
-            if len(present) == len(inputs):
-                # In the units people read: `{dso-days} * 24` of a metric shown in days is in days,
-                # not in the minutes a duration is stored in. The result is in the formula metric's unit.
-                shown = {
-                    ref: from_base(known, measure) for ref, known, measure in zip(refs, present, measures, strict=True)
-                }
-                result = formula.evaluate(m.formula or "", shown)
-                if result is not None:
-                    computed = found.setdefault(m.id, [None] * size)
-                    # Only a duration's unit changes the number stored; any other float stays as it is.
-                    computed[i] = float(to_base(Decimal(repr(result)), unit)) if unit.kind == "duration" else result
+            present = [slots[i] for slots in inputs]
+            if None in present:
+                continue
+            # In the units people read: `{dso-days} * 24` of a metric shown in days is in days,
+            # not in the minutes a duration is stored in. The result is in the formula metric's unit.
+            known = cast("list[float]", present)  # no None among them
+            result = formula.evaluate(m.formula or "", dict(zip(refs, map(from_base, known, measures), strict=True)))
+            if result is not None:
+                computed = found.setdefault(m.id, [None] * size)
+                # Only a duration's unit changes the number stored; any other float stays as it is.
+                computed[i] = float(to_base(Decimal(repr(result)), unit)) if unit.kind == "duration" else result
     return found
+
+
+def _read_periods(
+    conn: Connection, ids: list[str], by_id: dict[str, MetricLike], window: Sequence[dt.date]
+) -> dict[str, list[float | None]]:
+    """Most of the org: each period of the window looked up in ix_metric_values_period and
+    read from the index alone, in id order; rows of metrics not asked for are left aside.
+    The exact period starts, not a range: a range from four months back for the monthly
+    metrics read every weekly value of those months too (weekly periods start on Mondays,
+    months seldom do)."""
+    wanted = set(ids)
+    columns: list[dict[str, float]] = []
+    present: set[str] = set()
+    in_period = select(MetricValue.metric_id, MetricValue.value, MetricValue.is_correction).order_by(MetricValue.id)
+    for start in window:
+        rows = conn.execute(in_period.where(MetricValue.period_start == start)).all()
+        # A period holds one value per metric but for a few: each metric's last value made a
+        # dict at once, and only the metrics with several (fewer keys than rows) aggregated
+        # from their rows.
+        value_of = dict(zip(*list(zip(*rows, strict=True))[:2], strict=True)) if rows else {}
+        several: set[str] = set()
+        if len(value_of) < len(rows):
+            counts = Counter(mid for mid, _, _ in rows)
+            several = {mid for mid, n in counts.items() if n > 1 and mid in wanted}
+            for mid, bucket in _since_correction(row for row in rows if row[0] in several).items():
+                value_of[mid] = _AGGREGATE[by_id[mid].aggregation](bucket)
+        if 0.0 in value_of.values():  # a lone -0.0 of a sum or a mean reads 0.0, as `sum([-0.0])` does
+            for mid, v in value_of.items():
+                if v == 0.0 and mid not in several and mid in wanted and by_id[mid].aggregation in ("sum", "avg"):
+                    value_of[mid] = v + 0.0
+        columns.append(value_of)
+        present.update(value_of)
+    listed = [mid for mid in ids if mid in present]
+    by_slot = [list(map(d.get, listed)) for d in columns]
+    return dict(zip(listed, map(list, zip(*by_slot, strict=True)), strict=True))
+
+
+def _read_by_metric(
+    conn: Connection, ids: list[str], by_id: dict[str, MetricLike], window: Sequence[dt.date]
+) -> dict[str, list[float | None]]:
+    """A few metrics: their values since the window's start, by metric id, in id order."""
+    # The period as the driver gives it (SQLite: text, PostgreSQL: a date), looked up as
+    # either: no date is made per row.
+    slot_of: dict[object, int] = {}
+    for i, start in enumerate(window):
+        slot_of[start] = slot_of[start.isoformat()] = i
+    columns = select(
+        MetricValue.metric_id,
+        type_coerce(MetricValue.period_start, String),
+        MetricValue.value,
+        MetricValue.is_correction,
+    )
+    found: dict[str, list[float | None]] = {}
+    for chunk in range(0, len(ids), 500):
+        rows = conn.execute(
+            columns.where(
+                MetricValue.metric_id.in_(ids[chunk : chunk + 500]), MetricValue.period_start >= window[0]
+            ).order_by(MetricValue.id)
+        )
+        in_window = (((mid, slot), v, fix) for mid, day, v, fix in rows if (slot := slot_of.get(day)) is not None)
+        for (mid, slot), bucket in _since_correction(in_window).items():
+            found.setdefault(mid, [None] * len(window))[slot] = _AGGREGATE[by_id[mid].aggregation](bucket)
+    return found
+
+
+def _since_correction(rows: Iterable[tuple[K, float, bool]]) -> dict[K, list[float]]:
+    """Each key's values since its last correction, from rows (key, value, is_correction) in id order."""
+    buckets: dict[K, list[float]] = {}
+    for key, value, is_correction in rows:
+        bucket = buckets.get(key)
+        if bucket is None or is_correction:
+            buckets[key] = [value]
+        else:
+            bucket.append(value)
+    return buckets
 
 
 def _formula_order(by_id: dict[str, MetricLike]) -> list[MetricLike]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
@@ -204,6 +205,28 @@ def test_yes_no_metric_takes_only_yes_or_no(db):
     assert push(db, "l10-held", "yes").on_track is True
     with pytest.raises(Invalid, match="yes or no"):
         push(db, "l10-held", 2)
+
+
+def test_reading_periods_whole_or_metric_by_metric_agree_on_edge_values(org):
+    # The org-wide read makes each period's last values a dict at once and aggregates only the
+    # metrics with several: a lone -0 of a sum must still read 0 (as a sum of one does), and
+    # a period with values after its correction must add up only those.
+    push(org, "saves", 0, period=weeks_ago(0))
+    with org.session() as s:  # typed -0 is read as 0; a store may still hold a -0.0 (PostgreSQL keeps its sign)
+        s.execute(update(MetricValue).where(MetricValue.period_start == weeks_ago(0)).values(value=-0.0))
+    for value, fix in ((4, False), (1, True), (2, False), (5, False)):
+        push(org, "saves", value, period=weeks_ago(1), correction=fix)
+    for value, fix in ((7, False), (3, True)):
+        push(org, "early-flags", value, period=weeks_ago(1), correction=fix)
+    with org.session(readonly=True) as s:
+        metrics = list(s.scalars(select(Metric).where(Metric.cadence == "weekly").order_by(Metric.id)))
+        window = periods.window(TODAY, "weekly", 2)
+        whole = period_values(s, metrics, window, org_wide=True)
+        by_metric = period_values(s, metrics, window, org_wide=False)
+    assert whole == by_metric
+    assert whole["saves"] == [8.0, 0.0] and whole["early-flags"] == [3.0, None]
+    for read in (whole, by_metric):
+        assert math.copysign(1.0, read["saves"][1]) == 1.0  # 0, not -0
 
 
 def test_reading_periods_whole_or_metric_by_metric_gives_the_same_values(example_db):
