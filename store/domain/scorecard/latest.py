@@ -9,13 +9,14 @@ at a time, where a full row per metric was most of the briefing's time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.metrics import Cell, GoalKey, MetricLike, shared_goal, windowed_values
+from otp_bot.store.domain.scorecard.period_values import period_values
 
 
 class Latest(NamedTuple):
@@ -38,7 +39,7 @@ def latest_values(
     org_wide: bool | None = None,
 ) -> list[Latest]:
     """Each metric's latest value in the periods the last `weeks` touch, in `metrics` order."""
-    by_cadence, values = windowed_values(session, metrics, weeks, today, org_wide)
+    by_cadence, values = windowed_values(session, metrics, weeks, today, org_wide, read=latest_first)
     goals: dict[GoalKey, Goal] = {}
     # Rows and cells made straight from tuples, and each cadence's values looked up once: a
     # NamedTuple's own constructor is a Python call, and the briefing judges ten thousand.
@@ -61,3 +62,26 @@ def latest_values(
         latest = None if value is None else make(Cell, (window[i], value, goal.met_by(value)))
         out.append(make(Latest, (m, goal, latest, len(slots) >= 2 and slots[-1] is None and slots[-2] is None)))
     return out
+
+
+def latest_first(
+    session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date], *, org_wide: bool | None
+) -> dict[str, list[float | None]]:
+    """`period_values`, read back only as far as each metric's latest value: the newest period
+    first, then the older ones for the metrics without a value in it (and the inputs of the
+    formulas without one). A slot older than a metric's value in the newest period is left
+    None: neither the latest value nor the silence (no value in the last two periods) looks
+    past it. Where most metrics have this period's value, the older periods are read for the
+    few that do not, by metric; where few have one yet (a Monday morning), they are read whole,
+    as before."""
+    metrics = list(metrics)
+    newest = period_values(session, metrics, window[-1:], org_wide=org_wide)
+    pending = [m for m in metrics if (slots := newest.get(m.id)) is None or slots[0] is None]
+    older: dict[str, list[float | None]] = {}
+    if pending and len(window) > 1:
+        # The pending metrics are not the whole org: how they are read is left to their number.
+        older = period_values(session, pending, window[:-1], org_wide=None if org_wide is not False else False)
+    before: list[float | None] = [None] * (len(window) - 1)
+    found = {mid: older.get(mid, before) + slots for mid, slots in newest.items()}
+    found.update((mid, [*slots, None]) for mid, slots in older.items() if mid not in found)
+    return found

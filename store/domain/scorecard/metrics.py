@@ -33,7 +33,7 @@ from otp_bot.store.domain.review import completion
 from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.domain.scorecard.goals import Goal, format_value
 from otp_bot.store.domain.scorecard.measures import Measure, measure_of
-from otp_bot.store.domain.scorecard.period_values import MetricLike, period_values
+from otp_bot.store.domain.scorecard.period_values import MetricLike, PeriodReader, period_values
 
 # Recording many values at once has its own module (the same rules, a handful of statements
 # a batch); it is importable from here too.
@@ -188,10 +188,15 @@ class MetricRow:
 
 
 def windowed_values(
-    session: Session, metrics: Sequence[MetricLike], weeks: int, today: dt.date | None, org_wide: bool | None
+    session: Session,
+    metrics: Sequence[MetricLike],
+    weeks: int,
+    today: dt.date | None,
+    org_wide: bool | None,
+    read: PeriodReader = period_values,
 ) -> tuple[dict[Cadence, list[dt.date]], dict[Cadence, dict[str, list[float | None]]]]:
     """The periods of each cadence that the last `weeks` touch (at least enough for a status),
-    and each metric's values in them, by cadence."""
+    and each metric's values in them, by cadence, as `read` finds them."""
     if not 1 <= weeks <= 52:
         raise Invalid("--weeks takes a number from 1 to 52")
     today = today or periods.today(get_org(session).timezone)
@@ -203,7 +208,7 @@ def windowed_values(
     # Each cadence read from its own window's start: four months of a monthly metric's history
     # must not pull four months of every weekly one. (A formula combines metrics of one cadence.)
     values = {
-        cadence: period_values(session, [m for m in metrics if m.cadence == cadence], window, org_wide=org_wide)
+        cadence: read(session, [m for m in metrics if m.cadence == cadence], window, org_wide=org_wide)
         for cadence, window in by_cadence.items()
     }
     return by_cadence, values

@@ -9,7 +9,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar, cast
 
 from sqlalchemy import Connection, String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -29,6 +29,16 @@ if TYPE_CHECKING:
 MetricLike: TypeAlias = "Metric | MetricFacts"
 
 K = TypeVar("K")
+
+
+class PeriodReader(Protocol):
+    """`period_values`, or a reader that returns what it would for the periods it reads."""
+
+    def __call__(
+        self, session: Session, metrics: Iterable[MetricLike], window: Sequence[dt.date], *, org_wide: bool | None
+    ) -> dict[str, list[float | None]]: ...
+
+
 ORG_WIDE = 1_000  # metrics read at once from which one range read beats look-ups by metric
 _AGGREGATE: dict[str, Callable[[list[float]], float]] = {
     "last": lambda xs: xs[-1],

@@ -56,8 +56,12 @@ def dental(db):
     return db
 
 
+@pytest.mark.parametrize("org_wide", [None, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_latest_value_and_its_judgement_are_the_scorecards(dental, seed):
+def test_the_latest_value_and_its_judgement_are_the_scorecards(dental, seed, org_wide):
+    # The briefing reads back only as far as each metric's latest value (the newest period,
+    # then the older ones for the metrics without a value in it); read whole or by metric,
+    # it must judge as the scorecard's full rows do.
     rnd = random.Random(seed)
     today = periods.today("Europe/Dublin")
     with dental.session() as s:
@@ -77,11 +81,11 @@ def test_the_latest_value_and_its_judgement_are_the_scorecards(dental, seed):
         facts = metric_facts(s)
         for weeks in (1, 2, 5):
             rows = metric_rows(s, facts, weeks=weeks, today=today)
-            latest = latest_values(s, facts, weeks=weeks, today=today)
+            latest = latest_values(s, facts, weeks=weeks, today=today, org_wide=org_wide)
             assert [x.metric.id for x in latest] == [r.metric.id for r in rows]
             for r, x in zip(rows, latest, strict=True):
                 silent = len(r.cells) >= 2 and r.cells[-1].value is None and r.cells[-2].value is None
                 assert (x.latest, x.off_track, x.silent, x.goal) == (r.latest, r.off_track, silent, r.goal), r.metric.id
-        judged = latest_values(s, facts, weeks=2, today=today)
+        judged = latest_values(s, facts, weeks=2, today=today, org_wide=org_wide)
         assert any(x.off_track for x in judged) and any(x.latest and not x.off_track for x in judged)
         assert any(x.silent for x in judged) and any(x.latest is None for x in judged)
