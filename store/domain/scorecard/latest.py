@@ -79,8 +79,9 @@ def latest_first(
     pending = [m for m in metrics if (slots := newest.get(m.id)) is None or slots[0] is None]
     older: dict[str, list[float | None]] = {}
     if pending and len(window) > 1:
-        # The pending metrics are not the whole org: how they are read is left to their number.
-        older = period_values(session, pending, window[:-1], org_wide=None if org_wide is not False else False)
+        # Most of the org still pending is read as the org is; a few, by metric.
+        most = org_wide if len(pending) * 2 >= len(metrics) else (None if org_wide is not False else False)
+        older = period_values(session, pending, window[:-1], org_wide=most)
     before: list[float | None] = [None] * (len(window) - 1)
     found = {mid: older.get(mid, before) + slots for mid, slots in newest.items()}
     found.update((mid, [*slots, None]) for mid, slots in older.items() if mid not in found)

@@ -177,7 +177,7 @@ def _read_by_metric(
             columns.where(
                 MetricValue.metric_id.in_(ids[chunk : chunk + 500]), MetricValue.period_start >= window[0]
             ).order_by(MetricValue.id)
-        )
+        ).all()
         in_window = (((mid, slot), v, fix) for mid, day, v, fix in rows if (slot := slot_of.get(day)) is not None)
         for (mid, slot), bucket in _since_correction(in_window).items():
             found.setdefault(mid, [None] * len(window))[slot] = _AGGREGATE[by_id[mid].aggregation](bucket)
