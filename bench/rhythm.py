@@ -132,7 +132,9 @@ def bench_backend(backend: str, url: str, org: generate.Org, args, report: Repor
     lines.append(describe(backend, settings))
     report.section(
         f"{backend}: briefing and scorecard, {org.stats['seats']:,} seats, {org.stats['metrics']:,} metrics, "
-        f"{args.weeks} weeks, fresh process",
+        f"{args.weeks} weeks"
+        + (f", {args.unreported:.0%} of the metrics without this period's value yet" if args.unreported else "")
+        + ", fresh process",
         "\n".join(lines),
         {"backend": backend, "rows": rows, "cold_ms": found["cold_ms"], "setup_s": timings, "durability": settings},
     )
@@ -161,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=400, help="REQUESTs between seats; a quarter past their deadline")
     p.add_argument("--todos-late", type=int, default=200, help="open to-dos past their due day")
     p.add_argument("--changes", type=int, default=100, help="seats renamed since the last briefing")
+    p.add_argument(
+        "--unreported",
+        type=float,
+        default=0.0,
+        help="share of the metrics with no value in their current period yet (1.0: a Monday morning before any push)",
+    )
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--budget", type=float, default=60.0, help="seconds a case may take once it has --min-runs runs")
     p.add_argument("--min-runs", type=int, default=30)

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, text
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
+from otp_bot.store.domain.scorecard import periods
 from otp_bot.store.models import Draft, Flag, Message, MetricValue, Seat, Todo, TodoCheck
 
 VALUE_CHUNK = 10_000
@@ -36,6 +37,8 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
     log(f"  apply_chart {timings['apply_chart']:.1f}s")
 
     values = generate.build_values(org, len(org.metrics) * args.weeks, weeks=args.weeks, seed=args.seed + 1)
+    if args.unreported:
+        values = without_current_values(org, values, args.unreported, random.Random(args.seed + 3))
     t0 = time.perf_counter()
     for start in range(0, len(values), VALUE_CHUNK):
         with db.engine.begin() as conn:
@@ -149,6 +152,20 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     return timings, since
+
+
+def without_current_values(
+    org: generate.Org, values: list[dict[str, Any]], share: float, rng: random.Random
+) -> list[dict[str, Any]]:
+    """`share` of the metrics without a value in their current period yet: 1.0 is a Monday
+    morning before any push (the generator gives every metric every period, newest first)."""
+    today = periods.today(org.chart["org"]["timezone"])
+    cadence = {m["id"]: m.get("cadence") or "weekly" for m in org.metrics}
+    current = {c: periods.period_start(today, c) for c in set(cadence.values())}
+    silent = {mid for mid in cadence if rng.random() < share}
+    return [
+        v for v in values if not (v["metric_id"] in silent and v["period_start"] == current[cadence[v["metric_id"]]])
+    ]
 
 
 def review_rows(db: Database, seats: list[str], weeks: int, late: int, rng: random.Random) -> int:

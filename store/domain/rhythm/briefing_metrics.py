@@ -61,7 +61,7 @@ def off_track(
         goal = r.goal
         size = max(abs(goal.value), abs(goal.high or 0.0), 1e-9)
         ranked.append((-goal.distance(latest.value) / size, r.metric.seat_id, r.metric.id, r))
-    ranked.sort(key=itemgetter(0, 1, 2))  # metric ids are unique: the rows themselves are never compared
+    ranked.sort(key=itemgetter(0, 1, 2))  # the rows themselves are left out of the key
     shown = ranked[: LISTED if listed is None else listed]
     issues = _open_issues(session, [(r.metric.id, r.latest.period) for *_, r in shown if r.latest is not None])
     labels: dict[tuple[dt.date, str], str] = {}  # the misses share a handful of periods

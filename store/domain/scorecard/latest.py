@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.metrics import Cell, GoalKey, MetricLike, shared_goal, windowed_values
-from otp_bot.store.domain.scorecard.period_values import period_values
+from otp_bot.store.domain.scorecard.period_values import period_values, with_formula_inputs
 
 
 class Latest(NamedTuple):
@@ -69,19 +69,20 @@ def latest_first(
 ) -> dict[str, list[float | None]]:
     """`period_values`, read back only as far as each metric's latest value: the newest period
     first, then the older ones for the metrics without a value in it (and the inputs of the
-    formulas without one). A slot older than a metric's value in the newest period is left
-    None: neither the latest value nor the silence (no value in the last two periods) looks
-    past it. Where most metrics have this period's value, the older periods are read for the
-    few that do not, by metric; where few have one yet (a Monday morning), they are read whole,
-    as before."""
+    formulas without one). Older slots of a metric with a value in the newest period may be
+    left None: neither the latest value nor the silence (no value in the last two periods)
+    looks past that value. When most metrics have this period's value, the others' older
+    periods are read as `period_values` reads so many metrics (by metric below ORG_WIDE);
+    when most are still pending (a Monday morning), they are read as the org is, as before."""
     metrics = list(metrics)
     newest = period_values(session, metrics, window[-1:], org_wide=org_wide)
     pending = [m for m in metrics if (slots := newest.get(m.id)) is None or slots[0] is None]
     older: dict[str, list[float | None]] = {}
     if pending and len(window) > 1:
-        # Most of the org still pending is read as the org is; a few, by metric.
+        # A pending formula's inputs are among `metrics`: taken from there, not read again.
+        inputs = with_formula_inputs(session, pending, known={m.id: m for m in metrics})
         most = org_wide if len(pending) * 2 >= len(metrics) else (None if org_wide is not False else False)
-        older = period_values(session, pending, window[:-1], org_wide=most)
+        older = period_values(session, list(inputs.values()), window[:-1], org_wide=most)
     before: list[float | None] = [None] * (len(window) - 1)
     found = {mid: older.get(mid, before) + slots for mid, slots in newest.items()}
     found.update((mid, [*slots, None]) for mid, slots in older.items() if mid not in found)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar, cast
 
@@ -49,12 +49,16 @@ _AGGREGATE: dict[str, Callable[[list[float]], float]] = {
 }
 
 
-def _with_formula_inputs(session: Session, metrics: Sequence[MetricLike]) -> dict[str, MetricLike]:
+def with_formula_inputs(
+    session: Session, metrics: Sequence[MetricLike], known: Mapping[str, MetricLike] | None = None
+) -> dict[str, MetricLike]:
+    """`metrics` by id, with the inputs of their formulas (and of those inputs' formulas):
+    taken from `known` where it has them, else read."""
     wanted = {m.id: m for m in metrics}
     todo = [m for m in metrics if m.formula]
     while todo:
         for ref in formula.references(todo.pop().formula or ""):
-            if ref not in wanted and (m := session.get(Metric, ref)) is not None:
+            if ref not in wanted and (m := (known or {}).get(ref) or session.get(Metric, ref)) is not None:
                 wanted[ref] = m
                 if m.formula:
                     todo.append(m)
@@ -72,7 +76,7 @@ def period_values(
     A period's value aggregates its values since its last correction (a correction restarts
     its period). One value is its own aggregate, but a sum or a mean of one is computed as
     for many, so that a value reads the same either way (`sum([-0.0])` is 0.0)."""
-    by_id = _with_formula_inputs(session, list(metrics))
+    by_id = with_formula_inputs(session, list(metrics))
     # Stored values are read for the plain metrics; the others are computed.
     ids: list[str] = []
     gated: list[MetricLike] = []
