@@ -59,7 +59,7 @@ def test_otp_serve_posts_on_schedule_once_with_two_instances_and_follows_chart_i
 
     every_day, _ = due_now()
     set_schedules(example_db, {"post": "briefing", "channel": "C0LEADERSHIP", "cron": every_day, "timezone": "UTC"})
-    env = {"OTP_SCHEDULER_CHECK_SECONDS": "0.5", "OTP_POLL_SECONDS": "0.2"}
+    env = {"OTP_SCHEDULER_ENABLED": "true", "OTP_SCHEDULER_CHECK_SECONDS": "0.5", "OTP_POLL_SECONDS": "0.2"}
     servers: list[Server] = []
     threads = [threading.Thread(target=lambda: servers.append(Server(example_db, api, env=env))) for _ in range(2)]
     for t in threads:

@@ -29,10 +29,7 @@ RETRY = "otp_draft_retry_delivery"
 
 @pytest.fixture(scope="module")
 def server_env() -> dict[str, str]:
-    # No scheduled posts: the refused delivery is the next chat.postMessage, and on a Monday
-    # after the example's scorecard time the scheduler's catch-up posts (briefing, scorecard,
-    # the review's opening) would take the refusal instead.
-    return {**FAST, "OTP_SCHEDULER_ENABLED": "false"}
+    return FAST
 
 
 def failed_delivery(server: Server, db, api, channel: str):
