@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, text
 from otp_bot.store.db import Database
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard import periods, seat_activity
 from otp_bot.store.models import Draft, Flag, Message, MetricValue, Seat, Todo, TodoCheck
 
 VALUE_CHUNK = 10_000
@@ -43,6 +43,8 @@ def load(db: Database, org: generate.Org, args) -> tuple[dict[str, float], dt.da
     for start in range(0, len(values), VALUE_CHUNK):
         with db.engine.begin() as conn:
             conn.execute(insert(MetricValue), values[start : start + VALUE_CHUNK])
+    with db.session() as session:  # what recording them one push at a time would have left
+        seat_activity.rebuild(session)
     timings["bulk_insert_values"] = time.perf_counter() - t0
     timings["values"] = len(values)
     log(f"  {len(values):,} values in {timings['bulk_insert_values']:.1f}s")

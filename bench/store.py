@@ -103,6 +103,7 @@ def import_via_cli(url: str, chart_file: Path) -> dict[str, Any]:
 
 def bulk_values(url: str, values: list[dict[str, Any]]) -> float:
     from otp_bot.store.db import Database
+    from otp_bot.store.domain.scorecard import seat_activity
     from otp_bot.store.models import MetricValue
 
     db = Database(url, auto_migrate=False)
@@ -111,6 +112,8 @@ def bulk_values(url: str, values: list[dict[str, Any]]) -> float:
         for start in range(0, len(values), VALUE_CHUNK):
             with db.engine.begin() as conn:
                 conn.execute(insert(MetricValue), values[start : start + VALUE_CHUNK])
+        with db.session() as session:  # what recording them one push at a time would have left
+            seat_activity.rebuild(session)
         if not db.is_sqlite:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))

@@ -82,4 +82,4 @@ from otp_bot.store.models.review import (
     TodoCheck,
 )
 from otp_bot.store.models.rhythm import RUN_POSTS, RUN_STATUSES, ScheduleRun
-from otp_bot.store.models.scorecard import Metric, MetricValue
+from otp_bot.store.models.scorecard import Metric, MetricValue, SeatActivity

@@ -101,3 +101,14 @@ class MetricValue(Base):
     note: Mapped[str | None] = mapped_column(Text)
     idem_key: Mapped[str | None] = mapped_column(String(200))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SeatActivity(Base):
+    """When a value was last recorded for one of a seat's metrics: the briefing's "last value"
+    of an agent, read per seat instead of found among every recent value (written with each
+    value, store/domain/scorecard/seat_activity.py)."""
+
+    __tablename__ = "seat_activity"
+
+    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id", ondelete="CASCADE"), primary_key=True)
+    last_value_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.rhythm.seat_facts import SeatFacts
-from otp_bot.store.models import Draft, Flag, Holder, Metric, MetricValue, Seat
+from otp_bot.store.domain.scorecard import seat_activity
+from otp_bot.store.models import Draft, Flag, Holder, Seat
 
 # (seat id, when): the latest of one kind of activity per seat.
 Activity = Iterable[tuple[str, dt.datetime | None]]
@@ -31,8 +32,7 @@ def agent_lines(session: Session, seats: dict[str, SeatFacts], horizon: dt.datet
     mine = {sid: (s, s.holder) for sid, s in seats.items() if s.agent and s.holder is not None}
     if not mine:
         return []
-    # The same seats, as a subquery: one statement each rather than one per few hundred
-    # seats (on PostgreSQL each was a pass over the values).
+    # The same seats, as a subquery: one statement per kind of activity, whatever their number.
     agent_seats = (
         select(Seat.id)
         .join(Holder, Holder.id == Seat.holder_id)
@@ -46,26 +46,9 @@ def agent_lines(session: Session, seats: dict[str, SeatFacts], horizon: dt.datet
             if at is not None and (seat_id not in last or at > last[seat_id][0]):
                 last[seat_id] = (at, kind)
 
-    # Values: looked for in the recent periods only, through the (metric, period) index. The
-    # latest written is the highest id (`recorded_at` is stamped as the row is made; two pushes
-    # at the same moment may be a few milliseconds out of order, nothing a reader sees): found
-    # in the index alone, then one row read per seat, where the max of `recorded_at` read
-    # every recent value of every agent (most of this section's time).
-    horizon_day = horizon.date() - dt.timedelta(days=31)
-    latest = (
-        select(func.max(MetricValue.id))
-        .join(Metric, Metric.id == MetricValue.metric_id)
-        .where(Metric.seat_id.in_(agent_seats), MetricValue.period_start >= horizon_day)
-        .group_by(Metric.seat_id)
-    )
-    note(
-        "value",
-        session.execute(
-            select(Metric.seat_id, MetricValue.recorded_at)
-            .join(Metric, Metric.id == MetricValue.metric_id)
-            .where(MetricValue.id.in_(latest))
-        ),
-    )
+    # A value's time is kept per seat as it is written: looking for it among the values
+    # themselves read most of the table on PostgreSQL.
+    note("value", seat_activity.last_values(session, agent_seats))
     note(
         "draft",
         session.execute(

@@ -30,7 +30,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_metric, get_org
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.review import completion
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard import periods, seat_activity
 from otp_bot.store.domain.scorecard.goals import Goal, format_value
 from otp_bot.store.domain.scorecard.measures import Measure, measure_of
 from otp_bot.store.domain.scorecard.period_values import MetricLike, PeriodReader, period_values
@@ -129,6 +129,7 @@ def record_value(
     )
     session.add(row)
     session.flush()
+    seat_activity.note_values(session.connection(), [metric.seat_id], row.recorded_at)
     audit.record(
         session,
         actor.audit_name,

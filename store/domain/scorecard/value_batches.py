@@ -30,7 +30,7 @@ from otp_bot.store.domain.chart.cache import last_kept, per_chart
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.review import completion
-from otp_bot.store.domain.scorecard import periods
+from otp_bot.store.domain.scorecard import periods, seat_activity
 from otp_bot.store.domain.scorecard.goals import Goal
 from otp_bot.store.domain.scorecard.measures import Measure, from_base
 from otp_bot.store.domain.scorecard.value_rows import Triple, insert_rows, recorded_under
@@ -274,6 +274,8 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
             metrics=metrics,
             periods=sorted({r[1].isoformat() for r in new}),
         )
+        # Last: the seats' rows stay locked until the commit (seat_activity.py).
+        seat_activity.note_values(session.connection(), (facts[r[0]].seat_id for r in new), now)
     return BatchResult(results)
 
 

@@ -269,13 +269,20 @@ def test_what_each_section_says(org, since):
     ]
 
 
-def test_an_agent_that_did_nothing_says_so(org, since):
-    with org.session() as s:
-        from otp_bot.store.models import MetricValue
+@pytest.fixture
+def quiet_dirk(db) -> Database:
+    """The org as `org` makes it, but nothing was ever recorded for Dirk's seat."""
+    with db.session() as s:
+        apply_chart(s, validate_chart(CHART, "crafted"), actor="operator:test", source="crafted")
+    for metric, value in ON_TRACK.items():
+        if metric != "deals":
+            for weeks_ago in (0, 1):
+                push(db, metric, value, weeks_ago)
+    return db
 
-        for row in s.scalars(select(MetricValue).where(MetricValue.metric_id == "deals")):
-            s.delete(row)
-    b = brief(org, since)
+
+def test_an_agent_that_did_nothing_says_so(quiet_dirk, since):
+    b = brief(quiet_dirk, since)
     quiet_agent = b.agents[0]  # the quietest first
     assert (quiet_agent.agent, quiet_agent.last, quiet_agent.last_at) == ("Dirk", None, None)
     assert "*Dirk* (Sales Pipeline): nothing in 28d" in text_of(b)

@@ -1,0 +1,69 @@
+"""When a value was last recorded for each seat: one row per seat, moved forward with every value.
+
+The daily briefing says what each agent did last. Its last value, found among every value of
+the recent periods, was a scan of most of the values table per briefing; this row answers it
+per seat, and also sees a late value for an old period.
+
+The row is written in the values' own transaction, so it never says more or less than what
+was committed. Two pushes for the same seat wait for each other on its row, from that write
+to their commit: the callers write it last, and the seats go in sorted order, so two
+concurrent pushes take their rows in the same order and cannot deadlock. The time only moves
+forward: a push that commits after a later one does not move it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import cast
+
+from sqlalchemy import Select, bindparam, delete, func, insert, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from otp_bot.store.models import Metric, MetricValue, SeatActivity
+
+_PG_NOTE = (
+    "INSERT INTO seat_activity (seat_id, last_value_at) SELECT seat, %s FROM unnest(%s::varchar[]) AS seat"
+    " ON CONFLICT (seat_id) DO UPDATE SET last_value_at = excluded.last_value_at"
+    " WHERE seat_activity.last_value_at < excluded.last_value_at"
+)
+_upsert = sqlite.insert(SeatActivity).values(seat_id=bindparam("seat"), last_value_at=bindparam("at"))
+_SQLITE_NOTE = _upsert.on_conflict_do_update(
+    index_elements=[SeatActivity.seat_id],
+    set_={"last_value_at": _upsert.excluded.last_value_at},
+    where=SeatActivity.last_value_at < _upsert.excluded.last_value_at,
+)
+
+
+def note_values(conn: Connection, seat_ids: Iterable[str], at: dt.datetime) -> None:
+    """Values were recorded for these seats' metrics at `at`, in this transaction."""
+    seats = sorted(set(seat_ids))
+    if not seats:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_NOTE, (at, seats))
+    else:  # one write lock for the whole store: the order matters less, and sqlite3 loops in C
+        conn.execute(_SQLITE_NOTE, [{"seat": seat, "at": at} for seat in seats])
+
+
+def last_values(session: Session, seat_ids: Select[str]) -> Iterable[tuple[str, dt.datetime | None]]:
+    """(seat, when a value was last recorded for it) of these seats that ever had one."""
+    rows = session.execute(
+        select(SeatActivity.seat_id, SeatActivity.last_value_at).where(SeatActivity.seat_id.in_(seat_ids))
+    )
+    return cast(Iterable[tuple[str, dt.datetime | None]], rows)  # rows are tuples
+
+
+def rebuild(session: Session) -> int:
+    """Every seat's row again, from the values stored: for values written around `note_values`
+    (a bulk load). Returns the number of seats with a value."""
+    session.execute(delete(SeatActivity))
+    latest = (
+        select(Metric.seat_id, func.max(MetricValue.recorded_at))
+        .join(MetricValue, MetricValue.metric_id == Metric.id)
+        .group_by(Metric.seat_id)
+    )
+    session.execute(insert(SeatActivity).from_select(["seat_id", "last_value_at"], latest))
+    return session.scalar(select(func.count()).select_from(SeatActivity)) or 0
