@@ -14,27 +14,24 @@ forward: a push that commits after a later one does not move it back.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from otp_bot.store.models import Metric, MetricValue, SeatActivity
 
-_PG_NOTE = (
-    "INSERT INTO seat_activity (seat_id, last_value_at) SELECT seat, %s FROM unnest(%s::varchar[]) AS seat"
+_UPSERT = (
     " ON CONFLICT (seat_id) DO UPDATE SET last_value_at = excluded.last_value_at"
     " WHERE seat_activity.last_value_at < excluded.last_value_at"
 )
-_upsert = sqlite.insert(SeatActivity).values(seat_id=bindparam("seat"), last_value_at=bindparam("at"))
-_SQLITE_NOTE = _upsert.on_conflict_do_update(
-    index_elements=[SeatActivity.seat_id],
-    set_={"last_value_at": _upsert.excluded.last_value_at},
-    where=SeatActivity.last_value_at < _upsert.excluded.last_value_at,
-)
+# One statement whatever the number of seats, the list bound as one parameter: on SQLite a
+# JSON array (`WHERE true` tells its parser the ON CONFLICT is not a join's).
+_PG_NOTE = "INSERT INTO seat_activity (seat_id, last_value_at) SELECT seat, %s FROM unnest(%s::varchar[]) AS seat"
+_SQLITE_NOTE = "INSERT INTO seat_activity (seat_id, last_value_at) SELECT value, ? FROM json_each(?) WHERE true"
 
 
 def note_values(conn: Connection, seat_ids: Iterable[str], at: dt.datetime) -> None:
@@ -43,9 +40,10 @@ def note_values(conn: Connection, seat_ids: Iterable[str], at: dt.datetime) -> N
     if not seats:
         return
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_PG_NOTE, (at, seats))
-    else:  # one write lock for the whole store: the order matters less, and sqlite3 loops in C
-        conn.execute(_SQLITE_NOTE, [{"seat": seat, "at": at} for seat in seats])
+        conn.exec_driver_sql(_PG_NOTE + _UPSERT, (at, seats))
+    else:  # the time in the form SQLAlchemy keeps it in (text on SQLite)
+        when = SeatActivity.__table__.c.last_value_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        conn.exec_driver_sql(_SQLITE_NOTE + _UPSERT, (when(at) if when else at, json.dumps(seats)))
 
 
 def last_values(session: Session, seat_ids: Select[str]) -> Iterable[tuple[str, dt.datetime | None]]:
