@@ -129,7 +129,7 @@ def record_value(
     )
     session.add(row)
     session.flush()
-    seat_activity.note_values(session.connection(), [metric.seat_id], row.recorded_at)
+    seat_activity.note_values(session, [metric.seat_id], row.recorded_at)  # before the audit entry
     audit.record(
         session,
         actor.audit_name,

@@ -2,13 +2,18 @@
 
 The daily briefing says what each agent did last. Its last value, found among every value of
 the recent periods, was a scan of most of the values table per briefing; this row answers it
-per seat, and also sees a late value for an old period.
+per seat, and also sees a late value for an old period. A value counts for the seat its
+metric was on when it was written; only the migration that made the table, and `rebuild`,
+credit a seat with the values its metrics had before they moved to it.
 
 The row is written in the values' own transaction, so it never says more or less than what
-was committed. Two pushes for the same seat wait for each other on its row, from that write
-to their commit: the callers write it last, and the seats go in sorted order, so two
-concurrent pushes take their rows in the same order and cannot deadlock. The time only moves
-forward: a push that commits after a later one does not move it back.
+was committed, and the time only moves forward: a push that commits after a later one does
+not move it back. On PostgreSQL the row stays locked until the commit, so the order of locks
+matters: write it before the audit entry, whose chain lock (audit.py) is held until the
+commit too. Everything that holds these rows then waits for that lock, never the other way
+round: two pushes, a single value, and a chart import deleting a seat (which deletes its row
+here) cannot wait on each other in a circle. The seats go in sorted order, so two pushes
+take their rows in the same order.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import Select, delete, func, insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from otp_bot.store.models import Metric, MetricValue, SeatActivity
@@ -34,11 +38,13 @@ _PG_NOTE = "INSERT INTO seat_activity (seat_id, last_value_at) SELECT seat, %s F
 _SQLITE_NOTE = "INSERT INTO seat_activity (seat_id, last_value_at) SELECT value, ? FROM json_each(?) WHERE true"
 
 
-def note_values(conn: Connection, seat_ids: Iterable[str], at: dt.datetime) -> None:
-    """Values were recorded for these seats' metrics at `at`, in this transaction."""
+def note_values(session: Session, seat_ids: Iterable[str], at: dt.datetime) -> None:
+    """Values were recorded for these seats' metrics at `at`, in this transaction (before its
+    audit entry: see above)."""
     seats = sorted(set(seat_ids))
     if not seats:
         return
+    conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(_PG_NOTE + _UPSERT, (at, seats))
     else:  # the time in the form SQLAlchemy keeps it in (text on SQLite)

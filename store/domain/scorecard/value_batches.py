@@ -3,11 +3,12 @@
 Every value gets `record_value`'s rules (the same functions: value_rules.py) and its own
 answer; what changes is the cost. A batch of any size is a handful of statements: one
 INSERT per 1,000 values, one look-up of the values pushed before under the same keys, one
-audit entry for the whole batch (each row carries who entered it and when); the statements
-are in value_rows.py. The metrics' facts (unit, goal, seat, holder) and the org's settings
-are read once per chart version, not per batch, and the values are checked against them
-before the transaction's first statement (on SQLite, the one that takes the write lock):
-checked again, under the lock, only when the chart changed in between.
+upsert of its seats' last value time (seat_activity.py), one audit entry for the whole
+batch (each row carries who entered it and when); the values' statements are in
+value_rows.py. The metrics' facts (unit, goal, seat, holder) and the org's settings are read
+once per chart version, not per batch, and the values are checked against them before the
+transaction's first statement (on SQLite, the one that takes the write lock): checked again,
+under the lock, only when the chart changed in between.
 """
 
 from __future__ import annotations
@@ -262,6 +263,8 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
 
     new = [r for r in rows if r[7] is None or (r[0], r[1], r[7]) in inserted]
     if new:
+        # Before the audit entry: the order of locks seat_activity.py asks for.
+        seat_activity.note_values(session, (facts[r[0]].seat_id for r in new), now)
         metrics = sorted({r[0] for r in new})
         audit.record(
             session,
@@ -274,8 +277,6 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
             metrics=metrics,
             periods=sorted({r[1].isoformat() for r in new}),
         )
-        # Last: the seats' rows stay locked until the commit (seat_activity.py).
-        seat_activity.note_values(session.connection(), (facts[r[0]].seat_id for r in new), now)
     return BatchResult(results)
 
 

@@ -1,8 +1,8 @@
 """seat_activity: when a value was last recorded for each seat's metrics
 
 The daily briefing says what each agent did last. Its last value was found among every value
-of the last five weeks, grouped by seat: on PostgreSQL, a scan of most of the values table
-per briefing. One row per seat, moved forward as each value is written, answers it directly.
+of the recent periods (about eight weeks), grouped by seat: on PostgreSQL, a scan of most of
+the values table per briefing. One row per seat, moved forward as each value is written, answers it directly.
 
 Filled from the values already stored: each seat's latest `recorded_at`.
 

@@ -82,15 +82,20 @@ def push(db: Database, metric: str, value: float, weeks_ago: int = 0) -> None:
         record_values(s, OPERATOR, [Value(metric, value, start)])
 
 
-@pytest.fixture
-def org(db) -> Iterator[Database]:
-    """Everything on track this week and last; nothing waiting, flagged or changed."""
+def on_track(db: Database, *, never_pushed: tuple[str, ...] = ()) -> Database:
+    """Everything on track this week and last (but the metrics `never_pushed`); nothing
+    waiting, flagged or changed."""
     with db.session() as s:
         apply_chart(s, validate_chart(CHART, "crafted"), actor="operator:test", source="crafted")
     for metric, value in ON_TRACK.items():
-        for weeks_ago in (0, 1):
+        for weeks_ago in () if metric in never_pushed else (0, 1):
             push(db, metric, value, weeks_ago)
     return db
+
+
+@pytest.fixture
+def org(db) -> Database:
+    return on_track(db)
 
 
 @pytest.fixture
@@ -271,14 +276,9 @@ def test_what_each_section_says(org, since):
 
 @pytest.fixture
 def quiet_dirk(db) -> Database:
-    """The org as `org` makes it, but nothing was ever recorded for Dirk's seat."""
-    with db.session() as s:
-        apply_chart(s, validate_chart(CHART, "crafted"), actor="operator:test", source="crafted")
-    for metric, value in ON_TRACK.items():
-        if metric != "deals":
-            for weeks_ago in (0, 1):
-                push(db, metric, value, weeks_ago)
-    return db
+    # Values are never deleted in use (and a seat's last value time stays if they are): an
+    # agent that did nothing is one whose metrics never had a value.
+    return on_track(db, never_pushed=("deals",))
 
 
 def test_an_agent_that_did_nothing_says_so(quiet_dirk, since):

@@ -4,6 +4,7 @@ transaction, only forward; filled from the stored values by migration 0027."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from alembic import command
@@ -91,7 +92,7 @@ def test_a_duplicate_moves_nothing_and_an_earlier_time_never_moves_it_back(examp
         assert result.outcome == "duplicate"
     assert activity(example_db)[seat] == first
     with example_db.session() as s:  # a push that began earlier and commits later
-        seat_activity.note_values(s.connection(), [seat], first - dt.timedelta(minutes=5))
+        seat_activity.note_values(s, [seat], first - dt.timedelta(minutes=5))
     assert activity(example_db)[seat] == first
 
 
@@ -107,3 +108,37 @@ def test_a_push_that_does_not_commit_leaves_no_trace(example_db):
     with pytest.raises(RuntimeError):
         push_then_fail()
     assert activity(example_db) == before
+
+
+def test_single_values_and_pushes_for_the_same_seat_at_once_all_land(example_db):
+    # On PostgreSQL both hold the seat's row and the audit chain's lock until they commit:
+    # taken in opposite orders, the two would deadlock and one of them fail.
+    metrics = plain_metrics(example_db)
+    seat = next(s for _, s in metrics if sum(1 for _, other in metrics if other == s) >= 2)
+    single, *others = [m for m, s in metrics if s == seat]
+    failures: list[BaseException] = []
+    rounds = 40
+
+    def push() -> None:
+        for n in range(rounds):
+            with example_db.session() as s:
+                record_values(s, OPERATOR, [Value(m, 1, key=f"push-{n}") for m, _ in metrics if m != single])
+
+    def one_at_a_time() -> None:
+        for n in range(rounds):
+            with example_db.session() as s:
+                record_value(s, OPERATOR, single, 1, key=f"single-{n}")
+
+    def run(work) -> None:
+        try:
+            work()
+        except BaseException as exc:  # reported by the test below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in (push, one_at_a_time)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not failures, failures
+    assert others and activity(example_db) == last_recorded(example_db)
