@@ -60,9 +60,9 @@ def last_values(session: Session, seat_ids: Select[str]) -> Iterable[tuple[str, 
     return cast(Iterable[tuple[str, dt.datetime | None]], rows)  # rows are tuples
 
 
-def rebuild(session: Session) -> int:
+def rebuild(session: Session) -> None:
     """Every seat's row again, from the values stored: for values written around `note_values`
-    (a bulk load). Returns the number of seats with a value."""
+    (a bulk load)."""
     session.execute(delete(SeatActivity))
     latest = (
         select(Metric.seat_id, func.max(MetricValue.recorded_at))
@@ -70,4 +70,3 @@ def rebuild(session: Session) -> int:
         .group_by(Metric.seat_id)
     )
     session.execute(insert(SeatActivity).from_select(["seat_id", "last_value_at"], latest))
-    return session.scalar(select(func.count()).select_from(SeatActivity)) or 0
