@@ -142,7 +142,7 @@ def _read_periods(
         # A period holds one value per metric but for a few: each metric's last value made a
         # dict at once, and only the metrics with several (fewer keys than rows) aggregated
         # from their rows.
-        value_of = dict(zip(*list(zip(*rows, strict=True))[:2], strict=True)) if rows else {}
+        value_of = {metric_id: value for metric_id, value, _ in rows}  # the last row of a metric wins
         several: set[str] = set()
         if len(value_of) < len(rows):
             counts = Counter(mid for mid, _, _ in rows)
