@@ -29,7 +29,7 @@ from otp_bot.store.domain.gate.follow_chart import current_route, same_route, se
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import Route
 from otp_bot.store.domain.text_rules import clean_text
-from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, DraftDecision
+from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, DraftDecision, Holder
 
 MAX_REASON = 2_000
 
@@ -155,14 +155,15 @@ def decide(
     decision = DraftDecision(
         draft_id=draft.id,
         holder_id=actor.holder_id,
+        holder=session.get(Holder, actor.holder_id),  # loaded: its name is shown after the commit
         verdict=verdict,
         reason=reason if verdict == "reject" else None,
         edited_body=edit,
         at=now,
     )
-    session.add(decision)
+    # The draft's decisions were read after its lock was taken: with this one, they are all.
+    draft.decisions.append(decision)
     session.flush()  # the database counts approvals before it lets the status change
-    session.refresh(draft, ["decisions"])
     audit.record(
         session,
         actor.audit_name,

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
@@ -54,15 +54,32 @@ def _no_draft(number: int) -> NotFound:
     return NotFound(f"there is no draft #{number}", hint="`drafts all` lists the recent ones")
 
 
+# What a decision reads of its draft, joined into one query instead of one per collection.
+_DECIDING = (
+    joinedload(Draft.decisions),
+    joinedload(Draft.messages),
+    joinedload(Draft.change_request),
+    joinedload(Draft.drafter, Holder.supervisor),  # who hears of the decision
+)
+
+
 def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
+    """The draft; `lock=True` for a change: its row is locked until the transaction ends,
+    and it is read afresh after the lock is taken, with its decisions, messages and request
+    for changes."""
     number = draft_number(draft_id)
     # Out of the integer column's range the database raises instead of finding nothing.
-    # FOR UPDATE OF drafts: the row is locked, not the joined seat and holders.
-    draft = (
-        session.get(Draft, number, with_for_update={"of": Draft} if lock else None, populate_existing=lock)
-        if 0 < number < 2**31
-        else None
-    )
+    if not 0 < number < 2**31:
+        raise _no_draft(number)
+    if not lock:
+        draft = session.get(Draft, number)
+    else:
+        if session.get_bind().dialect.name == "postgresql":  # SQLite's writers queue before they read
+            # Locked by a statement of its own: in READ COMMITTED a query that waited for the
+            # lock returns the locked row as it is now, but the rows it joins as they were
+            # when it began, so a decision committed meanwhile would not be counted.
+            session.execute(select(Draft.id).where(Draft.id == number).with_for_update())
+        draft = session.get(Draft, number, populate_existing=True, options=_DECIDING)
     if draft is None:
         raise _no_draft(number)
     return draft
@@ -151,7 +168,7 @@ def route_names(session: Session, route: Route, draft: Draft) -> str:
 
 def _names(session: Session, approvers: list[str], usergroup: str | None, escalated_to: str | None) -> str:
     ids = [*approvers, *([escalated_to] if escalated_to else [])]
-    names = [h.name for h in session.scalars(select(Holder).where(Holder.id.in_(ids)))] if ids else []
+    names = list(session.scalars(select(Holder.name).where(Holder.id.in_(ids)))) if ids else []
     if usergroup:
         names.append(f"members of the user group {usergroup}")
     return ", ".join(names) or "nobody"
