@@ -12,8 +12,8 @@ from otp_bot.commands.views.drafts import line, record, stamp
 from otp_bot.commands.views.render import fit_escaped, render
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
-from otp_bot.store.domain.gate.drafts import current_text, draft_for_person
 from otp_bot.store.domain.gate.queries import list_drafts, waiting_for
+from otp_bot.store.domain.gate.reading import current_text, draft_for_person
 
 LIST_LIMIT = 30
 BODY_CHARS = 2800  # escaped, within a section's 3,000 with the label and the note

@@ -48,7 +48,8 @@ def draft_submit(
 ) -> None:
     """Submit a draft for human approval (with --revises, the revision of a draft whose changes
     were requested); prints its number (the last line, alone)."""
-    from otp_bot.store.domain.gate.drafts import outcome, submit_draft
+    from otp_bot.store.domain.gate.drafts import submit_draft
+    from otp_bot.store.domain.gate.reading import outcome
 
     body = read_text(body_file, "the body")
     allow = callback_allow()
@@ -85,7 +86,7 @@ def draft_show(
     """One draft: status and outcome, text, route, decisions, messages, history."""
     from otp_bot.bot.cli.draft_text import draft_text
     from otp_bot.commands.views.drafts import record
-    from otp_bot.store.domain.gate.drafts import get_draft
+    from otp_bot.store.domain.gate.reading import get_draft
 
     try:
         with database().session(readonly=True) as session:

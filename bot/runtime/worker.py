@@ -52,11 +52,15 @@ from otp_bot.store.domain.gate import (
     queries as gate_queries,
 )
 from otp_bot.store.domain.gate import (
+    reading as draft_reading,
+)
+from otp_bot.store.domain.gate import (
     timers as draft_timers,
 )
 from otp_bot.store.domain.gate.autonomy import REVIEW
 from otp_bot.store.domain.gate.autonomy_grants import review_of
 from otp_bot.store.domain.gate.flags import expire_flags
+from otp_bot.store.domain.gate.follow_chart import MOVED
 from otp_bot.store.models import Holder
 
 log = logging.getLogger("otp_bot.worker")
@@ -291,7 +295,7 @@ class OutboxWorker:
 
     def _context(self, draft_id: int) -> gate_queries.DraftContext:
         with self.db.session(readonly=True) as session:
-            draft = drafts.get_draft(session, draft_id)
+            draft = draft_reading.get_draft(session, draft_id)
             return gate_queries.context_for(session, draft)
 
     def _since(self, item: outbox.Claimed) -> float:
@@ -318,7 +322,7 @@ class OutboxWorker:
                 message = (
                     self._review_message(c)
                     if m.purpose == REVIEW
-                    else messages.approval_message(c, moved=m.purpose == drafts.MOVED)
+                    else messages.approval_message(c, moved=m.purpose == MOVED)
                 )
                 with pacing.turn(self.client, "chat.update"):  # wait before confirming, not after
                     self._confirm(item)
@@ -368,7 +372,7 @@ class OutboxWorker:
     def _previous_version(self, item: outbox.Claimed, c: gate_queries.DraftContext) -> dict[str, Any]:
         """A revision took its original's message: the original goes into the message's thread."""
         with self.db.session(readonly=True) as session:
-            previous = drafts.get_draft(session, item.payload["previous"])
+            previous = draft_reading.get_draft(session, item.payload["previous"])
             text = messages.previous_version_text(previous, c.draft)
         posted = []
         for m in c.draft.messages:
@@ -390,7 +394,7 @@ class OutboxWorker:
                 "title": draft.title,
                 "text": text,
                 "edited": draft.edited,
-                "outcome": drafts.outcome(session, draft),
+                "outcome": draft_reading.outcome(session, draft),
             }
         if destination is None:
             raise Permanent(f"draft #{draft.id} has no destination")

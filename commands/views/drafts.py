@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from otp_bot.commands.views.describe import holder_text
 from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import as_utc
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import reading
 from otp_bot.store.domain.gate.queries import Step, history
 from otp_bot.store.models import Draft, Flag
 
@@ -99,7 +99,7 @@ def record(session: Session, draft: Draft) -> dict[str, Any]:
     return {
         "id": draft.id,
         "status": draft.status,
-        "outcome": drafts.outcome(session, draft),
+        "outcome": reading.outcome(session, draft),
         "seat": {"id": draft.seat_id, "title": draft.seat.title},
         "drafter": {
             "id": draft.drafted_by,
@@ -122,10 +122,10 @@ def record(session: Session, draft: Draft) -> dict[str, Any]:
         "route": {
             "channel": draft.route_channel or None,
             "approvers": list(draft.approvers),
-            "approver_names": drafts.approver_names(session, draft),
+            "approver_names": reading.approver_names(session, draft),
             "usergroup": draft.usergroup,
             "required": draft.required,
-            "approvals": len(drafts.approvals(draft)),
+            "approvals": len(reading.approvals(draft)),
             "escalated_to": draft.escalated_to,
         },
         "destination": draft.destination,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.gate import decisions, drafts, flags
+from otp_bot.store.domain.gate import decisions, drafts, flags, reading
 from otp_bot.store.models import Draft, OutboxItem
 
 PULSE = Actor(label="Pulse", holder_id="pulse")  # holds retention (supervisor Bogdan)
@@ -62,8 +62,8 @@ def decide(db, actor, draft_id, verdict="approve", **kwargs) -> decisions.Decide
 
 def load(db, draft_id) -> Draft:
     with db.session() as s:
-        draft = drafts.get_draft(s, draft_id)
-        draft.outcome_now = drafts.outcome(s, draft)
+        draft = reading.get_draft(s, draft_id)
+        draft.outcome_now = reading.outcome(s, draft)
         return draft
 
 

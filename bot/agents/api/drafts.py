@@ -14,7 +14,7 @@ from otp_bot.bot.agents.api.problems import responses
 from otp_bot.bot.agents.api.waits import MAX_WAIT, wait_for_change
 from otp_bot.store.db import Database
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.domain.gate import decisions, drafts, reading
 
 router = APIRouter(tags=["drafts"], responses=responses(401))
 
@@ -115,9 +115,9 @@ def withdraw(draft_id: int, actor: Caller, db: Db, kick: Kick) -> schemas.Draft:
 
 def _read(db: Database, actor: Actor, draft_id: int) -> schemas.Draft:
     with db.session(readonly=True) as session:
-        return views.draft(session, drafts.readable_draft(session, actor, draft_id))
+        return views.draft(session, reading.readable_draft(session, actor, draft_id))
 
 
 def _status(db: Database, draft_id: int) -> str | None:
     with db.session(readonly=True) as session:
-        return drafts.status_of(session, draft_id)
+        return reading.status_of(session, draft_id)

@@ -12,7 +12,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat, reporting_line
 from otp_bot.store.domain.chart.search import who_owns
 from otp_bot.store.domain.clock import as_utc
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import reading
 from otp_bot.store.domain.gate.changes import change_requests
 from otp_bot.store.domain.gate.learnings import Learnings
 from otp_bot.store.domain.gate.ledger import LedgerRow, SeatLedger
@@ -115,12 +115,12 @@ def draft(session: Session, d: models.Draft) -> schemas.Draft:
         body=d.body,
         customer_facing=d.customer_facing,
         status=d.status,
-        outcome=drafts.outcome(session, d),
+        outcome=reading.outcome(session, d),
         final_text=d.final_body if d.status == "approved" else None,
         edited=d.edited,
         hold_reason=d.hold_reason,
         rejection_reason=d.reason,
-        approvals=len(drafts.approvals(d)),
+        approvals=len(reading.approvals(d)),
         required=d.required,
         decisions=[
             schemas.Decision(
@@ -182,14 +182,14 @@ def briefing(session: Session, actor: Actor) -> briefing_schemas.Briefing:
         as_of=b.now,
         seats=[seat(s) for s in b.seats],
         drafts_pending=[
-            briefing_schemas.DraftWaiting(**draft_ref(d).model_dump(), outcome=drafts.outcome(session, d))
+            briefing_schemas.DraftWaiting(**draft_ref(d).model_dump(), outcome=reading.outcome(session, d))
             for d in b.pending
         ],
         drafts_held=[
             briefing_schemas.DraftHeld(**draft_ref(d).model_dump(), hold_reason=d.hold_reason) for d in b.held
         ],
         drafts_changes_requested=[
-            briefing_schemas.DraftWaiting(**draft_ref(d).model_dump(), outcome=drafts.outcome(session, d))
+            briefing_schemas.DraftWaiting(**draft_ref(d).model_dump(), outcome=reading.outcome(session, d))
             for d in b.changes_requested
         ],
         drafts_to_decide=[draft_ref(d) for d in b.to_decide],

@@ -15,9 +15,9 @@ from otp_bot.bot.agents.mcp.tools.chart import chart
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.chart.rules import rules_naming
-from otp_bot.store.domain.gate.drafts import readable_draft
 from otp_bot.store.domain.gate.learnings import readable_learnings
 from otp_bot.store.domain.gate.ledger import readable_ledger
+from otp_bot.store.domain.gate.reading import readable_draft
 
 JSON = "application/json"
 

@@ -33,7 +33,7 @@ from otp_bot.bot.slack.views import approval_message as messages
 from otp_bot.commands.views.render import Mrkdwn, escape
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.gate import changes, decisions, drafts, on_behalf
+from otp_bot.store.domain.gate import changes, decisions, on_behalf, reading
 from otp_bot.store.domain.gate.queries import DraftContext, context_for
 from otp_bot.store.models import Draft
 from otp_bot.store.retry import CLICKS, is_transient
@@ -60,7 +60,7 @@ def _caller(deps: Deps, user_id: str, draft_id: str) -> tuple[Actor, frozenset[s
     note(draft_id=draft_id)  # every decision and check comes through here: its log lines name the draft
     with deps.db.session(readonly=True) as session:  # one read for both, in the usual case
         actor = deps.identity.actor_in(session, user_id)
-        usergroup = drafts.draft_usergroup(session, draft_id)
+        usergroup = reading.draft_usergroup(session, draft_id)
     if actor is None:  # only Slack knows who this is: asked outside any transaction
         actor = deps.identity.actor(deps.db, user_id)
     return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
@@ -127,7 +127,7 @@ def _decide(
             # Usually the chart knows who clicked and the draft names no user group: nothing
             # to ask Slack, so who it is is read in the decision's own transaction.
             actor = deps.identity.actor_in(session, user_id)
-            if actor is not None and drafts.draft_usergroup(session, draft_id) is None:
+            if actor is not None and reading.draft_usergroup(session, draft_id) is None:
                 return decide_in(session, actor, frozenset(), retrying)
         actor, groups = _caller(deps, user_id, draft_id)  # Slack asked outside any transaction
         with deps.db.session() as session:
@@ -148,7 +148,7 @@ def _decide(
 
 def _update_lock(deps: Deps, draft_id: str) -> AbstractContextManager[object]:
     try:
-        return deps.worker.updating(drafts.draft_number(draft_id))
+        return deps.worker.updating(reading.draft_number(draft_id))
     except DomainError:
         return nullcontext()  # not a draft number: the decision refuses it, there is nothing to send
 
@@ -157,7 +157,7 @@ def _checked(deps: Deps, user_id: str, draft_id: str, where: tuple[str, str]) ->
     def attempt(_again: bool) -> Draft:  # a read: trying again is always safe
         actor, groups = _caller(deps, user_id, draft_id)
         with deps.db.session(readonly=True) as session:
-            return decisions.check_decider(session, actor, drafts.get_draft(session, draft_id), where, groups)
+            return decisions.check_decider(session, actor, reading.get_draft(session, draft_id), where, groups)
 
     return CLICKS.run(attempt, budget=MODAL_BUDGET)  # the modal must open within Slack's 3 seconds
 
@@ -189,7 +189,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             actor = deps.identity.actor(deps.db, body["user"]["id"])
             with deps.db.session(readonly=True) as session:
-                draft = drafts.draft_from_message(session, actor, action.get("value", ""), _where(body))
+                draft = reading.draft_from_message(session, actor, action.get("value", ""), _where(body))
                 view = messages.show_changes_modal(draft, changes.previous_version(draft))
         except DomainError as exc:
             _say(respond, exc)
@@ -224,7 +224,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             actor = deps.identity.actor(deps.db, body["user"]["id"])
             with deps.db.session(readonly=True) as session:
-                draft = drafts.draft_from_message(session, actor, action.get("value", ""), _where(body))
+                draft = reading.draft_from_message(session, actor, action.get("value", ""), _where(body))
                 view = messages.full_text_modal(draft)
         except DomainError as exc:
             _say(respond, exc)

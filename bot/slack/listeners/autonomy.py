@@ -14,7 +14,7 @@ from otp_bot.bot.slack.errors import friendly
 from otp_bot.bot.slack.views import autonomy_review as views
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.errors import DomainError
-from otp_bot.store.domain.gate import drafts
+from otp_bot.store.domain.gate import reading
 from otp_bot.store.domain.gate.autonomy_grants import review, reviewable
 
 
@@ -28,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
         """Who clicked, and which of the draft's user groups they are in (Slack asked outside any transaction)."""
         actor = deps.identity.actor(deps.db, user_id)
         with deps.db.session(readonly=True) as session:
-            usergroup = drafts.draft_usergroup(session, draft_id)
+            usergroup = reading.draft_usergroup(session, draft_id)
         return actor, deps.identity.groups(user_id, {usergroup}) if usergroup else frozenset()
 
     def reviewed(user_id: str, draft_id: str, verdict: str, where: tuple[str, str], reason: str | None = None) -> None:

@@ -23,8 +23,9 @@ from otp_bot.commands.views import blocks
 from otp_bot.commands.views.describe import holder_text, metric_line, status_legend
 from otp_bot.commands.views.render import Mrkdwn, escape, inline, render, truncate
 from otp_bot.store.domain.clock import as_utc
-from otp_bot.store.domain.gate.drafts import SLACK_TARGET, current_text
+from otp_bot.store.domain.gate.drafts import SLACK_TARGET
 from otp_bot.store.domain.gate.queries import DraftContext
+from otp_bot.store.domain.gate.reading import current_text
 from otp_bot.store.models import Draft
 
 APPROVE, EDIT, REJECT, FULL_TEXT = "otp_draft_approve", "otp_draft_edit", "otp_draft_reject", "otp_draft_full"

@@ -15,8 +15,8 @@ from otp_bot.bot.slack.views.approval_message import _modal, draft_head, quoted,
 from otp_bot.commands.views import blocks
 from otp_bot.commands.views.render import Mrkdwn, escape, inline, render
 from otp_bot.store.domain.gate.autonomy_grants import Review
-from otp_bot.store.domain.gate.drafts import current_text
 from otp_bot.store.domain.gate.queries import DraftContext
+from otp_bot.store.domain.gate.reading import current_text
 from otp_bot.store.models import Draft
 
 LOOKS_RIGHT, SHOULD_NOT = "otp_autonomy_right", "otp_autonomy_wrong"

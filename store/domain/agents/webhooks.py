@@ -156,7 +156,7 @@ def queue_decision(session: Session, draft: Draft, event: str, now: dt.datetime,
 def payload(session: Session, draft: Draft, event: str, now: dt.datetime, *, by: str | None = None) -> dict[str, Any]:
     """What the webhook receives: the decision as the drafting agent reads it (GET /drafts/{id})."""
     # drafts.py imports the chart rules, which queue webhooks: imported here, not at the top.
-    from otp_bot.store.domain.gate.drafts import outcome
+    from otp_bot.store.domain.gate.reading import outcome
 
     decider = session.get(Holder, by or draft.decided_by) if (by or draft.decided_by) else None
     at = as_utc(draft.decided_at or now)

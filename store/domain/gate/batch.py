@@ -23,9 +23,9 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Invalid
 from otp_bot.store.domain.gate import decisions, on_behalf
-from otp_bot.store.domain.gate.drafts import current_text, get_draft
 from otp_bot.store.domain.gate.flags import active_flags
 from otp_bot.store.domain.gate.queries import waiting_for
+from otp_bot.store.domain.gate.reading import current_text, get_draft
 from otp_bot.store.models import Draft, Flag
 
 MAX_BATCH = 10  # drafts a person approves at once: each must be read, so a screenful, not a page of hundreds

@@ -20,9 +20,9 @@ from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate.decisions import MAX_REASON, Decided, finish, route_for_decider
-from otp_bot.store.domain.gate.drafts import draft_number, get_draft
 from otp_bot.store.domain.gate.follow_chart import current_route, same_route
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
+from otp_bot.store.domain.gate.reading import draft_number, get_draft
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import CHANGES_REQUESTED, Draft, DraftChangeRequest, DraftDecision
 

@@ -15,18 +15,10 @@ from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
 from otp_bot.store.domain.gate import autonomy
 from otp_bot.store.domain.gate.delegation import on_behalf_of
-from otp_bot.store.domain.gate.drafts import (
-    MAX_BODY,
-    approvals,
-    check_message,
-    current_text,
-    get_draft,
-    outcome,
-    required_text,
-    route_names,
-)
+from otp_bot.store.domain.gate.drafts import MAX_BODY, required_text
 from otp_bot.store.domain.gate.follow_chart import current_route, same_route, seat_problem
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
+from otp_bot.store.domain.gate.reading import approvals, check_message, current_text, get_draft, outcome, route_names
 from otp_bot.store.domain.gate.routing import Route
 from otp_bot.store.domain.text_rules import clean_text
 from otp_bot.store.models import CHANGES_REQUESTED, DRAFT_WAITING, Draft, DraftDecision, Holder

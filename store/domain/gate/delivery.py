@@ -20,8 +20,8 @@ from otp_bot.store.domain.chart.reading import accountable_human
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
 from otp_bot.store.domain.gate.autonomy import POLICY
-from otp_bot.store.domain.gate.drafts import approvals, check_message, get_draft
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
+from otp_bot.store.domain.gate.reading import approvals, check_message, get_draft
 from otp_bot.store.models import Draft, OutboxItem
 
 SHOW_FIRST = dt.timedelta(seconds=1)

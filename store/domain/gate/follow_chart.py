@@ -110,7 +110,7 @@ def reroute(session: Session, draft: Draft, route: Route, actor: str, now: dt.da
     """Give a pending draft the route the chart has now; move its message when the place changed."""
     # Both import this module (the chart rules a decision re-checks): imported here, not at the top.
     from otp_bot.store.domain.gate.decisions import finish
-    from otp_bot.store.domain.gate.drafts import approvals
+    from otp_bot.store.domain.gate.reading import approvals
 
     before = places(session, draft.route_channel, draft.approvers)
     old = (draft.route_channel, list(draft.approvers), draft.usergroup, draft.required)

@@ -15,7 +15,7 @@ from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.gate.delegation import standing_in_for
-from otp_bot.store.domain.gate.drafts import approvals, approver_names, outcome
+from otp_bot.store.domain.gate.reading import approvals, approver_names, outcome
 from otp_bot.store.models import DRAFT_STATUSES, AuditEntry, Draft, DraftDecision, Flag, Holder, Policy, Seat
 
 MAX_LIST = 500

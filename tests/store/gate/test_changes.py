@@ -20,7 +20,7 @@ from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
-from otp_bot.store.domain.gate import changes, decisions, drafts, flags
+from otp_bot.store.domain.gate import changes, decisions, drafts, flags, reading
 from otp_bot.store.domain.gate.learnings import learnings
 from otp_bot.store.domain.gate.ledger import seat_ledger
 from otp_bot.store.models import ApprovalRoute, Draft, DraftMessage, OutboxItem
@@ -53,14 +53,14 @@ def test_changes_requested_then_revised_in_the_same_message(example_db):
     assert load(example_db, draft_id).outcome_now.startswith("changes requested by Bogdan at ")
     revision = revise(example_db, draft_id)
     with example_db.session() as s:
-        new, old = drafts.get_draft(s, revision), drafts.get_draft(s, draft_id)
+        new, old = reading.get_draft(s, revision), reading.get_draft(s, draft_id)
         assert (new.revises, new.round, new.status, old.status) == (draft_id, 2, "pending", "revised")
         assert [(m.channel, m.ts) for m in new.messages] == [("C0APPROVALS", "1700000000.000100")]
         assert old.messages == [] and old.revised_by.id == revision
         assert [(d.id, r.text) for d, r in changes.change_requests(new)] == [(draft_id, "Name the renewal date")]
-        assert drafts.outcome(s, old).startswith(f"revised by draft #{revision} after changes requested by Bogdan")
+        assert reading.outcome(s, old).startswith(f"revised by draft #{revision} after changes requested by Bogdan")
         with pytest.raises(Conflict, match=f"draft #{draft_id} was revised: this message now shows draft #{revision}"):
-            drafts.check_message(s, old, ("C0APPROVALS", "1700000000.000100"))
+            reading.check_message(s, old, ("C0APPROVALS", "1700000000.000100"))
     kinds = [k for k, _ in work(example_db, revision)]
     # The same message shows the revision; the previous version goes to its thread; nothing new is posted.
     assert "approval_post" not in kinds and "approval_update" in kinds
@@ -76,7 +76,7 @@ def test_an_escalation_message_stays_with_the_original_and_says_it_was_revised(e
     ask(example_db, draft_id)
     revision = revise(example_db, draft_id)
     with example_db.session() as s:
-        old, new = drafts.get_draft(s, draft_id), drafts.get_draft(s, revision)
+        old, new = reading.get_draft(s, draft_id), reading.get_draft(s, revision)
         assert [m.purpose for m in old.messages] == ["escalation"] and [m.purpose for m in new.messages] == ["approval"]
         with pytest.raises(Conflict, match=f"was already revised by draft #{revision}"):
             decisions.check_decider(s, BOGDAN, old, ("D0ESCALATED", "1700000000.000300"))
@@ -132,7 +132,7 @@ def test_revisions_refused_with_why_and_nothing_changed(example_db):
     with pytest.raises(Invalid, match="keeps its draft's kind and subject"):
         revise(example_db, asked, subject="client:zeta")
     with example_db.session() as s:
-        assert s.query(Draft).count() == 2 and drafts.get_draft(s, asked).status == "changes-requested"
+        assert s.query(Draft).count() == 2 and reading.get_draft(s, asked).status == "changes-requested"
     first = revise(example_db, asked)
     with pytest.raises(Conflict, match=f"already revised by draft #{first}"):
         revise(example_db, asked)

@@ -17,7 +17,7 @@ from otp_bot.store.domain.chart.sync.diff import diff_charts
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.errors import Conflict, Forbidden
 from otp_bot.store.domain.gate import decisions as gate_decisions
-from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate import drafts, flags, reading
 from otp_bot.store.domain.lifecycle import hearings, holders
 from otp_bot.store.domain.lifecycle.hearing_input import HearingInput, capabilities
 from otp_bot.store.models import ApprovalRoute, AuditEntry, DraftDecision, DraftMessage, OutboxItem, Seat
@@ -69,8 +69,8 @@ def decide(db, actor, draft_id, verdict="approve", **kw):
 
 def state(db, draft_id: int):
     with db.session() as s:
-        d = drafts.get_draft(s, draft_id)
-        return d.status, drafts.outcome(s, d), d.route_channel, list(d.approvers)
+        d = reading.get_draft(s, draft_id)
+        return d.status, reading.outcome(s, d), d.route_channel, list(d.approvers)
 
 
 def queued(db, draft_id: int) -> list[tuple[str, dict]]:
@@ -153,7 +153,7 @@ def test_a_held_draft_of_a_vacated_seat_is_withdrawn_too(example_db):
                     findings="f",
                     recommendation="c",
                     decision="retire",
-                    moves=[(c.key, "-") for c in capabilities(drafts.get_draft(s, 1).seat)],
+                    moves=[(c.key, "-") for c in capabilities(reading.get_draft(s, 1).seat)],
                 ),
             ),
             "seat `retention` was retired",
@@ -331,7 +331,7 @@ def test_a_draft_escalated_to_someone_the_chart_moved_out_of_its_line_is_escalat
     with example_db.session() as s:
         assert draft_timers.sweep_drafts(s, utcnow() + dt.timedelta(hours=13)).escalated == 1
         drafts.record_message(s, draft_id, "D0DAVID", "1700000000.000200", "escalation")
-        assert drafts.get_draft(s, draft_id).escalated_to == "david"
+        assert reading.get_draft(s, draft_id).escalated_to == "david"
     data = example()
     seat_of(data, "coo").pop("reports_to")  # the COO reports to nobody now: David is not up the line
     result = reimport(example_db, data)

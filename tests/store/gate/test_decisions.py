@@ -20,7 +20,7 @@ from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.sync.apply import apply_chart
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
-from otp_bot.store.domain.gate import decisions, drafts, flags
+from otp_bot.store.domain.gate import decisions, flags, reading
 from otp_bot.store.domain.gate import queries as gate_queries
 from otp_bot.store.domain.gate import timers as draft_timers
 from otp_bot.store.domain.gate.queries import list_drafts
@@ -253,7 +253,7 @@ def test_two_approvers_deciding_at_once_make_exactly_one_decision(example_db):
             assert (
                 s.scalar(select(func.count()).select_from(DraftDecision).where(DraftDecision.draft_id == draft_id)) == 1
             )
-            assert drafts.get_draft(s, draft_id).decided_by == won[0].decision.holder_id
+            assert reading.get_draft(s, draft_id).decided_by == won[0].decision.holder_id
 
 
 def _wait_until_blocked(db) -> None:

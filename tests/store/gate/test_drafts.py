@@ -11,7 +11,7 @@ from sqlalchemy import select
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate import drafts, flags, reading
 from otp_bot.store.domain.gate import queries as gate_queries
 from otp_bot.store.domain.gate.queries import history, policies_holding
 from otp_bot.store.models import Draft, Flag, OutboxItem
@@ -110,7 +110,7 @@ def test_unknown_seats_and_draft_numbers_are_named(example_db):
             ("abc", Invalid),
         ):
             with pytest.raises(error):
-                drafts.get_draft(s, number)
+                reading.get_draft(s, number)
 
 
 def test_destinations_are_normalised(example_db):

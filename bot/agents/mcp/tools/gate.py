@@ -14,7 +14,7 @@ from otp_bot.bot.agents.api import schemas, views
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.gate import drafts, flags
+from otp_bot.store.domain.gate import drafts, flags, reading
 from otp_bot.store.domain.gate.callback_targets import Allowlist
 
 
@@ -105,7 +105,7 @@ def register(server: MCPServer, caller: Caller, callback_allow: Allowlist) -> No
         sentence, the approved text with any edits (`final_text`: what goes out), the rejection reason, the
         decisions and the delivery."""
         return caller.run(
-            ctx, lambda session, actor: views.draft(session, drafts.readable_draft(session, actor, draft_id))
+            ctx, lambda session, actor: views.draft(session, reading.readable_draft(session, actor, draft_id))
         )
 
     @server.tool(annotations=WRITE)

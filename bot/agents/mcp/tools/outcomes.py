@@ -16,7 +16,7 @@ from otp_bot.bot.agents.api.waits import MAX_WAIT, wait_for_change
 from otp_bot.bot.agents.mcp.caller import Caller
 from otp_bot.bot.agents.mcp.tools.conventions import READ, WRITE
 from otp_bot.store.domain.actors import Actor
-from otp_bot.store.domain.gate import decisions, drafts
+from otp_bot.store.domain.gate import decisions, reading
 from otp_bot.store.domain.gate.queries import drafts_of
 
 MAX_LISTED = 100
@@ -43,11 +43,11 @@ def register(server: MCPServer, caller: Caller, stopping: threading.Event) -> No
         that `timeout` seconds passed first. No need to poll: wait again after a time-out."""
 
         def read_draft(session: Session, actor: Actor) -> schemas.Draft:
-            return views.draft(session, drafts.readable_draft(session, actor, draft_id))
+            return views.draft(session, reading.readable_draft(session, actor, draft_id))
 
         def look() -> str | None:
             with caller.db.session(readonly=True) as session:
-                return drafts.status_of(session, draft_id)
+                return reading.status_of(session, draft_id)
 
         async def read() -> schemas.Draft:
             return await to_thread.run_sync(caller.run, ctx, read_draft)
