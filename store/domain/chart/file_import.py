@@ -25,6 +25,7 @@ from otp_bot.store.domain.chart.chartfile.rule_spec import RuleSpec
 from otp_bot.store.domain.chart.chartfile.schema import ChartSpec
 from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.chartfile.yaml_text import parse_yaml
+from otp_bot.store.domain.chart.locks import lock_chart_if_any
 from otp_bot.store.domain.chart.rules import name_seats
 from otp_bot.store.domain.chart.sync.apply import ImportResult, apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
@@ -117,6 +118,8 @@ def looks_like_oos(text: str) -> bool:
 
 
 def import_file(session: Session, loaded: Loaded, *, actor: str, source: str, dry_run: bool = False) -> ImportResult:
+    if not dry_run:
+        lock_chart_if_any(session)  # before rules are merged into the chart as it is (locks.py)
     chart = loaded.chart
     if chart is None:
         current = export_chart(session)

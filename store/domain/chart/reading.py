@@ -31,8 +31,12 @@ def find_org(session: Session) -> Org | None:
 def get_org(session: Session) -> Org:
     org = find_org(session)
     if org is None:
-        raise NotFound("there is no chart yet", hint="import one with `otp chart import FILE`")
+        raise no_chart()
     return org
+
+
+def no_chart() -> NotFound:
+    return NotFound("there is no chart yet", hint="import one with `otp chart import FILE`")
 
 
 def _closest(wanted: str, choices: list[str]) -> list[str]:

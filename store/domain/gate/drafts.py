@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.locks import hold_chart
 from otp_bot.store.domain.chart.reading import get_seat
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid
@@ -88,6 +89,7 @@ def submit_draft(
     """A new draft, or with `revises` the revision of a draft whose changes were requested:
     it takes that draft's place on its approval message (revisions.py)."""
     now = now or utcnow()
+    hold_chart(session)  # before the seat is read: an import retiring it waits, or this waits for it
     seat = get_seat(session, seat_id)
     if not actor.operator and (actor.holder_id is None or seat.holder_id != actor.holder_id):
         raise Forbidden(

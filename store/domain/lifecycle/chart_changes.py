@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.reading import get_seat
-from otp_bot.store.domain.errors import Conflict, Forbidden, NotFound
+from otp_bot.store.domain.errors import Conflict, Forbidden
 from otp_bot.store.models import Holder, Org, Seat
 
 
@@ -44,17 +44,6 @@ def require_above(session: Session, actor: Actor, line: list[Seat], what: str) -
     )
     if not tops:
         raise Forbidden(f"at the top of the chart only the holder of a top-level seat or an operator can {what}")
-
-
-def lock_chart(session: Session) -> Org:
-    # One chart change at a time: two hearings must not each move a topic to the seat the
-    # other is retiring. SQLite writers are serialised already; PostgreSQL locks the row.
-    # populate_existing: the session may hold the org from before the lock (finding the
-    # caller reads it), and the revision bumped from must be the one just locked.
-    org = session.scalar(select(Org).where(Org.id == 1).with_for_update().execution_options(populate_existing=True))
-    if org is None:
-        raise NotFound("there is no chart yet", hint="import one with `otp chart import FILE`")
-    return org
 
 
 def new_revision(org: Org) -> None:

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.locks import lock_chart
 from otp_bot.store.domain.chart.reading import get_holder, reporting_line
 from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.gate.follow_chart import follow_chart
-from otp_bot.store.domain.lifecycle.chart_changes import live_seat, lock_chart, new_revision, require_above
+from otp_bot.store.domain.lifecycle.chart_changes import live_seat, new_revision, require_above
 from otp_bot.store.models import Seat, SeatHolding
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.locks import hold_chart
 from otp_bot.store.domain.chart.reading import get_metric, get_org
 from otp_bot.store.domain.errors import Invalid
 from otp_bot.store.domain.review import completion
@@ -97,6 +98,7 @@ def record_value(
 ) -> Recorded:
     if completion.is_completion(metric_id.strip().lower()):
         raise completion.refuse_values(metric_id.strip().lower())
+    hold_chart(session)  # before the metric is read: a chart import waits for the value, or it for the import
     metric = get_metric(session, metric_id)
     can_record(session, actor, metric)
     check_takes_values(metric.id, metric.seat_id, metric.seat.status, metric.formula, metric.gate_figure)

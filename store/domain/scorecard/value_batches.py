@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.cache import last_kept, per_chart
+from otp_bot.store.domain.chart.locks import hold_chart
 from otp_bot.store.domain.chart.reading import get_org
 from otp_bot.store.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.review import completion
@@ -235,7 +236,7 @@ def record_values(session: Session, actor: Actor, items: Sequence[NewValue], *, 
             plan = _plan(actor, items, ids, cast(_Chart, guessed[1]), source)
         except Forbidden:
             plan = None  # judged again below, against the chart as it is now
-    org = get_org(session)
+    org = hold_chart(session)  # a chart import waits for the values, or they for it
     if (
         plan is None
         or guessed is None

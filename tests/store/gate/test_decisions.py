@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from importlib import resources
 
 import pytest
@@ -40,6 +39,7 @@ from tests.support.drafts import (
     submit,
     work,
 )
+from tests.support.locks import while_held
 
 
 def test_a_non_approver_is_refused_with_the_approvers_named(example_db):
@@ -256,57 +256,16 @@ def test_two_approvers_deciding_at_once_make_exactly_one_decision(example_db):
             assert reading.get_draft(s, draft_id).decided_by == won[0].decision.holder_id
 
 
-def _wait_until_blocked(db) -> None:
-    """Until another transaction waits for a row lock (PostgreSQL); SQLite queues its writers
-    before they read anything, so there a short pause stands in."""
-    if db.is_sqlite:
-        time.sleep(0.3)
-        return
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with db.session(readonly=True) as s:
-            waiting = s.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        if waiting:
-            return
-        time.sleep(0.01)
-    raise AssertionError("the second decision never waited for the draft's lock")
-
-
 def test_an_approval_that_waited_for_the_lock_counts_the_one_committed_meanwhile(example_db):
     # Two of two approvals, the second clicked while the first's transaction holds the draft:
     # what the second counts must include the first, or the draft stays pending for ever.
     draft_id = submit(example_db, actor=PEPPER, seat_id="inbox", kind="lead-reply", subject="lead:newco")
-    decided, may_commit, second = threading.Event(), threading.Event(), {}
-
-    def first() -> None:
-        with example_db.session() as s:
-            decisions.decide(s, DAVID, draft_id, "approve")
-            decided.set()
-            may_commit.wait(30)
-
-    def then() -> None:
-        try:
-            second["result"] = decide(example_db, BOGDAN, draft_id)
-        except Exception as exc:
-            second["result"] = exc
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert decided.wait(30)
-    two = threading.Thread(target=then)
-    two.start()
-    try:
-        _wait_until_blocked(example_db)
-    finally:
-        may_commit.set()
-        one.join(30)
-        two.join(30)
-    result = second["result"]
+    result = while_held(
+        example_db,
+        lambda s: decisions.decide(s, DAVID, draft_id, "approve"),
+        lambda: decide(example_db, BOGDAN, draft_id),
+        "the second decision",
+    )
     assert isinstance(result, decisions.Decided), result
     assert result.final and result.draft.status == "approved"
     assert [d.holder.name for d in result.draft.decisions] == ["David", "Bogdan"]

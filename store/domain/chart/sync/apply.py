@@ -27,6 +27,7 @@ from otp_bot.store.domain.chart.chartfile.schema import (
     SeatSpec,
 )
 from otp_bot.store.domain.chart.durations import parse_minutes
+from otp_bot.store.domain.chart.locks import lock_chart_if_any
 from otp_bot.store.domain.chart.sync.diff import Change, diff_charts
 from otp_bot.store.domain.chart.sync.export import export_chart
 from otp_bot.store.domain.chart.sync.history_guard import history_problems
@@ -63,6 +64,10 @@ class ImportResult:
 
 
 def apply_chart(session: Session, new: ChartSpec, *, actor: str, source: str, dry_run: bool = False) -> ImportResult:
+    if not dry_run:
+        # Before the chart is read: the changes are worked out from the chart as it is, not
+        # as it was before a hearing or another import that commits meanwhile (locks.py).
+        lock_chart_if_any(session)
     old = export_chart(session)
     changes = diff_charts(old, new)
     org = session.get(Org, 1)

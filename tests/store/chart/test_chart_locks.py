@@ -1,0 +1,118 @@
+"""The chart's locks (store/domain/chart/locks.py). Values and drafts written while a chart
+import retires their seat are judged against the chart as the import left it, and an import
+that meets another change of the chart works from the chart as that change left it."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from otp_bot.store.db import Database
+from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.chartfile.validation import validate_chart
+from otp_bot.store.domain.chart.locks import lock_chart
+from otp_bot.store.domain.chart.sync.apply import ImportResult, apply_chart
+from otp_bot.store.domain.chart.sync.export import export_chart
+from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.gate.drafts import submit_draft
+from otp_bot.store.domain.lifecycle.chart_changes import new_revision
+from otp_bot.store.domain.scorecard.metrics import Value, record_value, record_values
+from otp_bot.store.models import Draft, MetricValue, Seat
+from tests.support.locks import while_held
+
+OPERATOR = Actor.cli_operator()
+NICK = Actor(label="Nick", holder_id="nick")  # the agent holding prospecting
+RETIRED_METRIC, KEPT_METRIC = "cold-emails-sent", "proposals-sent"  # prospecting's; sales'
+
+
+def retiring_prospecting() -> dict:
+    data = yaml.safe_load((resources.files("otp_bot.examples") / "acme-agency.yaml").read_text(encoding="utf-8"))
+    seat = next(s for s in data["seats"] if s["id"] == "prospecting")
+    seat["status"] = "retired"
+    del seat["holder"]  # a retired seat has none
+    return data
+
+
+def count(db: Database, metric: str) -> int:
+    with db.session(readonly=True) as s:
+        return s.scalar(select(func.count()).select_from(MetricValue).where(MetricValue.metric_id == metric)) or 0
+
+
+def while_importing(db: Database, write) -> object:
+    """`write(session)` started while an import retiring `prospecting` is open, and waiting
+    for it; the import then commits. What `write` answered, or raised."""
+    chart = validate_chart(retiring_prospecting(), "t")
+
+    def written() -> object:
+        with db.session() as s:
+            return write(s)
+
+    return while_held(
+        db, lambda s: apply_chart(s, chart, actor="t", source="t"), written, "the write checked against the chart"
+    )
+
+
+@pytest.mark.parametrize("retired_first", [True, False])
+def test_a_push_during_an_import_that_retires_a_seat_is_judged_against_the_new_chart(example_db, retired_first):
+    before = count(example_db, RETIRED_METRIC), count(example_db, KEPT_METRIC)
+    values = [Value(RETIRED_METRIC, 12), Value(KEPT_METRIC, 3)]
+    batch = while_importing(example_db, lambda s: record_values(s, OPERATOR, values[:: 1 if retired_first else -1]))
+    assert not isinstance(batch, Exception), repr(batch)
+    outcomes = {r.metric_id: (r.outcome, r.error.message if r.error else "") for r in batch.results}
+    assert outcomes[KEPT_METRIC] == ("recorded", "")
+    assert outcomes[RETIRED_METRIC][0] == "error" and "retired" in outcomes[RETIRED_METRIC][1]
+    assert (count(example_db, RETIRED_METRIC), count(example_db, KEPT_METRIC)) == (before[0], before[1] + 1)
+
+
+def test_a_single_value_during_an_import_that_retires_its_seat_is_refused_clearly(example_db):
+    before = count(example_db, RETIRED_METRIC)
+    result = while_importing(example_db, lambda s: record_value(s, OPERATOR, RETIRED_METRIC, 12))
+    assert isinstance(result, DomainError) and "retired" in result.message, repr(result)
+    assert count(example_db, RETIRED_METRIC) == before
+
+
+def test_a_draft_submitted_during_an_import_that_retires_its_seat_is_refused_not_left_pending(example_db):
+    # Had it been written, the import (which withdraws a retired seat's waiting drafts) would
+    # not have seen it: a retired seat's draft would wait for approval, and could go out.
+    result = while_importing(
+        example_db,
+        lambda s: submit_draft(
+            s, NICK, seat_id="prospecting", kind="cold-email", subject="lead:newco", title="Hello", body="Hi there"
+        ),
+    )
+    assert isinstance(result, DomainError) and "prospecting" in result.message, repr(result)
+    with example_db.session(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(Draft).where(Draft.seat_id == "prospecting")) == 0
+
+
+def test_an_import_waits_for_a_change_of_the_chart_and_works_from_what_it_left(example_db):
+    # A hearing renames a seat while an import of the file as it was is on its way: the
+    # import must put the file's title back. Had it compared the file with the chart it read
+    # before the hearing committed, it would have found nothing to change, and said so.
+    with example_db.session(readonly=True) as s:
+        as_it_was = export_chart(s)  # the file: the chart as it is before the hearing
+    assert as_it_was is not None
+    title = next(seat.title for seat in as_it_was.seats if seat.id == "sales")
+
+    def hearing(s: Session) -> None:
+        org = lock_chart(s)
+        seat = s.get(Seat, "sales")
+        assert seat is not None
+        seat.title = "Revenue"
+        new_revision(org)
+        s.flush()
+
+    def importer() -> object:
+        with example_db.session() as s:
+            return apply_chart(s, as_it_was, actor="t", source="t")
+
+    result = while_held(example_db, hearing, importer, "the import")
+    assert not isinstance(result, Exception), repr(result)
+    assert isinstance(result, ImportResult) and result.changed
+    with example_db.session(readonly=True) as s:
+        chart = export_chart(s)
+    assert chart is not None and next(seat.title for seat in chart.seats if seat.id == "sales") == title
