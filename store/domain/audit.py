@@ -25,7 +25,8 @@ def _digest(prev_hash: str, at: dt.datetime, actor: str, action: str, subject: s
 
 def _lock_chain(session: Session) -> None:
     # Two writers must not both chain onto the same predecessor. SQLite writers are
-    # already serialised (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped lock.
+    # already serialised (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped lock,
+    # after the chart's lock if the transaction takes that (chart/locks.py).
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7331)"))
 

@@ -1,12 +1,15 @@
 """Who waits for whom while the chart changes: every lock is on the org's row.
 
 A change to the chart (an import, a hearing, a hire) locks the row for update before it reads
-the chart it changes; a write checked against the chart (a value for a metric, a draft for a
-seat) locks it for share before it reads what it checks. So a change waits for the writes
-already checked, and a write that comes during a change waits for it and then sees the chart
-it left: nothing is decided against a chart that is being replaced. Each takes its lock
-before the rows it guards, so the waits never go round in a circle. On PostgreSQL only:
-SQLite lets one writer in at a time already.
+the chart it changes; a value for a metric, a draft for a seat and a headline lock it for
+share before they read what they check. So a change waits for those writes already checked,
+and one that comes during a change waits for it and then sees the chart it left: none of them
+is judged against a chart that is being replaced.
+
+The order of locks: this row before anything else a transaction locks, the audit chain's
+lock (audit.py) above all, which a chart change takes too. A transaction that wrote an audit
+entry and then asked for this row could wait for an import that waits for its entry's lock.
+On PostgreSQL only: SQLite lets one writer in at a time already.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What every change to the chart shares: who may make it, the seat it acts on, one change at a time."""
+"""What every change to the chart shares: who may make it, the seat it acts on, its new revision
+(one change at a time: chart/locks.py)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.locks import hold_chart
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid
 from otp_bot.store.domain.review.meetings import local_today, review_setup
@@ -34,6 +35,10 @@ def set_headline(
 ) -> Headline:
     if actor.holder_id is None:
         raise Forbidden("only a holder on the chart gives a headline", hint="ask to be added to the chart")
+    # Before the audit entry below: the headline form records values in the same transaction,
+    # and a chart import holding the chart would otherwise wait for this entry's lock while
+    # those values wait for the chart (locks.py).
+    hold_chart(session)
     if via not in VIAS:
         raise Invalid(f"`{via[:20]}` is not a way a headline comes in", hint=f"one of {', '.join(VIAS)}")
     line = " ".join(clean_text(text, "the headline", multiline=True).split())

@@ -4,6 +4,8 @@ that meets another change of the chart works from the chart as that change left 
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from importlib import resources
 
 import pytest
@@ -17,15 +19,17 @@ from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.locks import lock_chart
 from otp_bot.store.domain.chart.sync.apply import ImportResult, apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
-from otp_bot.store.domain.errors import DomainError
+from otp_bot.store.domain.errors import DomainError, Forbidden
 from otp_bot.store.domain.gate.drafts import submit_draft
 from otp_bot.store.domain.lifecycle.chart_changes import new_revision
+from otp_bot.store.domain.review.headlines import set_headline
 from otp_bot.store.domain.scorecard.metrics import Value, record_value, record_values
 from otp_bot.store.models import Draft, MetricValue, Seat
-from tests.support.locks import while_held
+from tests.support.locks import wait_until_blocked, while_held
 
 OPERATOR = Actor.cli_operator()
 NICK = Actor(label="Nick", holder_id="nick")  # the agent holding prospecting
+BOGDAN = Actor(label="Bogdan", holder_id="bogdan")
 RETIRED_METRIC, KEPT_METRIC = "cold-emails-sent", "proposals-sent"  # prospecting's; sales'
 
 
@@ -84,7 +88,7 @@ def test_a_draft_submitted_during_an_import_that_retires_its_seat_is_refused_not
             s, NICK, seat_id="prospecting", kind="cold-email", subject="lead:newco", title="Hello", body="Hi there"
         ),
     )
-    assert isinstance(result, DomainError) and "prospecting" in result.message, repr(result)
+    assert isinstance(result, Forbidden) and "`prospecting` is held by nobody" in result.message, repr(result)
     with example_db.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(Draft).where(Draft.seat_id == "prospecting")) == 0
 
@@ -116,3 +120,43 @@ def test_an_import_waits_for_a_change_of_the_chart_and_works_from_what_it_left(e
     with example_db.session(readonly=True) as s:
         chart = export_chart(s)
     assert chart is not None and next(seat.title for seat in chart.seats if seat.id == "sales") == title
+
+
+def test_a_headline_form_and_an_import_at_once_both_land(example_db):
+    # The form writes the headline (an audit entry, whose lock lasts until the commit) and
+    # then the values. An import that took the chart in between would wait for that lock
+    # while the values waited for the chart, unless the headline took the chart first.
+    headline_written, import_waiting, imported = threading.Event(), threading.Event(), {}
+    form: dict[str, object] = {}
+    chart = validate_chart(retiring_prospecting(), "t")
+
+    def headline_form() -> None:
+        try:
+            with example_db.session() as s:
+                set_headline(s, BOGDAN, "Two new clients signed", via="dm", week=dt.date(2026, 12, 7))
+                headline_written.set()
+                assert import_waiting.wait(30)
+                form["result"] = record_value(s, OPERATOR, KEPT_METRIC, 3)
+        except Exception as exc:
+            form["result"] = exc
+
+    def importer() -> None:
+        try:
+            with example_db.session() as s:
+                imported["result"] = apply_chart(s, chart, actor="t", source="t")
+        except Exception as exc:
+            imported["result"] = exc
+
+    one = threading.Thread(target=headline_form)
+    one.start()
+    assert headline_written.wait(30)
+    two = threading.Thread(target=importer)
+    two.start()
+    try:
+        wait_until_blocked(example_db, "the import")
+    finally:
+        import_waiting.set()
+        one.join(30)
+        two.join(30)
+    assert not isinstance(form["result"], Exception), repr(form["result"])
+    assert not isinstance(imported["result"], Exception), repr(imported["result"])
