@@ -183,8 +183,10 @@ class OutboxWorker:
     def sweep(self, now: dt.datetime | None = None) -> None:
         self._last_sweep = time.monotonic()
         with self.db.session() as session:
-            draft_timers.sweep_drafts(session, now)
+            # Flags first: they lock the drafts they release before the audit chain, as every
+            # change to a draft does (chart/locks.py); the sweep skips drafts locked elsewhere.
             expire_flags(session, now)
+            draft_timers.sweep_drafts(session, now)
 
     def run_once(self, limit: int | None = None, now: dt.datetime | None = None) -> int:
         """Claim and perform due items; returns how many were claimed."""

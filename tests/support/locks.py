@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from otp_bot.store.db import Database
@@ -64,3 +64,41 @@ def while_held(db: Database, hold: Callable[[Session], object], then: Callable[[
         one.join(30)
         two.join(30)
     return answered["result"]
+
+
+def at_once(db: Database, first: Callable[[], object], then: Callable[[], object], what: str) -> tuple[object, object]:
+    """`first()` runs until it is about to take the audit chain's lock (PostgreSQL), so it
+    holds every lock it took before; `then()` starts and, once it waits for one of them
+    (`what` names it), `first` goes on. What each answered, or the exception it raised."""
+    paused, go_on, answered = threading.Event(), threading.Event(), {}
+
+    def before_the_audit_chain(_conn, _cursor, statement, *_args) -> None:
+        if threading.current_thread().name == "first" and "pg_advisory_xact_lock(7331)" in statement:
+            paused.set()
+            go_on.wait(30)
+
+    def run(name: str, work: Callable[[], object]) -> threading.Thread:
+        def target() -> None:
+            try:
+                answered[name] = work()
+            except Exception as exc:
+                answered[name] = exc
+
+        thread = threading.Thread(target=target, name=name)
+        thread.start()
+        return thread
+
+    event.listen(db.engine, "before_cursor_execute", before_the_audit_chain)
+    try:
+        one = run("first", first)
+        assert paused.wait(30), "the first transaction never reached the audit chain"
+        two = run("then", then)
+        try:
+            wait_until_blocked(db, what)
+        finally:
+            go_on.set()
+            one.join(30)
+            two.join(30)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before_the_audit_chain)
+    return answered["first"], answered["then"]

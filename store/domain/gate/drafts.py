@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
@@ -109,6 +109,7 @@ def submit_draft(
     subject = required_text(subject, "subject", 200).lower()
     if not SUBJECT.match(subject):  # flags are one word: a subject with spaces could never be held
         raise Invalid("name the subject in one word, like client:acme")
+    lock_subject(session, subject)  # before the flags are read to hold it, below
     title, body = required_text(title, "title", 200), required_text(body, "body", MAX_BODY, multiline=True)
     destination = parse_destination(destination, callback_allow)
     key = (key or "").strip()[:200] or None
@@ -222,13 +223,37 @@ def _queue(session: Session, draft: Draft, now: dt.datetime) -> None:
 # ------------------------------------------------------------------------- holding
 
 
-def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft]:
-    """A flag arrived: pending drafts a policy now blocks are pulled back from approval.
-    (Approved drafts stay approved: a person decided with the flags of that moment shown.)"""
+def lock_subject(session: Session, subject: str) -> None:
+    """The flags on `subject` and the drafts about it, one transaction at a time (PostgreSQL):
+    a new draft is held or not by the flags it reads, and a flag holds or releases the drafts
+    it reads, so neither may read before the other has committed. Taken after the chart and
+    before any draft or the audit chain (chart/locks.py); SQLite's writers queue anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        # A lock of its own key space (two keys); subjects sharing a hash merely wait for each other.
+        session.execute(text("SELECT pg_advisory_xact_lock(7332, hashtext(:subject))"), {"subject": subject})
+
+
+def waiting_on(session: Session, subject: str, status: str) -> list[Draft]:
+    """The drafts about `subject` in `status` ("pending" or "held"), locked. A flag takes them
+    after `lock_subject` (so no draft about it is being submitted meanwhile) and before its
+    audit entry: a decision locks its draft and then the audit chain, so a flag that took the
+    chain first and then waited for the draft would wait for it in a circle."""
+    return list(
+        session.scalars(
+            select(Draft)
+            .where(Draft.subject == subject, Draft.status == status)
+            .order_by(Draft.id)
+            .with_for_update(of=Draft)
+        )
+    )
+
+
+def hold_pending(session: Session, pending: list[Draft], now: dt.datetime) -> list[Draft]:
+    """A flag arrived: of the `pending` drafts (`waiting_on`), those a policy now blocks are
+    pulled back from approval. (Approved drafts stay approved: a person decided with the
+    flags of that moment shown.)"""
     held = []
-    for draft in session.scalars(
-        select(Draft).where(Draft.subject == subject, Draft.status == "pending").with_for_update(of=Draft)
-    ):
+    for draft in pending:
         hold = hold_for(session, draft.kind, draft.subject, now)
         if hold is None:
             continue
@@ -240,10 +265,10 @@ def hold_pending(session: Session, subject: str, now: dt.datetime) -> list[Draft
     return held
 
 
-def release_held(session: Session, subject: str, now: dt.datetime, actor: str) -> list[Draft]:
-    """Re-check held drafts about `subject` after a flag changed: those no policy holds go to approval."""
+def release_held(session: Session, waiting: list[Draft], now: dt.datetime, actor: str) -> list[Draft]:
+    """Re-check the held drafts (`waiting_on`) after a flag changed: those no policy holds go to approval."""
     released = []
-    for draft in session.scalars(select(Draft).where(Draft.subject == subject, Draft.status == "held")):
+    for draft in waiting:
         hold = hold_for(session, draft.kind, draft.subject, now)
         if hold is not None:
             draft.hold_reason, draft.held_by_policy = hold.reason, hold.policy.name

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from otp_bot.store.domain import audit
 from otp_bot.store.domain.actors import Actor
 from otp_bot.store.domain.chart.durations import parse_minutes
+from otp_bot.store.domain.chart.locks import hold_chart, hold_chart_if_any
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate.drafts import hold_pending, release_held
+from otp_bot.store.domain.gate.drafts import hold_pending, lock_subject, release_held, waiting_on
 from otp_bot.store.domain.gate.policies import active_flag_filter
 from otp_bot.store.domain.text_rules import clean_optional
 from otp_bot.store.models import Draft, Flag, Seat
@@ -110,6 +111,8 @@ def set_flag(
 ) -> FlagChange:
     now = now or utcnow()
     subject, flag = _names(subject, flag)
+    hold_chart(session)  # the order of locks: the chart, the subject, the drafts, the audit chain (chart/locks.py)
+    lock_subject(session, subject)
     seat = acting_seat(session, actor, seat_id)
     reason = clean_optional(reason, "the reason", multiline=False)
     reason = reason[:500] if reason else None
@@ -133,6 +136,7 @@ def set_flag(
     if existing is not None:  # expired but not yet swept: end it, then set anew
         existing.lifted_at, existing.lifted_by = now, "expired"
         session.flush()
+    pending = waiting_on(session, subject, "pending")  # before the audit entry: see waiting_on
     row = Flag(
         subject=subject, flag=flag, seat_id=seat.id, reason=reason, set_by=actor.audit_name, set_at=now, until=until
     )
@@ -141,7 +145,7 @@ def set_flag(
     audit.record(
         session, actor.audit_name, "flag.set", f"flag:{subject}:{flag}", seat=seat.id, reason=reason, until=until
     )
-    return FlagChange(row, held=hold_pending(session, subject, now))
+    return FlagChange(row, held=hold_pending(session, pending, now))
 
 
 def lift_flag(
@@ -155,10 +159,12 @@ def lift_flag(
 ) -> FlagChange:
     now = now or utcnow()
     subject, flag = _names(subject, flag)
+    hold_chart(session)  # as set_flag
+    lock_subject(session, subject)
     query = select(Flag).where(Flag.subject == subject, Flag.flag == flag, Flag.lifted_at.is_(None))
     if seat_id:
         query = query.where(Flag.seat_id == get_seat(session, seat_id).id)
-    rows = session.scalars(query).all()
+    rows = session.scalars(query.with_for_update(of=Flag)).all()  # the flags, then their drafts, as expire_flags
     if not rows:
         raise NotFound(f"{subject} is not flagged {flag}" + (f" by `{seat_id}`" if seat_id else ""))
     allowed = [r for r in rows if actor.operator or actor.holder_id in _may_lift(r)]
@@ -167,11 +173,12 @@ def lift_flag(
             f"only the holder of the flagging seat ({', '.join(r.seat_id for r in rows)}), the human "
             "accountable for it, or an operator can lift this flag"
         )
+    held = waiting_on(session, subject, "held")  # before the audit entries: see waiting_on
     for row in allowed:
         row.lifted_at, row.lifted_by = now, actor.audit_name
         audit.record(session, actor.audit_name, "flag.lifted", f"flag:{subject}:{flag}", seat=row.seat_id)
     session.flush()
-    return FlagChange(allowed[0], created=False, released=release_held(session, subject, now, actor.audit_name))
+    return FlagChange(allowed[0], created=False, released=release_held(session, held, now, actor.audit_name))
 
 
 def _may_lift(flag: Flag) -> set[str]:
@@ -183,15 +190,23 @@ def _may_lift(flag: Flag) -> set[str]:
 def expire_flags(session: Session, now: dt.datetime | None = None) -> list[Draft]:
     """End flags whose expiry passed; release what they held."""
     now = now or utcnow()
+    hold_chart_if_any(session)  # as set_flag; before the first import there is nothing to expire
+    due = sorted(set(session.scalars(select(Flag.subject).where(Flag.lifted_at.is_(None), Flag.until <= now))))
+    if not due:
+        return []
+    for subject in due:  # in order, so two sweeps never hold one each of two subjects
+        lock_subject(session, subject)
     ended = session.execute(
         update(Flag)
-        .where(Flag.lifted_at.is_(None), Flag.until <= now)
+        .where(Flag.lifted_at.is_(None), Flag.until <= now, Flag.subject.in_(due))
         .values(lifted_at=now, lifted_by="expired")
         .returning(Flag.subject, Flag.flag)
     ).all()
+    subjects = sorted({s for s, _ in ended})
+    held = {subject: waiting_on(session, subject, "held") for subject in subjects}  # see waiting_on
     released: list[Draft] = []
     for subject, flag in ended:
         audit.record(session, "system", "flag.expired", f"flag:{subject}:{flag}")
-    for subject in sorted({s for s, _ in ended}):
-        released += release_held(session, subject, now, "system")
+    for subject in subjects:
+        released += release_held(session, held[subject], now, "system")
     return released

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from otp_bot.store.domain.actors import Actor
+from otp_bot.store.domain.chart.locks import hold_chart
 from otp_bot.store.domain.clock import as_utc
 from otp_bot.store.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from otp_bot.store.domain.gate.autonomy import POLICY
@@ -38,9 +39,9 @@ _DECIDING = (
 
 
 def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> Draft:
-    """The draft; `lock=True` for a change: its row is locked until the transaction ends,
-    and it is read afresh after the lock is taken, with its decisions, messages and request
-    for changes."""
+    """The draft; `lock=True` for a change: its row is locked until the transaction ends
+    (after the chart's share lock), and it is read afresh after the lock is taken, with its
+    decisions, messages and request for changes."""
     number = draft_number(draft_id)
     # Out of the integer column's range the database raises instead of finding nothing.
     if not 0 < number < 2**31:
@@ -49,6 +50,9 @@ def get_draft(session: Session, draft_id: int | str, *, lock: bool = False) -> D
         draft = session.get(Draft, number)
     else:
         if session.get_bind().dialect.name == "postgresql":  # SQLite's writers queue before they read
+            # The chart first: a change to a draft is judged by the chart, and an import
+            # brings every waiting draft in line with the new one (chart/locks.py).
+            hold_chart(session)
             # Locked by a statement of its own: in READ COMMITTED a query that waited for the
             # lock returns the locked row as it is now, but the rows it joins as they were
             # when it began, so a decision committed meanwhile would not be counted.

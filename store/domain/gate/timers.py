@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from otp_bot.store.domain import audit, outbox
 from otp_bot.store.domain.agents import webhooks
+from otp_bot.store.domain.chart.locks import hold_chart_if_any
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.gate.notices import notify_people, queue_message_update
 from otp_bot.store.domain.gate.routing import next_human_up
@@ -28,6 +29,7 @@ def sweep_drafts(session: Session, now: dt.datetime | None = None) -> Swept:
     """Remind, escalate and expire pending drafts whose time has come."""
     now = now or utcnow()
     done = Swept()
+    hold_chart_if_any(session)  # before the drafts: an import locks the chart, then the drafts (chart/locks.py)
     due = session.scalars(
         select(Draft)
         .where(

@@ -19,17 +19,20 @@ from otp_bot.store.domain.chart.chartfile.validation import validate_chart
 from otp_bot.store.domain.chart.locks import lock_chart
 from otp_bot.store.domain.chart.sync.apply import ImportResult, apply_chart
 from otp_bot.store.domain.chart.sync.export import export_chart
+from otp_bot.store.domain.clock import utcnow
 from otp_bot.store.domain.errors import DomainError, Forbidden
+from otp_bot.store.domain.gate import reading
+from otp_bot.store.domain.gate import timers as draft_timers
 from otp_bot.store.domain.gate.drafts import submit_draft
 from otp_bot.store.domain.lifecycle.chart_changes import new_revision
 from otp_bot.store.domain.review.headlines import set_headline
 from otp_bot.store.domain.scorecard.metrics import Value, record_value, record_values
 from otp_bot.store.models import Draft, MetricValue, Seat
-from tests.support.locks import wait_until_blocked, while_held
+from tests.support.drafts import BOGDAN, PULSE, decide, submit
+from tests.support.locks import at_once, wait_until_blocked, while_held
 
 OPERATOR = Actor.cli_operator()
 NICK = Actor(label="Nick", holder_id="nick")  # the agent holding prospecting
-BOGDAN = Actor(label="Bogdan", holder_id="bogdan")
 RETIRED_METRIC, KEPT_METRIC = "cold-emails-sent", "proposals-sent"  # prospecting's; sales'
 
 
@@ -160,3 +163,49 @@ def test_a_headline_form_and_an_import_at_once_both_land(example_db):
         two.join(30)
     assert not isinstance(form["result"], Exception), repr(form["result"])
     assert not isinstance(imported["result"], Exception), repr(imported["result"])
+
+
+def test_a_decision_and_an_import_that_moves_its_route_at_once_both_land(example_db):
+    # The decision locks its draft, and later the audit chain; the import takes the audit
+    # chain, and later every waiting draft to bring it in line with the new route. Unless the
+    # decision holds the chart first, each waits for the other and one of them is killed.
+    if example_db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first read: the race needs a server")
+    draft_id = submit(example_db, actor=PULSE)  # retention's route: Bogdan approves
+    data = yaml.safe_load((resources.files("otp_bot.examples") / "acme-agency.yaml").read_text(encoding="utf-8"))
+    data["approvals"][0]["approvers"] = ["bogdan", "david"]
+    chart = validate_chart(data, "t")
+
+    def importer() -> object:
+        with example_db.session() as s:
+            return apply_chart(s, chart, actor="t", source="t")
+
+    decided, imported = at_once(example_db, lambda: decide(example_db, BOGDAN, draft_id), importer, "the import")
+    assert not isinstance(decided, Exception), repr(decided)
+    assert not isinstance(imported, Exception), repr(imported)
+    with example_db.session(readonly=True) as s:
+        assert reading.get_draft(s, draft_id).status == "approved"
+
+
+def test_the_drafts_sweep_and_an_import_at_once_both_land(example_db):
+    # The sweep locks the drafts that are due, then the audit chain; the import takes the audit
+    # chain, then every waiting draft. Unless the sweep holds the chart first, each waits for
+    # the other and one of them is killed.
+    if example_db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first read: the race needs a server")
+    draft_id = submit(example_db, actor=PULSE)
+    chart = validate_chart(retiring_prospecting(), "t")
+
+    def sweep() -> object:
+        with example_db.session() as s:
+            return draft_timers.sweep_drafts(s, utcnow() + dt.timedelta(days=30))  # everything is due by then
+
+    def importer() -> object:
+        with example_db.session() as s:
+            return apply_chart(s, chart, actor="t", source="t")
+
+    swept, imported = at_once(example_db, sweep, importer, "the import")
+    assert not isinstance(swept, Exception), repr(swept)
+    assert not isinstance(imported, Exception), repr(imported)
+    with example_db.session(readonly=True) as s:
+        assert reading.get_draft(s, draft_id).status == "expired"

@@ -39,7 +39,7 @@ from tests.support.drafts import (
     submit,
     work,
 )
-from tests.support.locks import while_held
+from tests.support.locks import at_once, while_held
 
 
 def test_a_non_approver_is_refused_with_the_approvers_named(example_db):
@@ -270,3 +270,37 @@ def test_an_approval_that_waited_for_the_lock_counts_the_one_committed_meanwhile
     assert result.final and result.draft.status == "approved"
     assert [d.holder.name for d in result.draft.decisions] == ["David", "Bogdan"]
     assert load(example_db, draft_id).outcome_now.startswith("approved by David, Bogdan")
+
+
+def test_a_flag_raised_while_a_draft_on_its_subject_is_approved_lets_both_land(example_db):
+    # Pulse flags client:acme at the moment Bogdan approves Pulse's draft to Acme. The approval
+    # locks the draft and then the audit chain; the flag must not take the audit chain and
+    # then wait for the draft (to hold it), or each waits for the other and one is killed.
+    if example_db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first read: the race needs a server")
+    draft_id = submit(example_db)
+    decided, flagged = at_once(
+        example_db, lambda: decide(example_db, BOGDAN, draft_id), lambda: flag_acme(example_db), "the flag"
+    )
+    assert not isinstance(decided, Exception), repr(decided)
+    assert not isinstance(flagged, Exception), repr(flagged)
+    assert isinstance(flagged, flags.FlagChange) and flagged.held == []  # approved first: nothing left to hold
+    assert load(example_db, draft_id).status == "approved"
+
+
+def test_a_flag_lifted_while_a_draft_it_holds_is_submitted_releases_that_draft(example_db):
+    # The draft is submitted while client:acme is flagged, so it is held; the flag is lifted
+    # at that moment. Had the lift listed the held drafts before the submission committed, the
+    # new draft would stay held by a flag that is gone, and nothing would look at it again.
+    if example_db.is_sqlite:
+        pytest.skip("SQLite serialises writers from their first read: the race needs a server")
+    flag_acme(example_db)
+
+    def lift() -> object:
+        with example_db.session() as s:
+            return flags.lift_flag(s, PULSE, "client:acme", "at-risk")
+
+    submitted, lifted = at_once(example_db, lambda: submit(example_db), lift, "the lift")
+    assert not isinstance(submitted, Exception), repr(submitted)
+    assert not isinstance(lifted, Exception), repr(lifted)
+    assert load(example_db, submitted).status == "pending"
