@@ -66,16 +66,22 @@ def while_held(db: Database, hold: Callable[[Session], object], then: Callable[[
     return answered["result"]
 
 
-def at_once(db: Database, first: Callable[[], object], then: Callable[[], object], what: str) -> tuple[object, object]:
-    """`first()` runs until it is about to take the audit chain's lock (PostgreSQL), so it
-    holds every lock it took before; `then()` starts and, once it waits for one of them
-    (`what` names it), `first` goes on. What each answered, or the exception it raised."""
+def at_once(
+    db: Database, first: Callable[[], object], then: Callable[[], object], what: str, *, pause_at: int = 1
+) -> tuple[object, object]:
+    """`first()` runs until it is about to take the audit chain's lock (PostgreSQL) for the
+    `pause_at`-th time, so it holds every lock it took before; `then()` starts and, once it
+    waits for one of them (`what` names it), `first` goes on. What each answered, or the
+    exception it raised."""
     paused, go_on, answered = threading.Event(), threading.Event(), {}
+    seen = [0]
 
     def before_the_audit_chain(_conn, _cursor, statement, *_args) -> None:
         if threading.current_thread().name == "first" and "pg_advisory_xact_lock(7331)" in statement:
-            paused.set()
-            go_on.wait(30)
+            seen[0] += 1
+            if seen[0] == pause_at:
+                paused.set()
+                go_on.wait(30)
 
     def run(name: str, work: Callable[[], object]) -> threading.Thread:
         def target() -> None:

@@ -233,6 +233,18 @@ def lock_subject(session: Session, subject: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(7332, hashtext(:subject))"), {"subject": subject})
 
 
+def lock_subjects(session: Session, subjects: list[str]) -> None:
+    """`lock_subject` for several, in the order of their keys, not of their names: two
+    transactions locking overlapping sets then never hold one each of two keys."""
+    if session.get_bind().dialect.name == "postgresql" and subjects:
+        keys = session.scalars(
+            text("SELECT DISTINCT hashtext(s) AS k FROM unnest(CAST(:subjects AS text[])) AS s ORDER BY k"),
+            {"subjects": subjects},
+        ).all()
+        for key in keys:
+            session.execute(text("SELECT pg_advisory_xact_lock(7332, :key)"), {"key": key})
+
+
 def waiting_on(session: Session, subject: str, status: str) -> list[Draft]:
     """The drafts about `subject` in `status` ("pending" or "held"), locked. A flag takes them
     after `lock_subject` (so no draft about it is being submitted meanwhile) and before its

@@ -20,13 +20,14 @@ from otp_bot.store.domain.chart.locks import hold_chart, hold_chart_if_any
 from otp_bot.store.domain.chart.reading import accountable_human, get_seat
 from otp_bot.store.domain.clock import as_utc, utcnow
 from otp_bot.store.domain.errors import Forbidden, Invalid, NotFound
-from otp_bot.store.domain.gate.drafts import hold_pending, lock_subject, release_held, waiting_on
+from otp_bot.store.domain.gate.drafts import hold_pending, lock_subject, lock_subjects, release_held, waiting_on
 from otp_bot.store.domain.gate.policies import active_flag_filter
 from otp_bot.store.domain.text_rules import clean_optional
 from otp_bot.store.models import Draft, Flag, Seat
 
 FLAG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 SUBJECT = re.compile(r"^\S{1,200}$")
+EXPIRED_PER_ROUND = 200  # subjects whose flags one sweep expires
 
 
 @dataclass
@@ -191,11 +192,19 @@ def expire_flags(session: Session, now: dt.datetime | None = None) -> list[Draft
     """End flags whose expiry passed; release what they held."""
     now = now or utcnow()
     hold_chart_if_any(session)  # as set_flag; before the first import there is nothing to expire
-    due = sorted(set(session.scalars(select(Flag.subject).where(Flag.lifted_at.is_(None), Flag.until <= now))))
+    # A lock per subject, and the lock table is finite: after a long stop, the next rounds take the rest.
+    due = list(
+        session.scalars(
+            select(Flag.subject)
+            .where(Flag.lifted_at.is_(None), Flag.until <= now)
+            .distinct()
+            .order_by(Flag.subject)
+            .limit(EXPIRED_PER_ROUND)
+        )
+    )
     if not due:
         return []
-    for subject in due:  # in order, so two sweeps never hold one each of two subjects
-        lock_subject(session, subject)
+    lock_subjects(session, due)
     ended = session.execute(
         update(Flag)
         .where(Flag.lifted_at.is_(None), Flag.until <= now, Flag.subject.in_(due))

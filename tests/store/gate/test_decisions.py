@@ -292,6 +292,7 @@ def test_a_flag_lifted_while_a_draft_it_holds_is_submitted_releases_that_draft(e
     # The draft is submitted while client:acme is flagged, so it is held; the flag is lifted
     # at that moment. Had the lift listed the held drafts before the submission committed, the
     # new draft would stay held by a flag that is gone, and nothing would look at it again.
+    # The submission pauses after it read the flag: at its second audit entry ("held").
     if example_db.is_sqlite:
         pytest.skip("SQLite serialises writers from their first read: the race needs a server")
     flag_acme(example_db)
@@ -300,7 +301,10 @@ def test_a_flag_lifted_while_a_draft_it_holds_is_submitted_releases_that_draft(e
         with example_db.session() as s:
             return flags.lift_flag(s, PULSE, "client:acme", "at-risk")
 
-    submitted, lifted = at_once(example_db, lambda: submit(example_db), lift, "the lift")
+    def upsell() -> int:  # an expansion pitch: the policy holds it while the client is at risk
+        return submit(example_db, actor=DIRK, seat_id="sales", kind="expansion", title="Upsell")
+
+    submitted, lifted = at_once(example_db, upsell, lift, "the lift", pause_at=2)
     assert not isinstance(submitted, Exception), repr(submitted)
     assert not isinstance(lifted, Exception), repr(lifted)
     assert load(example_db, submitted).status == "pending"
